@@ -1,0 +1,34 @@
+/** The internal model of a BGP neighbor as svcbgp configures it on gobgpd. */
+export interface GracefulRestart {
+  enabled: boolean;
+  /** Restart time advertised to the peer, seconds (default 120). */
+  restartTime: number;
+}
+
+export interface Peer {
+  /** Neighbor address, IPv4 or IPv6, no port. */
+  address: string;
+  /** Peer AS number. */
+  asn: number;
+  /** Remote TCP port (default 179). */
+  port?: number;
+  /** TCP MD5 password. Never logged. */
+  password?: string;
+  keepaliveTime?: number;
+  holdTime?: number;
+  /** eBGP multihop TTL; undefined = disabled. */
+  ebgpMultihopTtl?: number;
+  gracefulRestart: GracefulRestart;
+  /** Address families negotiated with graceful restart (default both unicast families). */
+  families?: ('ipv4-unicast' | 'ipv6-unicast')[];
+}
+
+export interface SpeakerConfig {
+  /** Local AS (default 64512). */
+  asn: number;
+  /** BGP router-id, an IPv4 address (default: the node's IPv4 address). */
+  routerId: string;
+  /** BGP listen port (default 179; -1 = do not listen). */
+  listenPort: number;
+  peers: Peer[];
+}

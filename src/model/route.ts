@@ -1,0 +1,19 @@
+/**
+ * The one internal model of a BGP route that svcbgp advertises. Every codec (GoBGP v3 today, v4 later)
+ * translates to and from this shape; nothing outside src/gobgp/ sees wire messages.
+ */
+export type Family = 'ipv4-unicast' | 'ipv6-unicast';
+
+export interface Route {
+  /** Canonical CIDR, network address only: "10.49.0.0/16", "10.49.62.131/32", "fd00::1/128". */
+  prefix: string;
+  family: Family;
+  /** Next hop; "0.0.0.0" / "::" means "the session's local address" (gobgpd fills it in). */
+  nextHop: string;
+  /** Standard communities as "ASN:value" strings (RFC 1997), sorted, unique. */
+  communities: string[];
+  /** Large communities as "global:local1:local2" strings (RFC 8092), sorted, unique. */
+  largeCommunities: string[];
+  /** LOCAL_PREF attribute; only meaningful towards iBGP peers. */
+  localPref?: number;
+}
