@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The one command that installs everything svcbgp's tests need on a fresh Debian 12 machine and runs
+# all of them: unit, integration (real gobgpd, real Kubernetes API server) and end to end (network lab
+# with BIRD and FRR). Run as root: the lab creates network namespaces.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s (%s)\n' "$1" "$(date +%T)"; }
+
+step "system packages"
+scripts/install-deps.sh
+
+step "npm packages"
+npm ci --no-audit --no-fund
+
+step "Kubernetes components (cached after the first build)"
+scripts/build-k8s.sh
+
+step "tests"
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+set +e
+npm test 2>&1 | tee "$out"
+rc=${PIPESTATUS[0]}
+set -e
+passed=$(grep -Eo '^ *[0-9]+ passing' "$out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+failed=$(grep -Eo '^ *[0-9]+ failing' "$out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+pending=$(grep -Eo '^ *[0-9]+ pending' "$out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+echo "${passed} passed, ${failed} failed, ${pending} skipped"
+exit "$rc"
