@@ -12,6 +12,11 @@ export interface Peer {
   asn: number;
   /** Remote TCP port (default 179). */
   port?: number;
+  /**
+   * Local address of the BGP session (gobgpd Transport.local_address); undefined = the kernel picks the source.
+   * Needed when a node has several addresses and the peer expects one of them.
+   */
+  localAddress?: string;
   /** TCP MD5 password. Never logged. */
   password?: string;
   keepaliveTime?: number;
@@ -30,5 +35,7 @@ export interface SpeakerConfig {
   routerId: string;
   /** BGP listen port (default 179; -1 = do not listen). */
   listenPort: number;
+  /** Addresses gobgpd listens on for BGP (default: all). */
+  listenAddresses?: string[];
   peers: Peer[];
 }
