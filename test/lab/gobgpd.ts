@@ -1,0 +1,182 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isAlive, run, signal, sleep, spawnDaemon, waitFor, type ExecResult } from './exec.js';
+
+/**
+ * One node's gobgpd, running inside the node's namespace.
+ *
+ * API endpoints (decision): gobgpd 3.10 takes a comma-separated `--api-hosts` list (checked: both listeners
+ * come up), so it serves
+ *   - `unix://<run>/node-N/gobgp.sock`: unix sockets are not namespaced, so the agent can run in the root
+ *     namespace (where the Kubernetes API server's loopback address is) and still reach its node's gobgpd, just
+ *     as the DaemonSet sidecar reaches it over the socket in a shared volume;
+ *   - `127.0.0.1:50051` inside the node namespace: `ip netns exec <node-ns> gobgp neighbor` works for an operator,
+ *     with the CLI's defaults. That loopback is the namespace's own, so the three nodes never clash.
+ * pprof is disabled (it would listen on localhost:6060).
+ *
+ * gobgpd starts with no config file: the agent configures it over the API. Before the agent exists, tests
+ * configure it with the gobgp CLI (configureWithCli) or, where the CLI cannot express something (graceful
+ * restart: 3.10's `neighbor add` has no option for it), with a bootstrap TOML file (renderGobgpdToml).
+ */
+export interface GobgpdBootstrap {
+  asn: number;
+  routerId: string;
+  listenPort: number;
+  peer: { address: string; asn: number };
+  /** Graceful restart advertised to the peer; restartTime in seconds (how long the ToR keeps our routes). */
+  gracefulRestart?: { restartTime: number };
+  families: ('ipv4-unicast' | 'ipv6-unicast')[];
+}
+
+/** gobgpd TOML config for a bootstrap (pre-agent) setup. */
+export function renderGobgpdToml(b: GobgpdBootstrap): string {
+  const gr = b.gracefulRestart;
+  const lines = [
+    '# svcbgp lab: gobgpd bootstrap config (only used before the agent configures gobgpd over the API)',
+    '[global.config]',
+    `  as = ${b.asn}`,
+    `  router-id = "${b.routerId}"`,
+    `  port = ${b.listenPort}`,
+    '',
+    '[[neighbors]]',
+    '  [neighbors.config]',
+    `    neighbor-address = "${b.peer.address}"`,
+    `    peer-as = ${b.peer.asn}`,
+  ];
+  if (gr) {
+    lines.push('  [neighbors.graceful-restart.config]', '    enabled = true', `    restart-time = ${gr.restartTime}`);
+  }
+  for (const f of b.families) {
+    lines.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', `      afi-safi-name = "${f}"`);
+    if (gr) lines.push('    [neighbors.afi-safis.mp-graceful-restart.config]', '      enabled = true');
+  }
+  return lines.join('\n') + '\n';
+}
+
+export interface GobgpdStartOptions {
+  /** Start from this bootstrap config file (`-f`) instead of empty. */
+  bootstrap?: GobgpdBootstrap;
+  /** Pass `-r` (set the restart-state bit in the graceful-restart capability): a restart after a crash. */
+  restarting?: boolean;
+}
+
+export class Gobgpd {
+  /** Path of the unix socket of the gRPC API. */
+  readonly socketPath: string;
+  /** gRPC target for grpc-js and `gobgp --target`: "unix:///...". */
+  readonly target: string;
+  /** The in-namespace TCP API address (reachable only from inside the node namespace). */
+  readonly tcpApi = '127.0.0.1:50051';
+  private currentPid: number | undefined;
+
+  constructor(
+    readonly ns: string,
+    readonly dir: string,
+  ) {
+    this.socketPath = join(dir, 'gobgp.sock');
+    this.target = `unix://${this.socketPath}`;
+  }
+
+  get pid(): number | undefined {
+    return this.currentPid;
+  }
+
+  get logFile(): string {
+    return join(this.dir, 'gobgpd.log');
+  }
+
+  async start(opts: GobgpdStartOptions = {}): Promise<void> {
+    if (this.currentPid !== undefined && isAlive(this.currentPid)) throw new Error(`gobgpd in ${this.ns} already runs`);
+    // A SIGKILLed gobgpd leaves its socket file behind; listen() would then fail with EADDRINUSE.
+    rmSync(this.socketPath, { force: true });
+    const argv = ['ip', 'netns', 'exec', this.ns, 'gobgpd', `--api-hosts=${this.target},${this.tcpApi}`, '--pprof-disable'];
+    if (opts.bootstrap) {
+      const conf = join(this.dir, 'gobgpd.toml');
+      writeFileSync(conf, renderGobgpdToml(opts.bootstrap));
+      argv.push('-f', conf);
+    }
+    if (opts.restarting) argv.push('-r');
+    const pid = spawnDaemon(argv, this.logFile);
+    this.currentPid = pid;
+    await waitFor(
+      `gobgpd API in ${this.ns}`,
+      async () => {
+        if (!isAlive(pid)) throw new Error(`gobgpd exited: ${tail(this.logFile)}`);
+        if (!existsSync(this.socketPath)) return undefined;
+        const r = await this.gobgp(['global'], true);
+        return r.code === 0 ? true : undefined;
+      },
+      15_000,
+      100,
+    );
+  }
+
+  /** SIGKILL (a crash: no Cease notification, the TCP session just dies) and wait until it is gone. */
+  async kill(): Promise<void> {
+    await this.stopWith('SIGKILL');
+  }
+
+  /** SIGTERM (an orderly stop) and wait until it is gone (SIGKILL after 5 s). */
+  async stop(): Promise<void> {
+    await this.stopWith('SIGTERM');
+  }
+
+  private async stopWith(sig: NodeJS.Signals): Promise<void> {
+    const pid = this.currentPid;
+    if (pid === undefined) return;
+    signal(pid, sig);
+    for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(50);
+    if (isAlive(pid)) signal(pid, 'SIGKILL');
+    for (let i = 0; i < 40 && isAlive(pid); i++) await sleep(50);
+    this.currentPid = undefined;
+  }
+
+  /** Run the gobgp CLI against this gobgpd over its unix socket (from the root namespace). */
+  async gobgp(args: string[], allowFail = false): Promise<ExecResult> {
+    return run('gobgp', ['--target', this.target, ...args], { allowFail });
+  }
+
+  /**
+   * Configure the speaker with the gobgp CLI, as an operator would before the agent exists:
+   * `gobgp global as <asn> router-id <id> listen-port 179` and `gobgp neighbor add <peer> as <asn> family ...`.
+   */
+  async configureWithCli(b: Omit<GobgpdBootstrap, 'gracefulRestart'>): Promise<void> {
+    await this.gobgp(['global', 'as', String(b.asn), 'router-id', b.routerId, 'listen-port', String(b.listenPort)]);
+    await this.gobgp(['neighbor', 'add', b.peer.address, 'as', String(b.peer.asn), 'family', b.families.join(',')]);
+  }
+
+  /** `gobgp global rib add <prefix>` (next hop 0.0.0.0/:: = the session's local address). */
+  async addRoute(prefix: string): Promise<void> {
+    await this.gobgp(['global', 'rib', 'add', prefix, '-a', prefix.includes(':') ? 'ipv6' : 'ipv4']);
+  }
+
+  async deleteRoute(prefix: string): Promise<void> {
+    await this.gobgp(['global', 'rib', 'del', prefix, '-a', prefix.includes(':') ? 'ipv6' : 'ipv4']);
+  }
+
+  /** Prefixes in gobgpd's global RIB for one family (what `gobgp global rib` lists). */
+  async ribPrefixes(family: 'ipv4' | 'ipv6' = 'ipv4'): Promise<string[]> {
+    const r = await this.gobgp(['-j', 'global', 'rib', '-a', family]);
+    const doc = JSON.parse(r.stdout.trim() || '{}') as Record<string, unknown>;
+    return Object.keys(doc).sort();
+  }
+
+  /** Neighbor state as gobgpd sees it ("established", "active", ...), from `gobgp -j neighbor <addr>`. */
+  async neighborState(address: string): Promise<string> {
+    const r = await this.gobgp(['-j', 'neighbor', address], true);
+    if (r.code !== 0) return 'unknown';
+    const doc = JSON.parse(r.stdout) as { state?: { session_state?: number | string } };
+    const s = doc.state?.session_state;
+    // gobgp 3.x JSON prints the enum as a number: 1 idle, 2 connect, 3 active, 4 opensent, 5 openconfirm, 6 established.
+    const names = ['unknown', 'idle', 'connect', 'active', 'opensent', 'openconfirm', 'established'];
+    return typeof s === 'number' ? (names[s] ?? String(s)) : String(s ?? 'unknown').toLowerCase();
+  }
+}
+
+function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-5).join('\n');
+  } catch {
+    return '';
+  }
+}

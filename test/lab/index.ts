@@ -1,0 +1,19 @@
+/** The svcbgp network lab: the article's network in namespaces, with BIRD 2 or FRR as the ToR. */
+export { Lab, createLab, type LabOptions, type LabNode, type MemoryReport, type BringUpTimings } from './lab.js';
+export { cleanupStale, type StaleReport } from './cleanup.js';
+export { Gobgpd, renderGobgpdToml, type GobgpdBootstrap, type GobgpdStartOptions } from './gobgpd.js';
+export { httpGetFrom, urlFor, type HttpResult } from './http.js';
+export {
+  parseIpRouteJson,
+  toRouteTable,
+  formatRouteTable,
+  canonicalPrefix,
+  compareAddresses,
+  type KernelRoute,
+  type RouteTable,
+} from './routes.js';
+export { renderBirdConfig, parseBirdProtocols } from './bird.js';
+export { renderBgpdConfig, parseFrrSummary } from './frr.js';
+export { nsRun, run, waitFor, sleep, type ExecResult } from './exec.js';
+export * from './topology.js';
+export type { BgpSession, RouterKind, TorRouter } from './tor.js';

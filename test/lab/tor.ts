@@ -1,0 +1,54 @@
+/** What the lab needs from a ToR implementation (BIRD 2 or FRR). */
+export type RouterKind = 'bird' | 'frr';
+
+export interface TorNeighbor {
+  /** Node name, e.g. "node-1". */
+  name: string;
+  /** Neighbor address on the LAN, e.g. "192.168.1.10". */
+  address: string;
+}
+
+export interface TorSettings {
+  /** The ToR namespace. */
+  ns: string;
+  /** Directory for the router's config, sockets, pid files and logs. */
+  dir: string;
+  asn: number;
+  routerId: string;
+  neighbors: TorNeighbor[];
+  /**
+   * Reflect routes learned from one node to the others (default false). The ToR is a route reflector
+   * (`rr client`, as asked) but by default exports nothing to the nodes, so each node's `gobgp global rib`
+   * shows exactly the routes that node originates: what the agent's tests assert.
+   */
+  reflectToNodes?: boolean;
+  /** Accept and install IPv6 unicast routes (MP-BGP over the IPv4 session) too (default true). */
+  ipv6?: boolean;
+}
+
+/** One BGP session as the ToR sees it. */
+export interface BgpSession {
+  /** Neighbor address. */
+  peer: string;
+  /** The router's own name for it (BIRD protocol name, FRR neighbor address). */
+  name: string;
+  /** The router's own word: "Established", "Active", "Connect", ... */
+  state: string;
+  established: boolean;
+}
+
+export interface TorRouter {
+  readonly kind: RouterKind;
+  /** Write the config, start the daemon(s) in the ToR namespace, wait until they answer their control socket. */
+  start(): Promise<void>;
+  /** Parsed session states. */
+  sessions(): Promise<BgpSession[]>;
+  /** The router's own text for its sessions (`birdc show protocols` / `vtysh show bgp summary`). */
+  showSessions(): Promise<string>;
+  /** The router's own text for its BGP table (`birdc show route` / `vtysh show ip bgp`). */
+  showRoutes(): Promise<string>;
+  /** Pids of the router's daemons (for memory accounting). */
+  pids(): number[];
+  /** Commands an operator runs (from the root namespace) to look at this router. */
+  operatorCommands(): string[];
+}
