@@ -1,0 +1,6 @@
+export * from './types.js';
+export { parseConfig, defaultConfig, where } from './parse.js';
+export { peersForNode, speakerConfigForNode, listenPortForNode, prefixAdvertisementsForNode, appliesToNode, type NodePeer } from './peers.js';
+export { parseSelector, matchSelector, SelectorError, type Selector } from './selector.js';
+export { parseGoDuration } from './duration.js';
+export { toNodeInfo, type NodeInfo, type NodeInput } from './node.js';

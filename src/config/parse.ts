@@ -1,0 +1,658 @@
+import { parseAllDocuments } from 'yaml';
+import { isCidr, parseCidr, parseIp, type ParsedCidr } from './net.js';
+import { parseGoDuration } from './duration.js';
+import { parseSelector, SelectorError, SELECTOR_SUPPORTED } from './selector.js';
+import {
+  ACCEPTED_API_VERSIONS,
+  DEFAULT_AS_NUMBER,
+  DEFAULT_LISTEN_PORT,
+  DEFAULT_PEER_ADDRESS,
+  DEFAULT_PEER_NAME,
+  type BgpConfig,
+  type ConfigMessage,
+  type DocRef,
+  type GlobalBgpSettings,
+  type NodeBgpOverride,
+  type ParseResult,
+  type PeerDefinition,
+  type PrefixAdvertisement,
+} from './types.js';
+
+/**
+ * Parses Calico-style BGP configuration: BGPPeer and BGPConfiguration documents under
+ * projectcalico.org/v3 (as the seed article writes them) or svcbgp.io/v1alpha1 (our CRDs, same spec fields).
+ *
+ * Pure: takes the YAML text (multi-document) or already-parsed objects (e.g. from an informer), returns
+ * {ok, config, warnings} or {ok: false, errors, warnings} with EVERY problem found, so the caller can keep
+ * its last good configuration and show the operator the full list at once.
+ *
+ * Decisions (Calico's confd client.go / bird.cfg.template, read with the search tool):
+ * - BGPConfiguration "default" holds the cluster-wide settings. "node.<nodename>" is a per-node override of
+ *   listenPort and prefixAdvertisements only (the only per-node fields Calico's confd reads); other fields
+ *   there get a warning. Any other name is an error (Calico would ignore it silently — a trap at 3 a.m.).
+ * - Defaults per kind: no BGPConfiguration "default" -> AS 64512, listen port 179, no service CIDRs;
+ *   no BGPPeer at all -> one peer 192.168.1.1 AS 64512 (the seed's ToR). Every peer gets graceful restart
+ *   (Calico's BIRD template always enables it), restart time = maxRestartTime or 120 s.
+ * - An empty key (`serviceClusterIPs:` with no value, as in the article) means "none".
+ * - An entry of prefixAdvertisements[].communities is a literal ("aa:nn" / "aa:nn:mm") or a name from
+ *   spec.communities of the same document; an unknown name is an error (Calico drops it silently).
+ */
+export function parseConfig(input: string | readonly unknown[]): ParseResult {
+  const ctx = new Ctx();
+  const docs: { ref: DocRef; value: unknown }[] = [];
+
+  if (typeof input === 'string') {
+    const parsed = parseAllDocuments(input, { prettyErrors: false });
+    const list = Array.isArray(parsed) ? parsed : [parsed];
+    list.forEach((d, i) => {
+      const ref: DocRef = { index: i + 1 };
+      for (const e of d.errors) {
+        const line = e.linePos?.[0] ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : '';
+        ctx.error(ref, '', undefined, `YAML syntax error${line}: ${e.message.split('\n')[0]}`);
+      }
+      if (d.errors.length > 0) return;
+      docs.push({ ref, value: d.toJS({ maxAliasCount: 100 }) as unknown });
+    });
+  } else {
+    input.forEach((value, i) => docs.push({ ref: { index: i + 1 }, value }));
+  }
+
+  const globals: { settings: GlobalBgpSettings; ref: DocRef }[] = [];
+  const overrides: NodeBgpOverride[] = [];
+  const peers: PeerDefinition[] = [];
+  const names = new Map<string, DocRef>();
+
+  const handle = (ref: DocRef, value: unknown): void => {
+    if (value === null || value === undefined) return; // empty document ("---" at the top or the end)
+    if (!isObject(value)) {
+      ctx.error(ref, '', render(value), 'a document must be a mapping with apiVersion, kind, metadata and spec');
+      return;
+    }
+    const kind = value['kind'];
+    if (typeof kind === 'string' && (kind === 'List' || kind.endsWith('List')) && Array.isArray(value['items'])) {
+      (value['items'] as unknown[]).forEach((item, j) => handle({ index: ref.index, item: j + 1 }, item));
+      return;
+    }
+    const doc = readHeader(ctx, ref, value);
+    if (!doc) return;
+    const key = `${doc.kind}/${doc.name}`;
+    const seen = names.get(key);
+    if (seen) {
+      ctx.error(doc.ref, 'metadata.name', render(doc.name), `duplicate ${doc.kind} name: ${where(seen)} has the same name; names must be unique`);
+      return;
+    }
+    names.set(key, doc.ref);
+    if (doc.kind === 'BGPConfiguration') {
+      if (doc.name === 'default') {
+        const g = readGlobal(ctx, doc.ref, doc.spec);
+        if (g) globals.push({ settings: g, ref: doc.ref });
+      } else if (doc.name.startsWith('node.') && doc.name.length > 'node.'.length) {
+        const o = readNodeOverride(ctx, doc.ref, doc.name.slice('node.'.length), doc.spec);
+        if (o) overrides.push(o);
+      } else {
+        ctx.error(doc.ref, 'metadata.name', render(doc.name),
+          "a BGPConfiguration must be named 'default' (cluster-wide settings) or 'node.<nodename>' (per-node listenPort/prefixAdvertisements)");
+      }
+    } else {
+      const p = readPeer(ctx, doc.ref, doc.name, doc.spec);
+      if (p) peers.push(p);
+    }
+  };
+  for (const d of docs) handle(d.ref, d.value);
+
+  // Duplicate peers: same address and port for the same set of nodes.
+  const byKey = new Map<string, PeerDefinition>();
+  for (const p of peers) {
+    const scope = p.node !== undefined ? `node ${p.node}` : p.nodeSelector !== undefined ? `nodeSelector ${p.nodeSelector}` : 'all nodes';
+    const key = `${p.address}|${p.port ?? DEFAULT_LISTEN_PORT}|${scope}`;
+    const other = byKey.get(key);
+    if (other && p.source) {
+      ctx.error(p.source, 'spec.peerIP', render(p.address + (p.port ? `:${p.port}` : '')),
+        `duplicate peer: ${other.source ? where(other.source) : 'another BGPPeer'} already peers with this address for ${scope}; remove one of them`);
+    } else {
+      byKey.set(key, p);
+    }
+  }
+
+  if (ctx.errors.length > 0) return { ok: false, errors: ctx.errors, warnings: ctx.warnings };
+
+  const first = globals[0];
+  const config: BgpConfig = {
+    global: first?.settings ?? defaultGlobal(),
+    nodeOverrides: overrides.sort((a, b) => cmp(a.node, b.node)),
+    peers: peers.length > 0 ? peers.sort((a, b) => cmp(a.name, b.name)) : [defaultPeer()],
+    defaulted: { global: first === undefined, peers: peers.length === 0 },
+  };
+  return { ok: true, config, warnings: ctx.warnings };
+}
+
+/** The configuration used when there is none: the seed's. */
+export function defaultConfig(): BgpConfig {
+  return {
+    global: defaultGlobal(),
+    nodeOverrides: [],
+    peers: [defaultPeer()],
+    defaulted: { global: true, peers: true },
+  };
+}
+
+function defaultGlobal(): GlobalBgpSettings {
+  return {
+    asNumber: DEFAULT_AS_NUMBER,
+    listenPort: DEFAULT_LISTEN_PORT,
+    serviceClusterIPs: [],
+    serviceExternalIPs: [],
+    serviceLoadBalancerIPs: [],
+    prefixAdvertisements: [],
+  };
+}
+
+function defaultPeer(): PeerDefinition {
+  return { name: DEFAULT_PEER_NAME, address: DEFAULT_PEER_ADDRESS, asNumber: DEFAULT_AS_NUMBER };
+}
+
+/** One-line rendering of a message, for logs and the CLI. */
+export function formatMessage(m: ConfigMessage): string {
+  return m.text;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+type Obj = Record<string, unknown>;
+
+function isObject(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function render(v: unknown): string {
+  let s: string;
+  try {
+    s = v === undefined ? 'undefined' : JSON.stringify(v);
+  } catch {
+    s = String(v);
+  }
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+export function where(ref: DocRef): string {
+  const pos = ref.item !== undefined ? `document ${ref.index}, item ${ref.item}` : `document ${ref.index}`;
+  if (ref.kind && ref.name !== undefined) return `${pos} (${ref.kind} "${ref.name}")`;
+  if (ref.kind) return `${pos} (${ref.kind})`;
+  return pos;
+}
+
+class Ctx {
+  readonly errors: ConfigMessage[] = [];
+  readonly warnings: ConfigMessage[] = [];
+
+  error(doc: DocRef, path: string, value: string | undefined, message: string): void {
+    this.errors.push(make(doc, path, value, message));
+  }
+  warn(doc: DocRef, path: string, value: string | undefined, message: string): void {
+    this.warnings.push(make(doc, path, value, message));
+  }
+}
+
+function make(doc: DocRef, path: string, value: string | undefined, message: string): ConfigMessage {
+  const field = path ? `${path}${value !== undefined ? ` = ${value}` : ''}: ` : value !== undefined ? `${value}: ` : '';
+  const m: ConfigMessage = { doc: { ...doc }, path, message, text: `${where(doc)}: ${field}${message}` };
+  if (value !== undefined) m.value = value;
+  return m;
+}
+
+interface Header {
+  ref: DocRef;
+  kind: 'BGPPeer' | 'BGPConfiguration';
+  name: string;
+  spec: Obj;
+}
+
+const TOP_LEVEL = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+
+function readHeader(ctx: Ctx, ref: DocRef, v: Obj): Header | undefined {
+  let ok = true;
+  const apiVersion = v['apiVersion'];
+  const kind = v['kind'];
+  if (typeof kind === 'string') ref.kind = kind;
+  const meta = v['metadata'];
+  if (isObject(meta) && typeof meta['name'] === 'string') ref.name = meta['name'];
+
+  if (!(ACCEPTED_API_VERSIONS as readonly unknown[]).includes(apiVersion)) {
+    ctx.error(ref, 'apiVersion', render(apiVersion), `expected one of ${ACCEPTED_API_VERSIONS.map((a) => `"${a}"`).join(', ')}`);
+    ok = false;
+  }
+  if (kind !== 'BGPPeer' && kind !== 'BGPConfiguration') {
+    ctx.error(ref, 'kind', render(kind), 'expected "BGPPeer" or "BGPConfiguration"');
+    return undefined;
+  }
+  if (!isObject(meta) || typeof meta['name'] !== 'string' || meta['name'] === '') {
+    ctx.error(ref, 'metadata.name', render(isObject(meta) ? meta['name'] : meta), 'every document needs a non-empty metadata.name');
+    ok = false;
+  }
+  for (const k of Object.keys(v)) {
+    if (!TOP_LEVEL.has(k)) ctx.warn(ref, k, undefined, 'unknown top-level field; ignored');
+  }
+  let spec = v['spec'];
+  if (spec === undefined || spec === null) spec = {};
+  if (!isObject(spec)) {
+    ctx.error(ref, 'spec', render(spec), 'expected a mapping');
+    return undefined;
+  }
+  if (!ok) return undefined;
+  return { ref, kind, name: ref.name as string, spec };
+}
+
+// --- shared field readers ---------------------------------------------------------------------------------
+
+function readAsNumber(ctx: Ctx, ref: DocRef, path: string, v: unknown): number | undefined {
+  const expected = 'expected an AS number 1..4294967295 (or asdot "a.b")';
+  let n: number | undefined;
+  if (typeof v === 'number' && Number.isInteger(v)) n = v;
+  else if (typeof v === 'string' && /^[0-9]+$/.test(v)) n = Number(v);
+  else if (typeof v === 'string' && /^[0-9]+\.[0-9]+$/.test(v)) {
+    const [hi, lo] = v.split('.').map(Number) as [number, number];
+    if (hi > 65535 || lo > 65535) {
+      ctx.error(ref, path, render(v), `${expected}; each half of an asdot number is 0..65535`);
+      return undefined;
+    }
+    n = hi * 65536 + lo;
+  }
+  if (n === undefined) {
+    ctx.error(ref, path, render(v), expected);
+    return undefined;
+  }
+  if (n === 0) {
+    ctx.error(ref, path, render(v), 'AS 0 is reserved (RFC 7607) and cannot be used; expected 1..4294967295');
+    return undefined;
+  }
+  if (n > 4294967295) {
+    ctx.error(ref, path, render(v), `out of range: ${expected}`);
+    return undefined;
+  }
+  if (n === 23456) ctx.warn(ref, path, render(v), 'AS 23456 is AS_TRANS (RFC 6793), normally never configured');
+  return n;
+}
+
+function readPort(ctx: Ctx, ref: DocRef, path: string, v: unknown): number | undefined {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535) return v;
+  ctx.error(ref, path, render(v), 'expected a TCP port 1..65535');
+  return undefined;
+}
+
+function readCidrList(ctx: Ctx, ref: DocRef, path: string, v: unknown): ParsedCidr[] | undefined {
+  if (v === null || v === undefined) return []; // `serviceClusterIPs:` with no value = none
+  if (!Array.isArray(v)) {
+    ctx.error(ref, path, render(v), 'expected a list of {cidr: ...} entries, e.g. "- cidr: 10.49.0.0/16"');
+    return undefined;
+  }
+  const out: ParsedCidr[] = [];
+  let ok = true;
+  v.forEach((item, i) => {
+    const p = `${path}[${i}]`;
+    if (typeof item === 'string') {
+      ctx.error(ref, p, render(item), `expected a mapping {cidr: ${item}}: write "- cidr: ${item}"`);
+      ok = false;
+      return;
+    }
+    if (!isObject(item)) {
+      ctx.error(ref, p, render(item), 'expected a mapping {cidr: ...}');
+      ok = false;
+      return;
+    }
+    for (const k of Object.keys(item)) if (k !== 'cidr') ctx.warn(ref, `${p}.${k}`, undefined, 'unknown field; ignored (an entry has only "cidr")');
+    const c = readCidr(ctx, ref, `${p}.cidr`, item['cidr']);
+    if (!c) {
+      ok = false;
+      return;
+    }
+    if (out.some((o) => o.cidr === c.cidr)) {
+      ctx.warn(ref, `${p}.cidr`, render(item['cidr']), 'listed twice; the duplicate is ignored');
+      return;
+    }
+    out.push(c);
+  });
+  return ok ? out : undefined;
+}
+
+function readCidr(ctx: Ctx, ref: DocRef, path: string, v: unknown): ParsedCidr | undefined {
+  if (typeof v !== 'string') {
+    ctx.error(ref, path, render(v), 'expected a CIDR string such as "10.49.0.0/16" or "fd00:49::/112"');
+    return undefined;
+  }
+  const c = parseCidr(v);
+  if (isCidr(c)) return c;
+  if (c.kind === 'host-bits') {
+    ctx.error(ref, path, render(v), `this is a host address, not a network: the bits after the prefix length must be zero; did you mean ${c.network}?`);
+  } else if (parseIp(v)) {
+    ctx.error(ref, path, render(v), `missing prefix length; write ${v}${v.includes(':') ? '/128' : '/32'} for a single address or the network, e.g. 10.49.0.0/16`);
+  } else {
+    ctx.error(ref, path, render(v), 'not a valid CIDR; expected "address/length" such as "10.49.0.0/16" or "fd00:49::/112"');
+  }
+  return undefined;
+}
+
+const STD_COMMUNITY = /^([0-9]+):([0-9]+)$/;
+const LARGE_COMMUNITY = /^([0-9]+):([0-9]+):([0-9]+)$/;
+
+/** Returns 'standard' / 'large' for a valid literal, an error text for an out-of-range literal, undefined if not a literal. */
+function communityLiteral(v: string): { type: 'standard' | 'large' } | { problem: string } | undefined {
+  const s = STD_COMMUNITY.exec(v);
+  if (s) {
+    return Number(s[1]) <= 65535 && Number(s[2]) <= 65535
+      ? { type: 'standard' }
+      : { problem: 'a standard community is "aa:nn" with both parts 0..65535' };
+  }
+  const l = LARGE_COMMUNITY.exec(v);
+  if (l) {
+    return [l[1], l[2], l[3]].every((x) => Number(x) <= 4294967295)
+      ? { type: 'large' }
+      : { problem: 'a large community is "aa:nn:mm" with each part 0..4294967295' };
+  }
+  return undefined;
+}
+
+function readCommunities(ctx: Ctx, ref: DocRef, v: unknown): Map<string, string> | undefined {
+  const out = new Map<string, string>();
+  if (v === null || v === undefined) return out;
+  if (!Array.isArray(v)) {
+    ctx.error(ref, 'spec.communities', render(v), 'expected a list of {name, value} entries');
+    return undefined;
+  }
+  let ok = true;
+  v.forEach((item, i) => {
+    const p = `spec.communities[${i}]`;
+    if (!isObject(item)) {
+      ctx.error(ref, p, render(item), 'expected a mapping {name: ..., value: "aa:nn" or "aa:nn:mm"}');
+      ok = false;
+      return;
+    }
+    for (const k of Object.keys(item)) if (k !== 'name' && k !== 'value') ctx.warn(ref, `${p}.${k}`, undefined, 'unknown field; ignored');
+    const name = item['name'];
+    const value = item['value'];
+    if (typeof name !== 'string' || name === '') {
+      ctx.error(ref, `${p}.name`, render(name), 'expected a non-empty name');
+      ok = false;
+    } else if (out.has(name)) {
+      ctx.error(ref, `${p}.name`, render(name), 'defined twice; community names must be unique');
+      ok = false;
+    }
+    const lit = typeof value === 'string' ? communityLiteral(value) : undefined;
+    if (typeof value !== 'string' || lit === undefined || 'problem' in lit) {
+      ctx.error(ref, `${p}.value`, render(value), lit && 'problem' in lit ? lit.problem : 'expected "aa:nn" (standard) or "aa:nn:mm" (large community)');
+      ok = false;
+      return;
+    }
+    if (typeof name === 'string') out.set(name, value);
+  });
+  return ok ? out : undefined;
+}
+
+function readPrefixAdvertisements(ctx: Ctx, ref: DocRef, v: unknown, defined: Map<string, string>): PrefixAdvertisement[] | undefined {
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v)) {
+    ctx.error(ref, 'spec.prefixAdvertisements', render(v), 'expected a list of {cidr, communities} entries');
+    return undefined;
+  }
+  const out: PrefixAdvertisement[] = [];
+  let ok = true;
+  v.forEach((item, i) => {
+    const p = `spec.prefixAdvertisements[${i}]`;
+    if (!isObject(item)) {
+      ctx.error(ref, p, render(item), 'expected a mapping {cidr: ..., communities: [...]}');
+      ok = false;
+      return;
+    }
+    for (const k of Object.keys(item)) {
+      if (!['cidr', 'communities', 'localPref'].includes(k)) ctx.warn(ref, `${p}.${k}`, undefined, 'unknown field; ignored (supported: cidr, communities, localPref)');
+    }
+    const cidr = readCidr(ctx, ref, `${p}.cidr`, item['cidr']);
+    const pa: PrefixAdvertisement = { cidr: cidr as ParsedCidr, communities: [], largeCommunities: [] };
+    const cs = item['communities'];
+    if (cs !== undefined && cs !== null && !Array.isArray(cs)) {
+      ctx.error(ref, `${p}.communities`, render(cs), 'expected a list of community names or literals ("aa:nn", "aa:nn:mm")');
+      ok = false;
+    } else {
+      (Array.isArray(cs) ? cs : []).forEach((c, j) => {
+        const cp = `${p}.communities[${j}]`;
+        if (typeof c !== 'string') {
+          ctx.error(ref, cp, render(c), 'expected a community name or a literal "aa:nn" / "aa:nn:mm"');
+          ok = false;
+          return;
+        }
+        let value = c;
+        let lit = communityLiteral(c);
+        if (lit === undefined) {
+          const named = defined.get(c);
+          if (named === undefined) {
+            const known = [...defined.keys()];
+            ctx.error(ref, cp, render(c),
+              `neither a community literal ("aa:nn" or "aa:nn:mm") nor a name defined in spec.communities${known.length ? ` (defined: ${known.join(', ')})` : ' (none defined)'}`);
+            ok = false;
+            return;
+          }
+          value = named;
+          lit = communityLiteral(named);
+        }
+        if (lit === undefined || 'problem' in lit) {
+          ctx.error(ref, cp, render(c), lit && 'problem' in lit ? lit.problem : 'invalid community');
+          ok = false;
+          return;
+        }
+        const list = lit.type === 'standard' ? pa.communities : pa.largeCommunities;
+        if (!list.includes(value)) list.push(value);
+      });
+    }
+    if (item['localPref'] !== undefined) {
+      const lp = item['localPref'];
+      if (typeof lp === 'number' && Number.isInteger(lp) && lp >= 0 && lp <= 4294967295) pa.localPref = lp;
+      else {
+        ctx.error(ref, `${p}.localPref`, render(lp), 'expected an integer 0..4294967295 (svcbgp extension: LOCAL_PREF for matching routes)');
+        ok = false;
+      }
+    }
+    if (!cidr) {
+      ok = false;
+      return;
+    }
+    out.push(pa);
+  });
+  return ok ? out : undefined;
+}
+
+// --- BGPConfiguration --------------------------------------------------------------------------------------
+
+const GLOBAL_FIELDS = new Set([
+  'asNumber', 'listenPort', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs', 'communities', 'prefixAdvertisements',
+]);
+/** Calico BGPConfiguration fields svcbgp knowingly does not implement: warned about by name. */
+const CALICO_CONFIG_UNSUPPORTED = new Set([
+  'logSeverityScreen', 'nodeToNodeMeshEnabled', 'nodeMeshPassword', 'nodeMeshMaxRestartTime', 'bindMode', 'ignoredInterfaces',
+  'localWorkloadPeeringIPV4', 'localWorkloadPeeringIPV6', 'programClusterRoutes',
+]);
+
+function warnUnknown(ctx: Ctx, ref: DocRef, spec: Obj, supported: Set<string>, calicoOnly: Set<string>, what: string): void {
+  for (const k of Object.keys(spec)) {
+    if (supported.has(k)) continue;
+    if (calicoOnly.has(k)) ctx.warn(ref, `spec.${k}`, undefined, `a Calico ${what} field svcbgp does not implement; ignored`);
+    else ctx.warn(ref, `spec.${k}`, undefined, `unknown field; ignored (supported: ${[...supported].join(', ')})`);
+  }
+}
+
+function readGlobal(ctx: Ctx, ref: DocRef, spec: Obj): GlobalBgpSettings | undefined {
+  warnUnknown(ctx, ref, spec, GLOBAL_FIELDS, CALICO_CONFIG_UNSUPPORTED, 'BGPConfiguration');
+  const before = ctx.errors.length;
+  const asNumber = spec['asNumber'] === undefined || spec['asNumber'] === null ? DEFAULT_AS_NUMBER : readAsNumber(ctx, ref, 'spec.asNumber', spec['asNumber']);
+  const listenPort = spec['listenPort'] === undefined || spec['listenPort'] === null ? DEFAULT_LISTEN_PORT : readPort(ctx, ref, 'spec.listenPort', spec['listenPort']);
+  const clusterIPs = readCidrList(ctx, ref, 'spec.serviceClusterIPs', spec['serviceClusterIPs']);
+  const externalIPs = readCidrList(ctx, ref, 'spec.serviceExternalIPs', spec['serviceExternalIPs']);
+  const lbIPs = readCidrList(ctx, ref, 'spec.serviceLoadBalancerIPs', spec['serviceLoadBalancerIPs']);
+  const communities = readCommunities(ctx, ref, spec['communities']);
+  const pas = readPrefixAdvertisements(ctx, ref, spec['prefixAdvertisements'], communities ?? new Map());
+  if (ctx.errors.length > before || asNumber === undefined || listenPort === undefined || !clusterIPs || !externalIPs || !lbIPs || !pas) return undefined;
+  externalIPs.forEach((c, i) => {
+    if (c.length === c.bytes.length * 8) {
+      ctx.warn(ref, `spec.serviceExternalIPs[${i}].cidr`, render(c.cidr),
+        'a single address: like Calico, every node advertises it, so externalTrafficPolicy: Local cannot narrow it to the nodes with endpoints');
+    }
+  });
+  return {
+    asNumber,
+    listenPort,
+    serviceClusterIPs: clusterIPs,
+    serviceExternalIPs: externalIPs,
+    serviceLoadBalancerIPs: lbIPs,
+    prefixAdvertisements: pas,
+    source: ref,
+  };
+}
+
+const NODE_FIELDS = new Set(['listenPort', 'prefixAdvertisements', 'communities']);
+
+function readNodeOverride(ctx: Ctx, ref: DocRef, node: string, spec: Obj): NodeBgpOverride | undefined {
+  for (const k of Object.keys(spec)) {
+    if (NODE_FIELDS.has(k)) continue;
+    if (GLOBAL_FIELDS.has(k)) {
+      ctx.warn(ref, `spec.${k}`, undefined, "only read from the BGPConfiguration named 'default' (per-node documents may set listenPort and prefixAdvertisements); ignored here");
+    } else if (CALICO_CONFIG_UNSUPPORTED.has(k)) {
+      ctx.warn(ref, `spec.${k}`, undefined, 'a Calico BGPConfiguration field svcbgp does not implement; ignored');
+    } else {
+      ctx.warn(ref, `spec.${k}`, undefined, 'unknown field; ignored (supported per node: listenPort, prefixAdvertisements, communities)');
+    }
+  }
+  const before = ctx.errors.length;
+  const o: NodeBgpOverride = { node, source: ref };
+  if (spec['listenPort'] !== undefined && spec['listenPort'] !== null) {
+    const port = readPort(ctx, ref, 'spec.listenPort', spec['listenPort']);
+    if (port !== undefined) o.listenPort = port;
+  }
+  const communities = readCommunities(ctx, ref, spec['communities']);
+  if (spec['prefixAdvertisements'] !== undefined && spec['prefixAdvertisements'] !== null) {
+    const pas = readPrefixAdvertisements(ctx, ref, spec['prefixAdvertisements'], communities ?? new Map());
+    if (pas) o.prefixAdvertisements = pas;
+  }
+  return ctx.errors.length > before ? undefined : o;
+}
+
+// --- BGPPeer -----------------------------------------------------------------------------------------------
+
+const PEER_FIELDS = new Set(['peerIP', 'asNumber', 'node', 'nodeSelector', 'password', 'keepaliveTime', 'maxRestartTime']);
+const CALICO_PEER_UNSUPPORTED = new Set([
+  'peerSelector', 'keepOriginalNextHop', 'sourceAddress', 'failureDetectionMode', 'restartMode', 'birdGatewayMode',
+  'numAllowedLocalASNumbers', 'ttlSecurity', 'filters', 'reachableBy', 'localWorkloadSelector', 'nextHopMode', 'localASNumber',
+  'reversePeering',
+]);
+
+/** "ip", "ip:port" (IPv4), "[v6]:port" or a bare IPv6 address. */
+export function splitPeerIP(v: string): { address: string; port?: number } | { problem: string } {
+  let host = v;
+  let portText: string | undefined;
+  const bracket = /^\[([^\]]+)\](?::([0-9]+))?$/.exec(v);
+  if (bracket) {
+    host = bracket[1] as string;
+    portText = bracket[2];
+  } else if (/^[0-9.]+:[0-9]+$/.test(v)) {
+    const i = v.lastIndexOf(':');
+    host = v.slice(0, i);
+    portText = v.slice(i + 1);
+  }
+  const ip = parseIp(host);
+  if (!ip) return { problem: 'expected an IPv4 or IPv6 address, optionally with a port: "192.168.1.1", "192.168.1.1:1179", "fd00::1", "[fd00::1]:1179"' };
+  if (bracket && ip.family !== 'ipv6-unicast') return { problem: 'brackets are only for IPv6 addresses: write "192.168.1.1:1179"' };
+  if (portText === undefined) return { address: ip.text };
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return { problem: 'the port must be 1..65535' };
+  return { address: ip.text, port };
+}
+
+function readDuration(ctx: Ctx, ref: DocRef, path: string, v: unknown, min: number, max: number): number | undefined {
+  const secs = typeof v === 'string' ? parseGoDuration(v) : undefined;
+  if (secs === undefined) {
+    ctx.error(ref, path, render(v), 'expected a duration such as "30s", "2m" or "1h2m3s"');
+    return undefined;
+  }
+  const rounded = Math.round(secs);
+  if (rounded < min || rounded > max) {
+    ctx.error(ref, path, render(v), `out of range: expected ${min}s..${max}s (whole seconds)`);
+    return undefined;
+  }
+  return rounded;
+}
+
+function readPeer(ctx: Ctx, ref: DocRef, name: string, spec: Obj): PeerDefinition | undefined {
+  warnUnknown(ctx, ref, spec, PEER_FIELDS, CALICO_PEER_UNSUPPORTED, 'BGPPeer');
+  const before = ctx.errors.length;
+  const peer: Partial<PeerDefinition> & { name: string; source: DocRef } = { name, source: ref };
+
+  const peerIP = spec['peerIP'];
+  if (peerIP === undefined || peerIP === null || peerIP === '') {
+    ctx.error(ref, 'spec.peerIP', undefined,
+      `required: the peer's address, e.g. "192.168.1.1"${spec['peerSelector'] !== undefined ? ' (peerSelector is not supported)' : ''}`);
+  } else if (typeof peerIP !== 'string') {
+    ctx.error(ref, 'spec.peerIP', render(peerIP), 'expected a string such as "192.168.1.1"');
+  } else {
+    const s = splitPeerIP(peerIP);
+    if ('problem' in s) ctx.error(ref, 'spec.peerIP', render(peerIP), s.problem);
+    else {
+      peer.address = s.address;
+      if (s.port !== undefined) peer.port = s.port;
+    }
+  }
+
+  if (spec['asNumber'] === undefined || spec['asNumber'] === null) {
+    ctx.error(ref, 'spec.asNumber', undefined, "required: the peer's AS number, e.g. 64512");
+  } else {
+    const asn = readAsNumber(ctx, ref, 'spec.asNumber', spec['asNumber']);
+    if (asn !== undefined) peer.asNumber = asn;
+  }
+
+  const node = spec['node'];
+  const sel = spec['nodeSelector'];
+  if (node !== undefined && node !== null && node !== '') {
+    if (typeof node !== 'string') ctx.error(ref, 'spec.node', render(node), 'expected a node name');
+    else peer.node = node;
+  }
+  if (sel !== undefined && sel !== null && sel !== '') {
+    if (typeof sel !== 'string') ctx.error(ref, 'spec.nodeSelector', render(sel), `expected a selector string such as "rack == 'r1'"`);
+    else {
+      try {
+        peer.selector = parseSelector(sel);
+        peer.nodeSelector = sel;
+      } catch (e) {
+        if (!(e instanceof SelectorError)) throw e;
+        ctx.error(ref, 'spec.nodeSelector', render(sel), `${e.message}; supported: ${SELECTOR_SUPPORTED}`);
+      }
+    }
+  }
+  if (peer.node !== undefined && typeof sel === 'string' && sel !== '') {
+    ctx.error(ref, 'spec.nodeSelector', render(sel), 'node and nodeSelector cannot both be set; use one of them');
+  }
+
+  const pw = spec['password'];
+  if (pw !== undefined && pw !== null) {
+    const ref2 = isObject(pw) ? pw['secretKeyRef'] : undefined;
+    if (!isObject(pw) || !isObject(ref2) || typeof ref2['name'] !== 'string' || ref2['name'] === '' || typeof ref2['key'] !== 'string' || ref2['key'] === '') {
+      // Never echo the value: it may be a password typed inline.
+      ctx.error(ref, 'spec.password', '(hidden)', 'expected {secretKeyRef: {name: <secret>, key: <key>}}; an inline password is not accepted');
+    } else {
+      for (const k of Object.keys(pw)) if (k !== 'secretKeyRef') ctx.warn(ref, `spec.password.${k}`, undefined, 'unknown field; ignored');
+      for (const k of Object.keys(ref2)) if (k !== 'name' && k !== 'key') ctx.warn(ref, `spec.password.secretKeyRef.${k}`, undefined, 'unknown field; ignored');
+      peer.passwordSecretRef = { name: ref2['name'], key: ref2['key'] };
+    }
+  }
+
+  if (spec['keepaliveTime'] !== undefined && spec['keepaliveTime'] !== null) {
+    const k = readDuration(ctx, ref, 'spec.keepaliveTime', spec['keepaliveTime'], 1, 21845);
+    if (k !== undefined) peer.keepaliveTime = k;
+  }
+  if (spec['maxRestartTime'] !== undefined && spec['maxRestartTime'] !== null) {
+    // The graceful-restart capability carries the restart time in 12 bits (RFC 4724): at most 4095 s.
+    const r = readDuration(ctx, ref, 'spec.maxRestartTime', spec['maxRestartTime'], 1, 4095);
+    if (r !== undefined) peer.maxRestartTime = r;
+  }
+  if (ctx.errors.length > before) return undefined;
+  return peer as PeerDefinition;
+}

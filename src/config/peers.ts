@@ -1,0 +1,75 @@
+import type { Peer, SpeakerConfig } from '../model/peer.js';
+import { matchSelector } from './selector.js';
+import { toNodeInfo, type NodeInput } from './node.js';
+import { DEFAULT_RESTART_TIME, type BgpConfig, type PeerDefinition, type PrefixAdvertisement, type SecretKeyRef } from './types.js';
+
+/** A Peer for this node, with the name of the BGPPeer it came from and the password reference still unresolved. */
+export interface NodePeer extends Peer {
+  /** metadata.name of the BGPPeer document. */
+  name: string;
+  /** The agent reads this Secret key and fills in `password`. */
+  passwordSecretRef?: SecretKeyRef;
+}
+
+export function appliesToNode(p: PeerDefinition, node: { name: string; labels: Readonly<Record<string, string>> }): boolean {
+  if (p.node !== undefined) return p.node === node.name;
+  if (p.selector !== undefined) return matchSelector(p.selector, node.labels);
+  return true; // neither node nor nodeSelector: a global peer
+}
+
+/**
+ * The peers this node must have. A BGPPeer with neither node nor nodeSelector is global.
+ * Like Calico's confd (client.go updatePeersV1), global peers are taken first and a node-specific peer to the
+ * same address and port is skipped; among node-specific ones the first by name wins. Result sorted by address, port.
+ */
+export function peersForNode(config: BgpConfig, nodeInput: NodeInput): NodePeer[] {
+  const node = toNodeInfo(nodeInput);
+  const chosen = new Map<string, NodePeer>();
+  const isGlobal = (p: PeerDefinition): boolean => p.node === undefined && p.selector === undefined;
+  const ordered = [...config.peers.filter(isGlobal), ...config.peers.filter((p) => !isGlobal(p))];
+  for (const def of ordered) {
+    if (!appliesToNode(def, node)) continue;
+    const key = `${def.address}|${def.port ?? ''}`;
+    if (chosen.has(key)) continue;
+    chosen.set(key, toPeer(def));
+  }
+  return [...chosen.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : (a.port ?? 0) - (b.port ?? 0)));
+}
+
+function toPeer(def: PeerDefinition): NodePeer {
+  const peer: NodePeer = {
+    name: def.name,
+    address: def.address,
+    asn: def.asNumber,
+    gracefulRestart: { enabled: true, restartTime: def.maxRestartTime ?? DEFAULT_RESTART_TIME },
+  };
+  if (def.port !== undefined) peer.port = def.port;
+  if (def.keepaliveTime !== undefined) {
+    peer.keepaliveTime = def.keepaliveTime;
+    // BGP's usual ratio (RFC 4271 suggests keepalive = hold / 3); Calico's keepaliveTime sets only the keepalive.
+    peer.holdTime = def.keepaliveTime * 3;
+  }
+  if (def.passwordSecretRef) peer.passwordSecretRef = { ...def.passwordSecretRef };
+  return peer;
+}
+
+/** The listen port for this node: BGPConfiguration node.<name> overrides default. */
+export function listenPortForNode(config: BgpConfig, nodeName: string): number {
+  return config.nodeOverrides.find((o) => o.node === nodeName)?.listenPort ?? config.global.listenPort;
+}
+
+/** prefixAdvertisements for this node: a node.<name> document that sets them replaces the global list entirely. */
+export function prefixAdvertisementsForNode(config: BgpConfig, nodeName: string): PrefixAdvertisement[] {
+  return config.nodeOverrides.find((o) => o.node === nodeName)?.prefixAdvertisements ?? config.global.prefixAdvertisements;
+}
+
+/** The speaker settings for this node (router-id comes from the node, not from the configuration). */
+export function speakerConfigForNode(config: BgpConfig, node: NodeInput, routerId: string): SpeakerConfig {
+  const info = toNodeInfo(node);
+  return {
+    asn: config.global.asNumber,
+    routerId,
+    listenPort: listenPortForNode(config, info.name),
+    peers: peersForNode(config, info),
+  };
+}

@@ -1,0 +1,108 @@
+import type { ParsedCidr } from './net.js';
+import type { Selector } from './selector.js';
+
+/** The API versions whose BGPPeer / BGPConfiguration documents we accept (same spec field names). */
+export const CALICO_API_VERSION = 'projectcalico.org/v3';
+export const SVCBGP_API_VERSION = 'svcbgp.io/v1alpha1';
+export const ACCEPTED_API_VERSIONS = [CALICO_API_VERSION, SVCBGP_API_VERSION] as const;
+
+export const DEFAULT_AS_NUMBER = 64512;
+export const DEFAULT_LISTEN_PORT = 179;
+/** Graceful-restart time (s) when a peer gives no maxRestartTime: BIRD's and Calico's default. */
+export const DEFAULT_RESTART_TIME = 120;
+/** The seed's top-of-rack router, used when the configuration holds no BGPPeer at all. */
+export const DEFAULT_PEER_ADDRESS = '192.168.1.1';
+export const DEFAULT_PEER_NAME = 'default-tor';
+
+/** Where a message or a setting comes from: document number (1-based) in the input, List item, kind and name. */
+export interface DocRef {
+  index: number;
+  /** 1-based position inside a `kind: List` / `BGPPeerList` document. */
+  item?: number;
+  kind?: string;
+  name?: string;
+}
+
+export interface ConfigMessage {
+  doc: DocRef;
+  /** Field path inside the document, e.g. "spec.serviceClusterIPs[0].cidr". Empty for whole-document problems. */
+  path: string;
+  /** The offending value, rendered (JSON, truncated). */
+  value?: string;
+  /** What is wrong and what is expected. */
+  message: string;
+  /** The whole line an operator reads: where, field, value, message. */
+  text: string;
+}
+
+export interface PrefixAdvertisement {
+  cidr: ParsedCidr;
+  /** Standard communities "aa:nn" after resolving names. */
+  communities: string[];
+  /** Large communities "aa:nn:mm" after resolving names. */
+  largeCommunities: string[];
+  /** svcbgp extension (not a Calico field): LOCAL_PREF for matching routes. */
+  localPref?: number;
+}
+
+/** The cluster-wide settings: BGPConfiguration "default", or the defaults. */
+export interface GlobalBgpSettings {
+  asNumber: number;
+  listenPort: number;
+  serviceClusterIPs: ParsedCidr[];
+  serviceExternalIPs: ParsedCidr[];
+  serviceLoadBalancerIPs: ParsedCidr[];
+  prefixAdvertisements: PrefixAdvertisement[];
+  /** The document these came from; undefined = defaults. */
+  source?: DocRef;
+}
+
+/** BGPConfiguration "node.<nodename>": Calico honours only listenPort and prefixAdvertisements there. */
+export interface NodeBgpOverride {
+  node: string;
+  listenPort?: number;
+  /** When present, replaces the global prefixAdvertisements on this node (Calico's template does the same). */
+  prefixAdvertisements?: PrefixAdvertisement[];
+  source: DocRef;
+}
+
+export interface SecretKeyRef {
+  name: string;
+  key: string;
+}
+
+export interface PeerDefinition {
+  /** metadata.name of the BGPPeer. */
+  name: string;
+  /** Canonical IP address. */
+  address: string;
+  /** Only when peerIP carried one ("ip:port", "[v6]:port"). */
+  port?: number;
+  asNumber: number;
+  /** spec.node: only this node peers. */
+  node?: string;
+  /** spec.nodeSelector as written, and parsed. */
+  nodeSelector?: string;
+  selector?: Selector;
+  /** Resolved later by the agent (Secret in the agent's namespace); never logged. */
+  passwordSecretRef?: SecretKeyRef;
+  /** Seconds. */
+  keepaliveTime?: number;
+  /** Seconds; graceful-restart time advertised to the peer. */
+  maxRestartTime?: number;
+  source?: DocRef;
+}
+
+export interface BgpConfig {
+  global: GlobalBgpSettings;
+  /** Sorted by node name. */
+  nodeOverrides: NodeBgpOverride[];
+  /** Sorted by name. */
+  peers: PeerDefinition[];
+  /** Which parts are defaults because the input held no such document. */
+  defaulted: { global: boolean; peers: boolean };
+}
+
+export type ParseResult =
+  | { ok: true; config: BgpConfig; warnings: ConfigMessage[] }
+  | { ok: false; errors: ConfigMessage[]; warnings: ConfigMessage[] };

@@ -1,0 +1,339 @@
+import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import type { Family } from '../model/route.js';
+import type { BgpConfig } from '../config/types.js';
+import { toNodeInfo, type NodeInput } from '../config/node.js';
+import { prefixAdvertisementsForNode } from '../config/peers.js';
+import { cidrContains, comparePrefixes, hostPrefix, mustParseCidr, parseIp, type ParsedCidr, type ParsedIp } from '../config/net.js';
+import { indexSlices, localEndpointState, type LocalEndpointState } from './endpoints.js';
+import {
+  CIDR_FIELD,
+  type AddressKind,
+  type AttributeSource,
+  type DesiredRoute,
+  type DesiredRoutesResult,
+  type Refusal,
+  type RouteReason,
+  type RouteRule,
+  type ServiceAddress,
+  type ServiceRef,
+  type Withheld,
+} from './types.js';
+
+/** A node with this label set to "true" advertises nothing (Calico: ExcludeServiceAdvertisement). */
+export const EXCLUDE_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
+
+const ROUTABLE_TYPES = new Set(['ClusterIP', 'NodePort', 'LoadBalancer']);
+
+/**
+ * The routes this node must advertise, each with the reasons it exists, and every Service address that is
+ * refused (policy violation) or withheld on this node (no local endpoint / kind not configured).
+ *
+ * Rules (DESIGN.md "Route semantics"; Calico's confd routes.go / client.go read with the search tool):
+ * 1. Every configured CIDR of serviceClusterIPs / serviceExternalIPs / serviceLoadBalancerIPs is advertised by
+ *    every node — except single-address (/32, /128) entries of serviceLoadBalancerIPs, which Calico advertises
+ *    per Service (so that Local services stay local). A /32 in serviceExternalIPs IS advertised as is (Calico too).
+ * 2. externalTrafficPolicy: Local -> /32 or /128 for the Service's external IPs, load-balancer ingress IPs and
+ *    (like Calico) its cluster IPs; internalTrafficPolicy: Local -> the same for its cluster IPs. Only on a node
+ *    with a local endpoint of the address's family that is ready, or serving while terminating. We honour
+ *    eTP Local whatever the Service type, like Calico (routes.go advertiseThisService checks no type): Kubernetes
+ *    itself rejects eTP on a ClusterIP Service without externalIPs ("may only be set for externally-accessible
+ *    services"), so that case only occurs in hand-written dumps. With no usable local endpoint the node simply
+ *    does not advertise the host route (withheld); the aggregate still carries the address (as in Calico).
+ * 3. A host route is only advertised inside a configured CIDR of its kind; an external or load-balancer IP
+ *    outside every CIDR is refused, and so is a cluster IP outside every serviceClusterIPs CIDR when that list is
+ *    not empty. (Calico checks external/LB IPs only; we also check cluster IPs so no Service can pull in a foreign prefix.)
+ * 4. Headless (clusterIP None) and ExternalName Services are never advertised. Dual-stack: every entry of
+ *    clusterIPs, each in its own family; endpoints are matched by addressType and the kubernetes.io/service-name label.
+ * 5. A prefix wanted several times is one route carrying all reasons.
+ * 6. Communities: every prefixAdvertisements entry whose CIDR contains the route contributes its communities
+ *    (Calico's BIRD template: `if (net ~ cidr) then bgp_community.add(...)` for each entry — all matches, not the
+ *    longest). localPref (svcbgp extension) comes from the most specific matching entry that sets it.
+ *    A node.<name> BGPConfiguration with prefixAdvertisements replaces the global list on that node.
+ * Next hop: 0.0.0.0 for IPv4 (gobgpd uses the session's local address); for IPv6 the node's IPv6 InternalIP, else "::".
+ * Deterministic: the output is sorted and does not depend on the order of the inputs.
+ * A Service with broken data becomes a refusal; it never throws and never affects other Services.
+ */
+export function desiredRoutes(
+  config: BgpConfig,
+  nodeInput: NodeInput,
+  services: readonly V1Service[],
+  endpointSlices: readonly V1EndpointSlice[],
+): DesiredRoutesResult {
+  const node = toNodeInfo(nodeInput);
+  const b = new Builder(config, node.name);
+  const cidrs: Record<AddressKind, ParsedCidr[]> = {
+    'cluster-ip': config.global.serviceClusterIPs,
+    'external-ip': config.global.serviceExternalIPs,
+    'load-balancer-ip': config.global.serviceLoadBalancerIPs,
+  };
+
+  for (const kind of Object.keys(cidrs) as AddressKind[]) {
+    for (const c of cidrs[kind]) {
+      if (kind === 'load-balancer-ip' && isSingleAddress(c)) continue;
+      b.addRoute(c.cidr, c.family, 'aggregate', kind, c.cidr, undefined);
+    }
+  }
+
+  const slicesBySvc = indexSlices(endpointSlices);
+  for (const svc of services) {
+    const ref = serviceRef(svc);
+    try {
+      processService(b, cidrs, svc, ref, slicesBySvc.get(`${ref.namespace}/${ref.name}`) ?? [], node.name);
+    } catch (e) {
+      b.refuse(ref, '', undefined, 'invalid-service', `Service data could not be read (${e instanceof Error ? e.message : String(e)}); its addresses are not advertised`);
+    }
+  }
+
+  const excluded = node.labels[EXCLUDE_LABEL] === 'true';
+  const v6NextHop = node.addresses?.map((a) => (a.type === 'InternalIP' ? parseIp(a.address) : undefined)).find((ip) => ip?.family === 'ipv6-unicast')?.text ?? '::';
+  return {
+    node: node.name,
+    excluded,
+    routes: excluded ? [] : b.routes(prefixAdvertisementsForNode(config, node.name), v6NextHop),
+    refused: b.refusals(),
+    withheld: excluded ? [] : b.withheldList(),
+  };
+}
+
+function isSingleAddress(c: ParsedCidr): boolean {
+  return c.length === c.bytes.length * 8;
+}
+
+function serviceRef(svc: V1Service): ServiceRef {
+  const m = (typeof svc === 'object' && svc !== null ? svc.metadata : undefined) ?? {};
+  return {
+    namespace: typeof m.namespace === 'string' && m.namespace !== '' ? m.namespace : 'default',
+    name: typeof m.name === 'string' ? m.name : '(unnamed)',
+  };
+}
+
+function strings(v: unknown, what: string): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new Error(`${what} is not a list`);
+  return v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x)));
+}
+
+function processService(
+  b: Builder,
+  cidrs: Record<AddressKind, ParsedCidr[]>,
+  svc: V1Service,
+  ref: ServiceRef,
+  slices: V1EndpointSlice[],
+  nodeName: string,
+): void {
+  if (typeof svc !== 'object' || svc === null) throw new Error('not an object');
+  const spec = svc.spec ?? {};
+  const type = spec.type ?? 'ClusterIP';
+  if (type === 'ExternalName') return; // a DNS alias: nothing to route
+  if (!ROUTABLE_TYPES.has(type)) {
+    b.refuse(ref, '', undefined, 'invalid-service', `unknown Service type ${JSON.stringify(type)}; expected ClusterIP, NodePort or LoadBalancer`);
+    return;
+  }
+  if (spec.clusterIP === 'None' || (Array.isArray(spec.clusterIPs) && spec.clusterIPs[0] === 'None')) return; // headless
+
+  const etpLocal = spec.externalTrafficPolicy === 'Local';
+  const itpLocal = spec.internalTrafficPolicy === 'Local';
+  const wanted: { kind: AddressKind; raw: string; local: boolean; policy: string }[] = [];
+  let clusterIPs = strings(spec.clusterIPs, 'spec.clusterIPs');
+  if (clusterIPs.length === 0 && typeof spec.clusterIP === 'string' && spec.clusterIP !== '') clusterIPs = [spec.clusterIP];
+  const cipPolicy = etpLocal ? 'externalTrafficPolicy: Local' : 'internalTrafficPolicy: Local';
+  for (const raw of clusterIPs) wanted.push({ kind: 'cluster-ip', raw, local: etpLocal || itpLocal, policy: cipPolicy });
+  for (const raw of strings(spec.externalIPs, 'spec.externalIPs')) wanted.push({ kind: 'external-ip', raw, local: etpLocal, policy: 'externalTrafficPolicy: Local' });
+  const ingress = svc.status?.loadBalancer?.ingress;
+  if (ingress !== undefined && ingress !== null && !Array.isArray(ingress)) throw new Error('status.loadBalancer.ingress is not a list');
+  for (const ing of ingress ?? []) {
+    if (typeof ing !== 'object' || ing === null) continue;
+    if (ing.ip === undefined || ing.ip === null || ing.ip === '') continue; // hostname-only ingress (cloud LBs): nothing to route
+    wanted.push({ kind: 'load-balancer-ip', raw: String(ing.ip), local: etpLocal, policy: 'externalTrafficPolicy: Local' });
+  }
+
+  const epState = new Map<Family, LocalEndpointState>();
+  const stateFor = (f: Family): LocalEndpointState => {
+    let s = epState.get(f);
+    if (!s) {
+      s = localEndpointState(slices, f, nodeName);
+      epState.set(f, s);
+    }
+    return s;
+  };
+
+  for (const w of wanted) {
+    const ip = parseIp(w.raw);
+    if (!ip) {
+      b.refuse(ref, w.raw, w.kind, 'malformed-address', `${label(w.kind)} ${JSON.stringify(w.raw)} is not a valid IPv4 or IPv6 address; not advertised`);
+      continue;
+    }
+    const configured = cidrs[w.kind];
+    if (configured.length === 0) {
+      if (w.kind === 'cluster-ip') {
+        b.withhold(ref, ip.text, w.kind, 'kind-not-configured', `${CIDR_FIELD[w.kind]} is empty: cluster IPs are not advertised`);
+      } else {
+        b.refuse(ref, ip.text, w.kind, 'outside-configured-cidrs',
+          `${label(w.kind)} ${ip.text} is not advertised: ${CIDR_FIELD[w.kind]} is empty (add a CIDR that contains it to the BGPConfiguration "default")`);
+      }
+      continue;
+    }
+    const containing = configured
+      .filter((c) => cidrContains(c, ip.bytes))
+      .sort((a, b2) => b2.length - a.length);
+    const best = containing[0];
+    if (!best) {
+      b.refuse(ref, ip.text, w.kind, 'outside-configured-cidrs',
+        `${label(w.kind)} ${ip.text} is outside every ${CIDR_FIELD[w.kind]} CIDR (${configured.map((c) => c.cidr).join(', ')}); not advertised`);
+      continue;
+    }
+    const sa: ServiceAddress = { ...ref, address: ip.text };
+    if (w.local) {
+      const st = stateFor(ip.family);
+      if (st.usable > 0) {
+        b.addRoute(hostPrefix(ip), ip.family, 'local-endpoint', w.kind, best.cidr, sa);
+      } else {
+        b.withhold(ref, ip.text, w.kind, 'no-local-endpoint', `${w.policy} and ${whyNoLocal(st, ip, nodeName)}`);
+      }
+      continue;
+    }
+    if (w.kind === 'load-balancer-ip' && isSingleAddress(best)) {
+      b.addRoute(hostPrefix(ip), ip.family, 'single-address-cidr', w.kind, best.cidr, sa);
+    } else {
+      b.coverByAggregate(w.kind, best, sa);
+    }
+  }
+}
+
+function label(kind: AddressKind): string {
+  return kind === 'cluster-ip' ? 'cluster IP' : kind === 'external-ip' ? 'external IP' : 'load-balancer IP';
+}
+
+function whyNoLocal(st: LocalEndpointState, ip: ParsedIp, nodeName: string): string {
+  const fam = ip.family === 'ipv4-unicast' ? 'IPv4' : 'IPv6';
+  if (st.local > 0) return `its ${st.local} ${fam} endpoint(s) on node ${nodeName} are neither ready nor serving while terminating`;
+  if (st.total > 0) return `no ${fam} endpoint on node ${nodeName} (endpoints are on: ${st.nodes.join(', ') || 'unknown nodes'})`;
+  if (st.otherFamily > 0) return `it has no ${fam} endpoints at all (only endpoints of the other address family)`;
+  return 'it has no endpoints at all (no ready Pods, or no EndpointSlice for it)';
+}
+
+/** Collects routes, reasons and refusals, then emits them sorted. Set semantics make the result order-independent. */
+class Builder {
+  private readonly byKey = new Map<string, { prefix: string; family: Family; reasons: Map<string, { rule: RouteRule; kind: AddressKind; cidr: string; services: Map<string, ServiceAddress> }> }>();
+  private readonly aggregateCoverage = new Map<string, Map<string, ServiceAddress>>();
+  private readonly refused = new Map<string, Refusal>();
+  private readonly withheld = new Map<string, Withheld>();
+
+  constructor(
+    readonly config: BgpConfig,
+    readonly nodeName: string,
+  ) {}
+
+  addRoute(prefix: string, family: Family, rule: RouteRule, kind: AddressKind, cidr: string, svc: ServiceAddress | undefined): void {
+    const key = `${family}|${prefix}`;
+    let r = this.byKey.get(key);
+    if (!r) {
+      r = { prefix, family, reasons: new Map() };
+      this.byKey.set(key, r);
+    }
+    const rk = `${rule}|${kind}|${cidr}`;
+    let reason = r.reasons.get(rk);
+    if (!reason) {
+      reason = { rule, kind, cidr, services: new Map() };
+      r.reasons.set(rk, reason);
+    }
+    if (svc) reason.services.set(`${svc.namespace}/${svc.name}/${svc.address}`, svc);
+  }
+
+  coverByAggregate(kind: AddressKind, cidr: ParsedCidr, svc: ServiceAddress): void {
+    const k = `${kind}|${cidr.cidr}`;
+    let m = this.aggregateCoverage.get(k);
+    if (!m) {
+      m = new Map();
+      this.aggregateCoverage.set(k, m);
+    }
+    m.set(`${svc.namespace}/${svc.name}/${svc.address}`, svc);
+  }
+
+  refuse(svc: ServiceRef, address: string, kind: AddressKind | undefined, code: Refusal['code'], text: string): void {
+    const r: Refusal = { service: { ...svc }, address, code, text };
+    if (kind) r.kind = kind;
+    this.refused.set(`${svc.namespace}/${svc.name}/${address}/${kind ?? ''}/${code}/${text}`, r);
+  }
+
+  withhold(svc: ServiceRef, address: string, kind: AddressKind, code: Withheld['code'], text: string): void {
+    this.withheld.set(`${svc.namespace}/${svc.name}/${address}/${kind}/${code}`, { service: { ...svc }, address, kind, code, text });
+  }
+
+  routes(pas: BgpConfig['global']['prefixAdvertisements'], v6NextHop: string): DesiredRoute[] {
+    const out: DesiredRoute[] = [];
+    for (const r of this.byKey.values()) {
+      const reasons: RouteReason[] = [...r.reasons.values()].map((x) => {
+        const services = x.rule === 'aggregate' ? [...(this.aggregateCoverage.get(`${x.kind}|${x.cidr}`)?.values() ?? [])] : [...x.services.values()];
+        services.sort(compareServiceAddress);
+        return { rule: x.rule, kind: x.kind, cidr: x.cidr, services, text: reasonText(x.rule, x.kind, x.cidr, services, this.nodeName) };
+      });
+      reasons.sort((a, b) => cmp(a.rule, b.rule) || cmp(a.kind, b.kind) || comparePrefixes(a.cidr, b.cidr));
+      const p = mustParseCidr(r.prefix);
+      const matching = pas.filter((pa) => cidrContains(pa.cidr, p.bytes, p.length));
+      const attributesFrom: AttributeSource[] = matching.map((pa) => {
+        const a: AttributeSource = { cidr: pa.cidr.cidr, communities: [...pa.communities], largeCommunities: [...pa.largeCommunities] };
+        if (pa.localPref !== undefined) a.localPref = pa.localPref;
+        return a;
+      });
+      const route: DesiredRoute = {
+        prefix: r.prefix,
+        family: r.family,
+        nextHop: r.family === 'ipv4-unicast' ? '0.0.0.0' : v6NextHop,
+        communities: sortCommunities(matching.flatMap((pa) => pa.communities)),
+        largeCommunities: sortCommunities(matching.flatMap((pa) => pa.largeCommunities)),
+        reasons,
+        attributesFrom,
+      };
+      const lp = matching.filter((pa) => pa.localPref !== undefined).sort((a, b) => b.cidr.length - a.cidr.length)[0];
+      if (lp?.localPref !== undefined) route.localPref = lp.localPref;
+      out.push(route);
+    }
+    return out.sort((a, b) => comparePrefixes(a.prefix, b.prefix));
+  }
+
+  refusals(): Refusal[] {
+    return [...this.refused.values()].sort(
+      (a, b) => cmp(a.service.namespace, b.service.namespace) || cmp(a.service.name, b.service.name) || cmp(a.address, b.address) || cmp(a.kind ?? '', b.kind ?? '') || cmp(a.code, b.code) || cmp(a.text, b.text),
+    );
+  }
+
+  withheldList(): Withheld[] {
+    return [...this.withheld.values()].sort(
+      (a, b) => cmp(a.service.namespace, b.service.namespace) || cmp(a.service.name, b.service.name) || cmp(a.address, b.address) || cmp(a.kind, b.kind),
+    );
+  }
+}
+
+function reasonText(rule: RouteRule, kind: AddressKind, cidr: string, services: ServiceAddress[], nodeName: string): string {
+  const list = services.map((s) => `${s.namespace}/${s.name} (${s.address})`).join(', ');
+  switch (rule) {
+    case 'aggregate':
+      return `${CIDR_FIELD[kind]} CIDR ${cidr}: advertised by every node${services.length ? `; carries ${list}` : ''}`;
+    case 'local-endpoint':
+      return `${list}: Local traffic policy and a ready (or serving, terminating) endpoint on node ${nodeName}; inside ${CIDR_FIELD[kind]} ${cidr}`;
+    case 'single-address-cidr':
+      return `${list}: matched by the single-address ${CIDR_FIELD[kind]} entry ${cidr}; advertised by every node (Cluster traffic policy)`;
+  }
+}
+
+function compareServiceAddress(a: ServiceAddress, b: ServiceAddress): number {
+  return cmp(a.namespace, b.namespace) || cmp(a.name, b.name) || cmp(a.address, b.address);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Unique, sorted numerically part by part ("64512:9" before "64512:10"). */
+export function sortCommunities(list: readonly string[]): string[] {
+  return [...new Set(list)].sort((a, b) => {
+    const pa = a.split(':').map(Number);
+    const pb = b.split(':').map(Number);
+    for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+      const d = (pa[i] ?? -1) - (pb[i] ?? -1);
+      if (d !== 0) return d;
+    }
+    return 0;
+  });
+}

@@ -1,0 +1,66 @@
+import type { Route } from '../model/route.js';
+import { comparePrefixes } from '../config/net.js';
+
+export interface RouteDiff<D extends Route = Route, A extends Route = Route> {
+  /** Prefixes not advertised yet: AddPath. */
+  add: D[];
+  /**
+   * Same prefix and family, other attributes (next hop, communities, local-pref): sent as an AddPath, which
+   * replaces the existing path in gobgpd — never delete+add, which would withdraw the route for a moment.
+   */
+  update: D[];
+  /** Advertised but no longer wanted: DeletePath (with the path; never an empty DeletePath). */
+  delete: A[];
+}
+
+/** Routes are identified by family and prefix: gobgpd keeps one local path per prefix. */
+export function routeKey(r: Pick<Route, 'family' | 'prefix'>): string {
+  return `${r.family}|${r.prefix}`;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const sa = [...a].sort();
+  const sb = [...b].sort();
+  return sa.every((x, i) => x === sb[i]);
+}
+
+/** The attributes we set on a path; anything else (reasons, uuids, age) is not compared. */
+export function sameAttributes(a: Route, b: Route): boolean {
+  return a.nextHop === b.nextHop && sameSet(a.communities, b.communities) && sameSet(a.largeCommunities, b.largeCommunities) && a.localPref === b.localPref;
+}
+
+function byPrefix(a: Route, b: Route): number {
+  return a.family === b.family ? comparePrefixes(a.prefix, b.prefix) : a.family < b.family ? -1 : 1;
+}
+
+/**
+ * What turns `actual` into `desired`, leaving untouched every route that is already right.
+ * Pure; outputs sorted by family then prefix. If a list holds the same prefix twice, the last entry counts.
+ */
+export function diff<D extends Route, A extends Route>(desired: readonly D[], actual: readonly A[]): RouteDiff<D, A> {
+  const want = new Map<string, D>();
+  for (const r of desired) want.set(routeKey(r), r);
+  const have = new Map<string, A>();
+  for (const r of actual) have.set(routeKey(r), r);
+  const out: RouteDiff<D, A> = { add: [], update: [], delete: [] };
+  for (const [k, d] of want) {
+    const a = have.get(k);
+    if (!a) out.add.push(d);
+    else if (!sameAttributes(d, a)) out.update.push(d);
+  }
+  for (const [k, a] of have) if (!want.has(k)) out.delete.push(a);
+  out.add.sort(byPrefix);
+  out.update.sort(byPrefix);
+  out.delete.sort(byPrefix);
+  return out;
+}
+
+/** Applies a diff the way gobgpd does (AddPath replaces by prefix): for tests and dry runs. */
+export function applyDiff(actual: readonly Route[], d: RouteDiff): Route[] {
+  const m = new Map<string, Route>();
+  for (const r of actual) m.set(routeKey(r), r);
+  for (const r of d.delete) m.delete(routeKey(r));
+  for (const r of [...d.add, ...d.update]) m.set(routeKey(r), r);
+  return [...m.values()].sort(byPrefix);
+}

@@ -1,0 +1,93 @@
+import type { Route } from '../model/route.js';
+
+/** Which Service address a rule is about. */
+export type AddressKind = 'cluster-ip' | 'external-ip' | 'load-balancer-ip';
+
+/** The BGPConfiguration field that lists the CIDRs for each kind. */
+export const CIDR_FIELD: Record<AddressKind, string> = {
+  'cluster-ip': 'serviceClusterIPs',
+  'external-ip': 'serviceExternalIPs',
+  'load-balancer-ip': 'serviceLoadBalancerIPs',
+};
+
+export interface ServiceRef {
+  namespace: string;
+  name: string;
+}
+
+export interface ServiceAddress extends ServiceRef {
+  /** Canonical IP text. */
+  address: string;
+}
+
+/**
+ * Why a route exists.
+ * - aggregate: a configured CIDR, advertised by every (non-excluded) node; `services` lists the
+ *   Services with Cluster traffic policy whose addresses it carries (informational).
+ * - local-endpoint: a /32 or /128 for a Service with externalTrafficPolicy: Local (or internalTrafficPolicy:
+ *   Local for cluster IPs) that has a ready — or serving while terminating — endpoint on this node.
+ * - single-address-cidr: a Cluster-policy load-balancer IP matched by a single-address (/32, /128) entry of
+ *   serviceLoadBalancerIPs; Calico advertises those per Service, from every node, not as aggregates.
+ */
+export type RouteRule = 'aggregate' | 'local-endpoint' | 'single-address-cidr';
+
+export interface RouteReason {
+  rule: RouteRule;
+  kind: AddressKind;
+  /** The configured CIDR the rule is based on. */
+  cidr: string;
+  /** Sorted by namespace, name, address. */
+  services: ServiceAddress[];
+  text: string;
+}
+
+/** Where the BGP attributes of a route come from: each matching prefixAdvertisements entry. */
+export interface AttributeSource {
+  cidr: string;
+  communities: string[];
+  largeCommunities: string[];
+  localPref?: number;
+}
+
+export interface DesiredRoute extends Route {
+  /** Sorted by rule, kind, cidr. */
+  reasons: RouteReason[];
+  attributesFrom: AttributeSource[];
+}
+
+/** An address a Service asks for that is not advertised by any node: reported (log, Event, metric). */
+export type RefusalCode = 'outside-configured-cidrs' | 'malformed-address' | 'invalid-service';
+
+export interface Refusal {
+  service: ServiceRef;
+  /** The address as written in the Service ('' when the problem is the Service itself). */
+  address: string;
+  kind?: AddressKind;
+  code: RefusalCode;
+  text: string;
+}
+
+/**
+ * An address deliberately not advertised from THIS node (other nodes may advertise it):
+ * - no-local-endpoint: Local traffic policy and no endpoint on this node that can serve;
+ * - kind-not-configured: cluster IPs while serviceClusterIPs is empty (advertising cluster IPs is opt-in).
+ */
+export type WithheldCode = 'no-local-endpoint' | 'kind-not-configured';
+
+export interface Withheld {
+  service: ServiceRef;
+  address: string;
+  kind: AddressKind;
+  code: WithheldCode;
+  text: string;
+}
+
+export interface DesiredRoutesResult {
+  node: string;
+  /** The node carries node.kubernetes.io/exclude-from-external-load-balancers=true: it advertises nothing. */
+  excluded: boolean;
+  /** Sorted: IPv4 before IPv6, then by address, then by prefix length. */
+  routes: DesiredRoute[];
+  refused: Refusal[];
+  withheld: Withheld[];
+}
