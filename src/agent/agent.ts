@@ -1,0 +1,190 @@
+import type { Logger } from 'winston';
+import type { V1Node } from '@kubernetes/client-node';
+import { AgentMetrics } from '../http/metrics.js';
+import { startHealthServer, type HealthServer } from '../http/server.js';
+import { ClusterWatch } from '../kube/cluster.js';
+import { ConfigSource } from '../kube/config-source.js';
+import { RefusalEvents, kubeEventSink } from '../kube/events.js';
+import { agentNamespace, loadKubeConfig } from '../kube/kubeconfig.js';
+import { kubeSecretReader, type SecretReader } from '../kube/secrets.js';
+import { computeDesired, routerIdFor, speakerFor } from './desired.js';
+import { Reconciler, errorText, type Inputs } from './reconciler.js';
+import { PassScheduler } from './scheduler.js';
+import { gobgpSpeaker } from './speaker-adapter.js';
+import { PasswordResolver } from './passwords.js';
+import type { SpeakerPort } from './ports.js';
+import { diff } from '../routes/index.js';
+
+export interface AgentOptions {
+  nodeName: string;
+  gobgpAddress: string;
+  configFile?: string;
+  kubeconfig?: string;
+  routerId?: string;
+  httpAddress: string;
+  resyncIntervalMs: number;
+  namespace?: string;
+  probeIntervalMs: number;
+  gobgpTimeoutMs: number;
+  debounceMs: number;
+  configPollMs: number;
+  customResources: boolean;
+  events: boolean;
+}
+
+export interface RunningAgent {
+  readonly http: HealthServer;
+  readonly metrics: AgentMetrics;
+  readonly reconciler: Reconciler;
+  /** Resolves when no pass is running or pending. */
+  idle(): Promise<void>;
+  /** Stops watching and serving. Withdraws nothing. */
+  stop(): Promise<void>;
+}
+
+/** Composition root: wires the Kubernetes watch, the configuration, gobgpd, the reconciler and HTTP. */
+export async function startAgent(opts: AgentOptions, log: Logger, overrides: { speaker?: SpeakerPort } = {}): Promise<RunningAgent> {
+  const metrics = new AgentMetrics();
+  log.info('svcbgp agent starting', {
+    node: opts.nodeName,
+    gobgpAddress: opts.gobgpAddress,
+    config: opts.configFile ?? '(seed defaults)',
+    resyncIntervalMs: opts.resyncIntervalMs,
+  });
+
+  let scheduler: PassScheduler | undefined;
+  const trigger = (reason: string, delayMs?: number): void => scheduler?.trigger(reason, delayMs);
+
+  const config = new ConfigSource({
+    file: opts.configFile,
+    pollMs: opts.configPollMs,
+    log,
+    onChange: () => trigger('config-file'),
+    onLoad: (source, ok) => metrics.configReloads.inc({ source, result: ok ? 'ok' : 'invalid' }),
+  });
+  await config.start(); // throws ConfigError on an invalid file: fatal at start-up
+
+  const { kc, source } = loadKubeConfig(opts.kubeconfig);
+  const namespace = agentNamespace(opts.namespace);
+  log.info('kubernetes client configured', { source, server: kc.getCurrentCluster()?.server, namespace });
+  const secrets: SecretReader = kubeSecretReader(kc, namespace);
+  const passwords = new PasswordResolver(secrets, log);
+
+  const cluster = new ClusterWatch({
+    kubeConfig: kc,
+    nodeName: opts.nodeName,
+    log,
+    onChange: (what) => trigger(what),
+    onWatchError: (resource) => metrics.kubeWatchErrors.inc({ resource }),
+    watchCustomResources: opts.customResources,
+  });
+
+  const speaker = overrides.speaker ?? gobgpSpeaker(opts.gobgpAddress, { deadlineMs: opts.gobgpTimeoutMs, log, metrics });
+  const events = opts.events
+    ? new RefusalEvents(kubeEventSink(kc), opts.nodeName, log, (ok) => metrics.events.inc({ result: ok ? 'created' : 'failed' }))
+    : undefined;
+
+  let lastRouterIdProblem: string | undefined;
+  const inputs = async (): Promise<Inputs> => {
+    const view = cluster.view();
+    const cfg = config.effective(view.bgpPeers, view.bgpConfigurations);
+    const base = { synced: view.synced, connected: view.connected };
+    const node: V1Node | undefined = view.node;
+    if (!node) {
+      return { ...base, waiting: view.synced ? `Node ${opts.nodeName} does not exist in the cluster` : `caches syncing (${view.notReady.join(', ')})` };
+    }
+    const routerId = routerIdFor(node, opts.routerId);
+    if ('problem' in routerId) {
+      if (routerId.problem !== lastRouterIdProblem) log.error('cannot choose a BGP router-id', { problem: routerId.problem });
+      lastRouterIdProblem = routerId.problem;
+      return { ...base, waiting: routerId.problem };
+    }
+    const speakerConfig = await speakerFor(cfg, node, routerId.routerId, passwords);
+    const out: Inputs = { ...base, speaker: speakerConfig };
+    if (view.synced) out.desired = computeDesired(cfg, node, view.services, view.endpointSlices);
+    return out;
+  };
+
+  const reconciler = new Reconciler({
+    speaker,
+    inputs,
+    diff,
+    log,
+    metrics,
+    onRefused: (refused) => void events?.report(refused),
+  });
+  scheduler = new PassScheduler((reasons) => reconciler.pass(reasons), {
+    debounceMs: opts.debounceMs,
+    maxDelayMs: opts.debounceMs * 10,
+    retryMs: Math.max(1000, opts.probeIntervalMs),
+  }, (err) => log.error('pass crashed', { error: errorText(err) }));
+
+  // gobgpd liveness: a cheap periodic GetBgp, plus the end of the WatchEvent stream (gobgpd died) for speed.
+  let stopped = false;
+  let cancelWatch: (() => void) | undefined;
+  const startPeerWatch = (): void => {
+    cancelWatch?.();
+    cancelWatch = speaker.watchPeers(
+      (p) => reconciler.notePeer(p),
+      () => {
+        cancelWatch = undefined;
+        if (!stopped) setTimeout(() => void probe('watch-ended'), 100);
+      },
+    );
+  };
+  let probing = false;
+  const probe = async (why: string): Promise<void> => {
+    if (probing || stopped) return;
+    probing = true;
+    try {
+      const p = await speaker.probe();
+      if (reconciler.noteProbe(p)) trigger(`gobgpd-${p.state}`, 0);
+      if (p.state !== 'unreachable' && !cancelWatch) startPeerWatch();
+      if (why === 'watch-ended' && p.state === 'unreachable') cancelWatch = undefined;
+    } finally {
+      probing = false;
+    }
+  };
+  const probeTimer = setInterval(() => void probe('interval'), opts.probeIntervalMs);
+  const driftTimer = setInterval(() => {
+    reconciler.invalidate();
+    passwords.refresh();
+    trigger('drift');
+  }, opts.resyncIntervalMs);
+
+  const http = await startHealthServer(
+    opts.httpAddress,
+    () => {
+      const r = reconciler.readiness();
+      const checks = { 'caches-synced': r.cachesSynced, 'gobgpd-reachable': r.gobgpReachable, 'gobgpd-provisioned': r.provisioned };
+      return { ready: Object.values(checks).every(Boolean), checks };
+    },
+    metrics,
+    log,
+  );
+
+  // First pass right away: adopts gobgpd's owned paths and provisions global/peers; routes follow the sync.
+  void cluster.start();
+  await probe('start');
+  trigger('start', 0);
+
+  return {
+    http,
+    metrics,
+    reconciler,
+    idle: () => scheduler!.idle(),
+    async stop() {
+      stopped = true;
+      clearInterval(probeTimer);
+      clearInterval(driftTimer);
+      scheduler!.stop();
+      cancelWatch?.();
+      config.stop();
+      await scheduler!.idle().catch(() => undefined);
+      await cluster.stop().catch(() => undefined);
+      await http.close();
+      speaker.close();
+      log.info('agent stopped; gobgpd keeps its configuration and paths', {});
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import type { Logger } from 'winston';
+import type { SecretReader } from '../kube/secrets.js';
+
+/**
+ * Resolves BGP MD5 passwords (BGPPeer spec.password.secretKeyRef, Secret in the agent's namespace).
+ *
+ * Secrets are read with `get` only (least privilege: no list/watch on Secrets), cached, and re-read on every
+ * drift pass (`refresh()`), so a rotated password is picked up within --resync-interval.
+ * A Secret that cannot be read keeps its last known value; one that was never readable makes the peer
+ * "unresolved": the agent then leaves that peer exactly as gobgpd has it (never deletes it or strips its
+ * password — that would reset the session) and logs why. Values never reach a log line.
+ */
+export class PasswordResolver {
+  private readonly cache = new Map<string, string>();
+  private stale = new Set<string>();
+  private readonly reported = new Map<string, string>();
+
+  constructor(
+    private readonly read: SecretReader,
+    private readonly log: Logger,
+  ) {}
+
+  /** Mark every cached value for re-reading at its next use. */
+  refresh(): void {
+    this.stale = new Set(this.cache.keys());
+  }
+
+  async resolve(ref: { name: string; key: string }, peer: string): Promise<string | undefined> {
+    const id = `${ref.name}/${ref.key}`;
+    if (this.cache.has(id) && !this.stale.has(id)) return this.cache.get(id);
+    try {
+      const value = await this.read(ref.name, ref.key);
+      this.cache.set(id, value);
+      this.stale.delete(id);
+      if (this.reported.has(id)) this.log.info('BGP password Secret readable again', { peer, secret: ref.name, key: ref.key });
+      this.reported.delete(id);
+      return value;
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      if (this.reported.get(id) !== msg) {
+        this.log.error(
+          this.cache.has(id)
+            ? 'cannot read BGP password Secret; keeping the last known password'
+            : 'cannot read BGP password Secret; leaving this peer as gobgpd has it',
+          { peer, secret: ref.name, key: ref.key, error: msg },
+        );
+        this.reported.set(id, msg);
+      }
+      return this.cache.get(id);
+    }
+  }
+}

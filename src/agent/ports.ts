@@ -1,0 +1,77 @@
+import type { Route } from '../model/route.js';
+import type { SpeakerConfig } from '../model/peer.js';
+
+/**
+ * The two edges the reconciler talks to, as narrow interfaces. The adapters (speaker-adapter.ts over
+ * src/gobgp, desired-adapter.ts over src/routes + src/config) implement them; the reconciler stays
+ * free of gRPC and Kubernetes types.
+ */
+
+/** What a cheap probe of gobgpd tells (GetBgp). */
+export type SpeakerProbe =
+  | { state: 'unreachable'; error: string }
+  /** gobgpd answers but BGP is not started (fresh or restarted gobgpd: its RIB is empty). */
+  | { state: 'unprovisioned' }
+  | { state: 'running'; asn: number; routerId: string; listenPort: number };
+
+export interface PeerStatus {
+  address: string;
+  /** Session state as gobgpd names it, lower-case: idle, connect, active, opensent, openconfirm, established, unknown. */
+  state: string;
+  /** Configured by svcbgp (recognised by its marker), as opposed to an operator's peer. */
+  ours: boolean;
+}
+
+export interface PeersResult {
+  added: string[];
+  updated: string[];
+  deleted: string[];
+}
+
+export interface SpeakerPort {
+  probe(): Promise<SpeakerProbe>;
+  /** StartBgp if not started; a conflicting running global config is an error that says what differs. */
+  provisionGlobal(speaker: SpeakerConfig): Promise<void>;
+  /**
+   * Make our peers match (never touches operator peers). `localRestarting` for peers being (re-)added.
+   * `keepAsIs`: addresses of our peers to leave exactly as gobgpd has them (their password is unreadable now).
+   */
+  provisionPeers(speaker: SpeakerConfig, opts: { localRestarting: boolean; keepAsIs?: readonly string[] }): Promise<PeersResult>;
+  /** Locally originated paths of both unicast families (learned paths are not returned). */
+  listLocalPaths(): Promise<Route[]>;
+  /** Bulk add/replace (AddPathStream). */
+  addPaths(routes: Route[]): Promise<void>;
+  /** Bulk withdraw of exactly these paths (never an empty/unqualified DeletePath). */
+  deletePaths(routes: Route[]): Promise<void>;
+  listPeers(): Promise<PeerStatus[]>;
+  /**
+   * Subscribe to gobgpd's peer-state events. `onEnd` fires when the stream ends or fails (gobgpd died or
+   * restarted): the caller probes at once. Returns a cancel function.
+   */
+  watchPeers(onPeer: (p: PeerStatus) => void, onEnd: (err?: Error) => void): () => void;
+  close(): void;
+}
+
+/** The kinds a route can exist for (label values of svcbgp_routes_advertised). */
+export type RouteKind = 'cluster-ip-cidr' | 'external-ip-cidr' | 'load-balancer-ip-cidr' | 'cluster-ip' | 'external-ip' | 'load-balancer-ip' | 'other';
+
+export interface DesiredPath {
+  route: Route;
+  kinds: RouteKind[];
+  /** One short human text per reason (rule, CIDR, Services): logged with every add. */
+  reasons: string[];
+}
+
+export interface RefusedAddress {
+  namespace: string;
+  service: string;
+  address: string;
+  /** Machine-readable reason code (metric label). */
+  code: string;
+  message: string;
+}
+
+export interface DesiredState {
+  paths: DesiredPath[];
+  refused: RefusedAddress[];
+}

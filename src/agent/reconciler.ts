@@ -1,0 +1,278 @@
+import type { Logger } from 'winston';
+import type { Route } from '../model/route.js';
+import type { SpeakerConfig } from '../model/peer.js';
+import { isOwned, markOwned, normalizeRoute, routeKey } from './ownership.js';
+import type { DesiredPath, DesiredState, PeerStatus, SpeakerPort, SpeakerProbe } from './ports.js';
+import type { AgentMetrics } from '../http/metrics.js';
+
+/** What the cluster side hands the reconciler at the start of every pass. */
+export interface Inputs {
+  /** Every cache has completed its first full list. */
+  synced: boolean;
+  /** No cache is currently failing (the API server is reachable); when false the view may be stale. */
+  connected: boolean;
+  /** The speaker configuration for this node; undefined while it cannot be computed yet (say why in `waiting`). */
+  speaker?: SpeakerConfig & { keepAsIs?: readonly string[] };
+  /** Desired paths; only present when synced (never computed from a partial cache). */
+  desired?: DesiredState;
+  waiting?: string;
+}
+
+export type DiffFn = (desired: Route[], actual: Route[]) => { add: Route[]; update: Route[]; delete: Route[] };
+
+export interface ReconcilerDeps {
+  speaker: SpeakerPort;
+  inputs: () => Promise<Inputs>;
+  diff: DiffFn;
+  log: Logger;
+  metrics?: AgentMetrics;
+  /** Called with the refused addresses of every successful desired computation (Events are deduplicated there). */
+  onRefused?: (refused: DesiredState['refused']) => void;
+}
+
+export interface Readiness {
+  cachesSynced: boolean;
+  gobgpReachable: boolean;
+  provisioned: boolean;
+}
+
+/**
+ * One reconcile pass, level-triggered: it always starts from the whole desired state and from what gobgpd
+ * holds (the `applied` view, re-read from gobgpd's RIB at start-up, after gobgpd came back and on every drift
+ * pass), and sends only the difference. The promises it keeps:
+ *
+ * - never a withdrawal from a cache that is not synced or not connected: then the last desired set computed
+ *   from a good view is kept (and re-added if gobgpd lost it), deletes are suppressed;
+ * - adoption: owned paths already in gobgpd count as applied, so an agent restart with an unchanged cluster
+ *   sends no AddPath and no DeletePath;
+ * - gobgpd lost its state (BGP not started): StartBgp, then every path, then the peers with
+ *   `local_restarting`, so a graceful-restart helper keeps forwarding until gobgpd's End-of-RIB. If there is no
+ *   known desired set yet (agent and gobgpd both restarted, caches not synced), peers wait for the caches:
+ *   a session with an empty RIB would make the ToR flush the stale routes it still forwards on.
+ * - only paths that gobgpd originated locally AND carry the ownership marker are ever deleted.
+ */
+export class Reconciler {
+  private applied: Map<string, Route> | undefined;
+  private lastDesired: { routes: Route[]; paths: Map<string, DesiredPath> } | undefined;
+  private restoring = false;
+  private gobgpReachable = false;
+  private provisioned = false;
+  private cachesSynced = false;
+  private lastWaiting: string | undefined;
+  private lastStaleLog = false;
+  readonly peerStates = new Map<string, PeerStatus>();
+
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  readiness(): Readiness {
+    return { cachesSynced: this.cachesSynced, gobgpReachable: this.gobgpReachable, provisioned: this.provisioned };
+  }
+
+  /** Forget the applied view: the next pass re-reads gobgpd's RIB (drift pass, gobgpd came back). */
+  invalidate(): void {
+    this.applied = undefined;
+  }
+
+  /** Result of a probe done outside a pass (the periodic probe). Returns true when a pass is needed. */
+  noteProbe(p: SpeakerProbe): boolean {
+    const wasReachable = this.gobgpReachable;
+    this.setReachable(p);
+    if (p.state === 'unreachable') return false;
+    if (p.state === 'unprovisioned') return true;
+    return !wasReachable;
+  }
+
+  notePeer(p: PeerStatus): void {
+    this.peerStates.set(p.address, p);
+    this.deps.metrics?.setPeerState(p.address, p.state, p.ours);
+  }
+
+  async pass(reasons: ReadonlySet<string>): Promise<'done' | 'retry'> {
+    const { speaker, log, metrics } = this.deps;
+    const endTimer = metrics?.passDuration.startTimer();
+    try {
+      const result = await this.passInner(reasons);
+      metrics?.passes.inc({ result });
+      return result === 'error' ? 'retry' : 'done';
+    } catch (err) {
+      // Any failure mid-pass: we no longer know exactly what gobgpd holds; re-read it next time.
+      this.applied = undefined;
+      metrics?.passes.inc({ result: 'error' });
+      log.error('reconcile pass failed; will retry', { error: errorText(err), reasons: [...reasons] });
+      const probe = await speaker.probe().catch((e: unknown) => ({ state: 'unreachable' as const, error: errorText(e) }));
+      this.setReachable(probe);
+      return 'retry';
+    } finally {
+      endTimer?.();
+    }
+  }
+
+  private async passInner(reasons: ReadonlySet<string>): Promise<'ok' | 'skipped' | 'error'> {
+    const { speaker, log } = this.deps;
+    const probe = await speaker.probe();
+    this.setReachable(probe);
+    if (probe.state === 'unreachable') {
+      log.warn('gobgpd unreachable; nothing sent, waiting for it to come back', { error: probe.error });
+      return 'skipped';
+    }
+
+    const inputs = await this.deps.inputs();
+    this.cachesSynced = inputs.synced;
+    this.deps.metrics?.cachesSynced.set(inputs.synced ? 1 : 0);
+    if (!inputs.speaker) {
+      if (inputs.waiting !== this.lastWaiting) log.info('waiting before configuring gobgpd', { waiting: inputs.waiting });
+      this.lastWaiting = inputs.waiting;
+      return 'skipped';
+    }
+    const localAs = inputs.speaker.asn;
+
+    if (probe.state === 'unprovisioned') {
+      if (this.provisioned || this.applied !== undefined) {
+        log.warn('gobgpd lost its configuration (restarted?): restoring global config, then paths, then peers', {});
+      }
+      this.provisioned = false;
+      await speaker.provisionGlobal(inputs.speaker);
+      log.info('gobgpd global configuration set', {
+        asn: inputs.speaker.asn,
+        routerId: inputs.speaker.routerId,
+        listenPort: inputs.speaker.listenPort,
+      });
+      this.applied = new Map(); // BGP was not running: gobgpd's RIB is empty
+      this.restoring = true;
+    } else {
+      // Cheap when equal; throws a clear error when gobgpd runs with a conflicting global config.
+      await speaker.provisionGlobal(inputs.speaker);
+    }
+
+    // The desired set: fresh when the view is good, else the last good one with withdrawals suppressed.
+    let desired: { routes: Route[]; paths: Map<string, DesiredPath> } | undefined;
+    let allowDeletes = false;
+    if (inputs.synced && inputs.connected && inputs.desired) {
+      desired = this.markDesired(inputs.desired, localAs);
+      this.lastDesired = desired;
+      allowDeletes = true;
+      this.lastStaleLog = false;
+      this.deps.onRefused?.(inputs.desired.refused);
+      this.deps.metrics?.setRefused(inputs.desired.refused);
+    } else {
+      desired = this.lastDesired;
+      if (!this.lastStaleLog) {
+        log.warn('cluster view not synced or API server unreachable: keeping advertised routes, no withdrawals', {
+          synced: inputs.synced,
+          connected: inputs.connected,
+          knownDesired: desired?.routes.length ?? null,
+        });
+        this.lastStaleLog = true;
+      }
+    }
+
+    if (this.applied === undefined) {
+      const local = await speaker.listLocalPaths();
+      this.applied = new Map();
+      for (const r of local) if (isOwned(r)) this.applied.set(routeKey(r), normalizeRoute(r));
+      log.info('read owned paths from gobgpd', { owned: this.applied.size, local: local.length, reasons: [...reasons] });
+    }
+
+    if (desired) await this.applyDiff(desired, allowDeletes);
+
+    if (desired || !this.restoring) {
+      const res = await speaker.provisionPeers(inputs.speaker, {
+        localRestarting: this.restoring,
+        keepAsIs: inputs.speaker.keepAsIs ?? [],
+      });
+      if (res.added.length || res.updated.length || res.deleted.length) {
+        log.info('peers provisioned', { ...res, localRestarting: this.restoring });
+      }
+      this.restoring = false;
+      this.provisioned = true;
+      const peers = await speaker.listPeers();
+      for (const p of peers) this.notePeer(p);
+    } else {
+      log.info('gobgpd restored without routes yet: peers wait until the cluster caches are synced', {});
+    }
+    this.updateRouteMetrics();
+    return 'ok';
+  }
+
+  private markDesired(state: DesiredState, localAs: number): { routes: Route[]; paths: Map<string, DesiredPath> } {
+    const paths = new Map<string, DesiredPath>();
+    const routes: Route[] = [];
+    for (const p of state.paths) {
+      const route = markOwned(p.route, localAs);
+      paths.set(routeKey(route), { ...p, route });
+      routes.push(route);
+    }
+    return { routes, paths };
+  }
+
+  private async applyDiff(desired: { routes: Route[]; paths: Map<string, DesiredPath> }, allowDeletes: boolean): Promise<void> {
+    const { speaker, log, metrics } = this.deps;
+    const applied = this.applied ?? new Map<string, Route>();
+    const d = this.deps.diff(desired.routes, [...applied.values()]);
+    const upserts = [...d.add, ...d.update];
+    const deletes = allowDeletes ? d.delete : [];
+    if (upserts.length === 0 && deletes.length === 0) return;
+
+    if (upserts.length > 0) {
+      const added = new Set(d.add.map(routeKey));
+      for (const r of upserts) {
+        const why = desired.paths.get(routeKey(r));
+        log.info(added.has(routeKey(r)) ? 'advertise' : 'update attributes', {
+          prefix: r.prefix,
+          family: r.family,
+          nextHop: r.nextHop,
+          communities: r.communities,
+          largeCommunities: r.largeCommunities,
+          localPref: r.localPref,
+          reasons: why?.reasons ?? [],
+          previous: added.has(routeKey(r)) ? undefined : applied.get(routeKey(r)),
+        });
+      }
+      await speaker.addPaths(upserts);
+      for (const r of upserts) applied.set(routeKey(r), r);
+      metrics?.pathChanges.inc({ op: 'add' }, upserts.length);
+    }
+    if (deletes.length > 0) {
+      for (const r of deletes) {
+        log.info('withdraw', { prefix: r.prefix, family: r.family, reason: 'no longer desired: no Service or configured CIDR wants it on this node' });
+      }
+      await speaker.deletePaths(deletes);
+      for (const r of deletes) applied.delete(routeKey(r));
+      metrics?.pathChanges.inc({ op: 'delete' }, deletes.length);
+    }
+    this.applied = applied;
+  }
+
+  private updateRouteMetrics(): void {
+    const m = this.deps.metrics;
+    if (!m || !this.applied) return;
+    const counts = new Map<string, number>();
+    for (const [key, r] of this.applied) {
+      const kinds = this.lastDesired?.paths.get(key)?.kinds ?? ['other'];
+      for (const k of new Set(kinds)) {
+        const label = `${k}|${r.family}`;
+        counts.set(label, (counts.get(label) ?? 0) + 1);
+      }
+    }
+    m.setRoutes(counts);
+  }
+
+  private setReachable(p: SpeakerProbe): void {
+    const reachable = p.state !== 'unreachable';
+    if (reachable !== this.gobgpReachable) {
+      this.deps.log[reachable ? 'info' : 'warn'](reachable ? 'gobgpd reachable' : 'gobgpd unreachable', {
+        error: p.state === 'unreachable' ? p.error : undefined,
+      });
+    }
+    this.gobgpReachable = reachable;
+    this.deps.metrics?.gobgpUp.set(reachable ? 1 : 0);
+    if (!reachable || p.state === 'unprovisioned') {
+      this.provisioned = false;
+      this.applied = undefined;
+    }
+  }
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

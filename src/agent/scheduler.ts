@@ -1,0 +1,84 @@
+/**
+ * Coalesces bursts of triggers into single passes: a trigger arms a short debounce timer (restarted by
+ * further triggers, but never delayed beyond `maxDelayMs` after the first one); only one pass runs at a
+ * time; a trigger that arrives while a pass runs marks the state dirty and causes exactly one more pass
+ * afterwards. Level-triggered: a pass never sees *which* events happened, only that something changed.
+ */
+export interface SchedulerOptions {
+  debounceMs: number;
+  maxDelayMs: number;
+  /** Delay before retrying after a pass that threw (the pass decides whether it wants a retry). */
+  retryMs: number;
+}
+
+export type Pass = (reasons: ReadonlySet<string>) => Promise<'done' | 'retry'>;
+
+export class PassScheduler {
+  private timer: NodeJS.Timeout | undefined;
+  private firstTriggerAt: number | undefined;
+  private running: Promise<void> | undefined;
+  private pending = new Set<string>();
+  private stopped = false;
+
+  constructor(
+    private readonly pass: Pass,
+    private readonly opts: SchedulerOptions,
+    private readonly onError: (err: unknown) => void = () => undefined,
+  ) {}
+
+  /** Ask for a pass; `reason` is only for logs/metrics. */
+  trigger(reason: string, delayMs?: number): void {
+    if (this.stopped) return;
+    this.pending.add(reason);
+    if (this.running) return; // picked up when the running pass ends
+    this.arm(delayMs ?? this.opts.debounceMs);
+  }
+
+  /** Resolves when no pass is running and none is pending (for tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.running || this.timer) {
+      if (this.running) await this.running;
+      else await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private arm(delayMs: number, capped = true): void {
+    const now = Date.now();
+    this.firstTriggerAt ??= now;
+    const latest = capped ? this.firstTriggerAt + this.opts.maxDelayMs : Infinity;
+    const at = Math.min(now + delayMs, Math.max(latest, now));
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - now));
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.firstTriggerAt = undefined;
+    if (this.stopped) return;
+    const reasons = this.pending;
+    this.pending = new Set();
+    this.running = (async () => {
+      let outcome: 'done' | 'retry' = 'done';
+      try {
+        outcome = await this.pass(reasons);
+      } catch (err) {
+        this.onError(err);
+        outcome = 'retry';
+      }
+      this.running = undefined;
+      if (this.stopped) return;
+      if (outcome === 'retry') {
+        for (const r of reasons) this.pending.add(r);
+        this.arm(this.opts.retryMs, false);
+      } else if (this.pending.size > 0) {
+        this.arm(this.opts.debounceMs);
+      }
+    })();
+  }
+}

@@ -1,0 +1,116 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RefusedAddress } from '../agent/ports.js';
+
+/**
+ * Every Prometheus metric the agent exports, on its own registry (no global state, so tests can build
+ * several agents in one process). Names are documented in the README material of the agent.
+ */
+export class AgentMetrics {
+  readonly registry = new Registry();
+  readonly routes: Gauge<'kind' | 'family'>;
+  readonly passes: Counter<'result'>;
+  readonly passDuration: Histogram<string>;
+  readonly gobgpErrors: Counter<'rpc'>;
+  readonly gobgpUp: Gauge<string>;
+  readonly cachesSynced: Gauge<string>;
+  readonly peerState: Gauge<'peer' | 'state' | 'owner'>;
+  readonly refused: Gauge<'reason'>;
+  readonly pathChanges: Counter<'op'>;
+  readonly configReloads: Counter<'source' | 'result'>;
+  readonly events: Counter<'result'>;
+  readonly kubeWatchErrors: Counter<'resource'>;
+
+  constructor(defaultMetrics = true) {
+    const registers = [this.registry];
+    if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'svcbgp_' });
+    this.routes = new Gauge({
+      name: 'svcbgp_routes_advertised',
+      help: 'Paths svcbgp has in gobgpd, by why they exist (kind) and address family. A path wanted for several kinds counts once per kind.',
+      labelNames: ['kind', 'family'],
+      registers,
+    });
+    this.passes = new Counter({
+      name: 'svcbgp_reconcile_passes_total',
+      help: 'Reconcile passes by result: ok, skipped (waiting for gobgpd or for the node), error (retried).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.passDuration = new Histogram({
+      name: 'svcbgp_reconcile_duration_seconds',
+      help: 'Duration of reconcile passes.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.gobgpErrors = new Counter({
+      name: 'svcbgp_gobgp_errors_total',
+      help: 'Failed calls to gobgpd, by RPC.',
+      labelNames: ['rpc'],
+      registers,
+    });
+    this.gobgpUp = new Gauge({ name: 'svcbgp_gobgp_up', help: '1 when gobgpd answered the last probe.', registers });
+    this.cachesSynced = new Gauge({
+      name: 'svcbgp_caches_synced',
+      help: '1 when every Kubernetes cache has completed its first list.',
+      registers,
+    });
+    this.peerState = new Gauge({
+      name: 'svcbgp_bgp_peer_state',
+      help: '1 for the current BGP session state of each gobgpd peer (owner: svcbgp or operator).',
+      labelNames: ['peer', 'state', 'owner'],
+      registers,
+    });
+    this.refused = new Gauge({
+      name: 'svcbgp_refused_addresses',
+      help: 'Service addresses currently refused (not advertised), by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.pathChanges = new Counter({
+      name: 'svcbgp_path_changes_total',
+      help: 'Paths sent to gobgpd: op=add (AddPath, also attribute updates) or op=delete (withdrawals).',
+      labelNames: ['op'],
+      registers,
+    });
+    this.configReloads = new Counter({
+      name: 'svcbgp_config_loads_total',
+      help: 'Configuration loads by source (file, cluster) and result (ok, invalid).',
+      labelNames: ['source', 'result'],
+      registers,
+    });
+    this.events = new Counter({
+      name: 'svcbgp_kube_events_total',
+      help: 'Kubernetes Events svcbgp tried to create (refused addresses), by result.',
+      labelNames: ['result'],
+      registers,
+    });
+    this.kubeWatchErrors = new Counter({
+      name: 'svcbgp_kube_watch_errors_total',
+      help: 'List/watch failures against the API server, by resource.',
+      labelNames: ['resource'],
+      registers,
+    });
+  }
+
+  private static readonly STATES = ['idle', 'connect', 'active', 'opensent', 'openconfirm', 'established', 'unknown'];
+
+  setPeerState(peer: string, state: string, ours: boolean): void {
+    const owner = ours ? 'svcbgp' : 'operator';
+    for (const s of AgentMetrics.STATES) this.peerState.set({ peer, state: s, owner }, s === state ? 1 : 0);
+    if (!AgentMetrics.STATES.includes(state)) this.peerState.set({ peer, state, owner }, 1);
+  }
+
+  setRoutes(counts: Map<string, number>): void {
+    this.routes.reset();
+    for (const [label, n] of counts) {
+      const [kind, family] = label.split('|') as [string, string];
+      this.routes.set({ kind, family }, n);
+    }
+  }
+
+  setRefused(refused: readonly RefusedAddress[]): void {
+    this.refused.reset();
+    const by = new Map<string, number>();
+    for (const r of refused) by.set(r.code, (by.get(r.code) ?? 0) + 1);
+    for (const [reason, n] of by) this.refused.set({ reason }, n);
+  }
+}

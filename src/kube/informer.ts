@@ -1,0 +1,161 @@
+import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'winston';
+
+export type CacheState = 'syncing' | 'synced' | 'failing' | 'absent';
+
+export interface WatchedCacheOptions<T extends KubernetesObject> {
+  /** Name for logs and metrics ("services", "endpointslices", ...). */
+  name: string;
+  kubeConfig: KubeConfig;
+  /** Watch path, e.g. "/api/v1/services". */
+  path: string;
+  list: () => Promise<KubernetesListObject<T>>;
+  fieldSelector?: string;
+  /** A 404 on list means "this resource type does not exist" (our CRDs not installed): not an error. */
+  optional?: boolean;
+  log: Logger;
+  onChange: () => void;
+  onError?: () => void;
+  /** Back-off bounds for restarting a failed list/watch. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** How often to look again for an absent optional resource (CRD installed later). */
+  absentRecheckMs?: number;
+}
+
+/**
+ * A client-node ListWatch (the informer behind makeInformer) with the state the reconciler needs.
+ *
+ * ListWatch itself: lists (replacing its cache atomically), then watches from the list's resourceVersion;
+ * a watch closed by the server is resumed; a 410 Gone relists. On any other error it calls the error
+ * callbacks and STOPS — it does not retry. We retry with exponential back-off. While failing, the cache
+ * keeps the last known objects (never cleared), and `state` says 'failing', so the reconciler knows the
+ * view may be stale and withdraws nothing.
+ *
+ * `synced` becomes true after the first successful list and stays true (the cache is complete, if maybe stale).
+ */
+export class WatchedCache<T extends KubernetesObject> {
+  private readonly informer: ListWatch<T>;
+  private stateValue: CacheState = 'syncing';
+  private everSynced = false;
+  private backoffMs: number;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private errorSeen = false;
+  private listedOnce = false;
+
+  constructor(private readonly opts: WatchedCacheOptions<T>) {
+    this.backoffMs = opts.minBackoffMs ?? 500;
+    const list = async (): Promise<KubernetesListObject<T>> => {
+      const res = await opts.list();
+      this.listedOnce = true;
+      return res;
+    };
+    this.informer = new ListWatch<T>(opts.path, new Watch(opts.kubeConfig), list, false, undefined, opts.fieldSelector);
+    const changed = (): void => {
+      if (this.everSynced) opts.onChange();
+    };
+    this.informer.on('add', changed);
+    this.informer.on('update', changed);
+    this.informer.on('delete', changed);
+    this.informer.on('error', (err: unknown) => this.failed(err));
+  }
+
+  get state(): CacheState {
+    return this.stateValue;
+  }
+
+  /** True once the first full list completed (also true while failing later: the cache is stale, not partial). */
+  get synced(): boolean {
+    return this.everSynced || this.stateValue === 'absent';
+  }
+
+  /** True when the resource is currently listed/watched without error. */
+  get connected(): boolean {
+    return this.stateValue === 'synced' || this.stateValue === 'absent';
+  }
+
+  list(): readonly T[] {
+    return this.stateValue === 'absent' ? [] : this.informer.list();
+  }
+
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.informer.stop();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    this.errorSeen = false;
+    this.listedOnce = false;
+    // start() resolves once the list is done and the watch request is open, or after the error callback ran.
+    await this.informer.start();
+    if (this.stopped || this.errorSeen) return;
+    const first = !this.everSynced;
+    const wasFailing = this.stateValue !== 'synced';
+    this.everSynced = true;
+    this.stateValue = 'synced';
+    this.backoffMs = this.opts.minBackoffMs ?? 500;
+    if (first) {
+      this.opts.log.info('cache synced', { resource: this.opts.name, objects: this.informer.list().length });
+    } else if (wasFailing) {
+      this.opts.log.info('watch re-established', { resource: this.opts.name, relisted: this.listedOnce });
+    }
+    if (first || wasFailing) this.opts.onChange();
+  }
+
+  private failed(err: unknown): void {
+    this.errorSeen = true;
+    if (this.stopped) return;
+    const status = statusOf(err);
+    if (this.opts.optional && status === 404) {
+      if (this.stateValue !== 'absent') {
+        this.opts.log.info('resource type not served by the API server (CRD not installed?); treating as empty', {
+          resource: this.opts.name,
+        });
+        this.stateValue = 'absent';
+        this.opts.onChange();
+      }
+      this.schedule(this.opts.absentRecheckMs ?? 30_000);
+      return;
+    }
+    const wasOk = this.stateValue === 'synced';
+    this.stateValue = 'failing';
+    this.opts.onError?.();
+    this.opts.log[wasOk ? 'warn' : 'debug']('list/watch failed; keeping the last known objects and retrying', {
+      resource: this.opts.name,
+      error: errText(err),
+      status,
+      retryInMs: this.backoffMs,
+    });
+    if (wasOk) this.opts.onChange();
+    this.schedule(this.backoffMs);
+    this.backoffMs = Math.min(this.backoffMs * 2, this.opts.maxBackoffMs ?? 10_000);
+  }
+
+  private schedule(ms: number): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connect().catch((e: unknown) => this.failed(e));
+    }, ms);
+  }
+}
+
+function statusOf(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { statusCode?: unknown; code?: unknown };
+  if (typeof e.statusCode === 'number') return e.statusCode;
+  if (typeof e.code === 'number') return e.code;
+  return undefined;
+}
+
+function errText(err: unknown): string {
+  if (err instanceof Error) return err.message.split('\n')[0] ?? err.message;
+  return String(err);
+}

@@ -1,0 +1,24 @@
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+
+/** Reads one key of a Secret in the agent's namespace (BGP MD5 passwords). Values are never logged. */
+export type SecretReader = (name: string, key: string) => Promise<string>;
+
+export function kubeSecretReader(kc: KubeConfig, namespace: string): SecretReader {
+  const core = kc.makeApiClient(CoreV1Api);
+  return async (name, key) => {
+    let secret;
+    try {
+      secret = await core.readNamespacedSecret({ name, namespace });
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      throw new Error(`Secret ${namespace}/${name}: ${code === 404 ? 'not found' : code === 403 ? 'forbidden (RBAC: the agent may only get Secrets in its own namespace)' : err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    }
+    const b64 = secret.data?.[key];
+    if (b64 === undefined) {
+      const plain = secret.stringData?.[key];
+      if (plain !== undefined) return plain;
+      throw new Error(`Secret ${namespace}/${name} has no key "${key}"`);
+    }
+    return Buffer.from(b64, 'base64').toString('utf8');
+  };
+}
