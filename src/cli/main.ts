@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerRun } from './run.js';
 
 /**
  * The `svcbgp` command. Each subcommand lives in its own module under src/cli/ and registers itself
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
   const program = new Command('svcbgp')
     .description('Advertise Kubernetes Service IPs to the data-center network through a co-located gobgpd')
     .showHelpAfterError();
+  registerRun(program);
   return program;
 }
 
