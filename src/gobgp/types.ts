@@ -48,6 +48,8 @@ export interface PeerStatus {
   uptime?: Date;
   /** How often the session went down since the peer was configured ("flops" in gobgpd). */
   flaps: number;
+  /** Graceful restart enabled with multiprotocol GR on the peer's families (what svcbgp configures). */
+  mpGracefulRestart: boolean;
   /** GracefulRestart.local_restarting as gobgpd reports it. */
   localRestarting: boolean;
   /** The peer's BGP identifier, once a session was up. */

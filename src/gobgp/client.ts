@@ -1,0 +1,268 @@
+/**
+ * The transport half of the GoBGP client: promise-based gRPC calls over @grpc/grpc-js with a deadline
+ * per call and errors that name the RPC and its subject. What goes into a request and comes out of a
+ * response is the codec's business (src/gobgp/codec.ts); this file never looks inside wire messages.
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { Family, Route } from '../model/route.js';
+import type { Peer } from '../model/peer.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { parseGobgpAddress } from './address.js';
+import { createCodec } from './api-version.js';
+import type { WireCodec, WireMessage } from './codec.js';
+import { GobgpError } from './errors.js';
+import type {
+  ApiVersion, BulkOptions, ConnectOptions, GlobalConfig, GobgpClient, PathTarget, PeerStatus, PeerWriteOptions, RibPath,
+  WatchEvent, WatchHandle, WatchOptions,
+} from './types.js';
+
+export const DEFAULT_DEADLINE_MS = 5000;
+export const DEFAULT_BATCH_SIZE = 500;
+
+type Method = grpc.MethodDefinition<WireMessage, WireMessage>;
+
+export interface ClientOptions extends ConnectOptions {
+  logger?: Logger;
+}
+
+/** Connects lazily: the first call (or waitForReady) opens the channel. */
+export function connectGobgp(address: string, options: ClientOptions = {}): GobgpClient & { waitForReady(timeoutMs: number): Promise<void> } {
+  return new GrpcGobgpClient(address, createCodec(), options);
+}
+
+function describe(route: Route): string {
+  return route.prefix;
+}
+
+class GrpcGobgpClient implements GobgpClient {
+  readonly apiVersion: ApiVersion;
+  private readonly client: grpc.Client;
+  private readonly methods: Map<string, Method>;
+  private readonly deadlineMs: number;
+  private readonly log: Logger;
+
+  constructor(readonly address: string, private readonly codec: WireCodec, options: ClientOptions) {
+    this.apiVersion = codec.version;
+    this.deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    this.log = options.logger ?? silentLogger();
+    const definition = protoLoader.loadSync([...codec.protoFiles], {
+      includeDirs: [codec.protoDir],
+      keepCase: true,
+      longs: Number,
+      enums: String,
+      bytes: Buffer,
+      defaults: true,
+      oneofs: true,
+    });
+    const service = definition[codec.serviceName] as grpc.ServiceDefinition | undefined;
+    if (!service) throw new Error(`service ${codec.serviceName} not found in ${codec.protoFiles.join(', ')}`);
+    this.methods = new Map(Object.entries(service) as [string, Method][]);
+    const Ctor = grpc.makeGenericClientConstructor(service, codec.serviceName);
+    this.client = new Ctor(parseGobgpAddress(address), grpc.credentials.createInsecure(), {
+      // gobgpd ListPath/ListPeer messages can be large with many paths; allow 64 MiB.
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    });
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------------
+
+  private method(rpc: string): Method {
+    const m = this.methods.get(rpc);
+    if (!m) throw new Error(`RPC ${rpc} is not in our ${this.codec.version} protos`);
+    return m;
+  }
+
+  private deadline(factor = 1): Date {
+    return new Date(Date.now() + this.deadlineMs * factor);
+  }
+
+  private wrap(rpc: string, subject: string | undefined, err: unknown): GobgpError {
+    const e = err as Partial<grpc.ServiceError>;
+    const code = typeof e.code === 'number' ? e.code : grpc.status.UNKNOWN;
+    const details = e.details || (err instanceof Error ? err.message : String(err));
+    return new GobgpError(rpc, subject, code, details, { cause: err });
+  }
+
+  private unary(rpc: string, subject: string | undefined, request: WireMessage): Promise<WireMessage> {
+    const m = this.method(rpc);
+    this.log.debug('gobgp call', { rpc, subject });
+    return new Promise((resolve, reject) => {
+      try {
+        this.client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, request,
+          new grpc.Metadata(), { deadline: this.deadline() },
+          (err, response) => (err ? reject(this.wrap(rpc, subject, err)) : resolve(response ?? {})));
+      } catch (err) {
+        reject(this.wrap(rpc, subject, err));
+      }
+    });
+  }
+
+  private serverStream(rpc: string, subject: string | undefined, request: WireMessage): Promise<WireMessage[]> {
+    const m = this.method(rpc);
+    this.log.debug('gobgp call', { rpc, subject });
+    return new Promise((resolve, reject) => {
+      const out: WireMessage[] = [];
+      try {
+        const call = this.client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, request,
+          new grpc.Metadata(), { deadline: this.deadline() });
+        call.on('data', (msg: WireMessage) => out.push(msg));
+        call.on('error', (err) => reject(this.wrap(rpc, subject, err)));
+        call.on('end', () => resolve(out));
+      } catch (err) {
+        reject(this.wrap(rpc, subject, err));
+      }
+    });
+  }
+
+  /** A client stream of several messages; the deadline grows with the number of messages. */
+  private clientStream(rpc: string, subject: string, messages: WireMessage[]): Promise<void> {
+    const m = this.method(rpc);
+    this.log.debug('gobgp call', { rpc, subject, messages: messages.length });
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (err: unknown) => {
+        if (!settled) {
+          settled = true;
+          reject(this.wrap(rpc, subject, err));
+        }
+      };
+      try {
+        const call = this.client.makeClientStreamRequest(m.path, m.requestSerialize, m.responseDeserialize,
+          new grpc.Metadata(), { deadline: this.deadline(messages.length + 1) },
+          (err) => {
+            if (err) fail(err);
+            else if (!settled) {
+              settled = true;
+              resolve();
+            }
+          });
+        call.on('error', fail);
+        let i = 0;
+        const pump = () => {
+          while (i < messages.length) {
+            if (!call.write(messages[i++])) {
+              call.once('drain', pump);
+              return;
+            }
+          }
+          call.end();
+        };
+        pump();
+      } catch (err) {
+        fail(err);
+      }
+    });
+  }
+
+  waitForReady(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.waitForReady(new Date(Date.now() + timeoutMs), (err) =>
+        err ? reject(new GobgpError('connect', this.address, grpc.status.UNAVAILABLE, err.message, { cause: err })) : resolve());
+    });
+  }
+
+  // ---- global ---------------------------------------------------------------------------------
+
+  async getGlobal(): Promise<GlobalConfig | undefined> {
+    return this.codec.globalFromGetBgpResponse(await this.unary('GetBgp', undefined, {}));
+  }
+
+  async startBgp(global: GlobalConfig): Promise<void> {
+    await this.unary('StartBgp', `AS ${global.asn} router-id ${global.routerId}`, this.codec.startBgpRequest(global));
+  }
+
+  async stopBgp(): Promise<void> {
+    await this.unary('StopBgp', undefined, {});
+  }
+
+  // ---- peers ----------------------------------------------------------------------------------
+
+  async listPeers(address?: string): Promise<PeerStatus[]> {
+    const responses = await this.serverStream('ListPeer', address, this.codec.listPeerRequest(address));
+    return responses.map((r) => this.codec.peerFromListPeerResponse(r)).filter((p): p is PeerStatus => p !== undefined);
+  }
+
+  async addPeer(peer: Peer, options: PeerWriteOptions = {}): Promise<void> {
+    await this.unary('AddPeer', peer.address, this.codec.addPeerRequest(peer, options));
+  }
+
+  async updatePeer(peer: Peer): Promise<{ needsSoftResetIn: boolean }> {
+    const response = await this.unary('UpdatePeer', peer.address, this.codec.updatePeerRequest(peer));
+    return { needsSoftResetIn: this.codec.needsSoftResetIn(response) };
+  }
+
+  async deletePeer(address: string): Promise<void> {
+    await this.unary('DeletePeer', address, this.codec.deletePeerRequest(address));
+  }
+
+  // ---- paths ----------------------------------------------------------------------------------
+
+  async addPath(route: Route): Promise<string> {
+    const response = await this.unary('AddPath', describe(route), this.codec.addPathRequest(route));
+    return this.codec.uuidFromAddPathResponse(response);
+  }
+
+  async addPaths(routes: readonly Route[], options: BulkOptions = {}): Promise<void> {
+    await this.bulk(routes, false, options);
+  }
+
+  async deletePath(target: PathTarget): Promise<void> {
+    // Build first: the codec throws on a target that would delete everything, before anything is sent.
+    const request = this.codec.deletePathRequest(target);
+    const subject = 'uuid' in target ? `uuid ${target.uuid}` : describe(target);
+    await this.unary('DeletePath', subject, request);
+  }
+
+  async deletePaths(routes: readonly Route[], options: BulkOptions = {}): Promise<void> {
+    await this.bulk(routes, true, options);
+  }
+
+  private async bulk(routes: readonly Route[], withdraw: boolean, options: BulkOptions): Promise<void> {
+    if (routes.length === 0) return;
+    const size = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
+    const messages: WireMessage[] = [];
+    for (let i = 0; i < routes.length; i += size) {
+      messages.push(this.codec.addPathStreamRequest(routes.slice(i, i + size), withdraw));
+    }
+    const subject = `${withdraw ? 'withdraw' : 'add'} ${routes.length} paths`;
+    await this.clientStream('AddPathStream', subject, messages);
+  }
+
+  async listPaths(family: Family): Promise<RibPath[]> {
+    const responses = await this.serverStream('ListPath', family, this.codec.listPathRequest(family));
+    return responses.flatMap((r) => this.codec.pathsFromListPathResponse(r));
+  }
+
+  // ---- events ---------------------------------------------------------------------------------
+
+  watch(options: WatchOptions, onEvent: (event: WatchEvent) => void): WatchHandle {
+    const m = this.method('WatchEvent');
+    let closed = false;
+    let call: grpc.ClientReadableStream<WireMessage> | undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      call = this.client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize,
+        this.codec.watchEventRequest(options), new grpc.Metadata(), {});
+      call.on('data', (msg: WireMessage) => {
+        const event = this.codec.eventFromWatchEventResponse(msg);
+        if (event) onEvent(event);
+      });
+      call.on('error', (err: grpc.ServiceError) => {
+        if (closed && err.code === grpc.status.CANCELLED) resolve();
+        else reject(this.wrap('WatchEvent', undefined, err));
+      });
+      call.on('end', () => resolve());
+    });
+    return {
+      done,
+      close: () => {
+        closed = true;
+        call?.cancel();
+      },
+    };
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Pure planning for speaker provisioning: given what we want (SpeakerConfig) and what gobgpd reports,
+ * decide what to do. No I/O here; src/gobgp/provision.ts executes the plan.
+ *
+ * What gobgpd 3.10 does on UpdatePeer (pkg/server/server.go updateNeighbor, internal/pkg/config/util.go
+ * NeedsResendOpenMessage), which shapes the plan:
+ *  - a change to PeerConf (AS, password, description...), transport (remote port, local address),
+ *    graceful restart or the afi-safis (families, multiprotocol GR) makes gobgpd delete and re-add the
+ *    neighbor: the session is reset (CEASE / "other configuration change"). Unavoidable: these values are
+ *    in the OPEN message or the TCP session.
+ *  - a change to keepalive/hold only updates the stored config: no reset; the running session keeps the
+ *    negotiated values until it next comes up.
+ *  - eBGP multihop changes are silently ignored by UpdatePeer unless something above changes too, so a
+ *    multihop change is applied as DeletePeer + AddPeer ("replace").
+ */
+import ipaddr from 'ipaddr.js';
+import type { Peer, SpeakerConfig } from '../model/peer.js';
+import { normalizePeer, type NormalizedPeer } from './peer-defaults.js';
+import type { GlobalConfig, PeerStatus } from './types.js';
+
+export interface GlobalDifference {
+  field: 'asn' | 'routerId' | 'listenPort' | 'listenAddresses';
+  have: string;
+  want: string;
+}
+
+/** What svcbgp wants as gobgpd's global settings. */
+export function desiredGlobal(config: SpeakerConfig): GlobalConfig {
+  const g: GlobalConfig = { asn: config.asn, routerId: config.routerId, listenPort: config.listenPort };
+  if (config.listenAddresses && config.listenAddresses.length > 0) g.listenAddresses = [...config.listenAddresses];
+  return g;
+}
+
+/** Differences between a running gobgpd's global settings and ours; empty = compatible. */
+export function compareGlobal(have: GlobalConfig, want: GlobalConfig): GlobalDifference[] {
+  const out: GlobalDifference[] = [];
+  if (have.asn !== want.asn) out.push({ field: 'asn', have: String(have.asn), want: String(want.asn) });
+  if (have.routerId !== want.routerId) out.push({ field: 'routerId', have: have.routerId, want: want.routerId });
+  if (have.listenPort !== want.listenPort) {
+    out.push({ field: 'listenPort', have: String(have.listenPort), want: String(want.listenPort) });
+  }
+  // Only compared when we ask for specific addresses: gobgpd reports its defaults (0.0.0.0, ::) otherwise.
+  if (want.listenAddresses && want.listenAddresses.length > 0) {
+    const h = [...(have.listenAddresses ?? [])].sort().join(',');
+    const w = [...want.listenAddresses].sort().join(',');
+    if (h !== w) out.push({ field: 'listenAddresses', have: h || '(all)', want: w });
+  }
+  return out;
+}
+
+export type PeerAction =
+  | { kind: 'add'; peer: Peer }
+  | { kind: 'update'; peer: Peer; changes: string[]; resetsSession: boolean }
+  | { kind: 'replace'; peer: Peer; changes: string[] }
+  | { kind: 'delete'; address: string };
+
+export interface PeerPlan {
+  actions: PeerAction[];
+  unchanged: string[];
+  /** Peers gobgpd has that svcbgp did not configure: left alone. */
+  foreign: string[];
+  /** Peers we want whose address is taken by a foreign peer: left alone, reported. */
+  conflicts: string[];
+}
+
+/** Addresses compared in canonical form ("fd00::1" vs "FD00:0::1"). */
+function canonical(address: string): string {
+  return ipaddr.isValid(address) ? ipaddr.parse(address).toString() : address.toLowerCase();
+}
+function sameAddress(a: string, b: string): boolean {
+  return canonical(a) === canonical(b);
+}
+
+/**
+ * The differences between desired and actual peer config, as human-readable items. Passwords are
+ * compared but never printed.
+ */
+export function peerChanges(want: NormalizedPeer, have: PeerStatus): { changes: string[]; resetsSession: boolean; replace: boolean } {
+  const h = normalizePeer(have.peer);
+  const changes: string[] = [];
+  let resets = false;
+  let replace = false;
+  const note = (what: string, from: unknown, to: unknown, reset: boolean) => {
+    changes.push(`${what} ${String(from)} -> ${String(to)}`);
+    if (reset) resets = true;
+  };
+  if (h.asn !== want.asn) note('asn', h.asn, want.asn, true);
+  if (h.port !== want.port) note('port', h.port, want.port, true);
+  // Compared only when we set one: gobgpd reports the session's actual source address once connected.
+  if (want.localAddress !== undefined && h.localAddress !== want.localAddress) {
+    note('localAddress', h.localAddress ?? '(any)', want.localAddress, true);
+  }
+  if ((h.password ?? '') !== (want.password ?? '')) {
+    changes.push(want.password ? (h.password ? 'password changed' : 'password set') : 'password removed');
+    resets = true;
+  }
+  if (h.gracefulRestart.enabled !== want.gracefulRestart.enabled) {
+    note('gracefulRestart', h.gracefulRestart.enabled, want.gracefulRestart.enabled, true);
+  } else if (want.gracefulRestart.enabled && h.gracefulRestart.restartTime !== want.gracefulRestart.restartTime) {
+    note('restartTime', h.gracefulRestart.restartTime, want.gracefulRestart.restartTime, true);
+  }
+  if (want.gracefulRestart.enabled && !have.mpGracefulRestart) note('mpGracefulRestart', false, true, true);
+  if (h.families.join(',') !== want.families.join(',')) note('families', h.families.join(','), want.families.join(','), true);
+  if (h.holdTime !== want.holdTime) note('holdTime', h.holdTime, want.holdTime, false);
+  if (h.keepaliveTime !== want.keepaliveTime) note('keepaliveTime', h.keepaliveTime, want.keepaliveTime, false);
+  if ((h.ebgpMultihopTtl ?? 0) !== (want.ebgpMultihopTtl ?? 0)) {
+    note('ebgpMultihopTtl', h.ebgpMultihopTtl ?? 'off', want.ebgpMultihopTtl ?? 'off', true);
+    replace = true;
+  }
+  if (!have.ours) changes.push('marker');
+  return { changes, resetsSession: resets, replace };
+}
+
+export function planPeers(desired: readonly Peer[], actual: readonly PeerStatus[]): PeerPlan {
+  const plan: PeerPlan = { actions: [], unchanged: [], foreign: [], conflicts: [] };
+  const seen = new Set<string>();
+  for (const peer of desired) {
+    const key = canonical(peer.address);
+    if (seen.has(key)) throw new Error(`peer ${peer.address} is configured twice`);
+    seen.add(key);
+    const have = actual.find((a) => sameAddress(a.peer.address, peer.address));
+    if (!have) {
+      plan.actions.push({ kind: 'add', peer });
+      continue;
+    }
+    if (!have.ours) {
+      plan.conflicts.push(peer.address);
+      continue;
+    }
+    const { changes, resetsSession, replace } = peerChanges(normalizePeer(peer), have);
+    if (changes.length === 0) plan.unchanged.push(peer.address);
+    else if (replace) plan.actions.push({ kind: 'replace', peer, changes });
+    else plan.actions.push({ kind: 'update', peer, changes, resetsSession });
+  }
+  for (const have of actual) {
+    if (seen.has(canonical(have.peer.address))) continue;
+    if (have.ours) plan.actions.push({ kind: 'delete', address: have.peer.address });
+    else plan.foreign.push(have.peer.address);
+  }
+  return plan;
+}

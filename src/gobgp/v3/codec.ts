@@ -1,0 +1,503 @@
+/**
+ * The GoBGP v3 codec (gobgpd 3.x, package apipb): our models <-> v3 wire messages.
+ *
+ * v3 carries NLRI and path attributes as google.protobuf.Any; we pack/unpack them with protobufjs from
+ * the same protos (protos/gobgp/v3) that define the service. Attributes we do not model (MED, originator,
+ * cluster list, unknown types) are skipped when decoding.
+ */
+import path from 'node:path';
+import ipaddr from 'ipaddr.js';
+import protobuf from 'protobufjs';
+import type { Family, Route } from '../../model/route.js';
+import type { Peer } from '../../model/peer.js';
+import type { WireCodec, WireMessage } from '../codec.js';
+import { GobgpRequestError } from '../errors.js';
+import { normalizePeer } from '../peer-defaults.js';
+import { SVCBGP_PEER_MARKER } from '../types.js';
+import type {
+  GlobalConfig, PathTarget, PeerStatus, PeerWriteOptions, RibPath, SessionState, WatchEvent, WatchOptions,
+} from '../types.js';
+import { V3_PROTO_DIR, V3_PROTO_FILES } from './protos.js';
+
+const TYPE_URL_PREFIX = 'type.googleapis.com/apipb.';
+
+/** google.protobuf.Any as proto-loader hands it over. */
+interface Any {
+  type_url: string;
+  value: Uint8Array;
+}
+
+interface WireFamily {
+  afi: string;
+  safi: string;
+}
+
+interface WireTimestamp {
+  seconds: number;
+  nanos: number;
+}
+
+/** The parts of apipb.Path we read. */
+interface WirePath {
+  nlri: Any | null;
+  pattrs: Any[];
+  age: WireTimestamp | null;
+  best: boolean;
+  is_withdraw: boolean;
+  family: WireFamily | null;
+  stale: boolean;
+  is_from_external: boolean;
+  neighbor_ip: string;
+}
+
+interface WirePeer {
+  conf: {
+    auth_password: string;
+    description: string;
+    neighbor_address: string;
+    peer_asn: number;
+    admin_down: boolean;
+    type: string;
+  } | null;
+  ebgp_multihop: { enabled: boolean; multihop_ttl: number } | null;
+  state: {
+    neighbor_address: string;
+    peer_asn: number;
+    session_state: string;
+    admin_state: string;
+    flops: number;
+    router_id: string;
+    type: string;
+  } | null;
+  timers: {
+    config: { hold_time: number; keepalive_interval: number } | null;
+    state: { uptime: WireTimestamp | null } | null;
+  } | null;
+  transport: { remote_port: number; local_address: string } | null;
+  graceful_restart: { enabled: boolean; restart_time: number; local_restarting: boolean } | null;
+  afi_safis: {
+    mp_graceful_restart: { config: { enabled: boolean } | null } | null;
+    config: { family: WireFamily | null; enabled: boolean } | null;
+  }[];
+}
+
+const FAMILY_TO_WIRE: Record<Family, WireFamily> = {
+  'ipv4-unicast': { afi: 'AFI_IP', safi: 'SAFI_UNICAST' },
+  'ipv6-unicast': { afi: 'AFI_IP6', safi: 'SAFI_UNICAST' },
+};
+
+function familyFromWire(f: WireFamily | null | undefined): Family | undefined {
+  if (!f || f.safi !== 'SAFI_UNICAST') return undefined;
+  if (f.afi === 'AFI_IP') return 'ipv4-unicast';
+  if (f.afi === 'AFI_IP6') return 'ipv6-unicast';
+  return undefined;
+}
+
+function dateFromWire(t: WireTimestamp | null | undefined): Date | undefined {
+  if (!t || (!t.seconds && !t.nanos)) return undefined;
+  return new Date(t.seconds * 1000 + Math.floor(t.nanos / 1e6));
+}
+
+/** "65000:100" -> (65000 << 16) | 100, as RFC 1997 lays it out. */
+export function communityToWire(c: string): number {
+  const m = /^(\d+):(\d+)$/.exec(c);
+  const hi = m ? Number(m[1]) : NaN;
+  const lo = m ? Number(m[2]) : NaN;
+  if (!(hi >= 0 && hi <= 0xffff && lo >= 0 && lo <= 0xffff)) {
+    throw new GobgpRequestError(`invalid community "${c}": expected "<0-65535>:<0-65535>"`);
+  }
+  return ((hi << 16) | lo) >>> 0;
+}
+
+export function communityFromWire(n: number): string {
+  return `${n >>> 16}:${n & 0xffff}`;
+}
+
+function largeCommunityToWire(c: string): { global_admin: number; local_data1: number; local_data2: number } {
+  const m = /^(\d+):(\d+):(\d+)$/.exec(c);
+  const parts = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [];
+  if (parts.length !== 3 || parts.some((p) => !(p >= 0 && p <= 0xffffffff))) {
+    throw new GobgpRequestError(`invalid large community "${c}": expected "<uint32>:<uint32>:<uint32>"`);
+  }
+  return { global_admin: parts[0]!, local_data1: parts[1]!, local_data2: parts[2]! };
+}
+
+/** Sorted and unique, in numeric order of their parts (so "64512:2" < "64512:10"). */
+function sortCommunities(list: string[]): string[] {
+  const key = (s: string) => s.split(':').map((p) => p.padStart(10, '0')).join(':');
+  return [...new Set(list)].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** Validates a route's prefix against its family and returns [address, length]. */
+function splitPrefix(route: Route): [string, number] {
+  let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
+  try {
+    parsed = ipaddr.parseCIDR(route.prefix);
+  } catch {
+    throw new GobgpRequestError(`invalid prefix "${route.prefix}": expected a CIDR like 10.49.0.0/16 or fd00::1/128`);
+  }
+  const [addr, len] = parsed;
+  const kind = addr.kind() === 'ipv4' ? 'ipv4-unicast' : 'ipv6-unicast';
+  if (kind !== route.family) {
+    throw new GobgpRequestError(`prefix "${route.prefix}" is not in family ${route.family}`);
+  }
+  const network = addr.kind() === 'ipv4'
+    ? ipaddr.IPv4.networkAddressFromCIDR(route.prefix)
+    : ipaddr.IPv6.networkAddressFromCIDR(route.prefix);
+  if (network.toString() !== addr.toString()) {
+    throw new GobgpRequestError(
+      `prefix "${route.prefix}" has host bits set: the network is ${network.toString()}/${len}`);
+  }
+  return [addr.toString(), len];
+}
+
+function checkNextHop(route: Route): string {
+  const nh = route.nextHop || (route.family === 'ipv4-unicast' ? '0.0.0.0' : '::');
+  if (!ipaddr.isValid(nh)) throw new GobgpRequestError(`invalid next hop "${nh}" for ${route.prefix}`);
+  const kind = ipaddr.parse(nh).kind();
+  if ((route.family === 'ipv4-unicast') !== (kind === 'ipv4')) {
+    // gobgpd would accept an IPv4 next hop for IPv6 NLRI only with extended next hop encoding; we keep
+    // families apart, so a mismatch is a caller bug.
+    throw new GobgpRequestError(`next hop ${nh} does not match family ${route.family} of ${route.prefix}`);
+  }
+  return nh;
+}
+
+function sessionStateFromWire(s: string | undefined): SessionState {
+  switch (s) {
+    case 'IDLE': return 'idle';
+    case 'CONNECT': return 'connect';
+    case 'ACTIVE': return 'active';
+    case 'OPENSENT': return 'opensent';
+    case 'OPENCONFIRM': return 'openconfirm';
+    case 'ESTABLISHED': return 'established';
+    default: return 'unknown';
+  }
+}
+
+export class V3Codec implements WireCodec {
+  readonly version = 'v3' as const;
+  readonly protoDir: string;
+  readonly protoFiles: readonly string[];
+  readonly serviceName = 'apipb.GobgpApi';
+  private readonly root: protobuf.Root;
+
+  constructor(protoDir: string = V3_PROTO_DIR, protoFiles: readonly string[] = V3_PROTO_FILES) {
+    this.protoDir = protoDir;
+    this.protoFiles = protoFiles;
+    this.root = new protobuf.Root();
+    this.root.loadSync(protoFiles.map((f) => path.join(protoDir, f)), { keepCase: true });
+    this.root.resolveAll();
+  }
+
+  // ---- Any ------------------------------------------------------------------------------------
+
+  private pack(type: string, value: Record<string, unknown>): Any {
+    const t = this.root.lookupType(`apipb.${type}`);
+    return { type_url: TYPE_URL_PREFIX + type, value: t.encode(t.fromObject(value)).finish() };
+  }
+
+  /** Decodes an Any we know; undefined for types outside our subset. */
+  private unpack(any: Any | null | undefined): { type: string; value: Record<string, unknown> } | undefined {
+    if (!any || !any.type_url.startsWith(TYPE_URL_PREFIX)) return undefined;
+    const type = any.type_url.slice(TYPE_URL_PREFIX.length);
+    const t = this.root.lookup(`apipb.${type}`);
+    if (!(t instanceof protobuf.Type)) return undefined;
+    const msg = t.decode(any.value);
+    return { type, value: t.toObject(msg, { longs: Number, enums: String, defaults: true, arrays: true }) };
+  }
+
+  // ---- global ---------------------------------------------------------------------------------
+
+  startBgpRequest(global: GlobalConfig): WireMessage {
+    if (!Number.isInteger(global.asn) || global.asn < 1 || global.asn > 0xffffffff) {
+      throw new GobgpRequestError(`invalid local AS ${global.asn}: expected 1..4294967295`);
+    }
+    if (!ipaddr.IPv4.isValidFourPartDecimal(global.routerId)) {
+      throw new GobgpRequestError(`invalid router-id "${global.routerId}": expected an IPv4 address`);
+    }
+    return {
+      global: {
+        asn: global.asn,
+        router_id: global.routerId,
+        listen_port: global.listenPort,
+        listen_addresses: global.listenAddresses ?? [],
+      },
+    };
+  }
+
+  globalFromGetBgpResponse(response: WireMessage): GlobalConfig | undefined {
+    const g = response.global as { asn: number; router_id: string; listen_port: number; listen_addresses: string[] } | null;
+    if (!g || !g.asn) return undefined;
+    const out: GlobalConfig = { asn: g.asn, routerId: g.router_id, listenPort: g.listen_port };
+    if (g.listen_addresses.length > 0) out.listenAddresses = [...g.listen_addresses];
+    return out;
+  }
+
+  // ---- peers ----------------------------------------------------------------------------------
+
+  private peerToWire(input: Peer, localRestarting: boolean): WireMessage {
+    if (!ipaddr.isValid(input.address)) throw new GobgpRequestError(`invalid neighbor address "${input.address}"`);
+    if (!Number.isInteger(input.asn) || input.asn < 1 || input.asn > 0xffffffff) {
+      throw new GobgpRequestError(`invalid peer AS ${input.asn} for ${input.address}: expected 1..4294967295`);
+    }
+    const peer = normalizePeer(input);
+    const gr = peer.gracefulRestart;
+    return {
+      conf: {
+        neighbor_address: peer.address,
+        peer_asn: peer.asn,
+        auth_password: peer.password ?? '',
+        description: SVCBGP_PEER_MARKER,
+      },
+      ebgp_multihop: { enabled: peer.ebgpMultihopTtl !== undefined, multihop_ttl: peer.ebgpMultihopTtl ?? 0 },
+      timers: { config: { hold_time: peer.holdTime, keepalive_interval: peer.keepaliveTime } },
+      transport: { remote_port: peer.port, local_address: peer.localAddress ?? '' },
+      graceful_restart: {
+        enabled: gr.enabled,
+        restart_time: gr.restartTime,
+        local_restarting: gr.enabled && localRestarting,
+      },
+      // Multiprotocol graceful restart per family: gobgpd 3.10 (pkg/server/fsm.go capabilitiesFromConfig)
+      // puts a family into the GR capability only when its afi-safi has mp_graceful_restart enabled;
+      // without it the capability lists no families and the peer keeps none of our routes as stale.
+      afi_safis: peer.families.map((f) => ({
+        config: { family: FAMILY_TO_WIRE[f], enabled: true },
+        mp_graceful_restart: { config: { enabled: gr.enabled } },
+      })),
+    };
+  }
+
+  addPeerRequest(peer: Peer, options: PeerWriteOptions): WireMessage {
+    return { peer: this.peerToWire(peer, options.localRestarting ?? false) };
+  }
+
+  updatePeerRequest(peer: Peer): WireMessage {
+    return { peer: this.peerToWire(peer, false), do_soft_reset_in: false };
+  }
+
+  needsSoftResetIn(response: WireMessage): boolean {
+    return response.needs_soft_reset_in === true;
+  }
+
+  deletePeerRequest(address: string): WireMessage {
+    if (!ipaddr.isValid(address)) throw new GobgpRequestError(`invalid neighbor address "${address}"`);
+    return { address, interface: '' };
+  }
+
+  listPeerRequest(address?: string): WireMessage {
+    return { address: address ?? '', enableAdvertised: false };
+  }
+
+  peerFromListPeerResponse(response: WireMessage): PeerStatus | undefined {
+    return this.peerFromWire(response.peer as WirePeer | null);
+  }
+
+  private peerFromWire(w: WirePeer | null): PeerStatus | undefined {
+    if (!w || !w.conf) return undefined;
+    const families: Family[] = [];
+    let mpGr = false;
+    for (const a of w.afi_safis ?? []) {
+      const f = familyFromWire(a.config?.family);
+      if (f && a.config?.enabled !== false) families.push(f);
+      if (a.mp_graceful_restart?.config?.enabled) mpGr = true;
+    }
+    const grEnabled = w.graceful_restart?.enabled ?? false;
+    const peer: Peer = {
+      address: w.conf.neighbor_address || w.state?.neighbor_address || '',
+      asn: w.conf.peer_asn || w.state?.peer_asn || 0,
+      port: w.transport?.remote_port || 179,
+      keepaliveTime: w.timers?.config?.keepalive_interval ?? 0,
+      holdTime: w.timers?.config?.hold_time ?? 0,
+      gracefulRestart: { enabled: grEnabled, restartTime: grEnabled ? w.graceful_restart?.restart_time ?? 0 : 0 },
+      families: [...new Set(families)].sort(),
+    };
+    // ListPeer reports the session's actual local address once connected, the configured one (or 0.0.0.0)
+    // before; "any" is reported as undefined.
+    const local = w.transport?.local_address;
+    if (local && local !== '0.0.0.0' && local !== '::') peer.localAddress = local;
+    if (w.conf.auth_password) peer.password = w.conf.auth_password;
+    if (w.ebgp_multihop?.enabled) peer.ebgpMultihopTtl = w.ebgp_multihop.multihop_ttl;
+    const status: PeerStatus = {
+      peer,
+      description: w.conf.description,
+      ours: w.conf.description === SVCBGP_PEER_MARKER,
+      sessionState: sessionStateFromWire(w.state?.session_state),
+      adminDown: w.conf.admin_down || w.state?.admin_state === 'DOWN',
+      type: (w.state?.type ?? w.conf.type) === 'EXTERNAL' ? 'external' : 'internal',
+      flaps: w.state?.flops ?? 0,
+      localRestarting: w.graceful_restart?.local_restarting ?? false,
+      mpGracefulRestart: grEnabled && mpGr,
+    };
+    const uptime = dateFromWire(w.timers?.state?.uptime);
+    if (uptime) status.uptime = uptime;
+    if (w.state?.router_id) status.remoteRouterId = w.state.router_id;
+    return status;
+  }
+
+  // ---- paths ----------------------------------------------------------------------------------
+
+  /** A v3 Path for one route: NLRI + ORIGIN (IGP) + NEXT_HOP (v4) or MP_REACH (v6) + optional attributes. */
+  pathToWire(route: Route, withdraw: boolean): WireMessage {
+    const [prefix, prefixLen] = splitPrefix(route);
+    const nextHop = checkNextHop(route);
+    const nlri = this.pack('IPAddressPrefix', { prefix, prefix_len: prefixLen });
+    const pattrs: Any[] = [this.pack('OriginAttribute', { origin: 0 })];
+    if (route.family === 'ipv4-unicast') {
+      pattrs.push(this.pack('NextHopAttribute', { next_hop: nextHop }));
+    } else {
+      // IPv6 unicast has no NEXT_HOP attribute: the next hop travels in MP_REACH_NLRI (RFC 4760).
+      pattrs.push(this.pack('MpReachNLRIAttribute', {
+        family: FAMILY_TO_WIRE[route.family], next_hops: [nextHop], nlris: [nlri],
+      }));
+    }
+    if (route.communities.length > 0) {
+      pattrs.push(this.pack('CommunitiesAttribute', { communities: route.communities.map(communityToWire) }));
+    }
+    if (route.largeCommunities.length > 0) {
+      pattrs.push(this.pack('LargeCommunitiesAttribute', { communities: route.largeCommunities.map(largeCommunityToWire) }));
+    }
+    if (route.localPref !== undefined) {
+      if (!Number.isInteger(route.localPref) || route.localPref < 0 || route.localPref > 0xffffffff) {
+        throw new GobgpRequestError(`invalid local-pref ${route.localPref} for ${route.prefix}`);
+      }
+      pattrs.push(this.pack('LocalPrefAttribute', { local_pref: route.localPref }));
+    }
+    return { nlri, pattrs, family: FAMILY_TO_WIRE[route.family], is_withdraw: withdraw };
+  }
+
+  addPathRequest(route: Route): WireMessage {
+    return { table_type: 'GLOBAL', path: this.pathToWire(route, false) };
+  }
+
+  uuidFromAddPathResponse(response: WireMessage): string {
+    const uuid = response.uuid as Uint8Array | undefined;
+    return uuid ? Buffer.from(uuid).toString('hex') : '';
+  }
+
+  deletePathRequest(target: PathTarget): WireMessage {
+    let request: { table_type: string; family?: WireFamily; path?: WireMessage; uuid?: Buffer };
+    if (target === null || typeof target !== 'object') {
+      throw new GobgpRequestError('DeletePath needs a route or a uuid (a request with neither deletes every local path)');
+    }
+    if ('uuid' in target) {
+      if (typeof target.uuid !== 'string' || !/^[0-9a-f]{32}$/i.test(target.uuid)) {
+        throw new GobgpRequestError(`DeletePath: invalid uuid "${String(target.uuid)}": expected 32 hex digits`);
+      }
+      request = { table_type: 'GLOBAL', uuid: Buffer.from(target.uuid, 'hex') };
+    } else if (typeof target.prefix === 'string' && typeof target.family === 'string') {
+      request = { table_type: 'GLOBAL', family: FAMILY_TO_WIRE[target.family], path: this.pathToWire(target, true) };
+    } else {
+      throw new GobgpRequestError('DeletePath needs a route or a uuid (a request with neither deletes every local path)');
+    }
+    // The one rule that matters most here: gobgpd treats "no path and no uuid" as "delete all local paths".
+    if (!request.path && !(request.uuid && request.uuid.length > 0)) {
+      throw new GobgpRequestError('refusing to build a DeletePath request without path and uuid');
+    }
+    return request;
+  }
+
+  addPathStreamRequest(routes: readonly Route[], withdraw: boolean): WireMessage {
+    return { table_type: 'GLOBAL', paths: routes.map((r) => this.pathToWire(r, withdraw)) };
+  }
+
+  listPathRequest(family: Family): WireMessage {
+    return { table_type: 'GLOBAL', family: FAMILY_TO_WIRE[family], sort_type: 'PREFIX' };
+  }
+
+  pathsFromListPathResponse(response: WireMessage): RibPath[] {
+    const d = response.destination as { prefix: string; paths: WirePath[] } | null;
+    if (!d) return [];
+    return d.paths.map((p) => this.pathFromWire(p)).filter((p): p is RibPath => p !== undefined);
+  }
+
+  pathFromWire(p: WirePath): RibPath | undefined {
+    const family = familyFromWire(p.family);
+    const nlri = this.unpack(p.nlri);
+    if (!family || !nlri || nlri.type !== 'IPAddressPrefix') return undefined;
+    const addr = ipaddr.parse(String(nlri.value.prefix));
+    const route: Route = {
+      prefix: `${addr.toString()}/${Number(nlri.value.prefix_len)}`,
+      family,
+      nextHop: family === 'ipv4-unicast' ? '0.0.0.0' : '::',
+      communities: [],
+      largeCommunities: [],
+    };
+    const asPath: number[] = [];
+    for (const any of p.pattrs) {
+      const a = this.unpack(any);
+      if (!a) continue;
+      switch (a.type) {
+        case 'NextHopAttribute':
+          route.nextHop = String(a.value.next_hop);
+          break;
+        case 'MpReachNLRIAttribute': {
+          const hops = a.value.next_hops as string[];
+          if (hops.length > 0) route.nextHop = ipaddr.parse(hops[0]!).toString();
+          break;
+        }
+        case 'CommunitiesAttribute':
+          route.communities = sortCommunities((a.value.communities as number[]).map(communityFromWire));
+          break;
+        case 'LargeCommunitiesAttribute':
+          route.largeCommunities = sortCommunities(
+            (a.value.communities as { global_admin: number; local_data1: number; local_data2: number }[])
+              .map((c) => `${c.global_admin}:${c.local_data1}:${c.local_data2}`));
+          break;
+        case 'LocalPrefAttribute':
+          route.localPref = Number(a.value.local_pref);
+          break;
+        case 'AsPathAttribute':
+          for (const seg of a.value.segments as { numbers: number[] }[]) asPath.push(...seg.numbers);
+          break;
+        default:
+          break;
+      }
+    }
+    // Locally originated paths have no source address: gobgpd prints Go's nil IP as "<nil>".
+    const neighbor = p.neighbor_ip && p.neighbor_ip !== '<nil>' && ipaddr.isValid(p.neighbor_ip)
+      && !ipaddr.parse(p.neighbor_ip).toString().match(/^(0\.0\.0\.0|::)$/) ? p.neighbor_ip : undefined;
+    const out: RibPath = {
+      route,
+      local: neighbor === undefined,
+      best: p.best,
+      stale: p.stale,
+      asPath,
+      withdrawn: p.is_withdraw,
+    };
+    if (neighbor) out.neighbor = neighbor;
+    const age = dateFromWire(p.age);
+    if (age) out.age = age;
+    return out;
+  }
+
+  // ---- events ---------------------------------------------------------------------------------
+
+  watchEventRequest(options: WatchOptions): WireMessage {
+    const request: WireMessage = {};
+    if (options.peers) request.peer = {};
+    if (options.table) request.table = { filters: [{ type: 'BEST', init: options.initial ?? false }] };
+    return request;
+  }
+
+  eventFromWatchEventResponse(response: WireMessage): WatchEvent | undefined {
+    const r = response as {
+      event?: string;
+      peer?: { type: string; peer: WirePeer | null } | null;
+      table?: { paths: WirePath[] } | null;
+    };
+    if (r.peer && (r.event === 'peer' || r.event === undefined)) {
+      const peer = this.peerFromWire(r.peer.peer);
+      if (!peer) return undefined;
+      const types: Record<string, 'init' | 'end-of-init' | 'state'> = { INIT: 'init', END_OF_INIT: 'end-of-init', STATE: 'state' };
+      return { kind: 'peer', type: types[r.peer.type] ?? 'unknown', peer };
+    }
+    if (r.table) {
+      return {
+        kind: 'table',
+        paths: r.table.paths.map((p) => this.pathFromWire(p)).filter((p): p is RibPath => p !== undefined),
+      };
+    }
+    return undefined;
+  }
+}

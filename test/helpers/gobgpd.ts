@@ -1,0 +1,206 @@
+/**
+ * Test helper: a real gobgpd (Debian's 3.10) in its own temp dir, its gRPC API on a free loopback port
+ * (or a unix socket), killed and cleaned up by stop() — and, as a safety net, when the test process exits.
+ *
+ * How gobgpd 3.10 is started here (checked against `gobgpd --help`):
+ *   gobgpd --api-hosts 127.0.0.1:<port> --pprof-disable -l debug [-f config.toml]
+ *   --api-hosts      the gRPC API; default ":50051" (all addresses!) so we always pass it. A unix socket
+ *                    works too: --api-hosts unix:///tmp/x/gobgp.sock.
+ *   --pprof-disable  otherwise every gobgpd binds localhost:6060 for pprof; a second instance then logs an
+ *                    error for the busy port — harmless, but parallel suites should not share any port.
+ *   -l debug         JSON logs with FSM transitions: the log file is printed when a test fails to start it.
+ *   no -f            gobgpd starts with BGP *not* running (GetBgp reports AS 0); StartBgp over the API
+ *                    (svcbgp's provisioning) starts it. With -f, BGP starts from the file (used for a
+ *                    second speaker and for the "conflicting global config" test).
+ * The `gobgp` CLI reaches the instance with `gobgp -u 127.0.0.1 -p <port>` or `gobgp --target unix:///...`.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+export const GOBGPD_BIN = process.env.GOBGPD_BIN ?? 'gobgpd';
+export const GOBGP_BIN = process.env.GOBGP_BIN ?? 'gobgp';
+
+/** Everything started by this module, so an exiting test process leaves nothing behind. */
+const live = new Set<{ child: ChildProcess; dir: string }>();
+let hooksInstalled = false;
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  const cleanup = () => {
+    for (const entry of live) {
+      try {
+        entry.child.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      rmSync(entry.dir, { recursive: true, force: true });
+    }
+    live.clear();
+  };
+  process.on('exit', cleanup);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      cleanup();
+      process.exit(130);
+    });
+  }
+}
+
+/** A free TCP port on `host` (the kernel picks; we close and hand it out). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen({ host, port: 0, exclusive: true }, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface GobgpdOptions {
+  /** Serve the API on a unix socket in the temp dir instead of a loopback TCP port. */
+  unixSocket?: boolean;
+  /** gobgpd TOML config (BGP then starts from it). */
+  configToml?: string;
+  /** Name used in the temp dir, for reading leftovers in failures. */
+  name?: string;
+  logLevel?: 'debug' | 'info' | 'warn';
+  /** How long to wait for the API to answer (ms, default 15000). */
+  startTimeoutMs?: number;
+}
+
+export class Gobgpd {
+  private exited = false;
+  readonly exitPromise: Promise<void>;
+
+  constructor(
+    readonly child: ChildProcess,
+    readonly dir: string,
+    /** What connectGobgp() takes: "127.0.0.1:<port>" or "unix:///.../gobgp.sock". */
+    readonly apiAddress: string,
+    readonly logFile: string,
+    private readonly entry: { child: ChildProcess; dir: string },
+  ) {
+    this.exitPromise = new Promise((resolve) => child.once('exit', () => {
+      this.exited = true;
+      resolve();
+    }));
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  /** Arguments that point the `gobgp` CLI at this instance. */
+  get cliTarget(): string[] {
+    if (this.apiAddress.startsWith('unix://')) return ['--target', this.apiAddress];
+    const i = this.apiAddress.lastIndexOf(':');
+    return ['-u', this.apiAddress.slice(0, i), '-p', this.apiAddress.slice(i + 1)];
+  }
+
+  /** Runs `gobgp <target> ...args`, returns stdout; rejects with stderr on failure. */
+  async cli(...args: string[]): Promise<string> {
+    try {
+      const { stdout } = await execFileAsync(GOBGP_BIN, [...this.cliTarget, ...args], { timeout: 15000 });
+      return stdout;
+    } catch (err) {
+      const e = err as { stderr?: string; stdout?: string; message: string };
+      throw new Error(`gobgp ${args.join(' ')} failed: ${e.stderr || e.stdout || e.message}`);
+    }
+  }
+
+  /** Runs `gobgp <target> ...args -j` and parses the JSON. */
+  async cliJson<T>(...args: string[]): Promise<T> {
+    const out = await this.cli(...args, '-j');
+    return JSON.parse(out.trim() === '' ? 'null' : out) as T;
+  }
+
+  log(): string {
+    try {
+      return readFileSync(this.logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  get running(): boolean {
+    return !this.exited;
+  }
+
+  /** SIGKILL (what a crash looks like) or SIGTERM, then remove the temp dir. Idempotent. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (!this.exited) {
+      this.child.kill(signal);
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 3000);
+      await this.exitPromise;
+      clearTimeout(timer);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+    live.delete(this.entry);
+  }
+}
+
+export async function startGobgpd(options: GobgpdOptions = {}): Promise<Gobgpd> {
+  installExitHooks();
+  const dir = mkdtempSync(path.join(os.tmpdir(), `svcbgp-${options.name ?? 'gobgpd'}-`));
+  const logFile = path.join(dir, 'gobgpd.log');
+  const apiAddress = options.unixSocket
+    ? `unix://${path.join(dir, 'gobgp.sock')}`
+    : `127.0.0.1:${await freePort('127.0.0.1')}`;
+  const args = ['--api-hosts', apiAddress, '--pprof-disable', '-l', options.logLevel ?? 'debug'];
+  if (options.configToml !== undefined) {
+    const configFile = path.join(dir, 'gobgpd.toml');
+    writeFileSync(configFile, options.configToml);
+    args.push('-f', configFile, '-t', 'toml');
+  }
+  const fd = openSync(logFile, 'a');
+  const child = spawn(GOBGPD_BIN, args, { cwd: dir, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const entry = { child, dir };
+  live.add(entry);
+  const d = new Gobgpd(child, dir, apiAddress, logFile, entry);
+  child.once('error', () => undefined);
+
+  // Ready = the CLI gets an answer from the API.
+  const deadline = Date.now() + (options.startTimeoutMs ?? 15000);
+  let lastError = '';
+  while (Date.now() < deadline) {
+    if (!d.running) break;
+    try {
+      await d.cli('global');
+      return d;
+    } catch (err) {
+      lastError = (err as Error).message;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const log = d.log();
+  await d.stop('SIGKILL');
+  throw new Error(`gobgpd (${args.join(' ')}) did not come up: ${lastError}\n--- gobgpd log ---\n${log}`);
+}
+
+/** Polls `check` until it returns a value (not undefined) or the timeout passes; then throws with `what`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
