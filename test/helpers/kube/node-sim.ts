@@ -1,0 +1,483 @@
+/**
+ * NODE SIMULATOR — THE ONE STAND-IN in svcbgp's Kubernetes tests.
+ *
+ * Why it exists: no kubelet or container runtime can run on this machine (no container images, no
+ * cgroup delegation, no registry), yet svcbgp's behaviour depends on what kubelets report: which Pods run
+ * where, with which IP, and whether they are ready. Everything else is real: etcd, kube-apiserver, the
+ * scheduler that places the Pods, the controller-manager whose EndpointSlice controller writes the
+ * EndpointSlices from the Pod status this simulator reports, its node-IPAM controller that assigns each
+ * Node's podCIDR, its node-lifecycle controller that watches the heartbeats.
+ *
+ * What it does, as a kubelet would through the real API:
+ *   - registers Nodes (default node-1/2/3 with InternalIPs 192.168.1.10/.11/.12), Ready, with
+ *     allocatable cpu/memory/pods and the well-known labels; renews each Node's Lease in
+ *     kube-node-lease every 10 s (the heartbeat the node-lifecycle controller reads);
+ *   - for every Pod the scheduler bound to one of its Nodes: status Running, Ready, a pod IP from that
+ *     Node's podCIDR (the Node's own IP for hostNetwork Pods), containerStatuses;
+ *   - on deletion: by default it finishes at once, like containers that exit promptly on SIGTERM (status
+ *     not ready, then delete with grace 0). terminateServing() keeps a deleted Pod Ready (the
+ *     EndpointSlice then says ready=false, serving=true, terminating=true) until finishTermination()
+ *     or its grace period runs out.
+ * Test controls: setPodReady(), terminateServing(), finishTermination(), removePod(), stopHeartbeat().
+ *
+ * It never sends traffic anywhere but the API server on loopback: the node IPs are only data.
+ */
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  makeInformer,
+  setHeaderOptions,
+  type Informer,
+  type ObjectCache,
+  type V1Node,
+  type V1Pod,
+} from '@kubernetes/client-node';
+
+export interface SimNodeSpec {
+  name: string;
+  internalIP: string;
+  labels?: Record<string, string>;
+  /** Default "4", "8Gi", "110". */
+  cpu?: string;
+  memory?: string;
+  pods?: string;
+}
+
+export interface NodeSimOptions {
+  nodes?: SimNodeSpec[];
+  /** Keep EVERY deleted Pod serving until its grace period ends (default false: finish at once). */
+  holdTerminatingPods?: boolean;
+  /** Delete the Nodes on stop() so another suite can register the same names. Default true. */
+  deleteNodesOnStop?: boolean;
+  /** Lease renewal period. Default 10 s (the kubelet's default). */
+  heartbeatMs?: number;
+}
+
+export const DEFAULT_SIM_NODES: SimNodeSpec[] = [
+  { name: 'node-1', internalIP: '192.168.1.10' },
+  { name: 'node-2', internalIP: '192.168.1.11' },
+  { name: 'node-3', internalIP: '192.168.1.12' },
+];
+
+/** Labels that mark an object as made by the simulator, so an operator reading `kubectl get nodes --show-labels` knows. */
+export const SIMULATED_LABEL = 'svcbgp.io/simulated-node';
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const key = (ns: string, name: string): string => `${ns}/${name}`;
+const nowTime = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+/** metav1.MicroTime wants exactly six fractional digits. */
+const nowMicro = (): string => new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
+function isNotFound(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: number }).code === 404;
+}
+function isConflict(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: number }).code === 409;
+}
+
+/** Host addresses of an IPv4 CIDR, in order, skipping the network address and .1 (the CNI bridge on a real node). */
+export function* hostAddresses(cidr: string): Generator<string> {
+  const [base, lenStr] = cidr.split('/');
+  const len = Number(lenStr);
+  const parts = base!.split('.').map(Number);
+  if (parts.length !== 4 || !(len >= 8 && len <= 30)) throw new Error(`node simulator: unsupported podCIDR ${cidr}`);
+  const start = ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+  const size = 2 ** (32 - len);
+  for (let i = 2; i < size - 1; i++) {
+    const n = start + i;
+    yield [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  }
+}
+
+interface PodState {
+  ip: string;
+  node: string;
+  uid: string;
+  finalizeTimer?: NodeJS.Timeout;
+}
+
+export class NodeSimulator {
+  readonly nodes: SimNodeSpec[];
+  private readonly core: CoreV1Api;
+  private readonly coordination: CoordinationV1Api;
+  private readonly opts: Required<Omit<NodeSimOptions, 'nodes'>>;
+  private informer?: Informer<V1Pod> & ObjectCache<V1Pod>;
+  private readonly heartbeats = new Map<string, NodeJS.Timeout>();
+  private readonly podCIDRs = new Map<string, string>();
+  private readonly pods = new Map<string, PodState>();
+  private readonly readyOverride = new Map<string, boolean>();
+  private readonly holdServing = new Set<string>();
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly dirty = new Set<string>();
+  private stopped = false;
+  /** Errors met while playing the kubelet (a test may assert this stays empty). */
+  readonly errors: Error[] = [];
+
+  constructor(private readonly kc: KubeConfig, opts: NodeSimOptions = {}) {
+    this.nodes = opts.nodes ?? DEFAULT_SIM_NODES;
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.coordination = kc.makeApiClient(CoordinationV1Api);
+    this.opts = {
+      holdTerminatingPods: opts.holdTerminatingPods ?? false,
+      deleteNodesOnStop: opts.deleteNodesOnStop ?? true,
+      heartbeatMs: opts.heartbeatMs ?? 10_000,
+    };
+  }
+
+  /** Register the Nodes, wait for their podCIDRs, start heartbeats and the Pod watch. */
+  async start(): Promise<void> {
+    for (const n of this.nodes) await this.registerNode(n);
+    for (const n of this.nodes) this.podCIDRs.set(n.name, await this.waitForPodCIDR(n.name));
+    for (const n of this.nodes) this.startHeartbeat(n.name);
+    const informer = makeInformer<V1Pod>(this.kc, '/api/v1/pods', () => this.core.listPodForAllNamespaces());
+    informer.on('add', (p) => this.onPod(p));
+    informer.on('update', (p) => this.onPod(p));
+    informer.on('delete', (p) => this.onPodGone(p));
+    informer.on('error', (err: unknown) => {
+      if (this.stopped) return;
+      // The informer stops on error; restart it like client-go's reflector would.
+      setTimeout(() => void informer.start().catch((e: unknown) => this.errors.push(e as Error)), 1000);
+      void err;
+    });
+    this.informer = informer;
+    await informer.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.heartbeats.values()) clearInterval(t);
+    this.heartbeats.clear();
+    for (const s of this.pods.values()) if (s.finalizeTimer) clearTimeout(s.finalizeTimer);
+    await this.informer?.stop();
+    await Promise.allSettled([...this.inflight.values()]);
+    if (this.opts.deleteNodesOnStop) {
+      for (const n of this.nodes) {
+        await this.core.deleteNode({ name: n.name }).catch((e: unknown) => {
+          if (!isNotFound(e)) throw e;
+        });
+      }
+    }
+  }
+
+  /** The podCIDR the real node-IPAM controller assigned to a Node. */
+  podCIDR(node: string): string | undefined {
+    return this.podCIDRs.get(node);
+  }
+
+  /** The pod IP the simulator gave a Pod (undefined until it reported it running). */
+  podIP(namespace: string, name: string): string | undefined {
+    return this.pods.get(key(namespace, name))?.ip;
+  }
+
+  /** Make a Pod's containers fail (ready=false) or pass (ready=true) their readiness probe. */
+  async setPodReady(namespace: string, name: string, ready: boolean): Promise<void> {
+    this.readyOverride.set(key(namespace, name), ready);
+    const pod = await this.core.readNamespacedPod({ name, namespace });
+    await this.reconcile(pod);
+  }
+
+  /**
+   * Delete a Pod gracefully and keep it Ready while it terminates (a Pod draining connections): the
+   * EndpointSlice shows it ready=false, serving=true, terminating=true until finishTermination() or
+   * until graceSeconds have passed.
+   */
+  async terminateServing(namespace: string, name: string, graceSeconds = 300): Promise<void> {
+    this.holdServing.add(key(namespace, name));
+    await this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: graceSeconds });
+  }
+
+  /** End a terminating Pod now: its containers stop (not ready), then the kubelet's final delete with grace 0. */
+  async finishTermination(namespace: string, name: string): Promise<void> {
+    const pod = await this.core.readNamespacedPod({ name, namespace });
+    await this.finalize(pod);
+  }
+
+  /** The Pod is gone at once (force delete, as after a node crash): no terminating phase at all. */
+  async removePod(namespace: string, name: string): Promise<void> {
+    await this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch((e: unknown) => {
+      if (!isNotFound(e)) throw e;
+    });
+  }
+
+  /** Stop renewing a Node's Lease: after the grace period the real node-lifecycle controller marks it NotReady/Unknown. */
+  stopHeartbeat(node: string): void {
+    clearInterval(this.heartbeats.get(node));
+    this.heartbeats.delete(node);
+  }
+
+  resumeHeartbeat(node: string): void {
+    if (!this.heartbeats.has(node)) this.startHeartbeat(node);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private async registerNode(n: SimNodeSpec): Promise<void> {
+    const node: V1Node = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: n.name,
+        labels: {
+          'kubernetes.io/hostname': n.name,
+          'kubernetes.io/os': 'linux',
+          'kubernetes.io/arch': 'amd64',
+          'beta.kubernetes.io/os': 'linux',
+          'beta.kubernetes.io/arch': 'amd64',
+          [SIMULATED_LABEL]: 'true',
+          ...n.labels,
+        },
+        annotations: { 'svcbgp.io/node-simulator': 'stand-in for a kubelet (test/helpers/kube/node-sim.ts)' },
+      },
+      spec: {},
+    };
+    try {
+      await this.core.createNode({ body: node });
+    } catch (e) {
+      if (!isConflict(e)) throw e; // already registered (a previous simulator on a shared control plane)
+      await this.core.patchNode({ name: n.name, body: { metadata: { labels: node.metadata!.labels } } }, mergePatch);
+    }
+    const t = nowTime();
+    const capacity = { cpu: n.cpu ?? '4', memory: n.memory ?? '8Gi', pods: n.pods ?? '110', 'ephemeral-storage': '50Gi' };
+    const cond = (type: string, status: string, reason: string, message: string): object => ({
+      type, status, reason, message, lastHeartbeatTime: t, lastTransitionTime: t,
+    });
+    await this.core.patchNodeStatus(
+      {
+        name: n.name,
+        body: {
+          status: {
+            addresses: [
+              { type: 'InternalIP', address: n.internalIP },
+              { type: 'Hostname', address: n.name },
+            ],
+            capacity,
+            allocatable: capacity,
+            conditions: [
+              cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'simulated'),
+              cond('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'simulated'),
+              cond('PIDPressure', 'False', 'KubeletHasSufficientPID', 'simulated'),
+              cond('Ready', 'True', 'KubeletReady', 'node simulator (svcbgp tests) is posting ready status'),
+            ],
+            nodeInfo: {
+              machineID: `sim-${n.name}`, systemUUID: `sim-${n.name}`, bootID: `sim-${n.name}`,
+              kernelVersion: 'simulated', osImage: 'svcbgp node simulator', containerRuntimeVersion: 'sim://0',
+              kubeletVersion: 'v0.0.0-sim', kubeProxyVersion: '', operatingSystem: 'linux', architecture: 'amd64',
+            },
+            daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+          },
+        },
+      },
+      mergePatch,
+    );
+    await this.renewLease(n.name);
+  }
+
+  private async waitForPodCIDR(node: string): Promise<string> {
+    for (let i = 0; i < 300; i++) {
+      const n = await this.core.readNode({ name: node });
+      const cidr = n.spec?.podCIDR;
+      if (cidr) return cidr;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`node ${node} got no podCIDR from the controller-manager in 30 s (is --allocate-node-cidrs on?)`);
+  }
+
+  private startHeartbeat(node: string): void {
+    const t = setInterval(() => {
+      this.renewLease(node).catch((e: unknown) => {
+        if (!this.stopped) this.errors.push(e as Error);
+      });
+    }, this.opts.heartbeatMs);
+    t.unref();
+    this.heartbeats.set(node, t);
+  }
+
+  private async renewLease(node: string): Promise<void> {
+    const namespace = 'kube-node-lease';
+    const renew = { spec: { holderIdentity: node, leaseDurationSeconds: 40, renewTime: nowMicro() } };
+    try {
+      await this.coordination.patchNamespacedLease({ name: node, namespace, body: renew }, mergePatch);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      const n = await this.core.readNode({ name: node });
+      await this.coordination.createNamespacedLease({
+        namespace,
+        body: {
+          metadata: {
+            name: node,
+            namespace,
+            ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: node, uid: n.metadata!.uid! }],
+          },
+          spec: { holderIdentity: node, leaseDurationSeconds: 40 },
+        },
+      });
+      await this.coordination.patchNamespacedLease({ name: node, namespace, body: renew }, mergePatch);
+    }
+  }
+
+  private ours(pod: V1Pod): SimNodeSpec | undefined {
+    const nodeName = pod.spec?.nodeName;
+    return nodeName ? this.nodes.find((n) => n.name === nodeName) : undefined;
+  }
+
+  private onPod(pod: V1Pod): void {
+    if (this.stopped || !this.ours(pod)) return;
+    const k = key(pod.metadata!.namespace!, pod.metadata!.name!);
+    // One reconcile per Pod at a time; a change seen meanwhile triggers one more pass with fresh state.
+    if (this.inflight.has(k)) {
+      this.dirty.add(k);
+      return;
+    }
+    const run = async (p: V1Pod): Promise<void> => {
+      try {
+        await this.reconcile(p);
+      } catch (e) {
+        if (!isNotFound(e) && !isConflict(e) && !this.stopped) this.errors.push(e as Error);
+      }
+      if (this.dirty.delete(k) && !this.stopped) {
+        const fresh = this.informer?.get(pod.metadata!.name!, pod.metadata!.namespace!);
+        if (fresh) await run(fresh);
+      }
+    };
+    const promise = run(pod).finally(() => this.inflight.delete(k));
+    this.inflight.set(k, promise);
+  }
+
+  private onPodGone(pod: V1Pod): void {
+    const k = key(pod.metadata!.namespace!, pod.metadata!.name!);
+    const s = this.pods.get(k);
+    if (s && s.uid === pod.metadata!.uid) {
+      if (s.finalizeTimer) clearTimeout(s.finalizeTimer);
+      this.pods.delete(k);
+    }
+    this.readyOverride.delete(k);
+    this.holdServing.delete(k);
+  }
+
+  private allocateIP(node: SimNodeSpec, pod: V1Pod): string {
+    if (pod.spec?.hostNetwork) return node.internalIP;
+    const cidr = this.podCIDRs.get(node.name);
+    if (!cidr) throw new Error(`node ${node.name} has no podCIDR yet`);
+    const used = new Set([...this.pods.values()].filter((s) => s.node === node.name).map((s) => s.ip));
+    for (const ip of hostAddresses(cidr)) if (!used.has(ip)) return ip;
+    throw new Error(`node ${node.name}: podCIDR ${cidr} is full`);
+  }
+
+  private async reconcile(pod: V1Pod): Promise<void> {
+    const node = this.ours(pod);
+    if (!node) return;
+    const ns = pod.metadata!.namespace!;
+    const name = pod.metadata!.name!;
+    const k = key(ns, name);
+    let state = this.pods.get(k);
+    if (state && state.uid !== pod.metadata!.uid) {
+      this.pods.delete(k); // same name, new Pod (e.g. a StatefulSet): a new IP
+      state = undefined;
+    }
+    if (!state) {
+      state = { ip: pod.status?.podIP ?? this.allocateIP(node, pod), node: node.name, uid: pod.metadata!.uid! };
+      this.pods.set(k, state);
+    }
+
+    if (pod.metadata!.deletionTimestamp) {
+      if (this.holdServing.has(k) || this.opts.holdTerminatingPods) {
+        if (!state.finalizeTimer) {
+          const graceMs = (pod.metadata!.deletionGracePeriodSeconds ?? 30) * 1000;
+          const deadline = new Date(pod.metadata!.deletionTimestamp).getTime();
+          // deletionTimestamp is when the grace period ends; fall back to now+grace if the clock disagrees
+          const wait = Math.max(0, Math.min(graceMs, deadline - Date.now()));
+          state.finalizeTimer = setTimeout(() => {
+            void this.finalize(pod).catch((e: unknown) => {
+              if (!isNotFound(e) && !this.stopped) this.errors.push(e as Error);
+            });
+          }, wait);
+          state.finalizeTimer.unref();
+        }
+        return; // keeps its last reported status: Ready while it drains
+      }
+      await this.finalize(pod);
+      return;
+    }
+
+    const ready = this.readyOverride.get(k) ?? true;
+    const desired = this.podStatus(pod, node, state.ip, ready);
+    const current = pod.status;
+    const currentReady = current?.conditions?.find((c) => c.type === 'Ready')?.status;
+    if (current?.phase === 'Running' && current.podIP === state.ip && currentReady === (ready ? 'True' : 'False')) return;
+    await this.core.patchNamespacedPodStatus({ name, namespace: ns, body: { status: desired } }, mergePatch);
+  }
+
+  private podStatus(pod: V1Pod, node: SimNodeSpec, ip: string, ready: boolean): Record<string, unknown> {
+    const t = nowTime();
+    const started = pod.status?.startTime ? new Date(pod.status.startTime).toISOString().replace(/\.\d+Z$/, 'Z') : t;
+    const prev = (type: string, status: string): string => {
+      const c = pod.status?.conditions?.find((x) => x.type === type);
+      return c && c.status === status && c.lastTransitionTime
+        ? new Date(c.lastTransitionTime).toISOString().replace(/\.\d+Z$/, 'Z')
+        : t;
+    };
+    const r = ready ? 'True' : 'False';
+    const cond = (type: string, status: string, reason?: string): Record<string, unknown> => ({
+      type, status, lastTransitionTime: prev(type, status), ...(reason ? { reason } : {}),
+    });
+    return {
+      phase: 'Running',
+      hostIP: node.internalIP,
+      hostIPs: [{ ip: node.internalIP }],
+      podIP: ip,
+      podIPs: [{ ip }],
+      startTime: started,
+      conditions: [
+        cond('PodReadyToStartContainers', 'True'),
+        cond('Initialized', 'True'),
+        cond('Ready', r, ready ? undefined : 'ContainersNotReady'),
+        cond('ContainersReady', r, ready ? undefined : 'ContainersNotReady'),
+        cond('PodScheduled', 'True'),
+      ],
+      containerStatuses: (pod.spec?.containers ?? []).map((c) => ({
+        name: c.name,
+        image: c.image ?? '',
+        imageID: `sim://${c.image ?? ''}`,
+        containerID: `sim://${pod.metadata!.uid}/${c.name}`,
+        ready,
+        started: true,
+        restartCount: 0,
+        state: { running: { startedAt: started } },
+      })),
+    };
+  }
+
+  /** The kubelet's end of a Pod: containers stopped (not ready), then the final delete with grace 0 and a uid precondition. */
+  private async finalize(pod: V1Pod): Promise<void> {
+    const ns = pod.metadata!.namespace!;
+    const name = pod.metadata!.name!;
+    const state = this.pods.get(key(ns, name));
+    if (state?.finalizeTimer) {
+      clearTimeout(state.finalizeTimer);
+      state.finalizeTimer = undefined;
+    }
+    const node = this.ours(pod);
+    if (node && state) {
+      await this.core
+        .patchNamespacedPodStatus(
+          { name, namespace: ns, body: { status: this.podStatus(pod, node, state.ip, false) } },
+          mergePatch,
+        )
+        .catch((e: unknown) => {
+          if (!isNotFound(e)) throw e;
+        });
+    }
+    await this.core
+      .deleteNamespacedPod({
+        name,
+        namespace: ns,
+        gracePeriodSeconds: 0,
+        body: { preconditions: { uid: pod.metadata!.uid! } },
+      })
+      .catch((e: unknown) => {
+        if (!isNotFound(e) && !isConflict(e)) throw e;
+      });
+  }
+}
