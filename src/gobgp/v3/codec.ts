@@ -21,6 +21,11 @@ import { V3_PROTO_DIR, V3_PROTO_FILES } from './protos.js';
 
 const TYPE_URL_PREFIX = 'type.googleapis.com/apipb.';
 
+/** Strict: dotted-quad IPv4 or IPv6 (ipaddr.isValid also takes shorthands like "192.168.1"). */
+function isIpAddress(s: string): boolean {
+  return ipaddr.IPv4.isValidFourPartDecimal(s) || (s.includes(':') && ipaddr.IPv6.isValid(s));
+}
+
 /** google.protobuf.Any as proto-loader hands it over. */
 interface Any {
   type_url: string;
@@ -153,7 +158,7 @@ function splitPrefix(route: Route): [string, number] {
 
 function checkNextHop(route: Route): string {
   const nh = route.nextHop || (route.family === 'ipv4-unicast' ? '0.0.0.0' : '::');
-  if (!ipaddr.isValid(nh)) throw new GobgpRequestError(`invalid next hop "${nh}" for ${route.prefix}`);
+  if (!isIpAddress(nh)) throw new GobgpRequestError(`invalid next hop "${nh}" for ${route.prefix}`);
   const kind = ipaddr.parse(nh).kind();
   if ((route.family === 'ipv4-unicast') !== (kind === 'ipv4')) {
     // gobgpd would accept an IPv4 next hop for IPv6 NLRI only with extended next hop encoding; we keep
@@ -237,7 +242,7 @@ export class V3Codec implements WireCodec {
   // ---- peers ----------------------------------------------------------------------------------
 
   private peerToWire(input: Peer, localRestarting: boolean): WireMessage {
-    if (!ipaddr.isValid(input.address)) throw new GobgpRequestError(`invalid neighbor address "${input.address}"`);
+    if (!isIpAddress(input.address)) throw new GobgpRequestError(`invalid neighbor address "${input.address}"`);
     if (!Number.isInteger(input.asn) || input.asn < 1 || input.asn > 0xffffffff) {
       throw new GobgpRequestError(`invalid peer AS ${input.asn} for ${input.address}: expected 1..4294967295`);
     }
@@ -281,7 +286,7 @@ export class V3Codec implements WireCodec {
   }
 
   deletePeerRequest(address: string): WireMessage {
-    if (!ipaddr.isValid(address)) throw new GobgpRequestError(`invalid neighbor address "${address}"`);
+    if (!isIpAddress(address)) throw new GobgpRequestError(`invalid neighbor address "${address}"`);
     return { address, interface: '' };
   }
 

@@ -1,0 +1,82 @@
+import { expect } from 'chai';
+import type { Peer } from '../../../src/model/peer.js';
+import { compareGlobal, planPeers } from '../../../src/gobgp/provision-plan.js';
+import { normalizePeer } from '../../../src/gobgp/peer-defaults.js';
+import type { PeerStatus } from '../../../src/gobgp/types.js';
+
+const seed: Peer = { address: '192.168.1.1', asn: 64512, gracefulRestart: { enabled: true, restartTime: 120 } };
+
+/** A peer as ListPeer would report it after svcbgp added `p` (defaults filled in by gobgpd). */
+function reported(p: Peer, extra: Partial<PeerStatus> = {}): PeerStatus {
+  return {
+    peer: { ...normalizePeer(p) },
+    description: 'svcbgp', ours: true, sessionState: 'established', adminDown: false, type: 'internal',
+    flaps: 0, localRestarting: false, mpGracefulRestart: p.gracefulRestart.enabled, ...extra,
+  };
+}
+
+describe('provisioning plan (pure)', function () {
+  it('same config as gobgpd reports -> nothing to do', function () {
+    const plan = planPeers([seed], [reported(seed)]);
+    expect(plan).to.deep.equal({ actions: [], unchanged: ['192.168.1.1'], foreign: [], conflicts: [] });
+  });
+
+  it('defaults written out or left implicit are the same config (hold 90, keepalive 30, port 179)', function () {
+    const explicit = { ...seed, port: 179, holdTime: 90, keepaliveTime: 30, families: ['ipv6-unicast', 'ipv4-unicast'] as Peer['families'] };
+    expect(planPeers([explicit], [reported(seed)]).actions).to.deep.equal([]);
+  });
+
+  it('missing peer -> add; ours no longer wanted -> delete; foreign -> left alone', function () {
+    const ours = reported({ ...seed, address: '192.168.1.2' });
+    const foreign = reported({ ...seed, address: '192.168.1.3' }, { ours: false, description: '' });
+    const plan = planPeers([seed], [ours, foreign]);
+    expect(plan.actions).to.deep.equal([{ kind: 'add', peer: seed }, { kind: 'delete', address: '192.168.1.2' }]);
+    expect(plan.foreign).to.deep.equal(['192.168.1.3']);
+  });
+
+  it('a wanted address held by a foreign peer is a conflict, not an update', function () {
+    const plan = planPeers([seed], [reported({ ...seed, asn: 65000 }, { ours: false, description: 'tor' })]);
+    expect(plan.actions).to.deep.equal([]);
+    expect(plan.conflicts).to.deep.equal(['192.168.1.1']);
+  });
+
+  it('timer change -> update without session reset; AS or restart time -> update with reset', function () {
+    const timers = planPeers([{ ...seed, holdTime: 9, keepaliveTime: 3 }], [reported(seed)]).actions;
+    expect(timers).to.deep.equal([{ kind: 'update', peer: { ...seed, holdTime: 9, keepaliveTime: 3 }, changes: ['holdTime 90 -> 9', 'keepaliveTime 30 -> 3'], resetsSession: false }]);
+    const as = planPeers([{ ...seed, asn: 64513 }], [reported(seed)]).actions[0];
+    expect(as).to.deep.include({ kind: 'update', resetsSession: true, changes: ['asn 64512 -> 64513'] });
+    const gr = planPeers([{ ...seed, gracefulRestart: { enabled: true, restartTime: 300 } }], [reported(seed)]).actions[0];
+    expect(gr).to.deep.include({ changes: ['restartTime 120 -> 300'], resetsSession: true });
+  });
+
+  it('multihop change -> replace (gobgpd 3.10 UpdatePeer ignores it)', function () {
+    const action = planPeers([{ ...seed, ebgpMultihopTtl: 4 }], [reported(seed)]).actions[0];
+    expect(action).to.deep.include({ kind: 'replace', changes: ['ebgpMultihopTtl off -> 4'] });
+  });
+
+  it('password changes are detected but never shown', function () {
+    const action = planPeers([{ ...seed, password: 'new-secret' }], [reported({ ...seed, password: 'old-secret' })]).actions[0];
+    expect(action).to.deep.include({ kind: 'update', changes: ['password changed'] });
+    expect(JSON.stringify((action as { changes: string[] }).changes)).to.not.match(/secret/);
+  });
+
+  it('GR on without multiprotocol GR in gobgpd -> update', function () {
+    const action = planPeers([seed], [reported(seed, { mpGracefulRestart: false })]).actions[0];
+    expect(action).to.deep.include({ changes: ['mpGracefulRestart false -> true'] });
+  });
+
+  it('IPv6 peer addresses match in any spelling; a peer configured twice is an error', function () {
+    const v6 = { ...seed, address: 'fd00:0::1' };
+    expect(planPeers([v6], [reported({ ...seed, address: 'fd00::1' })]).unchanged).to.deep.equal(['fd00:0::1']);
+    expect(() => planPeers([seed, { ...seed }], [])).to.throw(/192.168.1.1 is configured twice/);
+  });
+
+  it('global settings: differences are listed field by field', function () {
+    const want = { asn: 64512, routerId: '192.168.1.10', listenPort: 179 };
+    expect(compareGlobal({ ...want, listenAddresses: ['0.0.0.0', '::'] }, want)).to.deep.equal([]);
+    expect(compareGlobal({ asn: 65000, routerId: '10.0.0.1', listenPort: 179 }, want)).to.deep.equal([
+      { field: 'asn', have: '65000', want: '64512' },
+      { field: 'routerId', have: '10.0.0.1', want: '192.168.1.10' },
+    ]);
+  });
+});
