@@ -178,8 +178,10 @@ function processService(
       .sort((a, b2) => b2.length - a.length);
     const best = containing[0];
     if (!best) {
-      b.refuse(ref, ip.text, w.kind, 'outside-configured-cidrs',
-        `${label(w.kind)} ${ip.text} is outside every ${CIDR_FIELD[w.kind]} CIDR (${configured.map((c) => c.cidr).join(', ')}); not advertised`);
+      const sameFamily = configured.filter((c) => c.family === ip.family).map((c) => c.cidr);
+      b.refuse(ref, ip.text, w.kind, 'outside-configured-cidrs', sameFamily.length > 0
+        ? `${label(w.kind)} ${ip.text} is outside every ${CIDR_FIELD[w.kind]} CIDR (${sameFamily.join(', ')}); not advertised`
+        : `${label(w.kind)} ${ip.text} is not advertised: ${CIDR_FIELD[w.kind]} has no ${ip.family === 'ipv4-unicast' ? 'IPv4' : 'IPv6'} CIDR`);
       continue;
     }
     const sa: ServiceAddress = { ...ref, address: ip.text };

@@ -1,0 +1,263 @@
+import { expect } from 'chai';
+import type { V1Service } from '@kubernetes/client-node';
+import { desiredRoutes, canServe } from '../../../src/routes/index.js';
+import { NODES, PEER_DOC, mustConfig, node, prefixes, service, slice } from './cluster.js';
+
+const CFG = (spec: string): ReturnType<typeof mustConfig> =>
+  mustConfig(`${PEER_DOC}---\napiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n${spec}`);
+
+const ALL = CFG(`  serviceClusterIPs:
+  - cidr: 10.49.0.0/16
+  - cidr: fd00:49::/112
+  serviceExternalIPs:
+  - cidr: 192.168.3.0/24
+  - cidr: fd00:3::/64
+  serviceLoadBalancerIPs:
+  - cidr: 192.168.4.0/24
+`);
+const [N1, N2] = [NODES[0]!, NODES[1]!];
+const local = (o: Parameters<typeof service>[1] = {}): V1Service =>
+  service('web', { type: 'LoadBalancer', clusterIP: '10.49.7.7', externalTrafficPolicy: 'Local', ...o });
+
+describe('routes: rules and edge cases', () => {
+  it('local-policy: no endpoints -> no host route, withheld with "no endpoints at all"', () => {
+    const res = desiredRoutes(ALL, N2, [local()], []);
+    expect(prefixes(res.routes)).to.not.include('10.49.7.7/32');
+    expect(res.withheld.map((w) => w.code)).to.deep.equal(['no-local-endpoint']);
+    expect(res.withheld[0]?.text).to.contain('no endpoints at all');
+  });
+
+  it('local-policy: endpoints not ready -> no host route', () => {
+    const res = desiredRoutes(ALL, N2, [local()], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2', ready: false, serving: false }])]);
+    expect(prefixes(res.routes)).to.not.include('10.49.7.7/32');
+    expect(res.withheld[0]?.text).to.contain('neither ready nor serving while terminating');
+  });
+
+  it('local-policy: terminating but serving -> host route kept (drain, do not black-hole)', () => {
+    const res = desiredRoutes(ALL, N2, [local()], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2', ready: false, serving: true, terminating: true }])]);
+    expect(prefixes(res.routes)).to.include('10.49.7.7/32');
+  });
+
+  it('local-policy: terminating and no longer serving -> withdrawn', () => {
+    const res = desiredRoutes(ALL, N2, [local()], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2', ready: false, serving: false, terminating: true }])]);
+    expect(prefixes(res.routes)).to.not.include('10.49.7.7/32');
+  });
+
+  it('endpoint conditions: nil ready/serving mean ready, nil terminating means not terminating', () => {
+    expect(canServe(undefined)).to.equal(true);
+    expect(canServe({})).to.equal(true);
+    expect(canServe({ ready: false })).to.equal(false);
+    expect(canServe({ ready: false, terminating: true })).to.equal(true); // serving unknown -> serving
+    expect(canServe({ ready: false, serving: false, terminating: true })).to.equal(false);
+  });
+
+  it('local-policy: endpoints on other nodes only -> nothing on this node, the text names where they are', () => {
+    const res = desiredRoutes(ALL, N1, [local()], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }, { ip: '10.48.2.1', node: 'node-3' }])]);
+    expect(prefixes(res.routes)).to.deep.equal(['10.49.0.0/16', '192.168.3.0/24', '192.168.4.0/24', 'fd00:3::/64', 'fd00:49::/112']);
+    expect(res.withheld[0]?.text).to.contain('endpoints are on: node-2, node-3');
+  });
+
+  it('endpoint-family: an IPv6 slice does not make an IPv4 address local', () => {
+    const res = desiredRoutes(ALL, N2, [local()], [slice('web', 'IPv6', [{ ip: 'fd00:48::5', node: 'node-2' }])]);
+    expect(prefixes(res.routes)).to.not.include('10.49.7.7/32');
+    expect(res.withheld[0]?.text).to.contain('only endpoints of the other address family');
+  });
+
+  it('endpoint-family: slices are matched by the kubernetes.io/service-name label and namespace, not by slice name', () => {
+    const other = slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }], { namespace: 'other' });
+    expect(prefixes(desiredRoutes(ALL, N2, [local()], [other]).routes)).to.not.include('10.49.7.7/32');
+    const renamed = slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }], { suffix: 'x7k2p' });
+    expect(prefixes(desiredRoutes(ALL, N2, [local()], [renamed]).routes)).to.include('10.49.7.7/32');
+  });
+
+  it('dual-stack: every cluster IP in its own family, each needing a local endpoint of that family', () => {
+    const svc = local({ clusterIPs: ['10.49.7.7', 'fd00:49::7'], externalIPs: ['192.168.3.9', 'fd00:3::9'] });
+    const both = [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }]), slice('web', 'IPv6', [{ ip: 'fd00:48::1', node: 'node-2' }])];
+    const res = desiredRoutes(ALL, node('node-2', {}, ['192.168.1.11', 'fd00:1::11']), [svc], both);
+    const hosts = res.routes.filter((r) => r.reasons.some((x) => x.rule === 'local-endpoint'));
+    expect(hosts.map((r) => [r.prefix, r.family, r.nextHop])).to.deep.equal([
+      ['10.49.7.7/32', 'ipv4-unicast', '0.0.0.0'],
+      ['192.168.3.9/32', 'ipv4-unicast', '0.0.0.0'],
+      ['fd00:3::9/128', 'ipv6-unicast', 'fd00:1::11'],
+      ['fd00:49::7/128', 'ipv6-unicast', 'fd00:1::11'],
+    ]);
+    // Only the IPv4 slice: the IPv6 addresses are withheld.
+    const v4only = desiredRoutes(ALL, N2, [svc], [both[0]!]);
+    expect(v4only.routes.filter((r) => r.prefix.endsWith('/128'))).to.deep.equal([]);
+    expect(v4only.withheld.map((w) => w.address)).to.deep.equal(['fd00:3::9', 'fd00:49::7']);
+  });
+
+  it('IPv6 only: /128 host routes, IPv6 next hop is the node IPv6 InternalIP, or :: without one', () => {
+    const cfg = CFG('  serviceClusterIPs:\n  - cidr: fd00:49::/112\n');
+    const svc = service('v6', { type: 'NodePort', clusterIPs: ['fd00:49::12'], externalTrafficPolicy: 'Local' });
+    const eps = [slice('v6', 'IPv6', [{ ip: 'fd00:48::9', node: 'node-2' }])];
+    const withAddr = desiredRoutes(cfg, node('node-2', {}, ['192.168.1.11', 'fd00:1::11']), [svc], eps);
+    expect(withAddr.routes.map((r) => [r.prefix, r.family, r.nextHop])).to.deep.equal([
+      ['fd00:49::/112', 'ipv6-unicast', 'fd00:1::11'],
+      ['fd00:49::12/128', 'ipv6-unicast', 'fd00:1::11'],
+    ]);
+    const noAddr = desiredRoutes(cfg, node('node-2', {}, ['192.168.1.11']), [svc], eps);
+    expect(noAddr.routes.map((r) => r.nextHop)).to.deep.equal(['::', '::']);
+  });
+
+  it('outside-cidrs: an external IP outside every serviceExternalIPs CIDR is refused with a reason (8.8.8.8 stays out)', () => {
+    const svc = local({ externalIPs: ['8.8.8.8', '192.168.3.10'] });
+    const res = desiredRoutes(ALL, N2, [svc], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])]);
+    expect(prefixes(res.routes)).to.not.include('8.8.8.8/32');
+    expect(prefixes(res.routes)).to.include('192.168.3.10/32');
+    expect(res.refused.map((r) => [r.service.name, r.address, r.kind, r.code])).to.deep.equal([['web', '8.8.8.8', 'external-ip', 'outside-configured-cidrs']]);
+    expect(res.refused[0]?.text).to.equal('external IP 8.8.8.8 is outside every serviceExternalIPs CIDR (192.168.3.0/24); not advertised');
+  });
+
+  it('outside-cidrs: with serviceExternalIPs empty, every external IP is refused and names the empty field', () => {
+    const cfg = CFG('  serviceClusterIPs:\n  - cidr: 10.49.0.0/16\n');
+    const res = desiredRoutes(cfg, N2, [local({ externalIPs: ['192.168.3.10'] })], []);
+    expect(res.refused.map((r) => r.code)).to.deep.equal(['outside-configured-cidrs']);
+    expect(res.refused[0]?.text).to.contain('serviceExternalIPs is empty');
+  });
+
+  it('outside-cidrs: a cluster IP outside serviceClusterIPs is refused, not advertised', () => {
+    const res = desiredRoutes(ALL, N2, [local({ clusterIP: '10.50.0.1' })], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])]);
+    expect(prefixes(res.routes)).to.not.include('10.50.0.1/32');
+    expect(res.refused.map((r) => [r.address, r.kind])).to.deep.equal([['10.50.0.1', 'cluster-ip']]);
+  });
+
+  it('shared-prefix: the same IP on two Services is one route with both reasons; deleting one keeps it', () => {
+    const a = service('a', { type: 'NodePort', clusterIP: '10.49.1.1', externalTrafficPolicy: 'Local', externalIPs: ['192.168.3.50'] });
+    const b = service('b', { type: 'NodePort', clusterIP: '10.49.1.2', externalTrafficPolicy: 'Local', externalIPs: ['192.168.3.50'] });
+    const eps = [slice('a', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }]), slice('b', 'IPv4', [{ ip: '10.48.1.2', node: 'node-2' }])];
+    const both = desiredRoutes(ALL, N2, [a, b], eps);
+    const shared = both.routes.filter((r) => r.prefix === '192.168.3.50/32');
+    expect(shared).to.have.length(1);
+    expect(shared[0]?.reasons[0]?.services.map((s) => s.name)).to.deep.equal(['a', 'b']);
+    const onlyB = desiredRoutes(ALL, N2, [b], eps);
+    expect(onlyB.routes.find((r) => r.prefix === '192.168.3.50/32')?.reasons[0]?.services.map((s) => s.name)).to.deep.equal(['b']);
+    const none = desiredRoutes(ALL, N2, [], eps);
+    expect(prefixes(none.routes)).to.not.include('192.168.3.50/32');
+  });
+
+  it('excluded-node: node.kubernetes.io/exclude-from-external-load-balancers=true advertises nothing', () => {
+    const ex = node('node-2', { 'node.kubernetes.io/exclude-from-external-load-balancers': 'true' });
+    const res = desiredRoutes(ALL, ex, [local()], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])]);
+    expect(res.excluded).to.equal(true);
+    expect(res.routes).to.deep.equal([]);
+    const notTrue = node('node-2', { 'node.kubernetes.io/exclude-from-external-load-balancers': 'false' });
+    expect(desiredRoutes(ALL, notTrue, [], []).routes).to.have.length(5);
+  });
+
+  it('single-address external CIDR: a /32 in serviceExternalIPs is advertised as is, by every node', () => {
+    const cfg = CFG('  serviceExternalIPs:\n  - cidr: 192.168.3.180/32\n');
+    for (const n of NODES) {
+      const res = desiredRoutes(cfg, n, [], []);
+      expect(prefixes(res.routes)).to.deep.equal(['192.168.3.180/32']);
+      expect(res.routes[0]?.reasons[0]?.rule).to.equal('aggregate');
+    }
+  });
+
+  it('load-balancer IPs: status.loadBalancer.ingress[].ip inside serviceLoadBalancerIPs; hostname-only ingress ignored', () => {
+    const svc = local({ lbIngress: [{ ip: '192.168.4.20' }, { hostname: 'lb.example.com' }, { ip: '172.16.0.1' }] });
+    const res = desiredRoutes(ALL, N2, [svc], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])]);
+    expect(prefixes(res.routes)).to.include('192.168.4.20/32');
+    expect(res.routes.find((r) => r.prefix === '192.168.4.20/32')?.reasons[0]?.kind).to.equal('load-balancer-ip');
+    expect(res.refused.map((r) => [r.address, r.kind, r.code])).to.deep.equal([['172.16.0.1', 'load-balancer-ip', 'outside-configured-cidrs']]);
+  });
+
+  it('load-balancer IPs: a single-address serviceLoadBalancerIPs entry is per Service, not an aggregate (Calico)', () => {
+    const cfg = CFG('  serviceLoadBalancerIPs:\n  - cidr: 192.168.4.20/32\n');
+    expect(desiredRoutes(cfg, N1, [], []).routes).to.deep.equal([]);
+    const cluster = service('lb', { type: 'LoadBalancer', clusterIP: '10.49.0.9', externalTrafficPolicy: 'Cluster', lbIngress: [{ ip: '192.168.4.20' }] });
+    for (const n of NODES) {
+      const res = desiredRoutes(cfg, n, [cluster], []);
+      expect(res.routes.map((r) => [r.prefix, r.reasons[0]?.rule])).to.deep.equal([['192.168.4.20/32', 'single-address-cidr']]);
+    }
+    const loc = service('lb', { type: 'LoadBalancer', clusterIP: '10.49.0.9', externalTrafficPolicy: 'Local', lbIngress: [{ ip: '192.168.4.20' }] });
+    const eps = [slice('lb', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])];
+    expect(prefixes(desiredRoutes(cfg, N1, [loc], eps).routes)).to.deep.equal([]);
+    expect(prefixes(desiredRoutes(cfg, N2, [loc], eps).routes)).to.deep.equal(['192.168.4.20/32']);
+  });
+
+  it('malformed IPs in a Service are refused with a reason, never thrown; the other Services still work', () => {
+    const bad = service('bad', { type: 'NodePort', clusterIP: '10.49.300.1', externalTrafficPolicy: 'Local', externalIPs: ['192.168.3.x', '010.1.1.1'], lbIngress: [{ ip: '' }] });
+    const broken = { ...service('broken'), spec: { clusterIPs: 'not-a-list' } } as unknown as V1Service;
+    const good = local();
+    const res = desiredRoutes(ALL, N2, [bad, broken, good, null as unknown as V1Service], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])]);
+    expect(prefixes(res.routes)).to.include('10.49.7.7/32');
+    expect(res.refused.map((r) => [r.service.name, r.address, r.code])).to.deep.equal([
+      ['(unnamed)', '', 'invalid-service'],
+      ['bad', '010.1.1.1', 'malformed-address'],
+      ['bad', '10.49.300.1', 'malformed-address'],
+      ['bad', '192.168.3.x', 'malformed-address'],
+      ['broken', '', 'invalid-service'],
+    ]);
+    expect(res.refused[3]?.text).to.equal('external IP "192.168.3.x" is not a valid IPv4 or IPv6 address; not advertised');
+  });
+
+  it('headless and ExternalName Services are never advertised', () => {
+    const headless = service('h', { clusterIP: 'None', internalTrafficPolicy: 'Local' });
+    const ext = service('e', { type: 'ExternalName', externalName: 'db.example.com', externalIPs: ['192.168.3.3'] });
+    const res = desiredRoutes(ALL, N2, [headless, ext], [slice('h', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])]);
+    expect(res.routes.every((r) => r.reasons.every((x) => x.rule === 'aggregate' && x.services.length === 0))).to.equal(true);
+    expect(res.refused).to.deep.equal([]);
+    expect(res.withheld).to.deep.equal([]);
+  });
+
+  it('internal-traffic-policy: internalTrafficPolicy: Local gives the cluster IP a host route on endpoint nodes only', () => {
+    const svc = service('itp', { clusterIP: '10.49.8.8', internalTrafficPolicy: 'Local', externalIPs: ['192.168.3.8'] });
+    const eps = [slice('itp', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])];
+    expect(prefixes(desiredRoutes(ALL, N2, [svc], eps).routes)).to.include('10.49.8.8/32');
+    expect(prefixes(desiredRoutes(ALL, N2, [svc], eps).routes)).to.not.include('192.168.3.8/32'); // eTP is Cluster
+    expect(prefixes(desiredRoutes(ALL, N1, [svc], eps).routes)).to.not.include('10.49.8.8/32');
+  });
+
+  it('etp-local-on-clusterip: like Calico, eTP Local is honoured whatever the type (Kubernetes rejects it without externalIPs)', () => {
+    const svc = service('odd', { type: 'ClusterIP', clusterIP: '10.49.9.9', externalTrafficPolicy: 'Local' });
+    const eps = [slice('odd', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])];
+    expect(prefixes(desiredRoutes(ALL, N2, [svc], eps).routes)).to.include('10.49.9.9/32');
+    expect(prefixes(desiredRoutes(ALL, N1, [svc], eps).routes)).to.not.include('10.49.9.9/32');
+  });
+
+  it('communities: every matching prefixAdvertisements entry contributes; names resolved; localPref from the most specific', () => {
+    const cfg = CFG(`  serviceClusterIPs:
+  - cidr: 10.49.0.0/16
+  communities:
+  - name: svc
+    value: "64512:100"
+  - name: big
+    value: "64512:1:2"
+  prefixAdvertisements:
+  - cidr: 10.49.0.0/16
+    communities: [svc, "64512:9"]
+    localPref: 100
+  - cidr: 10.49.7.0/24
+    communities: [big, "64512:10"]
+    localPref: 200
+  - cidr: 10.50.0.0/16
+    communities: ["65000:1"]
+`);
+    const res = desiredRoutes(cfg, N2, [local()], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])]);
+    const agg = res.routes.find((r) => r.prefix === '10.49.0.0/16');
+    const host = res.routes.find((r) => r.prefix === '10.49.7.7/32');
+    expect([agg?.communities, agg?.largeCommunities, agg?.localPref]).to.deep.equal([['64512:9', '64512:100'], [], 100]);
+    expect([host?.communities, host?.largeCommunities, host?.localPref]).to.deep.equal([['64512:9', '64512:10', '64512:100'], ['64512:1:2'], 200]);
+    expect(host?.attributesFrom.map((a) => a.cidr)).to.deep.equal(['10.49.0.0/16', '10.49.7.0/24']);
+  });
+
+  it('communities: a node.<name> BGPConfiguration with prefixAdvertisements replaces the global list on that node', () => {
+    const cfg = mustConfig(`${PEER_DOC}---
+apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata: {name: default}
+spec:
+  serviceClusterIPs: [{cidr: 10.49.0.0/16}]
+  prefixAdvertisements: [{cidr: 10.49.0.0/16, communities: ["64512:1"]}]
+---
+apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata: {name: node.node-2}
+spec:
+  prefixAdvertisements: [{cidr: 10.49.0.0/16, communities: ["64512:2"]}]
+`);
+    expect(desiredRoutes(cfg, N1, [], []).routes[0]?.communities).to.deep.equal(['64512:1']);
+    expect(desiredRoutes(cfg, N2, [], []).routes[0]?.communities).to.deep.equal(['64512:2']);
+  });
+});
