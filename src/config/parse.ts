@@ -42,13 +42,13 @@ export function parseConfig(input: string | readonly unknown[]): ParseResult {
   const docs: { ref: DocRef; value: unknown }[] = [];
 
   if (typeof input === 'string') {
-    const parsed = parseAllDocuments(input, { prettyErrors: false });
+    const parsed = parseAllDocuments(input);
     const list = Array.isArray(parsed) ? parsed : [parsed];
     list.forEach((d, i) => {
       const ref: DocRef = { index: i + 1 };
       for (const e of d.errors) {
-        const line = e.linePos?.[0] ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : '';
-        ctx.error(ref, '', undefined, `YAML syntax error${line}: ${e.message.split('\n')[0]}`);
+        // With prettyErrors (the default) the first line reads "... at line 3, column 1:" (lines of the whole input).
+        ctx.error(ref, '', undefined, `YAML syntax error: ${(e.message.split('\n')[0] ?? '').replace(/:$/, '')}`);
       }
       if (d.errors.length > 0) return;
       docs.push({ ref, value: d.toJS({ maxAliasCount: 100 }) as unknown });
