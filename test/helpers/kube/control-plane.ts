@@ -14,8 +14,8 @@
  * SIGKILLed test run leaves no process or directory behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 
@@ -52,6 +52,10 @@ export interface ControlPlane extends ControlPlaneInfo {
   kubectl(args: string[], stdin?: string, opts?: { kubeconfig?: string }): Promise<CommandResult>;
   /** Like kubectl() but rejects (with stderr in the message) unless the exit code is 0; resolves with stdout. */
   kubectlOk(args: string[], stdin?: string, opts?: { kubeconfig?: string }): Promise<string>;
+  /** A client configuration that authenticates with a bearer token (e.g. from `kubectl create token`), not as admin. */
+  kubeConfigForToken(token: string, user?: string): KubeConfig;
+  /** The same as a kubeconfig file in the run dir, for kubectl --kubeconfig. Returns its path. */
+  writeKubeconfigForToken(token: string, user: string): string;
   /** Resident memory of each component in MiB, read from /proc. */
   memoryMiB(): Record<string, number>;
   /** Milliseconds from spawn to "ready" (API server /readyz, controllers healthy, default ServiceAccount). */
@@ -145,6 +149,12 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
       kc.loadFromString(readFileSync(info.kubeconfig, 'utf8'));
       return kc;
     },
+    kubeConfigForToken: (token: string, user?: string): KubeConfig => tokenKubeConfig(info.kubeconfig, token, user),
+    writeKubeconfigForToken(token: string, user: string): string {
+      const path = join(info.runDir, `${user.replace(/[^a-zA-Z0-9_.-]/g, '_')}.kubeconfig`);
+      writeFileSync(path, tokenKubeConfig(info.kubeconfig, token, user).exportConfig(), { mode: 0o600 });
+      return path;
+    },
     kubectl,
     async kubectlOk(args, stdin, o): Promise<string> {
       const r = await kubectl(args, stdin, o);
@@ -165,6 +175,21 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
     },
     stop,
   };
+}
+
+/** Same cluster and CA as the admin kubeconfig, but authenticated by a bearer token. */
+export function tokenKubeConfig(adminKubeconfig: string, token: string, user = 'token-user'): KubeConfig {
+  const admin = new KubeConfig();
+  admin.loadFromString(readFileSync(adminKubeconfig, 'utf8'));
+  const cluster = admin.getCurrentCluster()!;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: cluster.name, server: cluster.server, caData: cluster.caData, skipTLSVerify: false }],
+    users: [{ name: user, token }],
+    contexts: [{ name: user, cluster: cluster.name, user }],
+    currentContext: user,
+  });
+  return kc;
 }
 
 /** Run a command, collect its output; never rejects on a non-zero exit code. */

@@ -11,3 +11,4 @@ export * from './control-plane.js';
 export * from './node-sim.js';
 export * from './wait.js';
 export * from './fixtures.js';
+export * from './mocha.js';

@@ -1,0 +1,249 @@
+/**
+ * deploy/ proven against the real API server: server-side dry run and real apply, the CRD schemas reject
+ * bad BGPPeer / BGPConfiguration input with their messages, the DaemonSet gets one Pod per node from the
+ * real DaemonSet controller, and the agent's API calls succeed with the svcbgp ServiceAccount's token —
+ * while a role that lacks one verb (watch) fails.
+ */
+import { expect } from 'chai';
+import { resolve } from 'node:path';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
+  Watch,
+  makeInformer,
+  type KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { repoRoot, useCluster, waitFor } from '../../helpers/kube/index.js';
+
+const DEPLOY = (): string => resolve(repoRoot(), 'deploy');
+const AGENT_NS = 'svcbgp-system';
+
+const peer = (name: string, spec: Record<string, unknown>): string =>
+  JSON.stringify({ apiVersion: 'svcbgp.io/v1alpha1', kind: 'BGPPeer', metadata: { name }, spec });
+const bgpConfig = (name: string, spec: Record<string, unknown>): string =>
+  JSON.stringify({ apiVersion: 'svcbgp.io/v1alpha1', kind: 'BGPConfiguration', metadata: { name }, spec });
+
+describe('kube: deploy/ manifests against the real API server', function () {
+  this.timeout(120_000);
+  const cluster = useCluster({ namespacePrefix: 'deploy' });
+  let applied = false;
+  before(() => {
+    cluster.onCleanup(async () => {
+      if (!applied) return;
+      // with the simulator still running, so the DaemonSet's Pods can finish terminating
+      await cluster.cp.kubectl(['delete', '-f', DEPLOY(), '--ignore-not-found', '--wait=true', '--timeout=90s']);
+      await cluster.cp.kubectl(['delete', 'clusterrole,clusterrolebinding', 'svcbgp-nowatch', '--ignore-not-found']);
+    });
+  });
+
+  it('passes `kubectl apply --dry-run=server -f deploy/` (persisting nothing), then applies for real; the DaemonSet runs one Pod per node', async () => {
+    const { cp } = cluster;
+    // The namespace first: every other manifest lives in it, and a dry run cannot create it.
+    await cp.kubectlOk(['apply', '-f', resolve(DEPLOY(), '00-namespace.yaml')]);
+    applied = true;
+    const dry = await cp.kubectl(['apply', '--dry-run=server', '-f', DEPLOY()]);
+    expect(dry.stderr).to.equal('');
+    expect(dry.code).to.equal(0);
+    for (const line of [
+      'customresourcedefinition.apiextensions.k8s.io/bgppeers.svcbgp.io created (server dry run)',
+      'customresourcedefinition.apiextensions.k8s.io/bgpconfigurations.svcbgp.io created (server dry run)',
+      'serviceaccount/svcbgp created (server dry run)',
+      'clusterrole.rbac.authorization.k8s.io/svcbgp created (server dry run)',
+      'role.rbac.authorization.k8s.io/svcbgp-secrets created (server dry run)',
+      'configmap/svcbgp-config created (server dry run)',
+      'daemonset.apps/svcbgp created (server dry run)',
+    ]) {
+      expect(dry.stdout).to.contain(line);
+    }
+    const none = await cp.kubectl(['get', 'crd', 'bgppeers.svcbgp.io']);
+    expect(none.code).to.not.equal(0);
+    expect(none.stderr).to.contain('NotFound');
+
+    const real = await cp.kubectlOk(['apply', '-f', DEPLOY()]);
+    expect(real).to.contain('daemonset.apps/svcbgp created');
+    await cp.kubectlOk(['wait', '--for', 'condition=Established', '--timeout=60s', 'crd/bgppeers.svcbgp.io', 'crd/bgpconfigurations.svcbgp.io']);
+
+    // The real DaemonSet controller creates a Pod per Node; the simulator runs them on the host network.
+    const ds = await waitFor('DaemonSet svcbgp: 3 of 3 ready', async () => {
+      const d = JSON.parse(await cp.kubectlOk(['get', 'daemonset', 'svcbgp', '-n', AGENT_NS, '-o', 'json'])) as {
+        status: { desiredNumberScheduled?: number; numberReady?: number };
+      };
+      return d.status.desiredNumberScheduled === 3 && d.status.numberReady === 3 ? d : undefined;
+    });
+    expect(ds.status.numberReady).to.equal(3);
+    const pods = JSON.parse(await cp.kubectlOk(['get', 'pods', '-n', AGENT_NS, '-o', 'json'])) as {
+      items: { spec: { nodeName: string; hostNetwork: boolean; containers: { name: string }[] }; status: { podIP: string } }[];
+    };
+    const ips = Object.fromEntries(pods.items.map((p) => [p.spec.nodeName, p.status.podIP]));
+    expect(ips).to.deep.equal({ 'node-1': '192.168.1.10', 'node-2': '192.168.1.11', 'node-3': '192.168.1.12' });
+    expect(pods.items.every((p) => p.spec.hostNetwork && p.spec.containers.map((c) => c.name).join() === 'gobgpd,agent')).to.equal(true);
+
+    // the ConfigMap carries the seed's documents verbatim
+    const cm = await cp.kubectlOk(['get', 'configmap', 'svcbgp-config', '-n', AGENT_NS, '-o', 'jsonpath={.data.bgp\\.yaml}']);
+    expect(cm).to.contain('apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: bgppeer-global-64512\nspec:\n  peerIP: 192.168.1.1\n  asNumber: 64512');
+    expect(cm).to.contain('kind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n  serviceClusterIPs:\n  - cidr: 10.49.0.0/16');
+  });
+
+  it('accepts the seed configuration as svcbgp.io resources (and the article\'s empty serviceClusterIPs:) and the peerIP forms Calico allows', async () => {
+    const { cp } = cluster;
+    expect(await cp.kubectlOk(['apply', '-f', '-'], peer('bgppeer-global-64512', { peerIP: '192.168.1.1', asNumber: 64512 }))).to.contain(
+      'bgppeer.svcbgp.io/bgppeer-global-64512 created',
+    );
+    expect(await cp.kubectlOk(['apply', '-f', '-'], bgpConfig('default', { serviceClusterIPs: [{ cidr: '10.49.0.0/16' }] }))).to.contain(
+      'bgpconfiguration.svcbgp.io/default created',
+    );
+    // the article's second BGPConfiguration, as YAML with the empty key
+    const second = 'apiVersion: svcbgp.io/v1alpha1\nkind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n  serviceClusterIPs:\n  serviceExternalIPs:\n  - cidr: 192.168.3.0/24\n';
+    expect(await cp.kubectlOk(['apply', '--dry-run=server', '-f', '-'], second)).to.contain('configured (server dry run)');
+    for (const ip of ['192.168.1.1:179', '2001:db8::1', '[2001:db8::1]:179', '[2001:db8::1]']) {
+      const r = await cp.kubectl(['apply', '--dry-run=server', '-f', '-'], peer('forms', { peerIP: ip, asNumber: 65001 }));
+      expect(r.stderr, ip).to.equal('');
+      expect(r.code, ip).to.equal(0);
+    }
+    const table = await cp.kubectlOk(['get', 'bgppeers']);
+    expect(table).to.match(/bgppeer-global-64512\s+192\.168\.1\.1\s+64512/);
+  });
+
+  // Each bad input and the words the API server answers with (the CRD schema's rule or message).
+  const rejected: [string, string, string][] = [
+    ['AS number 0', peer('bad', { peerIP: '192.168.1.1', asNumber: 0 }), 'spec.asNumber: Invalid value: 0: spec.asNumber in body should be greater than or equal to 1'],
+    ['AS number above 32 bits', peer('bad', { peerIP: '192.168.1.1', asNumber: 4294967296 }), 'should be less than or equal to 4294967295'],
+    ['peerIP not an address', peer('bad', { peerIP: '192.168.1.300', asNumber: 64512 }), 'spec.peerIP: Invalid value: "string": must be an IP address, optionally with a port 1-65535'],
+    ['peerIP port out of range', peer('bad', { peerIP: '192.168.1.1:70000', asNumber: 64512 }), 'must be an IP address, optionally with a port 1-65535'],
+    ['peerIP missing', peer('bad', { asNumber: 64512 }), 'spec.peerIP: Required value'],
+    ['node and nodeSelector together', peer('bad', { peerIP: '192.168.1.1', asNumber: 64512, node: 'node-1', nodeSelector: "rack == 'a'" }), 'set at most one of node and nodeSelector'],
+    ['keepaliveTime not a duration', peer('bad', { peerIP: '192.168.1.1', asNumber: 64512, keepaliveTime: '30 seconds' }), 'spec.keepaliveTime in body should match'],
+    ['a misspelt field', peer('bad', { peerIp: '192.168.1.1', asNumber: 64512 }), 'unknown field "spec.peerIp"'],
+    ['a host address as a CIDR', bgpConfig('bad', { serviceClusterIPs: [{ cidr: '10.49.0.1/16' }] }), 'has host bits set; give the network address (e.g. 10.49.0.0/16, not 10.49.0.1/16)'],
+    ['not a CIDR', bgpConfig('bad', { serviceExternalIPs: [{ cidr: '192.168.3.0/33' }] }), 'spec.serviceExternalIPs[0].cidr: Invalid value: "string": must be a CIDR such as 10.49.0.0/16'],
+    ['listenPort 0', bgpConfig('bad', { listenPort: 0 }), 'spec.listenPort in body should be greater than or equal to 1'],
+    ['listenPort 65536', bgpConfig('bad', { listenPort: 65536 }), 'spec.listenPort in body should be less than or equal to 65535'],
+    ['community value', bgpConfig('bad', { communities: [{ name: 'x', value: '65000' }] }), 'spec.communities[0].value in body should match'],
+  ];
+  for (const [name, doc, message] of rejected) {
+    it(`rejects ${name} with "${message.slice(0, 60)}…"`, async () => {
+      const r = await cluster.cp.kubectl(['apply', '-f', '-'], doc);
+      expect(r.code).to.not.equal(0);
+      expect(r.stderr).to.contain(message);
+    });
+  }
+
+  it('lets the agent, authenticated by the svcbgp ServiceAccount token, list+watch Services, EndpointSlices, Nodes, BGPPeers and BGPConfigurations, create Events and get its Secret — and nothing more', async () => {
+    const { cp, ns } = cluster;
+    const token = (await cp.kubectlOk(['create', 'token', 'svcbgp', '-n', AGENT_NS, '--duration', '10m'])).trim();
+    const kc = cp.kubeConfigForToken(token, 'svcbgp-agent');
+    const core = kc.makeApiClient(CoreV1Api);
+    const discovery = kc.makeApiClient(DiscoveryV1Api);
+    const custom = kc.makeApiClient(CustomObjectsApi);
+
+    // list + watch, through informers, exactly like the agent
+    const informers = [
+      makeInformer(kc, '/api/v1/services', () => core.listServiceForAllNamespaces()),
+      makeInformer(kc, '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces()),
+      makeInformer(kc, '/api/v1/nodes', () => core.listNode()),
+      makeInformer(kc, '/apis/svcbgp.io/v1alpha1/bgppeers', async () =>
+        (await custom.listClusterCustomObject({ group: 'svcbgp.io', version: 'v1alpha1', plural: 'bgppeers' })) as { items: KubernetesObject[] } & KubernetesObject,
+      ),
+      makeInformer(kc, '/apis/svcbgp.io/v1alpha1/bgpconfigurations', async () =>
+        (await custom.listClusterCustomObject({ group: 'svcbgp.io', version: 'v1alpha1', plural: 'bgpconfigurations' })) as { items: KubernetesObject[] } & KubernetesObject,
+      ),
+    ] as const;
+    const errors: unknown[] = [];
+    for (const inf of informers) {
+      (inf as { on(v: 'error', cb: (e: unknown) => void): void }).on('error', (e) => errors.push(e));
+      await inf.start();
+    }
+    try {
+      // the lists worked; now changes made by the admin arrive over the watches
+      await cp.kubectlOk(['create', 'service', 'clusterip', 'rbac-probe', '-n', ns, '--tcp=80:80']);
+      await cp.kubectlOk(['apply', '-f', '-'], peer('rbac-probe', { peerIP: '192.168.1.2', asNumber: 64513 }));
+      await waitFor('watched Service, EndpointSlice and BGPPeer', async () =>
+        informers[0].get('rbac-probe', ns) !== undefined &&
+        informers[1].list(ns).some((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === 'rbac-probe') &&
+        informers[3].list().some((p) => p.metadata?.name === 'rbac-probe'),
+      );
+      expect(informers[2].list().map((n) => n.metadata!.name).sort()).to.include.members(['node-1', 'node-2', 'node-3']);
+      expect(informers[4].list().map((c) => c.metadata!.name)).to.include('default');
+      expect(errors).to.deep.equal([]);
+    } finally {
+      for (const inf of informers) await inf.stop();
+    }
+    // get its own Node
+    expect((await core.readNode({ name: 'node-2' })).metadata!.name).to.equal('node-2');
+
+    // an Event about a refused address
+    const ev = await core.createNamespacedEvent({
+      namespace: ns,
+      body: {
+        metadata: { generateName: 'rbac-probe.' },
+        involvedObject: { kind: 'Service', namespace: ns, name: 'rbac-probe', apiVersion: 'v1' },
+        reason: 'ExternalIPRefused', message: 'probe', type: 'Warning', source: { component: 'svcbgp' },
+      },
+    });
+    expect(ev.metadata!.name).to.match(/^rbac-probe\./);
+
+    // the BGP password Secret in its own namespace — and no other Secret
+    await cp.kubectlOk(['create', 'secret', 'generic', 'bgp-passwords', '-n', AGENT_NS, '--from-literal=tor=s3cret']);
+    await cp.kubectlOk(['create', 'secret', 'generic', 'bgp-passwords', '-n', ns, '--from-literal=tor=s3cret']);
+    const secret = await core.readNamespacedSecret({ name: 'bgp-passwords', namespace: AGENT_NS });
+    expect(Buffer.from(secret.data!['tor']!, 'base64').toString()).to.equal('s3cret');
+    await expectForbidden(() => core.readNamespacedSecret({ name: 'bgp-passwords', namespace: ns }));
+    await expectForbidden(() => core.listNamespacedSecret({ namespace: AGENT_NS }));
+    // read-only towards Services and Nodes
+    await expectForbidden(() => core.deleteNamespacedService({ name: 'rbac-probe', namespace: ns }));
+    await expectForbidden(() => core.patchNode({ name: 'node-1', body: {} }));
+
+    const kcfg = cp.writeKubeconfigForToken(token, 'svcbgp-agent');
+    for (const [verb, res, want] of [
+      ['watch', 'services', 'yes'], ['list', 'endpointslices.discovery.k8s.io', 'yes'], ['watch', 'bgpconfigurations.svcbgp.io', 'yes'],
+      ['create', 'events', 'yes'], ['update', 'services', 'no'], ['get', 'secrets', 'no'],
+    ] as const) {
+      const r = await cp.kubectl(['auth', 'can-i', verb, res, '-A'], undefined, { kubeconfig: kcfg });
+      expect(r.stdout.trim(), `${verb} ${res}`).to.equal(want);
+    }
+  });
+
+  it('fails the agent\'s watch when its role lacks the `watch` verb on Services (the RBAC test can fail)', async () => {
+    const { cp } = cluster;
+    // the same ClusterRole minus `watch` on services, bound to another ServiceAccount
+    const role = JSON.parse(await cp.kubectlOk(['get', 'clusterrole', 'svcbgp', '-o', 'json'])) as { rules: { resources: string[]; verbs: string[] }[] };
+    const rules = role.rules.map((r) => (r.resources.includes('services') ? { ...r, verbs: r.verbs.filter((v) => v !== 'watch') } : r));
+    await cp.kubectlOk(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1', kind: 'List', items: [
+        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'svcbgp-nowatch', namespace: AGENT_NS } },
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'svcbgp-nowatch' }, rules },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'svcbgp-nowatch' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'svcbgp-nowatch' },
+          subjects: [{ kind: 'ServiceAccount', name: 'svcbgp-nowatch', namespace: AGENT_NS }],
+        },
+      ],
+    }));
+    const token = (await cp.kubectlOk(['create', 'token', 'svcbgp-nowatch', '-n', AGENT_NS, '--duration', '10m'])).trim();
+    const kc: KubeConfig = cp.kubeConfigForToken(token, 'svcbgp-nowatch');
+    // list still works…
+    const core = kc.makeApiClient(CoreV1Api);
+    expect((await core.listServiceForAllNamespaces()).items.length).to.be.greaterThan(0);
+    // …but the watch is refused with 403
+    const err = await new Promise<Error & { statusCode?: number }>((resolveErr) => {
+      void new Watch(kc).watch('/api/v1/services', {}, () => undefined, (e: unknown) => resolveErr(e as Error & { statusCode?: number }));
+    });
+    expect(err.statusCode).to.equal(403);
+    const kcfg = cp.writeKubeconfigForToken(token, 'svcbgp-nowatch');
+    const r = await cp.kubectl(['auth', 'can-i', 'watch', 'services', '-A'], undefined, { kubeconfig: kcfg });
+    expect(r.stdout.trim()).to.equal('no');
+    await cp.kubectlOk(['delete', 'serviceaccount', 'svcbgp-nowatch', '-n', AGENT_NS]);
+  });
+});
+
+async function expectForbidden(call: () => Promise<unknown>): Promise<void> {
+  let code: number | undefined;
+  try {
+    await call();
+  } catch (e) {
+    code = (e as { code?: number }).code;
+  }
+  expect(code, 'HTTP status of a call the role must not allow').to.equal(403);
+}
