@@ -145,9 +145,15 @@ export class Gobgpd {
     await this.gobgp(['neighbor', 'add', b.peer.address, 'as', String(b.peer.asn), 'family', b.families.join(',')]);
   }
 
-  /** `gobgp global rib add <prefix>` (next hop 0.0.0.0/:: = the session's local address). */
-  async addRoute(prefix: string): Promise<void> {
-    await this.gobgp(['global', 'rib', 'add', prefix, '-a', prefix.includes(':') ? 'ipv6' : 'ipv4']);
+  /**
+   * `gobgp global rib add <prefix> [nexthop <nh>]`. Without nextHop gobgpd sends the session's local address.
+   * IPv6 prefixes over the IPv4 session need an explicit IPv6 next hop (the node's fd00:1:: address): seen with
+   * gobgpd 3.10, a `::` next hop goes out as the IPv4 session address, which BIRD treats as a withdraw and FRR
+   * cannot install.
+   */
+  async addRoute(prefix: string, nextHop?: string): Promise<void> {
+    const nh = nextHop ? ['nexthop', nextHop] : [];
+    await this.gobgp(['global', 'rib', 'add', prefix, ...nh, '-a', prefix.includes(':') ? 'ipv6' : 'ipv4']);
   }
 
   async deleteRoute(prefix: string): Promise<void> {

@@ -247,6 +247,21 @@ export class Lab {
     );
   }
 
+  /** Wait until the ToR's session with `peer` is (established=true) or is not (false) Established. */
+  async waitForTorSessionState(peer: string, established: boolean, timeoutMs = 30_000): Promise<BgpSession> {
+    let last: BgpSession | undefined;
+    return waitFor(
+      `ToR session with ${peer} ${established ? '' : 'not '}Established`,
+      async () => {
+        last = (await this.router.sessions()).find((s) => s.peer === peer);
+        return last && last.established === established ? last : undefined;
+      },
+      timeoutMs,
+      100,
+      () => last?.state ?? 'no such session',
+    );
+  }
+
   /** Put a Service IP on a node's lo (where kube-proxy's ipvs dummy interface would hold it). */
   async addServiceAddress(node: LabNode, addr: string): Promise<void> {
     const len = addr.includes(':') ? 128 : 32;
