@@ -40,6 +40,8 @@ export function renderBirdConfig(s: TorSettings): string {
     `  local as ${s.asn};`,
     `  rr client;`,
     `  graceful restart on;`,
+    // Lab timers: first connect attempt after 1 s instead of 5 s (sessions come up faster, nothing else changes).
+    `  connect delay time 1;`,
     `  ipv4 { import all; export ${exportToNodes}; };`,
   );
   // IPv6 routes arrive over the IPv4 session (MP-BGP); their next hop is the node's IPv6 LAN address or an

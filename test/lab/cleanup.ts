@@ -92,6 +92,20 @@ export interface StaleReport {
   skipped: { prefix: string; reason: string }[];
 }
 
+/** Destroy one lab by its prefix ("sb1a2b") or id ("1a2b"), whoever owns it. Returns false if nothing was there. */
+export function destroyByPrefix(which: string): boolean {
+  const prefix = which.startsWith('sb') ? which : `sb${which}`;
+  const runDir = join(labBaseDir(), prefix);
+  const state = readState(runDir);
+  const namespaces = runSyncQuiet('ip', ['netns', 'list'])
+    .stdout.split('\n')
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter((ns) => LAB_NS_PATTERN.test(ns) && ns.startsWith(`${prefix}-`));
+  if (!state && namespaces.length === 0 && !existsSync(runDir)) return false;
+  destroySync({ prefix, runDir, namespaces: [...new Set([...namespaces, ...(state?.namespaces ?? [])])], extraPids: state?.extraPids ?? [] });
+  return true;
+}
+
 /**
  * Remove leftovers of earlier runs: namespaces named like the lab's (`sb<hex4>-...`), their run dirs and FRR
  * state dirs. A lab whose owner process is still alive is left alone (a parallel run), and so is a lab kept
@@ -114,12 +128,14 @@ export function cleanupStale(opts: { includeKept?: boolean } = {}): StaleReport 
   for (const [prefix, namespaces] of byPrefix) {
     const runDir = join(base, prefix);
     const state = readState(runDir);
-    if (state && state.ownerPid !== process.pid && isAlive(state.ownerPid) && !state.keep) {
+    if (state?.keep) {
+      if (!opts.includeKept) {
+        report.skipped.push({ prefix, reason: `kept (--keep); remove with: scripts/lab-net.sh down ${prefix}` });
+        continue;
+      }
+    } else if (state && isAlive(state.ownerPid)) {
+      // A run in progress (a parallel suite, or this very process): not a leftover.
       report.skipped.push({ prefix, reason: `owner pid ${state.ownerPid} is alive` });
-      continue;
-    }
-    if (state?.keep && !opts.includeKept) {
-      report.skipped.push({ prefix, reason: 'kept (--keep); remove with: lab-net.sh down ' + prefix });
       continue;
     }
     destroySync({
