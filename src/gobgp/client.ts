@@ -5,6 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import ipaddr from 'ipaddr.js';
 import type { Family, Route } from '../model/route.js';
 import type { Peer } from '../model/peer.js';
 import { silentLogger, type Logger } from '../log/logger.js';
@@ -29,6 +30,17 @@ export interface ClientOptions extends ConnectOptions {
 /** Connects lazily: the first call (or waitForReady) opens the channel. */
 export function connectGobgp(address: string, options: ClientOptions = {}): GobgpClient & { waitForReady(timeoutMs: number): Promise<void> } {
   return new GrpcGobgpClient(address, createCodec(), options);
+}
+
+/** Numeric order of address, then prefix length: 10.49.0.0/16 < 10.49.62.131/32 < 10.50.0.0/16. */
+export function comparePrefixes(a: string, b: string): number {
+  const [aa, al] = ipaddr.parseCIDR(a);
+  const [ba, bl] = ipaddr.parseCIDR(b);
+  const x = aa.toByteArray();
+  const y = ba.toByteArray();
+  if (x.length !== y.length) return x.length - y.length;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return al - bl;
 }
 
 function describe(route: Route): string {
@@ -231,7 +243,8 @@ class GrpcGobgpClient implements GobgpClient {
 
   async listPaths(family: Family): Promise<RibPath[]> {
     const responses = await this.serverStream('ListPath', family, this.codec.listPathRequest(family));
-    return responses.flatMap((r) => this.codec.pathsFromListPathResponse(r));
+    // gobgpd 3.10 streams destinations in no stable order (even with sort_type PREFIX): sort here.
+    return responses.flatMap((r) => this.codec.pathsFromListPathResponse(r)).sort((a, b) => comparePrefixes(a.route.prefix, b.route.prefix));
   }
 
   // ---- events ---------------------------------------------------------------------------------

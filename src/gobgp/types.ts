@@ -77,7 +77,11 @@ export interface RibPath {
 export type PathTarget = Route | { uuid: string };
 
 export type WatchEvent =
-  | { kind: 'peer'; type: 'init' | 'end-of-init' | 'state' | 'unknown'; peer: PeerStatus }
+  /** A peer's state changed ('state'), or, with `initial`, one event per existing peer ('init'). */
+  | { kind: 'peer'; type: 'init' | 'state' | 'unknown'; peer: PeerStatus }
+  /** gobgpd registered the watch (and sent the initial peers, if asked): later changes will be seen. */
+  | { kind: 'end-of-init' }
+  /** Best paths that changed in the global RIB (withdrawn ones flagged). */
   | { kind: 'table'; paths: RibPath[] };
 
 export interface WatchOptions {

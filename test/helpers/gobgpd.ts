@@ -14,7 +14,7 @@
  *                    second speaker and for the "conflicting global config" test).
  * The `gobgp` CLI reaches the instance with `gobgp -u 127.0.0.1 -p <port>` or `gobgp --target unix:///...`.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -27,7 +27,15 @@ export const GOBGPD_BIN = process.env.GOBGPD_BIN ?? 'gobgpd';
 export const GOBGP_BIN = process.env.GOBGP_BIN ?? 'gobgp';
 
 /** Everything started by this module, so an exiting test process leaves nothing behind. */
-const live = new Set<{ child: ChildProcess; dir: string }>();
+const live = new Set<{ child: ChildProcess; dir: string; netns?: string }>();
+
+function deleteNetns(name: string): void {
+  try {
+    execFileSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
+  } catch {
+    /* already gone */
+  }
+}
 let hooksInstalled = false;
 function installExitHooks(): void {
   if (hooksInstalled) return;
@@ -40,6 +48,7 @@ function installExitHooks(): void {
         /* already gone */
       }
       rmSync(entry.dir, { recursive: true, force: true });
+      if (entry.netns) deleteNetns(entry.netns);
     }
     live.clear();
   };
@@ -68,6 +77,12 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 export interface GobgpdOptions {
   /** Serve the API on a unix socket in the temp dir instead of a loopback TCP port. */
   unixSocket?: boolean;
+  /**
+   * Run gobgpd in a fresh network namespace that has only `lo` (API on a unix socket, which is not
+   * namespaced). For peers such as the seed's 192.168.1.1: gobgpd dials them, and in the namespace that
+   * fails with "network unreachable" instead of sending packets into a real network. Needs root.
+   */
+  isolatedNetwork?: boolean;
   /** gobgpd TOML config (BGP then starts from it). */
   configToml?: string;
   /** Name used in the temp dir, for reading leftovers in failures. */
@@ -87,7 +102,7 @@ export class Gobgpd {
     /** What connectGobgp() takes: "127.0.0.1:<port>" or "unix:///.../gobgp.sock". */
     readonly apiAddress: string,
     readonly logFile: string,
-    private readonly entry: { child: ChildProcess; dir: string },
+    private readonly entry: { child: ChildProcess; dir: string; netns?: string },
   ) {
     this.exitPromise = new Promise((resolve) => child.once('exit', () => {
       this.exited = true;
@@ -144,6 +159,7 @@ export class Gobgpd {
       clearTimeout(timer);
     }
     rmSync(this.dir, { recursive: true, force: true });
+    if (this.entry.netns) deleteNetns(this.entry.netns);
     live.delete(this.entry);
   }
 }
@@ -152,7 +168,12 @@ export async function startGobgpd(options: GobgpdOptions = {}): Promise<Gobgpd> 
   installExitHooks();
   const dir = mkdtempSync(path.join(os.tmpdir(), `svcbgp-${options.name ?? 'gobgpd'}-`));
   const logFile = path.join(dir, 'gobgpd.log');
-  const apiAddress = options.unixSocket
+  const netns = options.isolatedNetwork ? `svcbgp-${path.basename(dir).replace(/[^A-Za-z0-9-]/g, '')}` : undefined;
+  if (netns) {
+    execFileSync('ip', ['netns', 'add', netns]);
+    execFileSync('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+  }
+  const apiAddress = options.unixSocket || netns
     ? `unix://${path.join(dir, 'gobgp.sock')}`
     : `127.0.0.1:${await freePort('127.0.0.1')}`;
   const args = ['--api-hosts', apiAddress, '--pprof-disable', '-l', options.logLevel ?? 'debug'];
@@ -162,9 +183,13 @@ export async function startGobgpd(options: GobgpdOptions = {}): Promise<Gobgpd> 
     args.push('-f', configFile, '-t', 'toml');
   }
   const fd = openSync(logFile, 'a');
-  const child = spawn(GOBGPD_BIN, args, { cwd: dir, stdio: ['ignore', fd, fd] });
+  // `ip netns exec` execs gobgpd in place, so the child's pid is gobgpd's.
+  const child = netns
+    ? spawn('ip', ['netns', 'exec', netns, GOBGPD_BIN, ...args], { cwd: dir, stdio: ['ignore', fd, fd] })
+    : spawn(GOBGPD_BIN, args, { cwd: dir, stdio: ['ignore', fd, fd] });
   closeSync(fd);
-  const entry = { child, dir };
+  const entry: { child: ChildProcess; dir: string; netns?: string } = { child, dir };
+  if (netns) entry.netns = netns;
   live.add(entry);
   const d = new Gobgpd(child, dir, apiAddress, logFile, entry);
   child.once('error', () => undefined);

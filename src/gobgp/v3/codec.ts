@@ -98,6 +98,11 @@ function familyFromWire(f: WireFamily | null | undefined): Family | undefined {
   return undefined;
 }
 
+/** gobgpd prints Go's nil net.IP as "<nil>"; we say "absent". */
+function ip(s: string | undefined): string | undefined {
+  return s && s !== '<nil>' && s !== '0.0.0.0' && s !== '::' ? s : undefined;
+}
+
 function dateFromWire(t: WireTimestamp | null | undefined): Date | undefined {
   if (!t || (!t.seconds && !t.nanos)) return undefined;
   return new Date(t.seconds * 1000 + Math.floor(t.nanos / 1e6));
@@ -319,8 +324,8 @@ export class V3Codec implements WireCodec {
     };
     // ListPeer reports the session's actual local address once connected, the configured one (or 0.0.0.0)
     // before; "any" is reported as undefined.
-    const local = w.transport?.local_address;
-    if (local && local !== '0.0.0.0' && local !== '::') peer.localAddress = local;
+    const local = ip(w.transport?.local_address);
+    if (local) peer.localAddress = local;
     if (w.conf.auth_password) peer.password = w.conf.auth_password;
     if (w.ebgp_multihop?.enabled) peer.ebgpMultihopTtl = w.ebgp_multihop.multihop_ttl;
     const status: PeerStatus = {
@@ -336,7 +341,8 @@ export class V3Codec implements WireCodec {
     };
     const uptime = dateFromWire(w.timers?.state?.uptime);
     if (uptime) status.uptime = uptime;
-    if (w.state?.router_id) status.remoteRouterId = w.state.router_id;
+    const rid = ip(w.state?.router_id);
+    if (rid) status.remoteRouterId = rid;
     return status;
   }
 
@@ -347,26 +353,27 @@ export class V3Codec implements WireCodec {
     const [prefix, prefixLen] = splitPrefix(route);
     const nextHop = checkNextHop(route);
     const nlri = this.pack('IPAddressPrefix', { prefix, prefix_len: prefixLen });
+    // Attributes in ascending type code, as RFC 4271 recommends and `gobgp global rib` prints them:
+    // ORIGIN (1), NEXT_HOP (3), LOCAL_PREF (5), COMMUNITIES (8), MP_REACH_NLRI (14), LARGE_COMMUNITY (32).
     const pattrs: Any[] = [this.pack('OriginAttribute', { origin: 0 })];
-    if (route.family === 'ipv4-unicast') {
-      pattrs.push(this.pack('NextHopAttribute', { next_hop: nextHop }));
-    } else {
-      // IPv6 unicast has no NEXT_HOP attribute: the next hop travels in MP_REACH_NLRI (RFC 4760).
-      pattrs.push(this.pack('MpReachNLRIAttribute', {
-        family: FAMILY_TO_WIRE[route.family], next_hops: [nextHop], nlris: [nlri],
-      }));
-    }
-    if (route.communities.length > 0) {
-      pattrs.push(this.pack('CommunitiesAttribute', { communities: route.communities.map(communityToWire) }));
-    }
-    if (route.largeCommunities.length > 0) {
-      pattrs.push(this.pack('LargeCommunitiesAttribute', { communities: route.largeCommunities.map(largeCommunityToWire) }));
-    }
+    if (route.family === 'ipv4-unicast') pattrs.push(this.pack('NextHopAttribute', { next_hop: nextHop }));
     if (route.localPref !== undefined) {
       if (!Number.isInteger(route.localPref) || route.localPref < 0 || route.localPref > 0xffffffff) {
         throw new GobgpRequestError(`invalid local-pref ${route.localPref} for ${route.prefix}`);
       }
       pattrs.push(this.pack('LocalPrefAttribute', { local_pref: route.localPref }));
+    }
+    if (route.communities.length > 0) {
+      pattrs.push(this.pack('CommunitiesAttribute', { communities: route.communities.map(communityToWire) }));
+    }
+    if (route.family === 'ipv6-unicast') {
+      // IPv6 unicast has no NEXT_HOP attribute: the next hop travels in MP_REACH_NLRI (RFC 4760).
+      pattrs.push(this.pack('MpReachNLRIAttribute', {
+        family: FAMILY_TO_WIRE[route.family], next_hops: [nextHop], nlris: [nlri],
+      }));
+    }
+    if (route.largeCommunities.length > 0) {
+      pattrs.push(this.pack('LargeCommunitiesAttribute', { communities: route.largeCommunities.map(largeCommunityToWire) }));
     }
     return { nlri, pattrs, family: FAMILY_TO_WIRE[route.family], is_withdraw: withdraw };
   }
@@ -492,9 +499,11 @@ export class V3Codec implements WireCodec {
       table?: { paths: WirePath[] } | null;
     };
     if (r.peer && (r.event === 'peer' || r.event === undefined)) {
+      // gobgpd sends END_OF_INIT with an empty peer once the watcher is registered.
+      if (r.peer.type === 'END_OF_INIT') return { kind: 'end-of-init' };
       const peer = this.peerFromWire(r.peer.peer);
       if (!peer) return undefined;
-      const types: Record<string, 'init' | 'end-of-init' | 'state'> = { INIT: 'init', END_OF_INIT: 'end-of-init', STATE: 'state' };
+      const types: Record<string, 'init' | 'state'> = { INIT: 'init', STATE: 'state' };
       return { kind: 'peer', type: types[r.peer.type] ?? 'unknown', peer };
     }
     if (r.table) {
