@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerRun } from './run.js';
+import { registerExplain } from './explain.js';
 
 /**
  * The `svcbgp` command. Each subcommand lives in its own module under src/cli/ and registers itself
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .description('Advertise Kubernetes Service IPs to the data-center network through a co-located gobgpd')
     .showHelpAfterError();
   registerRun(program);
+  registerExplain(program);
   return program;
 }
 

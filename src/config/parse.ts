@@ -61,6 +61,7 @@ export function parseConfig(input: string | readonly unknown[]): ParseResult {
   const overrides: NodeBgpOverride[] = [];
   const peers: PeerDefinition[] = [];
   const names = new Map<string, DocRef>();
+  const peerIdentities: PeerIdentity[] = [];
 
   const handle = (ref: DocRef, value: unknown): void => {
     if (value === null || value === undefined) return; // empty document ("---" at the top or the end)
@@ -94,26 +95,31 @@ export function parseConfig(input: string | readonly unknown[]): ParseResult {
           "a BGPConfiguration must be named 'default' (cluster-wide settings) or 'node.<nodename>' (per-node listenPort/prefixAdvertisements)");
       }
     } else {
-      const p = readPeer(ctx, doc.ref, doc.name, doc.spec);
+      const p = readPeer(ctx, doc.ref, doc.name, doc.spec, peerIdentities);
       if (p) peers.push(p);
     }
   };
   for (const d of docs) handle(d.ref, d.value);
 
-  // Duplicate peers: same address and port for the same set of nodes.
-  const byKey = new Map<string, PeerDefinition>();
-  for (const p of peers) {
+  // Duplicate peers: same address and port for the same set of nodes. Checked on every peer whose address
+  // could be read, even if another of its fields is wrong, so the operator sees all problems at once.
+  const byKey = new Map<string, PeerIdentity>();
+  for (const p of peerIdentities) {
     const scope = p.node !== undefined ? `node ${p.node}` : p.nodeSelector !== undefined ? `nodeSelector ${p.nodeSelector}` : 'all nodes';
     const key = `${p.address}|${p.port ?? DEFAULT_LISTEN_PORT}|${scope}`;
     const other = byKey.get(key);
-    if (other && p.source) {
-      ctx.error(p.source, 'spec.peerIP', render(p.address + (p.port ? `:${p.port}` : '')),
-        `duplicate peer: ${other.source ? where(other.source) : 'another BGPPeer'} already peers with this address for ${scope}; remove one of them`);
+    if (other) {
+      ctx.error(p.ref, 'spec.peerIP', render(p.address + (p.port ? `:${p.port}` : '')),
+        `duplicate peer: ${where(other.ref)} already peers with this address for ${scope}; remove one of them`);
     } else {
       byKey.set(key, p);
     }
   }
 
+  // In document order (stable: within a document, in field order).
+  const byDoc = (a: ConfigMessage, b: ConfigMessage): number => a.doc.index - b.doc.index || (a.doc.item ?? 0) - (b.doc.item ?? 0);
+  ctx.errors.sort(byDoc);
+  ctx.warnings.sort(byDoc);
   if (ctx.errors.length > 0) return { ok: false, errors: ctx.errors, warnings: ctx.warnings };
 
   const first = globals[0];
@@ -582,7 +588,16 @@ function readDuration(ctx: Ctx, ref: DocRef, path: string, v: unknown, min: numb
   return rounded;
 }
 
-function readPeer(ctx: Ctx, ref: DocRef, name: string, spec: Obj): PeerDefinition | undefined {
+/** What makes two BGPPeers the same session: address, port and the nodes they apply to. */
+interface PeerIdentity {
+  ref: DocRef;
+  address: string;
+  port?: number;
+  node?: string;
+  nodeSelector?: string;
+}
+
+function readPeer(ctx: Ctx, ref: DocRef, name: string, spec: Obj, identities: PeerIdentity[]): PeerDefinition | undefined {
   warnUnknown(ctx, ref, spec, PEER_FIELDS, CALICO_PEER_UNSUPPORTED, 'BGPPeer');
   const before = ctx.errors.length;
   const peer: Partial<PeerDefinition> & { name: string; source: DocRef } = { name, source: ref };
@@ -652,6 +667,13 @@ function readPeer(ctx: Ctx, ref: DocRef, name: string, spec: Obj): PeerDefinitio
     // The graceful-restart capability carries the restart time in 12 bits (RFC 4724): at most 4095 s.
     const r = readDuration(ctx, ref, 'spec.maxRestartTime', spec['maxRestartTime'], 1, 4095);
     if (r !== undefined) peer.maxRestartTime = r;
+  }
+  if (peer.address !== undefined) {
+    const id: PeerIdentity = { ref, address: peer.address };
+    if (peer.port !== undefined) id.port = peer.port;
+    if (typeof node === 'string' && node !== '') id.node = node;
+    else if (typeof sel === 'string' && sel !== '') id.nodeSelector = sel;
+    identities.push(id);
   }
   if (ctx.errors.length > before) return undefined;
   return peer as PeerDefinition;

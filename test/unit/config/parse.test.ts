@@ -166,8 +166,8 @@ ${peerDoc('p', '  peerIP: 192.168.1.300\n  asNumber: 0\n  keepaliveTime: 30\n  m
   it('duplicate peers and duplicate names are rejected, naming both documents', () => {
     const r = parseConfig(`${peerDoc('a', '  peerIP: 192.168.1.1\n  asNumber: 64512\n')}---\n${peerDoc('b', '  peerIP: 192.168.1.1\n  asNumber: 64513\n')}---\n${peerDoc('a', '  peerIP: 10.0.0.1\n  asNumber: 1\n')}`);
     expect(errors(r)).to.deep.equal([
-      'document 3 (BGPPeer "a"): metadata.name = "a": duplicate BGPPeer name: document 1 (BGPPeer "a") has the same name; names must be unique',
       'document 2 (BGPPeer "b"): spec.peerIP = "192.168.1.1": duplicate peer: document 1 (BGPPeer "a") already peers with this address for all nodes; remove one of them',
+      'document 3 (BGPPeer "a"): metadata.name = "a": duplicate BGPPeer name: document 1 (BGPPeer "a") has the same name; names must be unique',
     ]);
     // Same address on different ports, or for different nodes, is not a duplicate.
     expect(parseConfig(`${peerDoc('a', '  peerIP: 192.168.1.1\n  asNumber: 1\n')}---\n${peerDoc('b', '  peerIP: "192.168.1.1:1179"\n  asNumber: 1\n')}---\n${peerDoc('c', '  peerIP: 192.168.1.1\n  asNumber: 1\n  node: node-1\n')}`).ok).to.equal(true);

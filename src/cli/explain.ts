@@ -1,0 +1,296 @@
+import { readFile } from 'node:fs/promises';
+import { parseAllDocuments } from 'yaml';
+import type { Command } from 'commander';
+import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import {
+  parseConfig,
+  peersForNode,
+  listenPortForNode,
+  defaultConfig,
+  toNodeInfo,
+  type BgpConfig,
+  type ConfigMessage,
+  type NodeInfo,
+  type NodePeer,
+} from '../config/index.js';
+import { desiredRoutes, EXCLUDE_LABEL, type DesiredRoutesResult } from '../routes/index.js';
+
+/**
+ * `svcbgp explain`: offline. Reads a configuration file (Calico BGPPeer/BGPConfiguration documents), a cluster
+ * dump (`kubectl get services,endpointslices -A -o yaml`, optionally with nodes) and a node name, and prints the
+ * routes that node would advertise and why, and every refused / withheld address with its reason.
+ *
+ * Exit codes: 0 = done; 2 = unusable input (invalid configuration, unreadable file or dump) — all messages on
+ * stderr; 1 = unexpected failure.
+ */
+
+export interface ClusterDump {
+  services: V1Service[];
+  endpointSlices: V1EndpointSlice[];
+  nodes: V1Node[];
+  /** Items of other kinds (ignored) and similar notes. */
+  notes: string[];
+}
+
+export class InputError extends Error {
+  constructor(readonly messages: string[]) {
+    super(messages.join('\n'));
+  }
+}
+
+/** Parses the YAML (or JSON) that kubectl prints: a v1 List with items, or several documents. Pure. */
+export function parseClusterDump(text: string, source = 'cluster dump'): ClusterDump {
+  const out: ClusterDump = { services: [], endpointSlices: [], nodes: [], notes: [] };
+  const errors: string[] = [];
+  const ignored = new Map<string, number>();
+  const visit = (item: unknown, where: string): void => {
+    if (item === null || item === undefined) return;
+    if (typeof item !== 'object' || Array.isArray(item)) {
+      errors.push(`${source}: ${where}: expected a Kubernetes object, got ${JSON.stringify(item)?.slice(0, 60)}`);
+      return;
+    }
+    const o = item as { kind?: unknown; items?: unknown };
+    if (Array.isArray(o.items)) {
+      o.items.forEach((x, i) => visit(x, `${where} item ${i + 1}`));
+      return;
+    }
+    switch (o.kind) {
+      case 'Service':
+        out.services.push(item as V1Service);
+        break;
+      case 'EndpointSlice':
+        out.endpointSlices.push(item as V1EndpointSlice);
+        break;
+      case 'Node':
+        out.nodes.push(item as V1Node);
+        break;
+      default:
+        ignored.set(String(o.kind), (ignored.get(String(o.kind)) ?? 0) + 1);
+    }
+  };
+  parseAllDocuments(text).forEach((doc, i) => {
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) errors.push(`${source}: document ${i + 1}: YAML syntax error: ${(e.message.split('\n')[0] ?? '').replace(/:$/, '')}`);
+      return;
+    }
+    visit(doc.toJS({ maxAliasCount: 100 }) as unknown, `document ${i + 1}`);
+  });
+  if (errors.length > 0) throw new InputError(errors);
+  for (const [kind, n] of [...ignored].sort()) out.notes.push(`ignored ${n} object(s) of kind ${kind}`);
+  return out;
+}
+
+/** "k=v,k2=v2" -> labels. */
+export function parseLabels(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new InputError([`--node-labels: "${part}" is not key=value`]);
+    out[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  return out;
+}
+
+export interface ExplainInput {
+  config: BgpConfig;
+  configSource: string;
+  warnings: ConfigMessage[];
+  node: NodeInfo;
+  dump: ClusterDump;
+}
+
+export interface ExplainReport {
+  node: { name: string; labels: Record<string, string>; excluded: boolean };
+  config: {
+    source: string;
+    asNumber: number;
+    listenPort: number;
+    serviceClusterIPs: string[];
+    serviceExternalIPs: string[];
+    serviceLoadBalancerIPs: string[];
+    defaulted: { global: boolean; peers: boolean };
+  };
+  peers: { name: string; address: string; port: number; asNumber: number; gracefulRestartTime: number; keepaliveTime?: number; passwordSecret?: string }[];
+  routes: DesiredRoutesResult['routes'];
+  refused: DesiredRoutesResult['refused'];
+  withheld: DesiredRoutesResult['withheld'];
+  warnings: string[];
+  notes: string[];
+}
+
+/** Pure: builds the report for one node. */
+export function explain(input: ExplainInput): ExplainReport {
+  const res = desiredRoutes(input.config, input.node, input.dump.services, input.dump.endpointSlices);
+  const g = input.config.global;
+  const labels: Record<string, string> = {};
+  for (const k of Object.keys(input.node.labels).sort()) labels[k] = input.node.labels[k] as string;
+  return {
+    node: { name: input.node.name, labels, excluded: res.excluded },
+    config: {
+      source: input.configSource,
+      asNumber: g.asNumber,
+      listenPort: listenPortForNode(input.config, input.node.name),
+      serviceClusterIPs: g.serviceClusterIPs.map((c) => c.cidr),
+      serviceExternalIPs: g.serviceExternalIPs.map((c) => c.cidr),
+      serviceLoadBalancerIPs: g.serviceLoadBalancerIPs.map((c) => c.cidr),
+      defaulted: { ...input.config.defaulted },
+    },
+    peers: peersForNode(input.config, input.node).map(peerSummary),
+    routes: res.routes,
+    refused: res.refused,
+    withheld: res.withheld,
+    warnings: input.warnings.map((w) => w.text),
+    notes: input.dump.notes,
+  };
+}
+
+function peerSummary(p: NodePeer): ExplainReport['peers'][number] {
+  const s: ExplainReport['peers'][number] = {
+    name: p.name,
+    address: p.address,
+    port: p.port ?? 179,
+    asNumber: p.asn,
+    gracefulRestartTime: p.gracefulRestart.restartTime,
+  };
+  if (p.keepaliveTime !== undefined) s.keepaliveTime = p.keepaliveTime;
+  // The reference only (Secret name/key), never a password.
+  if (p.passwordSecretRef) s.passwordSecret = `${p.passwordSecretRef.name}/${p.passwordSecretRef.key}`;
+  return s;
+}
+
+const FAMILY_SHORT = { 'ipv4-unicast': 'IPv4', 'ipv6-unicast': 'IPv6' } as const;
+
+/** Human-readable report: what is advertised, why, and what is not and why. */
+export function formatText(r: ExplainReport): string {
+  const L: string[] = [];
+  const labelText = Object.entries(r.node.labels).map(([k, v]) => `${k}=${v}`).join(', ');
+  L.push(`Node ${r.node.name}${labelText ? ` (labels: ${labelText})` : ''}`);
+  const c = r.config;
+  L.push(`Configuration ${c.source}${c.defaulted.global ? ' (no BGPConfiguration "default": defaults)' : ''}: local AS ${c.asNumber}, listen port ${c.listenPort}`);
+  const list = (xs: string[]): string => (xs.length ? xs.join(', ') : '(none)');
+  L.push(`  serviceClusterIPs:      ${list(c.serviceClusterIPs)}`);
+  L.push(`  serviceExternalIPs:     ${list(c.serviceExternalIPs)}`);
+  L.push(`  serviceLoadBalancerIPs: ${list(c.serviceLoadBalancerIPs)}`);
+  L.push(`Peers of this node${c.defaulted.peers ? ' (no BGPPeer documents: the default peer)' : ''}:`);
+  if (r.peers.length === 0) L.push('  (none: no BGPPeer applies to this node; nothing will be advertised to anyone)');
+  for (const p of r.peers) {
+    L.push(`  ${p.address}${p.port !== 179 ? ` port ${p.port}` : ''} AS ${p.asNumber}  [BGPPeer ${p.name}; graceful restart ${p.gracefulRestartTime}s${p.keepaliveTime !== undefined ? `; keepalive ${p.keepaliveTime}s` : ''}${p.passwordSecret ? `; password from Secret ${p.passwordSecret}` : ''}]`);
+  }
+  L.push('');
+  if (r.node.excluded) {
+    L.push(`This node advertises NOTHING: it has the label ${EXCLUDE_LABEL}=true.`);
+  } else {
+    L.push(`Routes ${r.node.name} advertises (${r.routes.length}):`);
+    if (r.routes.length === 0) L.push('  (none: no service CIDR is configured, or nothing matches)');
+    const width = Math.max(18, ...r.routes.map((x) => x.prefix.length));
+    for (const rt of r.routes) {
+      const attrs = [
+        rt.communities.length ? `communities ${rt.communities.join(' ')}` : '',
+        rt.largeCommunities.length ? `large communities ${rt.largeCommunities.join(' ')}` : '',
+        rt.localPref !== undefined ? `local-pref ${rt.localPref}` : '',
+      ].filter((x) => x !== '');
+      L.push(`  ${rt.prefix.padEnd(width)}  ${FAMILY_SHORT[rt.family]}  next hop ${rt.nextHop}${attrs.length ? `  ${attrs.join(', ')}` : ''}`);
+      for (const why of rt.reasons) L.push(`      because ${why.text}`);
+      if (rt.attributesFrom.length) L.push(`      attributes from prefixAdvertisements ${rt.attributesFrom.map((a) => a.cidr).join(', ')}`);
+    }
+  }
+  L.push('');
+  L.push(`Refused addresses (${r.refused.length})${r.refused.length ? ' — no node advertises these; fix the Service or the BGPConfiguration:' : ': none'}`);
+  for (const x of r.refused) L.push(`  ${x.service.namespace}/${x.service.name}${x.address ? ` ${x.address}` : ''}  [${x.code}]  ${x.text}`);
+  if (!r.node.excluded) {
+    L.push(`Not advertised from this node (${r.withheld.length})${r.withheld.length ? ':' : ': none'}`);
+    for (const x of r.withheld) L.push(`  ${x.service.namespace}/${x.service.name} ${x.address}  [${x.code}]  ${x.text}`);
+  }
+  if (r.warnings.length) {
+    L.push('');
+    L.push(`Configuration warnings (${r.warnings.length}):`);
+    for (const w of r.warnings) L.push(`  ${w}`);
+  }
+  return `${L.join('\n')}\n`;
+}
+
+/** Stable JSON: fixed key order, sorted lists (the core sorts), two-space indent. */
+export function formatJson(r: ExplainReport): string {
+  return `${JSON.stringify(r, null, 2)}\n`;
+}
+
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError([`cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : e instanceof Error ? e.message : String(e)}`]);
+  }
+}
+
+export interface ExplainOptions {
+  config?: string;
+  cluster: string;
+  node: string;
+  nodeLabels?: string;
+  nodeAddresses?: string;
+  output: string;
+}
+
+/** The I/O shell: reads the files, prints the report. Returns the exit code. */
+export async function runExplain(opts: ExplainOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  try {
+    if (opts.output !== 'text' && opts.output !== 'json') throw new InputError([`--output must be text or json, not "${opts.output}"`]);
+    let config = defaultConfig();
+    let warnings: ConfigMessage[] = [];
+    if (opts.config !== undefined) {
+      const parsed = parseConfig(await readText(opts.config, 'configuration file'));
+      if (!parsed.ok) {
+        err(`svcbgp explain: the configuration in ${opts.config} is invalid (${parsed.errors.length} error${parsed.errors.length === 1 ? '' : 's'}); nothing was evaluated:\n`);
+        for (const e of parsed.errors) err(`  error: ${e.text}\n`);
+        for (const w of parsed.warnings) err(`  warning: ${w.text}\n`);
+        return 2;
+      }
+      config = parsed.config;
+      warnings = parsed.warnings;
+    }
+    const dump = parseClusterDump(await readText(opts.cluster, 'cluster dump'), opts.cluster);
+    const fromDump = dump.nodes.find((n) => n.metadata?.name === opts.node);
+    const base: NodeInfo = fromDump ? toNodeInfo(fromDump) : { name: opts.node, labels: {} };
+    const labels = { ...base.labels, ...(opts.nodeLabels !== undefined ? parseLabels(opts.nodeLabels) : {}) };
+    const addresses = opts.nodeAddresses !== undefined
+      ? opts.nodeAddresses.split(',').map((a) => a.trim()).filter((a) => a !== '').map((address) => ({ type: 'InternalIP', address }))
+      : base.addresses ?? [];
+    const report = explain({
+      config,
+      configSource: opts.config ?? '(none: defaults)',
+      warnings,
+      node: { name: opts.node, labels, addresses },
+      dump,
+    });
+    if (opts.output === 'json') {
+      out(formatJson(report));
+    } else {
+      for (const w of warnings) err(`warning: ${w.text}\n`);
+      out(formatText(report));
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof InputError) {
+      for (const m of e.messages) err(`svcbgp explain: ${m}\n`);
+      return 2;
+    }
+    err(`svcbgp explain: unexpected failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+}
+
+export function registerExplain(program: Command): void {
+  program
+    .command('explain')
+    .description('Offline: which routes would a node advertise, and why; which Service addresses are refused, and why')
+    .option('--config <file>', 'BGPPeer / BGPConfiguration documents (multi-document YAML); default: the built-in defaults')
+    .requiredOption('--cluster <file>', 'cluster dump: kubectl get services,endpointslices -A -o yaml (nodes may be included)')
+    .requiredOption('--node <name>', 'the node to explain')
+    .option('--node-labels <k=v,...>', 'node labels (added to / overriding those of a Node in the dump)')
+    .option('--node-addresses <ip,...>', "node InternalIPs (the IPv6 one is the IPv6 routes' next hop)")
+    .option('--output <format>', 'text or json', 'text')
+    .action(async (opts: ExplainOptions) => {
+      process.exitCode = await runExplain(opts, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+    });
+}
