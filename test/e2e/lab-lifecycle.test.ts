@@ -65,6 +65,22 @@ describe('network lab lifecycle', function () {
     });
   }
 
+  it('answers unadvertised addresses with ICMP unreachable by default, and drops them (client times out) with drop', async () => {
+    const a = await createLab({ router: 'bird', startGobgpd: false });
+    const b = await createLab({ router: 'bird', startGobgpd: false, unknownDestinations: 'drop' });
+    try {
+      const fast = await a.httpFromExternal('10.49.62.131', { timeoutMs: 1500 });
+      expect(fast).to.include({ ok: false, error: 'ENETUNREACH' });
+      const slow = await b.httpFromExternal('10.49.62.131', { timeoutMs: 1500 });
+      expect(slow.ok).to.equal(false);
+      expect(slow.error).to.match(/timed out after 1500 ms/);
+      expect(await b.torIpRoute()).to.match(/^blackhole default/m);
+    } finally {
+      await a.destroy();
+      await b.destroy();
+    }
+  });
+
   it('tears the lab down when its owner gets SIGTERM', async () => {
     const { state, pids, child } = await childLab('frr', 'wait');
     expect(await labNamespaces(state.prefix)).to.have.length(5);

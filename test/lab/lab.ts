@@ -32,6 +32,8 @@ export interface LabOptions {
   ipv6?: boolean;
   /** ToR reflects node routes to the other nodes (default false: nodes' RIBs hold only their own routes). */
   reflectToNodes?: boolean;
+  /** Traffic to unadvertised addresses: 'unreachable' (default, fails at once) or 'drop' (times out). See topology.ts. */
+  unknownDestinations?: 'unreachable' | 'drop';
   /** Progress callback (the demo prints these). */
   onProgress?: (msg: string) => void;
 }
@@ -144,7 +146,7 @@ export class Lab {
     for (const n of this.nodes) mkdirSync(n.dir, { recursive: true });
     mkdirSync(join(this.names.runDir, 'tor'), { recursive: true });
     progress(`creating namespaces ${this.names.torNs}, ${this.names.extNs}, ${this.names.nodeNs.join(', ')}`);
-    await createTopology(this.names);
+    await createTopology(this.names, { unknownDestinations: this.options.unknownDestinations ?? 'unreachable' });
     const t1 = Date.now();
     progress(`starting ${this.options.router === 'bird' ? 'BIRD 2' : 'FRR (zebra + bgpd)'} in ${this.names.torNs}`);
     await this.router.start();

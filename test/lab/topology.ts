@@ -81,7 +81,16 @@ async function sysctl(ns: string, settings: string[]): Promise<void> {
  *
  *   ext (172.30.0.2) --eth0/ext0-- ToR [ext0 172.30.0.1 | br0 192.168.1.1] --n1/n2/n3 ports-- nodes (eth0 .10/.11/.12)
  */
-export async function createTopology(names: LabNames): Promise<void> {
+export interface TopologyOptions {
+  /**
+   * What the ToR does with traffic to an address no node advertises: 'unreachable' (default: no route, the ToR
+   * answers ICMP unreachable, a client fails at once with ENETUNREACH) or 'drop' (a `blackhole default` route:
+   * packets vanish and a client times out, as `curl -m 10` does in the article).
+   */
+  unknownDestinations?: 'unreachable' | 'drop';
+}
+
+export async function createTopology(names: LabNames, opts: TopologyOptions = {}): Promise<void> {
   const all = [names.torNs, names.extNs, ...names.nodeNs];
   for (const ns of all) await run('ip', ['netns', 'add', ns]);
   const tor: string[] = [
@@ -98,6 +107,7 @@ export async function createTopology(names: LabNames): Promise<void> {
   names.nodeNs.forEach((ns, i) => {
     tor.push(`link add n${i + 1} type veth peer name eth0 netns ${ns}`, `link set n${i + 1} master br0`, `link set n${i + 1} up`);
   });
+  if (opts.unknownDestinations === 'drop') tor.push('route add blackhole default', 'route add blackhole ::/0');
   await ipBatch(names.torNs, tor);
   // Forwarding is per namespace; rp_filter off so ECMP replies never get dropped by a strict reverse-path check.
   await sysctl(names.torNs, [
