@@ -164,13 +164,17 @@ function processService(
       continue;
     }
     const configured = cidrs[w.kind];
+    // Advertising cluster IPs is opt-in per family: with no serviceClusterIPs CIDR of this family (e.g. only an
+    // IPv4 range on a dual-stack cluster) the cluster IP is withheld, not refused — no Event storm for every Service.
+    if (w.kind === 'cluster-ip' && !configured.some((c) => c.family === ip.family)) {
+      b.withhold(ref, ip.text, w.kind, 'kind-not-configured', configured.length === 0
+        ? `${CIDR_FIELD[w.kind]} is empty: cluster IPs are not advertised`
+        : `${CIDR_FIELD[w.kind]} has no ${ip.family === 'ipv4-unicast' ? 'IPv4' : 'IPv6'} CIDR: these cluster IPs are not advertised`);
+      continue;
+    }
     if (configured.length === 0) {
-      if (w.kind === 'cluster-ip') {
-        b.withhold(ref, ip.text, w.kind, 'kind-not-configured', `${CIDR_FIELD[w.kind]} is empty: cluster IPs are not advertised`);
-      } else {
-        b.refuse(ref, ip.text, w.kind, 'outside-configured-cidrs',
-          `${label(w.kind)} ${ip.text} is not advertised: ${CIDR_FIELD[w.kind]} is empty (add a CIDR that contains it to the BGPConfiguration "default")`);
-      }
+      b.refuse(ref, ip.text, w.kind, 'outside-configured-cidrs',
+        `${label(w.kind)} ${ip.text} is not advertised: ${CIDR_FIELD[w.kind]} is empty (add a CIDR that contains it to the BGPConfiguration "default")`);
       continue;
     }
     const containing = configured

@@ -122,6 +122,16 @@ describe('routes: rules and edge cases', () => {
     expect(res.refused.map((r) => [r.address, r.kind])).to.deep.equal([['10.50.0.1', 'cluster-ip']]);
   });
 
+  it('cluster IPs are opt-in per family: no IPv6 serviceClusterIPs CIDR -> IPv6 cluster IPs withheld, not refused', () => {
+    const cfg = CFG('  serviceClusterIPs:\n  - cidr: 10.49.0.0/16\n');
+    const svc = service('ds', { clusterIPs: ['10.49.1.1', 'fd00:49::1'] });
+    const res = desiredRoutes(cfg, N2, [svc], []);
+    expect(res.refused).to.deep.equal([]);
+    expect(res.withheld.map((w) => [w.address, w.code, w.text])).to.deep.equal([
+      ['fd00:49::1', 'kind-not-configured', 'serviceClusterIPs has no IPv6 CIDR: these cluster IPs are not advertised'],
+    ]);
+  });
+
   it('shared-prefix: the same IP on two Services is one route with both reasons; deleting one keeps it', () => {
     const a = service('a', { type: 'NodePort', clusterIP: '10.49.1.1', externalTrafficPolicy: 'Local', externalIPs: ['192.168.3.50'] });
     const b = service('b', { type: 'NodePort', clusterIP: '10.49.1.2', externalTrafficPolicy: 'Local', externalIPs: ['192.168.3.50'] });
