@@ -104,6 +104,24 @@ export function mustParseCidr(text: string): ParsedCidr {
   return c;
 }
 
+/**
+ * A string whose plain order is the prefix order below ("4"/"6", address bytes in hex, length): compute once per
+ * item and sort by it, instead of parsing inside every comparison.
+ */
+export function prefixSortKey(prefix: string): string {
+  const p = parseCidr(prefix);
+  if (!isCidr(p)) return `z${prefix}`;
+  return `${p.bytes.length === 4 ? '4' : '6'}${p.bytes.map((b) => b.toString(16).padStart(2, '0')).join('')}${p.length.toString().padStart(3, '0')}`;
+}
+
+/** Sorts items by prefix order (IPv4 first, then address, then length), parsing each prefix once. */
+export function sortByPrefix<T>(items: readonly T[], prefixOf: (t: T) => string): T[] {
+  return items
+    .map((t) => ({ t, k: prefixSortKey(prefixOf(t)) }))
+    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
+    .map((x) => x.t);
+}
+
 /** Total order on prefixes: IPv4 before IPv6, then by network address, then by length. */
 export function comparePrefixes(a: string, b: string): number {
   if (a === b) return 0;

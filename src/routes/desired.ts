@@ -3,7 +3,7 @@ import type { Family } from '../model/route.js';
 import type { BgpConfig } from '../config/types.js';
 import { toNodeInfo, type NodeInput } from '../config/node.js';
 import { prefixAdvertisementsForNode } from '../config/peers.js';
-import { cidrContains, comparePrefixes, hostPrefix, mustParseCidr, parseIp, type ParsedCidr, type ParsedIp } from '../config/net.js';
+import { cidrContains, comparePrefixes, hostPrefix, mustParseCidr, parseIp, sortByPrefix, type ParsedCidr, type ParsedIp } from '../config/net.js';
 import { indexSlices, localEndpointState, type LocalEndpointState } from './endpoints.js';
 import {
   CIDR_FIELD,
@@ -295,7 +295,7 @@ class Builder {
       if (lp?.localPref !== undefined) route.localPref = lp.localPref;
       out.push(route);
     }
-    return out.sort((a, b) => comparePrefixes(a.prefix, b.prefix));
+    return sortByPrefix(out, (r) => r.prefix);
   }
 
   refusals(): Refusal[] {
@@ -312,7 +312,9 @@ class Builder {
 }
 
 function reasonText(rule: RouteRule, kind: AddressKind, cidr: string, services: ServiceAddress[], nodeName: string): string {
-  const list = services.map((s) => `${s.namespace}/${s.name} (${s.address})`).join(', ');
+  // The text names at most 5 Services (an aggregate may carry thousands); `services` holds them all.
+  const shown = services.slice(0, 5).map((s) => `${s.namespace}/${s.name} (${s.address})`);
+  const list = services.length > 5 ? `${shown.join(', ')} and ${services.length - 5} more` : shown.join(', ');
   switch (rule) {
     case 'aggregate':
       return `${CIDR_FIELD[kind]} CIDR ${cidr}: advertised by every node${services.length ? `; carries ${list}` : ''}`;

@@ -1,5 +1,5 @@
 import type { Route } from '../model/route.js';
-import { comparePrefixes } from '../config/net.js';
+import { sortByPrefix } from '../config/net.js';
 
 export interface RouteDiff<D extends Route = Route, A extends Route = Route> {
   /** Prefixes not advertised yet: AddPath. */
@@ -30,8 +30,9 @@ export function sameAttributes(a: Route, b: Route): boolean {
   return a.nextHop === b.nextHop && sameSet(a.communities, b.communities) && sameSet(a.largeCommunities, b.largeCommunities) && a.localPref === b.localPref;
 }
 
-function byPrefix(a: Route, b: Route): number {
-  return a.family === b.family ? comparePrefixes(a.prefix, b.prefix) : a.family < b.family ? -1 : 1;
+/** By family, then prefix (the family is part of the key: the same prefix text can exist in both tables). */
+function sorted<T extends Route>(rs: readonly T[]): T[] {
+  return sortByPrefix(rs, (r) => r.prefix).sort((a, b) => (a.family === b.family ? 0 : a.family < b.family ? -1 : 1));
 }
 
 /**
@@ -50,10 +51,7 @@ export function diff<D extends Route, A extends Route>(desired: readonly D[], ac
     else if (!sameAttributes(d, a)) out.update.push(d);
   }
   for (const [k, a] of have) if (!want.has(k)) out.delete.push(a);
-  out.add.sort(byPrefix);
-  out.update.sort(byPrefix);
-  out.delete.sort(byPrefix);
-  return out;
+  return { add: sorted(out.add), update: sorted(out.update), delete: sorted(out.delete) };
 }
 
 /** Applies a diff the way gobgpd does (AddPath replaces by prefix): for tests and dry runs. */
@@ -62,5 +60,5 @@ export function applyDiff(actual: readonly Route[], d: RouteDiff): Route[] {
   for (const r of actual) m.set(routeKey(r), r);
   for (const r of d.delete) m.delete(routeKey(r));
   for (const r of [...d.add, ...d.update]) m.set(routeKey(r), r);
-  return [...m.values()].sort(byPrefix);
+  return sorted([...m.values()]);
 }
