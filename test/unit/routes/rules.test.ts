@@ -132,6 +132,15 @@ describe('routes: rules and edge cases', () => {
     ]);
   });
 
+  it('aggregate reasons list every covered Service in data, at most 5 in the text', () => {
+    const many = Array.from({ length: 7 }, (_, i) => service(`s${i}`, { clusterIP: `10.49.0.${i + 1}` }));
+    const agg = desiredRoutes(ALL, N1, many, []).routes.find((r) => r.prefix === '10.49.0.0/16');
+    expect(agg?.reasons[0]?.services).to.have.length(7);
+    expect(agg?.reasons[0]?.text).to.equal(
+      'serviceClusterIPs CIDR 10.49.0.0/16: advertised by every node; carries default/s0 (10.49.0.1), default/s1 (10.49.0.2), default/s2 (10.49.0.3), default/s3 (10.49.0.4), default/s4 (10.49.0.5) and 2 more',
+    );
+  });
+
   it('shared-prefix: the same IP on two Services is one route with both reasons; deleting one keeps it', () => {
     const a = service('a', { type: 'NodePort', clusterIP: '10.49.1.1', externalTrafficPolicy: 'Local', externalIPs: ['192.168.3.50'] });
     const b = service('b', { type: 'NodePort', clusterIP: '10.49.1.2', externalTrafficPolicy: 'Local', externalIPs: ['192.168.3.50'] });
