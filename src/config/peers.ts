@@ -20,15 +20,18 @@ export function appliesToNode(p: PeerDefinition, node: { name: string; labels: R
 /**
  * The peers this node must have. A BGPPeer with neither node nor nodeSelector is global.
  * Like Calico's confd (client.go updatePeersV1), global peers are taken first and a node-specific peer to the
- * same address and port is skipped; among node-specific ones the first by name wins. Result sorted by address, port.
+ * same address and port is skipped; among node-specific ones the first by name wins. A peer at one of the node's own
+ * addresses is skipped (Calico does the same). Result sorted by address, port.
  */
 export function peersForNode(config: BgpConfig, nodeInput: NodeInput): NodePeer[] {
   const node = toNodeInfo(nodeInput);
   const chosen = new Map<string, NodePeer>();
   const isGlobal = (p: PeerDefinition): boolean => p.node === undefined && p.selector === undefined;
   const ordered = [...config.peers.filter(isGlobal), ...config.peers.filter((p) => !isGlobal(p))];
+  // Like Calico's BIRD template ("Skipping ourselves"): never peer with one of this node's own addresses.
+  const own = new Set((node.addresses ?? []).map((a) => a.address));
   for (const def of ordered) {
-    if (!appliesToNode(def, node)) continue;
+    if (!appliesToNode(def, node) || own.has(def.address)) continue;
     const key = `${def.address}|${def.port ?? ''}`;
     if (chosen.has(key)) continue;
     chosen.set(key, toPeer(def));

@@ -250,6 +250,11 @@ describe('config: peersForNode', () => {
     expect(peersForNode(c, { name: 'node-3', labels: { edge: '' } }).map((p) => p.name)).to.deep.equal(['global', 'rack-a']);
   });
 
+  it("skips a peer at one of the node's own addresses (Calico: 'Skipping ourselves')", () => {
+    const tor = { name: 'node-9', labels: {}, addresses: [{ type: 'InternalIP', address: '192.168.1.1' }] };
+    expect(peersForNode(c, tor).map((p) => p.name)).to.deep.equal([]);
+  });
+
   it('accepts a V1Node', () => {
     const v1 = { metadata: { name: 'node-1', labels: { rack: 'b' } } };
     expect(peersForNode(c, v1).map((p) => p.name)).to.deep.equal(['global', 'only-n1', 'rack-a']);
