@@ -2,16 +2,16 @@
  * Pure planning for speaker provisioning: given what we want (SpeakerConfig) and what gobgpd reports,
  * decide what to do. No I/O here; src/gobgp/provision.ts executes the plan.
  *
- * What gobgpd 3.10 does on UpdatePeer (pkg/server/server.go updateNeighbor, internal/pkg/config/util.go
- * NeedsResendOpenMessage), which shapes the plan:
- *  - a change to PeerConf (AS, password, description...), transport (remote port, local address),
- *    graceful restart or the afi-safis (families, multiprotocol GR) makes gobgpd delete and re-add the
- *    neighbor: the session is reset (CEASE / "other configuration change"). Unavoidable: these values are
- *    in the OPEN message or the TCP session.
- *  - a change to keepalive/hold only updates the stored config: no reset; the running session keeps the
- *    negotiated values until it next comes up.
- *  - eBGP multihop changes are silently ignored by UpdatePeer unless something above changes too, so a
- *    multihop change is applied as DeletePeer + AddPeer ("replace").
+ * What gobgpd 3.10 does on UpdatePeer, which shapes the plan (pkg/server/server.go updateNeighbor,
+ * internal/pkg/config/util.go NeedsResendOpenMessage):
+ *  - gobgpd compares the new config with the stored one; if NeighborConfig, transport, graceful restart
+ *    or the afi-safis differ it deletes and re-adds the neighbor: the session is reset (CEASE, "other
+ *    configuration change"). The stored config has gobgpd's defaults filled in (local AS, local address
+ *    0.0.0.0, ...) but an UpdatePeer request is compared *without* them, so in practice every UpdatePeer
+ *    resets the session, even a keepalive/hold change (seen in test/integration/gobgp/session.test.ts).
+ *    That is why provisioning sends nothing at all when the config is unchanged.
+ *  - eBGP multihop changes are ignored by UpdatePeer when nothing above differs, so a multihop change
+ *    is applied as DeletePeer + AddPeer ("replace").
  */
 import ipaddr from 'ipaddr.js';
 import type { Peer, SpeakerConfig } from '../model/peer.js';
@@ -78,37 +78,35 @@ function sameAddress(a: string, b: string): boolean {
 export function peerChanges(want: NormalizedPeer, have: PeerStatus): { changes: string[]; resetsSession: boolean; replace: boolean } {
   const h = normalizePeer(have.peer);
   const changes: string[] = [];
-  let resets = false;
   let replace = false;
-  const note = (what: string, from: unknown, to: unknown, reset: boolean) => {
+  const note = (what: string, from: unknown, to: unknown) => {
     changes.push(`${what} ${String(from)} -> ${String(to)}`);
-    if (reset) resets = true;
   };
-  if (h.asn !== want.asn) note('asn', h.asn, want.asn, true);
-  if (h.port !== want.port) note('port', h.port, want.port, true);
+  if (h.asn !== want.asn) note('asn', h.asn, want.asn);
+  if (h.port !== want.port) note('port', h.port, want.port);
   // Compared only when we set one: gobgpd reports the session's actual source address once connected.
   if (want.localAddress !== undefined && h.localAddress !== want.localAddress) {
-    note('localAddress', h.localAddress ?? '(any)', want.localAddress, true);
+    note('localAddress', h.localAddress ?? '(any)', want.localAddress);
   }
   if ((h.password ?? '') !== (want.password ?? '')) {
     changes.push(want.password ? (h.password ? 'password changed' : 'password set') : 'password removed');
-    resets = true;
   }
   if (h.gracefulRestart.enabled !== want.gracefulRestart.enabled) {
-    note('gracefulRestart', h.gracefulRestart.enabled, want.gracefulRestart.enabled, true);
+    note('gracefulRestart', h.gracefulRestart.enabled, want.gracefulRestart.enabled);
   } else if (want.gracefulRestart.enabled && h.gracefulRestart.restartTime !== want.gracefulRestart.restartTime) {
-    note('restartTime', h.gracefulRestart.restartTime, want.gracefulRestart.restartTime, true);
+    note('restartTime', h.gracefulRestart.restartTime, want.gracefulRestart.restartTime);
   }
-  if (want.gracefulRestart.enabled && !have.mpGracefulRestart) note('mpGracefulRestart', false, true, true);
-  if (h.families.join(',') !== want.families.join(',')) note('families', h.families.join(','), want.families.join(','), true);
-  if (h.holdTime !== want.holdTime) note('holdTime', h.holdTime, want.holdTime, false);
-  if (h.keepaliveTime !== want.keepaliveTime) note('keepaliveTime', h.keepaliveTime, want.keepaliveTime, false);
+  if (want.gracefulRestart.enabled && !have.mpGracefulRestart) note('mpGracefulRestart', false, true);
+  if (h.families.join(',') !== want.families.join(',')) note('families', h.families.join(','), want.families.join(','));
+  if (h.holdTime !== want.holdTime) note('holdTime', h.holdTime, want.holdTime);
+  if (h.keepaliveTime !== want.keepaliveTime) note('keepaliveTime', h.keepaliveTime, want.keepaliveTime);
   if ((h.ebgpMultihopTtl ?? 0) !== (want.ebgpMultihopTtl ?? 0)) {
-    note('ebgpMultihopTtl', h.ebgpMultihopTtl ?? 'off', want.ebgpMultihopTtl ?? 'off', true);
+    note('ebgpMultihopTtl', h.ebgpMultihopTtl ?? 'off', want.ebgpMultihopTtl ?? 'off');
     replace = true;
   }
   if (!have.ours) changes.push('marker');
-  return { changes, resetsSession: resets, replace };
+  // gobgpd 3.10 resets the session on every UpdatePeer (see the top of this file).
+  return { changes, resetsSession: changes.length > 0, replace };
 }
 
 export function planPeers(desired: readonly Peer[], actual: readonly PeerStatus[]): PeerPlan {

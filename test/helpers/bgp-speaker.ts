@@ -1,10 +1,11 @@
 /**
  * Test helper: a second, independent BGP speaker — another real gobgpd, configured from its own TOML file
  * (not through svcbgp's code), so what it receives is an honest check of what our gobgpd sends.
- * It listens on its own loopback address and port (e.g. 127.0.0.3:<free port>) and peers with the
- * gobgpd under test (e.g. 127.0.0.2:<free port>); all of 127.0.0.0/8 is local on Linux, no setup needed.
+ * It listens on its own address and port and peers with the gobgpd under test; for routes to survive the
+ * session the two must sit on a real link (createLink below), not on 127.0.0.0/8.
  */
-import { startGobgpd, type Gobgpd } from './gobgpd.js';
+import { execFileSync } from 'node:child_process';
+import { deleteNetns, onExit, startGobgpd, type Gobgpd } from './gobgpd.js';
 
 export interface SpeakerOptions {
   asn: number;
@@ -16,6 +17,8 @@ export interface SpeakerOptions {
   neighbor: { address: string; asn: number; port: number; password?: string };
   /** Act as graceful restart helper/speaker (default true). */
   gracefulRestart?: boolean;
+  /** Run in this network namespace (API on a unix socket). */
+  netns?: string;
 }
 
 /** The TOML gobgpd reads (documented keys of gobgpd's config: docs/sources/configuration.md). */
@@ -51,7 +54,7 @@ ${afiSafi('ipv6-unicast')}
 }
 
 export function startSpeaker(o: SpeakerOptions): Promise<Gobgpd> {
-  return startGobgpd({ name: 'speaker', configToml: speakerToml(o) });
+  return startGobgpd({ name: 'speaker', configToml: speakerToml(o), ...(o.netns ? { netns: o.netns } : {}) });
 }
 
 /** `gobgp global rib -a <family> -j` as {prefix: [{nexthop, ...}]}, flattened to prefix -> next hops. */
@@ -64,4 +67,44 @@ export async function ribNextHops(d: Gobgpd, family: 'ipv4' | 'ipv6'): Promise<M
     out.set(prefix, [...new Set(hops)].sort());
   }
   return out;
+}
+
+/**
+ * Two network namespaces joined by a veth pair — a point-to-point "wire" between a node and its ToR, like
+ * the seed's 192.168.1.0/24. Needed for a session that carries routes: gobgpd treats an UPDATE whose
+ * next hop is a loopback address (127.0.0.0/8) as a withdraw ("invalid nexthop address"), so a session
+ * between 127.0.0.2 and 127.0.0.3 comes up but no route with next hop self survives it.
+ */
+export interface Link {
+  nodeNs: string;
+  torNs: string;
+  destroy(): void;
+}
+
+export function createLink(o: { node: { v4: string; v6: string }; tor: { v4: string; v6: string }; v4Len: number; v6Len: number }): Link {
+  const id = `${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36)}`;
+  const nodeNs = `svcbgp-node-${id}`;
+  const torNs = `svcbgp-tor-${id}`;
+  const run = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const destroy = () => {
+    deleteNetns(nodeNs);
+    deleteNetns(torNs);
+  };
+  onExit(destroy);
+  try {
+    run('netns', 'add', nodeNs);
+    run('netns', 'add', torNs);
+    // veth names are at most 15 characters.
+    run('-n', nodeNs, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', torNs);
+    for (const [ns, addr] of [[nodeNs, o.node], [torNs, o.tor]] as const) {
+      run('-n', ns, 'link', 'set', 'lo', 'up');
+      run('-n', ns, 'addr', 'add', `${addr.v4}/${o.v4Len}`, 'dev', 'eth0');
+      run('-n', ns, 'addr', 'add', `${addr.v6}/${o.v6Len}`, 'dev', 'eth0', 'nodad');
+      run('-n', ns, 'link', 'set', 'eth0', 'up');
+    }
+  } catch (err) {
+    destroy();
+    throw err;
+  }
+  return { nodeNs, torNs, destroy };
 }

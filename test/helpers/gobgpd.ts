@@ -29,7 +29,14 @@ export const GOBGP_BIN = process.env.GOBGP_BIN ?? 'gobgp';
 /** Everything started by this module, so an exiting test process leaves nothing behind. */
 const live = new Set<{ child: ChildProcess; dir: string; netns?: string }>();
 
-function deleteNetns(name: string): void {
+/** Extra synchronous cleanups run at process exit (e.g. namespaces made by bgp-speaker.ts). */
+const exitCleanups: (() => void)[] = [];
+export function onExit(fn: () => void): void {
+  exitCleanups.push(fn);
+  if (hooksInstalled) process.on('exit', fn);
+}
+
+export function deleteNetns(name: string): void {
   try {
     execFileSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
   } catch {
@@ -53,6 +60,7 @@ function installExitHooks(): void {
     live.clear();
   };
   process.on('exit', cleanup);
+  for (const fn of exitCleanups) process.on('exit', fn);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       cleanup();
@@ -83,6 +91,8 @@ export interface GobgpdOptions {
    * fails with "network unreachable" instead of sending packets into a real network. Needs root.
    */
   isolatedNetwork?: boolean;
+  /** Run gobgpd in this existing network namespace (the caller owns it); API on a unix socket. */
+  netns?: string;
   /** gobgpd TOML config (BGP then starts from it). */
   configToml?: string;
   /** Name used in the temp dir, for reading leftovers in failures. */
@@ -168,10 +178,11 @@ export async function startGobgpd(options: GobgpdOptions = {}): Promise<Gobgpd> 
   installExitHooks();
   const dir = mkdtempSync(path.join(os.tmpdir(), `svcbgp-${options.name ?? 'gobgpd'}-`));
   const logFile = path.join(dir, 'gobgpd.log');
-  const netns = options.isolatedNetwork ? `svcbgp-${path.basename(dir).replace(/[^A-Za-z0-9-]/g, '')}` : undefined;
-  if (netns) {
-    execFileSync('ip', ['netns', 'add', netns]);
-    execFileSync('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+  const ownNetns = options.isolatedNetwork ? `svcbgp-${path.basename(dir).replace(/[^A-Za-z0-9-]/g, '')}` : undefined;
+  const netns = ownNetns ?? options.netns;
+  if (ownNetns) {
+    execFileSync('ip', ['netns', 'add', ownNetns]);
+    execFileSync('ip', ['-n', ownNetns, 'link', 'set', 'lo', 'up']);
   }
   const apiAddress = options.unixSocket || netns
     ? `unix://${path.join(dir, 'gobgp.sock')}`
@@ -189,7 +200,7 @@ export async function startGobgpd(options: GobgpdOptions = {}): Promise<Gobgpd> 
     : spawn(GOBGPD_BIN, args, { cwd: dir, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const entry: { child: ChildProcess; dir: string; netns?: string } = { child, dir };
-  if (netns) entry.netns = netns;
+  if (ownNetns) entry.netns = ownNetns;
   live.add(entry);
   const d = new Gobgpd(child, dir, apiAddress, logFile, entry);
   child.once('error', () => undefined);

@@ -40,9 +40,9 @@ describe('provisioning plan (pure)', function () {
     expect(plan.conflicts).to.deep.equal(['192.168.1.1']);
   });
 
-  it('timer change -> update without session reset; AS or restart time -> update with reset', function () {
+  it('timer, AS or restart time change -> update (gobgpd 3.10 resets the session for any update)', function () {
     const timers = planPeers([{ ...seed, holdTime: 9, keepaliveTime: 3 }], [reported(seed)]).actions;
-    expect(timers).to.deep.equal([{ kind: 'update', peer: { ...seed, holdTime: 9, keepaliveTime: 3 }, changes: ['holdTime 90 -> 9', 'keepaliveTime 30 -> 3'], resetsSession: false }]);
+    expect(timers).to.deep.equal([{ kind: 'update', peer: { ...seed, holdTime: 9, keepaliveTime: 3 }, changes: ['holdTime 90 -> 9', 'keepaliveTime 30 -> 3'], resetsSession: true }]);
     const as = planPeers([{ ...seed, asn: 64513 }], [reported(seed)]).actions[0];
     expect(as).to.deep.include({ kind: 'update', resetsSession: true, changes: ['asn 64512 -> 64513'] });
     const gr = planPeers([{ ...seed, gracefulRestart: { enabled: true, restartTime: 300 } }], [reported(seed)]).actions[0];
