@@ -6,13 +6,35 @@
  * Needs root (ip netns). Numbers (bring-up, teardown, memory, stale-route time) are printed, never asserted.
  */
 import { expect } from 'chai';
-import { createLab, formatRouteTable, type Lab, type RouterKind } from '../lab/index.js';
+import { createLab, formatRouteTable, sleep, type Lab, type RouterKind } from '../lab/index.js';
 import { metric } from './lab-metrics.js';
 
 const AGGREGATE = '10.49.0.0/16';
 const SERVICE_32 = '10.49.62.131/32';
 const EXTERNAL_IP = '192.168.3.180';
 const AGGREGATE_V6 = 'fd00:49::/64';
+
+/** Poll the ToR every 20 ms, counting the samples where `prefix` lacks next hop `hop`, until stop(). */
+function sampleMissing(lab: Lab, prefix: string, hop: string): { stop: () => Promise<{ samples: number; missing: number }> } {
+  let running = true;
+  let samples = 0;
+  let missing = 0;
+  const loop = (async () => {
+    while (running) {
+      const t = await lab.torRoutes();
+      samples++;
+      if (!(t[prefix] ?? []).includes(hop)) missing++;
+      await sleep(20);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return { samples, missing };
+    },
+  };
+}
 
 for (const router of ['bird', 'frr'] as RouterKind[]) {
   describe(`network lab with ${router === 'bird' ? 'BIRD 2' : 'FRR'} as the ToR`, function () {
@@ -49,8 +71,12 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
         ['192.168.1.12', 'Established'],
       ]);
       for (const n of lab.nodes) expect(await n.gobgpd.neighborState('192.168.1.1'), n.name).to.equal('established');
+      // Over the unix socket from the root namespace (how the agent connects) ...
       const text = (await n1.gobgpd.gobgp(['neighbor'])).stdout;
       expect(text).to.match(/192\.168\.1\.1\s+64512\s+\S+\s+Establ/);
+      // ... and with the CLI's defaults (127.0.0.1:50051) inside the node namespace, as an operator would.
+      const inNs = (await lab.exec(n3.ns, 'gobgp', ['neighbor'])).stdout;
+      expect(inNs).to.match(/192\.168\.1\.1\s+64512\s+\S+\s+Establ/);
     });
 
     it('installs an aggregate from 3 nodes as one ECMP route and a /32 from 2 nodes via exactly those 2', async () => {
@@ -145,6 +171,35 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       await lab.waitForTorRoute(AGGREGATE, [n1.ipv4, n2.ipv4, n3.ipv4]);
       expect(await n1.gobgpd.ribPrefixes()).to.deep.equal([AGGREGATE]);
       metric(router, 'GR: gobgpd restart -> session Established + route re-added on ToR, ms', Date.now() - t);
+    });
+
+    it('restarts hitlessly when the paths are re-added before the peer; peer first loses the route until re-added', async () => {
+      const full = lab.speakerFor(n1, 60);
+      const { peer: _peer, ...globalOnly } = full;
+      const all = [n1.ipv4, n2.ipv4, n3.ipv4];
+      await lab.waitForTorRoute(AGGREGATE, all);
+
+      // Paths first (what the agent does after a gobgpd restart): global config, paths, then the peer.
+      const sampler = sampleMissing(lab, AGGREGATE, n1.ipv4);
+      await n1.gobgpd.kill();
+      await lab.waitForTorSessionState(n1.ipv4, false);
+      await n1.gobgpd.start({ bootstrap: globalOnly, restarting: true });
+      await n1.gobgpd.addRoute(AGGREGATE);
+      await n1.gobgpd.reload(full); // SIGHUP: the neighbor appears only now
+      await lab.waitForSessions([n1.ipv4]);
+      await lab.waitForTorRoute(AGGREGATE, all);
+      const missed = await sampler.stop();
+      expect(missed.missing, `ToR lost node-1's next hop in ${missed.missing} of ${missed.samples} samples`).to.equal(0);
+      expect(missed.samples).to.be.greaterThan(5);
+
+      // Peer first: gobgpd sends End-of-RIB as soon as the session is up, the ToR flushes the stale route.
+      await n1.gobgpd.kill();
+      await lab.waitForTorSessionState(n1.ipv4, false);
+      await n1.gobgpd.start({ bootstrap: full, restarting: true });
+      await lab.waitForSessions([n1.ipv4]);
+      await lab.waitForTorRoute(AGGREGATE, [n2.ipv4, n3.ipv4], 10_000);
+      await n1.gobgpd.addRoute(AGGREGATE);
+      await lab.waitForTorRoute(AGGREGATE, all);
     });
 
     it('drops the stale route once the restart time runs out when gobgpd does not come back (measured)', async function () {

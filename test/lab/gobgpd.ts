@@ -22,7 +22,8 @@ export interface GobgpdBootstrap {
   asn: number;
   routerId: string;
   listenPort: number;
-  peer: { address: string; asn: number };
+  /** The neighbor; omitted = global config only (add it later with reload(), after the paths). */
+  peer?: { address: string; asn: number };
   /** Graceful restart advertised to the peer; restartTime in seconds (how long the ToR keeps our routes). */
   gracefulRestart?: { restartTime: number };
   families: ('ipv4-unicast' | 'ipv6-unicast')[];
@@ -37,12 +38,15 @@ export function renderGobgpdToml(b: GobgpdBootstrap): string {
     `  as = ${b.asn}`,
     `  router-id = "${b.routerId}"`,
     `  port = ${b.listenPort}`,
+  ];
+  if (!b.peer) return lines.join('\n') + '\n';
+  lines.push(
     '',
     '[[neighbors]]',
     '  [neighbors.config]',
     `    neighbor-address = "${b.peer.address}"`,
     `    peer-as = ${b.peer.asn}`,
-  ];
+  );
   if (gr) {
     lines.push('  [neighbors.graceful-restart.config]', '    enabled = true', `    restart-time = ${gr.restartTime}`);
   }
@@ -81,6 +85,26 @@ export class Gobgpd {
     return this.currentPid;
   }
 
+  /** The bootstrap TOML (only used when started with a bootstrap). */
+  get configFile(): string {
+    return join(this.dir, 'gobgpd.toml');
+  }
+
+  /**
+   * Rewrite the bootstrap TOML and SIGHUP gobgpd, which re-reads it and applies the difference (e.g. adds the
+   * neighbor). Only for a gobgpd started with a bootstrap. Used to add the peer after the paths, the order that
+   * makes a restart hitless (see the graceful-restart test).
+   */
+  async reload(b: GobgpdBootstrap, waitForPeer = true): Promise<void> {
+    if (this.currentPid === undefined) throw new Error(`gobgpd in ${this.ns} is not running`);
+    writeFileSync(this.configFile, renderGobgpdToml(b));
+    signal(this.currentPid, 'SIGHUP');
+    if (waitForPeer && b.peer) {
+      const peer = b.peer.address;
+      await waitFor(`gobgpd in ${this.ns} to load neighbor ${peer}`, async () => ((await this.gobgp(['neighbor', peer], true)).code === 0 ? true : undefined), 10_000, 100);
+    }
+  }
+
   get logFile(): string {
     return join(this.dir, 'gobgpd.log');
   }
@@ -91,9 +115,8 @@ export class Gobgpd {
     rmSync(this.socketPath, { force: true });
     const argv = ['ip', 'netns', 'exec', this.ns, 'gobgpd', `--api-hosts=${this.target},${this.tcpApi}`, '--pprof-disable'];
     if (opts.bootstrap) {
-      const conf = join(this.dir, 'gobgpd.toml');
-      writeFileSync(conf, renderGobgpdToml(opts.bootstrap));
-      argv.push('-f', conf);
+      writeFileSync(this.configFile, renderGobgpdToml(opts.bootstrap));
+      argv.push('-f', this.configFile);
     }
     if (opts.restarting) argv.push('-r');
     const pid = spawnDaemon(argv, this.logFile);
@@ -142,7 +165,7 @@ export class Gobgpd {
    */
   async configureWithCli(b: Omit<GobgpdBootstrap, 'gracefulRestart'>): Promise<void> {
     await this.gobgp(['global', 'as', String(b.asn), 'router-id', b.routerId, 'listen-port', String(b.listenPort)]);
-    await this.gobgp(['neighbor', 'add', b.peer.address, 'as', String(b.peer.asn), 'family', b.families.join(',')]);
+    if (b.peer) await this.gobgp(['neighbor', 'add', b.peer.address, 'as', String(b.peer.asn), 'family', b.families.join(',')]);
   }
 
   /**
