@@ -12,6 +12,7 @@ import { Reconciler, errorText, type Inputs } from './reconciler.js';
 import { PassScheduler } from './scheduler.js';
 import { gobgpSpeaker } from './speaker-adapter.js';
 import { PasswordResolver } from './passwords.js';
+import { GobgpdMonitor } from './monitor.js';
 import type { SpeakerPort } from './ports.js';
 import { diff } from '../routes/index.js';
 
@@ -120,32 +121,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   }, (err) => log.error('pass crashed', { error: errorText(err) }));
 
   // gobgpd liveness: a cheap periodic GetBgp, plus the end of the WatchEvent stream (gobgpd died) for speed.
-  let stopped = false;
-  let cancelWatch: (() => void) | undefined;
-  const startPeerWatch = (): void => {
-    cancelWatch?.();
-    cancelWatch = speaker.watchPeers(
-      (p) => reconciler.notePeer(p),
-      () => {
-        cancelWatch = undefined;
-        if (!stopped) setTimeout(() => void probe('watch-ended'), 100);
-      },
-    );
-  };
-  let probing = false;
-  const probe = async (why: string): Promise<void> => {
-    if (probing || stopped) return;
-    probing = true;
-    try {
-      const p = await speaker.probe();
-      if (reconciler.noteProbe(p)) trigger(`gobgpd-${p.state}`, 0);
-      if (p.state !== 'unreachable' && !cancelWatch) startPeerWatch();
-      if (why === 'watch-ended' && p.state === 'unreachable') cancelWatch = undefined;
-    } finally {
-      probing = false;
-    }
-  };
-  const probeTimer = setInterval(() => void probe('interval'), opts.probeIntervalMs);
+  const monitor = new GobgpdMonitor(speaker, reconciler, trigger, opts.probeIntervalMs);
   const driftTimer = setInterval(() => {
     reconciler.invalidate();
     passwords.refresh();
@@ -165,7 +141,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
 
   // First pass right away: adopts gobgpd's owned paths and provisions global/peers; routes follow the sync.
   void cluster.start();
-  await probe('start');
+  await monitor.start();
   trigger('start', 0);
 
   return {
@@ -174,11 +150,9 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     reconciler,
     idle: () => scheduler!.idle(),
     async stop() {
-      stopped = true;
-      clearInterval(probeTimer);
+      monitor.stop();
       clearInterval(driftTimer);
       scheduler!.stop();
-      cancelWatch?.();
       config.stop();
       await scheduler!.idle().catch(() => undefined);
       await cluster.stop().catch(() => undefined);

@@ -1,36 +1,44 @@
 import type { Logger } from 'winston';
 import type { GobgpClient } from '../gobgp/types.js';
-import type { SpeakerConfig } from '../model/peer.js';
+import { provisionSpeaker, ProvisionConflictError } from '../gobgp/provision.js';
+import { compareGlobal, desiredGlobal } from '../gobgp/provision-plan.js';
+import type { Peer, SpeakerConfig } from '../model/peer.js';
 import type { PeersResult } from './ports.js';
 
 /**
- * The reconciler needs provisioning in two halves (global config first, peers last, paths in between —
- * the restore order after a gobgpd restart). This adapter splits src/gobgp's provisioning accordingly.
+ * The reconciler needs provisioning in two halves — global config first, peers last, paths in between (the
+ * restore order after a gobgpd restart) — while src/gobgp's provisionSpeaker does both in one call. This
+ * adapter splits it, reusing src/gobgp's plan functions, and adds `keepAsIs` (peers whose password Secret is
+ * unreadable right now: their current gobgpd config is kept, so provisioning neither deletes nor resets them).
  */
-export async function provisionGlobalOnly(client: GobgpClient, speaker: SpeakerConfig, _log: Logger): Promise<void> {
+export async function provisionGlobalOnly(client: GobgpClient, speaker: SpeakerConfig, log: Logger): Promise<void> {
+  const want = desiredGlobal(speaker);
   const have = await client.getGlobal();
-  const want = { asn: speaker.asn, routerId: speaker.routerId, listenPort: speaker.listenPort };
   if (!have) {
-    await client.startBgp(speaker.listenAddresses ? { ...want, listenAddresses: speaker.listenAddresses } : want);
+    log.info('starting BGP on gobgpd', { asn: want.asn, routerId: want.routerId, listenPort: want.listenPort });
+    await client.startBgp(want);
     return;
   }
-  const diffs: string[] = [];
-  if (have.asn !== want.asn) diffs.push(`AS ${have.asn} (we want ${want.asn})`);
-  if (have.routerId !== want.routerId) diffs.push(`router-id ${have.routerId} (we want ${want.routerId})`);
-  if (have.listenPort !== want.listenPort) diffs.push(`listen port ${have.listenPort} (we want ${want.listenPort})`);
-  if (diffs.length > 0) {
-    throw new Error(
-      `gobgpd already runs BGP with ${diffs.join(', ')}; svcbgp does not change a running speaker's global config ` +
-        '(that would reset every session): fix the configuration or restart gobgpd',
-    );
-  }
+  const differences = compareGlobal(have, want);
+  if (differences.length > 0) throw new ProvisionConflictError(client.address, have, want, differences);
 }
 
 export async function provisionPeersOnly(
-  _client: GobgpClient,
-  _speaker: SpeakerConfig,
-  _opts: { localRestarting: boolean; keepAsIs?: readonly string[] },
-  _log: Logger,
+  client: GobgpClient,
+  speaker: SpeakerConfig,
+  opts: { localRestarting: boolean; keepAsIs?: readonly string[] },
+  log: Logger,
 ): Promise<PeersResult> {
-  throw new Error('provisionPeersOnly: waiting for src/gobgp/provision.ts');
+  let peers: Peer[] = speaker.peers;
+  if (opts.keepAsIs && opts.keepAsIs.length > 0) {
+    const keep = new Set(opts.keepAsIs);
+    const current = (await client.listPeers()).filter((p) => p.ours && keep.has(p.peer.address));
+    peers = [...peers.filter((p) => !keep.has(p.address)), ...current.map((p) => p.peer)];
+  }
+  const res = await provisionSpeaker(client, { ...speaker, peers }, { localRestarting: opts.localRestarting, logger: log });
+  return {
+    added: res.added,
+    updated: [...res.updated.map((u) => u.address), ...res.replaced.map((r) => r.address)],
+    deleted: res.deleted,
+  };
 }
