@@ -43,6 +43,18 @@ export function comparePrefixes(a: string, b: string): number {
   return al - bl;
 }
 
+/** Sorts by comparePrefixes, computing each sort key once. */
+function sortByPrefix(paths: RibPath[]): RibPath[] {
+  const keyed = paths.map((p) => {
+    const [addr, len] = ipaddr.parseCIDR(p.route.prefix);
+    const bytes = addr.toByteArray();
+    // Fixed-width hex of the address bytes, then the length: compares like comparePrefixes.
+    return { p, key: `${bytes.length}${bytes.map((b) => b.toString(16).padStart(2, '0')).join('')}${len.toString().padStart(3, '0')}` };
+  });
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((k) => k.p);
+}
+
 function describe(route: Route): string {
   return route.prefix;
 }
@@ -244,7 +256,7 @@ class GrpcGobgpClient implements GobgpClient {
   async listPaths(family: Family): Promise<RibPath[]> {
     const responses = await this.serverStream('ListPath', family, this.codec.listPathRequest(family));
     // gobgpd 3.10 streams destinations in no stable order (even with sort_type PREFIX): sort here.
-    return responses.flatMap((r) => this.codec.pathsFromListPathResponse(r)).sort((a, b) => comparePrefixes(a.route.prefix, b.route.prefix));
+    return sortByPrefix(responses.flatMap((r) => this.codec.pathsFromListPathResponse(r)));
   }
 
   // ---- events ---------------------------------------------------------------------------------

@@ -134,11 +134,11 @@ export class Gobgpd {
   /** Runs `gobgp <target> ...args`, returns stdout; rejects with stderr on failure. */
   async cli(...args: string[]): Promise<string> {
     try {
-      const { stdout } = await execFileAsync(GOBGP_BIN, [...this.cliTarget, ...args], { timeout: 15000 });
+      const { stdout } = await execFileAsync(GOBGP_BIN, [...this.cliTarget, ...args], { timeout: 30000, maxBuffer: 256 * 1024 * 1024 });
       return stdout;
     } catch (err) {
       const e = err as { stderr?: string; stdout?: string; message: string };
-      throw new Error(`gobgp ${args.join(' ')} failed: ${e.stderr || e.stdout || e.message}`);
+      throw new Error(`gobgp ${args.join(' ')} failed: ${(e.stderr || e.stdout || e.message).slice(0, 2000)}`);
     }
   }
 
