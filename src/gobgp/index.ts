@@ -3,6 +3,6 @@ export { connectGobgp, DEFAULT_BATCH_SIZE, DEFAULT_DEADLINE_MS, type ClientOptio
 export { parseGobgpAddress } from './address.js';
 export { DEFAULT_API_VERSION } from './api-version.js';
 export { GobgpError, GobgpRequestError } from './errors.js';
-export { provisionSpeaker, ProvisionConflictError, type ProvisionOptions, type ProvisionResult } from './provision.js';
+export { provisionGlobal, provisionPeers, provisionSpeaker, ProvisionConflictError, type ProvisionOptions, type ProvisionResult } from './provision.js';
 export { DEFAULT_BGP_PORT, DEFAULT_HOLD_TIME, DEFAULT_RESTART_TIME, DEFAULT_FAMILIES, normalizePeer } from './peer-defaults.js';
 export * from './types.js';

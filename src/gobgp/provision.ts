@@ -54,24 +54,31 @@ export class ProvisionConflictError extends Error {
   }
 }
 
-export async function provisionSpeaker(client: GobgpClient, config: SpeakerConfig, options: ProvisionOptions = {}): Promise<ProvisionResult> {
+/**
+ * Global settings only: StartBgp when BGP is not running; ProvisionConflictError when it runs with other
+ * settings. Returns true when StartBgp was called (gobgpd was fresh or restarted: re-add paths, then peers
+ * with localRestarting).
+ */
+export async function provisionGlobal(client: GobgpClient, config: SpeakerConfig, options: Pick<ProvisionOptions, 'logger'> = {}): Promise<boolean> {
   const log = options.logger ?? silentLogger();
   const want = desiredGlobal(config);
-  const result: ProvisionResult = {
-    bgpStarted: false, added: [], updated: [], replaced: [], deleted: [], unchanged: [], foreign: [], conflicts: [], changed: false,
-  };
-
   const have = await client.getGlobal();
   if (!have) {
     log.info('starting BGP on gobgpd', { event: 'bgp-start', asn: want.asn, routerId: want.routerId, listenPort: want.listenPort });
     await client.startBgp(want);
-    result.bgpStarted = true;
-    result.changed = true;
-  } else {
-    const differences = compareGlobal(have, want);
-    if (differences.length > 0) throw new ProvisionConflictError(client.address, have, want, differences);
+    return true;
   }
+  const differences = compareGlobal(have, want);
+  if (differences.length > 0) throw new ProvisionConflictError(client.address, have, want, differences);
+  return false;
+}
 
+/** Peers only (BGP must be running). `bgpStarted` in the result is always false. */
+export async function provisionPeers(client: GobgpClient, config: SpeakerConfig, options: ProvisionOptions = {}): Promise<ProvisionResult> {
+  const log = options.logger ?? silentLogger();
+  const result: ProvisionResult = {
+    bgpStarted: false, added: [], updated: [], replaced: [], deleted: [], unchanged: [], foreign: [], conflicts: [], changed: false,
+  };
   const plan = planPeers(config.peers, await client.listPeers());
   result.unchanged = plan.unchanged;
   result.foreign = plan.foreign;
@@ -79,15 +86,16 @@ export async function provisionSpeaker(client: GobgpClient, config: SpeakerConfi
   for (const address of plan.conflicts) {
     log.warn('peer exists in gobgpd but was not configured by svcbgp; leaving it alone', { event: 'peer-conflict', address });
   }
-
+  const localRestarting = options.localRestarting ?? false;
   for (const action of plan.actions) {
     switch (action.kind) {
       case 'add':
-        log.info('adding peer', { event: 'peer-add', address: action.peer.address, asn: action.peer.asn, localRestarting: options.localRestarting ?? false });
-        await client.addPeer(action.peer, { localRestarting: options.localRestarting ?? false });
+        log.info('adding peer', { event: 'peer-add', address: action.peer.address, asn: action.peer.asn, localRestarting });
+        await client.addPeer(action.peer, { localRestarting });
         result.added.push(action.peer.address);
         break;
       case 'update':
+        // gobgpd 3.10 re-establishes the session on UpdatePeer (see provision-plan.ts).
         log.info('updating peer', { event: 'peer-update', address: action.peer.address, changes: action.changes, resetsSession: action.resetsSession });
         await client.updatePeer(action.peer);
         result.updated.push({ address: action.peer.address, changes: action.changes, resetsSession: action.resetsSession });
@@ -95,7 +103,7 @@ export async function provisionSpeaker(client: GobgpClient, config: SpeakerConfi
       case 'replace':
         log.info('replacing peer', { event: 'peer-replace', address: action.peer.address, changes: action.changes });
         await client.deletePeer(action.peer.address);
-        await client.addPeer(action.peer, { localRestarting: options.localRestarting ?? false });
+        await client.addPeer(action.peer, { localRestarting });
         result.replaced.push({ address: action.peer.address, changes: action.changes });
         break;
       case 'delete':
@@ -107,4 +115,11 @@ export async function provisionSpeaker(client: GobgpClient, config: SpeakerConfi
     result.changed = true;
   }
   return result;
+}
+
+/** Global settings, then peers. */
+export async function provisionSpeaker(client: GobgpClient, config: SpeakerConfig, options: ProvisionOptions = {}): Promise<ProvisionResult> {
+  const bgpStarted = await provisionGlobal(client, config, options.logger ? { logger: options.logger } : {});
+  const result = await provisionPeers(client, config, options);
+  return { ...result, bgpStarted, changed: result.changed || bgpStarted };
 }
