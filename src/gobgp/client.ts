@@ -278,6 +278,8 @@ class GrpcGobgpClient implements GobgpClient {
       });
       call.on('end', () => resolve());
     });
+    // Callers that only close() never look at `done`: keep its rejection from being "unhandled".
+    done.catch(() => undefined);
     return {
       done,
       close: () => {
