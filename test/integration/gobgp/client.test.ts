@@ -163,6 +163,23 @@ describe('GoBGP client against real gobgpd', function () {
     }
   });
 
+  it('watch: when gobgpd dies, `done` rejects with a GobgpError naming WatchEvent (how a caller notices a restart)', async function () {
+    const g = await startGobgpd({ name: 'client-watch-kill' });
+    const c = connectGobgp(g.apiAddress);
+    try {
+      const events: WatchEvent[] = [];
+      const handle = c.watch({ peers: true }, (e) => events.push(e));
+      await waitFor('the watch to be registered', async () => (events.some((e) => e.kind === 'end-of-init') ? true : undefined), 15000, 50);
+      await g.stop('SIGKILL');
+      const err = await handle.done.then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(GobgpError);
+      expect(String(err)).to.match(/^GobgpError: WatchEvent failed: (UNAVAILABLE|INTERNAL|UNKNOWN): /);
+    } finally {
+      c.close();
+      await g.stop();
+    }
+  });
+
   it('no gobgpd listening: the error names the call and says UNAVAILABLE', async function () {
     const c = connectGobgp(`127.0.0.1:${await freePort()}`, { deadlineMs: 2000 });
     try {
