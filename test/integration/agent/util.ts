@@ -137,3 +137,157 @@ export async function ribViaCli(cli: (...a: string[]) => Promise<string>, family
   }
   return res;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// The agent as a separate process (`node dist/src/cli/main.js run ...`), the way the DaemonSet runs it.
+
+import net from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** dist/src/cli/main.js, found from this compiled file (dist/test/integration/agent/util.js). */
+export function agentEntry(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/cli/main.js');
+}
+
+export class AgentProcess {
+  private child: ChildProcess | undefined;
+  private out = '';
+  private static live = new Set<AgentProcess>();
+  exitCode: number | null = null;
+
+  constructor(readonly args: string[], readonly env: NodeJS.ProcessEnv = {}) {
+    AgentProcess.live.add(this);
+    if (AgentProcess.live.size === 1) process.once('exit', () => AgentProcess.live.forEach((a) => a.child?.kill('SIGKILL')));
+  }
+
+  start(): void {
+    this.exitCode = null;
+    const child = spawn(process.execPath, [agentEntry(), 'run', ...this.args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...this.env },
+    });
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      this.out += d;
+      if (process.env.SVCBGP_TEST_LOG) process.stderr.write(d);
+    });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      this.out += d;
+      if (process.env.SVCBGP_TEST_LOG) process.stderr.write(d);
+    });
+    child.once('exit', (code) => (this.exitCode = code ?? -1));
+    this.child = child;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Every JSON log line so far. */
+  logs(): LogEntry[] {
+    return this.out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => {
+        try {
+          return JSON.parse(l) as LogEntry;
+        } catch {
+          return { level: 'raw', message: l };
+        }
+      });
+  }
+
+  rawOutput(): string {
+    return this.out;
+  }
+
+  /** Send a signal and wait for the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10000): Promise<number | null> {
+    const c = this.child;
+    if (!c || this.exitCode !== null) return this.exitCode;
+    const exited = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill(signal);
+    const t = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(t);
+    return this.exitCode;
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop('SIGKILL');
+    AgentProcess.live.delete(this);
+  }
+}
+
+/** GET http://<address><path> → status and body. */
+export async function httpGet(address: string, p: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(`http://${address}${p}`, { signal: AbortSignal.timeout(5000) });
+  return { status: res.status, body: await res.text() };
+}
+
+/** Value of one sample of a Prometheus text exposition (labels given as a subset). */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const ls = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => ls[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}
+
+/**
+ * A TCP proxy on loopback in front of the API server, so a test can cut the agent's connection (an API-server
+ * outage as the agent sees it) without stopping the shared control plane.
+ */
+export class CuttableProxy {
+  private server: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  port = 0;
+
+  constructor(private readonly targetPort: number, private readonly targetHost = '127.0.0.1') {}
+
+  async listen(port = 0): Promise<void> {
+    const server = net.createServer((client) => {
+      const upstream = net.connect(this.targetPort, this.targetHost);
+      this.sockets.add(client).add(upstream);
+      const drop = (): void => {
+        client.destroy();
+        upstream.destroy();
+        this.sockets.delete(client);
+        this.sockets.delete(upstream);
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: '127.0.0.1', port }, () => resolve());
+    });
+    this.port = (server.address() as net.AddressInfo).port;
+    this.server = server;
+  }
+
+  /** Refuse new connections and reset every open one. */
+  async cut(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    for (const sock of this.sockets) sock.destroy();
+    this.sockets.clear();
+    if (s) await new Promise<void>((r) => s.close(() => r()));
+  }
+
+  async restore(): Promise<void> {
+    await this.listen(this.port);
+  }
+}
+
+/** A copy of a kubeconfig whose server URL points at another port on 127.0.0.1. */
+export function kubeconfigVia(original: string, port: number, dir: string): string {
+  const text = readFileSync(original, 'utf8').replace(/server:\s*https:\/\/127\.0\.0\.1:\d+/g, `server: https://127.0.0.1:${port}`);
+  const file = path.join(dir, 'kubeconfig-via-proxy');
+  writeFileSync(file, text);
+  return file;
+}

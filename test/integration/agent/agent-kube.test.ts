@@ -1,0 +1,260 @@
+/**
+ * `svcbgp run` end to end on loopback: the agent as its own process (node dist/src/cli/main.js run), a REAL
+ * Kubernetes control plane (test/helpers/kube: etcd, kube-apiserver, controller-manager, scheduler; Pods
+ * played by the node simulator, the one stand-in), a REAL gobgpd on a unix socket. The agent reaches the API
+ * server through a loopback TCP proxy the test can cut (an API-server outage as the agent sees it).
+ * Assertions are what an operator checks: `gobgp global rib`, `gobgp neighbor`, `kubectl get events`, /readyz, /metrics.
+ *
+ * The tests of this suite run in order on one agent (starting a cluster is the expensive part).
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connectGobgp } from '../../../src/gobgp/client.js';
+import type { WatchHandle } from '../../../src/gobgp/types.js';
+import { useCluster, waitForEndpointSlices } from '../../helpers/kube/index.js';
+import { freePort, waitFor } from '../../helpers/gobgpd.js';
+import { AgentProcess, CuttableProxy, RestartableGobgpd, httpGet, kubeconfigVia, metricValue, ribViaCli } from './util.js';
+
+const OWNER = '64512:7376:1';
+const NODE_A = `agent-a-${process.pid}`;
+const NODE_B = `agent-b-${process.pid}`;
+
+function deployment(name: string, node: string, replicas = 1): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      nodeSelector: {kubernetes.io/hostname: ${node}}
+      containers: [{name: web, image: nginx, ports: [{containerPort: 80}]}]
+`;
+}
+
+function service(name: string, app: string, spec: string): string {
+  return `apiVersion: v1
+kind: Service
+metadata: {name: ${name}}
+spec:
+  selector: {app: ${app}}
+  ports: [{port: 80}]
+${spec}`;
+}
+
+describe('svcbgp run: the agent against a real API server and a real gobgpd', function () {
+  this.timeout(120_000);
+  const cluster = useCluster({
+    nodes: [
+      { name: NODE_A, internalIP: '192.168.1.10' },
+      { name: NODE_B, internalIP: '192.168.1.11' },
+    ],
+    namespacePrefix: 'svcbgp-agent',
+  });
+  let dir: string;
+  let gobgpd: RestartableGobgpd;
+  let proxy: CuttableProxy;
+  let agent: AgentProcess;
+  let httpAddress: string;
+  let watch: WatchHandle | undefined;
+  const tableEvents: string[] = [];
+  const rib = (family: 'ipv4' | 'ipv6' = 'ipv4') => ribViaCli((...a) => gobgpd.cli(...a), family);
+  const prefixes = async (): Promise<string[]> => [...(await rib()).keys()].sort();
+  const kubectl = (...args: string[]) => cluster.cp.kubectlOk(['-n', cluster.ns, ...args]);
+  const apply = (yaml: string) => cluster.cp.kubectlOk(['-n', cluster.ns, 'apply', '-f', '-'], yaml);
+  const waitRib = (what: string, pred: (p: string[]) => boolean, timeoutMs = 30_000) =>
+    waitFor(what, async () => {
+      const p = await prefixes();
+      return pred(p) ? p : undefined;
+    }, timeoutMs, 200).catch(async (e: unknown) => {
+      throw new Error(`${String(e)}\nRIB: ${(await prefixes().catch(() => [])).join(' ')}\n--- agent ---\n${agent.rawOutput().slice(-6000)}`);
+    });
+
+  before(async function () {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'svcbgp-agent-kube-'));
+    gobgpd = new RestartableGobgpd('agent-kube');
+    await gobgpd.start();
+    proxy = new CuttableProxy(cluster.cp.ports.apiserver);
+    await proxy.listen();
+    const kubeconfig = kubeconfigVia(cluster.cp.kubeconfig, proxy.port, dir);
+    // Loopback only: the peer is 127.0.0.2 on a port nobody listens on; gobgpd listens on a free port.
+    const config = path.join(dir, 'bgp.yaml');
+    writeFileSync(config, `apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: tor}
+spec: {peerIP: "127.0.0.2:${await freePort()}", asNumber: 64512}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata: {name: default}
+spec:
+  listenPort: ${await freePort()}
+  serviceClusterIPs: [{cidr: 10.49.0.0/16}]
+  serviceExternalIPs: [{cidr: 192.168.3.0/24}]
+`);
+    httpAddress = `127.0.0.1:${await freePort()}`;
+    agent = new AgentProcess([
+      '--node-name', NODE_A,
+      '--gobgp-address', gobgpd.address,
+      '--kubeconfig', kubeconfig,
+      '--config', config,
+      '--http-address', httpAddress,
+      '--resync-interval', '3s',
+      '--gobgp-probe-interval', '500ms',
+      '--debounce', '100ms',
+      '--namespace', cluster.ns,
+      // This suite shares the control plane with others: cluster-wide svcbgp.io resources are tested in their own suite.
+      '--no-custom-resources',
+    ]);
+    agent.start();
+  });
+
+  after(async function () {
+    watch?.close();
+    if (this.currentTest?.state === 'failed' || process.env.SVCBGP_TEST_LOG) process.stderr.write(`--- agent output (tail) ---\n${agent?.rawOutput().slice(-8000)}\n`);
+    await agent?.dispose();
+    await proxy?.cut();
+    await gobgpd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('start-up: gobgpd gets the global config, the peer and both aggregates (marked as ours); /readyz turns 200', async () => {
+    await waitRib('both aggregates', (p) => p.includes('10.49.0.0/16') && p.includes('192.168.3.0/24'));
+    const r = await rib();
+    expect(r.get('10.49.0.0/16')!.largeCommunities).to.deep.equal([OWNER]);
+    expect(r.get('10.49.0.0/16')!.nextHop).to.equal('0.0.0.0');
+    expect(await gobgpd.cli('global')).to.match(/AS:\s+64512[\s\S]*Router-ID:\s+192\.168\.1\.10/);
+    expect(await gobgpd.cli('neighbor')).to.contain('127.0.0.2');
+    const ready = await waitFor('/readyz 200', async () => ((await httpGet(httpAddress, '/readyz')).status === 200 ? true : undefined), 30_000);
+    expect(ready).to.equal(true);
+    expect((await httpGet(httpAddress, '/healthz')).status).to.equal(200);
+  });
+
+  it('a Service change shows in gobgp global rib: externalTrafficPolicy Local + externalIP gives /32s on the endpoint node only', async () => {
+    await apply(deployment('web', NODE_A));
+    await apply(service('web', 'web', `  type: NodePort\n  externalTrafficPolicy: Local\n  externalIPs: [192.168.3.180]\n`));
+    await waitForEndpointSlices(cluster.kc, cluster.ns, 'web', { ready: 1, nodes: [NODE_A] });
+    const clusterIP = (await kubectl('get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIP}')).trim();
+    await waitRib('the /32s of web', (p) => p.includes('192.168.3.180/32') && p.includes(`${clusterIP}/32`));
+    // The reason is in the agent's log.
+    const add = agent.logs().find((e) => e.message === 'advertise' && e.prefix === '192.168.3.180/32');
+    expect(JSON.stringify(add!.reasons)).to.contain('web');
+
+    // Back to Cluster policy: the host routes go, the aggregates stay.
+    await kubectl('patch', 'svc', 'web', '-p', '{"spec":{"externalTrafficPolicy":"Cluster"}}');
+    await waitRib('the /32s withdrawn', (p) => !p.includes('192.168.3.180/32') && !p.includes(`${clusterIP}/32`));
+    expect(await prefixes()).to.include.members(['10.49.0.0/16', '192.168.3.0/24']);
+    const withdraw = agent.logs().find((e) => e.message === 'withdraw' && e.prefix === '192.168.3.180/32');
+    expect(withdraw).to.not.equal(undefined);
+    await kubectl('patch', 'svc', 'web', '-p', '{"spec":{"externalTrafficPolicy":"Local"}}');
+    await waitRib('the /32s back', (p) => p.includes('192.168.3.180/32'));
+  });
+
+  it('a broken Service (external IP outside every CIDR) is refused with an Event; the others are still advertised', async () => {
+    await apply(deployment('evil', NODE_A));
+    await apply(service('evil', 'evil', `  type: NodePort\n  externalTrafficPolicy: Local\n  externalIPs: [8.8.8.8, 192.168.3.181]\n`));
+    await waitForEndpointSlices(cluster.kc, cluster.ns, 'evil', { ready: 1, nodes: [NODE_A] });
+    await waitRib('the good address of evil', (p) => p.includes('192.168.3.181/32'));
+    const p = await prefixes();
+    expect(p).to.include('192.168.3.180/32');
+    expect(p.some((x) => x.startsWith('8.8.8.8'))).to.equal(false);
+    const events = await waitFor('an Event on Service evil', async () => {
+      const out = await kubectl('get', 'events', '--field-selector', 'involvedObject.kind=Service,involvedObject.name=evil', '-o', 'json');
+      const items = (JSON.parse(out) as { items: { reason: string; message: string; type: string }[] }).items;
+      return items.length > 0 ? items : undefined;
+    }, 30_000);
+    expect(events[0]!.reason).to.equal('AddressNotAdvertised');
+    expect(events[0]!.type).to.equal('Warning');
+    expect(events[0]!.message).to.contain('8.8.8.8');
+    // Deduplicated: more passes (drift every 3 s) do not add Events.
+    await new Promise((r) => setTimeout(r, 4000));
+    const again = JSON.parse(await kubectl('get', 'events', '--field-selector', 'involvedObject.kind=Service,involvedObject.name=evil', '-o', 'json')) as { items: unknown[] };
+    expect(again.items).to.have.length(events.length);
+    const metrics = (await httpGet(httpAddress, '/metrics')).body;
+    expect(metricValue(metrics, 'svcbgp_refused_addresses', { reason: 'outside-configured-cidrs' })).to.equal(1);
+  });
+
+  it("drift pass: a deleted owned path comes back; an operator's path survives", async () => {
+    await gobgpd.cli('global', 'rib', 'add', '10.99.0.0/24');
+    await gobgpd.cli('global', 'rib', 'del', '10.49.0.0/16');
+    expect(await prefixes()).to.not.include('10.49.0.0/16');
+    await waitRib('10.49.0.0/16 restored by the drift pass', (p) => p.includes('10.49.0.0/16'), 20_000);
+    await new Promise((r) => setTimeout(r, 3500)); // at least one more drift pass
+    expect(await prefixes()).to.include('10.99.0.0/24');
+    expect((await rib()).get('10.99.0.0/24')!.largeCommunities).to.deep.equal([]);
+  });
+
+  it('SIGTERM withdraws nothing; the restarted agent adopts every path and sends no AddPath and no DeletePath', async () => {
+    const before = await rib();
+    const watcher = connectGobgp(gobgpd.address);
+    watch = watcher.watch({ table: true }, (ev) => {
+      if (ev.kind === 'table') for (const p of ev.paths) tableEvents.push(`${p.withdrawn ? 'withdraw' : 'add'} ${p.route.prefix}`);
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await agent.stop('SIGTERM')).to.equal(0);
+    expect(agent.logs().some((e) => e.message === 'signal received: exiting without withdrawing routes')).to.equal(true);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect([...(await rib()).entries()]).to.deep.equal([...before.entries()]);
+
+    agent.start();
+    await waitFor('/readyz 200 after restart', async () => ((await httpGet(httpAddress, '/readyz').catch(() => ({ status: 0 }))).status === 200 ? true : undefined), 60_000);
+    await new Promise((r) => setTimeout(r, 4000)); // a drift pass too
+    expect(tableEvents).to.deep.equal([]);
+    const metrics = (await httpGet(httpAddress, '/metrics')).body;
+    expect(metricValue(metrics, 'svcbgp_path_changes_total', { op: 'add' }) ?? 0).to.equal(0);
+    expect(metricValue(metrics, 'svcbgp_path_changes_total', { op: 'delete' }) ?? 0).to.equal(0);
+    expect([...(await rib()).entries()]).to.deep.equal([...before.entries()]);
+    // The watcher is live (the empty list means something): a real change shows up as an event.
+    await gobgpd.cli('global', 'rib', 'add', '10.98.0.0/24');
+    await waitFor('a table event', async () => (tableEvents.includes('add 10.98.0.0/24') ? true : undefined), 10_000);
+    watch.close();
+    watch = undefined;
+    watcher.close();
+  });
+
+  it('gobgpd SIGKILLed and started again: /readyz 503 meanwhile; global, paths and the peer come back without restarting the agent', async () => {
+    const want = (await prefixes()).filter((p) => p !== '10.99.0.0/24' && p !== '10.98.0.0/24'); // operator paths die with gobgpd
+    const agentPid = agent.pid;
+    await gobgpd.kill('SIGKILL');
+    await waitFor('/readyz 503', async () => ((await httpGet(httpAddress, '/readyz')).status === 503 ? true : undefined), 15_000, 100);
+    expect((await httpGet(httpAddress, '/readyz')).body).to.contain('[-]gobgpd-reachable');
+    await gobgpd.start();
+    await waitRib('every owned path restored', (p) => want.every((x) => p.includes(x)), 30_000);
+    await waitFor('peer restored', async () => ((await gobgpd.cli('neighbor')).includes('127.0.0.2') ? true : undefined), 30_000);
+    await waitFor('/readyz 200', async () => ((await httpGet(httpAddress, '/readyz')).status === 200 ? true : undefined), 30_000);
+    expect(agent.pid).to.equal(agentPid);
+    expect(agent.exitCode).to.equal(null);
+  });
+
+  it('an API-server outage withdraws nothing; when it is back, the missed deletion is applied', async () => {
+    await proxy.cut();
+    await waitFor('the agent to notice the outage', async () =>
+      agent.logs().some((e) => e.message === 'list/watch failed; keeping the last known objects and retrying') ? true : undefined, 60_000, 200);
+    // Meanwhile the Service goes away (the admin talks to the API server directly).
+    await kubectl('delete', 'svc', 'web');
+    await new Promise((r) => setTimeout(r, 5000)); // > one drift pass (3 s)
+    expect(await prefixes()).to.include('192.168.3.180/32');
+    expect((await httpGet(httpAddress, '/healthz')).status).to.equal(200);
+
+    await proxy.restore();
+    await waitRib('the deleted Service withdrawn after reconnecting', (p) => !p.includes('192.168.3.180/32'), 60_000);
+    expect(await prefixes()).to.include.members(['10.49.0.0/16', '192.168.3.0/24', '192.168.3.181/32']);
+  });
+
+  it('/metrics exports routes by kind and family, passes, durations, gobgpd errors and peer states', async () => {
+    const m = (await httpGet(httpAddress, '/metrics')).body;
+    expect(metricValue(m, 'svcbgp_routes_advertised', { kind: 'cluster-ip-cidr', family: 'ipv4-unicast' })).to.equal(1);
+    expect(metricValue(m, 'svcbgp_routes_advertised', { kind: 'external-ip-cidr', family: 'ipv4-unicast' })).to.equal(1);
+    expect(metricValue(m, 'svcbgp_routes_advertised', { kind: 'external-ip', family: 'ipv4-unicast' })).to.be.greaterThan(0);
+    expect(metricValue(m, 'svcbgp_reconcile_passes_total', { result: 'ok' })).to.be.greaterThan(0);
+    expect(metricValue(m, 'svcbgp_reconcile_duration_seconds_count')).to.be.greaterThan(0);
+    expect(metricValue(m, 'svcbgp_bgp_peer_state', { peer: '127.0.0.2', owner: 'svcbgp' })).to.not.equal(undefined);
+    expect(metricValue(m, 'svcbgp_gobgp_up')).to.equal(1);
+    expect(metricValue(m, 'svcbgp_caches_synced')).to.equal(1);
+    expect(m).to.contain('svcbgp_process_resident_memory_bytes');
+  });
+});
