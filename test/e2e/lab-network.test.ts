@@ -14,16 +14,22 @@ const SERVICE_32 = '10.49.62.131/32';
 const EXTERNAL_IP = '192.168.3.180';
 const AGGREGATE_V6 = 'fd00:49::/64';
 
-/** Poll the ToR every 20 ms, counting the samples where `prefix` lacks next hop `hop`, until stop(). */
-function sampleMissing(lab: Lab, prefix: string, hop: string): { stop: () => Promise<{ samples: number; missing: number }> } {
+/**
+ * Poll the ToR every 20 ms until stop(), tracking the longest run of consecutive samples in which `prefix` lacks
+ * next hop `hop`. A run of 1 can be BIRD's kernel sync: it rewrites a changed route as delete + add (seen with
+ * `ip -ts monitor route`: 0.4 ms apart), which a sample can land in; a real outage spans many samples.
+ */
+function sampleMissing(lab: Lab, prefix: string, hop: string): { stop: () => Promise<{ samples: number; longestMiss: number }> } {
   let running = true;
   let samples = 0;
-  let missing = 0;
+  let run = 0;
+  let longestMiss = 0;
   const loop = (async () => {
     while (running) {
       const t = await lab.torRoutes();
       samples++;
-      if (!(t[prefix] ?? []).includes(hop)) missing++;
+      run = (t[prefix] ?? []).includes(hop) ? 0 : run + 1;
+      longestMiss = Math.max(longestMiss, run);
       await sleep(20);
     }
   })();
@@ -31,7 +37,7 @@ function sampleMissing(lab: Lab, prefix: string, hop: string): { stop: () => Pro
     stop: async () => {
       running = false;
       await loop;
-      return { samples, missing };
+      return { samples, longestMiss };
     },
   };
 }
@@ -53,6 +59,12 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       await lab.waitForSessions(undefined, 90_000);
       metric(router, 'bring-up until 3 sessions Established, ms', Date.now() - t0);
     });
+
+    /** Each test sets up the routes it needs (re-adding replaces), so any test runs alone (mocha -g). */
+    async function ensureAggregate(): Promise<void> {
+      for (const n of lab.nodes) await n.gobgpd.addRoute(AGGREGATE);
+      await lab.waitForTorRoute(AGGREGATE, [n1.ipv4, n2.ipv4, n3.ipv4]);
+    }
 
     after(async function () {
       if (!lab) return;
@@ -107,6 +119,10 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
     });
 
     it('removes a withdrawn next hop, then the whole route when the last node withdraws it', async () => {
+      await ensureAggregate();
+      await n2.gobgpd.addRoute(SERVICE_32);
+      await n3.gobgpd.addRoute(SERVICE_32);
+      await lab.waitForTorRoute(SERVICE_32, [n2.ipv4, n3.ipv4]);
       await n3.gobgpd.deleteRoute(SERVICE_32);
       expect(await n3.gobgpd.ribPrefixes()).to.deep.equal([AGGREGATE]);
       const t = await lab.waitForTorRoute(SERVICE_32, [n2.ipv4]);
@@ -118,6 +134,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
     });
 
     it('carries HTTP from the external host to an advertised /32 only, to a node that holds it', async () => {
+      await ensureAggregate();
       // STAND-IN: a small HTTP server on the Service IP stands where kube-proxy + nginx would.
       await lab.startHttpServer(n2, EXTERNAL_IP);
       await lab.startHttpServer(n3, EXTERNAL_IP);
@@ -150,6 +167,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
 
     it('keeps a SIGKILLed node route as stale (graceful restart) and takes the re-added route after restart', async () => {
       // The gobgp 3.10 CLI cannot enable graceful restart on a neighbor: node-1 restarts from a bootstrap TOML.
+      await ensureAggregate();
       const speaker = lab.speakerFor(n1, 60);
       await n1.gobgpd.kill();
       await n1.gobgpd.start({ bootstrap: speaker });
@@ -177,7 +195,11 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       const full = lab.speakerFor(n1, 60);
       const { peer: _peer, ...globalOnly } = full;
       const all = [n1.ipv4, n2.ipv4, n3.ipv4];
-      await lab.waitForTorRoute(AGGREGATE, all);
+      // node-1 with graceful restart (the CLI cannot enable it): bootstrap TOML.
+      await n1.gobgpd.kill();
+      await n1.gobgpd.start({ bootstrap: full });
+      await lab.waitForSessions([n1.ipv4]);
+      await ensureAggregate();
 
       // Paths first (what the agent does after a gobgpd restart): global config, paths, then the peer.
       const sampler = sampleMissing(lab, AGGREGATE, n1.ipv4);
@@ -189,8 +211,8 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       await lab.waitForSessions([n1.ipv4]);
       await lab.waitForTorRoute(AGGREGATE, all);
       const missed = await sampler.stop();
-      expect(missed.missing, `ToR lost node-1's next hop in ${missed.missing} of ${missed.samples} samples`).to.equal(0);
       expect(missed.samples).to.be.greaterThan(5);
+      expect(missed.longestMiss, `ToR lost node-1's next hop for ${missed.longestMiss} consecutive samples`).to.be.lessThan(2);
 
       // Peer first: gobgpd sends End-of-RIB as soon as the session is up, the ToR flushes the stale route.
       await n1.gobgpd.kill();
@@ -205,6 +227,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
     it('drops the stale route once the restart time runs out when gobgpd does not come back (measured)', async function () {
       this.timeout(90_000);
       const restartTime = 10;
+      await ensureAggregate();
       await n1.gobgpd.kill();
       await n1.gobgpd.start({ bootstrap: lab.speakerFor(n1, restartTime) });
       await lab.waitForSessions([n1.ipv4]);
