@@ -56,8 +56,13 @@ describe('network lab lifecycle', function () {
     it(`destroy() removes every namespace, process and directory (${router})`, async () => {
       const lab = await createLab({ router });
       const state = readState(lab.runDir)!;
+      // A tracked process outside the namespaces (where the agent will run), with a child of its own.
+      const agentStandIn = lab.spawn('agent-stand-in', ['sh', '-c', 'sleep 300 & wait']);
       const pids = (await lab.memory()).processes.map((p) => p.pid);
-      expect(pids.length).to.equal(router === 'bird' ? 4 : 5); // router daemon(s) + 3 gobgpd
+      expect(pids.length).to.equal(router === 'bird' ? 5 : 6); // router daemon(s) + 3 gobgpd + the tracked process
+      expect(pids).to.include(agentStandIn);
+      const child = (await run('pgrep', ['-P', String(agentStandIn)])).stdout.trim().split('\n').map(Number);
+      pids.push(...child);
       expect(await labNamespaces(state.prefix)).to.have.members(state.namespaces);
       await lab.destroy();
       await expectGone(state, pids);
