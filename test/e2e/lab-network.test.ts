@@ -6,7 +6,7 @@
  * Needs root (ip netns). Numbers (bring-up, teardown, memory, stale-route time) are printed, never asserted.
  */
 import { expect } from 'chai';
-import { createLab, formatRouteTable, sleep, type Lab, type RouterKind } from '../lab/index.js';
+import { cleanupStale, createLab, formatRouteTable, sleep, type Lab, type RouterKind } from '../lab/index.js';
 import { metric } from './lab-metrics.js';
 
 const AGGREGATE = '10.49.0.0/16';
@@ -51,6 +51,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
     let n3: Lab['nodes'][number];
 
     before(async function () {
+      cleanupStale(); // leftovers of a crashed earlier run (labs whose owner process is gone)
       const t0 = Date.now();
       lab = await createLab({ router });
       metric(router, 'bring-up (namespaces + router + 3 gobgpd), ms', lab.timings.totalMs, JSON.stringify(lab.timings));

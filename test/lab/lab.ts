@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BirdRouter } from './bird.js';
 import { destroySync, registerForExit, type LabState } from './cleanup.js';
@@ -370,8 +370,28 @@ function procMem(pid: number): { comm: string; rssKiB: number } {
   }
 }
 
+/** Programs each router kind needs besides ip, gobgpd and gobgp. */
+const ROUTER_PROGRAMS: Record<RouterKind, string[]> = {
+  bird: ['bird', 'birdc'],
+  frr: ['/usr/lib/frr/zebra', '/usr/lib/frr/bgpd', 'vtysh'],
+};
+
+/** Fail early, with the fix in the message, when the lab cannot run here. */
+export async function preflight(router: RouterKind): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('the network lab needs root (ip netns)');
+  const missing: string[] = [];
+  for (const prog of ['ip', 'gobgpd', 'gobgp', ...ROUTER_PROGRAMS[router]]) {
+    const found = prog.startsWith('/') ? existsSync(prog) : (await run('sh', ['-c', `command -v ${prog}`], { allowFail: true })).code === 0;
+    if (!found) missing.push(prog);
+  }
+  if (missing.length > 0) {
+    throw new Error(`the network lab needs ${missing.join(', ')}: apt-get install -y iproute2 gobgpd ${router === 'bird' ? 'bird2' : 'frr'}`);
+  }
+}
+
 /** Build a lab. On any bring-up failure everything made so far is removed before the error is rethrown. */
 export async function createLab(options: LabOptions): Promise<Lab> {
+  await preflight(options.router);
   const lab = new Lab(freshNames(options.nodes ?? 3), options);
   try {
     await lab.up();
