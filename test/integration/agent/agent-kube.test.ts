@@ -8,7 +8,7 @@
  * The tests of this suite run in order on one agent (starting a cluster is the expensive part).
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connectGobgp } from '../../../src/gobgp/client.js';
@@ -256,5 +256,40 @@ spec:
     expect(metricValue(m, 'svcbgp_gobgp_up')).to.equal(1);
     expect(metricValue(m, 'svcbgp_caches_synced')).to.equal(1);
     expect(m).to.contain('svcbgp_process_resident_memory_bytes');
+  });
+
+  it('configuration reload: a bad file is ignored; the article\'s switch to serviceExternalIPs applies live; MD5 password from a Secret', async () => {
+    const config = agent.args[agent.args.indexOf('--config') + 1]!;
+    const good = readFileSync(config, 'utf8');
+    writeFileSync(config, good.replace('cidr: 10.49.0.0/16', 'cidr: 10.49.0.1/16'));
+    await waitFor('the agent to reject the bad file', async () =>
+      agent.logs().some((e) => e.message === 'new configuration file is invalid; keeping the last good configuration') ? true : undefined, 20_000);
+    const bad = agent.logs().find((e) => e.message === 'new configuration file is invalid; keeping the last good configuration')!;
+    expect(JSON.stringify(bad.errors)).to.contain('10.49.0.1/16');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await prefixes()).to.include('10.49.0.0/16');
+
+    await kubectl('create', 'secret', 'generic', 'bgp-secrets', '--from-literal=tor-2=s3cr3t-pw');
+    const peer2Port = await freePort();
+    writeFileSync(config, good.replace('serviceClusterIPs: [{cidr: 10.49.0.0/16}]', 'serviceClusterIPs:') + `---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: tor-2}
+spec:
+  peerIP: "127.0.0.3:${peer2Port}"
+  asNumber: 64512
+  password: {secretKeyRef: {name: bgp-secrets, key: tor-2}}
+`);
+    await waitRib('10.49.0.0/16 withdrawn after the switch', (p) => !p.includes('10.49.0.0/16') && p.includes('192.168.3.0/24'));
+    const client = connectGobgp(gobgpd.address);
+    try {
+      const peer = await waitFor('peer 127.0.0.3', async () => (await client.listPeers()).find((p) => p.peer.address === '127.0.0.3'), 20_000);
+      expect(peer.peer.password).to.equal('s3cr3t-pw');
+      expect(peer.ours).to.equal(true);
+      expect((await client.listPeers()).find((p) => p.peer.address === '127.0.0.2')).to.not.equal(undefined);
+    } finally {
+      client.close();
+    }
+    expect(agent.rawOutput()).to.not.contain('s3cr3t-pw');
   });
 });
