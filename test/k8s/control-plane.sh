@@ -25,6 +25,9 @@
 #   see the real "node unreachable" behaviour. Nothing else that needs a kubelet matters to svcbgp.
 # - The DenyServiceExternalIPs admission plugin is explicitly disabled: the seed article assigns
 #   spec.externalIPs (192.168.3.180) and svcbgp advertises them (inside the configured CIDRs only).
+# - --endpoint-reconciler-type none: the API server refuses to publish a loopback address as the endpoint of
+#   the default/kubernetes Service ("may not be in the loopback range"), and nothing here needs that endpoint
+#   (clients use the kubeconfig). The Service itself (10.49.0.1) exists as usual.
 # - Leader election is off (one replica each): start-up is a few seconds faster.
 set -euo pipefail
 
@@ -62,16 +65,28 @@ stop_all() {
   local rc=$?
   [ "$STOPPING" = 1 ] && return
   STOPPING=1
-  trap - EXIT INT TERM HUP
-  local i
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill -TERM "${PIDS[$i]}" 2>/dev/null || true; done
-  for _ in $(seq 1 50); do
-    local alive=0
-    for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-    [ $alive = 0 ] && break
-    sleep 0.2
+  trap - EXIT
+  trap '' INT TERM HUP   # a second Ctrl-C must not interrupt the clean-up
+  # Reverse start order: the controllers first, then the API server (while etcd still answers, so it
+  # shuts down cleanly within a second or two), etcd last. SIGKILL after 10 s per step.
+  local i step
+  for step in controllers kube-apiserver etcd; do
+    local group=()
+    for i in "${!NAMES[@]}"; do
+      case "$step:${NAMES[$i]}" in
+        controllers:kube-controller-manager|controllers:kube-scheduler|kube-apiserver:kube-apiserver|etcd:etcd) group+=("${PIDS[$i]}") ;;
+      esac
+    done
+    [ ${#group[@]} -eq 0 ] && continue
+    kill -TERM "${group[@]}" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      local alive=0
+      for p in "${group[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+      [ $alive = 0 ] && break
+      sleep 0.2
+    done
+    kill -KILL "${group[@]}" 2>/dev/null || true
   done
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [ "$KEEP" = 1 ]; then log "stopped; run dir kept: $RUN_DIR"; else rm -rf "$RUN_DIR"; log "stopped; removed $RUN_DIR"; fi
   exit "$rc"
@@ -190,7 +205,8 @@ wait_url etcd 60 "http://127.0.0.1:$ETCD_PORT/health"
 
 start kube-apiserver "$BIN/kube-apiserver" \
   --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
-  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
+  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --endpoint-reconciler-type none \
+  --secure-port "$APISERVER_PORT" \
   --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
   --client-ca-file "$PKI/ca.crt" \
   --service-cluster-ip-range "$SERVICE_CIDR" \
@@ -234,7 +250,7 @@ for i in "${!PIDS[@]}"; do
 done
 log "memory (RSS):$rss_txt"
 echo "KUBECONFIG=$RUN_DIR/admin.kubeconfig"
-echo "SVCBGP_K8S_READY {\"kubeconfig\":\"$RUN_DIR/admin.kubeconfig\",\"server\":\"$SERVER\",\"runDir\":\"$RUN_DIR\",\"binDir\":\"$BIN\",\"kubectl\":\"$BIN/kubectl\",\"ports\":{\"etcd\":$ETCD_PORT,\"etcdPeer\":$ETCD_PEER_PORT,\"apiserver\":$APISERVER_PORT,\"controllerManager\":$KCM_PORT,\"scheduler\":$SCHEDULER_PORT},\"pids\":{$pids_json}}"
+echo "SVCBGP_K8S_READY {\"kubeconfig\":\"$RUN_DIR/admin.kubeconfig\",\"server\":\"$SERVER\",\"runDir\":\"$RUN_DIR\",\"binDir\":\"$BIN\",\"kubectlPath\":\"$BIN/kubectl\",\"ports\":{\"etcd\":$ETCD_PORT,\"etcdPeer\":$ETCD_PEER_PORT,\"apiserver\":$APISERVER_PORT,\"controllerManager\":$KCM_PORT,\"scheduler\":$SCHEDULER_PORT},\"pids\":{$pids_json}}"
 if [ -t 2 ] && [ -z "$PARENT_PID" ]; then
   log "running; in another shell:  export KUBECONFIG=$RUN_DIR/admin.kubeconfig  (kubectl: $BIN/kubectl or $RUN_DIR/kubectl). Ctrl-C stops and removes everything."
 fi

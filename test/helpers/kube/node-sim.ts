@@ -185,7 +185,7 @@ export class NodeSimulator {
    */
   async terminateServing(namespace: string, name: string, graceSeconds = 300): Promise<void> {
     this.holdServing.add(key(namespace, name));
-    await this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: graceSeconds });
+    await this.core.deleteNamespacedPod({ name, namespace, body: { gracePeriodSeconds: graceSeconds } });
   }
 
   /** End a terminating Pod now: its containers stop (not ready), then the kubelet's final delete with grace 0. */
@@ -196,7 +196,7 @@ export class NodeSimulator {
 
   /** The Pod is gone at once (force delete, as after a node crash): no terminating phase at all. */
   async removePod(namespace: string, name: string): Promise<void> {
-    await this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch((e: unknown) => {
+    await this.core.deleteNamespacedPod({ name, namespace, body: { gracePeriodSeconds: 0 } }).catch((e: unknown) => {
       if (!isNotFound(e)) throw e;
     });
   }
@@ -473,8 +473,8 @@ export class NodeSimulator {
       .deleteNamespacedPod({
         name,
         namespace: ns,
-        gracePeriodSeconds: 0,
-        body: { preconditions: { uid: pod.metadata!.uid! } },
+        // with a body the API server ignores the query parameters: the grace period goes into the body too
+        body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata!.uid! } },
       })
       .catch((e: unknown) => {
         if (!isNotFound(e) && !isConflict(e)) throw e;
