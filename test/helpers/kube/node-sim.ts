@@ -18,7 +18,7 @@
  *     not ready, then delete with grace 0). terminateServing() keeps a deleted Pod Ready (the
  *     EndpointSlice then says ready=false, serving=true, terminating=true) until finishTermination()
  *     or its grace period runs out.
- * Test controls: setPodReady(), terminateServing(), finishTermination(), removePod(), stopHeartbeat().
+ * Test controls: setPodReady(), terminateServing(), finishTermination(), removePod(), stopKubelet()/startKubelet().
  *
  * It never sends traffic anywhere but the API server on loopback: the node IPs are only data.
  */
@@ -105,6 +105,8 @@ export class NodeSimulator {
   private readonly opts: Required<Omit<NodeSimOptions, 'nodes'>>;
   private informer?: Informer<V1Pod> & ObjectCache<V1Pod>;
   private readonly heartbeats = new Map<string, NodeJS.Timeout>();
+  /** Nodes whose kubelet is "dead" (stopKubelet): nothing is written for them. */
+  private readonly down = new Set<string>();
   private readonly podCIDRs = new Map<string, string>();
   private readonly pods = new Map<string, PodState>();
   private readonly readyOverride = new Map<string, boolean>();
@@ -201,14 +203,25 @@ export class NodeSimulator {
     });
   }
 
-  /** Stop renewing a Node's Lease: after the grace period the real node-lifecycle controller marks it NotReady/Unknown. */
-  stopHeartbeat(node: string): void {
+  /**
+   * The Node's kubelet dies: no more Lease renewals and no more Pod status writes for that Node. After
+   * the node-monitor grace period (50 s by default) the real node-lifecycle controller marks the Node
+   * Ready=Unknown, taints it unreachable and marks its Pods not ready, so their endpoints turn ready=false.
+   */
+  stopKubelet(node: string): void {
     clearInterval(this.heartbeats.get(node));
     this.heartbeats.delete(node);
+    this.down.add(node);
   }
 
-  resumeHeartbeat(node: string): void {
+  /** The kubelet comes back: Ready status and Lease at once, then its Pods are reported Ready again. */
+  async startKubelet(node: string): Promise<void> {
+    const spec = this.nodes.find((n) => n.name === node);
+    if (!spec) throw new Error(`node simulator: unknown node ${node}`);
+    this.down.delete(node);
+    await this.registerNode(spec);
     if (!this.heartbeats.has(node)) this.startHeartbeat(node);
+    for (const p of this.informer?.list() ?? []) if (p.spec?.nodeName === node) this.onPod(p);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -319,7 +332,8 @@ export class NodeSimulator {
 
   private ours(pod: V1Pod): SimNodeSpec | undefined {
     const nodeName = pod.spec?.nodeName;
-    return nodeName ? this.nodes.find((n) => n.name === nodeName) : undefined;
+    if (!nodeName || this.down.has(nodeName)) return undefined;
+    return this.nodes.find((n) => n.name === nodeName);
   }
 
   private onPod(pod: V1Pod): void {
