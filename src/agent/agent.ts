@@ -140,7 +140,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   );
 
   // First pass right away: adopts gobgpd's owned paths and provisions global/peers; routes follow the sync.
-  void cluster.start();
+  cluster.start().catch((err: unknown) => log.error('cluster watch failed to start', { error: errorText(err) }));
   await monitor.start();
   trigger('start', 0);
 

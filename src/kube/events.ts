@@ -53,7 +53,7 @@ export class RefusalEvents {
       metadata: { generateName: `${r.service}.svcbgp-`, namespace: r.namespace },
       involvedObject: { apiVersion: 'v1', kind: 'Service', namespace: r.namespace, name: r.service },
       reason: 'AddressNotAdvertised',
-      message: `svcbgp on node ${this.nodeName} does not advertise ${r.address}: ${r.message}`,
+      message: `svcbgp on node ${this.nodeName} does not advertise ${r.address || 'this Service'}: ${r.message}`,
       type: 'Warning',
       source: { component: 'svcbgp', host: this.nodeName },
       reportingComponent: 'svcbgp.io/agent',
