@@ -279,4 +279,20 @@ describe('agent reconciler against real gobgpd', function () {
     expect(await gobgpd.cli('global')).to.match(/AS:\s+65000/);
     expect((await ribViaCli((...x) => gobgpd.cli(...x))).size).to.equal(0);
   });
+
+  it('a peer whose password Secret is unreadable is left exactly as gobgpd has it (not deleted, not reset)', async () => {
+    const withPw = { ...speakerConfig, peers: [{ ...speakerConfig.peers[0]!, password: 'pw-1' }] };
+    const a = newAgent({ synced: true, connected: true, speaker: withPw, desired: desired(route('10.49.0.0/16')) });
+    await a.pass();
+    const before = (await a.client.listPeers()).find((p) => p.peer.address === '127.0.0.2')!;
+    expect(before.peer.password).to.equal('pw-1');
+    a.inputs.speaker = { ...speakerConfig, peers: [], keepAsIs: ['127.0.0.2'] };
+    await a.pass();
+    const after = (await a.client.listPeers()).find((p) => p.peer.address === '127.0.0.2');
+    expect(after, 'peer kept').to.not.equal(undefined);
+    expect(after!.peer.password).to.equal('pw-1');
+    expect(after!.flaps).to.equal(before.flaps);
+    expect(a.entries.some((e) => e.message === 'peers provisioned')).to.equal(true); // only the first pass changed peers
+    expect(a.entries.filter((e) => e.message === 'peers provisioned')).to.have.length(1);
+  });
 });

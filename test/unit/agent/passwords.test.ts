@@ -1,0 +1,38 @@
+import { expect } from 'chai';
+import { PasswordResolver } from '../../../src/agent/passwords.js';
+import { memoryLogger } from '../../integration/agent/util.js';
+
+describe('BGP passwords from Secrets', () => {
+  it('reads once, re-reads after refresh(), keeps the last known value when the Secret becomes unreadable', async () => {
+    let value: string | Error = 'one';
+    let reads = 0;
+    const { log, entries } = memoryLogger();
+    const r = new PasswordResolver(async () => {
+      reads++;
+      if (value instanceof Error) throw value;
+      return value;
+    }, log);
+    const ref = { name: 'bgp-secrets', key: 'tor' };
+    expect(await r.resolve(ref, '192.168.1.1')).to.equal('one');
+    expect(await r.resolve(ref, '192.168.1.1')).to.equal('one');
+    expect(reads).to.equal(1);
+    value = 'two';
+    r.refresh();
+    expect(await r.resolve(ref, '192.168.1.1')).to.equal('two');
+    value = new Error('Secret svcbgp-system/bgp-secrets: not found');
+    r.refresh();
+    expect(await r.resolve(ref, '192.168.1.1')).to.equal('two');
+    expect(entries.some((e) => e.message === 'cannot read BGP password Secret; keeping the last known password')).to.equal(true);
+    expect(JSON.stringify(entries)).to.not.contain('two');
+  });
+
+  it('a Secret never read: undefined (the agent then leaves that peer as gobgpd has it), logged once', async () => {
+    const { log, entries } = memoryLogger();
+    const r = new PasswordResolver(async () => {
+      throw new Error('Secret svcbgp-system/x: forbidden');
+    }, log);
+    expect(await r.resolve({ name: 'x', key: 'k' }, '192.168.1.1')).to.equal(undefined);
+    expect(await r.resolve({ name: 'x', key: 'k' }, '192.168.1.1')).to.equal(undefined);
+    expect(entries.filter((e) => e.message === 'cannot read BGP password Secret; leaving this peer as gobgpd has it')).to.have.length(1);
+  });
+});
