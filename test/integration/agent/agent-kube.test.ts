@@ -180,9 +180,12 @@ spec:
 
   it("drift pass: a deleted owned path comes back; an operator's path survives", async () => {
     await gobgpd.cli('global', 'rib', 'add', '10.99.0.0/24');
+    const adds = (): number => agent.logs().filter((e) => e.message === 'advertise' && e.prefix === '10.49.0.0/16').length;
+    const addsBefore = adds();
     await gobgpd.cli('global', 'rib', 'del', '10.49.0.0/16');
-    expect(await prefixes()).to.not.include('10.49.0.0/16');
-    await waitRib('10.49.0.0/16 restored by the drift pass', (p) => p.includes('10.49.0.0/16'), 20_000);
+    // Restored = the agent advertised it again (logged with its reasons) and gobgpd has it.
+    await waitFor('10.49.0.0/16 restored by the drift pass', async () =>
+      adds() > addsBefore && (await prefixes()).includes('10.49.0.0/16') ? true : undefined, 20_000);
     await new Promise((r) => setTimeout(r, 3500)); // at least one more drift pass
     expect(await prefixes()).to.include('10.99.0.0/24');
     expect((await rib()).get('10.99.0.0/24')!.largeCommunities).to.deep.equal([]);
