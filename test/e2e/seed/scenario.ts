@@ -1,0 +1,387 @@
+/**
+ * The seed article, end to end, as one reusable walk: the network lab (test/lab: BIRD 2 or FRR as the ToR, gobgpd
+ * in every node namespace), a REAL Kubernetes control plane, the node simulator (the one stand-in: it plays the
+ * kubelet) and one `svcbgp run` process per node, exactly as the DaemonSet's sidecar runs. Used by the mocha suite
+ * (test/e2e/seed-article.test.ts, which asserts) and by the demo (scripts/lab.sh, which prints).
+ *
+ * Every step does what the article does, then waits (generous timeout, never a timing assertion) until the ToR's
+ * kernel table is EXACTLY what the article shows; on a timeout the error carries the last table seen.
+ *
+ * Where things run: the agents run in the root namespace (the API server is on 127.0.0.1 there) and reach their
+ * node's gobgpd over its unix socket in the lab's run dir (unix sockets are not namespaced) — the same shape as the
+ * DaemonSet, where the two containers share the socket in an emptyDir. Each agent's /metrics is on its own
+ * 127.0.0.1 port. Configuration comes from one --config file shared by the three agents (what the DaemonSet mounts
+ * from a ConfigMap), holding the article's projectcalico.org/v3 documents; the walk rewrites it (atomically) where
+ * the article runs `calicoctl`. svcbgp.io custom resources are not watched (--no-custom-resources) so that the
+ * file is the only source of configuration even on a control plane shared with other suites.
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import { formatRouteTable, sleep, type Lab, type LabNode, type RouteTable } from '../../lab/index.js';
+import type { CommandResult } from '../../helpers/kube/control-plane.js';
+import { waitForEndpointSlices } from '../../helpers/kube/wait.js';
+import {
+  CLUSTER_IP_RANGE,
+  CONFIG_AFTER_STEP,
+  EXTERNAL_IP,
+  EXTERNAL_IP_RANGE,
+  KUBECTL_EXPOSE,
+  KUBECTL_PATCH_EXTERNAL_IP,
+  KUBECTL_PATCH_LOCAL,
+  SEED_NGINX_DEPLOYMENT,
+  SEED_NODES,
+} from './article.js';
+
+/** What the walk needs from the control plane: ControlPlane (test/helpers/kube) has it; the demo builds one. */
+export interface KubeAccess {
+  kubeconfig: string;
+  kubectlPath: string;
+  kubectl(args: string[], stdin?: string): Promise<CommandResult>;
+  kubectlOk(args: string[], stdin?: string): Promise<string>;
+  kubeConfig(): KubeConfig;
+}
+
+export interface ScenarioOptions {
+  lab: Lab;
+  kube: KubeAccess;
+  /** Where nginx lives ("default" in the demo, as in the article; a namespace of its own in the suite). */
+  namespace: string;
+  /** Timeout of every wait for the ToR (default 90 s). */
+  timeoutMs?: number;
+  /** Progress lines. */
+  say?: (line: string) => void;
+  /** Agent log level (default info). */
+  logLevel?: string;
+}
+
+export interface AgentHandle {
+  node: LabNode;
+  pid: number;
+  /** 127.0.0.1:<port>: /healthz, /readyz, /metrics. */
+  httpAddress: string;
+  logFile: string;
+}
+
+/** How long a change took to show on the ToR (measured, reported, never asserted). */
+export interface Converged {
+  table: RouteTable;
+  ms: number;
+}
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** dist/src/cli/main.js, from this compiled file (dist/test/e2e/seed/scenario.js). */
+export function agentEntry(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '../../../src/cli/main.js');
+}
+
+/** A free TCP port on 127.0.0.1 (the agents' health/metrics listeners). */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** Order-insensitive comparison of two route tables. */
+export function sameTable(a: RouteTable, b: RouteTable): boolean {
+  const norm = (t: RouteTable): string =>
+    JSON.stringify(
+      Object.keys(t)
+        .sort()
+        .map((k) => [k, [...t[k]!].sort()]),
+    );
+  return norm(a) === norm(b);
+}
+
+/**
+ * The simulated Nodes get both InternalIPs (192.168.1.1x and fd00:1::1x), as a dual-stack kubelet reports them.
+ * The simulator registers one InternalIP; this merge patch replaces the address list (lists are replaced whole).
+ */
+export async function addIpv6InternalIPs(kc: KubeConfig): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  for (const n of SEED_NODES) {
+    await core.patchNodeStatus(
+      {
+        name: n.name,
+        body: {
+          status: {
+            addresses: [
+              { type: 'InternalIP', address: n.ipv4 },
+              { type: 'InternalIP', address: n.ipv6 },
+              { type: 'Hostname', address: n.name },
+            ],
+          },
+        },
+      },
+      mergePatch,
+    );
+  }
+}
+
+export class SeedScenario {
+  readonly lab: Lab;
+  readonly kube: KubeAccess;
+  readonly ns: string;
+  readonly configFile: string;
+  readonly agents: AgentHandle[] = [];
+  readonly timeoutMs: number;
+  private readonly core: CoreV1Api;
+  private readonly say: (line: string) => void;
+  /** Addresses that already have HTTP stand-ins (per node). */
+  private readonly standins = new Set<string>();
+
+  constructor(private readonly opts: ScenarioOptions) {
+    this.lab = opts.lab;
+    this.kube = opts.kube;
+    this.ns = opts.namespace;
+    this.timeoutMs = opts.timeoutMs ?? 90_000;
+    this.configFile = join(this.lab.runDir, 'svcbgp-config.yaml');
+    this.core = opts.kube.kubeConfig().makeApiClient(CoreV1Api);
+    this.say = opts.say ?? (() => undefined);
+  }
+
+  kubectl(args: string[], stdin?: string): Promise<string> {
+    return this.kube.kubectlOk(['-n', this.ns, ...args], stdin);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Configuration file and agents
+
+  /** Replace the agents' --config file atomically (write + rename: an agent never reads half a file). */
+  writeConfig(docs: readonly string[]): void {
+    const tmp = `${this.configFile}.tmp`;
+    writeFileSync(tmp, docs.join('---\n'));
+    renameSync(tmp, this.configFile);
+  }
+
+  /** One `svcbgp run` process per node, in the root namespace, tracked by the lab (killed at teardown). */
+  async startAgents(): Promise<AgentHandle[]> {
+    for (const node of this.lab.nodes) {
+      const port = await freePort();
+      const httpAddress = `127.0.0.1:${port}`;
+      const argv = [
+        process.execPath,
+        agentEntry(),
+        'run',
+        '--node-name', node.name,
+        '--gobgp-address', node.gobgpd.target,
+        '--config', this.configFile,
+        '--kubeconfig', this.kube.kubeconfig,
+        '--http-address', httpAddress,
+        '--config-poll-interval', '500ms',
+        '--log-level', this.opts.logLevel ?? 'info',
+        '--no-custom-resources',
+      ];
+      const name = `agent-${node.name}`;
+      const pid = this.lab.spawn(name, argv);
+      this.agents.push({ node, pid, httpAddress, logFile: join(this.lab.runDir, `${name}.log`) });
+    }
+    return this.agents;
+  }
+
+  /** GET one of an agent's HTTP paths; never throws (status 0 = no answer). */
+  async agentHttp(agent: AgentHandle, path: string): Promise<{ status: number; body: string }> {
+    try {
+      const r = await fetch(`http://${agent.httpAddress}${path}`, { signal: AbortSignal.timeout(3000) });
+      return { status: r.status, body: await r.text() };
+    } catch {
+      return { status: 0, body: '' };
+    }
+  }
+
+  async waitForAgentsReady(): Promise<void> {
+    await this.until('every agent ready (/readyz 200)', async () => {
+      const r = await Promise.all(this.agents.map((a) => this.agentHttp(a, '/readyz')));
+      return r.every((x) => x.status === 200) ? true : undefined;
+    }, () => this.agents.map((a) => `${a.node.name}: see ${a.logFile}`).join('; '));
+  }
+
+  /** SIGTERM every agent (they exit without withdrawing anything). */
+  stopAgents(): void {
+    for (const a of this.agents) {
+      try {
+        process.kill(a.pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Cluster state
+
+  /** Nginx Pods that are Ready and not being deleted, with their nodes. */
+  async readyNginxPods(): Promise<V1Pod[]> {
+    const list = await this.core.listNamespacedPod({ namespace: this.ns, labelSelector: 'app=nginx' });
+    return list.items.filter(
+      (p) =>
+        !p.metadata?.deletionTimestamp &&
+        p.spec?.nodeName &&
+        p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    );
+  }
+
+  /** The nodes that run a ready nginx Pod, asked from the API (where the real scheduler put them). */
+  async nginxNodes(): Promise<string[]> {
+    return [...new Set((await this.readyNginxPods()).map((p) => p.spec!.nodeName!))].sort();
+  }
+
+  nodeIPs(nodeNames: readonly string[]): string[] {
+    return nodeNames.map((n) => this.lab.node(n).ipv4).sort();
+  }
+
+  allNodeIPs(): string[] {
+    return this.lab.nodes.map((n) => n.ipv4).sort();
+  }
+
+  async clusterIP(): Promise<string> {
+    const svc = await this.core.readNamespacedService({ name: 'nginx', namespace: this.ns });
+    return svc.spec!.clusterIP!;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // The ToR
+
+  /** Wait until the ToR's BGP routes are exactly `expected`. */
+  async waitForTable(expected: RouteTable, what: string): Promise<Converged> {
+    const t0 = Date.now();
+    const table = await this.lab.waitForTorRoutes((t) => sameTable(t, expected), this.timeoutMs, `${what}:\n${formatRouteTable(expected)}\n`);
+    return { table, ms: Date.now() - t0 };
+  }
+
+  /**
+   * Wait until `prefix` on the ToR has as next hops the nodes of the ready nginx Pods (absent when there is none),
+   * while `podsOk` holds for those Pods: the routes follow the Pods, both read fresh on every poll.
+   */
+  async waitForFollow(prefix: string, podsOk: (pods: V1Pod[]) => boolean, what: string): Promise<Converged & { nodes: string[] }> {
+    const t0 = Date.now();
+    let last = '';
+    return this.until(
+      what,
+      async () => {
+        const pods = await this.readyNginxPods();
+        const nodes = [...new Set(pods.map((p) => p.spec!.nodeName!))].sort();
+        const table = await this.lab.torRoutes();
+        const want = this.nodeIPs(nodes).join(',');
+        const got = (table[prefix] ?? []).slice().sort().join(',');
+        last = `ready pods on [${nodes.join(', ')}]; ToR ${prefix} via [${got}]`;
+        return podsOk(pods) && want === got ? { table, ms: Date.now() - t0, nodes } : undefined;
+      },
+      () => last,
+    );
+  }
+
+  /** `ip route` in the ToR's namespace, as the article prints it. */
+  torIpRoute(): Promise<string> {
+    return this.lab.torIpRoute('-4');
+  }
+
+  async until<T>(what: string, probe: () => Promise<T | undefined>, lastSeen: () => string = () => ''): Promise<T> {
+    const deadline = Date.now() + this.timeoutMs;
+    for (;;) {
+      const v = await probe().catch(() => undefined);
+      if (v !== undefined) return v;
+      if (Date.now() > deadline) throw new Error(`timed out after ${this.timeoutMs} ms waiting for ${what}; last seen: ${lastSeen()}`);
+      await sleep(250);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Traffic (STAND-IN: the lab's tiny HTTP server plays kube-proxy + nginx on a node)
+
+  /**
+   * Serve HTTP on `addr` on EVERY node, as kube-proxy would accept a Service address on every node: only the ToR's
+   * routing decides which node gets the request, so the node that answers shows where the ToR sent it.
+   */
+  async serveEverywhere(addr: string): Promise<void> {
+    for (const node of this.lab.nodes) {
+      const key = `${node.name}|${addr}`;
+      if (this.standins.has(key)) continue;
+      await this.lab.startHttpServer(node, addr);
+      this.standins.add(key);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // The article's steps
+
+  /** Before step 1: gobgpd empty in every node, so no session on the ToR. */
+  async step0(): Promise<void> {
+    this.say('gobgpd runs empty in every node; no agent yet');
+  }
+
+  /** Step 1: the BGPPeer; the agents start with it and configure their gobgpd; every session Established. */
+  async step1(): Promise<{ sessionsMs: number }> {
+    this.writeConfig(CONFIG_AFTER_STEP[1]);
+    const t0 = Date.now();
+    await this.startAgents();
+    await this.lab.waitForSessions(undefined, this.timeoutMs);
+    await this.until('gobgp neighbor 192.168.1.1 established on every node', async () => {
+      const s = await Promise.all(this.lab.nodes.map((n) => n.gobgpd.neighborState('192.168.1.1')));
+      return s.every((x) => x === 'established') ? true : undefined;
+    });
+    const sessionsMs = Date.now() - t0;
+    await this.waitForAgentsReady();
+    return { sessionsMs };
+  }
+
+  /** Step 2: serviceClusterIPs 10.49.0.0/16 -> the aggregate via all three nodes. */
+  async step2(): Promise<Converged> {
+    this.writeConfig(CONFIG_AFTER_STEP[2]);
+    return this.waitForTable({ [CLUSTER_IP_RANGE]: this.allNodeIPs() }, 'step 2: 10.49.0.0/16 via every node');
+  }
+
+  /** Step 3: the nginx Deployment (2 replicas) and `kubectl expose deployment nginx --port 80`. */
+  async step3(): Promise<{ clusterIP: string; services: string }> {
+    await this.kubectl(['apply', '-f', '-'], SEED_NGINX_DEPLOYMENT);
+    await this.kubectl(KUBECTL_EXPOSE);
+    await waitForEndpointSlices(this.kube.kubeConfig(), this.ns, 'nginx', { ready: 2, timeoutMs: this.timeoutMs });
+    return { clusterIP: await this.clusterIP(), services: await this.kubectl(['get', 'services']) };
+  }
+
+  /** Step 4: NodePort + externalTrafficPolicy Local -> the cluster IP /32 via the two nginx nodes. */
+  async step4(): Promise<Converged & { clusterIP: string; nginxNodes: string[] }> {
+    await this.kubectl(KUBECTL_PATCH_LOCAL);
+    const clusterIP = await this.clusterIP();
+    const nginxNodes = await this.nginxNodes();
+    const c = await this.waitForTable(
+      { [CLUSTER_IP_RANGE]: this.allNodeIPs(), [`${clusterIP}/32`]: this.nodeIPs(nginxNodes) },
+      `step 4: ${clusterIP}/32 via the nginx nodes ${nginxNodes.join(', ')}`,
+    );
+    return { ...c, clusterIP, nginxNodes };
+  }
+
+  /** Step 5: the BGPConfiguration replaced: serviceExternalIPs 192.168.3.0/24, no cluster IPs. */
+  async step5(): Promise<Converged> {
+    this.writeConfig(CONFIG_AFTER_STEP[5]);
+    return this.waitForTable({ [EXTERNAL_IP_RANGE]: this.allNodeIPs() }, 'step 5: only 192.168.3.0/24, via every node');
+  }
+
+  /** Step 6: externalIPs ["192.168.3.180"] -> 192.168.3.180/32 via the nginx nodes. */
+  async step6(): Promise<Converged & { nginxNodes: string[]; services: string }> {
+    await this.kubectl(KUBECTL_PATCH_EXTERNAL_IP);
+    const nginxNodes = await this.nginxNodes();
+    const c = await this.waitForTable(
+      { [EXTERNAL_IP_RANGE]: this.allNodeIPs(), [`${EXTERNAL_IP}/32`]: this.nodeIPs(nginxNodes) },
+      `step 6: ${EXTERNAL_IP}/32 via the nginx nodes ${nginxNodes.join(', ')}`,
+    );
+    return { ...c, nginxNodes, services: await this.kubectl(['get', 'services']) };
+  }
+
+  /** Everything made in the cluster for this walk goes (the lab and its processes are the caller's). */
+  async cleanupCluster(): Promise<void> {
+    if (this.ns === 'default') {
+      await this.kube.kubectl(['-n', this.ns, 'delete', 'service,deployment', 'nginx', '--ignore-not-found', '--wait=true']);
+    } else {
+      await this.kube.kubectl(['delete', 'namespace', this.ns, '--ignore-not-found', '--wait=true', '--timeout=90s']);
+    }
+  }
+}
