@@ -137,11 +137,10 @@ export class NodeSimulator {
     informer.on('add', (p) => this.onPod(p));
     informer.on('update', (p) => this.onPod(p));
     informer.on('delete', (p) => this.onPodGone(p));
-    informer.on('error', (err: unknown) => {
+    informer.on('error', () => {
       if (this.stopped) return;
-      // The informer stops on error; restart it like client-go's reflector would.
+      // The informer stops on error (e.g. a dropped watch); restart it (list + watch) like client-go's reflector.
       setTimeout(() => void informer.start().catch((e: unknown) => this.errors.push(e as Error)), 1000);
-      void err;
     });
     this.informer = informer;
     await informer.start();
