@@ -343,6 +343,11 @@ export class SeedScenario {
   async step3(): Promise<{ clusterIP: string; services: string }> {
     await this.kubectl(['apply', '-f', '-'], SEED_NGINX_DEPLOYMENT);
     await this.kubectl(KUBECTL_EXPOSE);
+    return this.nginxServing();
+  }
+
+  /** After step 3's commands: the real controllers made 2 Pods, the simulator runs them, the EndpointSlice shows both. */
+  async nginxServing(): Promise<{ clusterIP: string; services: string }> {
     await waitForEndpointSlices(this.kube.kubeConfig(), this.ns, 'nginx', { ready: 2, timeoutMs: this.timeoutMs });
     return { clusterIP: await this.clusterIP(), services: await this.kubectl(['get', 'services']) };
   }
