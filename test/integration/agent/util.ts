@@ -42,12 +42,16 @@ export class RestartableGobgpd {
   readonly socket: string;
   private child: ChildProcess | undefined;
   private static live = new Set<RestartableGobgpd>();
+  private static hooked = false;
 
   constructor(name = 'agent-gobgpd') {
     this.dir = mkdtempSync(path.join(os.tmpdir(), `svcbgp-${name}-`));
     this.socket = path.join(this.dir, 'gobgp.sock');
     RestartableGobgpd.live.add(this);
-    if (RestartableGobgpd.live.size === 1) process.once('exit', () => RestartableGobgpd.killAll());
+    if (!RestartableGobgpd.hooked) {
+      RestartableGobgpd.hooked = true;
+      process.once('exit', () => RestartableGobgpd.killAll());
+    }
   }
 
   static killAll(): void {
@@ -154,11 +158,15 @@ export class AgentProcess {
   private child: ChildProcess | undefined;
   private out = '';
   private static live = new Set<AgentProcess>();
+  private static hooked = false;
   exitCode: number | null = null;
 
   constructor(readonly args: string[], readonly env: NodeJS.ProcessEnv = {}) {
     AgentProcess.live.add(this);
-    if (AgentProcess.live.size === 1) process.once('exit', () => AgentProcess.live.forEach((a) => a.child?.kill('SIGKILL')));
+    if (!AgentProcess.hooked) {
+      AgentProcess.hooked = true;
+      process.once('exit', () => AgentProcess.live.forEach((a) => a.child?.kill('SIGKILL')));
+    }
   }
 
   start(): void {
