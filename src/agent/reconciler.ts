@@ -46,7 +46,11 @@ export interface Readiness {
  * - adoption: owned paths already in gobgpd count as applied, so an agent restart with an unchanged cluster
  *   sends no AddPath and no DeletePath;
  * - gobgpd lost its state (BGP not started): StartBgp, then every path, then the peers with
- *   `local_restarting`, so a graceful-restart helper keeps forwarding until gobgpd's End-of-RIB. If there is no
+ *   `local_restarting`, so a graceful-restart helper keeps forwarding until gobgpd's End-of-RIB. We cannot tell a
+ *   first start from a restart (a Pod restart restarts both containers), so this applies whenever WE start BGP —
+ *   the same as `gobgpd -r` does for its config-file peers. gobgpd then holds back its UPDATEs until it has the
+ *   End-of-RIB of every GR peer (or the deferral timer fires) and clears local_restarting itself; later passes
+ *   never UpdatePeer just to clear it (src/gobgp's plan ignores it: no session reset). If there is no
  *   known desired set yet (agent and gobgpd both restarted, caches not synced), peers wait for the caches:
  *   a session with an empty RIB would make the ToR flush the stale routes it still forwards on.
  * - only paths that gobgpd originated locally AND carry the ownership marker are ever deleted.

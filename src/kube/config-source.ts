@@ -48,7 +48,12 @@ export class ConfigSource {
       this.opts.log.info('no --config file: using the seed defaults (AS 64512, peer 192.168.1.1 AS 64512, no service CIDRs) plus any svcbgp.io custom resources', {});
       return;
     }
-    const text = await readFile(this.opts.file, 'utf8');
+    let text: string;
+    try {
+      text = await readFile(this.opts.file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read --config ${this.opts.file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
     const res = this.loadFile(text);
     if (!res.ok) {
       throw new ConfigError(`invalid configuration in ${this.opts.file}:\n${res.errors.map((e) => `  - ${e.text}`).join('\n')}`);

@@ -10,14 +10,22 @@ const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 export function loadKubeConfig(file: string | undefined): { kc: KubeConfig; source: string } {
   const kc = new KubeConfig();
   if (file) {
-    kc.loadFromFile(file);
+    try {
+      kc.loadFromFile(file);
+    } catch (err) {
+      throw new Error(`cannot load --kubeconfig ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
     return { kc, source: `file ${file}` };
   }
   if (process.env.KUBERNETES_SERVICE_HOST && existsSync(`${SA_DIR}/token`)) {
     kc.loadFromCluster();
     return { kc, source: 'in-cluster service account' };
   }
-  kc.loadFromDefault();
+  try {
+    kc.loadFromDefault();
+  } catch (err) {
+    throw new Error(`cannot load the kubeconfig from ${process.env.KUBECONFIG ? `KUBECONFIG=${process.env.KUBECONFIG}` : '~/.kube/config'}: ${err instanceof Error ? err.message : String(err)}`);
+  }
   if (!kc.getCurrentCluster()) {
     throw new Error('no Kubernetes configuration: pass --kubeconfig, set KUBECONFIG, or run in a Pod with a ServiceAccount');
   }
