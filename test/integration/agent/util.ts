@@ -44,7 +44,8 @@ export class RestartableGobgpd {
   private static live = new Set<RestartableGobgpd>();
   private static hooked = false;
 
-  constructor(name = 'agent-gobgpd') {
+  /** `netns`: run gobgpd inside this network namespace (its API socket stays reachable: unix sockets are not namespaced). */
+  constructor(name = 'agent-gobgpd', private readonly netns?: string) {
     this.dir = mkdtempSync(path.join(os.tmpdir(), `svcbgp-${name}-`));
     this.socket = path.join(this.dir, 'gobgp.sock');
     RestartableGobgpd.live.add(this);
@@ -73,7 +74,11 @@ export class RestartableGobgpd {
   async start(): Promise<void> {
     rmSync(this.socket, { force: true });
     const fd = openSync(path.join(this.dir, 'gobgpd.log'), 'a');
-    this.child = spawn(GOBGPD_BIN, ['--api-hosts', this.address, '--pprof-disable', '-l', 'info'], { cwd: this.dir, stdio: ['ignore', fd, fd] });
+    const args = ['--api-hosts', this.address, '--pprof-disable', '-l', 'info'];
+    // `ip netns exec` execs gobgpd in place, so the child's pid is gobgpd's (SIGKILL reaches it).
+    this.child = this.netns
+      ? spawn('ip', ['netns', 'exec', this.netns, GOBGPD_BIN, ...args], { cwd: this.dir, stdio: ['ignore', fd, fd] })
+      : spawn(GOBGPD_BIN, args, { cwd: this.dir, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     this.child.once('error', () => undefined);
     await waitFor('gobgpd API', async () => ((await this.cli('global').catch(() => undefined)) !== undefined ? true : undefined), 15000, 100);
