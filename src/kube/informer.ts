@@ -1,6 +1,8 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
 
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
 export type CacheState = 'syncing' | 'synced' | 'failing' | 'absent';
 
 export interface WatchedCacheOptions<T extends KubernetesObject> {
@@ -55,6 +57,20 @@ export class WatchedCache<T extends KubernetesObject> {
     const changed = (): void => {
       if (this.everSynced) opts.onChange();
     };
+    // Slim the cached objects in place (the callback gets the very object the cache keeps): managedFields and
+    // kubectl's last-applied copy are often most of an object's size and nothing in svcbgp reads them.
+    const slim = (obj: T): void => {
+      const meta = obj.metadata;
+      if (!meta) return;
+      delete meta.managedFields;
+      if (meta.annotations && LAST_APPLIED in meta.annotations) {
+        const { [LAST_APPLIED]: _drop, ...rest } = meta.annotations;
+        void _drop;
+        meta.annotations = rest;
+      }
+    };
+    this.informer.on('add', slim);
+    this.informer.on('update', slim);
     this.informer.on('add', changed);
     this.informer.on('update', changed);
     this.informer.on('delete', changed);
