@@ -44,13 +44,14 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
     let sc: SeedScenario;
     let broken = false;
     const ns = uniqueNamespace(`seed-${router}`);
-    const suiteStart = Date.now();
+    let suiteStart = Date.now();
     let clusterIP = '';
     let nginxNodes: string[] = [];
 
     before(async function () {
       // The first start builds the Kubernetes binaries if they are not cached yet (many minutes on 2 cores).
       this.timeout(45 * 60_000);
+      suiteStart = Date.now();
       cleanupStale();
       const t0 = Date.now();
       cp = await sharedControlPlane({
@@ -194,7 +195,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       expect(nginxNodes).to.include(http.node);
     });
 
-    it('step 7: the /32 follows the Pods: scale to 3, a Pod not ready and ready again, a Pod deleted, scale to 1', async () => {
+    it('step 7: the /32 follows the Pods: scale to 3, a Pod not ready and ready again, a Pod deleted, one draining (terminating but serving), scale to 1', async () => {
       const prefix = `${EXTERNAL_IP}/32`;
       const names = (pods: { metadata?: { name?: string } }[]): string[] => pods.map((p) => p.metadata!.name!);
 
@@ -223,6 +224,34 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       await sc.kubectl(['delete', 'pod', victimName, '--wait=false']);
       const replaced = await sc.waitForFollow(prefix, (p) => p.length === 3 && !names(p).includes(victimName), `${victimName} deleted and replaced`);
       metric(router, 'step 7: Pod deleted + replacement ready -> /32 follows, ms', replaced.ms, `nodes ${replaced.nodes.join(', ')}`);
+
+      // A node drained as `kubectl drain` does (cordon, then a graceful delete): its Pod keeps serving while it
+      // terminates, so the node stays in the /32 (no black hole) although no ready Pod is left there; the
+      // replacement lands on another node (cordoned). When the Pod is gone, the node leaves the /32.
+      const before = await sc.readyNginxPods();
+      const count = new Map<string, number>();
+      for (const p of before) count.set(p.spec!.nodeName!, (count.get(p.spec!.nodeName!) ?? 0) + 1);
+      const draining = before.find((p) => count.get(p.spec!.nodeName!) === 1) ?? before[0]!;
+      const drainingName = draining.metadata!.name!;
+      const drainingNode = draining.spec!.nodeName!;
+      const drainingIP = lab.node(drainingNode).ipv4;
+      await cp.kubectlOk(['cordon', drainingNode]);
+      try {
+        await sim.terminateServing(ns, drainingName, 300);
+        await sc.until(`${drainingName} terminating but serving, its replacement ready on another node`, async () => {
+          const pods = await sc.readyNginxPods();
+          return pods.length === 3 && !names(pods).includes(drainingName) ? true : undefined;
+        });
+        expect((await sc.readyNginxPods()).map((p) => p.spec!.nodeName), 'no ready Pod left on the cordoned node').to.not.include(drainingNode);
+        await sleep(1500); // time for the agents to (wrongly) withdraw
+        expect((await lab.torRoutes())[prefix], `${drainingNode} while ${drainingName} drains`).to.include(drainingIP);
+        await sim.finishTermination(ns, drainingName);
+        const drained = await sc.waitForFollow(prefix, (p) => p.length === 3, `${drainingName} finished terminating`);
+        metric(router, 'step 7: draining Pod gone -> its node leaves the /32, ms', drained.ms, `nodes ${drained.nodes.join(', ')}`);
+        expect(drained.table[prefix]).to.not.include(drainingIP);
+      } finally {
+        await cp.kubectlOk(['uncordon', drainingNode]);
+      }
 
       await sc.kubectl(['scale', 'deployment', 'nginx', '--replicas', '1']);
       const one = await sc.waitForFollow(prefix, (p) => p.length === 1, '1 ready nginx Pod and the /32 via its node only');
