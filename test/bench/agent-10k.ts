@@ -90,9 +90,10 @@ spec:
 `);
   const httpAddress = `127.0.0.1:${await freePort()}`;
   agent = new AgentProcess(['--node-name', NODE, '--gobgp-address', gobgpd.address, '--kubeconfig', cp.kubeconfig, '--config', config,
-    '--http-address', httpAddress, '--no-custom-resources', '--log-level', 'warn', '--namespace', ns]);
+    '--http-address', httpAddress, '--no-custom-resources', '--namespace', ns]); // default log level (info): one line per add
   const client = connectGobgp(gobgpd.address, { deadlineMs: 60000 });
-  const count = async (): Promise<number> => (await client.listPaths('ipv4-unicast')).filter((p) => p.local).length;
+  // Before the agent's StartBgp, ListPath fails ("bgp server hasn't started yet"): that counts as 0 paths.
+  const count = async (): Promise<number> => (await client.listPaths('ipv4-unicast').catch(() => [])).filter((p) => p.local).length;
 
   const tStart = Date.now();
   agent.start();
