@@ -191,6 +191,8 @@ export class Reconciler {
       this.provisioned = true;
       const peers = await speaker.listPeers();
       for (const p of peers) this.notePeer(p);
+      for (const a of [...this.peerStates.keys()]) if (!peers.some((p) => p.address === a)) this.peerStates.delete(a);
+      this.deps.metrics?.retainPeers(new Set(peers.map((p) => p.address)));
     } else {
       log.info('gobgpd restored without routes yet: peers wait until the cluster caches are synced', {});
     }

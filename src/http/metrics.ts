@@ -95,9 +95,24 @@ export class AgentMetrics {
 
   setPeerState(peer: string, state: string, ours: boolean): void {
     const owner = ours ? 'svcbgp' : 'operator';
+    const previousOwner = this.knownPeers.get(peer);
+    if (previousOwner && previousOwner !== owner) this.retainPeers(new Set([...this.knownPeers.keys()].filter((k) => k !== peer)));
+    this.knownPeers.set(peer, owner);
     for (const s of AgentMetrics.STATES) this.peerState.set({ peer, state: s, owner }, s === state ? 1 : 0);
     if (!AgentMetrics.STATES.includes(state)) this.peerState.set({ peer, state, owner }, 1);
   }
+
+  /** Forget the series of peers gobgpd no longer has (deleted peers must not linger in the exposition). */
+  retainPeers(present: ReadonlySet<string>): void {
+    for (const key of this.knownPeers.keys()) {
+      if (present.has(key)) continue;
+      const owner = this.knownPeers.get(key)!;
+      for (const s of AgentMetrics.STATES) this.peerState.remove({ peer: key, state: s, owner });
+      this.knownPeers.delete(key);
+    }
+  }
+
+  private readonly knownPeers = new Map<string, string>();
 
   setRoutes(counts: Map<string, number>): void {
     this.routes.reset();

@@ -39,4 +39,14 @@ describe('health and metrics server', () => {
       await srv.close();
     }
   });
+
+  it('peer-state series of a deleted peer disappear', async () => {
+    const metrics = new AgentMetrics(false);
+    metrics.setPeerState('192.168.1.1', 'established', true);
+    metrics.setPeerState('10.0.0.9', 'active', false);
+    metrics.retainPeers(new Set(['10.0.0.9']));
+    const text = await metrics.registry.metrics();
+    expect(text).to.not.contain('peer="192.168.1.1"');
+    expect(text).to.contain('svcbgp_bgp_peer_state{peer="10.0.0.9",state="active",owner="operator"} 1');
+  });
 });
