@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
-import { cleanupStale, createLab, sleep, type Lab, type RouterKind } from '../lab/index.js';
-import { NodeSimulator, sharedControlPlane, uniqueNamespace, waitFor, type ControlPlane } from '../helpers/kube/index.js';
+import { cleanupStale, createLab, formatRouteTable, sleep, type Lab, type RouterKind } from '../lab/index.js';
+import { NodeSimulator, repoRoot, sharedControlPlane, uniqueNamespace, waitFor, type ControlPlane } from '../helpers/kube/index.js';
 import {
   CLUSTER_IP_RANGE,
   EXTERNAL_IP,
@@ -29,10 +29,22 @@ import {
   KUBECTL_PATCH_FOREIGN_IP,
   SEED_NODES,
 } from './seed/article.js';
-import { SeedScenario, addIpv6InternalIPs, agentEntry } from './seed/scenario.js';
+import { SeedScenario, addIpv6InternalIPs, agentEntry, sameTable } from './seed/scenario.js';
 import { metric } from './lab-metrics.js';
 
 const execFileAsync = promisify(execFile);
+
+/** svcbgp.io's own kind (CRD in deploy/), spec as Calico's: the kubectl-editable form of the article's BGPConfiguration. */
+const BOTH_RANGES_CR = `apiVersion: svcbgp.io/v1alpha1
+kind: BGPConfiguration
+metadata:
+  name: default
+spec:
+  serviceClusterIPs:
+  - cidr: 10.49.0.0/16
+  serviceExternalIPs:
+  - cidr: 192.168.3.0/24
+`;
 
 for (const router of ['bird', 'frr'] as RouterKind[]) {
   const label = router === 'bird' ? 'BIRD 2' : 'FRR';
@@ -320,6 +332,71 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
         const refused = report.refused.filter((x) => x.service.namespace === ns && x.service.name === 'nginx');
         expect(refused.map((x) => x.address)).to.deep.equal([FOREIGN_EXTERNAL_IP]);
       }
+    });
+
+    it('agent restart (a DaemonSet rolling update, one node at a time): the ToR table never changes, no path is re-sent', async () => {
+      const before = await lab.torRoutes();
+      let samples = 0;
+      const changes: string[] = [];
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const t = await lab.torRoutes();
+          samples++;
+          if (!sameTable(t, before)) changes.push(formatRouteTable(t));
+          await sleep(50);
+        }
+      })();
+      const t0 = Date.now();
+      try {
+        await sc.rollAgents();
+        await sleep(2000); // a pass or two of the new agents
+      } finally {
+        sampling = false;
+        await sampler;
+      }
+      metric(router, 'rolling restart of 3 agents, ms', Date.now() - t0, `${samples} ToR samples`);
+      expect(changes, 'ToR tables seen during the restarts that differ from before').to.deep.equal([]);
+      expect(samples).to.be.greaterThan(10);
+      const sessions = await lab.torSessions();
+      expect(sessions.filter((x) => x.established).map((x) => x.peer).sort()).to.deep.equal(sc.allNodeIPs());
+      for (const a of sc.agents) {
+        // The new agents adopted what gobgpd held: no AddPath/DeletePath at all.
+        const m = (await sc.agentHttp(a, '/metrics')).body;
+        expect(m, `${a.node.name} /metrics`).to.include('# TYPE svcbgp_path_changes_total counter');
+        for (const op of ['add', 'delete']) {
+          const v = new RegExp(`^svcbgp_path_changes_total\\{op="${op}"\\}\\s+(\\d+)`, 'm').exec(m)?.[1] ?? '0';
+          expect(v, `${a.node.name} svcbgp_path_changes_total{op="${op}"}`).to.equal('0');
+        }
+      }
+    });
+
+    it('the BGPConfiguration as a svcbgp.io custom resource (kubectl apply) replaces the file\'s, live: both ranges at once, then back', async function () {
+      await cp.kubectlOk(['apply', '-f', join(repoRoot(), 'deploy/10-crds.yaml')]);
+      await waitFor('svcbgp.io CRDs served', async () => ((await cp.kubectl(['get', 'bgpconfigurations.svcbgp.io'])).code === 0 ? true : undefined));
+      const existing = (await cp.kubectlOk(['get', 'bgpconfigurations.svcbgp.io,bgppeers.svcbgp.io', '-o', 'name'])).trim();
+      if (existing !== '') {
+        process.stderr.write(`      skipping: svcbgp.io resources already in the shared cluster: ${existing}\n`);
+        this.skip();
+      }
+      sc.customResources = true;
+      await sc.rollAgents();
+      const local = sc.nodeIPs(nginxNodes);
+      const all = sc.allNodeIPs();
+      try {
+        // The article: "you can expose both sets at once".
+        await cp.kubectlOk(['apply', '-f', '-'], BOTH_RANGES_CR);
+        const both = await sc.waitForTable(
+          { [CLUSTER_IP_RANGE]: all, [`${clusterIP}/32`]: local, [EXTERNAL_IP_RANGE]: all, [`${EXTERNAL_IP}/32`]: local },
+          'svcbgp.io BGPConfiguration default: cluster and external ranges',
+        );
+        metric(router, 'kubectl apply of the BGPConfiguration CR -> ToR table, ms', both.ms);
+        expect(await lab.torRoutes()).to.deep.equal(both.table);
+      } finally {
+        await cp.kubectl(['delete', 'bgpconfigurations.svcbgp.io', 'default', '--ignore-not-found']);
+      }
+      const back = await sc.waitForTable({ [EXTERNAL_IP_RANGE]: all, [`${EXTERNAL_IP}/32`]: local }, "CR deleted: the file's BGPConfiguration again");
+      metric(router, 'CR deleted -> the file configuration again on the ToR, ms', back.ms);
     });
   });
 }

@@ -162,29 +162,54 @@ export class SeedScenario {
     renameSync(tmp, this.configFile);
   }
 
+  /** Watch svcbgp.io custom resources too (off by default: the file is the only configuration source). */
+  customResources = false;
+
+  private spawnAgent(node: LabNode, httpAddress: string): AgentHandle {
+    const argv = [
+      process.execPath,
+      agentEntry(),
+      'run',
+      '--node-name', node.name,
+      '--gobgp-address', node.gobgpd.target,
+      '--config', this.configFile,
+      '--kubeconfig', this.kube.kubeconfig,
+      '--http-address', httpAddress,
+      '--config-poll-interval', '500ms',
+      '--log-level', this.opts.logLevel ?? 'info',
+      ...(this.customResources ? [] : ['--no-custom-resources']),
+    ];
+    const name = `agent-${node.name}`;
+    const pid = this.lab.spawn(name, argv);
+    return { node, pid, httpAddress, logFile: join(this.lab.runDir, `${name}.log`) };
+  }
+
   /** One `svcbgp run` process per node, in the root namespace, tracked by the lab (killed at teardown). */
   async startAgents(): Promise<AgentHandle[]> {
-    for (const node of this.lab.nodes) {
-      const port = await freePort();
-      const httpAddress = `127.0.0.1:${port}`;
-      const argv = [
-        process.execPath,
-        agentEntry(),
-        'run',
-        '--node-name', node.name,
-        '--gobgp-address', node.gobgpd.target,
-        '--config', this.configFile,
-        '--kubeconfig', this.kube.kubeconfig,
-        '--http-address', httpAddress,
-        '--config-poll-interval', '500ms',
-        '--log-level', this.opts.logLevel ?? 'info',
-        '--no-custom-resources',
-      ];
-      const name = `agent-${node.name}`;
-      const pid = this.lab.spawn(name, argv);
-      this.agents.push({ node, pid, httpAddress, logFile: join(this.lab.runDir, `${name}.log`) });
-    }
+    for (const node of this.lab.nodes) this.agents.push(this.spawnAgent(node, `127.0.0.1:${await freePort()}`));
     return this.agents;
+  }
+
+  /**
+   * Restart the agents one at a time, as a DaemonSet rolling update does: SIGTERM (the agent exits without
+   * withdrawing anything), wait for the exit, start the new one on the same HTTP address, wait for /readyz.
+   */
+  async rollAgents(): Promise<void> {
+    for (let i = 0; i < this.agents.length; i++) {
+      const old = this.agents[i]!;
+      process.kill(old.pid, 'SIGTERM');
+      await this.until(`${old.node.name} agent (pid ${old.pid}) exited`, async () => {
+        try {
+          process.kill(old.pid, 0);
+          return undefined;
+        } catch {
+          return true;
+        }
+      });
+      const fresh = this.spawnAgent(old.node, old.httpAddress);
+      this.agents[i] = fresh;
+      await this.until(`${old.node.name} agent ready again`, async () => ((await this.agentHttp(fresh, '/readyz')).status === 200 ? true : undefined));
+    }
   }
 
   /** GET one of an agent's HTTP paths; never throws (status 0 = no answer). */
