@@ -151,6 +151,7 @@ export class Reconciler {
     // The desired set: fresh when the view is good, else the last good one with withdrawals suppressed.
     let desired: { routes: Route[]; paths: Map<string, DesiredPath> } | undefined;
     let allowDeletes = false;
+    const previous = this.lastDesired;
     if (inputs.synced && inputs.connected && inputs.desired) {
       desired = this.markDesired(inputs.desired, localAs);
       this.lastDesired = desired;
@@ -177,7 +178,7 @@ export class Reconciler {
       log.info('read owned paths from gobgpd', { owned: this.applied.size, local: local.length, reasons: [...reasons] });
     }
 
-    if (desired) await this.applyDiff(desired, allowDeletes);
+    if (desired) await this.applyDiff(desired, allowDeletes, previous);
 
     if (desired || !this.restoring) {
       const res = await speaker.provisionPeers(inputs.speaker, {
@@ -211,7 +212,11 @@ export class Reconciler {
     return { routes, paths };
   }
 
-  private async applyDiff(desired: { routes: Route[]; paths: Map<string, DesiredPath> }, allowDeletes: boolean): Promise<void> {
+  private async applyDiff(
+    desired: { routes: Route[]; paths: Map<string, DesiredPath> },
+    allowDeletes: boolean,
+    previous: { paths: Map<string, DesiredPath> } | undefined,
+  ): Promise<void> {
     const { speaker, log, metrics } = this.deps;
     const applied = this.applied ?? new Map<string, Route>();
     const d = this.deps.diff(desired.routes, [...applied.values()]);
@@ -240,7 +245,15 @@ export class Reconciler {
     }
     if (deletes.length > 0) {
       for (const r of deletes) {
-        log.info('withdraw', { prefix: r.prefix, family: r.family, reason: 'no longer desired: no Service or configured CIDR wants it on this node' });
+        const was = previous?.paths.get(routeKey(r));
+        log.info('withdraw', {
+          prefix: r.prefix,
+          family: r.family,
+          reason: was
+            ? 'no longer desired: no Service or configured CIDR wants it on this node any more'
+            : 'owned path found in gobgpd that nothing wants (left over from an earlier configuration or agent)',
+          previousReasons: was?.reasons ?? [],
+        });
       }
       await speaker.deletePaths(deletes);
       for (const r of deletes) applied.delete(routeKey(r));

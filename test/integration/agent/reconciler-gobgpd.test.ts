@@ -128,6 +128,7 @@ describe('agent reconciler against real gobgpd', function () {
     const withdraw = a.entries.find((e) => e.message === 'withdraw');
     expect(withdraw).to.include({ prefix: '10.49.1.10/32' });
     expect(String(withdraw!.reason)).to.contain('no longer desired');
+    expect(withdraw!.previousReasons).to.deep.equal(['test wants 10.49.1.10/32']);
   });
 
   it('attribute changes are sent as AddPath (replace), never delete + add', async () => {
