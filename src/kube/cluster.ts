@@ -54,6 +54,7 @@ export class ClusterWatch {
   private readonly nodes: WatchedCache<V1Node>;
   private readonly peers: WatchedCache<CustomResource> | undefined;
   private readonly configs: WatchedCache<CustomResource> | undefined;
+  private nodeChanged: () => boolean = () => true;
 
   constructor(private readonly opts: ClusterWatchOptions) {
     const kc = opts.kubeConfig;
@@ -73,7 +74,10 @@ export class ClusterWatch {
         name,
         path,
         list,
-        onChange: () => opts.onChange(name),
+        onChange: () => {
+          if (name === 'node' && !this.nodeChanged()) return;
+          opts.onChange(name);
+        },
         onError: () => opts.onWatchError?.(name),
       });
       this.caches.push(c as unknown as WatchedCache<KubernetesObject>);
@@ -85,6 +89,16 @@ export class ClusterWatch {
     );
     const fieldSelector = `metadata.name=${opts.nodeName}`;
     this.nodes = mk('node', '/api/v1/nodes', () => core.listNode({ fieldSelector }), { fieldSelector });
+    // A kubelet rewrites its Node's status every few seconds (conditions, heartbeats); only the name, labels and
+    // addresses matter to the routes and the router-id, so other Node updates do not cause a pass.
+    let nodeFingerprint = '';
+    this.nodeChanged = (): boolean => {
+      const n = this.nodes.list().find((x) => x.metadata?.name === opts.nodeName);
+      const fp = JSON.stringify([n?.metadata?.name, n?.metadata?.labels ?? {}, n?.status?.addresses ?? [], this.nodes.state]);
+      if (fp === nodeFingerprint) return false;
+      nodeFingerprint = fp;
+      return true;
+    };
     if (opts.watchCustomResources !== false) {
       const listCr = (plural: string) => async (): Promise<KubernetesListObject<CustomResource>> =>
         (await custom.listClusterCustomObject({ group: SVCBGP_GROUP, version: SVCBGP_VERSION, plural })) as KubernetesListObject<CustomResource>;

@@ -295,4 +295,16 @@ spec:
     }
     expect(agent.rawOutput()).to.not.contain('s3cr3t-pw');
   });
+
+  it('the Node watch: labelling this node exclude-from-external-load-balancers withdraws everything; unlabelling restores it', async () => {
+    const before = await prefixes();
+    expect(before).to.include('192.168.3.0/24');
+    await cluster.cp.kubectlOk(['label', 'node', NODE_A, 'node.kubernetes.io/exclude-from-external-load-balancers=true']);
+    try {
+      await waitRib('every owned path withdrawn', (p) => p.length === 0);
+    } finally {
+      await cluster.cp.kubectlOk(['label', 'node', NODE_A, 'node.kubernetes.io/exclude-from-external-load-balancers-']);
+    }
+    await waitRib('the routes back', (p) => before.every((x) => p.includes(x)));
+  });
 });
