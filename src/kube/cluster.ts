@@ -83,9 +83,11 @@ export class ClusterWatch {
       this.caches.push(c as unknown as WatchedCache<KubernetesObject>);
       return c;
     };
-    this.services = mk('services', '/api/v1/services', () => core.listServiceForAllNamespaces());
+    this.services = mk('services', '/api/v1/services', () =>
+      listAllPages((p) => core.listServiceForAllNamespaces(p)),
+    );
     this.slices = mk('endpointslices', '/apis/discovery.k8s.io/v1/endpointslices', () =>
-      discovery.listEndpointSliceForAllNamespaces(),
+      listAllPages((p) => discovery.listEndpointSliceForAllNamespaces(p)),
     );
     const fieldSelector = `metadata.name=${opts.nodeName}`;
     this.nodes = mk('node', '/api/v1/nodes', () => core.listNode({ fieldSelector }), { fieldSelector });
@@ -142,4 +144,25 @@ export class ClusterWatch {
       bgpConfigurations: this.configs?.list() ?? [],
     };
   }
+}
+
+/**
+ * A full list in pages of `LIST_PAGE` objects (limit/continue), so a cluster with many thousands of Services is
+ * never one huge response to parse at once. Pages of one list are a consistent snapshot (the API server serves
+ * them from the first page's resourceVersion); the last page's metadata carries that resourceVersion, which
+ * the watch then starts from. If the snapshot expires between pages (410), the error ends this list and the
+ * informer relists from scratch.
+ */
+export const LIST_PAGE = 500;
+
+export async function listAllPages<T extends KubernetesObject>(
+  page: (p: { limit: number; _continue?: string }) => Promise<KubernetesListObject<T>>,
+): Promise<KubernetesListObject<T>> {
+  let res = await page({ limit: LIST_PAGE });
+  const items = [...res.items];
+  while (res.metadata?._continue) {
+    res = await page({ limit: LIST_PAGE, _continue: res.metadata._continue });
+    items.push(...res.items);
+  }
+  return { ...res, items, metadata: { ...res.metadata, _continue: undefined } };
 }
