@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
     --router) ROUTER="${2:-}"; shift 2 ;;
     --router=*) ROUTER="${1#--router=}"; shift ;;
     --keep) KEEP=(--keep); shift ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "lab.sh: unknown argument $1 (usage: scripts/lab.sh [--router bird|frr] [--keep])" >&2; exit 2 ;;
   esac
 done
