@@ -115,7 +115,9 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       metric(router, 'whole suite, ms', Date.now() - suiteStart);
     });
 
-    it('before step 1: gobgpd runs empty in every node, so no session and no route on the ToR', async () => {
+    it('before step 1: Nodes named after the lab nodes with both InternalIPs; gobgpd runs empty, so no session and no route on the ToR', async () => {
+      const nodes = await cp.kubectlOk(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}']);
+      for (const n of SEED_NODES) expect(nodes).to.include(`${n.name}=${n.ipv4} ${n.ipv6}`);
       const sessions = await lab.torSessions();
       expect(sessions.map((s) => s.peer).sort()).to.deep.equal(sc.allNodeIPs());
       expect(sessions.filter((s) => s.established), 'no Established session yet').to.deep.equal([]);
