@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../log/logger.js';
 import { parseGoDuration } from '../config/duration.js';
-import { startAgent, type AgentOptions } from '../agent/agent.js';
+import type { AgentOptions } from '../agent/agent.js';
 import { ConfigError } from '../kube/config-source.js';
 
 function duration(flag: string) {
@@ -109,6 +109,9 @@ export function registerRun(program: Command): void {
       };
       let agent;
       try {
+        // Loaded here, not at the top: the agent pulls in gRPC and the Kubernetes client, which `svcbgp explain`
+        // and `--help` do not need (they start in a fraction of the time).
+        const { startAgent } = await import('../agent/agent.js');
         agent = await startAgent(opts, log);
       } catch (err) {
         if (err instanceof ConfigError) {
