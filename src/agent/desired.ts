@@ -14,15 +14,20 @@ export function computeDesired(
   slices: readonly V1EndpointSlice[],
 ): DesiredState {
   const res = desiredRoutes(config, node, services, slices);
+  const uids = new Map(services.map((s) => [`${s.metadata?.namespace}/${s.metadata?.name}`, s.metadata?.uid]));
   return {
     paths: res.routes.map(toPath),
-    refused: res.refused.map((r: Refusal) => ({
-      namespace: r.service.namespace,
-      service: r.service.name,
-      address: r.address,
-      code: r.code,
-      message: r.text,
-    })),
+    refused: res.refused.map((r: Refusal) => {
+      const uid = uids.get(`${r.service.namespace}/${r.service.name}`);
+      return {
+        namespace: r.service.namespace,
+        service: r.service.name,
+        ...(uid ? { uid } : {}),
+        address: r.address,
+        code: r.code,
+        message: r.text,
+      };
+    }),
   };
 }
 

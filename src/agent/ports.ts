@@ -65,6 +65,8 @@ export interface DesiredPath {
 export interface RefusedAddress {
   namespace: string;
   service: string;
+  /** The Service's metadata.uid: the Event's involvedObject names it, or `kubectl describe service` does not list the Event. */
+  uid?: string;
   address: string;
   /** Machine-readable reason code (metric label). */
   code: string;

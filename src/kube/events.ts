@@ -51,7 +51,8 @@ export class RefusalEvents {
   private async emit(r: RefusedAddress, now: Date): Promise<boolean> {
     const event: CoreV1Event = {
       metadata: { generateName: `${r.service}.svcbgp-`, namespace: r.namespace },
-      involvedObject: { apiVersion: 'v1', kind: 'Service', namespace: r.namespace, name: r.service },
+      // With the uid, as kubelets' Events have it: `kubectl describe` selects Events by involvedObject.uid.
+      involvedObject: { apiVersion: 'v1', kind: 'Service', namespace: r.namespace, name: r.service, ...(r.uid ? { uid: r.uid } : {}) },
       reason: 'AddressNotAdvertised',
       message: `svcbgp on node ${this.nodeName} does not advertise ${r.address || 'this Service'}: ${r.message}`,
       type: 'Warning',

@@ -309,14 +309,22 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       expect(e.involvedObject.kind).to.equal('Service');
       expect(e.message).to.match(/192\.168\.9\.9/).and.match(/192\.168\.3\.0\/24/);
       process.stdout.write(`      [event] ${e.reason}: ${e.message}\n`);
-      // What the Service owner sees. (`kubectl describe service nginx` does not list these Events yet: they carry no
-      // involvedObject.uid, which describe selects on; see /work/notes/F-bugs.md #1.)
+      // What the Service owner sees: `kubectl get events` and `kubectl describe service nginx` (which lists only
+      // Events whose involvedObject.uid is the Service's; /work/notes/F-bugs.md #1).
       const listed = await sc.kubectl(['get', 'events', '--field-selector', 'involvedObject.kind=Service,involvedObject.name=nginx']);
       expect(listed).to.match(/Warning\s+AddressNotAdvertised\s+service\/nginx\s+.*192\.168\.9\.9/);
+      const described = await sc.kubectl(['describe', 'service', 'nginx']);
+      expect(described.slice(described.indexOf('Events:'))).to.match(/Warning\s+AddressNotAdvertised\s+.*192\.168\.9\.9/);
       // And the operator, on any node's /metrics.
       const m = await sc.agentHttp(sc.agents[0]!, '/metrics');
       const refused = /^svcbgp_refused_addresses\{[^}]*\}\s+(\d+)/m.exec(m.body);
       expect(refused?.[1], 'svcbgp_refused_addresses on /metrics').to.equal('1');
+      // Every agent reports its session with the ToR once, as its own (the peer it configured), Established.
+      for (const a of sc.agents) {
+        const body = (await sc.agentHttp(a, '/metrics')).body;
+        const series = body.split('\n').filter((l) => l.startsWith('svcbgp_bgp_peer_state{') && l.includes('peer="192.168.1.1"') && / 1$/.test(l));
+        expect(series, `${a.node.name} svcbgp_bgp_peer_state`).to.deep.equal(['svcbgp_bgp_peer_state{peer="192.168.1.1",state="established",owner="svcbgp"} 1']);
+      }
     });
 
     it('svcbgp explain (offline: the config file + a cluster dump) gives, for every node, the routes its gobgpd holds and the refusal', async () => {

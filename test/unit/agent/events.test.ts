@@ -40,6 +40,13 @@ describe('Events for refused addresses', () => {
     expect(e.message).to.equal('svcbgp on node node-1 does not advertise 8.8.8.8: 8.8.8.8 is outside every serviceExternalIPs CIDR (192.168.3.0/24)');
   });
 
+  it("names the Service's uid, which `kubectl describe service` selects Events by", async () => {
+    const sink = recordingSink();
+    const ev = new RefusalEvents(sink, 'node-1', silentLogger());
+    await ev.report([{ ...refusal('evil', '8.8.8.8'), uid: '0b7e6c1e-5d1c-4d1a-9b0e-1f2a3b4c5d6e' }]);
+    expect(sink.events[0]!.ev.involvedObject.uid).to.equal('0b7e6c1e-5d1c-4d1a-9b0e-1f2a3b4c5d6e');
+  });
+
   it('a refusal that went away and came back is reported again', async () => {
     const sink = recordingSink();
     const ev = new RefusalEvents(sink, 'node-1', silentLogger());
