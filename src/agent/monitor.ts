@@ -47,7 +47,7 @@ export class GobgpdMonitor {
 
   private watch(): void {
     this.cancelWatch = this.speaker.watchPeers(
-      (p) => this.reconciler.notePeer(p),
+      (p) => this.reconciler.notePeer(p, 'watch'),
       () => {
         this.cancelWatch = undefined;
         if (!this.stopped) setTimeout(() => void this.probe(), 100).unref();

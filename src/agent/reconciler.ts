@@ -86,9 +86,17 @@ export class Reconciler {
     return !wasReachable;
   }
 
-  notePeer(p: PeerStatus): void {
-    this.peerStates.set(p.address, p);
-    this.deps.metrics?.setPeerState(p.address, p.state, p.ours);
+  /**
+   * A peer's state, from ListPeer (source 'list') or from gobgpd's WatchEvent stream ('watch'). gobgpd 3.10's
+   * peer events carry only AS, address, state and transport (pkg/server/server.go builds their PeerConf without a
+   * description), so they cannot tell our peers (marked by description) from an operator's: for a peer already
+   * known, ownership stays what ListPeer said.
+   */
+  notePeer(p: PeerStatus, source: 'list' | 'watch' = 'list'): void {
+    const known = this.peerStates.get(p.address);
+    const status = source === 'watch' && known ? { ...p, ours: known.ours } : p;
+    this.peerStates.set(status.address, status);
+    this.deps.metrics?.setPeerState(status.address, status.state, status.ours);
   }
 
   async pass(reasons: ReadonlySet<string>): Promise<'done' | 'retry'> {
