@@ -34,7 +34,7 @@ die() { echo "lab.sh: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, routers); try: sudo $0 $*"
 
-step "1/5 system packages (gobgpd, bird2, frr, etcd, iproute2, ...)"
+step "1/5 system packages (gobgpd, bird2, frr, iproute2, curl, ...)"
 scripts/install-deps.sh
 
 command -v node >/dev/null 2>&1 || die "Node.js >= 20.19 is needed (Debian 12's nodejs is 18: use NodeSource or nvm)"
