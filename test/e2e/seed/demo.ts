@@ -301,8 +301,8 @@ async function walk(sc: SeedScenario, kube: KubeAccess): Promise<void> {
   const ex = await runCommand(process.execPath, [agentEntry(), 'explain', '--config', sc.configFile, '--cluster', dump, '--node', node]);
   out(indent(ex.stdout + ex.stderr));
   const m = await sc.agentHttp(sc.agents[0]!, '/metrics');
-  out(`\n  $ curl -s http://${sc.agents[0]!.httpAddress}/metrics | grep -E '^svcbgp_(routes_advertised|refused_addresses|bgp_peer_state)'`);
-  out(indent(m.body.split('\n').filter((l) => /^svcbgp_(routes_advertised|refused_addresses|bgp_peer_state)/.test(l)).join('\n')));
+  out(`\n  $ curl -s http://${sc.agents[0]!.httpAddress}/metrics | grep -E '^svcbgp_(routes_advertised|refused_addresses|bgp_peer_state)' | grep -v ' 0$'`);
+  out(indent(m.body.split('\n').filter((l) => /^svcbgp_(routes_advertised|refused_addresses|bgp_peer_state)/.test(l) && !/ 0$/.test(l)).join('\n')));
 }
 
 function keepHints(lab: Lab, sc: SeedScenario, info: ControlPlaneInfo): string {
