@@ -132,7 +132,18 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     opts.httpAddress,
     () => {
       const r = reconciler.readiness();
-      const checks = { 'caches-synced': r.cachesSynced, 'gobgpd-reachable': r.gobgpReachable, 'gobgpd-provisioned': r.provisioned };
+      // 'gobgpd-global-matches': a global-settings conflict (gobgpd runs another AS / router-id / listen port than
+      // configured, e.g. the BGPConfiguration's listenPort changed after gobgpd started) fails readiness. Decision:
+      // routes are still reconciled, and no Service selects the agent's Pods, so not-ready costs no traffic; what
+      // it buys is visibility where operators look (`kubectl get pods` READY 1/2) and a DaemonSet rolling update
+      // that stops instead of spreading a configuration that only takes effect after a gobgpd restart. The cure
+      // is restarting gobgpd (the Pod); svcbgp never restarts a running speaker's global config itself.
+      const checks = {
+        'caches-synced': r.cachesSynced,
+        'gobgpd-reachable': r.gobgpReachable,
+        'gobgpd-provisioned': r.provisioned,
+        'gobgpd-global-matches': r.globalMatches,
+      };
       return { ready: Object.values(checks).every(Boolean), checks };
     },
     metrics,

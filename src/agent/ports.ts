@@ -28,10 +28,27 @@ export interface PeersResult {
   deleted: string[];
 }
 
+/** What gobgpd runs as its global BGP settings. */
+export interface RunningGlobal {
+  asn: number;
+  routerId: string;
+  listenPort: number;
+}
+
+/**
+ * Outcome of making gobgpd's global settings match. A conflict is a value, not an exception: svcbgp never
+ * restarts a running speaker's global config (StopBgp/StartBgp drops every session), and paths and peers
+ * are reconciled against the speaker as it runs.
+ */
+export type GlobalOutcome =
+  | { result: 'started' }
+  | { result: 'matches' }
+  | { result: 'conflict'; running: RunningGlobal; differences: { field: string; have: string | number; want: string | number }[]; message: string };
+
 export interface SpeakerPort {
   probe(): Promise<SpeakerProbe>;
-  /** StartBgp if not started; a conflicting running global config is an error that says what differs. */
-  provisionGlobal(speaker: SpeakerConfig): Promise<void>;
+  /** StartBgp if not started; a running speaker with other global settings is reported as a conflict and left alone. */
+  provisionGlobal(speaker: SpeakerConfig): Promise<GlobalOutcome>;
   /**
    * Make our peers match (never touches operator peers). `localRestarting` for peers being (re-)added.
    * `keepAsIs`: addresses of our peers to leave exactly as gobgpd has them (their password is unreadable now).

@@ -2,7 +2,7 @@ import type { Logger } from 'winston';
 import type { Route } from '../model/route.js';
 import type { SpeakerConfig } from '../model/peer.js';
 import { isOwned, markOwned, normalizeRoute, routeKey } from './ownership.js';
-import type { DesiredPath, DesiredState, PeerStatus, SpeakerPort, SpeakerProbe } from './ports.js';
+import type { DesiredPath, DesiredState, GlobalOutcome, PeerStatus, SpeakerPort, SpeakerProbe } from './ports.js';
 import type { AgentMetrics } from '../http/metrics.js';
 
 /** What the cluster side hands the reconciler at the start of every pass. */
@@ -34,6 +34,8 @@ export interface Readiness {
   cachesSynced: boolean;
   gobgpReachable: boolean;
   provisioned: boolean;
+  /** gobgpd runs the configured AS / router-id / listen port (false during a global-settings conflict). */
+  globalMatches: boolean;
 }
 
 /**
@@ -54,6 +56,10 @@ export interface Readiness {
  *   known desired set yet (agent and gobgpd both restarted, caches not synced), peers wait for the caches:
  *   a session with an empty RIB would make the ToR flush the stale routes it still forwards on.
  * - only paths that gobgpd originated locally AND carry the ownership marker are ever deleted.
+ * - a running gobgpd whose global settings (AS, router-id, listen port) differ from ours is left as it runs —
+ *   svcbgp never restarts a running speaker's global config — but that does not stop the reconciliation:
+ *   paths and peers follow the cluster as always. The conflict is reported once when it starts or changes
+ *   (error log), by svcbgp_gobgp_global_conflict and by /readyz (see agent.ts for why it fails readiness).
  */
 export class Reconciler {
   private applied: Map<string, Route> | undefined;
@@ -64,12 +70,19 @@ export class Reconciler {
   private cachesSynced = false;
   private lastWaiting: string | undefined;
   private lastStaleLog = false;
+  /** The differences of the current global-settings conflict (JSON), undefined when gobgpd runs our settings. */
+  private globalConflict: string | undefined;
   readonly peerStates = new Map<string, PeerStatus>();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
   readiness(): Readiness {
-    return { cachesSynced: this.cachesSynced, gobgpReachable: this.gobgpReachable, provisioned: this.provisioned };
+    return {
+      cachesSynced: this.cachesSynced,
+      gobgpReachable: this.gobgpReachable,
+      provisioned: this.provisioned,
+      globalMatches: this.globalConflict === undefined,
+    };
   }
 
   /** Forget the applied view: the next pass re-reads gobgpd's RIB (drift pass, gobgpd came back). */
@@ -136,14 +149,14 @@ export class Reconciler {
       this.lastWaiting = inputs.waiting;
       return 'skipped';
     }
-    const localAs = inputs.speaker.asn;
 
-    if (probe.state === 'unprovisioned') {
-      if (this.provisioned || this.applied !== undefined) {
-        log.warn('gobgpd lost its configuration (restarted?): restoring global config, then paths, then peers', {});
-      }
+    if (probe.state === 'unprovisioned' && (this.provisioned || this.applied !== undefined)) {
+      log.warn('gobgpd lost its configuration (restarted?): restoring global config, then paths, then peers', {});
+    }
+    // StartBgp when BGP is not running; otherwise a cheap GetBgp that tells whether gobgpd runs our settings.
+    const global = await speaker.provisionGlobal(inputs.speaker);
+    if (global.result === 'started') {
       this.provisioned = false;
-      await speaker.provisionGlobal(inputs.speaker);
       log.info('gobgpd global configuration set', {
         asn: inputs.speaker.asn,
         routerId: inputs.speaker.routerId,
@@ -151,10 +164,11 @@ export class Reconciler {
       });
       this.applied = new Map(); // BGP was not running: gobgpd's RIB is empty
       this.restoring = true;
-    } else {
-      // Cheap when equal; throws a clear error when gobgpd runs with a conflicting global config.
-      await speaker.provisionGlobal(inputs.speaker);
     }
+    this.noteGlobal(global);
+    // The ownership marker carries the AS gobgpd actually runs: a configured AS that cannot be applied without
+    // a gobgpd restart must not re-mark (re-send) every path. (The marker's AS is never compared anyway.)
+    const localAs = global.result === 'conflict' ? global.running.asn : inputs.speaker.asn;
 
     // The desired set: fresh when the view is good, else the last good one with withdrawals suppressed.
     let desired: { routes: Route[]; paths: Map<string, DesiredPath> } | undefined;
@@ -207,6 +221,24 @@ export class Reconciler {
     }
     this.updateRouteMetrics();
     return 'ok';
+  }
+
+  /** Record the global-settings outcome; log only when a conflict starts, changes or ends. */
+  private noteGlobal(g: GlobalOutcome): void {
+    const key = g.result === 'conflict' ? JSON.stringify(g.differences) : undefined;
+    if (key !== this.globalConflict) {
+      if (g.result === 'conflict') {
+        this.deps.log.error('gobgpd runs other global BGP settings than configured; left as they are, paths and peers are still reconciled', {
+          error: g.message,
+          running: g.running,
+          differences: g.differences,
+        });
+      } else {
+        this.deps.log.info('gobgpd global BGP settings match the configuration again', { outcome: g.result });
+      }
+    }
+    this.globalConflict = key;
+    this.deps.metrics?.gobgpGlobalConflict.set(key === undefined ? 0 : 1);
   }
 
   private markDesired(state: DesiredState, localAs: number): { routes: Route[]; paths: Map<string, DesiredPath> } {

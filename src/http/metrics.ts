@@ -12,6 +12,7 @@ export class AgentMetrics {
   readonly passDuration: Histogram<string>;
   readonly gobgpErrors: Counter<'rpc'>;
   readonly gobgpUp: Gauge<string>;
+  readonly gobgpGlobalConflict: Gauge<string>;
   readonly cachesSynced: Gauge<string>;
   readonly peerState: Gauge<'peer' | 'state' | 'owner'>;
   readonly refused: Gauge<'reason'>;
@@ -48,6 +49,11 @@ export class AgentMetrics {
       registers,
     });
     this.gobgpUp = new Gauge({ name: 'svcbgp_gobgp_up', help: '1 when gobgpd answered the last probe.', registers });
+    this.gobgpGlobalConflict = new Gauge({
+      name: 'svcbgp_gobgp_global_conflict',
+      help: '1 while gobgpd runs BGP with another AS, router-id or listen port than configured (left as is: svcbgp never restarts a running speaker; restart gobgpd to apply). Paths and peers are reconciled regardless.',
+      registers,
+    });
     this.cachesSynced = new Gauge({
       name: 'svcbgp_caches_synced',
       help: '1 when every Kubernetes cache has completed its first list.',

@@ -107,7 +107,7 @@ describe('agent reconciler against real gobgpd', function () {
     expect(global).to.match(/AS:\s+64512/);
     expect(global).to.match(/Router-ID:\s+10\.255\.0\.1/);
     expect(await gobgpd.cli('neighbor')).to.contain('127.0.0.2');
-    expect(a.reconciler.readiness()).to.deep.equal({ cachesSynced: true, gobgpReachable: true, provisioned: true });
+    expect(a.reconciler.readiness()).to.deep.equal({ cachesSynced: true, gobgpReachable: true, provisioned: true, globalMatches: true });
     expect(await a.changes()).to.deep.equal({ add: 3, delete: 0 });
     // The reason for every add is in the logs.
     const adds = a.entries.filter((e) => e.message === 'advertise');
@@ -271,14 +271,53 @@ describe('agent reconciler against real gobgpd', function () {
     expect(again.flaps).to.equal(flapsBefore);
   });
 
-  it("a conflicting global config in gobgpd is reported and left alone", async () => {
-    await gobgpd.cli('global', 'as', '65000', 'router-id', '10.9.9.9', 'listen-port', String(await freePort('127.0.0.1')));
-    const a = newAgent({ synced: true, connected: true, speaker: speakerConfig, desired: desired(route('10.49.0.0/16')) });
-    expect(await a.pass()).to.equal('retry');
-    const err = a.entries.find((e) => e.message === 'reconcile pass failed; will retry');
-    expect(String(err!.error)).to.match(/already runs BGP with .*65000/);
-    expect(await gobgpd.cli('global')).to.match(/AS:\s+65000/);
-    expect((await ribViaCli((...x) => gobgpd.cli(...x))).size).to.equal(0);
+  it('a conflicting global config in gobgpd is reported once and left alone, and paths and peers are still reconciled', async () => {
+    const otherPort = await freePort('127.0.0.1');
+    await gobgpd.cli('global', 'as', '65000', 'router-id', '10.9.9.9', 'listen-port', String(otherPort));
+    const a = newAgent({ synced: true, connected: true, speaker: speakerConfig, desired: desired(route('10.49.0.0/16'), route('10.49.1.10/32')) });
+    const conflictGauge = async (): Promise<number | undefined> => (await a.metrics.gobgpGlobalConflict.get()).values[0]?.value;
+
+    expect(await a.pass()).to.equal('done');
+    // gobgpd's global settings are left exactly as they were
+    const global = await gobgpd.cli('global');
+    expect(global).to.match(/AS:\s+65000/);
+    expect(global).to.match(/Router-ID:\s+10\.9\.9\.9/);
+    expect(global).to.contain(`Listening Port: ${otherPort}`);
+    // … and yet the paths are there, marked with the AS gobgpd runs, and our peer is configured
+    const rib = await ribViaCli((...x) => gobgpd.cli(...x));
+    expect([...rib.keys()].sort()).to.deep.equal(['10.49.0.0/16', '10.49.1.10/32']);
+    for (const p of rib.values()) expect(p.largeCommunities).to.deep.equal(['65000:7376:1']);
+    expect(await gobgpd.cli('neighbor')).to.contain('127.0.0.2');
+    // reported: one error log naming both sides, the metric, readiness
+    const errors = (): LogEntry[] => a.entries.filter((e) => e.level === 'error');
+    expect(errors()).to.have.length(1);
+    expect(String(errors()[0]!.error)).to.match(/already runs BGP with asn 65000, routerId 10\.9\.9\.9, listenPort \d+, but svcbgp is configured for asn 64512, routerId 10\.255\.0\.1, listenPort -1/);
+    expect(await conflictGauge()).to.equal(1);
+    expect(a.reconciler.readiness()).to.include({ provisioned: true, globalMatches: false });
+
+    // The cluster changes: one path goes, one comes — still reconciled, and no new error log for the same conflict.
+    a.inputs.desired = desired(route('10.49.0.0/16'), route('192.168.3.180/32'));
+    expect(await a.pass()).to.equal('done');
+    a.reconciler.invalidate(); // a drift pass re-reads the RIB: nothing to do, nothing logged
+    expect(await a.pass()).to.equal('done');
+    expect([...(await ribViaCli((...x) => gobgpd.cli(...x))).keys()].sort()).to.deep.equal(['10.49.0.0/16', '192.168.3.180/32']);
+    expect(await a.changes()).to.deep.equal({ add: 3, delete: 1 });
+    expect(errors()).to.have.length(1);
+
+    // A different conflict (the configured router-id changes too) is a new error log, once.
+    a.inputs.speaker = { ...speakerConfig, routerId: '10.255.0.2' };
+    await a.pass();
+    await a.pass();
+    expect(errors()).to.have.length(2);
+    expect(String(errors()[1]!.error)).to.contain('routerId 10.255.0.2');
+
+    // The configuration made to match what gobgpd runs: the conflict is over (logged once, metric 0, ready again).
+    a.inputs.speaker = { ...speakerConfig, asn: 65000, routerId: '10.9.9.9', listenPort: otherPort };
+    await a.pass();
+    expect(a.entries.filter((e) => e.message === 'gobgpd global BGP settings match the configuration again')).to.have.length(1);
+    expect(await conflictGauge()).to.equal(0);
+    expect(a.reconciler.readiness().globalMatches).to.equal(true);
+    expect(errors()).to.have.length(2);
   });
 
   it('a peer whose password Secret is unreadable is left exactly as gobgpd has it (not deleted, not reset)', async () => {
