@@ -344,18 +344,24 @@ function readCidr(ctx: Ctx, ref: DocRef, path: string, v: unknown): ParsedCidr |
 const STD_COMMUNITY = /^([0-9]+):([0-9]+)$/;
 const LARGE_COMMUNITY = /^([0-9]+):([0-9]+):([0-9]+)$/;
 
-/** Returns 'standard' / 'large' for a valid literal, an error text for an out-of-range literal, undefined if not a literal. */
-function communityLiteral(v: string): { type: 'standard' | 'large' } | { problem: string } | undefined {
+/**
+ * Returns the type and canonical text of a valid literal, an error text for an out-of-range literal, undefined if
+ * not a literal. Canonical = plain decimal parts ("64512:0100" -> "64512:100"): that is how gobgpd reports the
+ * community back, and desired and advertised attributes are compared as text, so a non-canonical literal would
+ * re-send the path on every pass.
+ */
+function communityLiteral(v: string): { type: 'standard' | 'large'; canonical: string } | { problem: string } | undefined {
+  const canonical = (parts: string[]): string => parts.map(Number).join(':');
   const s = STD_COMMUNITY.exec(v);
   if (s) {
     return Number(s[1]) <= 65535 && Number(s[2]) <= 65535
-      ? { type: 'standard' }
+      ? { type: 'standard', canonical: canonical([s[1]!, s[2]!]) }
       : { problem: 'a standard community is "aa:nn" with both parts 0..65535' };
   }
   const l = LARGE_COMMUNITY.exec(v);
   if (l) {
     return [l[1], l[2], l[3]].every((x) => Number(x) <= 4294967295)
-      ? { type: 'large' }
+      ? { type: 'large', canonical: canonical([l[1]!, l[2]!, l[3]!]) }
       : { problem: 'a large community is "aa:nn:mm" with each part 0..4294967295' };
   }
   return undefined;
@@ -392,7 +398,7 @@ function readCommunities(ctx: Ctx, ref: DocRef, v: unknown): Map<string, string>
       ok = false;
       return;
     }
-    if (typeof name === 'string') out.set(name, value);
+    if (typeof name === 'string') out.set(name, lit.canonical);
   });
   return ok ? out : undefined;
 }
@@ -429,7 +435,6 @@ function readPrefixAdvertisements(ctx: Ctx, ref: DocRef, v: unknown, defined: Ma
           ok = false;
           return;
         }
-        let value = c;
         let lit = communityLiteral(c);
         if (lit === undefined) {
           const named = defined.get(c);
@@ -440,7 +445,6 @@ function readPrefixAdvertisements(ctx: Ctx, ref: DocRef, v: unknown, defined: Ma
             ok = false;
             return;
           }
-          value = named;
           lit = communityLiteral(named);
         }
         if (lit === undefined || 'problem' in lit) {
@@ -449,7 +453,7 @@ function readPrefixAdvertisements(ctx: Ctx, ref: DocRef, v: unknown, defined: Ma
           return;
         }
         const list = lit.type === 'standard' ? pa.communities : pa.largeCommunities;
-        if (!list.includes(value)) list.push(value);
+        if (!list.includes(lit.canonical)) list.push(lit.canonical);
       });
     }
     if (item['localPref'] !== undefined) {

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import type { V1Service } from '@kubernetes/client-node';
-import { desiredRoutes, canServe } from '../../../src/routes/index.js';
+import { desiredRoutes, canServe, diff } from '../../../src/routes/index.js';
+import { V3Codec } from '../../../src/gobgp/v3/codec.js';
+import { asListed } from '../../fixtures/routes.js';
 import { NODES, PEER_DOC, mustConfig, node, prefixes, service, slice } from './cluster.js';
 
 const CFG = (spec: string): ReturnType<typeof mustConfig> =>
@@ -259,6 +261,24 @@ describe('routes: rules and edge cases', () => {
     expect([agg?.communities, agg?.largeCommunities, agg?.localPref]).to.deep.equal([['64512:9', '64512:100'], [], 100]);
     expect([host?.communities, host?.largeCommunities, host?.localPref]).to.deep.equal([['64512:9', '64512:10', '64512:100'], ['64512:1:2'], 200]);
     expect(host?.attributesFrom.map((a) => a.cidr)).to.deep.equal(['10.49.0.0/16', '10.49.7.0/24']);
+  });
+
+  it('communities: literals are kept as gobgpd reports them back ("64512:0100" -> "64512:100"), so an advertised route is never re-sent', () => {
+    const cfg = CFG(`  serviceClusterIPs:
+  - cidr: 10.49.0.0/16
+  communities:
+  - name: padded
+    value: "065000:007"
+  prefixAdvertisements:
+  - cidr: 10.49.0.0/16
+    communities: [padded, "64512:0100", "64512:0:010"]
+`);
+    const wanted = desiredRoutes(cfg, N1, [], []).routes;
+    expect(wanted.map((r) => [r.communities, r.largeCommunities])).to.deep.equal([[['64512:100', '65000:7'], ['64512:0:10']]]);
+    // AddPath, then ListPath: what the next pass compares against.
+    const codec = new V3Codec();
+    const advertised = wanted.map((r) => codec.pathFromWire(asListed(codec.pathToWire(r, false)))!.route);
+    expect(diff(wanted, advertised)).to.deep.equal({ add: [], update: [], delete: [] });
   });
 
   it('communities: a node.<name> BGPConfiguration with prefixAdvertisements replaces the global list on that node', () => {
