@@ -4,27 +4,9 @@ import type { Route } from '../../../src/model/route.js';
 import { GobgpRequestError } from '../../../src/gobgp/errors.js';
 import { communityFromWire, communityToWire, V3Codec } from '../../../src/gobgp/v3/codec.js';
 import type { WireMessage } from '../../../src/gobgp/codec.js';
+import { asListed, route } from '../../fixtures/routes.js';
 
 const codec = new V3Codec();
-
-function route(prefix: string, extra: Partial<Route> = {}): Route {
-  return {
-    prefix,
-    family: prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast',
-    nextHop: prefix.includes(':') ? '::' : '0.0.0.0',
-    communities: [],
-    largeCommunities: [],
-    ...extra,
-  };
-}
-
-/** What gobgpd would send back for a path we built: the same message, seen as a ListPath path. */
-function asListed(path: WireMessage): Parameters<V3Codec['pathFromWire']>[0] {
-  return {
-    nlri: path.nlri as never, pattrs: path.pattrs as never, age: null, best: true, is_withdraw: false,
-    family: path.family as never, stale: false, is_from_external: false, neighbor_ip: '<nil>',
-  };
-}
 
 describe('GoBGP v3 codec', function () {
   describe('DeletePath request builder', function () {

@@ -1,15 +1,6 @@
 import { expect } from 'chai';
-import type { Route } from '../../../src/model/route.js';
 import { diff, applyDiff } from '../../../src/routes/index.js';
-
-const r = (prefix: string, extra: Partial<Route> = {}): Route => ({
-  prefix,
-  family: prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast',
-  nextHop: prefix.includes(':') ? '::' : '0.0.0.0',
-  communities: [],
-  largeCommunities: [],
-  ...extra,
-});
+import { route as r } from '../../fixtures/routes.js';
 
 describe('routes: diff', () => {
   it('the article step 3: cluster routes deleted, external CIDR added, nothing else touched', () => {
