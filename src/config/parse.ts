@@ -101,12 +101,13 @@ export function parseConfig(input: string | readonly unknown[]): ParseResult {
   };
   for (const d of docs) handle(d.ref, d.value);
 
-  // Duplicate peers: same address and port for the same set of nodes. Checked on every peer whose address
+  // Duplicate peers: same address for the same set of nodes. The port does not tell them apart: gobgpd keys
+  // neighbors by address alone, so a second port cannot be a second session. Checked on every peer whose address
   // could be read, even if another of its fields is wrong, so the operator sees all problems at once.
   const byKey = new Map<string, PeerIdentity>();
   for (const p of peerIdentities) {
     const scope = p.node !== undefined ? `node ${p.node}` : p.nodeSelector !== undefined ? `nodeSelector ${p.nodeSelector}` : 'all nodes';
-    const key = `${p.address}|${p.port ?? DEFAULT_LISTEN_PORT}|${scope}`;
+    const key = `${p.address}|${scope}`;
     const other = byKey.get(key);
     if (other) {
       ctx.error(p.ref, 'spec.peerIP', render(p.address + (p.port ? `:${p.port}` : '')),

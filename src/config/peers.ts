@@ -19,9 +19,10 @@ export function appliesToNode(p: PeerDefinition, node: { name: string; labels: R
 
 /**
  * The peers this node must have. A BGPPeer with neither node nor nodeSelector is global.
- * Like Calico's confd (client.go updatePeersV1), global peers are taken first and a node-specific peer to the
- * same address and port is skipped; among node-specific ones the first by name wins. A peer at one of the node's own
- * addresses is skipped (Calico does the same). Result sorted by address, port.
+ * Like Calico's confd (client.go updatePeersV1), global peers are taken first and a later peer to the same address
+ * is skipped; among node-specific ones the first by name wins. Unlike Calico (BIRD can run two sessions to one
+ * address on different ports) the port does not make a second peer: gobgpd keys neighbors by address alone.
+ * A peer at one of the node's own addresses is skipped (Calico does the same). Result sorted by address.
  */
 export function peersForNode(config: BgpConfig, nodeInput: NodeInput): NodePeer[] {
   const node = toNodeInfo(nodeInput);
@@ -32,11 +33,10 @@ export function peersForNode(config: BgpConfig, nodeInput: NodeInput): NodePeer[
   const own = new Set((node.addresses ?? []).map((a) => a.address));
   for (const def of ordered) {
     if (!appliesToNode(def, node) || own.has(def.address)) continue;
-    const key = `${def.address}|${def.port ?? ''}`;
-    if (chosen.has(key)) continue;
-    chosen.set(key, toPeer(def));
+    if (chosen.has(def.address)) continue;
+    chosen.set(def.address, toPeer(def));
   }
-  return [...chosen.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : (a.port ?? 0) - (b.port ?? 0)));
+  return [...chosen.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
 }
 
 function toPeer(def: PeerDefinition): NodePeer {

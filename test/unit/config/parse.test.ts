@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { parseConfig, defaultConfig, peersForNode, speakerConfigForNode, type BgpConfig, type ParseResult } from '../../../src/config/index.js';
+import { planPeers } from '../../../src/gobgp/provision-plan.js';
 
 const ok = (r: ParseResult): BgpConfig => {
   if (!r.ok) throw new Error(r.errors.map((e) => e.text).join('\n'));
@@ -169,8 +170,15 @@ ${peerDoc('p', '  peerIP: 192.168.1.300\n  asNumber: 0\n  keepaliveTime: 30\n  m
       'document 2 (BGPPeer "b"): spec.peerIP = "192.168.1.1": duplicate peer: document 1 (BGPPeer "a") already peers with this address for all nodes; remove one of them',
       'document 3 (BGPPeer "a"): metadata.name = "a": duplicate BGPPeer name: document 1 (BGPPeer "a") has the same name; names must be unique',
     ]);
-    // Same address on different ports, or for different nodes, is not a duplicate.
-    expect(parseConfig(`${peerDoc('a', '  peerIP: 192.168.1.1\n  asNumber: 1\n')}---\n${peerDoc('b', '  peerIP: "192.168.1.1:1179"\n  asNumber: 1\n')}---\n${peerDoc('c', '  peerIP: 192.168.1.1\n  asNumber: 1\n  node: node-1\n')}`).ok).to.equal(true);
+    // The same address for different nodes is not a duplicate.
+    expect(parseConfig(`${peerDoc('a', '  peerIP: 192.168.1.1\n  asNumber: 1\n')}---\n${peerDoc('c', '  peerIP: 192.168.1.1\n  asNumber: 1\n  node: node-1\n')}`).ok).to.equal(true);
+  });
+
+  it('the same address on another port is a duplicate too: gobgpd keys neighbors by address alone', () => {
+    const r = parseConfig(`${peerDoc('a', '  peerIP: 192.168.1.1\n  asNumber: 1\n')}---\n${peerDoc('b', '  peerIP: "192.168.1.1:1179"\n  asNumber: 1\n')}`);
+    expect(errors(r)).to.deep.equal([
+      'document 2 (BGPPeer "b"): spec.peerIP = "192.168.1.1:1179": duplicate peer: document 1 (BGPPeer "a") already peers with this address for all nodes; remove one of them',
+    ]);
   });
 
   it('wrong types, YAML syntax errors, bad communities, bad selectors, node+nodeSelector', () => {
@@ -248,6 +256,17 @@ describe('config: peersForNode', () => {
     expect(n1[2]?.passwordSecretRef).to.deep.equal({ name: 's', key: 'k' });
     expect(peersForNode(c, { name: 'node-2', labels: { rack: 'c' } }).map((p) => p.name)).to.deep.equal(['global']);
     expect(peersForNode(c, { name: 'node-3', labels: { edge: '' } }).map((p) => p.name)).to.deep.equal(['global', 'rack-a']);
+  });
+
+  it('one peer per address, whatever the port: a node-specific peer on another port of a global peer\'s address is skipped', () => {
+    const two = ok(parseConfig([
+      peerDoc('global', '  peerIP: 192.168.1.1\n  asNumber: 64512\n'),
+      peerDoc('n1-other-port', '  peerIP: "192.168.1.1:1179"\n  asNumber: 64512\n  node: node-1\n'),
+    ].join('---\n')));
+    const peers = peersForNode(two, { name: 'node-1', labels: {} });
+    expect(peers.map((p) => [p.name, p.address, p.port])).to.deep.equal([['global', '192.168.1.1', undefined]]);
+    // What provisioning needs: gobgpd cannot hold two neighbors at one address.
+    expect(() => planPeers(peers, [])).to.not.throw();
   });
 
   it("skips a peer at one of the node's own addresses (Calico: 'Skipping ourselves')", () => {
