@@ -88,12 +88,18 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   let lastRouterIdProblem: string | undefined;
   const inputs = async (): Promise<Inputs> => {
     const view = cluster.view();
-    const cfg = config.effective(view.bgpPeers, view.bgpConfigurations);
     const base = { synced: view.synced, connected: view.connected };
+    // Nothing is configured in gobgpd before every cache has a definite answer (listed once, or an optional kind
+    // confirmed absent). The speaker config depends on the BGPConfiguration/BGPPeer resources, and the first
+    // StartBgp fixes AS, router-id and listen port until gobgpd restarts: provisioning from the file defaults
+    // while the svcbgp.io lists are still in flight (the Node list is usually first) started BGP on port 179
+    // and then the resource's listenPort could never be applied. For a running gobgpd the same partial view
+    // would delete our resource-configured peers. `synced` stays true once reached (an API-server outage later
+    // keeps the last known view), so this only delays the very first provisioning.
+    if (!view.synced) return { ...base, waiting: `caches syncing (${view.notReady.join(', ')})` };
     const node: V1Node | undefined = view.node;
-    if (!node) {
-      return { ...base, waiting: view.synced ? `Node ${opts.nodeName} does not exist in the cluster` : `caches syncing (${view.notReady.join(', ')})` };
-    }
+    if (!node) return { ...base, waiting: `Node ${opts.nodeName} does not exist in the cluster` };
+    const cfg = config.effective(view.bgpPeers, view.bgpConfigurations);
     const routerId = routerIdFor(node, opts.routerId);
     if ('problem' in routerId) {
       if (routerId.problem !== lastRouterIdProblem) log.error('cannot choose a BGP router-id', { problem: routerId.problem });
@@ -101,9 +107,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
       return { ...base, waiting: routerId.problem };
     }
     const speakerConfig = await speakerFor(cfg, node, routerId.routerId, passwords);
-    const out: Inputs = { ...base, speaker: speakerConfig };
-    if (view.synced) out.desired = computeDesired(cfg, node, view.services, view.endpointSlices);
-    return out;
+    return { ...base, speaker: speakerConfig, desired: computeDesired(cfg, node, view.services, view.endpointSlices) };
   };
 
   const reconciler = new Reconciler({
