@@ -21,8 +21,13 @@ export interface WatchedCacheOptions<T extends KubernetesObject> {
   /** Back-off bounds for restarting a failed list/watch. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  /** How often to look again for an absent optional resource (CRD installed later). */
+  /** How often, at most, to look again for an absent optional resource (CRD installed later). */
   absentRecheckMs?: number;
+  /**
+   * An optional resource counts as absent only after this many 404s in a row, retried quickly (the first
+   * retry after minBackoffMs, then doubling): default 4, i.e. about 3.5 s with the default back-off.
+   */
+  absentConfirmations?: number;
 }
 
 /**
@@ -45,9 +50,15 @@ export class WatchedCache<T extends KubernetesObject> {
   private stopped = false;
   private errorSeen = false;
   private listedOnce = false;
+  /** 404s in a row on an optional resource not yet declared absent. */
+  private notFound = 0;
+  private notFoundBackoffMs: number;
+  private absentRecheckMs: number;
 
   constructor(private readonly opts: WatchedCacheOptions<T>) {
     this.backoffMs = opts.minBackoffMs ?? 500;
+    this.notFoundBackoffMs = this.backoffMs;
+    this.absentRecheckMs = this.firstAbsentRecheckMs();
     const list = async (): Promise<KubernetesListObject<T>> => {
       const res = await opts.list();
       this.listedOnce = true;
@@ -117,6 +128,9 @@ export class WatchedCache<T extends KubernetesObject> {
     this.everSynced = true;
     this.stateValue = 'synced';
     this.backoffMs = this.opts.minBackoffMs ?? 500;
+    this.notFound = 0;
+    this.notFoundBackoffMs = this.backoffMs;
+    this.absentRecheckMs = this.firstAbsentRecheckMs();
     if (first) {
       this.opts.log.info('cache synced', { resource: this.opts.name, objects: this.informer.list().length });
     } else if (wasFailing) {
@@ -131,15 +145,40 @@ export class WatchedCache<T extends KubernetesObject> {
     const status = statusOf(err);
     if (this.opts.optional && status === 404) {
       if (this.stateValue !== 'absent') {
+        // A 404 is also what the API server answers for a moment right after a CRD was (re)created (until its
+        // group/version is registered and served) — and "absent" is an answer the agent acts on (the file's
+        // configuration alone; its first StartBgp fixes the listen port). So absence must be confirmed: quick
+        // retries first, and only a 404 streak makes the type absent. Until then the cache stays not synced.
+        this.notFound += 1;
+        if (this.notFound < (this.opts.absentConfirmations ?? 4)) {
+          this.opts.log.debug('resource type not found; checking again before treating it as absent', {
+            resource: this.opts.name,
+            attempt: this.notFound,
+            retryInMs: this.notFoundBackoffMs,
+          });
+          if (this.stateValue === 'synced') {
+            this.stateValue = 'failing';
+            this.opts.onChange();
+          }
+          this.schedule(this.notFoundBackoffMs);
+          this.notFoundBackoffMs = Math.min(this.notFoundBackoffMs * 2, this.opts.maxBackoffMs ?? 10_000);
+          return;
+        }
         this.opts.log.info('resource type not served by the API server (CRD not installed?); treating as empty', {
           resource: this.opts.name,
+          notFound: this.notFound,
         });
         this.stateValue = 'absent';
         this.opts.onChange();
       }
-      this.schedule(this.opts.absentRecheckMs ?? 30_000);
+      // Look again soon first (CRDs applied together with the DaemonSet may be established a little later),
+      // then every absentRecheckMs.
+      this.schedule(this.absentRecheckMs);
+      this.absentRecheckMs = Math.min(this.absentRecheckMs * 2, this.opts.absentRecheckMs ?? 30_000);
       return;
     }
+    this.notFound = 0;
+    this.notFoundBackoffMs = this.opts.minBackoffMs ?? 500;
     const wasOk = this.stateValue === 'synced';
     this.stateValue = 'failing';
     this.opts.onError?.();
@@ -152,6 +191,10 @@ export class WatchedCache<T extends KubernetesObject> {
     if (wasOk) this.opts.onChange();
     this.schedule(this.backoffMs);
     this.backoffMs = Math.min(this.backoffMs * 2, this.opts.maxBackoffMs ?? 10_000);
+  }
+
+  private firstAbsentRecheckMs(): number {
+    return Math.min(2_000, this.opts.absentRecheckMs ?? 30_000);
   }
 
   private schedule(ms: number): void {

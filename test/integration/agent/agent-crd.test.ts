@@ -133,11 +133,16 @@ spec: {peerIP: "127.0.0.2:${torPort}", asNumber: 64512}
       optional: true,
       log,
       onChange: () => changes++,
+      minBackoffMs: 50,
       absentRecheckMs: 200,
     });
     try {
       await cache.start();
-      expect(cache.state).to.equal('absent');
+      // absence is confirmed by a few quick retries (a 404 can be transient right after a CRD is created)
+      expect(cache.state).to.equal('syncing');
+      expect(cache.synced).to.equal(false);
+      await waitFor('confirmed absent', async () => (cache.state === 'absent' ? true : undefined), 10_000, 20);
+      expect(entries.filter((e) => e.message === 'resource type not found; checking again before treating it as absent')).to.have.length(3);
       expect(cache.synced).to.equal(true);
       expect(cache.connected).to.equal(true);
       expect(cache.list()).to.deep.equal([]);
