@@ -41,9 +41,9 @@ describe('svcbgp run: the first StartBgp waits until every configuration source 
       // Right after a CRD is established the API server may answer 404 or 429 for a moment: retry.
       const list = await waitFor(`list ${plural}`, async () =>
         (await custom.listClusterCustomObject({ group: 'svcbgp.io', version: 'v1alpha1', plural })) as { items: unknown[] }, 30_000);
-      // Safety: the agent obeys cluster-wide BGPPeers; never let gobgpd dial an address another suite left behind.
-      if (plural === 'bgppeers' && list.items.length > 0) {
-        process.stderr.write(`      skipping: ${list.items.length} svcbgp.io bgppeers already exist in the shared cluster\n`);
+      // Safety: the agent obeys cluster-wide resources; never let gobgpd dial an address another suite left behind.
+      if (list.items.length > 0) {
+        process.stderr.write(`      skipping: ${list.items.length} svcbgp.io ${plural} already exist in the shared cluster\n`);
         this.skip();
       }
     }

@@ -26,6 +26,9 @@ describe('kube: the svcbgp agent runs with nothing but the deploy/ ServiceAccoun
     cluster.onCleanup(async () => {
       await agent?.dispose();
       await gobgpd?.stop();
+      // This suite's cluster-scoped svcbgp.io resources by name first, so none outlives it even if deleting the CRDs stalls.
+      await cp.kubectl(['delete', 'bgppeers.svcbgp.io', 'tor', '--ignore-not-found']);
+      await cp.kubectl(['delete', 'bgpconfigurations.svcbgp.io', 'default', '--ignore-not-found']);
       await cp.kubectl(['delete', '-f', resolve(repoRoot(), 'deploy'), '--ignore-not-found', '--wait=true', '--timeout=90s']);
     });
     await cp.kubectlOk(['apply', '-f', resolve(repoRoot(), 'deploy/00-namespace.yaml')]);

@@ -32,6 +32,10 @@ describe('kube: deploy/ manifests against the real API server', function () {
   before(() => {
     cluster.onCleanup(async () => {
       if (!applied) return;
+      // The cluster-scoped svcbgp.io resources this suite created, by name first: they must never reach another
+      // suite's agent (192.168.1.x peers are not loopback), even if deleting the CRDs below does not finish.
+      await cluster.cp.kubectl(['delete', 'bgppeers.svcbgp.io', 'bgppeer-global-64512', 'rbac-probe', 'forms', 'bad', '--ignore-not-found']);
+      await cluster.cp.kubectl(['delete', 'bgpconfigurations.svcbgp.io', 'default', 'bad', '--ignore-not-found']);
       // with the simulator still running, so the DaemonSet's Pods can finish terminating
       await cluster.cp.kubectl(['delete', '-f', DEPLOY(), '--ignore-not-found', '--wait=true', '--timeout=90s']);
       await cluster.cp.kubectl(['delete', 'clusterrole,clusterrolebinding', 'svcbgp-nowatch', '--ignore-not-found']);
