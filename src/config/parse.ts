@@ -158,11 +158,6 @@ function defaultPeer(): PeerDefinition {
   return { name: DEFAULT_PEER_NAME, address: DEFAULT_PEER_ADDRESS, asNumber: DEFAULT_AS_NUMBER };
 }
 
-/** One-line rendering of a message, for logs and the CLI. */
-export function formatMessage(m: ConfigMessage): string {
-  return m.text;
-}
-
 // ---------------------------------------------------------------------------------------------------------
 
 type Obj = Record<string, unknown>;

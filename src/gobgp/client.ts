@@ -5,10 +5,10 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import ipaddr from 'ipaddr.js';
 import type { Family, Route } from '../model/route.js';
 import type { Peer } from '../model/peer.js';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { sortByPrefix } from '../config/net.js';
 import { parseGobgpAddress } from './address.js';
 import { createCodec } from './api-version.js';
 import type { WireCodec, WireMessage } from './codec.js';
@@ -30,29 +30,6 @@ export interface ClientOptions extends ConnectOptions {
 /** Connects lazily: the first call (or waitForReady) opens the channel. */
 export function connectGobgp(address: string, options: ClientOptions = {}): GobgpClient & { waitForReady(timeoutMs: number): Promise<void> } {
   return new GrpcGobgpClient(address, createCodec(), options);
-}
-
-/** Numeric order of address, then prefix length: 10.49.0.0/16 < 10.49.62.131/32 < 10.50.0.0/16. */
-export function comparePrefixes(a: string, b: string): number {
-  const [aa, al] = ipaddr.parseCIDR(a);
-  const [ba, bl] = ipaddr.parseCIDR(b);
-  const x = aa.toByteArray();
-  const y = ba.toByteArray();
-  if (x.length !== y.length) return x.length - y.length;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-  return al - bl;
-}
-
-/** Sorts by comparePrefixes, computing each sort key once. */
-function sortByPrefix(paths: RibPath[]): RibPath[] {
-  const keyed = paths.map((p) => {
-    const [addr, len] = ipaddr.parseCIDR(p.route.prefix);
-    const bytes = addr.toByteArray();
-    // Fixed-width hex of the address bytes, then the length: compares like comparePrefixes.
-    return { p, key: `${bytes.length}${bytes.map((b) => b.toString(16).padStart(2, '0')).join('')}${len.toString().padStart(3, '0')}` };
-  });
-  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return keyed.map((k) => k.p);
 }
 
 function describe(route: Route): string {
@@ -256,7 +233,7 @@ class GrpcGobgpClient implements GobgpClient {
   async listPaths(family: Family): Promise<RibPath[]> {
     const responses = await this.serverStream('ListPath', family, this.codec.listPathRequest(family));
     // gobgpd 3.10 streams destinations in no stable order (even with sort_type PREFIX): sort here.
-    return sortByPrefix(responses.flatMap((r) => this.codec.pathsFromListPathResponse(r)));
+    return sortByPrefix(responses.flatMap((r) => this.codec.pathsFromListPathResponse(r)), (p) => p.route.prefix);
   }
 
   // ---- events ---------------------------------------------------------------------------------
