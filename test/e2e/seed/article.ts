@@ -5,39 +5,10 @@
  * the walk rewrites where the article runs `calicoctl apply/create`.
  */
 
-/** Step 1: `calicoctl apply` of the BGPPeer. */
-export const BGP_PEER = `apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata:
-  name: bgppeer-global-64512
-spec:
-  peerIP: 192.168.1.1
-  asNumber: 64512
-`;
+import { BGP_CONFIGURATION_CLUSTER_IPS, BGP_CONFIGURATION_EXTERNAL_IPS, BGP_PEER } from '../../fixtures/seed/article.js';
 
-/** Step 2: `calicoctl create` of the BGPConfiguration advertising the cluster IP range. */
-export const BGP_CONFIGURATION_CLUSTER_IPS = `apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  serviceClusterIPs:
-  - cidr: 10.49.0.0/16
-`;
-
-/**
- * Step 5: the BGPConfiguration replaced: external IPs instead of cluster IPs. Verbatim, including the empty
- * `serviceClusterIPs:` (YAML null: no cluster IP range).
- */
-export const BGP_CONFIGURATION_EXTERNAL_IPS = `apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  serviceClusterIPs:
-  serviceExternalIPs:
-  - cidr: 192.168.3.0/24
-`;
+/** The article's BGP documents (one source of truth: test/fixtures/seed/article.ts). */
+export { BGP_CONFIGURATION_CLUSTER_IPS, BGP_CONFIGURATION_EXTERNAL_IPS, BGP_PEER };
 
 /** The config file's content after each of the article's configuration steps (documents joined with ---). */
 export const CONFIG_AFTER_STEP = {

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseClusterDump, parseLabels } from '../../../src/cli/explain.js';
+import { BGP_CONFIGURATION_CLUSTER_IPS, BGP_CONFIGURATION_EXTERNAL_IPS, BGP_PEER, yamlFile } from '../../fixtures/seed/article.js';
 
 const MAIN = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
 const FIX = fileURLToPath(new URL('../../../../test/fixtures/seed/', import.meta.url));
@@ -38,6 +39,13 @@ interface JsonReport {
 
 describe('svcbgp explain (compiled CLI, seed cluster dump)', function () {
   this.timeout(60000);
+
+  it("the seed config files hold exactly the article's documents (test/fixtures/seed/article.ts)", async () => {
+    const withoutComments = async (f: string): Promise<string> =>
+      (await readFile(FIX + f, 'utf8')).split('\n').filter((l) => !l.startsWith('#')).join('\n');
+    expect(await withoutComments('config-cluster-ips.yaml')).to.equal(yamlFile(BGP_PEER, BGP_CONFIGURATION_CLUSTER_IPS));
+    expect(await withoutComments('config-external-ips.yaml')).to.equal(yamlFile(BGP_PEER, BGP_CONFIGURATION_EXTERNAL_IPS));
+  });
 
   it('seed config 1 (serviceClusterIPs): node-1 advertises the aggregate only, and says why nginx is not local there', async () => {
     const r = await explain('config-cluster-ips.yaml', 'node-1');

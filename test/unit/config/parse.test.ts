@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { parseConfig, defaultConfig, peersForNode, speakerConfigForNode, type BgpConfig, type ParseResult } from '../../../src/config/index.js';
 import { planPeers } from '../../../src/gobgp/provision-plan.js';
+import { BGP_CONFIGURATION_EXTERNAL_IPS, BGP_PEER, yamlFile } from '../../fixtures/seed/article.js';
 
 const ok = (r: ParseResult): BgpConfig => {
   if (!r.ok) throw new Error(r.errors.map((e) => e.text).join('\n'));
@@ -9,23 +10,8 @@ const ok = (r: ParseResult): BgpConfig => {
 const errors = (r: ParseResult): string[] => (r.ok ? [] : r.errors.map((e) => e.text));
 const warnings = (r: ParseResult): string[] => r.warnings.map((w) => w.text);
 
-const ARTICLE = `apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata:
-  name: bgppeer-global-64512
-spec:
-  peerIP: 192.168.1.1
-  asNumber: 64512
----
-apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  serviceClusterIPs:
-  serviceExternalIPs:
-  - cidr: 192.168.3.0/24
-`;
+/** The article's final configuration: the peer and the external-IP BGPConfiguration. */
+const ARTICLE = yamlFile(BGP_PEER, BGP_CONFIGURATION_EXTERNAL_IPS);
 
 const cfgDoc = (spec: string, name = 'default', api = 'projectcalico.org/v3'): string =>
   `apiVersion: ${api}\nkind: BGPConfiguration\nmetadata:\n  name: ${name}\nspec:\n${spec}`;

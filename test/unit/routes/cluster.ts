@@ -79,33 +79,12 @@ export function slice(svcName: string, addressType: 'IPv4' | 'IPv6' | 'FQDN', ep
 
 export const NODES = [node('node-1', {}, ['192.168.1.10']), node('node-2', {}, ['192.168.1.11']), node('node-3', {}, ['192.168.1.12'])];
 
-export const PEER_DOC = `apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata:
-  name: bgppeer-global-64512
-spec:
-  peerIP: 192.168.1.1
-  asNumber: 64512
-`;
-
-export const CLUSTER_IPS_DOC = `apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  serviceClusterIPs:
-  - cidr: 10.49.0.0/16
-`;
-
-export const EXTERNAL_IPS_DOC = `apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  serviceClusterIPs:
-  serviceExternalIPs:
-  - cidr: 192.168.3.0/24
-`;
+/** The article's documents under the short names these tests use. */
+export {
+  BGP_PEER as PEER_DOC,
+  BGP_CONFIGURATION_CLUSTER_IPS as CLUSTER_IPS_DOC,
+  BGP_CONFIGURATION_EXTERNAL_IPS as EXTERNAL_IPS_DOC,
+} from '../../fixtures/seed/article.js';
 
 export function mustConfig(yaml: string): BgpConfig {
   const r = parseConfig(yaml);
