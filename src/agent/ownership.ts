@@ -1,4 +1,4 @@
-import type { Route } from '../model/route.js';
+import { sortCommunities, type Route } from '../model/route.js';
 
 /**
  * Ownership marker. svcbgp tags every path it adds with one BGP large community (RFC 8092):
@@ -52,19 +52,6 @@ export function normalizeRoute(route: Route): Route {
   };
   if (route.localPref !== undefined) out.localPref = route.localPref;
   return out;
-}
-
-function sortCommunities(list: readonly string[]): string[] {
-  const unique = [...new Set(list)];
-  return unique.sort((a, b) => {
-    const pa = a.split(':').map(Number);
-    const pb = b.split(':').map(Number);
-    for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-      const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-      if (d !== 0) return d;
-    }
-    return a < b ? -1 : a > b ? 1 : 0;
-  });
 }
 
 /** Key that identifies a path in gobgpd's global RIB for our purposes (one path per prefix and family). */

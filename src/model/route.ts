@@ -17,3 +17,20 @@ export interface Route {
   /** LOCAL_PREF attribute; only meaningful towards iBGP peers. */
   localPref?: number;
 }
+
+/**
+ * The canonical order of a community list (standard "a:b" or large "a:b:c"): unique, numerically by part.
+ * Every producer of a Route (the route model, the codec, the ownership marker) uses it, so two Routes with
+ * the same communities compare equal as text and a reconcile pass sends nothing.
+ */
+export function sortCommunities(list: readonly string[]): string[] {
+  return [...new Set(list)].sort((a, b) => {
+    const pa = a.split(':').map(Number);
+    const pb = b.split(':').map(Number);
+    for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+      const d = (pa[i] ?? -1) - (pb[i] ?? -1);
+      if (d !== 0) return d;
+    }
+    return a < b ? -1 : a > b ? 1 : 0;
+  });
+}

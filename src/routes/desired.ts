@@ -1,5 +1,5 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import type { Family } from '../model/route.js';
+import { sortCommunities, type Family } from '../model/route.js';
 import type { BgpConfig } from '../config/types.js';
 import { toNodeInfo, type NodeInput } from '../config/node.js';
 import { prefixAdvertisementsForNode } from '../config/peers.js';
@@ -331,17 +331,4 @@ function compareServiceAddress(a: ServiceAddress, b: ServiceAddress): number {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Unique, sorted numerically part by part ("64512:9" before "64512:10"). */
-export function sortCommunities(list: readonly string[]): string[] {
-  return [...new Set(list)].sort((a, b) => {
-    const pa = a.split(':').map(Number);
-    const pb = b.split(':').map(Number);
-    for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-      const d = (pa[i] ?? -1) - (pb[i] ?? -1);
-      if (d !== 0) return d;
-    }
-    return 0;
-  });
 }

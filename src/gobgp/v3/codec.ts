@@ -8,7 +8,7 @@
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import protobuf from 'protobufjs';
-import type { Family, Route } from '../../model/route.js';
+import { sortCommunities, type Family, type Route } from '../../model/route.js';
 import type { Peer } from '../../model/peer.js';
 import type { WireCodec, WireMessage } from '../codec.js';
 import { GobgpRequestError } from '../errors.js';
@@ -130,12 +130,6 @@ function largeCommunityToWire(c: string): { global_admin: number; local_data1: n
     throw new GobgpRequestError(`invalid large community "${c}": expected "<uint32>:<uint32>:<uint32>"`);
   }
   return { global_admin: parts[0]!, local_data1: parts[1]!, local_data2: parts[2]! };
-}
-
-/** Sorted and unique, in numeric order of their parts (so "64512:2" < "64512:10"). */
-function sortCommunities(list: string[]): string[] {
-  const key = (s: string) => s.split(':').map((p) => p.padStart(10, '0')).join(':');
-  return [...new Set(list)].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 /** Validates a route's prefix against its family and returns [address, length]. */
