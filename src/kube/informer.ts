@@ -39,12 +39,16 @@ export interface WatchedCacheOptions<T extends KubernetesObject> {
  * keeps the last known objects (never cleared), and `state` says 'failing', so the reconciler knows the
  * view may be stale and withdraws nothing.
  *
- * `synced` becomes true after the first successful list and stays true (the cache is complete, if maybe stale).
+ * `synced` becomes true after the first successful list, or once an optional type is confirmed absent, and stays
+ * true (the cache is complete, if maybe stale): a later outage must not turn a definite answer into "unknown",
+ * or the agent would stop provisioning (e.g. re-provisioning a restarted gobgpd) until the API server is back.
  */
 export class WatchedCache<T extends KubernetesObject> {
   private readonly informer: ListWatch<T>;
   private stateValue: CacheState = 'syncing';
   private everSynced = false;
+  /** The last definite answer was "this resource type is not served" (kept through a later outage). */
+  private absentKnown = false;
   private backoffMs: number;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -94,7 +98,7 @@ export class WatchedCache<T extends KubernetesObject> {
 
   /** True once the first full list completed (also true while failing later: the cache is stale, not partial). */
   get synced(): boolean {
-    return this.everSynced || this.stateValue === 'absent';
+    return this.everSynced || this.absentKnown;
   }
 
   /** True when the resource is currently listed/watched without error. */
@@ -103,7 +107,8 @@ export class WatchedCache<T extends KubernetesObject> {
   }
 
   list(): readonly T[] {
-    return this.stateValue === 'absent' ? [] : this.informer.list();
+    // While failing after "absent", the informer may still hold objects from before the type went away.
+    return this.absentKnown ? [] : this.informer.list();
   }
 
   async start(): Promise<void> {
@@ -126,6 +131,7 @@ export class WatchedCache<T extends KubernetesObject> {
     const first = !this.everSynced;
     const wasFailing = this.stateValue !== 'synced';
     this.everSynced = true;
+    this.absentKnown = false;
     this.stateValue = 'synced';
     this.backoffMs = this.opts.minBackoffMs ?? 500;
     this.notFound = 0;
@@ -169,6 +175,7 @@ export class WatchedCache<T extends KubernetesObject> {
           notFound: this.notFound,
         });
         this.stateValue = 'absent';
+        this.absentKnown = true;
         this.opts.onChange();
       }
       // Look again soon first (CRDs applied together with the DaemonSet may be established a little later),

@@ -7,12 +7,12 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CustomObjectsApi, type KubernetesListObject } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubeConfig, type KubernetesListObject } from '@kubernetes/client-node';
 import { WatchedCache } from '../../../src/kube/informer.js';
 import type { CustomResource } from '../../../src/kube/cluster.js';
 import { useCluster, repoRoot } from '../../helpers/kube/index.js';
 import { freePort, waitFor } from '../../helpers/gobgpd.js';
-import { AgentProcess, RestartableGobgpd, memoryLogger, ribViaCli } from './util.js';
+import { AgentProcess, CuttableProxy, RestartableGobgpd, kubeconfigVia, memoryLogger, ribViaCli } from './util.js';
 
 const NODE = `agent-crd-${process.pid}`;
 const PEER_CR = `svcbgp-e2e-${process.pid}`;
@@ -152,6 +152,44 @@ spec: {peerIP: "127.0.0.2:${torPort}", asNumber: 64512}
       expect(entries.filter((e) => e.level === 'warn' || e.level === 'error')).to.deep.equal([]);
     } finally {
       await cache.stop();
+    }
+  });
+
+  it('a resource type confirmed absent stays synced and empty through an API-server outage', async () => {
+    // Otherwise the whole view turns "not synced" during the outage and the agent stops provisioning: a gobgpd
+    // that restarts meanwhile would get neither its global config nor its paths back until the API server returns.
+    const proxy = new CuttableProxy(cluster.cp.ports.apiserver);
+    await proxy.listen();
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigVia(cluster.cp.kubeconfig, proxy.port, dir));
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const { log, entries } = memoryLogger();
+    const cache = new WatchedCache<CustomResource>({
+      name: 'notinstalled',
+      kubeConfig: kc,
+      path: '/apis/svcbgp.io/v1alpha1/notinstalleds',
+      list: async () => (await custom.listClusterCustomObject({ group: 'svcbgp.io', version: 'v1alpha1', plural: 'notinstalleds' })) as KubernetesListObject<CustomResource>,
+      optional: true,
+      log,
+      onChange: () => undefined,
+      minBackoffMs: 50,
+      absentRecheckMs: 200,
+    });
+    try {
+      await cache.start();
+      await waitFor('confirmed absent', async () => (cache.state === 'absent' ? true : undefined), 10_000, 20);
+      await proxy.cut();
+      await waitFor('a recheck fails', async () => (cache.state === 'failing' ? true : undefined), 10_000, 20);
+      expect(entries.some((e) => e.message === 'list/watch failed; keeping the last known objects and retrying')).to.equal(true);
+      expect(cache.synced).to.equal(true);
+      expect(cache.connected).to.equal(false);
+      expect(cache.list()).to.deep.equal([]);
+      await proxy.restore();
+      await waitFor('absent again', async () => (cache.state === 'absent' ? true : undefined), 20_000, 20);
+      expect(cache.synced).to.equal(true);
+    } finally {
+      await cache.stop();
+      await proxy.cut();
     }
   });
 });
