@@ -3,7 +3,7 @@ import type { SpeakerConfig } from '../model/peer.js';
 
 /**
  * The two edges the reconciler talks to, as narrow interfaces. The adapters (speaker-adapter.ts over
- * src/gobgp, desired-adapter.ts over src/routes + src/config) implement them; the reconciler stays
+ * src/gobgp, desired.ts over src/routes + src/config) implement them; the reconciler stays
  * free of gRPC and Kubernetes types.
  */
 

@@ -116,9 +116,8 @@ export class Reconciler {
     const { speaker, log, metrics } = this.deps;
     const endTimer = metrics?.passDuration.startTimer();
     try {
-      const result = await this.passInner(reasons);
-      metrics?.passes.inc({ result });
-      return result === 'error' ? 'retry' : 'done';
+      metrics?.passes.inc({ result: await this.passInner(reasons) });
+      return 'done';
     } catch (err) {
       // Any failure mid-pass: we no longer know exactly what gobgpd holds; re-read it next time.
       this.applied = undefined;
@@ -132,7 +131,7 @@ export class Reconciler {
     }
   }
 
-  private async passInner(reasons: ReadonlySet<string>): Promise<'ok' | 'skipped' | 'error'> {
+  private async passInner(reasons: ReadonlySet<string>): Promise<'ok' | 'skipped'> {
     const { speaker, log } = this.deps;
     const probe = await speaker.probe();
     this.setReachable(probe);
