@@ -116,7 +116,8 @@ export class Reconciler {
     const { speaker, log, metrics } = this.deps;
     const endTimer = metrics?.passDuration.startTimer();
     try {
-      metrics?.passes.inc({ result: await this.passInner(reasons) });
+      const result = await this.passInner(reasons);
+      metrics?.passes.inc({ result });
       return 'done';
     } catch (err) {
       // Any failure mid-pass: we no longer know exactly what gobgpd holds; re-read it next time.
