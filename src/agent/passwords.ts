@@ -9,6 +9,11 @@ import type { SecretReader } from '../kube/secrets.js';
  * A Secret that cannot be read keeps its last known value; one that was never readable makes the peer
  * "unresolved": the agent then leaves that peer exactly as gobgpd has it (never deletes it or strips its
  * password — that would reset the session) and logs why. Values never reach a log line.
+ *
+ * A read that does not answer within `readTimeoutMs` counts as failed: the Kubernetes client has no request
+ * timeout, and with an API server that is unreachable without refusing (a partition: SYNs unanswered) the read
+ * would hang for minutes inside a pass — and every pass after a drift's refresh() — holding back everything
+ * else, e.g. restoring a restarted gobgpd before the ToR's graceful-restart timer runs out.
  */
 export class PasswordResolver {
   private readonly cache = new Map<string, string>();
@@ -18,6 +23,7 @@ export class PasswordResolver {
   constructor(
     private readonly read: SecretReader,
     private readonly log: Logger,
+    private readonly readTimeoutMs = 5_000,
   ) {}
 
   /** Mark every cached value for re-reading at its next use. */
@@ -29,7 +35,7 @@ export class PasswordResolver {
     const id = `${ref.name}/${ref.key}`;
     if (this.cache.has(id) && !this.stale.has(id)) return this.cache.get(id);
     try {
-      const value = await this.read(ref.name, ref.key);
+      const value = await this.readWithTimeout(ref);
       this.cache.set(id, value);
       this.stale.delete(id);
       if (this.reported.has(id)) this.log.info('BGP password Secret readable again', { peer, secret: ref.name, key: ref.key });
@@ -47,6 +53,18 @@ export class PasswordResolver {
         this.reported.set(id, msg);
       }
       return this.cache.get(id);
+    }
+  }
+
+  private async readWithTimeout(ref: { name: string; key: string }): Promise<string> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Secret ${ref.name}: no answer from the API server within ${this.readTimeoutMs} ms`)), this.readTimeoutMs);
+    });
+    try {
+      return await Promise.race([this.read(ref.name, ref.key), timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -35,4 +35,22 @@ describe('BGP passwords from Secrets', () => {
     expect(await r.resolve({ name: 'x', key: 'k' }, '192.168.1.1')).to.equal(undefined);
     expect(entries.filter((e) => e.message === 'cannot read BGP password Secret; leaving this peer as gobgpd has it')).to.have.length(1);
   });
+
+  it('a Secret read that never answers (API server partitioned) does not hold the pass: the last known password is used', async () => {
+    const { log, entries } = memoryLogger();
+    let hang = false;
+    const r = new PasswordResolver(
+      (_name, _key) => (hang ? new Promise<string>(() => undefined) : Promise.resolve('one')),
+      log,
+      50,
+    );
+    const ref = { name: 'bgp-secrets', key: 'tor' };
+    expect(await r.resolve(ref, '192.168.1.1')).to.equal('one');
+    hang = true;
+    r.refresh();
+    const outcome = await Promise.race([r.resolve(ref, '192.168.1.1'), new Promise((res) => setTimeout(() => res('still waiting'), 10_000))]);
+    expect(outcome).to.equal('one');
+    const entry = entries.find((e) => e.message === 'cannot read BGP password Secret; keeping the last known password');
+    expect(String(entry?.error)).to.contain('no answer from the API server');
+  });
 });
