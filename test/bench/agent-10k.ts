@@ -19,7 +19,7 @@ import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
 import { connectGobgp } from '../../src/gobgp/index.js';
 import { startControlPlane, NodeSimulator } from '../helpers/kube/index.js';
 import { freePort } from '../helpers/gobgpd.js';
-import { AgentProcess, RestartableGobgpd, httpGet, metricValue } from '../integration/agent/util.js';
+import { AgentProcess, RestartableGobgpd, httpGet, loopbackAgentConfig, metricValue } from '../integration/agent/util.js';
 
 const N = Number(process.argv[2] ?? 10000);
 const NODE = 'bench-node';
@@ -76,18 +76,7 @@ try {
 
   await gobgpd.start();
   const config = path.join(dir, 'bgp.yaml');
-  writeFileSync(config, `apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata: {name: tor}
-spec: {peerIP: "127.0.0.2:${await freePort()}", asNumber: 64512}
----
-apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata: {name: default}
-spec:
-  listenPort: ${await freePort()}
-  serviceClusterIPs: [{cidr: 10.49.0.0/16}]
-`);
+  writeFileSync(config, loopbackAgentConfig({ peerPort: await freePort(), listenPort: await freePort() }));
   const httpAddress = `127.0.0.1:${await freePort()}`;
   agent = new AgentProcess(['--node-name', NODE, '--gobgp-address', gobgpd.address, '--kubeconfig', cp.kubeconfig, '--config', config,
     '--http-address', httpAddress, '--no-custom-resources', '--namespace', ns]); // default log level (info): one line per add

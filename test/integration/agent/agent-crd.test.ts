@@ -12,7 +12,7 @@ import { WatchedCache } from '../../../src/kube/informer.js';
 import type { CustomResource } from '../../../src/kube/cluster.js';
 import { useCluster, repoRoot } from '../../helpers/kube/index.js';
 import { freePort, waitFor } from '../../helpers/gobgpd.js';
-import { AgentProcess, CuttableProxy, RestartableGobgpd, kubeconfigVia, memoryLogger, ribViaCli } from './util.js';
+import { AgentProcess, CuttableProxy, RestartableGobgpd, kubeconfigVia, loopbackAgentConfig, memoryLogger, ribViaCli } from './util.js';
 
 const NODE = `agent-crd-${process.pid}`;
 const PEER_CR = `svcbgp-e2e-${process.pid}`;
@@ -51,18 +51,7 @@ describe('svcbgp run: BGPPeer / BGPConfiguration custom resources merged with th
     await gobgpd.start();
     torPort = await freePort();
     const config = path.join(dir, 'bgp.yaml');
-    writeFileSync(config, `apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata: {name: tor}
-spec: {peerIP: "127.0.0.2:${torPort}", asNumber: 64512}
----
-apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata: {name: default}
-spec:
-  listenPort: ${await freePort()}
-  serviceClusterIPs: [{cidr: 10.49.0.0/16}]
-`);
+    writeFileSync(config, loopbackAgentConfig({ peerPort: torPort, listenPort: await freePort() }));
     agent = new AgentProcess([
       '--node-name', NODE, '--gobgp-address', gobgpd.address, '--kubeconfig', cluster.cp.kubeconfig, '--config', config,
       '--http-address', `127.0.0.1:${await freePort()}`, '--resync-interval', '5s', '--gobgp-probe-interval', '500ms',

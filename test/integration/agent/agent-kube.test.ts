@@ -15,7 +15,7 @@ import { connectGobgp } from '../../../src/gobgp/client.js';
 import type { WatchHandle } from '../../../src/gobgp/types.js';
 import { useCluster, waitForEndpointSlices } from '../../helpers/kube/index.js';
 import { freePort, waitFor } from '../../helpers/gobgpd.js';
-import { AgentProcess, CuttableProxy, RestartableGobgpd, httpGet, kubeconfigVia, metricValue, ribViaCli } from './util.js';
+import { AgentProcess, CuttableProxy, RestartableGobgpd, httpGet, kubeconfigVia, loopbackAgentConfig, metricValue, ribViaCli } from './util.js';
 
 const OWNER = '64512:7376:1';
 const NODE_A = `agent-a-${process.pid}`;
@@ -83,19 +83,10 @@ describe('svcbgp run: the agent against a real API server and a real gobgpd', fu
     const kubeconfig = kubeconfigVia(cluster.cp.kubeconfig, proxy.port, dir);
     // Loopback only: the peer is 127.0.0.2 on a port nobody listens on; gobgpd listens on a free port.
     const config = path.join(dir, 'bgp.yaml');
-    writeFileSync(config, `apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata: {name: tor}
-spec: {peerIP: "127.0.0.2:${await freePort()}", asNumber: 64512}
----
-apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata: {name: default}
-spec:
-  listenPort: ${await freePort()}
-  serviceClusterIPs: [{cidr: 10.49.0.0/16}]
-  serviceExternalIPs: [{cidr: 192.168.3.0/24}]
-`);
+    writeFileSync(
+      config,
+      loopbackAgentConfig({ peerPort: await freePort(), listenPort: await freePort(), serviceExternalIPs: ['192.168.3.0/24'] }),
+    );
     httpAddress = `127.0.0.1:${await freePort()}`;
     agent = new AgentProcess([
       '--node-name', NODE_A,

@@ -19,7 +19,7 @@ import { connectGobgp } from '../../../src/gobgp/client.js';
 import type { GobgpClient } from '../../../src/gobgp/types.js';
 import { useCluster, repoRoot } from '../../helpers/kube/index.js';
 import { freePort, waitFor } from '../../helpers/gobgpd.js';
-import { AgentProcess, RestartableGobgpd, httpGet, memoryLogger, metricValue, ribViaCli, type LogEntry } from './util.js';
+import { AgentProcess, RestartableGobgpd, httpGet, loopbackAgentConfig, memoryLogger, metricValue, ribViaCli, type LogEntry } from './util.js';
 
 const NODE = `agent-startup-${process.pid}`;
 const ROLE = `svcbgp-startup-${process.pid}`;
@@ -116,17 +116,7 @@ metadata: {name: node.${NODE}}
 spec: {listenPort: ${listenPort}}
 `);
     const config = path.join(dir!, 'bgp.yaml');
-    writeFileSync(config, `apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata: {name: tor}
-spec: {peerIP: "127.0.0.2:${await freePort()}", asNumber: 64512}
----
-apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata: {name: default}
-spec:
-  serviceClusterIPs: [{cidr: 10.49.0.0/16}]
-`);
+    writeFileSync(config, loopbackAgentConfig({ peerPort: await freePort() }));
     const token = (await cp.kubectlOk(['create', 'token', SA, '-n', ns, '--duration', '10m'])).trim();
     gobgpd = new RestartableGobgpd('agent-startup');
     await gobgpd.start();

@@ -304,3 +304,28 @@ export function kubeconfigVia(original: string, port: number, dir: string): stri
   writeFileSync(file, text);
   return file;
 }
+
+/**
+ * The agent configuration the integration tests and the 10k benchmark use: loopback only — the peer is
+ * 127.0.0.2 on a port nobody listens on (gobgpd dials it, no packet leaves the machine) and gobgpd listens on
+ * a free port, so no test ever peers with the seed's real 192.168.1.1.
+ */
+export function loopbackAgentConfig(opts: {
+  peerPort: number;
+  listenPort?: number;
+  serviceClusterIPs?: string[];
+  serviceExternalIPs?: string[];
+}): string {
+  const cidrs = (key: string, list: string[] | undefined): string =>
+    list && list.length > 0 ? `  ${key}: [${list.map((c) => `{cidr: ${c}}`).join(', ')}]\n` : '';
+  return `apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: tor}
+spec: {peerIP: "127.0.0.2:${opts.peerPort}", asNumber: 64512}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata: {name: default}
+spec:
+${opts.listenPort === undefined ? '' : `  listenPort: ${opts.listenPort}\n`}${cidrs('serviceClusterIPs', opts.serviceClusterIPs ?? ['10.49.0.0/16'])}${cidrs('serviceExternalIPs', opts.serviceExternalIPs)}`;
+}
