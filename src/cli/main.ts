@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { registerRun } from './run.js';
 import { registerExplain } from './explain.js';
@@ -16,7 +18,17 @@ export function buildProgram(): Command {
   return program;
 }
 
-const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli/main.js');
-if (isMain) {
+/** True when this file is the program (also through a symlink such as an npm `bin` link), false when imported. */
+function isMainModule(): boolean {
+  const argv1 = process.argv[1];
+  if (!argv1) return false;
+  try {
+    return realpathSync(argv1) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isMainModule()) {
   await buildProgram().parseAsync(process.argv);
 }
