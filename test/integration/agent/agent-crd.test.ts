@@ -12,7 +12,7 @@ import { WatchedCache } from '../../../src/kube/informer.js';
 import type { CustomResource } from '../../../src/kube/cluster.js';
 import { useCluster, repoRoot } from '../../helpers/kube/index.js';
 import { freePort, waitFor } from '../../helpers/gobgpd.js';
-import { AgentProcess, CuttableProxy, RestartableGobgpd, kubeconfigVia, loopbackAgentConfig, memoryLogger, ribViaCli } from './util.js';
+import { AgentProcess, CuttableProxy, RestartableGobgpd, kubeconfigVia, loopbackAgentConfig, memoryLogger, ribViaCli, skipIfSvcbgpResourcesExist } from './util.js';
 
 const NODE = `agent-crd-${process.pid}`;
 const PEER_CR = `svcbgp-e2e-${process.pid}`;
@@ -30,18 +30,7 @@ describe('svcbgp run: BGPPeer / BGPConfiguration custom resources merged with th
     await cluster.cp.kubectlOk(['apply', '-f', path.join(repoRoot(), 'deploy/10-crds.yaml')]);
     await waitFor('CRDs established', async () =>
       (await cluster.cp.kubectl(['get', 'bgppeers.svcbgp.io'])).code === 0 ? true : undefined, 30_000);
-    // Safety: this suite runs an agent that obeys cluster-wide resources. If another suite left any, skip
-    // rather than let gobgpd dial an address outside loopback.
-    const custom = cluster.kc.makeApiClient(CustomObjectsApi);
-    for (const plural of ['bgppeers', 'bgpconfigurations']) {
-      // Right after a CRD is established the API server may answer 429 "storage is (re)initializing": retry.
-      const list = await waitFor(`list ${plural}`, async () =>
-        (await custom.listClusterCustomObject({ group: 'svcbgp.io', version: 'v1alpha1', plural })) as { items: unknown[] }, 30_000);
-      if (list.items.length > 0) {
-        process.stderr.write(`      skipping: ${list.items.length} svcbgp.io ${plural} already exist in the shared cluster\n`);
-        this.skip();
-      }
-    }
+    await skipIfSvcbgpResourcesExist(this, cluster.kc);
     cluster.onCleanup(async () => {
       await cluster.cp.kubectl(['delete', 'bgppeers.svcbgp.io', PEER_CR, DUP_CR, '--ignore-not-found']);
       await cluster.cp.kubectl(['delete', 'bgpconfigurations.svcbgp.io', `node.${NODE}`, '--ignore-not-found']);

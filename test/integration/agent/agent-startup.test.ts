@@ -19,7 +19,7 @@ import { connectGobgp } from '../../../src/gobgp/client.js';
 import type { GobgpClient } from '../../../src/gobgp/types.js';
 import { useCluster, repoRoot } from '../../helpers/kube/index.js';
 import { freePort, waitFor } from '../../helpers/gobgpd.js';
-import { AgentProcess, RestartableGobgpd, httpGet, loopbackAgentConfig, memoryLogger, metricValue, ribViaCli, type LogEntry } from './util.js';
+import { AgentProcess, RestartableGobgpd, httpGet, loopbackAgentConfig, memoryLogger, metricValue, ribViaCli, skipIfSvcbgpResourcesExist, type LogEntry } from './util.js';
 
 const NODE = `agent-startup-${process.pid}`;
 const ROLE = `svcbgp-startup-${process.pid}`;
@@ -36,17 +36,7 @@ describe('svcbgp run: the first StartBgp waits until every configuration source 
   before(async function () {
     const { cp } = cluster;
     await cp.kubectlOk(['apply', '-f', path.join(repoRoot(), 'deploy/10-crds.yaml')]);
-    const custom = cluster.kc.makeApiClient(CustomObjectsApi);
-    for (const plural of ['bgppeers', 'bgpconfigurations']) {
-      // Right after a CRD is established the API server may answer 404 or 429 for a moment: retry.
-      const list = await waitFor(`list ${plural}`, async () =>
-        (await custom.listClusterCustomObject({ group: 'svcbgp.io', version: 'v1alpha1', plural })) as { items: unknown[] }, 30_000);
-      // Safety: the agent obeys cluster-wide resources; never let gobgpd dial an address another suite left behind.
-      if (list.items.length > 0) {
-        process.stderr.write(`      skipping: ${list.items.length} svcbgp.io ${plural} already exist in the shared cluster\n`);
-        this.skip();
-      }
-    }
+    await skipIfSvcbgpResourcesExist(this, cluster.kc);
     cluster.onCleanup(async () => {
       await agent?.dispose();
       client?.close();

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import winston from 'winston';
 import { Writable } from 'node:stream';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { GOBGPD_BIN, GOBGP_BIN, waitFor } from '../../helpers/gobgpd.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -328,4 +329,21 @@ kind: BGPConfiguration
 metadata: {name: default}
 spec:
 ${opts.listenPort === undefined ? '' : `  listenPort: ${opts.listenPort}\n`}${cidrs('serviceClusterIPs', opts.serviceClusterIPs ?? ['10.49.0.0/16'])}${cidrs('serviceExternalIPs', opts.serviceExternalIPs)}`;
+}
+
+/**
+ * Safety for suites whose agent obeys cluster-wide svcbgp.io resources: if another suite left any BGPPeer or
+ * BGPConfiguration in the shared cluster, skip rather than let gobgpd dial an address outside loopback.
+ * Right after a CRD is established the API server may answer 404 or 429 for a moment, so the list is retried.
+ */
+export async function skipIfSvcbgpResourcesExist(ctx: Mocha.Context, kc: KubeConfig): Promise<void> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  for (const plural of ['bgppeers', 'bgpconfigurations']) {
+    const list = await waitFor(`list ${plural}`, async () =>
+      (await custom.listClusterCustomObject({ group: 'svcbgp.io', version: 'v1alpha1', plural })) as { items: unknown[] }, 30_000);
+    if (list.items.length > 0) {
+      process.stderr.write(`      skipping: ${list.items.length} svcbgp.io ${plural} already exist in the shared cluster\n`);
+      ctx.skip();
+    }
+  }
 }
