@@ -5,6 +5,7 @@ import { startHealthServer, type HealthServer } from '../http/server.js';
 import { ClusterWatch } from '../kube/cluster.js';
 import { ConfigSource } from '../kube/config-source.js';
 import { RefusalEvents, kubeEventSink } from '../kube/events.js';
+import { ConfigRejectionEvents } from '../kube/config-events.js';
 import { agentNamespace, loadKubeConfig } from '../kube/kubeconfig.js';
 import { kubeSecretReader, type SecretReader } from '../kube/secrets.js';
 import { computeDesired, routerIdFor, speakerFor } from './desired.js';
@@ -15,6 +16,7 @@ import { PasswordResolver } from './passwords.js';
 import { GobgpdMonitor } from './monitor.js';
 import type { SpeakerPort } from './ports.js';
 import { diff } from '../routes/index.js';
+import type { BgpConfig } from '../config/index.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -31,6 +33,8 @@ export interface AgentOptions {
   configPollMs: number;
   customResources: boolean;
   events: boolean;
+  /** Accept BGPPeers on loopback (tests and labs only). */
+  allowLoopbackPeers?: boolean;
 }
 
 export interface RunningAgent {
@@ -56,16 +60,23 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   let scheduler: PassScheduler | undefined;
   const trigger = (reason: string, delayMs?: number): void => scheduler?.trigger(reason, delayMs);
 
+  const { kc, source } = loadKubeConfig(opts.kubeconfig);
+  const eventSink = opts.events ? kubeEventSink(kc) : undefined;
+  const rejectionEvents = eventSink
+    ? new ConfigRejectionEvents(eventSink, opts.nodeName, log, (ok) => metrics.events.inc({ result: ok ? 'created' : 'failed' }))
+    : undefined;
   const config = new ConfigSource({
     file: opts.configFile,
     pollMs: opts.configPollMs,
     log,
     onChange: () => trigger('config-file'),
     onLoad: (source, ok) => metrics.configReloads.inc({ source, result: ok ? 'ok' : 'invalid' }),
+    onRejected: (rejected) => void rejectionEvents?.report(rejected),
+    parse: { allowLoopbackPeers: opts.allowLoopbackPeers === true },
   });
   await config.start(); // throws ConfigError on an invalid file: fatal at start-up
+  metrics.configValid.set(1);
 
-  const { kc, source } = loadKubeConfig(opts.kubeconfig);
   const namespace = agentNamespace(opts.namespace);
   log.info('kubernetes client configured', { source, server: kc.getCurrentCluster()?.server, namespace });
   const secrets: SecretReader = kubeSecretReader(kc, namespace);
@@ -81,11 +92,12 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   });
 
   const speaker = overrides.speaker ?? gobgpSpeaker(opts.gobgpAddress, { deadlineMs: opts.gobgpTimeoutMs, log, metrics });
-  const events = opts.events
-    ? new RefusalEvents(kubeEventSink(kc), opts.nodeName, log, (ok) => metrics.events.inc({ result: ok ? 'created' : 'failed' }))
+  const events = eventSink
+    ? new RefusalEvents(eventSink, opts.nodeName, log, (ok) => metrics.events.inc({ result: ok ? 'created' : 'failed' }))
     : undefined;
 
   let lastRouterIdProblem: string | undefined;
+  let configValid = true;
   const inputs = async (): Promise<Inputs> => {
     const view = cluster.view();
     const base = { synced: view.synced, connected: view.connected };
@@ -99,7 +111,21 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     if (!view.synced) return { ...base, waiting: `caches syncing (${view.notReady.join(', ')})` };
     const node: V1Node | undefined = view.node;
     if (!node) return { ...base, waiting: `Node ${opts.nodeName} does not exist in the cluster` };
-    const cfg = config.effective(view.bgpPeers, view.bgpConfigurations);
+    const inForce = config.effective(view.bgpPeers, view.bgpConfigurations);
+    configValid = inForce.state === 'valid';
+    metrics.configValid.set(configValid ? 1 : 0);
+    let cfg: BgpConfig;
+    let holdIfRunning: string | undefined;
+    if (inForce.state === 'never-valid') {
+      // Never the built-in defaults (config-source.ts explains the decision).
+      if (!inForce.fallback) {
+        return { ...base, waiting: `the configuration is invalid and none has been valid since the agent started: ${inForce.errors.join('; ')}` };
+      }
+      cfg = inForce.fallback.config;
+      holdIfRunning = `invalid configuration (${inForce.errors.join('; ')}); fallback without ${inForce.fallback.quarantined.join(', ')}`;
+    } else {
+      cfg = inForce.config;
+    }
     const routerId = routerIdFor(node, opts.routerId);
     if ('problem' in routerId) {
       if (routerId.problem !== lastRouterIdProblem) log.error('cannot choose a BGP router-id', { problem: routerId.problem });
@@ -107,7 +133,8 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
       return { ...base, waiting: routerId.problem };
     }
     const speakerConfig = await speakerFor(cfg, node, routerId.routerId, passwords);
-    return { ...base, speaker: speakerConfig, desired: computeDesired(cfg, node, view.services, view.endpointSlices) };
+    const desired = computeDesired(cfg, node, view.services, view.endpointSlices);
+    return { ...base, speaker: speakerConfig, desired, ...(holdIfRunning !== undefined ? { holdIfRunning } : {}) };
   };
 
   const reconciler = new Reconciler({
@@ -147,6 +174,9 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
         'gobgpd-reachable': r.gobgpReachable,
         'gobgpd-provisioned': r.provisioned,
         'gobgpd-global-matches': r.globalMatches,
+        // The configuration (file + svcbgp.io resources) is valid. When it is not, the last good one stays in force
+        // (or nothing is changed in a running gobgpd): failing readiness stops a DaemonSet rollout from spreading it.
+        'config-valid': configValid,
       };
       return { ready: Object.values(checks).every(Boolean), checks };
     },

@@ -16,6 +16,12 @@ export interface Inputs {
   /** Desired paths; only present when synced (never computed from a partial cache). */
   desired?: DesiredState;
   waiting?: string;
+  /**
+   * Set when `speaker`/`desired` come from a fallback configuration because nothing valid has been in force since
+   * the agent started (src/kube/config-source.ts): they may bring up an empty gobgpd (or one this process brought
+   * up), but a gobgpd that already runs BGP is left exactly as it is. The text says why.
+   */
+  holdIfRunning?: string;
 }
 
 export type DiffFn = (desired: Route[], actual: Route[]) => { add: Route[]; update: Route[]; delete: Route[] };
@@ -70,6 +76,9 @@ export class Reconciler {
   private cachesSynced = false;
   private lastWaiting: string | undefined;
   private lastStaleLog = false;
+  /** This process started BGP in gobgpd (since its last restart): what gobgpd holds is ours to change. */
+  private startedBgp = false;
+  private lastHold: string | undefined;
   /** The differences of the current global-settings conflict (JSON), undefined when gobgpd runs our settings. */
   private globalConflict: string | undefined;
   readonly peerStates = new Map<string, PeerStatus>();
@@ -150,12 +159,24 @@ export class Reconciler {
       return 'skipped';
     }
 
+    if (inputs.holdIfRunning !== undefined && probe.state === 'running' && !this.startedBgp) {
+      if (inputs.holdIfRunning !== this.lastHold) {
+        log.error('configuration invalid and never valid since start: gobgpd already runs BGP, so its paths and peers are left exactly as they are', {
+          why: inputs.holdIfRunning,
+        });
+      }
+      this.lastHold = inputs.holdIfRunning;
+      return 'skipped';
+    }
+    this.lastHold = undefined;
+
     if (probe.state === 'unprovisioned' && (this.provisioned || this.applied !== undefined)) {
       log.warn('gobgpd lost its configuration (restarted?): restoring global config, then paths, then peers', {});
     }
     // StartBgp when BGP is not running; otherwise a cheap GetBgp that tells whether gobgpd runs our settings.
     const global = await speaker.provisionGlobal(inputs.speaker);
     if (global.result === 'started') {
+      this.startedBgp = true;
       this.provisioned = false;
       log.info('gobgpd global configuration set', {
         asn: inputs.speaker.asn,
@@ -325,6 +346,7 @@ export class Reconciler {
     }
     this.gobgpReachable = reachable;
     this.deps.metrics?.gobgpUp.set(reachable ? 1 : 0);
+    if (!reachable) this.startedBgp = false; // whoever starts it next, it is not the BGP this process started
     if (!reachable || p.state === 'unprovisioned') {
       this.provisioned = false;
       this.applied = undefined;
