@@ -67,7 +67,16 @@ export function parseYamlDocuments(text: string): YamlDocuments {
     const index = i + 1;
     if (d.errors.length > 0) {
       // With prettyErrors (the default) the first line reads "... at line 3, column 1:" (lines of the whole input).
-      for (const e of d.errors) errors.push({ index, message: `YAML syntax error: ${(e.message.split('\n')[0] ?? '').replace(/:$/, '')}` });
+      for (const e of d.errors) {
+        const first = (e.message.split('\n')[0] ?? '').replace(/:$/, '');
+        // The library reports its own stack overflow on hostile nesting as a document error.
+        errors.push({
+          index,
+          message: /call stack/i.test(first)
+            ? `nested too deeply to parse (the limit is ${MAX_YAML_DEPTH} levels of mappings and lists)`
+            : `YAML syntax error: ${first}`,
+        });
+      }
       return;
     }
     try {
