@@ -16,7 +16,8 @@ import { PasswordResolver } from './passwords.js';
 import { GobgpdMonitor } from './monitor.js';
 import type { SpeakerPort } from './ports.js';
 import { diff } from '../routes/index.js';
-import type { BgpConfig } from '../config/index.js';
+import { toNodeInfo, type BgpConfig } from '../config/index.js';
+import { nodeAddressWarnings } from '../config/node-checks.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -98,6 +99,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
 
   let lastRouterIdProblem: string | undefined;
   let configValid = true;
+  let lastNodeWarnings = '';
   const inputs = async (): Promise<Inputs> => {
     const view = cluster.view();
     const base = { synced: view.synced, connected: view.connected };
@@ -133,6 +135,9 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
       return { ...base, waiting: routerId.problem };
     }
     const speakerConfig = await speakerFor(cfg, node, routerId.routerId, passwords);
+    const nodeWarnings = nodeAddressWarnings(cfg, toNodeInfo(node));
+    if (nodeWarnings.join('\n') !== lastNodeWarnings && nodeWarnings.length > 0) log.warn('configuration warning', { warnings: nodeWarnings });
+    lastNodeWarnings = nodeWarnings.join('\n');
     const desired = computeDesired(cfg, node, view.services, view.endpointSlices);
     return { ...base, speaker: speakerConfig, desired, ...(holdIfRunning !== undefined ? { holdIfRunning } : {}) };
   };

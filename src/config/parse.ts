@@ -681,7 +681,8 @@ export function splitPeerIP(v: string): { address: string; port?: number } | { p
 }
 
 function readDuration(ctx: Ctx, ref: DocRef, path: string, v: unknown, min: number, max: number): number | undefined {
-  const secs = typeof v === 'string' ? parseGoDuration(v) : undefined;
+  // 32 characters: the CRD's maxLength; a longer text is no duration anyone means.
+  const secs = typeof v === 'string' && v.length <= 32 ? parseGoDuration(v) : undefined;
   if (secs === undefined) {
     ctx.error(ref, path, render(v), 'expected a duration such as "30s", "2m" or "1h2m3s"');
     return undefined;

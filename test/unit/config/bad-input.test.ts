@@ -153,3 +153,16 @@ describe('bad input: values that parse but mean something else are refused', () 
     expect(passwordProblem('é'.repeat(41))).to.contain('82 bytes'); // bytes, not characters
   });
 });
+
+describe('bad input: a service CIDR that contains a node address', () => {
+  it('gets a warning naming the node, the address and the CIDR (not an error: the node still advertises)', async () => {
+    const { nodeAddressWarnings } = await import('../../../src/config/node-checks.js');
+    const r = parseConfig(cfg('  serviceExternalIPs:\n  - cidr: 192.168.0.0/16\n  serviceClusterIPs:\n  - cidr: 10.49.0.0/16\n'));
+    if (!r.ok) throw new Error(errors(r).join('\n'));
+    const w = nodeAddressWarnings(r.config, { name: 'node-1', labels: {}, addresses: [{ type: 'InternalIP', address: '192.168.1.10' }, { type: 'Hostname', address: 'node-1' }] });
+    expect(w).to.deep.equal([
+      "serviceExternalIPs 192.168.0.0/16 contains node node-1's InternalIP 192.168.1.10: every node advertises it, so the ToR may send traffic for this node's own address to another node",
+    ]);
+    expect(nodeAddressWarnings(r.config, { name: 'node-2', labels: {}, addresses: [{ type: 'InternalIP', address: '172.16.0.2' }] })).to.deep.equal([]);
+  });
+});
