@@ -3,7 +3,9 @@ import type { V1Node } from '@kubernetes/client-node';
 import { AgentMetrics } from '../http/metrics.js';
 import { startHealthServer, type HealthServer } from '../http/server.js';
 import { ClusterWatch } from '../kube/cluster.js';
-import { ConfigSource } from '../kube/config-source.js';
+import { ConfigSource, type ConfigInForce } from '../kube/config-source.js';
+import { agentStatus } from './status.js';
+import { SVCBGP_VERSION } from '../version.js';
 import { RefusalEvents, kubeEventSink } from '../kube/events.js';
 import { ConfigRejectionEvents } from '../kube/config-events.js';
 import { agentNamespace, loadKubeConfig } from '../kube/kubeconfig.js';
@@ -99,6 +101,8 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
 
   let lastRouterIdProblem: string | undefined;
   let configValid = true;
+  let configInForce: ConfigInForce | undefined;
+  const startedAt = new Date();
   let lastNodeWarnings = '';
   const inputs = async (): Promise<Inputs> => {
     const view = cluster.view();
@@ -115,6 +119,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     if (!node) return { ...base, waiting: `Node ${opts.nodeName} does not exist in the cluster` };
     const inForce = config.effective(view.bgpPeers, view.bgpConfigurations);
     configValid = inForce.state === 'valid';
+    configInForce = inForce;
     metrics.configValid.set(configValid ? 1 : 0);
     let cfg: BgpConfig;
     let holdIfRunning: string | undefined;
@@ -159,35 +164,44 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   // gobgpd liveness: a cheap periodic GetBgp, plus the end of the WatchEvent stream (gobgpd died) for speed.
   const monitor = new GobgpdMonitor(speaker, reconciler, trigger, opts.probeIntervalMs);
   const driftTimer = setInterval(() => {
-    reconciler.invalidate();
+    reconciler.checkDrift();
     passwords.refresh();
     trigger('drift');
   }, opts.resyncIntervalMs);
 
-  const http = await startHealthServer(
-    opts.httpAddress,
-    () => {
-      const r = reconciler.readiness();
-      // 'gobgpd-global-matches': a global-settings conflict (gobgpd runs another AS / router-id / listen port than
-      // configured, e.g. the BGPConfiguration's listenPort changed after gobgpd started) fails readiness. Decision:
-      // routes are still reconciled, and no Service selects the agent's Pods, so not-ready costs no traffic; what
-      // it buys is visibility where operators look (`kubectl get pods` READY 1/2) and a DaemonSet rolling update
-      // that stops instead of spreading a configuration that only takes effect after a gobgpd restart. The cure
-      // is restarting gobgpd (the Pod); svcbgp never restarts a running speaker's global config itself.
-      const checks = {
-        'caches-synced': r.cachesSynced,
-        'gobgpd-reachable': r.gobgpReachable,
-        'gobgpd-provisioned': r.provisioned,
-        'gobgpd-global-matches': r.globalMatches,
-        // The configuration (file + svcbgp.io resources) is valid. When it is not, the last good one stays in force
-        // (or nothing is changed in a running gobgpd): failing readiness stops a DaemonSet rollout from spreading it.
-        'config-valid': configValid,
-      };
-      return { ready: Object.values(checks).every(Boolean), checks };
-    },
-    metrics,
-    log,
-  );
+  const readiness = (): { ready: boolean; checks: Record<string, boolean> } => {
+    const r = reconciler.readiness();
+    // 'gobgpd-global-matches': a global-settings conflict (gobgpd runs another AS / router-id / listen port than
+    // configured, e.g. the BGPConfiguration's listenPort changed after gobgpd started) fails readiness. Decision:
+    // routes are still reconciled, and no Service selects the agent's Pods, so not-ready costs no traffic; what
+    // it buys is visibility where operators look (`kubectl get pods` READY 1/2) and a DaemonSet rolling update
+    // that stops instead of spreading a configuration that only takes effect after a gobgpd restart. The cure
+    // is restarting gobgpd (the Pod); svcbgp never restarts a running speaker's global config itself.
+    const checks = {
+      'caches-synced': r.cachesSynced,
+      'gobgpd-reachable': r.gobgpReachable,
+      'gobgpd-provisioned': r.provisioned,
+      'gobgpd-global-matches': r.globalMatches,
+      // The configuration (file + svcbgp.io resources) is valid. When it is not, the last good one stays in force
+      // (or nothing is changed in a running gobgpd): failing readiness stops a DaemonSet rollout from spreading it.
+      'config-valid': configValid,
+    };
+    return { ready: Object.values(checks).every(Boolean), checks };
+  };
+  const http = await startHealthServer(opts.httpAddress, readiness, metrics, log, () => {
+    const r = readiness();
+    return agentStatus({
+      node: opts.nodeName,
+      version: SVCBGP_VERSION,
+      startedAt,
+      now: new Date(),
+      gobgpAddress: opts.gobgpAddress,
+      ready: r.ready,
+      checks: r.checks,
+      config: configInForce,
+      snapshot: reconciler.snapshot(),
+    });
+  });
 
   // First pass right away: adopts gobgpd's owned paths and provisions global/peers; routes follow the sync.
   cluster.start().catch((err: unknown) => log.error('cluster watch failed to start', { error: errorText(err) }));

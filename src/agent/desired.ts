@@ -28,6 +28,7 @@ export function computeDesired(
         message: r.text,
       };
     }),
+    withheld: res.withheld.map((w) => ({ namespace: w.service.namespace, service: w.service.name, address: w.address, code: w.code, message: w.text })),
   };
 }
 

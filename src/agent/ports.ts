@@ -90,7 +90,17 @@ export interface RefusedAddress {
   message: string;
 }
 
+/** An address deliberately not advertised from this node (another node may advertise it). */
+export interface WithheldAddress {
+  namespace: string;
+  service: string;
+  address: string;
+  code: string;
+  message: string;
+}
+
 export interface DesiredState {
   paths: DesiredPath[];
   refused: RefusedAddress[];
+  withheld?: WithheldAddress[];
 }

@@ -14,6 +14,7 @@ export class AgentMetrics {
   readonly gobgpUp: Gauge<string>;
   readonly gobgpGlobalConflict: Gauge<string>;
   readonly configValid: Gauge<string>;
+  readonly driftRepairs: Counter<'kind'>;
   readonly cachesSynced: Gauge<string>;
   readonly peerState: Gauge<'peer' | 'state' | 'owner'>;
   readonly refused: Gauge<'reason'>;
@@ -58,6 +59,12 @@ export class AgentMetrics {
     this.configValid = new Gauge({
       name: 'svcbgp_config_valid',
       help: '1 while the configuration (file merged with svcbgp.io resources) is valid and in force; 0 while it is invalid (the last good one stays in force, or, if none was valid since the agent started, nothing is changed in a running gobgpd).',
+      registers,
+    });
+    this.driftRepairs = new Counter({
+      name: 'svcbgp_drift_repairs_total',
+      help: "Paths a drift pass found different in gobgpd from what svcbgp had applied, and repaired: kind=missing (deleted outside svcbgp), changed (attributes), unexpected (an owned path svcbgp had not applied).",
+      labelNames: ['kind'],
       registers,
     });
     this.cachesSynced = new Gauge({
