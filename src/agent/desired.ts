@@ -26,6 +26,7 @@ export function computeDesired(
         address: r.address,
         code: r.code,
         message: r.text,
+        summary: r.summary,
       };
     }),
   };

@@ -88,6 +88,8 @@ export interface RefusedAddress {
   /** Machine-readable reason code (metric label). */
   code: string;
   message: string;
+  /** The reason without the address (Refusal.summary): equal for every address of the Service refused alike. */
+  summary: string;
 }
 
 export interface DesiredState {

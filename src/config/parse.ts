@@ -1,6 +1,7 @@
 import { parseAllDocuments } from 'yaml';
 import { isCidr, parseCidr, parseIp, type ParsedCidr } from './net.js';
 import { parseGoDuration } from './duration.js';
+import { escapeControls, quoteValue } from '../text/escape.js';
 import { parseSelector, SelectorError, SELECTOR_SUPPORTED } from './selector.js';
 import {
   ACCEPTED_API_VERSIONS,
@@ -171,19 +172,13 @@ function cmp(a: string, b: string): number {
 }
 
 function render(v: unknown): string {
-  let s: string;
-  try {
-    s = v === undefined ? 'undefined' : JSON.stringify(v);
-  } catch {
-    s = String(v);
-  }
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  return quoteValue(v, 80);
 }
 
 export function where(ref: DocRef): string {
   const pos = ref.item !== undefined ? `document ${ref.index}, item ${ref.item}` : `document ${ref.index}`;
-  if (ref.kind && ref.name !== undefined) return `${pos} (${ref.kind} "${ref.name}")`;
-  if (ref.kind) return `${pos} (${ref.kind})`;
+  if (ref.kind && ref.name !== undefined) return `${pos} (${escapeControls(ref.kind)} ${quoteValue(ref.name, 80)})`;
+  if (ref.kind) return `${pos} (${escapeControls(ref.kind)})`;
   return pos;
 }
 

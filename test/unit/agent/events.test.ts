@@ -22,6 +22,7 @@ const refusal = (service: string, address: string): RefusedAddress => ({
   address,
   code: 'outside-configured-cidrs',
   message: `${address} is outside every serviceExternalIPs CIDR (192.168.3.0/24)`,
+  summary: 'external IP outside every serviceExternalIPs CIDR (192.168.3.0/24)',
 });
 
 describe('Events for refused addresses', () => {
