@@ -45,6 +45,9 @@ export class InputError extends Error {
   }
 }
 
+/** A dump is data kubectl wrote: a YAML alias bomb in it is refused, not expanded. */
+const MAX_ALIAS_COUNT = 100;
+
 /** Parses the YAML (or JSON) that kubectl prints: a v1 List with items, or several documents. Pure. */
 export function parseClusterDump(text: string, source = 'cluster dump'): ClusterDump {
   const out: ClusterDump = { services: [], endpointSlices: [], nodes: [], notes: [] };
@@ -81,12 +84,33 @@ export function parseClusterDump(text: string, source = 'cluster dump'): Cluster
       }
     }
   };
-  parseAllDocuments(text).forEach((doc, i) => {
+  // The YAML library throws on some inputs (an alias count over the limit, nesting deep enough to overflow
+  // the stack): each becomes a message naming the document, like a syntax error.
+  const yamlProblem = (e: unknown): string => (e instanceof RangeError ? 'nested too deeply' : (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '');
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text);
+  } catch (e) {
+    throw new InputError([`${source}: cannot be read as YAML: ${yamlProblem(e)}`]);
+  }
+  (Array.isArray(docs) ? docs : [docs]).forEach((doc, i) => {
     if (doc.errors.length > 0) {
       for (const e of doc.errors) errors.push(`${source}: document ${i + 1}: YAML syntax error: ${(e.message.split('\n')[0] ?? '').replace(/:$/, '')}`);
       return;
     }
-    visit(doc.toJS({ maxAliasCount: 100 }) as unknown, `document ${i + 1}`);
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+    } catch (e) {
+      errors.push(`${source}: document ${i + 1}: ${yamlProblem(e)} (at most ${MAX_ALIAS_COUNT} alias expansions per document)`);
+      return;
+    }
+    try {
+      visit(value, `document ${i + 1}`);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      errors.push(`${source}: document ${i + 1}: nested too deeply`);
+    }
   });
   if (errors.length > 0) throw new InputError(errors);
   for (const [kind, n] of [...ignored].sort()) out.notes.push(`ignored ${n} object(s) of kind ${kind}`);
