@@ -16,6 +16,7 @@ import { desiredRoutes, EXCLUDE_LABEL, type DesiredRoutesResult } from '../route
 import { malformedSlice } from '../routes/endpoints.js';
 import { readNode } from '../config/node.js';
 import { escapeControls, quoteValue, safeJson } from '../text/escape.js';
+import { yamlNestingProblem } from '../text/yaml-nesting.js';
 
 /**
  * `svcbgp explain`: offline. Reads a configuration file (Calico BGPPeer/BGPConfiguration documents), a cluster
@@ -87,6 +88,8 @@ export function parseClusterDump(text: string, source = 'cluster dump'): Cluster
   // The YAML library throws on some inputs (an alias count over the limit, nesting deep enough to overflow
   // the stack): each becomes a message naming the document, like a syntax error.
   const yamlProblem = (e: unknown): string => (e instanceof RangeError ? 'nested too deeply' : (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '');
+  const tooDeep = yamlNestingProblem(text);
+  if (tooDeep !== undefined) throw new InputError([`${source}: ${tooDeep}`]);
   let docs: ReturnType<typeof parseAllDocuments>;
   try {
     docs = parseAllDocuments(text);
