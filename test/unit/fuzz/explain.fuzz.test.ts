@@ -124,6 +124,7 @@ describe('fuzz: svcbgp explain on random and hostile dumps and configurations', 
           },
         ),
         6,
+        1000, // one process per input: SVCBGP_FUZZ_RUNS=100000 runs 100 of them
       );
     } finally {
       await rm(dir, { recursive: true, force: true });
