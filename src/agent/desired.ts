@@ -26,6 +26,7 @@ export function computeDesired(
         address: r.address,
         code: r.code,
         message: r.text,
+        summary: r.summary,
       };
     }),
     withheld: res.withheld.map((w) => ({ namespace: w.service.namespace, service: w.service.name, address: w.address, code: w.code, message: w.text })),

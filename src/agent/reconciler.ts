@@ -4,6 +4,7 @@ import type { SpeakerConfig } from '../model/peer.js';
 import { isOwned, markOwned, normalizeRoute, routeKey } from './ownership.js';
 import type { DesiredPath, DesiredState, GlobalOutcome, PeerStatus, RefusedAddress, SpeakerPort, SpeakerProbe, WithheldAddress } from './ports.js';
 import type { AgentMetrics } from '../http/metrics.js';
+import { logBounded } from '../log/bounded.js';
 
 /** What the cluster side hands the reconciler at the start of every pass. */
 export interface Inputs {
@@ -365,36 +366,36 @@ export class Reconciler {
     if (upserts.length === 0 && deletes.length === 0) return;
 
     if (upserts.length > 0) {
-      const added = new Set(d.add.map(routeKey));
-      for (const r of upserts) {
-        const why = desired.paths.get(routeKey(r));
-        log.info(added.has(routeKey(r)) ? 'advertise' : 'update attributes', {
-          prefix: r.prefix,
-          family: r.family,
-          nextHop: r.nextHop,
-          communities: r.communities,
-          largeCommunities: r.largeCommunities,
-          localPref: r.localPref,
-          reasons: why?.reasons ?? [],
-          previous: added.has(routeKey(r)) ? undefined : applied.get(routeKey(r)),
-        });
-      }
+      // One line per path change, capped per pass (src/log/bounded.ts): a first pass over 10,000 Services
+      // logs the first ones and "advertise: ... and N more", not 10,000 lines.
+      const fields = (r: Route): Record<string, unknown> => ({
+        prefix: r.prefix,
+        family: r.family,
+        nextHop: r.nextHop,
+        communities: r.communities,
+        largeCommunities: r.largeCommunities,
+        localPref: r.localPref,
+        reasons: desired.paths.get(routeKey(r))?.reasons ?? [],
+        previous: applied.get(routeKey(r)),
+      });
+      logBounded(log, 'info', 'advertise', d.add, (r) => ({ ...fields(r), previous: undefined }));
+      logBounded(log, 'info', 'update attributes', d.update, fields);
       await speaker.addPaths(upserts);
       for (const r of upserts) applied.set(routeKey(r), r);
       metrics?.pathChanges.inc({ op: 'add' }, upserts.length);
     }
     if (deletes.length > 0) {
-      for (const r of deletes) {
+      logBounded(log, 'info', 'withdraw', deletes, (r) => {
         const was = previous?.paths.get(routeKey(r));
-        log.info('withdraw', {
+        return {
           prefix: r.prefix,
           family: r.family,
           reason: was
             ? 'no longer desired: no Service or configured CIDR wants it on this node any more'
             : 'owned path found in gobgpd that nothing wants (left over from an earlier configuration or agent)',
           previousReasons: was?.reasons ?? [],
-        });
-      }
+        };
+      });
       await speaker.deletePaths(deletes);
       for (const r of deletes) applied.delete(routeKey(r));
       metrics?.pathChanges.inc({ op: 'delete' }, deletes.length);

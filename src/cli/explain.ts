@@ -7,13 +7,16 @@ import {
   peersForNode,
   listenPortForNode,
   defaultConfig,
-  toNodeInfo,
   type BgpConfig,
   type ConfigMessage,
   type NodeInfo,
   type NodePeer,
 } from '../config/index.js';
 import { desiredRoutes, EXCLUDE_LABEL, type DesiredRoutesResult } from '../routes/index.js';
+import { malformedSlice } from '../routes/endpoints.js';
+import { readNode } from '../config/node.js';
+import { escapeControls, quoteValue, safeJson } from '../text/escape.js';
+import { yamlNestingProblem } from '../text/yaml-nesting.js';
 
 /**
  * `svcbgp explain`: offline. Reads a configuration file (Calico BGPPeer/BGPConfiguration documents), a cluster
@@ -22,6 +25,11 @@ import { desiredRoutes, EXCLUDE_LABEL, type DesiredRoutesResult } from '../route
  *
  * Exit codes: 0 = done; 2 = unusable input (invalid configuration, unreadable file or dump) — all messages on
  * stderr; 1 = unexpected failure.
+ *
+ * Every line printed goes through escapeControls (src/text/escape.ts), the JSON through safeJson: a name or
+ * value with a newline or an ANSI escape in a dump or a config file cannot forge an `error:` line or recolour
+ * the terminal. A malformed object in the dump is named in the notes (and the route model refuses or skips
+ * it), never a stack trace.
  */
 
 export interface ClusterDump {
@@ -38,6 +46,9 @@ export class InputError extends Error {
   }
 }
 
+/** A dump is data kubectl wrote: a YAML alias bomb in it is refused, not expanded. */
+const MAX_ALIAS_COUNT = 100;
+
 /** Parses the YAML (or JSON) that kubectl prints: a v1 List with items, or several documents. Pure. */
 export function parseClusterDump(text: string, source = 'cluster dump'): ClusterDump {
   const out: ClusterDump = { services: [], endpointSlices: [], nodes: [], notes: [] };
@@ -46,7 +57,7 @@ export function parseClusterDump(text: string, source = 'cluster dump'): Cluster
   const visit = (item: unknown, where: string): void => {
     if (item === null || item === undefined) return;
     if (typeof item !== 'object' || Array.isArray(item)) {
-      errors.push(`${source}: ${where}: expected a Kubernetes object, got ${JSON.stringify(item)?.slice(0, 60)}`);
+      errors.push(`${source}: ${where}: expected a Kubernetes object, got ${quoteValue(item, 60)}`);
       return;
     }
     const o = item as { kind?: unknown; items?: unknown };
@@ -58,26 +69,63 @@ export function parseClusterDump(text: string, source = 'cluster dump'): Cluster
       case 'Service':
         out.services.push(item as V1Service);
         break;
-      case 'EndpointSlice':
+      case 'EndpointSlice': {
+        const problem = malformedSlice(item);
+        if (problem !== undefined) out.notes.push(`${where} (EndpointSlice ${objectName(item)}): ${problem}; its malformed parts are ignored`);
         out.endpointSlices.push(item as V1EndpointSlice);
         break;
+      }
       case 'Node':
         out.nodes.push(item as V1Node);
         break;
       default:
-        ignored.set(String(o.kind), (ignored.get(String(o.kind)) ?? 0) + 1);
+      {
+        const kind = typeof o.kind === 'string' ? o.kind.slice(0, 60) : quoteValue(o.kind, 60);
+        ignored.set(kind, (ignored.get(kind) ?? 0) + 1);
+      }
     }
   };
-  parseAllDocuments(text).forEach((doc, i) => {
+  // The YAML library throws on some inputs (an alias count over the limit, nesting deep enough to overflow
+  // the stack): each becomes a message naming the document, like a syntax error.
+  const yamlProblem = (e: unknown): string => (e instanceof RangeError ? 'nested too deeply' : (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '');
+  const tooDeep = yamlNestingProblem(text);
+  if (tooDeep !== undefined) throw new InputError([`${source}: ${tooDeep}`]);
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text);
+  } catch (e) {
+    throw new InputError([`${source}: cannot be read as YAML: ${yamlProblem(e)}`]);
+  }
+  (Array.isArray(docs) ? docs : [docs]).forEach((doc, i) => {
     if (doc.errors.length > 0) {
       for (const e of doc.errors) errors.push(`${source}: document ${i + 1}: YAML syntax error: ${(e.message.split('\n')[0] ?? '').replace(/:$/, '')}`);
       return;
     }
-    visit(doc.toJS({ maxAliasCount: 100 }) as unknown, `document ${i + 1}`);
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+    } catch (e) {
+      errors.push(`${source}: document ${i + 1}: ${yamlProblem(e)} (at most ${MAX_ALIAS_COUNT} alias expansions per document)`);
+      return;
+    }
+    try {
+      visit(value, `document ${i + 1}`);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      errors.push(`${source}: document ${i + 1}: nested too deeply`);
+    }
   });
   if (errors.length > 0) throw new InputError(errors);
   for (const [kind, n] of [...ignored].sort()) out.notes.push(`ignored ${n} object(s) of kind ${kind}`);
   return out;
+}
+
+/** "namespace/name" of a dump object for a message, whatever its metadata holds. */
+function objectName(item: unknown): string {
+  const m = (item as { metadata?: unknown }).metadata;
+  const meta = typeof m === 'object' && m !== null ? (m as Record<string, unknown>) : {};
+  const ns = typeof meta['namespace'] === 'string' ? `${meta['namespace']}/` : '';
+  return typeof meta['name'] === 'string' ? `${ns}${meta['name']}` : '(unnamed)';
 }
 
 /** "k=v,k2=v2" -> labels. */
@@ -163,6 +211,7 @@ const FAMILY_SHORT = { 'ipv4-unicast': 'IPv4', 'ipv6-unicast': 'IPv6' } as const
 /** Human-readable report: what is advertised, why, and what is not and why. */
 export function formatText(r: ExplainReport): string {
   const L: string[] = [];
+  // Each entry of L is one line: escaping it (below) turns any newline a name smuggled in into a visible "\n".
   const labelText = Object.entries(r.node.labels).map(([k, v]) => `${k}=${v}`).join(', ');
   L.push(`Node ${r.node.name}${labelText ? ` (labels: ${labelText})` : ''}`);
   const c = r.config;
@@ -201,17 +250,27 @@ export function formatText(r: ExplainReport): string {
     L.push(`Not advertised from this node (${r.withheld.length})${r.withheld.length ? ':' : ': none'}`);
     for (const x of r.withheld) L.push(`  ${x.service.namespace}/${x.service.name} ${x.address}  [${x.code}]  ${x.text}`);
   }
+  if (r.notes.length) {
+    L.push('');
+    L.push(`Notes on the cluster dump (${r.notes.length}):`);
+    for (const n of r.notes) L.push(`  ${n}`);
+  }
   if (r.warnings.length) {
     L.push('');
     L.push(`Configuration warnings (${r.warnings.length}):`);
     for (const w of r.warnings) L.push(`  ${w}`);
   }
-  return `${L.join('\n')}\n`;
+  return `${L.map(escapeControls).join('\n')}\n`;
 }
 
-/** Stable JSON: fixed key order, sorted lists (the core sorts), two-space indent. */
+/** Stable JSON: fixed key order, sorted lists (the core sorts), two-space indent; terminal-safe (safeJson). */
 export function formatJson(r: ExplainReport): string {
-  return `${JSON.stringify(r, null, 2)}\n`;
+  return `${safeJson(r, 2)}\n`;
+}
+
+/** One line to stderr, escaped. */
+function errLine(err: (s: string) => void, line: string): void {
+  err(`${escapeControls(line)}\n`);
 }
 
 async function readText(path: string, what: string): Promise<string> {
@@ -241,17 +300,18 @@ export async function runExplain(opts: ExplainOptions, out: (s: string) => void,
     if (opts.config !== undefined) {
       const parsed = parseConfig(await readText(opts.config, 'configuration file'));
       if (!parsed.ok) {
-        err(`svcbgp explain: the configuration in ${opts.config} is invalid (${parsed.errors.length} error${parsed.errors.length === 1 ? '' : 's'}); nothing was evaluated:\n`);
-        for (const e of parsed.errors) err(`  error: ${e.text}\n`);
-        for (const w of parsed.warnings) err(`  warning: ${w.text}\n`);
+        errLine(err, `svcbgp explain: the configuration in ${opts.config} is invalid (${parsed.errors.length} error${parsed.errors.length === 1 ? '' : 's'}); nothing was evaluated:`);
+        for (const e of parsed.errors) errLine(err, `  error: ${e.text}`);
+        for (const w of parsed.warnings) errLine(err, `  warning: ${w.text}`);
         return 2;
       }
       config = parsed.config;
       warnings = parsed.warnings;
     }
     const dump = parseClusterDump(await readText(opts.cluster, 'cluster dump'), opts.cluster);
-    const fromDump = dump.nodes.find((n) => n.metadata?.name === opts.node);
-    const base: NodeInfo = fromDump ? toNodeInfo(fromDump) : { name: opts.node, labels: {} };
+    const fromDump = dump.nodes.map((n) => readNode(n)).find((n) => n.info.name === opts.node);
+    const base: NodeInfo = fromDump ? fromDump.info : { name: opts.node, labels: {} };
+    for (const p of fromDump?.problems ?? []) dump.notes.push(`Node ${opts.node} in ${opts.cluster}: ${p}`);
     const labels = { ...base.labels, ...(opts.nodeLabels !== undefined ? parseLabels(opts.nodeLabels) : {}) };
     const addresses = opts.nodeAddresses !== undefined
       ? opts.nodeAddresses.split(',').map((a) => a.trim()).filter((a) => a !== '').map((address) => ({ type: 'InternalIP', address }))
@@ -266,16 +326,17 @@ export async function runExplain(opts: ExplainOptions, out: (s: string) => void,
     if (opts.output === 'json') {
       out(formatJson(report));
     } else {
-      for (const w of warnings) err(`warning: ${w.text}\n`);
+      for (const w of warnings) errLine(err, `warning: ${w.text}`);
       out(formatText(report));
     }
     return 0;
   } catch (e) {
     if (e instanceof InputError) {
-      for (const m of e.messages) err(`svcbgp explain: ${m}\n`);
+      for (const m of e.messages) errLine(err, `svcbgp explain: ${m}`);
       return 2;
     }
-    err(`svcbgp explain: unexpected failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    // A bug, not bad input: the stack is what a bug report needs (each line escaped all the same).
+    for (const l of `svcbgp explain: unexpected failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`.split('\n')) errLine(err, l);
     return 1;
   }
 }

@@ -1,6 +1,7 @@
 import { cidrContains, cidrsOverlap, isCidr, MIN_SERVICE_PREFIX_LENGTH, parseCidr, parseIp, reservedRangeOf, type ParsedCidr } from './net.js';
 import { parseYamlDocuments, YamlNumber } from './yaml.js';
 import { parseGoDuration } from './duration.js';
+import { escapeControls, quoteValue } from '../text/escape.js';
 import { parseSelector, SelectorError, SELECTOR_SUPPORTED } from './selector.js';
 import {
   ACCEPTED_API_VERSIONS,
@@ -190,20 +191,15 @@ function cmp(a: string, b: string): number {
 }
 
 function render(v: unknown): string {
-  let s: string;
-  try {
-    s = v === undefined ? 'undefined' : v instanceof YamlNumber ? v.source : JSON.stringify(v);
-  } catch {
-    s = String(v);
-  }
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  // A YamlNumber is shown as written (unquoted: it was not a string in the YAML).
+  return v instanceof YamlNumber ? quoteValue(v.source, 80).slice(1, -1) : quoteValue(v, 80);
 }
 
 export function where(ref: DocRef): string {
   if (ref.index === 0) return 'the configuration text';
   const pos = ref.item !== undefined ? `document ${ref.index}, item ${ref.item}` : `document ${ref.index}`;
-  if (ref.kind && ref.name !== undefined) return `${pos} (${ref.kind} "${ref.name}")`;
-  if (ref.kind) return `${pos} (${ref.kind})`;
+  if (ref.kind && ref.name !== undefined) return `${pos} (${escapeControls(ref.kind)} ${quoteValue(ref.name, 80)})`;
+  if (ref.kind) return `${pos} (${escapeControls(ref.kind)})`;
   return pos;
 }
 

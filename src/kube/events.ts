@@ -1,60 +1,156 @@
+import { createHash } from 'node:crypto';
 import { CoreV1Api, type KubeConfig, type CoreV1Event } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
 import type { RefusedAddress } from '../agent/ports.js';
+import { escapeControls } from '../text/escape.js';
+import { logBounded } from '../log/bounded.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** 'exists': an Event of that name is already there (created before this agent restarted): nothing to do. */
+export type EventCreateResult = 'created' | 'exists';
 
 export interface EventSink {
-  create(namespace: string, event: CoreV1Event): Promise<void>;
+  create(namespace: string, event: CoreV1Event): Promise<EventCreateResult>;
 }
 
 export function kubeEventSink(kc: KubeConfig): EventSink {
   const core = kc.makeApiClient(CoreV1Api);
   return {
     async create(namespace, body) {
-      await core.createNamespacedEvent({ namespace, body });
+      try {
+        await core.createNamespacedEvent({ namespace, body });
+        return 'created';
+      } catch (err) {
+        if (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 409) return 'exists';
+        throw err;
+      }
     },
   };
 }
 
+/** How many addresses an Event message or a log line names before "... and N more". */
+export const SHOWN_ADDRESSES = 3;
+/** How many different reasons one Event message spells out. */
+const SHOWN_REASONS = 3;
+/** Refusal log lines per pass (then one summary line). */
+export const MAX_REFUSAL_LOG_LINES = 20;
+/**
+ * Event messages are cut here: events.k8s.io/v1 rejects a note over 1 kB (validation's NoteLengthLimit);
+ * core/v1 is laxer, but a message is read by a person in `kubectl describe`.
+ */
+const MAX_MESSAGE = 1024;
+
+/**
+ * The global Event rate limit of one agent: a burst of 20, then one per second. client-go's recorder allows a
+ * source 25 Events per object, refilled one per 5 minutes (tools/record/events_cache.go, defaultSpamBurst /
+ * defaultSpamQPS), but it has no global limit; the API server's EventRateLimit admission plugin is optional.
+ * Every node reports on its own, so the cluster sends N nodes times this: a burst of 20 covers an ordinary bad
+ * deployment (a handful of Services) at once; one per second keeps a storm of thousands of offending Services
+ * from hammering the API server from every node. There is no timer: what the bucket refuses now is created on a
+ * later pass (the drift pass comes every --resync-interval), and refusals remain in the log and the metrics.
+ */
+export const EVENT_BURST = 20;
+export const EVENTS_PER_SECOND = 1;
+
+/** All the refused addresses of one Service for one reason code: what one Event reports. */
+interface Group {
+  key: string;
+  namespace: string;
+  service: string;
+  uid?: string;
+  code: string;
+  /** Sorted, distinct. */
+  addresses: string[];
+  /** Distinct address-free reasons, sorted. */
+  summaries: string[];
+  /** The full message when the group holds one refusal (it names the address in its own words). */
+  single?: string;
+}
+
 /**
  * Turns the refused addresses of each pass into Kubernetes Events on the Service (`kubectl describe service`
- * shows them), deduplicated: one Event per (Service, address, reason) while the refusal lasts. When the refusal
- * goes away and comes back later, a new Event is created. Each node's agent reports on its own
- * (source.host = node), like kubelets do. Failures to create Events are logged and never block a pass.
+ * shows them), bounded however many addresses a tenant writes into a Service:
+ *
+ * - one Event per (Service, reason code), naming the count and the first few addresses;
+ * - a new Event only when the refusal changes meaningfully: other reasons; while all its addresses are named,
+ *   another address; beyond that, a count in another power of two (100,000 -> 100,001 is no news,
+ *   100,000 -> 200,000 is). The Event's name is derived from exactly that, so an agent that restarts with the
+ *   same refusals gets AlreadyExists back instead of adding a copy (until the API server's event TTL, 1 h by
+ *   default, has expired the old one);
+ * - a global token bucket (EVENT_BURST, EVENTS_PER_SECOND);
+ * - log lines for new or changed refusals capped per pass (MAX_REFUSAL_LOG_LINES, then "... and N more").
+ *
+ * Each node's agent reports on its own (source.host = node), like kubelets do. Failures to create Events are
+ * logged (bounded) and retried on a later pass; they never block a pass.
  */
 export class RefusalEvents {
-  private reported = new Set<string>();
+  /** Group key -> identity of the refusal as last reported in an Event (created, exists or in flight). */
+  private evented = new Map<string, string>();
+  /** Group key -> identity as last logged. */
+  private logged = new Map<string, string>();
+  private readonly bucket: TokenBucket;
 
   constructor(
     private readonly sink: EventSink,
     private readonly nodeName: string,
     private readonly log: Logger,
     private readonly onResult: (ok: boolean) => void = () => undefined,
-  ) {}
+    limits: { burst: number; perSecond: number } = { burst: EVENT_BURST, perSecond: EVENTS_PER_SECOND },
+  ) {
+    this.bucket = new TokenBucket(limits.burst, limits.perSecond);
+  }
 
   /** Returns the Events created by this call (for tests); creation happens in the background. */
   report(refused: readonly RefusedAddress[], now = new Date()): Promise<number> {
-    const current = new Set<string>();
-    const todo: RefusedAddress[] = [];
-    for (const r of refused) {
-      const key = `${r.namespace}/${r.service}|${r.address}|${r.code}`;
-      current.add(key);
-      if (!this.reported.has(key)) todo.push(r);
+    const groups = groupRefusals(refused);
+    const current = new Set(groups.map((g) => g.key));
+    for (const k of [...this.evented.keys()]) if (!current.has(k)) this.evented.delete(k);
+    for (const k of [...this.logged.keys()]) if (!current.has(k)) this.logged.delete(k);
+
+    const toLog = groups.filter((g) => this.logged.get(g.key) !== identity(g));
+    for (const g of toLog) this.logged.set(g.key, identity(g));
+    logBounded(this.log, 'warn', 'addresses refused', toLog, (g) => ({
+      namespace: escapeControls(g.namespace),
+      service: escapeControls(g.service),
+      code: g.code,
+      count: g.addresses.length,
+      addresses: g.addresses.slice(0, SHOWN_ADDRESSES).map(escapeControls),
+      reason: escapeControls(g.single ?? g.summaries.join('; ')),
+    }), MAX_REFUSAL_LOG_LINES);
+
+    const due = groups.filter((g) => this.evented.get(g.key) !== identity(g));
+    const allowed: Group[] = [];
+    for (const g of due) {
+      if (!this.bucket.take(now.getTime())) break;
+      allowed.push(g);
     }
-    this.reported = new Set([...current].filter((k) => this.reported.has(k)));
-    for (const r of todo) {
-      this.reported.add(`${r.namespace}/${r.service}|${r.address}|${r.code}`);
-      this.log.warn('address refused', { namespace: r.namespace, service: r.service, address: r.address, code: r.code, reason: r.message });
+    if (allowed.length < due.length) {
+      this.log.warn('Events for refused addresses held back by the rate limit; they follow on later passes', {
+        deferred: due.length - allowed.length,
+        created: allowed.length,
+        burst: EVENT_BURST,
+        perSecond: EVENTS_PER_SECOND,
+      });
     }
-    return Promise.all(todo.map((r) => this.emit(r, now))).then((oks) => oks.filter(Boolean).length);
+    for (const g of allowed) this.evented.set(g.key, identity(g));
+    const failures: { g: Group; error: string }[] = [];
+    return Promise.all(allowed.map((g) => this.emit(g, now, failures))).then((results) => {
+      logBounded(this.log, 'warn', 'could not create Event for refused addresses', failures, (f) => ({
+        namespace: escapeControls(f.g.namespace),
+        service: escapeControls(f.g.service),
+        error: f.error,
+      }), MAX_REFUSAL_LOG_LINES);
+      return results.filter((r) => r === 'created').length;
+    });
   }
 
-  private async emit(r: RefusedAddress, now: Date): Promise<boolean> {
+  private async emit(g: Group, now: Date, failures: { g: Group; error: string }[]): Promise<EventCreateResult | 'failed'> {
     const event: CoreV1Event = {
-      metadata: { generateName: `${r.service}.svcbgp-`, namespace: r.namespace },
+      metadata: { name: eventName(g, this.nodeName), namespace: g.namespace },
       // With the uid, as kubelets' Events have it: `kubectl describe` selects Events by involvedObject.uid.
-      involvedObject: { apiVersion: 'v1', kind: 'Service', namespace: r.namespace, name: r.service, ...(r.uid ? { uid: r.uid } : {}) },
+      involvedObject: { apiVersion: 'v1', kind: 'Service', namespace: g.namespace, name: g.service, ...(g.uid ? { uid: g.uid } : {}) },
       reason: 'AddressNotAdvertised',
-      message: `svcbgp on node ${this.nodeName} does not advertise ${r.address || 'this Service'}: ${r.message}`,
+      message: eventMessage(g, this.nodeName),
       type: 'Warning',
       source: { component: 'svcbgp', host: this.nodeName },
       reportingComponent: 'svcbgp.io/agent',
@@ -64,19 +160,74 @@ export class RefusalEvents {
       count: 1,
     };
     try {
-      await this.sink.create(r.namespace, event);
-      this.onResult(true);
-      return true;
+      const result = await this.sink.create(g.namespace, event);
+      if (result === 'created') this.onResult(true);
+      return result;
     } catch (err) {
       // Forget it so a later pass tries again.
-      this.reported.delete(`${r.namespace}/${r.service}|${r.address}|${r.code}`);
+      if (this.evented.get(g.key) === identity(g)) this.evented.delete(g.key);
       this.onResult(false);
-      this.log.warn('could not create Event for refused address', {
-        namespace: r.namespace,
-        service: r.service,
-        error: err instanceof Error ? err.message.split('\n')[0] : String(err),
-      });
-      return false;
+      failures.push({ g, error: escapeControls(err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err)) });
+      return 'failed';
     }
   }
+}
+
+/** Pure: refusals grouped by (namespace, Service, code), sorted by key. */
+export function groupRefusals(refused: readonly RefusedAddress[]): Group[] {
+  const byKey = new Map<string, { g: Group; addresses: Set<string>; summaries: Set<string>; messages: Set<string> }>();
+  for (const r of refused) {
+    const key = JSON.stringify([r.namespace, r.service, r.code]);
+    let e = byKey.get(key);
+    if (!e) {
+      e = { g: { key, namespace: r.namespace, service: r.service, code: r.code, addresses: [], summaries: [] }, addresses: new Set(), summaries: new Set(), messages: new Set() };
+      if (r.uid) e.g.uid = r.uid;
+      byKey.set(key, e);
+    }
+    e.addresses.add(r.address);
+    e.summaries.add(r.summary);
+    e.messages.add(r.message);
+  }
+  const out: Group[] = [];
+  for (const { g, addresses, summaries, messages } of byKey.values()) {
+    g.addresses = [...addresses].sort();
+    g.summaries = [...summaries].sort();
+    if (messages.size === 1 && addresses.size === 1) g.single = [...messages][0] as string;
+    out.push(g);
+  }
+  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** What makes a new Event (see RefusalEvents): the reasons, and the addresses or the size class of their count. */
+function identity(g: Group): string {
+  const n = g.addresses.length;
+  const which = n <= SHOWN_ADDRESSES ? g.addresses : [`2^${Math.floor(Math.log2(n))}`];
+  return JSON.stringify([g.summaries, which]);
+}
+
+/**
+ * A name the API server accepts (a DNS subdomain: the Service's name is a DNS label) and that is the same for
+ * the same refusal on the same node, so a restarted agent meets its own Event (AlreadyExists) instead of copying it.
+ */
+function eventName(g: Group, nodeName: string): string {
+  const hash = createHash('sha256').update(JSON.stringify([nodeName, g.key, identity(g)])).digest('hex').slice(0, 16);
+  const base = g.service.toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 200);
+  return `${base || 'service'}.svcbgp-${hash}`;
+}
+
+/** Pure: "svcbgp on node N does not advertise 100000 addresses (a, b, c, ... and 99997 more): <reason>". */
+export function eventMessage(g: Pick<Group, 'addresses' | 'summaries' | 'single'>, nodeName: string): string {
+  const n = g.addresses.length;
+  let text: string;
+  if (g.single !== undefined) {
+    text = `svcbgp on node ${nodeName} does not advertise ${g.addresses[0] || 'this Service'}: ${g.single}`;
+  } else {
+    const shown = g.addresses.slice(0, SHOWN_ADDRESSES).map((a) => a || '(the Service itself)');
+    const list = n > SHOWN_ADDRESSES ? `${shown.join(', ')}, ... and ${n - SHOWN_ADDRESSES} more` : shown.join(', ');
+    const reasons = g.summaries.slice(0, SHOWN_REASONS).join('; ');
+    const moreReasons = g.summaries.length > SHOWN_REASONS ? `; and ${g.summaries.length - SHOWN_REASONS} other reasons` : '';
+    text = `svcbgp on node ${nodeName} does not advertise ${n} address${n === 1 ? '' : 'es'} (${list}): ${reasons}${moreReasons}`;
+  }
+  const safe = escapeControls(text);
+  return safe.length > MAX_MESSAGE ? `${safe.slice(0, MAX_MESSAGE - 3)}...` : safe;
 }

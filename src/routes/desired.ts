@@ -5,6 +5,7 @@ import { toNodeInfo, type NodeInput } from '../config/node.js';
 import { prefixAdvertisementsForNode } from '../config/peers.js';
 import { cidrContains, comparePrefixes, hostPrefix, mustParseCidr, parseIp, sortByPrefix, type ParsedCidr, type ParsedIp } from '../config/net.js';
 import { indexSlices, localEndpointState, type LocalEndpointState } from './endpoints.js';
+import { escapeControls, quoteValue } from '../text/escape.js';
 import {
   CIDR_FIELD,
   type AddressKind,
@@ -51,7 +52,10 @@ const ROUTABLE_TYPES = new Set(['ClusterIP', 'NodePort', 'LoadBalancer']);
  *    A node.<name> BGPConfiguration with prefixAdvertisements replaces the global list on that node.
  * Next hop: 0.0.0.0 for IPv4 (gobgpd uses the session's local address); for IPv6 the node's IPv6 InternalIP, else "::".
  * Deterministic: the output is sorted and does not depend on the order of the inputs.
- * A Service with broken data becomes a refusal; it never throws and never affects other Services.
+ * A Service with broken data becomes a refusal; it never throws and never affects other Services. A malformed
+ * Node or EndpointSlice is read as far as it makes sense (src/config/node.ts, ./endpoints.ts), never thrown on.
+ * Names and values from the cluster are escaped where they are written into a text (src/text/escape.ts): a
+ * newline in a Service name cannot forge a line in explain's output or an Event.
  */
 export function desiredRoutes(
   config: BgpConfig,
@@ -80,7 +84,8 @@ export function desiredRoutes(
     try {
       processService(b, cidrs, svc, ref, slicesBySvc.get(`${ref.namespace}/${ref.name}`) ?? [], node.name);
     } catch (e) {
-      b.refuse(ref, '', undefined, 'invalid-service', `Service data could not be read (${e instanceof Error ? e.message : String(e)}); its addresses are not advertised`);
+      const why = escapeControls(e instanceof Error ? e.message : String(e)).slice(0, 200);
+      b.refuse(ref, '', undefined, 'invalid-service', `Service data could not be read (${why}); its addresses are not advertised`);
     }
   }
 
@@ -99,18 +104,47 @@ function isSingleAddress(c: ParsedCidr): boolean {
   return c.length === c.bytes.length * 8;
 }
 
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 function serviceRef(svc: V1Service): ServiceRef {
-  const m = (typeof svc === 'object' && svc !== null ? svc.metadata : undefined) ?? {};
+  const m: Record<string, unknown> = isRecord(svc) && isRecord(svc.metadata) ? (svc.metadata as Record<string, unknown>) : {};
+  const ns = m['namespace'];
+  const name = m['name'];
   return {
-    namespace: typeof m.namespace === 'string' && m.namespace !== '' ? m.namespace : 'default',
-    name: typeof m.name === 'string' ? m.name : '(unnamed)',
+    namespace: typeof ns === 'string' && ns !== '' ? ns : 'default',
+    name: typeof name === 'string' && name !== '' ? name : '(unnamed)',
   };
 }
 
+/** A value that cannot be an address is reported by at most this much of its text (a refusal is one line). */
+const MAX_MALFORMED_ADDRESS = 64;
+
 function strings(v: unknown, what: string): string[] {
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new Error(`${what} is not a list`);
-  return v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x)));
+  if (!Array.isArray(v)) throw new Error(`${what} is not a list: ${quoteValue(v, 60)}`);
+  return v.map((x) => (typeof x === 'string' ? x : quoteValue(x, MAX_MALFORMED_ADDRESS)));
+}
+
+/**
+ * The shape checks a Service needs before its fields are read: the problem, or undefined. Kubernetes never
+ * serves such objects; a hand-written dump (explain) or a fuzzer does.
+ */
+function malformedService(svc: V1Service): string | undefined {
+  if (!isRecord(svc)) return `not an object: ${quoteValue(svc, 60)}`;
+  const m = svc.metadata as unknown;
+  if (m !== undefined && !isRecord(m)) return `metadata is not a mapping: ${quoteValue(m, 60)}`;
+  const meta = isRecord(m) ? m : {};
+  if (typeof meta['name'] !== 'string' || meta['name'] === '') return `metadata.name is missing or not a string: ${quoteValue(meta['name'], 60)}`;
+  if (meta['namespace'] !== undefined && typeof meta['namespace'] !== 'string') return `metadata.namespace is not a string: ${quoteValue(meta['namespace'], 60)}`;
+  for (const field of ['spec', 'status'] as const) {
+    const v = svc[field] as unknown;
+    if (v !== undefined && v !== null && !isRecord(v)) return `${field} is not a mapping: ${quoteValue(v, 60)}`;
+  }
+  const lb = (svc.status as Record<string, unknown> | undefined)?.['loadBalancer'];
+  if (lb !== undefined && lb !== null && !isRecord(lb)) return `status.loadBalancer is not a mapping: ${quoteValue(lb, 60)}`;
+  return undefined;
 }
 
 function processService(
@@ -121,12 +155,16 @@ function processService(
   slices: V1EndpointSlice[],
   nodeName: string,
 ): void {
-  if (typeof svc !== 'object' || svc === null) throw new Error('not an object');
+  const malformed = malformedService(svc);
+  if (malformed !== undefined) {
+    b.refuse(ref, '', undefined, 'invalid-service', `malformed Service: ${malformed}; its addresses are not advertised`);
+    return;
+  }
   const spec = svc.spec ?? {};
   const type = spec.type ?? 'ClusterIP';
   if (type === 'ExternalName') return; // a DNS alias: nothing to route
-  if (!ROUTABLE_TYPES.has(type)) {
-    b.refuse(ref, '', undefined, 'invalid-service', `unknown Service type ${JSON.stringify(type)}; expected ClusterIP, NodePort or LoadBalancer`);
+  if (typeof type !== 'string' || !ROUTABLE_TYPES.has(type)) {
+    b.refuse(ref, '', undefined, 'invalid-service', `unknown Service type ${quoteValue(type, 60)}; expected ClusterIP, NodePort or LoadBalancer`);
     return;
   }
   if (spec.clusterIP === 'None' || (Array.isArray(spec.clusterIPs) && spec.clusterIPs[0] === 'None')) return; // headless
@@ -144,7 +182,7 @@ function processService(
   for (const ing of ingress ?? []) {
     if (typeof ing !== 'object' || ing === null) continue;
     if (ing.ip === undefined || ing.ip === null || ing.ip === '') continue; // hostname-only ingress (cloud LBs): nothing to route
-    wanted.push({ kind: 'load-balancer-ip', raw: String(ing.ip), local: etpLocal, policy: 'externalTrafficPolicy: Local' });
+    wanted.push({ kind: 'load-balancer-ip', raw: typeof ing.ip === 'string' ? ing.ip : quoteValue(ing.ip, MAX_MALFORMED_ADDRESS), local: etpLocal, policy: 'externalTrafficPolicy: Local' });
   }
 
   const epState = new Map<Family, LocalEndpointState>();
@@ -160,7 +198,9 @@ function processService(
   for (const w of wanted) {
     const ip = parseIp(w.raw);
     if (!ip) {
-      b.refuse(ref, w.raw, w.kind, 'malformed-address', `${label(w.kind)} ${JSON.stringify(w.raw)} is not a valid IPv4 or IPv6 address; not advertised`);
+      const raw = w.raw.length > MAX_MALFORMED_ADDRESS ? `${w.raw.slice(0, MAX_MALFORMED_ADDRESS - 3)}...` : w.raw;
+      b.refuse(ref, raw, w.kind, 'malformed-address', `${label(w.kind)} ${quoteValue(w.raw, MAX_MALFORMED_ADDRESS)} is not a valid IPv4 or IPv6 address; not advertised`,
+        `${label(w.kind)} is not a valid IPv4 or IPv6 address`);
       continue;
     }
     const configured = cidrs[w.kind];
@@ -174,7 +214,8 @@ function processService(
     }
     if (configured.length === 0) {
       b.refuse(ref, ip.text, w.kind, 'outside-configured-cidrs',
-        `${label(w.kind)} ${ip.text} is not advertised: ${CIDR_FIELD[w.kind]} is empty (add a CIDR that contains it to the BGPConfiguration "default")`);
+        `${label(w.kind)} ${ip.text} is not advertised: ${CIDR_FIELD[w.kind]} is empty (add a CIDR that contains it to the BGPConfiguration "default")`,
+        `${label(w.kind)}: ${CIDR_FIELD[w.kind]} is empty (add a CIDR that contains it to the BGPConfiguration "default")`);
       continue;
     }
     const containing = configured
@@ -183,9 +224,14 @@ function processService(
     const best = containing[0];
     if (!best) {
       const sameFamily = configured.filter((c) => c.family === ip.family).map((c) => c.cidr);
-      b.refuse(ref, ip.text, w.kind, 'outside-configured-cidrs', sameFamily.length > 0
-        ? `${label(w.kind)} ${ip.text} is outside every ${CIDR_FIELD[w.kind]} CIDR (${sameFamily.join(', ')}); not advertised`
-        : `${label(w.kind)} ${ip.text} is not advertised: ${CIDR_FIELD[w.kind]} has no ${ip.family === 'ipv4-unicast' ? 'IPv4' : 'IPv6'} CIDR`);
+      const fam = ip.family === 'ipv4-unicast' ? 'IPv4' : 'IPv6';
+      if (sameFamily.length > 0) {
+        b.refuse(ref, ip.text, w.kind, 'outside-configured-cidrs', `${label(w.kind)} ${ip.text} is outside every ${CIDR_FIELD[w.kind]} CIDR (${sameFamily.join(', ')}); not advertised`,
+          `${label(w.kind)} outside every ${CIDR_FIELD[w.kind]} CIDR (${sameFamily.join(', ')})`);
+      } else {
+        b.refuse(ref, ip.text, w.kind, 'outside-configured-cidrs', `${label(w.kind)} ${ip.text} is not advertised: ${CIDR_FIELD[w.kind]} has no ${fam} CIDR`,
+          `${label(w.kind)}: ${CIDR_FIELD[w.kind]} has no ${fam} CIDR`);
+      }
       continue;
     }
     const sa: ServiceAddress = { ...ref, address: ip.text };
@@ -210,12 +256,20 @@ function label(kind: AddressKind): string {
   return kind === 'cluster-ip' ? 'cluster IP' : kind === 'external-ip' ? 'external IP' : 'load-balancer IP';
 }
 
-function whyNoLocal(st: LocalEndpointState, ip: ParsedIp, nodeName: string): string {
+function whyNoLocal(st: LocalEndpointState, ip: ParsedIp, rawNodeName: string): string {
   const fam = ip.family === 'ipv4-unicast' ? 'IPv4' : 'IPv6';
+  const nodeName = escapeControls(rawNodeName);
   if (st.local > 0) return `its ${st.local} ${fam} endpoint(s) on node ${nodeName} are neither ready nor serving while terminating`;
-  if (st.total > 0) return `no ${fam} endpoint on node ${nodeName} (endpoints are on: ${st.nodes.join(', ') || 'unknown nodes'})`;
+  if (st.total > 0) return `no ${fam} endpoint on node ${nodeName} (endpoints are on: ${listNodes(st.nodes)})`;
   if (st.otherFamily > 0) return `it has no ${fam} endpoints at all (only endpoints of the other address family)`;
   return 'it has no endpoints at all (no ready Pods, or no EndpointSlice for it)';
+}
+
+/** Endpoint node names (from EndpointSlices: any text) as one escaped, bounded list. */
+function listNodes(nodes: readonly string[]): string {
+  if (nodes.length === 0) return 'unknown nodes';
+  const shown = nodes.slice(0, 5).map(escapeControls).join(', ');
+  return nodes.length > 5 ? `${shown} and ${nodes.length - 5} more` : shown;
 }
 
 /** Collects routes, reasons and refusals, then emits them sorted. Set semantics make the result order-independent. */
@@ -256,8 +310,9 @@ class Builder {
     m.set(`${svc.namespace}/${svc.name}/${svc.address}`, svc);
   }
 
-  refuse(svc: ServiceRef, address: string, kind: AddressKind | undefined, code: Refusal['code'], text: string): void {
-    const r: Refusal = { service: { ...svc }, address, code, text };
+  /** `summary`: the reason without the address (the same for every address refused alike); default `text`. */
+  refuse(svc: ServiceRef, address: string, kind: AddressKind | undefined, code: Refusal['code'], text: string, summary = text): void {
+    const r: Refusal = { service: { ...svc }, address, code, text, summary };
     if (kind) r.kind = kind;
     this.refused.set(`${svc.namespace}/${svc.name}/${address}/${kind ?? ''}/${code}/${text}`, r);
   }
@@ -311,9 +366,10 @@ class Builder {
   }
 }
 
-function reasonText(rule: RouteRule, kind: AddressKind, cidr: string, services: ServiceAddress[], nodeName: string): string {
+function reasonText(rule: RouteRule, kind: AddressKind, cidr: string, services: ServiceAddress[], rawNodeName: string): string {
+  const nodeName = escapeControls(rawNodeName);
   // The text names at most 5 Services (an aggregate may carry thousands); `services` holds them all.
-  const shown = services.slice(0, 5).map((s) => `${s.namespace}/${s.name} (${s.address})`);
+  const shown = services.slice(0, 5).map((s) => `${escapeControls(s.namespace)}/${escapeControls(s.name)} (${s.address})`);
   const list = services.length > 5 ? `${shown.join(', ')} and ${services.length - 5} more` : shown.join(', ');
   switch (rule) {
     case 'aggregate':

@@ -68,9 +68,33 @@ export function localEndpointState(slices: readonly V1EndpointSlice[], family: F
       if (typeof e.nodeName === 'string') nodes.add(e.nodeName);
       if (e.nodeName !== nodeName) continue;
       state.local++;
+      // conditions that are not a mapping (a hand-written dump) say nothing trustworthy: not usable.
+      const c: unknown = e.conditions;
+      if (c !== undefined && c !== null && (typeof c !== 'object' || Array.isArray(c))) continue;
       if (canServe(e.conditions)) state.usable++;
     }
   }
   state.nodes = [...nodes].sort();
   return state;
+}
+
+/**
+ * What is wrong with an EndpointSlice's shape, or undefined. Such a slice (or endpoint) is skipped by
+ * indexSlices / localEndpointState; explain names it so the operator knows why an endpoint does not count.
+ */
+export function malformedSlice(s: unknown): string | undefined {
+  const isMap = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isMap(s)) return 'not an object';
+  const o = s as Record<string, unknown>;
+  if (o['metadata'] !== undefined && !isMap(o['metadata'])) return 'metadata is not a mapping';
+  const labels = (o['metadata'] as Record<string, unknown> | undefined)?.['labels'];
+  if (labels !== undefined && labels !== null && !isMap(labels)) return 'metadata.labels is not a mapping';
+  const eps = o['endpoints'];
+  if (eps !== undefined && eps !== null && !Array.isArray(eps)) return 'endpoints is not a list';
+  for (const [i, e] of (Array.isArray(eps) ? eps : []).entries()) {
+    if (!isMap(e)) return `endpoints[${i}] is not a mapping`;
+    const c = (e as Record<string, unknown>)['conditions'];
+    if (c !== undefined && c !== null && !isMap(c)) return `endpoints[${i}].conditions is not a mapping`;
+  }
+  return undefined;
 }

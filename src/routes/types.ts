@@ -64,7 +64,13 @@ export interface Refusal {
   address: string;
   kind?: AddressKind;
   code: RefusalCode;
+  /** The whole reason, naming the address (control characters in names and values escaped). */
   text: string;
+  /**
+   * The reason without the address: the same for every address of a Service refused alike, so reports can
+   * group them ("does not advertise 100000 addresses (a, b, c, ... and 99997 more): <summary>").
+   */
+  summary: string;
 }
 
 /**

@@ -155,3 +155,71 @@ describe('explain: dump and label parsing', () => {
     expect(() => parseLabels('novalue')).to.throw(/"novalue" is not key=value/);
   });
 });
+
+describe('explain: hostile and malformed input', function () {
+  this.timeout(60000);
+  let dir: string;
+  const CONFIG = 'apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: {name: default}\nspec:\n  serviceExternalIPs: [{cidr: 192.168.3.0/24}]\n';
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'svcbgp-explain-hostile-'));
+    await writeFile(join(dir, 'bgp.yaml'), CONFIG);
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  const run = async (dump: string, ...more: string[]): Promise<Run> => {
+    await writeFile(join(dir, 'dump.yaml'), dump);
+    return svcbgp('explain', '--config', join(dir, 'bgp.yaml'), '--cluster', join(dir, 'dump.yaml'), '--node', 'node-1', ...more);
+  };
+  const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/; // any control character but the line ends
+
+  it('a newline in a Service name cannot forge an error line in explain', async () => {
+    const r = await run('kind: Service\nmetadata: {name: "a\\nerror: forged", namespace: "x\\u001b[31m"}\nspec: {externalIPs: ["8.8.8.8\\nerror: x", 8.8.4.4]}\n');
+    expect(r.code, r.stderr).to.equal(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.filter((l) => /^\s*error:/.test(l))).to.deep.equal([]);
+    expect(r.stdout).to.not.match(CONTROL);
+    expect(r.stdout).to.contain('  x\\x1b[31m/a\\nerror: forged 8.8.4.4  [outside-configured-cidrs]');
+    const json = await run('kind: Service\nmetadata: {name: "a\\u009b31m\\nerror: forged"}\nspec: {externalIPs: [8.8.4.4]}\n', '--output', 'json');
+    expect(json.stdout).to.not.match(/[\u007f-\u009f]/);
+    const rep = JSON.parse(json.stdout) as JsonReport;
+    expect(rep.refused[0]!.service.name).to.equal('a\u009b31m\nerror: forged');
+  });
+
+  it('a newline or ANSI escape in a config document name or value cannot forge an error line', async () => {
+    await writeFile(join(dir, 'evil.yaml'), 'apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: "p\\nerror: all good\\u001b[32m"}\nspec: {peerIP: "1.2.3.4\\r\\nerror: x", asNumber: 64512}\n');
+    const r = await svcbgp('explain', '--config', join(dir, 'evil.yaml'), '--cluster', join(dir, 'dump.yaml'), '--node', 'node-1');
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.not.match(CONTROL);
+    const errors = r.stderr.split('\n').filter((l) => /^\s*error:/.test(l));
+    expect(errors.length).to.be.greaterThan(0);
+    for (const e of errors) expect(e).to.match(/^  error: document 1 \(BGPPeer "p\\nerror: all good\\u001b\[32m"\): /);
+  });
+
+  it('a Node label or address with a newline is escaped in the node line', async () => {
+    const r = await run('kind: Node\nmetadata: {name: node-1, labels: {"a\\nerror: x": "b\\u001b[0m"}}\n');
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout.split('\n')[0]).to.equal('Node node-1 (labels: a\\nerror: x=b\\x1b[0m)');
+  });
+
+  it('a malformed Node (status.addresses: 5) gives a note naming it, not a stack trace', async () => {
+    const r = await run('kind: Node\nmetadata: {name: node-1}\nstatus: {addresses: 5}\n');
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stderr).to.equal('');
+    expect(r.stdout).to.contain(`Notes on the cluster dump (1):\n  Node node-1 in ${join(dir, 'dump.yaml')}: status.addresses is not a list: 5; ignored`);
+  });
+
+  it('malformed Services and EndpointSlices (metadata: null, spec.ports: "x", spec: 5, endpoints: 5) are refused or noted, never a stack trace', async () => {
+    const r = await run([
+      'kind: Service\nmetadata: null\nspec: {ports: "x"}',
+      'kind: Service\nmetadata: {name: five}\nspec: 5',
+      'kind: EndpointSlice\nmetadata: {name: s, namespace: default}\nendpoints: 5',
+      'kind: Node\nmetadata: null',
+      'kind: 7',
+    ].join('\n---\n') + '\n');
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.contain('default/(unnamed)  [invalid-service]  malformed Service: metadata is not a mapping: null; its addresses are not advertised');
+    expect(r.stdout).to.contain('default/five  [invalid-service]  malformed Service: spec is not a mapping: 5; its addresses are not advertised');
+    expect(r.stdout).to.contain('document 3 (EndpointSlice default/s): endpoints is not a list; its malformed parts are ignored');
+    expect(r.stdout).to.contain('ignored 1 object(s) of kind 7');
+  });
+});
