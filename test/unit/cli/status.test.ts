@@ -67,7 +67,7 @@ describe('svcbgp status: the report as an operator reads it', () => {
     const text = formatStatus(report(agent({ refused: [{ namespace: 'default', service: 'x\nerror: forged\u001b[31m', address: '1.1.1.1', code: 'outside-configured-cidrs', message: 'm', summary: 'm' }] })));
     expect(text.split('\n').some((l) => l.startsWith('error: forged'))).to.equal(false);
     expect(text).not.to.contain('\u001b');
-    expect(text).to.contain('x\\x0aerror: forged\\x1b[31m');
+    expect(text).to.contain('x\\nerror: forged\\x1b[31m');
   });
 
   it('--agent takes what --http-address takes', () => {
