@@ -5,6 +5,7 @@ import { startHealthServer, type HealthServer } from '../http/server.js';
 import { ClusterWatch } from '../kube/cluster.js';
 import { ConfigSource, type ConfigInForce } from '../kube/config-source.js';
 import { agentStatus } from './status.js';
+import { leavingReason } from './departure.js';
 import { SVCBGP_VERSION } from '../version.js';
 import { RefusalEvents, kubeEventSink } from '../kube/events.js';
 import { ConfigRejectionEvents } from '../kube/config-events.js';
@@ -36,6 +37,8 @@ export interface AgentOptions {
   configPollMs: number;
   customResources: boolean;
   events: boolean;
+  /** A leaving node advertises GRACEFUL_SHUTDOWN this long before withdrawing (departure.ts). */
+  drainMs?: number;
   /** Accept BGPPeers on loopback (tests and labs only). */
   allowLoopbackPeers?: boolean;
 }
@@ -100,6 +103,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     : undefined;
 
   let lastRouterIdProblem: string | undefined;
+  let lastNode: V1Node | undefined;
   let configValid = true;
   let configInForce: ConfigInForce | undefined;
   const startedAt = new Date();
@@ -115,8 +119,12 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     // would delete our resource-configured peers. `synced` stays true once reached (an API-server outage later
     // keeps the last known view), so this only delays the very first provisioning.
     if (!view.synced) return { ...base, waiting: `caches syncing (${view.notReady.join(', ')})` };
-    const node: V1Node | undefined = view.node;
+    // A Node deleted after it was seen is a node leaving (departure.ts); its last known object still says which
+    // peers and router-id it had, so the drain can run. Never seen: nothing to do until it exists.
+    const node: V1Node | undefined = view.node ?? lastNode;
     if (!node) return { ...base, waiting: `Node ${opts.nodeName} does not exist in the cluster` };
+    lastNode = node;
+    const leaving = view.node ? leavingReason(node) : 'the Node object was deleted';
     const inForce = config.effective(view.bgpPeers, view.bgpConfigurations);
     configValid = inForce.state === 'valid';
     configInForce = inForce;
@@ -144,7 +152,13 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     if (nodeWarnings.join('\n') !== lastNodeWarnings && nodeWarnings.length > 0) log.warn('configuration warning', { warnings: nodeWarnings });
     lastNodeWarnings = nodeWarnings.join('\n');
     const desired = computeDesired(cfg, node, view.services, view.endpointSlices);
-    return { ...base, speaker: speakerConfig, desired, ...(holdIfRunning !== undefined ? { holdIfRunning } : {}) };
+    return {
+      ...base,
+      speaker: speakerConfig,
+      desired,
+      ...(holdIfRunning !== undefined ? { holdIfRunning } : {}),
+      ...(leaving !== undefined ? { leaving } : {}),
+    };
   };
 
   const reconciler = new Reconciler({
@@ -154,6 +168,8 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     log,
     metrics,
     onRefused: (refused) => void events?.report(refused),
+    schedule: (reason, delayMs) => trigger(reason, delayMs),
+    drainMs: opts.drainMs,
   });
   scheduler = new PassScheduler((reasons) => reconciler.pass(reasons), {
     debounceMs: opts.debounceMs,

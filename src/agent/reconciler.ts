@@ -2,6 +2,7 @@ import type { Logger } from 'winston';
 import type { Route } from '../model/route.js';
 import type { SpeakerConfig } from '../model/peer.js';
 import { isOwned, markOwned, normalizeRoute, routeKey } from './ownership.js';
+import { GRACEFUL_SHUTDOWN_COMMUNITY, GRACEFUL_SHUTDOWN_LOCAL_PREF } from './departure.js';
 import type { DesiredPath, DesiredState, GlobalOutcome, PeerStatus, RefusedAddress, SpeakerPort, SpeakerProbe, WithheldAddress } from './ports.js';
 import type { AgentMetrics } from '../http/metrics.js';
 import { logBounded } from '../log/bounded.js';
@@ -23,6 +24,8 @@ export interface Inputs {
    * up), but a gobgpd that already runs BGP is left exactly as it is. The text says why.
    */
   holdIfRunning?: string;
+  /** This node is going away (src/agent/departure.ts says how that is decided): why. */
+  leaving?: string;
 }
 
 export type DiffFn = (desired: Route[], actual: Route[]) => { add: Route[]; update: Route[]; delete: Route[] };
@@ -35,7 +38,24 @@ export interface ReconcilerDeps {
   metrics?: AgentMetrics;
   /** Called with the refused addresses of every successful desired computation (Events are deduplicated there). */
   onRefused?: (refused: DesiredState['refused']) => void;
+  /** Ask for a pass later (the end of a drain). */
+  schedule?: (reason: string, delayMs: number) => void;
+  /** How long a leaving node advertises its paths with GRACEFUL_SHUTDOWN before withdrawing them (default 10 s). */
+  drainMs?: number;
+  now?: () => number;
 }
+
+/** A leaving node's drain: since when, until when, and the paths it re-advertised with GRACEFUL_SHUTDOWN. */
+export interface DrainState {
+  why: string;
+  since: number;
+  until: number;
+  paths: Map<string, DesiredPath>;
+  /** The drain time is over and the paths were withdrawn. */
+  withdrawn: boolean;
+}
+
+export const DEFAULT_DRAIN_MS = 10_000;
 
 /** The last pass, for `svcbgp status`. */
 export interface PassRecord {
@@ -61,6 +81,8 @@ export interface ReconcilerSnapshot {
   fresh: boolean;
   globalConflict?: string;
   hold?: string;
+  /** The node is leaving: draining until `until` (ISO), or withdrawn. */
+  leaving?: { why: string; since: string; until: string; withdrawn: boolean };
 }
 
 export interface Readiness {
@@ -111,6 +133,7 @@ export class Reconciler {
   private lastRefused: RefusedAddress[] = [];
   private lastWithheld: WithheldAddress[] = [];
   private fresh = false;
+  private drain: DrainState | undefined;
   /** Set during a pass by whatever made it send nothing. */
   private passWaiting: string | undefined;
   /** The differences of the current global-settings conflict (JSON), undefined when gobgpd runs our settings. */
@@ -140,6 +163,9 @@ export class Reconciler {
     if (this.lastDesired) s.desired = [...this.lastDesired.paths.values()];
     if (this.globalConflict !== undefined) s.globalConflict = this.globalConflict;
     if (this.lastHold !== undefined) s.hold = this.lastHold;
+    if (this.drain) {
+      s.leaving = { why: this.drain.why, since: new Date(this.drain.since).toISOString(), until: new Date(this.drain.until).toISOString(), withdrawn: this.drain.withdrawn };
+    }
     return s;
   }
 
@@ -301,6 +327,18 @@ export class Reconciler {
       this.believed = undefined;
     }
 
+    // A leaving node: GRACEFUL_SHUTDOWN first, withdrawal after the drain time. Decided on a good view only; a
+    // drain that started goes on through an API-server outage (the last thing known is that the node leaves).
+    const leaving = inputs.synced && inputs.connected ? inputs.leaving : this.drain?.why;
+    if (leaving !== undefined) {
+      desired = this.drainStep(leaving, previous);
+      allowDeletes = true;
+    } else if (this.drain) {
+      log.info('node no longer leaving: paths advertised as usual again', { was: this.drain.why });
+      this.drain = undefined;
+      this.deps.metrics?.nodeLeaving.set(0);
+    }
+
     if (desired) await this.applyDiff(desired, allowDeletes, previous);
 
     if (desired || !this.restoring) {
@@ -322,6 +360,46 @@ export class Reconciler {
     }
     this.updateRouteMetrics();
     return 'ok';
+  }
+
+  /**
+   * One pass of a drain (RFC 8326). First pass: every path gobgpd holds for us is re-advertised with the
+   * GRACEFUL_SHUTDOWN community and LOCAL_PREF 0 (gobgpd sends LOCAL_PREF on iBGP sessions only, as RFC 8326 asks),
+   * a pass is scheduled for the end of the drain time. Until then those paths stay as they are; afterwards every
+   * path is withdrawn. The paths are the ones gobgpd held when the drain started: what the node advertised until
+   * then is what the ToR must move away from (the route model already wants nothing from an excluded node).
+   */
+  private drainStep(why: string, previous: { paths: Map<string, DesiredPath> } | undefined): { routes: Route[]; paths: Map<string, DesiredPath> } {
+    const now = (this.deps.now ?? Date.now)();
+    if (!this.drain) {
+      const drainMs = this.deps.drainMs ?? DEFAULT_DRAIN_MS;
+      const paths = new Map<string, DesiredPath>();
+      for (const [key, r] of this.applied ?? new Map<string, Route>()) {
+        const before = previous?.paths.get(key);
+        paths.set(key, {
+          route: gracefulShutdown(r),
+          kinds: before?.kinds ?? ['other'],
+          reasons: [`node leaving (${why}): GRACEFUL_SHUTDOWN (RFC 8326) until the drain time is over`, ...(before?.reasons ?? [])],
+        });
+      }
+      this.drain = { why, since: now, until: now + drainMs, paths, withdrawn: paths.size === 0 };
+      this.deps.metrics?.nodeLeaving.set(1);
+      this.deps.log.warn('node leaving: every path re-advertised with GRACEFUL_SHUTDOWN (65535:0) and LOCAL_PREF 0; withdrawn after the drain time', {
+        why,
+        paths: paths.size,
+        drainMs,
+        withdrawAt: new Date(now + drainMs).toISOString(),
+      });
+      if (paths.size > 0) this.deps.schedule?.('drain-time', drainMs);
+    }
+    if (now < this.drain.until && !this.drain.withdrawn) {
+      return { routes: [...this.drain.paths.values()].map((p) => p.route), paths: this.drain.paths };
+    }
+    if (!this.drain.withdrawn) {
+      this.deps.log.warn('node leaving: drain time over, withdrawing every path', { why: this.drain.why, paths: this.drain.paths.size });
+      this.drain.withdrawn = true;
+    }
+    return { routes: [], paths: new Map() };
   }
 
   /** Record the global-settings outcome; log only when a conflict starts, changes or ends. */
@@ -449,4 +527,10 @@ export class Reconciler {
 
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The path with RFC 8326's GRACEFUL_SHUTDOWN community and LOCAL_PREF 0 (idempotent). */
+export function gracefulShutdown(route: Route): Route {
+  const communities = route.communities.includes(GRACEFUL_SHUTDOWN_COMMUNITY) ? route.communities : [...route.communities, GRACEFUL_SHUTDOWN_COMMUNITY];
+  return normalizeRoute({ ...route, communities, localPref: GRACEFUL_SHUTDOWN_LOCAL_PREF });
 }

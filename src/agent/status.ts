@@ -34,6 +34,8 @@ export interface AgentStatus {
   /** The desired paths come from a synced, connected view (false: the last good view is kept, no withdrawals). */
   fresh: boolean;
   hold?: string;
+  /** The node is leaving: its paths carry GRACEFUL_SHUTDOWN until `until`, then are withdrawn. */
+  leaving?: { why: string; since: string; until: string; withdrawn: boolean };
   globalConflict?: string;
   lastPass?: PassRecord;
   lastError?: PassRecord;
@@ -83,6 +85,7 @@ export function agentStatus(input: {
     withheld: s.withheld,
   };
   if (s.hold !== undefined) out.hold = s.hold;
+  if (s.leaving) out.leaving = s.leaving;
   if (s.globalConflict !== undefined) out.globalConflict = s.globalConflict;
   if (s.lastPass) out.lastPass = s.lastPass;
   if (s.lastError) out.lastError = s.lastError;

@@ -85,6 +85,12 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--no-custom-resources', 'do not watch svcbgp.io BGPPeer/BGPConfiguration resources'))
     .addOption(new Option('--no-events', 'do not create Kubernetes Events for refused addresses'))
     .addOption(
+      new Option('--drain-time <duration>', 'a leaving node (excluded, deleted, shutting down) advertises GRACEFUL_SHUTDOWN this long before withdrawing')
+        .env('SVCBGP_DRAIN_TIME')
+        .default(10_000, '10s')
+        .argParser(duration('--drain-time')),
+    )
+    .addOption(
       new Option('--allow-loopback-peers', 'accept BGPPeers on loopback addresses (127.0.0.0/8, ::1): only for tests and labs that run the peer on the same host')
         .env('SVCBGP_ALLOW_LOOPBACK_PEERS'),
     )
@@ -111,6 +117,7 @@ export function registerRun(program: Command): void {
         customResources: raw.customResources !== false,
         events: raw.events !== false,
         allowLoopbackPeers: raw.allowLoopbackPeers === true,
+        drainMs: raw.drainTime as number,
       };
       let agent;
       try {

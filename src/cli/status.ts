@@ -192,6 +192,11 @@ export function formatStatus(r: StatusReport): string {
     for (const e of a.config.errors) out.push(`    error: ${safe(e)}`);
     if (a.config.quarantined) out.push(`    quarantined: ${a.config.quarantined.map(safe).join(', ')}`);
     if (a.hold) out.push(`  holding: gobgpd is left as it is (${safe(a.hold)})`);
+    if (a.leaving) {
+      out.push(a.leaving.withdrawn
+        ? `  node LEFT (${safe(a.leaving.why)}): every path withdrawn after the drain`
+        : `  node LEAVING (${safe(a.leaving.why)}): paths carry GRACEFUL_SHUTDOWN 65535:0 and LOCAL_PREF 0 until ${a.leaving.until}, then are withdrawn`);
+    }
     if (a.globalConflict) out.push(`  global-settings conflict: ${safe(a.globalConflict)}`);
     if (!a.fresh) out.push('  cluster view not synced or API server unreachable: advertising the last good view, no withdrawals');
     const p = a.lastPass;

@@ -14,6 +14,7 @@ export class AgentMetrics {
   readonly gobgpUp: Gauge<string>;
   readonly gobgpGlobalConflict: Gauge<string>;
   readonly configValid: Gauge<string>;
+  readonly nodeLeaving: Gauge<string>;
   readonly driftRepairs: Counter<'kind'>;
   readonly cachesSynced: Gauge<string>;
   readonly peerState: Gauge<'peer' | 'state' | 'owner'>;
@@ -65,6 +66,11 @@ export class AgentMetrics {
       name: 'svcbgp_drift_repairs_total',
       help: "Paths a drift pass found different in gobgpd from what svcbgp had applied, and repaired: kind=missing (deleted outside svcbgp), changed (attributes), unexpected (an owned path svcbgp had not applied).",
       labelNames: ['kind'],
+      registers,
+    });
+    this.nodeLeaving = new Gauge({
+      name: 'svcbgp_node_leaving',
+      help: '1 while this node is leaving (excluded, being deleted, shutting down, or annotated svcbgp.io/leaving): its paths carry GRACEFUL_SHUTDOWN for the drain time, then are withdrawn.',
       registers,
     });
     this.cachesSynced = new Gauge({

@@ -9,6 +9,7 @@ import {
   type V1Node,
   type V1Service,
 } from '@kubernetes/client-node';
+import { departureFingerprint } from '../agent/departure.js';
 import type { Logger } from 'winston';
 import { WatchedCache } from './informer.js';
 
@@ -91,12 +92,13 @@ export class ClusterWatch {
     );
     const fieldSelector = `metadata.name=${opts.nodeName}`;
     this.nodes = mk('node', '/api/v1/nodes', () => core.listNode({ fieldSelector }), { fieldSelector });
-    // A kubelet rewrites its Node's status every few seconds (conditions, heartbeats); only the name, labels and
-    // addresses matter to the routes and the router-id, so other Node updates do not cause a pass.
+    // A kubelet rewrites its Node's status every few seconds (conditions, heartbeats); only the name, labels,
+    // addresses (routes, router-id) and what tells that the node is leaving (src/agent/departure.ts) matter, so
+    // other Node updates do not cause a pass.
     let nodeFingerprint = '';
     this.nodeChanged = (): boolean => {
       const n = this.nodes.list().find((x) => x.metadata?.name === opts.nodeName);
-      const fp = JSON.stringify([n?.metadata?.name, n?.metadata?.labels ?? {}, n?.status?.addresses ?? [], this.nodes.state]);
+      const fp = JSON.stringify([n?.metadata?.name, n?.metadata?.labels ?? {}, n?.status?.addresses ?? [], departureFingerprint(n), this.nodes.state]);
       if (fp === nodeFingerprint) return false;
       nodeFingerprint = fp;
       return true;

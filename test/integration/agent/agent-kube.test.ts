@@ -103,6 +103,7 @@ describe('svcbgp run: the agent against a real API server and a real gobgpd', fu
       '--gobgp-probe-interval', '500ms',
       '--debounce', '100ms',
       '--namespace', cluster.ns,
+      '--drain-time', '2s',
       // This suite shares the control plane with others: cluster-wide svcbgp.io resources are tested in their own suite.
       '--no-custom-resources',
     ]);
@@ -345,15 +346,52 @@ spec:
     expect(agent.rawOutput()).to.not.contain('s3cr3t-pw');
   });
 
-  it('the Node watch: labelling this node exclude-from-external-load-balancers withdraws everything; unlabelling restores it', async () => {
+  it('a node leaving (labelled exclude-from-external-load-balancers): GRACEFUL_SHUTDOWN and LOCAL_PREF 0 on every path first, withdrawn after the drain time; unlabelling restores them', async () => {
     const before = await prefixes();
     expect(before).to.include('192.168.3.0/24');
     await cluster.cp.kubectlOk(['label', 'node', NODE_A, 'node.kubernetes.io/exclude-from-external-load-balancers=true']);
     try {
+      // RFC 8326 first: the same paths, re-advertised with 65535:0 and LOCAL_PREF 0 (the ToR moves traffic away).
+      const drained = await waitFor('every path marked GRACEFUL_SHUTDOWN', async () => {
+        const r = await rib();
+        return [...r.values()].every((p) => p.communities.includes('65535:0') && p.localPref === 0) && r.size === before.length ? r : undefined;
+      }, 30_000);
+      expect([...drained.keys()].sort()).to.deep.equal(before);
+      const metrics = (await httpGet(httpAddress, '/metrics')).body;
+      expect(metricValue(metrics, 'svcbgp_node_leaving')).to.equal(1);
+      // Then, after --drain-time (2 s in this suite), the withdrawal.
       await waitRib('every owned path withdrawn', (p) => p.length === 0);
+      const leavingLog = agent.logs().find((e) => String(e.message).startsWith('node leaving: every path re-advertised'));
+      expect(String(leavingLog?.why)).to.contain('exclude-from-external-load-balancers=true');
+      expect(agent.logs().some((e) => e.message === 'node leaving: drain time over, withdrawing every path')).to.equal(true);
     } finally {
       await cluster.cp.kubectlOk(['label', 'node', NODE_A, 'node.kubernetes.io/exclude-from-external-load-balancers-']);
     }
     await waitRib('the routes back', (p) => before.every((x) => p.includes(x)));
+    await waitFor('back without GRACEFUL_SHUTDOWN', async () =>
+      [...(await rib()).values()].every((p) => !p.communities.includes('65535:0') && p.localPref === undefined) ? true : undefined, 30_000);
+    expect(metricValue((await httpGet(httpAddress, '/metrics')).body, 'svcbgp_node_leaving')).to.equal(0);
+  });
+
+  it('a node leaving as the kubelet says it on a graceful node shutdown (Ready False, "node is shutting down"): drained, then withdrawn', async () => {
+    const aggregates = (await prefixes()).filter((p) => !p.endsWith('/32'));
+    expect(aggregates).to.include('192.168.3.0/24');
+    // What the kubelet's node shutdown manager writes into the Ready condition (pkg/kubelet/nodestatus/setters.go).
+    // No kubelet runs here: the test writes the condition itself, and afterwards the node simulator re-registers
+    // the Node as a restarted kubelet would (Ready again, its Pods reported ready).
+    await cluster.cp.kubectlOk(['patch', 'node', NODE_A, '--subresource', 'status', '--type', 'strategic', '-p',
+      JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'node is shutting down', lastHeartbeatTime: new Date().toISOString() }] } })]);
+    try {
+      await waitFor('GRACEFUL_SHUTDOWN on every path, the aggregates among them', async () => {
+        const r = await rib();
+        return aggregates.every((a) => r.has(a)) && [...r.values()].every((p) => p.communities.includes('65535:0') && p.localPref === 0) ? true : undefined;
+      }, 30_000);
+      await waitRib('withdrawn after the drain', (p) => p.length === 0);
+      const leavingLog = agent.logs().filter((e) => String(e.message).startsWith('node leaving: every path re-advertised')).pop();
+      expect(String(leavingLog?.why)).to.contain('shutting down');
+    } finally {
+      await cluster.sim.startKubelet(NODE_A);
+    }
+    await waitRib('the aggregates back', (p) => aggregates.every((a) => p.includes(a)), 60_000);
   });
 });

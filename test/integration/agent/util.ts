@@ -123,6 +123,7 @@ export interface CliPath {
   nextHop: string;
   largeCommunities: string[];
   communities: string[];
+  localPref?: number;
   age: number;
 }
 
@@ -138,12 +139,14 @@ export async function ribViaCli(cli: (...a: string[]) => Promise<string>, family
     let nextHop = '';
     const large: string[] = [];
     const comms: string[] = [];
+    let localPref: number | undefined;
     for (const a of p.attrs) {
+      if (a.type === 5) localPref = Number(a.value);
       if (a.type === 3 || a.type === 14) nextHop = String(a.nexthop);
       if (a.type === 32) for (const c of a.value as { ASN: number; LocalData1: number; LocalData2: number }[]) large.push(`${c.ASN}:${c.LocalData1}:${c.LocalData2}`);
       if (a.type === 8) for (const c of a.communities as number[]) comms.push(`${c >>> 16}:${c & 0xffff}`);
     }
-    res.set(prefix, { prefix, nextHop, largeCommunities: large, communities: comms, age: p.age });
+    res.set(prefix, { prefix, nextHop, largeCommunities: large, communities: comms, ...(localPref !== undefined ? { localPref } : {}), age: p.age });
   }
   return res;
 }

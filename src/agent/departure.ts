@@ -1,0 +1,51 @@
+import type { V1Node } from '@kubernetes/client-node';
+import { EXCLUDE_LABEL } from '../routes/index.js';
+
+/**
+ * Is this node going away (move its traffic elsewhere first), or only restarting (keep forwarding)? The two want
+ * opposite BGP behaviour: a restart is bridged by graceful restart (the ToR keeps our routes as stale while gobgpd
+ * comes back); a departure is announced with GRACEFUL_SHUTDOWN (RFC 8326: community 65535:0, and LOCAL_PREF 0 on
+ * iBGP) so the ToR moves traffic to the other nodes while this one still forwards, and only then withdrawn.
+ *
+ * Decision: "leaving" is read from the Node object, never guessed from a process signal (a Pod deletion looks the
+ * same for a rollout and for a node going away):
+ *  - the label node.kubernetes.io/exclude-from-external-load-balancers=true (the operator takes the node out of
+ *    load balancing, e.g. before maintenance; svcbgp then advertises nothing, after the drain);
+ *  - metadata.deletionTimestamp set: the Node object is being deleted;
+ *  - the Ready condition False with "node is shutting down" in its message: the kubelet's graceful node shutdown
+ *    (pkg/kubelet/nodeshutdown sets ShutdownStatus, which pkg/kubelet/nodestatus/setters.go puts into the Ready
+ *    condition's message); our Pod is system-node-critical, so it is among the last to be stopped;
+ *  - the annotation svcbgp.io/leaving=true, for whatever else an operator or a tool knows;
+ *  - (in the agent) the Node object deleted after it was seen.
+ * A cordon alone (spec.unschedulable) is NOT leaving: `kubectl drain` before a reboot is a restart, and Local
+ * Services already follow their endpoints off the node.
+ *
+ * A wrong guess is safe either way: taken for leaving, a restarting node only sheds its traffic for a while and
+ * re-advertises when the signal clears (the paths come back with their normal attributes, one AddPath each); a node
+ * that leaves without any signal (power loss) is bounded by the BGP hold time, as before.
+ */
+export const LEAVING_ANNOTATION = 'svcbgp.io/leaving';
+/** RFC 8326's well-known community, and the LOCAL_PREF it asks for on iBGP. */
+export const GRACEFUL_SHUTDOWN_COMMUNITY = '65535:0';
+export const GRACEFUL_SHUTDOWN_LOCAL_PREF = 0;
+
+/** Why this node is leaving, or undefined when it is not. Pure. */
+export function leavingReason(node: V1Node): string | undefined {
+  if (node.metadata?.labels?.[EXCLUDE_LABEL] === 'true') return `the Node is labelled ${EXCLUDE_LABEL}=true`;
+  if (node.metadata?.deletionTimestamp) return 'the Node object is being deleted';
+  if (node.metadata?.annotations?.[LEAVING_ANNOTATION] === 'true') return `the Node is annotated ${LEAVING_ANNOTATION}=true`;
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  if (ready && ready.status === 'False' && /node is shutting down/i.test(ready.message ?? '')) return 'the kubelet reports that the node is shutting down';
+  return undefined;
+}
+
+/** The Node's fields the departure decision reads (the agent runs a pass when they change). */
+export function departureFingerprint(node: V1Node | undefined): string {
+  if (!node) return '';
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  return JSON.stringify([
+    node.metadata?.deletionTimestamp ?? null,
+    node.metadata?.annotations?.[LEAVING_ANNOTATION] ?? null,
+    ready && ready.status === 'False' && /node is shutting down/i.test(ready.message ?? ''),
+  ]);
+}
