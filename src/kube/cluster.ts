@@ -10,6 +10,7 @@ import {
   type V1Service,
 } from '@kubernetes/client-node';
 import { departureFingerprint } from '../agent/departure.js';
+import { projectEndpointSlice, projectService } from './project.js';
 import type { Logger } from 'winston';
 import { WatchedCache } from './informer.js';
 
@@ -67,7 +68,7 @@ export class ClusterWatch {
       name: string,
       path: string,
       list: () => Promise<KubernetesListObject<T>>,
-      extra: { fieldSelector?: string; optional?: boolean } = {},
+      extra: { fieldSelector?: string; optional?: boolean; project?: (obj: T) => void } = {},
     ): WatchedCache<T> => {
       const c = new WatchedCache<T>({
         ...common,
@@ -86,9 +87,11 @@ export class ClusterWatch {
     };
     this.services = mk('services', '/api/v1/services', () =>
       listAllPages((p) => core.listServiceForAllNamespaces(p)),
+      { project: projectService },
     );
     this.slices = mk('endpointslices', '/apis/discovery.k8s.io/v1/endpointslices', () =>
       listAllPages((p) => discovery.listEndpointSliceForAllNamespaces(p)),
+      { project: projectEndpointSlice },
     );
     const fieldSelector = `metadata.name=${opts.nodeName}`;
     this.nodes = mk('node', '/api/v1/nodes', () => core.listNode({ fieldSelector }), { fieldSelector });

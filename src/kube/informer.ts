@@ -28,6 +28,8 @@ export interface WatchedCacheOptions<T extends KubernetesObject> {
    * retry after minBackoffMs, then doubling): default 4, i.e. about 3.5 s with the default back-off.
    */
   absentConfirmations?: number;
+  /** Cut an object down to what is read, in place, as it arrives (src/kube/project.ts). */
+  project?: (obj: T) => void;
 }
 
 /**
@@ -75,6 +77,10 @@ export class WatchedCache<T extends KubernetesObject> {
     // Slim the cached objects in place (the callback gets the very object the cache keeps): managedFields and
     // kubectl's last-applied copy are often most of an object's size and nothing in svcbgp reads them.
     const slim = (obj: T): void => {
+      if (opts.project) {
+        opts.project(obj);
+        return;
+      }
       const meta = obj.metadata;
       if (!meta) return;
       delete meta.managedFields;
