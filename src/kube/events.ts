@@ -5,6 +5,7 @@ import type { RefusedAddress } from '../agent/ports.js';
 import { escapeControls } from '../text/escape.js';
 import { logBounded } from '../log/bounded.js';
 import { TokenBucket } from './token-bucket.js';
+import { hostPrefix, parseIp, sortByPrefix } from '../config/net.js';
 
 /** 'exists': an Event of that name is already there (created before this agent restarted): nothing to do. */
 export type EventCreateResult = 'created' | 'exists';
@@ -59,7 +60,7 @@ interface Group {
   service: string;
   uid?: string;
   code: string;
-  /** Sorted, distinct. */
+  /** Distinct, in address order. */
   addresses: string[];
   /** Distinct address-free reasons, sorted. */
   summaries: string[];
@@ -190,7 +191,11 @@ export function groupRefusals(refused: readonly RefusedAddress[]): Group[] {
   }
   const out: Group[] = [];
   for (const { g, addresses, summaries, messages } of byKey.values()) {
-    g.addresses = [...addresses].sort();
+    // In address order (10.0.0.2 before 10.0.0.10), so the Event names the lowest ones; malformed ones last.
+    g.addresses = sortByPrefix([...addresses], (a) => {
+      const ip = parseIp(a);
+      return ip ? hostPrefix(ip) : a;
+    });
     g.summaries = [...summaries].sort();
     if (messages.size === 1 && addresses.size === 1) g.single = [...messages][0] as string;
     out.push(g);

@@ -73,9 +73,9 @@ describe('Events for refused addresses', () => {
     const refused = many('tenant', 100_000);
     expect(await ev.report(refused, T0)).to.equal(1);
     expect(sink.events.map((e) => e.ev.message)).to.deep.equal([
-      'svcbgp on node node-1 does not advertise 100000 addresses (10.0.0.0, 10.0.0.1, 10.0.0.10, ... and 99997 more): external IP outside every serviceExternalIPs CIDR (192.168.3.0/24)',
+      'svcbgp on node node-1 does not advertise 100000 addresses (10.0.0.0, 10.0.0.1, 10.0.0.2, ... and 99997 more): external IP outside every serviceExternalIPs CIDR (192.168.3.0/24)',
     ]);
-    expect(lines.map((l) => [l.message, l['count'], l['addresses']])).to.deep.equal([['addresses refused', 100_000, ['10.0.0.0', '10.0.0.1', '10.0.0.10']]]);
+    expect(lines.map((l) => [l.message, l['count'], l['addresses']])).to.deep.equal([['addresses refused', 100_000, ['10.0.0.0', '10.0.0.1', '10.0.0.2']]]);
     // The next passes (drift, other Services changing) add nothing.
     await ev.report(refused, later(60));
     await ev.report([...refused, refusal('tenant', '10.200.0.1')], later(120));
