@@ -3,8 +3,11 @@ import type { V1Node } from '@kubernetes/client-node';
 import { AgentMetrics } from '../http/metrics.js';
 import { startHealthServer, type HealthServer } from '../http/server.js';
 import { ClusterWatch } from '../kube/cluster.js';
-import { ConfigSource } from '../kube/config-source.js';
+import { ConfigSource, type ConfigInForce } from '../kube/config-source.js';
+import { agentStatus } from './status.js';
+import { SVCBGP_VERSION } from '../version.js';
 import { RefusalEvents, kubeEventSink } from '../kube/events.js';
+import { ConfigRejectionEvents } from '../kube/config-events.js';
 import { agentNamespace, loadKubeConfig } from '../kube/kubeconfig.js';
 import { kubeSecretReader, type SecretReader } from '../kube/secrets.js';
 import { computeDesired, routerIdFor, speakerFor } from './desired.js';
@@ -15,6 +18,8 @@ import { PasswordResolver } from './passwords.js';
 import { GobgpdMonitor } from './monitor.js';
 import type { SpeakerPort } from './ports.js';
 import { diff } from '../routes/index.js';
+import { toNodeInfo, type BgpConfig } from '../config/index.js';
+import { nodeAddressWarnings } from '../config/node-checks.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -31,6 +36,8 @@ export interface AgentOptions {
   configPollMs: number;
   customResources: boolean;
   events: boolean;
+  /** Accept BGPPeers on loopback (tests and labs only). */
+  allowLoopbackPeers?: boolean;
 }
 
 export interface RunningAgent {
@@ -56,16 +63,23 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   let scheduler: PassScheduler | undefined;
   const trigger = (reason: string, delayMs?: number): void => scheduler?.trigger(reason, delayMs);
 
+  const { kc, source } = loadKubeConfig(opts.kubeconfig);
+  const eventSink = opts.events ? kubeEventSink(kc) : undefined;
+  const rejectionEvents = eventSink
+    ? new ConfigRejectionEvents(eventSink, opts.nodeName, log, (ok) => metrics.events.inc({ result: ok ? 'created' : 'failed' }))
+    : undefined;
   const config = new ConfigSource({
     file: opts.configFile,
     pollMs: opts.configPollMs,
     log,
     onChange: () => trigger('config-file'),
     onLoad: (source, ok) => metrics.configReloads.inc({ source, result: ok ? 'ok' : 'invalid' }),
+    onRejected: (rejected) => void rejectionEvents?.report(rejected),
+    parse: { allowLoopbackPeers: opts.allowLoopbackPeers === true },
   });
   await config.start(); // throws ConfigError on an invalid file: fatal at start-up
+  metrics.configValid.set(1);
 
-  const { kc, source } = loadKubeConfig(opts.kubeconfig);
   const namespace = agentNamespace(opts.namespace);
   log.info('kubernetes client configured', { source, server: kc.getCurrentCluster()?.server, namespace });
   const secrets: SecretReader = kubeSecretReader(kc, namespace);
@@ -81,11 +95,15 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   });
 
   const speaker = overrides.speaker ?? gobgpSpeaker(opts.gobgpAddress, { deadlineMs: opts.gobgpTimeoutMs, log, metrics });
-  const events = opts.events
-    ? new RefusalEvents(kubeEventSink(kc), opts.nodeName, log, (ok) => metrics.events.inc({ result: ok ? 'created' : 'failed' }))
+  const events = eventSink
+    ? new RefusalEvents(eventSink, opts.nodeName, log, (ok) => metrics.events.inc({ result: ok ? 'created' : 'failed' }))
     : undefined;
 
   let lastRouterIdProblem: string | undefined;
+  let configValid = true;
+  let configInForce: ConfigInForce | undefined;
+  const startedAt = new Date();
+  let lastNodeWarnings = '';
   const inputs = async (): Promise<Inputs> => {
     const view = cluster.view();
     const base = { synced: view.synced, connected: view.connected };
@@ -99,7 +117,22 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     if (!view.synced) return { ...base, waiting: `caches syncing (${view.notReady.join(', ')})` };
     const node: V1Node | undefined = view.node;
     if (!node) return { ...base, waiting: `Node ${opts.nodeName} does not exist in the cluster` };
-    const cfg = config.effective(view.bgpPeers, view.bgpConfigurations);
+    const inForce = config.effective(view.bgpPeers, view.bgpConfigurations);
+    configValid = inForce.state === 'valid';
+    configInForce = inForce;
+    metrics.configValid.set(configValid ? 1 : 0);
+    let cfg: BgpConfig;
+    let holdIfRunning: string | undefined;
+    if (inForce.state === 'never-valid') {
+      // Never the built-in defaults (config-source.ts explains the decision).
+      if (!inForce.fallback) {
+        return { ...base, waiting: `the configuration is invalid and none has been valid since the agent started: ${inForce.errors.join('; ')}` };
+      }
+      cfg = inForce.fallback.config;
+      holdIfRunning = `invalid configuration (${inForce.errors.join('; ')}); fallback without ${inForce.fallback.quarantined.join(', ')}`;
+    } else {
+      cfg = inForce.config;
+    }
     const routerId = routerIdFor(node, opts.routerId);
     if ('problem' in routerId) {
       if (routerId.problem !== lastRouterIdProblem) log.error('cannot choose a BGP router-id', { problem: routerId.problem });
@@ -107,7 +140,11 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
       return { ...base, waiting: routerId.problem };
     }
     const speakerConfig = await speakerFor(cfg, node, routerId.routerId, passwords);
-    return { ...base, speaker: speakerConfig, desired: computeDesired(cfg, node, view.services, view.endpointSlices) };
+    const nodeWarnings = nodeAddressWarnings(cfg, toNodeInfo(node));
+    if (nodeWarnings.join('\n') !== lastNodeWarnings && nodeWarnings.length > 0) log.warn('configuration warning', { warnings: nodeWarnings });
+    lastNodeWarnings = nodeWarnings.join('\n');
+    const desired = computeDesired(cfg, node, view.services, view.endpointSlices);
+    return { ...base, speaker: speakerConfig, desired, ...(holdIfRunning !== undefined ? { holdIfRunning } : {}) };
   };
 
   const reconciler = new Reconciler({
@@ -127,32 +164,44 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   // gobgpd liveness: a cheap periodic GetBgp, plus the end of the WatchEvent stream (gobgpd died) for speed.
   const monitor = new GobgpdMonitor(speaker, reconciler, trigger, opts.probeIntervalMs);
   const driftTimer = setInterval(() => {
-    reconciler.invalidate();
+    reconciler.checkDrift();
     passwords.refresh();
     trigger('drift');
   }, opts.resyncIntervalMs);
 
-  const http = await startHealthServer(
-    opts.httpAddress,
-    () => {
-      const r = reconciler.readiness();
-      // 'gobgpd-global-matches': a global-settings conflict (gobgpd runs another AS / router-id / listen port than
-      // configured, e.g. the BGPConfiguration's listenPort changed after gobgpd started) fails readiness. Decision:
-      // routes are still reconciled, and no Service selects the agent's Pods, so not-ready costs no traffic; what
-      // it buys is visibility where operators look (`kubectl get pods` READY 1/2) and a DaemonSet rolling update
-      // that stops instead of spreading a configuration that only takes effect after a gobgpd restart. The cure
-      // is restarting gobgpd (the Pod); svcbgp never restarts a running speaker's global config itself.
-      const checks = {
-        'caches-synced': r.cachesSynced,
-        'gobgpd-reachable': r.gobgpReachable,
-        'gobgpd-provisioned': r.provisioned,
-        'gobgpd-global-matches': r.globalMatches,
-      };
-      return { ready: Object.values(checks).every(Boolean), checks };
-    },
-    metrics,
-    log,
-  );
+  const readiness = (): { ready: boolean; checks: Record<string, boolean> } => {
+    const r = reconciler.readiness();
+    // 'gobgpd-global-matches': a global-settings conflict (gobgpd runs another AS / router-id / listen port than
+    // configured, e.g. the BGPConfiguration's listenPort changed after gobgpd started) fails readiness. Decision:
+    // routes are still reconciled, and no Service selects the agent's Pods, so not-ready costs no traffic; what
+    // it buys is visibility where operators look (`kubectl get pods` READY 1/2) and a DaemonSet rolling update
+    // that stops instead of spreading a configuration that only takes effect after a gobgpd restart. The cure
+    // is restarting gobgpd (the Pod); svcbgp never restarts a running speaker's global config itself.
+    const checks = {
+      'caches-synced': r.cachesSynced,
+      'gobgpd-reachable': r.gobgpReachable,
+      'gobgpd-provisioned': r.provisioned,
+      'gobgpd-global-matches': r.globalMatches,
+      // The configuration (file + svcbgp.io resources) is valid. When it is not, the last good one stays in force
+      // (or nothing is changed in a running gobgpd): failing readiness stops a DaemonSet rollout from spreading it.
+      'config-valid': configValid,
+    };
+    return { ready: Object.values(checks).every(Boolean), checks };
+  };
+  const http = await startHealthServer(opts.httpAddress, readiness, metrics, log, () => {
+    const r = readiness();
+    return agentStatus({
+      node: opts.nodeName,
+      version: SVCBGP_VERSION,
+      startedAt,
+      now: new Date(),
+      gobgpAddress: opts.gobgpAddress,
+      ready: r.ready,
+      checks: r.checks,
+      config: configInForce,
+      snapshot: reconciler.snapshot(),
+    });
+  });
 
   // First pass right away: adopts gobgpd's owned paths and provisions global/peers; routes follow the sync.
   cluster.start().catch((err: unknown) => log.error('cluster watch failed to start', { error: errorText(err) }));

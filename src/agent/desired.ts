@@ -29,6 +29,7 @@ export function computeDesired(
         summary: r.summary,
       };
     }),
+    withheld: res.withheld.map((w) => ({ namespace: w.service.namespace, service: w.service.name, address: w.address, code: w.code, message: w.text })),
   };
 }
 

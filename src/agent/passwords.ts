@@ -15,6 +15,20 @@ import type { SecretReader } from '../kube/secrets.js';
  * would hang for minutes inside a pass — and every pass after a drift's refresh() — holding back everything
  * else, e.g. restoring a restarted gobgpd before the ToR's graceful-restart timer runs out.
  */
+/** Linux's TCP_MD5SIG_MAXKEYLEN: a longer key cannot be set on the socket (RFC 2385 gives no limit; the kernel does). */
+export const MAX_TCP_MD5_KEY_BYTES = 80;
+
+/**
+ * Why a Secret value cannot be a TCP-MD5 password, or undefined. An empty value would silently turn MD5 off for
+ * the peer (gobgpd treats "" as "no password"), so it counts as unreadable, never as "no password".
+ */
+export function passwordProblem(value: string): string | undefined {
+  if (value === '') return 'the value is empty: an empty password would turn TCP MD5 off for this peer';
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > MAX_TCP_MD5_KEY_BYTES) return `the value is ${bytes} bytes: longer than the TCP-MD5 key limit of ${MAX_TCP_MD5_KEY_BYTES} bytes`;
+  return undefined;
+}
+
 export class PasswordResolver {
   private readonly cache = new Map<string, string>();
   private stale = new Set<string>();
@@ -36,6 +50,8 @@ export class PasswordResolver {
     if (this.cache.has(id) && !this.stale.has(id)) return this.cache.get(id);
     try {
       const value = await this.readWithTimeout(ref);
+      const problem = passwordProblem(value);
+      if (problem !== undefined) throw new Error(`Secret ${ref.name} key "${ref.key}": ${problem}`);
       this.cache.set(id, value);
       this.stale.delete(id);
       if (this.reported.has(id)) this.log.info('BGP password Secret readable again', { peer, secret: ref.name, key: ref.key });

@@ -88,11 +88,21 @@ export interface RefusedAddress {
   /** Machine-readable reason code (metric label). */
   code: string;
   message: string;
-  /** The reason without the address (Refusal.summary): equal for every address of the Service refused alike. */
-  summary: string;
+  /** The reason without the address (Refusal.summary): equal for every address of the Service refused alike; default `message`. */
+  summary?: string;
+}
+
+/** An address deliberately not advertised from this node (another node may advertise it). */
+export interface WithheldAddress {
+  namespace: string;
+  service: string;
+  address: string;
+  code: string;
+  message: string;
 }
 
 export interface DesiredState {
   paths: DesiredPath[];
   refused: RefusedAddress[];
+  withheld?: WithheldAddress[];
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'winston';
 import type { Route } from '../model/route.js';
 import type { SpeakerConfig } from '../model/peer.js';
 import { isOwned, markOwned, normalizeRoute, routeKey } from './ownership.js';
-import type { DesiredPath, DesiredState, GlobalOutcome, PeerStatus, SpeakerPort, SpeakerProbe } from './ports.js';
+import type { DesiredPath, DesiredState, GlobalOutcome, PeerStatus, RefusedAddress, SpeakerPort, SpeakerProbe, WithheldAddress } from './ports.js';
 import type { AgentMetrics } from '../http/metrics.js';
 import { logBounded } from '../log/bounded.js';
 
@@ -17,6 +17,12 @@ export interface Inputs {
   /** Desired paths; only present when synced (never computed from a partial cache). */
   desired?: DesiredState;
   waiting?: string;
+  /**
+   * Set when `speaker`/`desired` come from a fallback configuration because nothing valid has been in force since
+   * the agent started (src/kube/config-source.ts): they may bring up an empty gobgpd (or one this process brought
+   * up), but a gobgpd that already runs BGP is left exactly as it is. The text says why.
+   */
+  holdIfRunning?: string;
 }
 
 export type DiffFn = (desired: Route[], actual: Route[]) => { add: Route[]; update: Route[]; delete: Route[] };
@@ -29,6 +35,32 @@ export interface ReconcilerDeps {
   metrics?: AgentMetrics;
   /** Called with the refused addresses of every successful desired computation (Events are deduplicated there). */
   onRefused?: (refused: DesiredState['refused']) => void;
+}
+
+/** The last pass, for `svcbgp status`. */
+export interface PassRecord {
+  startedAt: string;
+  durationMs: number;
+  result: 'ok' | 'skipped' | 'error';
+  reasons: string[];
+  error?: string;
+  /** Why nothing was sent (waiting for the caches, a held configuration, gobgpd unreachable). */
+  waiting?: string;
+}
+
+/** What the reconciler knows, read-only, for the agent's /status endpoint. */
+export interface ReconcilerSnapshot {
+  readiness: Readiness;
+  lastPass?: PassRecord;
+  lastError?: PassRecord;
+  /** The desired paths of the last good view (with their reasons), or undefined before the first. */
+  desired?: DesiredPath[];
+  refused: RefusedAddress[];
+  withheld: WithheldAddress[];
+  /** Is what is advertised computed from a synced, connected view (false: kept from the last good one). */
+  fresh: boolean;
+  globalConflict?: string;
+  hold?: string;
 }
 
 export interface Readiness {
@@ -71,6 +103,16 @@ export class Reconciler {
   private cachesSynced = false;
   private lastWaiting: string | undefined;
   private lastStaleLog = false;
+  /** This process started BGP in gobgpd (since its last restart): what gobgpd holds is ours to change. */
+  private startedBgp = false;
+  private lastHold: string | undefined;
+  private lastPass: PassRecord | undefined;
+  private lastError: PassRecord | undefined;
+  private lastRefused: RefusedAddress[] = [];
+  private lastWithheld: WithheldAddress[] = [];
+  private fresh = false;
+  /** Set during a pass by whatever made it send nothing. */
+  private passWaiting: string | undefined;
   /** The differences of the current global-settings conflict (JSON), undefined when gobgpd runs our settings. */
   private globalConflict: string | undefined;
   readonly peerStates = new Map<string, PeerStatus>();
@@ -86,10 +128,35 @@ export class Reconciler {
     };
   }
 
+  snapshot(): ReconcilerSnapshot {
+    const s: ReconcilerSnapshot = {
+      readiness: this.readiness(),
+      refused: this.lastRefused,
+      withheld: this.lastWithheld,
+      fresh: this.fresh,
+    };
+    if (this.lastPass) s.lastPass = this.lastPass;
+    if (this.lastError) s.lastError = this.lastError;
+    if (this.lastDesired) s.desired = [...this.lastDesired.paths.values()];
+    if (this.globalConflict !== undefined) s.globalConflict = this.globalConflict;
+    if (this.lastHold !== undefined) s.hold = this.lastHold;
+    return s;
+  }
+
   /** Forget the applied view: the next pass re-reads gobgpd's RIB (drift pass, gobgpd came back). */
   invalidate(): void {
     this.applied = undefined;
   }
+
+  /**
+   * Drift pass: re-read gobgpd's RIB on the next pass and count how it differs from what this agent believes it
+   * applied (a path someone deleted with `gobgp global rib del`, or changed) — svcbgp_drift_repairs_total.
+   */
+  checkDrift(): void {
+    if (this.applied) this.believed = this.applied;
+    this.applied = undefined;
+  }
+  private believed: Map<string, Route> | undefined;
 
   /** Result of a probe done outside a pass (the periodic probe). Returns true when a pass is needed. */
   noteProbe(p: SpeakerProbe): boolean {
@@ -116,11 +183,23 @@ export class Reconciler {
   async pass(reasons: ReadonlySet<string>): Promise<'done' | 'retry'> {
     const { speaker, log, metrics } = this.deps;
     const endTimer = metrics?.passDuration.startTimer();
+    const started = Date.now();
+    const record = (result: PassRecord['result'], error?: string): PassRecord => ({
+      startedAt: new Date(started).toISOString(),
+      durationMs: Date.now() - started,
+      result,
+      reasons: [...reasons],
+      ...(error !== undefined ? { error } : {}),
+      ...(this.passWaiting !== undefined ? { waiting: this.passWaiting } : {}),
+    });
+    this.passWaiting = undefined;
     try {
       const result = await this.passInner(reasons);
       metrics?.passes.inc({ result });
+      this.lastPass = record(result);
       return 'done';
     } catch (err) {
+      this.lastPass = this.lastError = record('error', errorText(err));
       // Any failure mid-pass: we no longer know exactly what gobgpd holds; re-read it next time.
       this.applied = undefined;
       metrics?.passes.inc({ result: 'error' });
@@ -138,6 +217,7 @@ export class Reconciler {
     const probe = await speaker.probe();
     this.setReachable(probe);
     if (probe.state === 'unreachable') {
+      this.passWaiting = `gobgpd unreachable: ${probe.error}`;
       log.warn('gobgpd unreachable; nothing sent, waiting for it to come back', { error: probe.error });
       return 'skipped';
     }
@@ -146,10 +226,23 @@ export class Reconciler {
     this.cachesSynced = inputs.synced;
     this.deps.metrics?.cachesSynced.set(inputs.synced ? 1 : 0);
     if (!inputs.speaker) {
+      this.passWaiting = inputs.waiting;
       if (inputs.waiting !== this.lastWaiting) log.info('waiting before configuring gobgpd', { waiting: inputs.waiting });
       this.lastWaiting = inputs.waiting;
       return 'skipped';
     }
+
+    if (inputs.holdIfRunning !== undefined && probe.state === 'running' && !this.startedBgp) {
+      if (inputs.holdIfRunning !== this.lastHold) {
+        log.error('configuration invalid and never valid since start: gobgpd already runs BGP, so its paths and peers are left exactly as they are', {
+          why: inputs.holdIfRunning,
+        });
+      }
+      this.lastHold = inputs.holdIfRunning;
+      this.passWaiting = `held: ${inputs.holdIfRunning}`;
+      return 'skipped';
+    }
+    this.lastHold = undefined;
 
     if (probe.state === 'unprovisioned' && (this.provisioned || this.applied !== undefined)) {
       log.warn('gobgpd lost its configuration (restarted?): restoring global config, then paths, then peers', {});
@@ -157,6 +250,7 @@ export class Reconciler {
     // StartBgp when BGP is not running; otherwise a cheap GetBgp that tells whether gobgpd runs our settings.
     const global = await speaker.provisionGlobal(inputs.speaker);
     if (global.result === 'started') {
+      this.startedBgp = true;
       this.provisioned = false;
       log.info('gobgpd global configuration set', {
         asn: inputs.speaker.asn,
@@ -181,9 +275,13 @@ export class Reconciler {
       allowDeletes = true;
       this.lastStaleLog = false;
       this.deps.onRefused?.(inputs.desired.refused);
+      this.lastRefused = inputs.desired.refused;
+      this.lastWithheld = inputs.desired.withheld ?? [];
+      this.fresh = true;
       this.deps.metrics?.setRefused(inputs.desired.refused);
     } else {
       desired = this.lastDesired;
+      this.fresh = false;
       if (!this.lastStaleLog) {
         log.warn('cluster view not synced or API server unreachable: keeping advertised routes, no withdrawals', {
           synced: inputs.synced,
@@ -199,6 +297,8 @@ export class Reconciler {
       this.applied = new Map();
       for (const r of local) if (isOwned(r)) this.applied.set(routeKey(r), normalizeRoute(r));
       log.info('read owned paths from gobgpd', { owned: this.applied.size, local: local.length, reasons: [...reasons] });
+      if (this.believed) this.noteDrift(this.believed, this.applied);
+      this.believed = undefined;
     }
 
     if (desired) await this.applyDiff(desired, allowDeletes, previous);
@@ -303,6 +403,19 @@ export class Reconciler {
     this.applied = applied;
   }
 
+  /** Differences between what we believed gobgpd held and what it holds; the diff that follows repairs them. */
+  private noteDrift(believed: Map<string, Route>, actual: Map<string, Route>): void {
+    const d = this.deps.diff([...believed.values()], [...actual.values()]);
+    const counts = { missing: d.add.length, changed: d.update.length, unexpected: d.delete.length };
+    if (counts.missing + counts.changed + counts.unexpected === 0) return;
+    for (const [kind, n] of Object.entries(counts)) if (n > 0) this.deps.metrics?.driftRepairs.inc({ kind }, n);
+    this.deps.log.warn("gobgpd's RIB drifted from what svcbgp had applied (changed outside svcbgp?); repairing", {
+      ...counts,
+      missingPrefixes: d.add.slice(0, 10).map((r) => r.prefix),
+      unexpectedPrefixes: d.delete.slice(0, 10).map((r) => r.prefix),
+    });
+  }
+
   private updateRouteMetrics(): void {
     const m = this.deps.metrics;
     if (!m || !this.applied) return;
@@ -326,6 +439,7 @@ export class Reconciler {
     }
     this.gobgpReachable = reachable;
     this.deps.metrics?.gobgpUp.set(reachable ? 1 : 0);
+    if (!reachable) this.startedBgp = false; // whoever starts it next, it is not the BGP this process started
     if (!reachable || p.state === 'unprovisioned') {
       this.provisioned = false;
       this.applied = undefined;

@@ -3,6 +3,13 @@
  * further triggers, but never delayed beyond `maxDelayMs` after the first one); only one pass runs at a
  * time; a trigger that arrives while a pass runs marks the state dirty and causes exactly one more pass
  * afterwards. Level-triggered: a pass never sees *which* events happened, only that something changed.
+ *
+ * Leading edge: the first trigger after a quiet period (no pass running, none armed, the last one ended at least
+ * `debounceMs` ago) starts its pass at once (on the next turn of the event loop, so triggers of the same tick
+ * still share it) instead of waiting a window meant for bursts: a lone Service change reaches gobgpd after one
+ * pass, not after debounce + pass. A burst still coalesces: what arrives while that first pass runs waits for the
+ * trailing pass, which is debounced as before. So a burst costs at most two passes more than its coalesced
+ * minimum, and a lone event costs no debounce at all.
  */
 export interface SchedulerOptions {
   debounceMs: number;
@@ -19,6 +26,8 @@ export class PassScheduler {
   private running: Promise<void> | undefined;
   private pending = new Set<string>();
   private stopped = false;
+  /** When the last pass ended; undefined before the first. */
+  private lastEndedAt: number | undefined;
 
   constructor(
     private readonly pass: Pass,
@@ -31,7 +40,8 @@ export class PassScheduler {
     if (this.stopped) return;
     this.pending.add(reason);
     if (this.running) return; // picked up when the running pass ends
-    this.arm(delayMs ?? this.opts.debounceMs);
+    const quiet = !this.timer && (this.lastEndedAt === undefined || Date.now() - this.lastEndedAt >= this.opts.debounceMs);
+    this.arm(delayMs ?? (quiet ? 0 : this.opts.debounceMs));
   }
 
   /** Resolves when no pass is running and none is pending (for tests and shutdown). */
@@ -72,6 +82,7 @@ export class PassScheduler {
         outcome = 'retry';
       }
       this.running = undefined;
+      this.lastEndedAt = Date.now();
       if (this.stopped) return;
       if (outcome === 'retry') {
         for (const r of reasons) this.pending.add(r);

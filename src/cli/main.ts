@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { registerRun } from './run.js';
 import { registerExplain } from './explain.js';
+import { registerStatus } from './status.js';
 
 /**
  * The `svcbgp` command. Each subcommand lives in its own module under src/cli/ and registers itself
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerRun(program);
   registerExplain(program);
+  registerStatus(program);
   return program;
 }
 

@@ -84,6 +84,10 @@ export function registerRun(program: Command): void {
     )
     .addOption(new Option('--no-custom-resources', 'do not watch svcbgp.io BGPPeer/BGPConfiguration resources'))
     .addOption(new Option('--no-events', 'do not create Kubernetes Events for refused addresses'))
+    .addOption(
+      new Option('--allow-loopback-peers', 'accept BGPPeers on loopback addresses (127.0.0.0/8, ::1): only for tests and labs that run the peer on the same host')
+        .env('SVCBGP_ALLOW_LOOPBACK_PEERS'),
+    )
     .action(async (raw: Record<string, unknown>) => {
       const log = createLogger(String(raw.logLevel));
       const nodeName = raw.nodeName as string | undefined;
@@ -106,6 +110,7 @@ export function registerRun(program: Command): void {
         configPollMs: raw.configPollInterval as number,
         customResources: raw.customResources !== false,
         events: raw.events !== false,
+        allowLoopbackPeers: raw.allowLoopbackPeers === true,
       };
       let agent;
       try {

@@ -1,5 +1,5 @@
 export * from './types.js';
-export { parseConfig, defaultConfig, where } from './parse.js';
+export { parseConfig, defaultConfig, where, type ParseOptions } from './parse.js';
 export { peersForNode, speakerConfigForNode, listenPortForNode, prefixAdvertisementsForNode, appliesToNode, type NodePeer } from './peers.js';
 export { parseSelector, matchSelector, SelectorError, type Selector } from './selector.js';
 export { parseGoDuration } from './duration.js';

@@ -135,3 +135,37 @@ export function comparePrefixes(a: string, b: string): number {
   }
   return pa.length - pb.length;
 }
+
+/** True if the two prefixes share any address (one contains the other). */
+export function cidrsOverlap(a: ParsedCidr, b: ParsedCidr): boolean {
+  if (a.bytes.length !== b.bytes.length) return false;
+  return a.length <= b.length ? cidrContains(a, b.bytes, b.length) : cidrContains(b, a.bytes, a.length);
+}
+
+/**
+ * Ranges that are never Service addresses: traffic to them is not routed across a data-center network (RFC 6890,
+ * RFC 4291), so a service CIDR that overlaps one is a mistake that also widens the allow-list to nonsense.
+ */
+const RESERVED_RANGES: readonly { cidr: string; name: string }[] = [
+  { cidr: '0.0.0.0/8', name: '"this network" (RFC 791)' },
+  { cidr: '127.0.0.0/8', name: 'loopback' },
+  { cidr: '169.254.0.0/16', name: 'link-local' },
+  { cidr: '224.0.0.0/4', name: 'multicast' },
+  { cidr: '240.0.0.0/4', name: 'reserved (class E) and broadcast' },
+  { cidr: '::/128', name: 'the unspecified address' },
+  { cidr: '::1/128', name: 'loopback' },
+  { cidr: 'fe80::/10', name: 'link-local' },
+  { cidr: 'ff00::/8', name: 'multicast' },
+];
+
+/** The first reserved range the prefix overlaps, as "loopback 127.0.0.0/8"; undefined if none. */
+export function reservedRangeOf(c: ParsedCidr): string | undefined {
+  for (const r of RESERVED_RANGES) {
+    const rc = parseCidr(r.cidr);
+    if (isCidr(rc) && cidrsOverlap(rc, c)) return `${r.name} ${r.cidr}`;
+  }
+  return undefined;
+}
+
+/** The shortest service prefix length accepted without an explicit opt-in, per family. */
+export const MIN_SERVICE_PREFIX_LENGTH = { 'ipv4-unicast': 8, 'ipv6-unicast': 32 } as const;

@@ -1,5 +1,5 @@
-import { parseAllDocuments } from 'yaml';
-import { isCidr, parseCidr, parseIp, type ParsedCidr } from './net.js';
+import { cidrContains, cidrsOverlap, isCidr, MIN_SERVICE_PREFIX_LENGTH, parseCidr, parseIp, reservedRangeOf, type ParsedCidr } from './net.js';
+import { parseYamlDocuments, YamlNumber } from './yaml.js';
 import { parseGoDuration } from './duration.js';
 import { escapeControls, quoteValue } from '../text/escape.js';
 import { parseSelector, SelectorError, SELECTOR_SUPPORTED } from './selector.js';
@@ -38,22 +38,38 @@ import {
  * - An entry of prefixAdvertisements[].communities is a literal ("aa:nn" / "aa:nn:mm") or a name from
  *   spec.communities of the same document; an unknown name is an error (Calico drops it silently).
  */
-export function parseConfig(input: string | readonly unknown[]): ParseResult {
+export interface ParseOptions {
+  /**
+   * Accept BGPPeers on loopback addresses (127.0.0.0/8, ::1). Only tests and labs that run gobgpd and its peer on
+   * one host want this (`svcbgp run --allow-loopback-peers`); a real ToR is never on loopback.
+   */
+  allowLoopbackPeers?: boolean;
+}
+
+/**
+ * Never throws: every problem, including a limit hit by hostile input (src/config/yaml.ts), is a message. A bug
+ * that still throws is turned into an error message here rather than ending the agent on a reload.
+ */
+export function parseConfig(input: string | readonly unknown[], opts: ParseOptions = {}): ParseResult {
+  try {
+    return parseConfigInner(input, opts);
+  } catch (err) {
+    const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const message = err instanceof RangeError
+      ? `the configuration is too deeply nested or too large to evaluate (${detail})`
+      : `internal error while reading the configuration (please report it): ${detail}`;
+    return { ok: false, errors: [make({ index: 0 }, '', undefined, message)], warnings: [] };
+  }
+}
+
+function parseConfigInner(input: string | readonly unknown[], opts: ParseOptions): ParseResult {
   const ctx = new Ctx();
   const docs: { ref: DocRef; value: unknown }[] = [];
 
   if (typeof input === 'string') {
-    const parsed = parseAllDocuments(input);
-    const list = Array.isArray(parsed) ? parsed : [parsed];
-    list.forEach((d, i) => {
-      const ref: DocRef = { index: i + 1 };
-      for (const e of d.errors) {
-        // With prettyErrors (the default) the first line reads "... at line 3, column 1:" (lines of the whole input).
-        ctx.error(ref, '', undefined, `YAML syntax error: ${(e.message.split('\n')[0] ?? '').replace(/:$/, '')}`);
-      }
-      if (d.errors.length > 0) return;
-      docs.push({ ref, value: d.toJS({ maxAliasCount: 100 }) as unknown });
-    });
+    const parsed = parseYamlDocuments(input);
+    for (const e of parsed.errors) ctx.error({ index: e.index ?? 0 }, '', undefined, e.message);
+    parsed.docs.forEach((value, i) => docs.push({ ref: { index: i + 1 }, value }));
   } else {
     input.forEach((value, i) => docs.push({ ref: { index: i + 1 }, value }));
   }
@@ -96,7 +112,7 @@ export function parseConfig(input: string | readonly unknown[]): ParseResult {
           "a BGPConfiguration must be named 'default' (cluster-wide settings) or 'node.<nodename>' (per-node listenPort/prefixAdvertisements)");
       }
     } else {
-      const p = readPeer(ctx, doc.ref, doc.name, doc.spec, peerIdentities);
+      const p = readPeer(ctx, doc.ref, doc.name, doc.spec, peerIdentities, opts);
       if (p) peers.push(p);
     }
   };
@@ -117,6 +133,9 @@ export function parseConfig(input: string | readonly unknown[]): ParseResult {
       byKey.set(key, p);
     }
   }
+
+  const first0 = globals[0];
+  if (first0) checkServiceCidrPlacement(ctx, first0.ref, first0.settings, peerIdentities);
 
   // In document order (stable: within a document, in field order).
   const byDoc = (a: ConfigMessage, b: ConfigMessage): number => a.doc.index - b.doc.index || (a.doc.item ?? 0) - (b.doc.item ?? 0);
@@ -172,10 +191,16 @@ function cmp(a: string, b: string): number {
 }
 
 function render(v: unknown): string {
+  // A YAML number is shown as written (0x10, 1.0), not as the number it parsed to.
+  if (v instanceof YamlNumber) {
+    const src = escapeControls(v.source);
+    return src.length > 80 ? `${src.slice(0, 77)}...` : src;
+  }
   return quoteValue(v, 80);
 }
 
 export function where(ref: DocRef): string {
+  if (ref.index === 0) return 'the configuration text';
   const pos = ref.item !== undefined ? `document ${ref.index}, item ${ref.item}` : `document ${ref.index}`;
   if (ref.kind && ref.name !== undefined) return `${pos} (${escapeControls(ref.kind)} ${quoteValue(ref.name, 80)})`;
   if (ref.kind) return `${pos} (${escapeControls(ref.kind)})`;
@@ -245,12 +270,27 @@ function readHeader(ctx: Ctx, ref: DocRef, v: Obj): Header | undefined {
 
 // --- shared field readers ---------------------------------------------------------------------------------
 
+/**
+ * A number YAML read from another form than a plain decimal integer: refused with what was written and what YAML
+ * made of it (src/config/yaml.ts says why). Returns true when it reported.
+ */
+function refuseYamlNumber(ctx: Ctx, ref: DocRef, path: string, v: unknown, hint: string): boolean {
+  if (!(v instanceof YamlNumber)) return false;
+  ctx.error(ref, path, v.source,
+    `YAML reads this as the number ${String(v.value)}, which is probably not what was meant; ${hint}`);
+  return true;
+}
+
 function readAsNumber(ctx: Ctx, ref: DocRef, path: string, v: unknown): number | undefined {
   const expected = 'expected an AS number 1..4294967295 (or asdot "a.b")';
+  if (refuseYamlNumber(ctx, ref, path, v,
+    /^[0-9]+\.[0-9]+$/.test(v instanceof YamlNumber ? v.source : '')
+      ? `quote an asdot AS number ("${(v as YamlNumber).source}") or write it as a plain decimal integer`
+      : 'write the AS number as a plain decimal integer, e.g. 64512')) return undefined;
   let n: number | undefined;
   if (typeof v === 'number' && Number.isInteger(v)) n = v;
-  else if (typeof v === 'string' && /^[0-9]+$/.test(v)) n = Number(v);
-  else if (typeof v === 'string' && /^[0-9]+\.[0-9]+$/.test(v)) {
+  else if (typeof v === 'string' && /^(0|[1-9][0-9]*)$/.test(v)) n = Number(v);
+  else if (typeof v === 'string' && /^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$/.test(v)) {
     const [hi, lo] = v.split('.').map(Number) as [number, number];
     if (hi > 65535 || lo > 65535) {
       ctx.error(ref, path, render(v), `${expected}; each half of an asdot number is 0..65535`);
@@ -266,6 +306,10 @@ function readAsNumber(ctx: Ctx, ref: DocRef, path: string, v: unknown): number |
     ctx.error(ref, path, render(v), 'AS 0 is reserved (RFC 7607) and cannot be used; expected 1..4294967295');
     return undefined;
   }
+  if (n < 0) {
+    ctx.error(ref, path, render(v), `negative: ${expected}`);
+    return undefined;
+  }
   if (n > 4294967295) {
     ctx.error(ref, path, render(v), `out of range: ${expected}`);
     return undefined;
@@ -275,6 +319,7 @@ function readAsNumber(ctx: Ctx, ref: DocRef, path: string, v: unknown): number |
 }
 
 function readPort(ctx: Ctx, ref: DocRef, path: string, v: unknown): number | undefined {
+  if (refuseYamlNumber(ctx, ref, path, v, 'write the port as a plain decimal integer 1..65535, e.g. 179')) return undefined;
   if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535) return v;
   ctx.error(ref, path, render(v), 'expected a TCP port 1..65535');
   return undefined;
@@ -449,7 +494,8 @@ function readPrefixAdvertisements(ctx: Ctx, ref: DocRef, v: unknown, defined: Ma
     }
     if (item['localPref'] !== undefined) {
       const lp = item['localPref'];
-      if (typeof lp === 'number' && Number.isInteger(lp) && lp >= 0 && lp <= 4294967295) pa.localPref = lp;
+      if (refuseYamlNumber(ctx, ref, `${p}.localPref`, lp, 'write LOCAL_PREF as a plain decimal integer 0..4294967295')) ok = false;
+      else if (typeof lp === 'number' && Number.isInteger(lp) && lp >= 0 && lp <= 4294967295) pa.localPref = lp;
       else {
         ctx.error(ref, `${p}.localPref`, render(lp), 'expected an integer 0..4294967295 (svcbgp extension: LOCAL_PREF for matching routes)');
         ok = false;
@@ -468,7 +514,9 @@ function readPrefixAdvertisements(ctx: Ctx, ref: DocRef, v: unknown, defined: Ma
 
 const GLOBAL_FIELDS = new Set([
   'asNumber', 'listenPort', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs', 'communities', 'prefixAdvertisements',
+  'allowUnsafeServiceCIDRs',
 ]);
+const SERVICE_CIDR_FIELDS = ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const;
 /** Calico BGPConfiguration fields svcbgp knowingly does not implement: warned about by name. */
 const CALICO_CONFIG_UNSUPPORTED = new Set([
   'logSeverityScreen', 'nodeToNodeMeshEnabled', 'nodeMeshPassword', 'nodeMeshMaxRestartTime', 'bindMode', 'ignoredInterfaces',
@@ -491,6 +539,12 @@ function readGlobal(ctx: Ctx, ref: DocRef, spec: Obj): GlobalBgpSettings | undef
   const clusterIPs = readCidrList(ctx, ref, 'spec.serviceClusterIPs', spec['serviceClusterIPs']);
   const externalIPs = readCidrList(ctx, ref, 'spec.serviceExternalIPs', spec['serviceExternalIPs']);
   const lbIPs = readCidrList(ctx, ref, 'spec.serviceLoadBalancerIPs', spec['serviceLoadBalancerIPs']);
+  const allowUnsafe = spec['allowUnsafeServiceCIDRs'];
+  if (allowUnsafe !== undefined && allowUnsafe !== null && typeof allowUnsafe !== 'boolean') {
+    ctx.error(ref, 'spec.allowUnsafeServiceCIDRs', render(allowUnsafe), 'expected true or false (svcbgp extension)');
+  }
+  const lists = { serviceClusterIPs: clusterIPs, serviceExternalIPs: externalIPs, serviceLoadBalancerIPs: lbIPs };
+  checkServiceCidrSafety(ctx, ref, lists, allowUnsafe === true);
   const communities = readCommunities(ctx, ref, spec['communities']);
   const pas = readPrefixAdvertisements(ctx, ref, spec['prefixAdvertisements'], communities ?? new Map());
   if (ctx.errors.length > before || asNumber === undefined || listenPort === undefined || !clusterIPs || !externalIPs || !lbIPs || !pas) return undefined;
@@ -509,6 +563,63 @@ function readGlobal(ctx: Ctx, ref: DocRef, spec: Obj): GlobalBgpSettings | undef
     prefixAdvertisements: pas,
     source: ref,
   };
+}
+
+/**
+ * Service CIDRs are an allow-list: an external or load-balancer IP is advertised only inside one. A very short
+ * prefix (0.0.0.0/0, ::/0, 10.0.0.0/7) lets any tenant pull nearly any address into the network, and a range
+ * that overlaps loopback, link-local, multicast or other reserved space is never a real Service range. Both are
+ * refused unless the operator opts in with `allowUnsafeServiceCIDRs: true` (then a warning names each one).
+ */
+function checkServiceCidrSafety(
+  ctx: Ctx,
+  ref: DocRef,
+  lists: Record<(typeof SERVICE_CIDR_FIELDS)[number], ParsedCidr[] | undefined>,
+  allowUnsafe: boolean,
+): void {
+  const optIn = 'set spec.allowUnsafeServiceCIDRs: true to accept it anyway';
+  const all: { path: string; c: ParsedCidr }[] = [];
+  for (const field of SERVICE_CIDR_FIELDS) {
+    (lists[field] ?? []).forEach((c, i) => {
+      const path = `spec.${field}[${i}].cidr`;
+      all.push({ path, c });
+      const min = MIN_SERVICE_PREFIX_LENGTH[c.family];
+      const reserved = reservedRangeOf(c);
+      const problem = c.length < min
+        ? `a /${c.length} is shorter than /${min}: as an allow-list it admits almost any address, so a Service could pull nearly any prefix into the network`
+        : reserved !== undefined
+          ? `overlaps ${reserved}, which is never a Service range`
+          : undefined;
+      if (problem === undefined) return;
+      if (allowUnsafe) ctx.warn(ref, path, render(c.cidr), `${problem}; accepted because allowUnsafeServiceCIDRs is true`);
+      else ctx.error(ref, path, render(c.cidr), `${problem}; ${optIn}`);
+    });
+  }
+  // Overlaps between service CIDRs are legal (a /32 external IP inside a wider range) but usually a typo.
+  for (let i = 0; i < all.length; i++) {
+    for (let j = i + 1; j < all.length; j++) {
+      const a = all[i]!;
+      const b = all[j]!;
+      if (cidrsOverlap(a.c, b.c)) {
+        ctx.warn(ref, b.path, render(b.c.cidr), `overlaps ${a.path} (${a.c.cidr}); every node advertises both prefixes`);
+      }
+    }
+  }
+}
+
+/** A service CIDR that contains a peer's address would make the ToR route its own BGP session into the cluster. */
+function checkServiceCidrPlacement(ctx: Ctx, ref: DocRef, g: GlobalBgpSettings, peers: readonly PeerIdentity[]): void {
+  for (const field of SERVICE_CIDR_FIELDS) {
+    g[field].forEach((c, i) => {
+      for (const p of peers) {
+        const ip = parseIp(p.address);
+        if (ip && cidrContains(c, ip.bytes)) {
+          ctx.warn(ref, `spec.${field}[${i}].cidr`, render(c.cidr),
+            `contains the address of the peer in ${where(p.ref)} (${p.address}); advertising it would route the BGP session itself into the cluster`);
+        }
+      }
+    });
+  }
 }
 
 const NODE_FIELDS = new Set(['listenPort', 'prefixAdvertisements', 'communities']);
@@ -570,7 +681,8 @@ export function splitPeerIP(v: string): { address: string; port?: number } | { p
 }
 
 function readDuration(ctx: Ctx, ref: DocRef, path: string, v: unknown, min: number, max: number): number | undefined {
-  const secs = typeof v === 'string' ? parseGoDuration(v) : undefined;
+  // 32 characters: the CRD's maxLength; a longer text is no duration anyone means.
+  const secs = typeof v === 'string' && v.length <= 32 ? parseGoDuration(v) : undefined;
   if (secs === undefined) {
     ctx.error(ref, path, render(v), 'expected a duration such as "30s", "2m" or "1h2m3s"');
     return undefined;
@@ -592,7 +704,29 @@ interface PeerIdentity {
   nodeSelector?: string;
 }
 
-function readPeer(ctx: Ctx, ref: DocRef, name: string, spec: Obj, identities: PeerIdentity[]): PeerDefinition | undefined {
+/**
+ * Addresses a BGP session can never be opened to: gobgpd would dial them forever (or, for the unspecified address,
+ * treat the neighbor as dynamic). Loopback only with the explicit test/lab opt-in. IPv6 link-local needs an
+ * interface zone, which peerIP cannot carry.
+ */
+function peerAddressProblem(address: string, opts: ParseOptions): string | undefined {
+  const ip = parseIp(address);
+  if (!ip) return undefined;
+  const within = (cidr: string): boolean => {
+    const r = parseCidr(cidr);
+    return isCidr(r) && cidrContains(r, ip.bytes);
+  };
+  if (within('0.0.0.0/8') || ip.text === '::') return 'the unspecified address cannot be a BGP peer';
+  if (ip.text === '255.255.255.255') return 'the broadcast address cannot be a BGP peer';
+  if (within('224.0.0.0/4') || within('ff00::/8')) return 'a multicast address cannot be a BGP peer';
+  if (within('fe80::/10')) return 'an IPv6 link-local address needs an interface, which peerIP cannot name; use a global or ULA address';
+  if ((within('127.0.0.0/8') || ip.text === '::1') && !opts.allowLoopbackPeers) {
+    return 'a loopback address is not a top-of-rack router (only tests and labs peer on loopback: svcbgp run --allow-loopback-peers)';
+  }
+  return undefined;
+}
+
+function readPeer(ctx: Ctx, ref: DocRef, name: string, spec: Obj, identities: PeerIdentity[], opts: ParseOptions): PeerDefinition | undefined {
   warnUnknown(ctx, ref, spec, PEER_FIELDS, CALICO_PEER_UNSUPPORTED, 'BGPPeer');
   const before = ctx.errors.length;
   const peer: Partial<PeerDefinition> & { name: string; source: DocRef } = { name, source: ref };
@@ -605,8 +739,9 @@ function readPeer(ctx: Ctx, ref: DocRef, name: string, spec: Obj, identities: Pe
     ctx.error(ref, 'spec.peerIP', render(peerIP), 'expected a string such as "192.168.1.1"');
   } else {
     const s = splitPeerIP(peerIP);
-    if ('problem' in s) ctx.error(ref, 'spec.peerIP', render(peerIP), s.problem);
-    else {
+    const problem = 'problem' in s ? s.problem : peerAddressProblem(s.address, opts);
+    if (problem !== undefined) ctx.error(ref, 'spec.peerIP', render(peerIP), problem);
+    else if (!('problem' in s)) {
       peer.address = s.address;
       if (s.port !== undefined) peer.port = s.port;
     }

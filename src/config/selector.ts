@@ -19,6 +19,13 @@ export const SELECTOR_SUPPORTED =
 
 export class SelectorError extends Error {}
 
+/**
+ * Limits, so that no selector can exhaust the stack (the parser and matchSelector recurse per nesting level):
+ * the CRD's maxLength for spec.nodeSelector, and a nesting depth far beyond any real selector.
+ */
+export const MAX_SELECTOR_LENGTH = 1024;
+export const MAX_SELECTOR_DEPTH = 32;
+
 type Token =
   | { t: 'ident'; v: string; pos: number }
   | { t: 'str'; v: string; pos: number }
@@ -68,6 +75,7 @@ function tokenize(src: string): Token[] {
 
 class Parser {
   private i = 0;
+  private depth = 0;
   constructor(private readonly toks: Token[]) {}
 
   private peek(): Token {
@@ -112,19 +120,31 @@ class Parser {
     }
     return args.length === 1 ? (args[0] as Selector) : { op: 'and', args };
   }
+  private nested<T>(pos: number, f: () => T): T {
+    if (++this.depth > MAX_SELECTOR_DEPTH) {
+      throw new SelectorError(`nested more than ${MAX_SELECTOR_DEPTH} levels deep at position ${pos + 1} (the limit)`);
+    }
+    try {
+      return f();
+    } finally {
+      this.depth--;
+    }
+  }
   private unary(): Selector {
     if (this.isSym('!')) {
-      this.next();
-      return { op: 'not', arg: this.unary() };
+      const t = this.next();
+      return this.nested(t.pos, () => ({ op: 'not', arg: this.unary() }));
     }
     return this.primary();
   }
   private primary(): Selector {
     if (this.isSym('(')) {
-      this.next();
-      const s = this.or();
-      this.expectSym(')');
-      return s;
+      const t = this.next();
+      return this.nested(t.pos, () => {
+        const s = this.or();
+        this.expectSym(')');
+        return s;
+      });
     }
     const t = this.next();
     if (t.t !== 'ident') throw new SelectorError(`unexpected ${describe(t)} at position ${t.pos + 1}`);
@@ -179,6 +199,7 @@ function describe(t: Token): string {
 /** Parses a selector; throws SelectorError with a position and what went wrong. */
 export function parseSelector(src: string): Selector {
   if (src.trim() === '') throw new SelectorError('empty selector (use all() to select every node)');
+  if (src.length > MAX_SELECTOR_LENGTH) throw new SelectorError(`${src.length} characters: longer than the limit of ${MAX_SELECTOR_LENGTH}`);
   return new Parser(tokenize(src)).parse();
 }
 

@@ -13,6 +13,8 @@ export class AgentMetrics {
   readonly gobgpErrors: Counter<'rpc'>;
   readonly gobgpUp: Gauge<string>;
   readonly gobgpGlobalConflict: Gauge<string>;
+  readonly configValid: Gauge<string>;
+  readonly driftRepairs: Counter<'kind'>;
   readonly cachesSynced: Gauge<string>;
   readonly peerState: Gauge<'peer' | 'state' | 'owner'>;
   readonly refused: Gauge<'reason'>;
@@ -52,6 +54,17 @@ export class AgentMetrics {
     this.gobgpGlobalConflict = new Gauge({
       name: 'svcbgp_gobgp_global_conflict',
       help: '1 while gobgpd runs BGP with another AS, router-id or listen port than configured (left as is: svcbgp never restarts a running speaker; restart gobgpd to apply). Paths and peers are reconciled regardless.',
+      registers,
+    });
+    this.configValid = new Gauge({
+      name: 'svcbgp_config_valid',
+      help: '1 while the configuration (file merged with svcbgp.io resources) is valid and in force; 0 while it is invalid (the last good one stays in force, or, if none was valid since the agent started, nothing is changed in a running gobgpd).',
+      registers,
+    });
+    this.driftRepairs = new Counter({
+      name: 'svcbgp_drift_repairs_total',
+      help: "Paths a drift pass found different in gobgpd from what svcbgp had applied, and repaired: kind=missing (deleted outside svcbgp), changed (attributes), unexpected (an owned path svcbgp had not applied).",
+      labelNames: ['kind'],
       registers,
     });
     this.cachesSynced = new Gauge({

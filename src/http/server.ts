@@ -28,12 +28,13 @@ export function parseListenAddress(text: string): { host: string | undefined; po
   return { host, port };
 }
 
-/** /healthz (process alive), /readyz (every check true), /metrics (Prometheus text). */
+/** /healthz (process alive), /readyz (every check true), /metrics (Prometheus text), /status (JSON, read-only). */
 export async function startHealthServer(
   listen: string,
   readiness: () => ReadinessReport,
   metrics: AgentMetrics,
   log: Logger,
+  status?: () => unknown,
 ): Promise<HealthServer> {
   const { host, port } = parseListenAddress(listen);
   const server = http.createServer((req, res) => {
@@ -55,8 +56,17 @@ export async function startHealthServer(
         (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
         (err: unknown) => res.writeHead(500).end(String(err)),
       );
+    } else if (path === '/status' && status) {
+      let body: string;
+      try {
+        body = JSON.stringify(status());
+      } catch (err) {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(err)}\n`);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(`${body}\n`);
     } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz, /readyz, /metrics\n');
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: try /healthz, /readyz, /metrics${status ? ', /status' : ''}\n`);
     }
   });
   await new Promise<void>((resolve, reject) => {
@@ -68,7 +78,7 @@ export async function startHealthServer(
   });
   const a = server.address() as AddressInfo;
   const address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
-  log.info('health and metrics server listening', { address, paths: ['/healthz', '/readyz', '/metrics'] });
+  log.info('health and metrics server listening', { address, paths: ['/healthz', '/readyz', '/metrics', ...(status ? ['/status'] : [])] });
   return {
     address,
     port: a.port,

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { parseAllDocuments } from 'yaml';
 import type { Logger } from 'winston';
-import { defaultConfig, parseConfig, type BgpConfig, type ConfigMessage } from '../config/index.js';
+import { parseConfig, type BgpConfig, type ConfigMessage, type ParseOptions } from '../config/index.js';
+import { parseYamlDocuments } from '../config/yaml.js';
 import type { CustomResource } from './cluster.js';
 
 /**
@@ -19,17 +19,54 @@ import type { CustomResource } from './cluster.js';
  *
  * Bad input never replaces good: an invalid file (at a reload) or an invalid merged set is logged with every
  * message and the last good configuration stays in force. At start-up an invalid file is fatal (exit 2), so
- * a typo shows at deploy time instead of silently running on defaults.
+ * a typo shows at deploy time instead of silently running on defaults. A file that holds no document at all (an
+ * emptied ConfigMap) is invalid too: "no documents" must not quietly mean "the seed defaults".
+ *
+ * A configuration that was never valid is never applied. The agent can start (a rollout, an OOM kill, a reboot)
+ * while the merge is invalid, e.g. a svcbgp.io resource the CRD schema admits but svcbgp rejects. There is no last
+ * good configuration in this process then, and the built-in defaults are NOT one: they would withdraw every owned
+ * path and replace the file's peers with 192.168.1.1. Decision (see ConfigInForce 'never-valid'):
+ *  - the agent reports it (error log naming every problem, Warning Events on the offending resources,
+ *    svcbgp_config_valid 0, /readyz check config-valid) and the reconciler touches nothing in a gobgpd that
+ *    already runs BGP (its paths and peers are what the last good configuration made);
+ *  - a fallback exists where it is unambiguous: every error lies in cluster resources that only ADD documents to
+ *    the file's (none replaces a file document of the same kind and name), and the file with the other resources
+ *    is valid. Those resources are quarantined and the fallback is used only to bring up an EMPTY gobgpd (a fresh
+ *    node, or a Pod restart where the ToR is holding our routes as stale under graceful restart and needs them
+ *    back before its restart timer runs out). A resource that replaces a file document is ambiguous (the operator
+ *    meant to override the file), so then there is no fallback and an empty gobgpd waits.
  *
  * The file is re-read every `pollMs` and compared by content (works for ConfigMap volumes, whose files are
  * swapped via symlinks, where inotify on the file itself misses updates).
  */
+/** The configuration to use now, and how trustworthy it is. */
+export type ConfigInForce =
+  /** The file merged with the resources is valid and in force. */
+  | { state: 'valid'; config: BgpConfig }
+  /** The merge is invalid now; the last valid one of this process stays in force. */
+  | { state: 'last-good'; config: BgpConfig; errors: string[] }
+  /**
+   * The merge is invalid and nothing valid has been in force since the agent started: apply nothing to a gobgpd
+   * that runs BGP; `fallback` (when unambiguous) may bring up an empty one. See the header.
+   */
+  | { state: 'never-valid'; errors: string[]; fallback?: { config: BgpConfig; quarantined: string[] } };
+
+/** A cluster resource that makes the merged configuration invalid, with the messages about it. */
+export interface RejectedResource {
+  kind: string;
+  name: string;
+  uid?: string;
+  errors: string[];
+}
+
 export class ConfigSource {
   private fileText: string | undefined;
   private fileDocs: unknown[] = [];
   private timer: NodeJS.Timeout | undefined;
   private lastKey: string | undefined;
-  private lastGood: BgpConfig = defaultConfig();
+  private lastResult: ConfigInForce | undefined;
+  /** The last configuration that was valid in this process; undefined until one was. */
+  private lastGood: BgpConfig | undefined;
   private lastErrorsKey: string | undefined;
 
   constructor(
@@ -39,6 +76,9 @@ export class ConfigSource {
       log: Logger;
       onChange: () => void;
       onLoad?: (source: 'file' | 'merged', ok: boolean) => void;
+      /** The cluster resources that make the merge invalid (empty when it is valid again); deduplicated. */
+      onRejected?: (rejected: RejectedResource[]) => void;
+      parse?: ParseOptions;
     },
   ) {}
 
@@ -56,9 +96,17 @@ export class ConfigSource {
     }
     const res = this.loadFile(text);
     if (!res.ok) {
-      throw new ConfigError(`invalid configuration in ${this.opts.file}:\n${res.errors.map((e) => `  - ${e.text}`).join('\n')}`);
+      throw new ConfigError(`invalid configuration in ${this.opts.file}:\n${res.errors.map((e) => `  - ${e}`).join('\n')}`);
     }
-    this.timer = setInterval(() => void this.poll(), this.opts.pollMs);
+    this.timer = setInterval(() => {
+      // Nothing a poll meets may end the process: an unexpected error is logged and the next poll tries again.
+      this.poll().catch((err: unknown) => {
+        this.opts.log.error('configuration reload failed; keeping the last good configuration', {
+          file: this.opts.file,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      });
+    }, this.opts.pollMs);
     this.timer.unref();
   }
 
@@ -82,26 +130,23 @@ export class ConfigSource {
     if (res.ok) this.opts.onChange();
   }
 
-  private loadFile(text: string): { ok: true } | { ok: false; errors: ConfigMessage[] } {
+  private loadFile(text: string): { ok: true } | { ok: false; errors: string[] } {
     const first = this.fileText === undefined;
-    const res = parseConfig(text);
-    this.opts.onLoad?.('file', res.ok);
-    for (const w of res.warnings) this.opts.log.warn('configuration warning', { file: this.opts.file, warning: w.text });
-    if (!res.ok) {
+    const checked = checkFile(text, this.opts.parse);
+    this.opts.onLoad?.('file', checked.ok);
+    for (const w of checked.warnings) this.opts.log.warn('configuration warning', { file: this.opts.file, warning: w.text });
+    if (!checked.ok) {
       if (!first) {
         this.opts.log.error('new configuration file is invalid; keeping the last good configuration', {
           file: this.opts.file,
-          errors: res.errors.map((e) => e.text),
+          errors: checked.errors,
         });
         this.fileText = text; // do not re-log the same bad content on every poll
       }
-      return { ok: false, errors: res.errors };
+      return { ok: false, errors: checked.errors };
     }
     this.fileText = text;
-    this.fileDocs = parseAllDocuments(text)
-      .flatMap((d) => (Array.isArray(d) ? d : [d]))
-      .map((d) => d.toJS() as unknown)
-      .filter((v) => v !== null && v !== undefined);
+    this.fileDocs = checked.docs;
     this.opts.log.info(first ? 'configuration loaded' : 'configuration file changed: reloaded', {
       file: this.opts.file,
       documents: this.fileDocs.length,
@@ -111,38 +156,120 @@ export class ConfigSource {
 
   /**
    * The configuration in force: the file merged with the custom resources. Memoised: re-validated only when
-   * the file content or a resource changed. Invalid -> the last good one.
+   * the file content or a resource changed. Invalid -> the last good one, or 'never-valid' (see the header).
    */
-  effective(peers: readonly CustomResource[], configs: readonly CustomResource[]): BgpConfig {
-    const crs = [...configs, ...peers].map(slimResource);
+  effective(peers: readonly CustomResource[], configs: readonly CustomResource[]): ConfigInForce {
+    const resources = [...configs, ...peers];
+    const crs = resources.map(slimResource);
     const key = JSON.stringify([this.fileText ?? '', crs]);
-    if (key === this.lastKey) return this.lastGood;
+    if (key === this.lastKey && this.lastResult) return this.lastResult;
     this.lastKey = key;
-    const crNames = new Set(crs.map((c) => docId(c)));
-    const docs = [...this.fileDocs.filter((d) => !crNames.has(docId(d))), ...crs];
-    const res = parseConfig(docs);
+    const res = parseConfig(mergeDocuments(this.fileDocs, crs), this.opts.parse);
     this.opts.onLoad?.('merged', res.ok);
-    if (!res.ok) {
-      const errorsKey = JSON.stringify(res.errors.map((e) => e.text));
-      if (errorsKey !== this.lastErrorsKey) {
-        this.opts.log.error('configuration (file + svcbgp.io resources) is invalid; keeping the last good configuration', {
-          errors: res.errors.map((e) => e.text),
-          documents: docs.map(docId),
+    if (res.ok) {
+      if (this.lastErrorsKey !== undefined) this.opts.onRejected?.([]);
+      this.lastErrorsKey = undefined;
+      if (crs.length > 0) {
+        this.opts.log.info('configuration in force: file merged with svcbgp.io resources', {
+          fromCluster: crs.map(docId),
+          documents: crs.length + this.fileDocs.length,
         });
       }
-      this.lastErrorsKey = errorsKey;
-      return this.lastGood;
+      this.lastGood = res.config;
+      this.lastResult = { state: 'valid', config: res.config };
+      return this.lastResult;
     }
-    this.lastErrorsKey = undefined;
-    if (crs.length > 0) {
-      this.opts.log.info('configuration in force: file merged with svcbgp.io resources', {
-        fromCluster: crs.map(docId),
-        documents: docs.length,
-      });
+
+    const errors = res.errors.map((e) => e.text);
+    const rejected = rejectedResources(res.errors, this.fileDocs, crs, resources);
+    if (this.lastGood) {
+      this.lastResult = { state: 'last-good', config: this.lastGood, errors };
+    } else {
+      const fallback = this.fallback(rejected, crs);
+      this.lastResult = fallback ? { state: 'never-valid', errors, fallback } : { state: 'never-valid', errors };
     }
-    this.lastGood = res.config;
-    return res.config;
+    const errorsKey = JSON.stringify(errors);
+    if (errorsKey !== this.lastErrorsKey) {
+      const r = this.lastResult;
+      this.opts.log.error(
+        r.state === 'last-good'
+          ? 'configuration (file + svcbgp.io resources) is invalid; keeping the last good configuration'
+          : 'configuration (file + svcbgp.io resources) is invalid and no valid configuration has been in force since the agent started: nothing is changed in a gobgpd that already runs BGP',
+        {
+          errors,
+          documents: [...this.fileDocs.map(docId), ...crs.map(docId)],
+          rejectedResources: rejected.map((x) => `${x.kind}/${x.name}`),
+          ...(r.state === 'never-valid'
+            ? { fallback: r.fallback ? `the file without ${r.fallback.quarantined.join(', ')} (used only to bring up an empty gobgpd)` : 'none (ambiguous): an empty gobgpd waits for a valid configuration' }
+            : {}),
+        },
+      );
+      this.opts.onRejected?.(rejected);
+    }
+    this.lastErrorsKey = errorsKey;
+    return this.lastResult;
   }
+
+  /** The file plus every resource that carries no error, if no rejected resource replaces a file document. */
+  private fallback(rejected: RejectedResource[], crs: unknown[]): { config: BgpConfig; quarantined: string[] } | undefined {
+    const bad = new Set(rejected.map((r) => `${r.kind}/${r.name}`));
+    if (bad.size === 0) return undefined; // the errors lie in the file itself (or in how it combines): ambiguous
+    const fileIds = new Set(this.fileDocs.map(docId));
+    if ([...bad].some((id) => fileIds.has(id))) return undefined;
+    const kept = crs.filter((c) => !bad.has(docId(c)));
+    const res = parseConfig(mergeDocuments(this.fileDocs, kept), this.opts.parse);
+    return res.ok ? { config: res.config, quarantined: [...bad].sort() } : undefined;
+  }
+}
+
+/** A file's documents, validated: the plain values (empty documents dropped), or every problem. */
+export function checkFile(
+  text: string,
+  parse?: ParseOptions,
+): { ok: true; docs: unknown[]; warnings: ConfigMessage[] } | { ok: false; errors: string[]; warnings: ConfigMessage[] } {
+  const yaml = parseYamlDocuments(text);
+  if (yaml.errors.length > 0) {
+    const res = parseConfig(text, parse); // the same messages, with document references
+    return { ok: false, errors: res.ok ? yaml.errors.map((e) => e.message) : res.errors.map((e) => e.text), warnings: res.warnings };
+  }
+  const docs = yaml.docs.filter((d) => d !== null && d !== undefined);
+  if (docs.length === 0) {
+    return {
+      ok: false,
+      errors: ['the file holds no BGPPeer or BGPConfiguration document (is the ConfigMap empty?); to run on the seed defaults, start without --config'],
+      warnings: [],
+    };
+  }
+  const res = parseConfig(yaml.docs, parse);
+  if (!res.ok) return { ok: false, errors: res.errors.map((e) => e.text), warnings: res.warnings };
+  return { ok: true, docs, warnings: res.warnings };
+}
+
+/** File documents, minus those a resource of the same kind and name replaces, then the resources. */
+function mergeDocuments(fileDocs: readonly unknown[], crs: readonly unknown[]): unknown[] {
+  const crNames = new Set(crs.map((c) => docId(c)));
+  return [...fileDocs.filter((d) => !crNames.has(docId(d))), ...crs];
+}
+
+/** The resources (by position after the file's documents in the merge) that the errors are about. */
+function rejectedResources(
+  errors: readonly ConfigMessage[],
+  fileDocs: readonly unknown[],
+  crs: readonly unknown[],
+  resources: readonly CustomResource[],
+): RejectedResource[] {
+  const crNames = new Set(crs.map((c) => docId(c)));
+  const fileCount = fileDocs.filter((d) => !crNames.has(docId(d))).length;
+  const out = new Map<number, RejectedResource>();
+  for (const e of errors) {
+    const i = e.doc.index - fileCount - 1;
+    const r = resources[i];
+    if (i < 0 || !r) continue;
+    const entry = out.get(i) ?? { kind: String(r.kind), name: String(r.metadata?.name), ...(r.metadata?.uid ? { uid: r.metadata.uid } : {}), errors: [] };
+    entry.errors.push(e.text);
+    out.set(i, entry);
+  }
+  return [...out.values()];
 }
 
 export class ConfigError extends Error {

@@ -186,7 +186,7 @@ export function groupRefusals(refused: readonly RefusedAddress[]): Group[] {
       byKey.set(key, e);
     }
     e.addresses.add(r.address);
-    e.summaries.add(r.summary);
+    e.summaries.add(r.summary ?? r.message);
     e.messages.add(r.message);
   }
   const out: Group[] = [];

@@ -303,6 +303,10 @@ async function walk(sc: SeedScenario, kube: KubeAccess): Promise<void> {
   const m = await sc.agentHttp(sc.agents[0]!, '/metrics');
   out(`\n  $ curl -s http://${sc.agents[0]!.httpAddress}/metrics | grep -E '^svcbgp_(routes_advertised|refused_addresses|bgp_peer_state)' | grep -v ' 0$'`);
   out(indent(m.body.split('\n').filter((l) => /^svcbgp_(routes_advertised|refused_addresses|bgp_peer_state)/.test(l) && !/ 0$/.test(l)).join('\n')));
+  const agent = sc.agents.find((a) => a.node.name === node) ?? sc.agents[0]!;
+  out(`\n  ${agent.node.name}$ svcbgp status --agent ${agent.httpAddress} --gobgp-address ${agent.node.gobgpd.target}`);
+  const st = await runCommand(process.execPath, [agentEntry(), 'status', '--agent', agent.httpAddress, '--gobgp-address', agent.node.gobgpd.target]);
+  out(indent(st.stdout + st.stderr));
 }
 
 function keepHints(lab: Lab, sc: SeedScenario, info: ControlPlaneInfo): string {
@@ -317,6 +321,7 @@ function keepHints(lab: Lab, sc: SeedScenario, info: ControlPlaneInfo): string {
     'agents:',
     ...sc.agents.map((a) => `          ${a.node.name}: curl -s http://${a.httpAddress}/metrics | grep ^svcbgp_   (/readyz, /healthz); log ${a.logFile}`),
     `          config file (edit it: the agents reload it within a second): ${sc.configFile}`,
+    `          svcbgp status: node dist/src/cli/main.js status --agent ${sc.agents[0]?.httpAddress ?? '127.0.0.1:<port>'} --gobgp-address ${sc.agents[0]?.node.gobgpd.target ?? 'unix:///...'}`,
     `          svcbgp explain: ${kubectl} get services,endpointslices,nodes -A -o yaml > /tmp/dump.yaml && node dist/src/cli/main.js explain --config ${sc.configFile} --cluster /tmp/dump.yaml --node node-1`,
     `logs:     control plane ${join(lab.runDir, 'control-plane.log')} (components: ${join(info.runDir, 'logs')}), node simulator ${join(lab.runDir, 'node-sim.log')}`,
     `remove everything (namespaces, routers, gobgpd, agents, node simulator, control plane): scripts/lab-net.sh down ${lab.id}`,

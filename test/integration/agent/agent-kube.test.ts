@@ -15,7 +15,12 @@ import { connectGobgp } from '../../../src/gobgp/client.js';
 import type { WatchHandle } from '../../../src/gobgp/types.js';
 import { useCluster, waitForEndpointSlices } from '../../helpers/kube/index.js';
 import { freePort, waitFor } from '../../helpers/gobgpd.js';
-import { AgentProcess, CuttableProxy, RestartableGobgpd, httpGet, kubeconfigVia, loopbackAgentConfig, metricValue, ribViaCli } from './util.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { StatusReport } from '../../../src/cli/status.js';
+import { AgentProcess, CuttableProxy, RestartableGobgpd, agentEntry, httpGet, kubeconfigVia, loopbackAgentConfig, metricValue, ribViaCli } from './util.js';
+
+const execFileAsync = promisify(execFile);
 
 const OWNER = '64512:7376:1';
 const NODE_A = `agent-a-${process.pid}`;
@@ -169,6 +174,58 @@ describe('svcbgp run: the agent against a real API server and a real gobgpd', fu
     expect(metricValue(metrics, 'svcbgp_refused_addresses', { reason: 'outside-configured-cidrs' })).to.equal(1);
   });
 
+  it('svcbgp status: gobgpd settings, peers, the owned routes with why, refused and withheld addresses; also during an API-server outage', async () => {
+    // A Local Service whose only endpoint is on the other node: withheld on this one.
+    await apply(deployment('far', NODE_B));
+    await apply(service('far', 'far', `  type: NodePort\n  externalTrafficPolicy: Local\n  externalIPs: [192.168.3.190]\n`));
+    await waitForEndpointSlices(cluster.kc, cluster.ns, 'far', { ready: 1, nodes: [NODE_B] });
+    const status = async (...extra: string[]): Promise<{ code: number; stdout: string }> => {
+      const r = await execFileAsync(process.execPath, [agentEntry(), 'status', '--agent', httpAddress, '--gobgp-address', gobgpd.address, ...extra], { timeout: 20_000 })
+        .then((x) => ({ code: 0, stdout: x.stdout }), (e: { code?: number; stdout?: string }) => ({ code: e.code ?? -1, stdout: e.stdout ?? '' }));
+      return r;
+    };
+    const json = await waitFor('status shows the withheld address', async () => {
+      const r = await status('-o', 'json');
+      const doc = JSON.parse(r.stdout) as StatusReport;
+      return doc.agent.status?.withheld.some((w) => w.address === '192.168.3.190') ? doc : undefined;
+    }, 30_000);
+    expect(json.gobgpd.api).to.equal('v3');
+    expect(json.gobgpd.global).to.deep.include({ asn: 64512, routerId: '192.168.1.10' });
+    expect(json.gobgpd.peers!.map((p) => [p.address, p.owner, p.gracefulRestart.enabled, p.gracefulRestart.restartTime])).to.deep.equal([['127.0.0.2', 'svcbgp', true, 120]]);
+    const owned = new Map(json.gobgpd.owned!.map((p) => [p.prefix, p]));
+    expect(owned.get('10.49.0.0/16')!.reasons.join(' ')).to.contain('10.49.0.0/16');
+    expect(owned.get('192.168.3.180/32')!.reasons.join(' ')).to.contain('web');
+    expect(owned.has('192.168.3.190/32')).to.equal(false);
+    expect(json.agent.status!.refused.map((r) => `${r.service} ${r.address}`)).to.include(`evil 8.8.8.8`);
+    expect(json.agent.status!.lastPass!.result).to.be.oneOf(['ok', 'skipped']);
+
+    const text = await status();
+    expect(text.code).to.equal(0);
+    expect(text.stdout).to.contain('AS 64512, router-id 192.168.1.10');
+    expect(text.stdout).to.match(/127\.0\.0\.2\s+64512\s+\S+\s+\S+\s+on, 120 s/);
+    expect(text.stdout).to.match(/192\.168\.3\.180\/32\s+0\.0\.0\.0\s+\S+\s+64512:7376:1\s+.*web/);
+    expect(text.stdout).to.contain(`${cluster.ns}/evil 8.8.8.8: `);
+    expect(text.stdout).to.contain(`${cluster.ns}/far 192.168.3.190: `);
+
+    // The API server unreachable: status asks only the agent and gobgpd, so it still answers in full.
+    await proxy.cut();
+    try {
+      await waitFor('the agent notices the outage', async () => ((await status('-o', 'json')).stdout.includes('"fresh": false') ? true : undefined), 60_000);
+      const during = await status();
+      expect(during.stdout).to.contain('192.168.3.180/32').and.to.contain('API server unreachable');
+    } finally {
+      await proxy.restore();
+    }
+
+    // gobgpd answers, the agent does not: the gobgpd part is shown, with the error, and exit code 1.
+    const down = await execFileAsync(process.execPath, [agentEntry(), 'status', '--agent', `127.0.0.1:${await freePort()}`, '--gobgp-address', gobgpd.address], { timeout: 20_000 })
+      .then(() => ({ code: 0, stdout: '' }), (e: { code?: number; stdout?: string }) => ({ code: e.code ?? -1, stdout: e.stdout ?? '' }));
+    expect(down.code).to.equal(1);
+    expect(down.stdout).to.contain('agent:\n  unreachable').and.to.contain('10.49.0.0/16');
+    await kubectl('delete', 'svc', 'far');
+    await kubectl('delete', 'deployment', 'far');
+  });
+
   it("drift pass: a deleted owned path comes back; an operator's path survives", async () => {
     await gobgpd.cli('global', 'rib', 'add', '10.99.0.0/24');
     const adds = (): number => agent.logs().filter((e) => e.message === 'advertise' && e.prefix === '10.49.0.0/16').length;
@@ -178,6 +235,7 @@ describe('svcbgp run: the agent against a real API server and a real gobgpd', fu
     await waitFor('10.49.0.0/16 restored by the drift pass', async () =>
       adds() > addsBefore && (await prefixes()).includes('10.49.0.0/16') ? true : undefined, 20_000);
     await new Promise((r) => setTimeout(r, 3500)); // at least one more drift pass
+    expect(metricValue((await httpGet(httpAddress, '/metrics')).body, 'svcbgp_drift_repairs_total', { kind: 'missing' })).to.equal(1);
     expect(await prefixes()).to.include('10.99.0.0/24');
     expect((await rib()).get('10.99.0.0/24')!.largeCommunities).to.deep.equal([]);
   });

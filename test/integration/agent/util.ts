@@ -179,7 +179,8 @@ export class AgentProcess {
     this.exitCode = null;
     const child = spawn(process.execPath, [agentEntry(), 'run', ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...this.env },
+      // The integration agents peer with 127.0.0.2 (see loopbackAgentConfig): loopback peers need the lab opt-in.
+      env: { SVCBGP_ALLOW_LOOPBACK_PEERS: '1', ...process.env, ...this.env },
     });
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       this.out += d;

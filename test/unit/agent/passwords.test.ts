@@ -53,4 +53,29 @@ describe('BGP passwords from Secrets', () => {
     const entry = entries.find((e) => e.message === 'cannot read BGP password Secret; keeping the last known password');
     expect(String(entry?.error)).to.contain('no answer from the API server');
   });
+
+  it('an empty Secret value is unresolved (never "no password": that would turn TCP MD5 off), and says so', async () => {
+    const { log, entries } = memoryLogger();
+    let value = '';
+    const r = new PasswordResolver(async () => value, log);
+    const ref = { name: 'bgp-secrets', key: 'tor' };
+    expect(await r.resolve(ref, '192.168.1.1')).to.equal(undefined);
+    const entry = entries.find((e) => e.message === 'cannot read BGP password Secret; leaving this peer as gobgpd has it');
+    expect(String(entry?.error)).to.contain('empty password would turn TCP MD5 off');
+    // Once a good value was read, an emptied Secret keeps it.
+    value = 'good';
+    r.refresh();
+    expect(await r.resolve(ref, '192.168.1.1')).to.equal('good');
+    value = '';
+    r.refresh();
+    expect(await r.resolve(ref, '192.168.1.1')).to.equal('good');
+  });
+
+  it('a key over the 80-byte TCP-MD5 limit is unresolved, with the limit in the message (the value never logged)', async () => {
+    const { log, entries } = memoryLogger();
+    const long = 'k'.repeat(81);
+    const r = new PasswordResolver(async () => long, log);
+    expect(await r.resolve({ name: 's', key: 'k' }, '192.168.1.1')).to.equal(undefined);
+    expect(JSON.stringify(entries)).to.contain('limit of 80 bytes').and.not.to.contain(long);
+  });
 });

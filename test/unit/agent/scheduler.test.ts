@@ -72,4 +72,39 @@ describe('PassScheduler: coalescing, one pass at a time, dirty re-run', () => {
     expect(String(errors[0])).to.contain('boom');
     s.stop();
   });
+
+  it('a lone trigger after a quiet period runs at once, without waiting for the debounce window', async () => {
+    // The window is 30 s and the test waits at most 5 s: only a leading-edge pass can be seen (no timing threshold).
+    let count = 0;
+    const s = new PassScheduler(async () => {
+      count++;
+      return 'done';
+    }, { debounceMs: 30_000, maxDelayMs: 300_000, retryMs: 50 });
+    const until = async (n: number): Promise<void> => {
+      for (let i = 0; i < 500 && count < n; i++) await sleep(10);
+    };
+    s.trigger('services');
+    await until(1);
+    expect(count, 'the lone trigger ran before the 30 s window').to.equal(1);
+    s.trigger('endpointslices'); // right after a pass: not quiet, so it waits for the window
+    await sleep(200);
+    expect(count).to.equal(1);
+    s.stop();
+  });
+
+  it('a burst after a quiet period: a leading pass, then everything that came during it in one trailing pass', async () => {
+    const passes: string[][] = [];
+    const s = new PassScheduler(async (reasons) => {
+      passes.push([...reasons].sort());
+      await sleep(30);
+      return 'done';
+    }, { debounceMs: 20, maxDelayMs: 200, retryMs: 50 });
+    s.trigger('e0');
+    await sleep(5); // the leading pass is running
+    for (let i = 1; i <= 200; i++) s.trigger(`e${i}`);
+    await sleep(120);
+    await s.idle();
+    expect(passes.map((p) => p.length)).to.deep.equal([1, 200]);
+    s.stop();
+  });
 });
