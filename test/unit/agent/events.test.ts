@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { RefusalEvents, MAX_REFUSAL_LOG_LINES, type EventSink } from '../../../src/kube/events.js';
+import { ConfigRejectionEvents } from '../../../src/kube/config-events.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { capturingLogger } from '../../helpers/log.js';
 import type { RefusedAddress } from '../../../src/agent/ports.js';
@@ -166,5 +167,16 @@ describe('Events for refused addresses', () => {
     expect(await ev.report([refusal('evil', '8.8.8.8')], later(5))).to.equal(0);
     expect(results).to.deep.equal([false, false]);
     expect(lines.filter((l) => l.message === 'could not create Event for refused addresses')).to.have.length(2);
+  });
+});
+
+describe('Events for rejected configuration resources', () => {
+  it('a newline or ANSI escape in a config message cannot forge a line in the InvalidConfiguration Event', async () => {
+    const sink = recordingSink();
+    const ev = new ConfigRejectionEvents(sink, 'node-1', silentLogger());
+    await ev.report([{ kind: 'BGPPeer', name: 'p', errors: ["spec.nodeSelector = \"x\": unexpected character '\n' at position 2\u001b[31m"] }], T0);
+    expect(sink.events[0]!.ev.message).to.equal(
+      "svcbgp on node node-1 rejects this BGPPeer, so the configuration is invalid (nothing from it is applied): spec.nodeSelector = \"x\": unexpected character '\\n' at position 2\\x1b[31m",
+    );
   });
 });
