@@ -4,7 +4,7 @@ import type { AgentStatus } from '../agent/status.js';
 import { AGENT_STATUS_KIND } from '../agent/status.js';
 import type { GlobalConfig, GobgpClient, PeerStatus, RibPath } from '../gobgp/index.js';
 import type { Family } from '../model/route.js';
-import { escapeControls } from '../text/escape.js';
+import { escapeControls as safe, safeJson } from '../text/escape.js';
 
 /**
  * `svcbgp status`: what this node's svcbgp and gobgpd are doing, read from the two of them and never from the
@@ -148,9 +148,6 @@ function errorText(err: unknown): string {
 
 // --- text ---------------------------------------------------------------------------------------------------
 
-/** Escape control characters so a name from the cluster cannot forge lines or recolour the terminal. */
-const safe = escapeControls;
-
 function duration(seconds: number | undefined): string {
   if (seconds === undefined) return '-';
   const h = Math.floor(seconds / 3600);
@@ -258,7 +255,7 @@ export function registerStatus(program: Command): void {
     .addOption(new Option('--timeout <ms>', 'per source').default('5000'))
     .action(async (o: { agent: string; gobgpAddress: string; output: string; timeout: string }) => {
       const report = await gatherStatus({ agent: o.agent, gobgpAddress: o.gobgpAddress, timeoutMs: Number(o.timeout) || 5000 });
-      process.stdout.write(o.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
+      process.stdout.write(o.output === 'json' ? `${safeJson(report, 2)}\n` : formatStatus(report));
       process.exitCode = report.agent.status?.ready && !report.gobgpd.error ? 0 : 1;
     });
 }

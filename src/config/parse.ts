@@ -191,12 +191,8 @@ function cmp(a: string, b: string): number {
 }
 
 function render(v: unknown): string {
-  // A YAML number is shown as written (0x10, 1.0), not as the number it parsed to.
-  if (v instanceof YamlNumber) {
-    const src = escapeControls(v.source);
-    return src.length > 80 ? `${src.slice(0, 77)}...` : src;
-  }
-  return quoteValue(v, 80);
+  // A YamlNumber is shown as written (unquoted: it was not a string in the YAML).
+  return v instanceof YamlNumber ? quoteValue(v.source, 80).slice(1, -1) : quoteValue(v, 80);
 }
 
 export function where(ref: DocRef): string {

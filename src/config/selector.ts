@@ -1,3 +1,5 @@
+import { escapeControls } from '../text/escape.js';
+
 /**
  * A subset of Calico's label selector language, for BGPPeer.spec.nodeSelector.
  *
@@ -67,7 +69,7 @@ function tokenize(src: string): Token[] {
       i += m[0].length;
       continue;
     }
-    throw new SelectorError(`unexpected character '${c}' at position ${i + 1}`);
+    throw new SelectorError(`unexpected character '${escapeControls(c)}' at position ${i + 1}`);
   }
   out.push({ t: 'end', pos: src.length });
   return out;
@@ -192,8 +194,8 @@ class Parser {
 
 function describe(t: Token): string {
   if (t.t === 'end') return 'end of selector';
-  if (t.t === 'str') return `string '${t.v}'`;
-  return `'${t.v}'`;
+  if (t.t === 'str') return `string '${escapeControls(t.v)}'`;
+  return `'${escapeControls(t.v)}'`;
 }
 
 /** Parses a selector; throws SelectorError with a position and what went wrong. */

@@ -1,4 +1,5 @@
 import { isScalar, parseAllDocuments, visit, type Document, type Scalar } from 'yaml';
+import { yamlNestingProblem } from '../text/yaml-nesting.js';
 
 /**
  * YAML text -> plain values, with explicit limits, for the configuration file (and anything else an operator or a
@@ -47,6 +48,10 @@ export function parseYamlDocuments(text: string): YamlDocuments {
   if (bytes > MAX_YAML_BYTES) {
     return { docs: [], errors: [{ message: `the text is ${bytes} bytes: more than the limit of ${MAX_YAML_BYTES} bytes (1 MiB, a ConfigMap's maximum)` }] };
   }
+  // Before the library sees it: ~1,000 levels of nesting overflow its parser, and a second such parse in one process
+  // aborted Node (src/text/yaml-nesting.ts), which no try/catch survives.
+  const nesting = yamlNestingProblem(text);
+  if (nesting !== undefined) return { docs: [], errors: [{ message: `nested too deeply: ${nesting}` }] };
   let parsed: Document.Parsed[];
   try {
     parsed = parseAllDocuments(text, { uniqueKeys: true }) as Document.Parsed[];
@@ -90,9 +95,11 @@ export function parseYamlDocuments(text: string): YamlDocuments {
       const msg = firstLine(err);
       errors.push({
         index,
-        message: /alias/i.test(msg)
+        message: /excessive alias/i.test(msg)
           ? `too many YAML aliases: expanding them would exceed the limit of ${MAX_YAML_ALIAS_COUNT} alias expansions (${msg})`
-          : `cannot read this document: ${msg}`,
+          : /unresolved alias/i.test(msg)
+            ? `an alias refers to an anchor that is not defined before it (${msg})`
+            : `cannot read this document: ${msg}`,
       });
     }
   });

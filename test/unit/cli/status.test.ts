@@ -37,7 +37,7 @@ const report = (a: AgentStatus | undefined): StatusReport => joinReasons({
 
 describe('svcbgp status: the report as an operator reads it', () => {
   it('shows settings, peers with GR and uptime, owned routes with why (and those nothing wants), refusals, the last pass', () => {
-    const text = formatStatus(report(agent({ refused: [{ namespace: 'default', service: 'evil', address: '8.8.8.8', code: 'outside-configured-cidrs', message: 'external IP 8.8.8.8 is outside every serviceExternalIPs CIDR' }] })));
+    const text = formatStatus(report(agent({ refused: [{ namespace: 'default', service: 'evil', address: '8.8.8.8', code: 'outside-configured-cidrs', message: 'external IP 8.8.8.8 is outside every serviceExternalIPs CIDR', summary: 'outside every serviceExternalIPs CIDR' }] })));
     expect(text).to.contain('AS 64512, router-id 192.168.1.10, listen port 179');
     expect(text).to.match(/192\.168\.1\.1\s+64512\s+established\s+01:02:05\s+on, 120 s\s+0\s+svcbgp/);
     expect(text).to.match(/10\.49\.0\.0\/16\s+0\.0\.0\.0\s+00:01:01\s+64512:7376:1\s+serviceClusterIPs CIDR 10\.49\.0\.0\/16/);
@@ -64,7 +64,7 @@ describe('svcbgp status: the report as an operator reads it', () => {
   });
 
   it('a newline or ANSI escape in a Service name cannot forge a line or recolour the terminal', () => {
-    const text = formatStatus(report(agent({ refused: [{ namespace: 'default', service: 'x\nerror: forged\u001b[31m', address: '1.1.1.1', code: 'outside-configured-cidrs', message: 'm' }] })));
+    const text = formatStatus(report(agent({ refused: [{ namespace: 'default', service: 'x\nerror: forged\u001b[31m', address: '1.1.1.1', code: 'outside-configured-cidrs', message: 'm', summary: 'm' }] })));
     expect(text.split('\n').some((l) => l.startsWith('error: forged'))).to.equal(false);
     expect(text).not.to.contain('\u001b');
     expect(text).to.contain('x\\nerror: forged\\x1b[31m');

@@ -53,8 +53,13 @@ describe('bad input: no input throws out of the parser', () => {
   });
 
   it('deeply nested YAML is a message naming the depth limit', () => {
-    mustReject(cfg(`  asNumber: ${'['.repeat(MAX_YAML_DEPTH + 5)}1${']'.repeat(MAX_YAML_DEPTH + 5)}\n`), `${MAX_YAML_DEPTH} levels`);
+    mustReject(cfg(`  asNumber: ${'['.repeat(MAX_YAML_DEPTH + 5)}1${']'.repeat(MAX_YAML_DEPTH + 5)}\n`), `nested more than ${MAX_YAML_DEPTH} deep`);
     mustReject('['.repeat(20_000) + ']'.repeat(20_000), 'nested');
+    // Block nesting: 70 levels of "- " (140 columns) pass the text pre-check and meet the document depth limit.
+    mustReject(Array.from({ length: 70 }, (_, i) => `${'  '.repeat(i)}- `).join('\n') + 'x\n', `nested more than ${MAX_YAML_DEPTH} levels deep`);
+    // Deeper than the indentation limit: refused before the YAML library sees it (a second such parse aborted Node).
+    for (let i = 0; i < 3; i++) mustReject(Array.from({ length: 300 }, (_, j) => `${' '.repeat(j)}- `).join('\n') + 'x', 'nested too deeply');
+    mustReject('a: *undefined_anchor\n', 'an alias refers to an anchor that is not defined');
   });
 
   it('a file over the size limit is refused before parsing', () => {
