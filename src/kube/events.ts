@@ -91,8 +91,9 @@ export class RefusalEvents {
   private logged = new Map<string, string>();
   private readonly bucket: TokenBucket;
 
+  /** `sink` undefined (`--no-events`): the refusals are still logged, bounded, and no Event is created. */
   constructor(
-    private readonly sink: EventSink,
+    private readonly sink: EventSink | undefined,
     private readonly nodeName: string,
     private readonly log: Logger,
     private readonly onResult: (ok: boolean) => void = () => undefined,
@@ -119,6 +120,8 @@ export class RefusalEvents {
       reason: escapeControls(g.single ?? g.summaries.join('; ')),
     }), MAX_REFUSAL_LOG_LINES);
 
+    if (this.sink === undefined) return Promise.resolve(0);
+    const sink = this.sink;
     const due = groups.filter((g) => this.evented.get(g.key) !== identity(g));
     const allowed: Group[] = [];
     for (const g of due) {
@@ -135,7 +138,7 @@ export class RefusalEvents {
     }
     for (const g of allowed) this.evented.set(g.key, identity(g));
     const failures: { g: Group; error: string }[] = [];
-    return Promise.all(allowed.map((g) => this.emit(g, now, failures))).then((results) => {
+    return Promise.all(allowed.map((g) => this.emit(sink, g, now, failures))).then((results) => {
       logBounded(this.log, 'warn', 'could not create Event for refused addresses', failures, (f) => ({
         namespace: escapeControls(f.g.namespace),
         service: escapeControls(f.g.service),
@@ -145,7 +148,7 @@ export class RefusalEvents {
     });
   }
 
-  private async emit(g: Group, now: Date, failures: { g: Group; error: string }[]): Promise<EventCreateResult | 'failed'> {
+  private async emit(sink: EventSink, g: Group, now: Date, failures: { g: Group; error: string }[]): Promise<EventCreateResult | 'failed'> {
     const event: CoreV1Event = {
       metadata: { name: eventName(g, this.nodeName), namespace: g.namespace },
       // With the uid, as kubelets' Events have it: `kubectl describe` selects Events by involvedObject.uid.
@@ -161,7 +164,7 @@ export class RefusalEvents {
       count: 1,
     };
     try {
-      const result = await this.sink.create(g.namespace, event);
+      const result = await sink.create(g.namespace, event);
       if (result === 'created') this.onResult(true);
       return result;
     } catch (err) {

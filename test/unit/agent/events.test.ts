@@ -158,6 +158,14 @@ describe('Events for refused addresses', () => {
     expect(lines[0]!['addresses']).to.deep.equal(['8.8.8.8\\nerror: x\\x1b[31m']);
   });
 
+  it('without an Event sink (--no-events) refusals are still logged, bounded, once per change', async () => {
+    const { log, lines } = capturingLogger();
+    const ev = new RefusalEvents(undefined, 'node-1', log);
+    expect(await ev.report(many('tenant', 100_000), T0)).to.equal(0);
+    expect(await ev.report(many('tenant', 100_000), later(60))).to.equal(0);
+    expect(lines.map((l) => [l.message, l['count']])).to.deep.equal([['addresses refused', 100_000]]);
+  });
+
   it('a failed create is retried on the next pass and never throws; failures are logged bounded', async () => {
     const failing = recordingSink(true);
     const results: boolean[] = [];
