@@ -218,7 +218,9 @@ function identity(g: Group): string {
  * the same refusal on the same node, so a restarted agent meets its own Event (AlreadyExists) instead of copying it.
  */
 function eventName(g: Group, nodeName: string): string {
-  const hash = createHash('sha256').update(JSON.stringify([nodeName, g.key, identity(g)])).digest('hex').slice(0, 16);
+  // With the uid: a Service deleted and created again under its name is another object, and gets its own Event
+  // (`kubectl describe` selects Events by involvedObject.uid).
+  const hash = createHash('sha256').update(JSON.stringify([nodeName, g.key, g.uid ?? '', identity(g)])).digest('hex').slice(0, 16);
   const base = g.service.toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 200);
   return `${base || 'service'}.svcbgp-${hash}`;
 }

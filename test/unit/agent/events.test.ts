@@ -111,6 +111,14 @@ describe('Events for refused addresses', () => {
     expect(sink.events.map((e) => e.ev.metadata?.name)).to.satisfy((names: string[]) => names.every((n) => /^(tenant|evil)\.svcbgp-[0-9a-f]{16}$/.test(n)));
   });
 
+  it('a Service deleted and created again under the same name (another uid) gets its own Event', async () => {
+    const sink = recordingSink();
+    const ev = new RefusalEvents(sink, 'node-1', silentLogger());
+    await ev.report([{ ...refusal('evil', '8.8.8.8'), uid: 'uid-1' }], T0);
+    await new RefusalEvents(sink, 'node-1', silentLogger()).report([{ ...refusal('evil', '8.8.8.8'), uid: 'uid-2' }], later(1));
+    expect(sink.events.map((e) => e.ev.involvedObject.uid)).to.deep.equal(['uid-1', 'uid-2']);
+  });
+
   it('a refusal that went away and came back is not duplicated while its Event lives, and is reported again once it expired', async () => {
     const sink = recordingSink();
     const ev = new RefusalEvents(sink, 'node-1', silentLogger());
