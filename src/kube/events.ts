@@ -206,11 +206,15 @@ export function groupRefusals(refused: readonly RefusedAddress[]): Group[] {
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-/** What makes a new Event (see RefusalEvents): the reasons, and the addresses or the size class of their count. */
+/**
+ * What makes a new Event (see RefusalEvents): the reasons, and the addresses or the size class of their count; and
+ * the Service's uid: one deleted and created again under its name is another object and gets its own Event
+ * (`kubectl describe` selects Events by involvedObject.uid).
+ */
 function identity(g: Group): string {
   const n = g.addresses.length;
   const which = n <= SHOWN_ADDRESSES ? g.addresses : [`2^${Math.floor(Math.log2(n))}`];
-  return JSON.stringify([g.summaries, which]);
+  return JSON.stringify([g.uid ?? '', g.summaries, which]);
 }
 
 /**
@@ -218,9 +222,7 @@ function identity(g: Group): string {
  * the same refusal on the same node, so a restarted agent meets its own Event (AlreadyExists) instead of copying it.
  */
 function eventName(g: Group, nodeName: string): string {
-  // With the uid: a Service deleted and created again under its name is another object, and gets its own Event
-  // (`kubectl describe` selects Events by involvedObject.uid).
-  const hash = createHash('sha256').update(JSON.stringify([nodeName, g.key, g.uid ?? '', identity(g)])).digest('hex').slice(0, 16);
+  const hash = createHash('sha256').update(JSON.stringify([nodeName, g.key, identity(g)])).digest('hex').slice(0, 16);
   const base = g.service.toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 200);
   return `${base || 'service'}.svcbgp-${hash}`;
 }

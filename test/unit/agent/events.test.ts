@@ -115,7 +115,7 @@ describe('Events for refused addresses', () => {
     const sink = recordingSink();
     const ev = new RefusalEvents(sink, 'node-1', silentLogger());
     await ev.report([{ ...refusal('evil', '8.8.8.8'), uid: 'uid-1' }], T0);
-    await new RefusalEvents(sink, 'node-1', silentLogger()).report([{ ...refusal('evil', '8.8.8.8'), uid: 'uid-2' }], later(1));
+    await ev.report([{ ...refusal('evil', '8.8.8.8'), uid: 'uid-2' }], later(1)); // deleted and re-created between two passes
     expect(sink.events.map((e) => e.ev.involvedObject.uid)).to.deep.equal(['uid-1', 'uid-2']);
   });
 
