@@ -75,7 +75,7 @@ interface Group {
  * - one Event per (Service, reason code), naming the count and the first few addresses;
  * - a new Event only when the refusal changes meaningfully: other reasons; while all its addresses are named,
  *   another address; beyond that, a count in another power of two (100,000 -> 100,001 is no news,
- *   100,000 -> 200,000 is). The Event's name is derived from exactly that, so an agent that restarts with the
+ *   100,000 -> 200,000 is); another uid (the Service was re-created). The Event's name is derived from exactly that, so an agent that restarts with the
  *   same refusals gets AlreadyExists back instead of adding a copy (until the API server's event TTL, 1 h by
  *   default, has expired the old one);
  * - a global token bucket (EVENT_BURST, EVENTS_PER_SECOND);
@@ -97,7 +97,7 @@ export class RefusalEvents {
     private readonly nodeName: string,
     private readonly log: Logger,
     private readonly onResult: (ok: boolean) => void = () => undefined,
-    limits: { burst: number; perSecond: number } = { burst: EVENT_BURST, perSecond: EVENTS_PER_SECOND },
+    private readonly limits: { burst: number; perSecond: number } = { burst: EVENT_BURST, perSecond: EVENTS_PER_SECOND },
   ) {
     this.bucket = new TokenBucket(limits.burst, limits.perSecond);
   }
@@ -132,8 +132,8 @@ export class RefusalEvents {
       this.log.warn('Events for refused addresses held back by the rate limit; they follow on later passes', {
         deferred: due.length - allowed.length,
         created: allowed.length,
-        burst: EVENT_BURST,
-        perSecond: EVENTS_PER_SECOND,
+        burst: this.limits.burst,
+        perSecond: this.limits.perSecond,
       });
     }
     for (const g of allowed) this.evented.set(g.key, identity(g));
