@@ -88,8 +88,8 @@ export interface RefusedAddress {
   /** Machine-readable reason code (metric label). */
   code: string;
   message: string;
-  /** The reason without the address (Refusal.summary): equal for every address of the Service refused alike. */
-  summary: string;
+  /** The reason without the address (Refusal.summary): equal for every address of the Service refused alike; default `message`. */
+  summary?: string;
 }
 
 /** An address deliberately not advertised from this node (another node may advertise it). */

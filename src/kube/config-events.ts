@@ -1,6 +1,7 @@
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
 import type { EventSink } from './events.js';
+import { escapeControls } from '../text/escape.js';
 import type { RejectedResource } from './config-source.js';
 import { SVCBGP_API_VERSION } from '../config/index.js';
 
@@ -33,7 +34,8 @@ export class ConfigRejectionEvents {
   }
 
   private async emit(r: RejectedResource, key: string, now: Date): Promise<boolean> {
-    let message = `svcbgp on node ${this.nodeName} rejects this ${r.kind}, so the configuration is invalid (nothing from it is applied): ${r.errors.join('; ')}`;
+    // Escaped: a config message may echo a value (a nodeSelector) with a newline or an ANSI escape in it.
+    let message = escapeControls(`svcbgp on node ${this.nodeName} rejects this ${r.kind}, so the configuration is invalid (nothing from it is applied): ${r.errors.join('; ')}`);
     if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE - 3)}...`;
     const event: CoreV1Event = {
       metadata: { generateName: `${r.name}.svcbgp-`, namespace: CLUSTER_SCOPED_EVENT_NAMESPACE },

@@ -5,6 +5,7 @@ import type { RefusedAddress } from '../agent/ports.js';
 import { escapeControls } from '../text/escape.js';
 import { logBounded } from '../log/bounded.js';
 import { TokenBucket } from './token-bucket.js';
+import { hostPrefix, parseIp, sortByPrefix } from '../config/net.js';
 
 /** 'exists': an Event of that name is already there (created before this agent restarted): nothing to do. */
 export type EventCreateResult = 'created' | 'exists';
@@ -59,7 +60,7 @@ interface Group {
   service: string;
   uid?: string;
   code: string;
-  /** Sorted, distinct. */
+  /** Distinct, in address order. */
   addresses: string[];
   /** Distinct address-free reasons, sorted. */
   summaries: string[];
@@ -74,7 +75,7 @@ interface Group {
  * - one Event per (Service, reason code), naming the count and the first few addresses;
  * - a new Event only when the refusal changes meaningfully: other reasons; while all its addresses are named,
  *   another address; beyond that, a count in another power of two (100,000 -> 100,001 is no news,
- *   100,000 -> 200,000 is). The Event's name is derived from exactly that, so an agent that restarts with the
+ *   100,000 -> 200,000 is); another uid (the Service was re-created). The Event's name is derived from exactly that, so an agent that restarts with the
  *   same refusals gets AlreadyExists back instead of adding a copy (until the API server's event TTL, 1 h by
  *   default, has expired the old one);
  * - a global token bucket (EVENT_BURST, EVENTS_PER_SECOND);
@@ -90,12 +91,13 @@ export class RefusalEvents {
   private logged = new Map<string, string>();
   private readonly bucket: TokenBucket;
 
+  /** `sink` undefined (`--no-events`): the refusals are still logged, bounded, and no Event is created. */
   constructor(
-    private readonly sink: EventSink,
+    private readonly sink: EventSink | undefined,
     private readonly nodeName: string,
     private readonly log: Logger,
     private readonly onResult: (ok: boolean) => void = () => undefined,
-    limits: { burst: number; perSecond: number } = { burst: EVENT_BURST, perSecond: EVENTS_PER_SECOND },
+    private readonly limits: { burst: number; perSecond: number } = { burst: EVENT_BURST, perSecond: EVENTS_PER_SECOND },
   ) {
     this.bucket = new TokenBucket(limits.burst, limits.perSecond);
   }
@@ -118,6 +120,8 @@ export class RefusalEvents {
       reason: escapeControls(g.single ?? g.summaries.join('; ')),
     }), MAX_REFUSAL_LOG_LINES);
 
+    if (this.sink === undefined) return Promise.resolve(0);
+    const sink = this.sink;
     const due = groups.filter((g) => this.evented.get(g.key) !== identity(g));
     const allowed: Group[] = [];
     for (const g of due) {
@@ -128,13 +132,13 @@ export class RefusalEvents {
       this.log.warn('Events for refused addresses held back by the rate limit; they follow on later passes', {
         deferred: due.length - allowed.length,
         created: allowed.length,
-        burst: EVENT_BURST,
-        perSecond: EVENTS_PER_SECOND,
+        burst: this.limits.burst,
+        perSecond: this.limits.perSecond,
       });
     }
     for (const g of allowed) this.evented.set(g.key, identity(g));
     const failures: { g: Group; error: string }[] = [];
-    return Promise.all(allowed.map((g) => this.emit(g, now, failures))).then((results) => {
+    return Promise.all(allowed.map((g) => this.emit(sink, g, now, failures))).then((results) => {
       logBounded(this.log, 'warn', 'could not create Event for refused addresses', failures, (f) => ({
         namespace: escapeControls(f.g.namespace),
         service: escapeControls(f.g.service),
@@ -144,7 +148,7 @@ export class RefusalEvents {
     });
   }
 
-  private async emit(g: Group, now: Date, failures: { g: Group; error: string }[]): Promise<EventCreateResult | 'failed'> {
+  private async emit(sink: EventSink, g: Group, now: Date, failures: { g: Group; error: string }[]): Promise<EventCreateResult | 'failed'> {
     const event: CoreV1Event = {
       metadata: { name: eventName(g, this.nodeName), namespace: g.namespace },
       // With the uid, as kubelets' Events have it: `kubectl describe` selects Events by involvedObject.uid.
@@ -160,7 +164,7 @@ export class RefusalEvents {
       count: 1,
     };
     try {
-      const result = await this.sink.create(g.namespace, event);
+      const result = await sink.create(g.namespace, event);
       if (result === 'created') this.onResult(true);
       return result;
     } catch (err) {
@@ -185,12 +189,16 @@ export function groupRefusals(refused: readonly RefusedAddress[]): Group[] {
       byKey.set(key, e);
     }
     e.addresses.add(r.address);
-    e.summaries.add(r.summary);
+    e.summaries.add(r.summary ?? r.message);
     e.messages.add(r.message);
   }
   const out: Group[] = [];
   for (const { g, addresses, summaries, messages } of byKey.values()) {
-    g.addresses = [...addresses].sort();
+    // In address order (10.0.0.2 before 10.0.0.10), so the Event names the lowest ones; malformed ones last.
+    g.addresses = sortByPrefix([...addresses], (a) => {
+      const ip = parseIp(a);
+      return ip ? hostPrefix(ip) : a;
+    });
     g.summaries = [...summaries].sort();
     if (messages.size === 1 && addresses.size === 1) g.single = [...messages][0] as string;
     out.push(g);
@@ -198,11 +206,15 @@ export function groupRefusals(refused: readonly RefusedAddress[]): Group[] {
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-/** What makes a new Event (see RefusalEvents): the reasons, and the addresses or the size class of their count. */
+/**
+ * What makes a new Event (see RefusalEvents): the reasons, and the addresses or the size class of their count; and
+ * the Service's uid: one deleted and created again under its name is another object and gets its own Event
+ * (`kubectl describe` selects Events by involvedObject.uid).
+ */
 function identity(g: Group): string {
   const n = g.addresses.length;
   const which = n <= SHOWN_ADDRESSES ? g.addresses : [`2^${Math.floor(Math.log2(n))}`];
-  return JSON.stringify([g.summaries, which]);
+  return JSON.stringify([g.uid ?? '', g.summaries, which]);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { RefusalEvents, MAX_REFUSAL_LOG_LINES, type EventSink } from '../../../src/kube/events.js';
+import { ConfigRejectionEvents } from '../../../src/kube/config-events.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { capturingLogger } from '../../helpers/log.js';
 import type { RefusedAddress } from '../../../src/agent/ports.js';
@@ -73,9 +74,9 @@ describe('Events for refused addresses', () => {
     const refused = many('tenant', 100_000);
     expect(await ev.report(refused, T0)).to.equal(1);
     expect(sink.events.map((e) => e.ev.message)).to.deep.equal([
-      'svcbgp on node node-1 does not advertise 100000 addresses (10.0.0.0, 10.0.0.1, 10.0.0.10, ... and 99997 more): external IP outside every serviceExternalIPs CIDR (192.168.3.0/24)',
+      'svcbgp on node node-1 does not advertise 100000 addresses (10.0.0.0, 10.0.0.1, 10.0.0.2, ... and 99997 more): external IP outside every serviceExternalIPs CIDR (192.168.3.0/24)',
     ]);
-    expect(lines.map((l) => [l.message, l['count'], l['addresses']])).to.deep.equal([['addresses refused', 100_000, ['10.0.0.0', '10.0.0.1', '10.0.0.10']]]);
+    expect(lines.map((l) => [l.message, l['count'], l['addresses']])).to.deep.equal([['addresses refused', 100_000, ['10.0.0.0', '10.0.0.1', '10.0.0.2']]]);
     // The next passes (drift, other Services changing) add nothing.
     await ev.report(refused, later(60));
     await ev.report([...refused, refusal('tenant', '10.200.0.1')], later(120));
@@ -108,6 +109,14 @@ describe('Events for refused addresses', () => {
     // Another node reports on its own.
     expect(await new RefusalEvents(sink, 'node-2', silentLogger()).report(refused, later(10))).to.equal(2);
     expect(sink.events.map((e) => e.ev.metadata?.name)).to.satisfy((names: string[]) => names.every((n) => /^(tenant|evil)\.svcbgp-[0-9a-f]{16}$/.test(n)));
+  });
+
+  it('a Service deleted and created again under the same name (another uid) gets its own Event', async () => {
+    const sink = recordingSink();
+    const ev = new RefusalEvents(sink, 'node-1', silentLogger());
+    await ev.report([{ ...refusal('evil', '8.8.8.8'), uid: 'uid-1' }], T0);
+    await ev.report([{ ...refusal('evil', '8.8.8.8'), uid: 'uid-2' }], later(1)); // deleted and re-created between two passes
+    expect(sink.events.map((e) => e.ev.involvedObject.uid)).to.deep.equal(['uid-1', 'uid-2']);
   });
 
   it('a refusal that went away and came back is not duplicated while its Event lives, and is reported again once it expired', async () => {
@@ -157,6 +166,14 @@ describe('Events for refused addresses', () => {
     expect(lines[0]!['addresses']).to.deep.equal(['8.8.8.8\\nerror: x\\x1b[31m']);
   });
 
+  it('without an Event sink (--no-events) refusals are still logged, bounded, once per change', async () => {
+    const { log, lines } = capturingLogger();
+    const ev = new RefusalEvents(undefined, 'node-1', log);
+    expect(await ev.report(many('tenant', 100_000), T0)).to.equal(0);
+    expect(await ev.report(many('tenant', 100_000), later(60))).to.equal(0);
+    expect(lines.map((l) => [l.message, l['count']])).to.deep.equal([['addresses refused', 100_000]]);
+  });
+
   it('a failed create is retried on the next pass and never throws; failures are logged bounded', async () => {
     const failing = recordingSink(true);
     const results: boolean[] = [];
@@ -166,5 +183,16 @@ describe('Events for refused addresses', () => {
     expect(await ev.report([refusal('evil', '8.8.8.8')], later(5))).to.equal(0);
     expect(results).to.deep.equal([false, false]);
     expect(lines.filter((l) => l.message === 'could not create Event for refused addresses')).to.have.length(2);
+  });
+});
+
+describe('Events for rejected configuration resources', () => {
+  it('a newline or ANSI escape in a config message cannot forge a line in the InvalidConfiguration Event', async () => {
+    const sink = recordingSink();
+    const ev = new ConfigRejectionEvents(sink, 'node-1', silentLogger());
+    await ev.report([{ kind: 'BGPPeer', name: 'p', errors: ["spec.nodeSelector = \"x\": unexpected character '\n' at position 2\u001b[31m"] }], T0);
+    expect(sink.events[0]!.ev.message).to.equal(
+      "svcbgp on node node-1 rejects this BGPPeer, so the configuration is invalid (nothing from it is applied): spec.nodeSelector = \"x\": unexpected character '\\n' at position 2\\x1b[31m",
+    );
   });
 });

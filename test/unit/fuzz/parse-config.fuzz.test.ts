@@ -4,19 +4,30 @@ import { stringify } from 'yaml';
 import { parseConfig } from '../../../src/config/index.js';
 import { arbConfigDoc, HOSTILE_TEXT } from './arbitraries.js';
 import { fuzz } from './settings.js';
+import { fileURLToPath } from 'node:url';
+import { runScript } from '../../helpers/child.js';
 
 /**
  * The configuration parser on random and hostile documents: it never throws, and every message names the
  * document it came from (or, for a limit of the whole text, "the configuration text"). The classes this fuzz
  * found in src/config/parse.ts and selector.ts (deep selectors, unresolved aliases, alias bombs, deep YAML that
  * aborted Node on a second parse, raw control characters in selector messages) are fixed: each has its named
- * case below, and the random properties no longer leave them out.
+ * case below, and the random properties no longer leave them out. One class is still open (it.skip below).
  */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-/** The documents as plain JSON (what YAML and the API server carry). */
+const CONTROL_G = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * The documents as plain JSON (what YAML and the API server carry), without the one known open class (the it.skip
+ * case below): control characters in a bare string entry of a service CIDR list.
+ */
 function withoutKnownCrashes(docs: unknown[]): unknown[] {
-  return JSON.parse(JSON.stringify(docs, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) ?? '[]') as unknown[];
+  return JSON.parse(JSON.stringify(docs, (k, v: unknown) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+    if (/^service(Cluster|External|LoadBalancer)IPs$/.test(k) && Array.isArray(v)) return v.map((x: unknown) => (typeof x === 'string' ? x.replace(CONTROL_G, '?') : x));
+    return v;
+  }) ?? '[]') as unknown[];
 }
 
 function checkMessages(r: ReturnType<typeof parseConfig>): void {
@@ -85,6 +96,22 @@ describe('fuzz: parseConfig on random and hostile configuration documents', func
     }
   });
 
+  // The same in a fresh process, where the abort reproduced every time on this machine (in a long-running mocha
+  // process it may not): three parses of 1,000-deep flow and "- - -" YAML must each end in a message.
+  it('(was a crash, yaml.ts) a config nested 1,000 levels deep, parsed three times in a fresh process, never aborts Node', async function () {
+    this.timeout(120_000);
+    const r = await runScript(`
+      import { parseConfig } from ${JSON.stringify(fileURLToPath(new URL('../../../src/config/index.js', import.meta.url)))};
+      for (const t of ['['.repeat(1000) + ']'.repeat(1000), '- '.repeat(1000) + 'x']) for (let i = 0; i < 3; i++) {
+        const r = parseConfig(t);
+        console.log(r.ok ? 'ok' : r.errors[0].text);
+      }`);
+    expect(r.code, r.stderr.slice(0, 300)).to.equal(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).to.have.length(6);
+    for (const l of lines) expect(l).to.match(/nest/);
+  });
+
   // Known crash (issue 12 item 2, for the lead: src/config/parse.ts): an alias without its anchor ("*b") makes
   // the YAML library's toJS throw ReferenceError "Unresolved alias", which escapes parseConfig (found by the fuzz,
   // seed 20261202). explain's dump reader catches the same throw.
@@ -100,6 +127,16 @@ describe('fuzz: parseConfig on random and hostile configuration documents', func
   it('(was unescaped, selector.ts) a control character in a nodeSelector is escaped in the message', () => {
     const doc = { apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'p' }, spec: { peerIP: '192.168.1.2', asNumber: 64512, nodeSelector: 'has(a)\n\u001b[31m' } };
     const r = parseConfig([doc]);
+    for (const m of r.ok ? [] : r.errors) expect(m.text).to.not.match(CONTROL);
+  });
+
+  // Known (issue 12 item 4, for the lead: src/config/parse.ts, the CIDR list reader): a bare string entry is echoed
+  // raw into the fix-it hint ("expected a mapping {cidr: <value>}: write \"- cidr: <value>\""), outside render().
+  // Found by the fuzz (SVCBGP_FUZZ_RUNS=5000 SVCBGP_FUZZ_SEED=7). Still open on main at 956231c.
+  it.skip('KNOWN parse.ts: a control character in a bare serviceClusterIPs entry is echoed unescaped in the hint', () => {
+    const doc = { apiVersion: 'projectcalico.org/v3', kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { serviceClusterIPs: ['10.49.0.0/16\n\u001b[31merror: x'] } };
+    const r = parseConfig([doc]);
+    expect(r.ok).to.equal(false);
     for (const m of r.ok ? [] : r.errors) expect(m.text).to.not.match(CONTROL);
   });
 

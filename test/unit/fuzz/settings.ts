@@ -24,8 +24,8 @@ export function fuzzParams<T>(ciRuns: number, costPerRun = 1): fc.Parameters<T> 
 }
 
 /** Runs a property, fails with fast-check's report (seed, path, counterexample), prints how many inputs it tried. */
-export function fuzz<T>(name: string, property: fc.IProperty<T>, ciRuns: number): void {
-  const out = fc.check(property, fuzzParams<T>(ciRuns));
+export function fuzz<T>(name: string, property: fc.IProperty<T>, ciRuns: number, costPerRun = 1): void {
+  const out = fc.check(property, fuzzParams<T>(ciRuns, costPerRun));
   if (out.failed) throw new Error(fc.defaultReportMessage(out) ?? `${name}: property failed`);
   console.log(`      fuzz ${name}: ${out.numRuns} inputs${out.interrupted ? ' (time budget reached)' : ''}, seed ${SEED}`);
 }
