@@ -24,8 +24,12 @@ export interface GobgpdBootstrap {
   listenPort: number;
   /** The neighbor; omitted = global config only (add it later with reload(), after the paths). */
   peer?: { address: string; asn: number };
-  /** Graceful restart advertised to the peer; restartTime in seconds (how long the ToR keeps our routes). */
-  gracefulRestart?: { restartTime: number };
+  /**
+   * Graceful restart advertised to the peer; restartTime in seconds (how long the ToR keeps our routes).
+   * deferralTime: how long a restarting gobgpd (`-r`) holds its updates waiting for the peer's End-of-RIB
+   * (gobgpd's default: 360 s).
+   */
+  gracefulRestart?: { restartTime: number; deferralTime?: number };
   families: ('ipv4-unicast' | 'ipv6-unicast')[];
 }
 
@@ -49,6 +53,7 @@ export function renderGobgpdToml(b: GobgpdBootstrap): string {
   );
   if (gr) {
     lines.push('  [neighbors.graceful-restart.config]', '    enabled = true', `    restart-time = ${gr.restartTime}`);
+    if (gr.deferralTime !== undefined) lines.push(`    deferral-time = ${gr.deferralTime}`);
   }
   for (const f of b.families) {
     lines.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', `      afi-safi-name = "${f}"`);
