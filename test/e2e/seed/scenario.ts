@@ -21,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { formatRouteTable, sleep, type Lab, type LabNode, type RouteTable } from '../../lab/index.js';
+import { isAlive, signal } from '../../lab/exec.js';
 import type { CommandResult } from '../../helpers/kube/control-plane.js';
 import { waitForEndpointSlices } from '../../helpers/kube/wait.js';
 import {
@@ -88,23 +89,6 @@ export function freePort(): Promise<number> {
       s.close(() => res(port));
     });
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function signalIfAlive(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    /* gone */
-  }
 }
 
 /** Order-insensitive comparison of two route tables. */
@@ -247,9 +231,9 @@ export class SeedScenario {
     const old = this.agents[i]!;
     const t0 = Date.now();
     const gobgpd = node.gobgpd.terminate(graceMs); // SIGTERM to the init now, SIGKILL after the grace period
-    signalIfAlive(old.pid, 'SIGTERM'); // the same moment
+    signal(old.pid, 'SIGTERM'); // the same moment
     const agentGone = this.waitForExit(old.pid, graceMs).then((exited) => {
-      if (!exited) signalIfAlive(old.pid, 'SIGKILL');
+      if (!exited) signal(old.pid, 'SIGKILL');
     });
     await Promise.all([gobgpd, agentGone]);
     const downMs = Date.now() - t0;
@@ -265,10 +249,10 @@ export class SeedScenario {
   /** True when `pid` exited within `ms`. */
   private async waitForExit(pid: number, ms: number): Promise<boolean> {
     for (const t0 = Date.now(); Date.now() - t0 < ms; ) {
-      if (!alive(pid)) return true;
+      if (!isAlive(pid)) return true;
       await sleep(50);
     }
-    return !alive(pid);
+    return !isAlive(pid);
   }
 
   /** GET one of an agent's HTTP paths; never throws (status 0 = no answer). */
