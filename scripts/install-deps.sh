@@ -8,6 +8,7 @@ packages=(
   golang-github-osrg-gobgp-dev # upstream v3 .proto files, to check ours against
   bird2                        # a real ToR router (BIRD 2)
   frr                          # a second real ToR router (FRR)
+  dumb-init                    # gobgpd runs under it (SIGTERM -> SIGKILL) in the lab, as in the DaemonSet
   iproute2                     # ip netns / veth for the lab
   openssl                      # certificates for the control plane
   curl                         # HTTP from the lab's external host

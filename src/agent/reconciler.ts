@@ -106,8 +106,10 @@ export interface Readiness {
  *   `local_restarting`, so a graceful-restart helper keeps forwarding until gobgpd's End-of-RIB. We cannot tell a
  *   first start from a restart (a Pod restart restarts both containers), so this applies whenever WE start BGP —
  *   the same as `gobgpd -r` does for its config-file peers. gobgpd then holds back its UPDATEs until it has the
- *   End-of-RIB of every GR peer (or the deferral timer fires) and clears local_restarting itself; later passes
- *   never UpdatePeer just to clear it (src/gobgp's plan ignores it: no session reset). If there is no
+ *   End-of-RIB of every GR peer (or the deferral timer fires: svcbgp sets it to a few seconds, because a ToR that
+ *   does not carry one of our families never sends its End-of-RIB; src/gobgp/peer-defaults.ts DEFAULT_DEFERRAL_TIME)
+ *   and clears local_restarting itself; later passes never UpdatePeer just to clear it (src/gobgp's plan ignores
+ *   it: no session reset). If there is no
  *   known desired set yet (agent and gobgpd both restarted, caches not synced), peers wait for the caches:
  *   a session with an empty RIB would make the ToR flush the stale routes it still forwards on.
  * - only paths that gobgpd originated locally AND carry the ownership marker are ever deleted.

@@ -96,6 +96,10 @@ export function peerChanges(want: NormalizedPeer, have: PeerStatus): { changes: 
   } else if (want.gracefulRestart.enabled && h.gracefulRestart.restartTime !== want.gracefulRestart.restartTime) {
     note('restartTime', h.gracefulRestart.restartTime, want.gracefulRestart.restartTime);
   }
+  // The deferral time is not compared, like local_restarting: it only acts when a session comes up with
+  // local_restarting, i.e. right after AddPeer on a (re)started gobgpd, which sends the new value anyway. Comparing
+  // it would reset every session of a gobgpd provisioned by an older svcbgp (360 s) just to change a value that
+  // cannot matter before the next restart.
   if (want.gracefulRestart.enabled && !have.mpGracefulRestart) note('mpGracefulRestart', false, true);
   if (h.families.join(',') !== want.families.join(',')) note('families', h.families.join(','), want.families.join(','));
   if (h.holdTime !== want.holdTime) note('holdTime', h.holdTime, want.holdTime);

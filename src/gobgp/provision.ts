@@ -20,7 +20,8 @@ export interface ProvisionOptions {
   /**
    * Add new peers with graceful restart local_restarting set (the Restart State bit): use right after
    * gobgpd itself restarted and before our paths are re-added, so the router keeps forwarding on the
-   * stale routes until our End-of-RIB. Peers that already exist are not reset for this.
+   * stale routes until our End-of-RIB. Peers that already exist are not reset for this. gobgpd then holds our
+   * UPDATEs until every peer's End-of-RIB or the peer's deferral time (peer-defaults.ts DEFAULT_DEFERRAL_TIME).
    */
   localRestarting?: boolean;
   logger?: Logger;

@@ -3,6 +3,13 @@ export interface GracefulRestart {
   enabled: boolean;
   /** Restart time advertised to the peer, seconds (default 120). */
   restartTime: number;
+  /**
+   * Selection deferral time, seconds: how long gobgpd, when it (re)starts a session with `local_restarting`, holds
+   * its UPDATEs waiting for the peer's End-of-RIB (default: see src/gobgp/peer-defaults.ts DEFAULT_DEFERRAL_TIME,
+   * never gobgpd's own 360 s). Our paths are all in gobgpd's RIB before the peer is added, so the wait protects
+   * nothing of ours; it only has to be shorter than the time the ToR keeps our stale routes.
+   */
+  deferralTime?: number;
 }
 
 export interface Peer {

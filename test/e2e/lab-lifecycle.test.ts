@@ -59,7 +59,9 @@ describe('network lab lifecycle', function () {
       // A tracked process outside the namespaces (where the agent will run), with a child of its own.
       const agentStandIn = lab.spawn('agent-stand-in', ['sh', '-c', 'sleep 300 & wait']);
       const pids = (await lab.memory()).processes.map((p) => p.pid);
-      expect(pids.length).to.equal(router === 'bird' ? 5 : 6); // router daemon(s) + 3 gobgpd + the tracked process
+      // router daemon(s) + 3 gobgpd, each under its dumb-init (as in the DaemonSet) + the tracked process
+      expect(pids.length).to.equal(router === 'bird' ? 8 : 9);
+      expect(Object.keys((await lab.memory()).byComm)).to.include.members(['dumb-init', 'gobgpd']);
       expect(pids).to.include(agentStandIn);
       const child = (await run('pgrep', ['-P', String(agentStandIn)])).stdout.trim().split('\n').map(Number);
       pids.push(...child);

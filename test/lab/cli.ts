@@ -19,10 +19,10 @@ const routerOption = (): Option => new Option('-r, --router <kind>', 'ToR implem
 const say = (msg: string): void => void process.stdout.write(`${msg}\n`);
 const progress = (msg: string): void => say(`  .. ${msg}`);
 
-async function bringUp(router: RouterKind, configure: boolean, drop = false): Promise<Lab> {
+async function bringUp(router: RouterKind, configure: boolean, drop = false, ipv4Only = false): Promise<Lab> {
   const t0 = Date.now();
-  say(`building the lab (ToR: ${router === 'bird' ? 'BIRD 2' : 'FRR'})`);
-  const lab = await createLab({ router, onProgress: progress, unknownDestinations: drop ? 'drop' : 'unreachable' });
+  say(`building the lab (ToR: ${router === 'bird' ? 'BIRD 2' : 'FRR'}${ipv4Only ? ', IPv4 only' : ''})`);
+  const lab = await createLab({ router, onProgress: progress, unknownDestinations: drop ? 'drop' : 'unreachable', ipv6: !ipv4Only });
   if (configure) {
     progress('configuring gobgpd on every node with the gobgp CLI (AS 64512, neighbor 192.168.1.1)');
     await lab.configureNodesWithCli();
@@ -87,8 +87,9 @@ program
   .addOption(routerOption())
   .option('--bare', 'start gobgpd empty (for the agent to configure) instead of configuring it with the gobgp CLI')
   .option('--drop', 'unadvertised addresses are dropped at the ToR (clients time out) instead of ICMP unreachable')
-  .action(async (o: { router: RouterKind; bare?: boolean; drop?: boolean }) => {
-    const lab = await bringUp(o.router, !o.bare, o.drop ?? false);
+  .option('--ipv4-only', 'the ToR has only IPv4 unicast (BIRD: one ipv4 channel per session; FRR: address-family ipv4 only)')
+  .action(async (o: { router: RouterKind; bare?: boolean; drop?: boolean; ipv4Only?: boolean }) => {
+    const lab = await bringUp(o.router, !o.bare, o.drop ?? false, o.ipv4Only ?? false);
     lab.keep();
     say(`\n${lab.operatorHints()}`);
   });

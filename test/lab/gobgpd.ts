@@ -14,6 +14,10 @@ import { isAlive, run, signal, sleep, spawnDaemon, waitFor, type ExecResult } fr
  *     with the CLI's defaults. That loopback is the namespace's own, so the three nodes never clash.
  * pprof is disabled (it would listen on localhost:6060).
  *
+ * Process (decision, as in deploy/40-daemonset.yaml): gobgpd runs under `dumb-init --rewrite 15:9`, so a SIGTERM to
+ * the init (what the kubelet sends on Pod deletion) reaches gobgpd as a SIGKILL: no NOTIFICATION Cease, the ToR keeps
+ * the routes as stale. `pid` is the init's, `gobgpdPid()` gobgpd's own; kill() is a crash of gobgpd itself.
+ *
  * gobgpd starts with no config file: the agent configures it over the API. Before the agent exists, tests
  * configure it with the gobgp CLI (configureWithCli) or, where the CLI cannot express something (graceful
  * restart: 3.10's `neighbor add` has no option for it), with a bootstrap TOML file (renderGobgpdToml).
@@ -24,8 +28,12 @@ export interface GobgpdBootstrap {
   listenPort: number;
   /** The neighbor; omitted = global config only (add it later with reload(), after the paths). */
   peer?: { address: string; asn: number };
-  /** Graceful restart advertised to the peer; restartTime in seconds (how long the ToR keeps our routes). */
-  gracefulRestart?: { restartTime: number };
+  /**
+   * Graceful restart advertised to the peer; restartTime in seconds (how long the ToR keeps our routes).
+   * deferralTime: how long a restarting gobgpd (`-r`) holds its updates waiting for the peer's End-of-RIB
+   * (gobgpd's default: 360 s).
+   */
+  gracefulRestart?: { restartTime: number; deferralTime?: number };
   families: ('ipv4-unicast' | 'ipv6-unicast')[];
 }
 
@@ -49,6 +57,7 @@ export function renderGobgpdToml(b: GobgpdBootstrap): string {
   );
   if (gr) {
     lines.push('  [neighbors.graceful-restart.config]', '    enabled = true', `    restart-time = ${gr.restartTime}`);
+    if (gr.deferralTime !== undefined) lines.push(`    deferral-time = ${gr.deferralTime}`);
   }
   for (const f of b.families) {
     lines.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', `      afi-safi-name = "${f}"`);
@@ -113,7 +122,10 @@ export class Gobgpd {
     if (this.currentPid !== undefined && isAlive(this.currentPid)) throw new Error(`gobgpd in ${this.ns} already runs`);
     // A SIGKILLed gobgpd leaves its socket file behind; listen() would then fail with EADDRINUSE.
     rmSync(this.socketPath, { force: true });
-    const argv = ['ip', 'netns', 'exec', this.ns, 'gobgpd', `--api-hosts=${this.target},${this.tcpApi}`, '--pprof-disable'];
+    const argv = [
+      'ip', 'netns', 'exec', this.ns, 'dumb-init', '--rewrite', '15:9', '--',
+      'gobgpd', `--api-hosts=${this.target},${this.tcpApi}`, '--pprof-disable',
+    ];
     if (opts.bootstrap) {
       writeFileSync(this.configFile, renderGobgpdToml(opts.bootstrap));
       argv.push('-f', this.configFile);
@@ -134,23 +146,50 @@ export class Gobgpd {
     );
   }
 
-  /** SIGKILL (a crash: no Cease notification, the TCP session just dies) and wait until it is gone. */
+  /** gobgpd's own pid (the init's only child), undefined when it is not running. */
+  gobgpdPid(): number | undefined {
+    const init = this.currentPid;
+    if (init === undefined) return undefined;
+    try {
+      const child = readFileSync(`/proc/${init}/task/${init}/children`, 'utf8').trim().split(/\s+/)[0];
+      return child ? Number(child) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** SIGKILL gobgpd itself (a crash: no Cease notification, the TCP session just dies); its init then exits. */
   async kill(): Promise<void> {
-    await this.stopWith('SIGKILL');
+    const child = this.gobgpdPid();
+    if (child !== undefined) signal(child, 'SIGKILL');
+    await this.waitGone(5000);
   }
 
-  /** SIGTERM (an orderly stop) and wait until it is gone (SIGKILL after 5 s). */
-  async stop(): Promise<void> {
-    await this.stopWith('SIGTERM');
+  /**
+   * SIGTERM to the init, as the kubelet does on Pod deletion: dumb-init rewrites it to SIGKILL for gobgpd (no Cease).
+   * SIGKILL to both after `graceMs` if anything is still alive (terminationGracePeriodSeconds).
+   */
+  async terminate(graceMs = 5000): Promise<void> {
+    if (this.currentPid !== undefined) signal(this.currentPid, 'SIGTERM');
+    await this.waitGone(graceMs);
   }
 
-  private async stopWith(sig: NodeJS.Signals): Promise<void> {
-    const pid = this.currentPid;
-    if (pid === undefined) return;
-    signal(pid, sig);
-    for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(50);
-    if (isAlive(pid)) signal(pid, 'SIGKILL');
-    for (let i = 0; i < 40 && isAlive(pid); i++) await sleep(50);
+  /** Is gobgpd (or its init) still running? */
+  running(): boolean {
+    return this.currentPid !== undefined && isAlive(this.currentPid);
+  }
+
+  private async waitGone(graceMs: number): Promise<void> {
+    const init = this.currentPid;
+    if (init === undefined) return;
+    const child = this.gobgpdPid();
+    const alive = () => isAlive(init) || (child !== undefined && isAlive(child));
+    for (const t0 = Date.now(); Date.now() - t0 < graceMs && alive(); ) await sleep(50);
+    if (alive()) {
+      if (child !== undefined) signal(child, 'SIGKILL');
+      signal(init, 'SIGKILL');
+    }
+    for (let i = 0; i < 40 && alive(); i++) await sleep(50);
     this.currentPid = undefined;
   }
 

@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BirdRouter } from './bird.js';
 import { destroySync, registerForExit, type LabState } from './cleanup.js';
-import { nsRun, run, spawnDaemon, waitFor, type ExecOptions, type ExecResult } from './exec.js';
+import { nsRun, run, sleep, spawnDaemon, waitFor, type ExecOptions, type ExecResult } from './exec.js';
 import { FrrRouter } from './frr.js';
 import { Gobgpd, type GobgpdBootstrap } from './gobgpd.js';
 import { HTTP_STANDIN, httpGetFrom, urlFor, type HttpResult } from './http.js';
@@ -50,6 +51,12 @@ export interface LabNode {
   /** <run>/node-N: gobgpd socket, logs. */
   dir: string;
   gobgpd: Gobgpd;
+}
+
+/** What `ip monitor route` printed on the ToR: every line, and the deletions among them. */
+export interface RouteChanges {
+  lines: string[];
+  deleted: string[];
 }
 
 export interface MemoryReport {
@@ -229,6 +236,37 @@ export class Lab {
     );
   }
 
+  /**
+   * Record every change of the ToR's kernel table (`ip -n <tor> monitor route`, both families) until stop(). The
+   * ground truth for "the ToR deleted no route": sampling can miss a delete + re-add that is milliseconds apart.
+   */
+  monitorTorRoutes(): { stop: () => Promise<RouteChanges> } {
+    const child = spawn('ip', ['-n', this.tor.ns, 'monitor', 'route'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let buffered = '';
+    const lines: string[] = [];
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      buffered += chunk;
+      const parts = buffered.split('\n');
+      buffered = parts.pop() ?? '';
+      // Multipath routes continue on indented "nexthop" lines: keep them with their route.
+      for (const l of parts) {
+        if (/^\s/.test(l) && lines.length > 0) lines[lines.length - 1] += ` ${l.trim()}`;
+        else if (l.trim() !== '') lines.push(l);
+      }
+    });
+    const exited = new Promise<void>((res) => child.once('exit', () => res()));
+    return {
+      stop: async () => {
+        await sleep(300); // let the last events arrive
+        child.kill('SIGTERM');
+        await exited;
+        if (buffered.trim() !== '') lines.push(buffered);
+        return { lines, deleted: lines.filter((l) => l.startsWith('Deleted ')) };
+      },
+    };
+  }
+
   /** BGP sessions as the ToR sees them. */
   torSessions(): Promise<BgpSession[]> {
     return this.router.sessions();
@@ -380,12 +418,12 @@ const ROUTER_PROGRAMS: Record<RouterKind, string[]> = {
 export async function preflight(router: RouterKind): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the network lab needs root (ip netns)');
   const missing: string[] = [];
-  for (const prog of ['ip', 'gobgpd', 'gobgp', ...ROUTER_PROGRAMS[router]]) {
+  for (const prog of ['ip', 'gobgpd', 'gobgp', 'dumb-init', ...ROUTER_PROGRAMS[router]]) {
     const found = prog.startsWith('/') ? existsSync(prog) : (await run('sh', ['-c', `command -v ${prog}`], { allowFail: true })).code === 0;
     if (!found) missing.push(prog);
   }
   if (missing.length > 0) {
-    throw new Error(`the network lab needs ${missing.join(', ')}: apt-get install -y iproute2 gobgpd ${router === 'bird' ? 'bird2' : 'frr'}`);
+    throw new Error(`the network lab needs ${missing.join(', ')}: apt-get install -y iproute2 gobgpd dumb-init ${router === 'bird' ? 'bird2' : 'frr'}`);
   }
 }
 

@@ -260,6 +260,8 @@ export class V3Codec implements WireCodec {
       graceful_restart: {
         enabled: gr.enabled,
         restart_time: gr.restartTime,
+        // Never 0 (gobgpd would use its 360 s): see peer-defaults.ts DEFAULT_DEFERRAL_TIME for why it is short.
+        deferral_time: gr.deferralTime,
         local_restarting: gr.enabled && localRestarting,
       },
       // Multiprotocol graceful restart per family: gobgpd 3.10 (pkg/server/fsm.go capabilitiesFromConfig)

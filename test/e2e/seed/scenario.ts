@@ -15,12 +15,13 @@
  * the article runs `calicoctl`. svcbgp.io custom resources are not watched (--no-custom-resources) so that the
  * file is the only source of configuration even on a control plane shared with other suites.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { formatRouteTable, sleep, type Lab, type LabNode, type RouteTable } from '../../lab/index.js';
+import { isAlive, signal } from '../../lab/exec.js';
 import type { CommandResult } from '../../helpers/kube/control-plane.js';
 import { waitForEndpointSlices } from '../../helpers/kube/wait.js';
 import {
@@ -210,6 +211,48 @@ export class SeedScenario {
       this.agents[i] = fresh;
       await this.until(`${old.node.name} agent ready again`, async () => ((await this.agentHttp(fresh, '/readyz')).status === 200 ? true : undefined));
     }
+  }
+
+  /**
+   * A Pod restart as the kubelet does it on Pod deletion (DaemonSet rolling update, eviction): SIGTERM to every
+   * container at the same moment — gobgpd's init (dumb-init --rewrite 15:9, as in deploy/40-daemonset.yaml: gobgpd
+   * gets a SIGKILL, sends no Cease) and the agent —, SIGKILL after the grace period to whatever is still alive, then
+   * both containers start again with an emptied emptyDir, and the new agent is waited for until /readyz.
+   *
+   * How this differs from a real kubelet: no container runtime and no PID namespaces (we signal the processes
+   * themselves; the kubelet's SIGKILL would take every process of a container); the "new Pod" is the same node's
+   * processes started again at once (no new Pod object or name, no image pull, no probes delaying readiness); the
+   * emptyDir is the node's run dir (node.dir: gobgpd's socket) with only our log files kept. The agents' HTTP
+   * address stays the same, as the host-network Pod's would.
+   */
+  async restartPod(node: LabNode, graceMs = 5000): Promise<{ downMs: number }> {
+    const i = this.agents.findIndex((a) => a.node === node);
+    if (i < 0) throw new Error(`no agent for ${node.name}`);
+    const old = this.agents[i]!;
+    const t0 = Date.now();
+    const gobgpd = node.gobgpd.terminate(graceMs); // SIGTERM to the init now, SIGKILL after the grace period
+    signal(old.pid, 'SIGTERM'); // the same moment
+    const agentGone = this.waitForExit(old.pid, graceMs).then((exited) => {
+      if (!exited) signal(old.pid, 'SIGKILL');
+    });
+    await Promise.all([gobgpd, agentGone]);
+    const downMs = Date.now() - t0;
+    // The emptyDir starts empty in the new Pod (logs are ours, not the Pod's: kept for the test report).
+    for (const f of readdirSync(node.dir)) if (!f.endsWith('.log')) rmSync(join(node.dir, f), { recursive: true, force: true });
+    await node.gobgpd.start();
+    const fresh = this.spawnAgent(node, old.httpAddress);
+    this.agents[i] = fresh;
+    await this.until(`${node.name} agent ready after the Pod restart`, async () => ((await this.agentHttp(fresh, '/readyz')).status === 200 ? true : undefined));
+    return { downMs };
+  }
+
+  /** True when `pid` exited within `ms`. */
+  private async waitForExit(pid: number, ms: number): Promise<boolean> {
+    for (const t0 = Date.now(); Date.now() - t0 < ms; ) {
+      if (!isAlive(pid)) return true;
+      await sleep(50);
+    }
+    return !isAlive(pid);
   }
 
   /** GET one of an agent's HTTP paths; never throws (status 0 = no answer). */

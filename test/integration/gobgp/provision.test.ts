@@ -18,7 +18,7 @@ const SEED: SpeakerConfig = { asn: 64512, routerId: '192.168.1.10', listenPort: 
 interface CliNeighbor {
   conf: { neighbor_address: string; peer_asn: number; description?: string; auth_password?: string };
   state: { session_state?: number };
-  graceful_restart?: { enabled?: boolean; restart_time?: number; local_restarting?: boolean };
+  graceful_restart?: { enabled?: boolean; restart_time?: number; deferral_time?: number; local_restarting?: boolean };
   timers: { config: { hold_time?: number; keepalive_interval?: number } };
   afi_safis?: { config: { family: { afi: number; safi: number } }; mp_graceful_restart?: { config?: { enabled?: boolean } } }[];
 }
@@ -69,7 +69,8 @@ describe('speaker provisioning against real gobgpd', function () {
 
     const n = (await neighbors(d)).get('192.168.1.1')!;
     expect(n.conf).to.include({ peer_asn: 64512, description: 'svcbgp' });
-    expect(n.graceful_restart).to.include({ enabled: true, restart_time: 120 });
+    // svcbgp's selection deferral time, not gobgpd's 360 s (issue 14: an IPv4-only BIRD waited for it).
+    expect(n.graceful_restart).to.include({ enabled: true, restart_time: 120, deferral_time: 3 });
     expect(n.afi_safis!.map((a) => [a.config.family.afi, a.mp_graceful_restart?.config?.enabled])).to.deep.equal([[1, true], [2, true]]);
   });
 

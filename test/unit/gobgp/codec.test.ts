@@ -99,7 +99,8 @@ describe('GoBGP v3 codec', function () {
       const req = codec.addPeerRequest({ address: '192.168.1.1', asn: 64512, gracefulRestart: { enabled: true, restartTime: 120 } }, { localRestarting: true });
       const peer = req.peer as Record<string, Record<string, unknown> & unknown[]>;
       expect(peer.conf).to.include({ neighbor_address: '192.168.1.1', peer_asn: 64512, description: 'svcbgp' });
-      expect(peer.graceful_restart).to.deep.equal({ enabled: true, restart_time: 120, local_restarting: true });
+      // deferral_time is always sent (0 would be gobgpd's 360 s): see the deferral tests in provision-plan.test.ts.
+      expect(peer.graceful_restart).to.deep.equal({ enabled: true, restart_time: 120, deferral_time: 3, local_restarting: true });
       expect(peer.afi_safis).to.deep.equal([
         { config: { family: { afi: 'AFI_IP', safi: 'SAFI_UNICAST' }, enabled: true }, mp_graceful_restart: { config: { enabled: true } } },
         { config: { family: { afi: 'AFI_IP6', safi: 'SAFI_UNICAST' }, enabled: true }, mp_graceful_restart: { config: { enabled: true } } },

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Peer } from '../../../src/model/peer.js';
 import { compareGlobal, planPeers } from '../../../src/gobgp/provision-plan.js';
-import { normalizePeer } from '../../../src/gobgp/peer-defaults.js';
+import { DEFAULT_DEFERRAL_TIME, deferralTimeFor, normalizePeer } from '../../../src/gobgp/peer-defaults.js';
 import type { PeerStatus } from '../../../src/gobgp/types.js';
 
 const seed: Peer = { address: '192.168.1.1', asn: 64512, gracefulRestart: { enabled: true, restartTime: 120 } };
@@ -58,6 +58,27 @@ describe('provisioning plan (pure)', function () {
     const action = planPeers([{ ...seed, password: 'new-secret' }], [reported({ ...seed, password: 'old-secret' })]).actions[0];
     expect(action).to.deep.include({ kind: 'update', changes: ['password changed'] });
     expect(JSON.stringify((action as { changes: string[] }).changes)).to.not.match(/secret/);
+  });
+
+  describe('selection deferral time (issue 14: routes at an IPv4-only BIRD only after gobgpd\'s 360 s)', function () {
+    it('every GR peer gets a short deferral time, never 0 (gobgpd\'s 360 s), always below the restart time', function () {
+      expect(normalizePeer(seed).gracefulRestart).to.deep.equal({ enabled: true, restartTime: 120, deferralTime: DEFAULT_DEFERRAL_TIME });
+      expect(DEFAULT_DEFERRAL_TIME).to.be.within(1, 10);
+      // maxRestartTime: 2s -> the deferral stays below it; 1 s is the floor (0 on the wire = 360 s).
+      expect(deferralTimeFor(2)).to.equal(1);
+      expect(deferralTimeFor(1)).to.equal(1);
+      for (let restart = 2; restart <= 4095; restart++) {
+        const d = deferralTimeFor(restart);
+        expect(d, `restart time ${restart}`).to.be.within(1, restart - 1);
+      }
+      expect(normalizePeer({ ...seed, gracefulRestart: { enabled: false, restartTime: 0 } }).gracefulRestart.deferralTime).to.equal(0);
+    });
+
+    it('a gobgpd peer with another deferral time (e.g. 360 s from an older svcbgp) is unchanged: no UpdatePeer, no session reset', function () {
+      const old = reported(seed);
+      old.peer = { ...old.peer, gracefulRestart: { enabled: true, restartTime: 120, deferralTime: 360 } };
+      expect(planPeers([seed], [old]).actions).to.deep.equal([]);
+    });
   });
 
   it('GR on without multiprotocol GR in gobgpd -> update', function () {
