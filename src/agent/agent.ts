@@ -98,9 +98,8 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   });
 
   const speaker = overrides.speaker ?? gobgpSpeaker(opts.gobgpAddress, { deadlineMs: opts.gobgpTimeoutMs, log, metrics });
-  const events = eventSink
-    ? new RefusalEvents(eventSink, opts.nodeName, log, (ok) => metrics.events.inc({ result: ok ? 'created' : 'failed' }))
-    : undefined;
+  // Always built: with --no-events it still logs each refusal (bounded), it just creates no Event.
+  const events = new RefusalEvents(eventSink, opts.nodeName, log, (ok) => metrics.events.inc({ result: ok ? 'created' : 'failed' }));
 
   let lastRouterIdProblem: string | undefined;
   let lastNode: V1Node | undefined;
@@ -167,7 +166,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     diff,
     log,
     metrics,
-    onRefused: (refused) => void events?.report(refused),
+    onRefused: (refused) => void events.report(refused),
     schedule: (reason, delayMs) => trigger(reason, delayMs),
     drainMs: opts.drainMs,
   });

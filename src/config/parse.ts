@@ -332,7 +332,8 @@ function readCidrList(ctx: Ctx, ref: DocRef, path: string, v: unknown): ParsedCi
   v.forEach((item, i) => {
     const p = `${path}[${i}]`;
     if (typeof item === 'string') {
-      ctx.error(ref, p, render(item), `expected a mapping {cidr: ${item}}: write "- cidr: ${item}"`);
+      const shown = render(item).slice(1, -1); // the value as written, escaped and cut like every echoed value
+      ctx.error(ref, p, render(item), `expected a mapping {cidr: ${shown}}: write "- cidr: ${shown}"`);
       ok = false;
       return;
     }
