@@ -149,7 +149,7 @@ fi
 [ -f dist/src/cli/main.js ] || die "dist/src/cli/main.js missing: run npm run build"
 
 # production node_modules, keyed by the lock file: npm ci --omit=dev only when package-lock.json changed
-lock_key=$(cat package.json package-lock.json | sha256sum | cut -c1-16)
+lock_key=$( (cat package.json package-lock.json; echo prune=1) | sha256sum | cut -c1-16)
 prod=$WORK/node_modules-$lock_key
 if [ ! -f "$prod/done" ]; then
   log "npm ci --omit=dev (production dependencies)"
@@ -189,6 +189,7 @@ cp -rp protos "$ctx/app/protos"
 mkdir -p "$ctx/app/dist"
 cp -rp dist/src "$ctx/app/dist/src"
 find "$ctx/app/dist" -name '*.map' -delete
+chmod 0755 "$ctx/app/dist/src/cli/main.js" # /usr/bin/svcbgp points here (tsc writes 0644; npm's bin link would chmod it)
 
 # --- the image -----------------------------------------------------------------------------------------
 log "podman build $IMAGE"
