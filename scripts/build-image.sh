@@ -193,6 +193,7 @@ chmod 0755 "$ctx/app/dist/src/cli/main.js" # /usr/bin/svcbgp points here (tsc wr
 
 # --- the image -----------------------------------------------------------------------------------------
 log "podman build $IMAGE"
+previous=$(podman image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
 podman build --quiet --layers --pull=never -f "$REPO/Containerfile" \
   --build-arg BASE_IMAGE="$BASE_IMAGE" \
   --label org.opencontainers.image.version="$VERSION" \
@@ -200,6 +201,11 @@ podman build --quiet --layers --pull=never -f "$REPO/Containerfile" \
   --label io.svcbgp.node.version="$node_version" \
   --label io.svcbgp.gobgpd.version="$gobgpd_version" \
   -t "$IMAGE" "$ctx" >/dev/null
+# the image this build replaced, now untagged (its layers stay as long as the new image shares them)
+current=$(podman image inspect --format '{{.Id}}' "$IMAGE")
+if [ -n "$previous" ] && [ "$previous" != "$current" ] && [ -z "$(podman image inspect --format '{{join .RepoTags ","}}' "$previous" 2>/dev/null)" ]; then
+  podman rmi "$previous" >/dev/null 2>&1 || true
+fi
 
 # --- smoke check: the entry points start from the image's own file system -----------------------------
 mnt=$(podman image mount "$IMAGE")
