@@ -16,6 +16,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { createLink, ribNextHops, startSpeaker, type Link } from '../../helpers/bgp-speaker.js';
 import { freePort, waitFor, type Gobgpd } from '../../helpers/gobgpd.js';
 import { repoRoot, useCluster } from '../../helpers/kube/index.js';
@@ -175,6 +176,27 @@ describe('image: the svcbgp OCI image, run from its own file system', function (
     const shell = runInImage(root, ['/bin/sh', '-c', 'true']);
     expect(shell.code).to.not.equal(0);
     expect(shell.stderr).to.contain('No such file or directory');
+  });
+
+  it('has every program deploy/40-daemonset.yaml starts, found on the image\'s PATH as the container runtime looks it up', () => {
+    const [config] = JSON.parse(spawnSync('podman', ['image', 'inspect', IMAGE], { encoding: 'utf8' }).stdout) as { Config: { Env: string[] } }[];
+    const imagePath = config!.Config.Env.find((e) => e.startsWith('PATH='))!.slice('PATH='.length).split(':');
+    const resolveInImage = (program: string): string | undefined =>
+      program.startsWith('/') ? (existsSync(path.join(root, program)) ? program : undefined)
+        : imagePath.map((d) => path.posix.join(d, program)).find((p) => existsSync(path.join(root, p)));
+    const ds = parseYaml(readFileSync(path.join(repoRoot(), 'deploy/40-daemonset.yaml'), 'utf8')) as {
+      spec: { template: { spec: { containers: { name: string; command: string[] }[] } } };
+    };
+    const programs: string[] = [];
+    for (const c of ds.spec.template.spec.containers) {
+      programs.push(c.command[0]!);
+      // an init such as dumb-init runs the program after "--"
+      if (c.command.includes('--')) programs.push(c.command[c.command.indexOf('--') + 1]!);
+      // node runs a script
+      if (path.basename(c.command[0]!) === 'node') programs.push(c.command[1]!);
+    }
+    expect(programs).to.include.members(['node', '/app/dist/src/cli/main.js']);
+    for (const p of programs) expect(resolveInImage(p), `${p} in the image (PATH ${imagePath.join(':')})`).to.be.a('string');
   });
 
   describe('the agent in the image drives the image\'s gobgpd, and a ToR receives the routes', function () {
