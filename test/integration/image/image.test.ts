@@ -23,7 +23,7 @@ import { repoRoot, useCluster } from '../../helpers/kube/index.js';
 import { httpGet, ribViaCli } from '../agent/util.js';
 
 const VERSION = (JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { version: string }).version;
-const IMAGE = process.env.SVCBGP_IMAGE ?? `localhost/svcbgp:${VERSION}`;
+const IMAGE = process.env.SVCBGP_IMAGE || `localhost/svcbgp:${VERSION}`;
 const UID = 65532;
 const NODE_IP = '192.168.1.10';
 const TOR_IP = '192.168.1.1';
@@ -83,6 +83,27 @@ class ImageProcess {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.kill('SIGKILL');
     await this.exited;
+  }
+}
+
+/** A process on the host (no chroot), its output collected. */
+class ImageProcessOnHost {
+  readonly child: ChildProcess;
+  output = '';
+  exited = false;
+  private readonly done: Promise<void>;
+  constructor(argv: string[]) {
+    this.child = spawn(argv[0]!, argv.slice(1), { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.output += d));
+    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.output += d));
+    this.done = new Promise((resolve) => this.child.once('close', () => {
+      this.exited = true;
+      resolve();
+    }));
+  }
+  async stop(): Promise<void> {
+    if (!this.exited) this.child.kill('SIGKILL');
+    await this.done;
   }
 }
 
@@ -197,6 +218,41 @@ describe('image: the svcbgp OCI image, run from its own file system', function (
     }
     expect(programs).to.include.members(['node', '/app/dist/src/cli/main.js']);
     for (const p of programs) expect(resolveInImage(p), `${p} in the image (PATH ${imagePath.join(':')})`).to.be.a('string');
+  });
+
+  it('gobgpd gets port 179 as uid 65532 when the container keeps NET_BIND_SERVICE (drop ALL, add NET_BIND_SERVICE); with drop ALL alone the kernel refuses to start it', async () => {
+    // The image's gobgpd file (with its capability) run under the restrictions a container securityContext sets,
+    // by setpriv on the host (gobgpd needs only libc); each in a network namespace of its own, listening on 179.
+    const gobgpdFile = path.join(root, 'usr/bin/gobgpd');
+    const listenOn179 = async (restrictions: string[]): Promise<string> => {
+      const ns = `svcbgp-imgcap-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'svcbgp-imgcap-'));
+      chownSync(dir, UID, UID);
+      const toml = path.join(dir, 'gobgpd.toml');
+      writeFileSync(toml, '[global.config]\n  as = 64512\n  router-id = "192.0.2.1"\n  port = 179\n');
+      spawnSync('ip', ['netns', 'add', ns]);
+      try {
+        const p = new ImageProcessOnHost(['ip', 'netns', 'exec', ns, 'setpriv', `--reuid=${UID}`, `--regid=${UID}`, '--clear-groups', ...restrictions,
+          gobgpdFile, '--api-hosts', `unix://${dir}/gobgp.sock`, '--pprof-disable', '-f', toml, '-t', 'toml']);
+        await waitFor('gobgpd to start listening or fail', async () => {
+          const ss = spawnSync('ip', ['netns', 'exec', ns, 'ss', '-Hltn', 'sport = :179'], { encoding: 'utf8' }).stdout;
+          if (ss.includes(':179')) return 'listening';
+          return p.exited ? 'exited' : undefined;
+        }, 10_000, 100).catch(() => 'neither');
+        const ss = spawnSync('ip', ['netns', 'exec', ns, 'ss', '-Hltn', 'sport = :179'], { encoding: 'utf8' }).stdout;
+        await p.stop();
+        return ss.includes(':179') ? 'listening on 179' : p.output;
+      } finally {
+        spawnSync('ip', ['netns', 'delete', ns]);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    // drop: [ALL] + add: [NET_BIND_SERVICE], allowPrivilegeEscalation: true
+    expect(await listenOn179(['--bounding-set=-all,+net_bind_service'])).to.equal('listening on 179');
+    // Not asserted: allowPrivilegeEscalation: false (no_new_privs) should make the kernel ignore the file capability
+    // (prctl(2): "file capabilities non-functional"), but this machine's kernel (6.18) still grants it.
+    // drop: [ALL] alone: the kernel refuses to run a binary whose file capability it cannot grant
+    expect(await listenOn179(['--bounding-set=-all'])).to.contain('Operation not permitted');
   });
 
   describe('the agent in the image drives the image\'s gobgpd, and a ToR receives the routes', function () {
