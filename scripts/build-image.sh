@@ -89,7 +89,10 @@ exec 9>"$WORK/lock"
 flock 9 # one build at a time per cache
 
 # --- the Debian base ------------------------------------------------------------------------------------
-base_key=$(printf '%s\n' "$SUITE" "$MIRROR" "$SECURITY_MIRROR" "${BASE_PACKAGES[@]}" "layout=$BASE_LAYOUT" | sha256sum | cut -c1-16)
+# Keyed by the package list and the versions this machine's apt lists offer (after an apt-get update that brings
+# a security update of libc6, the next build makes a new base); --refresh-base forces one.
+base_versions=$(for p in "${BASE_PACKAGES[@]}"; do apt-cache show --no-all-versions "$p" 2>/dev/null | awk -v p="$p" '/^Version:/ {print p "=" $2; exit}'; done)
+base_key=$(printf '%s\n' "$SUITE" "$MIRROR" "$SECURITY_MIRROR" "${BASE_PACKAGES[@]}" "layout=$BASE_LAYOUT" "$base_versions" | sha256sum | cut -c1-16)
 BASE_IMAGE=localhost/svcbgp-base:$base_key
 
 build_base() {
@@ -132,6 +135,10 @@ build_base() {
   tar --numeric-owner --xattrs -C "$root" -cf "$dir/rootfs.tar" .
   podman import --quiet --message "svcbgp base: ${BASE_PACKAGES[*]} from Debian $SUITE" "$dir/rootfs.tar" "$BASE_IMAGE" >/dev/null
   rm -rf "$dir"
+  # earlier bases (other package versions); one still under a tagged image stays
+  podman images --format '{{.Repository}}:{{.Tag}}' localhost/svcbgp-base | grep -vx "$BASE_IMAGE" | while read -r old; do
+    podman rmi "$old" >/dev/null 2>&1 || true
+  done
 }
 
 if [ "$REFRESH_BASE" = 1 ] || ! podman image exists "$BASE_IMAGE"; then
