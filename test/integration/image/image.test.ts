@@ -87,7 +87,7 @@ class ImageProcess {
 }
 
 /** A process on the host (no chroot), its output collected. */
-class ImageProcessOnHost {
+class HostProcess {
   readonly child: ChildProcess;
   output = '';
   exited = false;
@@ -232,7 +232,7 @@ describe('image: the svcbgp OCI image, run from its own file system', function (
       writeFileSync(toml, '[global.config]\n  as = 64512\n  router-id = "192.0.2.1"\n  port = 179\n');
       spawnSync('ip', ['netns', 'add', ns]);
       try {
-        const p = new ImageProcessOnHost(['ip', 'netns', 'exec', ns, 'setpriv', `--reuid=${UID}`, `--regid=${UID}`, '--clear-groups', ...restrictions,
+        const p = new HostProcess(['ip', 'netns', 'exec', ns, 'setpriv', `--reuid=${UID}`, `--regid=${UID}`, '--clear-groups', ...restrictions,
           gobgpdFile, '--api-hosts', `unix://${dir}/gobgp.sock`, '--pprof-disable', '-f', toml, '-t', 'toml']);
         await waitFor('gobgpd to start listening or fail', async () => {
           const ss = spawnSync('ip', ['netns', 'exec', ns, 'ss', '-Hltn', 'sport = :179'], { encoding: 'utf8' }).stdout;
