@@ -2,10 +2,14 @@
  * deploy/ proven against the real API server: server-side dry run and real apply, the CRD schemas reject
  * bad BGPPeer / BGPConfiguration input with their messages, the DaemonSet gets one Pod per node from the
  * real DaemonSet controller, and the agent's API calls succeed with the svcbgp ServiceAccount's token —
- * while a role that lacks one verb (watch) fails.
+ * while a role that lacks one verb (watch) fails. The kustomize install (`kubectl apply -k deploy/`, the
+ * image in one `images:` entry) yields the very objects `-f` does, and the example overlay
+ * (examples/kustomize/) changes exactly what it says: image, BGP configuration, gobgpd log level, resources.
  */
 import { expect } from 'chai';
+import { readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -15,9 +19,11 @@ import {
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import { parseConfig } from '../../../src/config/parse.js';
 import { repoRoot, useCluster, waitFor } from '../../helpers/kube/index.js';
 
 const DEPLOY = (): string => resolve(repoRoot(), 'deploy');
+const OVERLAY = (): string => resolve(repoRoot(), 'examples/kustomize');
 const AGENT_NS = 'svcbgp-system';
 
 const peer = (name: string, spec: Record<string, unknown>): string =>
@@ -95,6 +101,91 @@ describe('kube: deploy/ manifests against the real API server', function () {
     const cm = await cp.kubectlOk(['get', 'configmap', 'svcbgp-config', '-n', AGENT_NS, '-o', 'jsonpath={.data.bgp\\.yaml}']);
     expect(cm).to.contain('apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: bgppeer-global-64512\nspec:\n  peerIP: 192.168.1.1\n  asNumber: 64512');
     expect(cm).to.contain('kind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n  serviceClusterIPs:\n  - cidr: 10.49.0.0/16');
+  });
+
+  it('`kubectl kustomize deploy/` renders exactly the objects of deploy/*.yaml, every container running the image of the one `images:` entry', async () => {
+    const kustomization = parseYaml(readFileSync(resolve(DEPLOY(), 'Kustomization'), 'utf8')) as Kustomization;
+    // every manifest -f applies is a kustomize resource too (a new file cannot be forgotten in one of the two)
+    expect(kustomization.resources).to.deep.equal(readdirSync(DEPLOY()).filter((f) => f.endsWith('.yaml')).sort());
+    expect(kustomization.images).to.have.length(1);
+    const image = `${kustomization.images[0]!.newName}:${kustomization.images[0]!.newTag}`;
+
+    // Both read by kubectl's own YAML parser (go-yaml and the yaml package disagree on folded scalars with
+    // more-indented lines, as in the CRDs' CEL rules; the API server sees what kubectl parses).
+    const asKubectlReads = async (args: string[], stdin?: string): Promise<Manifest[]> =>
+      jsonStream(await cluster.cp.kubectlOk(['create', '--dry-run=client', '-o', 'json', ...args], stdin));
+    const rendered = byKey(await asKubectlReads(['-f', '-'], await cluster.cp.kubectlOk(['kustomize', DEPLOY()])));
+    const files = byKey(await asKubectlReads(kustomization.resources.flatMap((f) => ['-f', resolve(DEPLOY(), f)])));
+    expect([...rendered.keys()].sort()).to.deep.equal([...files.keys()].sort());
+    const ds = rendered.get('DaemonSet/svcbgp-system/svcbgp') as unknown as DaemonSet;
+    expect(ds.spec.template.spec.containers.map((c) => [c.name, c.image])).to.deep.equal([['gobgpd', image], ['agent', image]]);
+    for (const c of (files.get('DaemonSet/svcbgp-system/svcbgp') as unknown as DaemonSet).spec.template.spec.containers) c.image = image;
+    for (const [key, obj] of rendered) expect(obj, key).to.deep.equal(files.get(key));
+  });
+
+  it('passes `kubectl apply -k deploy/` as a server dry run; after `-f deploy/` the server already holds what -k applies (`kubectl diff -k` is empty, every object unchanged)', async () => {
+    const { cp } = cluster;
+    const dry = await cp.kubectl(['apply', '--dry-run=server', '-k', DEPLOY()]);
+    expect(dry.stderr).to.equal('');
+    expect(dry.code).to.equal(0);
+    for (const obj of ['namespace/svcbgp-system', 'customresourcedefinition.apiextensions.k8s.io/bgppeers.svcbgp.io', 'clusterrole.rbac.authorization.k8s.io/svcbgp', 'configmap/svcbgp-config', 'daemonset.apps/svcbgp']) {
+      expect(dry.stdout).to.match(new RegExp(`^${obj.replace(/\./g, '\\.')} (created|configured|unchanged) \\(server dry run\\)$`, 'm'));
+    }
+    // -f applied first (the test above): the two install paths give the server the same objects
+    const diff = await cp.kubectl(['diff', '-k', DEPLOY()]);
+    expect(diff.stdout, 'kubectl diff -k deploy/ after kubectl apply -f deploy/').to.equal('');
+    expect(diff.code).to.equal(0);
+    const real = await cp.kubectlOk(['apply', '-k', DEPLOY()]);
+    expect(real.trim().split('\n')).to.have.length(10); // namespace, 2 CRDs, 5 RBAC objects, ConfigMap, DaemonSet
+    for (const line of real.trim().split('\n')) expect(line).to.match(/ unchanged$/);
+    const kustomization = parseYaml(readFileSync(resolve(DEPLOY(), 'Kustomization'), 'utf8')) as Kustomization;
+    const images = await cp.kubectlOk(['get', 'daemonset', 'svcbgp', '-n', AGENT_NS, '-o', 'jsonpath={.spec.template.spec.containers[*].image}']);
+    expect(images).to.equal(Array(2).fill(`${kustomization.images[0]!.newName}:${kustomization.images[0]!.newTag}`).join(' '));
+  });
+
+  it('renders the example overlay (examples/kustomize) with its image, peer, AS, CIDRs, gobgpd log level and resources — and nothing else changed; the API server accepts it (server dry run)', async () => {
+    const { cp } = cluster;
+    const base = byKey(parseDocs(await cp.kubectlOk(['kustomize', DEPLOY()])));
+    const overlay = byKey(parseDocs(await cp.kubectlOk(['kustomize', OVERLAY()])));
+    expect([...overlay.keys()].sort()).to.deep.equal([...base.keys()].sort());
+
+    // the BGP configuration: the overlay's file, under the base's ConfigMap name (no hash suffix), and valid for the agent
+    const cm = overlay.get('ConfigMap/svcbgp-system/svcbgp-config') as unknown as { data: Record<string, string> };
+    expect(Object.keys(cm.data)).to.deep.equal(['bgp.yaml']);
+    expect(cm.data['bgp.yaml']).to.equal(readFileSync(resolve(OVERLAY(), 'bgp.yaml'), 'utf8'));
+    const parsed = parseConfig(cm.data['bgp.yaml']!);
+    if (!parsed.ok) throw new Error(`the overlay's bgp.yaml is invalid: ${JSON.stringify(parsed.errors)}`);
+    expect(parsed.warnings).to.deep.equal([]);
+    expect(parsed.config.peers.map((p) => [p.address, p.asNumber])).to.deep.equal([['10.20.0.1', 65010]]);
+    expect(parsed.config.global.asNumber).to.equal(65020);
+    expect(parsed.config.global.serviceClusterIPs.map((c) => c.cidr)).to.deep.equal(['10.96.0.0/16']);
+    expect(parsed.config.global.serviceExternalIPs.map((c) => c.cidr)).to.deep.equal(['203.0.113.0/24']);
+
+    // the DaemonSet: the image, gobgpd's last --log-level, the resources; the base's commands untouched
+    const ds = overlay.get('DaemonSet/svcbgp-system/svcbgp') as unknown as DaemonSet;
+    const baseDs = base.get('DaemonSet/svcbgp-system/svcbgp') as unknown as DaemonSet;
+    const [gobgpd, agent] = ds.spec.template.spec.containers;
+    const [baseGobgpd, baseAgent] = baseDs.spec.template.spec.containers;
+    expect([gobgpd!.image, agent!.image]).to.deep.equal(['registry.example.com/network/svcbgp:0.1.0', 'registry.example.com/network/svcbgp:0.1.0']);
+    const argv = [...gobgpd!.command!, ...(gobgpd!.args ?? [])];
+    expect(argv.slice(0, baseGobgpd!.command!.length)).to.deep.equal(baseGobgpd!.command);
+    expect(argv[argv.lastIndexOf('--log-level') + 1]).to.equal('debug');
+    expect(gobgpd!.resources).to.deep.equal({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '1Gi' } });
+    expect(agent!.resources).to.deep.equal({ requests: { cpu: '100m', memory: '192Mi' }, limits: { memory: '1Gi' } });
+    expect({ ...agent, image: baseAgent!.image, resources: baseAgent!.resources }).to.deep.equal(baseAgent);
+    const { args: _args, ...gobgpdWithoutArgs } = gobgpd!;
+    expect(baseGobgpd!.args).to.equal(undefined);
+    expect({ ...gobgpdWithoutArgs, image: baseGobgpd!.image, resources: baseGobgpd!.resources }).to.deep.equal(baseGobgpd);
+    for (const [key, obj] of overlay) {
+      if (key === 'ConfigMap/svcbgp-system/svcbgp-config' || key === 'DaemonSet/svcbgp-system/svcbgp') continue;
+      expect(obj, key).to.deep.equal(base.get(key));
+    }
+
+    const dry = await cp.kubectl(['apply', '--dry-run=server', '-k', OVERLAY()]);
+    expect(dry.stderr).to.equal('');
+    expect(dry.code).to.equal(0);
+    expect(dry.stdout).to.match(/^configmap\/svcbgp-config configured \(server dry run\)$/m);
+    expect(dry.stdout).to.match(/^daemonset\.apps\/svcbgp configured \(server dry run\)$/m);
   });
 
   it('accepts the seed configuration as svcbgp.io resources (and the article\'s empty serviceClusterIPs:) and the peerIP forms Calico allows', async () => {
@@ -259,4 +350,37 @@ async function expectForbidden(call: () => Promise<unknown>): Promise<void> {
     code = (e as { code?: number }).code;
   }
   expect(code, 'HTTP status of a call the role must not allow').to.equal(403);
+}
+
+interface Kustomization {
+  resources: string[];
+  images: { name: string; newName: string; newTag: string }[];
+}
+
+interface Container {
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  resources?: unknown;
+}
+
+interface DaemonSet {
+  spec: { template: { spec: { containers: Container[] } } };
+}
+
+type Manifest = Record<string, unknown> & { kind: string; metadata: { name: string; namespace?: string } };
+
+function parseDocs(text: string): Manifest[] {
+  return parseAllDocuments(text).map((d) => d.toJS() as Manifest | null).filter((d): d is Manifest => d !== null);
+}
+
+/** kind/namespace/name -> object */
+function byKey(docs: Manifest[]): Map<string, Manifest> {
+  return new Map(docs.map((d) => [`${d.kind}/${d.metadata.namespace ?? ''}/${d.metadata.name}`, d]));
+}
+
+/** kubectl -o json prints one pretty-printed object after another; each ends with a "}" alone on its line. */
+function jsonStream(text: string): Manifest[] {
+  return text.split(/^\}$/m).filter((t) => t.trim() !== '').map((t) => JSON.parse(`${t}}`) as Manifest);
 }
