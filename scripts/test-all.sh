@@ -16,6 +16,9 @@ npm ci --no-audit --no-fund
 step "Kubernetes components (cached after the first build)"
 scripts/build-k8s.sh
 
+step "gobgpd versions of the matrix (cached after the first build; also fetches the v4 protos for the proto test)"
+scripts/build-gobgpd.sh
+
 step "tests"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
