@@ -1,5 +1,5 @@
 /**
- * Test helper: a real gobgpd (Debian's 3.10) in its own temp dir, its gRPC API on a free loopback port
+ * Test helper: a real gobgpd (Debian's 3.10, or the version SVCBGP_GOBGPD names: see gobgpd-version.ts) in its own temp dir, its gRPC API on a free loopback port
  * (or a unix socket), killed and cleaned up by stop() — and, as a safety net, when the test process exits.
  *
  * How gobgpd 3.10 is started here (checked against `gobgpd --help`):
@@ -21,10 +21,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
+import { gobgpdVersion } from './gobgpd-version.js';
+
 const execFileAsync = promisify(execFile);
 
-export const GOBGPD_BIN = process.env.GOBGPD_BIN ?? 'gobgpd';
-export const GOBGP_BIN = process.env.GOBGP_BIN ?? 'gobgp';
+/** The gobgpd under test (SVCBGP_GOBGPD), its binaries and the wire API it serves. */
+export const GOBGPD_VERSION = gobgpdVersion();
+export const GOBGPD_BIN = GOBGPD_VERSION.gobgpd;
+export const GOBGP_BIN = GOBGPD_VERSION.gobgp;
 
 /** Everything started by this module, so an exiting test process leaves nothing behind. */
 const live = new Set<{ child: ChildProcess; dir: string; netns?: string }>();

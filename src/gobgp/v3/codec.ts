@@ -15,7 +15,7 @@ import { GobgpRequestError } from '../errors.js';
 import { normalizePeer } from '../peer-defaults.js';
 import { SVCBGP_PEER_MARKER } from '../types.js';
 import type {
-  GlobalConfig, PathTarget, PeerStatus, PeerWriteOptions, RibPath, SessionState, WatchEvent, WatchOptions,
+  GlobalConfig, PathTarget, PeerStatus, PeerWriteOptions, RibPath, SessionState, StopOptions, WatchEvent, WatchOptions,
 } from '../types.js';
 import { V3_PROTO_DIR, V3_PROTO_FILES } from './protos.js';
 import {
@@ -155,6 +155,13 @@ export class V3Codec implements WireCodec {
         listen_addresses: global.listenAddresses ?? [],
       },
     };
+  }
+
+  stopBgpRequest(options: StopOptions): WireMessage {
+    if (options.allowGracefulRestart) {
+      throw new GobgpRequestError('StopBgp without NOTIFICATION (allowGracefulRestart) needs gobgpd 4.x; gobgpd 3.x always sends Cease');
+    }
+    return {};
   }
 
   globalFromGetBgpResponse(response: WireMessage): GlobalConfig | undefined {
