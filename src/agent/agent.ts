@@ -15,10 +15,13 @@ import { PasswordResolver } from './passwords.js';
 import { GobgpdMonitor } from './monitor.js';
 import type { SpeakerPort } from './ports.js';
 import { diff } from '../routes/index.js';
+import type { ApiChoice } from '../gobgp/types.js';
 
 export interface AgentOptions {
   nodeName: string;
   gobgpAddress: string;
+  /** gobgpd wire API: auto (detect on connect and after every outage, the default), v3 or v4. */
+  gobgpApi?: ApiChoice;
   configFile?: string;
   kubeconfig?: string;
   routerId?: string;
@@ -49,6 +52,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   log.info('svcbgp agent starting', {
     node: opts.nodeName,
     gobgpAddress: opts.gobgpAddress,
+    gobgpApi: opts.gobgpApi ?? 'auto',
     config: opts.configFile ?? '(seed defaults)',
     resyncIntervalMs: opts.resyncIntervalMs,
   });
@@ -80,7 +84,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     watchCustomResources: opts.customResources,
   });
 
-  const speaker = overrides.speaker ?? gobgpSpeaker(opts.gobgpAddress, { deadlineMs: opts.gobgpTimeoutMs, log, metrics });
+  const speaker = overrides.speaker ?? gobgpSpeaker(opts.gobgpAddress, { deadlineMs: opts.gobgpTimeoutMs, log, metrics, api: opts.gobgpApi ?? 'auto' });
   const events = opts.events
     ? new RefusalEvents(kubeEventSink(kc), opts.nodeName, log, (ok) => metrics.events.inc({ result: ok ? 'created' : 'failed' }))
     : undefined;
@@ -145,10 +149,12 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
       const checks = {
         'caches-synced': r.cachesSynced,
         'gobgpd-reachable': r.gobgpReachable,
+        // gobgpd answers in the API svcbgp speaks (fails only with a forced --gobgp-api that gobgpd does not serve).
+        'gobgpd-api-matches': r.gobgpApiMatches,
         'gobgpd-provisioned': r.provisioned,
         'gobgpd-global-matches': r.globalMatches,
       };
-      return { ready: Object.values(checks).every(Boolean), checks };
+      return { ready: Object.values(checks).every(Boolean), checks, info: { 'gobgpd-api': r.gobgpApi ?? 'unknown' } };
     },
     metrics,
     log,
