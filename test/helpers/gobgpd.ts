@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
-import { gobgpdVersion } from './gobgpd-version.js';
+import { gobgpdVersion, type GobgpdVersion } from './gobgpd-version.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -104,6 +104,10 @@ export interface GobgpdOptions {
   logLevel?: 'debug' | 'info' | 'warn';
   /** How long to wait for the API to answer (ms, default 15000). */
   startTimeoutMs?: number;
+  /** Run this gobgpd version ("3.10", "3.37", "4.8") instead of SVCBGP_GOBGPD's. */
+  version?: string;
+  /** Serve the API on this unix socket (e.g. the socket of a stopped gobgpd, to replace it by another version). */
+  socketPath?: string;
 }
 
 export class Gobgpd {
@@ -117,6 +121,8 @@ export class Gobgpd {
     readonly apiAddress: string,
     readonly logFile: string,
     private readonly entry: { child: ChildProcess; dir: string; netns?: string },
+    /** Which gobgpd this is (binaries and wire API). */
+    readonly version: GobgpdVersion = GOBGPD_VERSION,
   ) {
     this.exitPromise = new Promise((resolve) => child.once('exit', () => {
       this.exited = true;
@@ -138,7 +144,7 @@ export class Gobgpd {
   /** Runs `gobgp <target> ...args`, returns stdout; rejects with stderr on failure. */
   async cli(...args: string[]): Promise<string> {
     try {
-      const { stdout } = await execFileAsync(GOBGP_BIN, [...this.cliTarget, ...args], { timeout: 30000, maxBuffer: 256 * 1024 * 1024 });
+      const { stdout } = await execFileAsync(this.version.gobgp, [...this.cliTarget, ...args], { timeout: 30000, maxBuffer: 256 * 1024 * 1024 });
       return stdout;
     } catch (err) {
       const e = err as { stderr?: string; stdout?: string; message: string };
@@ -188,7 +194,9 @@ export async function startGobgpd(options: GobgpdOptions = {}): Promise<Gobgpd> 
     execFileSync('ip', ['netns', 'add', ownNetns]);
     execFileSync('ip', ['-n', ownNetns, 'link', 'set', 'lo', 'up']);
   }
-  const apiAddress = options.unixSocket || netns
+  const version = options.version ? gobgpdVersion(options.version) : GOBGPD_VERSION;
+  if (options.socketPath) rmSync(options.socketPath, { force: true }); // a SIGKILLed gobgpd leaves it behind
+  const apiAddress = options.socketPath ? `unix://${options.socketPath}` : options.unixSocket || netns
     ? `unix://${path.join(dir, 'gobgp.sock')}`
     : `127.0.0.1:${await freePort('127.0.0.1')}`;
   const args = ['--api-hosts', apiAddress, '--pprof-disable', '-l', options.logLevel ?? 'debug'];
@@ -200,13 +208,13 @@ export async function startGobgpd(options: GobgpdOptions = {}): Promise<Gobgpd> 
   const fd = openSync(logFile, 'a');
   // `ip netns exec` execs gobgpd in place, so the child's pid is gobgpd's.
   const child = netns
-    ? spawn('ip', ['netns', 'exec', netns, GOBGPD_BIN, ...args], { cwd: dir, stdio: ['ignore', fd, fd] })
-    : spawn(GOBGPD_BIN, args, { cwd: dir, stdio: ['ignore', fd, fd] });
+    ? spawn('ip', ['netns', 'exec', netns, version.gobgpd, ...args], { cwd: dir, stdio: ['ignore', fd, fd] })
+    : spawn(version.gobgpd, args, { cwd: dir, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const entry: { child: ChildProcess; dir: string; netns?: string } = { child, dir };
   if (ownNetns) entry.netns = ownNetns;
   live.add(entry);
-  const d = new Gobgpd(child, dir, apiAddress, logFile, entry);
+  const d = new Gobgpd(child, dir, apiAddress, logFile, entry, version);
   child.once('error', () => undefined);
 
   // Ready = the CLI gets an answer from the API.
