@@ -4,7 +4,7 @@ import { BirdRouter } from './bird.js';
 import { destroySync, registerForExit, type LabState } from './cleanup.js';
 import { nsRun, run, spawnDaemon, waitFor, type ExecOptions, type ExecResult } from './exec.js';
 import { FrrRouter } from './frr.js';
-import { Gobgpd, type GobgpdBootstrap } from './gobgpd.js';
+import { Gobgpd, LAB_GOBGPD, type GobgpdBootstrap } from './gobgpd.js';
 import { HTTP_STANDIN, httpGetFrom, urlFor, type HttpResult } from './http.js';
 import { formatRouteTable, parseIpRouteJson, toRouteTable, type KernelRoute, type RouteTable } from './routes.js';
 import {
@@ -380,7 +380,7 @@ const ROUTER_PROGRAMS: Record<RouterKind, string[]> = {
 export async function preflight(router: RouterKind): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the network lab needs root (ip netns)');
   const missing: string[] = [];
-  for (const prog of ['ip', 'gobgpd', 'gobgp', ...ROUTER_PROGRAMS[router]]) {
+  for (const prog of ['ip', LAB_GOBGPD.gobgpd, LAB_GOBGPD.gobgp, ...ROUTER_PROGRAMS[router]]) {
     const found = prog.startsWith('/') ? existsSync(prog) : (await run('sh', ['-c', `command -v ${prog}`], { allowFail: true })).code === 0;
     if (!found) missing.push(prog);
   }

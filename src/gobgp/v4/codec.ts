@@ -13,6 +13,8 @@
  *  - Since v4.6.0 a restarting speaker (local_restarting) defers its updates until every GR peer sent
  *    End-of-RIB, counting a peer that is not up as "not yet" (pkg/server/peer.go receivedAllEOR), for up to
  *    the peer's deferral_time (default 360 s). See RESTART_DEFERRAL_SECONDS.
+ *  - AddPath / AddPathStream take the path's age from the request (api2apiutilPath: path.Age.GetSeconds()); v3
+ *    stamped it itself. Without one, `gobgp global rib` shows every svcbgp path as 20789 days old (1970): we send now.
  *  - DeletePath with neither path nor uuid deletes every local path of the family, and without a family
  *    clears gobgpd's uuid map (pkg/server/server.go DeletePath): the builder refuses both shapes.
  */
@@ -287,8 +289,11 @@ export class V4Codec implements WireCodec {
 
   // ---- paths ----------------------------------------------------------------------------------
 
-  /** A v4 Path for one route: NLRI + ORIGIN (IGP) + NEXT_HOP (v4) or MP_REACH (v6) + optional attributes. */
-  pathToWire(route: Route, withdraw: boolean): WireMessage {
+  /**
+   * A v4 Path for one route: NLRI + ORIGIN (IGP) + NEXT_HOP (v4) or MP_REACH (v6) + optional attributes, and its
+   * age (`now`: gobgpd 4.x installs the path with the age it is given).
+   */
+  pathToWire(route: Route, withdraw: boolean, now: Date = new Date()): WireMessage {
     const [prefix, prefixLen] = splitPrefix(route);
     const nextHop = checkNextHop(route);
     const localPref = checkLocalPref(route);
@@ -306,7 +311,9 @@ export class V4Codec implements WireCodec {
     if (route.largeCommunities.length > 0) {
       pattrs.push({ large_communities: { communities: route.largeCommunities.map(largeCommunityToWire) } });
     }
-    return { nlri, pattrs, family: FAMILY_TO_WIRE[route.family], is_withdraw: withdraw };
+    return {
+      nlri, pattrs, family: FAMILY_TO_WIRE[route.family], is_withdraw: withdraw, age: { seconds: Math.floor(now.getTime() / 1000), nanos: 0 },
+    };
   }
 
   addPathRequest(route: Route): WireMessage {

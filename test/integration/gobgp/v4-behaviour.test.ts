@@ -55,6 +55,9 @@ describe('gobgpd 4.8 specifics towards a real GR-helper peer (network namespaces
     const peers = await client.listPeers();
     expect(peers.find((p) => p.peer.address === DOWN_PEER)?.sessionState).to.not.equal('established');
     expect(peers.find((p) => p.peer.address === TOR)?.sessionState).to.equal('established');
+    // gobgpd 4.x takes the age from the request: ours is "now", not 1970 (`gobgp global rib` Age column).
+    for (const p of await client.listPaths('ipv4-unicast')) expect(Math.abs(p.age!.getTime() - Date.now()), p.route.prefix).to.be.below(120_000);
+    expect(await ours.cli('global', 'rib')).to.not.match(/\d+d \d\d:\d\d:\d\d/);
     process.stdout.write(`      (routes at the ToR ${((Date.now() - added) / 1000).toFixed(1)} s after the peers were added)\n`);
   });
 

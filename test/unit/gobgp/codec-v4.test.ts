@@ -137,6 +137,12 @@ describe('GoBGP v4 codec', function () {
       expect(codec.pathFromWire(listed(v6))!.route).to.deep.equal(route('fd00:49::/64', { nextHop: 'fd00::10', communities: ['64512:100'], largeCommunities: ['64512:7376:1'], localPref: 0 }));
     });
 
+    it('carries the age (gobgpd 4.x installs the path with the age it is sent; none = 1970)', function () {
+      const now = new Date('2026-12-02T06:00:00Z');
+      expect(codec.pathToWire(route('10.0.0.0/8'), false, now).age).to.deep.equal({ seconds: now.getTime() / 1000, nanos: 0 });
+      expect(codec.pathFromWire(listed(codec.pathToWire(route('10.0.0.0/8'), false, now)))!.age).to.deep.equal(now);
+    });
+
     it('rejects bad input with a message naming the value, as v3 does', function () {
       expect(() => codec.pathToWire(route('10.49.0.1/16'), false)).to.throw(/host bits set: the network is 10.49.0.0\/16/);
       expect(() => codec.pathToWire(route('10.49.0.0/16', { nextHop: 'fd00::1' }), false)).to.throw(/does not match family/);
