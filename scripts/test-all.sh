@@ -29,5 +29,14 @@ set -e
 passed=$(grep -Eo '^ *[0-9]+ passing' "$out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 failed=$(grep -Eo '^ *[0-9]+ failing' "$out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 pending=$(grep -Eo '^ *[0-9]+ pending' "$out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
-echo "${passed} passed, ${failed} failed, ${pending} skipped"
+
+step "gobgpd matrix: the gobgpd tiers on the other versions (scripts/test-matrix.sh)"
+others=()
+for v in 3.10 3.37 4.8; do [ "$v" = "${SVCBGP_GOBGPD:-3.10}" ] || others+=("$v"); done
+set +e
+scripts/test-matrix.sh "${others[@]}"
+mrc=$?
+set -e
+echo "full suite (gobgpd ${SVCBGP_GOBGPD:-3.10}): ${passed} passed, ${failed} failed, ${pending} skipped"
+[ "$rc" = 0 ] && rc=$mrc
 exit "$rc"
