@@ -11,6 +11,10 @@ import path from 'node:path';
 import { connectGobgp, GobgpApiMismatchError, GobgpError } from '../../../src/gobgp/index.js';
 import { speakerOverClient } from '../../../src/agent/speaker-adapter.js';
 import { silentLogger } from '../../../src/log/logger.js';
+import { Reconciler } from '../../../src/agent/reconciler.js';
+import { AgentMetrics } from '../../../src/http/metrics.js';
+import { diff } from '../../../src/routes/diff.js';
+import { memoryLogger } from '../agent/util.js';
 import { startGobgpd, waitFor, type Gobgpd } from '../../helpers/gobgpd.js';
 
 const GLOBAL = { asn: 64512, routerId: '192.168.1.10', listenPort: -1 };
@@ -92,6 +96,38 @@ describe('gobgpd API version detection (3.10 and 4.8)', function () {
       }
     });
   }
+
+  it('the reconciler with a forced v3 against gobgpd 4.8: sends nothing, stays "reachable", fails gobgpd-api-matches, logs what to set once', async function () {
+    const d = await start('4.8');
+    const c = connectGobgp(d.apiAddress, { api: 'v3' });
+    const { log, entries } = memoryLogger();
+    const metrics = new AgentMetrics(false);
+    const route = { prefix: '10.49.0.0/16', family: 'ipv4-unicast' as const, nextHop: '0.0.0.0', communities: [], largeCommunities: [] };
+    const reconciler = new Reconciler({
+      speaker: speakerOverClient(c, { log, metrics }),
+      inputs: async () => ({
+        synced: true, connected: true,
+        speaker: { asn: 64512, routerId: '192.168.1.10', listenPort: -1, peers: [] },
+        desired: { paths: [{ route, kinds: ['cluster-ip-cidr'], reasons: ['test'] }], refused: [] },
+      }),
+      diff, log, metrics,
+    });
+    try {
+      expect(await reconciler.pass(new Set(['test']))).to.equal('done');
+      expect(await reconciler.pass(new Set(['test']))).to.equal('done');
+      expect(reconciler.readiness()).to.deep.include({ gobgpReachable: true, gobgpApiMatches: false, gobgpApi: 'v3', provisioned: false });
+      const mismatch = entries.filter((e) => e.message === 'gobgpd answers in another API than svcbgp speaks; nothing sent');
+      expect(mismatch).to.have.length(1);
+      expect(String(mismatch[0]!.error)).to.contain('set --gobgp-api v4');
+      expect(entries.some((e) => /unreachable/.test(String(e.message)))).to.equal(false);
+      expect(await d.cli('global')).to.match(/AS:\s+0\b/);
+      const info = (await metrics.gobgpInfo.get()).values;
+      expect(info).to.deep.equal([{ labels: { api: 'v3', api_matches: 'false' }, value: 1 }]);
+    } finally {
+      c.close();
+      await d.stop();
+    }
+  });
 
   it('nothing listening: unreachable (UNAVAILABLE), and the error names the call, not the probe', async function () {
     const c = connectGobgp(`unix://${path.join(dir, 'nobody.sock')}`, { deadlineMs: 2000 });
