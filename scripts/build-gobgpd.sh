@@ -58,7 +58,7 @@ ensure_module_source() { # $1 = module version
   dir=$(go env GOMODCACHE)/$mod@$1
   [ -d "$dir/proto/api" ] && return 0
   log "go mod download $mod@$1 (the upstream protos for the proto test)"
-  (cd "$(mktemp -d)" && go mod download "$mod@$1")
+  (cd "$CACHE_ROOT" && go mod download "$mod@$1")
 }
 
 build_one() { # $1 = module version
