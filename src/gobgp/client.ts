@@ -287,6 +287,8 @@ class VersionedGobgpClient implements GobgpClient {
   /** One wire client per version, kept until close(): a switch must not cancel calls in flight on the other. */
   private readonly wires = new Map<ApiVersion, GrpcGobgpClient>();
   private current: ApiVersion | undefined;
+  /** The version last in use, kept through an outage (current is cleared then, to re-detect). */
+  private lastUsed: ApiVersion | undefined;
   private detecting: Promise<ApiVersion> | undefined;
   private readonly probeChannel: grpc.Client;
   private readonly deadlineMs: number;
@@ -311,12 +313,18 @@ class VersionedGobgpClient implements GobgpClient {
     return w;
   }
 
+  /** Switches to `version`; logs (and tells onApiVersion) only when it differs from the last one in use. */
   private use(version: ApiVersion): GrpcGobgpClient {
     if (this.current !== version) {
       const how = this.choice === 'auto' ? 'detected' : 'configured';
-      this.log.info('gobgpd API version', { event: 'gobgp-api', api: version, how, previous: this.current, address: this.address });
+      if (this.lastUsed !== version) {
+        this.log.info('gobgpd API version', { event: 'gobgp-api', api: version, how, previous: this.lastUsed, address: this.address });
+        this.options.onApiVersion?.(version, how);
+      } else {
+        this.log.debug('gobgpd API version unchanged after an outage', { api: version, address: this.address });
+      }
       this.current = version;
-      this.options.onApiVersion?.(version, how);
+      this.lastUsed = version;
     }
     return this.wire(version);
   }

@@ -57,12 +57,12 @@ describe('gobgpd API version detection (3.10 and 4.8)', function () {
     });
   }
 
-  it('auto follows gobgpd being replaced by the other version on the same socket (3.10 -> 4.8 -> 3.10)', async function () {
+  it('auto follows gobgpd being replaced by the other version on the same socket (3.10 -> 4.8 -> 3.10 -> 3.10 again: no new detection event)', async function () {
     const socket = path.join(dir, 'gobgp.sock');
     const seen: string[] = [];
     const c = connectGobgp(`unix://${socket}`, { deadlineMs: 3000, onApiVersion: (v) => seen.push(v) });
     try {
-      for (const version of ['3.10', '4.8', '3.10']) {
+      for (const version of ['3.10', '4.8', '3.10', '3.10']) {
         const d = await start(version, socket);
         // The first call after the swap may still fail (the old process is gone); the next one re-detects.
         await waitFor(`the client to reach gobgpd ${version}`, async () => ((await c.getGlobal()) === undefined ? true : undefined), 15_000, 100);
