@@ -332,13 +332,15 @@ export class Lab {
 
   /** How to look around in this lab from a shell. */
   operatorHints(): string {
+    // The CLI of the lab's gobgpd line, by full path: Debian's /usr/bin/gobgp (3.x) cannot talk to gobgpd 4.x.
+    const gobgp = LAB_GOBGPD.gobgp;
     const lines = [
-      `lab ${this.id} (${this.options.router}), run dir ${this.runDir}`,
+      `lab ${this.id} (${this.options.router}, gobgpd ${LAB_GOBGPD.name}), run dir ${this.runDir}`,
       `ToR:      ip netns exec ${this.tor.ns} ip route`,
       ...this.router.operatorCommands().map((c) => `          ${c}`),
       ...this.nodes.flatMap((n) => [
-        `${n.name}:   ip netns exec ${n.ns} gobgp neighbor          # or: gobgp --target ${n.gobgpd.target} neighbor`,
-        `          ip netns exec ${n.ns} gobgp global rib`,
+        `${n.name}:   ip netns exec ${n.ns} ${gobgp} neighbor          # or: ${gobgp} --target ${n.gobgpd.target} neighbor`,
+        `          ip netns exec ${n.ns} ${gobgp} global rib`,
       ]),
       `external: ip netns exec ${this.ext.ns} curl -m 5 http://<service-ip>/`,
       `teardown: scripts/lab-net.sh down ${this.id}`,
