@@ -12,9 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The "ToR" gobgpd of the session tests (test/helpers/bgp-speaker.ts) stays Debian's 3.10 for every version: the
-# matrix varies the node's gobgpd, the one svcbgp drives (production ToRs are BIRD/FRR: the e2e tier). Seen here:
-# a 3.37 node restarted (SIGKILL) under a 3.37 ToR never re-establishes the session (the ToR's OPENSENT ends in
-# a read failure every ~7 s, the node closes each accepted connection), while 3.37 with a 3.10 or 4.8 ToR is fine.
+# matrix varies the node's gobgpd, the one svcbgp drives (production ToRs are BIRD/FRR: the e2e tier). Seen here
+# with gobgpd 3.37 as the ToR: when the node's gobgpd is SIGKILLed, the 3.37 ToR drops its routes at once instead of
+# keeping them stale, and the session takes ~25 s to come back (the node closes accepted connections while its peer
+# idles); a 3.10 or 4.8 ToR keeps them (graceful-restart.test.ts). A 3.37 node under a 3.10 or 4.8 ToR is fine.
 export SVCBGP_SPEAKER_GOBGPD="${SVCBGP_SPEAKER_GOBGPD:-3.10}"
 
 versions=("$@")
