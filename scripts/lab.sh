@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # svcbgp demo: the seed article end to end (shared/seed/calico-service-ip-advertisement.txt).
 #
-#   scripts/lab.sh [--router bird|frr] [--keep]
+#   scripts/lab.sh [--router bird|frr] [--gobgpd 4.8|3.37|3.10] [--keep]
 #
 # On a Debian machine, as root: installs what is missing (system packages, npm packages), builds svcbgp, builds
 # or reuses the pinned Kubernetes binaries, then builds the network lab (a ToR running BIRD 2 or FRR, three node
@@ -9,6 +9,9 @@
 # stand-in for kubelets) and one `svcbgp run` per node, walks the article's steps and prints the ToR's routing
 # table (`ip route` in its namespace) after each one. Then it tears everything down; --keep leaves it up and
 # prints how to look around (gobgp, birdc/vtysh, ip route, kubectl, the agents' /metrics and logs).
+# --gobgpd picks the gobgpd the nodes run (default 4.8, the current v4 line; 3.37 the last v3; 3.10 Debian's);
+# 3.37 and 4.8 are built once by scripts/build-gobgpd.sh (about a minute each) and cached under /var/cache/svcbgp.
+# The agents speak whichever API it serves (--gobgp-api auto).
 #
 # Needs: Debian 12 (or newer), root, Node.js >= 20.19 and Go (to build the Kubernetes binaries once, minutes on
 # 2 cores; cached under /var/cache/svcbgp afterwards).
@@ -16,17 +19,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROUTER=bird
+GOBGPD=4.8
 KEEP=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --router) ROUTER="${2:-}"; shift 2 ;;
     --router=*) ROUTER="${1#--router=}"; shift ;;
+    --gobgpd) GOBGPD="${2:-}"; shift 2 ;;
+    --gobgpd=*) GOBGPD="${1#--gobgpd=}"; shift ;;
     --keep) KEEP=(--keep); shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "lab.sh: unknown argument $1 (usage: scripts/lab.sh [--router bird|frr] [--keep])" >&2; exit 2 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "lab.sh: unknown argument $1 (usage: scripts/lab.sh [--router bird|frr] [--gobgpd 4.8|3.37|3.10] [--keep])" >&2; exit 2 ;;
   esac
 done
 case "$ROUTER" in bird|frr) ;; *) echo "lab.sh: --router wants bird or frr, got '$ROUTER'" >&2; exit 2 ;; esac
+case "$GOBGPD" in 3.10|3.37|4.8) ;; *) echo "lab.sh: --gobgpd wants 4.8, 3.37 or 3.10, got '$GOBGPD'" >&2; exit 2 ;; esac
 
 T0=$(date +%s)
 step() { echo; echo "### [$(( $(date +%s) - T0 ))s] $*"; }
@@ -56,11 +63,16 @@ if ! npm run --silent build; then
   echo "lab.sh: tsc reported errors (above); the demo's files were built, continuing" >&2
 fi
 
-step "4/5 Kubernetes control-plane binaries (pinned release; a cold build takes several minutes)"
+step "4/5 Kubernetes control-plane binaries and gobgpd $GOBGPD (pinned releases; a cold build takes several minutes)"
 command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || [ -d /var/cache/svcbgp ] || \
   die "Go is needed once to build the Kubernetes binaries (https://go.dev/dl/, or apt-get install golang-go if new enough)"
 export PATH="$PATH:/usr/local/go/bin"
 scripts/build-k8s.sh >/dev/null
+scripts/build-gobgpd.sh "$GOBGPD" >/dev/null
+export SVCBGP_GOBGPD="$GOBGPD"
+# The matching `gobgp` CLI first on PATH, for the commands the demo prints (the 3.x CLI cannot talk to gobgpd 4.x).
+PATH="$(scripts/build-gobgpd.sh --print "$GOBGPD"):$PATH"
+export PATH
 
-step "5/5 the lab and the article's steps (router: $ROUTER)"
+step "5/5 the lab and the article's steps (router: $ROUTER, gobgpd $GOBGPD)"
 exec node dist/test/e2e/seed/demo.js --router "$ROUTER" "${KEEP[@]}"

@@ -16,11 +16,15 @@ npm ci --no-audit --no-fund
 step "Kubernetes components (cached after the first build)"
 scripts/build-k8s.sh
 
-# The image is built so that test/integration/image runs (it skips without an image). About 30 s cold
-# (podman, mmdebstrap and libcap2-bin are installed first if missing), 5-10 s warm. SVCBGP_BUILD_IMAGE=0 skips it.
+step "gobgpd versions of the matrix (cached after the first build; also fetches the v4 protos for the proto test)"
+scripts/build-gobgpd.sh
+
+# The image is built so that test/integration/image runs (it skips without an image), with the default gobgpd
+# (the newest v4). About 30 s cold (podman, mmdebstrap and libcap2-bin are installed first if missing), 5-10 s
+# warm. SVCBGP_BUILD_IMAGE=0 skips it.
 if [ "${SVCBGP_BUILD_IMAGE:-1}" != 0 ]; then
   step "container image (base and production node_modules cached after the first build)"
-  scripts/build-image.sh
+  GOBGPD_BIN_DIR="$(scripts/build-gobgpd.sh --print 4.8)" scripts/build-image.sh
 fi
 
 step "tests"
@@ -33,5 +37,14 @@ set -e
 passed=$(grep -Eo '^ *[0-9]+ passing' "$out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 failed=$(grep -Eo '^ *[0-9]+ failing' "$out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 pending=$(grep -Eo '^ *[0-9]+ pending' "$out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
-echo "${passed} passed, ${failed} failed, ${pending} skipped"
+
+step "gobgpd matrix: the gobgpd tiers on the other versions (scripts/test-matrix.sh)"
+others=()
+for v in 3.10 3.37 4.8; do [ "$v" = "${SVCBGP_GOBGPD:-3.10}" ] || others+=("$v"); done
+set +e
+scripts/test-matrix.sh "${others[@]}"
+mrc=$?
+set -e
+echo "full suite (gobgpd ${SVCBGP_GOBGPD:-3.10}): ${passed} passed, ${failed} failed, ${pending} skipped"
+[ "$rc" = 0 ] && rc=$mrc
 exit "$rc"

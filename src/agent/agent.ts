@@ -15,16 +15,20 @@ import { computeDesired, routerIdFor, speakerFor } from './desired.js';
 import { Reconciler, errorText, type Inputs } from './reconciler.js';
 import { PassScheduler } from './scheduler.js';
 import { gobgpSpeaker } from './speaker-adapter.js';
+import { withStaleSocketRepair } from './stale-socket.js';
 import { PasswordResolver } from './passwords.js';
 import { GobgpdMonitor } from './monitor.js';
 import type { SpeakerPort } from './ports.js';
 import { diff } from '../routes/index.js';
 import { toNodeInfo, type BgpConfig } from '../config/index.js';
 import { nodeAddressWarnings } from '../config/node-checks.js';
+import type { ApiChoice } from '../gobgp/types.js';
 
 export interface AgentOptions {
   nodeName: string;
   gobgpAddress: string;
+  /** gobgpd wire API: auto (detect on connect and after every outage, the default), v3 or v4. */
+  gobgpApi?: ApiChoice;
   configFile?: string;
   kubeconfig?: string;
   routerId?: string;
@@ -59,6 +63,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   log.info('svcbgp agent starting', {
     node: opts.nodeName,
     gobgpAddress: opts.gobgpAddress,
+    gobgpApi: opts.gobgpApi ?? 'auto',
     config: opts.configFile ?? '(seed defaults)',
     resyncIntervalMs: opts.resyncIntervalMs,
   });
@@ -97,7 +102,11 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     watchCustomResources: opts.customResources,
   });
 
-  const speaker = overrides.speaker ?? gobgpSpeaker(opts.gobgpAddress, { deadlineMs: opts.gobgpTimeoutMs, log, metrics });
+  const speaker = overrides.speaker ?? withStaleSocketRepair(
+    gobgpSpeaker(opts.gobgpAddress, { deadlineMs: opts.gobgpTimeoutMs, log, metrics, api: opts.gobgpApi ?? 'auto' }),
+    opts.gobgpAddress,
+    log,
+  );
   // Always built: with --no-events it still logs each refusal (bounded), it just creates no Event.
   const events = new RefusalEvents(eventSink, opts.nodeName, log, (ok) => metrics.events.inc({ result: ok ? 'created' : 'failed' }));
 
@@ -184,7 +193,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     trigger('drift');
   }, opts.resyncIntervalMs);
 
-  const readiness = (): { ready: boolean; checks: Record<string, boolean> } => {
+  const readiness = (): { ready: boolean; checks: Record<string, boolean>; info: Record<string, string> } => {
     const r = reconciler.readiness();
     // 'gobgpd-global-matches': a global-settings conflict (gobgpd runs another AS / router-id / listen port than
     // configured, e.g. the BGPConfiguration's listenPort changed after gobgpd started) fails readiness. Decision:
@@ -195,13 +204,15 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     const checks = {
       'caches-synced': r.cachesSynced,
       'gobgpd-reachable': r.gobgpReachable,
+      // gobgpd answers in the API svcbgp speaks (fails only with a forced --gobgp-api that gobgpd does not serve).
+      'gobgpd-api-matches': r.gobgpApiMatches,
       'gobgpd-provisioned': r.provisioned,
       'gobgpd-global-matches': r.globalMatches,
       // The configuration (file + svcbgp.io resources) is valid. When it is not, the last good one stays in force
       // (or nothing is changed in a running gobgpd): failing readiness stops a DaemonSet rollout from spreading it.
       'config-valid': configValid,
     };
-    return { ready: Object.values(checks).every(Boolean), checks };
+    return { ready: Object.values(checks).every(Boolean), checks, info: { 'gobgpd-api': r.gobgpApi ?? 'unknown' } };
   };
   const http = await startHealthServer(opts.httpAddress, readiness, metrics, log, () => {
     const r = readiness();

@@ -39,7 +39,7 @@ export class GobgpdMonitor {
       const p = await this.speaker.probe();
       if (this.stopped) return;
       if (this.reconciler.noteProbe(p)) this.trigger(`gobgpd-${p.state}`, 0);
-      if (p.state !== 'unreachable' && !this.cancelWatch) this.watch();
+      if ((p.state === 'running' || p.state === 'unprovisioned') && !this.cancelWatch) this.watch();
     } finally {
       this.probing = false;
     }

@@ -10,6 +10,11 @@ import type { SpeakerConfig } from '../model/peer.js';
 /** What a cheap probe of gobgpd tells (GetBgp). */
 export type SpeakerProbe =
   | { state: 'unreachable'; error: string }
+  /**
+   * gobgpd answers, but not in the API svcbgp speaks (a forced --gobgp-api that does not match, or a server that
+   * serves neither). Never "unreachable": `error` says which API it speaks and what to set. Nothing is sent.
+   */
+  | { state: 'incompatible'; error: string }
   /** gobgpd answers but BGP is not started (fresh or restarted gobgpd: its RIB is empty). */
   | { state: 'unprovisioned' }
   | { state: 'running'; asn: number; routerId: string; listenPort: number };
@@ -47,6 +52,8 @@ export type GlobalOutcome =
 
 export interface SpeakerPort {
   probe(): Promise<SpeakerProbe>;
+  /** The gobgpd wire API in use ("v3", "v4"), once known. */
+  apiVersion?(): string | undefined;
   /** StartBgp if not started; a running speaker with other global settings is reported as a conflict and left alone. */
   provisionGlobal(speaker: SpeakerConfig): Promise<GlobalOutcome>;
   /**

@@ -87,7 +87,12 @@ export interface ReconcilerSnapshot {
 
 export interface Readiness {
   cachesSynced: boolean;
+  /** gobgpd answered the last probe (in any API). */
   gobgpReachable: boolean;
+  /** ... in the API svcbgp speaks. */
+  gobgpApiMatches: boolean;
+  /** The wire API in use ("v3", "v4"), once known. */
+  gobgpApi: string | undefined;
   provisioned: boolean;
   /** gobgpd runs the configured AS / router-id / listen port (false during a global-settings conflict). */
   globalMatches: boolean;
@@ -123,6 +128,7 @@ export class Reconciler {
   private lastDesired: { routes: Route[]; paths: Map<string, DesiredPath> } | undefined;
   private restoring = false;
   private gobgpReachable = false;
+  private gobgpIncompatible: string | undefined;
   private provisioned = false;
   private cachesSynced = false;
   private lastWaiting: string | undefined;
@@ -148,6 +154,8 @@ export class Reconciler {
     return {
       cachesSynced: this.cachesSynced,
       gobgpReachable: this.gobgpReachable,
+      gobgpApiMatches: this.gobgpReachable && this.gobgpIncompatible === undefined,
+      gobgpApi: this.deps.speaker.apiVersion?.(),
       provisioned: this.provisioned,
       globalMatches: this.globalConflict === undefined,
     };
@@ -190,7 +198,7 @@ export class Reconciler {
   noteProbe(p: SpeakerProbe): boolean {
     const wasReachable = this.gobgpReachable;
     this.setReachable(p);
-    if (p.state === 'unreachable') return false;
+    if (p.state === 'unreachable' || p.state === 'incompatible') return false;
     if (p.state === 'unprovisioned') return true;
     return !wasReachable;
   }
@@ -249,6 +257,7 @@ export class Reconciler {
       log.warn('gobgpd unreachable; nothing sent, waiting for it to come back', { error: probe.error });
       return 'skipped';
     }
+    if (probe.state === 'incompatible') return 'skipped'; // logged once by setReachable, with what to set
 
     const inputs = await this.deps.inputs();
     this.cachesSynced = inputs.synced;
@@ -520,7 +529,15 @@ export class Reconciler {
     this.gobgpReachable = reachable;
     this.deps.metrics?.gobgpUp.set(reachable ? 1 : 0);
     if (!reachable) this.startedBgp = false; // whoever starts it next, it is not the BGP this process started
-    if (!reachable || p.state === 'unprovisioned') {
+    const incompatible = p.state === 'incompatible' ? p.error : undefined;
+    if (incompatible !== undefined && incompatible !== this.gobgpIncompatible) {
+      this.deps.log.error('gobgpd answers in another API than svcbgp speaks; nothing sent', { event: 'gobgp-api-mismatch', error: incompatible });
+    } else if (incompatible === undefined && this.gobgpIncompatible !== undefined && reachable) {
+      this.deps.log.info('gobgpd API matches again', { event: 'gobgp-api-mismatch-resolved' });
+    }
+    this.gobgpIncompatible = incompatible;
+    this.deps.metrics?.setGobgpApi(reachable ? this.deps.speaker.apiVersion?.() : undefined, incompatible !== undefined);
+    if (!reachable || p.state === 'unprovisioned' || incompatible !== undefined) {
       this.provisioned = false;
       this.applied = undefined;
     }

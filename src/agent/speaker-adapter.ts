@@ -1,8 +1,8 @@
 import type { Logger } from 'winston';
 import { status } from '@grpc/grpc-js';
 import { connectGobgp } from '../gobgp/client.js';
-import { GobgpError } from '../gobgp/errors.js';
-import type { GobgpClient, PeerStatus as GobgpPeerStatus } from '../gobgp/types.js';
+import { GobgpApiMismatchError, GobgpError } from '../gobgp/errors.js';
+import type { ApiChoice, GobgpClient, PeerStatus as GobgpPeerStatus } from '../gobgp/types.js';
 import type { Route } from '../model/route.js';
 import type { SpeakerConfig } from '../model/peer.js';
 import type { AgentMetrics } from '../http/metrics.js';
@@ -13,8 +13,11 @@ import { provisionGlobalOnly, provisionPeersOnly } from './provision-adapter.js'
  * SpeakerPort over the GoBGP client (src/gobgp). Every failed call increments
  * svcbgp_gobgp_errors_total{rpc} with the RPC name the client's GobgpError carries.
  */
-export function gobgpSpeaker(address: string, opts: { deadlineMs: number; log: Logger; metrics?: AgentMetrics }): SpeakerPort {
-  const client = connectGobgp(address, { deadlineMs: opts.deadlineMs, logger: opts.log });
+export function gobgpSpeaker(
+  address: string,
+  opts: { deadlineMs: number; log: Logger; metrics?: AgentMetrics; api?: ApiChoice },
+): SpeakerPort {
+  const client = connectGobgp(address, { deadlineMs: opts.deadlineMs, logger: opts.log, api: opts.api ?? 'auto' });
   return speakerOverClient(client, opts);
 }
 
@@ -37,9 +40,18 @@ export function speakerOverClient(client: GobgpClient, opts: { log: Logger; metr
         return { state: 'running', asn: g.asn, routerId: g.routerId, listenPort: g.listenPort };
       } catch (err) {
         if (err instanceof GobgpError && err.bgpNotStarted) return { state: 'unprovisioned' };
+        if (err instanceof GobgpApiMismatchError) return { state: 'incompatible', error: err.message };
+        if (err instanceof GobgpError && err.unimplemented) {
+          // It answered, so it is not "unreachable"; but neither gobgpd API: something else listens there.
+          return {
+            state: 'incompatible',
+            error: `${err.message}: the server at ${client.address} serves neither gobgpd API (v3 apipb.GobgpApi, v4 api.GoBgpService); is it gobgpd?`,
+          };
+        }
         return { state: 'unreachable', error: err instanceof Error ? err.message : String(err) };
       }
     },
+    apiVersion: () => client.apiVersion,
     provisionGlobal: (speaker: SpeakerConfig) => counted('StartBgp', () => provisionGlobalOnly(client, speaker, opts.log)),
     provisionPeers: (speaker, o): Promise<PeersResult> => counted('AddPeer', () => provisionPeersOnly(client, speaker, o, opts.log)),
     async listLocalPaths(): Promise<Route[]> {

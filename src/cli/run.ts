@@ -3,6 +3,7 @@ import { createLogger } from '../log/logger.js';
 import { parseGoDuration } from '../config/duration.js';
 import type { AgentOptions } from '../agent/agent.js';
 import { ConfigError } from '../kube/config-source.js';
+import type { ApiChoice } from '../gobgp/types.js';
 
 function duration(flag: string) {
   return (text: string): number => {
@@ -30,6 +31,15 @@ export function registerRun(program: Command): void {
       new Option('--gobgp-address <addr>', "gobgpd's gRPC API: host:port on loopback, or unix:///path/to/gobgp.sock")
         .env('GOBGP_ADDRESS')
         .default('127.0.0.1:50051'),
+    )
+    .addOption(
+      new Option(
+        '--gobgp-api <version>',
+        "gobgpd's wire API: auto (probe gobgpd on connect and whenever it comes back: v4 for gobgpd 4.x, v3 for 3.x), v3 or v4",
+      )
+        .env('SVCBGP_GOBGP_API')
+        .default('auto')
+        .choices(['auto', 'v3', 'v4']),
     )
     .addOption(
       new Option(
@@ -104,6 +114,7 @@ export function registerRun(program: Command): void {
       const opts: AgentOptions = {
         nodeName,
         gobgpAddress: String(raw.gobgpAddress),
+        gobgpApi: raw.gobgpApi as ApiChoice,
         configFile: raw.config as string | undefined,
         kubeconfig: raw.kubeconfig as string | undefined,
         routerId: raw.routerId as string | undefined,

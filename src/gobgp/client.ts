@@ -10,12 +10,12 @@ import type { Peer } from '../model/peer.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { sortByPrefix } from '../config/net.js';
 import { parseGobgpAddress } from './address.js';
-import { createCodec } from './api-version.js';
+import { createCodec, DEFAULT_API_CHOICE, detectApiVersion, isNoAnswer } from './api-version.js';
 import type { WireCodec, WireMessage } from './codec.js';
-import { GobgpError } from './errors.js';
+import { GobgpApiMismatchError, GobgpError } from './errors.js';
 import type {
-  ApiVersion, BulkOptions, ConnectOptions, GlobalConfig, GobgpClient, PathTarget, PeerStatus, PeerWriteOptions, RibPath,
-  WatchEvent, WatchHandle, WatchOptions,
+  ApiChoice, ApiVersion, BulkOptions, ConnectOptions, GlobalConfig, GobgpClient, PathTarget, PeerStatus, PeerWriteOptions,
+  RibPath, StopOptions, WatchEvent, WatchHandle, WatchOptions,
 } from './types.js';
 
 export const DEFAULT_DEADLINE_MS = 5000;
@@ -25,17 +25,22 @@ type Method = grpc.MethodDefinition<WireMessage, WireMessage>;
 
 export interface ClientOptions extends ConnectOptions {
   logger?: Logger;
+  /** Which wire API to speak (default `auto`: probe gobgpd, see api-version.ts). */
+  api?: ApiChoice;
+  /** Called each time the API in use is decided: first contact, and again after gobgpd came back as another version. */
+  onApiVersion?: (version: ApiVersion, how: 'detected' | 'configured') => void;
 }
 
-/** Connects lazily: the first call (or waitForReady) opens the channel. */
+/** Connects lazily: the first call (or waitForReady) opens the channel and, with `auto`, detects the API. */
 export function connectGobgp(address: string, options: ClientOptions = {}): GobgpClient & { waitForReady(timeoutMs: number): Promise<void> } {
-  return new GrpcGobgpClient(address, createCodec(), options);
+  return new VersionedGobgpClient(address, options.api ?? DEFAULT_API_CHOICE, options);
 }
 
 function describe(route: Route): string {
   return route.prefix;
 }
 
+/** One wire API version over one channel: every request and response goes through its codec. */
 class GrpcGobgpClient implements GobgpClient {
   readonly apiVersion: ApiVersion;
   private readonly client: grpc.Client;
@@ -173,8 +178,8 @@ class GrpcGobgpClient implements GobgpClient {
     await this.unary('StartBgp', `AS ${global.asn} router-id ${global.routerId}`, this.codec.startBgpRequest(global));
   }
 
-  async stopBgp(): Promise<void> {
-    await this.unary('StopBgp', undefined, {});
+  async stopBgp(options: StopOptions = {}): Promise<void> {
+    await this.unary('StopBgp', options.allowGracefulRestart ? 'allowing graceful restart' : undefined, this.codec.stopBgpRequest(options));
   }
 
   // ---- peers ----------------------------------------------------------------------------------
@@ -268,5 +273,142 @@ class GrpcGobgpClient implements GobgpClient {
 
   close(): void {
     this.client.close();
+  }
+}
+
+/**
+ * The client callers get: it speaks whichever API gobgpd serves (`auto`) or the configured one, and switches
+ * when gobgpd changes. `auto` detects on the first call, and again on the first call after gobgpd did not answer
+ * (it may come back as another version: a 3.x -> 4.x upgrade between restarts) or answered UNIMPLEMENTED (it is
+ * another version now: the call was not executed, so it is resent once in the right API). A configured version
+ * that gobgpd does not serve fails every call with a GobgpApiMismatchError that says what to set.
+ */
+class VersionedGobgpClient implements GobgpClient {
+  /** One wire client per version, kept until close(): a switch must not cancel calls in flight on the other. */
+  private readonly wires = new Map<ApiVersion, GrpcGobgpClient>();
+  private current: ApiVersion | undefined;
+  /** The version last in use, kept through an outage (current is cleared then, to re-detect). */
+  private lastUsed: ApiVersion | undefined;
+  private detecting: Promise<ApiVersion> | undefined;
+  private readonly probeChannel: grpc.Client;
+  private readonly deadlineMs: number;
+  private readonly log: Logger;
+
+  constructor(readonly address: string, private readonly choice: ApiChoice, private readonly options: ClientOptions) {
+    this.deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    this.log = options.logger ?? silentLogger();
+    this.probeChannel = new grpc.Client(parseGobgpAddress(address), grpc.credentials.createInsecure());
+  }
+
+  get apiVersion(): ApiVersion | undefined {
+    return this.current;
+  }
+
+  private wire(version: ApiVersion): GrpcGobgpClient {
+    let w = this.wires.get(version);
+    if (!w) {
+      w = new GrpcGobgpClient(this.address, createCodec(version), this.options);
+      this.wires.set(version, w);
+    }
+    return w;
+  }
+
+  /** Switches to `version`; logs (and tells onApiVersion) only when it differs from the last one in use. */
+  private use(version: ApiVersion): GrpcGobgpClient {
+    if (this.current !== version) {
+      const how = this.choice === 'auto' ? 'detected' : 'configured';
+      if (this.lastUsed !== version) {
+        this.log.info('gobgpd API version', { event: 'gobgp-api', api: version, how, previous: this.lastUsed, address: this.address });
+        this.options.onApiVersion?.(version, how);
+      } else {
+        this.log.debug('gobgpd API version unchanged after an outage', { api: version, address: this.address });
+      }
+      this.current = version;
+      this.lastUsed = version;
+    }
+    return this.wire(version);
+  }
+
+  /** Which API gobgpd serves right now (one probe at a time). */
+  private detect(): Promise<ApiVersion> {
+    this.detecting ??= detectApiVersion(this.probeChannel, this.deadlineMs).finally(() => {
+      this.detecting = undefined;
+    });
+    return this.detecting;
+  }
+
+  /** The wire client of the current API; detecting it first names `rpc` in the error when gobgpd does not answer. */
+  private async connect(rpc: string): Promise<GrpcGobgpClient> {
+    if (this.current) return this.wire(this.current);
+    if (this.choice !== 'auto') return this.use(this.choice);
+    try {
+      return this.use(await this.detect());
+    } catch (err) {
+      if (!(err instanceof GobgpError)) throw err;
+      throw new GobgpError(rpc, undefined, err.code, `${err.details} (while detecting gobgpd's API version)`, { cause: err });
+    }
+  }
+
+  /** Runs one call (`rpc`) in the current API, re-detecting as described above. */
+  private async call<T>(rpc: string, fn: (c: GrpcGobgpClient) => Promise<T>): Promise<T> {
+    const c = await this.connect(rpc);
+    try {
+      return await fn(c);
+    } catch (err) {
+      if (!(err instanceof GobgpError)) throw err;
+      if (isNoAnswer(err.code) && this.choice === 'auto') this.current = undefined;
+      if (!err.unimplemented) throw err;
+      const served = await this.detect().catch(() => undefined);
+      if (!served || served === c.apiVersion) throw err;
+      if (this.choice !== 'auto') throw new GobgpApiMismatchError(err.rpc, this.choice, served, this.address, { cause: err });
+      return fn(this.use(served));
+    }
+  }
+
+  waitForReady(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.probeChannel.waitForReady(new Date(Date.now() + timeoutMs), (err) =>
+        err ? reject(new GobgpError('connect', this.address, grpc.status.UNAVAILABLE, err.message, { cause: err })) : resolve());
+    });
+  }
+
+  getGlobal(): Promise<GlobalConfig | undefined> { return this.call('GetBgp', (c) => c.getGlobal()); }
+  startBgp(global: GlobalConfig): Promise<void> { return this.call('StartBgp', (c) => c.startBgp(global)); }
+  stopBgp(options?: StopOptions): Promise<void> { return this.call('StopBgp', (c) => c.stopBgp(options)); }
+  listPeers(address?: string): Promise<PeerStatus[]> { return this.call('ListPeer', (c) => c.listPeers(address)); }
+  addPeer(peer: Peer, options?: PeerWriteOptions): Promise<void> { return this.call('AddPeer', (c) => c.addPeer(peer, options)); }
+  updatePeer(peer: Peer): Promise<{ needsSoftResetIn: boolean }> { return this.call('UpdatePeer', (c) => c.updatePeer(peer)); }
+  deletePeer(address: string): Promise<void> { return this.call('DeletePeer', (c) => c.deletePeer(address)); }
+  addPath(route: Route): Promise<string> { return this.call('AddPath', (c) => c.addPath(route)); }
+  addPaths(routes: readonly Route[], options?: BulkOptions): Promise<void> { return this.call('AddPathStream', (c) => c.addPaths(routes, options)); }
+  deletePath(target: PathTarget): Promise<void> { return this.call('DeletePath', (c) => c.deletePath(target)); }
+  deletePaths(routes: readonly Route[], options?: BulkOptions): Promise<void> { return this.call('AddPathStream', (c) => c.deletePaths(routes, options)); }
+  listPaths(family: Family): Promise<RibPath[]> { return this.call('ListPath', (c) => c.listPaths(family)); }
+
+  watch(options: WatchOptions, onEvent: (event: WatchEvent) => void): WatchHandle {
+    let closed = false;
+    let inner: WatchHandle | undefined;
+    const done = this.connect('WatchEvent').then((c) => {
+      if (closed) return undefined;
+      inner = c.watch(options, onEvent);
+      return inner.done;
+    }).catch((err: unknown) => {
+      // A watch that ends because gobgpd went away: the next call re-detects (gobgpd may come back upgraded).
+      if (err instanceof GobgpError && (isNoAnswer(err.code) || err.unimplemented) && this.choice === 'auto') this.current = undefined;
+      throw err;
+    });
+    done.catch(() => undefined);
+    return {
+      done,
+      close: () => {
+        closed = true;
+        inner?.close();
+      },
+    };
+  }
+
+  close(): void {
+    for (const w of this.wires.values()) w.close();
+    this.probeChannel.close();
   }
 }

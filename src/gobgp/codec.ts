@@ -1,8 +1,8 @@
 /**
  * The seam between callers and a gobgpd API version. A codec turns our models (Route, Peer, GlobalConfig)
  * into the request objects of one wire API and the responses back into our models; the transport in
- * client.ts only moves those objects over gRPC. Adding v4 = a second implementation of this interface
- * (src/gobgp/v4/codec.ts) plus one line in api-version.ts; no caller changes.
+ * client.ts only moves those objects over gRPC. Two implementations: src/gobgp/v3/codec.ts (gobgpd 3.x) and
+ * src/gobgp/v4/codec.ts (gobgpd 4.x), chosen in api-version.ts; no caller changes.
  *
  * Wire objects are plain JS objects in @grpc/proto-loader's representation (keepCase, enums as strings,
  * 64-bit ints as numbers, bytes as Buffer, google.protobuf.Any as {type_url, value}).
@@ -10,7 +10,7 @@
 import type { Family, Route } from '../model/route.js';
 import type { Peer } from '../model/peer.js';
 import type {
-  ApiVersion, GlobalConfig, PathTarget, PeerStatus, PeerWriteOptions, RibPath, WatchEvent, WatchOptions,
+  ApiVersion, GlobalConfig, PathTarget, PeerStatus, PeerWriteOptions, RibPath, StopOptions, WatchEvent, WatchOptions,
 } from './types.js';
 
 /** A request or response message as proto-loader handles it. */
@@ -25,6 +25,8 @@ export interface WireCodec {
   readonly serviceName: string;
 
   startBgpRequest(global: GlobalConfig): WireMessage;
+  /** Throws GobgpRequestError for an option the API version cannot express. */
+  stopBgpRequest(options: StopOptions): WireMessage;
   /** undefined when gobgpd has not been started (AS 0). */
   globalFromGetBgpResponse(response: WireMessage): GlobalConfig | undefined;
 

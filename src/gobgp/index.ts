@@ -1,8 +1,8 @@
 /** svcbgp's GoBGP adapter: import from here, not from the files behind it. */
 export { connectGobgp, DEFAULT_BATCH_SIZE, DEFAULT_DEADLINE_MS, type ClientOptions } from './client.js';
 export { parseGobgpAddress } from './address.js';
-export { DEFAULT_API_VERSION } from './api-version.js';
-export { GobgpError, GobgpRequestError } from './errors.js';
+export { DEFAULT_API_CHOICE, parseApiChoice } from './api-version.js';
+export { GobgpApiMismatchError, GobgpError, GobgpRequestError } from './errors.js';
 export { provisionGlobal, provisionPeers, provisionSpeaker, ProvisionConflictError, type ProvisionOptions, type ProvisionResult } from './provision.js';
 export { DEFAULT_BGP_PORT, DEFAULT_HOLD_TIME, DEFAULT_RESTART_TIME, DEFAULT_FAMILIES, normalizePeer } from './peer-defaults.js';
 export * from './types.js';

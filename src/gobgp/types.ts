@@ -6,8 +6,15 @@
 import type { Family, Route } from '../model/route.js';
 import type { Peer } from '../model/peer.js';
 
-/** gobgpd API versions svcbgp can speak. Chosen in exactly one place: src/gobgp/api-version.ts. */
-export type ApiVersion = 'v3';
+/**
+ * gobgpd wire API versions svcbgp can speak: v3 (gobgpd 3.x, package apipb) and v4 (gobgpd 4.x, package api).
+ * Chosen in exactly one place: src/gobgp/api-version.ts.
+ */
+export type ApiVersion = 'v3' | 'v4';
+export const API_VERSIONS: readonly ApiVersion[] = ['v3', 'v4'];
+
+/** What the agent is told to speak: a version, or `auto` (probe gobgpd on connect and after every outage). */
+export type ApiChoice = ApiVersion | 'auto';
 
 /**
  * The text svcbgp writes into a peer's description (PeerConf.description). gobgpd keeps it and returns it
@@ -105,6 +112,14 @@ export interface BulkOptions {
   batchSize?: number;
 }
 
+export interface StopOptions {
+  /**
+   * Stop without a NOTIFICATION to graceful-restart peers, so they keep our routes as stale (v4 only: gobgpd
+   * 3.x always sends Cease, and the v3 codec refuses this option rather than silently drop it).
+   */
+  allowGracefulRestart?: boolean;
+}
+
 export interface PeerWriteOptions {
   /**
    * Set graceful restart local_restarting (the R bit in our OPEN): after gobgpd itself restarted, the peer
@@ -116,11 +131,12 @@ export interface PeerWriteOptions {
 /** A typed, promise-based client for one gobgpd. Every unary call and list stream has a deadline. */
 export interface GobgpClient {
   readonly address: string;
-  readonly apiVersion: ApiVersion;
+  /** The wire API this client speaks; undefined while `auto` has not reached gobgpd yet. */
+  readonly apiVersion: ApiVersion | undefined;
   /** gobgpd's global settings, or undefined when BGP has not been started yet (AS 0). */
   getGlobal(): Promise<GlobalConfig | undefined>;
   startBgp(global: GlobalConfig): Promise<void>;
-  stopBgp(): Promise<void>;
+  stopBgp(options?: StopOptions): Promise<void>;
   /** All neighbors (or one, by address), ours and others. */
   listPeers(address?: string): Promise<PeerStatus[]>;
   /** Adds a peer marked as ours (description = SVCBGP_PEER_MARKER). */

@@ -12,6 +12,7 @@ export class AgentMetrics {
   readonly passDuration: Histogram<string>;
   readonly gobgpErrors: Counter<'rpc'>;
   readonly gobgpUp: Gauge<string>;
+  readonly gobgpInfo: Gauge<'api' | 'api_matches'>;
   readonly gobgpGlobalConflict: Gauge<string>;
   readonly configValid: Gauge<string>;
   readonly nodeLeaving: Gauge<string>;
@@ -52,6 +53,12 @@ export class AgentMetrics {
       registers,
     });
     this.gobgpUp = new Gauge({ name: 'svcbgp_gobgp_up', help: '1 when gobgpd answered the last probe.', registers });
+    this.gobgpInfo = new Gauge({
+      name: 'svcbgp_gobgp_info',
+      help: 'Always 1, labelled with the gobgpd wire API in use (api="v3" for gobgpd 3.x, "v4" for 4.x, "unknown" before gobgpd answered) and whether gobgpd answers in it (api_matches="false": a forced --gobgp-api that gobgpd does not serve).',
+      labelNames: ['api', 'api_matches'],
+      registers,
+    });
     this.gobgpGlobalConflict = new Gauge({
       name: 'svcbgp_gobgp_global_conflict',
       help: '1 while gobgpd runs BGP with another AS, router-id or listen port than configured (left as is: svcbgp never restarts a running speaker; restart gobgpd to apply). Paths and peers are reconciled regardless.',
@@ -152,5 +159,11 @@ export class AgentMetrics {
     const by = new Map<string, number>();
     for (const r of refused) by.set(r.code, (by.get(r.code) ?? 0) + 1);
     for (const [reason, n] of by) this.refused.set({ reason }, n);
+  }
+
+  /** One svcbgp_gobgp_info series: the API in use now (the previous one's series goes). */
+  setGobgpApi(api: string | undefined, mismatch: boolean): void {
+    this.gobgpInfo.reset();
+    this.gobgpInfo.set({ api: api ?? 'unknown', api_matches: mismatch ? 'false' : 'true' }, 1);
   }
 }

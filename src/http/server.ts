@@ -6,6 +6,8 @@ import type { AgentMetrics } from './metrics.js';
 export interface ReadinessReport {
   ready: boolean;
   checks: Record<string, boolean>;
+  /** Facts shown after the checks, e.g. the gobgpd API in use ("gobgpd-api: v4"). */
+  info?: Record<string, string>;
 }
 
 export interface HealthServer {
@@ -50,7 +52,8 @@ export async function startHealthServer(
       const body = Object.entries(r.checks)
         .map(([k, v]) => `[${v ? '+' : '-'}]${k} ${v ? 'ok' : 'failed'}`)
         .join('\n');
-      res.writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(`${body}\n${r.ready ? 'ready' : 'not ready'}\n`);
+      const info = Object.entries(r.info ?? {}).map(([k, v]) => `${k}: ${v}\n`).join('');
+      res.writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(`${body}\n${info}${r.ready ? 'ready' : 'not ready'}\n`);
     } else if (path === '/metrics') {
       metrics.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),

@@ -6,7 +6,7 @@
  * Needs root (ip netns). Numbers (bring-up, teardown, memory, stale-route time) are printed, never asserted.
  */
 import { expect } from 'chai';
-import { cleanupStale, createLab, formatRouteTable, sleep, type Lab, type RouterKind } from '../lab/index.js';
+import { cleanupStale, createLab, formatRouteTable, GOBGP, sleep, type Lab, type RouterKind } from '../lab/index.js';
 import { metric } from './lab-metrics.js';
 
 const AGGREGATE = '10.49.0.0/16';
@@ -88,7 +88,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       const text = (await n1.gobgpd.gobgp(['neighbor'])).stdout;
       expect(text).to.match(/192\.168\.1\.1\s+64512\s+\S+\s+Establ/);
       // ... and with the CLI's defaults (127.0.0.1:50051) inside the node namespace, as an operator would.
-      const inNs = (await lab.exec(n3.ns, 'gobgp', ['neighbor'])).stdout;
+      const inNs = (await lab.exec(n3.ns, GOBGP, ['neighbor'])).stdout;
       expect(inNs).to.match(/192\.168\.1\.1\s+64512\s+\S+\s+Establ/);
     });
 

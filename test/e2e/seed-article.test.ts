@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
-import { cleanupStale, createLab, formatRouteTable, sleep, type Lab, type LabNode, type RouteChanges, type RouterKind } from '../lab/index.js';
+import { cleanupStale, createLab, formatRouteTable, GOBGP, sleep, type Lab, type LabNode, type RouteChanges, type RouterKind } from '../lab/index.js';
 import { connectGobgp } from '../../src/gobgp/client.js';
 import { NodeSimulator, repoRoot, sharedControlPlane, uniqueNamespace, waitFor, type ControlPlane } from '../helpers/kube/index.js';
 import {
@@ -186,7 +186,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) for (const tor of TOR_MODE
       for (const n of lab.nodes) {
         expect(await n.gobgpd.neighborState('192.168.1.1'), `gobgp neighbor on ${n.name}`).to.equal('established');
         // The operator's view: `gobgp neighbor` (table) lists the ToR as Establ.
-        const text = (await lab.exec(n.ns, 'gobgp', ['neighbor'])).stdout;
+        const text = (await lab.exec(n.ns, GOBGP, ['neighbor'])).stdout;
         expect(text).to.match(/^192\.168\.1\.1\s+64512\s+\S+\s+Establ/m);
         const global = (await n.gobgpd.gobgp(['global'])).stdout;
         expect(global, `gobgp global on ${n.name}`).to.match(/AS:\s+64512/).and.match(new RegExp(`Router-ID:\\s+${n.ipv4.replace(/\./g, '\\.')}`));

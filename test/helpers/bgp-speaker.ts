@@ -53,8 +53,13 @@ ${afiSafi('ipv6-unicast')}
 `;
 }
 
+/**
+ * The speaker runs SVCBGP_SPEAKER_GOBGPD's gobgpd if set, else the same version as the gobgpd under test
+ * (SVCBGP_GOBGPD): the matrix can vary our gobgpd alone against a fixed helper.
+ */
 export function startSpeaker(o: SpeakerOptions): Promise<Gobgpd> {
-  return startGobgpd({ name: 'speaker', configToml: speakerToml(o), ...(o.netns ? { netns: o.netns } : {}) });
+  const version = process.env.SVCBGP_SPEAKER_GOBGPD;
+  return startGobgpd({ name: 'speaker', configToml: speakerToml(o), ...(o.netns ? { netns: o.netns } : {}), ...(version ? { version } : {}) });
 }
 
 /** `gobgp global rib -a <family> -j` as {prefix: [{nexthop, ...}]}, flattened to prefix -> next hops. */

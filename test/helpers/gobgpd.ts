@@ -1,5 +1,5 @@
 /**
- * Test helper: a real gobgpd (Debian's 3.10) in its own temp dir, its gRPC API on a free loopback port
+ * Test helper: a real gobgpd (Debian's 3.10, or the version SVCBGP_GOBGPD names: see gobgpd-version.ts) in its own temp dir, its gRPC API on a free loopback port
  * (or a unix socket), killed and cleaned up by stop() — and, as a safety net, when the test process exits.
  *
  * How gobgpd 3.10 is started here (checked against `gobgpd --help`):
@@ -21,10 +21,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
+import { gobgpdVersion, type GobgpdVersion } from './gobgpd-version.js';
+
 const execFileAsync = promisify(execFile);
 
-export const GOBGPD_BIN = process.env.GOBGPD_BIN ?? 'gobgpd';
-export const GOBGP_BIN = process.env.GOBGP_BIN ?? 'gobgp';
+/** The gobgpd under test (SVCBGP_GOBGPD), its binaries and the wire API it serves. */
+export const GOBGPD_VERSION = gobgpdVersion();
+export const GOBGPD_BIN = GOBGPD_VERSION.gobgpd;
+export const GOBGP_BIN = GOBGPD_VERSION.gobgp;
 
 /** Everything started by this module, so an exiting test process leaves nothing behind. */
 const live = new Set<{ child: ChildProcess; dir: string; netns?: string }>();
@@ -100,6 +104,10 @@ export interface GobgpdOptions {
   logLevel?: 'debug' | 'info' | 'warn';
   /** How long to wait for the API to answer (ms, default 15000). */
   startTimeoutMs?: number;
+  /** Run this gobgpd version ("3.10", "3.37", "4.8") instead of SVCBGP_GOBGPD's. */
+  version?: string;
+  /** Serve the API on this unix socket (e.g. the socket of a stopped gobgpd, to replace it by another version). */
+  socketPath?: string;
 }
 
 export class Gobgpd {
@@ -113,6 +121,8 @@ export class Gobgpd {
     readonly apiAddress: string,
     readonly logFile: string,
     private readonly entry: { child: ChildProcess; dir: string; netns?: string },
+    /** Which gobgpd this is (binaries and wire API). */
+    readonly version: GobgpdVersion = GOBGPD_VERSION,
   ) {
     this.exitPromise = new Promise((resolve) => child.once('exit', () => {
       this.exited = true;
@@ -134,7 +144,7 @@ export class Gobgpd {
   /** Runs `gobgp <target> ...args`, returns stdout; rejects with stderr on failure. */
   async cli(...args: string[]): Promise<string> {
     try {
-      const { stdout } = await execFileAsync(GOBGP_BIN, [...this.cliTarget, ...args], { timeout: 30000, maxBuffer: 256 * 1024 * 1024 });
+      const { stdout } = await execFileAsync(this.version.gobgp, [...this.cliTarget, ...args], { timeout: 30000, maxBuffer: 256 * 1024 * 1024 });
       return stdout;
     } catch (err) {
       const e = err as { stderr?: string; stdout?: string; message: string };
@@ -184,7 +194,9 @@ export async function startGobgpd(options: GobgpdOptions = {}): Promise<Gobgpd> 
     execFileSync('ip', ['netns', 'add', ownNetns]);
     execFileSync('ip', ['-n', ownNetns, 'link', 'set', 'lo', 'up']);
   }
-  const apiAddress = options.unixSocket || netns
+  const version = options.version ? gobgpdVersion(options.version) : GOBGPD_VERSION;
+  if (options.socketPath) rmSync(options.socketPath, { force: true }); // a SIGKILLed gobgpd leaves it behind
+  const apiAddress = options.socketPath ? `unix://${options.socketPath}` : options.unixSocket || netns
     ? `unix://${path.join(dir, 'gobgp.sock')}`
     : `127.0.0.1:${await freePort('127.0.0.1')}`;
   const args = ['--api-hosts', apiAddress, '--pprof-disable', '-l', options.logLevel ?? 'debug'];
@@ -196,13 +208,13 @@ export async function startGobgpd(options: GobgpdOptions = {}): Promise<Gobgpd> 
   const fd = openSync(logFile, 'a');
   // `ip netns exec` execs gobgpd in place, so the child's pid is gobgpd's.
   const child = netns
-    ? spawn('ip', ['netns', 'exec', netns, GOBGPD_BIN, ...args], { cwd: dir, stdio: ['ignore', fd, fd] })
-    : spawn(GOBGPD_BIN, args, { cwd: dir, stdio: ['ignore', fd, fd] });
+    ? spawn('ip', ['netns', 'exec', netns, version.gobgpd, ...args], { cwd: dir, stdio: ['ignore', fd, fd] })
+    : spawn(version.gobgpd, args, { cwd: dir, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const entry: { child: ChildProcess; dir: string; netns?: string } = { child, dir };
   if (ownNetns) entry.netns = ownNetns;
   live.add(entry);
-  const d = new Gobgpd(child, dir, apiAddress, logFile, entry);
+  const d = new Gobgpd(child, dir, apiAddress, logFile, entry, version);
   child.once('error', () => undefined);
 
   // Ready = the CLI gets an answer from the API.

@@ -1,6 +1,14 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive, run, signal, sleep, spawnDaemon, waitFor, type ExecResult } from './exec.js';
+import { gobgpdVersion } from '../helpers/gobgpd-version.js';
+
+/**
+ * The gobgpd version of the lab: SVCBGP_GOBGPD (3.10, 3.37, 4.8; `scripts/lab.sh --gobgpd` sets it), binaries
+ * from scripts/build-gobgpd.sh's cache. `GOBGP` is the matching CLI (the v3 CLI cannot talk to gobgpd 4.x).
+ */
+export const LAB_GOBGPD = gobgpdVersion();
+export const GOBGP = LAB_GOBGPD.gobgp;
 
 /**
  * One node's gobgpd, running inside the node's namespace.
@@ -124,7 +132,7 @@ export class Gobgpd {
     rmSync(this.socketPath, { force: true });
     const argv = [
       'ip', 'netns', 'exec', this.ns, 'dumb-init', '--rewrite', '15:9', '--',
-      'gobgpd', `--api-hosts=${this.target},${this.tcpApi}`, '--pprof-disable',
+      LAB_GOBGPD.gobgpd, `--api-hosts=${this.target},${this.tcpApi}`, '--pprof-disable',
     ];
     if (opts.bootstrap) {
       writeFileSync(this.configFile, renderGobgpdToml(opts.bootstrap));
@@ -195,7 +203,7 @@ export class Gobgpd {
 
   /** Run the gobgp CLI against this gobgpd over its unix socket (from the root namespace). */
   async gobgp(args: string[], allowFail = false): Promise<ExecResult> {
-    return run('gobgp', ['--target', this.target, ...args], { allowFail });
+    return run(GOBGP, ['--target', this.target, ...args], { allowFail });
   }
 
   /**

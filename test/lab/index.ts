@@ -1,7 +1,7 @@
 /** The svcbgp network lab: the article's network in namespaces, with BIRD 2 or FRR as the ToR. */
 export { Lab, createLab, preflight, type LabOptions, type LabNode, type MemoryReport, type BringUpTimings, type RouteChanges } from './lab.js';
 export { cleanupStale, destroyByPrefix, readState, type StaleReport, type LabState } from './cleanup.js';
-export { Gobgpd, renderGobgpdToml, type GobgpdBootstrap, type GobgpdStartOptions } from './gobgpd.js';
+export { GOBGP, Gobgpd, LAB_GOBGPD, renderGobgpdToml, type GobgpdBootstrap, type GobgpdStartOptions } from './gobgpd.js';
 export { httpGetFrom, urlFor, type HttpResult } from './http.js';
 export {
   parseIpRouteJson,

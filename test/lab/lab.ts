@@ -5,7 +5,7 @@ import { BirdRouter } from './bird.js';
 import { destroySync, registerForExit, type LabState } from './cleanup.js';
 import { nsRun, run, sleep, spawnDaemon, waitFor, type ExecOptions, type ExecResult } from './exec.js';
 import { FrrRouter } from './frr.js';
-import { Gobgpd, type GobgpdBootstrap } from './gobgpd.js';
+import { Gobgpd, LAB_GOBGPD, type GobgpdBootstrap } from './gobgpd.js';
 import { HTTP_STANDIN, httpGetFrom, urlFor, type HttpResult } from './http.js';
 import { formatRouteTable, parseIpRouteJson, toRouteTable, type KernelRoute, type RouteTable } from './routes.js';
 import {
@@ -370,13 +370,15 @@ export class Lab {
 
   /** How to look around in this lab from a shell. */
   operatorHints(): string {
+    // The CLI of the lab's gobgpd line, by full path: Debian's /usr/bin/gobgp (3.x) cannot talk to gobgpd 4.x.
+    const gobgp = LAB_GOBGPD.gobgp;
     const lines = [
-      `lab ${this.id} (${this.options.router}), run dir ${this.runDir}`,
+      `lab ${this.id} (${this.options.router}, gobgpd ${LAB_GOBGPD.name}), run dir ${this.runDir}`,
       `ToR:      ip netns exec ${this.tor.ns} ip route`,
       ...this.router.operatorCommands().map((c) => `          ${c}`),
       ...this.nodes.flatMap((n) => [
-        `${n.name}:   ip netns exec ${n.ns} gobgp neighbor          # or: gobgp --target ${n.gobgpd.target} neighbor`,
-        `          ip netns exec ${n.ns} gobgp global rib`,
+        `${n.name}:   ip netns exec ${n.ns} ${gobgp} neighbor          # or: ${gobgp} --target ${n.gobgpd.target} neighbor`,
+        `          ip netns exec ${n.ns} ${gobgp} global rib`,
       ]),
       `external: ip netns exec ${this.ext.ns} curl -m 5 http://<service-ip>/`,
       `teardown: scripts/lab-net.sh down ${this.id}`,
@@ -418,7 +420,7 @@ const ROUTER_PROGRAMS: Record<RouterKind, string[]> = {
 export async function preflight(router: RouterKind): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the network lab needs root (ip netns)');
   const missing: string[] = [];
-  for (const prog of ['ip', 'gobgpd', 'gobgp', 'dumb-init', ...ROUTER_PROGRAMS[router]]) {
+  for (const prog of ['ip', LAB_GOBGPD.gobgpd, LAB_GOBGPD.gobgp, 'dumb-init', ...ROUTER_PROGRAMS[router]]) {
     const found = prog.startsWith('/') ? existsSync(prog) : (await run('sh', ['-c', `command -v ${prog}`], { allowFail: true })).code === 0;
     if (!found) missing.push(prog);
   }

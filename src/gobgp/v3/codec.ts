@@ -15,16 +15,17 @@ import { GobgpRequestError } from '../errors.js';
 import { normalizePeer } from '../peer-defaults.js';
 import { SVCBGP_PEER_MARKER } from '../types.js';
 import type {
-  GlobalConfig, PathTarget, PeerStatus, PeerWriteOptions, RibPath, SessionState, WatchEvent, WatchOptions,
+  GlobalConfig, PathTarget, PeerStatus, PeerWriteOptions, RibPath, SessionState, StopOptions, WatchEvent, WatchOptions,
 } from '../types.js';
 import { V3_PROTO_DIR, V3_PROTO_FILES } from './protos.js';
+import {
+  checkAsn, checkGlobal, checkLocalPref, checkNextHop, communityFromWire, communityToWire, dateFromWire, isIpAddress,
+  largeCommunityFromWire, largeCommunityToWire, splitPrefix, type WireLargeCommunity, type WireTimestamp,
+} from '../wire-values.js';
+
+export { communityFromWire, communityToWire } from '../wire-values.js';
 
 const TYPE_URL_PREFIX = 'type.googleapis.com/apipb.';
-
-/** Strict: dotted-quad IPv4 or IPv6 (ipaddr.isValid also takes shorthands like "192.168.1"). */
-function isIpAddress(s: string): boolean {
-  return ipaddr.IPv4.isValidFourPartDecimal(s) || (s.includes(':') && ipaddr.IPv6.isValid(s));
-}
 
 /** google.protobuf.Any as proto-loader hands it over. */
 interface Any {
@@ -35,11 +36,6 @@ interface Any {
 interface WireFamily {
   afi: string;
   safi: string;
-}
-
-interface WireTimestamp {
-  seconds: number;
-  nanos: number;
 }
 
 /** The parts of apipb.Path we read. */
@@ -103,70 +99,6 @@ function ip(s: string | undefined): string | undefined {
   return s && s !== '<nil>' && s !== '0.0.0.0' && s !== '::' ? s : undefined;
 }
 
-function dateFromWire(t: WireTimestamp | null | undefined): Date | undefined {
-  if (!t || (!t.seconds && !t.nanos)) return undefined;
-  return new Date(t.seconds * 1000 + Math.floor(t.nanos / 1e6));
-}
-
-/** "65000:100" -> (65000 << 16) | 100, as RFC 1997 lays it out. */
-export function communityToWire(c: string): number {
-  const m = /^(\d+):(\d+)$/.exec(c);
-  const hi = m ? Number(m[1]) : NaN;
-  const lo = m ? Number(m[2]) : NaN;
-  if (!(hi >= 0 && hi <= 0xffff && lo >= 0 && lo <= 0xffff)) {
-    throw new GobgpRequestError(`invalid community "${c}": expected "<0-65535>:<0-65535>"`);
-  }
-  return ((hi << 16) | lo) >>> 0;
-}
-
-export function communityFromWire(n: number): string {
-  return `${n >>> 16}:${n & 0xffff}`;
-}
-
-function largeCommunityToWire(c: string): { global_admin: number; local_data1: number; local_data2: number } {
-  const m = /^(\d+):(\d+):(\d+)$/.exec(c);
-  const parts = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [];
-  if (parts.length !== 3 || parts.some((p) => !(p >= 0 && p <= 0xffffffff))) {
-    throw new GobgpRequestError(`invalid large community "${c}": expected "<uint32>:<uint32>:<uint32>"`);
-  }
-  return { global_admin: parts[0]!, local_data1: parts[1]!, local_data2: parts[2]! };
-}
-
-/** Validates a route's prefix against its family and returns [address, length]. */
-function splitPrefix(route: Route): [string, number] {
-  let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
-  try {
-    parsed = ipaddr.parseCIDR(route.prefix);
-  } catch {
-    throw new GobgpRequestError(`invalid prefix "${route.prefix}": expected a CIDR like 10.49.0.0/16 or fd00::1/128`);
-  }
-  const [addr, len] = parsed;
-  const kind = addr.kind() === 'ipv4' ? 'ipv4-unicast' : 'ipv6-unicast';
-  if (kind !== route.family) {
-    throw new GobgpRequestError(`prefix "${route.prefix}" is not in family ${route.family}`);
-  }
-  const network = addr.kind() === 'ipv4'
-    ? ipaddr.IPv4.networkAddressFromCIDR(route.prefix)
-    : ipaddr.IPv6.networkAddressFromCIDR(route.prefix);
-  if (network.toString() !== addr.toString()) {
-    throw new GobgpRequestError(
-      `prefix "${route.prefix}" has host bits set: the network is ${network.toString()}/${len}`);
-  }
-  return [addr.toString(), len];
-}
-
-function checkNextHop(route: Route): string {
-  const nh = route.nextHop || (route.family === 'ipv4-unicast' ? '0.0.0.0' : '::');
-  if (!isIpAddress(nh)) throw new GobgpRequestError(`invalid next hop "${nh}" for ${route.prefix}`);
-  const kind = ipaddr.parse(nh).kind();
-  if ((route.family === 'ipv4-unicast') !== (kind === 'ipv4')) {
-    // gobgpd would accept an IPv4 next hop for IPv6 NLRI only with extended next hop encoding; we keep
-    // families apart, so a mismatch is a caller bug.
-    throw new GobgpRequestError(`next hop ${nh} does not match family ${route.family} of ${route.prefix}`);
-  }
-  return nh;
-}
-
 function sessionStateFromWire(s: string | undefined): SessionState {
   switch (s) {
     case 'IDLE': return 'idle';
@@ -214,12 +146,7 @@ export class V3Codec implements WireCodec {
   // ---- global ---------------------------------------------------------------------------------
 
   startBgpRequest(global: GlobalConfig): WireMessage {
-    if (!Number.isInteger(global.asn) || global.asn < 1 || global.asn > 0xffffffff) {
-      throw new GobgpRequestError(`invalid local AS ${global.asn}: expected 1..4294967295`);
-    }
-    if (!ipaddr.IPv4.isValidFourPartDecimal(global.routerId)) {
-      throw new GobgpRequestError(`invalid router-id "${global.routerId}": expected an IPv4 address`);
-    }
+    checkGlobal(global);
     return {
       global: {
         asn: global.asn,
@@ -228,6 +155,13 @@ export class V3Codec implements WireCodec {
         listen_addresses: global.listenAddresses ?? [],
       },
     };
+  }
+
+  stopBgpRequest(options: StopOptions): WireMessage {
+    if (options.allowGracefulRestart) {
+      throw new GobgpRequestError('StopBgp without NOTIFICATION (allowGracefulRestart) needs gobgpd 4.x; gobgpd 3.x always sends Cease');
+    }
+    return {};
   }
 
   globalFromGetBgpResponse(response: WireMessage): GlobalConfig | undefined {
@@ -242,9 +176,7 @@ export class V3Codec implements WireCodec {
 
   private peerToWire(input: Peer, localRestarting: boolean): WireMessage {
     if (!isIpAddress(input.address)) throw new GobgpRequestError(`invalid neighbor address "${input.address}"`);
-    if (!Number.isInteger(input.asn) || input.asn < 1 || input.asn > 0xffffffff) {
-      throw new GobgpRequestError(`invalid peer AS ${input.asn} for ${input.address}: expected 1..4294967295`);
-    }
+    checkAsn(input.asn, 'peer AS', ` for ${input.address}`);
     const peer = normalizePeer(input);
     const gr = peer.gracefulRestart;
     return {
@@ -353,12 +285,8 @@ export class V3Codec implements WireCodec {
     // ORIGIN (1), NEXT_HOP (3), LOCAL_PREF (5), COMMUNITIES (8), MP_REACH_NLRI (14), LARGE_COMMUNITY (32).
     const pattrs: Any[] = [this.pack('OriginAttribute', { origin: 0 })];
     if (route.family === 'ipv4-unicast') pattrs.push(this.pack('NextHopAttribute', { next_hop: nextHop }));
-    if (route.localPref !== undefined) {
-      if (!Number.isInteger(route.localPref) || route.localPref < 0 || route.localPref > 0xffffffff) {
-        throw new GobgpRequestError(`invalid local-pref ${route.localPref} for ${route.prefix}`);
-      }
-      pattrs.push(this.pack('LocalPrefAttribute', { local_pref: route.localPref }));
-    }
+    const localPref = checkLocalPref(route);
+    if (localPref !== undefined) pattrs.push(this.pack('LocalPrefAttribute', { local_pref: localPref }));
     if (route.communities.length > 0) {
       pattrs.push(this.pack('CommunitiesAttribute', { communities: route.communities.map(communityToWire) }));
     }
@@ -449,8 +377,7 @@ export class V3Codec implements WireCodec {
           break;
         case 'LargeCommunitiesAttribute':
           route.largeCommunities = sortCommunities(
-            (a.value.communities as { global_admin: number; local_data1: number; local_data2: number }[])
-              .map((c) => `${c.global_admin}:${c.local_data1}:${c.local_data2}`));
+            (a.value.communities as WireLargeCommunity[]).map(largeCommunityFromWire));
           break;
         case 'LocalPrefAttribute':
           route.localPref = Number(a.value.local_pref);

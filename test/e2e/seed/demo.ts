@@ -13,7 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { cleanupStale, createLab, preflight, sleep, type Lab, type RouterKind } from '../../lab/index.js';
+import { cleanupStale, createLab, GOBGP, preflight, sleep, type Lab, type RouterKind } from '../../lab/index.js';
 import { CONTROL_PLANE_SCRIPT, runCommand, type ControlPlaneInfo } from '../../helpers/kube/control-plane.js';
 import {
   BGP_CONFIGURATION_CLUSTER_IPS,
@@ -233,7 +233,7 @@ async function walk(sc: SeedScenario, kube: KubeAccess): Promise<void> {
   out(`\n  tor$ ${lab.options.router === 'bird' ? 'birdc show protocols' : "vtysh -c 'show bgp summary'"}`);
   out(indent(await lab.router.showSessions()));
   out(`\n  node-1$ gobgp neighbor`);
-  out(indent((await lab.exec(lab.node(1).ns, 'gobgp', ['neighbor'])).stdout));
+  out(indent((await lab.exec(lab.node(1).ns, GOBGP, ['neighbor'])).stdout));
   await showTor(sc);
 
   heading('Step 2: BGPConfiguration serviceClusterIPs 10.49.0.0/16');

@@ -1,5 +1,5 @@
 /**
- * The reconciler against a REAL gobgpd (Debian 3.10, unix socket in a temp dir), through the real GoBGP client.
+ * The reconciler against a REAL gobgpd (Debian 3.10 or SVCBGP_GOBGPD's version, unix socket in a temp dir), through the real GoBGP client.
  * The cluster side is fed directly here (the desired routes as the route model would compute them); the
  * Kubernetes side is exercised against the real API server in agent-kube.test.ts.
  * What we assert is what an operator sees: `gobgp global rib -j`, `gobgp neighbor`, gobgpd's table events.
@@ -16,7 +16,7 @@ import { GobgpdMonitor } from '../../../src/agent/monitor.js';
 import { speakerOverClient } from '../../../src/agent/speaker-adapter.js';
 import type { DesiredState } from '../../../src/agent/ports.js';
 import { AgentMetrics } from '../../../src/http/metrics.js';
-import { freePort, waitFor } from '../../helpers/gobgpd.js';
+import { freePort, GOBGPD_VERSION, waitFor } from '../../helpers/gobgpd.js';
 import { RestartableGobgpd, memoryLogger, ribViaCli, type LogEntry } from './util.js';
 
 const OWNER = '64512:7376:1';
@@ -107,7 +107,9 @@ describe('agent reconciler against real gobgpd', function () {
     expect(global).to.match(/AS:\s+64512/);
     expect(global).to.match(/Router-ID:\s+10\.255\.0\.1/);
     expect(await gobgpd.cli('neighbor')).to.contain('127.0.0.2');
-    expect(a.reconciler.readiness()).to.deep.equal({ cachesSynced: true, gobgpReachable: true, provisioned: true, globalMatches: true });
+    expect(a.reconciler.readiness()).to.deep.equal({
+      cachesSynced: true, gobgpReachable: true, gobgpApiMatches: true, gobgpApi: GOBGPD_VERSION.api, provisioned: true, globalMatches: true,
+    });
     expect(await a.changes()).to.deep.equal({ add: 3, delete: 0 });
     // The reason for every add is in the logs.
     const adds = a.entries.filter((e) => e.message === 'advertise');

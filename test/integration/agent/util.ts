@@ -75,7 +75,7 @@ export class RestartableGobgpd {
   async start(): Promise<void> {
     rmSync(this.socket, { force: true });
     const fd = openSync(path.join(this.dir, 'gobgpd.log'), 'a');
-    const args = ['--api-hosts', this.address, '--pprof-disable', '-l', 'info'];
+    const args = ['--api-hosts', this.address, '--pprof-disable', '-l', process.env.SVCBGP_TEST_GOBGPD_LOG ?? 'info'];
     // `ip netns exec` execs gobgpd in place, so the child's pid is gobgpd's (SIGKILL reaches it).
     this.child = this.netns
       ? spawn('ip', ['netns', 'exec', this.netns, GOBGPD_BIN, ...args], { cwd: this.dir, stdio: ['ignore', fd, fd] })
