@@ -41,10 +41,16 @@ pending=$(grep -Eo '^ *[0-9]+ pending' "$out" | tail -1 | grep -Eo '[0-9]+' || e
 step "gobgpd matrix: the gobgpd tiers on the other versions (scripts/test-matrix.sh)"
 others=()
 for v in 3.10 3.37 4.8; do [ "$v" = "${SVCBGP_GOBGPD:-3.10}" ] || others+=("$v"); done
+mout=$(mktemp)
+trap 'rm -f "$out" "$mout"' EXIT
 set +e
-scripts/test-matrix.sh "${others[@]}"
-mrc=$?
+scripts/test-matrix.sh "${others[@]}" 2>&1 | tee "$mout"
+mrc=${PIPESTATUS[0]}
 set -e
-echo "full suite (gobgpd ${SVCBGP_GOBGPD:-3.10}): ${passed} passed, ${failed} failed, ${pending} skipped"
+# One closing line for the whole run: the full suite plus every matrix version.
+sum() { grep -Eo "^gobgpd [0-9.]+: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped" "$mout" | awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($(i + 1) ~ "^" k) s += $i } END { print s + 0 }'; }
+mp=$(sum passed); mf=$(sum failed); ms=$(sum skipped)
+echo "full suite on gobgpd ${SVCBGP_GOBGPD:-3.10}: ${passed} passed, ${failed} failed, ${pending} skipped; matrix (${others[*]}): ${mp} passed, ${mf} failed, ${ms} skipped"
 [ "$rc" = 0 ] && rc=$mrc
+echo "total: $((passed + mp)) passed, $((failed + mf)) failed, $((pending + ms)) skipped"
 exit "$rc"
