@@ -12,14 +12,14 @@ import { sortCommunities, type Family, type Route } from '../../model/route.js';
 import type { Peer } from '../../model/peer.js';
 import type { WireCodec, WireMessage } from '../codec.js';
 import { GobgpRequestError } from '../errors.js';
-import { normalizePeer } from '../peer-defaults.js';
+import { FAMILY_TO_WIRE, familyFromWire, peerToWire, type WireFamily } from '../peer-wire.js';
 import { SVCBGP_PEER_MARKER } from '../types.js';
 import type {
   GlobalConfig, PathTarget, PeerStatus, PeerWriteOptions, RibPath, SessionState, StopOptions, WatchEvent, WatchOptions,
 } from '../types.js';
 import { V3_PROTO_DIR, V3_PROTO_FILES } from './protos.js';
 import {
-  checkAsn, checkGlobal, checkLocalPref, checkNextHop, communityFromWire, communityToWire, dateFromWire, isIpAddress,
+  checkGlobal, checkLocalPref, checkNextHop, communityFromWire, communityToWire, dateFromWire, isIpAddress,
   largeCommunityFromWire, largeCommunityToWire, splitPrefix, type WireLargeCommunity, type WireTimestamp,
 } from '../wire-values.js';
 
@@ -31,11 +31,6 @@ const TYPE_URL_PREFIX = 'type.googleapis.com/apipb.';
 interface Any {
   type_url: string;
   value: Uint8Array;
-}
-
-interface WireFamily {
-  afi: string;
-  safi: string;
 }
 
 /** The parts of apipb.Path we read. */
@@ -80,18 +75,6 @@ interface WirePeer {
     mp_graceful_restart: { config: { enabled: boolean } | null } | null;
     config: { family: WireFamily | null; enabled: boolean } | null;
   }[];
-}
-
-const FAMILY_TO_WIRE: Record<Family, WireFamily> = {
-  'ipv4-unicast': { afi: 'AFI_IP', safi: 'SAFI_UNICAST' },
-  'ipv6-unicast': { afi: 'AFI_IP6', safi: 'SAFI_UNICAST' },
-};
-
-function familyFromWire(f: WireFamily | null | undefined): Family | undefined {
-  if (!f || f.safi !== 'SAFI_UNICAST') return undefined;
-  if (f.afi === 'AFI_IP') return 'ipv4-unicast';
-  if (f.afi === 'AFI_IP6') return 'ipv6-unicast';
-  return undefined;
 }
 
 /** gobgpd prints Go's nil net.IP as "<nil>"; we say "absent". */
@@ -174,44 +157,12 @@ export class V3Codec implements WireCodec {
 
   // ---- peers ----------------------------------------------------------------------------------
 
-  private peerToWire(input: Peer, localRestarting: boolean): WireMessage {
-    if (!isIpAddress(input.address)) throw new GobgpRequestError(`invalid neighbor address "${input.address}"`);
-    checkAsn(input.asn, 'peer AS', ` for ${input.address}`);
-    const peer = normalizePeer(input);
-    const gr = peer.gracefulRestart;
-    return {
-      conf: {
-        neighbor_address: peer.address,
-        peer_asn: peer.asn,
-        auth_password: peer.password ?? '',
-        description: SVCBGP_PEER_MARKER,
-      },
-      ebgp_multihop: { enabled: peer.ebgpMultihopTtl !== undefined, multihop_ttl: peer.ebgpMultihopTtl ?? 0 },
-      timers: { config: { hold_time: peer.holdTime, keepalive_interval: peer.keepaliveTime } },
-      transport: { remote_port: peer.port, local_address: peer.localAddress ?? '' },
-      graceful_restart: {
-        enabled: gr.enabled,
-        restart_time: gr.restartTime,
-        // Never 0 (gobgpd would use its 360 s): see peer-defaults.ts DEFAULT_DEFERRAL_TIME for why it is short.
-        deferral_time: gr.deferralTime,
-        local_restarting: gr.enabled && localRestarting,
-      },
-      // Multiprotocol graceful restart per family: gobgpd 3.10 (pkg/server/fsm.go capabilitiesFromConfig)
-      // puts a family into the GR capability only when its afi-safi has mp_graceful_restart enabled;
-      // without it the capability lists no families and the peer keeps none of our routes as stale.
-      afi_safis: peer.families.map((f) => ({
-        config: { family: FAMILY_TO_WIRE[f], enabled: true },
-        mp_graceful_restart: { config: { enabled: gr.enabled } },
-      })),
-    };
-  }
-
   addPeerRequest(peer: Peer, options: PeerWriteOptions): WireMessage {
-    return { peer: this.peerToWire(peer, options.localRestarting ?? false) };
+    return { peer: peerToWire(peer, options.localRestarting ?? false) };
   }
 
   updatePeerRequest(peer: Peer): WireMessage {
-    return { peer: this.peerToWire(peer, false), do_soft_reset_in: false };
+    return { peer: peerToWire(peer, false), do_soft_reset_in: false };
   }
 
   needsSoftResetIn(response: WireMessage): boolean {

@@ -23,19 +23,17 @@ import { sortCommunities, type Family, type Route } from '../../model/route.js';
 import type { Peer } from '../../model/peer.js';
 import type { WireCodec, WireMessage } from '../codec.js';
 import { GobgpRequestError } from '../errors.js';
-import { normalizePeer } from '../peer-defaults.js';
+import { FAMILY_TO_WIRE, familyFromWire, peerToWire, type WireFamily } from '../peer-wire.js';
 import { SVCBGP_PEER_MARKER } from '../types.js';
 import type {
   GlobalConfig, PathTarget, PeerStatus, PeerWriteOptions, RibPath, SessionState, StopOptions, WatchEvent, WatchOptions,
 } from '../types.js';
 import {
-  checkAsn, checkGlobal, checkLocalPref, checkNextHop, communityFromWire, communityToWire, dateFromWire, isIpAddress,
+  checkGlobal, checkLocalPref, checkNextHop, communityFromWire, communityToWire, dateFromWire, isIpAddress,
   largeCommunityFromWire, largeCommunityToWire, splitPrefix, type WireLargeCommunity, type WireTimestamp,
 } from '../wire-values.js';
 import { V4_PROTO_DIR, V4_PROTO_FILES } from './protos.js';
 
-
-type WireFamily = { afi: string; safi: string };
 
 /** api.NLRI as proto-loader decodes it (oneofs: true adds the name of the member that is set). */
 interface WireNlri {
@@ -98,18 +96,6 @@ interface WirePeer {
 }
 
 const TABLE_GLOBAL = 'TABLE_TYPE_GLOBAL';
-
-const FAMILY_TO_WIRE: Record<Family, WireFamily> = {
-  'ipv4-unicast': { afi: 'AFI_IP', safi: 'SAFI_UNICAST' },
-  'ipv6-unicast': { afi: 'AFI_IP6', safi: 'SAFI_UNICAST' },
-};
-
-function familyFromWire(f: WireFamily | null | undefined): Family | undefined {
-  if (!f || f.safi !== 'SAFI_UNICAST') return undefined;
-  if (f.afi === 'AFI_IP') return 'ipv4-unicast';
-  if (f.afi === 'AFI_IP6') return 'ipv6-unicast';
-  return undefined;
-}
 
 /** gobgpd 4.x prints Go's zero netip.Addr as "invalid IP"; we say "absent" (also for "", "<nil>", any). */
 function ip(s: string | undefined): string | undefined {
@@ -176,46 +162,12 @@ export class V4Codec implements WireCodec {
 
   // ---- peers ----------------------------------------------------------------------------------
 
-  private peerToWire(input: Peer, localRestarting: boolean): WireMessage {
-    if (!isIpAddress(input.address)) throw new GobgpRequestError(`invalid neighbor address "${input.address}"`);
-    checkAsn(input.asn, 'peer AS', ` for ${input.address}`);
-    if (input.localAddress !== undefined && !isIpAddress(input.localAddress)) {
-      throw new GobgpRequestError(`invalid local address "${input.localAddress}" for ${input.address}`);
-    }
-    const peer = normalizePeer(input);
-    const gr = peer.gracefulRestart;
-    return {
-      conf: {
-        neighbor_address: peer.address,
-        peer_asn: peer.asn,
-        auth_password: peer.password ?? '',
-        description: SVCBGP_PEER_MARKER,
-      },
-      ebgp_multihop: { enabled: peer.ebgpMultihopTtl !== undefined, multihop_ttl: peer.ebgpMultihopTtl ?? 0 },
-      timers: { config: { hold_time: peer.holdTime, keepalive_interval: peer.keepaliveTime } },
-      transport: { remote_port: peer.port, local_address: peer.localAddress ?? '' },
-      graceful_restart: {
-        enabled: gr.enabled,
-        restart_time: gr.restartTime,
-        // Never 0 (gobgpd would use its 360 s), the same on AddPeer and UpdatePeer: peer-defaults.ts says why it is short.
-        deferral_time: gr.deferralTime,
-        local_restarting: gr.enabled && localRestarting,
-      },
-      // Multiprotocol graceful restart per family, as in v3 (pkg/server/fsm.go capabilitiesFromConfig puts a
-      // family into the GR capability only when its afi-safi has mp_graceful_restart enabled).
-      afi_safis: peer.families.map((f) => ({
-        config: { family: FAMILY_TO_WIRE[f], enabled: true },
-        mp_graceful_restart: { config: { enabled: gr.enabled } },
-      })),
-    };
-  }
-
   addPeerRequest(peer: Peer, options: PeerWriteOptions): WireMessage {
-    return { peer: this.peerToWire(peer, options.localRestarting ?? false) };
+    return { peer: peerToWire(peer, options.localRestarting ?? false) };
   }
 
   updatePeerRequest(peer: Peer): WireMessage {
-    return { peer: this.peerToWire(peer, false), do_soft_reset_in: false };
+    return { peer: peerToWire(peer, false), do_soft_reset_in: false };
   }
 
   needsSoftResetIn(response: WireMessage): boolean {
