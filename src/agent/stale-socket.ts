@@ -6,8 +6,9 @@ import type { SpeakerPort } from './ports.js';
 /**
  * A gobgpd that is SIGKILLed (by its dumb-init on SIGTERM, or the OOM killer) leaves its API socket file behind, and
  * gobgpd never removes one at start: when the kubelet restarts only the gobgpd container (same Pod, same emptyDir),
- * the new gobgpd exits with "bind: address already in use", again and again, until the Pod is deleted. Seen with
- * gobgpd 3.10, 3.37 and 4.8 (they listen with Go's net.Listen("unix"), which fails on an existing path).
+ * gobgpd 3.x exits with "bind: address already in use", again and again, until the Pod is deleted; gobgpd 4.8 logs
+ * "failed to listen grpc port" and runs on without an API (the DaemonSet's liveness probe restarts that container).
+ * Seen with 3.10, 3.37 and 4.8: they listen with Go's net.Listen("unix"), which fails on an existing path.
  *
  * So the agent, which shares the directory, removes the file when it is certainly stale: it exists, it is a socket,
  * and a connection to it is refused (ECONNREFUSED: nobody listens on that file). That cannot remove a live socket: a

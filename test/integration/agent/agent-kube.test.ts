@@ -14,7 +14,7 @@ import path from 'node:path';
 import { connectGobgp } from '../../../src/gobgp/client.js';
 import type { WatchHandle } from '../../../src/gobgp/types.js';
 import { useCluster, waitForEndpointSlices } from '../../helpers/kube/index.js';
-import { freePort, waitFor } from '../../helpers/gobgpd.js';
+import { GOBGPD_VERSION, freePort, waitFor } from '../../helpers/gobgpd.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { StatusReport } from '../../../src/cli/status.js';
@@ -190,7 +190,7 @@ describe('svcbgp run: the agent against a real API server and a real gobgpd', fu
       const doc = JSON.parse(r.stdout) as StatusReport;
       return doc.agent.status?.withheld.some((w) => w.address === '192.168.3.190') ? doc : undefined;
     }, 30_000);
-    expect(json.gobgpd.api).to.equal('v3');
+    expect(json.gobgpd.api).to.equal(GOBGPD_VERSION.api);
     expect(json.gobgpd.global).to.deep.include({ asn: 64512, routerId: '192.168.1.10' });
     expect(json.gobgpd.peers!.map((p) => [p.address, p.owner, p.gracefulRestart.enabled, p.gracefulRestart.restartTime])).to.deep.equal([['127.0.0.2', 'svcbgp', true, 120]]);
     const owned = new Map(json.gobgpd.owned!.map((p) => [p.prefix, p]));
