@@ -42,11 +42,14 @@ describe('gobgpd container restart in the same Pod: a stale API socket', functio
   it('a restarted gobgpd cannot start on the leftover file; the agent removes it (refused connect) and the next start works', async () => {
     expect(existsSync(gobgpd.socket), 'the killed gobgpd left its socket file').to.equal(true);
     const first = runGobgpd(gobgpd.socket, 10_000);
-    const code = await first.exited;
-    if (GOBGPD_VERSION.api === 'v3') expect(code, 'gobgpd 3.x exits at once on the stale socket').to.not.equal(null);
-    else expect(code, 'gobgpd 4.x keeps running without its API').to.equal(null);
-    expect(await gobgpd.cli('neighbor').then(() => 'answers', () => 'no API'), "the liveness probe's command").to.equal('no API');
-    first.kill();
+    try {
+      const code = await first.exited;
+      if (GOBGPD_VERSION.api === 'v3') expect(code, 'gobgpd 3.x exits at once on the stale socket').to.not.equal(null);
+      else expect(code, 'gobgpd 4.x keeps running without its API').to.equal(null);
+      expect(await gobgpd.cli('neighbor').then(() => 'answers', () => 'no API'), "the liveness probe's command").to.equal('no API');
+    } finally {
+      first.kill(); // no gobgpd outlives the test, whatever failed
+    }
 
     const { log, entries } = memoryLogger();
     expect(await removeStaleSocket(`unix://${gobgpd.socket}`, log)).to.equal(true);
