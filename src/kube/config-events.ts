@@ -1,6 +1,5 @@
-import type { CoreV1Event } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
-import type { EventSink } from './events.js';
+import { agentWarningEvent, type EventSink } from './events.js';
 import { escapeControls } from '../text/escape.js';
 import type { RejectedResource } from './config-source.js';
 import { SVCBGP_API_VERSION } from '../config/index.js';
@@ -37,19 +36,12 @@ export class ConfigRejectionEvents {
     // Escaped: a config message may echo a value (a nodeSelector) with a newline or an ANSI escape in it.
     let message = escapeControls(`svcbgp on node ${this.nodeName} rejects this ${r.kind}, so the configuration is invalid (nothing from it is applied): ${r.errors.join('; ')}`);
     if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE - 3)}...`;
-    const event: CoreV1Event = {
+    const event = agentWarningEvent(this.nodeName, now, {
       metadata: { generateName: `${r.name}.svcbgp-`, namespace: CLUSTER_SCOPED_EVENT_NAMESPACE },
       involvedObject: { apiVersion: SVCBGP_API_VERSION, kind: r.kind, name: r.name, ...(r.uid ? { uid: r.uid } : {}) },
       reason: 'InvalidConfiguration',
       message,
-      type: 'Warning',
-      source: { component: 'svcbgp', host: this.nodeName },
-      reportingComponent: 'svcbgp.io/agent',
-      reportingInstance: this.nodeName,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-    };
+    });
     try {
       await this.sink.create(CLUSTER_SCOPED_EVENT_NAMESPACE, event);
       this.onResult(true);

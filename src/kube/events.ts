@@ -29,6 +29,27 @@ export function kubeEventSink(kc: KubeConfig): EventSink {
   };
 }
 
+/**
+ * A Warning Event from this node's agent, as every svcbgp Event is reported (source.host = node, like kubelets):
+ * the refusal Events here and the configuration-rejection Events (config-events.ts) differ only in what they are about.
+ */
+export function agentWarningEvent(
+  nodeName: string,
+  now: Date,
+  about: Pick<CoreV1Event, 'metadata' | 'involvedObject' | 'reason' | 'message'>,
+): CoreV1Event {
+  return {
+    ...about,
+    type: 'Warning',
+    source: { component: 'svcbgp', host: nodeName },
+    reportingComponent: 'svcbgp.io/agent',
+    reportingInstance: nodeName,
+    firstTimestamp: now,
+    lastTimestamp: now,
+    count: 1,
+  };
+}
+
 /** How many addresses an Event message or a log line names before "... and N more". */
 export const SHOWN_ADDRESSES = 3;
 /** How many different reasons one Event message spells out. */
@@ -149,20 +170,13 @@ export class RefusalEvents {
   }
 
   private async emit(sink: EventSink, g: Group, now: Date, failures: { g: Group; error: string }[]): Promise<EventCreateResult | 'failed'> {
-    const event: CoreV1Event = {
+    const event = agentWarningEvent(this.nodeName, now, {
       metadata: { name: eventName(g, this.nodeName), namespace: g.namespace },
       // With the uid, as kubelets' Events have it: `kubectl describe` selects Events by involvedObject.uid.
       involvedObject: { apiVersion: 'v1', kind: 'Service', namespace: g.namespace, name: g.service, ...(g.uid ? { uid: g.uid } : {}) },
       reason: 'AddressNotAdvertised',
       message: eventMessage(g, this.nodeName),
-      type: 'Warning',
-      source: { component: 'svcbgp', host: this.nodeName },
-      reportingComponent: 'svcbgp.io/agent',
-      reportingInstance: this.nodeName,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-    };
+    });
     try {
       const result = await sink.create(g.namespace, event);
       if (result === 'created') this.onResult(true);
