@@ -1,22 +1,20 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { sortCommunities, type Family } from '../model/route.js';
+import type { Family } from '../model/route.js';
 import type { BgpConfig } from '../config/types.js';
 import { toNodeInfo, type NodeInput } from '../config/node.js';
 import { prefixAdvertisementsForNode } from '../config/peers.js';
-import { cidrContains, comparePrefixes, hostPrefix, mustParseCidr, parseIp, sortByPrefix, type ParsedCidr, type ParsedIp } from '../config/net.js';
+import { cidrContains, hostPrefix, parseIp, type ParsedCidr, type ParsedIp } from '../config/net.js';
 import { indexSlices, localEndpointState, type LocalEndpointState } from './endpoints.js';
 import { escapeControls, quoteValue } from '../text/escape.js';
+import { RouteTable, type Contribution, type TableContext } from './table.js';
 import {
   CIDR_FIELD,
   type AddressKind,
-  type AttributeSource,
-  type DesiredRoute,
   type DesiredRoutesResult,
   type Refusal,
-  type RouteReason,
-  type RouteRule,
   type ServiceAddress,
   type ServiceRef,
+  type RouteRule,
   type Withheld,
 } from './types.js';
 
@@ -63,41 +61,73 @@ export function desiredRoutes(
   services: readonly V1Service[],
   endpointSlices: readonly V1EndpointSlice[],
 ): DesiredRoutesResult {
-  const node = toNodeInfo(nodeInput);
-  const b = new Builder(config, node.name);
-  const cidrs: Record<AddressKind, ParsedCidr[]> = {
-    'cluster-ip': config.global.serviceClusterIPs,
-    'external-ip': config.global.serviceExternalIPs,
-    'load-balancer-ip': config.global.serviceLoadBalancerIPs,
-  };
+  const scope = routeScope(config, nodeInput);
+  const table = new RouteTable(scope.context);
+  table.add(CONFIG_OWNER, configContribution(scope));
+  const slicesBySvc = indexSlices(endpointSlices);
+  for (const svc of services) {
+    const ref = serviceRef(svc);
+    const owner = ownerKey(ref);
+    table.add(owner, serviceContribution(scope, svc, slicesBySvc.get(owner) ?? []), ref);
+  }
+  return table.result();
+}
 
-  for (const kind of Object.keys(cidrs) as AddressKind[]) {
-    for (const c of cidrs[kind]) {
+/** The contributor of the configured aggregates (a name no Service key can take: those always contain a "/"). */
+export const CONFIG_OWNER = '#config';
+
+/** What every contribution on this node is computed from (besides the Service and its EndpointSlices). */
+export interface RouteScope {
+  context: TableContext;
+  cidrs: Record<AddressKind, ParsedCidr[]>;
+}
+
+export function routeScope(config: BgpConfig, nodeInput: NodeInput): RouteScope {
+  const node = toNodeInfo(nodeInput);
+  const v6NextHop = node.addresses?.map((a) => (a.type === 'InternalIP' ? parseIp(a.address) : undefined)).find((ip) => ip?.family === 'ipv6-unicast')?.text ?? '::';
+  return {
+    context: {
+      nodeName: node.name,
+      prefixAdvertisements: prefixAdvertisementsForNode(config, node.name),
+      v6NextHop,
+      excluded: node.labels[EXCLUDE_LABEL] === 'true',
+    },
+    cidrs: {
+      'cluster-ip': config.global.serviceClusterIPs,
+      'external-ip': config.global.serviceExternalIPs,
+      'load-balancer-ip': config.global.serviceLoadBalancerIPs,
+    },
+  };
+}
+
+/** The configured CIDRs every node advertises (rule 1). */
+export function configContribution(scope: RouteScope): Contribution {
+  const b = new Collector(scope.context.nodeName);
+  for (const kind of Object.keys(scope.cidrs) as AddressKind[]) {
+    for (const c of scope.cidrs[kind]) {
       if (kind === 'load-balancer-ip' && isSingleAddress(c)) continue;
       b.addRoute(c.cidr, c.family, 'aggregate', kind, c.cidr, undefined);
     }
   }
+  return b.contribution();
+}
 
-  const slicesBySvc = indexSlices(endpointSlices);
-  for (const svc of services) {
-    const ref = serviceRef(svc);
-    try {
-      processService(b, cidrs, svc, ref, slicesBySvc.get(`${ref.namespace}/${ref.name}`) ?? [], node.name);
-    } catch (e) {
-      const why = escapeControls(e instanceof Error ? e.message : String(e)).slice(0, 200);
-      b.refuse(ref, '', undefined, 'invalid-service', `Service data could not be read (${why}); its addresses are not advertised`);
-    }
+/** The key of a Service's contribution and of its EndpointSlices (indexSlices): "namespace/name". */
+export function ownerKey(ref: ServiceRef): string {
+  return `${ref.namespace}/${ref.name}`;
+}
+
+/** What one Service asks of this node, from the Service and its EndpointSlices alone. Never throws. */
+export function serviceContribution(scope: RouteScope, svc: V1Service, slices: readonly V1EndpointSlice[]): Contribution {
+  const b = new Collector(scope.context.nodeName);
+  const ref = serviceRef(svc);
+  try {
+    processService(b, scope.cidrs, svc, ref, slices, scope.context.nodeName);
+  } catch (e) {
+    const why = escapeControls(e instanceof Error ? e.message : String(e)).slice(0, 200);
+    b.refuse(ref, '', undefined, 'invalid-service', `Service data could not be read (${why}); its addresses are not advertised`);
   }
-
-  const excluded = node.labels[EXCLUDE_LABEL] === 'true';
-  const v6NextHop = node.addresses?.map((a) => (a.type === 'InternalIP' ? parseIp(a.address) : undefined)).find((ip) => ip?.family === 'ipv6-unicast')?.text ?? '::';
-  return {
-    node: node.name,
-    excluded,
-    routes: excluded ? [] : b.routes(prefixAdvertisementsForNode(config, node.name), v6NextHop),
-    refused: b.refusals(),
-    withheld: excluded ? [] : b.withheldList(),
-  };
+  return b.contribution();
 }
 
 function isSingleAddress(c: ParsedCidr): boolean {
@@ -108,7 +138,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function serviceRef(svc: V1Service): ServiceRef {
+export function serviceRef(svc: V1Service): ServiceRef {
   const m: Record<string, unknown> = isRecord(svc) && isRecord(svc.metadata) ? (svc.metadata as Record<string, unknown>) : {};
   const ns = m['namespace'];
   const name = m['name'];
@@ -148,11 +178,11 @@ function malformedService(svc: V1Service): string | undefined {
 }
 
 function processService(
-  b: Builder,
+  b: Collector,
   cidrs: Record<AddressKind, ParsedCidr[]>,
   svc: V1Service,
   ref: ServiceRef,
-  slices: V1EndpointSlice[],
+  slices: readonly V1EndpointSlice[],
   nodeName: string,
 ): void {
   const malformed = malformedService(svc);
@@ -272,119 +302,32 @@ function listNodes(nodes: readonly string[]): string {
   return nodes.length > 5 ? `${shown} and ${nodes.length - 5} more` : shown;
 }
 
-/** Collects routes, reasons and refusals, then emits them sorted. Set semantics make the result order-independent. */
-class Builder {
-  private readonly byKey = new Map<string, { prefix: string; family: Family; reasons: Map<string, { rule: RouteRule; kind: AddressKind; cidr: string; services: Map<string, ServiceAddress> }> }>();
-  private readonly aggregateCoverage = new Map<string, Map<string, ServiceAddress>>();
-  private readonly refused = new Map<string, Refusal>();
-  private readonly withheld = new Map<string, Withheld>();
+/** Collects one contributor's claims, refusals and withheld addresses (merged by RouteTable, ./table.ts). */
+class Collector {
+  private readonly out: Contribution = { routes: [], coverage: [], refused: [], withheld: [] };
 
-  constructor(
-    readonly config: BgpConfig,
-    readonly nodeName: string,
-  ) {}
+  constructor(readonly nodeName: string) {}
 
   addRoute(prefix: string, family: Family, rule: RouteRule, kind: AddressKind, cidr: string, svc: ServiceAddress | undefined): void {
-    const key = `${family}|${prefix}`;
-    let r = this.byKey.get(key);
-    if (!r) {
-      r = { prefix, family, reasons: new Map() };
-      this.byKey.set(key, r);
-    }
-    const rk = `${rule}|${kind}|${cidr}`;
-    let reason = r.reasons.get(rk);
-    if (!reason) {
-      reason = { rule, kind, cidr, services: new Map() };
-      r.reasons.set(rk, reason);
-    }
-    if (svc) reason.services.set(`${svc.namespace}/${svc.name}/${svc.address}`, svc);
+    this.out.routes.push({ prefix, family, rule, kind, cidr, ...(svc ? { service: svc } : {}) });
   }
 
   coverByAggregate(kind: AddressKind, cidr: ParsedCidr, svc: ServiceAddress): void {
-    const k = `${kind}|${cidr.cidr}`;
-    let m = this.aggregateCoverage.get(k);
-    if (!m) {
-      m = new Map();
-      this.aggregateCoverage.set(k, m);
-    }
-    m.set(`${svc.namespace}/${svc.name}/${svc.address}`, svc);
+    this.out.coverage.push({ kind, cidr: cidr.cidr, family: cidr.family, service: svc });
   }
 
   /** `summary`: the reason without the address (the same for every address refused alike); default `text`. */
   refuse(svc: ServiceRef, address: string, kind: AddressKind | undefined, code: Refusal['code'], text: string, summary = text): void {
     const r: Refusal = { service: { ...svc }, address, code, text, summary };
     if (kind) r.kind = kind;
-    this.refused.set(`${svc.namespace}/${svc.name}/${address}/${kind ?? ''}/${code}/${text}`, r);
+    this.out.refused.push(r);
   }
 
   withhold(svc: ServiceRef, address: string, kind: AddressKind, code: Withheld['code'], text: string): void {
-    this.withheld.set(`${svc.namespace}/${svc.name}/${address}/${kind}/${code}`, { service: { ...svc }, address, kind, code, text });
+    this.out.withheld.push({ service: { ...svc }, address, kind, code, text });
   }
 
-  routes(pas: BgpConfig['global']['prefixAdvertisements'], v6NextHop: string): DesiredRoute[] {
-    const out: DesiredRoute[] = [];
-    for (const r of this.byKey.values()) {
-      const reasons: RouteReason[] = [...r.reasons.values()].map((x) => {
-        const services = x.rule === 'aggregate' ? [...(this.aggregateCoverage.get(`${x.kind}|${x.cidr}`)?.values() ?? [])] : [...x.services.values()];
-        services.sort(compareServiceAddress);
-        return { rule: x.rule, kind: x.kind, cidr: x.cidr, services, text: reasonText(x.rule, x.kind, x.cidr, services, this.nodeName) };
-      });
-      reasons.sort((a, b) => cmp(a.rule, b.rule) || cmp(a.kind, b.kind) || comparePrefixes(a.cidr, b.cidr));
-      const p = mustParseCidr(r.prefix);
-      const matching = pas.filter((pa) => cidrContains(pa.cidr, p.bytes, p.length));
-      const attributesFrom: AttributeSource[] = matching.map((pa) => {
-        const a: AttributeSource = { cidr: pa.cidr.cidr, communities: [...pa.communities], largeCommunities: [...pa.largeCommunities] };
-        if (pa.localPref !== undefined) a.localPref = pa.localPref;
-        return a;
-      });
-      const route: DesiredRoute = {
-        prefix: r.prefix,
-        family: r.family,
-        nextHop: r.family === 'ipv4-unicast' ? '0.0.0.0' : v6NextHop,
-        communities: sortCommunities(matching.flatMap((pa) => pa.communities)),
-        largeCommunities: sortCommunities(matching.flatMap((pa) => pa.largeCommunities)),
-        reasons,
-        attributesFrom,
-      };
-      const lp = matching.filter((pa) => pa.localPref !== undefined).sort((a, b) => b.cidr.length - a.cidr.length)[0];
-      if (lp?.localPref !== undefined) route.localPref = lp.localPref;
-      out.push(route);
-    }
-    return sortByPrefix(out, (r) => r.prefix);
+  contribution(): Contribution {
+    return this.out;
   }
-
-  refusals(): Refusal[] {
-    return [...this.refused.values()].sort(
-      (a, b) => cmp(a.service.namespace, b.service.namespace) || cmp(a.service.name, b.service.name) || cmp(a.address, b.address) || cmp(a.kind ?? '', b.kind ?? '') || cmp(a.code, b.code) || cmp(a.text, b.text),
-    );
-  }
-
-  withheldList(): Withheld[] {
-    return [...this.withheld.values()].sort(
-      (a, b) => cmp(a.service.namespace, b.service.namespace) || cmp(a.service.name, b.service.name) || cmp(a.address, b.address) || cmp(a.kind, b.kind),
-    );
-  }
-}
-
-function reasonText(rule: RouteRule, kind: AddressKind, cidr: string, services: ServiceAddress[], rawNodeName: string): string {
-  const nodeName = escapeControls(rawNodeName);
-  // The text names at most 5 Services (an aggregate may carry thousands); `services` holds them all.
-  const shown = services.slice(0, 5).map((s) => `${escapeControls(s.namespace)}/${escapeControls(s.name)} (${s.address})`);
-  const list = services.length > 5 ? `${shown.join(', ')} and ${services.length - 5} more` : shown.join(', ');
-  switch (rule) {
-    case 'aggregate':
-      return `${CIDR_FIELD[kind]} CIDR ${cidr}: advertised by every node${services.length ? `; carries ${list}` : ''}`;
-    case 'local-endpoint':
-      return `${list}: Local traffic policy and a ready (or serving, terminating) endpoint on node ${nodeName}; inside ${CIDR_FIELD[kind]} ${cidr}`;
-    case 'single-address-cidr':
-      return `${list}: matched by the single-address ${CIDR_FIELD[kind]} entry ${cidr}; advertised by every node (Cluster traffic policy)`;
-  }
-}
-
-function compareServiceAddress(a: ServiceAddress, b: ServiceAddress): number {
-  return cmp(a.namespace, b.namespace) || cmp(a.name, b.name) || cmp(a.address, b.address);
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

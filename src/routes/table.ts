@@ -1,0 +1,323 @@
+import { sortCommunities, type Family } from '../model/route.js';
+import type { PrefixAdvertisement } from '../config/types.js';
+import { cidrContains, comparePrefixes, mustParseCidr, prefixSortKey } from '../config/net.js';
+import { escapeControls } from '../text/escape.js';
+import {
+  CIDR_FIELD,
+  type AddressKind,
+  type AttributeSource,
+  type DesiredRoute,
+  type DesiredRoutesResult,
+  type Refusal,
+  type RouteReason,
+  type RouteRule,
+  type ServiceAddress,
+  type ServiceRef,
+  type Withheld,
+} from './types.js';
+
+/**
+ * The route table of one node: what every contributor (the configuration's aggregates, each Service) asks for,
+ * merged into routes with reasons. Both computations go through it — the full one (desiredRoutes: a fresh table,
+ * every contribution added once) and the incremental one (./incremental.ts: one long-lived table, a changed
+ * Service's contribution replaced) — so they merge by the same code, and the property test in
+ * test/unit/routes/incremental.test.ts checks that they agree.
+ *
+ * A prefix is advertised while any contribution claims it; each reason counts its claims. Replacing a
+ * contribution marks the prefixes it touches (before and after) dirty; only those routes are rebuilt, every other
+ * DesiredRoute keeps its identity (the reconciler and the diff skip identical objects).
+ */
+
+/** A claim on a route: this prefix, for this rule (and this Service address, except for the config's aggregates). */
+export interface RouteClaim {
+  prefix: string;
+  family: Family;
+  rule: RouteRule;
+  kind: AddressKind;
+  /** The configured CIDR the rule is based on. */
+  cidr: string;
+  service?: ServiceAddress;
+}
+
+/** A Service address carried by an aggregate (Cluster traffic policy): listed in the aggregate's reason. */
+export interface CoverageClaim {
+  kind: AddressKind;
+  /** The aggregate: a configured CIDR, the route's prefix. */
+  cidr: string;
+  family: Family;
+  service: ServiceAddress;
+}
+
+/** Everything one contributor asks of this node. */
+export interface Contribution {
+  routes: RouteClaim[];
+  coverage: CoverageClaim[];
+  refused: Refusal[];
+  withheld: Withheld[];
+}
+
+/** What the emitted routes depend on beyond the contributions. A change of any of it means a new table. */
+export interface TableContext {
+  nodeName: string;
+  /** The node's prefixAdvertisements (node.<name> override or the global list). */
+  prefixAdvertisements: readonly PrefixAdvertisement[];
+  /** Next hop of IPv6 routes: the node's IPv6 InternalIP, else "::". */
+  v6NextHop: string;
+  /** The node carries the exclude label: it advertises (and withholds) nothing. */
+  excluded: boolean;
+}
+
+interface Counted<T> {
+  value: T;
+  count: number;
+}
+
+interface ReasonEntry {
+  rule: RouteRule;
+  kind: AddressKind;
+  cidr: string;
+  claims: number;
+  services: Map<string, Counted<ServiceAddress>>;
+}
+
+interface RouteEntry {
+  prefix: string;
+  family: Family;
+  reasons: Map<string, ReasonEntry>;
+}
+
+/** One contributor's refusals and withheld addresses, deduplicated and sorted as the result lists them. */
+interface OwnerReports {
+  ref: ServiceRef;
+  refused: Refusal[];
+  withheld: Withheld[];
+}
+
+export class RouteTable {
+  private readonly entries = new Map<string, RouteEntry>();
+  private readonly coverage = new Map<string, Map<string, Counted<ServiceAddress>>>();
+  private readonly contributions = new Map<string, Contribution[]>();
+  private readonly reports = new Map<string, OwnerReports>();
+  /** Contributors with reports, in result order (namespace, name). */
+  private reportOrder: string[] = [];
+  private readonly built = new Map<string, DesiredRoute>();
+  private readonly dirty = new Set<string>();
+  /** Route keys in result order (IPv4 first, then address, then length); undefined: sort again. */
+  private order: { key: string; sortKey: string }[] | undefined = [];
+  private reportsChanged = true;
+  private refusedList: Refusal[] = [];
+  private withheldList: Withheld[] = [];
+
+  constructor(readonly context: TableContext) {}
+
+  /** The contributors that have a contribution. */
+  owners(): IterableIterator<string> {
+    return this.contributions.keys();
+  }
+
+  /** Adds a contribution beside the owner's others (the full computation: a dump may list a Service twice). */
+  add(owner: string, c: Contribution, ref?: ServiceRef): void {
+    const list = this.contributions.get(owner);
+    if (list) list.push(c);
+    else this.contributions.set(owner, [c]);
+    this.apply(c, +1);
+    if (c.refused.length > 0 || c.withheld.length > 0 || list !== undefined) this.rebuildReports(owner, ref);
+  }
+
+  /** Replaces everything the owner contributed (undefined: the owner is gone). */
+  set(owner: string, c: Contribution | undefined, ref?: ServiceRef): void {
+    const old = this.contributions.get(owner);
+    const hadReports = this.reports.has(owner);
+    if (old) for (const o of old) this.apply(o, -1);
+    if (c) {
+      this.contributions.set(owner, [c]);
+      this.apply(c, +1);
+    } else {
+      this.contributions.delete(owner);
+    }
+    if (hadReports || (c !== undefined && (c.refused.length > 0 || c.withheld.length > 0))) this.rebuildReports(owner, ref);
+  }
+
+  result(): DesiredRoutesResult {
+    const { nodeName, excluded } = this.context;
+    if (this.reportsChanged) {
+      this.refusedList = this.reportOrder.flatMap((o) => this.reports.get(o)?.refused ?? []);
+      this.withheldList = this.reportOrder.flatMap((o) => this.reports.get(o)?.withheld ?? []);
+      this.reportsChanged = false;
+    }
+    return {
+      node: nodeName,
+      excluded,
+      routes: excluded ? [] : this.routes(),
+      refused: [...this.refusedList],
+      withheld: excluded ? [] : [...this.withheldList],
+    };
+  }
+
+  private routes(): DesiredRoute[] {
+    for (const key of this.dirty) {
+      const e = this.entries.get(key);
+      const had = this.built.delete(key);
+      if (e) this.built.set(key, this.build(e));
+      if (had !== (e !== undefined)) this.order = undefined;
+    }
+    this.dirty.clear();
+    if (!this.order) {
+      this.order = [...this.built.values()].map((r) => ({ key: `${r.family}|${r.prefix}`, sortKey: prefixSortKey(r.prefix) }));
+      this.order.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+    }
+    return this.order.map((o) => this.built.get(o.key)!);
+  }
+
+  private apply(c: Contribution, delta: 1 | -1): void {
+    for (const claim of c.routes) this.claimRoute(claim, delta);
+    for (const cov of c.coverage) {
+      const k = `${cov.kind}|${cov.cidr}`;
+      let m = this.coverage.get(k);
+      if (!m) {
+        m = new Map();
+        this.coverage.set(k, m);
+      }
+      count(m, serviceAddressKey(cov.service), cov.service, delta);
+      if (m.size === 0) this.coverage.delete(k);
+      this.dirty.add(`${cov.family}|${cov.cidr}`);
+    }
+  }
+
+  private claimRoute(claim: RouteClaim, delta: 1 | -1): void {
+    const key = `${claim.family}|${claim.prefix}`;
+    this.dirty.add(key);
+    let e = this.entries.get(key);
+    if (!e) {
+      if (delta < 0) return;
+      e = { prefix: claim.prefix, family: claim.family, reasons: new Map() };
+      this.entries.set(key, e);
+    }
+    const rk = `${claim.rule}|${claim.kind}|${claim.cidr}`;
+    let reason = e.reasons.get(rk);
+    if (!reason) {
+      if (delta < 0) return;
+      reason = { rule: claim.rule, kind: claim.kind, cidr: claim.cidr, claims: 0, services: new Map() };
+      e.reasons.set(rk, reason);
+    }
+    reason.claims += delta;
+    if (claim.service) count(reason.services, serviceAddressKey(claim.service), claim.service, delta);
+    if (reason.claims <= 0) e.reasons.delete(rk);
+    if (e.reasons.size === 0) this.entries.delete(key);
+  }
+
+  private build(e: RouteEntry): DesiredRoute {
+    const { nodeName, prefixAdvertisements: pas, v6NextHop } = this.context;
+    const reasons: RouteReason[] = [...e.reasons.values()].map((x) => {
+      const from = x.rule === 'aggregate' ? this.coverage.get(`${x.kind}|${x.cidr}`) : x.services;
+      const services = [...(from?.values() ?? [])].map((c) => c.value);
+      services.sort(compareServiceAddress);
+      return { rule: x.rule, kind: x.kind, cidr: x.cidr, services, text: reasonText(x.rule, x.kind, x.cidr, services, nodeName) };
+    });
+    reasons.sort((a, b) => cmp(a.rule, b.rule) || cmp(a.kind, b.kind) || comparePrefixes(a.cidr, b.cidr));
+    const p = mustParseCidr(e.prefix);
+    const matching = pas.filter((pa) => cidrContains(pa.cidr, p.bytes, p.length));
+    const attributesFrom: AttributeSource[] = matching.map((pa) => {
+      const a: AttributeSource = { cidr: pa.cidr.cidr, communities: [...pa.communities], largeCommunities: [...pa.largeCommunities] };
+      if (pa.localPref !== undefined) a.localPref = pa.localPref;
+      return a;
+    });
+    const route: DesiredRoute = {
+      prefix: e.prefix,
+      family: e.family,
+      nextHop: e.family === 'ipv4-unicast' ? '0.0.0.0' : v6NextHop,
+      communities: sortCommunities(matching.flatMap((pa) => pa.communities)),
+      largeCommunities: sortCommunities(matching.flatMap((pa) => pa.largeCommunities)),
+      reasons,
+      attributesFrom,
+    };
+    const lp = matching.filter((pa) => pa.localPref !== undefined).sort((a, b) => b.cidr.length - a.cidr.length)[0];
+    if (lp?.localPref !== undefined) route.localPref = lp.localPref;
+    return route;
+  }
+
+  /** Dedupe and sort one owner's reports (the same keys and order the whole result uses). */
+  private rebuildReports(owner: string, ref: ServiceRef | undefined): void {
+    this.reportsChanged = true;
+    const list = this.contributions.get(owner) ?? [];
+    const refused = new Map<string, Refusal>();
+    const withheld = new Map<string, Withheld>();
+    for (const c of list) {
+      for (const r of c.refused) refused.set(`${r.service.namespace}/${r.service.name}/${r.address}/${r.kind ?? ''}/${r.code}/${r.text}`, r);
+      for (const w of c.withheld) withheld.set(`${w.service.namespace}/${w.service.name}/${w.address}/${w.kind}/${w.code}`, w);
+    }
+    const had = this.reports.has(owner);
+    if (refused.size === 0 && withheld.size === 0) {
+      if (had) {
+        this.reports.delete(owner);
+        this.reportOrder.splice(this.reportOrder.indexOf(owner), 1);
+      }
+      return;
+    }
+    const first = [...refused.values()][0]?.service ?? [...withheld.values()][0]!.service;
+    const reports: OwnerReports = {
+      ref: ref ?? first,
+      refused: [...refused.values()].sort(compareRefusals),
+      withheld: [...withheld.values()].sort(compareWithheld),
+    };
+    this.reports.set(owner, reports);
+    if (!had) this.reportOrder.splice(this.insertionPoint(reports.ref), 0, owner);
+  }
+
+  private insertionPoint(ref: ServiceRef): number {
+    let lo = 0;
+    let hi = this.reportOrder.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const other = this.reports.get(this.reportOrder[mid]!)!.ref;
+      if ((cmp(other.namespace, ref.namespace) || cmp(other.name, ref.name)) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+function count<T>(m: Map<string, Counted<T>>, key: string, value: T, delta: 1 | -1): void {
+  const c = m.get(key);
+  if (c) {
+    c.count += delta;
+    if (c.count <= 0) m.delete(key);
+  } else if (delta > 0) {
+    m.set(key, { value, count: 1 });
+  }
+}
+
+function serviceAddressKey(s: ServiceAddress): string {
+  return `${s.namespace}/${s.name}/${s.address}`;
+}
+
+function compareRefusals(a: Refusal, b: Refusal): number {
+  return cmp(a.service.namespace, b.service.namespace) || cmp(a.service.name, b.service.name) || cmp(a.address, b.address) || cmp(a.kind ?? '', b.kind ?? '') || cmp(a.code, b.code) || cmp(a.text, b.text);
+}
+
+function compareWithheld(a: Withheld, b: Withheld): number {
+  return cmp(a.service.namespace, b.service.namespace) || cmp(a.service.name, b.service.name) || cmp(a.address, b.address) || cmp(a.kind, b.kind);
+}
+
+function reasonText(rule: RouteRule, kind: AddressKind, cidr: string, services: ServiceAddress[], rawNodeName: string): string {
+  const nodeName = escapeControls(rawNodeName);
+  // The text names at most 5 Services (an aggregate may carry thousands); `services` holds them all.
+  const shown = services.slice(0, 5).map((s) => `${escapeControls(s.namespace)}/${escapeControls(s.name)} (${s.address})`);
+  const list = services.length > 5 ? `${shown.join(', ')} and ${services.length - 5} more` : shown.join(', ');
+  switch (rule) {
+    case 'aggregate':
+      return `${CIDR_FIELD[kind]} CIDR ${cidr}: advertised by every node${services.length ? `; carries ${list}` : ''}`;
+    case 'local-endpoint':
+      return `${list}: Local traffic policy and a ready (or serving, terminating) endpoint on node ${nodeName}; inside ${CIDR_FIELD[kind]} ${cidr}`;
+    case 'single-address-cidr':
+      return `${list}: matched by the single-address ${CIDR_FIELD[kind]} entry ${cidr}; advertised by every node (Cluster traffic policy)`;
+  }
+}
+
+function compareServiceAddress(a: ServiceAddress, b: ServiceAddress): number {
+  return cmp(a.namespace, b.namespace) || cmp(a.name, b.name) || cmp(a.address, b.address);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
