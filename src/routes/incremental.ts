@@ -1,0 +1,153 @@
+import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import type { BgpConfig } from '../config/types.js';
+import { toNodeInfo, type NodeInput } from '../config/node.js';
+import { indexSlices } from './endpoints.js';
+import { CONFIG_OWNER, configContribution, desiredRoutes, ownerKey, routeScope, serviceContribution, serviceRef, type RouteScope } from './desired.js';
+import { RouteTable } from './table.js';
+import type { DesiredRoutesResult } from './types.js';
+
+export interface ComputeStats {
+  /** Everything was recomputed (first call, configuration or Node change, duplicate Service keys). */
+  full: boolean;
+  /** Services whose contribution was recomputed (all of them when full). */
+  recomputed: number;
+  /** Services removed since the last call. */
+  removed: number;
+  services: number;
+}
+
+export interface Mismatch {
+  /** What differs, for the log: route prefixes, refused and withheld addresses (at most 20 of each). */
+  routes: string[];
+  refused: string[];
+  withheld: string[];
+}
+
+interface Seen {
+  svc: V1Service;
+  slices: readonly V1EndpointSlice[];
+}
+
+const NO_SLICES: readonly V1EndpointSlice[] = [];
+
+/**
+ * The desired routes of this node, kept up to date by recomputing only the Services whose inputs changed.
+ *
+ * Still level-triggered: every call gets the whole view (the informers' caches) and returns the whole result; what
+ * is incremental is the work. A Service's contribution (./desired.ts serviceContribution) depends only on the
+ * Service, its EndpointSlices and the scope (configuration + this Node); the informers replace an object on every
+ * change, so "unchanged" is object identity of the Service and of each of its slices. A Service that is new,
+ * changed or has other slices is recomputed and its contribution replaced in the route table (./table.ts), which
+ * rebuilds only the prefixes it touches; a Service gone from the view is removed. Any change of the configuration
+ * or of this Node (labels, addresses) starts a fresh table: everything is recomputed.
+ *
+ * The drift pass calls verify(): a full recomputation compared with the incremental result. Any difference is a bug
+ * (an object changed in place, a missed dependency): it is returned for the caller to log and count, and the table
+ * is rebuilt from scratch so the next result is right.
+ */
+export class IncrementalRoutes {
+  private table: RouteTable | undefined;
+  private scopeKey = '';
+  private seen = new Map<string, Seen>();
+  private last: DesiredRoutesResult | undefined;
+
+  compute(config: BgpConfig, node: NodeInput, services: readonly V1Service[], slices: readonly V1EndpointSlice[]): { result: DesiredRoutesResult; stats: ComputeStats } {
+    const key = JSON.stringify([config, toNodeInfo(node)]);
+    const scope = routeScope(config, node);
+    const bySvc = indexSlices(slices);
+    let full = false;
+    if (!this.table || key !== this.scopeKey) {
+      this.reset(scope, key);
+      full = true;
+    }
+    const table = this.table!;
+    const next = new Map<string, Seen>();
+    let recomputed = 0;
+    for (const svc of services) {
+      const ref = serviceRef(svc);
+      const owner = ownerKey(ref);
+      if (next.has(owner)) {
+        // Two Services with one key cannot come from an informer (it keys by namespace/name); a hand-made view
+        // can. The full computation knows how to merge them.
+        return this.fullFallback(config, node, services, slices);
+      }
+      const svcSlices = bySvc.get(owner) ?? NO_SLICES;
+      const was = this.seen.get(owner);
+      next.set(owner, { svc, slices: svcSlices });
+      if (was && was.svc === svc && sameList(was.slices, svcSlices)) continue;
+      table.set(owner, serviceContribution(scope, svc, svcSlices), ref);
+      recomputed++;
+    }
+    let removed = 0;
+    for (const owner of this.seen.keys()) {
+      if (!next.has(owner)) {
+        table.set(owner, undefined);
+        removed++;
+      }
+    }
+    this.seen = next;
+    this.last = table.result();
+    return { result: this.last, stats: { full, recomputed, removed, services: next.size } };
+  }
+
+  /**
+   * Recompute everything from scratch and compare with the last incremental result (call right after compute()
+   * with the same view). Undefined when they agree; else what differs, and the table is rebuilt.
+   */
+  verify(config: BgpConfig, node: NodeInput, services: readonly V1Service[], slices: readonly V1EndpointSlice[]): Mismatch | undefined {
+    const fresh = desiredRoutes(config, node, services, slices);
+    const mine = this.last;
+    if (mine && JSON.stringify(mine) === JSON.stringify(fresh)) return undefined;
+    const mismatch = compareResults(mine, fresh);
+    this.table = undefined; // the next compute() starts over
+    this.last = fresh;
+    return mismatch;
+  }
+
+  private reset(scope: RouteScope, key: string): void {
+    this.table = new RouteTable(scope.context);
+    this.table.set(CONFIG_OWNER, configContribution(scope));
+    this.scopeKey = key;
+    this.seen = new Map();
+  }
+
+  private fullFallback(
+    config: BgpConfig,
+    node: NodeInput,
+    services: readonly V1Service[],
+    slices: readonly V1EndpointSlice[],
+  ): { result: DesiredRoutesResult; stats: ComputeStats } {
+    this.table = undefined; // the next compute() starts over: never reuse a table that may hold merged duplicates
+    this.last = desiredRoutes(config, node, services, slices);
+    return { result: this.last, stats: { full: true, recomputed: services.length, removed: 0, services: services.length } };
+  }
+}
+
+function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const MAX_LISTED = 20;
+
+function differing<T>(a: readonly T[], b: readonly T[], id: (t: T) => string): string[] {
+  const ma = new Map(a.map((x) => [id(x), JSON.stringify(x)]));
+  const mb = new Map(b.map((x) => [id(x), JSON.stringify(x)]));
+  const out: string[] = [];
+  for (const k of new Set([...ma.keys(), ...mb.keys()])) {
+    if (ma.get(k) !== mb.get(k)) out.push(k);
+    if (out.length >= MAX_LISTED) break;
+  }
+  return out;
+}
+
+function compareResults(mine: DesiredRoutesResult | undefined, fresh: DesiredRoutesResult): Mismatch {
+  const m = mine ?? { routes: [], refused: [], withheld: [] };
+  return {
+    routes: differing(m.routes, fresh.routes, (r) => r.prefix),
+    refused: differing(m.refused, fresh.refused, (r) => `${r.service.namespace}/${r.service.name} ${r.address} ${r.code}`),
+    withheld: differing(m.withheld, fresh.withheld, (w) => `${w.service.namespace}/${w.service.name} ${w.address} ${w.kind}`),
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * The incremental desired state (src/routes/incremental.ts) against a full recomputation (desiredRoutes).
+ *
+ * A random sequence of what the informers see — Services created, changed (a new object, as the informer
+ * delivers it), deleted; EndpointSlices created, changed, deleted; this Node's labels and addresses changed; the
+ * configuration replaced — goes through ONE IncrementalRoutes; after every step its result must be deep-equal
+ * to desiredRoutes over the same view (routes with reasons and attributes, refusals, withheld addresses), and
+ * verify() (what the drift pass runs) must find no difference.
+ */
+import { expect } from 'chai';
+import fc from 'fast-check';
+import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import { desiredRoutes } from '../../../src/routes/index.js';
+import { IncrementalRoutes } from '../../../src/routes/incremental.js';
+import type { BgpConfig } from '../../../src/config/index.js';
+import { mustConfig, node, service, slice, type Ep } from './cluster.js';
+import { fuzzParams } from '../fuzz/settings.js';
+
+const CONFIGS: BgpConfig[] = [
+  mustConfig(`apiVersion: svcbgp.io/v1alpha1
+kind: BGPConfiguration
+metadata: {name: default}
+spec:
+  serviceClusterIPs: [{cidr: 10.49.0.0/16}, {cidr: 'fd00:49::/112'}]
+  serviceExternalIPs: [{cidr: 192.168.3.0/24}, {cidr: 192.168.3.180/32}]
+  serviceLoadBalancerIPs: [{cidr: 192.168.4.0/24}, {cidr: 192.168.4.20/32}, {cidr: 'fd00:4::/120'}]
+  communities: [{name: x, value: '64512:300'}]
+  prefixAdvertisements:
+  - {cidr: 192.168.3.0/24, communities: [x, '64512:120']}
+  - {cidr: 10.49.0.0/16, communities: ['64512:1'], localPref: 200}
+`),
+  mustConfig(`apiVersion: svcbgp.io/v1alpha1
+kind: BGPConfiguration
+metadata: {name: default}
+spec:
+  serviceClusterIPs: [{cidr: 10.49.0.0/16}]
+  serviceExternalIPs: [{cidr: 192.168.3.0/24}]
+`),
+  mustConfig(`apiVersion: svcbgp.io/v1alpha1
+kind: BGPConfiguration
+metadata: {name: default}
+spec:
+  serviceExternalIPs: [{cidr: 192.168.3.0/25}, {cidr: 'fd00:3::/64'}]
+  serviceLoadBalancerIPs: [{cidr: 192.168.4.20/32}]
+`),
+];
+
+const NODE_VARIANTS: V1Node[] = [
+  node('node-1', {}, ['192.168.1.10']),
+  node('node-1', {}, ['192.168.1.10', 'fd00:1::10']),
+  node('node-1', { 'node.kubernetes.io/exclude-from-external-load-balancers': 'true' }, ['192.168.1.10']),
+  node('node-1', { rack: 'r2' }, ['192.168.1.10']),
+];
+
+const NAMES = ['a', 'b', 'c', 'd', 'e'];
+const arbIp = fc.constantFrom(
+  '10.49.0.1', '10.49.0.2', '10.49.62.131', '10.50.0.1', '192.168.3.180', '192.168.3.5', '192.168.3.200', '192.168.4.20',
+  '192.168.4.21', '8.8.8.8', 'fd00:49::1', 'fd00:3::5', 'fd00:4::1', 'garbage', '',
+);
+const arbEp: fc.Arbitrary<Ep> = fc.record({
+  ip: fc.constantFrom('10.48.0.1', '10.48.0.2'),
+  node: fc.constantFrom('node-1', 'node-2', undefined),
+  ready: fc.boolean(),
+  serving: fc.boolean(),
+  terminating: fc.boolean(),
+});
+
+type Step =
+  | { op: 'service'; name: string; ns: string; type: string; clusterIPs: string[]; externalIPs: string[]; lb: string[]; etp: string; itp: string }
+  | { op: 'delete-service'; name: string; ns: string }
+  | { op: 'slice'; name: string; ns: string; family: 'IPv4' | 'IPv6'; suffix: string; eps: Ep[] }
+  | { op: 'delete-slice'; name: string; ns: string; family: 'IPv4' | 'IPv6'; suffix: string }
+  | { op: 'node'; variant: number }
+  | { op: 'config'; variant: number }
+  | { op: 'nothing' };
+
+const arbName = fc.constantFrom(...NAMES);
+const arbNs = fc.constantFrom('default', 'prod');
+const arbStep: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({
+    op: fc.constant('service' as const), name: arbName, ns: arbNs,
+    type: fc.constantFrom('ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'),
+    clusterIPs: fc.array(arbIp, { maxLength: 2 }), externalIPs: fc.array(arbIp, { maxLength: 2 }), lb: fc.array(arbIp, { maxLength: 2 }),
+    etp: fc.constantFrom('Local', 'Cluster'), itp: fc.constantFrom('Local', 'Cluster'),
+  }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('delete-service' as const), name: arbName, ns: arbNs }) },
+  { weight: 5, arbitrary: fc.record({
+    op: fc.constant('slice' as const), name: arbName, ns: arbNs, family: fc.constantFrom('IPv4' as const, 'IPv6' as const),
+    suffix: fc.constantFrom('x', 'y'), eps: fc.array(arbEp, { maxLength: 3 }),
+  }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('delete-slice' as const), name: arbName, ns: arbNs, family: fc.constantFrom('IPv4' as const, 'IPv6' as const), suffix: fc.constantFrom('x', 'y') }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('node' as const), variant: fc.integer({ min: 0, max: NODE_VARIANTS.length - 1 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('config' as const), variant: fc.integer({ min: 0, max: CONFIGS.length - 1 }) }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'nothing' as const }) },
+);
+
+/** The informers' view: objects keyed as the informer keys them; an update is a new object. */
+class View {
+  services = new Map<string, V1Service>();
+  slices = new Map<string, V1EndpointSlice>();
+  node: V1Node = NODE_VARIANTS[0]!;
+  config: BgpConfig = CONFIGS[0]!;
+
+  apply(s: Step): void {
+    switch (s.op) {
+      case 'service':
+        this.services.set(`${s.ns}/${s.name}`, service(s.name, {
+          namespace: s.ns, type: s.type, ...(s.clusterIPs.length ? { clusterIPs: s.clusterIPs } : {}), externalIPs: s.externalIPs,
+          externalTrafficPolicy: s.etp, internalTrafficPolicy: s.itp, lbIngress: s.lb.map((ip) => ({ ip })),
+        }));
+        break;
+      case 'delete-service':
+        this.services.delete(`${s.ns}/${s.name}`);
+        break;
+      case 'slice': {
+        const eps = s.family === 'IPv6' ? s.eps.map((e) => ({ ...e, ip: e.ip.replace('10.48.0.', 'fd00:48::') })) : s.eps;
+        this.slices.set(`${s.ns}/${s.name}-${s.family}-${s.suffix}`, slice(s.name, s.family, eps, { namespace: s.ns, suffix: `${s.family}-${s.suffix}` }));
+        break;
+      }
+      case 'delete-slice':
+        this.slices.delete(`${s.ns}/${s.name}-${s.family}-${s.suffix}`);
+        break;
+      case 'node':
+        // A new object every time (the informer never hands the same one twice), sometimes with equal content.
+        this.node = structuredClone(NODE_VARIANTS[s.variant]!);
+        break;
+      case 'config':
+        this.config = CONFIGS[s.variant]!;
+        break;
+      case 'nothing':
+        break;
+    }
+  }
+}
+
+describe('routes: incremental desired state equals a full recomputation (fast-check)', () => {
+  it('after every step of a random sequence of Service, EndpointSlice, Node and configuration events', () => {
+    const out = fc.check(
+      fc.property(fc.array(arbStep, { minLength: 1, maxLength: 40 }), (steps) => {
+        const view = new View();
+        const inc = new IncrementalRoutes();
+        for (const step of steps) {
+          view.apply(step);
+          const services = [...view.services.values()];
+          const slices = [...view.slices.values()];
+          const { result } = inc.compute(view.config, view.node, services, slices);
+          expect(result, JSON.stringify(step)).to.deep.equal(desiredRoutes(view.config, view.node, services, slices));
+          expect(inc.verify(view.config, view.node, services, slices)).to.equal(undefined);
+        }
+      }),
+      fuzzParams(300),
+    );
+    if (out.failed) throw new Error(fc.defaultReportMessage(out) ?? 'property failed');
+    console.log(`      incremental vs full: ${out.numRuns} sequences`);
+  });
+
+  it('one changed Service is the only one recomputed; a configuration or Node change recomputes all', () => {
+    const config = CONFIGS[0]!;
+    const services = NAMES.map((n, i) => service(n, { clusterIPs: [`10.49.0.${i + 1}`], internalTrafficPolicy: 'Local' }));
+    const slices = NAMES.map((n) => slice(n, 'IPv4', [{ ip: '10.48.0.1', node: 'node-1' }]));
+    const inc = new IncrementalRoutes();
+    expect(inc.compute(config, NODE_VARIANTS[0]!, services, slices).stats).to.include({ full: true, recomputed: 5 });
+    const before = inc.compute(config, NODE_VARIANTS[0]!, services, slices);
+    expect(before.stats).to.include({ full: false, recomputed: 0, removed: 0 });
+
+    slices[2] = slice('c', 'IPv4', [{ ip: '10.48.0.1', node: 'node-2' }]); // the endpoint moved away
+    const after = inc.compute(config, NODE_VARIANTS[0]!, services, slices);
+    expect(after.stats).to.include({ full: false, recomputed: 1 });
+    expect(after.result.routes.map((r) => r.prefix)).to.deep.equal(['10.49.0.0/16', '10.49.0.1/32', '10.49.0.2/32', '10.49.0.4/32', '10.49.0.5/32', '192.168.3.0/24', '192.168.3.180/32', '192.168.4.0/24', 'fd00:4::/120', 'fd00:49::/112']);
+    // Routes the change did not touch are the same objects: the reconciler and the diff skip them cheaply.
+    const byPrefix = (rs: typeof after.result.routes, p: string): unknown => rs.find((r) => r.prefix === p);
+    expect(byPrefix(after.result.routes, '10.49.0.5/32')).to.equal(byPrefix(before.result.routes, '10.49.0.5/32'));
+
+    expect(inc.compute(config, structuredClone(NODE_VARIANTS[1]!), services, slices).stats).to.include({ full: true, recomputed: 5 });
+    expect(inc.compute(CONFIGS[1]!, structuredClone(NODE_VARIANTS[1]!), services, slices).stats).to.include({ full: true });
+    // A Node object that is new but says the same (a status heartbeat) recomputes nothing.
+    expect(inc.compute(CONFIGS[1]!, structuredClone(NODE_VARIANTS[1]!), services, slices).stats).to.include({ full: false, recomputed: 0 });
+  });
+
+  it('verify() catches what object identity cannot see (an object changed in place), and the next result is right', () => {
+    const config = CONFIGS[1]!;
+    const svc = service('a', { clusterIPs: ['10.49.0.1'], internalTrafficPolicy: 'Local' });
+    const sl = slice('a', 'IPv4', [{ ip: '10.48.0.1', node: 'node-1' }]);
+    const inc = new IncrementalRoutes();
+    expect(inc.compute(config, NODE_VARIANTS[0]!, [svc], [sl]).result.routes.map((r) => r.prefix)).to.include('10.49.0.1/32');
+    sl.endpoints[0]!.nodeName = 'node-2'; // never done by the informer; a bug elsewhere could
+    expect(inc.compute(config, NODE_VARIANTS[0]!, [svc], [sl]).result.routes.map((r) => r.prefix)).to.include('10.49.0.1/32');
+    const mismatch = inc.verify(config, NODE_VARIANTS[0]!, [svc], [sl]);
+    expect(mismatch?.routes).to.deep.equal(['10.49.0.1/32']);
+    expect(mismatch?.withheld).to.deep.equal(['default/a 10.49.0.1 cluster-ip']);
+    const next = inc.compute(config, NODE_VARIANTS[0]!, [svc], [sl]);
+    expect(next.stats.full).to.equal(true);
+    expect(next.result).to.deep.equal(desiredRoutes(config, NODE_VARIANTS[0]!, [svc], [sl]));
+  });
+
+  it('two Services under one key (a hand-made view, never an informer) fall back to the full computation', () => {
+    const config = CONFIGS[1]!;
+    const a1 = service('a', { clusterIPs: ['10.49.0.1'], internalTrafficPolicy: 'Local' });
+    const a2 = service('a', { clusterIPs: ['10.49.0.2'], internalTrafficPolicy: 'Local' });
+    const sl = slice('a', 'IPv4', [{ ip: '10.48.0.1', node: 'node-1' }]);
+    const inc = new IncrementalRoutes();
+    const { result, stats } = inc.compute(config, NODE_VARIANTS[0]!, [a1, a2], [sl]);
+    expect(stats.full).to.equal(true);
+    expect(result).to.deep.equal(desiredRoutes(config, NODE_VARIANTS[0]!, [a1, a2], [sl]));
+    expect(inc.compute(config, NODE_VARIANTS[0]!, [a1], [sl]).result).to.deep.equal(desiredRoutes(config, NODE_VARIANTS[0]!, [a1], [sl]));
+  });
+});
