@@ -1,18 +1,16 @@
 import type { Logger } from 'winston';
-import type { V1Node } from '@kubernetes/client-node';
 import { AgentMetrics } from '../http/metrics.js';
 import { startHealthServer, type HealthServer } from '../http/server.js';
 import { ClusterWatch } from '../kube/cluster.js';
-import { ConfigSource, type ConfigInForce } from '../kube/config-source.js';
+import { ConfigSource } from '../kube/config-source.js';
 import { agentStatus } from './status.js';
-import { leavingReason } from './departure.js';
 import { SVCBGP_VERSION } from '../version.js';
 import { RefusalEvents, kubeEventSink } from '../kube/events.js';
 import { ConfigRejectionEvents } from '../kube/config-events.js';
 import { agentNamespace, loadKubeConfig } from '../kube/kubeconfig.js';
 import { kubeSecretReader, type SecretReader } from '../kube/secrets.js';
-import { computeDesired, routerIdFor, speakerFor } from './desired.js';
-import { Reconciler, errorText, type Inputs } from './reconciler.js';
+import { ClusterInputs } from './inputs.js';
+import { Reconciler, errorText } from './reconciler.js';
 import { PassScheduler } from './scheduler.js';
 import { gobgpSpeaker } from './speaker-adapter.js';
 import { withStaleSocketRepair } from './stale-socket.js';
@@ -20,8 +18,6 @@ import { PasswordResolver } from './passwords.js';
 import { GobgpdMonitor } from './monitor.js';
 import type { SpeakerPort } from './ports.js';
 import { diff } from '../routes/index.js';
-import { toNodeInfo, type BgpConfig } from '../config/index.js';
-import { nodeAddressWarnings } from '../config/node-checks.js';
 import type { ApiChoice } from '../gobgp/types.js';
 
 export interface AgentOptions {
@@ -110,64 +106,15 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   // Always built: with --no-events it still logs each refusal (bounded), it just creates no Event.
   const events = new RefusalEvents(eventSink, opts.nodeName, log, (ok) => metrics.events.inc({ result: ok ? 'created' : 'failed' }));
 
-  let lastRouterIdProblem: string | undefined;
-  let lastNode: V1Node | undefined;
-  let configValid = true;
-  let configInForce: ConfigInForce | undefined;
   const startedAt = new Date();
-  let lastNodeWarnings = '';
-  const inputs = async (): Promise<Inputs> => {
-    const view = cluster.view();
-    const base = { synced: view.synced, connected: view.connected };
-    // Nothing is configured in gobgpd before every cache has a definite answer (listed once, or an optional kind
-    // confirmed absent). The speaker config depends on the BGPConfiguration/BGPPeer resources, and the first
-    // StartBgp fixes AS, router-id and listen port until gobgpd restarts: provisioning from the file defaults
-    // while the svcbgp.io lists are still in flight (the Node list is usually first) started BGP on port 179
-    // and then the resource's listenPort could never be applied. For a running gobgpd the same partial view
-    // would delete our resource-configured peers. `synced` stays true once reached (an API-server outage later
-    // keeps the last known view), so this only delays the very first provisioning.
-    if (!view.synced) return { ...base, waiting: `caches syncing (${view.notReady.join(', ')})` };
-    // A Node deleted after it was seen is a node leaving (departure.ts); its last known object still says which
-    // peers and router-id it had, so the drain can run. Never seen: nothing to do until it exists.
-    const node: V1Node | undefined = view.node ?? lastNode;
-    if (!node) return { ...base, waiting: `Node ${opts.nodeName} does not exist in the cluster` };
-    lastNode = node;
-    const leaving = view.node ? leavingReason(node) : 'the Node object was deleted';
-    const inForce = config.effective(view.bgpPeers, view.bgpConfigurations);
-    configValid = inForce.state === 'valid';
-    configInForce = inForce;
-    metrics.configValid.set(configValid ? 1 : 0);
-    let cfg: BgpConfig;
-    let holdIfRunning: string | undefined;
-    if (inForce.state === 'never-valid') {
-      // Never the built-in defaults (config-source.ts explains the decision).
-      if (!inForce.fallback) {
-        return { ...base, waiting: `the configuration is invalid and none has been valid since the agent started: ${inForce.errors.join('; ')}` };
-      }
-      cfg = inForce.fallback.config;
-      holdIfRunning = `invalid configuration (${inForce.errors.join('; ')}); fallback without ${inForce.fallback.quarantined.join(', ')}`;
-    } else {
-      cfg = inForce.config;
-    }
-    const routerId = routerIdFor(node, opts.routerId);
-    if ('problem' in routerId) {
-      if (routerId.problem !== lastRouterIdProblem) log.error('cannot choose a BGP router-id', { problem: routerId.problem });
-      lastRouterIdProblem = routerId.problem;
-      return { ...base, waiting: routerId.problem };
-    }
-    const speakerConfig = await speakerFor(cfg, node, routerId.routerId, passwords);
-    const nodeWarnings = nodeAddressWarnings(cfg, toNodeInfo(node));
-    if (nodeWarnings.join('\n') !== lastNodeWarnings && nodeWarnings.length > 0) log.warn('configuration warning', { warnings: nodeWarnings });
-    lastNodeWarnings = nodeWarnings.join('\n');
-    const desired = computeDesired(cfg, node, view.services, view.endpointSlices);
-    return {
-      ...base,
-      speaker: speakerConfig,
-      desired,
-      ...(holdIfRunning !== undefined ? { holdIfRunning } : {}),
-      ...(leaving !== undefined ? { leaving } : {}),
-    };
-  };
+  const inputs = new ClusterInputs({
+    nodeName: opts.nodeName,
+    ...(opts.routerId !== undefined ? { routerId: opts.routerId } : {}),
+    sources: { view: () => cluster.view(), config: (peers, configurations) => config.effective(peers, configurations) },
+    passwords,
+    log,
+    metrics,
+  });
 
   const reconciler = new Reconciler({
     speaker,
@@ -210,7 +157,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
       'gobgpd-global-matches': r.globalMatches,
       // The configuration (file + svcbgp.io resources) is valid. When it is not, the last good one stays in force
       // (or nothing is changed in a running gobgpd): failing readiness stops a DaemonSet rollout from spreading it.
-      'config-valid': configValid,
+      'config-valid': inputs.configValid(),
     };
     return { ready: Object.values(checks).every(Boolean), checks, info: { 'gobgpd-api': r.gobgpApi ?? 'unknown' } };
   };
@@ -224,7 +171,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
       gobgpAddress: opts.gobgpAddress,
       ready: r.ready,
       checks: r.checks,
-      config: configInForce,
+      config: inputs.configInForce(),
       snapshot: reconciler.snapshot(),
     });
   });

@@ -1,36 +1,72 @@
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import type { SpeakerConfig, Peer } from '../model/peer.js';
 import { speakerConfigForNode, type BgpConfig, type NodePeer } from '../config/index.js';
-import { desiredRoutes } from '../routes/desired.js';
-import type { DesiredRoute, Refusal } from '../routes/types.js';
-import type { DesiredPath, DesiredState, RouteKind } from './ports.js';
+import { IncrementalRoutes, type ComputeStats, type Mismatch } from '../routes/incremental.js';
+import type { DesiredRoute, DesiredRoutesResult, Refusal, Withheld } from '../routes/types.js';
+import type { DesiredPath, DesiredState, RouteKind, WithheldAddress } from './ports.js';
 import type { PasswordResolver } from './passwords.js';
 
-/** Adapter from the pure route model (src/routes) to the reconciler's DesiredState. */
-export function computeDesired(
-  config: BgpConfig,
-  node: V1Node,
-  services: readonly V1Service[],
-  slices: readonly V1EndpointSlice[],
-): DesiredState {
-  const res = desiredRoutes(config, node, services, slices);
-  const uids = new Map(services.map((s) => [`${s.metadata?.namespace}/${s.metadata?.name}`, s.metadata?.uid]));
-  return {
-    paths: res.routes.map(toPath),
-    refused: res.refused.map((r: Refusal) => {
-      const uid = uids.get(`${r.service.namespace}/${r.service.name}`);
-      return {
-        namespace: r.service.namespace,
-        service: r.service.name,
-        ...(uid ? { uid } : {}),
-        address: r.address,
-        code: r.code,
-        message: r.text,
-        summary: r.summary,
-      };
-    }),
-    withheld: res.withheld.map((w) => ({ namespace: w.service.namespace, service: w.service.name, address: w.address, code: w.code, message: w.text })),
-  };
+/**
+ * Adapter from the pure route model (src/routes) to the reconciler's DesiredState, incremental: only the Services
+ * whose inputs changed are recomputed (src/routes/incremental.ts), and a route that did not change keeps its
+ * DesiredPath object, so the reconciler's per-pass work on it is a map lookup.
+ */
+export class DesiredComputer {
+  private readonly routes = new IncrementalRoutes();
+  private readonly paths = new WeakMap<DesiredRoute, DesiredPath>();
+  private readonly withheld = new WeakMap<Withheld, WithheldAddress>();
+
+  /** `verify`: also recompute everything and compare (the drift pass); a difference is returned and repaired. */
+  compute(
+    config: BgpConfig,
+    node: V1Node,
+    services: readonly V1Service[],
+    slices: readonly V1EndpointSlice[],
+    verify = false,
+  ): { state: DesiredState; stats: ComputeStats; mismatch?: Mismatch } {
+    const { result, stats } = this.routes.compute(config, node, services, slices);
+    const mismatch = verify ? this.routes.verify(config, node, services, slices) : undefined;
+    const res = mismatch ? this.routes.compute(config, node, services, slices).result : result;
+    return { state: this.toState(res, services), stats, ...(mismatch ? { mismatch } : {}) };
+  }
+
+  private toState(res: DesiredRoutesResult, services: readonly V1Service[]): DesiredState {
+    const paths = res.routes.map((r) => {
+      let p = this.paths.get(r);
+      if (!p) {
+        p = toPath(r);
+        this.paths.set(r, p);
+      }
+      return p;
+    });
+    // Service uids only for the refused (the Event names its involvedObject by uid); usually none.
+    const uids = res.refused.length === 0
+      ? new Map<string, string | undefined>()
+      : new Map(services.map((s) => [`${s.metadata?.namespace}/${s.metadata?.name}`, s.metadata?.uid]));
+    return {
+      paths,
+      refused: res.refused.map((r: Refusal) => {
+        const uid = uids.get(`${r.service.namespace}/${r.service.name}`);
+        return {
+          namespace: r.service.namespace,
+          service: r.service.name,
+          ...(uid ? { uid } : {}),
+          address: r.address,
+          code: r.code,
+          message: r.text,
+          summary: r.summary,
+        };
+      }),
+      withheld: res.withheld.map((w) => {
+        let out = this.withheld.get(w);
+        if (!out) {
+          out = { namespace: w.service.namespace, service: w.service.name, address: w.address, code: w.code, message: w.text };
+          this.withheld.set(w, out);
+        }
+        return out;
+      }),
+    };
+  }
 }
 
 function toPath(r: DesiredRoute): DesiredPath {

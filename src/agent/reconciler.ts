@@ -28,11 +28,22 @@ export interface Inputs {
   leaving?: string;
 }
 
+/** Where the reconciler reads the cluster side at the start of every pass (src/agent/inputs.ts over the cluster). */
+export interface InputsPort {
+  /** `reasons`: why this pass runs (the scheduler's triggers; "drift" for the --resync-interval pass). */
+  read(reasons: ReadonlySet<string>): Promise<Inputs>;
+}
+
+/** An inputs port that always answers with what a function returns (tests, fixed inputs). */
+export function fixedInputs(fn: () => Inputs | Promise<Inputs>): InputsPort {
+  return { read: async () => fn() };
+}
+
 export type DiffFn = (desired: Route[], actual: Route[]) => { add: Route[]; update: Route[]; delete: Route[] };
 
 export interface ReconcilerDeps {
   speaker: SpeakerPort;
-  inputs: () => Promise<Inputs>;
+  inputs: InputsPort;
   diff: DiffFn;
   log: Logger;
   metrics?: AgentMetrics;
@@ -125,6 +136,8 @@ export interface Readiness {
  */
 export class Reconciler {
   private applied: Map<string, Route> | undefined;
+  /** Each desired path with the ownership marker, made once per (path object, local AS). */
+  private readonly marked = new WeakMap<DesiredPath, { localAs: number; path: DesiredPath }>();
   private lastDesired: { routes: Route[]; paths: Map<string, DesiredPath> } | undefined;
   private restoring = false;
   private gobgpReachable = false;
@@ -259,7 +272,7 @@ export class Reconciler {
     }
     if (probe.state === 'incompatible') return 'skipped'; // logged once by setReachable, with what to set
 
-    const inputs = await this.deps.inputs();
+    const inputs = await this.deps.inputs.read(reasons);
     this.cachesSynced = inputs.synced;
     this.deps.metrics?.cachesSynced.set(inputs.synced ? 1 : 0);
     if (!inputs.speaker) {
@@ -435,9 +448,15 @@ export class Reconciler {
     const paths = new Map<string, DesiredPath>();
     const routes: Route[] = [];
     for (const p of state.paths) {
-      const route = markOwned(p.route, localAs);
-      paths.set(routeKey(route), { ...p, route });
-      routes.push(route);
+      // The desired side keeps a path's object while it does not change (src/agent/desired.ts), so the marked
+      // copy is made once per change, and the diff sees the very object it applied last time.
+      let marked = this.marked.get(p);
+      if (marked?.localAs !== localAs) {
+        marked = { localAs, path: { ...p, route: markOwned(p.route, localAs) } };
+        this.marked.set(p, marked);
+      }
+      paths.set(routeKey(marked.path.route), marked.path);
+      routes.push(marked.path.route);
     }
     return { routes, paths };
   }

@@ -17,6 +17,8 @@ export class AgentMetrics {
   readonly configValid: Gauge<string>;
   readonly nodeLeaving: Gauge<string>;
   readonly driftRepairs: Counter<'kind'>;
+  readonly desiredMismatches: Counter<string>;
+  readonly servicesRecomputed: Counter<'scope'>;
   readonly cachesSynced: Gauge<string>;
   readonly peerState: Gauge<'peer' | 'state' | 'owner'>;
   readonly refused: Gauge<'reason'>;
@@ -73,6 +75,17 @@ export class AgentMetrics {
       name: 'svcbgp_drift_repairs_total',
       help: "Paths a drift pass found different in gobgpd from what svcbgp had applied, and repaired: kind=missing (deleted outside svcbgp), changed (attributes), unexpected (an owned path svcbgp had not applied).",
       labelNames: ['kind'],
+      registers,
+    });
+    this.desiredMismatches = new Counter({
+      name: 'svcbgp_desired_state_mismatches_total',
+      help: 'Drift passes whose full recomputation of the desired routes differed from the incremental state (a bug: logged as an error and repaired; should stay 0).',
+      registers,
+    });
+    this.servicesRecomputed = new Counter({
+      name: 'svcbgp_services_recomputed_total',
+      help: "Services whose routes were recomputed: scope=incremental (the Service or its EndpointSlices changed), full (a configuration or Node change, or the first pass).",
+      labelNames: ['scope'],
       registers,
     });
     this.nodeLeaving = new Gauge({

@@ -12,7 +12,7 @@ import { connectGobgp } from '../../../src/gobgp/client.js';
 import type { GobgpClient } from '../../../src/gobgp/types.js';
 import type { Route } from '../../../src/model/route.js';
 import { diff } from '../../../src/routes/diff.js';
-import { Reconciler } from '../../../src/agent/reconciler.js';
+import { Reconciler, fixedInputs } from '../../../src/agent/reconciler.js';
 import { PassScheduler } from '../../../src/agent/scheduler.js';
 import { GobgpdMonitor } from '../../../src/agent/monitor.js';
 import { speakerOverClient } from '../../../src/agent/speaker-adapter.js';
@@ -49,7 +49,7 @@ describe('graceful restart towards a real GR-helper peer (network namespaces)', 
       speaker: { asn: 64512, routerId: OURS, listenPort: 179, peers: [{ address: TOR, asn: 64512, gracefulRestart: { enabled: true, restartTime: 120 } }] },
       desired: { paths: [route('10.49.0.0/16'), route('192.168.3.180/32')].map((r) => ({ route: r, kinds: ['cluster-ip-cidr' as const], reasons: ['test'] })), refused: [] },
     };
-    reconciler = new Reconciler({ speaker, inputs: async () => inputs, diff, log: log.log });
+    reconciler = new Reconciler({ speaker, inputs: fixedInputs(() => inputs), diff, log: log.log });
     scheduler = new PassScheduler((r) => reconciler.pass(r), { debounceMs: 50, maxDelayMs: 500, retryMs: 300 });
     monitor = new GobgpdMonitor(speaker, reconciler, (why, d) => scheduler.trigger(why, d), 300);
   });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { connectGobgp, GobgpApiMismatchError, GobgpError } from '../../../src/gobgp/index.js';
 import { speakerOverClient } from '../../../src/agent/speaker-adapter.js';
 import { silentLogger } from '../../../src/log/logger.js';
-import { Reconciler } from '../../../src/agent/reconciler.js';
+import { Reconciler, fixedInputs } from '../../../src/agent/reconciler.js';
 import { AgentMetrics } from '../../../src/http/metrics.js';
 import { diff } from '../../../src/routes/diff.js';
 import { memoryLogger } from '../agent/util.js';
@@ -105,11 +105,11 @@ describe('gobgpd API version detection (3.10 and 4.8)', function () {
     const route = { prefix: '10.49.0.0/16', family: 'ipv4-unicast' as const, nextHop: '0.0.0.0', communities: [], largeCommunities: [] };
     const reconciler = new Reconciler({
       speaker: speakerOverClient(c, { log, metrics }),
-      inputs: async () => ({
+      inputs: fixedInputs(() => ({
         synced: true, connected: true,
         speaker: { asn: 64512, routerId: '192.168.1.10', listenPort: -1, peers: [] },
         desired: { paths: [{ route, kinds: ['cluster-ip-cidr'], reasons: ['test'] }], refused: [] },
-      }),
+      })),
       diff, log, metrics,
     });
     try {

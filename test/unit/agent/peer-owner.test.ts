@@ -17,7 +17,7 @@ describe('svcbgp_bgp_peer_state owner across ListPeer and WatchEvent updates', (
     // notePeer touches nothing but the metrics and its own map: the other deps are never called here.
     const deps: ReconcilerDeps = {
       speaker: {} as SpeakerPort,
-      inputs: () => Promise.reject(new Error('not used')),
+      inputs: { read: () => Promise.reject(new Error('not used')) },
       diff,
       log: silentLogger(),
       metrics,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Reconciler, type Inputs } from '../../../src/agent/reconciler.js';
+import { Reconciler, fixedInputs, type Inputs } from '../../../src/agent/reconciler.js';
 import type { DesiredState, SpeakerPort } from '../../../src/agent/ports.js';
 import type { Route } from '../../../src/model/route.js';
 import { diff } from '../../../src/routes/index.js';
@@ -36,7 +36,7 @@ describe('reconciler: path-change logs are bounded per pass', () => {
     const speaker = fakeSpeaker();
     const { log, lines } = capturingLogger();
     let current = hostRoutes(10_000);
-    const rec = new Reconciler({ speaker, inputs: async () => inputs(current), diff, log });
+    const rec = new Reconciler({ speaker, inputs: fixedInputs(() => inputs(current)), diff, log });
     expect(await rec.pass(new Set(['test']))).to.equal('done');
     expect(speaker.rib.size).to.equal(10_000);
     const adv = lines.filter((l) => l.message.startsWith('advertise'));
@@ -59,7 +59,7 @@ describe('reconciler: path-change logs are bounded per pass', () => {
   it('a few changes are each logged, with no summary line', async () => {
     const speaker = fakeSpeaker();
     const { log, lines } = capturingLogger();
-    const rec = new Reconciler({ speaker, inputs: async () => inputs(hostRoutes(3)), diff, log });
+    const rec = new Reconciler({ speaker, inputs: fixedInputs(() => inputs(hostRoutes(3))), diff, log });
     await rec.pass(new Set(['test']));
     expect(lines.filter((l) => l.message.startsWith('advertise')).map((l) => l.message)).to.deep.equal(['advertise', 'advertise', 'advertise']);
   });

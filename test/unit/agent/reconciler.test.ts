@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Reconciler, type Inputs } from '../../../src/agent/reconciler.js';
+import { Reconciler, fixedInputs, type Inputs } from '../../../src/agent/reconciler.js';
 import type { DesiredState, GlobalOutcome, PeerStatus, PeersResult, SpeakerPort, SpeakerProbe } from '../../../src/agent/ports.js';
 import type { SpeakerConfig } from '../../../src/model/peer.js';
 import type { Route } from '../../../src/model/route.js';
@@ -178,7 +178,7 @@ describe('reconciler, table-driven against an in-memory speaker', () => {
     it(c.name, async () => {
       const s = new MemorySpeaker();
       c.given(s);
-      const r = new Reconciler({ speaker: s, inputs: async () => next(), diff, log: memoryLogger().log });
+      const r = new Reconciler({ speaker: s, inputs: fixedInputs(() => next()), diff, log: memoryLogger().log });
       let i = 0;
       const next = (): Inputs => c.passes[Math.min(i, c.passes.length - 1)]!;
       for (; i < c.passes.length; i++) expect(await r.pass(new Set(['test']))).to.equal('done');
@@ -189,7 +189,7 @@ describe('reconciler, table-driven against an in-memory speaker', () => {
 
   it('gobgpd restarted (RIB gone): global settings, then every path, then the peer with local_restarting', async () => {
     const s = new MemorySpeaker();
-    const r = new Reconciler({ speaker: s, inputs: async () => good('10.49.0.0/16', '10.49.1.1/32'), diff, log: memoryLogger().log });
+    const r = new Reconciler({ speaker: s, inputs: fixedInputs(() => good('10.49.0.0/16', '10.49.1.1/32')), diff, log: memoryLogger().log });
     await r.pass(new Set(['start']));
     s.calls = [];
     s.started = undefined;
@@ -205,7 +205,7 @@ describe('reconciler, table-driven against an in-memory speaker', () => {
     let now = 1_000_000;
     let inputs = good('10.49.0.0/16');
     const scheduled: [string, number][] = [];
-    const r = new Reconciler({ speaker: s, inputs: async () => inputs, diff, log: memoryLogger().log, drainMs: 5000, now: () => now, schedule: (why, ms) => scheduled.push([why, ms]) });
+    const r = new Reconciler({ speaker: s, inputs: fixedInputs(() => inputs), diff, log: memoryLogger().log, drainMs: 5000, now: () => now, schedule: (why, ms) => scheduled.push([why, ms]) });
     await r.pass(new Set(['start']));
     inputs = { ...good(), leaving: 'the Node is labelled node.kubernetes.io/exclude-from-external-load-balancers=true' };
     await r.pass(new Set(['node']));
@@ -229,7 +229,7 @@ describe('reconciler, table-driven against an in-memory speaker', () => {
     const s = new MemorySpeaker();
     let now = 0;
     let inputs = good('10.49.0.0/16');
-    const r = new Reconciler({ speaker: s, inputs: async () => inputs, diff, log: memoryLogger().log, drainMs: 1000, now: () => now });
+    const r = new Reconciler({ speaker: s, inputs: fixedInputs(() => inputs), diff, log: memoryLogger().log, drainMs: 1000, now: () => now });
     await r.pass(new Set(['start']));
     inputs = { ...good(), leaving: 'the Node object is being deleted' };
     await r.pass(new Set(['node']));

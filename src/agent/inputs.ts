@@ -1,0 +1,115 @@
+import type { Logger } from 'winston';
+import type { V1Node } from '@kubernetes/client-node';
+import type { AgentMetrics } from '../http/metrics.js';
+import type { ClusterView, CustomResource } from '../kube/cluster.js';
+import type { ConfigInForce } from '../kube/config-source.js';
+import { toNodeInfo, type BgpConfig } from '../config/index.js';
+import { nodeAddressWarnings } from '../config/node-checks.js';
+import { leavingReason } from './departure.js';
+import { DesiredComputer, routerIdFor, speakerFor } from './desired.js';
+import type { PasswordResolver } from './passwords.js';
+import type { Inputs, InputsPort } from './reconciler.js';
+
+/** What the inputs are read from: the cluster watch's caches and the configuration (file + svcbgp.io resources). */
+export interface InputSources {
+  view(): ClusterView;
+  config(peers: readonly CustomResource[], configurations: readonly CustomResource[]): ConfigInForce;
+}
+
+export interface ClusterInputsDeps {
+  nodeName: string;
+  /** --router-id, else the node's first IPv4 address. */
+  routerId?: string;
+  sources: InputSources;
+  passwords: PasswordResolver;
+  log: Logger;
+  metrics?: AgentMetrics;
+}
+
+/**
+ * The reconciler's inputs port over the cluster: at the start of every pass, the speaker configuration and the
+ * desired paths of this node, or why they cannot be computed yet. Desired paths are computed incrementally
+ * (DesiredComputer); a pass whose reasons include "drift" (the --resync-interval timer) also recomputes them from
+ * scratch and compares: a difference is logged as an error, counted (svcbgp_desired_state_mismatches_total) and
+ * the full result is used.
+ */
+export class ClusterInputs implements InputsPort {
+  private readonly desired = new DesiredComputer();
+  private lastNode: V1Node | undefined;
+  private lastRouterIdProblem: string | undefined;
+  private lastNodeWarnings = '';
+  private inForce: ConfigInForce | undefined;
+
+  constructor(private readonly deps: ClusterInputsDeps) {}
+
+  /** The configuration in force at the last pass (valid, last good, never valid). */
+  configInForce(): ConfigInForce | undefined {
+    return this.inForce;
+  }
+
+  configValid(): boolean {
+    return this.inForce === undefined || this.inForce.state === 'valid';
+  }
+
+  async read(reasons: ReadonlySet<string>): Promise<Inputs> {
+    const { sources, log, metrics, nodeName } = this.deps;
+    const view = sources.view();
+    const base = { synced: view.synced, connected: view.connected };
+    // Nothing is configured in gobgpd before every cache has a definite answer (listed once, or an optional kind
+    // confirmed absent). The speaker config depends on the BGPConfiguration/BGPPeer resources, and the first
+    // StartBgp fixes AS, router-id and listen port until gobgpd restarts: provisioning from the file defaults
+    // while the svcbgp.io lists are still in flight (the Node list is usually first) started BGP on port 179
+    // and then the resource's listenPort could never be applied. For a running gobgpd the same partial view
+    // would delete our resource-configured peers. `synced` stays true once reached (an API-server outage later
+    // keeps the last known view), so this only delays the very first provisioning.
+    if (!view.synced) return { ...base, waiting: `caches syncing (${view.notReady.join(', ')})` };
+    // A Node deleted after it was seen is a node leaving (departure.ts); its last known object still says which
+    // peers and router-id it had, so the drain can run. Never seen: nothing to do until it exists.
+    const node: V1Node | undefined = view.node ?? this.lastNode;
+    if (!node) return { ...base, waiting: `Node ${nodeName} does not exist in the cluster` };
+    this.lastNode = node;
+    const leaving = view.node ? leavingReason(node) : 'the Node object was deleted';
+    const inForce = sources.config(view.bgpPeers, view.bgpConfigurations);
+    this.inForce = inForce;
+    metrics?.configValid.set(inForce.state === 'valid' ? 1 : 0);
+    let cfg: BgpConfig;
+    let holdIfRunning: string | undefined;
+    if (inForce.state === 'never-valid') {
+      // Never the built-in defaults (config-source.ts explains the decision).
+      if (!inForce.fallback) {
+        return { ...base, waiting: `the configuration is invalid and none has been valid since the agent started: ${inForce.errors.join('; ')}` };
+      }
+      cfg = inForce.fallback.config;
+      holdIfRunning = `invalid configuration (${inForce.errors.join('; ')}); fallback without ${inForce.fallback.quarantined.join(', ')}`;
+    } else {
+      cfg = inForce.config;
+    }
+    const routerId = routerIdFor(node, this.deps.routerId);
+    if ('problem' in routerId) {
+      if (routerId.problem !== this.lastRouterIdProblem) log.error('cannot choose a BGP router-id', { problem: routerId.problem });
+      this.lastRouterIdProblem = routerId.problem;
+      return { ...base, waiting: routerId.problem };
+    }
+    const speaker = await speakerFor(cfg, node, routerId.routerId, this.deps.passwords);
+    const nodeWarnings = nodeAddressWarnings(cfg, toNodeInfo(node));
+    if (nodeWarnings.join('\n') !== this.lastNodeWarnings && nodeWarnings.length > 0) log.warn('configuration warning', { warnings: nodeWarnings });
+    this.lastNodeWarnings = nodeWarnings.join('\n');
+    const { state, stats, mismatch } = this.desired.compute(cfg, node, view.services, view.endpointSlices, reasons.has('drift'));
+    metrics?.servicesRecomputed.inc({ scope: stats.full ? 'full' : 'incremental' }, stats.recomputed);
+    if (mismatch) {
+      metrics?.desiredMismatches.inc();
+      log.error('BUG: the incremental desired state differed from a full recomputation; the full one is used (please report this log line)', {
+        routes: mismatch.routes,
+        refused: mismatch.refused,
+        withheld: mismatch.withheld,
+      });
+    }
+    return {
+      ...base,
+      speaker,
+      desired: state,
+      ...(holdIfRunning !== undefined ? { holdIfRunning } : {}),
+      ...(leaving !== undefined ? { leaving } : {}),
+    };
+  }
+}
