@@ -1,0 +1,327 @@
+/**
+ * The benchmark suite (`npm run bench`): reports numbers, asserts nothing, not part of CI's pass/fail.
+ *
+ *   npm run bench                                    # 1,000 / 10,000 / 50,000 Services, then 10,000 x 5 endpoints
+ *   npm run bench -- --sizes 1000,10000 --changes 50 --no-write
+ *
+ * Real parts: a real API server (test/helpers/kube), a real gobgpd (the one SVCBGP_GOBGPD selects), the real agent
+ * process (`svcbgp run`). Each Service is a ClusterIP Service with internalTrafficPolicy: Local and no selector,
+ * plus one hand-written EndpointSlice with E ready endpoints on the agent's node (hand-written slices instead of
+ * Pods: N Pods would measure the scheduler and the node simulator, not svcbgp), so every Service makes the agent
+ * advertise its cluster IP as a /32 (N host routes + the 10.49.0.0/16 aggregate). Sizes grow in one cluster (the
+ * Services of 1,000 are the first 1,000 of 10,000); every size gets a fresh gobgpd and a fresh agent.
+ *
+ * Per size:
+ * - raw baseline: what any program must do for the same result, in this process: list the Services and
+ *   EndpointSlices from the API server in pages of 500, StartBgp, push the same N+1 paths through AddPathStream;
+ * - cold sync: agent start to every path in gobgpd (svcbgp_path_changes_total{op="add"} >= N+1, then one ListPath
+ *   to confirm), and its ratio to the baseline;
+ * - event to RIB: an EndpointSlice change (the endpoint moves to another node -> the /32 is withdrawn; moves back
+ *   -> advertised again) or a Service change (internalTrafficPolicy Local -> Cluster -> Local), one at a time, from
+ *   just before the API write until gobgpd's WatchEvent (best-path table) shows that prefix changed: p50/p90/p99/max;
+ * - burst: 1,000 EndpointSlice changes at once (32 writes in flight) until gobgpd has withdrawn all 1,000;
+ * - the agent's RSS and V8 heap (its /metrics) after convergence.
+ * Written to docs/bench.md (table) and docs/bench.svg (plot) unless --no-write.
+ *
+ * Not measured here: event to the ToR's kernel table (the lab; see docs/bench.md).
+ */
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CoreV1Api, DiscoveryV1Api, type V1EndpointSlice } from '@kubernetes/client-node';
+import { connectGobgp } from '../../src/gobgp/index.js';
+import type { Route } from '../../src/model/route.js';
+import { startControlPlane, NodeSimulator } from '../helpers/kube/index.js';
+import { freePort, GOBGPD_VERSION } from '../helpers/gobgpd.js';
+import { AgentProcess, RestartableGobgpd, httpGet, loopbackAgentConfig, metricValue } from '../integration/agent/util.js';
+import { renderMarkdown, renderSvg, summarize, type SizeResult } from './report.js';
+
+type GobgpClient = ReturnType<typeof connectGobgp>;
+
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '1000,10000,50000' },
+    endpoints: { type: 'string', default: '1' },
+    'five-endpoints-at': { type: 'string', default: '10000' },
+    changes: { type: 'string', default: '50' },
+    burst: { type: 'string', default: '1000' },
+    'no-write': { type: 'boolean', default: false },
+    out: { type: 'string', default: 'docs' },
+  },
+});
+const SIZES = args.sizes!.split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b);
+const CHANGES = Number(args.changes);
+const BURST = Number(args.burst);
+const FIVE_AT = Number(args['five-endpoints-at']);
+const NODE = 'bench-node';
+const NS = 'bench';
+
+const log = (msg: string): void => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const now = (): number => Number(process.hrtime.bigint() / 1000n) / 1000;
+
+async function parallel<T>(items: readonly T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+function rssMiB(pid: number | undefined): number {
+  if (!pid) return 0;
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : 0;
+}
+
+const svcName = (i: number): string => `svc-${i}`;
+const epAddress = (i: number, k: number): string => `10.${48 + k}.${(i >> 8) & 255}.${i & 255}`;
+
+function sliceBody(i: number, endpoints: number, nodeName = NODE): V1EndpointSlice {
+  return {
+    metadata: { name: `${svcName(i)}-1`, labels: { 'kubernetes.io/service-name': svcName(i) } },
+    addressType: 'IPv4',
+    endpoints: Array.from({ length: endpoints }, (_, k) => ({
+      addresses: [epAddress(i, k)], nodeName, conditions: { ready: true, serving: true, terminating: false },
+    })),
+    ports: [{ port: 80, protocol: 'TCP' }],
+  };
+}
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'svcbgp-bench-'));
+const cp = await startControlPlane();
+const kc = cp.kubeConfig();
+const core = kc.makeApiClient(CoreV1Api);
+const discovery = kc.makeApiClient(DiscoveryV1Api);
+const sim = new NodeSimulator(kc, { nodes: [{ name: NODE, internalIP: '192.168.1.10' }, { name: 'other-node', internalIP: '192.168.1.11' }] });
+const clusterIPs = new Map<number, string>();
+const results: SizeResult[] = [];
+
+async function grow(to: number, endpoints: number): Promise<void> {
+  const from = clusterIPs.size;
+  const t0 = Date.now();
+  await parallel(Array.from({ length: to - from }, (_, k) => from + k), 32, async (i) => {
+    const svc = await core.createNamespacedService({
+      namespace: NS,
+      body: { metadata: { name: svcName(i) }, spec: { type: 'ClusterIP', internalTrafficPolicy: 'Local', ports: [{ port: 80, protocol: 'TCP' }] } },
+    });
+    clusterIPs.set(i, svc.spec!.clusterIP!);
+    await discovery.createNamespacedEndpointSlice({ namespace: NS, body: sliceBody(i, endpoints) });
+  });
+  log(`cluster now ${to} Services + EndpointSlices (${endpoints} endpoint(s) each): +${to - from} in ${((Date.now() - t0) / 1000).toFixed(1)} s (setup)`);
+}
+
+async function setEndpoints(count: number, endpoints: number): Promise<void> {
+  const t0 = Date.now();
+  await parallel(Array.from({ length: count }, (_, i) => i), 32, (i) =>
+    discovery.replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints) }));
+  log(`${count} EndpointSlices now hold ${endpoints} endpoints each (${((Date.now() - t0) / 1000).toFixed(1)} s, setup)`);
+}
+
+/** Raw baseline: paged lists + StartBgp + AddPathStream of the same paths, into a fresh gobgpd. */
+async function baseline(n: number): Promise<number> {
+  const g = new RestartableGobgpd('bench-raw');
+  await g.start();
+  const client = connectGobgp(g.address, { deadlineMs: 120_000 });
+  try {
+    const t0 = now();
+    const ips: string[] = [];
+    let cont: string | undefined;
+    do {
+      const page = await core.listNamespacedService({ namespace: NS, limit: 500, ...(cont ? { _continue: cont } : {}) });
+      for (const s of page.items) if (Number(s.metadata!.name!.slice(4)) < n && s.spec?.clusterIP) ips.push(s.spec.clusterIP);
+      cont = page.metadata?._continue;
+    } while (cont);
+    cont = undefined;
+    do {
+      const page = await discovery.listNamespacedEndpointSlice({ namespace: NS, limit: 500, ...(cont ? { _continue: cont } : {}) });
+      cont = page.metadata?._continue;
+    } while (cont);
+    await client.startBgp({ asn: 64512, routerId: '192.168.1.10', listenPort: -1 });
+    const route = (prefix: string): Route => ({ prefix, family: 'ipv4-unicast', nextHop: '0.0.0.0', communities: [], largeCommunities: ['64512:7376:1'] });
+    await client.addPaths([route('10.49.0.0/16'), ...ips.map((ip) => route(`${ip}/32`))]);
+    return now() - t0;
+  } finally {
+    client.close();
+    await g.stop();
+  }
+}
+
+interface Running {
+  agent: AgentProcess;
+  gobgpd: RestartableGobgpd;
+  client: GobgpClient;
+  http: string;
+}
+
+async function startAgent(n: number): Promise<{ run: Running; coldMs: number }> {
+  const gobgpd = new RestartableGobgpd('bench');
+  await gobgpd.start();
+  const config = path.join(dir, 'bgp.yaml');
+  writeFileSync(config, loopbackAgentConfig({ peerPort: await freePort(), listenPort: await freePort() }));
+  const http = `127.0.0.1:${await freePort()}`;
+  const agent = new AgentProcess(['--node-name', NODE, '--gobgp-address', gobgpd.address, '--kubeconfig', cp.kubeconfig, '--config', config,
+    '--http-address', http, '--no-custom-resources', '--namespace', NS, '--log-level', 'warn']);
+  const client = connectGobgp(gobgpd.address, { deadlineMs: 120_000 });
+  const t0 = now();
+  agent.start();
+  for (;;) {
+    const m = await httpGet(http, '/metrics').catch(() => undefined);
+    if (m && (metricValue(m.body, 'svcbgp_path_changes_total', { op: 'add' }) ?? 0) >= n + 1) break;
+    if (agent.exitCode !== null) throw new Error(`agent exited ${agent.exitCode}: ${agent.rawOutput().slice(-2000)}`);
+    if (now() - t0 > 900_000) throw new Error('not converged after 900 s');
+    await sleep(50);
+  }
+  const coldMs = now() - t0;
+  const local = (await client.listPaths('ipv4-unicast')).filter((p) => p.local).length;
+  if (local < n + 1) log(`WARNING: the agent reported ${n + 1} adds but gobgpd lists ${local} local paths`);
+  return { run: { agent, gobgpd, client, http }, coldMs };
+}
+
+/** Waits for gobgpd's table watch to show each prefix; resolves with the time it was seen. */
+class RibWatch {
+  private readonly waiters = new Map<string, { want: 'add' | 'withdraw'; resolve: (t: number) => void }>();
+  private readonly handle;
+
+  constructor(client: GobgpClient) {
+    this.handle = client.watch({ table: true }, (ev) => {
+      if (ev.kind !== 'table') return;
+      const t = now();
+      for (const p of ev.paths) {
+        const w = this.waiters.get(p.route.prefix);
+        if (w && (w.want === 'withdraw') === p.withdrawn) {
+          this.waiters.delete(p.route.prefix);
+          w.resolve(t);
+        }
+      }
+    });
+  }
+
+  expect(prefix: string, want: 'add' | 'withdraw', timeoutMs = 60_000): Promise<number | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(prefix);
+        resolve(undefined);
+      }, timeoutMs);
+      this.waiters.set(prefix, { want, resolve: (t) => { clearTimeout(timer); resolve(t); } });
+    });
+  }
+
+  close(): void {
+    this.handle.close();
+  }
+}
+
+async function eventToRib(run: Running, n: number, endpoints: number): Promise<{ latencies: number[]; missed: number }> {
+  const watch = new RibWatch(run.client);
+  await sleep(500); // the watch is registered
+  const latencies: number[] = [];
+  let missed = 0;
+  try {
+    for (let c = 0; c < CHANGES; c++) {
+      const i = Math.floor((c * 7919) % n); // spread over the cluster
+      const prefix = `${clusterIPs.get(i)}/32`;
+      const viaService = c % 2 === 1;
+      for (const phase of ['withdraw', 'add'] as const) {
+        const seen = watch.expect(prefix, phase);
+        const t0 = now();
+        if (viaService) {
+          await core.patchNamespacedService({
+            name: svcName(i), namespace: NS,
+            body: [{ op: 'replace', path: '/spec/internalTrafficPolicy', value: phase === 'withdraw' ? 'Cluster' : 'Local' }],
+          });
+        } else {
+          await discovery.replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints, phase === 'withdraw' ? 'other-node' : NODE) });
+        }
+        const t1 = await seen;
+        if (t1 === undefined) missed++;
+        else latencies.push(t1 - t0);
+        await sleep(200); // a quiet period between changes: each is a lone event
+      }
+    }
+  } finally {
+    watch.close();
+  }
+  return { latencies, missed };
+}
+
+async function burst(run: Running, count: number, endpoints: number): Promise<number | undefined> {
+  const watch = new RibWatch(run.client);
+  await sleep(500);
+  try {
+    const idx = Array.from({ length: count }, (_, i) => i);
+    const seen = idx.map((i) => watch.expect(`${clusterIPs.get(i)}/32`, 'withdraw', 300_000));
+    const t0 = now();
+    await parallel(idx, 32, (i) => discovery.replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints, 'other-node') }));
+    const times = await Promise.all(seen);
+    const ok = times.every((t) => t !== undefined);
+    // Back as it was, for the next size.
+    const back = idx.map((i) => watch.expect(`${clusterIPs.get(i)}/32`, 'add', 300_000));
+    await parallel(idx, 32, (i) => discovery.replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints) }));
+    await Promise.all(back);
+    return ok ? Math.max(...(times as number[])) - t0 : undefined;
+  } finally {
+    watch.close();
+  }
+}
+
+async function stopRun(run: Running): Promise<void> {
+  run.client.close();
+  await run.agent.dispose();
+  await run.gobgpd.stop();
+}
+
+async function measure(n: number, endpoints: number): Promise<void> {
+  log(`--- ${n} Services x ${endpoints} endpoint(s) ---`);
+  const rawMs = await baseline(n);
+  log(`raw baseline (paged lists + StartBgp + AddPathStream of ${n + 1} paths): ${(rawMs / 1000).toFixed(2)} s`);
+  const { run, coldMs } = await startAgent(n);
+  try {
+    log(`cold sync (agent start -> ${n + 1} paths in gobgpd): ${(coldMs / 1000).toFixed(2)} s = ${(coldMs / rawMs).toFixed(2)}x the baseline`);
+    await sleep(3000);
+    const m = (await httpGet(run.http, '/metrics')).body;
+    const rss = rssMiB(run.agent.pid);
+    const heap = Math.round((metricValue(m, 'svcbgp_nodejs_heap_size_used_bytes') ?? 0) / 1048576);
+    log(`agent RSS ${rss} MiB, V8 heap used ${heap} MiB`);
+    const ev = await eventToRib(run, n, endpoints);
+    const s = summarize(ev.latencies);
+    log(`event to RIB over ${ev.latencies.length} changes (${ev.missed} missed): p50 ${s.p50.toFixed(1)} ms, p90 ${s.p90.toFixed(1)}, p99 ${s.p99.toFixed(1)}, max ${s.max.toFixed(1)}`);
+    const burstMs = BURST > 0 ? await burst(run, Math.min(BURST, n), endpoints) : undefined;
+    if (burstMs !== undefined) log(`burst of ${Math.min(BURST, n)} EndpointSlice changes -> all withdrawn in gobgpd: ${(burstMs / 1000).toFixed(2)} s`);
+    const m2 = (await httpGet(run.http, '/metrics')).body;
+    results.push({
+      services: n, endpoints, rawMs, coldMs, rssMiB: rss, heapMiB: heap, latency: s, changes: ev.latencies.length, missed: ev.missed,
+      burst: burstMs === undefined ? undefined : { changes: Math.min(BURST, n), ms: burstMs },
+      passes: metricValue(m2, 'svcbgp_reconcile_passes_total', { result: 'ok' }) ?? 0,
+      mismatches: metricValue(m2, 'svcbgp_desired_state_mismatches_total') ?? 0,
+    });
+  } finally {
+    await stopRun(run);
+  }
+}
+
+try {
+  log(`control plane ready in ${cp.startMs} ms`);
+  await sim.start();
+  await core.createNamespace({ body: { metadata: { name: NS } } });
+  for (const n of SIZES) {
+    await grow(n, 1);
+    await measure(n, 1);
+  }
+  if (FIVE_AT > 0 && SIZES.includes(FIVE_AT)) {
+    await setEndpoints(FIVE_AT, 5);
+    await measure(FIVE_AT, 5);
+  }
+  const versions = { gobgpd: GOBGPD_VERSION.name, kubernetes: process.env.K8S_VERSION ?? 'v1.37.2', node: process.version };
+  const md = renderMarkdown(results, { date: new Date().toISOString().slice(0, 10), machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`, ...versions });
+  console.log(`\n${md}`);
+  if (!args['no-write']) {
+    writeFileSync(path.join(args.out!, 'bench.md'), md);
+    writeFileSync(path.join(args.out!, 'bench.svg'), renderSvg(results));
+    log(`wrote ${args.out}/bench.md and ${args.out}/bench.svg`);
+  }
+} finally {
+  await sim.stop().catch(() => undefined);
+  await cp.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
