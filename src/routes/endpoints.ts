@@ -36,19 +36,25 @@ export function canServe(conditions: { ready?: boolean | null; serving?: boolean
  * Indexes slices by Service (namespace/name, from the kubernetes.io/service-name label), skipping
  * malformed ones rather than failing: one broken slice must not break the other Services.
  */
-export function indexSlices(slices: readonly V1EndpointSlice[]): Map<string, V1EndpointSlice[]> {
+export function indexSlices(slices: readonly V1EndpointSlice[], keyOf: (s: V1EndpointSlice) => string | undefined = sliceKey): Map<string, V1EndpointSlice[]> {
   const out = new Map<string, V1EndpointSlice[]>();
   for (const s of slices) {
-    if (typeof s !== 'object' || s === null) continue;
-    const ns = s.metadata?.namespace ?? 'default';
-    const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
-    if (typeof svc !== 'string' || svc === '') continue;
-    const key = `${ns}/${svc}`;
+    const key = keyOf(s);
+    if (key === undefined) continue;
     const list = out.get(key);
     if (list) list.push(s);
     else out.set(key, [s]);
   }
   return out;
+}
+
+/** The Service key ("namespace/name") an EndpointSlice belongs to, or undefined for a malformed one. */
+export function sliceKey(s: V1EndpointSlice): string | undefined {
+  if (typeof s !== 'object' || s === null) return undefined;
+  const ns = s.metadata?.namespace ?? 'default';
+  const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
+  if (typeof svc !== 'string' || svc === '') return undefined;
+  return `${ns}/${svc}`;
 }
 
 export function localEndpointState(slices: readonly V1EndpointSlice[], family: Family, nodeName: string): LocalEndpointState {

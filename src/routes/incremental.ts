@@ -1,10 +1,10 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { BgpConfig } from '../config/types.js';
 import { toNodeInfo, type NodeInput } from '../config/node.js';
-import { indexSlices } from './endpoints.js';
+import { indexSlices, sliceKey } from './endpoints.js';
 import { CONFIG_OWNER, configContribution, desiredRoutes, ownerKey, routeScope, serviceContribution, serviceRef, type RouteScope } from './desired.js';
 import { RouteTable } from './table.js';
-import type { DesiredRoutesResult } from './types.js';
+import type { DesiredRoutesResult, ServiceRef } from './types.js';
 
 export interface ComputeStats {
   /** Everything was recomputed (first call, configuration or Node change, duplicate Service keys). */
@@ -26,6 +26,8 @@ export interface Mismatch {
 interface Seen {
   svc: V1Service;
   slices: readonly V1EndpointSlice[];
+  /** The compute() call that last saw it. */
+  gen: number;
 }
 
 const NO_SLICES: readonly V1EndpointSlice[] = [];
@@ -49,45 +51,51 @@ export class IncrementalRoutes {
   private table: RouteTable | undefined;
   private scopeKey = '';
   private seen = new Map<string, Seen>();
+  private generation = 0;
+  /** A Service object's key, read once per object (the informer hands a new object on every change). */
+  private readonly keys = new WeakMap<V1Service, { ref: ServiceRef; owner: string }>();
+  private readonly sliceKeys = new WeakMap<V1EndpointSlice, string | undefined>();
   private last: DesiredRoutesResult | undefined;
 
   compute(config: BgpConfig, node: NodeInput, services: readonly V1Service[], slices: readonly V1EndpointSlice[]): { result: DesiredRoutesResult; stats: ComputeStats } {
     const key = JSON.stringify([config, toNodeInfo(node)]);
     const scope = routeScope(config, node);
-    const bySvc = indexSlices(slices);
+    const bySvc = indexSlices(slices, (sl) => this.sliceKeyOf(sl));
     let full = false;
     if (!this.table || key !== this.scopeKey) {
       this.reset(scope, key);
       full = true;
     }
     const table = this.table!;
-    const next = new Map<string, Seen>();
+    const gen = ++this.generation;
     let recomputed = 0;
     for (const svc of services) {
-      const ref = serviceRef(svc);
-      const owner = ownerKey(ref);
-      if (next.has(owner)) {
+      const { ref, owner } = this.keyOf(svc);
+      const svcSlices = bySvc.get(owner) ?? NO_SLICES;
+      const was = this.seen.get(owner);
+      if (was?.gen === gen) {
         // Two Services with one key cannot come from an informer (it keys by namespace/name); a hand-made view
         // can. The full computation knows how to merge them.
         return this.fullFallback(config, node, services, slices);
       }
-      const svcSlices = bySvc.get(owner) ?? NO_SLICES;
-      const was = this.seen.get(owner);
-      next.set(owner, { svc, slices: svcSlices });
-      if (was && was.svc === svc && sameList(was.slices, svcSlices)) continue;
+      if (was && was.svc === svc && sameList(was.slices, svcSlices)) {
+        was.gen = gen;
+        continue;
+      }
+      this.seen.set(owner, { svc, slices: svcSlices, gen });
       table.set(owner, serviceContribution(scope, svc, svcSlices), ref);
       recomputed++;
     }
     let removed = 0;
-    for (const owner of this.seen.keys()) {
-      if (!next.has(owner)) {
+    for (const [owner, was] of this.seen) {
+      if (was.gen !== gen) {
         table.set(owner, undefined);
+        this.seen.delete(owner);
         removed++;
       }
     }
-    this.seen = next;
     this.last = table.result();
-    return { result: this.last, stats: { full, recomputed, removed, services: next.size } };
+    return { result: this.last, stats: { full, recomputed, removed, services: this.seen.size } };
   }
 
   /**
@@ -102,6 +110,24 @@ export class IncrementalRoutes {
     this.table = undefined; // the next compute() starts over
     this.last = fresh;
     return mismatch;
+  }
+
+  private keyOf(svc: V1Service): { ref: ServiceRef; owner: string } {
+    let k = this.keys.get(svc);
+    if (!k) {
+      const ref = serviceRef(svc);
+      k = { ref, owner: ownerKey(ref) };
+      if (typeof svc === 'object' && svc !== null) this.keys.set(svc, k);
+    }
+    return k;
+  }
+
+  private sliceKeyOf(sl: V1EndpointSlice): string | undefined {
+    if (typeof sl !== 'object' || sl === null) return undefined;
+    if (this.sliceKeys.has(sl)) return this.sliceKeys.get(sl);
+    const k = sliceKey(sl);
+    this.sliceKeys.set(sl, k);
+    return k;
   }
 
   private reset(scope: RouteScope, key: string): void {

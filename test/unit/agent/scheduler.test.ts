@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { PassScheduler } from '../../../src/agent/scheduler.js';
+import { LEADING_BURST, PassScheduler } from '../../../src/agent/scheduler.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -73,8 +73,9 @@ describe('PassScheduler: coalescing, one pass at a time, dirty re-run', () => {
     s.stop();
   });
 
-  it('a lone trigger after a quiet period runs at once, without waiting for the debounce window', async () => {
-    // The window is 30 s and the test waits at most 5 s: only a leading-edge pass can be seen (no timing threshold).
+  it('lone triggers run at once, without waiting for the debounce window, until the leading-edge budget is spent', async () => {
+    // The window is 30 s and the test waits at most 5 s per step: only a leading-edge pass can be seen (no timing
+    // threshold). Refill is one token per 30 s, so the budget (LEADING_BURST) is what this run has.
     let count = 0;
     const s = new PassScheduler(async () => {
       count++;
@@ -83,12 +84,14 @@ describe('PassScheduler: coalescing, one pass at a time, dirty re-run', () => {
     const until = async (n: number): Promise<void> => {
       for (let i = 0; i < 500 && count < n; i++) await sleep(10);
     };
-    s.trigger('services');
-    await until(1);
-    expect(count, 'the lone trigger ran before the 30 s window').to.equal(1);
-    s.trigger('endpointslices'); // right after a pass: not quiet, so it waits for the window
+    for (let n = 1; n <= LEADING_BURST; n++) {
+      s.trigger(`change-${n}`); // right after the previous pass: a lone event still goes out at once
+      await until(n);
+      expect(count, `trigger ${n} ran before the 30 s window`).to.equal(n);
+    }
+    s.trigger('one-too-many'); // a stream faster than one per window: debounced again
     await sleep(200);
-    expect(count).to.equal(1);
+    expect(count).to.equal(LEADING_BURST);
     s.stop();
   });
 
