@@ -29,6 +29,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { spawn } from 'node:child_process';
 import { CoreV1Api, DiscoveryV1Api, type V1EndpointSlice } from '@kubernetes/client-node';
 import { connectGobgp } from '../../src/gobgp/index.js';
 import type { Route } from '../../src/model/route.js';
@@ -147,6 +148,21 @@ async function baseline(n: number): Promise<number> {
   }
 }
 
+/** Node starting and importing the agent's modules (most of it @kubernetes/client-node), median of 3 runs. */
+async function moduleLoad(): Promise<number> {
+  const runs: number[] = [];
+  const entry = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../src/agent/agent.js');
+  for (let k = 0; k < 3; k++) {
+    const t0 = now();
+    await new Promise<void>((resolve, reject) => {
+      const c = spawn(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(entry)})`], { stdio: 'ignore' });
+      c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`module load exited ${code}`))));
+    });
+    runs.push(now() - t0);
+  }
+  return runs.sort((a, b) => a - b)[1]!;
+}
+
 interface Running {
   agent: AgentProcess;
   gobgpd: RestartableGobgpd;
@@ -245,7 +261,8 @@ async function eventToRib(run: Running, n: number, endpoints: number): Promise<{
   return { latencies, missed };
 }
 
-async function burst(run: Running, count: number, endpoints: number): Promise<number | undefined> {
+/** Until gobgpd has every withdrawal, and how long the API writes alone took (the API server bounds a burst). */
+async function burst(run: Running, count: number, endpoints: number): Promise<{ ms: number; writesMs: number } | undefined> {
   const watch = new RibWatch(run.client);
   await sleep(500);
   try {
@@ -253,13 +270,14 @@ async function burst(run: Running, count: number, endpoints: number): Promise<nu
     const seen = idx.map((i) => watch.expect(`${clusterIPs.get(i)}/32`, 'withdraw', 300_000));
     const t0 = now();
     await parallel(idx, 32, (i) => discovery.replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints, 'other-node') }));
+    const writesMs = now() - t0;
     const times = await Promise.all(seen);
     const ok = times.every((t) => t !== undefined);
     // Back as it was, for the next size.
     const back = idx.map((i) => watch.expect(`${clusterIPs.get(i)}/32`, 'add', 300_000));
     await parallel(idx, 32, (i) => discovery.replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints) }));
     await Promise.all(back);
-    return ok ? Math.max(...(times as number[])) - t0 : undefined;
+    return ok ? { ms: Math.max(...(times as number[])) - t0, writesMs } : undefined;
   } finally {
     watch.close();
   }
@@ -274,6 +292,8 @@ async function stopRun(run: Running): Promise<void> {
 async function measure(n: number, endpoints: number): Promise<void> {
   log(`--- ${n} Services x ${endpoints} endpoint(s) ---`);
   const rawMs = await baseline(n);
+  const loadMs = await moduleLoad();
+  log(`agent process start (node + importing the agent's modules, median of 3): ${(loadMs / 1000).toFixed(2)} s`);
   log(`raw baseline (paged lists + StartBgp + AddPathStream of ${n + 1} paths): ${(rawMs / 1000).toFixed(2)} s`);
   const { run, coldMs } = await startAgent(n);
   try {
@@ -286,12 +306,13 @@ async function measure(n: number, endpoints: number): Promise<void> {
     const ev = await eventToRib(run, n, endpoints);
     const s = summarize(ev.latencies);
     log(`event to RIB over ${ev.latencies.length} changes (${ev.missed} missed): p50 ${s.p50.toFixed(1)} ms, p90 ${s.p90.toFixed(1)}, p99 ${s.p99.toFixed(1)}, max ${s.max.toFixed(1)}`);
-    const burstMs = BURST > 0 ? await burst(run, Math.min(BURST, n), endpoints) : undefined;
-    if (burstMs !== undefined) log(`burst of ${Math.min(BURST, n)} EndpointSlice changes -> all withdrawn in gobgpd: ${(burstMs / 1000).toFixed(2)} s`);
+    const b = BURST > 0 ? await burst(run, Math.min(BURST, n), endpoints) : undefined;
+    if (b !== undefined) log(`burst of ${Math.min(BURST, n)} EndpointSlice changes -> all withdrawn in gobgpd: ${(b.ms / 1000).toFixed(2)} s (the API writes alone: ${(b.writesMs / 1000).toFixed(2)} s)`);
     const m2 = (await httpGet(run.http, '/metrics')).body;
     results.push({
       services: n, endpoints, rawMs, coldMs, rssMiB: rss, heapMiB: heap, latency: s, changes: ev.latencies.length, missed: ev.missed,
-      burst: burstMs === undefined ? undefined : { changes: Math.min(BURST, n), ms: burstMs },
+      burst: b === undefined ? undefined : { changes: Math.min(BURST, n), ...b },
+      moduleLoadMs: loadMs,
       passes: metricValue(m2, 'svcbgp_reconcile_passes_total', { result: 'ok' }) ?? 0,
       mismatches: metricValue(m2, 'svcbgp_desired_state_mismatches_total') ?? 0,
     });
