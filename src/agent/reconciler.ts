@@ -3,7 +3,8 @@ import type { Route } from '../model/route.js';
 import type { SpeakerConfig } from '../model/peer.js';
 import { isOwned, markOwned, normalizeRoute, routeKey } from './ownership.js';
 import { GRACEFUL_SHUTDOWN_COMMUNITY, GRACEFUL_SHUTDOWN_LOCAL_PREF } from './departure.js';
-import type { DesiredPath, DesiredState, GlobalOutcome, PeerStatus, RefusedAddress, SpeakerPort, SpeakerProbe, WithheldAddress } from './ports.js';
+import type { DesiredPath, DesiredState, GlobalOutcome, PeerStatus, RefusedAddress, RouteKind, SpeakerPort, SpeakerProbe, WithheldAddress } from './ports.js';
+import { diffKeyed } from '../routes/diff.js';
 import type { AgentMetrics } from '../http/metrics.js';
 import { logBounded } from '../log/bounded.js';
 
@@ -67,6 +68,9 @@ export interface DrainState {
 }
 
 export const DEFAULT_DRAIN_MS = 10_000;
+
+const OTHER: readonly RouteKind[] = ['other'];
+
 
 /** The last pass, for `svcbgp status`. */
 export interface PassRecord {
@@ -468,7 +472,8 @@ export class Reconciler {
   ): Promise<void> {
     const { speaker, log, metrics } = this.deps;
     const applied = this.applied ?? new Map<string, Route>();
-    const d = this.deps.diff(desired.routes, [...applied.values()]);
+    // Both sides are keyed already; routes unchanged since the last pass are the same objects (markDesired).
+    const d = diffKeyed(desired.paths, applied, (p) => p.route);
     const upserts = [...d.add, ...d.update];
     const deletes = allowDeletes ? d.delete : [];
     if (upserts.length === 0 && deletes.length === 0) return;
@@ -527,13 +532,23 @@ export class Reconciler {
   private updateRouteMetrics(): void {
     const m = this.deps.metrics;
     if (!m || !this.applied) return;
-    const counts = new Map<string, number>();
+    const byKind = new Map<string, { v4: number; v6: number }>();
     for (const [key, r] of this.applied) {
-      const kinds = this.lastDesired?.paths.get(key)?.kinds ?? ['other'];
-      for (const k of new Set(kinds)) {
-        const label = `${k}|${r.family}`;
-        counts.set(label, (counts.get(label) ?? 0) + 1);
+      const kinds = this.lastDesired?.paths.get(key)?.kinds ?? OTHER;
+      for (const k of kinds) {
+        let c = byKind.get(k);
+        if (!c) {
+          c = { v4: 0, v6: 0 };
+          byKind.set(k, c);
+        }
+        if (r.family === 'ipv4-unicast') c.v4++;
+        else c.v6++;
       }
+    }
+    const counts = new Map<string, number>();
+    for (const [k, c] of byKind) {
+      if (c.v4 > 0) counts.set(`${k}|ipv4-unicast`, c.v4);
+      if (c.v6 > 0) counts.set(`${k}|ipv6-unicast`, c.v6);
     }
     m.setRoutes(counts);
   }

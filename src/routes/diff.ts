@@ -45,13 +45,22 @@ export function diff<D extends Route, A extends Route>(desired: readonly D[], ac
   for (const r of desired) want.set(routeKey(r), r);
   const have = new Map<string, A>();
   for (const r of actual) have.set(routeKey(r), r);
+  return diffKeyed(want, have, (d) => d);
+}
+
+/**
+ * diff() over maps already keyed by routeKey (the reconciler keeps both sides that way: no per-pass rebuild of two
+ * maps the size of the RIB); `routeOf` reads the route out of a desired entry. A desired route that is the very object applied last time is skipped at once.
+ */
+export function diffKeyed<W, D extends Route, A extends Route>(want: ReadonlyMap<string, W>, have: ReadonlyMap<string, A>, routeOf: (w: W) => D): RouteDiff<D, A> {
   const out: RouteDiff<D, A> = { add: [], update: [], delete: [] };
-  for (const [k, d] of want) {
+  for (const [k, w] of want) {
+    const d = routeOf(w);
     const a = have.get(k);
-    if (!a) out.add.push(d);
+    if (a === undefined) out.add.push(d);
     else if (!sameAttributes(d, a)) out.update.push(d);
   }
-  for (const [k, a] of have) if (!want.has(k)) out.delete.push(a);
+  if (have.size > want.size - out.add.length) for (const [k, a] of have) if (!want.has(k)) out.delete.push(a);
   return { add: sorted(out.add), update: sorted(out.update), delete: sorted(out.delete) };
 }
 

@@ -1,0 +1,137 @@
+/**
+ * Where the agent's memory goes (reports numbers, asserts nothing): N Services (default 10,000) with one ready
+ * endpoint each in a real API server, the agent converged into a real gobgpd, then
+ * - a V8 heap snapshot of the agent (NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2), summarised by constructor: the
+ *   self size of every object kind, largest first;
+ * - the agent's RSS and heap with --max-old-space-size=<M> for a few M: how much of the heap is garbage V8 simply
+ *   had no reason to collect yet.
+ *
+ *   npm run build && node dist/test/bench/heap.js [N=10000]
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
+import { startControlPlane, NodeSimulator } from '../helpers/kube/index.js';
+import { freePort } from '../helpers/gobgpd.js';
+import { AgentProcess, RestartableGobgpd, httpGet, loopbackAgentConfig, metricValue } from '../integration/agent/util.js';
+
+const N = Number(process.argv[2] ?? 10000);
+const NODE = 'bench-node';
+const NS = 'bench';
+const log = (msg: string): void => console.log(`[heap ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function parallel<T>(items: readonly T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+function rssMiB(pid: number | undefined): number {
+  if (!pid) return 0;
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : 0;
+}
+
+interface Snapshot {
+  snapshot: { meta: { node_fields: string[]; node_types: (string | string[])[] } };
+  nodes: number[];
+  strings: string[];
+}
+
+/** Self size per object kind (constructor name; strings, arrays, code and the like by their node type). */
+function summarise(file: string): { kind: string; count: number; mib: number }[] {
+  const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
+  const fields = snap.snapshot.meta.node_fields;
+  const types = snap.snapshot.meta.node_types[0] as string[];
+  const width = fields.length;
+  const iType = fields.indexOf('type');
+  const iName = fields.indexOf('name');
+  const iSize = fields.indexOf('self_size');
+  const byKind = new Map<string, { count: number; bytes: number }>();
+  for (let i = 0; i < snap.nodes.length; i += width) {
+    const type = types[snap.nodes[i + iType]!]!;
+    const kind = type === 'object' ? snap.strings[snap.nodes[i + iName]!]! : `(${type})`;
+    const e = byKind.get(kind) ?? { count: 0, bytes: 0 };
+    e.count++;
+    e.bytes += snap.nodes[i + iSize]!;
+    byKind.set(kind, e);
+  }
+  return [...byKind].map(([kind, e]) => ({ kind, count: e.count, mib: e.bytes / 1048576 })).sort((a, b) => b.mib - a.mib);
+}
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'svcbgp-heap-'));
+const cp = await startControlPlane();
+const sim = new NodeSimulator(cp.kubeConfig(), { nodes: [{ name: NODE, internalIP: '192.168.1.10' }] });
+try {
+  await sim.start();
+  const core = cp.kubeConfig().makeApiClient(CoreV1Api);
+  const discovery = cp.kubeConfig().makeApiClient(DiscoveryV1Api);
+  await core.createNamespace({ body: { metadata: { name: NS } } });
+  await parallel(Array.from({ length: N }, (_, i) => i), 32, async (i) => {
+    await core.createNamespacedService({ namespace: NS, body: { metadata: { name: `svc-${i}` }, spec: { type: 'ClusterIP', internalTrafficPolicy: 'Local', ports: [{ port: 80, protocol: 'TCP' }] } } });
+    await discovery.createNamespacedEndpointSlice({
+      namespace: NS,
+      body: {
+        metadata: { name: `svc-${i}-1`, labels: { 'kubernetes.io/service-name': `svc-${i}` } },
+        addressType: 'IPv4',
+        endpoints: [{ addresses: [`10.48.${(i >> 8) & 255}.${i & 255}`], nodeName: NODE, conditions: { ready: true, serving: true, terminating: false } }],
+        ports: [{ port: 80, protocol: 'TCP' }],
+      },
+    });
+  });
+  log(`${N} Services + EndpointSlices created`);
+
+  for (const oldSpace of [undefined, 256, 128, 96]) {
+    const gobgpd = new RestartableGobgpd('heap');
+    await gobgpd.start();
+    const config = path.join(dir, 'bgp.yaml');
+    writeFileSync(config, loopbackAgentConfig({ peerPort: await freePort(), listenPort: await freePort() }));
+    const http = `127.0.0.1:${await freePort()}`;
+    const snapDir = mkdtempSync(path.join(dir, 'snap-'));
+    const nodeOptions = ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapDir}`, ...(oldSpace ? [`--max-old-space-size=${oldSpace}`] : [])].join(' ');
+    const agent = new AgentProcess(['--node-name', NODE, '--gobgp-address', gobgpd.address, '--kubeconfig', cp.kubeconfig, '--config', config,
+      '--http-address', http, '--no-custom-resources', '--namespace', NS, '--log-level', 'warn'], { NODE_OPTIONS: nodeOptions });
+    agent.start();
+    try {
+      for (let t = 0; t < 3000; t++) {
+        const m = await httpGet(http, '/metrics').catch(() => undefined);
+        if (m && (metricValue(m.body, 'svcbgp_path_changes_total', { op: 'add' }) ?? 0) >= N + 1) break;
+        if (agent.exitCode !== null) throw new Error(`agent exited ${agent.exitCode}: ${agent.rawOutput().slice(-1500)}`);
+        await sleep(100);
+      }
+      await sleep(5000);
+      const m = (await httpGet(http, '/metrics')).body;
+      const heap = Math.round((metricValue(m, 'svcbgp_nodejs_heap_size_used_bytes') ?? 0) / 1048576);
+      log(`--max-old-space-size=${oldSpace ?? '(default)'}: RSS ${rssMiB(agent.pid)} MiB, heap used ${heap} MiB`);
+      if (oldSpace === undefined) {
+        process.kill(agent.pid!, 'SIGUSR2');
+        let file: string | undefined;
+        for (let t = 0; t < 600 && !file; t++) {
+          await sleep(200);
+          const f = readdirSync(snapDir).find((x) => x.endsWith('.heapsnapshot'));
+          // Written when the size stops growing.
+          if (f) {
+            const a = readFileSync(path.join(snapDir, f)).length;
+            await sleep(1000);
+            if (readFileSync(path.join(snapDir, f)).length === a && a > 0) file = path.join(snapDir, f);
+          }
+        }
+        if (!file) throw new Error('no heap snapshot written');
+        const kinds = summarise(file);
+        const total = kinds.reduce((s, k) => s + k.mib, 0);
+        log(`heap snapshot (live objects only): ${total.toFixed(1)} MiB; largest kinds by self size:`);
+        for (const k of kinds.slice(0, 25)) console.log(`  ${k.mib.toFixed(1).padStart(7)} MiB  ${String(k.count).padStart(8)}  ${k.kind.slice(0, 80)}`);
+      }
+    } finally {
+      await agent.dispose();
+      await gobgpd.stop();
+    }
+  }
+} finally {
+  await sim.stop().catch(() => undefined);
+  await cp.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
