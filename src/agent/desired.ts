@@ -41,6 +41,7 @@ function toPath(r: DesiredRoute): DesiredPath {
     communities: [...r.communities],
     largeCommunities: [...r.largeCommunities],
     ...(r.localPref !== undefined ? { localPref: r.localPref } : {}),
+    ...(r.linkBandwidth !== undefined ? { linkBandwidth: { ...r.linkBandwidth } } : {}),
   };
   const kinds: RouteKind[] = r.reasons.map((why) => (why.rule === 'aggregate' ? (`${why.kind}-cidr` as RouteKind) : why.kind));
   return { route, kinds: [...new Set(kinds)], reasons: r.reasons.map((why) => why.text) };

@@ -6,6 +6,7 @@ import { prefixAdvertisementsForNode } from '../config/peers.js';
 import { cidrContains, comparePrefixes, hostPrefix, mustParseCidr, parseIp, sortByPrefix, type ParsedCidr, type ParsedIp } from '../config/net.js';
 import { indexSlices, localEndpointState, type LocalEndpointState } from './endpoints.js';
 import { escapeControls, quoteValue } from '../text/escape.js';
+import { mergeContributions, readServiceAttributes, type RouteContribution, type ServiceAttributes } from './service-attributes.js';
 import {
   CIDR_FIELD,
   type AddressKind,
@@ -50,6 +51,11 @@ const ROUTABLE_TYPES = new Set(['ClusterIP', 'NodePort', 'LoadBalancer']);
  *    (Calico's BIRD template: `if (net ~ cidr) then bgp_community.add(...)` for each entry — all matches, not the
  *    longest). localPref (svcbgp extension) comes from the most specific matching entry that sets it.
  *    A node.<name> BGPConfiguration with prefixAdvertisements replaces the global list on that node.
+ * 7. Per-Service attributes and weights (./service-attributes.ts): svcbgp.io/* annotations add communities, large
+ *    communities and LOCAL_PREF to the Service's own routes within serviceAttributeLimits (a value outside is
+ *    refused); svcbgp.io/advertise: "false" withholds them. With weightedECMP on, a Local-policy host route carries a
+ *    link bandwidth proportional to its usable local endpoints (./weights.ts). Several Services' contributions to
+ *    one prefix merge in mergeContributions.
  * Next hop: 0.0.0.0 for IPv4 (gobgpd uses the session's local address); for IPv6 the node's IPv6 InternalIP, else "::".
  * Deterministic: the output is sorted and does not depend on the order of the inputs.
  * A Service with broken data becomes a refusal; it never throws and never affects other Services. A malformed
@@ -168,6 +174,10 @@ function processService(
     return;
   }
   if (spec.clusterIP === 'None' || (Array.isArray(spec.clusterIPs) && spec.clusterIPs[0] === 'None')) return; // headless
+  const annotated = readServiceAttributes(svc.metadata?.annotations, b.config.global.serviceAttributeLimits);
+  if (annotated.advertise) for (const r of annotated.refused) b.refuse(ref, r.value, undefined, r.code, r.text, r.summary);
+  const optOut = (ip: ParsedIp, kind: AddressKind): void =>
+    b.withhold(ref, ip.text, kind, 'advertise-disabled', 'the Service is annotated svcbgp.io/advertise: "false"; it makes no route of its own');
 
   const etpLocal = spec.externalTrafficPolicy === 'Local';
   const itpLocal = spec.internalTrafficPolicy === 'Local';
@@ -237,19 +247,26 @@ function processService(
     const sa: ServiceAddress = { ...ref, address: ip.text };
     if (w.local) {
       const st = stateFor(ip.family);
-      if (st.usable > 0) {
-        b.addRoute(hostPrefix(ip), ip.family, 'local-endpoint', w.kind, best.cidr, sa);
+      if (st.usable > 0 && !annotated.advertise) {
+        optOut(ip, w.kind);
+      } else if (st.usable > 0) {
+        b.addRoute(hostPrefix(ip), ip.family, 'local-endpoint', w.kind, best.cidr, sa, contribution('local-endpoint', ref, annotated.attributes, st.usable));
       } else {
         b.withhold(ref, ip.text, w.kind, 'no-local-endpoint', `${w.policy} and ${whyNoLocal(st, ip, nodeName)}`);
       }
       continue;
     }
     if (w.kind === 'load-balancer-ip' && isSingleAddress(best)) {
-      b.addRoute(hostPrefix(ip), ip.family, 'single-address-cidr', w.kind, best.cidr, sa);
+      if (annotated.advertise) b.addRoute(hostPrefix(ip), ip.family, 'single-address-cidr', w.kind, best.cidr, sa, contribution('single-address-cidr', ref, annotated.attributes));
+      else optOut(ip, w.kind);
     } else {
       b.coverByAggregate(w.kind, best, sa);
     }
   }
+}
+
+function contribution(rule: RouteRule, service: ServiceRef, attributes: ServiceAttributes, localEndpoints?: number): RouteContribution {
+  return { rule, service, attributes, ...(localEndpoints !== undefined ? { localEndpoints } : {}) };
 }
 
 function label(kind: AddressKind): string {
@@ -274,7 +291,7 @@ function listNodes(nodes: readonly string[]): string {
 
 /** Collects routes, reasons and refusals, then emits them sorted. Set semantics make the result order-independent. */
 class Builder {
-  private readonly byKey = new Map<string, { prefix: string; family: Family; reasons: Map<string, { rule: RouteRule; kind: AddressKind; cidr: string; services: Map<string, ServiceAddress> }> }>();
+  private readonly byKey = new Map<string, { prefix: string; family: Family; reasons: Map<string, { rule: RouteRule; kind: AddressKind; cidr: string; services: Map<string, ServiceAddress> }>; contributions: Map<string, RouteContribution> }>();
   private readonly aggregateCoverage = new Map<string, Map<string, ServiceAddress>>();
   private readonly refused = new Map<string, Refusal>();
   private readonly withheld = new Map<string, Withheld>();
@@ -284,11 +301,11 @@ class Builder {
     readonly nodeName: string,
   ) {}
 
-  addRoute(prefix: string, family: Family, rule: RouteRule, kind: AddressKind, cidr: string, svc: ServiceAddress | undefined): void {
+  addRoute(prefix: string, family: Family, rule: RouteRule, kind: AddressKind, cidr: string, svc: ServiceAddress | undefined, c?: RouteContribution): void {
     const key = `${family}|${prefix}`;
     let r = this.byKey.get(key);
     if (!r) {
-      r = { prefix, family, reasons: new Map() };
+      r = { prefix, family, reasons: new Map(), contributions: new Map() };
       this.byKey.set(key, r);
     }
     const rk = `${rule}|${kind}|${cidr}`;
@@ -298,6 +315,11 @@ class Builder {
       r.reasons.set(rk, reason);
     }
     if (svc) reason.services.set(`${svc.namespace}/${svc.name}/${svc.address}`, svc);
+    const contrib = c ?? { rule, attributes: { communities: [], largeCommunities: [] } };
+    const ck = `${rule}|${contrib.service ? `${contrib.service.namespace}/${contrib.service.name}` : ''}`;
+    const prev = r.contributions.get(ck);
+    // One Service counts once per rule: the most endpoints it has for the prefix (e.g. both cluster IP and external IP).
+    if (!prev || (contrib.localEndpoints ?? 0) > (prev.localEndpoints ?? 0)) r.contributions.set(ck, contrib);
   }
 
   coverByAggregate(kind: AddressKind, cidr: ParsedCidr, svc: ServiceAddress): void {
@@ -337,17 +359,23 @@ class Builder {
         if (pa.localPref !== undefined) a.localPref = pa.localPref;
         return a;
       });
+      const merged = mergeContributions([...r.contributions.values()], { asNumber: this.config.global.asNumber, ...(this.config.global.weightedEcmp ? { weightedEcmp: this.config.global.weightedEcmp } : {}) });
       const route: DesiredRoute = {
         prefix: r.prefix,
         family: r.family,
         nextHop: r.family === 'ipv4-unicast' ? '0.0.0.0' : v6NextHop,
-        communities: sortCommunities(matching.flatMap((pa) => pa.communities)),
-        largeCommunities: sortCommunities(matching.flatMap((pa) => pa.largeCommunities)),
+        communities: sortCommunities([...matching.flatMap((pa) => pa.communities), ...merged.communities]),
+        largeCommunities: sortCommunities([...matching.flatMap((pa) => pa.largeCommunities), ...merged.largeCommunities]),
         reasons,
         attributesFrom,
       };
       const lp = matching.filter((pa) => pa.localPref !== undefined).sort((a, b) => b.cidr.length - a.cidr.length)[0];
-      if (lp?.localPref !== undefined) route.localPref = lp.localPref;
+      // A Service's svcbgp.io/local-pref (within the limits) replaces prefixAdvertisements' for its own routes.
+      const localPref = merged.localPref ?? lp?.localPref;
+      if (localPref !== undefined) route.localPref = localPref;
+      if (merged.linkBandwidth) route.linkBandwidth = merged.linkBandwidth;
+      if (merged.serviceAttributesFrom.length > 0) route.serviceAttributesFrom = merged.serviceAttributesFrom;
+      if (merged.linkBandwidthFrom) route.linkBandwidthFrom = merged.linkBandwidthFrom;
       out.push(route);
     }
     return sortByPrefix(out, (r) => r.prefix);
