@@ -4,6 +4,7 @@ import { speakerConfigForNode, type BgpConfig, type NodePeer } from '../config/i
 import { desiredRoutes } from '../routes/desired.js';
 import type { DesiredRoute, Refusal } from '../routes/types.js';
 import type { DesiredPath, DesiredState, RouteKind } from './ports.js';
+import { serviceAttributeLines } from '../routes/service-attributes.js';
 import type { PasswordResolver } from './passwords.js';
 
 /** Adapter from the pure route model (src/routes) to the reconciler's DesiredState. */
@@ -44,7 +45,8 @@ function toPath(r: DesiredRoute): DesiredPath {
     ...(r.linkBandwidth !== undefined ? { linkBandwidth: { ...r.linkBandwidth } } : {}),
   };
   const kinds: RouteKind[] = r.reasons.map((why) => (why.rule === 'aggregate' ? (`${why.kind}-cidr` as RouteKind) : why.kind));
-  return { route, kinds: [...new Set(kinds)], reasons: r.reasons.map((why) => why.text) };
+  // Where the weight and the Service attributes come from follows the reasons (status and the advertise log show them).
+  return { route, kinds: [...new Set(kinds)], reasons: [...r.reasons.map((why) => why.text), ...serviceAttributeLines(r)] };
 }
 
 /** --router-id, else the node's first IPv4 InternalIP (then ExternalIP). BGP identifiers are IPv4. */

@@ -4,7 +4,7 @@ import type { ServiceAttributeLimits, ValueRange, WeightedEcmpSettings } from '.
 import { patternMatches } from '../config/service-limits.js';
 import { escapeControls, quoteValue } from '../text/escape.js';
 import { aggregateLinkBandwidth, endpointsLinkBandwidth } from './weights.js';
-import type { RouteRule, ServiceRef } from './types.js';
+import type { DesiredRoute, RouteRule, ServiceRef } from './types.js';
 
 /**
  * Per-Service BGP attributes, within the operator's limits, and how the contributions of several Services to one
@@ -254,6 +254,29 @@ export function mergeContributions(contributions: readonly RouteContribution[], 
       out.linkBandwidth = aggregateLinkBandwidth(w.aggregateMbps, settings.asNumber);
       out.linkBandwidthFrom = { basis: 'aggregate', aggregateMbps: w.aggregateMbps };
     }
+  }
+  return out;
+}
+
+/** Where a route's weight and Service attributes come from (weightedECMP, svcbgp.io/* annotations), one line each. */
+export function serviceAttributeLines(rt: Pick<DesiredRoute, 'linkBandwidthFrom' | 'serviceAttributesFrom'>): string[] {
+  const out: string[] = [];
+  const name = (s: { namespace: string; name: string }): string => `${escapeControls(s.namespace)}/${escapeControls(s.name)}`;
+  const lb = rt.linkBandwidthFrom;
+  if (lb?.basis === 'local-endpoints') {
+    const shown = (lb.services ?? []).slice(0, 5).map((s) => `${name(s.service)} ${s.localEndpoints}`);
+    const more = (lb.services ?? []).length > 5 ? ` and ${(lb.services ?? []).length - 5} more` : '';
+    out.push(`weight from ${lb.localEndpoints ?? 0} usable local endpoint(s) (weightedECMP): ${shown.join(', ')}${more}`);
+  } else if (lb?.basis === 'aggregate') {
+    out.push(`weight from weightedECMP.aggregateLinkBandwidthMbps ${lb.aggregateMbps ?? 0}`);
+  }
+  for (const s of (rt.serviceAttributesFrom ?? []).slice(0, 5)) {
+    const parts = [
+      s.communities.length ? `communities ${s.communities.join(' ')}` : '',
+      s.largeCommunities.length ? `large communities ${s.largeCommunities.join(' ')}` : '',
+      s.localPref !== undefined ? `local-pref ${s.localPref}` : '',
+    ].filter((x) => x !== '');
+    out.push(`attributes from Service ${name(s.service)} annotations: ${parts.join(', ')}`);
   }
   return out;
 }
