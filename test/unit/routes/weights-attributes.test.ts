@@ -5,6 +5,7 @@ import { desiredRoutes, diff } from '../../../src/routes/index.js';
 import { mergeContributions, readServiceAttributes, type RouteContribution } from '../../../src/routes/service-attributes.js';
 import { endpointsLinkBandwidth, linkBandwidthAsn } from '../../../src/routes/weights.js';
 import { NODES, PEER_DOC, mustConfig, service, slice } from './cluster.js';
+import { explain, formatText } from '../../../src/cli/explain.js';
 
 const DOC = (spec: string): string => `${PEER_DOC}---\napiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n${spec}`;
 const CIDRS = `  serviceClusterIPs:
@@ -185,5 +186,16 @@ describe('mergeContributions: several Services on one prefix', () => {
     const r = route(res, '192.168.3.180/32')!;
     expect(r.communities).to.deep.equal(['64512:100', '64512:200']);
     expect(r.linkBandwidth!.bytesPerSecond).to.equal(375_000);
+  });
+});
+
+describe('svcbgp explain shows the weight and the Service attributes with their sources, and the refusal with its reason', () => {
+  it('text output', () => {
+    const svc = web('web', { 'svcbgp.io/communities': '64512:100 65535:666' });
+    const text = formatText(explain({ config: WEIGHTED, configSource: 'test', warnings: [], node: { name: 'node-2', labels: {} }, dump: { services: [svc], endpointSlices: [eps('web', 1, 3)], nodes: [], notes: [] } }));
+    expect(text).to.match(/192\.168\.3\.180\/32 .*communities 64512:100, .*link-bandwidth 64512:3 Mbit\/s/);
+    expect(text).to.contain('weight from 3 usable local endpoint(s) (weightedECMP): default/web 3');
+    expect(text).to.contain('attributes from Service default/web annotations: communities 64512:100');
+    expect(text).to.contain('[attribute-not-allowed]  community 65535:666 in annotation svcbgp.io/communities is outside serviceAttributeLimits.communities');
   });
 });
