@@ -4,6 +4,7 @@ import { speakerConfigForNode, type BgpConfig, type NodePeer } from '../config/i
 import { IncrementalRoutes, type ComputeStats, type Mismatch } from '../routes/incremental.js';
 import type { DesiredRoute, DesiredRoutesResult, Refusal, Withheld } from '../routes/types.js';
 import type { DesiredPath, DesiredState, RouteKind, WithheldAddress } from './ports.js';
+import { serviceAttributeLines } from '../routes/service-attributes.js';
 import type { PasswordResolver } from './passwords.js';
 
 /**
@@ -69,6 +70,11 @@ export class DesiredComputer {
   }
 }
 
+/** A one-shot computation (tests, tools): the same adapter without state kept between calls. */
+export function computeDesired(config: BgpConfig, node: V1Node, services: readonly V1Service[], slices: readonly V1EndpointSlice[]): DesiredState {
+  return new DesiredComputer().compute(config, node, services, slices).state;
+}
+
 function toPath(r: DesiredRoute): DesiredPath {
   const route = {
     prefix: r.prefix,
@@ -77,9 +83,11 @@ function toPath(r: DesiredRoute): DesiredPath {
     communities: [...r.communities],
     largeCommunities: [...r.largeCommunities],
     ...(r.localPref !== undefined ? { localPref: r.localPref } : {}),
+    ...(r.linkBandwidth !== undefined ? { linkBandwidth: { ...r.linkBandwidth } } : {}),
   };
   const kinds: RouteKind[] = r.reasons.map((why) => (why.rule === 'aggregate' ? (`${why.kind}-cidr` as RouteKind) : why.kind));
-  return { route, kinds: [...new Set(kinds)], reasons: r.reasons.map((why) => why.text) };
+  // Where the weight and the Service attributes come from follows the reasons (status and the advertise log show them).
+  return { route, kinds: [...new Set(kinds)], reasons: [...r.reasons.map((why) => why.text), ...serviceAttributeLines(r)] };
 }
 
 /** --router-id, else the node's first IPv4 InternalIP (then ExternalIP). BGP identifiers are IPv4. */

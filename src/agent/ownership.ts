@@ -51,6 +51,7 @@ export function normalizeRoute(route: Route): Route {
     largeCommunities: sortCommunities(route.largeCommunities),
   };
   if (route.localPref !== undefined) out.localPref = route.localPref;
+  if (route.linkBandwidth !== undefined) out.linkBandwidth = { ...route.linkBandwidth };
   return out;
 }
 

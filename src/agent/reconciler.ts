@@ -488,6 +488,7 @@ export class Reconciler {
         communities: r.communities,
         largeCommunities: r.largeCommunities,
         localPref: r.localPref,
+        linkBandwidth: r.linkBandwidth,
         reasons: desired.paths.get(routeKey(r))?.reasons ?? [],
         previous: applied.get(routeKey(r)),
       });

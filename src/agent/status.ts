@@ -1,4 +1,5 @@
 import type { ReconcilerSnapshot, PassRecord } from './reconciler.js';
+import type { LinkBandwidth } from '../model/route.js';
 import type { RefusedAddress, RouteKind, WithheldAddress } from './ports.js';
 import type { ConfigInForce } from '../kube/config-source.js';
 
@@ -17,6 +18,7 @@ export interface DesiredPathStatus {
   communities: string[];
   largeCommunities: string[];
   localPref?: number;
+  linkBandwidth?: LinkBandwidth;
   kinds: RouteKind[];
   reasons: string[];
 }
@@ -78,6 +80,7 @@ export function agentStatus(input: {
       communities: p.route.communities,
       largeCommunities: p.route.largeCommunities,
       ...(p.route.localPref !== undefined ? { localPref: p.route.localPref } : {}),
+      ...(p.route.linkBandwidth !== undefined ? { linkBandwidth: p.route.linkBandwidth } : {}),
       kinds: p.kinds,
       reasons: p.reasons,
     })),

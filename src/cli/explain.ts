@@ -13,6 +13,8 @@ import {
   type NodePeer,
 } from '../config/index.js';
 import { desiredRoutes, EXCLUDE_LABEL, type DesiredRoutesResult } from '../routes/index.js';
+import { describeLinkBandwidth } from '../routes/weights.js';
+import { serviceAttributeLines } from '../routes/service-attributes.js';
 import { malformedSlice } from '../routes/endpoints.js';
 import { readNode } from '../config/node.js';
 import { escapeControls, quoteValue, safeJson } from '../text/escape.js';
@@ -237,10 +239,12 @@ export function formatText(r: ExplainReport): string {
         rt.communities.length ? `communities ${rt.communities.join(' ')}` : '',
         rt.largeCommunities.length ? `large communities ${rt.largeCommunities.join(' ')}` : '',
         rt.localPref !== undefined ? `local-pref ${rt.localPref}` : '',
+        rt.linkBandwidth ? describeLinkBandwidth(rt.linkBandwidth) : '',
       ].filter((x) => x !== '');
       L.push(`  ${rt.prefix.padEnd(width)}  ${FAMILY_SHORT[rt.family]}  next hop ${rt.nextHop}${attrs.length ? `  ${attrs.join(', ')}` : ''}`);
       for (const why of rt.reasons) L.push(`      because ${why.text}`);
       if (rt.attributesFrom.length) L.push(`      attributes from prefixAdvertisements ${rt.attributesFrom.map((a) => a.cidr).join(', ')}`);
+      for (const line of serviceAttributeLines(rt)) L.push(`      ${line}`);
     }
   }
   L.push('');
@@ -355,3 +359,4 @@ export function registerExplain(program: Command): void {
       process.exitCode = await runExplain(opts, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
     });
 }
+

@@ -3,7 +3,8 @@ import { isOwned } from '../agent/ownership.js';
 import type { AgentStatus } from '../agent/status.js';
 import { AGENT_STATUS_KIND } from '../agent/status.js';
 import type { GlobalConfig, GobgpClient, PeerStatus, RibPath } from '../gobgp/index.js';
-import type { Family } from '../model/route.js';
+import type { Family, LinkBandwidth } from '../model/route.js';
+import { describeLinkBandwidth } from '../routes/weights.js';
 import { escapeControls as safe, safeJson } from '../text/escape.js';
 
 /**
@@ -36,6 +37,7 @@ export interface PathView {
   communities: string[];
   largeCommunities: string[];
   localPref?: number;
+  linkBandwidth?: LinkBandwidth;
   ageSeconds?: number;
   /** Why svcbgp advertises it (from the agent); empty when the agent does not want it (left over, or agent down). */
   reasons: string[];
@@ -107,6 +109,7 @@ function pathView(p: RibPath, now: Date): PathView {
     reasons: [],
   };
   if (p.route.localPref !== undefined) v.localPref = p.route.localPref;
+  if (p.route.linkBandwidth !== undefined) v.linkBandwidth = p.route.linkBandwidth;
   if (p.age) v.ageSeconds = Math.max(0, Math.round((now.getTime() - p.age.getTime()) / 1000));
   return v;
 }
@@ -163,9 +166,10 @@ function table(rows: string[][], indent = '  '): string[] {
   return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
 }
 
-function attrs(p: { communities: string[]; largeCommunities: string[]; localPref?: number }): string {
+function attrs(p: { communities: string[]; largeCommunities: string[]; localPref?: number; linkBandwidth?: LinkBandwidth }): string {
   const parts = [...p.communities, ...p.largeCommunities];
   if (p.localPref !== undefined) parts.push(`local-pref ${p.localPref}`);
+  if (p.linkBandwidth !== undefined) parts.push(describeLinkBandwidth(p.linkBandwidth));
   return parts.join(' ') || '-';
 }
 

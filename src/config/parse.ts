@@ -2,6 +2,7 @@ import { cidrContains, cidrsOverlap, isCidr, MIN_SERVICE_PREFIX_LENGTH, parseCid
 import { parseYamlDocuments, YamlNumber } from './yaml.js';
 import { parseGoDuration } from './duration.js';
 import { escapeControls, quoteValue } from '../text/escape.js';
+import { readServiceAttributeLimits, readWeightedEcmp, type ReadResult } from './service-limits.js';
 import { parseSelector, SelectorError, SELECTOR_SUPPORTED } from './selector.js';
 import {
   ACCEPTED_API_VERSIONS,
@@ -511,7 +512,7 @@ function readPrefixAdvertisements(ctx: Ctx, ref: DocRef, v: unknown, defined: Ma
 
 const GLOBAL_FIELDS = new Set([
   'asNumber', 'listenPort', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs', 'communities', 'prefixAdvertisements',
-  'allowUnsafeServiceCIDRs',
+  'allowUnsafeServiceCIDRs', 'weightedECMP', 'serviceAttributeLimits',
 ]);
 const SERVICE_CIDR_FIELDS = ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const;
 /** Calico BGPConfiguration fields svcbgp knowingly does not implement: warned about by name. */
@@ -544,6 +545,8 @@ function readGlobal(ctx: Ctx, ref: DocRef, spec: Obj): GlobalBgpSettings | undef
   checkServiceCidrSafety(ctx, ref, lists, allowUnsafe === true);
   const communities = readCommunities(ctx, ref, spec['communities']);
   const pas = readPrefixAdvertisements(ctx, ref, spec['prefixAdvertisements'], communities ?? new Map());
+  const weighted = report(ctx, ref, readWeightedEcmp(spec['weightedECMP']));
+  const limits = report(ctx, ref, readServiceAttributeLimits(spec['serviceAttributeLimits']));
   if (ctx.errors.length > before || asNumber === undefined || listenPort === undefined || !clusterIPs || !externalIPs || !lbIPs || !pas) return undefined;
   externalIPs.forEach((c, i) => {
     if (c.length === c.bytes.length * 8) {
@@ -558,8 +561,20 @@ function readGlobal(ctx: Ctx, ref: DocRef, spec: Obj): GlobalBgpSettings | undef
     serviceExternalIPs: externalIPs,
     serviceLoadBalancerIPs: lbIPs,
     prefixAdvertisements: pas,
+    ...(weighted ? { weightedEcmp: weighted } : {}),
+    ...(limits ? { serviceAttributeLimits: limits } : {}),
     source: ref,
   };
+}
+
+/** Reports what a reader of an svcbgp extension (./service-limits.ts) found; returns its value. */
+function report<T>(ctx: Ctx, ref: DocRef, r: ReadResult<T>): T | undefined {
+  for (const p of r.problems) {
+    const value = p.value === undefined ? undefined : render(p.value);
+    if (p.severity === 'error') ctx.error(ref, p.path, value, p.message);
+    else ctx.warn(ref, p.path, value, p.message);
+  }
+  return r.value;
 }
 
 /**

@@ -45,6 +45,33 @@ export interface PrefixAdvertisement {
   localPref?: number;
 }
 
+/** One part of an allow-list entry: a single value or an inclusive range. */
+export interface ValueRange {
+  min: number;
+  max: number;
+}
+
+/**
+ * svcbgp extension: what Service annotations may add to the routes of their Service (svcbgp.io/communities,
+ * svcbgp.io/large-communities, svcbgp.io/local-pref). Absent (the default): nothing may be added.
+ */
+export interface ServiceAttributeLimits {
+  /** Each entry: the allowed range of each part ("64512:100" -> [{64512,64512},{100,100}]), and its text as written. */
+  communities: { parts: ValueRange[]; text: string }[];
+  largeCommunities: { parts: ValueRange[]; text: string }[];
+  /** Allowed LOCAL_PREF values; undefined: none. */
+  localPref?: ValueRange;
+}
+
+/**
+ * svcbgp extension: weighted ECMP. Host routes that exist because of a Local traffic policy carry the
+ * link-bandwidth extended community, proportional to this node's usable local endpoints (src/routes/weights.ts).
+ */
+export interface WeightedEcmpSettings {
+  /** The link bandwidth every aggregate carries, in Mbit/s; undefined: aggregates carry none. */
+  aggregateMbps?: number;
+}
+
 /** The cluster-wide settings: BGPConfiguration "default", or the defaults. */
 export interface GlobalBgpSettings {
   asNumber: number;
@@ -53,6 +80,10 @@ export interface GlobalBgpSettings {
   serviceExternalIPs: ParsedCidr[];
   serviceLoadBalancerIPs: ParsedCidr[];
   prefixAdvertisements: PrefixAdvertisement[];
+  /** svcbgp extension `weightedECMP`; undefined: off (plain ECMP). */
+  weightedEcmp?: WeightedEcmpSettings;
+  /** svcbgp extension `serviceAttributeLimits`; undefined: Service annotations may add no attribute. */
+  serviceAttributeLimits?: ServiceAttributeLimits;
   /** The document these came from; undefined = defaults. */
   source?: DocRef;
 }

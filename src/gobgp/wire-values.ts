@@ -4,7 +4,7 @@
  * message shapes around them. Every check throws GobgpRequestError before anything is sent.
  */
 import ipaddr from 'ipaddr.js';
-import type { Route } from '../model/route.js';
+import type { LinkBandwidth, Route } from '../model/route.js';
 import { GobgpRequestError } from './errors.js';
 import type { GlobalConfig } from './types.js';
 
@@ -98,6 +98,23 @@ export function checkLocalPref(route: Route): number | undefined {
     throw new GobgpRequestError(`invalid local-pref ${lp} for ${route.prefix}`);
   }
   return lp;
+}
+
+/**
+ * The link bandwidth of a route, checked: a 2-octet AS (gobgpd truncates the API's uint32 to 16 bits) and a finite,
+ * non-negative bandwidth that a float32 holds (the wire carries an IEEE single).
+ */
+export function checkLinkBandwidth(route: Route): LinkBandwidth | undefined {
+  const lb = route.linkBandwidth;
+  if (lb === undefined) return undefined;
+  if (!Number.isInteger(lb.asn) || lb.asn < 0 || lb.asn > 0xffff) {
+    throw new GobgpRequestError(`invalid link-bandwidth AS ${lb.asn} for ${route.prefix}: expected 0..65535 (the community has a 2-octet AS field)`);
+  }
+  const bw = Math.fround(lb.bytesPerSecond);
+  if (!Number.isFinite(bw) || bw < 0) {
+    throw new GobgpRequestError(`invalid link bandwidth ${lb.bytesPerSecond} for ${route.prefix}: expected a finite number of bytes per second >= 0`);
+  }
+  return { asn: lb.asn, bytesPerSecond: bw };
 }
 
 /** `what` names the AS ("local AS", "peer AS"), `context` where it came from (" for 192.168.1.1"). */

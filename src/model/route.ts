@@ -16,6 +16,18 @@ export interface Route {
   largeCommunities: string[];
   /** LOCAL_PREF attribute; only meaningful towards iBGP peers. */
   localPref?: number;
+  /**
+   * The link-bandwidth extended community (draft-ietf-idr-link-bandwidth; gobgpd sends the non-transitive form,
+   * type 0x40 subtype 0x04), which FRR turns into next-hop weights. src/routes/weights.ts says how svcbgp fills it.
+   */
+  linkBandwidth?: LinkBandwidth;
+}
+
+export interface LinkBandwidth {
+  /** The 2-octet AS field (a 4-octet local AS is sent as AS_TRANS 23456). */
+  asn: number;
+  /** Bytes per second, as an IEEE single-precision float on the wire: always a value Math.fround keeps unchanged. */
+  bytesPerSecond: number;
 }
 
 /**

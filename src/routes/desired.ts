@@ -7,6 +7,7 @@ import { cidrContains, hostPrefix, parseIp, type ParsedCidr, type ParsedIp } fro
 import { indexSlices, localEndpointState, type LocalEndpointState } from './endpoints.js';
 import { escapeControls, quoteValue } from '../text/escape.js';
 import { RouteTable, type Contribution, type TableContext } from './table.js';
+import { readServiceAttributes, type RouteContribution, type ServiceAttributes } from './service-attributes.js';
 import {
   CIDR_FIELD,
   type AddressKind,
@@ -48,6 +49,11 @@ const ROUTABLE_TYPES = new Set(['ClusterIP', 'NodePort', 'LoadBalancer']);
  *    (Calico's BIRD template: `if (net ~ cidr) then bgp_community.add(...)` for each entry — all matches, not the
  *    longest). localPref (svcbgp extension) comes from the most specific matching entry that sets it.
  *    A node.<name> BGPConfiguration with prefixAdvertisements replaces the global list on that node.
+ * 7. Per-Service attributes and weights (./service-attributes.ts): svcbgp.io/* annotations add communities, large
+ *    communities and LOCAL_PREF to the Service's own routes within serviceAttributeLimits (a value outside is
+ *    refused); svcbgp.io/advertise: "false" withholds them. With weightedECMP on, a Local-policy host route carries a
+ *    link bandwidth proportional to its usable local endpoints (./weights.ts). Several Services' contributions to
+ *    one prefix merge in mergeContributions.
  * Next hop: 0.0.0.0 for IPv4 (gobgpd uses the session's local address); for IPv6 the node's IPv6 InternalIP, else "::".
  * Deterministic: the output is sorted and does not depend on the order of the inputs.
  * A Service with broken data becomes a refusal; it never throws and never affects other Services. A malformed
@@ -78,6 +84,7 @@ export const CONFIG_OWNER = '#config';
 
 /** What every contribution on this node is computed from (besides the Service and its EndpointSlices). */
 export interface RouteScope {
+  config: BgpConfig;
   context: TableContext;
   cidrs: Record<AddressKind, ParsedCidr[]>;
 }
@@ -86,8 +93,10 @@ export function routeScope(config: BgpConfig, nodeInput: NodeInput): RouteScope 
   const node = toNodeInfo(nodeInput);
   const v6NextHop = node.addresses?.map((a) => (a.type === 'InternalIP' ? parseIp(a.address) : undefined)).find((ip) => ip?.family === 'ipv6-unicast')?.text ?? '::';
   return {
+    config,
     context: {
       nodeName: node.name,
+      merge: { asNumber: config.global.asNumber, ...(config.global.weightedEcmp ? { weightedEcmp: config.global.weightedEcmp } : {}) },
       prefixAdvertisements: prefixAdvertisementsForNode(config, node.name),
       v6NextHop,
       excluded: node.labels[EXCLUDE_LABEL] === 'true',
@@ -102,7 +111,7 @@ export function routeScope(config: BgpConfig, nodeInput: NodeInput): RouteScope 
 
 /** The configured CIDRs every node advertises (rule 1). */
 export function configContribution(scope: RouteScope): Contribution {
-  const b = new Collector(scope.context.nodeName);
+  const b = new Collector(scope.config, scope.context.nodeName);
   for (const kind of Object.keys(scope.cidrs) as AddressKind[]) {
     for (const c of scope.cidrs[kind]) {
       if (kind === 'load-balancer-ip' && isSingleAddress(c)) continue;
@@ -119,7 +128,7 @@ export function ownerKey(ref: ServiceRef): string {
 
 /** What one Service asks of this node, from the Service and its EndpointSlices alone. Never throws. */
 export function serviceContribution(scope: RouteScope, svc: V1Service, slices: readonly V1EndpointSlice[]): Contribution {
-  const b = new Collector(scope.context.nodeName);
+  const b = new Collector(scope.config, scope.context.nodeName);
   const ref = serviceRef(svc);
   try {
     processService(b, scope.cidrs, svc, ref, slices, scope.context.nodeName);
@@ -198,6 +207,10 @@ function processService(
     return;
   }
   if (spec.clusterIP === 'None' || (Array.isArray(spec.clusterIPs) && spec.clusterIPs[0] === 'None')) return; // headless
+  const annotated = readServiceAttributes(svc.metadata?.annotations, b.config.global.serviceAttributeLimits);
+  if (annotated.advertise) for (const r of annotated.refused) b.refuse(ref, r.value, undefined, r.code, r.text, r.summary);
+  const optOut = (ip: ParsedIp, kind: AddressKind): void =>
+    b.withhold(ref, ip.text, kind, 'advertise-disabled', 'the Service is annotated svcbgp.io/advertise: "false"; it makes no route of its own');
 
   const etpLocal = spec.externalTrafficPolicy === 'Local';
   const itpLocal = spec.internalTrafficPolicy === 'Local';
@@ -267,19 +280,26 @@ function processService(
     const sa: ServiceAddress = { ...ref, address: ip.text };
     if (w.local) {
       const st = stateFor(ip.family);
-      if (st.usable > 0) {
-        b.addRoute(hostPrefix(ip), ip.family, 'local-endpoint', w.kind, best.cidr, sa);
+      if (st.usable > 0 && !annotated.advertise) {
+        optOut(ip, w.kind);
+      } else if (st.usable > 0) {
+        b.addRoute(hostPrefix(ip), ip.family, 'local-endpoint', w.kind, best.cidr, sa, contribution('local-endpoint', ref, annotated.attributes, st.usable));
       } else {
         b.withhold(ref, ip.text, w.kind, 'no-local-endpoint', `${w.policy} and ${whyNoLocal(st, ip, nodeName)}`);
       }
       continue;
     }
     if (w.kind === 'load-balancer-ip' && isSingleAddress(best)) {
-      b.addRoute(hostPrefix(ip), ip.family, 'single-address-cidr', w.kind, best.cidr, sa);
+      if (annotated.advertise) b.addRoute(hostPrefix(ip), ip.family, 'single-address-cidr', w.kind, best.cidr, sa, contribution('single-address-cidr', ref, annotated.attributes));
+      else optOut(ip, w.kind);
     } else {
       b.coverByAggregate(w.kind, best, sa);
     }
   }
+}
+
+function contribution(rule: RouteRule, service: ServiceRef, attributes: ServiceAttributes, localEndpoints?: number): RouteContribution {
+  return { rule, service, attributes, ...(localEndpoints !== undefined ? { localEndpoints } : {}) };
 }
 
 function label(kind: AddressKind): string {
@@ -306,10 +326,13 @@ function listNodes(nodes: readonly string[]): string {
 class Collector {
   private readonly out: Contribution = { routes: [], coverage: [], refused: [], withheld: [] };
 
-  constructor(readonly nodeName: string) {}
+  constructor(
+    readonly config: BgpConfig,
+    readonly nodeName: string,
+  ) {}
 
-  addRoute(prefix: string, family: Family, rule: RouteRule, kind: AddressKind, cidr: string, svc: ServiceAddress | undefined): void {
-    this.out.routes.push({ prefix, family, rule, kind, cidr, ...(svc ? { service: svc } : {}) });
+  addRoute(prefix: string, family: Family, rule: RouteRule, kind: AddressKind, cidr: string, svc: ServiceAddress | undefined, c?: RouteContribution): void {
+    this.out.routes.push({ prefix, family, rule, kind, cidr, ...(svc ? { service: svc } : {}), ...(c ? { contribution: c } : {}) });
   }
 
   coverByAggregate(kind: AddressKind, cidr: ParsedCidr, svc: ServiceAddress): void {

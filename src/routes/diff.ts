@@ -5,7 +5,7 @@ export interface RouteDiff<D extends Route = Route, A extends Route = Route> {
   /** Prefixes not advertised yet: AddPath. */
   add: D[];
   /**
-   * Same prefix and family, other attributes (next hop, communities, local-pref): sent as an AddPath, which
+   * Same prefix and family, other attributes (next hop, communities, local-pref, link bandwidth): sent as an AddPath, which
    * replaces the existing path in gobgpd — never delete+add, which would withdraw the route for a moment.
    */
   update: D[];
@@ -28,7 +28,14 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 /** The attributes we set on a path; anything else (reasons, uuids, age) is not compared. */
 export function sameAttributes(a: Route, b: Route): boolean {
   if (a === b) return true;
-  return a.nextHop === b.nextHop && sameSet(a.communities, b.communities) && sameSet(a.largeCommunities, b.largeCommunities) && a.localPref === b.localPref;
+  return a.nextHop === b.nextHop && sameSet(a.communities, b.communities) && sameSet(a.largeCommunities, b.largeCommunities) && a.localPref === b.localPref
+    && sameLinkBandwidth(a.linkBandwidth, b.linkBandwidth);
+}
+
+function sameLinkBandwidth(a: Route['linkBandwidth'], b: Route['linkBandwidth']): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  // The wire carries a float32: compare as gobgpd reports it back, so a value that is not one never re-sends.
+  return a.asn === b.asn && Math.fround(a.bytesPerSecond) === Math.fround(b.bytesPerSecond);
 }
 
 /** By family, then prefix (the family is part of the key: the same prefix text can exist in both tables). */

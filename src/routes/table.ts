@@ -2,6 +2,7 @@ import { sortCommunities, type Family } from '../model/route.js';
 import type { PrefixAdvertisement } from '../config/types.js';
 import { cidrContains, comparePrefixes, mustParseCidr, prefixSortKey } from '../config/net.js';
 import { escapeControls } from '../text/escape.js';
+import { mergeContributions, type MergeSettings, type RouteContribution } from './service-attributes.js';
 import {
   CIDR_FIELD,
   type AddressKind,
@@ -37,6 +38,8 @@ export interface RouteClaim {
   /** The configured CIDR the rule is based on. */
   cidr: string;
   service?: ServiceAddress;
+  /** What the Service adds to the route (annotations, local endpoints for the weight); default: nothing. */
+  contribution?: RouteContribution;
 }
 
 /** A Service address carried by an aggregate (Cluster traffic policy): listed in the aggregate's reason. */
@@ -65,6 +68,8 @@ export interface TableContext {
   v6NextHop: string;
   /** The node carries the exclude label: it advertises (and withholds) nothing. */
   excluded: boolean;
+  /** How several contributions to one prefix merge their attributes (./service-attributes.ts). */
+  merge: MergeSettings;
 }
 
 interface Counted<T> {
@@ -84,6 +89,8 @@ interface RouteEntry {
   prefix: string;
   family: Family;
   reasons: Map<string, ReasonEntry>;
+  /** Each contributor's claims on this route (all of one contributor's are replaced together). */
+  claims: Map<string, RouteClaim[]>;
 }
 
 /** One contributor's refusals and withheld addresses, deduplicated and sorted as the result lists them. */
@@ -120,7 +127,7 @@ export class RouteTable {
     const list = this.contributions.get(owner);
     if (list) list.push(c);
     else this.contributions.set(owner, [c]);
-    this.apply(c, +1);
+    this.apply(owner, c, +1);
     if (c.refused.length > 0 || c.withheld.length > 0 || list !== undefined) this.rebuildReports(owner, ref);
   }
 
@@ -128,10 +135,10 @@ export class RouteTable {
   set(owner: string, c: Contribution | undefined, ref?: ServiceRef): void {
     const old = this.contributions.get(owner);
     const hadReports = this.reports.has(owner);
-    if (old) for (const o of old) this.apply(o, -1);
+    if (old) for (const o of old) this.apply(owner, o, -1);
     if (c) {
       this.contributions.set(owner, [c]);
-      this.apply(c, +1);
+      this.apply(owner, c, +1);
     } else {
       this.contributions.delete(owner);
     }
@@ -169,8 +176,8 @@ export class RouteTable {
     return this.order.map((o) => this.built.get(o.key)!);
   }
 
-  private apply(c: Contribution, delta: 1 | -1): void {
-    for (const claim of c.routes) this.claimRoute(claim, delta);
+  private apply(owner: string, c: Contribution, delta: 1 | -1): void {
+    for (const claim of c.routes) this.claimRoute(owner, claim, delta);
     for (const cov of c.coverage) {
       const k = `${cov.kind}|${cov.cidr}`;
       let m = this.coverage.get(k);
@@ -184,14 +191,21 @@ export class RouteTable {
     }
   }
 
-  private claimRoute(claim: RouteClaim, delta: 1 | -1): void {
+  private claimRoute(owner: string, claim: RouteClaim, delta: 1 | -1): void {
     const key = `${claim.family}|${claim.prefix}`;
     this.dirty.add(key);
     let e = this.entries.get(key);
     if (!e) {
       if (delta < 0) return;
-      e = { prefix: claim.prefix, family: claim.family, reasons: new Map() };
+      e = { prefix: claim.prefix, family: claim.family, reasons: new Map(), claims: new Map() };
       this.entries.set(key, e);
+    }
+    if (delta < 0) {
+      e.claims.delete(owner);
+    } else {
+      const mine = e.claims.get(owner);
+      if (mine) mine.push(claim);
+      else e.claims.set(owner, [claim]);
     }
     const rk = `${claim.rule}|${claim.kind}|${claim.cidr}`;
     let reason = e.reasons.get(rk);
@@ -231,8 +245,16 @@ export class RouteTable {
       reasons,
       attributesFrom,
     };
+    const merged = mergeContributions(routeContributions(e), this.context.merge);
+    route.communities = sortCommunities([...route.communities, ...merged.communities]);
+    route.largeCommunities = sortCommunities([...route.largeCommunities, ...merged.largeCommunities]);
     const lp = matching.filter((pa) => pa.localPref !== undefined).sort((a, b) => b.cidr.length - a.cidr.length)[0];
-    if (lp?.localPref !== undefined) route.localPref = lp.localPref;
+    // A Service's svcbgp.io/local-pref (within the limits) replaces prefixAdvertisements' for its own routes.
+    const localPref = merged.localPref ?? lp?.localPref;
+    if (localPref !== undefined) route.localPref = localPref;
+    if (merged.linkBandwidth) route.linkBandwidth = merged.linkBandwidth;
+    if (merged.serviceAttributesFrom.length > 0) route.serviceAttributesFrom = merged.serviceAttributesFrom;
+    if (merged.linkBandwidthFrom) route.linkBandwidthFrom = merged.linkBandwidthFrom;
     return route;
   }
 
@@ -275,6 +297,24 @@ export class RouteTable {
     }
     return lo;
   }
+}
+
+/**
+ * The contributions to one route: one per (rule, Service), the one with the most local endpoints when a Service
+ * claims the prefix twice under one rule (e.g. its cluster IP and its external IP are the same address); a claim
+ * without one (the configuration's aggregates) contributes nothing but its rule.
+ */
+function routeContributions(e: RouteEntry): RouteContribution[] {
+  const byKey = new Map<string, RouteContribution>();
+  for (const claims of e.claims.values()) {
+    for (const claim of claims) {
+      const c = claim.contribution ?? { rule: claim.rule, attributes: { communities: [], largeCommunities: [] } };
+      const k = `${c.rule}|${c.service ? `${c.service.namespace}/${c.service.name}` : ''}`;
+      const prev = byKey.get(k);
+      if (!prev || (c.localEndpoints ?? 0) > (prev.localEndpoints ?? 0)) byKey.set(k, c);
+    }
+  }
+  return [...byKey.values()];
 }
 
 function count<T>(m: Map<string, Counted<T>>, key: string, value: T, delta: 1 | -1): void {

@@ -1,4 +1,5 @@
 import type { Route } from '../model/route.js';
+import type { LinkBandwidthSource, ServiceAttributeSource } from './service-attributes.js';
 
 /** Which Service address a rule is about. */
 export type AddressKind = 'cluster-ip' | 'external-ip' | 'load-balancer-ip';
@@ -53,10 +54,18 @@ export interface DesiredRoute extends Route {
   /** Sorted by rule, kind, cidr. */
   reasons: RouteReason[];
   attributesFrom: AttributeSource[];
+  /** Services whose annotations add attributes to this route (./service-attributes.ts); absent when none. */
+  serviceAttributesFrom?: ServiceAttributeSource[];
+  /** Why the route carries its link bandwidth (weightedECMP); absent when it carries none. */
+  linkBandwidthFrom?: LinkBandwidthSource;
 }
 
 /** An address a Service asks for that is not advertised by any node: reported (log, Event, metric). */
-export type RefusalCode = 'outside-configured-cidrs' | 'malformed-address' | 'invalid-service';
+/**
+ * attribute-not-allowed / invalid-annotation: a value of a svcbgp.io/* annotation outside serviceAttributeLimits, or
+ * unreadable; the Service's routes are advertised without it (`address` holds the value).
+ */
+export type RefusalCode = 'outside-configured-cidrs' | 'malformed-address' | 'invalid-service' | 'attribute-not-allowed' | 'invalid-annotation';
 
 export interface Refusal {
   service: ServiceRef;
@@ -76,9 +85,10 @@ export interface Refusal {
 /**
  * An address deliberately not advertised from THIS node (other nodes may advertise it):
  * - no-local-endpoint: Local traffic policy and no endpoint on this node that can serve;
- * - kind-not-configured: cluster IPs while serviceClusterIPs is empty (advertising cluster IPs is opt-in).
+ * - kind-not-configured: cluster IPs while serviceClusterIPs is empty (advertising cluster IPs is opt-in);
+ * - advertise-disabled: the Service is annotated svcbgp.io/advertise: "false" (an aggregate may still carry it).
  */
-export type WithheldCode = 'no-local-endpoint' | 'kind-not-configured';
+export type WithheldCode = 'no-local-endpoint' | 'kind-not-configured' | 'advertise-disabled';
 
 export interface Withheld {
   service: ServiceRef;

@@ -19,7 +19,7 @@ import type {
 } from '../types.js';
 import { V3_PROTO_DIR, V3_PROTO_FILES } from './protos.js';
 import {
-  checkGlobal, checkLocalPref, checkNextHop, communityFromWire, communityToWire, dateFromWire, isIpAddress,
+  checkGlobal, checkLinkBandwidth, checkLocalPref, checkNextHop, communityFromWire, communityToWire, dateFromWire, isIpAddress,
   largeCommunityFromWire, largeCommunityToWire, splitPrefix, type WireLargeCommunity, type WireTimestamp,
 } from '../wire-values.js';
 
@@ -233,7 +233,7 @@ export class V3Codec implements WireCodec {
     const nextHop = checkNextHop(route);
     const nlri = this.pack('IPAddressPrefix', { prefix, prefix_len: prefixLen });
     // Attributes in ascending type code, as RFC 4271 recommends and `gobgp global rib` prints them:
-    // ORIGIN (1), NEXT_HOP (3), LOCAL_PREF (5), COMMUNITIES (8), MP_REACH_NLRI (14), LARGE_COMMUNITY (32).
+    // ORIGIN (1), NEXT_HOP (3), LOCAL_PREF (5), COMMUNITIES (8), MP_REACH_NLRI (14), EXTENDED_COMMUNITIES (16), LARGE_COMMUNITY (32).
     const pattrs: Any[] = [this.pack('OriginAttribute', { origin: 0 })];
     if (route.family === 'ipv4-unicast') pattrs.push(this.pack('NextHopAttribute', { next_hop: nextHop }));
     const localPref = checkLocalPref(route);
@@ -245,6 +245,13 @@ export class V3Codec implements WireCodec {
       // IPv6 unicast has no NEXT_HOP attribute: the next hop travels in MP_REACH_NLRI (RFC 4760).
       pattrs.push(this.pack('MpReachNLRIAttribute', {
         family: FAMILY_TO_WIRE[route.family], next_hops: [nextHop], nlris: [nlri],
+      }));
+    }
+    const lb = checkLinkBandwidth(route);
+    if (lb !== undefined) {
+      // EXTENDED_COMMUNITIES (16), between MP_REACH_NLRI (14) and LARGE_COMMUNITY (32); each entry an Any.
+      pattrs.push(this.pack('ExtendedCommunitiesAttribute', {
+        communities: [this.pack('LinkBandwidthExtended', { asn: lb.asn, bandwidth: lb.bytesPerSecond })],
       }));
     }
     if (route.largeCommunities.length > 0) {
@@ -333,6 +340,16 @@ export class V3Codec implements WireCodec {
         case 'LocalPrefAttribute':
           route.localPref = Number(a.value.local_pref);
           break;
+        case 'ExtendedCommunitiesAttribute': {
+          // Other extended community types are outside our subset (unpack gives undefined): skipped.
+          for (const c of a.value.communities as Any[]) {
+            const e = this.unpack(c);
+            if (e?.type === 'LinkBandwidthExtended' && route.linkBandwidth === undefined) {
+              route.linkBandwidth = { asn: Number(e.value.asn), bytesPerSecond: Math.fround(Number(e.value.bandwidth)) };
+            }
+          }
+          break;
+        }
         case 'AsPathAttribute':
           for (const seg of a.value.segments as { numbers: number[] }[]) asPath.push(...seg.numbers);
           break;

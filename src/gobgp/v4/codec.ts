@@ -29,7 +29,7 @@ import type {
   GlobalConfig, PathTarget, PeerStatus, PeerWriteOptions, RibPath, SessionState, StopOptions, WatchEvent, WatchOptions,
 } from '../types.js';
 import {
-  checkGlobal, checkLocalPref, checkNextHop, communityFromWire, communityToWire, dateFromWire, isIpAddress,
+  checkGlobal, checkLinkBandwidth, checkLocalPref, checkNextHop, communityFromWire, communityToWire, dateFromWire, isIpAddress,
   largeCommunityFromWire, largeCommunityToWire, splitPrefix, type WireLargeCommunity, type WireTimestamp,
 } from '../wire-values.js';
 import { V4_PROTO_DIR, V4_PROTO_FILES } from './protos.js';
@@ -50,6 +50,7 @@ interface WireAttribute {
   large_communities?: { communities: WireLargeCommunity[] } | null;
   local_pref?: { local_pref: number } | null;
   as_path?: { segments: { numbers: number[] }[] } | null;
+  extended_communities?: { communities: { link_bandwidth?: { asn: number; bandwidth: number } | null }[] } | null;
 }
 
 /** The parts of api.Path we read. */
@@ -241,7 +242,7 @@ export class V4Codec implements WireCodec {
     const localPref = checkLocalPref(route);
     const nlri = { prefix: { prefix, prefix_len: prefixLen } };
     // Attributes in ascending type code, as in the v3 codec: ORIGIN (1), NEXT_HOP (3), LOCAL_PREF (5),
-    // COMMUNITIES (8), MP_REACH_NLRI (14), LARGE_COMMUNITY (32).
+    // COMMUNITIES (8), MP_REACH_NLRI (14), EXTENDED_COMMUNITIES (16), LARGE_COMMUNITY (32).
     const pattrs: WireMessage[] = [{ origin: { origin: 0 } }];
     if (route.family === 'ipv4-unicast') pattrs.push({ next_hop: { next_hop: nextHop } });
     if (localPref !== undefined) pattrs.push({ local_pref: { local_pref: localPref } });
@@ -249,6 +250,11 @@ export class V4Codec implements WireCodec {
     if (route.family === 'ipv6-unicast') {
       // IPv6 unicast has no NEXT_HOP attribute: the next hop travels in MP_REACH_NLRI (RFC 4760).
       pattrs.push({ mp_reach: { family: FAMILY_TO_WIRE[route.family], next_hops: [nextHop], nlris: [nlri] } });
+    }
+    const lb = checkLinkBandwidth(route);
+    if (lb !== undefined) {
+      // EXTENDED_COMMUNITIES (16), between MP_REACH_NLRI (14) and LARGE_COMMUNITY (32).
+      pattrs.push({ extended_communities: { communities: [{ link_bandwidth: { asn: lb.asn, bandwidth: lb.bytesPerSecond } }] } });
     }
     if (route.largeCommunities.length > 0) {
       pattrs.push({ large_communities: { communities: route.largeCommunities.map(largeCommunityToWire) } });
@@ -329,6 +335,11 @@ export class V4Codec implements WireCodec {
         route.largeCommunities = sortCommunities(a.large_communities.communities.map(largeCommunityFromWire));
       } else if (a.local_pref) route.localPref = a.local_pref.local_pref;
       else if (a.as_path) for (const seg of a.as_path.segments) asPath.push(...seg.numbers);
+      else if (a.extended_communities) {
+        // Other extended communities decode with the oneof unset: skipped. The first link bandwidth counts.
+        const lb = a.extended_communities.communities.find((c) => c.link_bandwidth)?.link_bandwidth;
+        if (lb) route.linkBandwidth = { asn: lb.asn, bytesPerSecond: Math.fround(lb.bandwidth) };
+      }
     }
     // Locally originated paths have no source address: "invalid IP" in v4.
     const neighbor = ip(p.neighbor_ip);

@@ -70,6 +70,18 @@ describe('svcbgp status: the report as an operator reads it', () => {
     expect(text).to.contain('x\\nerror: forged\\x1b[31m');
   });
 
+  it('weighted ECMP: the owned route shows its link bandwidth, the reasons say where weight and Service attributes come from', () => {
+    const lb = { asn: 64512, bytesPerSecond: 375_000 };
+    const why = ['default/web (192.168.3.180): Local traffic policy ...', 'weight from 3 usable local endpoint(s) (weightedECMP): default/web 3', 'attributes from Service default/web annotations: communities 64512:150'];
+    const r = report(agent({ desired: [{ prefix: '192.168.3.180/32', family: 'ipv4-unicast', nextHop: '0.0.0.0', communities: ['64512:150'], largeCommunities: ['64512:7376:1'], linkBandwidth: lb, kinds: ['external-ip'], reasons: why }],
+      refused: [{ namespace: 'default', service: 'web', address: '64512:999', code: 'attribute-not-allowed', message: 'community 64512:999 in annotation svcbgp.io/communities is outside serviceAttributeLimits.communities (64512:100-199)', summary: 's' }] }));
+    r.gobgpd.owned = [{ prefix: '192.168.3.180/32', family: 'ipv4-unicast', nextHop: '0.0.0.0', communities: ['64512:150'], largeCommunities: ['64512:7376:1'], linkBandwidth: lb, reasons: [] }];
+    const text = formatStatus(joinReasons(r));
+    expect(text).to.contain('link-bandwidth 64512:3 Mbit/s');
+    expect(text).to.contain('weight from 3 usable local endpoint(s) (weightedECMP): default/web 3');
+    expect(text).to.contain('default/web 64512:999: community 64512:999 in annotation svcbgp.io/communities is outside serviceAttributeLimits.communities (64512:100-199)');
+  });
+
   it('--agent takes what --http-address takes', () => {
     expect(agentTarget(':9479')).to.equal('127.0.0.1:9479');
     expect(agentTarget('0.0.0.0:9479')).to.equal('127.0.0.1:9479');

@@ -161,6 +161,14 @@ describe('GoBGP v4 codec', function () {
       expect(codec.pathFromWire(unknown)!.route).to.deep.equal(route('10.0.0.0/8'));
     });
 
+    it('link bandwidth (weighted ECMP): the typed extended_communities oneof with link_bandwidth, after MP_REACH and before large communities', function () {
+      const r: Route = { ...route('10.49.62.131/32'), largeCommunities: ['64512:7376:1'], linkBandwidth: { asn: 64512, bytesPerSecond: 125_000 } };
+      const w = wire<{ pattrs: { attr: string; extended_communities?: { communities: { extcom: string; link_bandwidth: { asn: number; bandwidth: number } }[] } }[] }>('Path', codec.pathToWire(r, false));
+      expect(w.pattrs.map((a) => a.attr)).to.deep.equal(['origin', 'next_hop', 'extended_communities', 'large_communities']);
+      expect(w.pattrs[2]!.extended_communities!.communities).to.deep.equal([{ extcom: 'link_bandwidth', link_bandwidth: { asn: 64512, bandwidth: 125_000 } }]);
+      expect(codec.pathFromWire(listed(codec.pathToWire(r, false)))!.route).to.deep.equal(r);
+    });
+
     it('encode then decode through the wire gives the same route (property, IPv4 and IPv6, all attributes)', function () {
       const u16 = fc.integer({ min: 0, max: 0xffff });
       const u32 = fc.integer({ min: 0, max: 0xffffffff });
@@ -179,9 +187,11 @@ describe('GoBGP v4 codec', function () {
         fc.array(fc.tuple(u16, u16).map(([a, b]) => `${a}:${b}`), { maxLength: 4 }),
         fc.array(fc.tuple(u32, u32, u32).map(([a, b, c]) => `${a}:${b}:${c}`), { maxLength: 3 }),
         fc.option(u32, { nil: undefined }),
-        (base, communities, largeCommunities, localPref) => {
+        fc.option(fc.record({ asn: u16, bytesPerSecond: fc.integer({ min: 0, max: 34_000 * 125_000 }).map(Math.fround) }), { nil: undefined }),
+        (base, communities, largeCommunities, localPref, linkBandwidth) => {
           const r: Route = { ...base, communities: sortedUnique(communities), largeCommunities: sortedUnique(largeCommunities) };
           if (localPref !== undefined) r.localPref = localPref;
+          if (linkBandwidth !== undefined) r.linkBandwidth = linkBandwidth;
           const decoded = codec.pathFromWire(listed(codec.pathToWire(r, false)));
           expect(decoded!.route).to.deep.equal(r);
           expect(decoded!.local).to.equal(true);

@@ -79,13 +79,24 @@ describe('GoBGP v3 codec', function () {
         fc.array(fc.tuple(u16, u16).map(([a, b]) => `${a}:${b}`), { maxLength: 4 }),
         fc.array(fc.tuple(u32, u32, u32).map(([a, b, c]) => `${a}:${b}:${c}`), { maxLength: 3 }),
         fc.option(u32, { nil: undefined }),
-        (base, communities, largeCommunities, localPref) => {
+        fc.option(fc.record({ asn: u16, bytesPerSecond: fc.integer({ min: 0, max: 34_000 * 125_000 }).map(Math.fround) }), { nil: undefined }),
+        (base, communities, largeCommunities, localPref, linkBandwidth) => {
           const r: Route = { ...base, communities: sortedUnique(communities), largeCommunities: sortedUnique(largeCommunities) };
           if (localPref !== undefined) r.localPref = localPref;
+          if (linkBandwidth !== undefined) r.linkBandwidth = linkBandwidth;
           const decoded = codec.pathFromWire(asListed(codec.pathToWire(r, false)));
           expect(decoded!.route).to.deep.equal(r);
           expect(decoded!.local).to.equal(true);
         }));
+    });
+
+    it('link bandwidth (weighted ECMP): an ExtendedCommunitiesAttribute holding a packed LinkBandwidthExtended', function () {
+      const w = codec.pathToWire({ ...route('10.49.62.131/32'), linkBandwidth: { asn: 64512, bytesPerSecond: 375_000 } }, false) as { pattrs: { type_url: string }[] };
+      const types = w.pattrs.map((a) => a.type_url.replace('type.googleapis.com/apipb.', ''));
+      expect(types).to.deep.equal(['OriginAttribute', 'NextHopAttribute', 'ExtendedCommunitiesAttribute']);
+      expect(codec.pathFromWire(asListed(w as unknown as WireMessage))!.route.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 375_000 });
+      expect(() => codec.pathToWire({ ...route('10.0.0.0/8'), linkBandwidth: { asn: 70000, bytesPerSecond: 1 } }, false)).to.throw(GobgpRequestError, /2-octet AS/);
+      expect(() => codec.pathToWire({ ...route('10.0.0.0/8'), linkBandwidth: { asn: 1, bytesPerSecond: -1 } }, false)).to.throw(GobgpRequestError, /bytes per second/);
     });
 
     it('a path with a neighbor address is learned, not local', function () {

@@ -31,7 +31,8 @@ describe('protos/gobgp/v3 (our subset) against the upstream GoBGP v3 protos', fu
     }
     for (const m of ['OriginAttribute', 'NextHopAttribute', 'MpReachNLRIAttribute', 'CommunitiesAttribute',
       'LargeCommunitiesAttribute', 'LocalPrefAttribute', 'IPAddressPrefix', 'PeerConf', 'Transport', 'Timers',
-      'GracefulRestart', 'AfiSafi', 'MpGracefulRestart', 'EbgpMultihop', 'PeerState', 'Global']) {
+      'GracefulRestart', 'AfiSafi', 'MpGracefulRestart', 'EbgpMultihop', 'PeerState', 'Global',
+      'ExtendedCommunitiesAttribute', 'LinkBandwidthExtended']) {
       expect(names).to.include(`.apipb.${m}`);
     }
   });

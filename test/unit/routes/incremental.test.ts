@@ -43,6 +43,31 @@ spec:
   serviceExternalIPs: [{cidr: 192.168.3.0/25}, {cidr: 'fd00:3::/64'}]
   serviceLoadBalancerIPs: [{cidr: 192.168.4.20/32}]
 `),
+  // Weighted ECMP and per-Service attributes (issue 13): contributions of several Services to one prefix merge.
+  mustConfig(`apiVersion: svcbgp.io/v1alpha1
+kind: BGPConfiguration
+metadata: {name: default}
+spec:
+  serviceClusterIPs: [{cidr: 10.49.0.0/16}]
+  serviceExternalIPs: [{cidr: 192.168.3.0/24}, {cidr: 192.168.3.180/32}]
+  serviceLoadBalancerIPs: [{cidr: 192.168.4.20/32}]
+  prefixAdvertisements: [{cidr: 192.168.3.0/24, communities: ['64512:120'], localPref: 150}]
+  weightedECMP: {enabled: true, aggregateLinkBandwidthMbps: 1000}
+  serviceAttributeLimits:
+    communities: ["64512:100-199"]
+    largeCommunities: ["64512:1:0-99"]
+    localPref: "50-200"
+`),
+];
+
+/** Annotations a tenant might set: inside the limits, outside them, unreadable, opt-out. */
+const ANNOTATIONS: Record<string, string>[] = [
+  {},
+  { 'svcbgp.io/communities': '64512:100' },
+  { 'svcbgp.io/communities': '64512:150, 64512:999', 'svcbgp.io/local-pref': '80' },
+  { 'svcbgp.io/large-communities': '64512:1:5', 'svcbgp.io/local-pref': '120' },
+  { 'svcbgp.io/local-pref': 'high' },
+  { 'svcbgp.io/advertise': 'false' },
 ];
 
 const NODE_VARIANTS: V1Node[] = [
@@ -53,9 +78,13 @@ const NODE_VARIANTS: V1Node[] = [
 ];
 
 const NAMES = ['a', 'b', 'c', 'd', 'e'];
-const arbIp = fc.constantFrom(
-  '10.49.0.1', '10.49.0.2', '10.49.62.131', '10.50.0.1', '192.168.3.180', '192.168.3.5', '192.168.3.200', '192.168.4.20',
-  '192.168.4.21', '8.8.8.8', 'fd00:49::1', 'fd00:3::5', 'fd00:4::1', 'garbage', '',
+// Few addresses, two of them frequent: Services often share a prefix, so merges and partial removals are exercised.
+const arbIp = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom('10.49.0.1', '192.168.3.180') },
+  { weight: 2, arbitrary: fc.constantFrom(
+    '10.49.0.2', '10.49.62.131', '10.50.0.1', '192.168.3.5', '192.168.3.200', '192.168.4.20',
+    '192.168.4.21', '8.8.8.8', 'fd00:49::1', 'fd00:3::5', 'fd00:4::1', 'garbage', '',
+  ) },
 );
 const arbEp: fc.Arbitrary<Ep> = fc.record({
   ip: fc.constantFrom('10.48.0.1', '10.48.0.2'),
@@ -66,7 +95,7 @@ const arbEp: fc.Arbitrary<Ep> = fc.record({
 });
 
 type Step =
-  | { op: 'service'; name: string; ns: string; type: string; clusterIPs: string[]; externalIPs: string[]; lb: string[]; etp: string; itp: string }
+  | { op: 'service'; name: string; ns: string; type: string; clusterIPs: string[]; externalIPs: string[]; lb: string[]; etp: string; itp: string; annotations: number }
   | { op: 'delete-service'; name: string; ns: string }
   | { op: 'slice'; name: string; ns: string; family: 'IPv4' | 'IPv6'; suffix: string; eps: Ep[] }
   | { op: 'delete-slice'; name: string; ns: string; family: 'IPv4' | 'IPv6'; suffix: string }
@@ -82,6 +111,7 @@ const arbStep: fc.Arbitrary<Step> = fc.oneof(
     type: fc.constantFrom('ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'),
     clusterIPs: fc.array(arbIp, { maxLength: 2 }), externalIPs: fc.array(arbIp, { maxLength: 2 }), lb: fc.array(arbIp, { maxLength: 2 }),
     etp: fc.constantFrom('Local', 'Cluster'), itp: fc.constantFrom('Local', 'Cluster'),
+    annotations: fc.integer({ min: 0, max: ANNOTATIONS.length - 1 }),
   }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('delete-service' as const), name: arbName, ns: arbNs }) },
   { weight: 5, arbitrary: fc.record({
@@ -103,12 +133,15 @@ class View {
 
   apply(s: Step): void {
     switch (s.op) {
-      case 'service':
-        this.services.set(`${s.ns}/${s.name}`, service(s.name, {
+      case 'service': {
+        const svc = service(s.name, {
           namespace: s.ns, type: s.type, ...(s.clusterIPs.length ? { clusterIPs: s.clusterIPs } : {}), externalIPs: s.externalIPs,
           externalTrafficPolicy: s.etp, internalTrafficPolicy: s.itp, lbIngress: s.lb.map((ip) => ({ ip })),
-        }));
+        });
+        svc.metadata!.annotations = { ...ANNOTATIONS[s.annotations]! };
+        this.services.set(`${s.ns}/${s.name}`, svc);
         break;
+      }
       case 'delete-service':
         this.services.delete(`${s.ns}/${s.name}`);
         break;
@@ -136,8 +169,9 @@ class View {
 describe('routes: incremental desired state equals a full recomputation (fast-check)', () => {
   it('after every step of a random sequence of Service, EndpointSlice, Node and configuration events', () => {
     const out = fc.check(
-      fc.property(fc.array(arbStep, { minLength: 1, maxLength: 40 }), (steps) => {
+      fc.property(fc.integer({ min: 0, max: CONFIGS.length - 1 }), fc.array(arbStep, { minLength: 1, maxLength: 40 }), (first, steps) => {
         const view = new View();
+        view.config = CONFIGS[first]!;
         const inc = new IncrementalRoutes();
         for (const step of steps) {
           view.apply(step);
@@ -191,6 +225,32 @@ describe('routes: incremental desired state equals a full recomputation (fast-ch
     const next = inc.compute(config, NODE_VARIANTS[0]!, [svc], [sl]);
     expect(next.stats.full).to.equal(true);
     expect(next.result).to.deep.equal(desiredRoutes(config, NODE_VARIANTS[0]!, [svc], [sl]));
+  });
+
+  it('two Services share a prefix: one changes its annotations, then its endpoints; the merged route follows', () => {
+    const config = CONFIGS[3]!;
+    const sl = (name: string, n: number): ReturnType<typeof slice> =>
+      slice(name, 'IPv4', Array.from({ length: n }, (_, k) => ({ ip: `10.48.0.${k + 1}`, node: 'node-1' })));
+    const a = (annotations: Record<string, string>): ReturnType<typeof service> => {
+      const svc = service('a', { clusterIPs: ['10.49.0.1'], internalTrafficPolicy: 'Local' });
+      svc.metadata!.annotations = annotations;
+      return svc;
+    };
+    const b = service('b', { clusterIPs: ['10.49.0.1'], internalTrafficPolicy: 'Local' });
+    const inc = new IncrementalRoutes();
+    const steps: [ReturnType<typeof service>, ReturnType<typeof slice>][] = [
+      [a({ 'svcbgp.io/communities': '64512:100' }), sl('a', 3)],
+      [a({ 'svcbgp.io/communities': '64512:150' }), sl('a', 3)],
+      [a({ 'svcbgp.io/communities': '64512:150' }), sl('a', 1)],
+    ];
+    for (const [svcA, sliceA] of steps) {
+      const view = [[svcA, b], [sliceA, sl('b', 2)]] as const;
+      const got = inc.compute(config, NODE_VARIANTS[0]!, view[0], view[1]).result;
+      expect(got).to.deep.equal(desiredRoutes(config, NODE_VARIANTS[0]!, view[0], view[1]));
+    }
+    const host = inc.compute(config, NODE_VARIANTS[0]!, [steps[2]![0], b], [steps[2]![1], sl('b', 2)]).result.routes.find((r) => r.prefix === '10.49.0.1/32')!;
+    expect(host.communities).to.deep.equal(['64512:150']);
+    expect(host.linkBandwidthFrom?.localEndpoints).to.equal(3); // 1 of a's + 2 of b's
   });
 
   it('two Services under one key (a hand-made view, never an informer) fall back to the full computation', () => {
