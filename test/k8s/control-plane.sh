@@ -260,16 +260,17 @@ if [ -t 2 ] && [ -z "$PARENT_PID" ]; then
 fi
 
 # An API-server outage on request (the chaos suite): SIGUSR1 stops kube-apiserver as its service manager would
-# (SIGTERM, SIGKILL after 15 s; SIGCONT first, in case a test SIGSTOPped it), SIGUSR2 starts it again with the same
+# (SIGTERM, SIGKILL after 5 s: its graceful shutdown waits for open watches longer than that; SIGCONT first, in case
+# a test SIGSTOPped it), SIGUSR2 starts it again with the same
 # flags (etcd keeps the cluster). The current pid is always in <run dir>/kube-apiserver.pid.
-apiserver_index() { local i; for i in "${!NAMES[@]}"; do [ "${NAMES[$i]}" = kube-apiserver ] && echo "$i"; done; }
+apiserver_index() { local i; for i in "${!NAMES[@]}"; do if [ "${NAMES[$i]}" = kube-apiserver ]; then echo "$i"; fi; done; }
 stop_apiserver() {
   [ "$APISERVER_DOWN" = 1 ] && return
   APISERVER_DOWN=1
   local i p killer; i="$(apiserver_index)"; p="${PIDS[$i]}"
   kill -CONT "$p" 2>/dev/null || true
   kill -TERM "$p" 2>/dev/null || true
-  ( sleep 15; kill -KILL "$p" 2>/dev/null ) & killer=$!
+  ( sleep 5; kill -KILL "$p" 2>/dev/null ) & killer=$!
   wait "$p" 2>/dev/null || true
   kill "$killer" 2>/dev/null || true
   log "kube-apiserver stopped (SIGUSR1)"
