@@ -123,7 +123,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     log,
     metrics,
     onRefused: (refused) => void events.report(refused),
-    schedule: (reason, delayMs) => trigger(reason, delayMs),
+    schedule: (reason, delayMs) => scheduler?.later(reason, delayMs),
     drainMs: opts.drainMs,
   });
   scheduler = new PassScheduler((reasons) => reconciler.pass(reasons), {

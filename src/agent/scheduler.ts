@@ -34,6 +34,7 @@ export class PassScheduler {
   /** Leading-edge budget (see the header): tokens, and when they were last counted. */
   private tokens = LEADING_BURST;
   private tokensAt = Date.now();
+  private readonly laterTimers = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly pass: Pass,
@@ -51,6 +52,20 @@ export class PassScheduler {
     this.arm(this.takeToken() ? 0 : this.opts.debounceMs);
   }
 
+  /**
+   * Ask for a pass `delayMs` from now (the end of a leaving node's drain time), also from inside a running pass. Not
+   * trigger(reason, delayMs): a trigger during a pass only marks the state dirty, and the pass after it comes after the
+   * debounce, so the delay would be lost. Each call keeps its own timer; stop() clears them.
+   */
+  later(reason: string, delayMs: number): void {
+    if (this.stopped) return;
+    const t = setTimeout(() => {
+      this.laterTimers.delete(t);
+      this.trigger(reason, 0);
+    }, delayMs);
+    this.laterTimers.add(t);
+  }
+
   /** Resolves when no pass is running and none is pending (for tests and shutdown). */
   async idle(): Promise<void> {
     while (this.running || this.timer) {
@@ -61,6 +76,8 @@ export class PassScheduler {
 
   stop(): void {
     this.stopped = true;
+    for (const t of this.laterTimers) clearTimeout(t);
+    this.laterTimers.clear();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }

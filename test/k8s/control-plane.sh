@@ -60,6 +60,7 @@ mkdir -p "$RUN_DIR/logs" "$RUN_DIR/pki"
 PIDS=()      # in start order; stopped in reverse
 NAMES=()
 STOPPING=0
+APISERVER_DOWN=0   # 1 between SIGUSR1 and SIGUSR2 (a test's API-server outage)
 
 stop_all() {
   local rc=$?
@@ -178,6 +179,7 @@ start() {  # start NAME BINARY ARGS...
 check_alive() {
   local i
   for i in "${!PIDS[@]}"; do
+    [ "${NAMES[$i]}" = kube-apiserver ] && [ "$APISERVER_DOWN" = 1 ] && continue
     if ! kill -0 "${PIDS[$i]}" 2>/dev/null; then
       log "${NAMES[$i]} exited; last lines of its log:"
       tail -n 30 "$RUN_DIR/logs/${NAMES[$i]}.log" >&2 || true
@@ -203,7 +205,7 @@ start etcd "$BIN/etcd" --name svcbgp-test --data-dir "$RUN_DIR/etcd" \
   --unsafe-no-fsync --log-level warn
 wait_url etcd 60 "http://127.0.0.1:$ETCD_PORT/health"
 
-start kube-apiserver "$BIN/kube-apiserver" \
+APISERVER_CMD=("$BIN/kube-apiserver"
   --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
   --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --endpoint-reconciler-type none \
   --secure-port "$APISERVER_PORT" \
@@ -214,7 +216,9 @@ start kube-apiserver "$BIN/kube-apiserver" \
   --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
   --authorization-mode Node,RBAC \
   --disable-admission-plugins DenyServiceExternalIPs \
-  --allow-privileged=true --profiling=false
+  --allow-privileged=true --profiling=false)
+start kube-apiserver "${APISERVER_CMD[@]}"
+echo "${PIDS[-1]}" >"$RUN_DIR/kube-apiserver.pid"
 wait_url kube-apiserver 120 --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" "$SERVER/readyz"
 
 start kube-controller-manager "$BIN/kube-controller-manager" \
@@ -254,6 +258,36 @@ echo "SVCBGP_K8S_READY {\"kubeconfig\":\"$RUN_DIR/admin.kubeconfig\",\"server\":
 if [ -t 2 ] && [ -z "$PARENT_PID" ]; then
   log "running; in another shell:  export KUBECONFIG=$RUN_DIR/admin.kubeconfig  (kubectl: $BIN/kubectl or $RUN_DIR/kubectl). Ctrl-C stops and removes everything."
 fi
+
+# An API-server outage on request (the chaos suite): SIGUSR1 stops kube-apiserver as its service manager would
+# (SIGTERM, SIGKILL after 5 s: its graceful shutdown waits for open watches longer than that; SIGCONT first, in case
+# a test SIGSTOPped it), SIGUSR2 starts it again with the same
+# flags (etcd keeps the cluster). The current pid is always in <run dir>/kube-apiserver.pid.
+apiserver_index() { local i; for i in "${!NAMES[@]}"; do if [ "${NAMES[$i]}" = kube-apiserver ]; then echo "$i"; fi; done; }
+stop_apiserver() {
+  [ "$APISERVER_DOWN" = 1 ] && return
+  APISERVER_DOWN=1
+  local i p killer; i="$(apiserver_index)"; p="${PIDS[$i]}"
+  kill -CONT "$p" 2>/dev/null || true
+  kill -TERM "$p" 2>/dev/null || true
+  ( sleep 5; kill -KILL "$p" 2>/dev/null ) & killer=$!
+  wait "$p" 2>/dev/null || true
+  kill "$killer" 2>/dev/null || true
+  log "kube-apiserver stopped (SIGUSR1)"
+  echo "stopped" >"$RUN_DIR/kube-apiserver.state"
+}
+start_apiserver() {
+  [ "$APISERVER_DOWN" = 1 ] || return
+  local i; i="$(apiserver_index)"
+  "${APISERVER_CMD[@]}" >>"$RUN_DIR/logs/kube-apiserver.log" 2>&1 &
+  PIDS[$i]=$!
+  echo "$!" >"$RUN_DIR/kube-apiserver.pid"
+  APISERVER_DOWN=0
+  log "kube-apiserver started again (SIGUSR2, pid $!)"
+  echo "started" >"$RUN_DIR/kube-apiserver.state"
+}
+trap stop_apiserver USR1
+trap start_apiserver USR2
 
 while :; do
   sleep 1 & wait $! || true

@@ -15,7 +15,26 @@ export const birdProtocolName = (nodeName: string): string => nodeName.replace(/
  * - `rr client` + `graceful restart on` on every node session, as the article's ToR would run it; BIRD is then the
  *   graceful-restart helper: it keeps a restarting node's routes (stale) for the restart time the node advertised.
  * - export to nodes: none unless reflectToNodes (see TorSettings).
+ * - import filter honour_graceful_shutdown: see birdGracefulShutdownFilter().
  */
+/**
+ * RFC 8326 on the receiving side: a path tagged GRACEFUL_SHUTDOWN (65535:0) gets LOCAL_PREF 0, so BIRD prefers
+ * (and `merge paths` merges) only the other nodes' paths while the leaving node still forwards. Over iBGP svcbgp
+ * also sends LOCAL_PREF 0 itself; over eBGP (no LOCAL_PREF on the wire) this filter is what moves the traffic.
+ * BIRD 2's filter language: `(65535, 0) ~ bgp_community` tests membership of a community pair; a filter must end
+ * with accept or reject.
+ */
+export const BIRD_GRACEFUL_SHUTDOWN_FILTER = 'honour_graceful_shutdown';
+export function birdGracefulShutdownFilter(): string[] {
+  return [
+    `# RFC 8326: GRACEFUL_SHUTDOWN (65535:0) means "about to go away": least preferred, out of the ECMP set.`,
+    `filter ${BIRD_GRACEFUL_SHUTDOWN_FILTER} {`,
+    `  if (65535, 0) ~ bgp_community then bgp_local_pref = 0;`,
+    `  accept;`,
+    `}`,
+  ];
+}
+
 export function renderBirdConfig(s: TorSettings): string {
   const ipv6 = s.ipv6 ?? true;
   const exportToNodes = s.reflectToNodes ? 'all' : 'none';
@@ -36,17 +55,19 @@ export function renderBirdConfig(s: TorSettings): string {
   }
   lines.push(
     ``,
+    ...birdGracefulShutdownFilter(),
+    ``,
     `template bgp svcbgp_node {`,
     `  local as ${s.asn};`,
     `  rr client;`,
     `  graceful restart on;`,
     // Lab timers: first connect attempt after 1 s instead of 5 s (sessions come up faster, nothing else changes).
     `  connect delay time 1;`,
-    `  ipv4 { import all; export ${exportToNodes}; };`,
+    `  ipv4 { import filter ${BIRD_GRACEFUL_SHUTDOWN_FILTER}; export ${exportToNodes}; };`,
   );
   // IPv6 routes arrive over the IPv4 session (MP-BGP); their next hop is the node's IPv6 LAN address or an
   // IPv4-mapped one, resolved through `protocol direct`'s fd00:1::/64.
-  if (ipv6) lines.push(`  ipv6 { import all; export ${exportToNodes}; };`);
+  if (ipv6) lines.push(`  ipv6 { import filter ${BIRD_GRACEFUL_SHUTDOWN_FILTER}; export ${exportToNodes}; };`);
   lines.push(`}`, ``);
   for (const n of s.neighbors) {
     lines.push(`protocol bgp ${birdProtocolName(n.name)} from svcbgp_node { neighbor ${n.address} as ${s.asn}; }`);

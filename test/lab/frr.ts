@@ -14,16 +14,40 @@ import type { BgpSession, TorRouter, TorSettings } from './tor.js';
  * bgpd config: `maximum-paths ibgp 16` for ECMP over iBGP (FRR's default is 1 path), `bgp graceful-restart`
  * (helper + restarter), every node a `route-reflector-client`. FRR reflects to rr clients by default, so the
  * route-map SVCBGP-NOTHING on the way out keeps the nodes' RIBs to their own routes unless reflectToNodes.
+ * On the way in, frrGracefulShutdownLines() (route-map SVCBGP-FROM-NODES).
  */
+/**
+ * RFC 8326 on the receiving side. `bgp graceful-shutdown` is FRR's own maintenance switch (it tags what FRR sends);
+ * what a peer sends with GRACEFUL_SHUTDOWN is honoured only by an inbound route-map: match the well-known community
+ * (FRR's name for 65535:0 is `graceful-shutdown`) and set LOCAL_PREF 0, so bestpath and `maximum-paths` leave the
+ * leaving node's paths out while it still forwards; everything else passes unchanged (permit 20). Over iBGP svcbgp
+ * sends LOCAL_PREF 0 itself; over eBGP this route-map is what moves the traffic.
+ */
+export const FRR_GRACEFUL_SHUTDOWN_ROUTE_MAP = 'SVCBGP-FROM-NODES';
+export function frrGracefulShutdownLines(): string[] {
+  return [
+    'bgp community-list standard GSHUT permit graceful-shutdown',
+    `route-map ${FRR_GRACEFUL_SHUTDOWN_ROUTE_MAP} permit 10`,
+    ' match community GSHUT',
+    ' set local-preference 0',
+    `route-map ${FRR_GRACEFUL_SHUTDOWN_ROUTE_MAP} permit 20`,
+    '!',
+  ];
+}
+
 export function renderBgpdConfig(s: TorSettings): string {
   const ipv6 = s.ipv6 ?? true;
-  const out = s.reflectToNodes ? [] : ['  neighbor NODES route-map SVCBGP-NOTHING out'];
+  const out = [
+    `  neighbor NODES route-map ${FRR_GRACEFUL_SHUTDOWN_ROUTE_MAP} in`,
+    ...(s.reflectToNodes ? [] : ['  neighbor NODES route-map SVCBGP-NOTHING out']),
+  ];
   const lines = [
     '! svcbgp lab ToR (FRR bgpd), generated',
     `hostname ${s.ns}`,
     '!',
     'route-map SVCBGP-NOTHING deny 10',
     '!',
+    ...frrGracefulShutdownLines(),
     `router bgp ${s.asn}`,
     ` bgp router-id ${s.routerId}`,
     ' bgp graceful-restart',

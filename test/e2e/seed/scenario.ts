@@ -56,6 +56,8 @@ export interface ScenarioOptions {
   say?: (line: string) => void;
   /** Agent log level (default info). */
   logLevel?: string;
+  /** More `svcbgp run` flags (e.g. `--drain-time 3s`). */
+  agentArgs?: readonly string[];
 }
 
 export interface AgentHandle {
@@ -179,6 +181,7 @@ export class SeedScenario {
       '--config-poll-interval', '500ms',
       '--log-level', this.opts.logLevel ?? 'info',
       ...(this.customResources ? [] : ['--no-custom-resources']),
+      ...(this.opts.agentArgs ?? []),
     ];
     const name = `agent-${node.name}`;
     const pid = this.lab.spawn(name, argv);
@@ -244,6 +247,21 @@ export class SeedScenario {
     this.agents[i] = fresh;
     await this.until(`${node.name} agent ready after the Pod restart`, async () => ((await this.agentHttp(fresh, '/readyz')).status === 200 ? true : undefined));
     return { downMs };
+  }
+
+  /**
+   * The agent container killed (OOM kill, a crash: SIGKILL, no clean-up) and restarted by the kubelet in the same Pod:
+   * gobgpd and the emptyDir are untouched. Resolves when the new agent is ready.
+   */
+  async killAgent(node: LabNode): Promise<void> {
+    const i = this.agents.findIndex((a) => a.node === node);
+    if (i < 0) throw new Error(`no agent for ${node.name}`);
+    const old = this.agents[i]!;
+    signal(old.pid, 'SIGKILL');
+    if (!(await this.waitForExit(old.pid, 5000))) throw new Error(`${node.name} agent (pid ${old.pid}) survived SIGKILL`);
+    const fresh = this.spawnAgent(node, old.httpAddress);
+    this.agents[i] = fresh;
+    await this.until(`${node.name} agent ready after its restart`, async () => ((await this.agentHttp(fresh, '/readyz')).status === 200 ? true : undefined));
   }
 
   /** True when `pid` exited within `ms`. */

@@ -62,6 +62,14 @@ export interface ControlPlane extends ControlPlaneInfo {
   readonly startMs: number;
   /** Stop every component and remove the run dir. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * An API-server outage: kube-apiserver stopped as a service manager stops it (SIGTERM; etcd, the controllers and
+   * every client stay), resolved once it is gone. startApiServer() starts it again with the same flags and resolves
+   * once /readyz answers. apiServerPid(): the running one's pid (for SIGSTOP/SIGCONT: an API server that hangs).
+   */
+  stopApiServer(): Promise<void>;
+  startApiServer(timeoutMs?: number): Promise<void>;
+  apiServerPid(): number;
 }
 
 export interface StartOptions {
@@ -141,6 +149,21 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
   const kubectl = (args: string[], stdin?: string, o: { kubeconfig?: string } = {}): Promise<CommandResult> =>
     runCommand(info.kubectlPath, ['--kubeconfig', o.kubeconfig ?? info.kubeconfig, ...args], stdin);
 
+  const apiServerPid = (): number => Number(readFileSync(join(info.runDir, 'kube-apiserver.pid'), 'utf8').trim());
+  const apiServerState = (): string => {
+    try {
+      return readFileSync(join(info.runDir, 'kube-apiserver.state'), 'utf8').trim();
+    } catch {
+      return 'started';
+    }
+  };
+  const until = async (what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> => {
+    for (const t0 = Date.now(); !(await probe()); ) {
+      if (Date.now() - t0 > timeoutMs) throw new Error(`control plane: timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
   return {
     ...info,
     startMs,
@@ -174,6 +197,16 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
       return res;
     },
     stop,
+    apiServerPid,
+    async stopApiServer(): Promise<void> {
+      child.kill('SIGUSR1'); // control-plane.sh: stop kube-apiserver, keep everything else
+      await until('kube-apiserver stopped', async () => apiServerState() === 'stopped', 30_000);
+    },
+    async startApiServer(timeoutMs = 120_000): Promise<void> {
+      child.kill('SIGUSR2');
+      await until('kube-apiserver started', async () => apiServerState() === 'started', 10_000);
+      await until('kube-apiserver /readyz', async () => (await kubectl(['get', '--raw', '/readyz'])).code === 0, timeoutMs);
+    },
   };
 }
 

@@ -17,6 +17,40 @@ describe('PassScheduler: coalescing, one pass at a time, dirty re-run', () => {
     s.stop();
   });
 
+  it('later() from inside a running pass: a pass after that delay, not after the debounce (the end of a drain time)', async () => {
+    const passes: { at: number; reasons: string[] }[] = [];
+    const t0 = Date.now();
+    let first = true;
+    const s = new PassScheduler(async (reasons) => {
+      passes.push({ at: Date.now() - t0, reasons: [...reasons] });
+      if (first) {
+        first = false;
+        s.later('drain-time', 300);
+      }
+      return 'done';
+    }, { debounceMs: 10, maxDelayMs: 100, retryMs: 50 });
+    s.trigger('node');
+    await sleep(200);
+    expect(passes.map((p) => p.reasons), 'before the delay: only the first pass').to.deep.equal([['node']]);
+    await sleep(250);
+    await s.idle();
+    expect(passes.map((p) => p.reasons)).to.deep.equal([['node'], ['drain-time']]);
+    expect(passes[1]!.at).to.be.at.least(300);
+    s.stop();
+  });
+
+  it('stop() cancels what later() asked for', async () => {
+    let count = 0;
+    const s = new PassScheduler(async () => {
+      count++;
+      return 'done';
+    }, { debounceMs: 10, maxDelayMs: 100, retryMs: 50 });
+    s.later('drain-time', 50);
+    s.stop();
+    await sleep(100);
+    expect(count).to.equal(0);
+  });
+
   it('a trigger during a running pass causes exactly one more pass, never two at once', async () => {
     let running = 0;
     let maxRunning = 0;
