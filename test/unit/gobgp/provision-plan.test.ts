@@ -11,7 +11,7 @@ function reported(p: Peer, extra: Partial<PeerStatus> = {}): PeerStatus {
   return {
     peer: { ...normalizePeer(p) },
     description: 'svcbgp', ours: true, sessionState: 'established', adminDown: false, type: 'internal',
-    flaps: 0, localRestarting: false, mpGracefulRestart: p.gracefulRestart.enabled, ...extra,
+    flaps: 0, localRestarting: false, mpGracefulRestart: p.gracefulRestart.enabled, bfdSupported: false, ...extra,
   };
 }
 
