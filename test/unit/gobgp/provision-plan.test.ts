@@ -49,6 +49,18 @@ describe('provisioning plan (pure)', function () {
     expect(gr).to.deep.include({ changes: ['restartTime 120 -> 300'], resetsSession: true });
   });
 
+  it('BFD is compared only where gobgpd has it (4.6+): on, off or other timers -> update; on 3.x never an update loop', function () {
+    const bfd = { minimumSendIntervalMs: 300, minimumRecvIntervalMs: 300, multiplier: 3 };
+    const want = { ...seed, bfd };
+    expect(planPeers([want], [reported(seed, { bfdSupported: true })]).actions[0]).to.deep.include({ kind: 'update', changes: ['bfd off -> 300ms/300ms x3'] });
+    expect(planPeers([seed], [reported(want, { bfdSupported: true })]).actions[0]).to.deep.include({ kind: 'update', changes: ['bfd 300ms/300ms x3 -> off'] });
+    expect(planPeers([{ ...seed, bfd: { ...bfd, multiplier: 5 } }], [reported(want, { bfdSupported: true })]).actions[0])
+      .to.deep.include({ changes: ['bfd 300ms/300ms x3 -> 300ms/300ms x5'] });
+    expect(planPeers([want], [reported(want, { bfdSupported: true })]).actions).to.deep.equal([]);
+    // gobgpd 3.x (and 4.0-4.5) reports no BFD: the peer is left as it is, not "updated" on every pass.
+    expect(planPeers([want], [reported(seed)]).actions).to.deep.equal([]);
+  });
+
   it('multihop change -> replace (gobgpd 3.10 UpdatePeer ignores it)', function () {
     const action = planPeers([{ ...seed, ebgpMultihopTtl: 4 }], [reported(seed)]).actions[0];
     expect(action).to.deep.include({ kind: 'replace', changes: ['ebgpMultihopTtl off -> 4'] });
