@@ -4,9 +4,8 @@
  *
  * Why keepalive 3 s / hold 9 s (the default when a BGPPeer sets neither `keepaliveTime` nor `holdTime`):
  *  - A node that dies without closing its TCP session (power loss, kernel hang, a cut link) is black-holed by the ToR
- *    until the hold timer expires: between hold - keepalive and hold after the death. BIRD and FRR both drop the
- *    routes at once on a hold-timer expiry (no graceful restart for it: BIRD's bgp_hold_timeout sends the
- *    NOTIFICATION, only long-lived GR would keep them), so the hold time IS the black hole. gobgpd's default (90 s)
+ *    until the hold timer expires: between hold - keepalive and hold after the death. BIRD 2 and FRR 8 both drop the
+ *    routes at once on a hold-timer expiry (measured: no stale routes after it), so the hold time IS the black hole. gobgpd's default (90 s)
  *    and BIRD's (240 s) mean one to four minutes of lost traffic; the hold time used is the smaller of both OPENs.
  *  - 3 s / 9 s is the data-center practice: FRR's `frr defaults datacenter` profile (Cumulus, SONiC-style fabrics).
  *  - Load: one 19-byte KEEPALIVE per 3 s per session each way; a ToR with 100 nodes sees ~33 packets/s.
@@ -18,12 +17,16 @@
  *    OOM kill closes the TCP session at once, the ToR enters graceful-restart helper mode immediately and keeps the
  *    routes for the restart time (maxRestartTime); the hold timer plays no part. Only a stall without a close turns
  *    into a hold expiry, and that drops the routes whatever the hold time is.
- * Raise `holdTime` (e.g. 30s) where nodes are known to stall; add BFD (failureDetectionMode) for sub-second.
+ * Raise `holdTime` (e.g. 30s) where nodes are known to stall; add BFD (failureDetectionMode) for sub-second, with a
+ * ToR that keeps a restarting peer's routes through a BFD failure: FRR does, BIRD does not (`bfd on` flushed them on a
+ * gobgpd SIGKILL; `bfd graceful` keeps a dead node's routes for the restart time). gobgpd runs BFD in its own
+ * process, so every gobgpd restart is a BFD failure. Numbers: docs/timers.md.
  */
 import type { BfdSettings } from '../model/peer.js';
 
-export const DEFAULT_KEEPALIVE_TIME = 3;
-export const DEFAULT_HOLD_TIME = 9;
+/** svcbgp's defaults, seconds (not gobgpd's: src/gobgp/peer-defaults.ts DEFAULT_HOLD_TIME is gobgpd's own 90 s). */
+export const SVCBGP_KEEPALIVE_TIME = 3;
+export const SVCBGP_HOLD_TIME = 9;
 /** RFC 4271 4.2: the hold time is 0 or at least 3 s; gobgpd takes 0 as "its default, 90 s", so 0 is refused. */
 export const MIN_HOLD_TIME = 3;
 /** The OPEN message carries the hold time in 16 bits. */
@@ -51,7 +54,7 @@ export function resolveTimers(keepaliveTime?: number, holdTime?: number): Timers
   if (keepaliveTime !== undefined && holdTime !== undefined) return { keepaliveTime, holdTime };
   if (keepaliveTime !== undefined) return { keepaliveTime, holdTime: Math.min(MAX_HOLD_TIME, keepaliveTime * 3) };
   if (holdTime !== undefined) return { keepaliveTime: Math.max(1, Math.floor(holdTime / 3)), holdTime };
-  return { keepaliveTime: DEFAULT_KEEPALIVE_TIME, holdTime: DEFAULT_HOLD_TIME };
+  return { keepaliveTime: SVCBGP_KEEPALIVE_TIME, holdTime: SVCBGP_HOLD_TIME };
 }
 
 /** Problems of a timer pair as written: errors reject the BGPPeer, warnings are said and accepted. */

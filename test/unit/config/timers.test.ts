@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parseConfig, peersForNode, type BgpConfig, type ParseResult } from '../../../src/config/index.js';
-import { DEFAULT_BFD, DEFAULT_HOLD_TIME, DEFAULT_KEEPALIVE_TIME, resolveTimers, timerProblems } from '../../../src/config/timers.js';
+import { DEFAULT_BFD, SVCBGP_HOLD_TIME, SVCBGP_KEEPALIVE_TIME, resolveTimers, timerProblems } from '../../../src/config/timers.js';
 
 const ok = (r: ParseResult): BgpConfig => {
   if (!r.ok) throw new Error(r.errors.map((e) => e.text).join('\n'));
@@ -14,7 +14,7 @@ const nodePeer = (spec: string) => peersForNode(ok(parseConfig(peerDoc(spec))), 
 
 describe('config: BGP timers of a peer (keepaliveTime: Calico; holdTime: svcbgp extension)', () => {
   it("svcbgp's default when a BGPPeer sets neither: keepalive 3 s, hold 9 s, on every peer svcbgp configures", () => {
-    expect([DEFAULT_KEEPALIVE_TIME, DEFAULT_HOLD_TIME]).to.deep.equal([3, 9]);
+    expect([SVCBGP_KEEPALIVE_TIME, SVCBGP_HOLD_TIME]).to.deep.equal([3, 9]);
     expect(nodePeer('')).to.deep.include({ keepaliveTime: 3, holdTime: 9 });
     // The seed's built-in peer (no BGPPeer at all) gets them too.
     const seed = peersForNode(ok(parseConfig('apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: {name: default}\nspec: {}\n')), { name: 'n', labels: {} });
