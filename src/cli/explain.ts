@@ -17,6 +17,7 @@ import { describeLinkBandwidth } from '../routes/weights.js';
 import { serviceAttributeLines } from '../routes/service-attributes.js';
 import { malformedSlice } from '../routes/endpoints.js';
 import { readNode } from '../config/node.js';
+import { bfdText } from '../model/peer.js';
 import { escapeControls, quoteValue, safeJson } from '../text/escape.js';
 import { yamlNestingProblem } from '../text/yaml-nesting.js';
 
@@ -160,7 +161,10 @@ export interface ExplainReport {
     serviceLoadBalancerIPs: string[];
     defaulted: { global: boolean; peers: boolean };
   };
-  peers: { name: string; address: string; port: number; asNumber: number; gracefulRestartTime: number; keepaliveTime?: number; passwordSecret?: string }[];
+  peers: {
+    name: string; address: string; port: number; asNumber: number; gracefulRestartTime: number;
+    keepaliveTime: number; holdTime: number; bfd?: string; passwordSecret?: string;
+  }[];
   routes: DesiredRoutesResult['routes'];
   refused: DesiredRoutesResult['refused'];
   withheld: DesiredRoutesResult['withheld'];
@@ -201,8 +205,11 @@ function peerSummary(p: NodePeer): ExplainReport['peers'][number] {
     port: p.port ?? 179,
     asNumber: p.asn,
     gracefulRestartTime: p.gracefulRestart.restartTime,
+    // peers.ts always sets both (svcbgp's defaults when the BGPPeer does not).
+    keepaliveTime: p.keepaliveTime ?? 0,
+    holdTime: p.holdTime ?? 0,
   };
-  if (p.keepaliveTime !== undefined) s.keepaliveTime = p.keepaliveTime;
+  if (p.bfd) s.bfd = bfdText(p.bfd);
   // The reference only (Secret name/key), never a password.
   if (p.passwordSecretRef) s.passwordSecret = `${p.passwordSecretRef.name}/${p.passwordSecretRef.key}`;
   return s;
@@ -225,7 +232,7 @@ export function formatText(r: ExplainReport): string {
   L.push(`Peers of this node${c.defaulted.peers ? ' (no BGPPeer documents: the default peer)' : ''}:`);
   if (r.peers.length === 0) L.push('  (none: no BGPPeer applies to this node; nothing will be advertised to anyone)');
   for (const p of r.peers) {
-    L.push(`  ${p.address}${p.port !== 179 ? ` port ${p.port}` : ''} AS ${p.asNumber}  [BGPPeer ${p.name}; graceful restart ${p.gracefulRestartTime}s${p.keepaliveTime !== undefined ? `; keepalive ${p.keepaliveTime}s` : ''}${p.passwordSecret ? `; password from Secret ${p.passwordSecret}` : ''}]`);
+    L.push(`  ${p.address}${p.port !== 179 ? ` port ${p.port}` : ''} AS ${p.asNumber}  [BGPPeer ${p.name}; graceful restart ${p.gracefulRestartTime}s; keepalive ${p.keepaliveTime}s, hold ${p.holdTime}s${p.bfd ? `; BFD ${p.bfd}` : ''}${p.passwordSecret ? `; password from Secret ${p.passwordSecret}` : ''}]`);
   }
   L.push('');
   if (r.node.excluded) {

@@ -1,6 +1,8 @@
 import { cidrContains, cidrsOverlap, isCidr, MIN_SERVICE_PREFIX_LENGTH, parseCidr, parseIp, reservedRangeOf, type ParsedCidr } from './net.js';
 import { parseYamlDocuments, YamlNumber } from './yaml.js';
 import { parseGoDuration } from './duration.js';
+import { BFD_INTERVAL_RANGE_MS, BFD_MULTIPLIER_RANGE, DEFAULT_BFD, MAX_HOLD_TIME, timerProblems } from './timers.js';
+import type { BfdSettings } from '../model/peer.js';
 import { escapeControls, quoteValue } from '../text/escape.js';
 import { readServiceAttributeLimits, readWeightedEcmp, type ReadResult } from './service-limits.js';
 import { parseSelector, SelectorError, SELECTOR_SUPPORTED } from './selector.js';
@@ -663,9 +665,12 @@ function readNodeOverride(ctx: Ctx, ref: DocRef, node: string, spec: Obj): NodeB
 
 // --- BGPPeer -----------------------------------------------------------------------------------------------
 
-const PEER_FIELDS = new Set(['peerIP', 'asNumber', 'node', 'nodeSelector', 'password', 'keepaliveTime', 'maxRestartTime']);
+// holdTime and bfd are svcbgp extensions (Calico's BGPPeer has neither); failureDetectionMode is Calico's.
+const PEER_FIELDS = new Set([
+  'peerIP', 'asNumber', 'node', 'nodeSelector', 'password', 'keepaliveTime', 'holdTime', 'maxRestartTime', 'failureDetectionMode', 'bfd',
+]);
 const CALICO_PEER_UNSUPPORTED = new Set([
-  'peerSelector', 'keepOriginalNextHop', 'sourceAddress', 'failureDetectionMode', 'restartMode', 'birdGatewayMode',
+  'peerSelector', 'keepOriginalNextHop', 'sourceAddress', 'restartMode', 'birdGatewayMode',
   'numAllowedLocalASNumbers', 'ttlSecurity', 'filters', 'reachableBy', 'localWorkloadSelector', 'nextHopMode', 'localASNumber',
   'reversePeering',
 ]);
@@ -705,6 +710,91 @@ function readDuration(ctx: Ctx, ref: DocRef, path: string, v: unknown, min: numb
     return undefined;
   }
   return rounded;
+}
+
+/**
+ * keepaliveTime (Calico's) and holdTime (svcbgp's), checked together (src/config/timers.ts: the rules and why).
+ * Written values only: the defaults are applied in peers.ts.
+ */
+function readPeerTimers(ctx: Ctx, ref: DocRef, spec: Obj, peer: Partial<PeerDefinition>): void {
+  const given = (k: string): boolean => spec[k] !== undefined && spec[k] !== null;
+  let ok = true;
+  let keepalive: number | undefined;
+  let hold: number | undefined;
+  if (given('keepaliveTime')) {
+    keepalive = readDuration(ctx, ref, 'spec.keepaliveTime', spec['keepaliveTime'], 1, Math.floor(MAX_HOLD_TIME / 3));
+    ok &&= keepalive !== undefined;
+  }
+  if (given('holdTime')) {
+    // 0 passes the range so that timerProblems can say why it is refused.
+    hold = readDuration(ctx, ref, 'spec.holdTime', spec['holdTime'], 0, MAX_HOLD_TIME);
+    ok &&= hold !== undefined;
+  }
+  if (!ok) return;
+  const { errors, warnings } = timerProblems(keepalive, hold);
+  const path = hold !== undefined ? 'spec.holdTime' : 'spec.keepaliveTime';
+  const value = render(spec[hold !== undefined ? 'holdTime' : 'keepaliveTime']);
+  for (const e of errors) ctx.error(ref, path, value, e);
+  for (const w of warnings) ctx.warn(ref, path, value, w);
+  if (errors.length > 0) return;
+  if (keepalive !== undefined) peer.keepaliveTime = keepalive;
+  if (hold !== undefined) peer.holdTime = hold;
+}
+
+const FAILURE_DETECTION_MODES = ['None', 'BFDIfDirectlyConnected'];
+const BFD_FIELDS = ['minimumRecvInterval', 'minimumSendInterval', 'multiplier'];
+
+/**
+ * Calico's failureDetectionMode (None | BFDIfDirectlyConnected) and svcbgp's `bfd` block of timers, named after the
+ * fields of Calico's BFDConfiguration interfaces. gobgpd runs single-hop BFD only (RFC 5881: TTL 255), which is
+ * what "if directly connected" means; svcbgp cannot see the link, so a peer that is not on the node's LAN must not
+ * set it (its BFD session never comes up). Needs gobgpd >= 4.6: on gobgpd 3.x the peer is configured without BFD and
+ * the agent warns (src/gobgp/provision.ts).
+ */
+function readFailureDetection(ctx: Ctx, ref: DocRef, spec: Obj): BfdSettings | undefined {
+  const mode = spec['failureDetectionMode'];
+  const block = spec['bfd'];
+  const on = mode === 'BFDIfDirectlyConnected';
+  if (mode !== undefined && mode !== null && (typeof mode !== 'string' || !FAILURE_DETECTION_MODES.includes(mode))) {
+    ctx.error(ref, 'spec.failureDetectionMode', render(mode), `expected one of ${FAILURE_DETECTION_MODES.join(', ')} (Calico's values, case-sensitive)`);
+    return undefined;
+  }
+  if (block === undefined || block === null) return on ? { ...DEFAULT_BFD } : undefined;
+  if (!isObject(block)) {
+    ctx.error(ref, 'spec.bfd', render(block), `expected a mapping with ${BFD_FIELDS.join(', ')}`);
+    return undefined;
+  }
+  for (const k of Object.keys(block)) if (!BFD_FIELDS.includes(k)) ctx.warn(ref, `spec.bfd.${k}`, undefined, `unknown field; ignored (supported: ${BFD_FIELDS.join(', ')})`);
+  if (!on) ctx.warn(ref, 'spec.bfd', undefined, 'BFD timers without failureDetectionMode: BFDIfDirectlyConnected; BFD stays off');
+  const before = ctx.errors.length;
+  const out: BfdSettings = { ...DEFAULT_BFD };
+  const interval = (k: 'minimumRecvInterval' | 'minimumSendInterval'): number | undefined => {
+    const v = block[k];
+    if (v === undefined || v === null) return undefined;
+    const secs = typeof v === 'string' && v.length <= 32 ? parseGoDuration(v) : undefined;
+    const ms = secs === undefined ? undefined : secs * 1000;
+    const { min, max } = BFD_INTERVAL_RANGE_MS;
+    // Whole milliseconds, as Calico's BFDConfiguration requires (1e-6: "0.3s" is 300.00000000000006 ms in floats).
+    if (ms === undefined || Math.abs(ms - Math.round(ms)) > 1e-6 || ms < min || ms > max) {
+      ctx.error(ref, `spec.bfd.${k}`, render(v), `expected a whole number of milliseconds ${min}ms..${max / 1000}s, e.g. "300ms"`);
+      return undefined;
+    }
+    return Math.round(ms);
+  };
+  const rx = interval('minimumRecvInterval');
+  const tx = interval('minimumSendInterval');
+  if (rx !== undefined) out.minimumRecvIntervalMs = rx;
+  if (tx !== undefined) out.minimumSendIntervalMs = tx;
+  const m = block['multiplier'];
+  if (m !== undefined && m !== null) {
+    const { min, max } = BFD_MULTIPLIER_RANGE;
+    if (!refuseYamlNumber(ctx, ref, 'spec.bfd.multiplier', m, `write the multiplier as a plain decimal integer ${min}..${max}`)) {
+      if (typeof m === 'number' && Number.isInteger(m) && m >= min && m <= max) out.multiplier = m;
+      else ctx.error(ref, 'spec.bfd.multiplier', render(m), `expected an integer ${min}..${max}: packets missed before the peer is declared down`);
+    }
+  }
+  if (ctx.errors.length > before || !on) return undefined;
+  return out;
 }
 
 /** What makes two BGPPeers the same session: address, port and the nodes they apply to. */
@@ -801,10 +891,9 @@ function readPeer(ctx: Ctx, ref: DocRef, name: string, spec: Obj, identities: Pe
     }
   }
 
-  if (spec['keepaliveTime'] !== undefined && spec['keepaliveTime'] !== null) {
-    const k = readDuration(ctx, ref, 'spec.keepaliveTime', spec['keepaliveTime'], 1, 21845);
-    if (k !== undefined) peer.keepaliveTime = k;
-  }
+  readPeerTimers(ctx, ref, spec, peer);
+  const bfd = readFailureDetection(ctx, ref, spec);
+  if (bfd) peer.bfd = bfd;
   if (spec['maxRestartTime'] !== undefined && spec['maxRestartTime'] !== null) {
     // The graceful-restart capability carries the restart time in 12 bits (RFC 4724): at most 4095 s.
     const r = readDuration(ctx, ref, 'spec.maxRestartTime', spec['maxRestartTime'], 1, 4095);

@@ -1,6 +1,7 @@
 import type { Peer, SpeakerConfig } from '../model/peer.js';
 import { matchSelector } from './selector.js';
 import { toNodeInfo, type NodeInput } from './node.js';
+import { resolveTimers } from './timers.js';
 import { DEFAULT_RESTART_TIME, type BgpConfig, type PeerDefinition, type PrefixAdvertisement, type SecretKeyRef } from './types.js';
 
 /** A Peer for this node, with the name of the BGPPeer it came from and the password reference still unresolved. */
@@ -47,11 +48,11 @@ function toPeer(def: PeerDefinition): NodePeer {
     gracefulRestart: { enabled: true, restartTime: def.maxRestartTime ?? DEFAULT_RESTART_TIME },
   };
   if (def.port !== undefined) peer.port = def.port;
-  if (def.keepaliveTime !== undefined) {
-    peer.keepaliveTime = def.keepaliveTime;
-    // BGP's usual ratio (RFC 4271 suggests keepalive = hold / 3); Calico's keepaliveTime sets only the keepalive.
-    peer.holdTime = def.keepaliveTime * 3;
-  }
+  // Always explicit: svcbgp's defaults (3 s / 9 s), not gobgpd's 90 s; timers.ts says why.
+  const timers = resolveTimers(def.keepaliveTime, def.holdTime);
+  peer.keepaliveTime = timers.keepaliveTime;
+  peer.holdTime = timers.holdTime;
+  if (def.bfd) peer.bfd = { ...def.bfd };
   if (def.passwordSecretRef) peer.passwordSecretRef = { ...def.passwordSecretRef };
   return peer;
 }

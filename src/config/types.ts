@@ -1,5 +1,6 @@
 import type { ParsedCidr } from './net.js';
 import type { Selector } from './selector.js';
+import type { BfdSettings } from '../model/peer.js';
 
 /** The API versions whose BGPPeer / BGPConfiguration documents we accept (same spec field names). */
 export const CALICO_API_VERSION = 'projectcalico.org/v3';
@@ -119,6 +120,10 @@ export interface PeerDefinition {
   passwordSecretRef?: SecretKeyRef;
   /** Seconds. */
   keepaliveTime?: number;
+  /** Seconds (svcbgp extension: Calico's BGPPeer has no hold time field). */
+  holdTime?: number;
+  /** failureDetectionMode: BFDIfDirectlyConnected, with the `bfd` block's timers (svcbgp extension) or svcbgp's. */
+  bfd?: BfdSettings;
   /** Seconds; graceful-restart time advertised to the peer. */
   maxRestartTime?: number;
   source?: DocRef;

@@ -43,8 +43,8 @@ export function deferralTimeFor(restartTime: number, configured?: number): numbe
 }
 
 /** A Peer with every optional setting resolved the way gobgpd resolves it. */
-export type NormalizedPeer = Required<Omit<Peer, 'password' | 'ebgpMultihopTtl' | 'localAddress' | 'gracefulRestart'>> &
-  Pick<Peer, 'password' | 'ebgpMultihopTtl' | 'localAddress'> & { gracefulRestart: Required<GracefulRestart> };
+export type NormalizedPeer = Required<Omit<Peer, 'password' | 'ebgpMultihopTtl' | 'localAddress' | 'gracefulRestart' | 'bfd'>> &
+  Pick<Peer, 'password' | 'ebgpMultihopTtl' | 'localAddress' | 'bfd'> & { gracefulRestart: Required<GracefulRestart> };
 
 function gracefulRestartOf(peer: Peer): Required<GracefulRestart> {
   if (!peer.gracefulRestart.enabled) return { enabled: false, restartTime: 0, deferralTime: 0 };
@@ -68,5 +68,6 @@ export function normalizePeer(peer: Peer): NormalizedPeer {
   if (peer.localAddress) out.localAddress = peer.localAddress;
   if (peer.password) out.password = peer.password;
   if (peer.ebgpMultihopTtl && peer.ebgpMultihopTtl > 0) out.ebgpMultihopTtl = peer.ebgpMultihopTtl;
+  if (peer.bfd) out.bfd = { ...peer.bfd };
   return out;
 }

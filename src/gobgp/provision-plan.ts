@@ -14,7 +14,7 @@
  *    is applied as DeletePeer + AddPeer ("replace").
  */
 import ipaddr from 'ipaddr.js';
-import type { Peer, SpeakerConfig } from '../model/peer.js';
+import { bfdText, type Peer, type SpeakerConfig } from '../model/peer.js';
 import { normalizePeer, type NormalizedPeer } from './peer-defaults.js';
 import type { GlobalConfig, PeerStatus } from './types.js';
 
@@ -104,6 +104,8 @@ export function peerChanges(want: NormalizedPeer, have: PeerStatus): { changes: 
   if (h.families.join(',') !== want.families.join(',')) note('families', h.families.join(','), want.families.join(','));
   if (h.holdTime !== want.holdTime) note('holdTime', h.holdTime, want.holdTime);
   if (h.keepaliveTime !== want.keepaliveTime) note('keepaliveTime', h.keepaliveTime, want.keepaliveTime);
+  // Only where gobgpd has BFD (4.6+): 3.x and older 4.x cannot hold it, and would be "updated" on every pass.
+  if (have.bfdSupported && bfdText(h.bfd) !== bfdText(want.bfd)) note('bfd', bfdText(h.bfd), bfdText(want.bfd));
   if ((h.ebgpMultihopTtl ?? 0) !== (want.ebgpMultihopTtl ?? 0)) {
     note('ebgpMultihopTtl', h.ebgpMultihopTtl ?? 'off', want.ebgpMultihopTtl ?? 'off');
     replace = true;

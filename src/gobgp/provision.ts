@@ -11,7 +11,7 @@
  *  - Same config again: ListPeer/GetBgp only, nothing that changes anything.
  * Passwords never reach the logs or the result.
  */
-import type { SpeakerConfig } from '../model/peer.js';
+import type { Peer, SpeakerConfig } from '../model/peer.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { compareGlobal, desiredGlobal, planPeers, type GlobalDifference } from './provision-plan.js';
 import type { GlobalConfig, GobgpClient } from './types.js';
@@ -91,6 +91,7 @@ export async function provisionPeers(client: GobgpClient, config: SpeakerConfig,
   for (const action of plan.actions) {
     switch (action.kind) {
       case 'add':
+        warnIfNoBfd(client, action.peer, log);
         log.info('adding peer', { event: 'peer-add', address: action.peer.address, asn: action.peer.asn, localRestarting });
         await client.addPeer(action.peer, { localRestarting });
         result.added.push(action.peer.address);
@@ -116,6 +117,18 @@ export async function provisionPeers(client: GobgpClient, config: SpeakerConfig,
     result.changed = true;
   }
   return result;
+}
+
+/**
+ * BFD needs gobgpd >= 4.6 (the v4 API's Peer.bfd); the v3 API has no such field. The peer is still added, without
+ * BFD: a session bounded by the hold time beats no session at all. Said once per AddPeer, as a warning.
+ */
+function warnIfNoBfd(client: GobgpClient, peer: Peer, log: Logger): void {
+  if (!peer.bfd || client.apiVersion !== 'v3') return;
+  log.warn('BFD requested for this peer (failureDetectionMode: BFDIfDirectlyConnected), but gobgpd speaks the v3 API, '
+    + 'which has no BFD (gobgpd has it from 4.6): the peer is configured without BFD; the hold time bounds failure detection', {
+    event: 'bfd-unsupported', address: peer.address, holdTime: peer.holdTime,
+  });
 }
 
 /** Global settings, then peers. */

@@ -34,6 +34,8 @@ export interface GlobalConfig {
   listenAddresses?: string[];
 }
 
+export type BfdSessionState = 'unknown' | 'down' | 'init' | 'up' | 'admin-down';
+
 export type SessionState = 'unknown' | 'idle' | 'connect' | 'active' | 'opensent' | 'openconfirm' | 'established';
 
 /** A neighbor as gobgpd reports it: its configuration (in our model) plus session state. */
@@ -59,6 +61,10 @@ export interface PeerStatus {
   mpGracefulRestart: boolean;
   /** GracefulRestart.local_restarting as gobgpd reports it. */
   localRestarting: boolean;
+  /** This gobgpd has BFD (4.6+: ListPeer carries the peer's BFD config); false on 3.x and 4.0-4.5. */
+  bfdSupported: boolean;
+  /** The BFD session's state, when BFD is on for this peer. */
+  bfdState?: BfdSessionState;
   /** The peer's BGP identifier, once a session was up. */
   remoteRouterId?: string;
 }

@@ -12,6 +12,21 @@ export interface GracefulRestart {
   deferralTime?: number;
 }
 
+/** BFD (RFC 5880/5881) timers of one session. Detection time = the peer's multiplier x the agreed receive interval. */
+export interface BfdSettings {
+  /** Desired minimum transmit interval, ms. */
+  minimumSendIntervalMs: number;
+  /** Required minimum receive interval, ms. */
+  minimumRecvIntervalMs: number;
+  /** Detection multiplier: packets missed before the session is declared down. */
+  multiplier: number;
+}
+
+/** "off" or "300ms/300ms x3" (send / receive interval, multiplier): for logs, plan changes and explain. */
+export function bfdText(bfd: BfdSettings | undefined): string {
+  return bfd ? `${bfd.minimumSendIntervalMs}ms/${bfd.minimumRecvIntervalMs}ms x${bfd.multiplier}` : 'off';
+}
+
 export interface Peer {
   /** Neighbor address, IPv4 or IPv6, no port. */
   address: string;
@@ -26,8 +41,12 @@ export interface Peer {
   localAddress?: string;
   /** TCP MD5 password. Never logged. */
   password?: string;
+  /** Seconds between KEEPALIVEs (gobgpd: hold / 3 when unset). */
   keepaliveTime?: number;
+  /** Hold time offered in our OPEN, seconds (gobgpd: 90 when unset); the session uses the smaller of both sides'. */
   holdTime?: number;
+  /** Single-hop BFD for this session (gobgpd >= 4.6 only); undefined = off. */
+  bfd?: BfdSettings;
   /** eBGP multihop TTL; undefined = disabled. */
   ebgpMultihopTtl?: number;
   gracefulRestart: GracefulRestart;

@@ -328,10 +328,12 @@ try {
   for (const n of SIZES) {
     await grow(n, 1);
     await measure(n, 1);
-  }
-  if (FIVE_AT > 0 && SIZES.includes(FIVE_AT)) {
-    await setEndpoints(FIVE_AT, 5);
-    await measure(FIVE_AT, 5);
+    if (n === FIVE_AT) {
+      // The same N Services with 5 endpoints each, before the cluster grows; then back to 1.
+      await setEndpoints(n, 5);
+      await measure(n, 5);
+      await setEndpoints(n, 1);
+    }
   }
   const versions = { gobgpd: GOBGPD_VERSION.name, kubernetes: process.env.K8S_VERSION ?? 'v1.37.2', node: process.version };
   const md = renderMarkdown(results, { date: new Date().toISOString().slice(0, 10), machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`, ...versions });

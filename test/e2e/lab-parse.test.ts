@@ -11,6 +11,7 @@ import {
   renderGobgpdToml,
   toRouteTable,
 } from '../lab/index.js';
+import { frrDaemons } from '../lab/frr.js';
 
 // Captured from the lab: BIRD 2.0.12 (`proto bird`) and FRR 8.4 (`proto bgp` with `nhid`).
 const BIRD_V4 = JSON.stringify([
@@ -135,6 +136,20 @@ describe('lab: generated configs', () => {
     }
     expect(c).to.include('neighbor NODES route-map SVCBGP-NOTHING out');
     expect(renderBgpdConfig({ ...settings, reflectToNodes: true })).to.not.include('route-map SVCBGP-NOTHING out');
+  });
+
+  it('BFD on the ToR when asked: BIRD single-hop `bfd on|graceful` + a bfd protocol, FRR bfdd + neighbor bfd [check-control-plane-failure]', () => {
+    expect(renderBirdConfig(settings)).to.not.match(/bfd/);
+    const bird = renderBirdConfig({ ...settings, bfd: {} });
+    for (const line of ['protocol bfd { interface "*" { min rx interval 300 ms; min tx interval 300 ms; multiplier 3; }; }', '  direct;', '  bfd on;']) {
+      expect(bird).to.include(line);
+    }
+    expect(renderBirdConfig({ ...settings, bfd: { graceful: true } })).to.include('  bfd graceful;');
+    expect(renderBgpdConfig(settings)).to.not.match(/bfd/);
+    expect(frrDaemons(settings)).to.deep.equal(['zebra', 'bgpd']);
+    expect(renderBgpdConfig({ ...settings, bfd: {} })).to.include(' neighbor NODES bfd\n').and.not.include('check-control-plane-failure');
+    expect(renderBgpdConfig({ ...settings, bfd: { graceful: true } })).to.include(' neighbor NODES bfd check-control-plane-failure');
+    expect(frrDaemons({ ...settings, bfd: {} })).to.deep.equal(['zebra', 'bfdd', 'bgpd']);
   });
 
   it('gobgpd bootstrap TOML carries graceful restart per family only when asked', () => {

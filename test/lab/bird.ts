@@ -45,6 +45,7 @@ export function renderBirdConfig(s: TorSettings): string {
     ``,
     `protocol device { scan time 10; }`,
     `protocol direct { ipv4;${ipv6 ? ' ipv6;' : ''} }`,
+    ...birdBfdProtocol(s),
     `protocol kernel kernel4 {`,
     `  merge paths on;`,
     `  ipv4 { import none; export where source = RTS_BGP; };`,
@@ -63,6 +64,8 @@ export function renderBirdConfig(s: TorSettings): string {
     `  graceful restart on;`,
     // Lab timers: first connect attempt after 1 s instead of 5 s (sessions come up faster, nothing else changes).
     `  connect delay time 1;`,
+    // BIRD takes iBGP as multihop (multihop BFD, port 4784); `direct` makes it single-hop BFD (RFC 5881), as gobgpd runs.
+    ...(s.bfd ? [`  direct;`, `  bfd ${s.bfd.graceful ? 'graceful' : 'on'};`] : []),
     `  ipv4 { import filter ${BIRD_GRACEFUL_SHUTDOWN_FILTER}; export ${exportToNodes}; };`,
   );
   // IPv6 routes arrive over the IPv4 session (MP-BGP); their next hop is the node's IPv6 LAN address or an
@@ -73,6 +76,12 @@ export function renderBirdConfig(s: TorSettings): string {
     lines.push(`protocol bgp ${birdProtocolName(n.name)} from svcbgp_node { neighbor ${n.address} as ${s.asn}; }`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** BIRD's BFD protocol for `bfd on|graceful` in the node sessions: 300 ms x 3 (BIRD's defaults are 10 ms rx, x5). */
+function birdBfdProtocol(s: TorSettings): string[] {
+  if (!s.bfd) return [];
+  return [`protocol bfd { interface "*" { min rx interval 300 ms; min tx interval 300 ms; multiplier 3; }; }`];
 }
 
 /**

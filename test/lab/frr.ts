@@ -55,6 +55,7 @@ export function renderBgpdConfig(s: TorSettings): string {
     ' neighbor NODES peer-group',
     ` neighbor NODES remote-as ${s.asn}`,
     ...s.neighbors.map((n) => ` neighbor ${n.address} peer-group NODES`),
+    ...frrBfdNeighborLines(s),
     ' !',
     ' address-family ipv4 unicast',
     '  maximum-paths ibgp 16',
@@ -76,6 +77,17 @@ export function renderBgpdConfig(s: TorSettings): string {
   }
   lines.push('!');
   return lines.join('\n') + '\n';
+}
+
+/** `neighbor NODES bfd` (bfdd's default profile: 300 ms x 3), plus check-control-plane-failure when graceful. */
+function frrBfdNeighborLines(s: TorSettings): string[] {
+  if (!s.bfd) return [];
+  return [' neighbor NODES bfd', ...(s.bfd.graceful ? [' neighbor NODES bfd check-control-plane-failure'] : [])];
+}
+
+/** The FRR daemons of the ToR: bfdd too when the sessions use BFD (bgpd reaches it through zebra). */
+export function frrDaemons(s: TorSettings): ('zebra' | 'bgpd' | 'bfdd')[] {
+  return s.bfd ? ['zebra', 'bfdd', 'bgpd'] : ['zebra', 'bgpd'];
 }
 
 interface FrrSummaryPeer {
@@ -130,12 +142,13 @@ export class FrrRouter implements TorRouter {
       'zebra.conf': `hostname ${this.s.ns}\n`,
       'bgpd.conf': renderBgpdConfig(this.s),
       'vtysh.conf': '',
+      ...(this.s.bfd ? { 'bfdd.conf': `hostname ${this.s.ns}\n` } : {}),
     };
     for (const [name, text] of Object.entries(files)) {
       writeFileSync(join(this.s.dir, name), text);
       chownSync(join(this.s.dir, name), uid, gid);
     }
-    for (const daemon of ['zebra', 'bgpd'] as const) {
+    for (const daemon of frrDaemons(this.s)) {
       const argv = [
         'ip', 'netns', 'exec', this.s.ns, `/usr/lib/frr/${daemon}`,
         '-N', this.s.ns,

@@ -20,7 +20,7 @@ import {
   nodeV6,
   type LabNames,
 } from './topology.js';
-import type { BgpSession, RouterKind, TorRouter } from './tor.js';
+import type { BgpSession, RouterKind, TorBfd, TorRouter } from './tor.js';
 
 export interface LabOptions {
   /** The ToR implementation: BIRD 2 or FRR. */
@@ -35,6 +35,8 @@ export interface LabOptions {
   reflectToNodes?: boolean;
   /** Traffic to unadvertised addresses: 'unreachable' (default, fails at once) or 'drop' (times out). See topology.ts. */
   unknownDestinations?: 'unreachable' | 'drop';
+  /** BFD on the ToR's node sessions (default off). */
+  torBfd?: TorBfd;
   /** Progress callback (the demo prints these). */
   onProgress?: (msg: string) => void;
 }
@@ -106,6 +108,7 @@ export class Lab {
       neighbors: this.nodes.map((n) => ({ name: n.name, address: n.ipv4 })),
       reflectToNodes: options.reflectToNodes ?? false,
       ipv6: options.ipv6 ?? true,
+      ...(options.torBfd ? { bfd: options.torBfd } : {}),
     };
     this.router = options.router === 'bird' ? new BirdRouter(settings) : new FrrRouter(settings);
   }

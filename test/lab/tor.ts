@@ -24,6 +24,18 @@ export interface TorSettings {
   reflectToNodes?: boolean;
   /** Accept and install IPv6 unicast routes (MP-BGP over the IPv4 session) too (default true). */
   ipv6?: boolean;
+  /** BFD on every node session (default off); see TorBfd. */
+  bfd?: TorBfd;
+}
+
+/**
+ * BFD on the ToR's node sessions (300 ms x 3 both ways: svcbgp's default). `graceful` picks each router's way of
+ * keeping a node's routes when BFD fails during a graceful restart: BIRD `bfd graceful` (a BFD failure starts a
+ * graceful restart instead of a hard down), FRR `neighbor X bfd check-control-plane-failure` (a BFD down is ignored
+ * while the peer restarts, when the peer's BFD says it shares fate with its control plane: C bit clear).
+ */
+export interface TorBfd {
+  graceful?: boolean;
 }
 
 /** One BGP session as the ToR sees it. */

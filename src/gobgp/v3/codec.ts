@@ -217,6 +217,8 @@ export class V3Codec implements WireCodec {
       flaps: w.state?.flops ?? 0,
       localRestarting: w.graceful_restart?.local_restarting ?? false,
       mpGracefulRestart: grEnabled && mpGr,
+      // The v3 API has no BFD (gobgpd has it from 4.6): the codec never sends Peer.bfd.
+      bfdSupported: false,
     };
     const uptime = dateFromWire(w.timers?.state?.uptime);
     if (uptime) status.uptime = uptime;

@@ -20,13 +20,13 @@
  */
 import ipaddr from 'ipaddr.js';
 import { sortCommunities, type Family, type Route } from '../../model/route.js';
-import type { Peer } from '../../model/peer.js';
+import type { BfdSettings, Peer } from '../../model/peer.js';
 import type { WireCodec, WireMessage } from '../codec.js';
 import { GobgpRequestError } from '../errors.js';
 import { FAMILY_TO_WIRE, familyFromWire, peerToWire, type WireFamily } from '../peer-wire.js';
 import { SVCBGP_PEER_MARKER } from '../types.js';
 import type {
-  GlobalConfig, PathTarget, PeerStatus, PeerWriteOptions, RibPath, SessionState, StopOptions, WatchEvent, WatchOptions,
+  BfdSessionState, GlobalConfig, PathTarget, PeerStatus, PeerWriteOptions, RibPath, SessionState, StopOptions, WatchEvent, WatchOptions,
 } from '../types.js';
 import {
   checkGlobal, checkLinkBandwidth, checkLocalPref, checkNextHop, communityFromWire, communityToWire, dateFromWire, isIpAddress,
@@ -83,7 +83,10 @@ interface WirePeer {
     flops: number;
     router_id: string;
     type: string;
+    bfd_state: { session_state: string; failure_transitions: number | string } | null;
   } | null;
+  /** Absent before gobgpd 4.6 (no BFD); 4.6+ always reports it, with its defaults filled in. */
+  bfd: WireBfd | null;
   timers: {
     config: { hold_time: number; keepalive_interval: number } | null;
     state: { uptime: WireTimestamp | null } | null;
@@ -97,6 +100,43 @@ interface WirePeer {
 }
 
 const TABLE_GLOBAL = 'TABLE_TYPE_GLOBAL';
+
+/** api.BfdPeerConfig: intervals in microseconds (gobgpd's docs/sources/bfd.md). */
+interface WireBfd {
+  enabled: boolean;
+  port: number;
+  desired_minimum_tx_interval: number;
+  required_minimum_receive: number;
+  detection_multiplier: number;
+}
+
+/** Our BFD settings as api.BfdPeerConfig; off = `enabled: false` (gobgpd removes its BFD peer on UpdatePeer). */
+export function bfdToWire(bfd: BfdSettings | undefined): WireBfd {
+  if (!bfd) return { enabled: false, port: 0, desired_minimum_tx_interval: 0, required_minimum_receive: 0, detection_multiplier: 0 };
+  return {
+    enabled: true,
+    port: 0, // gobgpd's default, RFC 5881's 3784
+    desired_minimum_tx_interval: bfd.minimumSendIntervalMs * 1000,
+    required_minimum_receive: bfd.minimumRecvIntervalMs * 1000,
+    detection_multiplier: bfd.multiplier,
+  };
+}
+
+function bfdFromWire(w: WireBfd | null | undefined): BfdSettings | undefined {
+  if (!w || !w.enabled) return undefined;
+  return {
+    minimumSendIntervalMs: Math.round(w.desired_minimum_tx_interval / 1000),
+    minimumRecvIntervalMs: Math.round(w.required_minimum_receive / 1000),
+    multiplier: w.detection_multiplier,
+  };
+}
+
+const BFD_STATES: Record<string, BfdSessionState> = {
+  BFD_SESSION_STATE_UP: 'up',
+  BFD_SESSION_STATE_DOWN: 'down',
+  BFD_SESSION_STATE_ADMIN_DOWN: 'admin-down',
+  BFD_SESSION_STATE_INIT: 'init',
+};
 
 /** gobgpd 4.x prints Go's zero netip.Addr as "invalid IP"; we say "absent" (also for "", "<nil>", any). */
 function ip(s: string | undefined): string | undefined {
@@ -164,11 +204,11 @@ export class V4Codec implements WireCodec {
   // ---- peers ----------------------------------------------------------------------------------
 
   addPeerRequest(peer: Peer, options: PeerWriteOptions): WireMessage {
-    return { peer: peerToWire(peer, options.localRestarting ?? false) };
+    return { peer: { ...peerToWire(peer, options.localRestarting ?? false), bfd: bfdToWire(peer.bfd) } };
   }
 
   updatePeerRequest(peer: Peer): WireMessage {
-    return { peer: peerToWire(peer, false), do_soft_reset_in: false };
+    return { peer: { ...peerToWire(peer, false), bfd: bfdToWire(peer.bfd) }, do_soft_reset_in: false };
   }
 
   needsSoftResetIn(response: WireMessage): boolean {
@@ -211,6 +251,8 @@ export class V4Codec implements WireCodec {
     if (local) peer.localAddress = local;
     if (w.conf.auth_password) peer.password = w.conf.auth_password;
     if (w.ebgp_multihop?.enabled) peer.ebgpMultihopTtl = w.ebgp_multihop.multihop_ttl;
+    const bfd = bfdFromWire(w.bfd);
+    if (bfd) peer.bfd = bfd;
     const type = w.state?.type && w.state.type !== 'PEER_TYPE_UNSPECIFIED' ? w.state.type : w.conf.type;
     const status: PeerStatus = {
       peer,
@@ -222,7 +264,9 @@ export class V4Codec implements WireCodec {
       flaps: w.state?.flops ?? 0,
       localRestarting: w.graceful_restart?.local_restarting ?? false,
       mpGracefulRestart: grEnabled && mpGr,
+      bfdSupported: w.bfd !== null && w.bfd !== undefined,
     };
+    if (bfd) status.bfdState = BFD_STATES[w.state?.bfd_state?.session_state ?? ''] ?? 'unknown';
     const uptime = dateFromWire(w.timers?.state?.uptime);
     if (uptime) status.uptime = uptime;
     const rid = ip(w.state?.router_id);

@@ -204,6 +204,12 @@ describe('kube: deploy/ manifests against the real API server', function () {
       expect(r.stderr, ip).to.equal('');
       expect(r.code, ip).to.equal(0);
     }
+    // Timers and BFD: Calico's keepaliveTime and failureDetectionMode, svcbgp's holdTime and bfd block.
+    const timed = peer('timed', {
+      peerIP: '192.168.1.2', asNumber: 64512, keepaliveTime: '3s', holdTime: '9s', failureDetectionMode: 'BFDIfDirectlyConnected',
+      bfd: { minimumRecvInterval: '300ms', minimumSendInterval: '300ms', multiplier: 3 },
+    });
+    expect(await cp.kubectlOk(['apply', '--dry-run=server', '-f', '-'], timed)).to.contain('(server dry run)');
     const table = await cp.kubectlOk(['get', 'bgppeers']);
     expect(table).to.match(/bgppeer-global-64512\s+192\.168\.1\.1\s+64512/);
   });
@@ -217,6 +223,9 @@ describe('kube: deploy/ manifests against the real API server', function () {
     ['peerIP missing', peer('bad', { asNumber: 64512 }), 'spec.peerIP: Required value'],
     ['node and nodeSelector together', peer('bad', { peerIP: '192.168.1.1', asNumber: 64512, node: 'node-1', nodeSelector: "rack == 'a'" }), 'set at most one of node and nodeSelector'],
     ['keepaliveTime not a duration', peer('bad', { peerIP: '192.168.1.1', asNumber: 64512, keepaliveTime: '30 seconds' }), 'spec.keepaliveTime in body should match'],
+    ['holdTime not a duration', peer('bad', { peerIP: '192.168.1.1', asNumber: 64512, holdTime: 9 }), 'spec.holdTime: Invalid value: "integer"'],
+    ['failureDetectionMode not one of Calico\'s values', peer('bad', { peerIP: '192.168.1.1', asNumber: 64512, failureDetectionMode: 'BFD' }), 'spec.failureDetectionMode: Unsupported value: "BFD": supported values: "None", "BFDIfDirectlyConnected"'],
+    ['a BFD multiplier of 1', peer('bad', { peerIP: '192.168.1.1', asNumber: 64512, bfd: { multiplier: 1 } }), 'spec.bfd.multiplier in body should be greater than or equal to 2'],
     ['a misspelt field', peer('bad', { peerIp: '192.168.1.1', asNumber: 64512 }), 'unknown field "spec.peerIp"'],
     ['a host address as a CIDR', bgpConfig('bad', { serviceClusterIPs: [{ cidr: '10.49.0.1/16' }] }), 'spec.serviceClusterIPs[0].cidr: Invalid value: "10.49.0.1/16": has host bits set; give the network address (e.g. 10.49.0.0/16, not 10.49.0.1/16)'],
     ['not a CIDR', bgpConfig('bad', { serviceExternalIPs: [{ cidr: '192.168.3.0/33' }] }), 'spec.serviceExternalIPs[0].cidr: Invalid value: "192.168.3.0/33": must be a CIDR such as 10.49.0.0/16'],

@@ -54,7 +54,7 @@ describe('svcbgp explain (compiled CLI, seed cluster dump)', function () {
     expect(r.stdout).to.contain('because serviceClusterIPs CIDR 10.49.0.0/16: advertised by every node; carries default/kubernetes (10.49.0.1), kube-system/kube-dns (10.49.0.10)');
     expect(r.stdout).to.contain('default/nginx 10.49.62.131  [no-local-endpoint]  externalTrafficPolicy: Local and no IPv4 endpoint on node node-1 (endpoints are on: node-2, node-3)');
     expect(r.stdout).to.contain('default/nginx 192.168.3.180  [outside-configured-cidrs]');
-    expect(r.stdout).to.contain('192.168.1.1 AS 64512  [BGPPeer bgppeer-global-64512; graceful restart 120s]');
+    expect(r.stdout).to.contain('192.168.1.1 AS 64512  [BGPPeer bgppeer-global-64512; graceful restart 120s; keepalive 3s, hold 9s]');
   });
 
   it('seed config 1: node-2 (runs nginx) adds 10.49.62.131/32 with its reason', async () => {
@@ -71,7 +71,7 @@ describe('svcbgp explain (compiled CLI, seed cluster dump)', function () {
       const rep = JSON.parse(r.stdout) as JsonReport;
       got[n] = rep.routes.map((x) => x.prefix);
       expect(rep.refused).to.deep.equal([]);
-      expect(rep.peers).to.deep.equal([{ name: 'bgppeer-global-64512', address: '192.168.1.1', port: 179, asNumber: 64512, gracefulRestartTime: 120 }]);
+      expect(rep.peers).to.deep.equal([{ name: 'bgppeer-global-64512', address: '192.168.1.1', port: 179, asNumber: 64512, gracefulRestartTime: 120, keepaliveTime: 3, holdTime: 9 }]);
     }
     expect(got).to.deep.equal({
       'node-1': ['192.168.3.0/24'],

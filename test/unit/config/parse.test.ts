@@ -53,7 +53,7 @@ describe('config: parsing Calico documents', () => {
         asn: 64512,
         routerId: '192.168.1.10',
         listenPort: 179,
-        peers: [{ name: 'default-tor', address: '192.168.1.1', asn: 64512, gracefulRestart: { enabled: true, restartTime: 120 } }],
+        peers: [{ name: 'default-tor', address: '192.168.1.1', asn: 64512, keepaliveTime: 3, holdTime: 9, gracefulRestart: { enabled: true, restartTime: 120 } }],
       });
     }
   });

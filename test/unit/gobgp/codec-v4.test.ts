@@ -118,6 +118,40 @@ describe('GoBGP v4 codec', function () {
       });
       expect(codec.peerFromListPeerResponse(ebgp)).to.deep.include({ type: 'external', adminDown: true, sessionState: 'established', remoteRouterId: '10.0.0.1', ours: false });
     });
+    it('timers and BFD: svcbgp sends hold/keepalive as set, BFD in microseconds (gobgpd 4.6+), off as enabled: false', function () {
+      const bfdPeer = { ...tor, keepaliveTime: 3, holdTime: 9, bfd: { minimumSendIntervalMs: 300, minimumRecvIntervalMs: 250, multiplier: 3 } };
+      const req = wire<WireMessage>('AddPeerRequest', codec.addPeerRequest(bfdPeer, {}));
+      expect(req).to.have.nested.property('peer.timers.config').that.deep.includes({ hold_time: 9, keepalive_interval: 3 });
+      expect(req).to.have.deep.nested.property('peer.bfd', {
+        enabled: true, port: 0, desired_minimum_tx_interval: 300_000, required_minimum_receive: 250_000, detection_multiplier: 3,
+      });
+      expect(codec.updatePeerRequest(bfdPeer)).to.have.nested.property('peer.bfd.enabled', true);
+      expect(codec.addPeerRequest(tor, {})).to.have.deep.nested.property('peer.bfd', {
+        enabled: false, port: 0, desired_minimum_tx_interval: 0, required_minimum_receive: 0, detection_multiplier: 0,
+      });
+      // The v3 API has no Peer.bfd: the v3 codec never sends it (provision.ts warns instead).
+      expect(new V3Codec().addPeerRequest(bfdPeer, {}).peer).to.not.have.property('bfd');
+    });
+    it('reads BFD from ListPeer: config and session state on 4.6+, "not supported" when gobgpd leaves the field out', function () {
+      const base = { conf: { neighbor_address: '192.168.1.1', peer_asn: 64512, description: 'svcbgp' }, timers: { config: { hold_time: 9, keepalive_interval: 3 } } };
+      const on = codec.peerFromListPeerResponse(wire<WireMessage>('ListPeerResponse', {
+        peer: {
+          ...base,
+          state: { session_state: 'SESSION_STATE_ESTABLISHED', bfd_state: { session_state: 'BFD_SESSION_STATE_UP', failure_transitions: 1 } },
+          bfd: { enabled: true, port: 3784, desired_minimum_tx_interval: 300_000, required_minimum_receive: 300_000, detection_multiplier: 3 },
+        },
+      }))!;
+      expect(on).to.deep.include({ bfdSupported: true, bfdState: 'up' });
+      expect(on.peer.bfd).to.deep.equal({ minimumSendIntervalMs: 300, minimumRecvIntervalMs: 300, multiplier: 3 });
+      const off = codec.peerFromListPeerResponse(wire<WireMessage>('ListPeerResponse', {
+        peer: { ...base, bfd: { enabled: false, port: 3784, desired_minimum_tx_interval: 1_000_000, required_minimum_receive: 1_000_000, detection_multiplier: 3 } },
+      }))!;
+      expect(off).to.deep.include({ bfdSupported: true });
+      expect(off.peer).to.not.have.property('bfd');
+      expect(off).to.not.have.property('bfdState');
+      const old = codec.peerFromListPeerResponse(wire<WireMessage>('ListPeerResponse', { peer: base }))!;
+      expect(old.bfdSupported, 'gobgpd 4.0-4.5: no bfd in ListPeer').to.equal(false);
+    });
     it('reads peer events: TYPE_END_OF_INIT, TYPE_STATE', function () {
       expect(codec.eventFromWatchEventResponse(wire('WatchEventResponse', { peer: { type: 'TYPE_END_OF_INIT' } }))).to.deep.equal({ kind: 'end-of-init' });
       const ev = codec.eventFromWatchEventResponse(wire('WatchEventResponse', {

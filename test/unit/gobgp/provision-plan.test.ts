@@ -11,7 +11,7 @@ function reported(p: Peer, extra: Partial<PeerStatus> = {}): PeerStatus {
   return {
     peer: { ...normalizePeer(p) },
     description: 'svcbgp', ours: true, sessionState: 'established', adminDown: false, type: 'internal',
-    flaps: 0, localRestarting: false, mpGracefulRestart: p.gracefulRestart.enabled, ...extra,
+    flaps: 0, localRestarting: false, mpGracefulRestart: p.gracefulRestart.enabled, bfdSupported: false, ...extra,
   };
 }
 
@@ -47,6 +47,18 @@ describe('provisioning plan (pure)', function () {
     expect(as).to.deep.include({ kind: 'update', resetsSession: true, changes: ['asn 64512 -> 64513'] });
     const gr = planPeers([{ ...seed, gracefulRestart: { enabled: true, restartTime: 300 } }], [reported(seed)]).actions[0];
     expect(gr).to.deep.include({ changes: ['restartTime 120 -> 300'], resetsSession: true });
+  });
+
+  it('BFD is compared only where gobgpd has it (4.6+): on, off or other timers -> update; on 3.x never an update loop', function () {
+    const bfd = { minimumSendIntervalMs: 300, minimumRecvIntervalMs: 300, multiplier: 3 };
+    const want = { ...seed, bfd };
+    expect(planPeers([want], [reported(seed, { bfdSupported: true })]).actions[0]).to.deep.include({ kind: 'update', changes: ['bfd off -> 300ms/300ms x3'] });
+    expect(planPeers([seed], [reported(want, { bfdSupported: true })]).actions[0]).to.deep.include({ kind: 'update', changes: ['bfd 300ms/300ms x3 -> off'] });
+    expect(planPeers([{ ...seed, bfd: { ...bfd, multiplier: 5 } }], [reported(want, { bfdSupported: true })]).actions[0])
+      .to.deep.include({ changes: ['bfd 300ms/300ms x3 -> 300ms/300ms x5'] });
+    expect(planPeers([want], [reported(want, { bfdSupported: true })]).actions).to.deep.equal([]);
+    // gobgpd 3.x (and 4.0-4.5) reports no BFD: the peer is left as it is, not "updated" on every pass.
+    expect(planPeers([want], [reported(seed)]).actions).to.deep.equal([]);
   });
 
   it('multihop change -> replace (gobgpd 3.10 UpdatePeer ignores it)', function () {
