@@ -71,7 +71,6 @@ export const DEFAULT_DRAIN_MS = 10_000;
 
 const OTHER: readonly RouteKind[] = ['other'];
 
-
 /** The last pass, for `svcbgp status`. */
 export interface PassRecord {
   startedAt: string;
