@@ -186,7 +186,16 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
     },
     memoryMiB(): Record<string, number> {
       const res: Record<string, number> = {};
-      for (const [name, pid] of Object.entries(info.pids)) {
+      for (const [name, started] of Object.entries(info.pids)) {
+        // kube-apiserver may have been stopped and started again (stopApiServer/startApiServer): its pid file is current.
+        let pid = started;
+        if (name === 'kube-apiserver') {
+          try {
+            pid = apiServerPid();
+          } catch {
+            pid = started;
+          }
+        }
         try {
           const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
           res[name] = m ? Math.round(Number(m[1]) / 1024) : 0;
