@@ -50,6 +50,7 @@ const NO_SLICES: readonly V1EndpointSlice[] = [];
 export class IncrementalRoutes {
   private table: RouteTable | undefined;
   private scopeKey = '';
+  private scope: RouteScope | undefined;
   private seen = new Map<string, Seen>();
   private generation = 0;
   /** A Service object's key, read once per object (the informer hands a new object on every change). */
@@ -58,15 +59,16 @@ export class IncrementalRoutes {
   private last: DesiredRoutesResult | undefined;
 
   compute(config: BgpConfig, node: NodeInput, services: readonly V1Service[], slices: readonly V1EndpointSlice[]): { result: DesiredRoutesResult; stats: ComputeStats } {
+    // The scope is a function of the configuration and this Node's info: derived again only when they change.
     const key = JSON.stringify([config, toNodeInfo(node)]);
-    const scope = routeScope(config, node);
     const bySvc = indexSlices(slices, (sl) => this.sliceKeyOf(sl));
     let full = false;
-    if (!this.table || key !== this.scopeKey) {
-      this.reset(scope, key);
+    if (!this.table || !this.scope || key !== this.scopeKey) {
+      this.reset(routeScope(config, node), key);
       full = true;
     }
     const table = this.table!;
+    const scope = this.scope!;
     const gen = ++this.generation;
     let recomputed = 0;
     for (const svc of services) {
@@ -133,6 +135,7 @@ export class IncrementalRoutes {
   private reset(scope: RouteScope, key: string): void {
     this.table = new RouteTable(scope.context);
     this.table.set(CONFIG_OWNER, configContribution(scope));
+    this.scope = scope;
     this.scopeKey = key;
     this.seen = new Map();
   }

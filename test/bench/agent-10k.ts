@@ -12,7 +12,7 @@
  * Reported: object creation time (setup), agent start -> all N+1 paths in gobgpd (ListPath count), the agent's
  * RSS then, and an agent restart over the converged RIB (time to ready, path changes — expected 0).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
@@ -20,23 +20,11 @@ import { connectGobgp } from '../../src/gobgp/index.js';
 import { startControlPlane, NodeSimulator } from '../helpers/kube/index.js';
 import { freePort } from '../helpers/gobgpd.js';
 import { AgentProcess, RestartableGobgpd, httpGet, loopbackAgentConfig, metricValue } from '../integration/agent/util.js';
+import { parallel, rssMiB } from './common.js';
 
 const N = Number(process.argv[2] ?? 10000);
 const NODE = 'bench-node';
 const log = (msg: string): void => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-
-async function parallel<T>(items: readonly T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
-
-function rssMiB(pid: number | undefined): number {
-  if (!pid) return 0;
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : 0;
-}
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'svcbgp-bench-'));
 const cp = await startControlPlane();

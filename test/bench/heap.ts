@@ -15,25 +15,13 @@ import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
 import { startControlPlane, NodeSimulator } from '../helpers/kube/index.js';
 import { freePort } from '../helpers/gobgpd.js';
 import { AgentProcess, RestartableGobgpd, httpGet, loopbackAgentConfig, metricValue } from '../integration/agent/util.js';
+import { parallel, rssMiB } from './common.js';
 
 const N = Number(process.argv[2] ?? 10000);
 const NODE = 'bench-node';
 const NS = 'bench';
 const log = (msg: string): void => console.log(`[heap ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function parallel<T>(items: readonly T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
-
-function rssMiB(pid: number | undefined): number {
-  if (!pid) return 0;
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : 0;
-}
 
 interface Snapshot {
   snapshot: { meta: { node_fields: string[]; node_types: (string | string[])[] } };

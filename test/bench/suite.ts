@@ -25,7 +25,7 @@
  *
  * Not measured here: event to the ToR's kernel table (the lab; see docs/bench.md).
  */
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,6 +37,7 @@ import { startControlPlane, NodeSimulator } from '../helpers/kube/index.js';
 import { freePort, GOBGPD_VERSION } from '../helpers/gobgpd.js';
 import { AgentProcess, RestartableGobgpd, httpGet, loopbackAgentConfig, metricValue } from '../integration/agent/util.js';
 import { renderMarkdown, renderSvg, summarize, type SizeResult } from './report.js';
+import { parallel, rssMiB } from './common.js';
 
 type GobgpClient = ReturnType<typeof connectGobgp>;
 
@@ -61,19 +62,6 @@ const NS = 'bench';
 const log = (msg: string): void => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const now = (): number => Number(process.hrtime.bigint() / 1000n) / 1000;
-
-async function parallel<T>(items: readonly T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
-
-function rssMiB(pid: number | undefined): number {
-  if (!pid) return 0;
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : 0;
-}
 
 const svcName = (i: number): string => `svc-${i}`;
 const epAddress = (i: number, k: number): string => `10.${48 + k}.${(i >> 8) & 255}.${i & 255}`;
