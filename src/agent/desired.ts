@@ -12,10 +12,14 @@ import type { PasswordResolver } from './passwords.js';
  * whose inputs changed are recomputed (src/routes/incremental.ts), and a route that did not change keeps its
  * DesiredPath object, so the reconciler's per-pass work on it is a map lookup.
  */
+/** DesiredState generations: one counter for the process, so a delta can never be read against another source. */
+let generations = 0;
+
 export class DesiredComputer {
   private readonly routes = new IncrementalRoutes();
   private readonly paths = new WeakMap<DesiredRoute, DesiredPath>();
   private readonly withheld = new WeakMap<Withheld, WithheldAddress>();
+  private lastGeneration: number | undefined;
 
   /** `verify`: also recompute everything and compare (the drift pass); a difference is returned and repaired. */
   compute(
@@ -25,21 +29,34 @@ export class DesiredComputer {
     slices: readonly V1EndpointSlice[],
     verify = false,
   ): { state: DesiredState; stats: ComputeStats; mismatch?: Mismatch } {
-    const { result, stats } = this.routes.compute(config, node, services, slices);
+    const { result, stats, changes } = this.routes.compute(config, node, services, slices);
     const mismatch = verify ? this.routes.verify(config, node, services, slices) : undefined;
     const res = mismatch ? this.routes.compute(config, node, services, slices).result : result;
-    return { state: this.toState(res, services), stats, ...(mismatch ? { mismatch } : {}) };
+    const state: DesiredState = { ...this.toState(res, services), generation: ++generations };
+    // The delta holds only when nothing was recomputed from scratch since the state it is relative to.
+    if (changes && !mismatch && this.lastGeneration !== undefined) {
+      const changed = new Map<string, DesiredPath | undefined>();
+      for (const key of changes) {
+        const r = this.routes.route(key);
+        changed.set(key, r ? this.pathOf(r) : undefined);
+      }
+      state.delta = { since: this.lastGeneration, changed };
+    }
+    this.lastGeneration = state.generation;
+    return { state, stats, ...(mismatch ? { mismatch } : {}) };
+  }
+
+  private pathOf(r: DesiredRoute): DesiredPath {
+    let p = this.paths.get(r);
+    if (!p) {
+      p = toPath(r);
+      this.paths.set(r, p);
+    }
+    return p;
   }
 
   private toState(res: DesiredRoutesResult, services: readonly V1Service[]): DesiredState {
-    const paths = res.routes.map((r) => {
-      let p = this.paths.get(r);
-      if (!p) {
-        p = toPath(r);
-        this.paths.set(r, p);
-      }
-      return p;
-    });
+    const paths = res.routes.map((r) => this.pathOf(r));
     // Service uids only for the refused (the Event names its involvedObject by uid); usually none.
     const uids = res.refused.length === 0
       ? new Map<string, string | undefined>()

@@ -112,4 +112,13 @@ export interface DesiredState {
   paths: DesiredPath[];
   refused: RefusedAddress[];
   withheld?: WithheldAddress[];
+  /** Identifies this state for a later state's delta (unique in the process). */
+  generation?: number;
+  /**
+   * What differs from the state whose generation is `since` (same source): each route key (routeKey) whose path
+   * was added, changed or dropped, with its path now (undefined: dropped). An optimisation only — `paths` is always
+   * complete — that lets a pass after one Service change look at that Service's routes, not at every route.
+   * Absent: compare everything.
+   */
+  delta?: { since: number; changed: ReadonlyMap<string, DesiredPath | undefined> };
 }

@@ -71,6 +71,12 @@ export const DEFAULT_DRAIN_MS = 10_000;
 
 const OTHER: readonly RouteKind[] = ['other'];
 
+/** Desired paths with the ownership marker, keyed by routeKey; `before`: the keys a delta changed, as they were. */
+interface MarkedDesired {
+  paths: Map<string, DesiredPath>;
+  before?: ReadonlyMap<string, DesiredPath | undefined>;
+}
+
 /** The last pass, for `svcbgp status`. */
 export interface PassRecord {
   startedAt: string;
@@ -141,7 +147,11 @@ export class Reconciler {
   private applied: Map<string, Route> | undefined;
   /** Each desired path with the ownership marker, made once per (path object, local AS). */
   private readonly marked = new WeakMap<DesiredPath, { localAs: number; path: DesiredPath }>();
-  private lastDesired: { routes: Route[]; paths: Map<string, DesiredPath> } | undefined;
+  private lastDesired: MarkedDesired | undefined;
+  /** The generation of the DesiredState lastDesired was marked from (a later state's delta is relative to it). */
+  private lastInput: { generation: number | undefined; localAs: number } | undefined;
+  /** `applied` equals these marked paths exactly (the last full-sync pass applied every add and delete). */
+  private inSync: { applied: Map<string, Route>; paths: Map<string, DesiredPath> } | undefined;
   private restoring = false;
   private gobgpReachable = false;
   private gobgpIncompatible: string | undefined;
@@ -319,7 +329,7 @@ export class Reconciler {
     const localAs = global.result === 'conflict' ? global.running.asn : inputs.speaker.asn;
 
     // The desired set: fresh when the view is good, else the last good one with withdrawals suppressed.
-    let desired: { routes: Route[]; paths: Map<string, DesiredPath> } | undefined;
+    let desired: MarkedDesired | undefined;
     let allowDeletes = false;
     const previous = this.lastDesired;
     if (inputs.synced && inputs.connected && inputs.desired) {
@@ -339,7 +349,7 @@ export class Reconciler {
         log.warn('cluster view not synced or API server unreachable: keeping advertised routes, no withdrawals', {
           synced: inputs.synced,
           connected: inputs.connected,
-          knownDesired: desired?.routes.length ?? null,
+          knownDesired: desired?.paths.size ?? null,
         });
         this.lastStaleLog = true;
       }
@@ -357,8 +367,10 @@ export class Reconciler {
     // A leaving node: GRACEFUL_SHUTDOWN first, withdrawal after the drain time. Decided on a good view only; a
     // drain that started goes on through an API-server outage (the last thing known is that the node leaves).
     const leaving = inputs.synced && inputs.connected ? inputs.leaving : this.drain?.why;
+    // The path a key had before this pass (the delta path updates lastDesired's map in place).
+    const prior = (key: string): DesiredPath | undefined => (desired?.before?.has(key) ? desired.before.get(key) : previous?.paths.get(key));
     if (leaving !== undefined) {
-      desired = this.drainStep(leaving, previous);
+      desired = this.drainStep(leaving, prior);
       allowDeletes = true;
     } else if (this.drain) {
       log.info('node no longer leaving: paths advertised as usual again', { was: this.drain.why });
@@ -366,7 +378,7 @@ export class Reconciler {
       this.deps.metrics?.nodeLeaving.set(0);
     }
 
-    if (desired) await this.applyDiff(desired, allowDeletes, previous);
+    if (desired) await this.applyDiff(desired, allowDeletes, prior);
 
     if (desired || !this.restoring) {
       const res = await speaker.provisionPeers(inputs.speaker, {
@@ -396,13 +408,13 @@ export class Reconciler {
    * path is withdrawn. The paths are the ones gobgpd held when the drain started: what the node advertised until
    * then is what the ToR must move away from (the route model already wants nothing from an excluded node).
    */
-  private drainStep(why: string, previous: { paths: Map<string, DesiredPath> } | undefined): { routes: Route[]; paths: Map<string, DesiredPath> } {
+  private drainStep(why: string, prior: (key: string) => DesiredPath | undefined): MarkedDesired {
     const now = (this.deps.now ?? Date.now)();
     if (!this.drain) {
       const drainMs = this.deps.drainMs ?? DEFAULT_DRAIN_MS;
       const paths = new Map<string, DesiredPath>();
       for (const [key, r] of this.applied ?? new Map<string, Route>()) {
-        const before = previous?.paths.get(key);
+        const before = prior(key);
         paths.set(key, {
           route: gracefulShutdown(r),
           kinds: before?.kinds ?? ['other'],
@@ -420,13 +432,13 @@ export class Reconciler {
       if (paths.size > 0) this.deps.schedule?.('drain-time', drainMs);
     }
     if (now < this.drain.until && !this.drain.withdrawn) {
-      return { routes: [...this.drain.paths.values()].map((p) => p.route), paths: this.drain.paths };
+      return { paths: this.drain.paths };
     }
     if (!this.drain.withdrawn) {
       this.deps.log.warn('node leaving: drain time over, withdrawing every path', { why: this.drain.why, paths: this.drain.paths.size });
       this.drain.withdrawn = true;
     }
-    return { routes: [], paths: new Map() };
+    return { paths: new Map() };
   }
 
   /** Record the global-settings outcome; log only when a conflict starts, changes or ends. */
@@ -447,36 +459,61 @@ export class Reconciler {
     this.deps.metrics?.gobgpGlobalConflict.set(key === undefined ? 0 : 1);
   }
 
-  private markDesired(state: DesiredState, localAs: number): { routes: Route[]; paths: Map<string, DesiredPath> } {
-    const paths = new Map<string, DesiredPath>();
-    const routes: Route[] = [];
-    for (const p of state.paths) {
-      // The desired side keeps a path's object while it does not change (src/agent/desired.ts), so the marked
-      // copy is made once per change, and the diff sees the very object it applied last time.
-      let marked = this.marked.get(p);
-      if (marked?.localAs !== localAs) {
-        marked = { localAs, path: { ...p, route: markOwned(p.route, localAs) } };
-        this.marked.set(p, marked);
+  /**
+   * The desired paths with the ownership marker, keyed. After one Service change the state carries a delta
+   * relative to the state of the last pass: then only the changed keys are marked, in lastDesired's map itself,
+   * and `before` keeps what they were (for the logs and a drain). Otherwise every path, in a new map.
+   */
+  private markDesired(state: DesiredState, localAs: number): MarkedDesired {
+    const last = this.lastDesired;
+    if (state.delta && last && this.lastInput?.generation === state.delta.since && this.lastInput.localAs === localAs) {
+      const before = new Map<string, DesiredPath | undefined>();
+      for (const [key, p] of state.delta.changed) {
+        before.set(key, last.paths.get(key));
+        if (p) last.paths.set(key, this.markedPath(p, localAs));
+        else last.paths.delete(key);
       }
-      paths.set(routeKey(marked.path.route), marked.path);
-      routes.push(marked.path.route);
+      this.lastInput = { generation: state.generation, localAs };
+      return { paths: last.paths, before };
     }
-    return { routes, paths };
+    const paths = new Map<string, DesiredPath>();
+    for (const p of state.paths) {
+      const marked = this.markedPath(p, localAs);
+      paths.set(routeKey(marked.route), marked);
+    }
+    this.lastInput = { generation: state.generation, localAs };
+    return { paths };
   }
 
-  private async applyDiff(
-    desired: { routes: Route[]; paths: Map<string, DesiredPath> },
-    allowDeletes: boolean,
-    previous: { paths: Map<string, DesiredPath> } | undefined,
-  ): Promise<void> {
+  /**
+   * A desired path with the ownership marker. The desired side keeps a path's object while it does not change
+   * (src/agent/desired.ts), so the marked copy is made once per change, and the diff sees the very object it
+   * applied last time.
+   */
+  private markedPath(p: DesiredPath, localAs: number): DesiredPath {
+    let marked = this.marked.get(p);
+    if (marked?.localAs !== localAs) {
+      marked = { localAs, path: { ...p, route: markOwned(p.route, localAs) } };
+      this.marked.set(p, marked);
+    }
+    return marked.path;
+  }
+
+  private async applyDiff(desired: MarkedDesired, allowDeletes: boolean, prior: (key: string) => DesiredPath | undefined): Promise<void> {
     const { speaker, log, metrics } = this.deps;
     const applied = this.applied ?? new Map<string, Route>();
-    // Both sides are keyed already; routes unchanged since the last pass are the same objects (markDesired).
-    const d = diffKeyed(desired.paths, applied, (p) => p.route);
+    // Both sides are keyed already; routes unchanged since the last pass are the same objects (markDesired). When
+    // gobgpd held exactly the marked paths after the last pass and only some keys changed since, only those keys
+    // can differ: the diff looks at them alone.
+    const onlyChanged = allowDeletes && desired.before !== undefined && this.inSync?.applied === applied && this.inSync.paths === desired.paths;
+    const d = onlyChanged ? diffKeyed(desired.paths, applied, (p) => p.route, desired.before!.keys()) : diffKeyed(desired.paths, applied, (p) => p.route);
     const upserts = [...d.add, ...d.update];
     const deletes = allowDeletes ? d.delete : [];
-    if (upserts.length === 0 && deletes.length === 0) return;
-
+    if (upserts.length === 0 && deletes.length === 0) {
+      this.inSync = allowDeletes ? { applied, paths: desired.paths } : undefined;
+      return;
+    }
+    this.inSync = undefined;
     if (upserts.length > 0) {
       // One line per path change, capped per pass (src/log/bounded.ts): a first pass over 10,000 Services
       // logs the first ones and "advertise: ... and N more", not 10,000 lines.
@@ -499,7 +536,7 @@ export class Reconciler {
     }
     if (deletes.length > 0) {
       logBounded(log, 'info', 'withdraw', deletes, (r) => {
-        const was = previous?.paths.get(routeKey(r));
+        const was = prior(routeKey(r));
         return {
           prefix: r.prefix,
           family: r.family,
@@ -514,6 +551,7 @@ export class Reconciler {
       metrics?.pathChanges.inc({ op: 'delete' }, deletes.length);
     }
     this.applied = applied;
+    if (allowDeletes) this.inSync = { applied, paths: desired.paths };
   }
 
   /** Differences between what we believed gobgpd held and what it holds; the diff that follows repairs them. */

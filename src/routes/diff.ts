@@ -57,17 +57,32 @@ export function diff<D extends Route, A extends Route>(desired: readonly D[], ac
 
 /**
  * diff() over maps already keyed by routeKey (the reconciler keeps both sides that way: no per-pass rebuild of two
- * maps the size of the RIB); `routeOf` reads the route out of a desired entry. A desired route that is the very object applied last time is skipped at once.
+ * maps the size of the RIB); `routeOf` reads the route out of a desired entry. A desired route that is the very
+ * object applied last time is skipped at once. `only`: compare just these keys (the caller knows every other key
+ * is equal on both sides: the keys one Service change touched).
  */
-export function diffKeyed<W, D extends Route, A extends Route>(want: ReadonlyMap<string, W>, have: ReadonlyMap<string, A>, routeOf: (w: W) => D): RouteDiff<D, A> {
+export function diffKeyed<W, D extends Route, A extends Route>(
+  want: ReadonlyMap<string, W>,
+  have: ReadonlyMap<string, A>,
+  routeOf: (w: W) => D,
+  only?: Iterable<string>,
+): RouteDiff<D, A> {
   const out: RouteDiff<D, A> = { add: [], update: [], delete: [] };
-  for (const [k, w] of want) {
+  const compare = (w: W | undefined, a: A | undefined): void => {
+    if (w === undefined) {
+      if (a !== undefined) out.delete.push(a);
+      return;
+    }
     const d = routeOf(w);
-    const a = have.get(k);
     if (a === undefined) out.add.push(d);
     else if (!sameAttributes(d, a)) out.update.push(d);
+  };
+  if (only) {
+    for (const k of only) compare(want.get(k), have.get(k));
+  } else {
+    for (const [k, w] of want) compare(w, have.get(k));
+    if (have.size > want.size - out.add.length) for (const [k, a] of have) if (!want.has(k)) out.delete.push(a);
   }
-  if (have.size > want.size - out.add.length) for (const [k, a] of have) if (!want.has(k)) out.delete.push(a);
   return { add: sorted(out.add), update: sorted(out.update), delete: sorted(out.delete) };
 }
 

@@ -1,10 +1,10 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { BgpConfig } from '../config/types.js';
 import { toNodeInfo, type NodeInput } from '../config/node.js';
-import { indexSlices, sliceKey } from './endpoints.js';
+import { sliceKey } from './endpoints.js';
 import { CONFIG_OWNER, configContribution, desiredRoutes, ownerKey, routeScope, serviceContribution, serviceRef, type RouteScope } from './desired.js';
 import { RouteTable } from './table.js';
-import type { DesiredRoutesResult, ServiceRef } from './types.js';
+import type { DesiredRoute, DesiredRoutesResult, ServiceRef } from './types.js';
 
 export interface ComputeStats {
   /** Everything was recomputed (first call, configuration or Node change, duplicate Service keys). */
@@ -25,7 +25,6 @@ export interface Mismatch {
 
 interface Seen {
   svc: V1Service;
-  slices: readonly V1EndpointSlice[];
   /** The compute() call that last saw it. */
   gen: number;
 }
@@ -56,12 +55,24 @@ export class IncrementalRoutes {
   /** A Service object's key, read once per object (the informer hands a new object on every change). */
   private readonly keys = new WeakMap<V1Service, { ref: ServiceRef; owner: string }>();
   private readonly sliceKeys = new WeakMap<V1EndpointSlice, string | undefined>();
+  /** Every EndpointSlice of the last view, with the compute() call that last saw it. */
+  private readonly sliceGen = new Map<V1EndpointSlice, number>();
+  /** The slices of the last view by Service key: kept up to date from the slices that came and went. */
+  private readonly slicesByOwner = new Map<string, V1EndpointSlice[]>();
   private last: DesiredRoutesResult | undefined;
 
-  compute(config: BgpConfig, node: NodeInput, services: readonly V1Service[], slices: readonly V1EndpointSlice[]): { result: DesiredRoutesResult; stats: ComputeStats } {
+  /**
+   * `changes`: the route keys (routeKey form, "family|prefix") whose route object differs from the previous
+   * call's result; undefined when everything was recomputed (compare it all).
+   */
+  compute(
+    config: BgpConfig,
+    node: NodeInput,
+    services: readonly V1Service[],
+    slices: readonly V1EndpointSlice[],
+  ): { result: DesiredRoutesResult; stats: ComputeStats; changes?: ReadonlySet<string> } {
     // The scope is a function of the configuration and this Node's info: derived again only when they change.
     const key = JSON.stringify([config, toNodeInfo(node)]);
-    const bySvc = indexSlices(slices, (sl) => this.sliceKeyOf(sl));
     let full = false;
     if (!this.table || !this.scope || key !== this.scopeKey) {
       this.reset(routeScope(config, node), key);
@@ -70,22 +81,22 @@ export class IncrementalRoutes {
     const table = this.table!;
     const scope = this.scope!;
     const gen = ++this.generation;
+    const slicesChanged = this.updateSliceIndex(slices, gen);
     let recomputed = 0;
     for (const svc of services) {
       const { ref, owner } = this.keyOf(svc);
-      const svcSlices = bySvc.get(owner) ?? NO_SLICES;
       const was = this.seen.get(owner);
       if (was?.gen === gen) {
         // Two Services with one key cannot come from an informer (it keys by namespace/name); a hand-made view
         // can. The full computation knows how to merge them.
         return this.fullFallback(config, node, services, slices);
       }
-      if (was && was.svc === svc && sameList(was.slices, svcSlices)) {
+      if (was && was.svc === svc && !slicesChanged.has(owner)) {
         was.gen = gen;
         continue;
       }
-      this.seen.set(owner, { svc, slices: svcSlices, gen });
-      table.set(owner, serviceContribution(scope, svc, svcSlices), ref);
+      this.seen.set(owner, { svc, gen });
+      table.set(owner, serviceContribution(scope, svc, this.slicesByOwner.get(owner) ?? NO_SLICES), ref);
       recomputed++;
     }
     let removed = 0;
@@ -97,7 +108,42 @@ export class IncrementalRoutes {
       }
     }
     this.last = table.result();
-    return { result: this.last, stats: { full, recomputed, removed, services: this.seen.size } };
+    return {
+      result: this.last,
+      stats: { full, recomputed, removed, services: this.seen.size },
+      ...(full ? {} : { changes: table.lastChanges() }),
+    };
+  }
+
+  /**
+   * Brings the per-Service slice lists up to date with this view: a slice object not seen before is new (the
+   * informer hands a new object on every change), one not in the view any more is gone. Returns the Service keys
+   * whose slices changed. No allocation for the slices that stayed: the usual pass changes one or none.
+   * (A Service's contribution does not depend on the order of its slices, so the lists need not keep the view's.)
+   */
+  private updateSliceIndex(slices: readonly V1EndpointSlice[], gen: number): Set<string> {
+    const changed = new Set<string>();
+    for (const sl of slices) {
+      if (!this.sliceGen.has(sl)) {
+        const owner = this.sliceKeyOf(sl);
+        if (owner !== undefined) {
+          this.slicesByOwner.set(owner, [...(this.slicesByOwner.get(owner) ?? NO_SLICES), sl]);
+          changed.add(owner);
+        }
+      }
+      this.sliceGen.set(sl, gen);
+    }
+    for (const [sl, seen] of this.sliceGen) {
+      if (seen === gen) continue;
+      this.sliceGen.delete(sl);
+      const owner = this.sliceKeyOf(sl);
+      if (owner === undefined) continue;
+      const rest = (this.slicesByOwner.get(owner) ?? NO_SLICES).filter((x) => x !== sl);
+      if (rest.length > 0) this.slicesByOwner.set(owner, rest);
+      else this.slicesByOwner.delete(owner);
+      changed.add(owner);
+    }
+    return changed;
   }
 
   /**
@@ -112,6 +158,11 @@ export class IncrementalRoutes {
     this.table = undefined; // the next compute() starts over
     this.last = fresh;
     return mismatch;
+  }
+
+  /** The current route of a route key (after compute()). */
+  route(key: string): DesiredRoute | undefined {
+    return this.table?.route(key);
   }
 
   private keyOf(svc: V1Service): { ref: ServiceRef; owner: string } {
@@ -150,13 +201,6 @@ export class IncrementalRoutes {
     this.last = desiredRoutes(config, node, services, slices);
     return { result: this.last, stats: { full: true, recomputed: services.length, removed: 0, services: services.length } };
   }
-}
-
-function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 const MAX_LISTED = 20;

@@ -100,6 +100,9 @@ interface OwnerReports {
   withheld: Withheld[];
 }
 
+/** Up to this many routes added or dropped at once are placed one by one; more are merged by one sort. */
+const FEW = 32;
+
 export class RouteTable {
   private readonly entries = new Map<string, RouteEntry>();
   private readonly coverage = new Map<string, Map<string, Counted<ServiceAddress>>>();
@@ -109,8 +112,10 @@ export class RouteTable {
   private reportOrder: string[] = [];
   private readonly built = new Map<string, DesiredRoute>();
   private readonly dirty = new Set<string>();
-  /** Route keys in result order (IPv4 first, then address, then length); undefined: sort again. */
-  private order: { key: string; sortKey: string }[] | undefined = [];
+  /** The keys the last routes() rebuilt or dropped (the routes whose object changed since the call before). */
+  private changed: ReadonlySet<string> = new Set();
+  /** Route keys in result order (IPv4 first, then address, then length), each with its sort key. */
+  private order: { key: string; sortKey: string }[] = [];
   private reportsChanged = true;
   private refusedList: Refusal[] = [];
   private withheldList: Withheld[] = [];
@@ -155,25 +160,82 @@ export class RouteTable {
     return {
       node: nodeName,
       excluded,
-      routes: excluded ? [] : this.routes(),
+      routes: excluded ? this.noRoutes() : this.routes(),
       refused: [...this.refusedList],
       withheld: excluded ? [] : [...this.withheldList],
     };
   }
 
+  /**
+   * The route keys whose route object changed (rebuilt, added or dropped) in the last result(): what a consumer
+   * holding the result before it must look at again. For a fresh table, every key.
+   */
+  lastChanges(): ReadonlySet<string> {
+    return this.changed;
+  }
+
+  /** The current route of a key (after result()). */
+  route(key: string): DesiredRoute | undefined {
+    return this.built.get(key);
+  }
+
+  /** An excluded node advertises nothing: no route, and no route changed (exclusion itself means a fresh table). */
+  private noRoutes(): DesiredRoute[] {
+    this.changed = new Set();
+    return [];
+  }
+
   private routes(): DesiredRoute[] {
+    const added: { key: string; sortKey: string }[] = [];
+    const dropped = new Set<string>();
     for (const key of this.dirty) {
       const e = this.entries.get(key);
       const had = this.built.delete(key);
-      if (e) this.built.set(key, this.build(e));
-      if (had !== (e !== undefined)) this.order = undefined;
+      if (e) {
+        const r = this.build(e);
+        this.built.set(key, r);
+        if (!had) added.push({ key, sortKey: prefixSortKey(r.prefix) });
+      } else if (had) {
+        dropped.add(key);
+      }
     }
+    this.changed = this.dirty.size === 0 ? new Set() : new Set(this.dirty);
     this.dirty.clear();
-    if (!this.order) {
-      this.order = [...this.built.values()].map((r) => ({ key: `${r.family}|${r.prefix}`, sortKey: prefixSortKey(r.prefix) }));
-      this.order.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
-    }
+    this.reorder(added, dropped);
     return this.order.map((o) => this.built.get(o.key)!);
+  }
+
+  /**
+   * Keeps `order` sorted without sorting it again: a few routes added or dropped (one Service changed) are
+   * placed by binary search, each prefix parsed once, when it first appears; many (a fresh table) are sorted at once.
+   */
+  private reorder(added: { key: string; sortKey: string }[], dropped: ReadonlySet<string>): void {
+    if (dropped.size > FEW) {
+      this.order = this.order.filter((o) => !dropped.has(o.key));
+    } else {
+      for (const key of dropped) {
+        const at = this.position(prefixSortKey(key.slice(key.indexOf('|') + 1)));
+        if (this.order[at]?.key === key) this.order.splice(at, 1);
+        else this.order = this.order.filter((o) => o.key !== key); // cannot happen (keys and sort keys are 1:1)
+      }
+    }
+    if (added.length > FEW) {
+      this.order = [...this.order, ...added].sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+    } else {
+      for (const a of added) this.order.splice(this.position(a.sortKey), 0, a);
+    }
+  }
+
+  /** Where a sort key is, or would be inserted, in `order`. */
+  private position(sortKey: string): number {
+    let lo = 0;
+    let hi = this.order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.order[mid]!.sortKey < sortKey) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   private apply(owner: string, c: Contribution, delta: 1 | -1): void {

@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import { Reconciler, fixedInputs, type Inputs } from '../../../src/agent/reconciler.js';
-import type { DesiredState, GlobalOutcome, PeerStatus, PeersResult, SpeakerPort, SpeakerProbe } from '../../../src/agent/ports.js';
+import type { DesiredState } from '../../../src/agent/ports.js';
 import type { SpeakerConfig } from '../../../src/model/peer.js';
 import type { Route } from '../../../src/model/route.js';
 import { markOwned, routeKey } from '../../../src/agent/ownership.js';
 import { diff } from '../../../src/routes/index.js';
 import { capturingLogger } from '../../helpers/log.js';
+import { MemorySpeaker } from '../../helpers/memory-speaker.js';
 
 const memoryLogger = capturingLogger;
 
@@ -15,60 +16,6 @@ const memoryLogger = capturingLogger;
  * promises are tested against a real gobgpd in test/integration/agent/.
  */
 
-/** An in-memory gobgpd: BGP started or not, local paths, peers; every call recorded. */
-class MemorySpeaker implements SpeakerPort {
-  calls: string[] = [];
-  started: { asn: number; routerId: string; listenPort: number } | undefined;
-  paths = new Map<string, Route>();
-  peers = new Map<string, PeerStatus>();
-  reachable = true;
-
-  async probe(): Promise<SpeakerProbe> {
-    if (!this.reachable) return { state: 'unreachable', error: 'connection refused' };
-    return this.started ? { state: 'running', ...this.started } : { state: 'unprovisioned' };
-  }
-  async provisionGlobal(sc: SpeakerConfig): Promise<GlobalOutcome> {
-    if (!this.started) {
-      this.calls.push('StartBgp');
-      this.started = { asn: sc.asn, routerId: sc.routerId, listenPort: sc.listenPort };
-      return { result: 'started' };
-    }
-    if (this.started.asn !== sc.asn) {
-      return { result: 'conflict', running: this.started, differences: [{ field: 'asn', have: this.started.asn, want: sc.asn }], message: 'runs another AS' };
-    }
-    return { result: 'matches' };
-  }
-  async provisionPeers(sc: SpeakerConfig, opts: { localRestarting: boolean }): Promise<PeersResult> {
-    const added: string[] = [];
-    for (const p of sc.peers) {
-      if (!this.peers.has(p.address)) {
-        this.calls.push(`AddPeer ${p.address}${opts.localRestarting ? ' local_restarting' : ''}`);
-        this.peers.set(p.address, { address: p.address, state: 'established', ours: true });
-        added.push(p.address);
-      }
-    }
-    return { added, updated: [], deleted: [] };
-  }
-  async listLocalPaths(): Promise<Route[]> {
-    this.calls.push('ListPath');
-    return [...this.paths.values()];
-  }
-  async addPaths(routes: Route[]): Promise<void> {
-    this.calls.push(`AddPath ${routes.map((r) => r.prefix).join(',')}`);
-    for (const r of routes) this.paths.set(routeKey(r), r);
-  }
-  async deletePaths(routes: Route[]): Promise<void> {
-    this.calls.push(`DeletePath ${routes.map((r) => r.prefix).join(',')}`);
-    for (const r of routes) this.paths.delete(routeKey(r));
-  }
-  async listPeers(): Promise<PeerStatus[]> {
-    return [...this.peers.values()];
-  }
-  watchPeers(): () => void {
-    return () => undefined;
-  }
-  close(): void {}
-}
 
 const route = (prefix: string, extra: Partial<Route> = {}): Route => ({ prefix, family: 'ipv4-unicast', nextHop: '0.0.0.0', communities: [], largeCommunities: [], ...extra });
 const speakerConfig: SpeakerConfig = { asn: 64512, routerId: '192.168.1.10', listenPort: 179, peers: [{ address: '192.168.1.1', asn: 64512, gracefulRestart: { enabled: true, restartTime: 120 } }] };

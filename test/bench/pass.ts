@@ -1,0 +1,101 @@
+/**
+ * The cost of one reconcile pass, in process (reports numbers, asserts nothing): the agent's own inputs port
+ * (ClusterInputs: incremental desired state) and Reconciler over an in-memory speaker (test/helpers/memory-speaker.ts,
+ * a stand-in for gobgpd: this measures svcbgp's pass, not gRPC), for N Services with one ready local endpoint each
+ * (the same shape as test/bench/suite.ts: ClusterIP, internalTrafficPolicy Local, one /32 per Service). After the
+ * cold pass, `--changes` single-Service changes, each one EndpointSlice replaced (the endpoint moves away and back,
+ * as an informer delivers it: a new object), each followed by one pass; the pass times and the heap after a GC.
+ *
+ *   npm run build && node --expose-gc dist/test/bench/pass.js [--sizes 1000,10000,50000] [--changes 200]
+ */
+import { parseArgs } from 'node:util';
+import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import { ClusterInputs } from '../../src/agent/inputs.js';
+import { PasswordResolver } from '../../src/agent/passwords.js';
+import { Reconciler } from '../../src/agent/reconciler.js';
+import { diff } from '../../src/routes/index.js';
+import { parseConfig } from '../../src/config/index.js';
+import type { ClusterView } from '../../src/kube/cluster.js';
+import { MemorySpeaker } from '../helpers/memory-speaker.js';
+import { capturingLogger } from '../helpers/log.js';
+import { node, service, slice } from '../unit/routes/cluster.js';
+
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '1000,10000,50000' },
+    changes: { type: 'string', default: '200' },
+  },
+});
+const SIZES = args.sizes!.split(',').map(Number).filter((n) => n > 0);
+const CHANGES = Number(args.changes);
+const NODE = 'node-1';
+
+const config = parseConfig(`apiVersion: svcbgp.io/v1alpha1
+kind: BGPConfiguration
+metadata: {name: default}
+spec:
+  asNumber: 64512
+  serviceClusterIPs: [{cidr: 10.49.0.0/16}]
+---
+apiVersion: svcbgp.io/v1alpha1
+kind: BGPPeer
+metadata: {name: tor}
+spec: {peerIP: 192.168.1.1, asNumber: 64512}
+`);
+if (!config.ok) throw new Error(config.errors.join('; '));
+
+const ip = (i: number): string => `10.49.${(i >> 8) & 255}.${i & 255}`;
+const ep = (i: number): string => `10.48.${(i >> 8) & 255}.${i & 255}`;
+const sliceFor = (i: number, nodeName: string): V1EndpointSlice => slice(`svc-${i}`, 'IPv4', [{ ip: ep(i), node: nodeName }], { suffix: '1' });
+const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const gcHeapMiB = (): number => {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed / 1048576;
+};
+
+async function run(n: number): Promise<void> {
+  const heap0 = gcHeapMiB();
+  const services: V1Service[] = Array.from({ length: n }, (_, i) => service(`svc-${i}`, { clusterIP: ip(i), internalTrafficPolicy: 'Local' }));
+  const slices: V1EndpointSlice[] = Array.from({ length: n }, (_, i) => sliceFor(i, NODE));
+  const heapObjects = gcHeapMiB() - heap0;
+  const theNode = node(NODE, {}, ['192.168.1.10']);
+  const view = (): ClusterView => ({
+    synced: true, connected: true, notReady: [], services, endpointSlices: slices, node: theNode, bgpPeers: [], bgpConfigurations: [],
+  });
+  const { log } = capturingLogger();
+  const inputs = new ClusterInputs({
+    nodeName: NODE,
+    sources: { view, config: () => ({ state: 'valid', config: config.ok ? config.config : (undefined as never) }) },
+    passwords: new PasswordResolver(async () => '', log),
+    log,
+  });
+  const speaker = new MemorySpeaker();
+  const reconciler = new Reconciler({ speaker, inputs, diff, log });
+  let t = performance.now();
+  await reconciler.pass(new Set(['start']));
+  const cold = performance.now() - t;
+  if (speaker.paths.size !== n + 1) throw new Error(`cold pass: ${speaker.paths.size} paths, want ${n + 1}`);
+  const times: number[] = [];
+  for (let c = 0; c < CHANGES; c++) {
+    // Even changes move Service i's endpoint away (its /32 is withdrawn), odd ones move it back (advertised again).
+    const i = (Math.floor(c / 2) * 7919) % n;
+    slices[i] = sliceFor(i, c % 2 === 0 ? 'node-2' : NODE);
+    t = performance.now();
+    await reconciler.pass(new Set(['endpointslice']));
+    times.push(performance.now() - t);
+  }
+  const heapAfter = gcHeapMiB() - heap0;
+  console.log(JSON.stringify({
+    services: n,
+    coldPassMs: Math.round(cold),
+    passP50Ms: +pct(times, 50).toFixed(2),
+    passP90Ms: +pct(times, 90).toFixed(2),
+    passP99Ms: +pct(times, 99).toFixed(2),
+    passMaxMs: +Math.max(...times).toFixed(2),
+    heapObjectsMiB: +heapObjects.toFixed(1),
+    heapAgentMiB: +(heapAfter - heapObjects).toFixed(1),
+  }));
+  void reconciler;
+}
+
+for (const n of SIZES) await run(n);

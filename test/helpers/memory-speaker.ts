@@ -1,0 +1,63 @@
+/**
+ * An in-memory gobgpd behind the reconciler's SpeakerPort (no gRPC, no timing): BGP started or not, local paths,
+ * peers; every call recorded in `calls`. For the reconciler's table-driven unit tests and the in-process pass
+ * benchmark (test/bench/pass.ts); the same promises are tested against a real gobgpd in test/integration/agent/.
+ */
+import type { GlobalOutcome, PeerStatus, PeersResult, SpeakerPort, SpeakerProbe } from '../../src/agent/ports.js';
+import type { SpeakerConfig } from '../../src/model/peer.js';
+import type { Route } from '../../src/model/route.js';
+import { routeKey } from '../../src/agent/ownership.js';
+
+export class MemorySpeaker implements SpeakerPort {
+  calls: string[] = [];
+  started: { asn: number; routerId: string; listenPort: number } | undefined;
+  paths = new Map<string, Route>();
+  peers = new Map<string, PeerStatus>();
+  reachable = true;
+
+  async probe(): Promise<SpeakerProbe> {
+    if (!this.reachable) return { state: 'unreachable', error: 'connection refused' };
+    return this.started ? { state: 'running', ...this.started } : { state: 'unprovisioned' };
+  }
+  async provisionGlobal(sc: SpeakerConfig): Promise<GlobalOutcome> {
+    if (!this.started) {
+      this.calls.push('StartBgp');
+      this.started = { asn: sc.asn, routerId: sc.routerId, listenPort: sc.listenPort };
+      return { result: 'started' };
+    }
+    if (this.started.asn !== sc.asn) {
+      return { result: 'conflict', running: this.started, differences: [{ field: 'asn', have: this.started.asn, want: sc.asn }], message: 'runs another AS' };
+    }
+    return { result: 'matches' };
+  }
+  async provisionPeers(sc: SpeakerConfig, opts: { localRestarting: boolean }): Promise<PeersResult> {
+    const added: string[] = [];
+    for (const p of sc.peers) {
+      if (!this.peers.has(p.address)) {
+        this.calls.push(`AddPeer ${p.address}${opts.localRestarting ? ' local_restarting' : ''}`);
+        this.peers.set(p.address, { address: p.address, state: 'established', ours: true });
+        added.push(p.address);
+      }
+    }
+    return { added, updated: [], deleted: [] };
+  }
+  async listLocalPaths(): Promise<Route[]> {
+    this.calls.push('ListPath');
+    return [...this.paths.values()];
+  }
+  async addPaths(routes: Route[]): Promise<void> {
+    this.calls.push(`AddPath ${routes.map((r) => r.prefix).join(',')}`);
+    for (const r of routes) this.paths.set(routeKey(r), r);
+  }
+  async deletePaths(routes: Route[]): Promise<void> {
+    this.calls.push(`DeletePath ${routes.map((r) => r.prefix).join(',')}`);
+    for (const r of routes) this.paths.delete(routeKey(r));
+  }
+  async listPeers(): Promise<PeerStatus[]> {
+    return [...this.peers.values()];
+  }
+  watchPeers(): () => void {
+    return () => undefined;
+  }
+  close(): void {}
+}
