@@ -5,7 +5,8 @@
  * delivers it), deleted; EndpointSlices created, changed, deleted; this Node's labels and addresses changed; the
  * configuration replaced — goes through ONE IncrementalRoutes; after every step its result must be deep-equal
  * to desiredRoutes over the same view (routes with reasons and attributes, refusals, withheld addresses), and
- * verify() (what the drift pass runs) must find no difference.
+ * verify() (what the drift pass runs) must find no difference, and the delta it reports (the route keys that changed)
+ * must name every route whose object is not the one of the step before.
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -173,12 +174,22 @@ describe('routes: incremental desired state equals a full recomputation (fast-ch
         const view = new View();
         view.config = CONFIGS[first]!;
         const inc = new IncrementalRoutes();
+        let before = new Map<string, unknown>();
         for (const step of steps) {
           view.apply(step);
           const services = [...view.services.values()];
           const slices = [...view.slices.values()];
-          const { result } = inc.compute(view.config, view.node, services, slices);
+          const { result, changes } = inc.compute(view.config, view.node, services, slices);
           expect(result, JSON.stringify(step)).to.deep.equal(desiredRoutes(view.config, view.node, services, slices));
+          // The delta the reconciler trusts (src/agent/reconciler.ts): every route added, changed or dropped since the
+          // last result is among `changes`, and every unchanged one is the same object as before.
+          const now = new Map<string, unknown>(result.routes.map((r) => [`${r.family}|${r.prefix}`, r]));
+          if (changes) {
+            for (const k of new Set([...before.keys(), ...now.keys()])) {
+              if (!changes.has(k)) expect(now.get(k), `${JSON.stringify(step)}: ${k} changed but not in the delta`).to.equal(before.get(k));
+            }
+          }
+          before = now;
           expect(inc.verify(view.config, view.node, services, slices)).to.equal(undefined);
         }
       }),
