@@ -3,7 +3,7 @@ import type { SpeakerConfig, Peer } from '../model/peer.js';
 import { speakerConfigForNode, type BgpConfig, type NodePeer } from '../config/index.js';
 import { IncrementalRoutes, type ComputeStats, type Mismatch } from '../routes/incremental.js';
 import type { DesiredRoute, DesiredRoutesResult, Refusal, Withheld } from '../routes/types.js';
-import type { DesiredPath, DesiredState, RouteKind, WithheldAddress } from './ports.js';
+import type { DesiredPath, DesiredState, RefusedAddress, RouteKind, WithheldAddress } from './ports.js';
 import { serviceAttributeLines } from '../routes/service-attributes.js';
 import type { PasswordResolver } from './passwords.js';
 
@@ -19,6 +19,7 @@ export class DesiredComputer {
   private readonly routes = new IncrementalRoutes();
   private readonly paths = new WeakMap<DesiredRoute, DesiredPath>();
   private readonly withheld = new WeakMap<Withheld, WithheldAddress>();
+  private readonly refused = new WeakMap<Refusal, RefusedAddress>();
   private lastGeneration: number | undefined;
 
   /** `verify`: also recompute everything and compare (the drift pass); a difference is returned and repaired. */
@@ -32,7 +33,7 @@ export class DesiredComputer {
     const { result, stats, changes } = this.routes.compute(config, node, services, slices);
     const mismatch = verify ? this.routes.verify(config, node, services, slices) : undefined;
     const res = mismatch ? this.routes.compute(config, node, services, slices).result : result;
-    const state: DesiredState = { ...this.toState(res, services), generation: ++generations };
+    const state = this.toState(res, services, ++generations);
     // The delta holds only when nothing was recomputed from scratch since the state it is relative to.
     if (changes && !mismatch && this.lastGeneration !== undefined) {
       const changed = new Map<string, DesiredPath | undefined>();
@@ -55,17 +56,19 @@ export class DesiredComputer {
     return p;
   }
 
-  private toState(res: DesiredRoutesResult, services: readonly V1Service[]): DesiredState {
-    const paths = res.routes.map((r) => this.pathOf(r));
-    // Service uids only for the refused (the Event names its involvedObject by uid); usually none.
-    const uids = res.refused.length === 0
-      ? new Map<string, string | undefined>()
-      : new Map(services.map((s) => [`${s.metadata?.namespace}/${s.metadata?.name}`, s.metadata?.uid]));
-    return {
-      paths,
-      refused: res.refused.map((r: Refusal) => {
+  /**
+   * The state of one result. Its lists are made when first read: a pass after one Service change reads only the
+   * delta, so it never walks every route (status and a full pass read them all).
+   */
+  private toState(res: DesiredRoutesResult, services: readonly V1Service[], generation: number): DesiredState {
+    // Service uids only for refusals not seen before (the Event names its involvedObject by uid); usually none.
+    let uids: Map<string, string | undefined> | undefined;
+    const refused = res.refused.map((r: Refusal) => {
+      let out = this.refused.get(r);
+      if (!out) {
+        uids ??= new Map(services.map((s) => [`${s.metadata?.namespace}/${s.metadata?.name}`, s.metadata?.uid]));
         const uid = uids.get(`${r.service.namespace}/${r.service.name}`);
-        return {
+        out = {
           namespace: r.service.namespace,
           service: r.service.name,
           ...(uid ? { uid } : {}),
@@ -74,16 +77,33 @@ export class DesiredComputer {
           message: r.text,
           summary: r.summary,
         };
-      }),
-      withheld: res.withheld.map((w) => {
-        let out = this.withheld.get(w);
-        if (!out) {
-          out = { namespace: w.service.namespace, service: w.service.name, address: w.address, code: w.code, message: w.text };
-          this.withheld.set(w, out);
-        }
-        return out;
-      }),
+        this.refused.set(r, out);
+      }
+      return out;
+    });
+    let paths: DesiredPath[] | undefined;
+    let withheld: WithheldAddress[] | undefined;
+    const pathOf = (r: DesiredRoute): DesiredPath => this.pathOf(r);
+    const withheldOf = (w: Withheld): WithheldAddress => this.withheldOf(w);
+    return {
+      get paths(): DesiredPath[] {
+        return (paths ??= res.routes.map(pathOf));
+      },
+      refused,
+      get withheld(): WithheldAddress[] {
+        return (withheld ??= res.withheld.map(withheldOf));
+      },
+      generation,
     };
+  }
+
+  private withheldOf(w: Withheld): WithheldAddress {
+    let out = this.withheld.get(w);
+    if (!out) {
+      out = { namespace: w.service.namespace, service: w.service.name, address: w.address, code: w.code, message: w.text };
+      this.withheld.set(w, out);
+    }
+    return out;
   }
 }
 

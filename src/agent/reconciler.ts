@@ -121,7 +121,10 @@ export interface Readiness {
 /**
  * One reconcile pass, level-triggered: it always starts from the whole desired state and from what gobgpd
  * holds (the `applied` view, re-read from gobgpd's RIB at start-up, after gobgpd came back and on every drift
- * pass), and sends only the difference. The promises it keeps:
+ * pass), and sends only the difference. (When the desired state says which keys changed since the pass before
+ * and gobgpd held exactly what that pass wanted, only those keys are compared: markDesired, applyDiff. Anything
+ * else — gobgpd restarted, a drift pass, a failed pass, a stale view, a drain — compares everything.) The promises
+ * it keeps:
  *
  * - never a withdrawal from a cache that is not synced or not connected: then the last desired set computed
  *   from a good view is kept (and re-added if gobgpd lost it), deletes are suppressed;
@@ -165,7 +168,8 @@ export class Reconciler {
   private lastPass: PassRecord | undefined;
   private lastError: PassRecord | undefined;
   private lastRefused: RefusedAddress[] = [];
-  private lastWithheld: WithheldAddress[] = [];
+  /** The last good state's withheld addresses are read when asked for (status), not on every pass. */
+  private lastWithheld: Pick<DesiredState, 'withheld'> = {};
   private fresh = false;
   private drain: DrainState | undefined;
   /** Set during a pass by whatever made it send nothing. */
@@ -191,7 +195,7 @@ export class Reconciler {
     const s: ReconcilerSnapshot = {
       readiness: this.readiness(),
       refused: this.lastRefused,
-      withheld: this.lastWithheld,
+      withheld: this.lastWithheld.withheld ?? [],
       fresh: this.fresh,
     };
     if (this.lastPass) s.lastPass = this.lastPass;
@@ -339,7 +343,7 @@ export class Reconciler {
       this.lastStaleLog = false;
       this.deps.onRefused?.(inputs.desired.refused);
       this.lastRefused = inputs.desired.refused;
-      this.lastWithheld = inputs.desired.withheld ?? [];
+      this.lastWithheld = inputs.desired;
       this.fresh = true;
       this.deps.metrics?.setRefused(inputs.desired.refused);
     } else {

@@ -23,9 +23,10 @@ export interface Mismatch {
   withheld: string[];
 }
 
+/** A Service object of the current view, with its key and the compute() call that last saw it. */
 interface Seen {
-  svc: V1Service;
-  /** The compute() call that last saw it. */
+  ref: ServiceRef;
+  owner: string;
   gen: number;
 }
 
@@ -42,6 +43,9 @@ const NO_SLICES: readonly V1EndpointSlice[] = [];
  * rebuilds only the prefixes it touches; a Service gone from the view is removed. Any change of the configuration
  * or of this Node (labels, addresses) starts a fresh table: everything is recomputed.
  *
+ * What is left per call for the unchanged objects is one Map lookup each (Services and slices by object) and no
+ * allocation; the result names the route keys that changed (`changes`), which the reconciler alone looks at.
+ *
  * The drift pass calls verify(): a full recomputation compared with the incremental result. Any difference is a bug
  * (an object changed in place, a missed dependency): it is returned for the caller to log and count, and the table
  * is rebuilt from scratch so the next result is right.
@@ -50,13 +54,17 @@ export class IncrementalRoutes {
   private table: RouteTable | undefined;
   private scopeKey = '';
   private scope: RouteScope | undefined;
-  private seen = new Map<string, Seen>();
+  /**
+   * The Service objects whose contribution is in the table, by object: one lookup tells an unchanged Service (the
+   * informer hands a new object on every change, so a known object is an unchanged one).
+   */
+  private seen = new Map<V1Service, Seen>();
+  /** The same objects by key ("namespace/name"): a new object under a known key replaces the old one. */
+  private seenByOwner = new Map<string, V1Service>();
   private generation = 0;
-  /** A Service object's key, read once per object (the informer hands a new object on every change). */
-  private readonly keys = new WeakMap<V1Service, { ref: ServiceRef; owner: string }>();
   private readonly sliceKeys = new WeakMap<V1EndpointSlice, string | undefined>();
   /** Every EndpointSlice of the last view, with the compute() call that last saw it. */
-  private readonly sliceGen = new Map<V1EndpointSlice, number>();
+  private readonly sliceGen = new Map<V1EndpointSlice, { gen: number }>();
   /** The slices of the last view by Service key: kept up to date from the slices that came and went. */
   private readonly slicesByOwner = new Map<string, V1EndpointSlice[]>();
   private last: DesiredRoutesResult | undefined;
@@ -84,26 +92,35 @@ export class IncrementalRoutes {
     const slicesChanged = this.updateSliceIndex(slices, gen);
     let recomputed = 0;
     for (const svc of services) {
-      const { ref, owner } = this.keyOf(svc);
-      const was = this.seen.get(owner);
-      if (was?.gen === gen) {
-        // Two Services with one key cannot come from an informer (it keys by namespace/name); a hand-made view
-        // can. The full computation knows how to merge them.
-        return this.fullFallback(config, node, services, slices);
-      }
-      if (was && was.svc === svc && !slicesChanged.has(owner)) {
-        was.gen = gen;
+      const known = this.seen.get(svc);
+      if (known) {
+        // The same object twice in one view: never from an informer (it keys by namespace/name); a hand-made view can.
+        if (known.gen === gen) return this.fullFallback(config, node, services, slices);
+        known.gen = gen;
+        if (!slicesChanged.has(known.owner)) continue;
+        table.set(known.owner, serviceContribution(scope, svc, this.slicesByOwner.get(known.owner) ?? NO_SLICES), known.ref);
+        recomputed++;
         continue;
       }
-      this.seen.set(owner, { svc, gen });
+      const ref = serviceRef(svc);
+      const owner = ownerKey(ref);
+      const replaced = this.seenByOwner.get(owner);
+      if (replaced !== undefined) {
+        // Two Services with one key in one view: as above, the full computation knows how to merge them.
+        if (this.seen.get(replaced)?.gen === gen) return this.fullFallback(config, node, services, slices);
+        this.seen.delete(replaced);
+      }
+      this.seen.set(svc, { ref, owner, gen });
+      this.seenByOwner.set(owner, svc);
       table.set(owner, serviceContribution(scope, svc, this.slicesByOwner.get(owner) ?? NO_SLICES), ref);
       recomputed++;
     }
     let removed = 0;
-    for (const [owner, was] of this.seen) {
+    for (const [svc, was] of this.seen) {
       if (was.gen !== gen) {
-        table.set(owner, undefined);
-        this.seen.delete(owner);
+        table.set(was.owner, undefined);
+        this.seen.delete(svc);
+        this.seenByOwner.delete(was.owner);
         removed++;
       }
     }
@@ -124,17 +141,20 @@ export class IncrementalRoutes {
   private updateSliceIndex(slices: readonly V1EndpointSlice[], gen: number): Set<string> {
     const changed = new Set<string>();
     for (const sl of slices) {
-      if (!this.sliceGen.has(sl)) {
-        const owner = this.sliceKeyOf(sl);
-        if (owner !== undefined) {
-          this.slicesByOwner.set(owner, [...(this.slicesByOwner.get(owner) ?? NO_SLICES), sl]);
-          changed.add(owner);
-        }
+      const known = this.sliceGen.get(sl);
+      if (known) {
+        known.gen = gen;
+        continue;
       }
-      this.sliceGen.set(sl, gen);
+      this.sliceGen.set(sl, { gen });
+      const owner = this.sliceKeyOf(sl);
+      if (owner !== undefined) {
+        this.slicesByOwner.set(owner, [...(this.slicesByOwner.get(owner) ?? NO_SLICES), sl]);
+        changed.add(owner);
+      }
     }
     for (const [sl, seen] of this.sliceGen) {
-      if (seen === gen) continue;
+      if (seen.gen === gen) continue;
       this.sliceGen.delete(sl);
       const owner = this.sliceKeyOf(sl);
       if (owner === undefined) continue;
@@ -165,16 +185,6 @@ export class IncrementalRoutes {
     return this.table?.route(key);
   }
 
-  private keyOf(svc: V1Service): { ref: ServiceRef; owner: string } {
-    let k = this.keys.get(svc);
-    if (!k) {
-      const ref = serviceRef(svc);
-      k = { ref, owner: ownerKey(ref) };
-      if (typeof svc === 'object' && svc !== null) this.keys.set(svc, k);
-    }
-    return k;
-  }
-
   private sliceKeyOf(sl: V1EndpointSlice): string | undefined {
     if (typeof sl !== 'object' || sl === null) return undefined;
     if (this.sliceKeys.has(sl)) return this.sliceKeys.get(sl);
@@ -189,6 +199,7 @@ export class IncrementalRoutes {
     this.scope = scope;
     this.scopeKey = key;
     this.seen = new Map();
+    this.seenByOwner = new Map();
   }
 
   private fullFallback(

@@ -100,6 +100,13 @@ interface OwnerReports {
   withheld: Withheld[];
 }
 
+/** A built route in result order: its key, the string its order sorts by (computed once), the route. */
+interface OrderItem {
+  key: string;
+  sortKey: string;
+  route: DesiredRoute;
+}
+
 /** Up to this many routes added or dropped at once are placed one by one; more are merged by one sort. */
 const FEW = 32;
 
@@ -110,12 +117,13 @@ export class RouteTable {
   private readonly reports = new Map<string, OwnerReports>();
   /** Contributors with reports, in result order (namespace, name). */
   private reportOrder: string[] = [];
-  private readonly built = new Map<string, DesiredRoute>();
+  /** The built routes by key; the same items as `order` (a rebuilt route replaces its item's `route`). */
+  private readonly built = new Map<string, OrderItem>();
   private readonly dirty = new Set<string>();
   /** The keys the last routes() rebuilt or dropped (the routes whose object changed since the call before). */
   private changed: ReadonlySet<string> = new Set();
   /** Route keys in result order (IPv4 first, then address, then length), each with its sort key. */
-  private order: { key: string; sortKey: string }[] = [];
+  private order: OrderItem[] = [];
   private reportsChanged = true;
   private refusedList: Refusal[] = [];
   private withheldList: Withheld[] = [];
@@ -176,7 +184,7 @@ export class RouteTable {
 
   /** The current route of a key (after result()). */
   route(key: string): DesiredRoute | undefined {
-    return this.built.get(key);
+    return this.built.get(key)?.route;
   }
 
   /** An excluded node advertises nothing: no route, and no route changed (exclusion itself means a fresh table). */
@@ -186,30 +194,36 @@ export class RouteTable {
   }
 
   private routes(): DesiredRoute[] {
-    const added: { key: string; sortKey: string }[] = [];
+    const added: OrderItem[] = [];
     const dropped = new Set<string>();
     for (const key of this.dirty) {
       const e = this.entries.get(key);
-      const had = this.built.delete(key);
+      const item = this.built.get(key);
       if (e) {
-        const r = this.build(e);
-        this.built.set(key, r);
-        if (!had) added.push({ key, sortKey: prefixSortKey(r.prefix) });
-      } else if (had) {
+        const route = this.build(e);
+        if (item) {
+          item.route = route;
+        } else {
+          const fresh = { key, sortKey: prefixSortKey(route.prefix), route };
+          this.built.set(key, fresh);
+          added.push(fresh);
+        }
+      } else if (item) {
+        this.built.delete(key);
         dropped.add(key);
       }
     }
     this.changed = this.dirty.size === 0 ? new Set() : new Set(this.dirty);
     this.dirty.clear();
     this.reorder(added, dropped);
-    return this.order.map((o) => this.built.get(o.key)!);
+    return this.order.map((o) => o.route);
   }
 
   /**
    * Keeps `order` sorted without sorting it again: a few routes added or dropped (one Service changed) are
    * placed by binary search, each prefix parsed once, when it first appears; many (a fresh table) are sorted at once.
    */
-  private reorder(added: { key: string; sortKey: string }[], dropped: ReadonlySet<string>): void {
+  private reorder(added: OrderItem[], dropped: ReadonlySet<string>): void {
     if (dropped.size > FEW) {
       this.order = this.order.filter((o) => !dropped.has(o.key));
     } else {
