@@ -1,5 +1,5 @@
 /** What the benchmarks share: bounded parallelism for API writes and a process's RSS. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 /** Runs `fn` over `items` with at most `width` calls in flight. */
 export async function parallel<T>(items: readonly T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
@@ -14,4 +14,18 @@ export function rssMiB(pid: number | undefined): number {
   if (!pid) return 0;
   const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 1024) : 0;
+}
+
+/**
+ * Put a section into a Markdown file between `<!-- name -->` and `<!-- /name -->` (replacing the last one, else
+ * appended): the suite writes the file, the benchmarks that run after it add their part.
+ */
+export function writeSection(file: string, name: string, body: string): void {
+  const begin = `<!-- ${name}: written by test/bench -->`;
+  const end = `<!-- /${name} -->`;
+  const md = readFileSync(file, 'utf8');
+  const i = md.indexOf(begin);
+  const j = md.indexOf(end);
+  const section = `${begin}\n${body.trim()}\n${end}`;
+  writeFileSync(file, i >= 0 && j > i ? `${md.slice(0, i)}${section}${md.slice(j + end.length)}` : `${md.trimEnd()}\n\n${section}\n`);
 }

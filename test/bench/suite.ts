@@ -23,7 +23,8 @@
  * - the agent's RSS and V8 heap (its /metrics) after convergence.
  * Written to docs/bench.md (table) and docs/bench.svg (plot) unless --no-write.
  *
- * Not measured here: event to the ToR's kernel table (the lab; see docs/bench.md).
+ * Then, unless --no-tor, test/bench/tor.ts in its own process: event to the ToR's kernel table in the network lab
+ * (--tor-services background Services), written into the same docs/bench.md.
  */
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -50,6 +51,8 @@ const { values: args } = parseArgs({
     burst: { type: 'string', default: '1000' },
     'no-write': { type: 'boolean', default: false },
     out: { type: 'string', default: 'docs' },
+    'tor-services': { type: 'string', default: '10000' },
+    'no-tor': { type: 'boolean', default: false },
   },
 });
 const SIZES = args.sizes!.split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b);
@@ -335,4 +338,14 @@ try {
   await sim.stop().catch(() => undefined);
   await cp.stop();
   rmSync(dir, { recursive: true, force: true });
+}
+
+if (!args['no-tor']) {
+  // Its own process: the lab's control plane is the shared one of test/helpers/kube, not this suite's.
+  const torArgs = ['--services', args['tor-services']!, '--changes', String(Math.max(50, CHANGES)), '--out', args.out!, ...(args['no-write'] ? ['--no-write'] : [])];
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), 'tor.js'), ...torArgs], { stdio: 'inherit' });
+    child.on('exit', (c) => resolve(c ?? 1));
+  });
+  if (code !== 0) log(`the ToR benchmark (test/bench/tor.ts) failed: exit ${code}`);
 }
