@@ -6,6 +6,7 @@ import { escapeControls } from '../text/escape.js';
 import { logBounded } from '../log/bounded.js';
 import { TokenBucket } from './token-bucket.js';
 import { hostPrefix, parseIp, sortByPrefix } from '../config/net.js';
+import { isAttributeRefusal } from '../routes/service-attributes.js';
 
 /** 'exists': an Event of that name is already there (created before this agent restarted): nothing to do. */
 export type EventCreateResult = 'created' | 'exists';
@@ -90,11 +91,6 @@ export function refusalEventReason(code: string): string {
     default:
       return 'AddressNotAdvertised';
   }
-}
-
-/** Refusals of annotation values (not addresses): their Events speak of values, not of advertising addresses. */
-function isAnnotationRefusal(code: string): boolean {
-  return refusalEventReason(code) !== 'AddressNotAdvertised';
 }
 
 /** All the refused addresses of one Service for one reason code: what one Event reports. */
@@ -271,7 +267,7 @@ function eventName(g: Group, nodeName: string): string {
  */
 export function eventMessage(g: Pick<Group, 'code' | 'addresses' | 'summaries' | 'single'>, nodeName: string): string {
   const n = g.addresses.length;
-  const values = isAnnotationRefusal(g.code);
+  const values = isAttributeRefusal(g.code);
   let text: string;
   if (g.single !== undefined) {
     text = values

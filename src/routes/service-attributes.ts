@@ -39,6 +39,14 @@ export interface ServiceAttributes {
 
 export type AttributeRefusalCode = 'attribute-not-allowed' | 'invalid-annotation';
 
+/**
+ * A refusal of an annotation value, not of an address: the Service keeps its routes, only without the value. Reports
+ * (Events, `explain`, `status`) say so apart from refused addresses.
+ */
+export function isAttributeRefusal(code: string): code is AttributeRefusalCode {
+  return code === 'attribute-not-allowed' || code === 'invalid-annotation';
+}
+
 export interface AttributeRefusal {
   /** The refused value as written (escaped, bounded); '' when the whole annotation is the problem. */
   value: string;
