@@ -117,8 +117,10 @@ describe('weighted ECMP and Service attributes from Kubernetes to the FRR ToR (l
     return { byNode, failed: results.filter((r) => !r.ok) };
   };
 
+  /** svcbgp's Events on the Service (source=svcbgp: what docs/monitoring/alerts.yaml tells an operator to select). */
   const serviceEvents = async (reason: string): Promise<ServiceEvent[]> => {
-    const out = await sl.sc.kubectl(['get', 'events', '--field-selector', `involvedObject.kind=Service,involvedObject.name=weighted,reason=${reason}`, '-o', 'json']);
+    const selector = `type=Warning,source=svcbgp,involvedObject.kind=Service,involvedObject.name=weighted,reason=${reason}`;
+    const out = await sl.sc.kubectl(['get', 'events', '--field-selector', selector, '-o', 'json']);
     return (JSON.parse(out) as { items: ServiceEvent[] }).items;
   };
 
