@@ -14,7 +14,7 @@ import {
 } from '../config/index.js';
 import { desiredRoutes, EXCLUDE_LABEL, type DesiredRoutesResult } from '../routes/index.js';
 import { describeLinkBandwidth } from '../routes/weights.js';
-import { serviceAttributeLines } from '../routes/service-attributes.js';
+import { isAttributeRefusal, serviceAttributeLines } from '../routes/service-attributes.js';
 import { malformedSlice } from '../routes/endpoints.js';
 import { readNode } from '../config/node.js';
 import { bfdText } from '../model/peer.js';
@@ -255,8 +255,15 @@ export function formatText(r: ExplainReport): string {
     }
   }
   L.push('');
-  L.push(`Refused addresses (${r.refused.length})${r.refused.length ? ' — no node advertises these; fix the Service or the BGPConfiguration:' : ': none'}`);
-  for (const x of r.refused) L.push(`  ${x.service.namespace}/${x.service.name}${x.address ? ` ${x.address}` : ''}  [${x.code}]  ${x.text}`);
+  const addresses = r.refused.filter((x) => !isAttributeRefusal(x.code));
+  const values = r.refused.filter((x) => isAttributeRefusal(x.code));
+  const refusal = (x: (typeof r.refused)[number]): string => `  ${x.service.namespace}/${x.service.name}${x.address ? ` ${x.address}` : ''}  [${x.code}]  ${x.text}`;
+  L.push(`Refused addresses (${addresses.length})${addresses.length ? ' — no node advertises these; fix the Service or the BGPConfiguration:' : ': none'}`);
+  for (const x of addresses) L.push(refusal(x));
+  if (values.length > 0) {
+    L.push(`Refused annotation values (${values.length}) — the Services' routes are advertised without these; fix the annotation or serviceAttributeLimits:`);
+    for (const x of values) L.push(refusal(x));
+  }
   if (!r.node.excluded) {
     L.push(`Not advertised from this node (${r.withheld.length})${r.withheld.length ? ':' : ': none'}`);
     for (const x of r.withheld) L.push(`  ${x.service.namespace}/${x.service.name} ${x.address}  [${x.code}]  ${x.text}`);

@@ -4,6 +4,7 @@ import type { AgentStatus } from '../agent/status.js';
 import { AGENT_STATUS_KIND } from '../agent/status.js';
 import type { GlobalConfig, GobgpClient, PeerStatus, RibPath } from '../gobgp/index.js';
 import type { Family, LinkBandwidth } from '../model/route.js';
+import { isAttributeRefusal } from '../routes/service-attributes.js';
 import { describeLinkBandwidth } from '../routes/weights.js';
 import { escapeControls as safe, safeJson } from '../text/escape.js';
 
@@ -245,8 +246,15 @@ export function formatStatus(r: StatusReport): string {
 
   if (a) {
     out.push('');
-    out.push(`refused addresses (${a.refused.length}): no node advertises these`);
-    for (const x of a.refused) out.push(`  ${safe(x.namespace)}/${safe(x.service)} ${safe(x.address || '-')}: ${safe(x.message)}`);
+    const addresses = a.refused.filter((x) => !isAttributeRefusal(x.code));
+    const values = a.refused.filter((x) => isAttributeRefusal(x.code));
+    out.push(`refused addresses (${addresses.length}): no node advertises these`);
+    for (const x of addresses) out.push(`  ${safe(x.namespace)}/${safe(x.service)} ${safe(x.address || '-')}: ${safe(x.message)}`);
+    if (values.length > 0) {
+      out.push('');
+      out.push(`refused annotation values (${values.length}): the Services' routes are advertised without these`);
+      for (const x of values) out.push(`  ${safe(x.namespace)}/${safe(x.service)} ${safe(x.address || '-')}: ${safe(x.message)}`);
+    }
     out.push('');
     out.push(`withheld on this node (${a.withheld.length}): other nodes may advertise these`);
     for (const x of a.withheld) out.push(`  ${safe(x.namespace)}/${safe(x.service)} ${safe(x.address)}: ${safe(x.message)}`);

@@ -6,6 +6,7 @@ import { escapeControls } from '../text/escape.js';
 import { logBounded } from '../log/bounded.js';
 import { TokenBucket } from './token-bucket.js';
 import { hostPrefix, parseIp, sortByPrefix } from '../config/net.js';
+import { isAttributeRefusal } from '../routes/service-attributes.js';
 
 /** 'exists': an Event of that name is already there (created before this agent restarted): nothing to do. */
 export type EventCreateResult = 'created' | 'exists';
@@ -73,6 +74,24 @@ const MAX_MESSAGE = 1024;
  */
 export const EVENT_BURST = 20;
 export const EVENTS_PER_SECOND = 1;
+
+/**
+ * The Event reason of a refusal code. An address outside the configured CIDRs is AddressNotAdvertised: the Service
+ * lost a route. A svcbgp.io/* annotation value is not an address and the Service keeps its routes, only without that
+ * value, so it has reasons of its own an operator can select on (`kubectl get events --field-selector
+ * reason=AttributeNotAllowed`): a value outside serviceAttributeLimits, or one svcbgp cannot read. One reason per
+ * code, so "one Event per Service and reason" stays "one Event per Service and code".
+ */
+export function refusalEventReason(code: string): string {
+  switch (code) {
+    case 'attribute-not-allowed':
+      return 'AttributeNotAllowed';
+    case 'invalid-annotation':
+      return 'InvalidAnnotation';
+    default:
+      return 'AddressNotAdvertised';
+  }
+}
 
 /** All the refused addresses of one Service for one reason code: what one Event reports. */
 interface Group {
@@ -174,7 +193,7 @@ export class RefusalEvents {
       metadata: { name: eventName(g, this.nodeName), namespace: g.namespace },
       // With the uid, as kubelets' Events have it: `kubectl describe` selects Events by involvedObject.uid.
       involvedObject: { apiVersion: 'v1', kind: 'Service', namespace: g.namespace, name: g.service, ...(g.uid ? { uid: g.uid } : {}) },
-      reason: 'AddressNotAdvertised',
+      reason: refusalEventReason(g.code),
       message: eventMessage(g, this.nodeName),
     });
     try {
@@ -241,18 +260,27 @@ function eventName(g: Group, nodeName: string): string {
   return `${base || 'service'}.svcbgp-${hash}`;
 }
 
-/** Pure: "svcbgp on node N does not advertise 100000 addresses (a, b, c, ... and 99997 more): <reason>". */
-export function eventMessage(g: Pick<Group, 'addresses' | 'summaries' | 'single'>, nodeName: string): string {
+/**
+ * Pure: "svcbgp on node N does not advertise 100000 addresses (a, b, c, ... and 99997 more): <reason>"; for
+ * annotation values "svcbgp on node N does not apply 3 annotation values (a, b, c) to this Service's routes: <reason>"
+ * (a single refusal's own words already name the annotation, the value and the serviceAttributeLimits field).
+ */
+export function eventMessage(g: Pick<Group, 'code' | 'addresses' | 'summaries' | 'single'>, nodeName: string): string {
   const n = g.addresses.length;
+  const values = isAttributeRefusal(g.code);
   let text: string;
   if (g.single !== undefined) {
-    text = `svcbgp on node ${nodeName} does not advertise ${g.addresses[0] || 'this Service'}: ${g.single}`;
+    text = values
+      ? `svcbgp on node ${nodeName} does not apply an annotation value: ${g.single}`
+      : `svcbgp on node ${nodeName} does not advertise ${g.addresses[0] || 'this Service'}: ${g.single}`;
   } else {
-    const shown = g.addresses.slice(0, SHOWN_ADDRESSES).map((a) => a || '(the Service itself)');
+    const shown = g.addresses.slice(0, SHOWN_ADDRESSES).map((a) => a || (values ? '(a whole annotation)' : '(the Service itself)'));
     const list = n > SHOWN_ADDRESSES ? `${shown.join(', ')}, ... and ${n - SHOWN_ADDRESSES} more` : shown.join(', ');
     const reasons = g.summaries.slice(0, SHOWN_REASONS).join('; ');
     const moreReasons = g.summaries.length > SHOWN_REASONS ? `; and ${g.summaries.length - SHOWN_REASONS} other reasons` : '';
-    text = `svcbgp on node ${nodeName} does not advertise ${n} address${n === 1 ? '' : 'es'} (${list}): ${reasons}${moreReasons}`;
+    text = values
+      ? `svcbgp on node ${nodeName} does not apply ${n} annotation value${n === 1 ? '' : 's'} (${list}) to this Service's routes: ${reasons}${moreReasons}`
+      : `svcbgp on node ${nodeName} does not advertise ${n} address${n === 1 ? '' : 'es'} (${list}): ${reasons}${moreReasons}`;
   }
   const safe = escapeControls(text);
   return safe.length > MAX_MESSAGE ? `${safe.slice(0, MAX_MESSAGE - 3)}...` : safe;

@@ -18,8 +18,9 @@ import type { DesiredRoute, RouteRule, ServiceRef } from './types.js';
  * They apply to the routes that exist because of the Service (its host routes: Local traffic policy, single-address
  * load-balancer entries), never to aggregates, which exist because of the configuration. Only values inside the
  * BGPConfiguration's serviceAttributeLimits are taken (none by default); each value outside is refused — reported
- * like a foreign external IP (log, Warning Event on the Service, svcbgp_refused_addresses{reason}) — and the
- * Service's routes are advertised without it. Opting out is always allowed: it can only take routes away.
+ * as a foreign external IP is (log, svcbgp_refused_addresses{reason}), with a Warning Event of its own on the Service
+ * (AttributeNotAllowed / InvalidAnnotation, src/kube/events.ts) — and the Service's routes are advertised without it.
+ * Opting out is always allowed: it can only take routes away.
  */
 
 export const ANNOTATION_COMMUNITIES = 'svcbgp.io/communities';
@@ -37,6 +38,14 @@ export interface ServiceAttributes {
 }
 
 export type AttributeRefusalCode = 'attribute-not-allowed' | 'invalid-annotation';
+
+/**
+ * A refusal of an annotation value, not of an address: the Service keeps its routes, only without the value. Reports
+ * (Events, `explain`, `status`) say so apart from refused addresses.
+ */
+export function isAttributeRefusal(code: string): code is AttributeRefusalCode {
+  return code === 'attribute-not-allowed' || code === 'invalid-annotation';
+}
 
 export interface AttributeRefusal {
   /** The refused value as written (escaped, bounded); '' when the whole annotation is the problem. */
@@ -70,6 +79,11 @@ function splitValues(raw: string): string[] {
 }
 
 const WITHOUT = "the Service's routes are advertised without it";
+
+/** The fix an operator applies, named in the refusal (log, Event, explain, status): the field of the BGPConfiguration. */
+function toAllow(field: string, how: 'add it to' | 'set' | 'widen'): string {
+  return `to allow it, ${how} spec.serviceAttributeLimits.${field} in the BGPConfiguration "default"`;
+}
 
 /** Reads the svcbgp.io/* annotations of one Service against the operator's limits. Never throws. */
 export function readServiceAttributes(annotations: unknown, limits: ServiceAttributeLimits | undefined): ServiceAttributeReading {
@@ -115,12 +129,12 @@ export function readServiceAttributes(annotations: unknown, limits: ServiceAttri
       }
       const canonical = m.slice(1).map(Number).join(':');
       if (limits === undefined) {
-        refuse(canonical, 'attribute-not-allowed', `${l.what} ${canonical} in annotation ${l.key} is not allowed: the BGPConfiguration sets no serviceAttributeLimits, so Services may add no attribute; ${WITHOUT}`,
-          `annotation ${l.key}: the BGPConfiguration sets no serviceAttributeLimits; ${WITHOUT}`);
+        refuse(canonical, 'attribute-not-allowed', `${l.what} ${canonical} in annotation ${l.key} is not allowed: the BGPConfiguration sets no serviceAttributeLimits, so Services may add no attribute; ${WITHOUT} (${toAllow(l.field, 'set')})`,
+          `annotation ${l.key}: the BGPConfiguration sets no serviceAttributeLimits; ${WITHOUT} (${toAllow(l.field, 'set')})`);
       } else if (!l.allowed.some((p) => patternMatches(p.parts, canonical))) {
         const allowed = l.allowed.length > 0 ? allowedText(l.allowed) : 'none';
-        refuse(canonical, 'attribute-not-allowed', `${l.what} ${canonical} in annotation ${l.key} is outside serviceAttributeLimits.${l.field} (${allowed}); ${WITHOUT}`,
-          `annotation ${l.key}: outside serviceAttributeLimits.${l.field} (${allowed}); ${WITHOUT}`);
+        refuse(canonical, 'attribute-not-allowed', `${l.what} ${canonical} in annotation ${l.key} is outside serviceAttributeLimits.${l.field} (${allowed}); ${WITHOUT} (${toAllow(l.field, 'add it to')})`,
+          `annotation ${l.key}: outside serviceAttributeLimits.${l.field} (${allowed}); ${WITHOUT} (${toAllow(l.field, 'add it to')})`);
       } else if (!l.into.includes(canonical)) {
         l.into.push(canonical);
       }
@@ -138,12 +152,12 @@ export function readServiceAttributes(annotations: unknown, limits: ServiceAttri
         `annotation ${ANNOTATION_LOCAL_PREF}: not a LOCAL_PREF; ${WITHOUT}`);
     } else if (limits?.localPref === undefined) {
       const why = limits === undefined ? 'the BGPConfiguration sets no serviceAttributeLimits' : 'serviceAttributeLimits sets no localPref range';
-      refuse(String(n), 'attribute-not-allowed', `local-pref ${n} in annotation ${ANNOTATION_LOCAL_PREF} is not allowed: ${why}; ${WITHOUT}`,
-        `annotation ${ANNOTATION_LOCAL_PREF}: ${why}; ${WITHOUT}`);
+      refuse(String(n), 'attribute-not-allowed', `local-pref ${n} in annotation ${ANNOTATION_LOCAL_PREF} is not allowed: ${why}; ${WITHOUT} (${toAllow('localPref', 'set')})`,
+        `annotation ${ANNOTATION_LOCAL_PREF}: ${why}; ${WITHOUT} (${toAllow('localPref', 'set')})`);
     } else if (n < limits.localPref.min || n > limits.localPref.max) {
       const range = rangeText(limits.localPref);
-      refuse(String(n), 'attribute-not-allowed', `local-pref ${n} in annotation ${ANNOTATION_LOCAL_PREF} is outside serviceAttributeLimits.localPref (${range}); ${WITHOUT}`,
-        `annotation ${ANNOTATION_LOCAL_PREF}: outside serviceAttributeLimits.localPref (${range}); ${WITHOUT}`);
+      refuse(String(n), 'attribute-not-allowed', `local-pref ${n} in annotation ${ANNOTATION_LOCAL_PREF} is outside serviceAttributeLimits.localPref (${range}); ${WITHOUT} (${toAllow('localPref', 'widen')})`,
+        `annotation ${ANNOTATION_LOCAL_PREF}: outside serviceAttributeLimits.localPref (${range}); ${WITHOUT} (${toAllow('localPref', 'widen')})`);
     } else {
       out.attributes.localPref = n;
     }

@@ -36,6 +36,13 @@ describe('ip monitor route lines (the ToR kernel table changes)', () => {
     ]);
   });
 
+  it("a replace that changes only FRR's weighted-ECMP weights is a change with the new weights", () => {
+    const [e] = joinMonitorLines(['192.168.3.180 nhid 41 proto bgp metric 20 ', '\tnexthop via 192.168.1.10 dev br0 weight 50 ', '\tnexthop via 192.168.1.11 dev br0 weight 50 '])
+      .map((l) => parseMonitorLine(l, 7));
+    expect([e!.deleted, e!.prefix, e!.weights]).to.deep.equal([false, '192.168.3.180/32', { '192.168.1.10': 50, '192.168.1.11': 50 }]);
+    expect(events[2]!.weights).to.deep.equal({ '192.168.1.11': 1 });
+  });
+
   it('only the routing daemon\'s changes count, and deletions only of the prefixes asked for, in the window asked for', () => {
     const mine = routerEvents(events);
     expect(mine.map((e) => e.prefix)).to.deep.equal(['10.49.0.0/16', '192.168.3.180/32', '10.49.62.131/32']);
@@ -76,20 +83,22 @@ Table master4:
     expect(parseBirdRouteAll('BIRD 2.0.12 ready.\nNetwork not found\n')).to.deep.equal([]);
   });
 
-  it('FRR: graceful-shutdown is 65535:0; an unknown prefix is {}', () => {
+  it('FRR: graceful-shutdown is 65535:0, the extended communities as FRR prints them; an unknown prefix is {}', () => {
     const json = JSON.stringify({
       prefix: '10.49.0.0/16',
       paths: [
         { locPrf: 100, multipath: true, nexthops: [{ ip: '192.168.1.12', afi: 'ipv4' }] },
         { locPrf: 0, community: { string: 'graceful-shutdown 64512:100', list: ['gracefulShutdown', '64512:100'] }, nexthops: [{ ip: '192.168.1.10' }] },
+        { locPrf: 100, extendedCommunity: { string: 'LB:64512:375000 (3.000 Mbps)' }, nexthops: [{ ip: '192.168.1.11' }] },
       ],
     });
     const paths = parseFrrPrefixJson(json);
     expect(paths).to.deep.equal([
       { nextHop: '192.168.1.12', localPref: 100, communities: [] },
       { nextHop: '192.168.1.10', localPref: 0, communities: ['65535:0', '64512:100'] },
+      { nextHop: '192.168.1.11', localPref: 100, communities: [], extendedCommunity: 'LB:64512:375000 (3.000 Mbps)' },
     ]);
-    expect(paths.map(isDraining)).to.deep.equal([false, true]);
+    expect(paths.map(isDraining)).to.deep.equal([false, true, false]);
     expect(parseFrrPrefixJson('{}')).to.deep.equal([]);
   });
 

@@ -6,6 +6,7 @@ import {
   parseBirdProtocols,
   parseFrrSummary,
   parseIpRouteJson,
+  parseNextHopWeights,
   renderBgpdConfig,
   renderBirdConfig,
   renderGobgpdToml,
@@ -56,6 +57,16 @@ describe('lab: ip -j route parsing', () => {
       'fd00:49::80/128': ['fd00:1::10'],
       'fd00:49::/64': ['fd00:1::9', 'fd00:1::11'],
     });
+  });
+
+  it("reads the next hops' weights (FRR's weighted ECMP from the link bandwidth; a single next hop is 1)", () => {
+    const weighted = JSON.stringify([{ dst: '192.168.3.180', nhid: 40, protocol: 'bgp', metric: 20, flags: [], nexthops: [
+      { gateway: '192.168.1.10', dev: 'br0', weight: 25, flags: [] },
+      { gateway: '192.168.1.11', dev: 'br0', weight: 75, flags: [] },
+    ] }]);
+    expect(parseNextHopWeights(weighted)).to.deep.equal({ '192.168.1.10': 25, '192.168.1.11': 75 });
+    expect(parseNextHopWeights(FRR_V6)).to.deep.equal({ 'fd00:1::10': 1, 'fd00:1::11': 1, 'fd00:1::9': 1 });
+    expect(parseNextHopWeights('')).to.deep.equal({});
   });
 
   it('reads empty output as no routes and rejects non-array JSON', () => {

@@ -16,7 +16,7 @@ import { cleanupStale, createLab, sleep, type Lab, type RouterKind } from '../la
 import { connectGobgp, type GobgpClient } from '../../src/gobgp/index.js';
 import { endpointsLinkBandwidth } from '../../src/routes/weights.js';
 import type { Route } from '../../src/model/route.js';
-import { FrrRouter } from '../lab/frr.js';
+import { torBgpPaths } from '../lab/tor-paths.js';
 import { metric } from './lab-metrics.js';
 
 const execFileAsync = promisify(execFile);
@@ -28,23 +28,11 @@ function hostRoute(endpoints: number, extra: Partial<Route> = {}): Route {
   return { prefix: PREFIX, family: 'ipv4-unicast', nextHop: '0.0.0.0', communities: [], largeCommunities: [MARKER], linkBandwidth: endpointsLinkBandwidth(endpoints, 64512), ...extra };
 }
 
-/** next hop -> weight of PREFIX in the ToR's kernel (`ip -j route show <prefix>`). */
-async function kernelWeights(lab: Lab): Promise<Record<string, number>> {
-  const { stdout } = await execFileAsync('ip', ['-n', lab.tor.ns, '-j', 'route', 'show', PREFIX]);
-  const routes = JSON.parse(stdout || '[]') as { gateway?: string; nexthops?: { gateway?: string; weight?: number }[] }[];
-  const out: Record<string, number> = {};
-  for (const r of routes) {
-    if (r.nexthops) for (const h of r.nexthops) if (h.gateway) out[h.gateway] = h.weight ?? 1;
-    if (r.gateway) out[r.gateway] = 1;
-  }
-  return out;
-}
-
 async function waitForWeights(lab: Lab, want: Record<string, number>, timeoutMs = 30_000): Promise<{ ms: number; got: Record<string, number> }> {
   const t0 = Date.now();
   let got: Record<string, number> = {};
   while (Date.now() - t0 < timeoutMs) {
-    got = await kernelWeights(lab);
+    got = await lab.torNextHopWeights(PREFIX);
     if (JSON.stringify(got) === JSON.stringify(want)) return { ms: Date.now() - t0, got };
     await sleep(20);
   }
@@ -80,11 +68,11 @@ for (const router of ['frr', 'bird'] as RouterKind[]) {
         const { got } = await waitForWeights(lab, { [n1.ipv4]: 25, [n2.ipv4]: 75 });
         metric(router, 'kernel weights for 1:3 endpoints (node-1, node-2)', got[n1.ipv4] ?? 0, JSON.stringify(got));
 
-        const json = JSON.parse(await (lab.router as FrrRouter).vtysh([`show bgp ipv4 unicast ${PREFIX} json`])) as { paths: { extendedCommunity?: { string: string }; community?: { string: string }; nexthops: { ip: string }[] }[] };
-        const byHop = Object.fromEntries(json.paths.map((p) => [p.nexthops[0]!.ip, p]));
-        expect(byHop[n1.ipv4]!.extendedCommunity!.string).to.contain('LB:64512:125000');
-        expect(byHop[n2.ipv4]!.extendedCommunity!.string).to.contain('LB:64512:375000');
-        expect(byHop[n2.ipv4]!.community!.string).to.equal('64512:100');
+        // `vtysh -c 'show bgp ipv4 unicast <prefix> json'`, per path.
+        const byHop = Object.fromEntries((await torBgpPaths(lab.router, PREFIX)).map((p) => [p.nextHop, p]));
+        expect(byHop[n1.ipv4]!.extendedCommunity).to.contain('LB:64512:125000');
+        expect(byHop[n2.ipv4]!.extendedCommunity).to.contain('LB:64512:375000');
+        expect(byHop[n2.ipv4]!.communities).to.deep.equal(['64512:100']);
 
         const counts: Record<string, number> = {};
         const N = 400;

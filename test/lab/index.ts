@@ -5,6 +5,7 @@ export { GOBGP, Gobgpd, LAB_GOBGPD, renderGobgpdToml, type GobgpdBootstrap, type
 export { httpGetFrom, urlFor, type HttpResult } from './http.js';
 export {
   parseIpRouteJson,
+  parseNextHopWeights,
   toRouteTable,
   formatRouteTable,
   canonicalPrefix,

@@ -7,7 +7,7 @@ import { nsRun, run, sleep, spawnDaemon, waitFor, type ExecOptions, type ExecRes
 import { FrrRouter } from './frr.js';
 import { Gobgpd, LAB_GOBGPD, type GobgpdBootstrap } from './gobgpd.js';
 import { HTTP_STANDIN, httpGetFrom, urlFor, type HttpResult } from './http.js';
-import { formatRouteTable, parseIpRouteJson, toRouteTable, type KernelRoute, type RouteTable } from './routes.js';
+import { formatRouteTable, parseIpRouteJson, parseNextHopWeights, toRouteTable, type KernelRoute, type RouteTable } from './routes.js';
 import {
   EXT_V4,
   EXT_V6,
@@ -204,6 +204,12 @@ export class Lab {
   /** {prefix -> sorted next hops} for the routes the ToR's router installed ("10.49.62.131/32", never bare). */
   async torRoutes(): Promise<RouteTable> {
     return toRouteTable(await this.torKernelRoutes());
+  }
+
+  /** next hop -> kernel weight of one prefix on the ToR (`ip -n <tor> -j route show <prefix>`): weighted ECMP. */
+  async torNextHopWeights(prefix: string): Promise<Record<string, number>> {
+    const family = prefix.includes(':') ? '-6' : '-4';
+    return parseNextHopWeights((await run('ip', ['-n', this.tor.ns, family, '-j', 'route', 'show', prefix])).stdout);
   }
 
   /** `ip route` of the ToR as text (what the article prints). */

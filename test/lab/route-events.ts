@@ -24,6 +24,8 @@ export interface RouteEvent {
   prefix: string;
   /** Gateways, sorted. */
   nextHops: string[];
+  /** Gateway -> weight ("nexthop via X ... weight N"; 1 for a single next hop): FRR's weighted ECMP changes only these. */
+  weights: Record<string, number>;
   /** Installing protocol ("bird", "bgp", "kernel", ...). */
   protocol: string;
   /** The text as ip printed it (continuation lines joined). */
@@ -61,16 +63,22 @@ export function parseMonitorLine(line: string, at: number): RouteEvent | undefin
     return undefined;
   }
   const hops: string[] = [];
+  const weights: Record<string, number> = {};
   let protocol = 'boot';
+  let last: string | undefined;
   for (let j = i + 1; j < words.length - 1; j++) {
     if (words[j] === 'via') {
-      const v = words[j + 1] === 'inet6' || words[j + 1] === 'inet' ? words[j + 2] : words[j + 1];
-      if (v !== undefined) hops.push(v);
+      last = words[j + 1] === 'inet6' || words[j + 1] === 'inet' ? words[j + 2] : words[j + 1];
+      if (last !== undefined) {
+        hops.push(last);
+        weights[last] = 1;
+      }
     }
+    if (words[j] === 'weight' && last !== undefined) weights[last] = Number(words[j + 1]);
     if (words[j] === 'proto') protocol = words[j + 1]!;
   }
   hops.sort(compareAddresses);
-  return { at, deleted, prefix, nextHops: hops, protocol, line: line.trim() };
+  return { at, deleted, prefix, nextHops: hops, weights, protocol, line: line.trim() };
 }
 
 /** The changes a routing daemon made (BIRD "bird", FRR "bgp"), in arrival order. */

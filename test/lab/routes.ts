@@ -27,6 +27,7 @@ interface IpJsonNexthop {
   gateway?: string;
   via?: { family?: string; host?: string };
   dev?: string;
+  weight?: number;
 }
 interface IpJsonRoute extends IpJsonNexthop {
   dst?: string;
@@ -81,6 +82,24 @@ export function parseIpRouteJson(json: string, family: 'inet' | 'inet6'): Kernel
       devs: pairs.length > 0 ? pairs.map((p) => p.dev) : r.dev ? [r.dev] : [],
     };
   });
+}
+
+/**
+ * next hop -> weight of the routes in `ip -j route show <prefix>`: FRR turns the link-bandwidth extended community
+ * into these weights (weighted ECMP); a plain ECMP route has weight 1 on every next hop, a single next hop has 1.
+ */
+export function parseNextHopWeights(json: string): Record<string, number> {
+  const text = json.trim();
+  if (text === '') return {};
+  const raw = JSON.parse(text) as IpJsonRoute[];
+  const out: Record<string, number> = {};
+  for (const r of raw) {
+    for (const h of r.nexthops && r.nexthops.length > 0 ? r.nexthops : [r]) {
+      const gw = gatewayOf(h);
+      if (gw !== undefined) out[gw] = h.weight ?? 1;
+    }
+  }
+  return out;
 }
 
 /** The protocols a routing daemon installs routes as: BIRD -> "bird", FRR's zebra -> "bgp". */

@@ -14,6 +14,8 @@ export interface TorPath {
   localPref: number | undefined;
   /** Standard communities, "65535:0" form. */
   communities: string[];
+  /** FRR only, when the path has any: extended communities as FRR prints them ("LB:64512:125000 (1.000 Mbps)"). */
+  extendedCommunity?: string;
 }
 
 /** RFC 8326's GRACEFUL_SHUTDOWN community. */
@@ -60,6 +62,7 @@ const FRR_WELL_KNOWN: Record<string, string> = {
 interface FrrPathJson {
   locPrf?: number;
   community?: { string?: string };
+  extendedCommunity?: { string?: string };
   nexthops?: { ip?: string; afi?: string }[];
 }
 
@@ -73,6 +76,7 @@ export function parseFrrPrefixJson(json: string): TorPath[] {
       .split(/\s+/)
       .filter((c) => c !== '')
       .map((c) => FRR_WELL_KNOWN[c] ?? c),
+    ...(p.extendedCommunity?.string ? { extendedCommunity: p.extendedCommunity.string } : {}),
   }));
 }
 

@@ -126,9 +126,12 @@ export class ServiceLab {
     return new ServiceLab(cp, lab, sim, sc, ns);
   }
 
-  /** Agents with the peer and both ranges; every session Established, every agent ready, aggregates on the ToR. */
-  async startAgents(): Promise<void> {
-    this.sc.writeConfig([BGP_PEER, BGP_CONFIGURATION_BOTH]);
+  /**
+   * Agents with the peer and `bgpConfiguration` (default: both ranges; it must keep both, which is what is waited
+   * for); every session Established, every agent ready, aggregates on the ToR.
+   */
+  async startAgents(bgpConfiguration = BGP_CONFIGURATION_BOTH): Promise<void> {
+    this.sc.writeConfig([BGP_PEER, bgpConfiguration]);
     await this.sc.startAgents();
     await this.lab.waitForSessions(undefined, 90_000);
     await this.sc.waitForAgentsReady();

@@ -95,8 +95,12 @@ spec:
       const items = (JSON.parse(out) as { items: { reason: string; message: string; type: string }[] }).items;
       return items.length > 0 ? items : undefined;
     }, 30_000);
-    expect(events[0]).to.deep.include({ reason: 'AddressNotAdvertised', type: 'Warning' });
-    expect(events[0]!.message).to.contain('64512:999').and.to.contain('serviceAttributeLimits.communities (64512:100-199)');
+    // Its own reason (not a foreign address's AddressNotAdvertised), one Event, naming the annotation, the value, the
+    // allow-list and the field an operator changes to allow it.
+    expect(events.map((e) => [e.type, e.reason])).to.deep.equal([['Warning', 'AttributeNotAllowed']]);
+    expect(events[0]!.message).to.contain('community 64512:999 in annotation svcbgp.io/communities')
+      .and.to.contain('outside serviceAttributeLimits.communities (64512:100-199)')
+      .and.to.contain('add it to spec.serviceAttributeLimits.communities');
     const metrics = (await httpGet(httpAddress, '/metrics')).body;
     expect(metricValue(metrics, 'svcbgp_refused_addresses', { reason: 'attribute-not-allowed' })).to.equal(1);
   });

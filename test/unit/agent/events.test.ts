@@ -5,6 +5,8 @@ import { ConfigRejectionEvents } from '../../../src/kube/config-events.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { capturingLogger } from '../../helpers/log.js';
 import type { RefusedAddress } from '../../../src/agent/ports.js';
+import { readServiceAttributes } from '../../../src/routes/service-attributes.js';
+import { readServiceAttributeLimits } from '../../../src/config/service-limits.js';
 
 /**
  * Records Events instead of sending them (the real API server path is in test/integration/agent). Like the API
@@ -41,6 +43,14 @@ const refusal = (service: string, address: string, namespace = 'shop'): RefusedA
 /** n addresses 10.0.0.0, 10.0.0.1, ... in one Service. */
 const many = (service: string, n: number, from = 0): RefusedAddress[] =>
   Array.from({ length: n }, (_, i) => refusal(service, `10.${((i + from) >> 16) & 255}.${((i + from) >> 8) & 255}.${(i + from) & 255}`));
+
+/** What the agent reports for a Service's svcbgp.io/* annotations against an allow-list (src/agent/desired.ts's mapping). */
+function annotationRefusals(service: string, annotations: Record<string, string>): RefusedAddress[] {
+  const limits = readServiceAttributeLimits({ communities: ['64512:100-199'], localPref: '100-200' }).value;
+  return readServiceAttributes(annotations, limits).refused.map((r) => ({
+    namespace: 'shop', service, address: r.value, code: r.code, message: r.text, summary: r.summary,
+  }));
+}
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const later = (s: number): Date => new Date(T0.getTime() + s * 1000);
@@ -143,6 +153,35 @@ describe('Events for refused addresses', () => {
     expect(await ev.report(refused, later(3))).to.equal(3);
     expect(await ev.report(refused, later(600))).to.equal(4); // refilled, capped at the burst
     expect(new Set(sink.events.map((e) => e.ev.involvedObject.name)).size).to.equal(12);
+  });
+
+  it('an annotation value outside serviceAttributeLimits: its own reason AttributeNotAllowed, naming the annotation, the value and the field to change', async () => {
+    const sink = recordingSink();
+    const ev = new RefusalEvents(sink, 'node-1', silentLogger());
+    await ev.report(annotationRefusals('web', { 'svcbgp.io/communities': '64512:150, 64512:999' }), T0);
+    expect(sink.events).to.have.length(1);
+    const e = sink.events[0]!.ev;
+    expect([e.type, e.reason, e.involvedObject.name]).to.deep.equal(['Warning', 'AttributeNotAllowed', 'web']);
+    expect(e.message).to.equal(
+      'svcbgp on node node-1 does not apply an annotation value: community 64512:999 in annotation svcbgp.io/communities is outside ' +
+        "serviceAttributeLimits.communities (64512:100-199); the Service's routes are advertised without it " +
+        '(to allow it, add it to spec.serviceAttributeLimits.communities in the BGPConfiguration "default")',
+    );
+  });
+
+  it('annotation refusals stay bounded: one Event per Service and reason, however many values; unreadable values are InvalidAnnotation', async () => {
+    const sink = recordingSink();
+    const ev = new RefusalEvents(sink, 'node-1', silentLogger());
+    const values = Array.from({ length: 32 }, (_, i) => `65000:${i}`).join(' ');
+    const refused = annotationRefusals('tenant', { 'svcbgp.io/communities': `${values} 64512:1x`, 'svcbgp.io/local-pref': '900' });
+    expect(await ev.report(refused, T0)).to.equal(2);
+    expect(await ev.report(refused, later(60))).to.equal(0);
+    const byReason = Object.fromEntries(sink.events.map((x) => [x.ev.reason, x.ev.message]));
+    expect(Object.keys(byReason).sort()).to.deep.equal(['AttributeNotAllowed', 'InvalidAnnotation']);
+    // 32 communities (the 32-value cap leaves 64512:1x unread: one InvalidAnnotation) and the local-pref, in one Event.
+    expect(byReason['AttributeNotAllowed']).to.match(/^svcbgp on node node-1 does not apply 33 annotation values \(65000:0, 65000:1, 65000:10, \.\.\. and 30 more\) to this Service's routes: /);
+    expect(byReason['AttributeNotAllowed']).to.contain('outside serviceAttributeLimits.communities (64512:100-199)').and.to.contain('outside serviceAttributeLimits.localPref (100-200)');
+    expect(byReason['InvalidAnnotation']).to.equal('svcbgp on node node-1 does not apply an annotation value: annotation svcbgp.io/communities lists 33 values; at most 32 are read, the rest is ignored');
   });
 
   it('refusal log lines are capped per pass with one "... and N more" line', async () => {

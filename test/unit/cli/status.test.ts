@@ -80,6 +80,9 @@ describe('svcbgp status: the report as an operator reads it', () => {
     expect(text).to.contain('link-bandwidth 64512:3 Mbit/s');
     expect(text).to.contain('weight from 3 usable local endpoint(s) (weightedECMP): default/web 3');
     expect(text).to.contain('default/web 64512:999: community 64512:999 in annotation svcbgp.io/communities is outside serviceAttributeLimits.communities (64512:100-199)');
+    // A refused value is not a refused address: its own section, which says the routes stay.
+    expect(text).to.contain('refused addresses (0): no node advertises these\n');
+    expect(text).to.contain("refused annotation values (1): the Services' routes are advertised without these\n  default/web 64512:999: ");
   });
 
   it('--agent takes what --http-address takes', () => {

@@ -197,5 +197,7 @@ describe('svcbgp explain shows the weight and the Service attributes with their 
     expect(text).to.contain('weight from 3 usable local endpoint(s) (weightedECMP): default/web 3');
     expect(text).to.contain('attributes from Service default/web annotations: communities 64512:100');
     expect(text).to.contain('[attribute-not-allowed]  community 65535:666 in annotation svcbgp.io/communities is outside serviceAttributeLimits.communities');
+    expect(text).to.contain('Refused addresses (0): none\n');
+    expect(text).to.match(/Refused annotation values \(1\) — the Services' routes are advertised without these; fix the annotation or serviceAttributeLimits:\n {2}default\/web 65535:666 {2}\[attribute-not-allowed\]/);
   });
 });
