@@ -6,8 +6,11 @@
  * cold pass, `--changes` single-Service changes, each one EndpointSlice replaced (the endpoint moves away and back,
  * as an informer delivers it: a new object), each followed by one pass; the pass times and the heap after a GC.
  *
- *   npm run build && node --expose-gc dist/test/bench/pass.js [--sizes 1000,10000,50000] [--changes 200]
+ *   npm run build && node --expose-gc dist/test/bench/pass.js [--sizes 1000,10000,50000] [--changes 200] [--no-write]
+ *
+ * Run by the suite (test/bench/suite.ts) after its sizes; writes its section into docs/bench.md unless --no-write.
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { ClusterInputs } from '../../src/agent/inputs.js';
@@ -19,11 +22,14 @@ import type { ClusterView } from '../../src/kube/cluster.js';
 import { MemorySpeaker } from '../helpers/memory-speaker.js';
 import { capturingLogger } from '../helpers/log.js';
 import { node, service, slice } from '../unit/routes/cluster.js';
+import { writeSection } from './common.js';
 
 const { values: args } = parseArgs({
   options: {
     sizes: { type: 'string', default: '1000,10000,50000' },
     changes: { type: 'string', default: '200' },
+    'no-write': { type: 'boolean', default: false },
+    out: { type: 'string', default: 'docs' },
   },
 });
 const SIZES = args.sizes!.split(',').map(Number).filter((n) => n > 0);
@@ -53,7 +59,18 @@ const gcHeapMiB = (): number => {
   return process.memoryUsage().heapUsed / 1048576;
 };
 
-async function run(n: number): Promise<void> {
+interface PassResult {
+  services: number;
+  coldPassMs: number;
+  passP50Ms: number;
+  passP90Ms: number;
+  passP99Ms: number;
+  passMaxMs: number;
+  heapObjectsMiB: number;
+  heapAgentMiB: number;
+}
+
+async function run(n: number): Promise<PassResult> {
   const heap0 = gcHeapMiB();
   const services: V1Service[] = Array.from({ length: n }, (_, i) => service(`svc-${i}`, { clusterIP: ip(i), internalTrafficPolicy: 'Local' }));
   const slices: V1EndpointSlice[] = Array.from({ length: n }, (_, i) => sliceFor(i, NODE));
@@ -85,7 +102,7 @@ async function run(n: number): Promise<void> {
     times.push(performance.now() - t);
   }
   const heapAfter = gcHeapMiB() - heap0;
-  console.log(JSON.stringify({
+  const out: PassResult = {
     services: n,
     coldPassMs: Math.round(cold),
     passP50Ms: +pct(times, 50).toFixed(2),
@@ -94,8 +111,22 @@ async function run(n: number): Promise<void> {
     passMaxMs: +Math.max(...times).toFixed(2),
     heapObjectsMiB: +heapObjects.toFixed(1),
     heapAgentMiB: +(heapAfter - heapObjects).toFixed(1),
-  }));
-  void reconciler;
+  };
+  console.log(JSON.stringify(out));
+  return out;
 }
 
-for (const n of SIZES) await run(n);
+const results: PassResult[] = [];
+for (const n of SIZES) results.push(await run(n));
+const first = results[0]!;
+const section = [
+  '## One reconcile pass, in process (test/bench/pass.ts)',
+  '',
+  `The agent's inputs port and reconciler over an in-memory speaker (a stand-in for gobgpd: svcbgp's own work, no gRPC), ${CHANGES} single-Service changes per size (an endpoint moves away, then back), one pass each. Heap after a GC: the projected Services and slices, and what svcbgp keeps beside them.`,
+  '',
+  `| Services | cold pass | pass p50 | p90 | p99 | max | p99 vs ${first.services.toLocaleString('en-US')} | heap: objects | heap: svcbgp |`,
+  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...results.map((r) => `| ${r.services.toLocaleString('en-US')} | ${r.coldPassMs} ms | ${r.passP50Ms} ms | ${r.passP90Ms} ms | ${r.passP99Ms} ms | ${r.passMaxMs} ms | ${(r.passP99Ms / first.passP99Ms).toFixed(2)}x | ${r.heapObjectsMiB} MiB | ${r.heapAgentMiB} MiB |`),
+].join('\n');
+console.log(`\n${section}`);
+if (!args['no-write']) writeSection(path.join(args.out!, 'bench.md'), 'pass', section);

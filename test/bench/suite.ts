@@ -23,7 +23,7 @@
  * - the agent's RSS and V8 heap (its /metrics) after convergence.
  * Written to docs/bench.md (table) and docs/bench.svg (plot) unless --no-write.
  *
- * Then, unless --no-tor, test/bench/tor.ts in its own process: event to the ToR's kernel table in the network lab
+ * Then test/bench/pass.ts (one pass in process, per size) and, unless --no-tor, test/bench/tor.ts in its own process: event to the ToR's kernel table in the network lab
  * (--tor-services background Services), written into the same docs/bench.md.
  */
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -78,6 +78,14 @@ function sliceBody(i: number, endpoints: number, nodeName = NODE): V1EndpointSli
     })),
     ports: [{ port: 80, protocol: 'TCP' }],
   };
+}
+
+/** Another benchmark of this directory in its own node process; resolves to its exit code. */
+function runBench(file: string, nodeFlags: string[], benchArgs: string[]): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, [...nodeFlags, path.join(path.dirname(new URL(import.meta.url).pathname), file), ...benchArgs], { stdio: 'inherit' });
+    child.on('exit', (c) => resolve(c ?? 1));
+  });
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'svcbgp-bench-'));
@@ -340,12 +348,16 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
+// The in-process pass benchmark (test/bench/pass.ts): svcbgp's own cost per pass, without gRPC or the API server.
+{
+  const passArgs = ['--sizes', SIZES.join(','), '--out', args.out!, ...(args['no-write'] ? ['--no-write'] : [])];
+  const code = await runBench('pass.js', ['--expose-gc'], passArgs);
+  if (code !== 0) log(`the pass benchmark (test/bench/pass.ts) failed: exit ${code}`);
+}
+
 if (!args['no-tor']) {
   // Its own process: the lab's control plane is the shared one of test/helpers/kube, not this suite's.
   const torArgs = ['--services', args['tor-services']!, '--changes', String(Math.max(50, CHANGES)), '--out', args.out!, ...(args['no-write'] ? ['--no-write'] : [])];
-  const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), 'tor.js'), ...torArgs], { stdio: 'inherit' });
-    child.on('exit', (c) => resolve(c ?? 1));
-  });
+  const code = await runBench('tor.js', [], torArgs);
   if (code !== 0) log(`the ToR benchmark (test/bench/tor.ts) failed: exit ${code}`);
 }
