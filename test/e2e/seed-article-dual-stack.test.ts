@@ -22,6 +22,8 @@ import { GOBGP, sleep, type LabNode, type RouterKind } from '../lab/index.js';
 import { endpointsOf } from '../helpers/kube/index.js';
 import { runCommand } from '../helpers/kube/control-plane.js';
 import {
+  BGP_CONFIGURATION_BOTH_DUAL_STACK,
+  BGP_PEER,
   CLUSTER_IP_RANGE,
   CLUSTER_IP_RANGE_V6,
   DUAL_STACK_WALK,
@@ -267,6 +269,38 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       }
       await expectRibs(want);
       metric(scope, 'dual-stack walk, before step 1 to explain, ms', Date.now() - walkStart);
+    });
+
+    it('both sets at once (the article\'s closing remark): all four ranges and the four host routes, each family via its own node addresses; then back', async () => {
+      const { lab, sc } = suite;
+      const [c4, c6] = [clusterIPs[0]!, clusterIPs[1]!];
+      sc.writeConfig([BGP_PEER, BGP_CONFIGURATION_BOTH_DUAL_STACK]);
+      const both = await sc.waitForTable(
+        {
+          [CLUSTER_IP_RANGE]: v4(all),
+          [CLUSTER_IP_RANGE_V6]: v6(all),
+          [EXTERNAL_IP_RANGE]: v4(all),
+          [EXTERNAL_IP_RANGE_V6]: v6(all),
+          [`${c4}/32`]: v4(nginxNodes),
+          [`${c6}/128`]: v6(nginxNodes),
+          [`${EXTERNAL_IP}/32`]: v4(nginxNodes),
+          [`${EXTERNAL_IP_V6}/128`]: v6(nginxNodes),
+        },
+        'cluster and external ranges of both families',
+      );
+      metric(scope, 'both sets at once: config file rewritten -> ToR table, ms', both.ms);
+      expect(await lab.torRoutes()).to.deep.equal(both.table);
+      const http = await lab.httpFromExternal(c6, { timeoutMs: 5000 });
+      expect(http.ok, JSON.stringify(http)).to.equal(true);
+      expect(http.node).to.equal(nginxNodes[0]);
+      // Back to step 5's document: the cluster ranges and their host routes go, in both families.
+      sc.writeConfig(DUAL_STACK_WALK.config[5]);
+      const back = await sc.waitForTable(
+        { [EXTERNAL_IP_RANGE]: v4(all), [EXTERNAL_IP_RANGE_V6]: v6(all), [`${EXTERNAL_IP}/32`]: v4(nginxNodes), [`${EXTERNAL_IP_V6}/128`]: v6(nginxNodes) },
+        "step 5's external ranges only",
+      );
+      metric(scope, 'both sets -> external only again -> ToR table, ms', back.ms);
+      await expectRibs((n) => [EXTERNAL_IP_RANGE, EXTERNAL_IP_RANGE_V6, ...(nginxNodes.includes(n.name) ? [`${EXTERNAL_IP}/32`, `${EXTERNAL_IP_V6}/128`] : [])]);
     });
   });
 }

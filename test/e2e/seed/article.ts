@@ -77,6 +77,20 @@ spec:
   - cidr: ${EXTERNAL_IP_RANGE_V6}
 `;
 
+/** The article's closing remark ("you can expose both sets at once"), dual-stack: all four ranges in one document. */
+export const BGP_CONFIGURATION_BOTH_DUAL_STACK = `apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata:
+  name: default
+spec:
+  serviceClusterIPs:
+  - cidr: ${CLUSTER_IP_RANGE}
+  - cidr: ${CLUSTER_IP_RANGE_V6}
+  serviceExternalIPs:
+  - cidr: ${EXTERNAL_IP_RANGE}
+  - cidr: ${EXTERNAL_IP_RANGE_V6}
+`;
+
 /** An EndpointSlice addressType: the controller writes one slice (or more) per family of the Service. */
 export type SliceAddressType = 'IPv4' | 'IPv6';
 
