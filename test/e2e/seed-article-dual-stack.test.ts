@@ -18,7 +18,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import ipaddr from 'ipaddr.js';
-import { GOBGP, sleep, type LabNode, type RouterKind } from '../lab/index.js';
+import { GOBGP, sleep, type HttpResult, type LabNode, type RouterKind } from '../lab/index.js';
 import { endpointsOf } from '../helpers/kube/index.js';
 import { runCommand } from '../helpers/kube/control-plane.js';
 import {
@@ -64,6 +64,22 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
     let walkStart = 0;
     let clusterIPs: string[] = [];
     let nginxNodes: string[] = [];
+
+    /**
+     * HTTP from the external host to each address (served on every node first): every request must be answered, by
+     * one of `nodes` (where the ToR's host route sends it). Returns the answers for the metrics.
+     */
+    async function expectServedBy(addrs: readonly string[], nodes: readonly string[]): Promise<HttpResult[]> {
+      const answers: HttpResult[] = [];
+      for (const addr of addrs) {
+        await suite.sc.serveEverywhere(addr);
+        const http = await suite.lab.httpFromExternal(addr, { timeoutMs: 5000 });
+        expect(http.ok, `${addr}: ${JSON.stringify(http)}`).to.equal(true);
+        expect(nodes, `the node that answered on ${addr}`).to.include(http.node);
+        answers.push(http);
+      }
+      return answers;
+    }
 
     /** Every node's RIB, both families: the prefixes of the ToR table this node contributes to, IPv6 via its own address. */
     async function expectRibs(want: (n: LabNode) => string[]): Promise<void> {
@@ -161,12 +177,9 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
         [`${c6}/128`]: v6(nginxNodes),
       });
       await expectRibs((n) => [CLUSTER_IP_RANGE, CLUSTER_IP_RANGE_V6, ...(nginxNodes.includes(n.name) ? [`${c4}/32`, `${c6}/128`] : [])]);
-      for (const addr of [c4, c6]) {
-        await sc.serveEverywhere(addr);
-        const http = await lab.httpFromExternal(addr, { timeoutMs: 5000 });
-        expect(http.ok, `${addr}: ${JSON.stringify(http)}`).to.equal(true);
-        expect(nginxNodes, `the node that answered on ${addr}`).to.include(http.node);
-        metric(scope, `step 4: HTTP from the external host to ${addr}, ms`, http.ms, `answered by ${http.node ?? '?'}`);
+      const answers = await expectServedBy([c4, c6], nginxNodes);
+      for (const [i, http] of answers.entries()) {
+        metric(scope, `step 4: HTTP from the external host to ${clusterIPs[i]!}, ms`, http.ms, `answered by ${http.node ?? '?'}`);
       }
     });
 
@@ -195,12 +208,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
         [`${EXTERNAL_IP_V6}/128`]: v6(nginxNodes),
       });
       await expectRibs((n) => [EXTERNAL_IP_RANGE, EXTERNAL_IP_RANGE_V6, ...(nginxNodes.includes(n.name) ? [`${EXTERNAL_IP}/32`, `${EXTERNAL_IP_V6}/128`] : [])]);
-      for (const addr of [EXTERNAL_IP, EXTERNAL_IP_V6]) {
-        await sc.serveEverywhere(addr);
-        const http = await lab.httpFromExternal(addr, { timeoutMs: 5000 });
-        expect(http.ok, `${addr}: ${JSON.stringify(http)}`).to.equal(true);
-        expect(nginxNodes, `the node that answered on ${addr}`).to.include(http.node);
-      }
+      await expectServedBy([EXTERNAL_IP, EXTERNAL_IP_V6], nginxNodes);
     });
 
     it('step 7: the /128 follows the Pods as the /32 does: scale to 3, then to 1', async () => {
@@ -223,9 +231,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
         'the /32 and the /128 via the one nginx node',
       );
       expect(await lab.torRoutes()).to.deep.equal(table.table);
-      const http = await lab.httpFromExternal(EXTERNAL_IP_V6, { timeoutMs: 5000 });
-      expect(http.ok, JSON.stringify(http)).to.equal(true);
-      expect(http.node).to.equal(nginxNodes[0]);
+      await expectServedBy([EXTERNAL_IP_V6], nginxNodes);
     });
 
     it('step 7: an IPv6 external IP outside fd00:3::/64 (fd00:9::9) never reaches the ToR, and the Service gets an Event saying why', async () => {
@@ -290,9 +296,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       );
       metric(scope, 'both sets at once: config file rewritten -> ToR table, ms', both.ms);
       expect(await lab.torRoutes()).to.deep.equal(both.table);
-      const http = await lab.httpFromExternal(c6, { timeoutMs: 5000 });
-      expect(http.ok, JSON.stringify(http)).to.equal(true);
-      expect(http.node).to.equal(nginxNodes[0]);
+      await expectServedBy([c6], nginxNodes);
       // Back to step 5's document: the cluster ranges and their host routes go, in both families.
       sc.writeConfig(DUAL_STACK_WALK.config[5]);
       const back = await sc.waitForTable(

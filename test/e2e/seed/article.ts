@@ -54,42 +54,36 @@ export const EXTERNAL_IP_V6 = 'fd00:3::180';
 /** Outside every configured IPv6 range: must never reach the ToR. */
 export const FOREIGN_EXTERNAL_IP_V6 = 'fd00:9::9';
 
-/** Step 2 on a dual-stack cluster: both cluster IP ranges (projectcalico.org/v3, as Calico takes them). */
-export const BGP_CONFIGURATION_CLUSTER_IPS_DUAL_STACK = `apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  serviceClusterIPs:
-  - cidr: ${CLUSTER_IP_RANGE}
-  - cidr: ${CLUSTER_IP_RANGE_V6}
-`;
+/**
+ * A projectcalico.org/v3 BGPConfiguration "default" with these ranges, as Calico takes it. An absent list is not
+ * written; an empty one is written as the article's step 5 writes it (`serviceClusterIPs:`: YAML null, no range).
+ */
+export function bgpConfiguration(ranges: { clusterIPs?: readonly string[]; externalIPs?: readonly string[] }): string {
+  const field = (name: string, cidrs: readonly string[] | undefined): string[] =>
+    cidrs === undefined ? [] : [`  ${name}:`, ...cidrs.map((c) => `  - cidr: ${c}`)];
+  return [
+    'apiVersion: projectcalico.org/v3',
+    'kind: BGPConfiguration',
+    'metadata:',
+    '  name: default',
+    'spec:',
+    ...field('serviceClusterIPs', ranges.clusterIPs),
+    ...field('serviceExternalIPs', ranges.externalIPs),
+    '',
+  ].join('\n');
+}
 
-/** Step 5 on a dual-stack cluster: both external IP ranges, no cluster IPs (the article's empty `serviceClusterIPs:`). */
-export const BGP_CONFIGURATION_EXTERNAL_IPS_DUAL_STACK = `apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  serviceClusterIPs:
-  serviceExternalIPs:
-  - cidr: ${EXTERNAL_IP_RANGE}
-  - cidr: ${EXTERNAL_IP_RANGE_V6}
-`;
+/** Step 2 on a dual-stack cluster: both cluster IP ranges. */
+export const BGP_CONFIGURATION_CLUSTER_IPS_DUAL_STACK = bgpConfiguration({ clusterIPs: [CLUSTER_IP_RANGE, CLUSTER_IP_RANGE_V6] });
+
+/** Step 5 on a dual-stack cluster: both external IP ranges, no cluster IPs. */
+export const BGP_CONFIGURATION_EXTERNAL_IPS_DUAL_STACK = bgpConfiguration({ clusterIPs: [], externalIPs: [EXTERNAL_IP_RANGE, EXTERNAL_IP_RANGE_V6] });
 
 /** The article's closing remark ("you can expose both sets at once"), dual-stack: all four ranges in one document. */
-export const BGP_CONFIGURATION_BOTH_DUAL_STACK = `apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  serviceClusterIPs:
-  - cidr: ${CLUSTER_IP_RANGE}
-  - cidr: ${CLUSTER_IP_RANGE_V6}
-  serviceExternalIPs:
-  - cidr: ${EXTERNAL_IP_RANGE}
-  - cidr: ${EXTERNAL_IP_RANGE_V6}
-`;
+export const BGP_CONFIGURATION_BOTH_DUAL_STACK = bgpConfiguration({
+  clusterIPs: [CLUSTER_IP_RANGE, CLUSTER_IP_RANGE_V6],
+  externalIPs: [EXTERNAL_IP_RANGE, EXTERNAL_IP_RANGE_V6],
+});
 
 /** An EndpointSlice addressType: the controller writes one slice (or more) per family of the Service. */
 export type SliceAddressType = 'IPv4' | 'IPv6';
