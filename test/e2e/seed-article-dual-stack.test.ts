@@ -35,7 +35,8 @@ import {
   KUBECTL_PATCH_FOREIGN_IP_V6,
   SEED_NODES,
 } from './seed/article.js';
-import { agentEntry, hostPrefix } from './seed/scenario.js';
+import { monitorRoutes } from '../lab/route-events.js';
+import { agentEntry, hostPrefix, type Converged } from './seed/scenario.js';
 import { useSeedSuite } from './seed/suite.js';
 import { metric } from './lab-metrics.js';
 
@@ -79,6 +80,28 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
         answers.push(http);
       }
       return answers;
+    }
+
+    /**
+     * Run one step with `ip monitor route` on the ToR and print, for every route of the step's final table that changed
+     * during it, when it reached the ToR's kernel with its final next hops (ms after the step began: the file write or
+     * kubectl call included) — per family, as the monitor sees each route arrive, not as the table poll does.
+     */
+    async function withArrivals<T extends Converged>(what: string, step: () => Promise<T>): Promise<T> {
+      const monitor = monitorRoutes(suite.lab.tor.ns);
+      const t0 = Date.now();
+      let r: T | undefined;
+      try {
+        r = await step();
+      } finally {
+        const events = await monitor.stop();
+        for (const [prefix, hops] of Object.entries(r?.table ?? {})) {
+          const want = [...hops].sort().join(' ');
+          const e = events.find((x) => !x.deleted && x.prefix === prefix && [...x.nextHops].sort().join(' ') === want);
+          if (e) metric(scope, `${what}: ${prefix} in the ToR's kernel, ms`, e.at - t0, `via ${want}`);
+        }
+      }
+      return r;
     }
 
     /** Every node's RIB, both families: the prefixes of the ToR table this node contributes to, IPv6 via its own address. */
@@ -130,7 +153,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
 
     it('step 2: serviceClusterIPs 10.49.0.0/16 and fd00:49::/112: the ToR holds 10.49.0.0/16 via .10-.12 and, in ip -6 route, fd00:49::/112 via fd00:1::10-12', async () => {
       const { lab, sc } = suite;
-      const r = await sc.step2();
+      const r = await withArrivals('step 2', () => sc.step2());
       metric(scope, 'step 2: config file rewritten -> both aggregates on the ToR, ms', r.ms);
       expect(await lab.torRoutes()).to.deep.equal({ [CLUSTER_IP_RANGE]: v4(all), [CLUSTER_IP_RANGE_V6]: v6(all) });
       // The operator's view, as the article prints `ip route`: the IPv6 aggregate is one ECMP route over three next hops.
@@ -165,7 +188,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
 
     it('step 4: NodePort + externalTrafficPolicy Local: the IPv4 cluster IP /32 and the IPv6 one /128 via exactly the nginx nodes; HTTP over IPv4 and IPv6 reaches one of them', async () => {
       const { lab, sc } = suite;
-      const r = await sc.step4();
+      const r = await withArrivals('step 4', () => sc.step4());
       nginxNodes = r.nginxNodes;
       const [c4, c6] = [clusterIPs[0]!, clusterIPs[1]!];
       expect(r.clusterIPs).to.deep.equal(clusterIPs);
@@ -185,7 +208,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
 
     it('step 5: serviceExternalIPs 192.168.3.0/24 and fd00:3::/64, no cluster IPs: both cluster ranges and host routes gone, both external ranges via all three; both cluster IPs time out', async () => {
       const { lab, sc } = suite;
-      const r = await sc.step5();
+      const r = await withArrivals('step 5', () => sc.step5());
       metric(scope, 'step 5: config switched -> ToR table (both families), ms', r.ms);
       expect(await lab.torRoutes()).to.deep.equal({ [EXTERNAL_IP_RANGE]: v4(all), [EXTERNAL_IP_RANGE_V6]: v6(all) });
       await expectRibs(() => [EXTERNAL_IP_RANGE, EXTERNAL_IP_RANGE_V6]);
@@ -198,7 +221,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
 
     it('step 6: externalIPs 192.168.3.180 and fd00:3::180: the /32 and the /128 via the nginx nodes only; HTTP over IPv4 and IPv6 reaches one of them', async () => {
       const { lab, sc } = suite;
-      const r = await sc.step6();
+      const r = await withArrivals('step 6', () => sc.step6());
       metric(scope, 'step 6: kubectl patch -> /32 and /128 on the ToR, ms', r.ms);
       expect(r.nginxNodes).to.deep.equal(nginxNodes);
       expect(await lab.torRoutes()).to.deep.equal({
