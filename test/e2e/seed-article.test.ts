@@ -20,10 +20,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
-import { cleanupStale, createLab, formatRouteTable, GOBGP, sleep, type Lab, type LabNode, type RouteChanges, type RouterKind } from '../lab/index.js';
+import { formatRouteTable, GOBGP, sleep, type Lab, type LabNode, type RouteChanges, type RouterKind } from '../lab/index.js';
 import { connectGobgp } from '../../src/gobgp/client.js';
-import { NodeSimulator, repoRoot, sharedControlPlane, uniqueNamespace, waitFor, type ControlPlane } from '../helpers/kube/index.js';
+import { repoRoot, waitFor, type ControlPlane, type NodeSimulator } from '../helpers/kube/index.js';
 import {
   CLUSTER_IP_RANGE,
   EXTERNAL_IP,
@@ -32,7 +31,8 @@ import {
   KUBECTL_PATCH_FOREIGN_IP,
   SEED_NODES,
 } from './seed/article.js';
-import { SeedScenario, addIpv6InternalIPs, agentEntry, sameTable } from './seed/scenario.js';
+import { agentEntry, sameTable, type SeedScenario } from './seed/scenario.js';
+import { useSeedSuite } from './seed/suite.js';
 import { metric } from './lab-metrics.js';
 
 const execFileAsync = promisify(execFile);
@@ -99,69 +99,18 @@ for (const router of ['bird', 'frr'] as RouterKind[]) for (const tor of TOR_MODE
   const scope = `${router} ${tor}`;
   describe(`the seed article end to end, ${label} as the ToR (lab + real control plane + svcbgp run per node)`, function () {
     this.timeout(180_000);
+    const suite = useSeedSuite({ router, ipv6: tor === 'dual-stack', scope, namespacePrefix: `seed-${router}-${tor === 'ipv4-only' ? 'v4' : 'ds'}` });
     let cp: ControlPlane;
     let lab: Lab;
     let sim: NodeSimulator;
     let sc: SeedScenario;
-    let broken = false;
-    const ns = uniqueNamespace(`seed-${router}-${tor === 'ipv4-only' ? 'v4' : 'ds'}`);
-    let suiteStart = Date.now();
+    let ns = '';
     let clusterIP = '';
     let nginxNodes: string[] = [];
 
-    before(async function () {
-      // The first start builds the Kubernetes binaries if they are not cached yet (many minutes on 2 cores).
-      this.timeout(45 * 60_000);
-      suiteStart = Date.now();
-      cleanupStale();
-      const t0 = Date.now();
-      cp = await sharedControlPlane({
-        onLog: (line) => {
-          if (/build|compil|modules|cache/.test(line)) process.stderr.write(`      ${line}\n`);
-        },
-      });
-      const t1 = Date.now();
-      lab = await createLab({ router, unknownDestinations: 'drop', ipv6: tor === 'dual-stack' });
-      const t2 = Date.now();
-      const kc = cp.kubeConfig();
-      sim = new NodeSimulator(kc, { nodes: SEED_NODES.map((n) => ({ name: n.name, internalIP: n.ipv4 })) });
-      await sim.start();
-      await addIpv6InternalIPs(kc);
-      await cp.kubectlOk(['create', 'namespace', ns]);
-      const core = kc.makeApiClient(CoreV1Api);
-      await waitFor(`ServiceAccount default in ${ns}`, () => core.readNamespacedServiceAccount({ name: 'default', namespace: ns }).then(() => true));
-      sc = new SeedScenario({ lab, kube: cp, namespace: ns });
-      metric(scope, 'control plane ready (shared; 0 when already up), ms', t1 - t0);
-      metric(scope, 'lab bring-up, ms', t2 - t1, JSON.stringify(lab.timings));
-      metric(scope, 'node simulator + namespace, ms', Date.now() - t2);
-    });
-
-    beforeEach(function () {
-      // The steps build on each other: after a failure the rest would only repeat it.
-      if (broken) this.skip();
-    });
-
-    afterEach(function () {
-      if (this.currentTest?.state !== 'failed') return;
-      broken = true;
-      // What an operator would look at first: the agents' last log lines and the ToR's view.
-      for (const a of sc?.agents ?? []) {
-        void execFileAsync('tail', ['-n', '15', a.logFile]).then(
-          (r) => process.stderr.write(`      --- ${a.node.name} agent log (${a.logFile}) ---\n${r.stdout}`),
-          () => undefined,
-        );
-      }
-    });
-
-    after(async function () {
-      this.timeout(180_000);
-      const t0 = Date.now();
-      sc?.stopAgents();
-      await sc?.cleanupCluster().catch((e: unknown) => process.stderr.write(`      cleanup: ${String(e)}\n`));
-      await sim?.stop().catch((e: unknown) => process.stderr.write(`      node simulator stop: ${String(e)}\n`));
-      await lab?.destroy();
-      metric(scope, 'teardown (agents, namespace, nodes, lab), ms', Date.now() - t0);
-      metric(scope, 'whole suite, ms', Date.now() - suiteStart);
+    before(() => {
+      // Set by useSeedSuite's before(), which runs first (mocha runs a suite's hooks in the order they were added).
+      ({ cp, lab, sim, sc, ns } = suite);
     });
 
     it('before step 1: Nodes named after the lab nodes with both InternalIPs; gobgpd runs empty, so no session and no route on the ToR', async () => {
@@ -328,28 +277,10 @@ for (const router of ['bird', 'frr'] as RouterKind[]) for (const tor of TOR_MODE
     });
 
     it('step 7: an external IP outside 192.168.3.0/24 (192.168.9.9) never reaches the ToR, and the Service gets an Event saying why', async () => {
-      const core = cp.kubeConfig().makeApiClient(CoreV1Api);
-      let seen9 = false;
-      let events: CoreV1Event[] = [];
       await sc.kubectl(KUBECTL_PATCH_FOREIGN_IP);
-      const t0 = Date.now();
       // Every agent refuses it on its own and says so on the Service (one Event per node); the ToR is sampled meanwhile.
-      await sc.until(
-        'an AddressNotAdvertised Event from every node',
-        async () => {
-          if (`${FOREIGN_EXTERNAL_IP}/32` in (await lab.torRoutes())) seen9 = true;
-          const list = await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=nginx,reason=AddressNotAdvertised' });
-          events = list.items.filter((e) => e.message?.includes(FOREIGN_EXTERNAL_IP));
-          const hosts = new Set(events.map((e) => e.source?.host));
-          return lab.nodes.every((n) => hosts.has(n.name)) ? true : undefined;
-        },
-        () => JSON.stringify(events.map((e) => e.message)),
-      );
-      metric(scope, 'step 7: foreign external IP -> Events from 3 nodes, ms', Date.now() - t0);
-      for (let i = 0; i < 8; i++) {
-        if (`${FOREIGN_EXTERNAL_IP}/32` in (await lab.torRoutes())) seen9 = true;
-        await sleep(250);
-      }
+      const { events, seen: seen9, ms } = await sc.waitForRefusal(FOREIGN_EXTERNAL_IP);
+      metric(scope, 'step 7: foreign external IP -> Events from 3 nodes, ms', ms);
       expect(seen9, `${FOREIGN_EXTERNAL_IP}/32 was seen on the ToR`).to.equal(false);
       expect(await lab.torRoutes()).to.deep.equal({ [EXTERNAL_IP_RANGE]: sc.allNodeIPs(), [`${EXTERNAL_IP}/32`]: sc.nodeIPs(nginxNodes) });
       for (const n of lab.nodes) expect(await n.gobgpd.ribPrefixes(), n.name).to.not.include(`${FOREIGN_EXTERNAL_IP}/32`);

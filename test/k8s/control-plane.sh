@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Start a REAL Kubernetes control plane on loopback, for the tests and the lab:
 #   etcd + kube-apiserver + kube-controller-manager + kube-scheduler (built by test/k8s/build.sh)
-# with the seed article's ranges: Service cluster IPs 10.49.0.0/16, pod network 10.48.0.0/16 (the
-# controller-manager allocates each Node a /24 podCIDR from it).
+# with the seed article's ranges, dual-stack: Service cluster IPs 10.49.0.0/16 and fd00:49::/112, pod network
+# 10.48.0.0/16 and fd00:48::/56 (the controller-manager allocates each Node a /24 and a /64 podCIDR from them).
 #
 # Everything lives in one temporary run dir (certificates, keys, kubeconfigs, etcd data, logs) that is
 # removed again when the control plane stops: on SIGINT/SIGTERM/SIGHUP, when a component dies, or when the
@@ -28,6 +28,13 @@
 # - --endpoint-reconciler-type none: the API server refuses to publish a loopback address as the endpoint of
 #   the default/kubernetes Service ("may not be in the loopback range"), and nothing here needs that endpoint
 #   (clients use the kubeconfig). The Service itself (10.49.0.1) exists as usual.
+# - Dual-stack, IPv4 first: a Service without ipFamilyPolicy is SingleStack IPv4 (the primary family), exactly as
+#   on a single-stack cluster, and so is the default kubernetes Service (10.49.0.1); only a Service that asks for
+#   PreferDualStack/RequireDualStack also gets an IPv6 cluster IP from fd00:49::/112 (the dual-stack seed walk,
+#   test/e2e/seed-article-dual-stack.test.ts). /112: the API server refuses a secondary IPv6 range wider than /108
+#   (its allocator bitmap); 65,536 addresses are plenty. A dual-stack --cluster-cidr needs the per-family
+#   --node-cidr-mask-size-ipv4/-ipv6 (kube-controller-manager refuses --node-cidr-mask-size with two CIDRs), and
+#   spec.podCIDR stays the IPv4 one (spec.podCIDRs has both), so single-stack readers see what they saw before.
 # - Leader election is off (one replica each): start-up is a few seconds faster.
 set -euo pipefail
 
@@ -45,9 +52,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-SERVICE_CIDR=10.49.0.0/16
-POD_CIDR=10.48.0.0/16
-NODE_CIDR_MASK=24
+SERVICE_CIDR=10.49.0.0/16,fd00:49::/112
+POD_CIDR=10.48.0.0/16,fd00:48::/56
+NODE_CIDR_MASK_V4=24
+NODE_CIDR_MASK_V6=64
 T0=$(date +%s%N)
 log() { echo "[control-plane $(date +%H:%M:%S)] $*" >&2; }
 elapsed() { echo "$(( ($(date +%s%N) - T0) / 1000000 ))ms"; }
@@ -133,7 +141,7 @@ key ca
 openssl req -x509 -new -key "$PKI/ca.key" -subj "/CN=svcbgp-test-ca" -days 30 -out "$PKI/ca.crt" \
   -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
 cert apiserver "/CN=kube-apiserver" serverAuth \
-  "IP:127.0.0.1,IP:10.49.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+  "IP:127.0.0.1,IP:10.49.0.1,IP:fd00:49::1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
 cert admin "/O=system:masters/CN=svcbgp-admin" clientAuth
 cert kcm "/CN=system:kube-controller-manager" clientAuth
 cert scheduler "/CN=system:kube-scheduler" clientAuth
@@ -228,7 +236,8 @@ start kube-controller-manager "$BIN/kube-controller-manager" \
   --use-service-account-credentials=true \
   --service-account-private-key-file "$PKI/sa.key" --root-ca-file "$PKI/ca.crt" \
   --cluster-signing-cert-file "$PKI/ca.crt" --cluster-signing-key-file "$PKI/ca.key" \
-  --allocate-node-cidrs=true --cluster-cidr "$POD_CIDR" --node-cidr-mask-size "$NODE_CIDR_MASK" \
+  --allocate-node-cidrs=true --cluster-cidr "$POD_CIDR" \
+  --node-cidr-mask-size-ipv4 "$NODE_CIDR_MASK_V4" --node-cidr-mask-size-ipv6 "$NODE_CIDR_MASK_V6" \
   --service-cluster-ip-range "$SERVICE_CIDR" --profiling=false
 start kube-scheduler "$BIN/kube-scheduler" \
   --kubeconfig "$RUN_DIR/scheduler.kubeconfig" \

@@ -1,8 +1,9 @@
 /**
  * The seed article, end to end, as one reusable walk: the network lab (test/lab: BIRD 2 or FRR as the ToR, gobgpd
  * in every node namespace), a REAL Kubernetes control plane, the node simulator (the one stand-in: it plays the
- * kubelet) and one `svcbgp run` process per node, exactly as the DaemonSet's sidecar runs. Used by the mocha suite
- * (test/e2e/seed-article.test.ts, which asserts) and by the demo (scripts/lab.sh, which prints).
+ * kubelet) and one `svcbgp run` process per node, exactly as the DaemonSet's sidecar runs. Used by the mocha suites
+ * (test/e2e/seed-article.test.ts, and test/e2e/seed-article-dual-stack.test.ts with the dual-stack ArticleWalk, which
+ * assert) and by the demo (scripts/lab.sh, which prints).
  *
  * Every step does what the article does, then waits (generous timeout, never a timing assertion) until the ToR's
  * kernel table is EXACTLY what the article shows; on a timeout the error carries the last table seen.
@@ -19,22 +20,12 @@ import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
 import { formatRouteTable, sleep, type Lab, type LabNode, type RouteTable } from '../../lab/index.js';
 import { isAlive, signal } from '../../lab/exec.js';
 import type { CommandResult } from '../../helpers/kube/control-plane.js';
 import { waitForEndpointSlices } from '../../helpers/kube/wait.js';
-import {
-  CLUSTER_IP_RANGE,
-  CONFIG_AFTER_STEP,
-  EXTERNAL_IP,
-  EXTERNAL_IP_RANGE,
-  KUBECTL_EXPOSE,
-  KUBECTL_PATCH_EXTERNAL_IP,
-  KUBECTL_PATCH_LOCAL,
-  SEED_NGINX_DEPLOYMENT,
-  SEED_NODES,
-} from './article.js';
+import { KUBECTL_PATCH_LOCAL, IPV4_WALK, SEED_NGINX_DEPLOYMENT, SEED_NODES, type ArticleWalk } from './article.js';
 
 /** What the walk needs from the control plane: ControlPlane (test/helpers/kube) has it; the demo builds one. */
 export interface KubeAccess {
@@ -58,6 +49,8 @@ export interface ScenarioOptions {
   logLevel?: string;
   /** More `svcbgp run` flags (e.g. `--drain-time 3s`). */
   agentArgs?: readonly string[];
+  /** Which walk: the article as written (IPv4, default) or on a dual-stack cluster (article.ts DUAL_STACK_WALK). */
+  walk?: ArticleWalk;
 }
 
 export interface AgentHandle {
@@ -92,6 +85,12 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** An address or prefix is IPv6 (the ToR's next hop for it is then a node's IPv6 address). */
+export const isV6 = (addrOrPrefix: string): boolean => addrOrPrefix.includes(':');
+
+/** "10.49.7.1" -> "10.49.7.1/32", "fd00:49::5" -> "fd00:49::5/128": a Service IP's host route. */
+export const hostPrefix = (addr: string): string => `${addr}/${isV6(addr) ? 128 : 32}`;
 
 /** Order-insensitive comparison of two route tables. */
 export function sameTable(a: RouteTable, b: RouteTable): boolean {
@@ -136,6 +135,7 @@ export class SeedScenario {
   readonly configFile: string;
   readonly agents: AgentHandle[] = [];
   readonly timeoutMs: number;
+  readonly walk: ArticleWalk;
   private readonly core: CoreV1Api;
   private readonly say: (line: string) => void;
   /** Addresses that already have HTTP stand-ins (per node). */
@@ -146,6 +146,7 @@ export class SeedScenario {
     this.kube = opts.kube;
     this.ns = opts.namespace;
     this.timeoutMs = opts.timeoutMs ?? 90_000;
+    this.walk = opts.walk ?? IPV4_WALK;
     this.configFile = join(this.lab.runDir, 'svcbgp-config.yaml');
     this.core = opts.kube.kubeConfig().makeApiClient(CoreV1Api);
     this.say = opts.say ?? (() => undefined);
@@ -320,17 +321,38 @@ export class SeedScenario {
     return [...new Set((await this.readyNginxPods()).map((p) => p.spec!.nodeName!))].sort();
   }
 
-  nodeIPs(nodeNames: readonly string[]): string[] {
-    return nodeNames.map((n) => this.lab.node(n).ipv4).sort();
+  /**
+   * The nodes' addresses as the ToR's next hops, sorted: IPv4 by default; IPv6 when `of` is an IPv6 address or prefix
+   * (the route's own family: MP-BGP carries the node's IPv6 address as the next hop of IPv6 routes).
+   */
+  nodeIPs(nodeNames: readonly string[], of = '0.0.0.0'): string[] {
+    return nodeNames.map((n) => (isV6(of) ? this.lab.node(n).ipv6 : this.lab.node(n).ipv4)).sort();
   }
 
-  allNodeIPs(): string[] {
-    return this.lab.nodes.map((n) => n.ipv4).sort();
+  allNodeIPs(of = '0.0.0.0'): string[] {
+    return this.nodeIPs(this.lab.nodes.map((n) => n.name), of);
   }
 
+  /** Each range via every node (in the range's family): what the ToR holds for the configured CIDRs. */
+  aggregates(ranges: readonly string[]): RouteTable {
+    return Object.fromEntries(ranges.map((r) => [r, this.allNodeIPs(r)]));
+  }
+
+  /** Each address's /32 or /128 via the given nodes (in the address's family): a Local-policy Service's host routes. */
+  hostRoutes(addrs: readonly string[], nodeNames: readonly string[]): RouteTable {
+    return Object.fromEntries(addrs.map((a) => [hostPrefix(a), this.nodeIPs(nodeNames, a)]));
+  }
+
+  /** The nginx Service's first cluster IP (the cluster's primary family: IPv4). */
   async clusterIP(): Promise<string> {
     const svc = await this.core.readNamespacedService({ name: 'nginx', namespace: this.ns });
     return svc.spec!.clusterIP!;
+  }
+
+  /** Every cluster IP of the nginx Service (spec.clusterIPs: one per family, the primary first). */
+  async clusterIPs(): Promise<string[]> {
+    const svc = await this.core.readNamespacedService({ name: 'nginx', namespace: this.ns });
+    return svc.spec!.clusterIPs ?? [svc.spec!.clusterIP!];
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -356,13 +378,42 @@ export class SeedScenario {
         const pods = await this.readyNginxPods();
         const nodes = [...new Set(pods.map((p) => p.spec!.nodeName!))].sort();
         const table = await this.lab.torRoutes();
-        const want = this.nodeIPs(nodes).join(',');
+        const want = this.nodeIPs(nodes, prefix).join(',');
         const got = (table[prefix] ?? []).slice().sort().join(',');
         last = `ready pods on [${nodes.join(', ')}]; ToR ${prefix} via [${got}]`;
         return podsOk(pods) && want === got ? { table, ms: Date.now() - t0, nodes } : undefined;
       },
       () => last,
     );
+  }
+
+  /**
+   * After an external IP outside every configured range was assigned: wait until every node's agent has refused it
+   * with an AddressNotAdvertised Event on the nginx Service (one per node), sampling the ToR meanwhile and for 2 s
+   * after. `seen`: its host route showed up on the ToR at some sample (it must not); `ms`: until the last Event.
+   */
+  async waitForRefusal(address: string): Promise<{ events: CoreV1Event[]; seen: boolean; ms: number }> {
+    const prefix = hostPrefix(address);
+    const t0 = Date.now();
+    let seen = false;
+    let events: CoreV1Event[] = [];
+    await this.until(
+      'an AddressNotAdvertised Event from every node',
+      async () => {
+        if (prefix in (await this.lab.torRoutes())) seen = true;
+        const list = await this.core.listNamespacedEvent({ namespace: this.ns, fieldSelector: 'involvedObject.name=nginx,reason=AddressNotAdvertised' });
+        events = list.items.filter((e) => e.message?.includes(address));
+        const hosts = new Set(events.map((e) => e.source?.host));
+        return this.lab.nodes.every((n) => hosts.has(n.name)) ? true : undefined;
+      },
+      () => JSON.stringify(events.map((e) => e.message)),
+    );
+    const ms = Date.now() - t0;
+    for (let i = 0; i < 8; i++) {
+      if (prefix in (await this.lab.torRoutes())) seen = true;
+      await sleep(250);
+    }
+    return { events, seen, ms };
   }
 
   /** `ip route` in the ToR's namespace, as the article prints it. */
@@ -406,7 +457,7 @@ export class SeedScenario {
 
   /** Step 1: the BGPPeer; the agents start with it and configure their gobgpd; every session Established. */
   async step1(): Promise<{ sessionsMs: number }> {
-    this.writeConfig(CONFIG_AFTER_STEP[1]);
+    this.writeConfig(this.walk.config[1]);
     const t0 = Date.now();
     await this.startAgents();
     await this.lab.waitForSessions(undefined, this.timeoutMs);
@@ -419,50 +470,57 @@ export class SeedScenario {
     return { sessionsMs };
   }
 
-  /** Step 2: serviceClusterIPs 10.49.0.0/16 -> the aggregate via all three nodes. */
+  /** Step 2: serviceClusterIPs 10.49.0.0/16 (and the IPv6 range) -> the aggregate via all three nodes. */
   async step2(): Promise<Converged> {
-    this.writeConfig(CONFIG_AFTER_STEP[2]);
-    return this.waitForTable({ [CLUSTER_IP_RANGE]: this.allNodeIPs() }, 'step 2: 10.49.0.0/16 via every node');
+    this.writeConfig(this.walk.config[2]);
+    return this.waitForTable(this.aggregates(this.walk.clusterIPRanges), `step 2: ${this.walk.clusterIPRanges.join(' and ')} via every node`);
   }
 
   /** Step 3: the nginx Deployment (2 replicas) and `kubectl expose deployment nginx --port 80`. */
-  async step3(): Promise<{ clusterIP: string; services: string }> {
+  async step3(): Promise<{ clusterIP: string; clusterIPs: string[]; services: string }> {
     await this.kubectl(['apply', '-f', '-'], SEED_NGINX_DEPLOYMENT);
-    await this.kubectl(KUBECTL_EXPOSE);
+    await this.kubectl([...this.walk.expose]);
     return this.nginxServing();
   }
 
-  /** After step 3's commands: the real controllers made 2 Pods, the simulator runs them, the EndpointSlice shows both. */
-  async nginxServing(): Promise<{ clusterIP: string; services: string }> {
-    await waitForEndpointSlices(this.kube.kubeConfig(), this.ns, 'nginx', { ready: 2, timeoutMs: this.timeoutMs });
-    return { clusterIP: await this.clusterIP(), services: await this.kubectl(['get', 'services']) };
+  /**
+   * After step 3's commands: the real controllers made 2 Pods, the simulator runs them, the EndpointSlices show both
+   * (in every family of the walk: a dual-stack Service has an IPv4 and an IPv6 slice, 2 ready endpoints each).
+   */
+  async nginxServing(): Promise<{ clusterIP: string; clusterIPs: string[]; services: string }> {
+    const types = this.walk.addressTypes;
+    await waitForEndpointSlices(this.kube.kubeConfig(), this.ns, 'nginx', {
+      where: (eps) => types.every((t) => eps.filter((e) => e.addressType === t && e.ready).length === 2),
+      timeoutMs: this.timeoutMs,
+    });
+    return { clusterIP: await this.clusterIP(), clusterIPs: await this.clusterIPs(), services: await this.kubectl(['get', 'services']) };
   }
 
-  /** Step 4: NodePort + externalTrafficPolicy Local -> the cluster IP /32 via the two nginx nodes. */
-  async step4(): Promise<Converged & { clusterIP: string; nginxNodes: string[] }> {
+  /** Step 4: NodePort + externalTrafficPolicy Local -> each cluster IP's /32 (/128) via the two nginx nodes. */
+  async step4(): Promise<Converged & { clusterIP: string; clusterIPs: string[]; nginxNodes: string[] }> {
     await this.kubectl(KUBECTL_PATCH_LOCAL);
-    const clusterIP = await this.clusterIP();
+    const clusterIPs = await this.clusterIPs();
     const nginxNodes = await this.nginxNodes();
     const c = await this.waitForTable(
-      { [CLUSTER_IP_RANGE]: this.allNodeIPs(), [`${clusterIP}/32`]: this.nodeIPs(nginxNodes) },
-      `step 4: ${clusterIP}/32 via the nginx nodes ${nginxNodes.join(', ')}`,
+      { ...this.aggregates(this.walk.clusterIPRanges), ...this.hostRoutes(clusterIPs, nginxNodes) },
+      `step 4: ${clusterIPs.map(hostPrefix).join(' and ')} via the nginx nodes ${nginxNodes.join(', ')}`,
     );
-    return { ...c, clusterIP, nginxNodes };
+    return { ...c, clusterIP: clusterIPs[0]!, clusterIPs, nginxNodes };
   }
 
-  /** Step 5: the BGPConfiguration replaced: serviceExternalIPs 192.168.3.0/24, no cluster IPs. */
+  /** Step 5: the BGPConfiguration replaced: serviceExternalIPs 192.168.3.0/24 (and the IPv6 range), no cluster IPs. */
   async step5(): Promise<Converged> {
-    this.writeConfig(CONFIG_AFTER_STEP[5]);
-    return this.waitForTable({ [EXTERNAL_IP_RANGE]: this.allNodeIPs() }, 'step 5: only 192.168.3.0/24, via every node');
+    this.writeConfig(this.walk.config[5]);
+    return this.waitForTable(this.aggregates(this.walk.externalIPRanges), `step 5: only ${this.walk.externalIPRanges.join(' and ')}, via every node`);
   }
 
-  /** Step 6: externalIPs ["192.168.3.180"] -> 192.168.3.180/32 via the nginx nodes. */
+  /** Step 6: externalIPs ["192.168.3.180"] (and the IPv6 one) -> its /32 (/128) via the nginx nodes. */
   async step6(): Promise<Converged & { nginxNodes: string[]; services: string }> {
-    await this.kubectl(KUBECTL_PATCH_EXTERNAL_IP);
+    await this.kubectl([...this.walk.patchExternalIP]);
     const nginxNodes = await this.nginxNodes();
     const c = await this.waitForTable(
-      { [EXTERNAL_IP_RANGE]: this.allNodeIPs(), [`${EXTERNAL_IP}/32`]: this.nodeIPs(nginxNodes) },
-      `step 6: ${EXTERNAL_IP}/32 via the nginx nodes ${nginxNodes.join(', ')}`,
+      { ...this.aggregates(this.walk.externalIPRanges), ...this.hostRoutes(this.walk.externalIPs, nginxNodes) },
+      `step 6: ${this.walk.externalIPs.map(hostPrefix).join(' and ')} via the nginx nodes ${nginxNodes.join(', ')}`,
     );
     return { ...c, nginxNodes, services: await this.kubectl(['get', 'services']) };
   }

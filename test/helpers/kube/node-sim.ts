@@ -12,8 +12,10 @@
  *   - registers Nodes (default node-1/2/3 with InternalIPs 192.168.1.10/.11/.12), Ready, with
  *     allocatable cpu/memory/pods and the well-known labels; renews each Node's Lease in
  *     kube-node-lease every 10 s (the heartbeat the node-lifecycle controller reads);
- *   - for every Pod the scheduler bound to one of its Nodes: status Running, Ready, a pod IP from that
- *     Node's podCIDR (the Node's own IP for hostNetwork Pods), containerStatuses;
+ *   - for every Pod the scheduler bound to one of its Nodes: status Running, Ready, a pod IP from each of that
+ *     Node's podCIDRs (IPv4 and IPv6 on the dual-stack control plane, as a dual-stack kubelet + CNI report them,
+ *     so the EndpointSlice controller writes an IPv6 slice for a dual-stack Service; the Node's own IP for
+ *     hostNetwork Pods), containerStatuses;
  *   - on deletion: by default it finishes at once, like containers that exit promptly on SIGTERM (status
  *     not ready, then delete with grace 0). terminateServing() keeps a deleted Pod Ready (the
  *     EndpointSlice then says ready=false, serving=true, terminating=true) until finishTermination()
@@ -22,6 +24,7 @@
  *
  * It never sends traffic anywhere but the API server on loopback: the node IPs are only data.
  */
+import ipaddr from 'ipaddr.js';
 import {
   CoordinationV1Api,
   CoreV1Api,
@@ -77,22 +80,27 @@ function isConflict(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: number }).code === 409;
 }
 
-/** Host addresses of an IPv4 CIDR, in order, skipping the network address and .1 (the CNI bridge on a real node). */
+/**
+ * Host addresses of a podCIDR, in order, skipping the network address and the first host (the CNI bridge on a real
+ * node): 10.48.1.2, .3, ... for IPv4 (up to the broadcast address, excluded); fd00:48:0:1::2, ::3, ... for IPv6.
+ */
 export function* hostAddresses(cidr: string): Generator<string> {
-  const [base, lenStr] = cidr.split('/');
-  const len = Number(lenStr);
-  const parts = base!.split('.').map(Number);
-  if (parts.length !== 4 || !(len >= 8 && len <= 30)) throw new Error(`node simulator: unsupported podCIDR ${cidr}`);
-  const start = ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
-  const size = 2 ** (32 - len);
-  for (let i = 2; i < size - 1; i++) {
+  const [addr, len] = ipaddr.parseCIDR(cidr);
+  const bits = addr.kind() === 'ipv4' ? 32 : 128;
+  if (addr.kind() === 'ipv4' ? !(len >= 8 && len <= 30) : !(len >= 48 && len <= 126)) throw new Error(`node simulator: unsupported podCIDR ${cidr}`);
+  const start = addr.toByteArray().reduce((n, b) => (n << 8n) | BigInt(b), 0n) & ~((1n << BigInt(bits - len)) - 1n);
+  // IPv4 has a broadcast address at the top; IPv6 has none (the generator stops long before the top of a /64).
+  const end = (1n << BigInt(bits - len)) - (addr.kind() === 'ipv4' ? 1n : 0n);
+  for (let i = 2n; i < end; i++) {
     const n = start + i;
-    yield [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+    const bytes = Array.from({ length: bits / 8 }, (_, k) => Number((n >> BigInt(bits - 8 - 8 * k)) & 255n));
+    yield ipaddr.fromByteArray(bytes).toString();
   }
 }
 
 interface PodState {
-  ip: string;
+  /** status.podIPs: one per podCIDR family, the first (IPv4) is also status.podIP. */
+  ips: string[];
   node: string;
   uid: string;
   finalizeTimer?: NodeJS.Timeout;
@@ -107,7 +115,8 @@ export class NodeSimulator {
   private readonly heartbeats = new Map<string, NodeJS.Timeout>();
   /** Nodes whose kubelet is "dead" (stopKubelet): nothing is written for them. */
   private readonly down = new Set<string>();
-  private readonly podCIDRs = new Map<string, string>();
+  /** spec.podCIDRs per Node: IPv4 first, then IPv6 on the dual-stack control plane. */
+  private readonly podCIDRs = new Map<string, string[]>();
   private readonly pods = new Map<string, PodState>();
   private readonly readyOverride = new Map<string, boolean>();
   private readonly holdServing = new Set<string>();
@@ -131,7 +140,7 @@ export class NodeSimulator {
   /** Register the Nodes, wait for their podCIDRs, start heartbeats and the Pod watch. */
   async start(): Promise<void> {
     for (const n of this.nodes) await this.registerNode(n);
-    for (const n of this.nodes) this.podCIDRs.set(n.name, await this.waitForPodCIDR(n.name));
+    for (const n of this.nodes) this.podCIDRs.set(n.name, await this.waitForPodCIDRs(n.name));
     for (const n of this.nodes) this.startHeartbeat(n.name);
     const informer = makeInformer<V1Pod>(this.kc, '/api/v1/pods', () => this.core.listPodForAllNamespaces());
     informer.on('add', (p) => this.onPod(p));
@@ -162,14 +171,19 @@ export class NodeSimulator {
     }
   }
 
-  /** The podCIDR the real node-IPAM controller assigned to a Node. */
+  /** The (first: IPv4) podCIDR the real node-IPAM controller assigned to a Node. */
   podCIDR(node: string): string | undefined {
-    return this.podCIDRs.get(node);
+    return this.podCIDRs.get(node)?.[0];
   }
 
-  /** The pod IP the simulator gave a Pod (undefined until it reported it running). */
+  /** Every podCIDR of a Node (spec.podCIDRs: IPv4, then IPv6 on a dual-stack control plane). */
+  podCIDRsOf(node: string): readonly string[] {
+    return this.podCIDRs.get(node) ?? [];
+  }
+
+  /** The (first) pod IP the simulator gave a Pod (undefined until it reported it running). */
   podIP(namespace: string, name: string): string | undefined {
-    return this.pods.get(key(namespace, name))?.ip;
+    return this.pods.get(key(namespace, name))?.ips[0];
   }
 
   /** Make a Pod's containers fail (ready=false) or pass (ready=true) their readiness probe. */
@@ -286,11 +300,12 @@ export class NodeSimulator {
     await this.renewLease(n.name);
   }
 
-  private async waitForPodCIDR(node: string): Promise<string> {
+  private async waitForPodCIDRs(node: string): Promise<string[]> {
     for (let i = 0; i < 300; i++) {
       const n = await this.core.readNode({ name: node });
-      const cidr = n.spec?.podCIDR;
-      if (cidr) return cidr;
+      // The node-IPAM controller writes podCIDR and podCIDRs (every family) in one update.
+      const cidrs = n.spec?.podCIDRs?.length ? n.spec.podCIDRs : n.spec?.podCIDR ? [n.spec.podCIDR] : [];
+      if (cidrs.length > 0) return cidrs;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`node ${node} got no podCIDR from the controller-manager in 30 s (is --allocate-node-cidrs on?)`);
@@ -369,13 +384,16 @@ export class NodeSimulator {
     this.holdServing.delete(k);
   }
 
-  private allocateIP(node: SimNodeSpec, pod: V1Pod): string {
-    if (pod.spec?.hostNetwork) return node.internalIP;
-    const cidr = this.podCIDRs.get(node.name);
-    if (!cidr) throw new Error(`node ${node.name} has no podCIDR yet`);
-    const used = new Set([...this.pods.values()].filter((s) => s.node === node.name).map((s) => s.ip));
-    for (const ip of hostAddresses(cidr)) if (!used.has(ip)) return ip;
-    throw new Error(`node ${node.name}: podCIDR ${cidr} is full`);
+  /** One free address from each of the Node's podCIDRs (the Node's own IP for a hostNetwork Pod). */
+  private allocateIPs(node: SimNodeSpec, pod: V1Pod): string[] {
+    if (pod.spec?.hostNetwork) return [node.internalIP];
+    const cidrs = this.podCIDRs.get(node.name);
+    if (!cidrs?.length) throw new Error(`node ${node.name} has no podCIDR yet`);
+    const used = new Set([...this.pods.values()].filter((s) => s.node === node.name).flatMap((s) => s.ips));
+    return cidrs.map((cidr) => {
+      for (const ip of hostAddresses(cidr)) if (!used.has(ip)) return ip;
+      throw new Error(`node ${node.name}: podCIDR ${cidr} is full`);
+    });
   }
 
   private async reconcile(pod: V1Pod): Promise<void> {
@@ -390,7 +408,9 @@ export class NodeSimulator {
       state = undefined;
     }
     if (!state) {
-      state = { ip: pod.status?.podIP ?? this.allocateIP(node, pod), node: node.name, uid: pod.metadata!.uid! };
+      // A Pod another simulator already reported keeps its addresses (a shared control plane).
+      const reported = (pod.status?.podIPs ?? []).map((x) => x.ip).filter((ip) => ip !== '');
+      state = { ips: reported.length > 0 ? reported : this.allocateIPs(node, pod), node: node.name, uid: pod.metadata!.uid! };
       this.pods.set(k, state);
     }
 
@@ -415,14 +435,15 @@ export class NodeSimulator {
     }
 
     const ready = this.readyOverride.get(k) ?? true;
-    const desired = this.podStatus(pod, node, state.ip, ready);
+    const desired = this.podStatus(pod, node, state.ips, ready);
     const current = pod.status;
     const currentReady = current?.conditions?.find((c) => c.type === 'Ready')?.status;
-    if (current?.phase === 'Running' && current.podIP === state.ip && currentReady === (ready ? 'True' : 'False')) return;
+    const currentIPs = (current?.podIPs ?? []).map((x) => x.ip).join(',');
+    if (current?.phase === 'Running' && currentIPs === state.ips.join(',') && currentReady === (ready ? 'True' : 'False')) return;
     await this.core.patchNamespacedPodStatus({ name, namespace: ns, body: { status: desired } }, mergePatch);
   }
 
-  private podStatus(pod: V1Pod, node: SimNodeSpec, ip: string, ready: boolean): Record<string, unknown> {
+  private podStatus(pod: V1Pod, node: SimNodeSpec, ips: readonly string[], ready: boolean): Record<string, unknown> {
     const t = nowTime();
     const started = pod.status?.startTime ? new Date(pod.status.startTime).toISOString().replace(/\.\d+Z$/, 'Z') : t;
     const prev = (type: string, status: string): string => {
@@ -439,8 +460,8 @@ export class NodeSimulator {
       phase: 'Running',
       hostIP: node.internalIP,
       hostIPs: [{ ip: node.internalIP }],
-      podIP: ip,
-      podIPs: [{ ip }],
+      podIP: ips[0],
+      podIPs: ips.map((ip) => ({ ip })),
       startTime: started,
       conditions: [
         cond('PodReadyToStartContainers', 'True'),
@@ -475,7 +496,7 @@ export class NodeSimulator {
     if (node && state) {
       await this.core
         .patchNamespacedPodStatus(
-          { name, namespace: ns, body: { status: this.podStatus(pod, node, state.ip, false) } },
+          { name, namespace: ns, body: { status: this.podStatus(pod, node, state.ips, false) } },
           mergePatch,
         )
         .catch((e: unknown) => {
