@@ -3,8 +3,8 @@
  * endpoint each in a real API server, the agent converged into a real gobgpd, then
  * - a V8 heap snapshot of the agent (NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2), summarised by constructor: the
  *   self size of every object kind, largest first;
- * - the agent's RSS and heap with --max-old-space-size=<M> for a few M: how much of the heap is garbage V8 simply
- *   had no reason to collect yet.
+ * - the agent's RSS and heap under V8 limits (--max-old-space-size, --max-semi-space-size): how much of the RSS is
+ *   garbage V8 simply had no reason to collect yet, or young-generation space it keeps reserved.
  *
  *   npm run build && node dist/test/bench/heap.js [N=10000]
  */
@@ -74,14 +74,18 @@ try {
   });
   log(`${N} Services + EndpointSlices created`);
 
-  for (const oldSpace of [undefined, 256, 128, 96]) {
+  // V8 limits: none (the snapshot run), the old generation capped, the young generation's semi-spaces shrunk (V8
+  // reserves up to 3 x 16 MiB for them on 64-bit), and both.
+  const variants: string[][] = [[], ['--max-old-space-size=256'], ['--max-old-space-size=160'], ['--max-old-space-size=128'], ['--max-semi-space-size=1'], ['--max-semi-space-size=1', '--max-old-space-size=160']];
+  for (const flags of variants) {
+    const label = flags.length === 0 ? '(V8 defaults)' : flags.join(' ');
     const gobgpd = new RestartableGobgpd('heap');
     await gobgpd.start();
     const config = path.join(dir, 'bgp.yaml');
     writeFileSync(config, loopbackAgentConfig({ peerPort: await freePort(), listenPort: await freePort() }));
     const http = `127.0.0.1:${await freePort()}`;
     const snapDir = mkdtempSync(path.join(dir, 'snap-'));
-    const nodeOptions = ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapDir}`, ...(oldSpace ? [`--max-old-space-size=${oldSpace}`] : [])].join(' ');
+    const nodeOptions = ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapDir}`, ...flags].join(' ');
     const agent = new AgentProcess(['--node-name', NODE, '--gobgp-address', gobgpd.address, '--kubeconfig', cp.kubeconfig, '--config', config,
       '--http-address', http, '--no-custom-resources', '--namespace', NS, '--log-level', 'warn'], { NODE_OPTIONS: nodeOptions });
     agent.start();
@@ -95,8 +99,8 @@ try {
       await sleep(5000);
       const m = (await httpGet(http, '/metrics')).body;
       const heap = Math.round((metricValue(m, 'svcbgp_nodejs_heap_size_used_bytes') ?? 0) / 1048576);
-      log(`--max-old-space-size=${oldSpace ?? '(default)'}: RSS ${rssMiB(agent.pid)} MiB, heap used ${heap} MiB`);
-      if (oldSpace === undefined) {
+      log(`${label}: RSS ${rssMiB(agent.pid)} MiB, heap used ${heap} MiB`);
+      if (flags.length === 0) {
         process.kill(agent.pid!, 'SIGUSR2');
         let file: string | undefined;
         for (let t = 0; t < 600 && !file; t++) {
@@ -118,7 +122,7 @@ try {
     } catch (err) {
       // A limit too small for the data is a result, not a failure of the benchmark.
       if (!(err instanceof OutOfHeap)) throw err;
-      log(`--max-old-space-size=${oldSpace ?? '(default)'}: the agent did not converge: ${err.message}`);
+      log(`${label}: the agent did not converge: ${err.message}`);
     } finally {
       await agent.dispose();
       await gobgpd.stop();
