@@ -30,10 +30,12 @@ for v in "${versions[@]}"; do
   set +e
   # --no-config: .mocharc.json's spec (every test) would be added to the files named here.
   files=('dist/test/integration/gobgp/*.test.js' 'dist/test/integration/agent/*.test.js')
-  # The seed article's e2e walk (BIRD and FRR, dual-stack and IPv4-only ToRs, ~3.5 minutes) also on the versions in
+  # The seed article's e2e walk (BIRD and FRR, IPv4-only ToRs, ~2 minutes) also on the versions in
   # SVCBGP_MATRIX_E2E (default 4.8: the newest, the one the image carries); `npm test` walks it on the default.
   for e in ${SVCBGP_MATRIX_E2E-4.8}; do [ "$e" = "$v" ] && files+=('dist/test/e2e/seed-article.test.js'); done
-  SVCBGP_GOBGPD="$v" npx mocha --no-config --timeout 60000 --slow 2000 --exit "${files[@]}" 2>&1 | tee "$out"
+  # On the matrix the walk takes the IPv4-only ToRs (where gobgpd's version mattered: its selection deferral); both
+  # ToR modes run in `npm test`.
+  SVCBGP_SEED_TOR_MODES="${SVCBGP_SEED_TOR_MODES:-ipv4-only}" SVCBGP_GOBGPD="$v" npx mocha --no-config --timeout 60000 --slow 2000 --exit "${files[@]}" 2>&1 | tee "$out"
   r=${PIPESTATUS[0]}
   set -e
   [ "$r" = 0 ] || rc=1

@@ -54,7 +54,14 @@ spec:
  * one `ipv4` channel; FRR: `address-family ipv4 unicast` only), as an operator following the IPv4-only seed would set
  * it up: the IPv4-only BIRD used to get the routes only after gobgpd's 360 s selection deferral (issue 14).
  */
-const TOR_MODES = ['dual-stack', 'ipv4-only'] as const;
+const TOR_MODES = (process.env.SVCBGP_SEED_TOR_MODES ?? 'dual-stack,ipv4-only').split(',').filter((m): m is 'dual-stack' | 'ipv4-only' => m === 'dual-stack' || m === 'ipv4-only');
+
+/**
+ * FRR with a dual-stack ToR is walked by seed-article-dual-stack.test.ts (which asserts the IPv4 routes exactly as this
+ * walk does, on a dual-stack FRR ToR), so CI skips it here to stay well under 30 minutes; SVCBGP_SEED_ALL=1 walks it too.
+ * BIRD walks both ToR modes here, FRR the IPv4-only one (the one where gobgpd's selection deferral mattered).
+ */
+const walkThis = (router: RouterKind, tor: (typeof TOR_MODES)[number]): boolean => process.env.SVCBGP_SEED_ALL === '1' || router === 'bird' || tor === 'ipv4-only';
 
 /** The graceful-restart time svcbgp advertises by default (maxRestartTime unset): the ToR keeps stale routes this long. */
 const RESTART_TIME_S = 120;
@@ -94,7 +101,7 @@ function watchRestore(lab: Lab, node: LabNode): { done: () => Promise<{ upToEndO
   };
 }
 
-for (const router of ['bird', 'frr'] as RouterKind[]) for (const tor of TOR_MODES) {
+for (const router of ['bird', 'frr'] as RouterKind[]) for (const tor of TOR_MODES.filter((t) => walkThis(router, t))) {
   const label = `${router === 'bird' ? 'BIRD 2' : 'FRR'}${tor === 'ipv4-only' ? ' (IPv4 only)' : ''}`;
   const scope = `${router} ${tor}`;
   describe(`the seed article end to end, ${label} as the ToR (lab + real control plane + svcbgp run per node)`, function () {
