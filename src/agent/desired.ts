@@ -4,7 +4,7 @@ import { speakerConfigForNode, type BgpConfig, type NodePeer } from '../config/i
 import { IncrementalRoutes, type ComputeStats, type Mismatch } from '../routes/incremental.js';
 import type { DesiredRoute, DesiredRoutesResult, Refusal, Withheld } from '../routes/types.js';
 import type { DesiredPath, DesiredState, RefusedAddress, RouteKind, WithheldAddress } from './ports.js';
-import { serviceAttributeLines } from '../routes/service-attributes.js';
+import { serviceAttributeReasons } from '../routes/service-attributes.js';
 import type { PasswordResolver } from './passwords.js';
 
 /**
@@ -124,7 +124,7 @@ function toPath(r: DesiredRoute): DesiredPath {
   };
   const kinds: RouteKind[] = r.reasons.map((why) => (why.rule === 'aggregate' ? (`${why.kind}-cidr` as RouteKind) : why.kind));
   // Where the weight and the Service attributes come from follows the reasons (status and the advertise log show them).
-  return { route, kinds: [...new Set(kinds)], reasons: [...r.reasons.map((why) => why.text), ...serviceAttributeLines(r)] };
+  return { route, kinds: [...new Set(kinds)], reasons: [...r.reasons, ...serviceAttributeReasons(r)] };
 }
 
 /** --router-id, else the node's first IPv4 InternalIP (then ExternalIP). BGP identifiers are IPv4. */

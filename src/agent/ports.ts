@@ -1,4 +1,5 @@
 import type { Route } from '../model/route.js';
+import type { AddressKind, RouteRule, ServiceAddress } from '../routes/types.js';
 import type { SpeakerConfig } from '../model/peer.js';
 
 /**
@@ -79,11 +80,29 @@ export interface SpeakerPort {
 /** The kinds a route can exist for (label values of svcbgp_routes_advertised). */
 export type RouteKind = 'cluster-ip-cidr' | 'external-ip-cidr' | 'load-balancer-ip-cidr' | 'cluster-ip' | 'external-ip' | 'load-balancer-ip' | 'other';
 
+/**
+ * Why a path is advertised, as the route model says it (src/routes/types.ts RouteReason: the rule, the CIDR, the
+ * Services), plus what svcbgp adds beside the rules: where the weight and the Service attributes come from, and a
+ * leaving node's GRACEFUL_SHUTDOWN. `text` is the one-line form the logs and `svcbgp status` print.
+ */
+export interface PathReason {
+  rule: RouteRule | 'link-bandwidth' | 'service-attributes' | 'node-leaving';
+  text: string;
+  kind?: AddressKind;
+  cidr?: string;
+  services?: readonly ServiceAddress[];
+}
+
 export interface DesiredPath {
   route: Route;
   kinds: RouteKind[];
-  /** One short human text per reason (rule, CIDR, Services): logged with every add. */
-  reasons: string[];
+  /** The reasons, structured (the route model's own objects, not copies); logged with every add as their texts. */
+  reasons: readonly PathReason[];
+}
+
+/** The one-line texts of a path's reasons (logs, status). */
+export function reasonTexts(reasons: readonly PathReason[] | undefined): string[] {
+  return (reasons ?? []).map((r) => r.text);
 }
 
 export interface RefusedAddress {

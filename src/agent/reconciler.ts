@@ -4,6 +4,7 @@ import type { SpeakerConfig } from '../model/peer.js';
 import { isOwned, markOwned, normalizeRoute, routeKey } from './ownership.js';
 import { GRACEFUL_SHUTDOWN_COMMUNITY, GRACEFUL_SHUTDOWN_LOCAL_PREF } from './departure.js';
 import type { DesiredPath, DesiredState, GlobalOutcome, PeerStatus, RefusedAddress, RouteKind, SpeakerPort, SpeakerProbe, WithheldAddress } from './ports.js';
+import { reasonTexts } from './ports.js';
 import { diffKeyed } from '../routes/diff.js';
 import type { AgentMetrics } from '../http/metrics.js';
 import { logBounded } from '../log/bounded.js';
@@ -422,7 +423,7 @@ export class Reconciler {
         paths.set(key, {
           route: gracefulShutdown(r),
           kinds: before?.kinds ?? ['other'],
-          reasons: [`node leaving (${why}): GRACEFUL_SHUTDOWN (RFC 8326) until the drain time is over`, ...(before?.reasons ?? [])],
+          reasons: [{ rule: 'node-leaving', text: `node leaving (${why}): GRACEFUL_SHUTDOWN (RFC 8326) until the drain time is over` }, ...(before?.reasons ?? [])],
         });
       }
       this.drain = { why, since: now, until: now + drainMs, paths, withdrawn: paths.size === 0 };
@@ -529,7 +530,7 @@ export class Reconciler {
         largeCommunities: r.largeCommunities,
         localPref: r.localPref,
         linkBandwidth: r.linkBandwidth,
-        reasons: desired.paths.get(routeKey(r))?.reasons ?? [],
+        reasons: reasonTexts(desired.paths.get(routeKey(r))?.reasons),
         previous: applied.get(routeKey(r)),
       });
       logBounded(log, 'info', 'advertise', d.add, (r) => ({ ...fields(r), previous: undefined }));
@@ -547,7 +548,7 @@ export class Reconciler {
           reason: was
             ? 'no longer desired: no Service or configured CIDR wants it on this node any more'
             : 'owned path found in gobgpd that nothing wants (left over from an earlier configuration or agent)',
-          previousReasons: was?.reasons ?? [],
+          previousReasons: reasonTexts(was?.reasons),
         };
       });
       await speaker.deletePaths(deletes);

@@ -1,6 +1,7 @@
 import type { ReconcilerSnapshot, PassRecord } from './reconciler.js';
 import type { LinkBandwidth } from '../model/route.js';
 import type { RefusedAddress, RouteKind, WithheldAddress } from './ports.js';
+import { reasonTexts } from './ports.js';
 import type { ConfigInForce } from '../kube/config-source.js';
 
 /**
@@ -82,7 +83,7 @@ export function agentStatus(input: {
       ...(p.route.localPref !== undefined ? { localPref: p.route.localPref } : {}),
       ...(p.route.linkBandwidth !== undefined ? { linkBandwidth: p.route.linkBandwidth } : {}),
       kinds: p.kinds,
-      reasons: p.reasons,
+      reasons: reasonTexts(p.reasons),
     })),
     refused: s.refused,
     withheld: s.withheld,

@@ -274,15 +274,22 @@ export function mergeContributions(contributions: readonly RouteContribution[], 
 
 /** Where a route's weight and Service attributes come from (weightedECMP, svcbgp.io/* annotations), one line each. */
 export function serviceAttributeLines(rt: Pick<DesiredRoute, 'linkBandwidthFrom' | 'serviceAttributesFrom'>): string[] {
-  const out: string[] = [];
+  return serviceAttributeReasons(rt).map((r) => r.text);
+}
+
+/** The same, each with what it is about (the reconciler's DesiredPath carries these beside the route's reasons). */
+export function serviceAttributeReasons(
+  rt: Pick<DesiredRoute, 'linkBandwidthFrom' | 'serviceAttributesFrom'>,
+): { rule: 'link-bandwidth' | 'service-attributes'; text: string }[] {
+  const out: { rule: 'link-bandwidth' | 'service-attributes'; text: string }[] = [];
   const name = (s: { namespace: string; name: string }): string => `${escapeControls(s.namespace)}/${escapeControls(s.name)}`;
   const lb = rt.linkBandwidthFrom;
   if (lb?.basis === 'local-endpoints') {
     const shown = (lb.services ?? []).slice(0, 5).map((s) => `${name(s.service)} ${s.localEndpoints}`);
     const more = (lb.services ?? []).length > 5 ? ` and ${(lb.services ?? []).length - 5} more` : '';
-    out.push(`weight from ${lb.localEndpoints ?? 0} usable local endpoint(s) (weightedECMP): ${shown.join(', ')}${more}`);
+    out.push({ rule: 'link-bandwidth', text: `weight from ${lb.localEndpoints ?? 0} usable local endpoint(s) (weightedECMP): ${shown.join(', ')}${more}` });
   } else if (lb?.basis === 'aggregate') {
-    out.push(`weight from weightedECMP.aggregateLinkBandwidthMbps ${lb.aggregateMbps ?? 0}`);
+    out.push({ rule: 'link-bandwidth', text: `weight from weightedECMP.aggregateLinkBandwidthMbps ${lb.aggregateMbps ?? 0}` });
   }
   for (const s of (rt.serviceAttributesFrom ?? []).slice(0, 5)) {
     const parts = [
@@ -290,7 +297,7 @@ export function serviceAttributeLines(rt: Pick<DesiredRoute, 'linkBandwidthFrom'
       s.largeCommunities.length ? `large communities ${s.largeCommunities.join(' ')}` : '',
       s.localPref !== undefined ? `local-pref ${s.localPref}` : '',
     ].filter((x) => x !== '');
-    out.push(`attributes from Service ${name(s.service)} annotations: ${parts.join(', ')}`);
+    out.push({ rule: 'service-attributes', text: `attributes from Service ${name(s.service)} annotations: ${parts.join(', ')}` });
   }
   return out;
 }

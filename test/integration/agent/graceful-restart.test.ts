@@ -47,7 +47,7 @@ describe('graceful restart towards a real GR-helper peer (network namespaces)', 
       synced: true,
       connected: true,
       speaker: { asn: 64512, routerId: OURS, listenPort: 179, peers: [{ address: TOR, asn: 64512, gracefulRestart: { enabled: true, restartTime: 120 } }] },
-      desired: { paths: [route('10.49.0.0/16'), route('192.168.3.180/32')].map((r) => ({ route: r, kinds: ['cluster-ip-cidr' as const], reasons: ['test'] })), refused: [] },
+      desired: { paths: [route('10.49.0.0/16'), route('192.168.3.180/32')].map((r) => ({ route: r, kinds: ['cluster-ip-cidr' as const], reasons: [{ rule: 'aggregate' as const, text: 'test' }] })), refused: [] },
     };
     reconciler = new Reconciler({ speaker, inputs: fixedInputs(() => inputs), diff, log: log.log });
     scheduler = new PassScheduler((r) => reconciler.pass(r), { debounceMs: 50, maxDelayMs: 500, retryMs: 300 });

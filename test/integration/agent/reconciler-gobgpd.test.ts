@@ -27,7 +27,7 @@ function route(prefix: string, extra: Partial<Route> = {}): Route {
 }
 
 function desired(...routes: Route[]): DesiredState {
-  return { paths: routes.map((r) => ({ route: r, kinds: ['cluster-ip-cidr'], reasons: [`test wants ${r.prefix}`] })), refused: [] };
+  return { paths: routes.map((r) => ({ route: r, kinds: ['cluster-ip-cidr'], reasons: [{ rule: 'aggregate' as const, text: `test wants ${r.prefix}` }] })), refused: [] };
 }
 
 interface Agent {

@@ -108,7 +108,7 @@ describe('gobgpd API version detection (3.10 and 4.8)', function () {
       inputs: fixedInputs(() => ({
         synced: true, connected: true,
         speaker: { asn: 64512, routerId: '192.168.1.10', listenPort: -1, peers: [] },
-        desired: { paths: [{ route, kinds: ['cluster-ip-cidr'], reasons: ['test'] }], refused: [] },
+        desired: { paths: [{ route, kinds: ['cluster-ip-cidr'], reasons: [{ rule: 'aggregate', text: 'test' }] }], refused: [] },
       })),
       diff, log, metrics,
     });

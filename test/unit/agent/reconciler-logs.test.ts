@@ -27,7 +27,7 @@ function fakeSpeaker(): SpeakerPort & { rib: Map<string, Route> } {
 const hostRoutes = (n: number, third = 0): Route[] => Array.from({ length: n }, (_, i) => route(`10.${50 + third}.${i >> 8}.${i & 255}/32`));
 
 function inputs(routes: Route[]): Inputs {
-  const desired: DesiredState = { paths: routes.map((r) => ({ route: r, kinds: ['cluster-ip'], reasons: [`Service for ${r.prefix}`] })), refused: [] };
+  const desired: DesiredState = { paths: routes.map((r) => ({ route: r, kinds: ['cluster-ip'], reasons: [{ rule: 'local-endpoint' as const, text: `Service for ${r.prefix}` }] })), refused: [] };
   return { synced: true, connected: true, speaker: { asn: 64512, routerId: '192.168.1.10', listenPort: 179, peers: [] }, desired };
 }
 

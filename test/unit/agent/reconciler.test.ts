@@ -20,7 +20,7 @@ const memoryLogger = capturingLogger;
 const route = (prefix: string, extra: Partial<Route> = {}): Route => ({ prefix, family: 'ipv4-unicast', nextHop: '0.0.0.0', communities: [], largeCommunities: [], ...extra });
 const speakerConfig: SpeakerConfig = { asn: 64512, routerId: '192.168.1.10', listenPort: 179, peers: [{ address: '192.168.1.1', asn: 64512, gracefulRestart: { enabled: true, restartTime: 120 } }] };
 const desired = (...prefixes: string[]): DesiredState => ({
-  paths: prefixes.map((p) => ({ route: route(p), kinds: ['cluster-ip-cidr'], reasons: [`${p} wanted`] })),
+  paths: prefixes.map((p) => ({ route: route(p), kinds: ['cluster-ip-cidr'], reasons: [{ rule: 'aggregate' as const, text: `${p} wanted` }] })),
   refused: [],
 });
 const good = (...prefixes: string[]): Inputs => ({ synced: true, connected: true, speaker: speakerConfig, desired: desired(...prefixes) });
@@ -148,7 +148,7 @@ describe('reconciler, table-driven against an in-memory speaker', () => {
   });
 
   describe('a delta (one Service changed since the state of the last pass: src/agent/desired.ts)', () => {
-    const path = (p: string) => ({ route: route(p), kinds: ['cluster-ip' as const], reasons: [`${p} wanted`] });
+    const path = (p: string) => ({ route: route(p), kinds: ['cluster-ip' as const], reasons: [{ rule: 'local-endpoint' as const, text: `${p} wanted` }] });
     const state = (generation: number, prefixes: string[], delta?: { since: number; changed: Record<string, string | undefined> }): Inputs => ({
       ...good(),
       desired: {
