@@ -53,6 +53,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'docs' },
     'tor-services': { type: 'string', default: '10000' },
     'no-tor': { type: 'boolean', default: false },
+    'pass-sizes': { type: 'string', default: '1000,10000,50000' },
   },
 });
 const SIZES = args.sizes!.split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b);
@@ -350,7 +351,7 @@ try {
 
 // The in-process pass benchmark (test/bench/pass.ts): svcbgp's own cost per pass, without gRPC or the API server.
 {
-  const passArgs = ['--sizes', SIZES.join(','), '--out', args.out!, ...(args['no-write'] ? ['--no-write'] : [])];
+  const passArgs = ['--sizes', args['pass-sizes']!, '--out', args.out!, ...(args['no-write'] ? ['--no-write'] : [])];
   const code = await runBench('pass.js', ['--expose-gc'], passArgs);
   if (code !== 0) log(`the pass benchmark (test/bench/pass.ts) failed: exit ${code}`);
 }
