@@ -91,7 +91,7 @@ spec:
     }
 
     const events = await waitFor('an Event on Service web', async () => {
-      const out = await kubectl('get', 'events', '--field-selector', 'involvedObject.kind=Service,involvedObject.name=web', '-o', 'json');
+      const out = await kubectl('get', 'events', '--field-selector', 'involvedObject.kind=Service,involvedObject.name=web,source=svcbgp', '-o', 'json');
       const items = (JSON.parse(out) as { items: { reason: string; message: string; type: string }[] }).items;
       return items.length > 0 ? items : undefined;
     }, 30_000);

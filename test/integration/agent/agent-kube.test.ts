@@ -159,8 +159,10 @@ describe('svcbgp run: the agent against a real API server and a real gobgpd', fu
     const p = await prefixes();
     expect(p).to.include('192.168.3.180/32');
     expect(p.some((x) => x.startsWith('8.8.8.8'))).to.equal(false);
+    // svcbgp's Events only (source svcbgp): the API server's ClusterIP repair loop may put its own on the same Service
+    // (ClusterIPNotAllocated, seen with the dual-stack control plane).
     const events = await waitFor('an Event on Service evil', async () => {
-      const out = await kubectl('get', 'events', '--field-selector', 'involvedObject.kind=Service,involvedObject.name=evil', '-o', 'json');
+      const out = await kubectl('get', 'events', '--field-selector', 'involvedObject.kind=Service,involvedObject.name=evil,source=svcbgp', '-o', 'json');
       const items = (JSON.parse(out) as { items: { reason: string; message: string; type: string }[] }).items;
       return items.length > 0 ? items : undefined;
     }, 30_000);
@@ -169,7 +171,7 @@ describe('svcbgp run: the agent against a real API server and a real gobgpd', fu
     expect(events[0]!.message).to.contain('8.8.8.8');
     // Deduplicated: more passes (drift every 3 s) do not add Events.
     await new Promise((r) => setTimeout(r, 4000));
-    const again = JSON.parse(await kubectl('get', 'events', '--field-selector', 'involvedObject.kind=Service,involvedObject.name=evil', '-o', 'json')) as { items: unknown[] };
+    const again = JSON.parse(await kubectl('get', 'events', '--field-selector', 'involvedObject.kind=Service,involvedObject.name=evil,source=svcbgp', '-o', 'json')) as { items: unknown[] };
     expect(again.items).to.have.length(events.length);
     const metrics = (await httpGet(httpAddress, '/metrics')).body;
     expect(metricValue(metrics, 'svcbgp_refused_addresses', { reason: 'outside-configured-cidrs' })).to.equal(1);

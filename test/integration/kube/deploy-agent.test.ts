@@ -93,7 +93,7 @@ spec: {peerIP: "127.0.0.2:${peerPort}", asNumber: 64512}
       await cp.kubectlOk(['-n', ns, 'create', 'service', 'clusterip', 'outside', '--tcp=80:80']);
       await cp.kubectlOk(['-n', ns, 'patch', 'service', 'outside', '-p', '{"spec":{"externalIPs":["198.51.100.7"]}}']);
       const ev = await waitFor('an Event on Service outside', async () => {
-        const out = await cp.kubectlOk(['-n', ns, 'get', 'events', '--field-selector', 'involvedObject.name=outside', '-o', 'jsonpath={.items[*].reason}']);
+        const out = await cp.kubectlOk(['-n', ns, 'get', 'events', '--field-selector', 'involvedObject.name=outside,source=svcbgp', '-o', 'jsonpath={.items[*].reason}']);
         return out.trim() ? out : undefined;
       });
       expect(ev).to.contain('AddressNotAdvertised');
