@@ -511,7 +511,7 @@ export class Reconciler {
     // gobgpd held exactly the marked paths after the last pass and only some keys changed since, only those keys
     // can differ: the diff looks at them alone.
     const onlyChanged = allowDeletes && desired.before !== undefined && this.inSync?.applied === applied && this.inSync.paths === desired.paths;
-    const d = onlyChanged ? diffKeyed(desired.paths, applied, (p) => p.route, desired.before!.keys()) : diffKeyed(desired.paths, applied, (p) => p.route);
+    const d = diffKeyed(desired.paths, applied, (p) => p.route, onlyChanged ? desired.before?.keys() : undefined);
     const upserts = [...d.add, ...d.update];
     const deletes = allowDeletes ? d.delete : [];
     if (upserts.length === 0 && deletes.length === 0) {

@@ -20,7 +20,7 @@ import { connectGobgp } from '../../src/gobgp/index.js';
 import { startControlPlane, NodeSimulator } from '../helpers/kube/index.js';
 import { freePort } from '../helpers/gobgpd.js';
 import { AgentProcess, RestartableGobgpd, httpGet, loopbackAgentConfig, metricValue } from '../integration/agent/util.js';
-import { parallel, rssMiB } from './common.js';
+import { benchSlice, parallel, rssMiB } from './common.js';
 
 const N = Number(process.argv[2] ?? 10000);
 const NODE = 'bench-node';
@@ -50,12 +50,7 @@ try {
     });
     await discovery.createNamespacedEndpointSlice({
       namespace: ns,
-      body: {
-        metadata: { name: `${name}-1`, labels: { 'kubernetes.io/service-name': name } },
-        addressType: 'IPv4',
-        endpoints: [{ addresses: [`10.48.${(i >> 8) & 255}.${i & 255}`], nodeName: NODE, conditions: { ready: true, serving: true, terminating: false } }],
-        ports: [{ port: 80, protocol: 'TCP' }],
-      },
+      body: benchSlice(name, NODE, [`10.48.${(i >> 8) & 255}.${i & 255}`]),
     });
     if ((i + 1) % 2000 === 0) log(`  created ${i + 1}`);
   });

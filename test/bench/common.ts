@@ -1,5 +1,6 @@
 /** What the benchmarks share: bounded parallelism for API writes and a process's RSS. */
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { V1EndpointSlice } from '@kubernetes/client-node';
 
 /** Runs `fn` over `items` with at most `width` calls in flight. */
 export async function parallel<T>(items: readonly T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
@@ -7,6 +8,19 @@ export async function parallel<T>(items: readonly T[], width: number, fn: (item:
   await Promise.all(Array.from({ length: width }, async () => {
     while (next < items.length) await fn(items[next++]!);
   }));
+}
+
+/**
+ * The hand-written EndpointSlice every benchmark gives its Services (no Pods: N Pods would measure the scheduler and
+ * the node simulator, not svcbgp): `<service>-1`, labelled for the Service, one ready endpoint per address on `nodeName`.
+ */
+export function benchSlice(service: string, nodeName: string, addresses: readonly string[]): V1EndpointSlice {
+  return {
+    metadata: { name: `${service}-1`, labels: { 'kubernetes.io/service-name': service } },
+    addressType: 'IPv4',
+    endpoints: addresses.map((a) => ({ addresses: [a], nodeName, conditions: { ready: true, serving: true, terminating: false } })),
+    ports: [{ port: 80, protocol: 'TCP' }],
+  };
 }
 
 /** VmRSS of a process in MiB (0 when unknown). */

@@ -15,7 +15,7 @@ import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
 import { startControlPlane, NodeSimulator } from '../helpers/kube/index.js';
 import { freePort } from '../helpers/gobgpd.js';
 import { AgentProcess, RestartableGobgpd, httpGet, loopbackAgentConfig, metricValue } from '../integration/agent/util.js';
-import { parallel, rssMiB } from './common.js';
+import { benchSlice, parallel, rssMiB } from './common.js';
 
 const N = Number(process.argv[2] ?? 10000);
 const NODE = 'bench-node';
@@ -64,12 +64,7 @@ try {
     await core.createNamespacedService({ namespace: NS, body: { metadata: { name: `svc-${i}` }, spec: { type: 'ClusterIP', internalTrafficPolicy: 'Local', ports: [{ port: 80, protocol: 'TCP' }] } } });
     await discovery.createNamespacedEndpointSlice({
       namespace: NS,
-      body: {
-        metadata: { name: `svc-${i}-1`, labels: { 'kubernetes.io/service-name': `svc-${i}` } },
-        addressType: 'IPv4',
-        endpoints: [{ addresses: [`10.48.${(i >> 8) & 255}.${i & 255}`], nodeName: NODE, conditions: { ready: true, serving: true, terminating: false } }],
-        ports: [{ port: 80, protocol: 'TCP' }],
-      },
+      body: benchSlice(`svc-${i}`, NODE, [`10.48.${(i >> 8) & 255}.${i & 255}`]),
     });
   });
   log(`${N} Services + EndpointSlices created`);

@@ -49,6 +49,7 @@ metadata: {name: tor}
 spec: {peerIP: 192.168.1.1, asNumber: 64512}
 `);
 if (!config.ok) throw new Error(config.errors.join('; '));
+const bgpConfig = config.config;
 
 const ip = (i: number): string => `10.49.${(i >> 8) & 255}.${i & 255}`;
 const ep = (i: number): string => `10.48.${(i >> 8) & 255}.${i & 255}`;
@@ -82,7 +83,7 @@ async function run(n: number): Promise<PassResult> {
   const { log } = capturingLogger();
   const inputs = new ClusterInputs({
     nodeName: NODE,
-    sources: { view, config: () => ({ state: 'valid', config: config.ok ? config.config : (undefined as never) }) },
+    sources: { view, config: () => ({ state: 'valid', config: bgpConfig }) },
     passwords: new PasswordResolver(async () => '', log),
     log,
   });

@@ -38,7 +38,7 @@ import { startControlPlane, NodeSimulator } from '../helpers/kube/index.js';
 import { freePort, GOBGPD_VERSION } from '../helpers/gobgpd.js';
 import { AgentProcess, RestartableGobgpd, httpGet, loopbackAgentConfig, metricValue } from '../integration/agent/util.js';
 import { renderMarkdown, renderSvg, summarize, type SizeResult } from './report.js';
-import { parallel, rssMiB } from './common.js';
+import { benchSlice, parallel, rssMiB } from './common.js';
 
 type GobgpClient = ReturnType<typeof connectGobgp>;
 
@@ -71,14 +71,7 @@ const svcName = (i: number): string => `svc-${i}`;
 const epAddress = (i: number, k: number): string => `10.${48 + k}.${(i >> 8) & 255}.${i & 255}`;
 
 function sliceBody(i: number, endpoints: number, nodeName = NODE): V1EndpointSlice {
-  return {
-    metadata: { name: `${svcName(i)}-1`, labels: { 'kubernetes.io/service-name': svcName(i) } },
-    addressType: 'IPv4',
-    endpoints: Array.from({ length: endpoints }, (_, k) => ({
-      addresses: [epAddress(i, k)], nodeName, conditions: { ready: true, serving: true, terminating: false },
-    })),
-    ports: [{ port: 80, protocol: 'TCP' }],
-  };
+  return benchSlice(svcName(i), nodeName, Array.from({ length: endpoints }, (_, k) => epAddress(i, k)));
 }
 
 /** Another benchmark of this directory in its own node process; resolves to its exit code. */

@@ -15,12 +15,12 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, DiscoveryV1Api, type V1EndpointSlice } from '@kubernetes/client-node';
+import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
 import { ServiceLab } from '../e2e/chaos/service-lab.js';
 import { monitorRoutes } from '../lab/route-events.js';
 import type { RouterKind } from '../lab/index.js';
 import { summarize } from './report.js';
-import { parallel, writeSection } from './common.js';
+import { benchSlice, parallel, writeSection } from './common.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,14 +38,6 @@ const CHANGES = Number(args.changes);
 const log = (msg: string): void => console.log(`[bench-tor ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function sliceOf(name: string, nodeName: string, ip: string): V1EndpointSlice {
-  return {
-    metadata: { name: `${name}-1`, labels: { 'kubernetes.io/service-name': name } },
-    addressType: 'IPv4',
-    endpoints: [{ addresses: [ip], nodeName, conditions: { ready: true, serving: true, terminating: false } }],
-    ports: [{ port: 80, protocol: 'TCP' }],
-  };
-}
 
 const lab = await ServiceLab.create({ router: ROUTER, namespacePrefix: 'bench-tor' });
 try {
@@ -64,13 +56,13 @@ try {
   t = Date.now();
   await parallel(Array.from({ length: BACKGROUND }, (_, i) => i), 16, async (i) => {
     await createService(`bg-${i}`);
-    await discovery.createNamespacedEndpointSlice({ namespace: ns, body: sliceOf(`bg-${i}`, 'node-3', `10.48.${(i >> 8) & 255}.${i & 255}`) });
+    await discovery.createNamespacedEndpointSlice({ namespace: ns, body: benchSlice(`bg-${i}`, 'node-3', [`10.48.${(i >> 8) & 255}.${i & 255}`]) });
   });
   log(`${BACKGROUND} background Services with an endpoint on node-3 in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   const targetIP = await createService('target');
   const prefix = `${targetIP}/32`;
   const ipOf = (node: string): string => lab.lab.node(node).ipv4;
-  await discovery.createNamespacedEndpointSlice({ namespace: ns, body: sliceOf('target', 'node-1', '10.47.0.1') });
+  await discovery.createNamespacedEndpointSlice({ namespace: ns, body: benchSlice('target', 'node-1', ['10.47.0.1']) });
   await lab.lab.waitForTorRoutes((table) => table[prefix]?.join(',') === ipOf('node-1') && Object.keys(table).length >= BACKGROUND + 3, 180_000, `the target ${prefix} via node-1 and ${BACKGROUND} background /32s`);
   log('the ToR has the target via node-1 and every background /32');
 
@@ -83,7 +75,7 @@ try {
     const to = on === 'node-1' ? 'node-2' : 'node-1';
     const want = ipOf(to);
     const t0 = Date.now();
-    await discovery.replaceNamespacedEndpointSlice({ name: 'target-1', namespace: ns, body: sliceOf('target', to, '10.47.0.1') });
+    await discovery.replaceNamespacedEndpointSlice({ name: 'target-1', namespace: ns, body: benchSlice('target', to, ['10.47.0.1']) });
     let seenAt: number | undefined;
     while (seenAt === undefined && Date.now() - t0 < 10_000) {
       const e = monitor.events().find((x) => x.at >= t0 && x.prefix === prefix && !x.deleted && x.nextHops.length === 1 && x.nextHops[0] === want);
