@@ -8,6 +8,7 @@ import { SVCBGP_VERSION } from '../version.js';
 import { RefusalEvents, kubeEventSink } from '../kube/events.js';
 import { ConfigRejectionEvents } from '../kube/config-events.js';
 import { agentNamespace, loadKubeConfig } from '../kube/kubeconfig.js';
+import { KubeClient } from '../kube/client.js';
 import { kubeSecretReader, type SecretReader } from '../kube/secrets.js';
 import { ClusterInputs } from './inputs.js';
 import { Reconciler, errorText } from './reconciler.js';
@@ -67,8 +68,9 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   let scheduler: PassScheduler | undefined;
   const trigger = (reason: string, delayMs?: number): void => scheduler?.trigger(reason, delayMs);
 
-  const { kc, source } = loadKubeConfig(opts.kubeconfig);
-  const eventSink = opts.events ? kubeEventSink(kc) : undefined;
+  const { target, source } = loadKubeConfig(opts.kubeconfig);
+  const kube = new KubeClient(target);
+  const eventSink = opts.events ? kubeEventSink(kube) : undefined;
   const rejectionEvents = eventSink
     ? new ConfigRejectionEvents(eventSink, opts.nodeName, log, (ok) => metrics.events.inc({ result: ok ? 'created' : 'failed' }))
     : undefined;
@@ -85,12 +87,12 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   metrics.configValid.set(1);
 
   const namespace = agentNamespace(opts.namespace);
-  log.info('kubernetes client configured', { source, server: kc.getCurrentCluster()?.server, namespace });
-  const secrets: SecretReader = kubeSecretReader(kc, namespace);
+  log.info('kubernetes client configured', { source, server: target.server, namespace });
+  const secrets: SecretReader = kubeSecretReader(kube, namespace);
   const passwords = new PasswordResolver(secrets, log);
 
   const cluster = new ClusterWatch({
-    kubeConfig: kc,
+    client: kube,
     nodeName: opts.nodeName,
     log,
     onChange: (what) => trigger(what),

@@ -1,25 +1,20 @@
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  DiscoveryV1Api,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-  type V1EndpointSlice,
-  type V1Node,
-  type V1Service,
-} from '@kubernetes/client-node';
+import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { departureFingerprint } from '../agent/departure.js';
 import { projectEndpointSlice, projectService } from './project.js';
 import type { Logger } from 'winston';
+import type { KubeClient } from './client.js';
 import { WatchedCache } from './informer.js';
+import type { KubeObject } from './listwatch.js';
 
 /** Our own configuration kinds (CRDs shipped in deploy/): cluster-scoped, spec fields identical to Calico's. */
 export const SVCBGP_GROUP = 'svcbgp.io';
 export const SVCBGP_VERSION = 'v1alpha1';
 
 /** A custom resource as the API returns it (apiVersion, kind, metadata, spec). */
-export interface CustomResource extends KubernetesObject {
+export interface CustomResource extends KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; uid?: string; generation?: number };
   spec?: Record<string, unknown>;
 }
 
@@ -36,7 +31,7 @@ export interface ClusterView {
 }
 
 export interface ClusterWatchOptions {
-  kubeConfig: KubeConfig;
+  client: KubeClient;
   nodeName: string;
   log: Logger;
   onChange: (what: string) => void;
@@ -50,7 +45,7 @@ export interface ClusterWatchOptions {
  * (fieldSelector metadata.name=<node>) and, when the CRDs exist, our BGPPeer and BGPConfiguration resources.
  */
 export class ClusterWatch {
-  private readonly caches: WatchedCache<KubernetesObject>[] = [];
+  private readonly caches: WatchedCache<KubeObject>[] = [];
   private readonly services: WatchedCache<V1Service>;
   private readonly slices: WatchedCache<V1EndpointSlice>;
   private readonly nodes: WatchedCache<V1Node>;
@@ -59,42 +54,30 @@ export class ClusterWatch {
   private nodeChanged: () => boolean = () => true;
 
   constructor(private readonly opts: ClusterWatchOptions) {
-    const kc = opts.kubeConfig;
-    const core = kc.makeApiClient(CoreV1Api);
-    const discovery = kc.makeApiClient(DiscoveryV1Api);
-    const custom = kc.makeApiClient(CustomObjectsApi);
-    const common = { kubeConfig: kc, log: opts.log };
-    const mk = <T extends KubernetesObject>(
+    const common = { client: opts.client, log: opts.log };
+    const mk = <T extends KubeObject>(
       name: string,
       path: string,
-      list: () => Promise<KubernetesListObject<T>>,
-      extra: { fieldSelector?: string; optional?: boolean; project?: (obj: T) => void } = {},
+      extra: { fieldSelector?: string; optional?: boolean; project?: (obj: unknown) => T } = {},
     ): WatchedCache<T> => {
       const c = new WatchedCache<T>({
         ...common,
         ...extra,
         name,
         path,
-        list,
         onChange: () => {
           if (name === 'node' && !this.nodeChanged()) return;
           opts.onChange(name);
         },
         onError: () => opts.onWatchError?.(name),
       });
-      this.caches.push(c as unknown as WatchedCache<KubernetesObject>);
+      this.caches.push(c as unknown as WatchedCache<KubeObject>);
       return c;
     };
-    this.services = mk('services', '/api/v1/services', () =>
-      listAllPages((p) => core.listServiceForAllNamespaces(p)),
-      { project: projectService },
-    );
-    this.slices = mk('endpointslices', '/apis/discovery.k8s.io/v1/endpointslices', () =>
-      listAllPages((p) => discovery.listEndpointSliceForAllNamespaces(p)),
-      { project: projectEndpointSlice },
-    );
+    this.services = mk<V1Service>('services', '/api/v1/services', { project: projectService });
+    this.slices = mk<V1EndpointSlice>('endpointslices', '/apis/discovery.k8s.io/v1/endpointslices', { project: projectEndpointSlice });
     const fieldSelector = `metadata.name=${opts.nodeName}`;
-    this.nodes = mk('node', '/api/v1/nodes', () => core.listNode({ fieldSelector }), { fieldSelector });
+    this.nodes = mk<V1Node>('node', '/api/v1/nodes', { fieldSelector });
     // A kubelet rewrites its Node's status every few seconds (conditions, heartbeats); only the name, labels,
     // addresses (routes, router-id) and what tells that the node is leaving (src/agent/departure.ts) matter, so
     // other Node updates do not cause a pass.
@@ -107,11 +90,9 @@ export class ClusterWatch {
       return true;
     };
     if (opts.watchCustomResources !== false) {
-      const listCr = (plural: string) => async (): Promise<KubernetesListObject<CustomResource>> =>
-        (await custom.listClusterCustomObject({ group: SVCBGP_GROUP, version: SVCBGP_VERSION, plural })) as KubernetesListObject<CustomResource>;
       const base = `/apis/${SVCBGP_GROUP}/${SVCBGP_VERSION}`;
-      this.peers = mk('bgppeers', `${base}/bgppeers`, listCr('bgppeers'), { optional: true });
-      this.configs = mk('bgpconfigurations', `${base}/bgpconfigurations`, listCr('bgpconfigurations'), { optional: true });
+      this.peers = mk<CustomResource>('bgppeers', `${base}/bgppeers`, { optional: true });
+      this.configs = mk<CustomResource>('bgpconfigurations', `${base}/bgpconfigurations`, { optional: true });
     }
   }
 
@@ -151,23 +132,3 @@ export class ClusterWatch {
   }
 }
 
-/**
- * A full list in pages of `LIST_PAGE` objects (limit/continue), so a cluster with many thousands of Services is
- * never one huge response to parse at once. Pages of one list are a consistent snapshot (the API server serves
- * them from the first page's resourceVersion); the last page's metadata carries that resourceVersion, which
- * the watch then starts from. If the snapshot expires between pages (410), the error ends this list and the
- * informer relists from scratch.
- */
-export const LIST_PAGE = 500;
-
-export async function listAllPages<T extends KubernetesObject>(
-  page: (p: { limit: number; _continue?: string }) => Promise<KubernetesListObject<T>>,
-): Promise<KubernetesListObject<T>> {
-  let res = await page({ limit: LIST_PAGE });
-  const items = [...res.items];
-  while (res.metadata?._continue) {
-    res = await page({ limit: LIST_PAGE, _continue: res.metadata._continue });
-    items.push(...res.items);
-  }
-  return { ...res, items, metadata: { ...res.metadata, _continue: undefined } };
-}

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { CoreV1Api, type KubeConfig, type CoreV1Event } from '@kubernetes/client-node';
+import type { CoreV1Event } from '@kubernetes/client-node';
+import type { KubeClient } from './client.js';
 import type { Logger } from 'winston';
 import type { RefusedAddress } from '../agent/ports.js';
 import { escapeControls } from '../text/escape.js';
@@ -15,12 +16,11 @@ export interface EventSink {
   create(namespace: string, event: CoreV1Event): Promise<EventCreateResult>;
 }
 
-export function kubeEventSink(kc: KubeConfig): EventSink {
-  const core = kc.makeApiClient(CoreV1Api);
+export function kubeEventSink(client: KubeClient): EventSink {
   return {
     async create(namespace, body) {
       try {
-        await core.createNamespacedEvent({ namespace, body });
+        await client.post(`/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, { apiVersion: 'v1', kind: 'Event', ...body });
         return 'created';
       } catch (err) {
         if (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 409) return 'exists';

@@ -1,17 +1,25 @@
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'winston';
+import type { KubeClient, ListResult } from './client.js';
+import { ListWatch, type KubeObject } from './listwatch.js';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
+/**
+ * A full list is read in pages of this many objects (limit/continue), so a cluster with many thousands of Services
+ * is never one huge response to parse at once.
+ */
+export const LIST_PAGE = 500;
+
 export type CacheState = 'syncing' | 'synced' | 'failing' | 'absent';
 
-export interface WatchedCacheOptions<T extends KubernetesObject> {
+export interface WatchedCacheOptions<T extends KubeObject> {
   /** Name for logs and metrics ("services", "endpointslices", ...). */
   name: string;
-  kubeConfig: KubeConfig;
-  /** Watch path, e.g. "/api/v1/services". */
+  client: KubeClient;
+  /** List and watch path, e.g. "/api/v1/services". */
   path: string;
-  list: () => Promise<KubernetesListObject<T>>;
+  /** The full list; default: `path` in pages of LIST_PAGE. (Tests inject failures here.) */
+  list?: () => Promise<ListResult<unknown>>;
   fieldSelector?: string;
   /** A 404 on list means "this resource type does not exist" (our CRDs not installed): not an error. */
   optional?: boolean;
@@ -28,16 +36,16 @@ export interface WatchedCacheOptions<T extends KubernetesObject> {
    * retry after minBackoffMs, then doubling): default 4, i.e. about 3.5 s with the default back-off.
    */
   absentConfirmations?: number;
-  /** Cut an object down to what is read, in place, as it arrives (src/kube/project.ts). */
-  project?: (obj: T) => void;
+  /** What the cache keeps of an object as it arrives (src/kube/project.ts); default: the object without managedFields. */
+  project?: (obj: unknown) => T;
 }
 
 /**
- * A client-node ListWatch (the informer behind makeInformer) with the state the reconciler needs.
+ * A ListWatch (src/kube/listwatch.ts) with the state the reconciler needs.
  *
- * ListWatch itself: lists (replacing its cache atomically), then watches from the list's resourceVersion;
- * a watch closed by the server is resumed; a 410 Gone relists. On any other error it calls the error
- * callbacks and STOPS — it does not retry. We retry with exponential back-off. While failing, the cache
+ * ListWatch itself: lists (reconciling its cache with the list), then watches from the list's resourceVersion;
+ * a watch closed by the server is resumed; a 410 Gone relists. On any other error it reports and STOPS — it does
+ * not retry. We retry with exponential back-off. While failing, the cache
  * keeps the last known objects (never cleared), and `state` says 'failing', so the reconciler knows the
  * view may be stale and withdraws nothing.
  *
@@ -45,7 +53,7 @@ export interface WatchedCacheOptions<T extends KubernetesObject> {
  * true (the cache is complete, if maybe stale): a later outage must not turn a definite answer into "unknown",
  * or the agent would stop provisioning (e.g. re-provisioning a restarted gobgpd) until the API server is back.
  */
-export class WatchedCache<T extends KubernetesObject> {
+export class WatchedCache<T extends KubeObject> {
   private readonly informer: ListWatch<T>;
   private stateValue: CacheState = 'syncing';
   private everSynced = false;
@@ -65,37 +73,26 @@ export class WatchedCache<T extends KubernetesObject> {
     this.backoffMs = opts.minBackoffMs ?? 500;
     this.notFoundBackoffMs = this.backoffMs;
     this.absentRecheckMs = this.firstAbsentRecheckMs();
-    const list = async (): Promise<KubernetesListObject<T>> => {
-      const res = await opts.list();
-      this.listedOnce = true;
-      return res;
-    };
-    this.informer = new ListWatch<T>(opts.path, new Watch(opts.kubeConfig), list, false, undefined, opts.fieldSelector);
     const changed = (): void => {
       if (this.everSynced) opts.onChange();
     };
-    // Slim the cached objects in place (the callback gets the very object the cache keeps): managedFields and
-    // kubectl's last-applied copy are often most of an object's size and nothing in svcbgp reads them.
-    const slim = (obj: T): void => {
-      if (opts.project) {
-        opts.project(obj);
-        return;
+    const project = opts.project ?? ((obj: unknown) => slim(obj) as T);
+    const selector = opts.fieldSelector !== undefined ? { fieldSelector: opts.fieldSelector } : {};
+    const list = async (): Promise<ListResult<T>> => {
+      let res: ListResult<T>;
+      if (opts.list) {
+        const raw = await opts.list();
+        res = { items: raw.items.map(project), ...(raw.metadata ? { metadata: raw.metadata } : {}) };
+      } else {
+        res = await opts.client.listAll<unknown, T>(opts.path, selector, LIST_PAGE, project);
       }
-      const meta = obj.metadata;
-      if (!meta) return;
-      delete meta.managedFields;
-      if (meta.annotations && LAST_APPLIED in meta.annotations) {
-        const { [LAST_APPLIED]: _drop, ...rest } = meta.annotations;
-        void _drop;
-        meta.annotations = rest;
-      }
+      this.listedOnce = true;
+      return res;
     };
-    this.informer.on('add', slim);
-    this.informer.on('update', slim);
-    this.informer.on('add', changed);
-    this.informer.on('update', changed);
-    this.informer.on('delete', changed);
-    this.informer.on('error', (err: unknown) => this.failed(err));
+    this.informer = new ListWatch<T>(
+      { client: opts.client, path: opts.path, ...selector, list, project },
+      { upsert: changed, delete: changed, error: (err) => this.failed(err) },
+    );
   }
 
   get state(): CacheState {
@@ -124,7 +121,7 @@ export class WatchedCache<T extends KubernetesObject> {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    await this.informer.stop();
+    this.informer.stop();
   }
 
   private async connect(): Promise<void> {
@@ -230,4 +227,17 @@ function statusOf(err: unknown): number | undefined {
 function errText(err: unknown): string {
   if (err instanceof Error) return err.message.split('\n')[0] ?? err.message;
   return String(err);
+}
+
+/** The default projection: managedFields and kubectl's last-applied copy, often most of an object, are dropped. */
+function slim(obj: unknown): unknown {
+  const meta = (obj as { metadata?: { managedFields?: unknown; annotations?: Record<string, string> } } | null)?.metadata;
+  if (!meta) return obj;
+  delete meta.managedFields;
+  if (meta.annotations && LAST_APPLIED in meta.annotations) {
+    const { [LAST_APPLIED]: _drop, ...rest } = meta.annotations;
+    void _drop;
+    meta.annotations = rest;
+  }
+  return obj;
 }

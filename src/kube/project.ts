@@ -1,62 +1,77 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 
 /**
- * What the caches keep of each object: only the fields the route rules (src/routes) and the Events read. Applied in
- * place at ingest (the informer hands its callbacks the very object it keeps), so the full objects the API server
- * sends are never held: a Service's ports, selector and session affinity, an EndpointSlice's ports, target refs,
- * zones and hints, and everyone's managedFields are dropped as they arrive.
+ * What the caches keep of each object: only the fields the route rules (src/routes) and the Events read. Built at
+ * ingest as a new, small object (the informer keeps what this returns), so the full objects the API server sends
+ * are garbage at once: a Service's ports, selector and session affinity, an EndpointSlice's ports, target refs,
+ * zones and hints, and everyone's managedFields are never held. New objects rather than `delete` on the parsed
+ * ones: V8 turns an object that loses properties into a hash table ("dictionary mode"), several times the size of
+ * the same fields in an object built whole — at 10,000 Services that was a large part of the heap (issue 10).
  *
  * Kept, Service: metadata name, namespace, uid, resourceVersion, deletionTimestamp, the svcbgp.io/ annotations;
  * spec type, clusterIP(s), externalIPs, externalTrafficPolicy, internalTrafficPolicy, ipFamilies; status
  * loadBalancer.ingress[].ip. EndpointSlice: metadata name, namespace, resourceVersion, the service-name label;
  * addressType; endpoints[].addresses, conditions, nodeName. (resourceVersion: the informer compares it.)
  */
-const SERVICE_SPEC = new Set(['type', 'clusterIP', 'clusterIPs', 'externalIPs', 'externalTrafficPolicy', 'internalTrafficPolicy', 'ipFamilies']);
-const METADATA = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'deletionTimestamp', 'labels', 'annotations']);
-const ENDPOINT = new Set(['addresses', 'conditions', 'nodeName']);
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 type Obj = Record<string, unknown>;
 
-function keepOnly(o: unknown, keep: ReadonlySet<string>): void {
-  if (o === null || typeof o !== 'object') return;
-  for (const k of Object.keys(o)) if (!keep.has(k)) delete (o as Obj)[k];
+const obj = (v: unknown): Obj | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined);
+
+/** The named fields of `from` that are present, in the order given (objects built alike share one V8 shape). */
+function pick(from: Obj | undefined, keys: readonly string[]): Obj | undefined {
+  if (!from) return undefined;
+  const out: Obj = {};
+  for (const k of keys) if (from[k] !== undefined) out[k] = from[k];
+  return out;
 }
 
-function keepEntries(o: Obj, field: string, keep: (key: string) => boolean): void {
-  const m = o[field];
-  if (m === null || typeof m !== 'object') return;
-  const kept = Object.entries(m as Obj).filter(([k]) => keep(k));
-  if (kept.length === 0) delete o[field];
-  else o[field] = Object.fromEntries(kept);
-}
-
-function projectMetadata(meta: unknown, labels: (key: string) => boolean): void {
-  if (meta === null || typeof meta !== 'object') return;
-  keepOnly(meta, METADATA);
-  keepEntries(meta as Obj, 'labels', labels);
-  keepEntries(meta as Obj, 'annotations', (k) => k.startsWith('svcbgp.io/'));
-}
-
-export function projectService(svc: V1Service): void {
-  const s = svc as unknown as Obj;
-  keepOnly(s, new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']));
-  projectMetadata(s['metadata'], () => false);
-  keepOnly(s['spec'], SERVICE_SPEC);
-  const status = s['status'];
-  if (status !== null && typeof status === 'object') {
-    keepOnly(status, new Set(['loadBalancer']));
-    const lb = (status as Obj)['loadBalancer'];
-    keepOnly(lb, new Set(['ingress']));
-    const ingress = lb !== null && typeof lb === 'object' ? (lb as Obj)['ingress'] : undefined;
-    if (Array.isArray(ingress)) for (const i of ingress) keepOnly(i, new Set(['ip']));
+function entries(m: unknown, keep: (key: string) => boolean): Obj | undefined {
+  const o = obj(m);
+  if (!o) return undefined;
+  let out: Obj | undefined;
+  for (const k of Object.keys(o)) {
+    if (!keep(k)) continue;
+    out ??= {};
+    out[k] = o[k];
   }
+  return out;
 }
 
-export function projectEndpointSlice(slice: V1EndpointSlice): void {
-  const s = slice as unknown as Obj;
-  keepOnly(s, new Set(['apiVersion', 'kind', 'metadata', 'addressType', 'endpoints']));
-  projectMetadata(s['metadata'], (k) => k === SERVICE_NAME_LABEL);
+function metadata(meta: unknown, labels: (key: string) => boolean): Obj {
+  const m = obj(meta) ?? {};
+  const out = pick(m, ['name', 'namespace', 'uid', 'resourceVersion', 'deletionTimestamp']) ?? {};
+  const l = entries(m['labels'], labels);
+  if (l) out['labels'] = l;
+  const a = entries(m['annotations'], (k) => k.startsWith('svcbgp.io/'));
+  if (a) out['annotations'] = a;
+  return out;
+}
+
+const SERVICE_SPEC = ['type', 'clusterIP', 'clusterIPs', 'externalIPs', 'externalTrafficPolicy', 'internalTrafficPolicy', 'ipFamilies'] as const;
+
+export function projectService(raw: unknown): V1Service {
+  const s = obj(raw) ?? {};
+  const out: Obj = { metadata: metadata(s['metadata'], () => false) };
+  const spec = pick(obj(s['spec']), SERVICE_SPEC);
+  if (spec) out['spec'] = spec;
+  const status = obj(s['status']);
+  if (status) {
+    const lb = obj(status['loadBalancer']);
+    const ingress = lb?.['ingress'];
+    out['status'] = lb
+      ? { loadBalancer: Array.isArray(ingress) ? { ingress: ingress.map((i) => pick(obj(i), ['ip']) ?? {}) } : {} }
+      : {};
+  }
+  return out as V1Service;
+}
+
+export function projectEndpointSlice(raw: unknown): V1EndpointSlice {
+  const s = obj(raw) ?? {};
+  const out: Obj = { metadata: metadata(s['metadata'], (k) => k === SERVICE_NAME_LABEL) };
+  if (s['addressType'] !== undefined) out['addressType'] = s['addressType'];
   const eps = s['endpoints'];
-  if (Array.isArray(eps)) for (const e of eps) keepOnly(e, ENDPOINT);
+  if (Array.isArray(eps)) out['endpoints'] = eps.map((e) => pick(obj(e), ['addresses', 'conditions', 'nodeName']) ?? {});
+  return out as unknown as V1EndpointSlice;
 }

@@ -1,14 +1,14 @@
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
+import type { KubeClient } from './client.js';
 
 /** Reads one key of a Secret in the agent's namespace (BGP MD5 passwords). Values are never logged. */
 export type SecretReader = (name: string, key: string) => Promise<string>;
 
-export function kubeSecretReader(kc: KubeConfig, namespace: string): SecretReader {
-  const core = kc.makeApiClient(CoreV1Api);
+export function kubeSecretReader(client: KubeClient, namespace: string): SecretReader {
   return async (name, key) => {
-    let secret;
+    let secret: V1Secret;
     try {
-      secret = await core.readNamespacedSecret({ name, namespace });
+      secret = await client.get<V1Secret>(`/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`);
     } catch (err) {
       const code = (err as { code?: number }).code;
       throw new Error(`Secret ${namespace}/${name}: ${code === 404 ? 'not found' : code === 403 ? 'forbidden (RBAC: the agent may only get Secrets in its own namespace)' : err instanceof Error ? err.message.split('\n')[0] : String(err)}`);

@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { CustomObjectsApi, KubeConfig, type KubernetesListObject } from '@kubernetes/client-node';
 import { WatchedCache } from '../../../src/kube/informer.js';
+import { KubeClient } from '../../../src/kube/client.js';
+import { loadKubeConfig } from '../../../src/kube/kubeconfig.js';
 import type { CustomResource } from '../../../src/kube/cluster.js';
 import { useCluster, repoRoot } from '../../helpers/kube/index.js';
 import { freePort, waitFor } from '../../helpers/gobgpd.js';
@@ -105,7 +107,7 @@ spec: {peerIP: "127.0.0.2:${torPort}", asNumber: 64512}
     let changes = 0;
     const cache = new WatchedCache<CustomResource>({
       name: 'notinstalled',
-      kubeConfig: cluster.kc,
+      client: new KubeClient(loadKubeConfig(cluster.cp.kubeconfig).target),
       path: '/apis/svcbgp.io/v1alpha1/notinstalleds',
       list: async () => (await custom.listClusterCustomObject({ group: 'svcbgp.io', version: 'v1alpha1', plural: 'notinstalleds' })) as KubernetesListObject<CustomResource>,
       optional: true,
@@ -139,12 +141,13 @@ spec: {peerIP: "127.0.0.2:${torPort}", asNumber: 64512}
     const proxy = new CuttableProxy(cluster.cp.ports.apiserver);
     await proxy.listen();
     const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfigVia(cluster.cp.kubeconfig, proxy.port, dir));
+    const viaProxy = kubeconfigVia(cluster.cp.kubeconfig, proxy.port, dir);
+    kc.loadFromFile(viaProxy);
     const custom = kc.makeApiClient(CustomObjectsApi);
     const { log, entries } = memoryLogger();
     const cache = new WatchedCache<CustomResource>({
       name: 'notinstalled',
-      kubeConfig: kc,
+      client: new KubeClient(loadKubeConfig(viaProxy).target),
       path: '/apis/svcbgp.io/v1alpha1/notinstalleds',
       list: async () => (await custom.listClusterCustomObject({ group: 'svcbgp.io', version: 'v1alpha1', plural: 'notinstalleds' })) as KubernetesListObject<CustomResource>,
       optional: true,

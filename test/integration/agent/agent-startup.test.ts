@@ -14,6 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { CustomObjectsApi, type KubernetesListObject } from '@kubernetes/client-node';
 import { WatchedCache, type CacheState } from '../../../src/kube/informer.js';
+import { KubeClient } from '../../../src/kube/client.js';
+import { loadKubeConfig } from '../../../src/kube/kubeconfig.js';
 import type { CustomResource } from '../../../src/kube/cluster.js';
 import { connectGobgp } from '../../../src/gobgp/client.js';
 import type { GobgpClient } from '../../../src/gobgp/types.js';
@@ -58,7 +60,7 @@ describe('svcbgp run: the first StartBgp waits until every configuration source 
     const seen: { state: CacheState; synced: boolean }[] = [];
     const cache: WatchedCache<CustomResource> = new WatchedCache<CustomResource>({
       name: 'bgpconfigurations',
-      kubeConfig: cluster.kc,
+      client: new KubeClient(loadKubeConfig(cluster.cp.kubeconfig).target),
       path: '/apis/svcbgp.io/v1alpha1/bgpconfigurations',
       // The first two lists get the API server's real 404 (a plural it does not serve), then the real list.
       list: async () => {

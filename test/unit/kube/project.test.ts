@@ -16,8 +16,8 @@ describe('kube: objects cut down at ingest', () => {
   it('the seed cluster dump gives the same routes, refusals and withheld addresses from projected objects', () => {
     const dump = parseClusterDump(fixture('cluster-dump.yaml'));
     const projected = parseClusterDump(fixture('cluster-dump.yaml'));
-    projected.services.forEach(projectService);
-    projected.endpointSlices.forEach(projectEndpointSlice);
+    projected.services = projected.services.map(projectService);
+    projected.endpointSlices = projected.endpointSlices.map(projectEndpointSlice);
     for (const cfgFile of ['config-cluster-ips.yaml', 'config-external-ips.yaml']) {
       const r = parseConfig(fixture(cfgFile));
       if (!r.ok) throw new Error(cfgFile);
@@ -38,9 +38,7 @@ describe('kube: objects cut down at ingest', () => {
       spec: { type: 'LoadBalancer', clusterIP: '10.49.0.10', clusterIPs: ['10.49.0.10'], ports: [{ port: 80 }], selector: { app: 'web' }, externalTrafficPolicy: 'Local', sessionAffinity: 'None', ipFamilies: ['IPv4'] },
       status: { loadBalancer: { ingress: [{ ip: '192.168.4.1', ipMode: 'VIP', ports: [{ port: 80 }] }] }, conditions: [] },
     } as unknown as V1Service;
-    projectService(svc);
-    expect(svc).to.deep.equal({
-      apiVersion: 'v1', kind: 'Service',
+    expect(projectService(svc)).to.deep.equal({
       metadata: { name: 'web', namespace: 'default', uid: 'u1', resourceVersion: '7', annotations: { 'svcbgp.io/communities': '64512:1' } },
       spec: { type: 'LoadBalancer', clusterIP: '10.49.0.10', clusterIPs: ['10.49.0.10'], externalTrafficPolicy: 'Local', ipFamilies: ['IPv4'] },
       status: { loadBalancer: { ingress: [{ ip: '192.168.4.1' }] } },
@@ -51,12 +49,20 @@ describe('kube: objects cut down at ingest', () => {
       endpoints: [{ addresses: ['10.0.0.5'], conditions: { ready: true }, nodeName: 'node-1', targetRef: { kind: 'Pod' }, zone: 'a', hints: {} }],
       ports: [{ port: 80 }],
     } as unknown as V1EndpointSlice;
-    projectEndpointSlice(slice);
-    expect(slice).to.deep.equal({
-      apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
+    expect(projectEndpointSlice(slice)).to.deep.equal({
+      addressType: 'IPv4',
       metadata: { name: 'web-abc', namespace: 'default', resourceVersion: '9', labels: { 'kubernetes.io/service-name': 'web' } },
       endpoints: [{ addresses: ['10.0.0.5'], conditions: { ready: true }, nodeName: 'node-1' }],
     });
+  });
+
+  it('builds new objects of one shape: fields are copied in a fixed order, never deleted from the parsed object', () => {
+    const a = projectService({ spec: { ipFamilies: ['IPv4'], clusterIP: '10.49.0.1', type: 'ClusterIP' }, metadata: { uid: 'u', name: 'a' } });
+    expect(Object.keys(a.spec ?? {})).to.deep.equal(['type', 'clusterIP', 'ipFamilies']);
+    expect(Object.keys(a.metadata ?? {})).to.deep.equal(['name', 'uid']);
+    const raw = { metadata: { name: 'b', managedFields: [{}] } };
+    projectService(raw);
+    expect(raw.metadata.managedFields).to.have.length(1);
   });
 
   it('malformed objects (a hand-written or hostile one) are cut down without throwing', () => {
