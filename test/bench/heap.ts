@@ -24,9 +24,69 @@ const log = (msg: string): void => console.log(`[heap ${new Date().toISOString()
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Snapshot {
-  snapshot: { meta: { node_fields: string[]; node_types: (string | string[])[] } };
+  snapshot: { meta: { node_fields: string[]; node_types: (string | string[])[]; edge_fields: string[]; edge_types: (string | string[])[] } };
   nodes: number[];
+  edges: number[];
   strings: string[];
+}
+
+/**
+ * Who holds the memory: every object, string and array by what points to it — the holder's constructor and its
+ * property names (its shape), and the edge's name — largest first. (Only the first retainer of each node is counted.)
+ */
+function summariseHolders(file: string): { holder: string; count: number; mib: number }[] {
+  const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
+  const nf = snap.snapshot.meta.node_fields;
+  const ef = snap.snapshot.meta.edge_fields;
+  const ntypes = snap.snapshot.meta.node_types[0] as string[];
+  const etypes = snap.snapshot.meta.edge_types[0] as string[];
+  const w = nf.length;
+  const ew = ef.length;
+  const iType = nf.indexOf('type');
+  const iName = nf.indexOf('name');
+  const iSize = nf.indexOf('self_size');
+  const iEdges = nf.indexOf('edge_count');
+  const eType = ef.indexOf('type');
+  const eName = ef.indexOf('name_or_index');
+  const eTo = ef.indexOf('to_node');
+  const count = snap.nodes.length / w;
+  const firstEdge = new Uint32Array(count + 1);
+  for (let n = 0, e = 0; n < count; n++) {
+    firstEdge[n] = e;
+    e += snap.nodes[n * w + iEdges]! * ew;
+  }
+  firstEdge[count] = snap.edges.length;
+  const label = (n: number): string => {
+    const type = ntypes[snap.nodes[n * w + iType]!]!;
+    if (type !== 'object') return `(${type})`;
+    const props: string[] = [];
+    for (let e = firstEdge[n]!; e < firstEdge[n + 1]! && props.length < 6; e += ew) {
+      if (etypes[snap.edges[e + eType]!] === 'property') props.push(snap.strings[snap.edges[e + eName]!]!);
+    }
+    return `${snap.strings[snap.nodes[n * w + iName]!]!}{${props.join(',')}}`;
+  };
+  const holderOf = new Int32Array(count).fill(-1);
+  const edgeName = new Array<string>(count);
+  for (let n = 0; n < count; n++) {
+    for (let e = firstEdge[n]!; e < firstEdge[n + 1]!; e += ew) {
+      const t = etypes[snap.edges[e + eType]!];
+      if (t === 'weak' || t === 'shortcut') continue;
+      const to = snap.edges[e + eTo]! / w;
+      if (holderOf[to] !== -1) continue;
+      holderOf[to] = n;
+      edgeName[to] = t === 'element' || t === 'hidden' ? `[${t}]` : String(snap.strings[snap.edges[e + eName]!]);
+    }
+  }
+  const by = new Map<string, { count: number; bytes: number }>();
+  for (let n = 0; n < count; n++) {
+    const h = holderOf[n]!;
+    const key = `${label(n).slice(0, 60)}  <-  ${h < 0 ? '(root)' : `${label(h).slice(0, 70)}.${edgeName[n]}`}`;
+    const v = by.get(key) ?? { count: 0, bytes: 0 };
+    v.count++;
+    v.bytes += snap.nodes[n * w + iSize]!;
+    by.set(key, v);
+  }
+  return [...by].map(([holder, v]) => ({ holder, count: v.count, mib: v.bytes / 1048576 })).sort((a, b) => b.mib - a.mib);
 }
 
 /** Self size per object kind (constructor name; strings, arrays, code and the like by their node type). */
@@ -71,7 +131,9 @@ try {
 
   // V8 limits: none (the snapshot run), the old generation capped, the young generation's semi-spaces shrunk (V8
   // reserves up to 3 x 16 MiB for them on 64-bit), and both.
-  const variants: string[][] = [[], ['--max-old-space-size=256'], ['--max-old-space-size=160'], ['--max-old-space-size=128'], ['--max-semi-space-size=1'], ['--max-semi-space-size=1', '--max-old-space-size=160']];
+  const all: string[][] = [[], ['--max-old-space-size=256'], ['--max-old-space-size=160'], ['--max-old-space-size=128'], ['--max-semi-space-size=1'], ['--max-semi-space-size=1', '--max-old-space-size=160']];
+  // SVCBGP_HEAP_VARIANTS=1: the snapshot run only.
+  const variants = all.slice(0, Number(process.env.SVCBGP_HEAP_VARIANTS ?? all.length));
   for (const flags of variants) {
     const label = flags.length === 0 ? '(V8 defaults)' : flags.join(' ');
     const gobgpd = new RestartableGobgpd('heap');
@@ -113,6 +175,8 @@ try {
         const total = kinds.reduce((s, k) => s + k.mib, 0);
         log(`heap snapshot (live objects only): ${total.toFixed(1)} MiB; largest kinds by self size:`);
         for (const k of kinds.slice(0, 25)) console.log(`  ${k.mib.toFixed(1).padStart(7)} MiB  ${String(k.count).padStart(8)}  ${k.kind.slice(0, 80)}`);
+        log('by holder (what points to them), largest first:');
+        for (const k of summariseHolders(file).slice(0, 40)) console.log(`  ${k.mib.toFixed(1).padStart(7)} MiB  ${String(k.count).padStart(8)}  ${k.holder}`);
       }
     } catch (err) {
       // A limit too small for the data is a result, not a failure of the benchmark.
