@@ -23,10 +23,10 @@ export function benchSlice(service: string, nodeName: string, addresses: readonl
   };
 }
 
-/** VmRSS of a process in MiB (0 when unknown). */
-export function rssMiB(pid: number | undefined): number {
+/** VmRSS of a process in MiB (0 when unknown); `VmHWM`: its peak RSS so far. */
+export function rssMiB(pid: number | undefined, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   if (!pid) return 0;
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 1024) : 0;
 }
 

@@ -156,7 +156,9 @@ try {
       await sleep(5000);
       const m = (await httpGet(http, '/metrics')).body;
       const heap = Math.round((metricValue(m, 'svcbgp_nodejs_heap_size_used_bytes') ?? 0) / 1048576);
-      log(`${label}: RSS ${rssMiB(agent.pid)} MiB, heap used ${heap} MiB`);
+      log(`${label}: RSS ${rssMiB(agent.pid)} MiB (peak ${rssMiB(agent.pid, 'VmHWM')} MiB), heap used ${heap} MiB`);
+      await sleep(25_000);
+      log(`${label}: RSS after 30 s without changes ${rssMiB(agent.pid)} MiB`);
       if (flags.length === 0) {
         process.kill(agent.pid!, 'SIGUSR2');
         let file: string | undefined;
@@ -171,6 +173,8 @@ try {
           }
         }
         if (!file) throw new Error('no heap snapshot written');
+        // Taking the snapshot ran a full garbage collection: what is left is the live data and what V8 keeps reserved.
+        log(`after the snapshot (a full GC): RSS ${rssMiB(agent.pid)} MiB`);
         const kinds = summarise(file);
         const total = kinds.reduce((s, k) => s + k.mib, 0);
         log(`heap snapshot (live objects only): ${total.toFixed(1)} MiB; largest kinds by self size:`);

@@ -17,8 +17,13 @@ export interface SizeResult {
   rawMs: number;
   /** Agent start to every path in gobgpd. */
   coldMs: number;
+  /** 3 s after convergence. */
   rssMiB: number;
   heapMiB: number;
+  /** The peak RSS until then (VmHWM: the cold sync's). */
+  peakRssMiB: number;
+  /** After 30 s without changes (V8's memory reducer has run). */
+  idleRssMiB: number;
   latency: Percentiles;
   changes: number;
   missed: number;
@@ -44,10 +49,10 @@ export function renderMarkdown(results: readonly SizeResult[], meta: { date: str
   lines.push('# svcbgp benchmark (`npm run bench`)', '');
   lines.push(`Measured ${meta.date} on ${meta.machine} (shared, noisy: compare the ratios, measured in the same run); gobgpd ${meta.gobgpd}, Kubernetes ${meta.kubernetes}, Node.js ${meta.node}.`);
   lines.push('How each number is taken: the header of test/bench/suite.ts. Targets (issue 10): cold sync within 1.25x of the raw baseline; event to RIB p99 at most 100 ms at 10,000 Services and within 1.5x of its value at 1,000; agent RSS at most 150 MiB at 10,000 Services and 50,000 endpoints.', '');
-  lines.push('| Services | endpoints each | raw baseline | cold sync | ratio | process start | ratio without it | event→RIB p50 | p90 | p99 | max | changes (missed) | burst (API writes alone) | RSS | heap | passes | mismatches |');
-  lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('| Services | endpoints each | raw baseline | cold sync | ratio | process start | ratio without it | event→RIB p50 | p90 | p99 | max | changes (missed) | burst (API writes alone) | RSS | heap | RSS peak | RSS idle 30 s | passes | mismatches |');
+  lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
-    lines.push(`| ${thousands(r.services)} | ${r.endpoints} | ${f(r.rawMs / 1000, 2)} s | ${f(r.coldMs / 1000, 2)} s | ${f(r.coldMs / r.rawMs, 2)}x | ${f(r.moduleLoadMs / 1000, 2)} s | ${f((r.coldMs - r.moduleLoadMs) / r.rawMs, 2)}x | ${f(r.latency.p50)} ms | ${f(r.latency.p90)} ms | ${f(r.latency.p99)} ms | ${f(r.latency.max)} ms | ${r.changes} (${r.missed}) | ${r.burst ? `${thousands(r.burst.changes)} in ${f(r.burst.ms / 1000, 2)} s (${f(r.burst.writesMs / 1000, 2)} s)` : 'n/a'} | ${r.rssMiB} MiB | ${r.heapMiB} MiB | ${r.passes} | ${r.mismatches} |`);
+    lines.push(`| ${thousands(r.services)} | ${r.endpoints} | ${f(r.rawMs / 1000, 2)} s | ${f(r.coldMs / 1000, 2)} s | ${f(r.coldMs / r.rawMs, 2)}x | ${f(r.moduleLoadMs / 1000, 2)} s | ${f((r.coldMs - r.moduleLoadMs) / r.rawMs, 2)}x | ${f(r.latency.p50)} ms | ${f(r.latency.p90)} ms | ${f(r.latency.p99)} ms | ${f(r.latency.max)} ms | ${r.changes} (${r.missed}) | ${r.burst ? `${thousands(r.burst.changes)} in ${f(r.burst.ms / 1000, 2)} s (${f(r.burst.writesMs / 1000, 2)} s)` : 'n/a'} | ${r.rssMiB} MiB | ${r.heapMiB} MiB | ${r.peakRssMiB} MiB | ${r.idleRssMiB} MiB | ${r.passes} | ${r.mismatches} |`);
   }
   const one = results.filter((r) => r.endpoints === 1);
   const at = (n: number): SizeResult | undefined => one.find((r) => r.services === n);
@@ -116,6 +121,7 @@ export function renderSvg(results: readonly SizeResult[]): string {
   const right = panel(440, 'Agent memory after convergence', 'MiB', [
     { label: 'RSS', color: '#2ca02c', points: pts((r) => r.rssMiB) },
     { label: 'V8 heap used', color: '#9467bd', dashed: true, points: pts((r) => r.heapMiB) },
+    { label: 'RSS idle 30 s', color: '#2ca02c', dashed: true, points: pts((r) => r.idleRssMiB) },
   ]);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="880" height="300" font-family="sans-serif">\n<rect width="880" height="300" fill="white"/>\n${left}\n${right}\n</svg>\n`;
 }

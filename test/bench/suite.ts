@@ -20,7 +20,8 @@
  *   -> advertised again) or a Service change (internalTrafficPolicy Local -> Cluster -> Local), one at a time, from
  *   just before the API write until gobgpd's WatchEvent (best-path table) shows that prefix changed: p50/p90/p99/max;
  * - burst: 1,000 EndpointSlice changes at once (32 writes in flight) until gobgpd has withdrawn all 1,000;
- * - the agent's RSS and V8 heap (its /metrics) after convergence.
+ * - the agent's RSS and V8 heap (its /metrics) 3 s after convergence, its peak RSS (VmHWM) until then, and its RSS
+ *   after 30 s without changes (V8 returns memory to the system only when allocation has been quiet for a while).
  * Written to docs/bench.md (table) and docs/bench.svg (plot) unless --no-write.
  *
  * Then test/bench/pass.ts (one pass in process, per size) and, unless --no-tor, test/bench/tor.ts in its own process: event to the ToR's kernel table in the network lab
@@ -141,7 +142,7 @@ async function baseline(n: number): Promise<number> {
   }
 }
 
-/** Node starting and importing the agent's modules (most of it @kubernetes/client-node), median of 3 runs. */
+/** Node starting and importing the agent's modules, median of 3 runs. */
 async function moduleLoad(): Promise<number> {
   const runs: number[] = [];
   const entry = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../src/agent/agent.js');
@@ -294,8 +295,13 @@ async function measure(n: number, endpoints: number): Promise<void> {
     await sleep(3000);
     const m = (await httpGet(run.http, '/metrics')).body;
     const rss = rssMiB(run.agent.pid);
+    const peakRss = rssMiB(run.agent.pid, 'VmHWM');
     const heap = Math.round((metricValue(m, 'svcbgp_nodejs_heap_size_used_bytes') ?? 0) / 1048576);
-    log(`agent RSS ${rss} MiB, V8 heap used ${heap} MiB`);
+    log(`agent RSS ${rss} MiB (peak ${peakRss} MiB), V8 heap used ${heap} MiB`);
+    // Idle: V8 shrinks its heap only once allocation has stopped for a while (its memory reducer).
+    await sleep(27_000);
+    const idleRss = rssMiB(run.agent.pid);
+    log(`agent RSS after 30 s without changes: ${idleRss} MiB`);
     const ev = await eventToRib(run, n, endpoints);
     const s = summarize(ev.latencies);
     log(`event to RIB over ${ev.latencies.length} changes (${ev.missed} missed): p50 ${s.p50.toFixed(1)} ms, p90 ${s.p90.toFixed(1)}, p99 ${s.p99.toFixed(1)}, max ${s.max.toFixed(1)}`);
@@ -303,7 +309,7 @@ async function measure(n: number, endpoints: number): Promise<void> {
     if (b !== undefined) log(`burst of ${Math.min(BURST, n)} EndpointSlice changes -> all withdrawn in gobgpd: ${(b.ms / 1000).toFixed(2)} s (the API writes alone: ${(b.writesMs / 1000).toFixed(2)} s)`);
     const m2 = (await httpGet(run.http, '/metrics')).body;
     results.push({
-      services: n, endpoints, rawMs, coldMs, rssMiB: rss, heapMiB: heap, latency: s, changes: ev.latencies.length, missed: ev.missed,
+      services: n, endpoints, rawMs, coldMs, rssMiB: rss, heapMiB: heap, peakRssMiB: peakRss, idleRssMiB: idleRss, latency: s, changes: ev.latencies.length, missed: ev.missed,
       burst: b === undefined ? undefined : { changes: Math.min(BURST, n), ...b },
       moduleLoadMs: loadMs,
       passes: metricValue(m2, 'svcbgp_reconcile_passes_total', { result: 'ok' }) ?? 0,
