@@ -19,6 +19,8 @@ export class KubeApiError extends Error {
     readonly code: number,
     readonly reason: string | undefined,
     message: string,
+    /** The answer's Retry-After (429, 503): how long the server asks the client to wait. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'KubeApiError';
@@ -36,17 +38,29 @@ export interface WatchEvent<T> {
   object: T;
 }
 
-/** A watch in progress. `done` runs once: null when the server ended the watch, an Error otherwise. */
+/** A watch in progress (its `done` callback runs once: null when the server ended the watch, an Error otherwise). */
 export interface WatchHandle {
   abort(): void;
 }
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
-/** A non-watch request gets no answer for this long: fail it (the caller retries). */
-const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * A request is idle (no answer, no byte of it) this long: fail it (the caller retries). Above the API server's own
+ * request timeout (60 s), so a slow list under etcd load ends with the server's answer, not ours.
+ */
+const REQUEST_TIMEOUT_MS = 70_000;
+/** A watch request gets no answer header for this long: fail it (a connection accepted and never answered). */
+const WATCH_HEADER_TIMEOUT_MS = 30_000;
+/**
+ * A watch still open this long after its timeoutSeconds is dead, however alive its TCP connection looks (an L7
+ * proxy or load balancer in between, a wedged server): the server itself ends every watch at timeoutSeconds.
+ */
+const WATCH_DEADLINE_SLACK_MS = 60_000;
 /** TCP keepalive on watch connections, as client-node and client-go do: a dead peer is noticed within minutes. */
 const KEEPALIVE_MS = 30_000;
+/** The token file is read again after this long (the kubelet rotates projected tokens). */
+const TOKEN_REREAD_MS = 60_000;
 
 interface Auth {
   headers: Record<string, string>;
@@ -61,7 +75,15 @@ export class KubeClient {
   private pluginAuth: ((opts: https.RequestOptions) => Promise<void>) | undefined;
   private tokenCache: { token: string; readAt: number } | undefined;
 
-  constructor(readonly target: KubeTarget) {
+  private readonly watchHeaderTimeoutMs: number;
+  private readonly watchDeadlineSlackMs: number;
+
+  constructor(
+    readonly target: KubeTarget,
+    timeouts: { watchHeaderTimeoutMs?: number; watchDeadlineSlackMs?: number } = {},
+  ) {
+    this.watchHeaderTimeoutMs = timeouts.watchHeaderTimeoutMs ?? WATCH_HEADER_TIMEOUT_MS;
+    this.watchDeadlineSlackMs = timeouts.watchDeadlineSlackMs ?? WATCH_DEADLINE_SLACK_MS;
     this.url = new URL(target.server);
     this.secure = this.url.protocol === 'https:';
     const tls: https.AgentOptions = {
@@ -127,14 +149,32 @@ export class KubeClient {
       finish(asError(err));
       return handle;
     }
+    const timeoutS = typeof query['timeoutSeconds'] === 'number' ? query['timeoutSeconds'] : undefined;
+    let deadline: NodeJS.Timeout | undefined;
+    const clearDeadline = (): void => {
+      if (deadline) clearTimeout(deadline);
+      deadline = undefined;
+    };
     await new Promise<void>((resolveOpen) => {
-      req = this.module().request(opts, (res) => {
+      const request = this.module().request(opts, (res) => {
+        request.setTimeout(0);
         if (res.statusCode !== 200) {
-          readBody(res).then((text) => finish(apiError(res.statusCode ?? 0, text, path)), (e: unknown) => finish(asError(e)));
-          resolveOpen();
+          // Reported (done) before start() learns the watch did not open.
+          readBody(res).then(
+            (text) => finish(apiError(res.statusCode ?? 0, text, path, res.headers['retry-after'])),
+            (e: unknown) => finish(asError(e)),
+          ).finally(resolveOpen);
           return;
         }
         res.socket?.setKeepAlive(true, KEEPALIVE_MS);
+        if (timeoutS !== undefined) {
+          const slack = this.watchDeadlineSlackMs;
+          deadline = setTimeout(
+            () => finish(new Error(`watch ${path}: still open ${slack / 1000} s after its timeout of ${timeoutS} s`)),
+            timeoutS * 1000 + slack,
+          );
+          deadline.unref();
+        }
         res.setEncoding('utf8');
         let buf = '';
         res.on('data', (chunk: string) => {
@@ -144,14 +184,18 @@ export class KubeClient {
             const line = buf.slice(0, nl);
             buf = buf.slice(nl + 1);
             if (line.trim() === '') continue;
-            let ev: WatchEvent<T>;
+            let ev: unknown;
             try {
-              ev = JSON.parse(line) as WatchEvent<T>;
+              ev = JSON.parse(line);
             } catch {
               finish(new Error(`watch ${path}: an event that is not JSON`));
               return;
             }
-            if (!finished) onEvent(ev);
+            if (typeof ev !== 'object' || ev === null || typeof (ev as { type?: unknown }).type !== 'string') {
+              finish(new Error(`watch ${path}: an event without a type`));
+              return;
+            }
+            if (!finished) onEvent(ev as WatchEvent<T>);
           }
         });
         res.on('end', () => finish(null));
@@ -160,11 +204,15 @@ export class KubeClient {
         res.on('close', () => finish(null));
         resolveOpen();
       });
-      req.on('error', (e) => {
+      req = request;
+      const headerMs = this.watchHeaderTimeoutMs;
+      request.setTimeout(headerMs, () => request.destroy(new Error(`watch ${path}: no answer in ${headerMs / 1000} s`)));
+      request.on('error', (e) => {
         finish(e);
         resolveOpen();
       });
-      req.end();
+      request.on('close', clearDeadline);
+      request.end();
     });
     return handle;
   }
@@ -176,12 +224,23 @@ export class KubeClient {
   private async json<T>(method: string, path: string, query: Query, body?: unknown): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const opts = await this.options(method, path, query, payload);
+    try {
+      return await this.once<T>(opts, method, path, payload);
+    } catch (err) {
+      // A kept-alive connection the server (or a proxy) closed while idle fails the next request on it: a GET is
+      // safe to send once more, on a new connection.
+      if (method !== 'GET' || !(err instanceof StaleSocketError)) throw err;
+      return this.once<T>(opts, method, path, payload);
+    }
+  }
+
+  private once<T>(opts: https.RequestOptions, method: string, path: string, payload: string | undefined): Promise<T> {
     return new Promise<T>((resolveJson, reject) => {
       const req = this.module().request(opts, (res) => {
         readBody(res).then((text) => {
           const code = res.statusCode ?? 0;
           if (code < 200 || code >= 300) {
-            reject(apiError(code, text, path));
+            reject(apiError(code, text, path, res.headers['retry-after']));
             return;
           }
           try {
@@ -191,8 +250,13 @@ export class KubeClient {
           }
         }, reject);
       });
+      let answered = false;
+      req.on('response', () => (answered = true));
       req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`${method} ${path}: no answer in ${REQUEST_TIMEOUT_MS / 1000} s`)));
-      req.on('error', reject);
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        const stale = !answered && req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE');
+        reject(stale ? new StaleSocketError(e.message) : e);
+      });
       req.end(payload);
     });
   }
@@ -244,13 +308,21 @@ export class KubeClient {
     return { headers: {} };
   }
 
-  /** A token file is read again every minute, as client-go does: the kubelet rotates projected tokens. */
+  /**
+   * A token file is read again every minute, as client-go does: the kubelet rotates projected tokens. A file that
+   * cannot be read then (being replaced) leaves the last token in use; only a first read that fails is an error.
+   */
   private fileToken(): string | undefined {
     const file = this.target.tokenFile;
     if (!file) return undefined;
     const now = Date.now();
-    if (!this.tokenCache || now - this.tokenCache.readAt > 60_000) {
-      this.tokenCache = { token: readFileSync(file, 'utf8').trim(), readAt: now };
+    if (!this.tokenCache || now - this.tokenCache.readAt > TOKEN_REREAD_MS) {
+      try {
+        this.tokenCache = { token: readFileSync(file, 'utf8').trim(), readAt: now };
+      } catch (err) {
+        if (!this.tokenCache) throw err;
+        this.tokenCache.readAt = now;
+      }
     }
     return this.tokenCache.token;
   }
@@ -285,8 +357,18 @@ function readBody(res: http.IncomingMessage): Promise<string> {
   });
 }
 
+/** A request failed on a kept-alive connection before any answer: the connection was closed while idle. */
+class StaleSocketError extends Error {}
+
+/** Retry-After in seconds (the API server never sends the HTTP-date form) as milliseconds, within 1 s .. 5 min. */
+function retryAfterMs(header: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(header) ? header[0] : header;
+  const s = v !== undefined && /^\d+$/.test(v.trim()) ? Number(v.trim()) : NaN;
+  return Number.isFinite(s) ? Math.min(300, Math.max(1, s)) * 1000 : undefined;
+}
+
 /** The API server's Status (message, reason) when the body is one; else the HTTP status text. */
-function apiError(code: number, body: string, path: string): KubeApiError {
+function apiError(code: number, body: string, path: string, retryAfter?: string | string[]): KubeApiError {
   let reason: string | undefined;
   let msg: string | undefined;
   try {
@@ -296,7 +378,7 @@ function apiError(code: number, body: string, path: string): KubeApiError {
   } catch {
     // not a Status
   }
-  return new KubeApiError(code, reason, `${code} ${STATUS_CODES[code] ?? ''}: ${msg ?? path}`.replace('  ', ' '));
+  return new KubeApiError(code, reason, `${code} ${STATUS_CODES[code] ?? ''}: ${msg ?? path}`.replace('  ', ' '), retryAfterMs(retryAfter));
 }
 
 function asError(e: unknown): Error {

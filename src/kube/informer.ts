@@ -1,5 +1,5 @@
 import type { Logger } from 'winston';
-import type { KubeClient, ListResult } from './client.js';
+import { KubeApiError, type KubeClient, type ListResult } from './client.js';
 import { ListWatch, type KubeObject } from './listwatch.js';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -9,6 +9,11 @@ const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
  * is never one huge response to parse at once.
  */
 export const LIST_PAGE = 500;
+
+/** The longest wait between two attempts of a failing list/watch (client-go's reflector: 30 s). */
+const MAX_BACKOFF_MS = 30_000;
+/** A list/watch working this long resets the back-off to its minimum. */
+const BACKOFF_RESET_MS = 120_000;
 
 export type CacheState = 'syncing' | 'synced' | 'failing' | 'absent';
 
@@ -60,6 +65,8 @@ export class WatchedCache<T extends KubeObject> {
   /** The last definite answer was "this resource type is not served" (kept through a later outage). */
   private absentKnown = false;
   private backoffMs: number;
+  /** Since when the list/watch has been working (undefined while failing). */
+  private healthySince: number | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private errorSeen = false;
@@ -136,7 +143,7 @@ export class WatchedCache<T extends KubeObject> {
     this.everSynced = true;
     this.absentKnown = false;
     this.stateValue = 'synced';
-    this.backoffMs = this.opts.minBackoffMs ?? 500;
+    this.healthySince ??= Date.now();
     this.notFound = 0;
     this.notFoundBackoffMs = this.backoffMs;
     this.absentRecheckMs = this.firstAbsentRecheckMs();
@@ -189,6 +196,15 @@ export class WatchedCache<T extends KubeObject> {
     }
     this.notFound = 0;
     this.notFoundBackoffMs = this.opts.minBackoffMs ?? 500;
+    // The back-off starts again from its minimum only after a healthy stretch (as client-go's reflector): a watch
+    // that opens and fails at once, over and over, backs off like one that never opens.
+    const min = this.opts.minBackoffMs ?? 500;
+    if (this.healthySince !== undefined && Date.now() - this.healthySince >= BACKOFF_RESET_MS) this.backoffMs = min;
+    this.healthySince = undefined;
+    // Half the back-off plus a random half (not every node of a DaemonSet at once), and never before the server's
+    // Retry-After (429 Too Many Requests from API priority and fairness).
+    const retryAfter = err instanceof KubeApiError ? (err.retryAfterMs ?? 0) : 0;
+    const delay = Math.max(Math.round(this.backoffMs / 2 + (Math.random() * this.backoffMs) / 2), retryAfter);
     const wasOk = this.stateValue === 'synced';
     this.stateValue = 'failing';
     this.opts.onError?.();
@@ -196,11 +212,11 @@ export class WatchedCache<T extends KubeObject> {
       resource: this.opts.name,
       error: errText(err),
       status,
-      retryInMs: this.backoffMs,
+      retryInMs: delay,
     });
     if (wasOk) this.opts.onChange();
-    this.schedule(this.backoffMs);
-    this.backoffMs = Math.min(this.backoffMs * 2, this.opts.maxBackoffMs ?? 10_000);
+    this.schedule(delay);
+    this.backoffMs = Math.min(this.backoffMs * 2, this.opts.maxBackoffMs ?? MAX_BACKOFF_MS);
   }
 
   private firstAbsentRecheckMs(): number {
@@ -218,10 +234,8 @@ export class WatchedCache<T extends KubeObject> {
 
 function statusOf(err: unknown): number | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { statusCode?: unknown; code?: unknown };
-  if (typeof e.statusCode === 'number') return e.statusCode;
-  if (typeof e.code === 'number') return e.code;
-  return undefined;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'number' ? code : undefined;
 }
 
 function errText(err: unknown): string {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
@@ -43,7 +43,7 @@ export interface LoadedKubeConfig {
 
 /**
  * --kubeconfig FILE wins; else in-cluster (KUBERNETES_SERVICE_HOST and the mounted ServiceAccount token);
- * else $KUBECONFIG (its first file) / ~/.kube/config.
+ * else $KUBECONFIG (its files merged, as kubectl does) / ~/.kube/config.
  */
 export function loadKubeConfig(file: string | undefined): LoadedKubeConfig {
   if (file) {
@@ -56,15 +56,15 @@ export function loadKubeConfig(file: string | undefined): LoadedKubeConfig {
   if (process.env.KUBERNETES_SERVICE_HOST && existsSync(`${SA_DIR}/token`)) {
     return { target: inClusterTarget(), source: 'in-cluster service account' };
   }
-  const env = process.env.KUBECONFIG?.split(':').find((f) => f !== '');
-  const path = env ?? join(homedir(), '.kube', 'config');
-  if (!env && !existsSync(path)) {
+  const env = (process.env.KUBECONFIG ?? '').split(':').filter((f) => f !== '');
+  const paths = env.length > 0 ? env : [join(homedir(), '.kube', 'config')];
+  if (env.length === 0 && !existsSync(paths[0]!)) {
     throw new Error('no Kubernetes configuration: pass --kubeconfig, set KUBECONFIG, or run in a Pod with a ServiceAccount');
   }
   try {
-    return { ...kubeConfigFromFile(path), source: env ? `KUBECONFIG=${process.env.KUBECONFIG}` : 'default kubeconfig' };
+    return { ...kubeConfigFromFiles(paths), source: env.length > 0 ? `KUBECONFIG=${process.env.KUBECONFIG}` : 'default kubeconfig' };
   } catch (err) {
-    throw new Error(`cannot load the kubeconfig from ${env ? `KUBECONFIG=${process.env.KUBECONFIG}` : '~/.kube/config'}: ${message(err)}`);
+    throw new Error(`cannot load the kubeconfig from ${env.length > 0 ? `KUBECONFIG=${process.env.KUBECONFIG}` : '~/.kube/config'}: ${message(err)}`);
   }
 }
 
@@ -84,17 +84,44 @@ export function kubeConfigFromFile(path: string): Omit<LoadedKubeConfig, 'source
   return kubeConfigFromText(readFileSync(path, 'utf8'), dirname(resolve(path)));
 }
 
+/**
+ * Several kubeconfig files merged as kubectl merges $KUBECONFIG: files that do not exist are skipped, the first
+ * file to set current-context or to name a context, cluster or user wins, and each entry's relative paths are
+ * relative to its own file.
+ */
+export function kubeConfigFromFiles(paths: readonly string[]): Omit<LoadedKubeConfig, 'source'> {
+  const files = paths.filter((p) => existsSync(p));
+  if (files.length === 0) throw new Error(`none of ${paths.join(', ')} exists`);
+  if (files.length === 1) return kubeConfigFromFile(files[0]!);
+  return fromDocs(files.map((f) => ({ text: readFileSync(f, 'utf8'), dir: dirname(resolve(f)), name: f })));
+}
+
 type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** The named entry of a kubeconfig list (clusters, users, contexts): `{name, <kind>: {...}}`. */
-function entry(doc: Obj, list: string, kind: string, name: string): Obj {
-  const items = doc[list];
-  const found = Array.isArray(items) ? items.find((i) => isObj(i) && i['name'] === name) : undefined;
-  if (!isObj(found)) throw new Error(`no ${kind} named "${name}" in ${list}`);
-  const body = found[kind];
-  return isObj(body) ? body : {};
+interface Source {
+  text: string;
+  dir: string;
+  /** For messages (a file name), when there are several. */
+  name?: string;
+}
+
+interface Parsed {
+  src: Source;
+  doc: Obj;
+}
+
+/** The named entry of a kubeconfig list (clusters, users, contexts) in the first document naming it, and its file. */
+function entry(docs: readonly Parsed[], list: string, kind: string, name: string): { body: Obj; src: Source } {
+  for (const p of docs) {
+    const items = p.doc[list];
+    const found = Array.isArray(items) ? items.find((i) => isObj(i) && i['name'] === name) : undefined;
+    if (!isObj(found)) continue;
+    const body = found[kind];
+    return { body: isObj(body) ? body : {}, src: p.src };
+  }
+  throw new Error(`no ${kind} named "${name}" in ${list}`);
 }
 
 function str(o: Obj, key: string): string | undefined {
@@ -104,33 +131,44 @@ function str(o: Obj, key: string): string | undefined {
 
 /** A kubeconfig's current context, as a KubeTarget. `dir` is where relative file paths are resolved. */
 export function kubeConfigFromText(text: string, dir: string): Omit<LoadedKubeConfig, 'source'> {
-  const doc: unknown = parseYaml(text);
-  if (!isObj(doc)) throw new Error('not a kubeconfig (no mapping at the top)');
-  const contextName = str(doc, 'current-context');
+  return fromDocs([{ text, dir }]);
+}
+
+function fromDocs(sources: readonly Source[]): Omit<LoadedKubeConfig, 'source'> {
+  const docs: Parsed[] = sources.map((src) => {
+    const doc: unknown = parseYaml(src.text);
+    if (!isObj(doc)) throw new Error(`${src.name ? `${src.name}: ` : ''}not a kubeconfig (no mapping at the top)`);
+    return { src, doc };
+  });
+  const contextName = docs.map((p) => str(p.doc, 'current-context')).find((c) => c !== undefined);
   if (!contextName) throw new Error('no current-context');
-  const context = entry(doc, 'contexts', 'context', contextName);
+  const context = entry(docs, 'contexts', 'context', contextName).body;
   const clusterName = str(context, 'cluster');
   if (!clusterName) throw new Error(`context "${contextName}" names no cluster`);
-  const cluster = entry(doc, 'clusters', 'cluster', clusterName);
+  const { body: cluster, src: clusterSrc } = entry(docs, 'clusters', 'cluster', clusterName);
   const userName = str(context, 'user');
-  const user = userName ? entry(doc, 'users', 'user', userName) : {};
+  const { body: user, src: userSrc } = userName ? entry(docs, 'users', 'user', userName) : { body: {}, src: docs[0]!.src };
   const server = str(cluster, 'server');
   if (!server) throw new Error(`cluster "${clusterName}" has no server`);
-  const file = (p: string): Buffer => readFileSync(isAbsolute(p) ? p : join(dir, p));
-  const data = (o: Obj, dataKey: string, fileKey: string): Buffer | undefined => {
+  if (str(cluster, 'proxy-url')) {
+    // Refused rather than ignored: a direct connection that the network drops would only retry, never say why.
+    throw new Error(`cluster "${clusterName}" sets proxy-url, which svcbgp does not support: give a kubeconfig that reaches the API server directly`);
+  }
+  const data = (o: Obj, dataKey: string, fileKey: string, dir: string): Buffer | undefined => {
     const d = str(o, dataKey);
     if (d) return Buffer.from(d, 'base64');
     const f = str(o, fileKey);
-    return f ? file(f) : undefined;
+    return f ? readFileSync(isAbsolute(f) ? f : join(dir, f)) : undefined;
   };
+  const dir = userSrc.dir;
   const target: KubeTarget = { server: server.replace(/\/+$/, '') };
-  const ca = data(cluster, 'certificate-authority-data', 'certificate-authority');
+  const ca = data(cluster, 'certificate-authority-data', 'certificate-authority', clusterSrc.dir);
   if (ca) target.ca = ca;
   if (cluster['insecure-skip-tls-verify'] === true) target.insecureSkipTlsVerify = true;
   const sni = str(cluster, 'tls-server-name');
   if (sni) target.tlsServerName = sni;
-  const cert = data(user, 'client-certificate-data', 'client-certificate');
-  const key = data(user, 'client-key-data', 'client-key');
+  const cert = data(user, 'client-certificate-data', 'client-certificate', dir);
+  const key = data(user, 'client-key-data', 'client-key', dir);
   if (cert) target.cert = cert;
   if (key) target.key = key;
   const token = str(user, 'token');
@@ -139,7 +177,20 @@ export function kubeConfigFromText(text: string, dir: string): Omit<LoadedKubeCo
   else if (tokenFile) target.tokenFile = isAbsolute(tokenFile) ? tokenFile : join(dir, tokenFile);
   const username = str(user, 'username');
   if (username) target.basicAuth = { username, password: str(user, 'password') ?? '' };
-  if (isObj(user['exec']) || isObj(user['auth-provider'])) target.plugin = { kubeconfig: text, dir };
+  if (isObj(user['exec']) || isObj(user['auth-provider'])) {
+    // client-node reads one kubeconfig: the merged one, with the context, cluster and user in use.
+    const one = docs.length === 1
+      ? userSrc.text
+      : stringifyYaml({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': contextName,
+        contexts: [{ name: contextName, context }],
+        clusters: [{ name: clusterName, cluster: { ...cluster, ...absolutePath(cluster, 'certificate-authority', clusterSrc.dir) } }],
+        users: [{ name: userName, user }],
+      });
+    target.plugin = { kubeconfig: one, dir };
+  }
   const namespace = str(context, 'namespace');
   return namespace ? { target, namespace } : { target };
 }
@@ -152,6 +203,11 @@ export function agentNamespace(explicit: string | undefined): string {
   } catch {
     return 'svcbgp-system';
   }
+}
+
+function absolutePath(o: Obj, key: string, dir: string): Obj {
+  const p = str(o, key);
+  return p && !isAbsolute(p) ? { [key]: join(dir, p) } : {};
 }
 
 function message(err: unknown): string {

@@ -1,4 +1,4 @@
-import type { KubeClient, ListResult, Query, WatchHandle } from './client.js';
+import { KubeApiError, type KubeClient, type ListResult, type Query, type WatchHandle } from './client.js';
 
 /** What every cached object has: metadata with name, namespace and resourceVersion. */
 export interface KubeObject {
@@ -26,6 +26,10 @@ export interface ListWatchOptions<T> {
 
 /** The server ends a watch after timeoutSeconds (random in [MIN, 2*MIN), as client-go): a dead one never lingers. */
 const WATCH_MIN_TIMEOUT_S = 300;
+/** A watch the server ends within this time without one event is a failure (client-go's "very short watch"). */
+const SHORT_WATCH_MS = 1_000;
+/** After a 410 the relist waits a random 0.5-1.5 s: not every node of a DaemonSet at the same instant. */
+const RELIST_DELAY_MS = 500;
 
 /**
  * A list-then-watch cache of one resource type, keyed by namespace/name — the informer of client-go's reflector,
@@ -35,14 +39,17 @@ const WATCH_MIN_TIMEOUT_S = 300;
  *   remembers objects by identity (src/routes/incremental.ts) sees no change — then watch from the list's
  *   resourceVersion;
  * - a watch the server ends is resumed from the last resourceVersion seen (bookmarks included);
- * - 410 Gone (as the answer or as an ERROR event) forgets the resourceVersion, so the next start relists;
- * - any other error calls `error` and stops: the owner (src/kube/informer.ts) retries with back-off.
+ * - 410 Gone (as the answer or as an ERROR event) forgets the resourceVersion and relists after a short random delay;
+ * - any other error — an ERROR event of another code (a 500 from a broken conversion webhook), a watch that ends at
+ *   once without an event (a proxy, a server shutting down), a failed request — calls `error` and stops: the owner
+ *   (src/kube/informer.ts) reports it and retries with back-off, so a persistent error is never a hot loop.
  */
 export class ListWatch<T extends KubeObject> {
   private readonly objects = new Map<string, T>();
   private snapshot: T[] | undefined;
   private resourceVersion = '';
   private request: WatchHandle | undefined;
+  private relistTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
@@ -69,8 +76,18 @@ export class ListWatch<T extends KubeObject> {
       try {
         list = await this.opts.list();
       } catch (err) {
-        this.fail(err);
-        return;
+        if ((err as { code?: unknown }).code !== 410 || this.stopped) {
+          this.fail(err);
+          return;
+        }
+        // The paged list's snapshot expired between two pages (410 on a continue token: a slow list of a large
+        // cluster while etcd compacts): list once more from the start, a new snapshot.
+        try {
+          list = await this.opts.list();
+        } catch (again) {
+          this.fail(again);
+          return;
+        }
       }
       if (this.stopped) return;
       this.replace(list.items);
@@ -84,6 +101,12 @@ export class ListWatch<T extends KubeObject> {
     this.abortWatch();
   }
 
+  /** Cancels a relist scheduled after a 410. */
+  private clearRelist(): void {
+    if (this.relistTimer) clearTimeout(this.relistTimer);
+    this.relistTimer = undefined;
+  }
+
   private selector(): Query {
     return this.opts.fieldSelector !== undefined ? { fieldSelector: this.opts.fieldSelector } : {};
   }
@@ -93,14 +116,19 @@ export class ListWatch<T extends KubeObject> {
     const timeoutSeconds = WATCH_MIN_TIMEOUT_S + Math.floor(Math.random() * WATCH_MIN_TIMEOUT_S);
     const query: Query = { ...this.selector(), resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds };
     const project = this.opts.project ?? ((o: unknown) => o as T);
-    let gone = false;
+    // The ERROR event the server sent before ending the watch (a Status), if any.
+    let status: KubeApiError | undefined;
+    let events = 0;
+    const opened = Date.now();
     const handle = await this.opts.client.watch<unknown>(
       this.opts.path,
       query,
       (ev) => {
+        events++;
         if (ev.type === 'ERROR') {
-          // A Status: 410 Gone means the resourceVersion is too old; the server then ends the watch.
-          if ((ev.object as { code?: unknown } | undefined)?.code === 410) gone = true;
+          // A Status: 410 Gone means the resourceVersion is too old; any other code is an error. The server then
+          // ends the watch.
+          status ??= statusError(ev.object, this.opts.path);
           return;
         }
         const meta = (ev.object as KubeObject | undefined)?.metadata;
@@ -112,13 +140,22 @@ export class ListWatch<T extends KubeObject> {
         // (An aborted watch never gets here: done runs only for the current one.)
         this.request = undefined;
         if (this.stopped) return;
-        if (gone || (err as { code?: unknown } | null)?.code === 410) {
+        const failure = status ?? err;
+        if ((failure as { code?: unknown } | null)?.code === 410) {
           this.resourceVersion = '';
-          void this.start();
+          this.clearRelist();
+          this.relistTimer = setTimeout(() => {
+            this.relistTimer = undefined;
+            if (!this.stopped) void this.start();
+          }, RELIST_DELAY_MS + Math.floor(Math.random() * 2 * RELIST_DELAY_MS));
           return;
         }
-        if (err) {
-          this.fail(err);
+        if (failure) {
+          this.fail(failure);
+          return;
+        }
+        if (events === 0 && Date.now() - opened < SHORT_WATCH_MS) {
+          this.fail(new Error(`watch ${this.opts.path}: the server ended it at once without an event`));
           return;
         }
         void this.watch();
@@ -134,6 +171,7 @@ export class ListWatch<T extends KubeObject> {
   }
 
   private abortWatch(): void {
+    this.clearRelist();
     this.request?.abort();
     this.request = undefined;
   }
@@ -168,6 +206,15 @@ export class ListWatch<T extends KubeObject> {
     this.snapshot = undefined;
     this.on.delete(found);
   }
+}
+
+/** The Status of a watch ERROR event as an error (code, reason, message). */
+function statusError(obj: unknown, path: string): KubeApiError {
+  const st = (typeof obj === 'object' && obj !== null ? obj : {}) as { code?: unknown; reason?: unknown; message?: unknown };
+  const code = typeof st.code === 'number' ? st.code : 0;
+  const reason = typeof st.reason === 'string' ? st.reason : undefined;
+  const text = typeof st.message === 'string' ? st.message : 'no message';
+  return new KubeApiError(code, reason, `watch ${path}: ERROR event ${code}${reason ? ` ${reason}` : ''}: ${text}`);
 }
 
 function keyOf(obj: KubeObject): string {

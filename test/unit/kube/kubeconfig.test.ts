@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inClusterTarget, kubeConfigFromText, loadKubeConfig } from '../../../src/kube/kubeconfig.js';
+import { mkdirSync } from 'node:fs';
+import { inClusterTarget, kubeConfigFromFiles, kubeConfigFromText, loadKubeConfig } from '../../../src/kube/kubeconfig.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
@@ -68,6 +69,55 @@ describe('kube: kubeconfig', () => {
     const file = join(dir, 'bad.kubeconfig');
     writeFileSync(file, '- just\n- a list\n');
     expect(() => loadKubeConfig(file)).to.throw(`cannot load --kubeconfig ${file}: not a kubeconfig`);
+    // proxy-url is refused by name, not ignored (a direct connection the network drops would only ever retry).
+    expect(() => kubeConfigFromText(kubeconfig('    token: x', 'server: https://api:6443\n    proxy-url: http://proxy:3128'), dir)).to.throw(
+      'cluster "prod" sets proxy-url, which svcbgp does not support',
+    );
+  });
+
+  it('KUBECONFIG with several files is merged as kubectl does: missing files skipped, the first to name an entry wins, paths relative to their own file', () => {
+    const a = join(dir, 'a');
+    const b = join(dir, 'b');
+    mkdirSync(a, { recursive: true });
+    mkdirSync(b, { recursive: true });
+    writeFileSync(join(a, 'ca.crt'), 'CA OF A');
+    writeFileSync(join(a, 'config'), `apiVersion: v1
+kind: Config
+current-context: ops
+contexts:
+- name: ops
+  context: {cluster: prod, user: admin}
+clusters:
+- name: prod
+  cluster: {server: 'https://a:6443', certificate-authority: ca.crt}
+`);
+    writeFileSync(join(b, 'config'), `apiVersion: v1
+kind: Config
+current-context: elsewhere
+contexts:
+- name: ops
+  context: {cluster: other, user: nobody}
+clusters:
+- name: prod
+  cluster: {server: 'https://b:6443'}
+users:
+- name: admin
+  user: {tokenFile: token}
+`);
+    const { target } = kubeConfigFromFiles([join(dir, 'missing'), join(a, 'config'), join(b, 'config')]);
+    expect(target.server).to.equal('https://a:6443');
+    expect(target.ca?.toString()).to.equal('CA OF A');
+    expect(target.tokenFile).to.equal(join(b, 'token'));
+    const env = process.env.KUBECONFIG;
+    try {
+      process.env.KUBECONFIG = `${join(a, 'config')}:${join(b, 'config')}`;
+      const loaded = process.env.KUBERNETES_SERVICE_HOST ? undefined : loadKubeConfig(undefined);
+      if (loaded) expect(loaded.target.tokenFile).to.equal(join(b, 'token'));
+    } finally {
+      if (env === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = env;
+    }
+    expect(() => kubeConfigFromFiles([join(dir, 'missing')])).to.throw('none of');
   });
 
   it('in-cluster: the service host (IPv6 in brackets) and port, the ServiceAccount CA, the token as a file (re-read: rotated)', () => {

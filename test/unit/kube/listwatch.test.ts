@@ -3,6 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeApiError, KubeClient } from '../../../src/kube/client.js';
 import { ListWatch, type KubeObject } from '../../../src/kube/listwatch.js';
+import { WatchedCache } from '../../../src/kube/informer.js';
+import { silentLogger } from '../../../src/log/logger.js';
 
 /**
  * The agent's own list/watch client (src/kube/client.ts, src/kube/listwatch.ts) against a scripted HTTP server.
@@ -21,18 +23,24 @@ const obj = (name: string, rv: string, n = 0): Obj => ({ metadata: { name, names
 
 type Handler = (url: URL, res: http.ServerResponse) => void;
 
-async function stub(handler: Handler): Promise<{ client: KubeClient; requests: URL[]; close: () => Promise<void> }> {
+async function stub(
+  handler: Handler,
+  timeouts: ConstructorParameters<typeof KubeClient>[1] = {},
+): Promise<{ client: KubeClient; requests: URL[]; times: number[]; close: () => Promise<void> }> {
   const requests: URL[] = [];
+  const times: number[] = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     requests.push(url);
+    times.push(Date.now());
     handler(url, res);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {
-    client: new KubeClient({ server: `http://127.0.0.1:${port}` }),
+    client: new KubeClient({ server: `http://127.0.0.1:${port}` }, timeouts),
     requests,
+    times,
     close: () => new Promise<void>((r) => {
       server.closeAllConnections();
       server.close(() => r());
@@ -46,7 +54,7 @@ const json = (res: http.ServerResponse, code: number, body: unknown): void => {
 };
 
 const until = async (what: string, cond: () => boolean): Promise<void> => {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 500; i++) {
     if (cond()) return;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -99,7 +107,7 @@ describe('kube: list/watch client', () => {
         return;
       }
       watches += 1;
-      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.writeHead(200, { 'Content-Type': 'application/json' }).flushHeaders();
       if (watches === 1) {
         // Two events split across chunks mid-line, then the server ends the watch (its timeoutSeconds).
         const lines = `${JSON.stringify({ type: 'ADDED', object: obj('b', '11') })}\n${JSON.stringify({ type: 'MODIFIED', object: obj('a', '12', 1) })}\n`;
@@ -130,7 +138,7 @@ describe('kube: list/watch client', () => {
     }
   });
 
-  it('410 Gone in the watch relists: objects gone from the list are deleted, unchanged ones keep their very object', async () => {
+  it('410 Gone in the watch relists (after a random 0.5-1.5 s): objects gone from the list are deleted, unchanged ones keep their very object', async () => {
     let lists = 0;
     const s = await stub((url, res) => {
       if (!url.searchParams.get('watch')) {
@@ -140,7 +148,7 @@ describe('kube: list/watch client', () => {
           : { items: [obj('a', '5'), obj('c', '20')], metadata: { resourceVersion: '21' } });
         return;
       }
-      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.writeHead(200, { 'Content-Type': 'application/json' }).flushHeaders();
       if (url.searchParams.get('resourceVersion') === '10') {
         res.end(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } })}\n`);
       }
@@ -154,6 +162,8 @@ describe('kube: list/watch client', () => {
       await lw.start();
       const first = lw.list().find((o) => o.metadata.name === 'a');
       await until('the relist', () => log.includes('upsert c'));
+      const [firstList, relist] = s.times.filter((_t, i) => !s.requests[i]!.searchParams.get('watch'));
+      expect(relist! - firstList!).to.be.at.least(450);
       expect(log).to.deep.equal(['upsert a', 'upsert b', 'delete b', 'upsert c']);
       expect(lw.list().find((o) => o.metadata.name === 'a')).to.equal(first);
       await until('the watch from the relist', () => s.requests.some((u) => u.searchParams.get('resourceVersion') === '21'));
@@ -168,7 +178,7 @@ describe('kube: list/watch client', () => {
       const s = await stub((url, res) => {
         if (!url.searchParams.get('watch')) return json(res, 200, { items: [], metadata: { resourceVersion: '1' } });
         if (mode === 'forbidden') return json(res, 403, { kind: 'Status', reason: 'Forbidden', message: 'services is forbidden', code: 403 });
-        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.writeHead(200, { 'Content-Type': 'application/json' }).flushHeaders();
         res.write('{"type":"ADDED","obj');
         setTimeout(() => res.socket?.destroy(), 20);
       });
@@ -189,5 +199,174 @@ describe('kube: list/watch client', () => {
         await s.close();
       }
     }
+  });
+
+  /** A ListWatch over the stub that records upserts, deletes and errors. */
+  const recorder = (client: KubeClient): { lw: ListWatch<Obj>; log: string[]; errors: unknown[] } => {
+    const log: string[] = [];
+    const errors: unknown[] = [];
+    const lw = new ListWatch<Obj>(
+      { client, path: '/api/v1/services', list: () => client.listAll<Obj>('/api/v1/services', {}, 1, (o) => o) },
+      { upsert: (o) => log.push(`upsert ${o.metadata.name}`), delete: (o) => log.push(`delete ${o.metadata.name}`), error: (e) => errors.push(e) },
+    );
+    return { lw, log, errors };
+  };
+
+  it('an ERROR event of another code (500 from a broken conversion webhook) is an error, reported once: no watch again at once', async () => {
+    const s = await stub((url, res) => {
+      if (!url.searchParams.get('watch')) return json(res, 200, { items: [obj('a', '5')], metadata: { resourceVersion: '10' } });
+      res.writeHead(200, { 'Content-Type': 'application/json' }).flushHeaders();
+      res.end(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 500, reason: 'InternalError', message: 'conversion webhook for svcbgp.io/v1alpha1 failed' } })}\n`);
+    });
+    const { lw, errors } = recorder(s.client);
+    try {
+      await lw.start();
+      await until('the error', () => errors.length > 0);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(errors).to.have.length(1);
+      expect(errors[0]).to.be.instanceOf(KubeApiError);
+      expect((errors[0] as KubeApiError).code).to.equal(500);
+      expect((errors[0] as KubeApiError).message).to.contain('conversion webhook');
+      expect(s.requests.filter((u) => u.searchParams.get('watch'))).to.have.length(1);
+      expect(lw.list().map((o) => o.metadata.name)).to.deep.equal(['a']);
+    } finally {
+      lw.stop();
+      await s.close();
+    }
+  });
+
+  it('a watch the server ends at once without an event (a proxy, a server shutting down) is an error, not a loop', async () => {
+    const s = await stub((url, res) => {
+      if (!url.searchParams.get('watch')) return json(res, 200, { items: [], metadata: { resourceVersion: '10' } });
+      res.writeHead(200, { 'Content-Type': 'application/json' }).flushHeaders();
+      res.end();
+    });
+    const { lw, errors } = recorder(s.client);
+    try {
+      await lw.start();
+      await until('the error', () => errors.length > 0);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(errors).to.have.length(1);
+      expect(String(errors[0])).to.contain('ended it at once without an event');
+      expect(s.requests.filter((u) => u.searchParams.get('watch'))).to.have.length(1);
+    } finally {
+      lw.stop();
+      await s.close();
+    }
+  });
+
+  it('410 on a continue page (the snapshot expired mid-list) lists again from the start, without an error', async () => {
+    let lists = 0;
+    const s = await stub((url, res) => {
+      if (url.searchParams.get('watch')) {
+        res.writeHead(200, { 'Content-Type': 'application/json' }).flushHeaders();
+        return;
+      }
+      const cont = url.searchParams.get('continue');
+      if (!cont) {
+        lists += 1;
+        return json(res, 200, { items: [obj('a', String(lists))], metadata: { resourceVersion: `${lists}0`, continue: `t${lists}` } });
+      }
+      if (cont === 't1') return json(res, 410, { kind: 'Status', code: 410, reason: 'Expired', message: 'The provided continue parameter is too old' });
+      return json(res, 200, { items: [obj('b', '21')], metadata: { resourceVersion: '20' } });
+    });
+    const { lw, log, errors } = recorder(s.client);
+    try {
+      await lw.start();
+      expect(errors).to.deep.equal([]);
+      expect(log).to.deep.equal(['upsert a', 'upsert b']);
+      expect(lw.list().map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`)).to.deep.equal(['a@2', 'b@21']);
+      expect(s.requests.find((u) => u.searchParams.get('watch'))?.searchParams.get('resourceVersion')).to.equal('20');
+    } finally {
+      lw.stop();
+      await s.close();
+    }
+  });
+
+  it('a watch request never answered fails after the header timeout; one open past its timeoutSeconds fails at the deadline', async () => {
+    for (const mode of ['no answer', 'stalled'] as const) {
+      const s = await stub((_url, res) => {
+        // Accepted and never answered / answered and then silent, with the connection alive.
+        if (mode === 'stalled') res.writeHead(200, { 'Content-Type': 'application/json' }).flushHeaders();
+      }, { watchHeaderTimeoutMs: 200, watchDeadlineSlackMs: 200 });
+      try {
+        const started = Date.now();
+        const err = await new Promise<Error | null>((resolveDone) => {
+          void s.client.watch('/api/v1/services', { timeoutSeconds: mode === 'stalled' ? 1 : 300 }, () => undefined, resolveDone);
+        });
+        expect(err?.message, mode).to.contain(mode === 'stalled' ? 'still open 0.2 s after its timeout of 1 s' : 'no answer in 0.2 s');
+        expect(Date.now() - started, mode).to.be.at.least(mode === 'stalled' ? 1150 : 150);
+      } finally {
+        await s.close();
+      }
+    }
+  });
+
+  it('a line that is JSON but not an event fails the watch (no exception in the socket handler)', async () => {
+    const s = await stub((_url, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).flushHeaders();
+      res.write('null\n');
+    });
+    try {
+      const err = await new Promise<Error | null>((resolveDone) => {
+        void s.client.watch('/api/v1/services', {}, () => undefined, resolveDone);
+      });
+      expect(err?.message).to.contain('an event without a type');
+    } finally {
+      await s.close();
+    }
+  });
+
+  describe('WatchedCache retries with back-off', () => {
+    const cache = (client: KubeClient): WatchedCache<Obj> =>
+      new WatchedCache<Obj>({ name: 'services', client, path: '/api/v1/services', log: silentLogger(), onChange: () => undefined, minBackoffMs: 20, maxBackoffMs: 400 });
+
+    it('a watch that opens and fails at once, over and over, backs off like one that never opens (no reset on each open)', async () => {
+      const s = await stub((url, res) => {
+        if (!url.searchParams.get('watch')) return json(res, 200, { items: [], metadata: { resourceVersion: '10' } });
+        res.writeHead(200, { 'Content-Type': 'application/json' }).flushHeaders();
+        res.write('{"type":"ADD');
+        setTimeout(() => res.socket?.destroy(), 5);
+      });
+      const c = cache(s.client);
+      try {
+        await c.start();
+        await new Promise((r) => setTimeout(r, 1500));
+        const watches = s.requests.filter((u) => u.searchParams.get('watch')).length;
+        // Doubling from 20 ms to 400 ms, each wait at least half its step: at most ~10 attempts in 1.5 s. A back-off
+        // reset whenever the watch opened would retry every 20 ms: ~50 or more.
+        expect(watches).to.be.within(3, 14);
+      } finally {
+        await c.stop();
+        await s.close();
+      }
+    });
+
+    it('429 Too Many Requests with Retry-After: the next attempt waits at least that long', async () => {
+      let lists = 0;
+      const s = await stub((url, res) => {
+        if (url.searchParams.get('watch')) {
+          res.writeHead(200, { 'Content-Type': 'application/json' }).flushHeaders();
+          return;
+        }
+        lists += 1;
+        if (lists === 1) {
+          res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': '1' });
+          res.end(JSON.stringify({ kind: 'Status', code: 429, reason: 'TooManyRequests', message: 'too many requests, please try again later' }));
+          return;
+        }
+        json(res, 200, { items: [obj('a', '5')], metadata: { resourceVersion: '10' } });
+      });
+      const c = cache(s.client);
+      try {
+        await c.start();
+        await until('the second list', () => c.synced);
+        const listTimes = s.times.filter((_t, i) => !s.requests[i]!.searchParams.get('watch'));
+        expect(listTimes[1]! - listTimes[0]!).to.be.at.least(950);
+      } finally {
+        await c.stop();
+        await s.close();
+      }
+    });
   });
 });
