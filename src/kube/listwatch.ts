@@ -76,7 +76,7 @@ export class ListWatch<T extends KubeObject> {
       try {
         list = await this.opts.list();
       } catch (err) {
-        if ((err as { code?: unknown }).code !== 410 || this.stopped) {
+        if ((err as { code?: unknown } | null)?.code !== 410 || this.stopped) {
           this.fail(err);
           return;
         }
