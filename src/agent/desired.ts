@@ -112,19 +112,30 @@ export function computeDesired(config: BgpConfig, node: V1Node, services: readon
   return new DesiredComputer().compute(config, node, services, slices).state;
 }
 
+/** The kinds of a path, one array per distinct list (a handful exist): not one array per path. */
+const KINDS = new Map<string, RouteKind[]>();
+
+/**
+ * A route as the reconciler pushes it. Its arrays are the DesiredRoute's own (nothing downstream changes a route:
+ * the codec reads it, the diff compares it), and the reasons are the route's unless Service attributes add some.
+ */
 function toPath(r: DesiredRoute): DesiredPath {
   const route = {
     prefix: r.prefix,
     family: r.family,
     nextHop: r.nextHop,
-    communities: [...r.communities],
-    largeCommunities: [...r.largeCommunities],
+    communities: r.communities,
+    largeCommunities: r.largeCommunities,
     ...(r.localPref !== undefined ? { localPref: r.localPref } : {}),
     ...(r.linkBandwidth !== undefined ? { linkBandwidth: { ...r.linkBandwidth } } : {}),
   };
-  const kinds: RouteKind[] = r.reasons.map((why) => (why.rule === 'aggregate' ? (`${why.kind}-cidr` as RouteKind) : why.kind));
+  const list = [...new Set(r.reasons.map((why): RouteKind => (why.rule === 'aggregate' ? `${why.kind}-cidr` : why.kind)))];
+  const key = list.join(',');
+  let kinds = KINDS.get(key);
+  if (!kinds) KINDS.set(key, (kinds = list));
   // Where the weight and the Service attributes come from follows the reasons (status and the advertise log show them).
-  return { route, kinds: [...new Set(kinds)], reasons: [...r.reasons, ...serviceAttributeReasons(r)] };
+  const extra = serviceAttributeReasons(r);
+  return { route, kinds, reasons: extra.length === 0 ? r.reasons : [...r.reasons, ...extra] };
 }
 
 /** --router-id, else the node's first IPv4 InternalIP (then ExternalIP). BGP identifiers are IPv4. */

@@ -1,4 +1,5 @@
 import { sortCommunities, type Route } from '../model/route.js';
+import { joinKey } from '../text/key.js';
 
 /**
  * Ownership marker. svcbgp tags every path it adds with one BGP large community (RFC 8092):
@@ -57,5 +58,5 @@ export function normalizeRoute(route: Route): Route {
 
 /** Key that identifies a path in gobgpd's global RIB for our purposes (one path per prefix and family). */
 export function routeKey(route: Pick<Route, 'prefix' | 'family'>): string {
-  return `${route.family}|${route.prefix}`;
+  return joinKey('|', route.family, route.prefix);
 }

@@ -16,8 +16,8 @@ export interface DesiredPathStatus {
   prefix: string;
   family: string;
   nextHop: string;
-  communities: string[];
-  largeCommunities: string[];
+  communities: readonly string[];
+  largeCommunities: readonly string[];
   localPref?: number;
   linkBandwidth?: LinkBandwidth;
   kinds: RouteKind[];

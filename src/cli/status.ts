@@ -35,8 +35,8 @@ export interface PathView {
   prefix: string;
   family: Family;
   nextHop: string;
-  communities: string[];
-  largeCommunities: string[];
+  communities: readonly string[];
+  largeCommunities: readonly string[];
   localPref?: number;
   linkBandwidth?: LinkBandwidth;
   ageSeconds?: number;
@@ -167,7 +167,7 @@ function table(rows: string[][], indent = '  '): string[] {
   return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
 }
 
-function attrs(p: { communities: string[]; largeCommunities: string[]; localPref?: number; linkBandwidth?: LinkBandwidth }): string {
+function attrs(p: { communities: readonly string[]; largeCommunities: readonly string[]; localPref?: number; linkBandwidth?: LinkBandwidth }): string {
   const parts = [...p.communities, ...p.largeCommunities];
   if (p.localPref !== undefined) parts.push(`local-pref ${p.localPref}`);
   if (p.linkBandwidth !== undefined) parts.push(describeLinkBandwidth(p.linkBandwidth));

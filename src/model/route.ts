@@ -11,9 +11,9 @@ export interface Route {
   /** Next hop; "0.0.0.0" / "::" means "the session's local address" (gobgpd fills it in). */
   nextHop: string;
   /** Standard communities as "ASN:value" strings (RFC 1997), sorted, unique. */
-  communities: string[];
+  communities: readonly string[];
   /** Large communities as "global:local1:local2" strings (RFC 8092), sorted, unique. */
-  largeCommunities: string[];
+  largeCommunities: readonly string[];
   /** LOCAL_PREF attribute; only meaningful towards iBGP peers. */
   localPref?: number;
   /**
@@ -31,11 +31,18 @@ export interface LinkBandwidth {
 }
 
 /**
+ * The empty community list, one frozen array for every route without communities: nearly all routes, and at
+ * 10,000 Services an empty array each was 20,000 arrays beside the routes (issue 10's heap snapshot).
+ */
+export const NO_COMMUNITIES: readonly string[] = Object.freeze([]);
+
+/**
  * The canonical order of a community list (standard "a:b" or large "a:b:c"): unique, numerically by part.
  * Every producer of a Route (the route model, the codec, the ownership marker) uses it, so two Routes with
  * the same communities compare equal as text and a reconcile pass sends nothing.
  */
-export function sortCommunities(list: readonly string[]): string[] {
+export function sortCommunities(list: readonly string[]): readonly string[] {
+  if (list.length === 0) return NO_COMMUNITIES;
   return [...new Set(list)].sort((a, b) => {
     const pa = a.split(':').map(Number);
     const pb = b.split(':').map(Number);

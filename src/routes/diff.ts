@@ -1,5 +1,6 @@
 import type { Route } from '../model/route.js';
 import { sortByPrefix } from '../config/net.js';
+import { joinKey } from '../text/key.js';
 
 export interface RouteDiff<D extends Route = Route, A extends Route = Route> {
   /** Prefixes not advertised yet: AddPath. */
@@ -15,7 +16,7 @@ export interface RouteDiff<D extends Route = Route, A extends Route = Route> {
 
 /** Routes are identified by family and prefix: gobgpd keeps one local path per prefix. */
 export function routeKey(r: Pick<Route, 'family' | 'prefix'>): string {
-  return `${r.family}|${r.prefix}`;
+  return joinKey('|', r.family, r.prefix);
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

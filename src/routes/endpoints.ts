@@ -1,5 +1,6 @@
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { Family } from '../model/route.js';
+import { joinKey } from '../text/key.js';
 
 /** The label EndpointSlice controllers put on every slice of a Service. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -54,7 +55,7 @@ export function sliceKey(s: V1EndpointSlice): string | undefined {
   const ns = s.metadata?.namespace ?? 'default';
   const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
   if (typeof svc !== 'string' || svc === '') return undefined;
-  return `${ns}/${svc}`;
+  return joinKey('/', ns, svc);
 }
 
 export function localEndpointState(slices: readonly V1EndpointSlice[], family: Family, nodeName: string): LocalEndpointState {

@@ -1,10 +1,11 @@
 import type { LinkBandwidth } from '../model/route.js';
-import { sortCommunities } from '../model/route.js';
+import { NO_COMMUNITIES, sortCommunities } from '../model/route.js';
 import type { ServiceAttributeLimits, ValueRange, WeightedEcmpSettings } from '../config/types.js';
 import { patternMatches } from '../config/service-limits.js';
 import { escapeControls, quoteValue } from '../text/escape.js';
 import { aggregateLinkBandwidth, endpointsLinkBandwidth } from './weights.js';
 import type { DesiredRoute, RouteRule, ServiceRef } from './types.js';
+import { joinKey } from '../text/key.js';
 
 /**
  * Per-Service BGP attributes, within the operator's limits, and how the contributions of several Services to one
@@ -32,8 +33,8 @@ export const ANNOTATION_ADVERTISE = 'svcbgp.io/advertise';
 export const MAX_ANNOTATION_VALUES = 32;
 
 export interface ServiceAttributes {
-  communities: string[];
-  largeCommunities: string[];
+  communities: readonly string[];
+  largeCommunities: readonly string[];
   localPref?: number;
 }
 
@@ -87,7 +88,7 @@ function toAllow(field: string, how: 'add it to' | 'set' | 'widen'): string {
 
 /** Reads the svcbgp.io/* annotations of one Service against the operator's limits. Never throws. */
 export function readServiceAttributes(annotations: unknown, limits: ServiceAttributeLimits | undefined): ServiceAttributeReading {
-  const out: ServiceAttributeReading = { advertise: true, attributes: { communities: [], largeCommunities: [] }, refused: [] };
+  const out: ServiceAttributeReading = { advertise: true, attributes: { communities: NO_COMMUNITIES, largeCommunities: NO_COMMUNITIES }, refused: [] };
   if (typeof annotations !== 'object' || annotations === null || Array.isArray(annotations)) return out;
   const a = annotations as Record<string, unknown>;
   const refuse = (value: string, code: AttributeRefusalCode, text: string, summary: string): void => {
@@ -103,9 +104,11 @@ export function readServiceAttributes(annotations: unknown, limits: ServiceAttri
     }
   }
 
+  const communities: string[] = [];
+  const largeCommunities: string[] = [];
   const lists: { key: string; what: string; pattern: RegExp; allowed: readonly { parts: ValueRange[]; text: string }[]; field: string; into: string[] }[] = [
-    { key: ANNOTATION_COMMUNITIES, what: 'community', pattern: STD, allowed: limits?.communities ?? [], field: 'communities', into: out.attributes.communities },
-    { key: ANNOTATION_LARGE_COMMUNITIES, what: 'large community', pattern: LARGE, allowed: limits?.largeCommunities ?? [], field: 'largeCommunities', into: out.attributes.largeCommunities },
+    { key: ANNOTATION_COMMUNITIES, what: 'community', pattern: STD, allowed: limits?.communities ?? [], field: 'communities', into: communities },
+    { key: ANNOTATION_LARGE_COMMUNITIES, what: 'large community', pattern: LARGE, allowed: limits?.largeCommunities ?? [], field: 'largeCommunities', into: largeCommunities },
   ];
   for (const l of lists) {
     const raw = a[l.key];
@@ -140,8 +143,8 @@ export function readServiceAttributes(annotations: unknown, limits: ServiceAttri
       }
     }
   }
-  out.attributes.communities = sortCommunities(out.attributes.communities);
-  out.attributes.largeCommunities = sortCommunities(out.attributes.largeCommunities);
+  out.attributes.communities = sortCommunities(communities);
+  out.attributes.largeCommunities = sortCommunities(largeCommunities);
 
   const lp = a[ANNOTATION_LOCAL_PREF];
   if (lp !== undefined) {
@@ -162,8 +165,13 @@ export function readServiceAttributes(annotations: unknown, limits: ServiceAttri
       out.attributes.localPref = n;
     }
   }
+  // Most Services carry no attribute annotation: they share one frozen empty set of attributes.
+  const at = out.attributes;
+  if (at.communities.length === 0 && at.largeCommunities.length === 0 && at.localPref === undefined) out.attributes = NO_ATTRIBUTES;
   return out;
 }
+
+const NO_ATTRIBUTES: ServiceAttributes = Object.freeze({ communities: NO_COMMUNITIES, largeCommunities: NO_COMMUNITIES });
 
 // ---- merging ------------------------------------------------------------------------------------------------
 
@@ -205,7 +213,7 @@ export interface MergeSettings {
 }
 
 function refKey(s: ServiceRef): string {
-  return `${s.namespace}/${s.name}`;
+  return joinKey('/', s.namespace, s.name);
 }
 
 function compareRefs(a: ServiceRef, b: ServiceRef): number {

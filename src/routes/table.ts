@@ -1,8 +1,10 @@
-import { sortCommunities, type Family } from '../model/route.js';
+import { NO_COMMUNITIES, sortCommunities, type Family } from '../model/route.js';
 import type { PrefixAdvertisement } from '../config/types.js';
 import { cidrContains, comparePrefixes, mustParseCidr, prefixSortKey } from '../config/net.js';
 import { escapeControls } from '../text/escape.js';
 import { mergeContributions, type MergeSettings, type RouteContribution } from './service-attributes.js';
+import { SmallMap } from './small-map.js';
+import { joinKey } from '../text/key.js';
 import {
   CIDR_FIELD,
   type AddressKind,
@@ -82,15 +84,15 @@ interface ReasonEntry {
   kind: AddressKind;
   cidr: string;
   claims: number;
-  services: Map<string, Counted<ServiceAddress>>;
+  services: SmallMap<Counted<ServiceAddress>>;
 }
 
 interface RouteEntry {
   prefix: string;
   family: Family;
-  reasons: Map<string, ReasonEntry>;
+  reasons: SmallMap<ReasonEntry>;
   /** Each contributor's claims on this route (all of one contributor's are replaced together). */
-  claims: Map<string, RouteClaim[]>;
+  claims: SmallMap<RouteClaim[]>;
 }
 
 /** One contributor's refusals and withheld addresses, deduplicated and sorted as the result lists them. */
@@ -106,6 +108,9 @@ interface OrderItem {
   sortKey: string;
   route: DesiredRoute;
 }
+
+/** The attribute sources of a route no prefixAdvertisements entry matches (most /32s): one frozen array for all. */
+const NO_SOURCES: readonly AttributeSource[] = Object.freeze([]);
 
 /** Up to this many routes added or dropped at once are placed one by one; more are merged by one sort. */
 const FEW = 32;
@@ -127,6 +132,7 @@ export class RouteTable {
   private reportsChanged = true;
   private refusedList: Refusal[] = [];
   private withheldList: Withheld[] = [];
+  private readonly sources = new Map<PrefixAdvertisement, AttributeSource>();
 
   constructor(readonly context: TableContext) {}
 
@@ -255,7 +261,7 @@ export class RouteTable {
   private apply(owner: string, c: Contribution, delta: 1 | -1): void {
     for (const claim of c.routes) this.claimRoute(owner, claim, delta);
     for (const cov of c.coverage) {
-      const k = `${cov.kind}|${cov.cidr}`;
+      const k = joinKey('|', cov.kind, cov.cidr);
       let m = this.coverage.get(k);
       if (!m) {
         m = new Map();
@@ -268,12 +274,12 @@ export class RouteTable {
   }
 
   private claimRoute(owner: string, claim: RouteClaim, delta: 1 | -1): void {
-    const key = `${claim.family}|${claim.prefix}`;
+    const key = joinKey('|', claim.family, claim.prefix);
     this.dirty.add(key);
     let e = this.entries.get(key);
     if (!e) {
       if (delta < 0) return;
-      e = { prefix: claim.prefix, family: claim.family, reasons: new Map(), claims: new Map() };
+      e = { prefix: claim.prefix, family: claim.family, reasons: new SmallMap(), claims: new SmallMap() };
       this.entries.set(key, e);
     }
     if (delta < 0) {
@@ -283,11 +289,11 @@ export class RouteTable {
       if (mine) mine.push(claim);
       else e.claims.set(owner, [claim]);
     }
-    const rk = `${claim.rule}|${claim.kind}|${claim.cidr}`;
+    const rk = joinKey('|', claim.rule, claim.kind, claim.cidr);
     let reason = e.reasons.get(rk);
     if (!reason) {
       if (delta < 0) return;
-      reason = { rule: claim.rule, kind: claim.kind, cidr: claim.cidr, claims: 0, services: new Map() };
+      reason = { rule: claim.rule, kind: claim.kind, cidr: claim.cidr, claims: 0, services: new SmallMap() };
       e.reasons.set(rk, reason);
     }
     reason.claims += delta;
@@ -307,11 +313,7 @@ export class RouteTable {
     reasons.sort((a, b) => cmp(a.rule, b.rule) || cmp(a.kind, b.kind) || comparePrefixes(a.cidr, b.cidr));
     const p = mustParseCidr(e.prefix);
     const matching = pas.filter((pa) => cidrContains(pa.cidr, p.bytes, p.length));
-    const attributesFrom: AttributeSource[] = matching.map((pa) => {
-      const a: AttributeSource = { cidr: pa.cidr.cidr, communities: [...pa.communities], largeCommunities: [...pa.largeCommunities] };
-      if (pa.localPref !== undefined) a.localPref = pa.localPref;
-      return a;
-    });
+    const attributesFrom = matching.length === 0 ? NO_SOURCES : matching.map((pa) => this.attributeSource(pa));
     const route: DesiredRoute = {
       prefix: e.prefix,
       family: e.family,
@@ -332,6 +334,17 @@ export class RouteTable {
     if (merged.serviceAttributesFrom.length > 0) route.serviceAttributesFrom = merged.serviceAttributesFrom;
     if (merged.linkBandwidthFrom) route.linkBandwidthFrom = merged.linkBandwidthFrom;
     return route;
+  }
+
+  /** One AttributeSource object per prefixAdvertisements entry, shared by every route it matches. */
+  private attributeSource(pa: PrefixAdvertisement): AttributeSource {
+    let a = this.sources.get(pa);
+    if (!a) {
+      a = { cidr: pa.cidr.cidr, communities: pa.communities, largeCommunities: pa.largeCommunities };
+      if (pa.localPref !== undefined) a.localPref = pa.localPref;
+      this.sources.set(pa, a);
+    }
+    return a;
   }
 
   /** Dedupe and sort one owner's reports (the same keys and order the whole result uses). */
@@ -384,7 +397,7 @@ function routeContributions(e: RouteEntry): RouteContribution[] {
   const byKey = new Map<string, RouteContribution>();
   for (const claims of e.claims.values()) {
     for (const claim of claims) {
-      const c = claim.contribution ?? { rule: claim.rule, attributes: { communities: [], largeCommunities: [] } };
+      const c = claim.contribution ?? { rule: claim.rule, attributes: { communities: NO_COMMUNITIES, largeCommunities: NO_COMMUNITIES } };
       const k = `${c.rule}|${c.service ? `${c.service.namespace}/${c.service.name}` : ''}`;
       const prev = byKey.get(k);
       if (!prev || (c.localEndpoints ?? 0) > (prev.localEndpoints ?? 0)) byKey.set(k, c);
@@ -393,7 +406,14 @@ function routeContributions(e: RouteEntry): RouteContribution[] {
   return [...byKey.values()];
 }
 
-function count<T>(m: Map<string, Counted<T>>, key: string, value: T, delta: 1 | -1): void {
+/** What count() needs of a map: a Map (the aggregates' coverage) or a SmallMap (a reason's Services). */
+interface CountMap<T> {
+  get(key: string): Counted<T> | undefined;
+  set(key: string, value: Counted<T>): unknown;
+  delete(key: string): boolean;
+}
+
+function count<T>(m: CountMap<T>, key: string, value: T, delta: 1 | -1): void {
   const c = m.get(key);
   if (c) {
     c.count += delta;
@@ -404,7 +424,7 @@ function count<T>(m: Map<string, Counted<T>>, key: string, value: T, delta: 1 | 
 }
 
 function serviceAddressKey(s: ServiceAddress): string {
-  return `${s.namespace}/${s.name}/${s.address}`;
+  return joinKey('/', s.namespace, s.name, s.address);
 }
 
 function compareRefusals(a: Refusal, b: Refusal): number {
@@ -418,15 +438,16 @@ function compareWithheld(a: Withheld, b: Withheld): number {
 function reasonText(rule: RouteRule, kind: AddressKind, cidr: string, services: ServiceAddress[], rawNodeName: string): string {
   const nodeName = escapeControls(rawNodeName);
   // The text names at most 5 Services (an aggregate may carry thousands); `services` holds them all.
-  const shown = services.slice(0, 5).map((s) => `${escapeControls(s.namespace)}/${escapeControls(s.name)} (${s.address})`);
-  const list = services.length > 5 ? `${shown.join(', ')} and ${services.length - 5} more` : shown.join(', ');
+  const shown = services.slice(0, 5).map((s) => [escapeControls(s.namespace), '/', escapeControls(s.name), ' (', s.address, ')'].join(''));
+  const list = services.length > 5 ? [shown.join(', '), ' and ', String(services.length - 5), ' more'].join('') : shown.join(', ');
+  // Built by join, not a template literal: one flat string kept per route, not a rope of its parts (src/text/key.ts).
   switch (rule) {
     case 'aggregate':
-      return `${CIDR_FIELD[kind]} CIDR ${cidr}: advertised by every node${services.length ? `; carries ${list}` : ''}`;
+      return [CIDR_FIELD[kind], ' CIDR ', cidr, ': advertised by every node', services.length ? `; carries ${list}` : ''].join('');
     case 'local-endpoint':
-      return `${list}: Local traffic policy and a ready (or serving, terminating) endpoint on node ${nodeName}; inside ${CIDR_FIELD[kind]} ${cidr}`;
+      return [list, ': Local traffic policy and a ready (or serving, terminating) endpoint on node ', nodeName, '; inside ', CIDR_FIELD[kind], ' ', cidr].join('');
     case 'single-address-cidr':
-      return `${list}: matched by the single-address ${CIDR_FIELD[kind]} entry ${cidr}; advertised by every node (Cluster traffic policy)`;
+      return [list, ': matched by the single-address ', CIDR_FIELD[kind], ' entry ', cidr, '; advertised by every node (Cluster traffic policy)'].join('');
   }
 }
 

@@ -45,15 +45,15 @@ export interface RouteReason {
 /** Where the BGP attributes of a route come from: each matching prefixAdvertisements entry. */
 export interface AttributeSource {
   cidr: string;
-  communities: string[];
-  largeCommunities: string[];
+  communities: readonly string[];
+  largeCommunities: readonly string[];
   localPref?: number;
 }
 
 export interface DesiredRoute extends Route {
   /** Sorted by rule, kind, cidr. */
   reasons: RouteReason[];
-  attributesFrom: AttributeSource[];
+  attributesFrom: readonly AttributeSource[];
   /** Services whose annotations add attributes to this route (./service-attributes.ts); absent when none. */
   serviceAttributesFrom?: ServiceAttributeSource[];
   /** Why the route carries its link bandwidth (weightedECMP); absent when it carries none. */
