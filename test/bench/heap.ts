@@ -3,8 +3,9 @@
  * endpoint each in a real API server, the agent converged into a real gobgpd, then
  * - a V8 heap snapshot of the agent (NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2), summarised by constructor: the
  *   self size of every object kind, largest first;
- * - the agent's RSS and heap under V8 limits (--max-old-space-size, --max-semi-space-size): how much of the RSS is
- *   garbage V8 simply had no reason to collect yet, or young-generation space it keeps reserved.
+ * - the agent's RSS and heap with the DaemonSet's Node.js flags (deploy/40-daemonset.yaml) and with others (V8's
+ *   defaults, other --max-semi-space-size and --max-old-space-size): how much of the RSS is garbage V8 simply had no
+ *   reason to collect yet, or young-generation space it keeps reserved.
  *
  *   npm run build && node dist/test/bench/heap.js [N=10000]
  */
@@ -16,6 +17,7 @@ import { startControlPlane, NodeSimulator } from '../helpers/kube/index.js';
 import { freePort } from '../helpers/gobgpd.js';
 import { AgentProcess, RestartableGobgpd, httpGet, loopbackAgentConfig, metricValue } from '../integration/agent/util.js';
 import { benchSlice, parallel, rssMiB } from './common.js';
+import { agentNodeFlags } from '../helpers/agent-node-flags.js';
 
 const N = Number(process.argv[2] ?? 10000);
 const NODE = 'bench-node';
@@ -129,22 +131,25 @@ try {
   });
   log(`${N} Services + EndpointSlices created`);
 
-  // V8 limits: none (the snapshot run), the old generation capped, the young generation's semi-spaces shrunk (V8
-  // reserves up to 3 x 16 MiB for them on 64-bit), and both.
-  const all: string[][] = [[], ['--max-old-space-size=256'], ['--max-old-space-size=160'], ['--max-old-space-size=128'], ['--max-semi-space-size=1'], ['--max-semi-space-size=1', '--max-old-space-size=160']];
+  // Node.js flags: the DaemonSet's (the snapshot run), V8's defaults, the young generation's semi-spaces at other sizes
+  // (V8 reserves up to 3 x 16 MiB for them on 64-bit), the old generation capped.
+  const deployed = agentNodeFlags();
+  const all: string[][] = [deployed, [], ['--max-semi-space-size=1'], ['--max-semi-space-size=2'], ['--max-semi-space-size=8'], ['--max-old-space-size=160'], ['--max-old-space-size=128']];
   // SVCBGP_HEAP_VARIANTS=1: the snapshot run only.
   const variants = all.slice(0, Number(process.env.SVCBGP_HEAP_VARIANTS ?? all.length));
-  for (const flags of variants) {
-    const label = flags.length === 0 ? '(V8 defaults)' : flags.join(' ');
+  for (const [i, flags] of variants.entries()) {
+    const snapshot = i === 0;
+    const label = `${flags.length === 0 ? '(V8 defaults)' : flags.join(' ')}${snapshot ? ' (deploy/40-daemonset.yaml)' : ''}`;
     const gobgpd = new RestartableGobgpd('heap');
     await gobgpd.start();
     const config = path.join(dir, 'bgp.yaml');
     writeFileSync(config, loopbackAgentConfig({ peerPort: await freePort(), listenPort: await freePort() }));
     const http = `127.0.0.1:${await freePort()}`;
     const snapDir = mkdtempSync(path.join(dir, 'snap-'));
-    const nodeOptions = ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapDir}`, ...flags].join(' ');
+    const nodeOptions = ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapDir}`].join(' ');
     const agent = new AgentProcess(['--node-name', NODE, '--gobgp-address', gobgpd.address, '--kubeconfig', cp.kubeconfig, '--config', config,
-      '--http-address', http, '--no-custom-resources', '--namespace', NS, '--log-level', 'warn'], { NODE_OPTIONS: nodeOptions });
+      '--http-address', http, '--no-custom-resources', '--namespace', NS, '--log-level', 'warn'], { NODE_OPTIONS: nodeOptions }, flags);
+    const started = Date.now();
     agent.start();
     try {
       for (let t = 0; t < 3000; t++) {
@@ -153,13 +158,14 @@ try {
         if (agent.exitCode !== null) throw new OutOfHeap(/heap out of memory/.test(agent.rawOutput()) ? 'out of heap' : `agent exited ${agent.exitCode}: ${agent.rawOutput().slice(-1500)}`);
         await sleep(100);
       }
+      const converged = Date.now() - started;
       await sleep(5000);
       const m = (await httpGet(http, '/metrics')).body;
       const heap = Math.round((metricValue(m, 'svcbgp_nodejs_heap_size_used_bytes') ?? 0) / 1048576);
-      log(`${label}: RSS ${rssMiB(agent.pid)} MiB (peak ${rssMiB(agent.pid, 'VmHWM')} MiB), heap used ${heap} MiB`);
+      log(`${label}: every path in gobgpd ${converged} ms after start (polled every 100 ms); RSS ${rssMiB(agent.pid)} MiB (peak ${rssMiB(agent.pid, 'VmHWM')} MiB), heap used ${heap} MiB`);
       await sleep(25_000);
       log(`${label}: RSS after 30 s without changes ${rssMiB(agent.pid)} MiB`);
-      if (flags.length === 0) {
+      if (snapshot) {
         process.kill(agent.pid!, 'SIGUSR2');
         let file: string | undefined;
         for (let t = 0; t < 600 && !file; t++) {

@@ -16,6 +16,7 @@
  * the article runs `calicoctl`. svcbgp.io custom resources are not watched (--no-custom-resources) so that the
  * file is the only source of configuration even on a control plane shared with other suites.
  */
+import { agentNodeFlags } from '../../helpers/agent-node-flags.js';
 import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -172,6 +173,8 @@ export class SeedScenario {
   private spawnAgent(node: LabNode, httpAddress: string): AgentHandle {
     const argv = [
       process.execPath,
+      // The Node.js flags of the DaemonSet's agent command.
+      ...agentNodeFlags(),
       agentEntry(),
       'run',
       '--node-name', node.name,

@@ -11,6 +11,7 @@ import winston from 'winston';
 import { Writable } from 'node:stream';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { GOBGPD_BIN, GOBGP_BIN, waitFor } from '../../helpers/gobgpd.js';
+import { agentNodeFlags } from '../../helpers/agent-node-flags.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -170,7 +171,11 @@ export class AgentProcess {
   private static hooked = false;
   exitCode: number | null = null;
 
-  constructor(readonly args: string[], readonly env: NodeJS.ProcessEnv = {}) {
+  /**
+   * `nodeFlags`: the Node.js flags before the script; default the DaemonSet's (deploy/40-daemonset.yaml), as
+   * production runs the agent. (A flag given here wins over the same flag in NODE_OPTIONS.)
+   */
+  constructor(readonly args: string[], readonly env: NodeJS.ProcessEnv = {}, readonly nodeFlags: string[] = agentNodeFlags()) {
     AgentProcess.live.add(this);
     if (!AgentProcess.hooked) {
       AgentProcess.hooked = true;
@@ -180,7 +185,7 @@ export class AgentProcess {
 
   start(): void {
     this.exitCode = null;
-    const child = spawn(process.execPath, [agentEntry(), 'run', ...this.args], {
+    const child = spawn(process.execPath, [...this.nodeFlags, agentEntry(), 'run', ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       // The integration agents peer with 127.0.0.2 (see loopbackAgentConfig): loopback peers need the lab opt-in.
       env: { SVCBGP_ALLOW_LOOPBACK_PEERS: '1', ...process.env, ...this.env },

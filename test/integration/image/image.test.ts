@@ -21,6 +21,7 @@ import { createLink, ribNextHops, startSpeaker, type Link } from '../../helpers/
 import { freePort, waitFor, type Gobgpd } from '../../helpers/gobgpd.js';
 import { repoRoot, useCluster } from '../../helpers/kube/index.js';
 import { httpGet, ribViaCli } from '../agent/util.js';
+import { agentNodeFlags } from '../../helpers/agent-node-flags.js';
 
 const VERSION = (JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 const IMAGE = process.env.SVCBGP_IMAGE || `localhost/svcbgp:${VERSION}`;
@@ -167,7 +168,9 @@ describe('image: the svcbgp OCI image, run from its own file system', function (
       Config: { User: string; Entrypoint: string[]; Labels: Record<string, string> };
     }[];
     expect(config!.Config.User).to.equal(`${UID}:${UID}`);
-    expect(config!.Config.Entrypoint).to.deep.equal(['/usr/bin/node', '/app/dist/src/cli/main.js']);
+    // node with the DaemonSet's Node.js flags (deploy/40-daemonset.yaml: why), so an install from the image alone runs the same process
+    expect(config!.Config.Entrypoint).to.deep.equal(['/usr/bin/node', ...agentNodeFlags(), '/app/dist/src/cli/main.js']);
+    expect(agentNodeFlags()).to.include('--max-semi-space-size=4');
     expect(config!.Config.Labels['io.svcbgp.gobgpd.version']).to.match(/^\d+\.\d+\.\d+$/);
   });
 
@@ -213,8 +216,8 @@ describe('image: the svcbgp OCI image, run from its own file system', function (
       programs.push(c.command[0]!);
       // an init such as dumb-init runs the program after "--"
       if (c.command.includes('--')) programs.push(c.command[c.command.indexOf('--') + 1]!);
-      // node runs a script
-      if (path.basename(c.command[0]!) === 'node') programs.push(c.command[1]!);
+      // node runs a script (after its own flags)
+      if (path.basename(c.command[0]!) === 'node') programs.push(c.command.find((a, i) => i > 0 && !a.startsWith('-'))!);
     }
     expect(programs).to.include.members(['node', '/app/dist/src/cli/main.js']);
     for (const p of programs) expect(resolveInImage(p), `${p} in the image (PATH ${imagePath.join(':')})`).to.be.a('string');
@@ -303,7 +306,7 @@ describe('image: the svcbgp OCI image, run from its own file system', function (
       httpAddress = `127.0.0.1:${await freePort()}`;
       // the agent in the host's network namespace (it reaches the API server on loopback); gobgpd through the socket
       agent = new ImageProcess(root, [
-        '/usr/bin/node', '/app/dist/src/cli/main.js', 'run', `--node-name=${NODE}`, '--gobgp-address=unix:///run/gobgp/gobgp.sock',
+        '/usr/bin/node', ...agentNodeFlags(), '/app/dist/src/cli/main.js', 'run', `--node-name=${NODE}`, '--gobgp-address=unix:///run/gobgp/gobgp.sock',
         '--config=/tmp/bgp.yaml', '--kubeconfig=/tmp/kubeconfig', `--http-address=${httpAddress}`, '--no-custom-resources', '--no-events',
         '--gobgp-probe-interval=500ms',
       ], { binds: [[socketDir, '/run/gobgp'], [configDir, '/tmp']] });
