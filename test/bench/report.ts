@@ -44,10 +44,10 @@ export function summarize(samples: readonly number[]): Percentiles {
 const f = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const thousands = (n: number): string => n.toLocaleString('en-US');
 
-export function renderMarkdown(results: readonly SizeResult[], meta: { date: string; machine: string; gobgpd: string; kubernetes: string; node: string }): string {
+export function renderMarkdown(results: readonly SizeResult[], meta: { date: string; machine: string; gobgpd: string; kubernetes: string; node: string; nodeFlags: readonly string[] }): string {
   const lines: string[] = [];
   lines.push('# svcbgp benchmark (`npm run bench`)', '');
-  lines.push(`Measured ${meta.date} on ${meta.machine} (shared, noisy: compare the ratios, measured in the same run); gobgpd ${meta.gobgpd}, Kubernetes ${meta.kubernetes}, Node.js ${meta.node}.`);
+  lines.push(`Measured ${meta.date} on ${meta.machine} (shared, noisy: compare the ratios, measured in the same run); gobgpd ${meta.gobgpd}, Kubernetes ${meta.kubernetes}, Node.js ${meta.node}; the agent runs as \`node ${[...meta.nodeFlags, 'dist/src/cli/main.js run'].join(' ')}\`.`);
   lines.push('How each number is taken: the header of test/bench/suite.ts. Targets (issue 10): cold sync within 1.25x of the raw baseline; event to RIB p99 at most 100 ms at 10,000 Services and within 1.5x of its value at 1,000; agent RSS at most 150 MiB at 10,000 Services and 50,000 endpoints.', '');
   lines.push('| Services | endpoints each | raw baseline | cold sync | ratio | process start | ratio without it | event→RIB p50 | p90 | p99 | max | changes (missed) | burst (API writes alone) | RSS | heap | RSS peak | RSS idle 30 s | passes | mismatches |');
   lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');

@@ -37,6 +37,7 @@ import { connectGobgp } from '../../src/gobgp/index.js';
 import type { Route } from '../../src/model/route.js';
 import { startControlPlane, NodeSimulator } from '../helpers/kube/index.js';
 import { freePort, GOBGPD_VERSION } from '../helpers/gobgpd.js';
+import { agentNodeFlags } from '../helpers/agent-node-flags.js';
 import { AgentProcess, RestartableGobgpd, httpGet, loopbackAgentConfig, metricValue } from '../integration/agent/util.js';
 import { renderMarkdown, renderSvg, summarize, type SizeResult } from './report.js';
 import { benchSlice, parallel, rssMiB } from './common.js';
@@ -55,8 +56,11 @@ const { values: args } = parseArgs({
     'tor-services': { type: 'string', default: '10000' },
     'no-tor': { type: 'boolean', default: false },
     'pass-sizes': { type: 'string', default: '1000,10000,50000' },
+    // The agent's Node.js flags; default those of deploy/40-daemonset.yaml ('' for V8's defaults).
+    'node-flags': { type: 'string' },
   },
 });
+const NODE_FLAGS = args['node-flags'] === undefined ? agentNodeFlags() : args['node-flags'].split(' ').filter((x) => x !== '');
 const SIZES = args.sizes!.split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b);
 const CHANGES = Number(args.changes);
 const BURST = Number(args.burst);
@@ -171,7 +175,7 @@ async function startAgent(n: number): Promise<{ run: Running; coldMs: number }> 
   writeFileSync(config, loopbackAgentConfig({ peerPort: await freePort(), listenPort: await freePort() }));
   const http = `127.0.0.1:${await freePort()}`;
   const agent = new AgentProcess(['--node-name', NODE, '--gobgp-address', gobgpd.address, '--kubeconfig', cp.kubeconfig, '--config', config,
-    '--http-address', http, '--no-custom-resources', '--namespace', NS, '--log-level', 'warn']);
+    '--http-address', http, '--no-custom-resources', '--namespace', NS, '--log-level', 'warn'], {}, NODE_FLAGS);
   const client = connectGobgp(gobgpd.address, { deadlineMs: 120_000 });
   const t0 = now();
   agent.start();
@@ -222,6 +226,9 @@ class RibWatch {
   }
 }
 
+/** A change slower than this is logged on its own line (event to RIB). */
+const SLOW_MS = 250;
+
 async function eventToRib(run: Running, n: number, endpoints: number): Promise<{ latencies: number[]; missed: number }> {
   const watch = new RibWatch(run.client);
   await sleep(500); // the watch is registered
@@ -243,9 +250,12 @@ async function eventToRib(run: Running, n: number, endpoints: number): Promise<{
         } else {
           await discovery.replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints, phase === 'withdraw' ? 'other-node' : NODE) });
         }
+        const written = now() - t0;
         const t1 = await seen;
         if (t1 === undefined) missed++;
         else latencies.push(t1 - t0);
+        // An outlier, with what the API server's answer alone took: is it the agent or the write?
+        if (t1 !== undefined && t1 - t0 > SLOW_MS) log(`  change ${c} (${phase}, ${viaService ? 'Service' : 'EndpointSlice'}): ${(t1 - t0).toFixed(0)} ms; the API write answered after ${written.toFixed(0)} ms`);
         await sleep(200); // a quiet period between changes: each is a lone event
       }
     }
@@ -335,7 +345,7 @@ try {
     }
   }
   const versions = { gobgpd: GOBGPD_VERSION.name, kubernetes: process.env.K8S_VERSION ?? 'v1.37.2', node: process.version };
-  const md = renderMarkdown(results, { date: new Date().toISOString().slice(0, 10), machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`, ...versions });
+  const md = renderMarkdown(results, { date: new Date().toISOString().slice(0, 10), machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`, nodeFlags: NODE_FLAGS, ...versions });
   console.log(`\n${md}`);
   if (!args['no-write']) {
     writeFileSync(path.join(args.out!, 'bench.md'), md);
