@@ -1,5 +1,4 @@
 import { sortCommunities, type Route } from '../model/route.js';
-import { joinKey } from '../text/key.js';
 
 /**
  * Ownership marker. svcbgp tags every path it adds with one BGP large community (RFC 8092):
@@ -56,7 +55,8 @@ export function normalizeRoute(route: Route): Route {
   return out;
 }
 
-/** Key that identifies a path in gobgpd's global RIB for our purposes (one path per prefix and family). */
-export function routeKey(route: Pick<Route, 'prefix' | 'family'>): string {
-  return joinKey('|', route.family, route.prefix);
-}
+/**
+ * Key that identifies a path in gobgpd's global RIB for our purposes (one path per prefix and family): the route
+ * model's own key, so that the keys of a DesiredState delta (src/routes/table.ts) are the reconciler's.
+ */
+export { routeKey } from '../routes/diff.js';

@@ -5,6 +5,7 @@ import { escapeControls } from '../text/escape.js';
 import { mergeContributions, type MergeSettings, type RouteContribution } from './service-attributes.js';
 import { SmallMap } from './small-map.js';
 import { joinKey } from '../text/key.js';
+import { routeKey } from './diff.js';
 import {
   CIDR_FIELD,
   type AddressKind,
@@ -261,7 +262,7 @@ export class RouteTable {
   private apply(owner: string, c: Contribution, delta: 1 | -1): void {
     for (const claim of c.routes) this.claimRoute(owner, claim, delta);
     for (const cov of c.coverage) {
-      const k = joinKey('|', cov.kind, cov.cidr);
+      const k = coverageKey(cov.kind, cov.cidr);
       let m = this.coverage.get(k);
       if (!m) {
         m = new Map();
@@ -269,12 +270,12 @@ export class RouteTable {
       }
       count(m, serviceAddressKey(cov.service), cov.service, delta);
       if (m.size === 0) this.coverage.delete(k);
-      this.dirty.add(`${cov.family}|${cov.cidr}`);
+      this.dirty.add(routeKey({ family: cov.family, prefix: cov.cidr }));
     }
   }
 
   private claimRoute(owner: string, claim: RouteClaim, delta: 1 | -1): void {
-    const key = joinKey('|', claim.family, claim.prefix);
+    const key = routeKey(claim);
     this.dirty.add(key);
     let e = this.entries.get(key);
     if (!e) {
@@ -305,7 +306,7 @@ export class RouteTable {
   private build(e: RouteEntry): DesiredRoute {
     const { nodeName, prefixAdvertisements: pas, v6NextHop } = this.context;
     const reasons: RouteReason[] = [...e.reasons.values()].map((x) => {
-      const from = x.rule === 'aggregate' ? this.coverage.get(`${x.kind}|${x.cidr}`) : x.services;
+      const from = x.rule === 'aggregate' ? this.coverage.get(coverageKey(x.kind, x.cidr)) : x.services;
       const services = [...(from?.values() ?? [])].map((c) => c.value);
       services.sort(compareServiceAddress);
       return { rule: x.rule, kind: x.kind, cidr: x.cidr, services, text: reasonText(x.rule, x.kind, x.cidr, services, nodeName) };
@@ -423,6 +424,11 @@ function count<T>(m: CountMap<T>, key: string, value: T, delta: 1 | -1): void {
   }
 }
 
+/** The Services an aggregate (a configured CIDR of one address kind) carries are counted under this key. */
+function coverageKey(kind: AddressKind, cidr: string): string {
+  return joinKey('|', kind, cidr);
+}
+
 function serviceAddressKey(s: ServiceAddress): string {
   return joinKey('/', s.namespace, s.name, s.address);
 }
@@ -438,9 +444,10 @@ function compareWithheld(a: Withheld, b: Withheld): number {
 function reasonText(rule: RouteRule, kind: AddressKind, cidr: string, services: ServiceAddress[], rawNodeName: string): string {
   const nodeName = escapeControls(rawNodeName);
   // The text names at most 5 Services (an aggregate may carry thousands); `services` holds them all.
-  const shown = services.slice(0, 5).map((s) => [escapeControls(s.namespace), '/', escapeControls(s.name), ' (', s.address, ')'].join(''));
-  const list = services.length > 5 ? [shown.join(', '), ' and ', String(services.length - 5), ' more'].join('') : shown.join(', ');
-  // Built by join, not a template literal: one flat string kept per route, not a rope of its parts (src/text/key.ts).
+  const shown = services.slice(0, 5).map((s) => `${escapeControls(s.namespace)}/${escapeControls(s.name)} (${s.address})`);
+  const list = services.length > 5 ? `${shown.join(', ')} and ${services.length - 5} more` : shown.join(', ');
+  // The text kept with the route is built by join, not a template literal: one flat string, not a rope of its parts
+  // (src/text/key.ts). `shown` and `list` are only its parts.
   switch (rule) {
     case 'aggregate':
       return [CIDR_FIELD[kind], ' CIDR ', cidr, ': advertised by every node', services.length ? `; carries ${list}` : ''].join('');
