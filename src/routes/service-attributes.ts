@@ -86,9 +86,13 @@ function toAllow(field: string, how: 'add it to' | 'set' | 'widen'): string {
   return `to allow it, ${how} spec.serviceAttributeLimits.${field} in the BGPConfiguration "default"`;
 }
 
+/** The attributes of a Service that adds none: one frozen object for all of them. */
+const NO_ATTRIBUTES: ServiceAttributes = Object.freeze({ communities: NO_COMMUNITIES, largeCommunities: NO_COMMUNITIES });
+
 /** Reads the svcbgp.io/* annotations of one Service against the operator's limits. Never throws. */
 export function readServiceAttributes(annotations: unknown, limits: ServiceAttributeLimits | undefined): ServiceAttributeReading {
-  const out: ServiceAttributeReading = { advertise: true, attributes: { communities: NO_COMMUNITIES, largeCommunities: NO_COMMUNITIES }, refused: [] };
+  // Most Services carry no attribute annotation (most have no annotation at all): they share one frozen empty set.
+  const out: ServiceAttributeReading = { advertise: true, attributes: NO_ATTRIBUTES, refused: [] };
   if (typeof annotations !== 'object' || annotations === null || Array.isArray(annotations)) return out;
   const a = annotations as Record<string, unknown>;
   const refuse = (value: string, code: AttributeRefusalCode, text: string, summary: string): void => {
@@ -143,8 +147,7 @@ export function readServiceAttributes(annotations: unknown, limits: ServiceAttri
       }
     }
   }
-  out.attributes.communities = sortCommunities(communities);
-  out.attributes.largeCommunities = sortCommunities(largeCommunities);
+  let localPref: number | undefined;
 
   const lp = a[ANNOTATION_LOCAL_PREF];
   if (lp !== undefined) {
@@ -162,16 +165,15 @@ export function readServiceAttributes(annotations: unknown, limits: ServiceAttri
       refuse(String(n), 'attribute-not-allowed', `local-pref ${n} in annotation ${ANNOTATION_LOCAL_PREF} is outside serviceAttributeLimits.localPref (${range}); ${WITHOUT} (${toAllow('localPref', 'widen')})`,
         `annotation ${ANNOTATION_LOCAL_PREF}: outside serviceAttributeLimits.localPref (${range}); ${WITHOUT} (${toAllow('localPref', 'widen')})`);
     } else {
-      out.attributes.localPref = n;
+      localPref = n;
     }
   }
-  // Most Services carry no attribute annotation: they share one frozen empty set of attributes.
-  const at = out.attributes;
-  if (at.communities.length === 0 && at.largeCommunities.length === 0 && at.localPref === undefined) out.attributes = NO_ATTRIBUTES;
+  if (communities.length > 0 || largeCommunities.length > 0 || localPref !== undefined) {
+    out.attributes = { communities: sortCommunities(communities), largeCommunities: sortCommunities(largeCommunities) };
+    if (localPref !== undefined) out.attributes.localPref = localPref;
+  }
   return out;
 }
-
-const NO_ATTRIBUTES: ServiceAttributes = Object.freeze({ communities: NO_COMMUNITIES, largeCommunities: NO_COMMUNITIES });
 
 // ---- merging ------------------------------------------------------------------------------------------------
 
