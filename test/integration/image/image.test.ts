@@ -16,12 +16,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { createLink, ribNextHops, startSpeaker, type Link } from '../../helpers/bgp-speaker.js';
 import { freePort, waitFor, type Gobgpd } from '../../helpers/gobgpd.js';
 import { repoRoot, useCluster } from '../../helpers/kube/index.js';
 import { httpGet, ribViaCli } from '../agent/util.js';
-import { agentNodeFlags } from '../../helpers/agent-node-flags.js';
+import { agentNodeFlags, daemonSetContainers, nodeScriptIndex } from '../../helpers/agent-node-flags.js';
 
 const VERSION = (JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 const IMAGE = process.env.SVCBGP_IMAGE || `localhost/svcbgp:${VERSION}`;
@@ -208,16 +207,13 @@ describe('image: the svcbgp OCI image, run from its own file system', function (
     const resolveInImage = (program: string): string | undefined =>
       program.startsWith('/') ? (existsSync(path.join(root, program)) ? program : undefined)
         : imagePath.map((d) => path.posix.join(d, program)).find((p) => existsSync(path.join(root, p)));
-    const ds = parseYaml(readFileSync(path.join(repoRoot(), 'deploy/40-daemonset.yaml'), 'utf8')) as {
-      spec: { template: { spec: { containers: { name: string; command: string[] }[] } } };
-    };
     const programs: string[] = [];
-    for (const c of ds.spec.template.spec.containers) {
+    for (const c of daemonSetContainers()) {
       programs.push(c.command[0]!);
       // an init such as dumb-init runs the program after "--"
       if (c.command.includes('--')) programs.push(c.command[c.command.indexOf('--') + 1]!);
       // node runs a script (after its own flags)
-      if (path.basename(c.command[0]!) === 'node') programs.push(c.command.find((a, i) => i > 0 && !a.startsWith('-'))!);
+      if (path.basename(c.command[0]!) === 'node') programs.push(c.command[nodeScriptIndex(c.command)]!);
     }
     expect(programs).to.include.members(['node', '/app/dist/src/cli/main.js']);
     for (const p of programs) expect(resolveInImage(p), `${p} in the image (PATH ${imagePath.join(':')})`).to.be.a('string');
