@@ -1,4 +1,5 @@
 import { sortCommunities, type Route } from '../model/route.js';
+import { isOwnerCommunity, ownerCommunity } from '../model/owner-marker.js';
 
 /**
  * Ownership marker. svcbgp tags every path it adds with one BGP large community (RFC 8092):
@@ -13,18 +14,7 @@ import { sortCommunities, type Route } from '../model/route.js';
  *
  * Large communities are optional transitive: the ToR receives the marker too (it can match on it, or strip it).
  */
-export const OWNER_LOCAL_DATA1 = 7376;
-export const OWNER_LOCAL_DATA2 = 1;
-
-export function ownerCommunity(localAs: number): string {
-  return `${localAs}:${OWNER_LOCAL_DATA1}:${OWNER_LOCAL_DATA2}`;
-}
-
-/** True when a large-community string is an svcbgp ownership marker (any global admin). */
-export function isOwnerCommunity(large: string): boolean {
-  const parts = large.split(':');
-  return parts.length === 3 && Number(parts[1]) === OWNER_LOCAL_DATA1 && Number(parts[2]) === OWNER_LOCAL_DATA2;
-}
+export { OWNER_LOCAL_DATA1, OWNER_LOCAL_DATA2, ownerCommunity, isOwnerCommunity } from '../model/owner-marker.js';
 
 /** True when the path carries the marker; callers also require that gobgpd originated it locally. */
 export function isOwned(route: Route): boolean {

@@ -1,4 +1,6 @@
 import type { ServiceAttributeLimits, ValueRange, WeightedEcmpSettings } from './types.js';
+import { RangeIndex } from './allow-list.js';
+import { OWNER_LOCAL_DATA1, OWNER_LOCAL_DATA2 } from '../model/owner-marker.js';
 
 /**
  * Two svcbgp extensions of BGPConfiguration "default" (not Calico fields), read here so that parse.ts only
@@ -11,8 +13,17 @@ import type { ServiceAttributeLimits, ValueRange, WeightedEcmpSettings } from '.
  *     communities: ["64512:100", "64512:200-299"]
  *     largeCommunities: ["64512:1:0-99"]
  *     localPref: "50-200"              # or a single number
+ *     allowWellKnownCommunities: false # the default: 0:* and 65535:* stay refused even inside a range
  *
  * An allow-list entry is a community whose every part is a number or an inclusive range "lo-hi".
+ * What no allow-list opens by accident (a tenant's value reaches the ToR and beyond):
+ * - the RFC 1997 reserved ranges 0:* and 65535:*, which hold the well-known communities routers act on
+ *   (GRACEFUL_SHUTDOWN 65535:0, BLACKHOLE 65535:666, NO_EXPORT 65535:65281, NO_ADVERTISE, NO_PEER): only with
+ *   allowWellKnownCommunities: true. An entry that lies wholly inside them is an error without it, a range that
+ *   merely overlaps them a warning;
+ * - svcbgp's ownership marker *:7376:1 (src/model/owner-marker.ts): never; an entry that is the marker is an error;
+ * - an entry that spans every AS (the first part 0-65535 or 0-4294967295), or a localPref range 0-4294967295, is
+ *   accepted with a warning: it hands tenants values the operator's routers may act on.
  */
 
 /** What a reader found: an error (the document is rejected) or a warning (accepted, said). */
@@ -95,7 +106,46 @@ export function patternMatches(ranges: readonly ValueRange[], community: string)
   return parts.length === ranges.length && parts.every((p, i) => p >= ranges[i]!.min && p <= ranges[i]!.max);
 }
 
-function readPatternList(v: unknown, parts: 2 | 3, path: string, problems: FieldProblem[]): { parts: ValueRange[]; text: string }[] {
+/** Standard communities of the RFC 1997 reserved ranges (0:*, 65535:*): the well-known ones live there. */
+export function isReservedCommunity(parts: readonly number[]): boolean {
+  return parts.length === 2 && (parts[0] === 0 || parts[0] === 0xffff);
+}
+
+/** Large communities of the ownership-marker form *:7376:1. */
+export function isMarkerCommunity(parts: readonly number[]): boolean {
+  return parts.length === 3 && parts[1] === OWNER_LOCAL_DATA1 && parts[2] === OWNER_LOCAL_DATA2;
+}
+
+const WELL_KNOWN_EXAMPLES = 'GRACEFUL_SHUTDOWN 65535:0, BLACKHOLE 65535:666, NO_EXPORT 65535:65281, NO_ADVERTISE 65535:65282, NO_PEER 65535:65284';
+
+function inRange(r: ValueRange, v: number): boolean {
+  return r.min <= v && v <= r.max;
+}
+
+/** What an allow-list entry opens that it should not, as problems (errors: the entry is refused). */
+function entryProblems(ranges: readonly ValueRange[], optIn: boolean, path: string, text: string): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  const first = ranges[0]!;
+  if (ranges.length === 2) {
+    const inside = (first.min === 0 && first.max === 0) || first.min === 0xffff;
+    const overlaps = inRange(first, 0) || inRange(first, 0xffff);
+    if (!optIn && inside) {
+      out.push({ severity: 'error', path, value: text, message: `lies in the reserved ranges 0:* / 65535:* (RFC 1997), which hold the well-known communities routers act on (${WELL_KNOWN_EXAMPLES}); set spec.serviceAttributeLimits.allowWellKnownCommunities: true to let tenants set them` });
+    } else if (!optIn && overlaps) {
+      out.push({ severity: 'warning', path, value: text, message: `overlaps the reserved ranges 0:* / 65535:* (RFC 1997: ${WELL_KNOWN_EXAMPLES}); those values stay refused unless spec.serviceAttributeLimits.allowWellKnownCommunities is true` });
+    }
+    if (first.min === 0 && first.max === 0xffff) out.push({ severity: 'warning', path, value: text, message: "allows the communities of every AS: tenants may set values the operator's and upstream routers act on" });
+  } else {
+    const marker = inRange(ranges[1]!, OWNER_LOCAL_DATA1) && inRange(ranges[2]!, OWNER_LOCAL_DATA2);
+    const onlyMarker = marker && ranges[1]!.min === ranges[1]!.max && ranges[2]!.min === ranges[2]!.max;
+    if (onlyMarker) out.push({ severity: 'error', path, value: text, message: `is svcbgp's ownership marker (*:${OWNER_LOCAL_DATA1}:${OWNER_LOCAL_DATA2}, on every path svcbgp adds): a Service may never set it` });
+    else if (marker) out.push({ severity: 'warning', path, value: text, message: `includes svcbgp's ownership marker *:${OWNER_LOCAL_DATA1}:${OWNER_LOCAL_DATA2}, which stays refused` });
+    if (first.min === 0 && first.max === 0xffffffff) out.push({ severity: 'warning', path, value: text, message: "allows the large communities of every AS: tenants may set values the operator's and upstream routers act on" });
+  }
+  return out;
+}
+
+function readPatternList(v: unknown, parts: 2 | 3, path: string, problems: FieldProblem[], optIn: boolean): { parts: ValueRange[]; text: string }[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) {
     problems.push({ severity: 'error', path, value: v, message: 'expected a list of communities or ranges' });
@@ -109,8 +159,13 @@ function readPatternList(v: unknown, parts: 2 | 3, path: string, problems: Field
       return;
     }
     const r = parseCommunityPattern(item, parts);
-    if ('problem' in r) problems.push({ severity: 'error', path: p, value: item, message: r.problem });
-    else out.push({ parts: r.ranges, text: item });
+    if ('problem' in r) {
+      problems.push({ severity: 'error', path: p, value: item, message: r.problem });
+      return;
+    }
+    const found = entryProblems(r.ranges, optIn, p, item);
+    problems.push(...found);
+    if (!found.some((f) => f.severity === 'error')) out.push({ parts: r.ranges, text: item });
   });
   return out;
 }
@@ -119,12 +174,20 @@ function readLocalPrefRange(v: unknown, path: string, problems: FieldProblem[]):
   if (v === undefined || v === null) return undefined;
   if (isPlainInteger(v) && v >= 0 && v <= 0xffffffff) return { min: v, max: v };
   if (typeof v === 'string') {
-    const m = /^(0|[1-9][0-9]{0,9})-(0|[1-9][0-9]{0,9})$/.exec(v);
+    // A single value, quoted or not ("150" as well as 150), or a range "lo-hi".
+    const m = /^(0|[1-9][0-9]{0,9})(?:-(0|[1-9][0-9]{0,9}))?$/.exec(v.trim());
     const lo = m ? Number(m[1]) : NaN;
-    const hi = m ? Number(m[2]) : NaN;
-    if (m && lo <= hi && hi <= 0xffffffff) return { min: lo, max: hi };
+    const hi = m ? Number(m[2] ?? m[1]) : NaN;
+    if (m && lo <= hi && hi <= 0xffffffff) {
+      if (lo === 0 && hi === 0xffffffff) problems.push({ severity: 'warning', path, value: v, message: "allows every LOCAL_PREF: a tenant may pull its routes above the operator's or push them to 0" });
+      return { min: lo, max: hi };
+    }
+    if (m && lo > hi) {
+      problems.push({ severity: 'error', path, value: v, message: 'the range is empty: write the lower bound first, e.g. "50-200"' });
+      return undefined;
+    }
   }
-  problems.push({ severity: 'error', path, value: v, message: 'expected a LOCAL_PREF 0..4294967295 or a range "lo-hi", e.g. "50-200"' });
+  problems.push({ severity: 'error', path, value: v, message: 'expected a LOCAL_PREF 0..4294967295 (150 or "150") or a range "lo-hi", e.g. "50-200"' });
   return undefined;
 }
 
@@ -133,12 +196,32 @@ export function readServiceAttributeLimits(v: unknown, path = 'spec.serviceAttri
   if (!isRecord(v)) {
     return { value: undefined, problems: [{ severity: 'error', path, value: v, message: 'expected a mapping {communities: [...], largeCommunities: [...], localPref: "lo-hi"} (svcbgp extension)' }] };
   }
-  const problems = unknownKeys(v, ['communities', 'largeCommunities', 'localPref'], path);
+  const problems = unknownKeys(v, ['communities', 'largeCommunities', 'localPref', 'allowWellKnownCommunities'], path);
+  const optInRaw = v['allowWellKnownCommunities'];
+  if (optInRaw !== undefined && optInRaw !== null && typeof optInRaw !== 'boolean') {
+    problems.push({ severity: 'error', path: `${path}.allowWellKnownCommunities`, value: optInRaw, message: 'expected true or false' });
+  }
+  const optIn = optInRaw === true;
+  const communities = readPatternList(v['communities'], 2, `${path}.communities`, problems, optIn);
+  const largeCommunities = readPatternList(v['largeCommunities'], 3, `${path}.largeCommunities`, problems, optIn);
   const limits: ServiceAttributeLimits = {
-    communities: readPatternList(v['communities'], 2, `${path}.communities`, problems),
-    largeCommunities: readPatternList(v['largeCommunities'], 3, `${path}.largeCommunities`, problems),
+    communities,
+    largeCommunities,
+    allowWellKnownCommunities: optIn,
+    communityIndex: indexOf(communities),
+    largeCommunityIndex: indexOf(largeCommunities),
   };
   const lp = readLocalPrefRange(v['localPref'], `${path}.localPref`, problems);
   if (lp) limits.localPref = lp;
   return { value: problems.some((p) => p.severity === 'error') ? undefined : limits, problems };
+}
+
+/**
+ * The index of an allow-list. JSON.stringify (the route model compares configurations as text) sees only a short
+ * name: the index is derived from the list beside it.
+ */
+function indexOf(list: readonly { parts: ValueRange[] }[]): RangeIndex {
+  const index = new RangeIndex(list.map((e) => e.parts));
+  Object.defineProperty(index, 'toJSON', { value: () => 'index', enumerable: false });
+  return index;
 }

@@ -62,6 +62,16 @@ export interface ServiceAttributeLimits {
   largeCommunities: { parts: ValueRange[]; text: string }[];
   /** Allowed LOCAL_PREF values; undefined: none. */
   localPref?: ValueRange;
+  /** `allowWellKnownCommunities: true`: the reserved ranges 0:* and 65535:* (RFC 1997) may match too. */
+  allowWellKnownCommunities: boolean;
+  /** The lists above as indexes (src/config/allow-list.ts): a lookup costs O(log n), not one check per entry. */
+  communityIndex: CommunityIndex;
+  largeCommunityIndex: CommunityIndex;
+}
+
+/** Membership in an allow-list of community ranges (src/config/allow-list.ts RangeIndex). */
+export interface CommunityIndex {
+  has(parts: readonly number[]): boolean;
 }
 
 /**

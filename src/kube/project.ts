@@ -1,4 +1,5 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import { ANNOTATION_ADVERTISE, KNOWN_ANNOTATIONS, MAX_UNKNOWN_ANNOTATIONS } from '../routes/service-attributes.js';
 
 /**
  * What the caches keep of each object: only the fields the route rules (src/routes) and the Events read. Built at
@@ -8,7 +9,10 @@ import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
  * ones: V8 turns an object that loses properties into a hash table ("dictionary mode"), several times the size of
  * the same fields in an object built whole — at 10,000 Services that was a large part of the heap (issue 10).
  *
- * Kept, Service: metadata name, namespace, uid, resourceVersion, deletionTimestamp, the svcbgp.io/ annotations;
+ * Kept, Service: metadata name, namespace, uid, resourceVersion, deletionTimestamp, the svcbgp.io/ annotations svcbgp
+ * reads (each value cut at MAX_ANNOTATION_TEXT) and the names of the first few unknown ones (for the warning), and
+ * creationTimestamp when the Service has attribute annotations (the older Service keeps its attributes on a full
+ * route); a tenant's other annotations, up to 256 KiB, are never held;
  * spec type, clusterIP(s), externalIPs, externalTrafficPolicy, internalTrafficPolicy, ipFamilies; status
  * loadBalancer.ingress[].ip. EndpointSlice: metadata name, namespace, resourceVersion, the service-name label;
  * addressType; endpoints[].addresses, conditions, nodeName. (resourceVersion: the informer compares it.)
@@ -44,8 +48,32 @@ function metadata(meta: unknown, labels: (key: string) => boolean): Obj {
   const out = pick(m, ['name', 'namespace', 'uid', 'resourceVersion', 'deletionTimestamp']) ?? {};
   const l = entries(m['labels'], labels);
   if (l) out['labels'] = l;
-  const a = entries(m['annotations'], (k) => k.startsWith('svcbgp.io/'));
-  if (a) out['annotations'] = a;
+  return out;
+}
+
+/**
+ * A known annotation's value is read up to its first 32 values (src/routes/service-attributes.ts): 4 KiB holds them
+ * with room for any spacing.
+ */
+export const MAX_ANNOTATION_TEXT = 4096;
+
+/** The svcbgp.io/ annotations of a Service, bounded: the known ones (values cut), the first unknown names (values ''). */
+function serviceAnnotations(m: Obj): Obj | undefined {
+  const a = obj(m['annotations']);
+  if (!a) return undefined;
+  let out: Obj | undefined;
+  let unknown = 0;
+  for (const k of Object.keys(a)) {
+    if (!k.startsWith('svcbgp.io/')) continue;
+    const v = a[k];
+    if (KNOWN_ANNOTATIONS.includes(k)) {
+      out ??= {};
+      out[k] = typeof v === 'string' && v.length > MAX_ANNOTATION_TEXT ? v.slice(0, MAX_ANNOTATION_TEXT) : v;
+    } else if (unknown++ < MAX_UNKNOWN_ANNOTATIONS) {
+      out ??= {};
+      out[k.length > 320 ? k.slice(0, 320) : k] = '';
+    }
+  }
   return out;
 }
 
@@ -53,7 +81,16 @@ const SERVICE_SPEC = ['type', 'clusterIP', 'clusterIPs', 'externalIPs', 'externa
 
 export function projectService(raw: unknown): V1Service {
   const s = obj(raw) ?? {};
-  const out: Obj = { metadata: metadata(s['metadata'], () => false) };
+  const meta = metadata(s['metadata'], () => false);
+  const rawMeta = obj(s['metadata']) ?? {};
+  const annotations = serviceAnnotations(rawMeta);
+  if (annotations) {
+    meta['annotations'] = annotations;
+    if (KNOWN_ANNOTATIONS.some((k) => k !== ANNOTATION_ADVERTISE && annotations[k] !== undefined) && rawMeta['creationTimestamp'] !== undefined) {
+      meta['creationTimestamp'] = rawMeta['creationTimestamp'];
+    }
+  }
+  const out: Obj = { metadata: meta };
   const spec = pick(obj(s['spec']), SERVICE_SPEC);
   if (spec) out['spec'] = spec;
   const status = obj(s['status']);

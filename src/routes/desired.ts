@@ -9,6 +9,7 @@ import { escapeControls, quoteValue } from '../text/escape.js';
 import { RouteTable, type Contribution, type TableContext } from './table.js';
 import { readServiceAttributes, type RouteContribution, type ServiceAttributes } from './service-attributes.js';
 import { joinKey } from '../text/key.js';
+import { routeKey } from './diff.js';
 import {
   CIDR_FIELD,
   type AddressKind,
@@ -210,6 +211,9 @@ function processService(
   if (spec.clusterIP === 'None' || (Array.isArray(spec.clusterIPs) && spec.clusterIPs[0] === 'None')) return; // headless
   const annotated = readServiceAttributes(svc.metadata?.annotations, b.config.global.serviceAttributeLimits);
   if (annotated.advertise) for (const r of annotated.refused) b.refuse(ref, r.value, undefined, r.code, r.text, r.summary);
+  const since = creationTime(svc);
+  /** Whether any address of the Service can be a host route of its own (on this node or another): else annotations do nothing. */
+  let ownRoutes = false;
   const optOut = (ip: ParsedIp, kind: AddressKind): void =>
     b.withhold(ref, ip.text, kind, 'advertise-disabled', 'the Service is annotated svcbgp.io/advertise: "false"; it makes no route of its own');
 
@@ -279,28 +283,44 @@ function processService(
       continue;
     }
     const sa: ServiceAddress = { ...ref, address: ip.text };
+    if (w.kind !== 'cluster-ip') b.use(ref.namespace, ip);
+    if (w.local || (w.kind === 'load-balancer-ip' && isSingleAddress(best))) ownRoutes = true;
     if (w.local) {
       const st = stateFor(ip.family);
       if (st.usable > 0 && !annotated.advertise) {
         optOut(ip, w.kind);
       } else if (st.usable > 0) {
-        b.addRoute(hostPrefix(ip), ip.family, 'local-endpoint', w.kind, best.cidr, sa, contribution('local-endpoint', ref, annotated.attributes, st.usable));
+        b.addRoute(hostPrefix(ip), ip.family, 'local-endpoint', w.kind, best.cidr, sa, contribution('local-endpoint', ref, annotated.attributes, since, st.usable));
       } else {
         b.withhold(ref, ip.text, w.kind, 'no-local-endpoint', `${w.policy} and ${whyNoLocal(st, ip, nodeName)}`);
       }
       continue;
     }
     if (w.kind === 'load-balancer-ip' && isSingleAddress(best)) {
-      if (annotated.advertise) b.addRoute(hostPrefix(ip), ip.family, 'single-address-cidr', w.kind, best.cidr, sa, contribution('single-address-cidr', ref, annotated.attributes));
+      if (annotated.advertise) b.addRoute(hostPrefix(ip), ip.family, 'single-address-cidr', w.kind, best.cidr, sa, contribution('single-address-cidr', ref, annotated.attributes, since));
       else optOut(ip, w.kind);
     } else {
       b.coverByAggregate(w.kind, best, sa);
     }
   }
+  const a = annotated.attributes;
+  if (annotated.advertise && !ownRoutes && (a.communities.length > 0 || a.largeCommunities.length > 0 || a.localPref !== undefined)) {
+    b.refuse(ref, '', undefined, 'attribute-not-applied',
+      "its svcbgp.io annotations are not applied: they add attributes only to the Service's own host routes (externalTrafficPolicy: Local, single-address serviceLoadBalancerIPs entries), and the operator's aggregates carry all its addresses with the operator's attributes",
+      "annotations not applied: the Service has no host route of its own (Cluster traffic policy: the operator's aggregates carry its addresses)");
+  }
 }
 
-function contribution(rule: RouteRule, service: ServiceRef, attributes: ServiceAttributes, localEndpoints?: number): RouteContribution {
-  return { rule, service, attributes, ...(localEndpoints !== undefined ? { localEndpoints } : {}) };
+function contribution(rule: RouteRule, service: ServiceRef, attributes: ServiceAttributes, since: string | undefined, localEndpoints?: number): RouteContribution {
+  const hasAttributes = attributes.communities.length > 0 || attributes.largeCommunities.length > 0 || attributes.localPref !== undefined;
+  return { rule, service, attributes, ...(hasAttributes && since !== undefined ? { since } : {}), ...(localEndpoints !== undefined ? { localEndpoints } : {}) };
+}
+
+/** metadata.creationTimestamp as RFC 3339 text (a Date from client-node's typed objects, a string from JSON). */
+function creationTime(svc: V1Service): string | undefined {
+  const t: unknown = svc.metadata?.creationTimestamp;
+  if (t instanceof Date) return Number.isNaN(t.getTime()) ? undefined : t.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return typeof t === 'string' ? t : undefined;
 }
 
 function label(kind: AddressKind): string {
@@ -334,6 +354,14 @@ class Collector {
 
   addRoute(prefix: string, family: Family, rule: RouteRule, kind: AddressKind, cidr: string, svc: ServiceAddress | undefined, c?: RouteContribution): void {
     this.out.routes.push({ prefix, family, rule, kind, cidr, ...(svc ? { service: svc } : {}), ...(c ? { contribution: c } : {}) });
+  }
+
+  /** The Service uses this address (an external or load-balancer IP inside a configured CIDR), routed here or not. */
+  use(namespace: string, ip: ParsedIp): void {
+    const key = routeKey({ family: ip.family, prefix: hostPrefix(ip) });
+    if (this.out.uses) {
+      if (!this.out.uses.keys.includes(key)) this.out.uses.keys.push(key);
+    } else this.out.uses = { namespace, keys: [key] };
   }
 
   coverByAggregate(kind: AddressKind, cidr: ParsedCidr, svc: ServiceAddress): void {

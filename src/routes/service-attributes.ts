@@ -1,11 +1,12 @@
 import type { LinkBandwidth } from '../model/route.js';
 import { NO_COMMUNITIES, sortCommunities } from '../model/route.js';
-import type { ServiceAttributeLimits, ValueRange, WeightedEcmpSettings } from '../config/types.js';
-import { patternMatches } from '../config/service-limits.js';
+import type { CommunityIndex, ServiceAttributeLimits, ValueRange, WeightedEcmpSettings } from '../config/types.js';
+import { isMarkerCommunity, isReservedCommunity } from '../config/service-limits.js';
 import { escapeControls, quoteValue } from '../text/escape.js';
 import { aggregateLinkBandwidth, endpointsLinkBandwidth } from './weights.js';
 import type { DesiredRoute, RouteRule, ServiceRef } from './types.js';
 import { joinKey } from '../text/key.js';
+import { MAX_SERVICE_COMMUNITIES, MAX_SERVICE_LARGE_COMMUNITIES } from '../model/path-size.js';
 
 /**
  * Per-Service BGP attributes, within the operator's limits, and how the contributions of several Services to one
@@ -38,14 +39,18 @@ export interface ServiceAttributes {
   localPref?: number;
 }
 
-export type AttributeRefusalCode = 'attribute-not-allowed' | 'invalid-annotation';
+/**
+ * attribute-not-applied: a value the limits allow that a route does not carry: the Service has no route of its own
+ * (only aggregates carry its addresses), or the merge of a shared prefix left it out (mergeContributions).
+ */
+export type AttributeRefusalCode = 'attribute-not-allowed' | 'invalid-annotation' | 'attribute-not-applied';
 
 /**
  * A refusal of an annotation value, not of an address: the Service keeps its routes, only without the value. Reports
  * (Events, `explain`, `status`) say so apart from refused addresses.
  */
 export function isAttributeRefusal(code: string): code is AttributeRefusalCode {
-  return code === 'attribute-not-allowed' || code === 'invalid-annotation';
+  return code === 'attribute-not-allowed' || code === 'invalid-annotation' || code === 'attribute-not-applied';
 }
 
 export interface AttributeRefusal {
@@ -89,6 +94,15 @@ function toAllow(field: string, how: 'add it to' | 'set' | 'widen'): string {
 /** The attributes of a Service that adds none: one frozen object for all of them. */
 const NO_ATTRIBUTES: ServiceAttributes = Object.freeze({ communities: NO_COMMUNITIES, largeCommunities: NO_COMMUNITIES });
 
+/** The annotations svcbgp reads; any other svcbgp.io/ key is reported as unknown. */
+export const KNOWN_ANNOTATIONS: readonly string[] = [ANNOTATION_COMMUNITIES, ANNOTATION_LARGE_COMMUNITIES, ANNOTATION_LOCAL_PREF, ANNOTATION_ADVERTISE];
+
+/** Refused values of one annotation kept one by one; the rest is counted in one more refusal (a tenant writes any number). */
+export const MAX_REFUSALS_PER_ANNOTATION = 3;
+
+/** Unknown svcbgp.io/ annotation keys named in a refusal (and kept by the caches: src/kube/project.ts). */
+export const MAX_UNKNOWN_ANNOTATIONS = 3;
+
 /** Reads the svcbgp.io/* annotations of one Service against the operator's limits. Never throws. */
 export function readServiceAttributes(annotations: unknown, limits: ServiceAttributeLimits | undefined): ServiceAttributeReading {
   // Most Services carry no attribute annotation (most have no annotation at all): they share one frozen empty set.
@@ -98,6 +112,14 @@ export function readServiceAttributes(annotations: unknown, limits: ServiceAttri
   const refuse = (value: string, code: AttributeRefusalCode, text: string, summary: string): void => {
     out.refused.push({ value, code, text: escapeControls(text), summary: escapeControls(summary) });
   };
+
+  const unknown = Object.keys(a).filter((k) => k.startsWith('svcbgp.io/') && !KNOWN_ANNOTATIONS.includes(k));
+  if (unknown.length > 0) {
+    const shown = unknown.slice(0, MAX_UNKNOWN_ANNOTATIONS).map((k) => quoteValue(k, 80)).join(', ');
+    const more = unknown.length > MAX_UNKNOWN_ANNOTATIONS ? ` and ${unknown.length - MAX_UNKNOWN_ANNOTATIONS} more` : '';
+    refuse('', 'invalid-annotation', `unknown annotation ${shown}${more}; ignored (svcbgp reads ${KNOWN_ANNOTATIONS.join(', ')})`,
+      `unknown svcbgp.io annotation; ignored (svcbgp reads ${KNOWN_ANNOTATIONS.join(', ')})`);
+  }
 
   const adv = a[ANNOTATION_ADVERTISE];
   if (adv !== undefined) {
@@ -110,9 +132,9 @@ export function readServiceAttributes(annotations: unknown, limits: ServiceAttri
 
   const communities: string[] = [];
   const largeCommunities: string[] = [];
-  const lists: { key: string; what: string; pattern: RegExp; allowed: readonly { parts: ValueRange[]; text: string }[]; field: string; into: string[] }[] = [
-    { key: ANNOTATION_COMMUNITIES, what: 'community', pattern: STD, allowed: limits?.communities ?? [], field: 'communities', into: communities },
-    { key: ANNOTATION_LARGE_COMMUNITIES, what: 'large community', pattern: LARGE, allowed: limits?.largeCommunities ?? [], field: 'largeCommunities', into: largeCommunities },
+  const lists: { key: string; what: string; pattern: RegExp; max: number; allowed: readonly { text: string }[]; index?: CommunityIndex; field: string; into: string[] }[] = [
+    { key: ANNOTATION_COMMUNITIES, what: 'community', pattern: STD, max: 0xffff, allowed: limits?.communities ?? [], ...(limits ? { index: limits.communityIndex } : {}), field: 'communities', into: communities },
+    { key: ANNOTATION_LARGE_COMMUNITIES, what: 'large community', pattern: LARGE, max: 0xffffffff, allowed: limits?.largeCommunities ?? [], ...(limits ? { index: limits.largeCommunityIndex } : {}), field: 'largeCommunities', into: largeCommunities },
   ];
   for (const l of lists) {
     const raw = a[l.key];
@@ -123,28 +145,50 @@ export function readServiceAttributes(annotations: unknown, limits: ServiceAttri
     }
     const values = splitValues(raw);
     if (values.length > MAX_ANNOTATION_VALUES) {
-      refuse('', 'invalid-annotation', `annotation ${l.key} lists ${values.length} values; at most ${MAX_ANNOTATION_VALUES} are read, the rest is ignored`,
+      refuse('', 'invalid-annotation', `annotation ${l.key} lists more than ${MAX_ANNOTATION_VALUES} values; the first ${MAX_ANNOTATION_VALUES} are read, the rest is ignored`,
         `annotation ${l.key} lists more than ${MAX_ANNOTATION_VALUES} values`);
     }
+    const before = out.refused.length;
+    let over = 0;
+    const overCodes = new Set<AttributeRefusalCode>();
+    const refuseValue = (value: string, code: AttributeRefusalCode, text: string, summary: string): void => {
+      if (out.refused.length - before < MAX_REFUSALS_PER_ANNOTATION) refuse(value, code, text, summary);
+      else {
+        over++;
+        overCodes.add(code);
+      }
+    };
     for (const v of values.slice(0, MAX_ANNOTATION_VALUES)) {
       const m = l.pattern.exec(v);
-      const inRange = m !== null && m.slice(1).every((p) => Number(p) <= (l.what === 'community' ? 0xffff : 0xffffffff));
-      if (!inRange) {
-        refuse(quoteValue(v, 40), 'invalid-annotation', `${l.what} ${quoteValue(v, 40)} in annotation ${l.key} is not a valid ${l.what} (${l.what === 'community' ? '"aa:nn", each part 0..65535' : '"aa:nn:mm", each part 0..4294967295'}); ${WITHOUT}`,
+      const parts = m === null ? [] : m.slice(1).map(Number);
+      if (m === null || parts.some((p) => p > l.max)) {
+        refuseValue(quoteValue(v, 40), 'invalid-annotation', `${l.what} ${quoteValue(v, 40)} in annotation ${l.key} is not a valid ${l.what} (${l.what === 'community' ? '"aa:nn", each part 0..65535' : '"aa:nn:mm", each part 0..4294967295'}); ${WITHOUT}`,
           `annotation ${l.key}: not a valid ${l.what}; ${WITHOUT}`);
         continue;
       }
-      const canonical = m.slice(1).map(Number).join(':');
-      if (limits === undefined) {
-        refuse(canonical, 'attribute-not-allowed', `${l.what} ${canonical} in annotation ${l.key} is not allowed: the BGPConfiguration sets no serviceAttributeLimits, so Services may add no attribute; ${WITHOUT} (${toAllow(l.field, 'set')})`,
+      const canonical = parts.join(':');
+      if (limits === undefined || l.index === undefined) {
+        refuseValue(canonical, 'attribute-not-allowed', `${l.what} ${canonical} in annotation ${l.key} is not allowed: the BGPConfiguration sets no serviceAttributeLimits, so Services may add no attribute; ${WITHOUT} (${toAllow(l.field, 'set')})`,
           `annotation ${l.key}: the BGPConfiguration sets no serviceAttributeLimits; ${WITHOUT} (${toAllow(l.field, 'set')})`);
-      } else if (!l.allowed.some((p) => patternMatches(p.parts, canonical))) {
+      } else if (isMarkerCommunity(parts)) {
+        refuseValue(canonical, 'attribute-not-allowed', `${l.what} ${canonical} in annotation ${l.key} is svcbgp's ownership marker: a Service may never set it; ${WITHOUT}`,
+          `annotation ${l.key}: svcbgp's ownership marker; ${WITHOUT}`);
+      } else if (isReservedCommunity(parts) && !limits.allowWellKnownCommunities && l.index.has(parts)) {
+        refuseValue(canonical, 'attribute-not-allowed', `${l.what} ${canonical} in annotation ${l.key} lies in the reserved ranges 0:* / 65535:* (RFC 1997: the well-known communities routers act on); ${WITHOUT} (to allow it, set spec.serviceAttributeLimits.allowWellKnownCommunities: true in the BGPConfiguration "default")`,
+          `annotation ${l.key}: a reserved (well-known) community; ${WITHOUT} (to allow it, set spec.serviceAttributeLimits.allowWellKnownCommunities: true)`);
+      } else if (!l.index.has(parts) || (isReservedCommunity(parts) && !limits.allowWellKnownCommunities)) {
         const allowed = l.allowed.length > 0 ? allowedText(l.allowed) : 'none';
-        refuse(canonical, 'attribute-not-allowed', `${l.what} ${canonical} in annotation ${l.key} is outside serviceAttributeLimits.${l.field} (${allowed}); ${WITHOUT} (${toAllow(l.field, 'add it to')})`,
+        refuseValue(canonical, 'attribute-not-allowed', `${l.what} ${canonical} in annotation ${l.key} is outside serviceAttributeLimits.${l.field} (${allowed}); ${WITHOUT} (${toAllow(l.field, 'add it to')})`,
           `annotation ${l.key}: outside serviceAttributeLimits.${l.field} (${allowed}); ${WITHOUT} (${toAllow(l.field, 'add it to')})`);
       } else if (!l.into.includes(canonical)) {
         l.into.push(canonical);
       }
+    }
+    if (over > 0) {
+      // One refusal for the rest, under their reason when they share one.
+      const code = overCodes.size === 1 ? [...overCodes][0]! : 'invalid-annotation';
+      refuse(`(${over} more)`, code, `annotation ${l.key}: ${over} more value(s) refused as well (the first ${MAX_REFUSALS_PER_ANNOTATION} are named); ${WITHOUT}`,
+        `annotation ${l.key}: ${over} more value(s) refused; ${WITHOUT}`);
     }
   }
   let localPref: number | undefined;
@@ -186,6 +230,8 @@ export interface RouteContribution {
   localEndpoints?: number;
   /** What the Service's annotations add (within the limits); empty for an aggregate. */
   attributes: ServiceAttributes;
+  /** The Service's metadata.creationTimestamp, when it adds attributes: the older Service keeps them on a full route. */
+  since?: string;
 }
 
 /** Where a route's Service attributes came from: one entry per Service that adds any (explain, status). */
@@ -203,10 +249,18 @@ export interface LinkBandwidthSource {
   aggregateMbps?: number;
 }
 
+/** A Service whose attributes the merge left out of a route, and why (reported as a refusal: log, Event, status). */
+export interface AttributesNotApplied {
+  service: ServiceRef;
+  text: string;
+  summary: string;
+}
+
 export interface MergedAttributes extends ServiceAttributes {
   linkBandwidth?: LinkBandwidth;
   serviceAttributesFrom: ServiceAttributeSource[];
   linkBandwidthFrom?: LinkBandwidthSource;
+  notApplied: AttributesNotApplied[];
 }
 
 export interface MergeSettings {
@@ -227,9 +281,20 @@ function compareRefs(a: ServiceRef, b: ServiceRef): number {
 /**
  * How the contributions of several Services (and the configuration) to one prefix merge. The one place that
  * decides it, for the full computation (./desired.ts) and an incremental one alike. Order-independent.
- * - communities and large communities: the union of every Service's (added to those of prefixAdvertisements);
- * - LOCAL_PREF: the lowest any Service asks for (a Service can make a shared prefix less preferred, never pull it
- *   above what its co-tenants chose); it replaces prefixAdvertisements' localPref for that route;
+ *
+ * Service attributes (svcbgp.io/* annotations) apply only to a route that belongs to Services alone, and to one
+ * namespace alone; then they merge within the bounds of one BGP message:
+ * - never on an aggregate: a prefix that is also an operator's configured CIDR carries only the operator's
+ *   attributes on every node (otherwise the nodes with a Local Service's endpoints would differ from the others);
+ * - never on an address that Services of several namespaces use (`namespaces`: every namespace that uses the
+ *   address in the cluster, not only here, so every node decides alike): one tenant cannot set the communities or
+ *   LOCAL_PREF of another tenant's traffic;
+ * - communities and large communities: the union of the Services' (added to those of prefixAdvertisements), at
+ *   most MAX_SERVICE_COMMUNITIES + MAX_SERVICE_LARGE_COMMUNITIES per route (src/model/path-size.ts). Services are
+ *   taken oldest first (creationTimestamp, then namespace/name), each whole or not at all: a Service whose values
+ *   would go over the bound adds none, and says so; a newer Service never displaces an older one's values;
+ * - LOCAL_PREF: the lowest any applied Service asks for (a Service can make a shared prefix less preferred, never
+ *   pull it above what its co-tenants chose); it replaces prefixAdvertisements' localPref for that route;
  * - link bandwidth (weightedECMP on): when every contribution is a Local traffic policy, the SUM of the Services'
  *   usable local endpoints (each of them serves traffic to that address on this node); when every contribution is
  *   an aggregate, the operator's aggregateLinkBandwidthMbps if set; otherwise (the route also exists on every node
@@ -237,32 +302,33 @@ function compareRefs(a: ServiceRef, b: ServiceRef): number {
  *   endpoints would misstate a route that every node advertises anyway.
  * A Service that contributes twice (two rules) counts once per rule; its endpoints are counted once.
  */
-export function mergeContributions(contributions: readonly RouteContribution[], settings: MergeSettings): MergedAttributes {
+export function mergeContributions(contributions: readonly RouteContribution[], settings: MergeSettings, namespaces: readonly string[] = []): MergedAttributes {
+  const wanting = new Map<string, RouteContribution>();
+  const endpoints = new Map<string, { service: ServiceRef; localEndpoints: number }>();
+  for (const c of contributions) {
+    if (c.service === undefined) continue;
+    const k = refKey(c.service);
+    const a = c.attributes;
+    if (a.communities.length > 0 || a.largeCommunities.length > 0 || a.localPref !== undefined) wanting.set(k, c);
+    if (c.rule === 'local-endpoint') {
+      const n = Math.max(endpoints.get(k)?.localEndpoints ?? 0, c.localEndpoints ?? 0);
+      endpoints.set(k, { service: { ...c.service }, localEndpoints: n });
+    }
+  }
+  const applied = applicable([...wanting.values()], contributions, namespaces);
   const communities = new Set<string>();
   const large = new Set<string>();
   let localPref: number | undefined;
-  const bySvc = new Map<string, ServiceAttributeSource>();
-  const endpoints = new Map<string, { service: ServiceRef; localEndpoints: number }>();
-  for (const c of contributions) {
-    if (c.service !== undefined) {
-      const a = c.attributes;
-      if (a.communities.length > 0 || a.largeCommunities.length > 0 || a.localPref !== undefined) {
-        bySvc.set(refKey(c.service), { service: { ...c.service }, communities: [...a.communities], largeCommunities: [...a.largeCommunities], ...(a.localPref !== undefined ? { localPref: a.localPref } : {}) });
-      }
-      a.communities.forEach((x) => communities.add(x));
-      a.largeCommunities.forEach((x) => large.add(x));
-      if (a.localPref !== undefined) localPref = localPref === undefined ? a.localPref : Math.min(localPref, a.localPref);
-      if (c.rule === 'local-endpoint') {
-        const k = refKey(c.service);
-        const n = Math.max(endpoints.get(k)?.localEndpoints ?? 0, c.localEndpoints ?? 0);
-        endpoints.set(k, { service: { ...c.service }, localEndpoints: n });
-      }
-    }
+  for (const c of applied.taken) {
+    c.attributes.communities.forEach((x) => communities.add(x));
+    c.attributes.largeCommunities.forEach((x) => large.add(x));
+    if (c.attributes.localPref !== undefined) localPref = localPref === undefined ? c.attributes.localPref : Math.min(localPref, c.attributes.localPref);
   }
   const out: MergedAttributes = {
     communities: sortCommunities([...communities]),
     largeCommunities: sortCommunities([...large]),
-    serviceAttributesFrom: [...bySvc.values()].sort((a, b) => compareRefs(a.service, b.service)),
+    serviceAttributesFrom: applied.taken.map((c) => attributeSource(c)).sort((a, b) => compareRefs(a.service, b.service)),
+    notApplied: applied.left.sort((a, b) => compareRefs(a.service, b.service)),
   };
   if (localPref !== undefined) out.localPref = localPref;
   const w = settings.weightedEcmp;
@@ -280,6 +346,63 @@ export function mergeContributions(contributions: readonly RouteContribution[], 
     }
   }
   return out;
+}
+
+function attributeSource(c: RouteContribution): ServiceAttributeSource {
+  const a = c.attributes;
+  return { service: { ...c.service! }, communities: [...a.communities], largeCommunities: [...a.largeCommunities], ...(a.localPref !== undefined ? { localPref: a.localPref } : {}) };
+}
+
+/** Which Services' attributes a route takes (see mergeContributions), and why the others' are left out. */
+function applicable(
+  wanting: RouteContribution[],
+  all: readonly RouteContribution[],
+  namespaces: readonly string[],
+): { taken: RouteContribution[]; left: AttributesNotApplied[] } {
+  if (wanting.length === 0) return { taken: [], left: [] };
+  const leaveAll = (text: string, summary: string): { taken: RouteContribution[]; left: AttributesNotApplied[] } => ({
+    taken: [],
+    left: wanting.map((c) => ({ service: { ...c.service! }, text, summary })),
+  });
+  if (all.some((c) => c.rule === 'aggregate')) {
+    return leaveAll(
+      "its annotations are not applied here: the prefix is also an operator's configured CIDR (an aggregate every node advertises), which carries only the operator's attributes",
+      "annotations not applied: the prefix is also an operator's aggregate",
+    );
+  }
+  if (namespaces.length > 1) {
+    const list = namespaces.slice(0, 5).map(escapeControls).join(', ') + (namespaces.length > 5 ? ` and ${namespaces.length - 5} more` : '');
+    return leaveAll(
+      `its annotations are not applied: Services of several namespaces (${list}) use this address, and a Service's annotations never change the route of another namespace's traffic`,
+      'annotations not applied: Services of several namespaces use this address',
+    );
+  }
+  const ordered = [...wanting].sort((a, b) => cmpText(a.since ?? '', b.since ?? '') || compareRefs(a.service!, b.service!));
+  const communities = new Set<string>();
+  const large = new Set<string>();
+  const taken: RouteContribution[] = [];
+  const left: AttributesNotApplied[] = [];
+  for (const c of ordered) {
+    const std = c.attributes.communities.filter((x) => !communities.has(x)).length;
+    const lg = c.attributes.largeCommunities.filter((x) => !large.has(x)).length;
+    if (communities.size + std <= MAX_SERVICE_COMMUNITIES && large.size + lg <= MAX_SERVICE_LARGE_COMMUNITIES) {
+      c.attributes.communities.forEach((x) => communities.add(x));
+      c.attributes.largeCommunities.forEach((x) => large.add(x));
+      taken.push(c);
+      continue;
+    }
+    const older = taken.slice(0, 3).map((t) => `${escapeControls(t.service!.namespace)}/${escapeControls(t.service!.name)}`).join(', ') + (taken.length > 3 ? ` and ${taken.length - 3} more` : '');
+    left.push({
+      service: { ...c.service! },
+      text: `its annotations are not applied: with them the route would carry more than ${MAX_SERVICE_COMMUNITIES} communities or ${MAX_SERVICE_LARGE_COMMUNITIES} large communities from Services (one BGP message must hold the path); Services created earlier keep theirs (${older})`,
+      summary: `annotations not applied: the shared route already carries the most communities Services may add (${MAX_SERVICE_COMMUNITIES} + ${MAX_SERVICE_LARGE_COMMUNITIES})`,
+    });
+  }
+  return { taken, left };
+}
+
+function cmpText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Where a route's weight and Service attributes come from (weightedECMP, svcbgp.io/* annotations), one line each. */

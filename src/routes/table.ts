@@ -6,6 +6,11 @@ import { mergeContributions, type MergeSettings, type RouteContribution } from '
 import { SmallMap } from './small-map.js';
 import { joinKey } from '../text/key.js';
 import { routeKey } from './diff.js';
+import { MAX_UPDATE_BYTES, updateBytes } from '../model/path-size.js';
+import { ownerCommunity } from '../model/owner-marker.js';
+
+/** The ownership marker every path carries on the wire (its size is what counts, not its AS). */
+const OWNER_MARKER_EXAMPLE = ownerCommunity(4294967295);
 import {
   CIDR_FIELD,
   type AddressKind,
@@ -60,6 +65,12 @@ export interface Contribution {
   coverage: CoverageClaim[];
   refused: Refusal[];
   withheld: Withheld[];
+  /**
+   * The host-route keys of the external and load-balancer addresses the Service uses (inside a configured CIDR),
+   * whether or not this node advertises them: several namespaces on one address take away the Services' attributes
+   * on every node alike (./service-attributes.ts mergeContributions). Absent when there are none.
+   */
+  uses?: { namespace: string; keys: string[] };
 }
 
 /** What the emitted routes depend on beyond the contributions. A change of any of it means a new table. */
@@ -134,6 +145,10 @@ export class RouteTable {
   private refusedList: Refusal[] = [];
   private withheldList: Withheld[] = [];
   private readonly sources = new Map<PrefixAdvertisement, AttributeSource>();
+  /** Host-route key -> the namespaces whose Services use the address, each with its count of uses. */
+  private readonly users = new Map<string, Map<string, number>>();
+  /** Host-route key -> the Services whose attributes the merge left out of that route (attribute-not-applied). */
+  private readonly mergeReports = new Map<string, Refusal[]>();
 
   constructor(readonly context: TableContext) {}
 
@@ -167,16 +182,18 @@ export class RouteTable {
 
   result(): DesiredRoutesResult {
     const { nodeName, excluded } = this.context;
+    const routes = excluded ? this.noRoutes() : this.routes();
     if (this.reportsChanged) {
       this.refusedList = this.reportOrder.flatMap((o) => this.reports.get(o)?.refused ?? []);
+      if (this.mergeReports.size > 0) this.refusedList = [...this.refusedList, ...[...this.mergeReports.values()].flat()].sort(compareRefusals);
       this.withheldList = this.reportOrder.flatMap((o) => this.reports.get(o)?.withheld ?? []);
       this.reportsChanged = false;
     }
     return {
       node: nodeName,
       excluded,
-      routes: excluded ? this.noRoutes() : this.routes(),
-      refused: [...this.refusedList],
+      routes,
+      refused: excluded ? this.refusedList.filter((r) => r.code !== 'attribute-not-applied') : [...this.refusedList],
       withheld: excluded ? [] : [...this.withheldList],
     };
   }
@@ -207,7 +224,7 @@ export class RouteTable {
       const e = this.entries.get(key);
       const item = this.built.get(key);
       if (e) {
-        const route = this.build(e);
+        const route = this.build(e, key);
         if (item) {
           item.route = route;
         } else {
@@ -219,6 +236,7 @@ export class RouteTable {
         this.built.delete(key);
         dropped.add(key);
       }
+      if (!e && this.mergeReports.delete(key)) this.reportsChanged = true;
     }
     this.changed = this.dirty.size === 0 ? new Set() : new Set(this.dirty);
     this.dirty.clear();
@@ -272,6 +290,23 @@ export class RouteTable {
       if (m.size === 0) this.coverage.delete(k);
       this.dirty.add(routeKey({ family: cov.family, prefix: cov.cidr }));
     }
+    if (c.uses) for (const key of c.uses.keys) this.countUse(key, c.uses.namespace, delta);
+  }
+
+  /** One use of an address by a namespace's Service; a change in the set of namespaces rebuilds its route. */
+  private countUse(key: string, namespace: string, delta: 1 | -1): void {
+    let m = this.users.get(key);
+    if (!m) {
+      if (delta < 0) return;
+      m = new Map();
+      this.users.set(key, m);
+    }
+    const n = (m.get(namespace) ?? 0) + delta;
+    const before = m.size;
+    if (n > 0) m.set(namespace, n);
+    else m.delete(namespace);
+    if (m.size === 0) this.users.delete(key);
+    if (m.size !== before && this.entries.has(key)) this.dirty.add(key);
   }
 
   private claimRoute(owner: string, claim: RouteClaim, delta: 1 | -1): void {
@@ -303,7 +338,7 @@ export class RouteTable {
     if (e.reasons.size === 0) this.entries.delete(key);
   }
 
-  private build(e: RouteEntry): DesiredRoute {
+  private build(e: RouteEntry, key: string): DesiredRoute {
     const { nodeName, prefixAdvertisements: pas, v6NextHop } = this.context;
     const reasons: RouteReason[] = [...e.reasons.values()].map((x) => {
       const from = x.rule === 'aggregate' ? this.coverage.get(coverageKey(x.kind, x.cidr)) : x.services;
@@ -315,7 +350,7 @@ export class RouteTable {
     const p = mustParseCidr(e.prefix);
     const matching = pas.filter((pa) => cidrContains(pa.cidr, p.bytes, p.length));
     const attributesFrom = matching.length === 0 ? NO_SOURCES : matching.map((pa) => this.attributeSource(pa));
-    const route: DesiredRoute = {
+    let route: DesiredRoute = {
       prefix: e.prefix,
       family: e.family,
       nextHop: e.family === 'ipv4-unicast' ? '0.0.0.0' : v6NextHop,
@@ -324,17 +359,48 @@ export class RouteTable {
       reasons,
       attributesFrom,
     };
-    const merged = mergeContributions(routeContributions(e), this.context.merge);
-    route.communities = sortCommunities([...route.communities, ...merged.communities]);
-    route.largeCommunities = sortCommunities([...route.largeCommunities, ...merged.largeCommunities]);
+    const namespaces = this.users.get(key);
+    const merged = mergeContributions(routeContributions(e), this.context.merge, namespaces && namespaces.size > 1 ? [...namespaces.keys()].sort() : []);
     const lp = matching.filter((pa) => pa.localPref !== undefined).sort((a, b) => b.cidr.length - a.cidr.length)[0];
-    // A Service's svcbgp.io/local-pref (within the limits) replaces prefixAdvertisements' for its own routes.
-    const localPref = merged.localPref ?? lp?.localPref;
-    if (localPref !== undefined) route.localPref = localPref;
+    if (lp?.localPref !== undefined) route.localPref = lp.localPref;
     if (merged.linkBandwidth) route.linkBandwidth = merged.linkBandwidth;
-    if (merged.serviceAttributesFrom.length > 0) route.serviceAttributesFrom = merged.serviceAttributesFrom;
     if (merged.linkBandwidthFrom) route.linkBandwidthFrom = merged.linkBandwidthFrom;
+    let notApplied = merged.notApplied;
+    if (merged.serviceAttributesFrom.length > 0) {
+      const withServices: DesiredRoute = {
+        ...route,
+        communities: sortCommunities([...route.communities, ...merged.communities]),
+        largeCommunities: sortCommunities([...route.largeCommunities, ...merged.largeCommunities]),
+        serviceAttributesFrom: merged.serviceAttributesFrom,
+      };
+      // A Service's svcbgp.io/local-pref (within the limits) replaces prefixAdvertisements' for its own routes.
+      if (merged.localPref !== undefined) withServices.localPref = merged.localPref;
+      // The configuration and the Service bounds keep every path inside one BGP message (src/model/path-size.ts);
+      // should they ever fail to, the Services' attributes give way, never the operator's.
+      if (updateBytes({ ...withServices, largeCommunities: [...withServices.largeCommunities, OWNER_MARKER_EXAMPLE] }) <= MAX_UPDATE_BYTES) route = withServices;
+      else notApplied = [...notApplied, ...merged.serviceAttributesFrom.map((x) => ({ service: x.service, text: `its annotations are not applied: the path would not fit one BGP message (${MAX_UPDATE_BYTES} bytes before gobgpd's additions)`, summary: 'annotations not applied: the path would not fit one BGP message' }))];
+    }
+    this.setMergeReports(key, e, notApplied);
     return route;
+  }
+
+  /** The attribute-not-applied reports of one route, one per Service, naming the route's address. */
+  private setMergeReports(key: string, e: RouteEntry, notApplied: readonly { service: ServiceRef; text: string; summary: string }[]): void {
+    if (notApplied.length === 0) {
+      if (this.mergeReports.delete(key)) this.reportsChanged = true;
+      return;
+    }
+    const address = e.prefix.slice(0, e.prefix.indexOf('/'));
+    const reports = notApplied.map((n): Refusal => {
+      const claim = e.claims.get(joinKey('/', n.service.namespace, n.service.name))?.[0];
+      const r: Refusal = { service: { ...n.service }, address, code: 'attribute-not-applied', text: `${address}: ${n.text}`, summary: n.summary };
+      if (claim) r.kind = claim.kind;
+      return r;
+    });
+    const before = this.mergeReports.get(key);
+    if (before && before.length === reports.length && before.every((b, i) => b.text === reports[i]!.text && b.service.namespace === reports[i]!.service.namespace && b.service.name === reports[i]!.service.name)) return;
+    this.mergeReports.set(key, reports);
+    this.reportsChanged = true;
   }
 
   /** One AttributeSource object per prefixAdvertisements entry, shared by every route it matches. */

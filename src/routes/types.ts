@@ -60,12 +60,20 @@ export interface DesiredRoute extends Route {
   linkBandwidthFrom?: LinkBandwidthSource;
 }
 
-/** An address a Service asks for that is not advertised by any node: reported (log, Event, metric). */
 /**
+ * An address a Service asks for that is not advertised by any node: reported (log, Event, metric).
  * attribute-not-allowed / invalid-annotation: a value of a svcbgp.io/* annotation outside serviceAttributeLimits, or
  * unreadable; the Service's routes are advertised without it (`address` holds the value).
+ * attribute-not-applied: allowed values a route does not carry (./service-attributes.ts mergeContributions; `address`
+ * holds the route's address, '' when the Service has no route of its own).
  */
-export type RefusalCode = 'outside-configured-cidrs' | 'malformed-address' | 'invalid-service' | 'attribute-not-allowed' | 'invalid-annotation';
+export type RefusalCode =
+  | 'outside-configured-cidrs'
+  | 'malformed-address'
+  | 'invalid-service'
+  | 'attribute-not-allowed'
+  | 'invalid-annotation'
+  | 'attribute-not-applied';
 
 export interface Refusal {
   service: ServiceRef;

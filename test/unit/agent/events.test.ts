@@ -178,10 +178,13 @@ describe('Events for refused addresses', () => {
     expect(await ev.report(refused, later(60))).to.equal(0);
     const byReason = Object.fromEntries(sink.events.map((x) => [x.ev.reason, x.ev.message]));
     expect(Object.keys(byReason).sort()).to.deep.equal(['AttributeNotAllowed', 'InvalidAnnotation']);
-    // 32 communities (the 32-value cap leaves 64512:1x unread: one InvalidAnnotation) and the local-pref, in one Event.
-    expect(byReason['AttributeNotAllowed']).to.match(/^svcbgp on node node-1 does not apply 33 annotation values \(65000:0, 65000:1, 65000:10, \.\.\. and 30 more\) to this Service's routes: /);
+    // 32 communities (the 32-value cap leaves 64512:1x unread: one InvalidAnnotation) and the local-pref, in one Event:
+    // the first 3 values named, the other 29 one refusal of their own ("(29 more)"), however many a tenant writes.
+    expect(refused.filter((r) => r.code === 'attribute-not-allowed')).to.have.length(5);
+    expect(byReason['AttributeNotAllowed']).to.match(/^svcbgp on node node-1 does not apply 5 annotation values \(\(29 more\), 65000:0, 65000:1, \.\.\. and 2 more\) to this Service's routes: /);
+    expect(byReason['AttributeNotAllowed']).to.contain('29 more value(s) refused');
     expect(byReason['AttributeNotAllowed']).to.contain('outside serviceAttributeLimits.communities (64512:100-199)').and.to.contain('outside serviceAttributeLimits.localPref (100-200)');
-    expect(byReason['InvalidAnnotation']).to.equal('svcbgp on node node-1 does not apply an annotation value: annotation svcbgp.io/communities lists 33 values; at most 32 are read, the rest is ignored');
+    expect(byReason['InvalidAnnotation']).to.equal('svcbgp on node node-1 does not apply an annotation value: annotation svcbgp.io/communities lists more than 32 values; the first 32 are read, the rest is ignored');
   });
 
   it('refusal log lines are capped per pass with one "... and N more" line', async () => {

@@ -1,0 +1,107 @@
+import type { ValueRange } from './types.js';
+
+/**
+ * An allow-list of communities written as ranges per part ("64512:200-299", "64512:1:0-99"): a set of boxes in two or
+ * three dimensions, asked "does any box hold this point?" once per annotation value on every full recomputation.
+ * Checking every entry costs values x entries (1,000 annotated Services against 10,000 entries blocked the event
+ * loop for over 100 s); this index answers in O(log^d n) per value.
+ *
+ * Shape: a segment tree over the first part's elementary intervals. Each box is stored in the O(log n) nodes that
+ * cover its first range exactly; a node holds an index of the same kind over the remaining parts of its boxes, and the
+ * last part is a sorted list of disjoint intervals searched by bisection. A query walks one root-to-leaf path and asks
+ * each node's sub-index. Memory O(n log^(d-1) n). Built once per configuration.
+ */
+export class RangeIndex {
+  private readonly root: Level | undefined;
+
+  constructor(boxes: readonly (readonly ValueRange[])[]) {
+    const dims = boxes[0]?.length ?? 0;
+    if (boxes.some((b) => b.length !== dims)) throw new Error('RangeIndex: every box needs the same number of parts');
+    this.root = boxes.length === 0 ? undefined : buildLevel(boxes);
+  }
+
+  has(point: readonly number[]): boolean {
+    return this.root !== undefined && queryLevel(this.root, point, 0);
+  }
+}
+
+/** One dimension: the last one is a list of disjoint intervals, the others a segment tree of sub-indexes. */
+type Level = { kind: 'intervals'; starts: number[]; ends: number[] } | { kind: 'tree'; bounds: number[]; nodes: (Level | undefined)[] };
+
+function buildLevel(boxes: readonly (readonly ValueRange[])[]): Level {
+  if (boxes[0]!.length === 1) return mergedIntervals(boxes.map((b) => b[0]!));
+  // Elementary intervals of the first part: [bounds[i], bounds[i+1]) over the sorted distinct starts and ends + 1.
+  const bounds = [...new Set(boxes.flatMap((b) => [b[0]!.min, b[0]!.max + 1]))].sort((a, b) => a - b);
+  const leaves = bounds.length - 1;
+  const size = 1 << Math.ceil(Math.log2(Math.max(1, leaves)));
+  const buckets: (readonly ValueRange[])[][] = Array.from({ length: 2 * size }, () => []);
+  for (const b of boxes) {
+    const lo = bisectRight(bounds, b[0]!.min) - 1;
+    const hi = bisectRight(bounds, b[0]!.max) - 1; // the leaf that holds max
+    insert(buckets, 1, 0, size - 1, lo, hi, b.slice(1));
+  }
+  const nodes = buckets.map((list) => (list.length === 0 ? undefined : buildLevel(list)));
+  return { kind: 'tree', bounds, nodes };
+}
+
+function insert(buckets: (readonly ValueRange[])[][], node: number, nlo: number, nhi: number, lo: number, hi: number, rest: readonly ValueRange[]): void {
+  if (hi < nlo || lo > nhi) return;
+  if (lo <= nlo && nhi <= hi) {
+    buckets[node]!.push(rest);
+    return;
+  }
+  const mid = (nlo + nhi) >> 1;
+  insert(buckets, 2 * node, nlo, mid, lo, hi, rest);
+  insert(buckets, 2 * node + 1, mid + 1, nhi, lo, hi, rest);
+}
+
+function queryLevel(level: Level, point: readonly number[], d: number): boolean {
+  const x = point[d]!;
+  if (level.kind === 'intervals') {
+    const i = bisectRight(level.starts, x) - 1;
+    return i >= 0 && x <= level.ends[i]!;
+  }
+  const leaf = bisectRight(level.bounds, x) - 1;
+  if (leaf < 0 || leaf >= level.bounds.length - 1) return false;
+  const size = level.nodes.length / 2;
+  for (let node = 1, nlo = 0, nhi = size - 1; ; ) {
+    const sub = level.nodes[node];
+    if (sub !== undefined && queryLevel(sub, point, d + 1)) return true;
+    if (nlo === nhi) return false;
+    const mid = (nlo + nhi) >> 1;
+    if (leaf <= mid) {
+      node = 2 * node;
+      nhi = mid;
+    } else {
+      node = 2 * node + 1;
+      nlo = mid + 1;
+    }
+  }
+}
+
+function mergedIntervals(ranges: readonly ValueRange[]): Level {
+  const sorted = [...ranges].sort((a, b) => a.min - b.min);
+  const starts: number[] = [];
+  const ends: number[] = [];
+  for (const r of sorted) {
+    const last = ends.length - 1;
+    if (last >= 0 && r.min <= ends[last]! + 1) ends[last] = Math.max(ends[last]!, r.max);
+    else {
+      starts.push(r.min);
+      ends.push(r.max);
+    }
+  }
+  return { kind: 'intervals', starts, ends };
+}
+
+/** The number of elements of the sorted list that are <= x. */
+function bisectRight(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
