@@ -96,9 +96,9 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--kubeconfig <file>', 'kubeconfig file (default: in-cluster ServiceAccount, then $KUBECONFIG, then ~/.kube/config)'))
     .addOption(new Option('--router-id <ipv4>', "BGP router-id (default: the node's first IPv4 InternalIP)").env('ROUTER_ID'))
     .addOption(
-      new Option('--http-address <addr>', 'health and metrics listener, bound exactly as given (":9479" = all interfaces)')
+      new Option('--http-address <addr>', 'health and metrics listener, bound exactly as given: loopback by default; ":9479" = all interfaces')
         .env('SVCBGP_HTTP_ADDRESS')
-        .default(':9479'),
+        .default('127.0.0.1:9479'),
     )
     .addOption(new Option('--log-level <level>', 'error, warn, info or debug').env('SVCBGP_LOG_LEVEL').default('info').choices(LOG_LEVELS))
     .addOption(durationOption('--resync-interval', "drift pass: re-read gobgpd's RIB and repair it"))

@@ -97,3 +97,13 @@ describe('svcbgp run: duration flags', () => {
     }
   });
 });
+
+describe('svcbgp run: --http-address', () => {
+  it('listens on loopback by default (":9479" opens every interface only when asked for)', async () => {
+    const option = runCommand().run.options.find((o) => o.long === '--http-address')!;
+    expect(option.defaultValue).to.equal('127.0.0.1:9479');
+    expect(option.envVar).to.equal('SVCBGP_HTTP_ADDRESS');
+    expect((await parseRun([])).opts?.httpAddress).to.equal('127.0.0.1:9479');
+    expect((await parseRun(['--http-address', ':9479'])).opts?.httpAddress).to.equal(':9479');
+  });
+});
