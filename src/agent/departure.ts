@@ -1,5 +1,6 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { EXCLUDE_LABEL } from '../routes/index.js';
+import { quoteValue } from '../text/escape.js';
 
 /**
  * Is this node going away (move its traffic elsewhere first), or only restarting (keep forwarding)? The two want
@@ -15,7 +16,9 @@ import { EXCLUDE_LABEL } from '../routes/index.js';
  *  - the Ready condition False with "node is shutting down" in its message: the kubelet's graceful node shutdown
  *    (pkg/kubelet/nodeshutdown sets ShutdownStatus, which pkg/kubelet/nodestatus/setters.go puts into the Ready
  *    condition's message); our Pod is system-node-critical, so it is among the last to be stopped;
- *  - the annotation svcbgp.io/leaving=true, for whatever else an operator or a tool knows;
+ *  - the annotation svcbgp.io/leaving=true (any case: True, TRUE), for whatever else an operator or a tool knows;
+ *    "false" (any case) is the documented "not leaving"; any other value (yes, 1, "") is not leaving either, and is
+ *    warned about: a typo must not drain a node, and must not go unnoticed;
  *  - (in the agent) the Node object deleted after it was seen.
  * A cordon alone (spec.unschedulable) is NOT leaving: `kubectl drain` before a reboot is a restart, and Local
  * Services already follow their endpoints off the node.
@@ -29,14 +32,41 @@ export const LEAVING_ANNOTATION = 'svcbgp.io/leaving';
 export const GRACEFUL_SHUTDOWN_COMMUNITY = '65535:0';
 export const GRACEFUL_SHUTDOWN_LOCAL_PREF = 0;
 
-/** Why this node is leaving, or undefined when it is not. Pure. */
-export function leavingReason(node: V1Node): string | undefined {
+export interface LeavingDecision {
+  /** Why this node is leaving; absent when it is not. */
+  reason?: string;
+  /** A Node field svcbgp reads but does not understand (the caller logs it once per value). */
+  warning?: string;
+}
+
+/** Is this node leaving, and why. Pure. */
+export function leavingReason(node: V1Node): LeavingDecision {
+  const annotation = readLeavingAnnotation(node.metadata?.annotations?.[LEAVING_ANNOTATION]);
+  const warning = annotation.warning !== undefined ? { warning: annotation.warning } : {};
+  const reason = leavingSignal(node, annotation.leaving);
+  return { ...(reason !== undefined ? { reason } : {}), ...warning };
+}
+
+function leavingSignal(node: V1Node, annotated: boolean): string | undefined {
   if (node.metadata?.labels?.[EXCLUDE_LABEL] === 'true') return `the Node is labelled ${EXCLUDE_LABEL}=true`;
   if (node.metadata?.deletionTimestamp) return 'the Node object is being deleted';
-  if (node.metadata?.annotations?.[LEAVING_ANNOTATION] === 'true') return `the Node is annotated ${LEAVING_ANNOTATION}=true`;
+  if (annotated) return `the Node is annotated ${LEAVING_ANNOTATION}=true`;
   const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
   if (ready && ready.status === 'False' && /node is shutting down/i.test(ready.message ?? '')) return 'the kubelet reports that the node is shutting down';
   return undefined;
+}
+
+/** The svcbgp.io/leaving annotation: "true" or "false" in any case; anything else is not leaving, with a warning. */
+function readLeavingAnnotation(value: unknown): { leaving: boolean; warning?: string } {
+  if (value === undefined || value === null) return { leaving: false };
+  const v = typeof value === 'string' ? value.toLowerCase() : undefined;
+  if (v === 'true') return { leaving: true };
+  if (v === 'false') return { leaving: false };
+  return {
+    leaving: false,
+    warning: `Node annotation ${LEAVING_ANNOTATION}=${quoteValue(value)} is not understood, so the node is not taken as leaving: ` +
+      `write "true" to drain it, "false" or remove the annotation otherwise`,
+  };
 }
 
 /** The Node's fields the departure decision reads (the agent runs a pass when they change). */

@@ -38,6 +38,7 @@ export class ClusterInputs implements InputsPort {
   private lastNode: V1Node | undefined;
   private lastRouterIdProblem: string | undefined;
   private lastNodeWarnings = '';
+  private lastLeavingWarning: string | undefined;
   private inForce: ConfigInForce | undefined;
 
   constructor(private readonly deps: ClusterInputsDeps) {}
@@ -68,7 +69,7 @@ export class ClusterInputs implements InputsPort {
     const node: V1Node | undefined = view.node ?? this.lastNode;
     if (!node) return { ...base, waiting: `Node ${nodeName} does not exist in the cluster` };
     this.lastNode = node;
-    const leaving = view.node ? leavingReason(node) : 'the Node object was deleted';
+    const leaving = view.node ? this.leaving(node) : 'the Node object was deleted';
     const inForce = sources.config(view.bgpPeers, view.bgpConfigurations);
     this.inForce = inForce;
     metrics?.configValid.set(inForce.state === 'valid' ? 1 : 0);
@@ -111,5 +112,13 @@ export class ClusterInputs implements InputsPort {
       ...(holdIfRunning !== undefined ? { holdIfRunning } : {}),
       ...(leaving !== undefined ? { leaving } : {}),
     };
+  }
+
+  /** Why the node is leaving, or undefined; a leaving annotation it cannot read is logged once per value. */
+  private leaving(node: V1Node): string | undefined {
+    const { reason, warning } = leavingReason(node);
+    if (warning !== undefined && warning !== this.lastLeavingWarning) this.deps.log.warn('node annotation not understood', { warning });
+    this.lastLeavingWarning = warning;
+    return reason;
   }
 }

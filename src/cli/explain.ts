@@ -368,7 +368,7 @@ export function registerExplain(program: Command): void {
     .requiredOption('--node <name>', 'the node to explain')
     .option('--node-labels <k=v,...>', 'node labels (added to / overriding those of a Node in the dump)')
     .option('--node-addresses <ip,...>', "node InternalIPs (the IPv6 one is the IPv6 routes' next hop)")
-    .option('--output <format>', 'text or json', 'text')
+    .option('-o, --output <format>', 'text or json', 'text')
     .action(async (opts: ExplainOptions) => {
       process.exitCode = await runExplain(opts, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
     });

@@ -5,12 +5,56 @@ import type { AgentOptions } from '../agent/agent.js';
 import { ConfigError } from '../kube/config-source.js';
 import type { ApiChoice } from '../gobgp/types.js';
 
-function duration(flag: string) {
+/**
+ * Every duration flag of `svcbgp run`: its range (ms, inclusive), environment variable and default. A value outside
+ * is refused, never clamped: Node.js runs a timer above 2^31-1 ms (about 24.8 days) after 1 ms (lib/internal/timers.js
+ * TIMEOUT_MAX), and a value below the minimum rounds to 0 or turns a timer into a busy loop.
+ */
+export const DURATION_FLAGS = {
+  '--resync-interval': { env: 'SVCBGP_RESYNC_INTERVAL', min: 1_000, max: 86_400_000, default: 60_000 },
+  '--gobgp-probe-interval': { env: 'SVCBGP_GOBGP_PROBE_INTERVAL', min: 100, max: 300_000, default: 2_000 },
+  '--gobgp-timeout': { env: 'SVCBGP_GOBGP_TIMEOUT', min: 100, max: 600_000, default: 10_000 },
+  // At most 10 x this passes before a pass runs anyway (src/agent/agent.ts maxDelayMs).
+  '--debounce': { env: 'SVCBGP_DEBOUNCE', min: 1, max: 10_000, default: 200 },
+  '--config-poll-interval': { env: 'SVCBGP_CONFIG_POLL_INTERVAL', min: 100, max: 3_600_000, default: 2_000 },
+  '--drain-time': { env: 'SVCBGP_DRAIN_TIME', min: 1_000, max: 3_600_000, default: 10_000 },
+} as const satisfies Record<string, { env: string; min: number; max: number; default: number }>;
+
+export type DurationFlag = keyof typeof DURATION_FLAGS;
+
+/** A whole number of milliseconds as the shortest Go duration: 200ms, 2s, 5m, 24h. */
+export function formatMs(ms: number): string {
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/** "1s..24h": the range as help texts and messages show it. */
+export function durationRange(flag: DurationFlag): string {
+  const { min, max } = DURATION_FLAGS[flag];
+  return `${formatMs(min)}..${formatMs(max)}`;
+}
+
+/** The parser of a duration flag (also of its environment variable: commander runs .env() values through it). */
+export function parseDurationFlag(flag: DurationFlag) {
   return (text: string): number => {
-    const s = parseGoDuration(text);
-    if (s === undefined || s <= 0) throw new InvalidArgumentError(`${flag}: "${text}" is not a positive Go duration like 500ms, 30s, 2m`);
-    return Math.round(s * 1000);
+    const secs = parseGoDuration(text);
+    if (secs === undefined) throw new InvalidArgumentError(`${flag}: "${text}" is not a Go duration like 500ms, 30s, 2m (range ${durationRange(flag)})`);
+    // Compared in whole microseconds: "0.3s" is 300.00000000000006 ms in floats; "1ns" is 0 and refused.
+    const ms = Math.round(secs * 1e6) / 1e3;
+    const { min, max } = DURATION_FLAGS[flag];
+    if (!(ms >= min && ms <= max)) throw new InvalidArgumentError(`${flag}: "${text}" is out of range: ${durationRange(flag)}`);
+    return Math.round(ms);
   };
+}
+
+function durationOption(flag: DurationFlag, description: string): Option {
+  const d = DURATION_FLAGS[flag];
+  return new Option(`${flag} <duration>`, `${description} (${durationRange(flag)})`)
+    .env(d.env)
+    .default(d.default, formatMs(d.default))
+    .argParser(parseDurationFlag(flag));
 }
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
@@ -52,54 +96,24 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--kubeconfig <file>', 'kubeconfig file (default: in-cluster ServiceAccount, then $KUBECONFIG, then ~/.kube/config)'))
     .addOption(new Option('--router-id <ipv4>', "BGP router-id (default: the node's first IPv4 InternalIP)").env('ROUTER_ID'))
     .addOption(
-      new Option('--http-address <addr>', 'health and metrics listener, bound exactly as given (":9479" = all interfaces)')
+      new Option('--http-address <addr>', 'health and metrics listener, bound exactly as given: loopback by default; ":9479" = all interfaces')
         .env('SVCBGP_HTTP_ADDRESS')
-        .default(':9479'),
+        .default('127.0.0.1:9479'),
     )
     .addOption(new Option('--log-level <level>', 'error, warn, info or debug').env('SVCBGP_LOG_LEVEL').default('info').choices(LOG_LEVELS))
-    .addOption(
-      new Option('--resync-interval <duration>', "drift pass: re-read gobgpd's RIB and repair it")
-        .env('SVCBGP_RESYNC_INTERVAL')
-        .default(60_000, '60s')
-        .argParser(duration('--resync-interval')),
-    )
+    .addOption(durationOption('--resync-interval', "drift pass: re-read gobgpd's RIB and repair it"))
     .addOption(
       new Option('--namespace <ns>', "the agent's namespace, where BGP password Secrets are read (default: the ServiceAccount's, else svcbgp-system)").env(
         'POD_NAMESPACE',
       ),
     )
-    .addOption(
-      new Option('--gobgp-probe-interval <duration>', 'how often gobgpd is probed (GetBgp) to notice a restart or an outage')
-        .env('SVCBGP_GOBGP_PROBE_INTERVAL')
-        .default(2_000, '2s')
-        .argParser(duration('--gobgp-probe-interval')),
-    )
-    .addOption(
-      new Option('--gobgp-timeout <duration>', 'deadline of each gobgpd call')
-        .env('SVCBGP_GOBGP_TIMEOUT')
-        .default(10_000, '10s')
-        .argParser(duration('--gobgp-timeout')),
-    )
-    .addOption(
-      new Option('--debounce <duration>', 'coalesce bursts of cluster events for this long before a pass (at most 10x this after the first event)')
-        .env('SVCBGP_DEBOUNCE')
-        .default(200, '200ms')
-        .argParser(duration('--debounce')),
-    )
-    .addOption(
-      new Option('--config-poll-interval <duration>', 'how often the --config file is checked for changes')
-        .env('SVCBGP_CONFIG_POLL_INTERVAL')
-        .default(2_000, '2s')
-        .argParser(duration('--config-poll-interval')),
-    )
+    .addOption(durationOption('--gobgp-probe-interval', 'how often gobgpd is probed (GetBgp) to notice a restart or an outage'))
+    .addOption(durationOption('--gobgp-timeout', 'deadline of each gobgpd call'))
+    .addOption(durationOption('--debounce', 'coalesce bursts of cluster events for this long before a pass (at most 10x this after the first event)'))
+    .addOption(durationOption('--config-poll-interval', 'how often the --config file is checked for changes'))
     .addOption(new Option('--no-custom-resources', 'do not watch svcbgp.io BGPPeer/BGPConfiguration resources'))
     .addOption(new Option('--no-events', 'do not create Kubernetes Events for refused addresses'))
-    .addOption(
-      new Option('--drain-time <duration>', 'a leaving node (excluded, deleted, shutting down) advertises GRACEFUL_SHUTDOWN this long before withdrawing')
-        .env('SVCBGP_DRAIN_TIME')
-        .default(10_000, '10s')
-        .argParser(duration('--drain-time')),
-    )
+    .addOption(durationOption('--drain-time', 'a leaving node (excluded, deleted, shutting down) advertises GRACEFUL_SHUTDOWN this long before withdrawing'))
     .addOption(
       new Option('--allow-loopback-peers', 'accept BGPPeers on loopback addresses (127.0.0.0/8, ::1): only for tests and labs that run the peer on the same host')
         .env('SVCBGP_ALLOW_LOOPBACK_PEERS'),

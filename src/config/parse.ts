@@ -709,6 +709,11 @@ function readDuration(ctx: Ctx, ref: DocRef, path: string, v: unknown, min: numb
     ctx.error(ref, path, render(v), `out of range: expected ${min}s..${max}s (whole seconds)`);
     return undefined;
   }
+  // Under half a second is not 0 (where 0 is allowed, it means something else: holdTime's "no keepalives").
+  if (rounded === 0 && secs !== 0) {
+    ctx.error(ref, path, render(v), 'out of range: shorter than 1s, it would round to 0 (whole seconds)');
+    return undefined;
+  }
   return rounded;
 }
 

@@ -1,16 +1,20 @@
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { Family } from '../model/route.js';
+import { parseIp } from '../config/net.js';
 import { joinKey } from '../text/key.js';
 
 /** The label EndpointSlice controllers put on every slice of a Service. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 export interface LocalEndpointState {
-  /** Endpoints of this family anywhere in the cluster. */
+  /** Endpoints of this family anywhere in the cluster, each address counted once. */
   total: number;
-  /** Endpoints of this family on this node. */
+  /** Endpoints of this family on this node, each address counted once. */
   local: number;
-  /** Local endpoints that can take traffic: ready, or serving while terminating. */
+  /**
+   * Local endpoints kube-proxy sends traffic to: the ready ones, or when none is ready the ones serving while
+   * terminating. More than 0 iff a local endpoint can take traffic.
+   */
   usable: number;
   /** Nodes that hold endpoints of this family (sorted), for the operator's "where are they then?". */
   nodes: string[];
@@ -58,10 +62,46 @@ export function sliceKey(s: V1EndpointSlice): string | undefined {
   return joinKey('/', ns, svc);
 }
 
+/** What kube-proxy makes of an endpoint for a Local policy: ready, serving while terminating, or neither. */
+type EndpointCondition = 'ready' | 'serving-terminating' | 'none';
+const RANK: Record<EndpointCondition, number> = { none: 0, 'serving-terminating': 1, ready: 2 };
+
+/**
+ * The endpoint's condition. Conditions that are not a mapping (a hand-written dump) say nothing trustworthy:
+ * neither. Otherwise canServe decides whether it can take traffic, and kube-proxy's order (its IsReady first)
+ * whether it counts as ready or as serving while terminating.
+ */
+function endpointCondition(conditions: unknown): EndpointCondition {
+  if (conditions !== undefined && conditions !== null && (typeof conditions !== 'object' || Array.isArray(conditions))) return 'none';
+  const c = conditions as Parameters<typeof canServe>[0];
+  if (!canServe(c)) return 'none';
+  return c?.ready !== false ? 'ready' : 'serving-terminating';
+}
+
+/**
+ * The key an endpoint is counted under: its first address in canonical form, so an endpoint listed in two
+ * EndpointSlices of the Service (or twice in one) counts once, as kube-proxy keys them by address
+ * (pkg/proxy/endpointslicecache.go addEndpoints). An endpoint without a readable address is its own entry.
+ */
+function endpointKey(e: object): unknown {
+  const addresses: unknown = (e as { addresses?: unknown }).addresses;
+  const ip = Array.isArray(addresses) ? parseIp(addresses[0]) : undefined;
+  return ip ? ip.text : e;
+}
+
+/**
+ * The Service's endpoints of one family, each counted once, and those on this node.
+ *
+ * `usable` counts what kube-proxy sends this node's traffic to under a Local policy (kube-proxy's
+ * pkg/proxy/topology.go CategorizeEndpoints, KEP-1669): the ready local endpoints, and only when none is ready
+ * the serving-but-terminating ones. A route exists iff either kind exists; the count weighs it.
+ */
 export function localEndpointState(slices: readonly V1EndpointSlice[], family: Family, nodeName: string): LocalEndpointState {
   const wanted = family === 'ipv4-unicast' ? 'IPv4' : 'IPv6';
   const state: LocalEndpointState = { total: 0, local: 0, usable: 0, nodes: [], otherFamily: 0 };
   const nodes = new Set<string>();
+  const all = new Set<unknown>();
+  const local = new Map<unknown, EndpointCondition>();
   for (const s of slices) {
     const endpoints = Array.isArray(s.endpoints) ? s.endpoints : [];
     if (s.addressType !== wanted) {
@@ -71,16 +111,21 @@ export function localEndpointState(slices: readonly V1EndpointSlice[], family: F
     }
     for (const e of endpoints) {
       if (typeof e !== 'object' || e === null) continue;
-      state.total++;
+      const key = endpointKey(e);
+      all.add(key);
       if (typeof e.nodeName === 'string') nodes.add(e.nodeName);
       if (e.nodeName !== nodeName) continue;
-      state.local++;
-      // conditions that are not a mapping (a hand-written dump) say nothing trustworthy: not usable.
-      const c: unknown = e.conditions;
-      if (c !== undefined && c !== null && (typeof c !== 'object' || Array.isArray(c))) continue;
-      if (canServe(e.conditions)) state.usable++;
+      // Duplicates that disagree: the best condition wins (ready, then serving while terminating).
+      const condition = endpointCondition(e.conditions);
+      const seen = local.get(key);
+      if (seen === undefined || RANK[condition] > RANK[seen]) local.set(key, condition);
     }
   }
+  state.total = all.size;
+  state.local = local.size;
+  const counts = { ready: 0, 'serving-terminating': 0, none: 0 };
+  for (const c of local.values()) counts[c]++;
+  state.usable = counts.ready > 0 ? counts.ready : counts['serving-terminating'];
   state.nodes = [...nodes].sort();
   return state;
 }

@@ -226,7 +226,7 @@ export interface RouteContribution {
   rule: RouteRule;
   /** undefined for an aggregate: it exists because of the configuration. */
   service?: ServiceRef;
-  /** rule local-endpoint: this Service's usable local endpoints for the prefix's family (ready, or serving while terminating). */
+  /** rule local-endpoint: this Service's usable local endpoints for the prefix's family (./endpoints.ts LocalEndpointState.usable). */
   localEndpoints?: number;
   /** What the Service's annotations add (within the limits); empty for an aggregate. */
   attributes: ServiceAttributes;

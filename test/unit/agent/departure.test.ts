@@ -16,18 +16,40 @@ const node = (over: { labels?: Record<string, string>; annotations?: Record<stri
 
 describe('a node leaving vs restarting (src/agent/departure.ts)', () => {
   it('leaving: excluded from external load balancers, being deleted, annotated, or the kubelet shutting the node down', () => {
-    expect(leavingReason(node({ labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': 'true' } }))).to.contain('exclude-from-external-load-balancers=true');
-    expect(leavingReason(node({ deleting: true }))).to.contain('being deleted');
-    expect(leavingReason(node({ annotations: { 'svcbgp.io/leaving': 'true' } }))).to.contain('svcbgp.io/leaving=true');
-    expect(leavingReason(node({ ready: ['False', 'container runtime is down, node is shutting down'] }))).to.contain('shutting down');
+    expect(leavingReason(node({ labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': 'true' } })).reason).to.contain('exclude-from-external-load-balancers=true');
+    expect(leavingReason(node({ deleting: true })).reason).to.contain('being deleted');
+    expect(leavingReason(node({ annotations: { 'svcbgp.io/leaving': 'true' } })).reason).to.contain('svcbgp.io/leaving=true');
+    expect(leavingReason(node({ ready: ['False', 'container runtime is down, node is shutting down'] })).reason).to.contain('shutting down');
   });
 
   it('not leaving: a cordon (kubectl drain before a reboot), a node NotReady for another reason, the label set to false', () => {
-    expect(leavingReason(node({ unschedulable: true }))).to.equal(undefined);
-    expect(leavingReason(node({ ready: ['False', 'container runtime network not ready'] }))).to.equal(undefined);
-    expect(leavingReason(node({ ready: ['Unknown', 'Kubelet stopped posting node status.'] }))).to.equal(undefined);
-    expect(leavingReason(node({ labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': 'false' } }))).to.equal(undefined);
-    expect(leavingReason(node({ annotations: { 'svcbgp.io/leaving': 'false' } }))).to.equal(undefined);
+    expect(leavingReason(node({ unschedulable: true })).reason).to.equal(undefined);
+    expect(leavingReason(node({ ready: ['False', 'container runtime network not ready'] })).reason).to.equal(undefined);
+    expect(leavingReason(node({ ready: ['Unknown', 'Kubelet stopped posting node status.'] })).reason).to.equal(undefined);
+    expect(leavingReason(node({ labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': 'false' } })).reason).to.equal(undefined);
+    expect(leavingReason(node({ annotations: { 'svcbgp.io/leaving': 'false' } })).reason).to.equal(undefined);
+  });
+
+  it('svcbgp.io/leaving accepts true in any case', () => {
+    for (const v of ['true', 'True', 'TRUE', 'tRuE']) {
+      expect(leavingReason(node({ annotations: { 'svcbgp.io/leaving': v } })), v).to.deep.equal({ reason: 'the Node is annotated svcbgp.io/leaving=true' });
+    }
+    // "false", the documented "not leaving", in any case: silent.
+    for (const v of ['false', 'False', 'FALSE']) expect(leavingReason(node({ annotations: { 'svcbgp.io/leaving': v } })), v).to.deep.equal({});
+  });
+
+  it('an unrecognised svcbgp.io/leaving value is not leaving and is warned about', () => {
+    for (const v of ['yes', '1', '', ' true', 'on']) {
+      const d = leavingReason(node({ annotations: { 'svcbgp.io/leaving': v } }));
+      expect(d.reason, v).to.equal(undefined);
+      expect(d.warning, v).to.equal(`Node annotation svcbgp.io/leaving=${JSON.stringify(v)} is not understood, so the node is not taken as leaving: write "true" to drain it, "false" or remove the annotation otherwise`);
+    }
+    // Another signal still decides; the warning stays.
+    const both = leavingReason(node({ deleting: true, annotations: { 'svcbgp.io/leaving': 'yes' } }));
+    expect(both.reason).to.contain('being deleted');
+    expect(both.warning).to.contain('svcbgp.io/leaving="yes"');
+    // A control character in the value is escaped: one log line.
+    expect(leavingReason(node({ annotations: { 'svcbgp.io/leaving': 'y\nes' } })).warning).to.contain('svcbgp.io/leaving="y\\nes"');
   });
 
   it('the fingerprint changes with the shutdown condition but not with other status churn', () => {

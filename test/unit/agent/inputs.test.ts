@@ -4,7 +4,7 @@
  * metric and the full result.
  */
 import { expect } from 'chai';
-import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { ClusterInputs } from '../../../src/agent/inputs.js';
 import { PasswordResolver } from '../../../src/agent/passwords.js';
 import { AgentMetrics } from '../../../src/http/metrics.js';
@@ -19,12 +19,12 @@ spec:
   serviceClusterIPs: [{cidr: 10.49.0.0/16}]
 `);
 
-function setup(services: V1Service[], slices: V1EndpointSlice[]) {
+function setup(services: V1Service[], slices: V1EndpointSlice[], theNode: V1Node = node('node-1', {}, ['192.168.1.10'])) {
   const { log, lines } = capturingLogger();
   const metrics = new AgentMetrics(false);
   const view = (): ClusterView => ({
     synced: true, connected: true, notReady: [], services, endpointSlices: slices,
-    node: node('node-1', {}, ['192.168.1.10']), bgpPeers: [], bgpConfigurations: [],
+    node: theNode, bgpPeers: [], bgpConfigurations: [],
   });
   const inputs = new ClusterInputs({
     nodeName: 'node-1',
@@ -74,5 +74,26 @@ describe('agent inputs: incremental desired paths, checked on the drift pass', (
     // Back in step: the next drift pass finds nothing.
     await inputs.read(new Set(['drift']));
     expect(await counter(metrics, 'svcbgp_desired_state_mismatches_total ')).to.deep.equal(['svcbgp_desired_state_mismatches_total 1']);
+  });
+});
+
+describe('agent inputs: the svcbgp.io/leaving annotation', () => {
+  it('an unrecognised svcbgp.io/leaving value is not leaving and is warned about once per value', async () => {
+    const n = node('node-1', {}, ['192.168.1.10']);
+    const { inputs, lines } = setup([], [], n);
+    const warned = (): unknown[] => lines.filter((l) => l.level === 'warn' && l.message === 'node annotation not understood').map((l) => l.warning);
+    n.metadata!.annotations = { 'svcbgp.io/leaving': 'yes' };
+    expect((await inputs.read(new Set(['node']))).leaving).to.equal(undefined);
+    await inputs.read(new Set(['drift']));
+    expect(warned()).to.have.length(1);
+    expect(warned()[0]).to.contain('svcbgp.io/leaving="yes" is not understood');
+    n.metadata!.annotations = { 'svcbgp.io/leaving': '1' };
+    await inputs.read(new Set(['node']));
+    expect(warned()).to.have.length(2);
+    n.metadata!.annotations = { 'svcbgp.io/leaving': 'TRUE' };
+    expect((await inputs.read(new Set(['node']))).leaving).to.equal('the Node is annotated svcbgp.io/leaving=true');
+    n.metadata!.annotations = { 'svcbgp.io/leaving': 'false' };
+    expect((await inputs.read(new Set(['node']))).leaving).to.equal(undefined);
+    expect(warned()).to.have.length(2);
   });
 });

@@ -80,6 +80,14 @@ describe('svcbgp explain (compiled CLI, seed cluster dump)', function () {
     });
   });
 
+  it('-o is short for --output, as in svcbgp status', async () => {
+    const long = await explain('config-external-ips.yaml', 'node-2', '--output', 'json');
+    const short = await explain('config-external-ips.yaml', 'node-2', '-o', 'json');
+    expect(short.code, short.stderr).to.equal(0);
+    expect(short.stdout).to.equal(long.stdout);
+    expect((await svcbgp('explain', '--help')).stdout).to.contain('-o, --output <format>');
+  });
+
   it('JSON output is stable: the same input gives byte-identical output', async () => {
     const a = await explain('config-external-ips.yaml', 'node-2', '--output', 'json');
     const b = await explain('config-external-ips.yaml', 'node-2', '--output', 'json');

@@ -48,6 +48,23 @@ describe('config: BGP timers of a peer (keepaliveTime: Calico; holdTime: svcbgp 
     ]);
   });
 
+  it('a duration under a second is refused, never rounded to 0; one beyond the field\'s range too', () => {
+    expect(errors(parseConfig(peerDoc('  holdTime: 1ns\n')))).to.deep.equal([
+      'document 1 (BGPPeer "tor"): spec.holdTime = "1ns": out of range: shorter than 1s, it would round to 0 (whole seconds)',
+    ]);
+    expect(errors(parseConfig(peerDoc('  keepaliveTime: 400ms\n  maxRestartTime: 1ns\n')))).to.deep.equal([
+      'document 1 (BGPPeer "tor"): spec.keepaliveTime = "400ms": out of range: expected 1s..21845s (whole seconds)',
+      'document 1 (BGPPeer "tor"): spec.maxRestartTime = "1ns": out of range: expected 1s..4095s (whole seconds)',
+    ]);
+    expect(errors(parseConfig(peerDoc('  keepaliveTime: 1000000h\n')))).to.deep.equal([
+      'document 1 (BGPPeer "tor"): spec.keepaliveTime = "1000000h": out of range: expected 1s..21845s (whole seconds)',
+    ]);
+    expect(errors(parseConfig(peerDoc('  failureDetectionMode: BFDIfDirectlyConnected\n  bfd: {minimumRecvInterval: 1ns, minimumSendInterval: 1000h}\n')))).to.deep.equal([
+      'document 1 (BGPPeer "tor"): spec.bfd.minimumRecvInterval = "1ns": expected a whole number of milliseconds 50ms..60s, e.g. "300ms"',
+      'document 1 (BGPPeer "tor"): spec.bfd.minimumSendInterval = "1000h": expected a whole number of milliseconds 50ms..60s, e.g. "300ms"',
+    ]);
+  });
+
   it('warns (and accepts) a keepalive above a third of the hold time', () => {
     const r = parseConfig(peerDoc('  keepaliveTime: 5s\n  holdTime: 9s\n'));
     expect(ok(r).peers[0]).to.deep.include({ keepaliveTime: 5, holdTime: 9 });

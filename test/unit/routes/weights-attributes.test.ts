@@ -99,13 +99,61 @@ describe('weighted ECMP in desiredRoutes', () => {
     expect(d.update.map((r) => [r.prefix, r.linkBandwidth?.bytesPerSecond])).to.deep.equal([['10.49.7.7/32', 625_000], ['192.168.3.180/32', 625_000]]);
   });
 
-  it('endpoints that cannot serve do not count; serving while terminating does', () => {
+  it('endpoints that cannot serve do not count', () => {
     const s = slice('web', 'IPv4', [
       { ip: '10.48.2.1', node: 'node-2' },
-      { ip: '10.48.2.2', node: 'node-2', ready: false },
-      { ip: '10.48.2.3', node: 'node-2', ready: false, serving: true, terminating: true },
+      { ip: '10.48.2.2', node: 'node-2' },
+      { ip: '10.48.2.3', node: 'node-2', ready: false },
+      { ip: '10.48.2.4', node: 'node-2', ready: false, serving: false, terminating: true },
     ]);
     expect(route(desiredRoutes(WEIGHTED, N2, [web('web')], [s]), '192.168.3.180/32')!.linkBandwidth!.bytesPerSecond).to.equal(250_000);
+  });
+
+  it('an endpoint listed in two EndpointSlices counts once', () => {
+    const a = slice('web', 'IPv4', [{ ip: '10.48.2.1', node: 'node-2' }, { ip: '10.48.2.2', node: 'node-2' }], { suffix: 'a' });
+    // The same two Pods again (one address in another spelling), one of them twice, and a third Pod.
+    const b = slice('web', 'IPv4', [{ ip: '10.48.2.2', node: 'node-2' }, { ip: '10.48.2.2', node: 'node-2' }, { ip: '10.48.2.3', node: 'node-2' }], { suffix: 'b' });
+    const r = route(desiredRoutes(WEIGHTED, N2, [web('web')], [a, b]), '192.168.3.180/32')!;
+    expect(r.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 375_000 });
+    expect(r.linkBandwidthFrom?.localEndpoints).to.equal(3);
+    // IPv6: the address in canonical form, whatever its spelling.
+    const v6 = mustConfig(DOC('  serviceExternalIPs:\n  - cidr: fd00:3::/64\n  weightedECMP:\n    enabled: true\n'));
+    const svc6 = web('web', {}, { clusterIP: undefined, externalIPs: ['fd00:3::80'] });
+    const s6 = slice('web', 'IPv6', ['fd00::1', 'fd00:0::0:1', 'FD00::1', 'fd00::2'].map((ip) => ({ ip, node: 'node-2' })));
+    expect(route(desiredRoutes(v6, N2, [svc6], [s6]), 'fd00:3::80/128')!.linkBandwidth!.bytesPerSecond).to.equal(250_000);
+  });
+
+  it('duplicates that disagree count once, with the best condition', () => {
+    const a = slice('web', 'IPv4', [{ ip: '10.48.2.1', node: 'node-2', ready: false, serving: true, terminating: true }, { ip: '10.48.2.2', node: 'node-2', ready: false, serving: false }], { suffix: 'a' });
+    const b = slice('web', 'IPv4', [{ ip: '10.48.2.1', node: 'node-2' }, { ip: '10.48.2.2', node: 'node-2', ready: false, serving: true, terminating: true }], { suffix: 'b' });
+    // 10.48.2.1 is ready in b; 10.48.2.2 at best serving while terminating: one ready endpoint.
+    expect(route(desiredRoutes(WEIGHTED, N2, [web('web')], [a, b]), '192.168.3.180/32')!.linkBandwidth!.bytesPerSecond).to.equal(125_000);
+    expect(route(desiredRoutes(WEIGHTED, N2, [web('web')], [b, a]), '192.168.3.180/32')!.linkBandwidth!.bytesPerSecond).to.equal(125_000);
+  });
+
+  it('terminating endpoints do not count beside ready ones (kube-proxy KEP-1669)', () => {
+    const s = slice('web', 'IPv4', [
+      { ip: '10.48.2.1', node: 'node-2' },
+      { ip: '10.48.2.2', node: 'node-2', ready: false, serving: true, terminating: true },
+      { ip: '10.48.2.3', node: 'node-2', ready: false, serving: true, terminating: true },
+    ]);
+    const r = route(desiredRoutes(WEIGHTED, N2, [web('web')], [s]), '192.168.3.180/32')!;
+    expect(r.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 125_000 });
+    expect(r.linkBandwidthFrom?.localEndpoints).to.equal(1);
+  });
+
+  it('only terminating-serving endpoints: they count', () => {
+    const s = slice('web', 'IPv4', [
+      { ip: '10.48.2.1', node: 'node-2', ready: false, serving: true, terminating: true },
+      { ip: '10.48.2.2', node: 'node-2', ready: false, serving: true, terminating: true },
+      { ip: '10.48.2.3', node: 'node-2', ready: false, serving: false, terminating: true },
+      { ip: '10.48.1.1', node: 'node-1' },
+    ]);
+    const r = route(desiredRoutes(WEIGHTED, N2, [web('web')], [s]), '192.168.3.180/32')!;
+    expect(r.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 250_000 });
+    // Nothing that can serve: no route, as before.
+    const gone = slice('web', 'IPv4', [{ ip: '10.48.2.3', node: 'node-2', ready: false, serving: false, terminating: true }]);
+    expect(route(desiredRoutes(WEIGHTED, N2, [web('web')], [gone]), '192.168.3.180/32')).to.equal(undefined);
   });
 });
 
