@@ -5,6 +5,7 @@ import { BFD_INTERVAL_RANGE_MS, BFD_MULTIPLIER_RANGE, DEFAULT_BFD, MAX_HOLD_TIME
 import type { BfdSettings } from '../model/peer.js';
 import { escapeControls, quoteValue } from '../text/escape.js';
 import { readServiceAttributeLimits, readWeightedEcmp, type ReadResult } from './service-limits.js';
+import { GOBGPD_RESERVE, MAX_BGP_MESSAGE, MAX_SERVICE_COMMUNITIES, MAX_SERVICE_LARGE_COMMUNITIES, operatorCommunitiesFit } from '../model/path-size.js';
 import { parseSelector, SelectorError, SELECTOR_SUPPORTED } from './selector.js';
 import {
   ACCEPTED_API_VERSIONS,
@@ -507,7 +508,33 @@ function readPrefixAdvertisements(ctx: Ctx, ref: DocRef, v: unknown, defined: Ma
     }
     out.push(pa);
   });
+  if (ok && !checkPathRoom(ctx, ref, out)) return undefined;
   return ok ? out : undefined;
+}
+
+/**
+ * Every path must fit one BGP message (src/model/path-size.ts): a route gets the communities of every entry whose
+ * CIDR contains it, so an entry is checked with those of every entry that overlaps it, leaving room for what
+ * Services may add and gobgpd adds. The operator's communities never give way at run time: too many is an error here.
+ */
+function checkPathRoom(ctx: Ctx, ref: DocRef, pas: readonly PrefixAdvertisement[]): boolean {
+  let ok = true;
+  pas.forEach((pa, i) => {
+    const std = new Set<string>();
+    const large = new Set<string>();
+    for (const other of pas) {
+      if (!cidrsOverlap(pa.cidr, other.cidr)) continue;
+      other.communities.forEach((c) => std.add(c));
+      other.largeCommunities.forEach((c) => large.add(c));
+    }
+    if (operatorCommunitiesFit(std.size, large.size)) return;
+    ctx.error(ref, `spec.prefixAdvertisements[${i}].communities`, undefined,
+      `routes inside ${pa.cidr.cidr} would carry ${std.size} standard and ${large.size} large communities (with the entries overlapping it): ` +
+        `with the ${MAX_SERVICE_COMMUNITIES} + ${MAX_SERVICE_LARGE_COMMUNITIES} Services may add, the path would not fit one BGP message ` +
+        `(${MAX_BGP_MESSAGE} bytes, ${GOBGPD_RESERVE} of them kept for gobgpd); use fewer communities (each standard one takes 4 bytes, a large one 12)`);
+    ok = false;
+  });
+  return ok;
 }
 
 // --- BGPConfiguration --------------------------------------------------------------------------------------
