@@ -79,7 +79,8 @@ export const EVENTS_PER_SECOND = 1;
  * The Event reason of a refusal code. An address outside the configured CIDRs is AddressNotAdvertised: the Service
  * lost a route. A svcbgp.io/* annotation value is not an address and the Service keeps its routes, only without that
  * value, so it has reasons of its own an operator can select on (`kubectl get events --field-selector
- * reason=AttributeNotAllowed`): a value outside serviceAttributeLimits, or one svcbgp cannot read. One reason per
+ * reason=AttributeNotAllowed`): a value outside serviceAttributeLimits, or one svcbgp cannot read; AttributeNotApplied for
+ * allowed values a route does not carry (a shared or aggregate prefix, no host route of its own). One reason per
  * code, so "one Event per Service and reason" stays "one Event per Service and code".
  */
 export function refusalEventReason(code: string): string {
@@ -88,6 +89,8 @@ export function refusalEventReason(code: string): string {
       return 'AttributeNotAllowed';
     case 'invalid-annotation':
       return 'InvalidAnnotation';
+    case 'attribute-not-applied':
+      return 'AttributeNotApplied';
     default:
       return 'AddressNotAdvertised';
   }
