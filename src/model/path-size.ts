@@ -32,6 +32,12 @@ export const MAX_UPDATE_BYTES = MAX_BGP_MESSAGE - GOBGPD_RESERVE;
 export const MAX_SERVICE_COMMUNITIES = 32;
 export const MAX_SERVICE_LARGE_COMMUNITIES = 32;
 
+/**
+ * What svcbgp itself adds to every route model path on the wire: the ownership marker (one large community) always,
+ * GRACEFUL_SHUTDOWN (one standard community) and LOCAL_PREF 0 while the node drains (src/agent/departure.ts).
+ */
+export const SVCBGP_ADDS = { communities: 1, largeCommunities: 1 } as const;
+
 /** Marker header (16) + length (2) + type (1) + withdrawn length (2) + total path attribute length (2). */
 const UPDATE_HEADER = 23;
 
@@ -72,31 +78,37 @@ export function shapeBytes(s: PathShape): number {
   return n;
 }
 
-/** The bytes of the UPDATE that carries this route (including the ownership marker when the route carries it). */
-export function updateBytes(route: Route): number {
+/** The bytes of the UPDATE that carries this route as it is. */
+export function updateBytes(route: Route, adds: { communities: number; largeCommunities: number } = { communities: 0, largeCommunities: 0 }): number {
   const slash = route.prefix.indexOf('/');
   return shapeBytes({
     family: route.family,
     prefixLength: slash < 0 ? (route.family === 'ipv4-unicast' ? 32 : 128) : Number(route.prefix.slice(slash + 1)),
-    communities: route.communities.length,
-    largeCommunities: route.largeCommunities.length,
-    localPref: route.localPref !== undefined,
+    communities: route.communities.length + adds.communities,
+    largeCommunities: route.largeCommunities.length + adds.largeCommunities,
+    localPref: route.localPref !== undefined || adds.communities > 0,
     linkBandwidth: route.linkBandwidth !== undefined,
   });
 }
 
+/** The most a route model path can become on the wire: with the marker, and while the node drains. */
+export function wireBytes(route: Route): number {
+  return updateBytes(route, SVCBGP_ADDS);
+}
+
 /**
  * The operator's share: how many standard and large communities prefixAdvertisements may give one route so that the
- * largest path svcbgp can build still fits. Counts the Services' maximum, the ownership marker, LOCAL_PREF and the
- * link bandwidth, on an IPv6 host route (the larger NLRI and next hop). `fits` answers for a given pair of counts.
+ * largest path svcbgp can build still fits. Counts the Services' maximum, what svcbgp adds (the ownership marker,
+ * GRACEFUL_SHUTDOWN while draining), LOCAL_PREF and the link bandwidth, on an IPv6 host route (the larger NLRI and
+ * next hop).
  */
 export function operatorCommunitiesFit(communities: number, largeCommunities: number): boolean {
   return (
     shapeBytes({
       family: 'ipv6-unicast',
       prefixLength: 128,
-      communities: communities + MAX_SERVICE_COMMUNITIES,
-      largeCommunities: largeCommunities + MAX_SERVICE_LARGE_COMMUNITIES + 1, // + the ownership marker
+      communities: communities + MAX_SERVICE_COMMUNITIES + SVCBGP_ADDS.communities,
+      largeCommunities: largeCommunities + MAX_SERVICE_LARGE_COMMUNITIES + SVCBGP_ADDS.largeCommunities,
       localPref: true,
       linkBandwidth: true,
     }) <= MAX_UPDATE_BYTES

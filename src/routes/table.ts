@@ -6,11 +6,7 @@ import { mergeContributions, type MergeSettings, type RouteContribution } from '
 import { SmallMap } from './small-map.js';
 import { joinKey } from '../text/key.js';
 import { routeKey } from './diff.js';
-import { MAX_UPDATE_BYTES, updateBytes } from '../model/path-size.js';
-import { ownerCommunity } from '../model/owner-marker.js';
-
-/** The ownership marker every path carries on the wire (its size is what counts, not its AS). */
-const OWNER_MARKER_EXAMPLE = ownerCommunity(4294967295);
+import { MAX_UPDATE_BYTES, wireBytes } from '../model/path-size.js';
 import {
   CIDR_FIELD,
   type AddressKind,
@@ -377,7 +373,7 @@ export class RouteTable {
       if (merged.localPref !== undefined) withServices.localPref = merged.localPref;
       // The configuration and the Service bounds keep every path inside one BGP message (src/model/path-size.ts);
       // should they ever fail to, the Services' attributes give way, never the operator's.
-      if (updateBytes({ ...withServices, largeCommunities: [...withServices.largeCommunities, OWNER_MARKER_EXAMPLE] }) <= MAX_UPDATE_BYTES) route = withServices;
+      if (wireBytes(withServices) <= MAX_UPDATE_BYTES) route = withServices;
       else notApplied = [...notApplied, ...merged.serviceAttributesFrom.map((x) => ({ service: x.service, text: `its annotations are not applied: the path would not fit one BGP message (${MAX_UPDATE_BYTES} bytes before gobgpd's additions)`, summary: 'annotations not applied: the path would not fit one BGP message' }))];
     }
     this.setMergeReports(key, e, notApplied);

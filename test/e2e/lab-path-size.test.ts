@@ -4,8 +4,8 @@
  * sending it (`makeslice: cap out of range`) and again after every restart, so the bounds of src/model/path-size.ts
  * must hold on the wire, not only in the model: here the route model builds the biggest path its bounds allow — the
  * operator's prefixAdvertisements at the most the configuration accepts, a dozen Services on one address each asking
- * for 32 standard and 32 large communities and a LOCAL_PREF, weighted ECMP — for an IPv4 and an IPv6 host route,
- * svcbgp's own client and codec send them to the node's gobgpd with the ownership marker, and the ToR (BIRD 2 and
+ * for 32 standard and 32 large communities and a LOCAL_PREF, weighted ECMP — for an IPv4 and an IPv6 host route, in
+ * the form a draining node sends (GRACEFUL_SHUTDOWN added, LOCAL_PREF 0), svcbgp's own client and codec send them to the node's gobgpd with the ownership marker, and the ToR (BIRD 2 and
  * FRR, in the lab's namespaces) must hold each path with every community, while gobgpd keeps running.
  *
  * Difference from production: the agent's reconciler is not in the loop (the path goes through the same client call
@@ -20,6 +20,7 @@ import { connectGobgp, type GobgpClient } from '../../src/gobgp/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import { desiredRoutes } from '../../src/routes/index.js';
 import { markOwned } from '../../src/agent/ownership.js';
+import { GRACEFUL_SHUTDOWN_COMMUNITY } from '../../src/agent/departure.js';
 import { MAX_BGP_MESSAGE, MAX_SERVICE_COMMUNITIES, MAX_SERVICE_LARGE_COMMUNITIES, operatorCommunitiesFit, updateBytes } from '../../src/model/path-size.js';
 import type { Route } from '../../src/model/route.js';
 import { gobgpdVersion } from '../helpers/gobgpd-version.js';
@@ -139,13 +140,14 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       const node: V1Node = { metadata: { name: 'node-1' }, status: { addresses: [{ type: 'InternalIP', address: n1.ipv4 }, { type: 'InternalIP', address: n1.ipv6 }] } };
       const res = desiredRoutes(parsed.config, node, svcs, slices);
       const hosts = [V4, V6].map((ip) => res.routes.find((r) => r.prefix === `${ip}/${ip.includes(':') ? 128 : 32}`)!);
-      const paths: Route[] = hosts.map((r) => markOwned(r, 64512));
+      // As the node sends them while it drains (the largest form: GRACEFUL_SHUTDOWN and LOCAL_PREF 0 added).
+      const paths: Route[] = hosts.map((r) => markOwned({ ...r, communities: [...r.communities, GRACEFUL_SHUTDOWN_COMMUNITY], localPref: 0 }, 64512));
       for (const p of paths) {
         const bytes = updateBytes(p);
         metric(router, `UPDATE bytes of the largest ${p.family} path (before gobgpd's additions)`, bytes, `${p.communities.length} standard, ${p.largeCommunities.length} large communities`);
         // Within the message with gobgpd's room, and not far below it: this is the biggest path the bounds allow.
         expect(bytes).to.be.at.most(MAX_BGP_MESSAGE - 256).and.at.least(MAX_BGP_MESSAGE - 256 - 100);
-        expect(p.communities).to.have.length(operatorStd + MAX_SERVICE_COMMUNITIES);
+        expect(p.communities).to.have.length(operatorStd + MAX_SERVICE_COMMUNITIES + 1);
         expect(p.largeCommunities).to.have.length(8 + MAX_SERVICE_LARGE_COMMUNITIES + 1);
         await client.addPath(p);
       }
