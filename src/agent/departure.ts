@@ -10,8 +10,13 @@ import { quoteValue } from '../text/escape.js';
  *
  * Decision: "leaving" is read from the Node object, never guessed from a process signal (a Pod deletion looks the
  * same for a rollout and for a node going away):
- *  - the label node.kubernetes.io/exclude-from-external-load-balancers=true (the operator takes the node out of
- *    load balancing, e.g. before maintenance; svcbgp then advertises nothing, after the drain);
+ *  - the label node.kubernetes.io/exclude-from-external-load-balancers, whatever its value (the operator takes the node
+ *    out of load balancing, e.g. before maintenance; svcbgp then advertises nothing, after the drain). Presence is the
+ *    test, as in Kubernetes' service controller (k8s.io/cloud-provider controllers/service/controller.go
+ *    getNodeConditionPredicate: `if _, hasExcludeBalancerLabel := node.Labels[...]`): kubeadm sets it empty;
+ *  - an autoscaler's "about to be deleted" taint: the Cluster Autoscaler's ToBeDeletedByClusterAutoscaler (the same
+ *    predicate drops such nodes from load balancers), Karpenter's karpenter.sh/disrupted (v1; karpenter.sh/disruption
+ *    before it): the node drains before it disappears instead of at the hold time;
  *  - metadata.deletionTimestamp set: the Node object is being deleted;
  *  - the Ready condition False with "node is shutting down" in its message: the kubelet's graceful node shutdown
  *    (pkg/kubelet/nodeshutdown sets ShutdownStatus, which pkg/kubelet/nodestatus/setters.go puts into the Ready
@@ -28,6 +33,8 @@ import { quoteValue } from '../text/escape.js';
  * that leaves without any signal (power loss) is bounded by the BGP hold time, as before.
  */
 export const LEAVING_ANNOTATION = 'svcbgp.io/leaving';
+/** Taints that announce a node's removal (see above). */
+export const REMOVAL_TAINTS: readonly string[] = ['ToBeDeletedByClusterAutoscaler', 'karpenter.sh/disrupted', 'karpenter.sh/disruption'];
 /** RFC 8326's well-known community, and the LOCAL_PREF it asks for on iBGP. */
 export const GRACEFUL_SHUTDOWN_COMMUNITY = '65535:0';
 export const GRACEFUL_SHUTDOWN_LOCAL_PREF = 0;
@@ -48,11 +55,24 @@ export function leavingReason(node: V1Node): LeavingDecision {
 }
 
 function leavingSignal(node: V1Node, annotated: boolean): string | undefined {
-  if (node.metadata?.labels?.[EXCLUDE_LABEL] === 'true') return `the Node is labelled ${EXCLUDE_LABEL}=true`;
+  const labels = node.metadata?.labels;
+  if (labels && Object.prototype.hasOwnProperty.call(labels, EXCLUDE_LABEL)) return `the Node is labelled ${EXCLUDE_LABEL} (value ${quoteValue(labels[EXCLUDE_LABEL] ?? '')})`;
   if (node.metadata?.deletionTimestamp) return 'the Node object is being deleted';
+  const taint = removalTaint(node);
+  if (taint !== undefined) return `the Node carries the taint ${taint}: an autoscaler is about to remove it`;
   if (annotated) return `the Node is annotated ${LEAVING_ANNOTATION}=true`;
   const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
   if (ready && ready.status === 'False' && /node is shutting down/i.test(ready.message ?? '')) return 'the kubelet reports that the node is shutting down';
+  return undefined;
+}
+
+function removalTaint(node: V1Node): string | undefined {
+  const taints: unknown = node.spec?.taints;
+  if (!Array.isArray(taints)) return undefined;
+  for (const t of taints as unknown[]) {
+    const key = typeof t === 'object' && t !== null ? (t as { key?: unknown }).key : undefined;
+    if (typeof key === 'string' && REMOVAL_TAINTS.includes(key)) return key;
+  }
   return undefined;
 }
 
@@ -76,6 +96,7 @@ export function departureFingerprint(node: V1Node | undefined): string {
   return JSON.stringify([
     node.metadata?.deletionTimestamp ?? null,
     node.metadata?.annotations?.[LEAVING_ANNOTATION] ?? null,
+    removalTaint(node) ?? null,
     ready && ready.status === 'False' && /node is shutting down/i.test(ready.message ?? ''),
   ]);
 }

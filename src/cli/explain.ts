@@ -236,7 +236,7 @@ export function formatText(r: ExplainReport): string {
   }
   L.push('');
   if (r.node.excluded) {
-    L.push(`This node advertises NOTHING: it has the label ${EXCLUDE_LABEL}=true.`);
+    L.push(`This node advertises NOTHING: it has the label ${EXCLUDE_LABEL} (any value excludes it, as in Kubernetes).`);
   } else {
     L.push(`Routes ${r.node.name} advertises (${r.routes.length}):`);
     if (r.routes.length === 0) L.push('  (none: no service CIDR is configured, or nothing matches)');

@@ -21,7 +21,11 @@ import {
   type Withheld,
 } from './types.js';
 
-/** A node with this label set to "true" advertises nothing (Calico: ExcludeServiceAdvertisement). */
+/**
+ * A node with this label advertises nothing, whatever its value: Kubernetes' service controller tests the key's
+ * presence (k8s.io/cloud-provider controllers/service/controller.go getNodeConditionPredicate); kubeadm sets it
+ * empty, Karpenter its own value. Calico's ExcludeServiceAdvertisement reads the same label.
+ */
 export const EXCLUDE_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
 
 const ROUTABLE_TYPES = new Set(['ClusterIP', 'NodePort', 'LoadBalancer']);
@@ -101,7 +105,7 @@ export function routeScope(config: BgpConfig, nodeInput: NodeInput): RouteScope 
       merge: { asNumber: config.global.asNumber, ...(config.global.weightedEcmp ? { weightedEcmp: config.global.weightedEcmp } : {}) },
       prefixAdvertisements: prefixAdvertisementsForNode(config, node.name),
       v6NextHop,
-      excluded: node.labels[EXCLUDE_LABEL] === 'true',
+      excluded: Object.prototype.hasOwnProperty.call(node.labels, EXCLUDE_LABEL),
     },
     cidrs: {
       'cluster-ip': config.global.serviceClusterIPs,

@@ -108,7 +108,7 @@ describe('svcbgp explain (compiled CLI, seed cluster dump)', function () {
   it('--node-labels: an excluded node advertises nothing, and says so', async () => {
     const r = await explain('config-cluster-ips.yaml', 'node-2', '--node-labels', 'node.kubernetes.io/exclude-from-external-load-balancers=true');
     expect(r.code).to.equal(0);
-    expect(r.stdout).to.contain('This node advertises NOTHING: it has the label node.kubernetes.io/exclude-from-external-load-balancers=true.');
+    expect(r.stdout).to.contain('This node advertises NOTHING: it has the label node.kubernetes.io/exclude-from-external-load-balancers (any value excludes it, as in Kubernetes).');
   });
 
   it('an invalid configuration: exit code 2, every error on stderr, nothing on stdout', async () => {

@@ -157,13 +157,15 @@ describe('routes: rules and edge cases', () => {
     expect(prefixes(none.routes)).to.not.include('192.168.3.50/32');
   });
 
-  it('excluded-node: node.kubernetes.io/exclude-from-external-load-balancers=true advertises nothing', () => {
-    const ex = node('node-2', { 'node.kubernetes.io/exclude-from-external-load-balancers': 'true' });
-    const res = desiredRoutes(ALL, ex, [local()], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])]);
-    expect(res.excluded).to.equal(true);
-    expect(res.routes).to.deep.equal([]);
-    const notTrue = node('node-2', { 'node.kubernetes.io/exclude-from-external-load-balancers': 'false' });
-    expect(desiredRoutes(ALL, notTrue, [], []).routes).to.have.length(5);
+  it('excluded-node: node.kubernetes.io/exclude-from-external-load-balancers present, whatever its value, advertises nothing (Kubernetes service controller: the key is the test)', () => {
+    // k8s.io/cloud-provider controllers/service/controller.go getNodeConditionPredicate; kubeadm sets the label empty.
+    for (const value of ['true', '', 'false', 'karpenter']) {
+      const ex = node('node-2', { 'node.kubernetes.io/exclude-from-external-load-balancers': value });
+      const res = desiredRoutes(ALL, ex, [local()], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])]);
+      expect(res.excluded, `value "${value}"`).to.equal(true);
+      expect(res.routes).to.deep.equal([]);
+    }
+    expect(desiredRoutes(ALL, node('node-2', { other: 'true' }), [], []).routes).to.have.length(5);
   });
 
   it('single-address external CIDR: a /32 in serviceExternalIPs is advertised as is, by every node', () => {
