@@ -541,7 +541,7 @@ function checkPathRoom(ctx: Ctx, ref: DocRef, pas: readonly PrefixAdvertisement[
 
 const GLOBAL_FIELDS = new Set([
   'asNumber', 'listenPort', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs', 'communities', 'prefixAdvertisements',
-  'allowUnsafeServiceCIDRs', 'weightedECMP', 'serviceAttributeLimits',
+  'allowUnsafeServiceCIDRs', 'weightedECMP', 'serviceAttributeLimits', 'allowAddressesInClusterIPRange',
 ]);
 const SERVICE_CIDR_FIELDS = ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const;
 /** Calico BGPConfiguration fields svcbgp knowingly does not implement: warned about by name. */
@@ -577,12 +577,11 @@ function readGlobal(ctx: Ctx, ref: DocRef, spec: Obj): GlobalBgpSettings | undef
   const weighted = report(ctx, ref, readWeightedEcmp(spec['weightedECMP']));
   const limits = report(ctx, ref, readServiceAttributeLimits(spec['serviceAttributeLimits']));
   if (ctx.errors.length > before || asNumber === undefined || listenPort === undefined || !clusterIPs || !externalIPs || !lbIPs || !pas) return undefined;
-  externalIPs.forEach((c, i) => {
-    if (c.length === c.bytes.length * 8) {
-      ctx.warn(ref, `spec.serviceExternalIPs[${i}].cidr`, render(c.cidr),
-        'a single address: like Calico, every node advertises it, so externalTrafficPolicy: Local cannot narrow it to the nodes with endpoints');
-    }
-  });
+  const inClusterRange = spec['allowAddressesInClusterIPRange'];
+  if (inClusterRange !== undefined && inClusterRange !== null && typeof inClusterRange !== 'boolean') {
+    ctx.error(ref, 'spec.allowAddressesInClusterIPRange', render(inClusterRange), 'expected true or false (svcbgp extension)');
+    return undefined;
+  }
   return {
     asNumber,
     listenPort,
@@ -592,6 +591,7 @@ function readGlobal(ctx: Ctx, ref: DocRef, spec: Obj): GlobalBgpSettings | undef
     prefixAdvertisements: pas,
     ...(weighted ? { weightedEcmp: weighted } : {}),
     ...(limits ? { serviceAttributeLimits: limits } : {}),
+    ...(inClusterRange === true ? { allowAddressesInClusterIPRange: true } : {}),
     source: ref,
   };
 }

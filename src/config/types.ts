@@ -95,6 +95,11 @@ export interface GlobalBgpSettings {
   weightedEcmp?: WeightedEcmpSettings;
   /** svcbgp extension `serviceAttributeLimits`; undefined: Service annotations may add no attribute. */
   serviceAttributeLimits?: ServiceAttributeLimits;
+  /**
+   * svcbgp extension: accept external and load-balancer addresses inside a serviceClusterIPs CIDR (refused by
+   * default: such an address can shadow another Service's cluster IP).
+   */
+  allowAddressesInClusterIPRange?: boolean;
   /** The document these came from; undefined = defaults. */
   source?: DocRef;
 }

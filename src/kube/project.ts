@@ -13,8 +13,8 @@ import { ANNOTATION_ADVERTISE, KNOWN_ANNOTATIONS, MAX_UNKNOWN_ANNOTATIONS } from
  * reads (each value cut at MAX_ANNOTATION_TEXT) and the names of the first few unknown ones (for the warning), and
  * creationTimestamp when the Service has attribute annotations (the older Service keeps its attributes on a full
  * route); a tenant's other annotations, up to 256 KiB, are never held;
- * spec type, clusterIP(s), externalIPs, externalTrafficPolicy, internalTrafficPolicy, ipFamilies; status
- * loadBalancer.ingress[].ip. EndpointSlice: metadata name, namespace, resourceVersion, the service-name label;
+ * spec type, clusterIP(s), externalIPs, externalTrafficPolicy, internalTrafficPolicy, ipFamilies, loadBalancerClass;
+ * status loadBalancer.ingress[].ip and ipMode. EndpointSlice: metadata name, namespace, resourceVersion, the service-name label;
  * addressType; endpoints[].addresses, conditions, nodeName. (resourceVersion: the informer compares it.)
  */
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -77,7 +77,7 @@ function serviceAnnotations(m: Obj): Obj | undefined {
   return out;
 }
 
-const SERVICE_SPEC = ['type', 'clusterIP', 'clusterIPs', 'externalIPs', 'externalTrafficPolicy', 'internalTrafficPolicy', 'ipFamilies'] as const;
+const SERVICE_SPEC = ['type', 'clusterIP', 'clusterIPs', 'externalIPs', 'externalTrafficPolicy', 'internalTrafficPolicy', 'ipFamilies', 'loadBalancerClass'] as const;
 
 export function projectService(raw: unknown): V1Service {
   const s = obj(raw) ?? {};
@@ -98,7 +98,7 @@ export function projectService(raw: unknown): V1Service {
     const lb = obj(status['loadBalancer']);
     const ingress = lb?.['ingress'];
     out['status'] = lb
-      ? { loadBalancer: Array.isArray(ingress) ? { ingress: ingress.map((i) => pick(obj(i), ['ip']) ?? {}) } : {} }
+      ? { loadBalancer: Array.isArray(ingress) ? { ingress: ingress.map((i) => pick(obj(i), ['ip', 'ipMode']) ?? {}) } : {} }
       : {};
   }
   return out as V1Service;

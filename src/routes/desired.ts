@@ -36,8 +36,8 @@ const ROUTABLE_TYPES = new Set(['ClusterIP', 'NodePort', 'LoadBalancer']);
  *
  * Rules (DESIGN.md "Route semantics"; Calico's confd routes.go / client.go read with the search tool):
  * 1. Every configured CIDR of serviceClusterIPs / serviceExternalIPs / serviceLoadBalancerIPs is advertised by
- *    every node — except single-address (/32, /128) entries of serviceLoadBalancerIPs, which Calico advertises
- *    per Service (so that Local services stay local). A /32 in serviceExternalIPs IS advertised as is (Calico too).
+ *    every node — except single-address (/32, /128) entries of serviceExternalIPs and serviceLoadBalancerIPs, which
+ *    are advertised per Service (so that Local services stay local: perServiceEntry, Calico v3.30.0+).
  * 2. externalTrafficPolicy: Local -> /32 or /128 for the Service's external IPs, load-balancer ingress IPs and
  *    (like Calico) its cluster IPs; internalTrafficPolicy: Local -> the same for its cluster IPs. Only on a node
  *    with a local endpoint of the address's family that is ready, or serving while terminating. We honour
@@ -48,6 +48,10 @@ const ROUTABLE_TYPES = new Set(['ClusterIP', 'NodePort', 'LoadBalancer']);
  * 3. A host route is only advertised inside a configured CIDR of its kind; an external or load-balancer IP
  *    outside every CIDR is refused, and so is a cluster IP outside every serviceClusterIPs CIDR when that list is
  *    not empty. (Calico checks external/LB IPs only; we also check cluster IPs so no Service can pull in a foreign prefix.)
+ *    An external or load-balancer IP inside a serviceClusterIPs CIDR is refused too (it could shadow another
+ *    Service's cluster IP; kube-router refuses it in its strict mode), unless allowAddressesInClusterIPRange.
+ *    Load-balancer ingress IPs are skipped (withheld) when the Service's spec.loadBalancerClass names another
+ *    implementation, or the ingress has ipMode: Proxy (the load balancer proxies; nodes do not accept it).
  * 4. Headless (clusterIP None) and ExternalName Services are never advertised. Dual-stack: every entry of
  *    clusterIPs, each in its own family; endpoints are matched by addressType and the kubernetes.io/service-name label.
  * 5. A prefix wanted several times is one route carrying all reasons.
@@ -120,7 +124,7 @@ export function configContribution(scope: RouteScope): Contribution {
   const b = new Collector(scope.config, scope.context.nodeName);
   for (const kind of Object.keys(scope.cidrs) as AddressKind[]) {
     for (const c of scope.cidrs[kind]) {
-      if (kind === 'load-balancer-ip' && isSingleAddress(c)) continue;
+      if (perServiceEntry(kind, c)) continue;
       b.addRoute(c.cidr, c.family, 'aggregate', kind, c.cidr, undefined);
     }
   }
@@ -148,6 +152,20 @@ export function serviceContribution(scope: RouteScope, svc: V1Service, slices: r
 function isSingleAddress(c: ParsedCidr): boolean {
   return c.length === c.bytes.length * 8;
 }
+
+/**
+ * A single-address (/32, /128) entry of serviceExternalIPs or serviceLoadBalancerIPs is advertised per Service, not as
+ * an aggregate: only while a Service uses the address, from every node for a Cluster policy and only from the nodes
+ * with a local endpoint for a Local one. Calico does so for load-balancer entries, and for external ones since v3.30.0
+ * (projectcalico/calico #9422: an aggregate /32 from every node sent a Local Service's traffic to nodes that drop it).
+ * A single-address serviceClusterIPs entry stays an aggregate (cluster IPs are allocated from a range).
+ */
+function perServiceEntry(kind: AddressKind, c: ParsedCidr): boolean {
+  return kind !== 'cluster-ip' && isSingleAddress(c);
+}
+
+/** The Service's spec.loadBalancerClass when it names another implementation (unset and svcbgp's own are ours). */
+export const LOAD_BALANCER_CLASS = 'svcbgp.io/bgp';
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -231,9 +249,21 @@ function processService(
   for (const raw of strings(spec.externalIPs, 'spec.externalIPs')) wanted.push({ kind: 'external-ip', raw, local: etpLocal, policy: 'externalTrafficPolicy: Local' });
   const ingress = svc.status?.loadBalancer?.ingress;
   if (ingress !== undefined && ingress !== null && !Array.isArray(ingress)) throw new Error('status.loadBalancer.ingress is not a list');
+  const lbClass: unknown = spec.loadBalancerClass;
+  const otherClass = typeof lbClass === 'string' && lbClass !== '' && lbClass !== LOAD_BALANCER_CLASS ? lbClass : undefined;
   for (const ing of ingress ?? []) {
     if (typeof ing !== 'object' || ing === null) continue;
     if (ing.ip === undefined || ing.ip === null || ing.ip === '') continue; // hostname-only ingress (cloud LBs): nothing to route
+    // The load balancer's own addresses are its implementation's to announce: another class, or ipMode Proxy (the
+    // load balancer proxies to the nodes; kube-proxy does not accept traffic for the address: KEP-1860, 1.30+).
+    if (otherClass !== undefined && typeof ing.ip === 'string') {
+      b.withhold(ref, ing.ip, 'load-balancer-ip', 'other-load-balancer-class', `spec.loadBalancerClass ${quoteValue(otherClass, 60)} is another implementation's (svcbgp announces Services without a class or with ${LOAD_BALANCER_CLASS})`);
+      continue;
+    }
+    if ((ing as { ipMode?: unknown }).ipMode === 'Proxy' && typeof ing.ip === 'string') {
+      b.withhold(ref, ing.ip, 'load-balancer-ip', 'ingress-proxied', 'status.loadBalancer.ingress[].ipMode is Proxy: the load balancer proxies this address, and nodes do not accept its traffic (kube-proxy does not bind it)');
+      continue;
+    }
     wanted.push({ kind: 'load-balancer-ip', raw: typeof ing.ip === 'string' ? ing.ip : quoteValue(ing.ip, MAX_MALFORMED_ADDRESS), local: etpLocal, policy: 'externalTrafficPolicy: Local' });
   }
 
@@ -274,6 +304,13 @@ function processService(
       .filter((c) => cidrContains(c, ip.bytes))
       .sort((a, b2) => b2.length - a.length);
     const best = containing[0];
+    const clusterRange = w.kind === 'cluster-ip' || b.config.global.allowAddressesInClusterIPRange === true ? undefined : cidrs['cluster-ip'].find((c) => cidrContains(c, ip.bytes));
+    if (best && clusterRange) {
+      b.refuse(ref, ip.text, w.kind, 'inside-cluster-ip-range',
+        `${label(w.kind)} ${ip.text} lies inside the cluster-IP range ${clusterRange.cidr} (serviceClusterIPs): it could shadow another Service's cluster IP; not advertised (set allowAddressesInClusterIPRange: true in the BGPConfiguration "default" to accept it)`,
+        `${label(w.kind)} inside the cluster-IP range ${clusterRange.cidr} (serviceClusterIPs)`);
+      continue;
+    }
     if (!best) {
       const sameFamily = configured.filter((c) => c.family === ip.family).map((c) => c.cidr);
       const fam = ip.family === 'ipv4-unicast' ? 'IPv4' : 'IPv6';
@@ -288,7 +325,7 @@ function processService(
     }
     const sa: ServiceAddress = { ...ref, address: ip.text };
     if (w.kind !== 'cluster-ip') b.use(ref.namespace, ip);
-    if (w.local || (w.kind === 'load-balancer-ip' && isSingleAddress(best))) ownRoutes = true;
+    if (w.local || perServiceEntry(w.kind, best)) ownRoutes = true;
     if (w.local) {
       const st = stateFor(ip.family);
       if (st.usable > 0 && !annotated.advertise) {
@@ -300,7 +337,7 @@ function processService(
       }
       continue;
     }
-    if (w.kind === 'load-balancer-ip' && isSingleAddress(best)) {
+    if (perServiceEntry(w.kind, best)) {
       if (annotated.advertise) b.addRoute(hostPrefix(ip), ip.family, 'single-address-cidr', w.kind, best.cidr, sa, contribution('single-address-cidr', ref, annotated.attributes, since));
       else optOut(ip, w.kind);
     } else {

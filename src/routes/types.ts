@@ -27,8 +27,9 @@ export interface ServiceAddress extends ServiceRef {
  *   Services with Cluster traffic policy whose addresses it carries (informational).
  * - local-endpoint: a /32 or /128 for a Service with externalTrafficPolicy: Local (or internalTrafficPolicy:
  *   Local for cluster IPs) that has a ready — or serving while terminating — endpoint on this node.
- * - single-address-cidr: a Cluster-policy load-balancer IP matched by a single-address (/32, /128) entry of
- *   serviceLoadBalancerIPs; Calico advertises those per Service, from every node, not as aggregates.
+ * - single-address-cidr: a Cluster-policy external or load-balancer IP matched by a single-address (/32, /128) entry
+ *   of serviceExternalIPs or serviceLoadBalancerIPs; advertised per Service, from every node, not as aggregates
+ *   (Calico: load-balancer entries always, external ones since v3.30.0).
  */
 export type RouteRule = 'aggregate' | 'local-endpoint' | 'single-address-cidr';
 
@@ -64,6 +65,8 @@ export interface DesiredRoute extends Route {
  * An address a Service asks for that is not advertised by any node: reported (log, Event, metric).
  * attribute-not-allowed / invalid-annotation: a value of a svcbgp.io/* annotation outside serviceAttributeLimits, or
  * unreadable; the Service's routes are advertised without it (`address` holds the value).
+ * inside-cluster-ip-range: an external or load-balancer IP inside a serviceClusterIPs CIDR (it could shadow another
+ * Service's cluster IP), unless the BGPConfiguration sets allowAddressesInClusterIPRange.
  * attribute-not-applied: allowed values a route does not carry (./service-attributes.ts mergeContributions; `address`
  * holds the route's address, '' when the Service has no route of its own).
  */
@@ -73,7 +76,8 @@ export type RefusalCode =
   | 'invalid-service'
   | 'attribute-not-allowed'
   | 'invalid-annotation'
-  | 'attribute-not-applied';
+  | 'attribute-not-applied'
+  | 'inside-cluster-ip-range';
 
 export interface Refusal {
   service: ServiceRef;
@@ -94,9 +98,11 @@ export interface Refusal {
  * An address deliberately not advertised from THIS node (other nodes may advertise it):
  * - no-local-endpoint: Local traffic policy and no endpoint on this node that can serve;
  * - kind-not-configured: cluster IPs while serviceClusterIPs is empty (advertising cluster IPs is opt-in);
- * - advertise-disabled: the Service is annotated svcbgp.io/advertise: "false" (an aggregate may still carry it).
+ * - advertise-disabled: the Service is annotated svcbgp.io/advertise: "false" (an aggregate may still carry it);
+ * - ingress-proxied: a load-balancer ingress with ipMode: Proxy: the load balancer proxies, nodes do not take it;
+ * - other-load-balancer-class: the Service's spec.loadBalancerClass names another implementation.
  */
-export type WithheldCode = 'no-local-endpoint' | 'kind-not-configured' | 'advertise-disabled';
+export type WithheldCode = 'no-local-endpoint' | 'kind-not-configured' | 'advertise-disabled' | 'ingress-proxied' | 'other-load-balancer-class';
 
 export interface Withheld {
   service: ServiceRef;

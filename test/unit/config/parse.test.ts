@@ -203,9 +203,8 @@ describe('config: warnings are never silent', () => {
     expect(r.ok).to.equal(true);
     expect(warnings(r)).to.deep.equal([
       'document 1 (BGPConfiguration "default"): spec.nodeToNodeMeshEnabled: a Calico BGPConfiguration field svcbgp does not implement; ignored',
-      'document 1 (BGPConfiguration "default"): spec.serviceClusterIP: unknown field; ignored (supported: asNumber, listenPort, serviceClusterIPs, serviceExternalIPs, serviceLoadBalancerIPs, communities, prefixAdvertisements, allowUnsafeServiceCIDRs, weightedECMP, serviceAttributeLimits)',
+      'document 1 (BGPConfiguration "default"): spec.serviceClusterIP: unknown field; ignored (supported: asNumber, listenPort, serviceClusterIPs, serviceExternalIPs, serviceLoadBalancerIPs, communities, prefixAdvertisements, allowUnsafeServiceCIDRs, weightedECMP, serviceAttributeLimits, allowAddressesInClusterIPRange)',
       'document 1 (BGPConfiguration "default"): spec.serviceExternalIPs[0].note: unknown field; ignored (an entry has only "cidr")',
-      'document 1 (BGPConfiguration "default"): spec.serviceExternalIPs[0].cidr = "192.168.3.180/32": a single address: like Calico, every node advertises it, so externalTrafficPolicy: Local cannot narrow it to the nodes with endpoints',
       'document 2 (BGPPeer "p"): spec.keepOriginalNextHop: a Calico BGPPeer field svcbgp does not implement; ignored',
     ]);
   });

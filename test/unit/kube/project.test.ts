@@ -41,7 +41,7 @@ describe('kube: objects cut down at ingest', () => {
     expect(projectService(svc)).to.deep.equal({
       metadata: { name: 'web', namespace: 'default', uid: 'u1', resourceVersion: '7', annotations: { 'svcbgp.io/communities': '64512:1' } },
       spec: { type: 'LoadBalancer', clusterIP: '10.49.0.10', clusterIPs: ['10.49.0.10'], externalTrafficPolicy: 'Local', ipFamilies: ['IPv4'] },
-      status: { loadBalancer: { ingress: [{ ip: '192.168.4.1' }] } },
+      status: { loadBalancer: { ingress: [{ ip: '192.168.4.1', ipMode: 'VIP' }] } },
     });
     const slice = {
       apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',

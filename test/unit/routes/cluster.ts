@@ -22,7 +22,8 @@ export interface SvcOpts {
   externalIPs?: string[];
   externalTrafficPolicy?: string;
   internalTrafficPolicy?: string;
-  lbIngress?: { ip?: string; hostname?: string }[];
+  lbIngress?: { ip?: string; hostname?: string; ipMode?: string }[];
+  loadBalancerClass?: string;
   externalName?: string;
 }
 
@@ -39,6 +40,7 @@ export function service(name: string, o: SvcOpts = {}): V1Service {
       ...(o.externalTrafficPolicy ? { externalTrafficPolicy: o.externalTrafficPolicy } : {}),
       internalTrafficPolicy: o.internalTrafficPolicy ?? 'Cluster',
       ...(o.externalName ? { externalName: o.externalName } : {}),
+      ...(o.loadBalancerClass ? { loadBalancerClass: o.loadBalancerClass } : {}),
       ports: [{ port: 80, protocol: 'TCP' }],
     },
     status: { loadBalancer: o.lbIngress ? { ingress: o.lbIngress } : {} },

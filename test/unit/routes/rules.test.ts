@@ -168,13 +168,46 @@ describe('routes: rules and edge cases', () => {
     expect(desiredRoutes(ALL, node('node-2', { other: 'true' }), [], []).routes).to.have.length(5);
   });
 
-  it('single-address external CIDR: a /32 in serviceExternalIPs is advertised as is, by every node', () => {
+  it('single-address serviceExternalIPs entry is per Service, as in Calico v3.30.0 (projectcalico/calico #9422): advertised only once a Service uses it, a Local one only from nodes with a local endpoint', () => {
     const cfg = CFG('  serviceExternalIPs:\n  - cidr: 192.168.3.180/32\n');
+    // No Service on the address: no route at all (it was an aggregate from every node before Calico 3.30).
+    for (const n of NODES) expect(desiredRoutes(cfg, n, [], []).routes).to.deep.equal([]);
+    const cluster = service('ext', { clusterIP: '10.49.0.9', externalIPs: ['192.168.3.180'], externalTrafficPolicy: 'Cluster' });
     for (const n of NODES) {
-      const res = desiredRoutes(cfg, n, [], []);
-      expect(prefixes(res.routes)).to.deep.equal(['192.168.3.180/32']);
-      expect(res.routes[0]?.reasons[0]?.rule).to.equal('aggregate');
+      expect(desiredRoutes(cfg, n, [cluster], []).routes.map((r) => [r.prefix, r.reasons[0]?.rule, r.reasons[0]?.kind])).to.deep.equal([['192.168.3.180/32', 'single-address-cidr', 'external-ip']]);
     }
+    const loc = service('ext', { clusterIP: '10.49.0.9', externalIPs: ['192.168.3.180'], externalTrafficPolicy: 'Local' });
+    const eps = [slice('ext', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])];
+    expect(prefixes(desiredRoutes(cfg, N1, [loc], eps).routes)).to.deep.equal([]);
+    expect(prefixes(desiredRoutes(cfg, N2, [loc], eps).routes)).to.deep.equal(['192.168.3.180/32']);
+  });
+
+  it('load-balancer ingress with ipMode: Proxy is not advertised (Kubernetes 1.30+, KEP-1860: the load balancer proxies, kube-proxy does not bind it)', () => {
+    const svc = service('lb', { type: 'LoadBalancer', clusterIP: '10.49.0.9', externalTrafficPolicy: 'Cluster', lbIngress: [{ ip: '192.168.4.20', ipMode: 'Proxy' }, { ip: '192.168.4.21', ipMode: 'VIP' }] });
+    const cfg = CFG('  serviceLoadBalancerIPs:\n  - cidr: 192.168.4.20/32\n  - cidr: 192.168.4.21/32\n');
+    const res = desiredRoutes(cfg, N1, [svc], []);
+    expect(prefixes(res.routes)).to.deep.equal(['192.168.4.21/32']);
+    expect(res.withheld.filter((w) => w.kind === 'load-balancer-ip').map((w) => [w.address, w.code])).to.deep.equal([['192.168.4.20', 'ingress-proxied']]);
+  });
+
+  it("spec.loadBalancerClass of another implementation: its ingress addresses are that implementation's to announce; unset or svcbgp.io/bgp are svcbgp's", () => {
+    const cfg = CFG('  serviceLoadBalancerIPs:\n  - cidr: 192.168.4.20/32\n');
+    const withClass = (c?: string) => service('lb', { type: 'LoadBalancer', clusterIP: '10.49.0.9', externalTrafficPolicy: 'Cluster', lbIngress: [{ ip: '192.168.4.20' }], ...(c ? { loadBalancerClass: c } : {}) });
+    expect(prefixes(desiredRoutes(cfg, N1, [withClass()], []).routes)).to.deep.equal(['192.168.4.20/32']);
+    expect(prefixes(desiredRoutes(cfg, N1, [withClass('svcbgp.io/bgp')], []).routes)).to.deep.equal(['192.168.4.20/32']);
+    const other = desiredRoutes(cfg, N1, [withClass('metallb.io/metallb')], []);
+    expect(other.routes).to.deep.equal([]);
+    expect(other.withheld.filter((w) => w.kind === 'load-balancer-ip').map((w) => [w.address, w.code])).to.deep.equal([['192.168.4.20', 'other-load-balancer-class']]);
+  });
+
+  it('an external or load-balancer IP inside the cluster-IP range is refused: it could shadow a cluster IP (kube-router strict mode); allowAddressesInClusterIPRange opts out', () => {
+    const spec = '  serviceClusterIPs:\n  - cidr: 10.49.0.0/16\n  serviceExternalIPs:\n  - cidr: 10.49.0.0/24\n';
+    const svc = service('ext', { clusterIP: '10.49.0.9', externalIPs: ['10.49.0.77'], externalTrafficPolicy: 'Cluster' });
+    const res = desiredRoutes(CFG(spec), N1, [svc], []);
+    expect(res.refused.map((r) => [r.address, r.kind, r.code])).to.deep.equal([['10.49.0.77', 'external-ip', 'inside-cluster-ip-range']]);
+    expect(res.refused[0]!.text).to.contain('lies inside the cluster-IP range 10.49.0.0/16 (serviceClusterIPs)').and.to.contain('allowAddressesInClusterIPRange: true');
+    const opted = desiredRoutes(CFG(`${spec}  allowAddressesInClusterIPRange: true\n`), N1, [svc], []);
+    expect(opted.refused).to.deep.equal([]);
   });
 
   it('load-balancer IPs: status.loadBalancer.ingress[].ip inside serviceLoadBalancerIPs; hostname-only ingress ignored', () => {

@@ -82,25 +82,31 @@ describe('tenant safety: a path bigger than one BGP message is never built', () 
 });
 
 describe('tenant safety: annotations never change an aggregate', () => {
-  const SINGLE = mustConfig(DOC(`  serviceExternalIPs:
+  // A single-address serviceClusterIPs entry stays an aggregate (every node); a Service whose cluster IP it is, with
+  // internalTrafficPolicy: Local, also wants the /32 as its own host route on the nodes with its endpoints.
+  const SINGLE = mustConfig(DOC(`  serviceClusterIPs:
+  - cidr: 10.49.7.7/32
+  serviceExternalIPs:
   - cidr: 192.168.3.0/24
-  - cidr: 192.168.3.180/32
   prefixAdvertisements:
-  - cidr: 192.168.3.0/24
+  - cidr: 10.49.0.0/16
     communities: ["64512:7"]
 ${LIMITS}`));
 
-  it('a Local Service on a single-address serviceExternalIPs entry adds no community or LOCAL_PREF on the nodes with its endpoints: every node advertises the same route', () => {
+  it('a Local Service on an address that is also an operator aggregate adds no community or LOCAL_PREF on the nodes with its endpoints: every node advertises the same route', () => {
     const s = svc('web', { 'svcbgp.io/communities': '64512:100', 'svcbgp.io/local-pref': '10' });
-    const withEndpoint = desiredRoutes(SINGLE, N1, [s], [eps('web', ['node-1'])]).routes.find((r) => r.prefix === '192.168.3.180/32')!;
-    const without = desiredRoutes(SINGLE, N2, [s], [eps('web', ['node-1'])]).routes.find((r) => r.prefix === '192.168.3.180/32')!;
+    s.spec!.internalTrafficPolicy = 'Local';
+    const get = (r: ReturnType<typeof desiredRoutes>) => r.routes.find((x) => x.prefix === '10.49.7.7/32')!;
+    const withEndpoint = get(desiredRoutes(SINGLE, N1, [s], [eps('web', ['node-1'])]));
+    const without = get(desiredRoutes(SINGLE, N2, [s], [eps('web', ['node-1'])]));
+    expect(withEndpoint.reasons.map((r) => r.rule)).to.deep.equal(['aggregate', 'local-endpoint']);
     expect([...withEndpoint.communities]).to.deep.equal(['64512:7']);
     expect(withEndpoint.localPref).to.equal(undefined);
     expect(withEndpoint.serviceAttributesFrom).to.equal(undefined);
     expect([withEndpoint.communities, withEndpoint.localPref]).to.deep.equal([without.communities, without.localPref]);
     const told = desiredRoutes(SINGLE, N1, [s], [eps('web', ['node-1'])]).refused.filter((r) => r.code === 'attribute-not-applied');
     expect(told.map((r) => r.text)).to.deep.equal([
-      "192.168.3.180: its annotations are not applied here: the prefix is also an operator's configured CIDR (an aggregate every node advertises), which carries only the operator's attributes",
+      "10.49.7.7: its annotations are not applied here: the prefix is also an operator's configured CIDR (an aggregate every node advertises), which carries only the operator's attributes",
     ]);
   });
 
