@@ -58,7 +58,7 @@ ensure_module_source() { # $1 = module version
   dir=$(go env GOMODCACHE)/$mod@$1
   [ -d "$dir/proto/api" ] && return 0
   log "go mod download $mod@$1 (the upstream protos for the proto test)"
-  (cd "$CACHE_ROOT" && go mod download "$mod@$1")
+  (cd "$CACHE_ROOT" && go mod download "$mod@$1") || { log "go mod download $mod@$1 failed"; return 1; }
 }
 
 build_one() { # $1 = module version
@@ -78,7 +78,7 @@ build_one() { # $1 = module version
   # `go install pkg@version` builds in module-aware mode from the release's own go.mod and go.sum
   # (checked against sum.golang.org), outside any module of ours.
   (cd "$dest" && GOBIN="$dest/bin" go install -trimpath -ldflags "-s -w" \
-    "$mod/cmd/gobgpd@$mv" "$mod/cmd/gobgp@$mv")
+    "$mod/cmd/gobgpd@$mv" "$mod/cmd/gobgp@$mv") || { log "go install $mod/cmd/{gobgpd,gobgp}@$mv failed (above)"; return 1; }
   "$dest/bin/gobgpd" --version >&2 || { log "built gobgpd does not run"; return 1; }
   {
     echo "gobgp=$mv"
