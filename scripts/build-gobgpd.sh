@@ -5,12 +5,12 @@
 #
 #   3.10    Debian's gobgpd (/usr/bin/gobgpd, package gobgpd): not built, only checked
 #   3.37    github.com/osrg/gobgp/v3 v3.37.0 (the last v3 release)
-#   4.8     github.com/osrg/gobgp/v4 v4.8.0  (current v4; v4.9.0 was tried and is not served by the proxy:
-#           "403 This module version is not available", 2026-12-02)
+#   4.8     github.com/osrg/gobgp/v4 v4.8.0
+#   4.9     github.com/osrg/gobgp/v4 v4.9.0  (the newest v4: the image carries it)
 #
-# It also makes sure the v4 module source is in the Go module cache: test/unit/gobgp/protos-v4.test.ts reads
-# upstream's proto/api/*.proto from $(go env GOMODCACHE)/github.com/osrg/gobgp/v4@v4.8.0 (a cache hit on the
-# binaries must not leave that test without its reference).
+# It also makes sure each v4 module's source is in the Go module cache: test/unit/gobgp/protos-v4.test.ts reads
+# upstream's proto/api/*.proto from $(go env GOMODCACHE)/github.com/osrg/gobgp/v4@<version> for every v4 of the
+# matrix (a cache hit on the binaries must not leave that test without its reference).
 #
 # Usage: scripts/build-gobgpd.sh [VERSION...]   build what is missing (default: every version of the matrix);
 #                                               prints "<version> <bin dir>" per version on stdout
@@ -19,7 +19,7 @@
 set -euo pipefail
 
 CACHE_ROOT="${SVCBGP_CACHE:-/var/cache/svcbgp}"
-MATRIX=(3.10 3.37 4.8)
+MATRIX=(3.10 3.37 4.8 4.9)
 export GOTOOLCHAIN=local   # never switch toolchains behind the user's back
 export CGO_ENABLED=0       # static binaries, as upstream releases are built
 
@@ -31,6 +31,7 @@ module_version() {
     3.10) echo "" ;;
     3.37) echo "v3.37.0" ;;
     4.8) echo "v4.8.0" ;;
+    4.9) echo "v4.9.0" ;;
     *) log "unknown gobgpd version '$1' (known: ${MATRIX[*]})"; return 1 ;;
   esac
 }

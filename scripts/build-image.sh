@@ -21,7 +21,7 @@
 # Usage: sudo scripts/build-image.sh [--refresh-base]
 # Env:   IMAGE          image name and tag (default localhost/svcbgp:<package.json version>)
 #        GOBGPD_BIN_DIR where gobgpd and gobgp come from (default /usr/bin: Debian's gobgpd 3.10; for a pinned
-#                       build: GOBGPD_BIN_DIR=$(scripts/build-gobgpd.sh --print 4.8))
+#                       build: GOBGPD_BIN_DIR=$(scripts/build-gobgpd.sh --print 4.9))
 #        NODE_BIN       the node binary to ship (default: the node on PATH; must be >= 20.19)
 #        SVCBGP_CACHE   cache root (default /var/cache/svcbgp); the work area is $SVCBGP_CACHE/image-build
 #        DEBIAN_MIRROR, DEBIAN_SECURITY_MIRROR, DEBIAN_SUITE   where the base packages come from

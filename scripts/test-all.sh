@@ -25,7 +25,7 @@ scripts/build-gobgpd.sh
 if [ "${SVCBGP_BUILD_IMAGE:-1}" != 0 ]; then
   step "container image (base and production node_modules cached after the first build)"
   # (a separate assignment: a failed --print ends the run here, where `VAR=$(...) cmd` would build with /usr/bin)
-  image_gobgpd=$(scripts/build-gobgpd.sh --print 4.8)
+  image_gobgpd=$(scripts/build-gobgpd.sh --print 4.9)
   GOBGPD_BIN_DIR="$image_gobgpd" scripts/build-image.sh
 fi
 
@@ -42,7 +42,7 @@ pending=$(grep -Eo '^ *[0-9]+ pending' "$out" | tail -1 | grep -Eo '[0-9]+' || e
 
 step "gobgpd matrix: the gobgpd tiers on the other versions (scripts/test-matrix.sh)"
 others=()
-for v in 3.10 3.37 4.8; do [ "$v" = "${SVCBGP_GOBGPD:-3.10}" ] || others+=("$v"); done
+for v in 3.10 3.37 4.8 4.9; do [ "$v" = "${SVCBGP_GOBGPD:-3.10}" ] || others+=("$v"); done
 mout=$(mktemp)
 trap 'rm -f "$out" "$mout"' EXIT
 set +e
