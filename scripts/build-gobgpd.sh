@@ -5,12 +5,12 @@
 #
 #   3.10    Debian's gobgpd (/usr/bin/gobgpd, package gobgpd): not built, only checked
 #   3.37    github.com/osrg/gobgp/v3 v3.37.0 (the last v3 release)
-#   4.8     github.com/osrg/gobgp/v4 v4.8.0  (current v4; v4.9.0 was tried and is not served by the proxy:
-#           "403 This module version is not available", 2026-12-02)
+#   4.8     github.com/osrg/gobgp/v4 v4.8.0
+#   4.9     github.com/osrg/gobgp/v4 v4.9.0  (the newest v4: the image carries it)
 #
-# It also makes sure the v4 module source is in the Go module cache: test/unit/gobgp/protos-v4.test.ts reads
-# upstream's proto/api/*.proto from $(go env GOMODCACHE)/github.com/osrg/gobgp/v4@v4.8.0 (a cache hit on the
-# binaries must not leave that test without its reference).
+# It also makes sure each v4 module's source is in the Go module cache: test/unit/gobgp/protos-v4.test.ts reads
+# upstream's proto/api/*.proto from $(go env GOMODCACHE)/github.com/osrg/gobgp/v4@<version> for every v4 of the
+# matrix (a cache hit on the binaries must not leave that test without its reference).
 #
 # Usage: scripts/build-gobgpd.sh [VERSION...]   build what is missing (default: every version of the matrix);
 #                                               prints "<version> <bin dir>" per version on stdout
@@ -19,7 +19,7 @@
 set -euo pipefail
 
 CACHE_ROOT="${SVCBGP_CACHE:-/var/cache/svcbgp}"
-MATRIX=(3.10 3.37 4.8)
+MATRIX=(3.10 3.37 4.8 4.9)
 export GOTOOLCHAIN=local   # never switch toolchains behind the user's back
 export CGO_ENABLED=0       # static binaries, as upstream releases are built
 
@@ -31,6 +31,7 @@ module_version() {
     3.10) echo "" ;;
     3.37) echo "v3.37.0" ;;
     4.8) echo "v4.8.0" ;;
+    4.9) echo "v4.9.0" ;;
     *) log "unknown gobgpd version '$1' (known: ${MATRIX[*]})"; return 1 ;;
   esac
 }
@@ -58,7 +59,7 @@ ensure_module_source() { # $1 = module version
   dir=$(go env GOMODCACHE)/$mod@$1
   [ -d "$dir/proto/api" ] && return 0
   log "go mod download $mod@$1 (the upstream protos for the proto test)"
-  (cd "$CACHE_ROOT" && go mod download "$mod@$1")
+  (cd "$CACHE_ROOT" && go mod download "$mod@$1") || { log "go mod download $mod@$1 failed"; return 1; }
 }
 
 build_one() { # $1 = module version
@@ -78,7 +79,7 @@ build_one() { # $1 = module version
   # `go install pkg@version` builds in module-aware mode from the release's own go.mod and go.sum
   # (checked against sum.golang.org), outside any module of ours.
   (cd "$dest" && GOBIN="$dest/bin" go install -trimpath -ldflags "-s -w" \
-    "$mod/cmd/gobgpd@$mv" "$mod/cmd/gobgp@$mv")
+    "$mod/cmd/gobgpd@$mv" "$mod/cmd/gobgp@$mv") || { log "go install $mod/cmd/{gobgpd,gobgp}@$mv failed (above)"; return 1; }
   "$dest/bin/gobgpd" --version >&2 || { log "built gobgpd does not run"; return 1; }
   {
     echo "gobgp=$mv"

@@ -21,27 +21,35 @@
 # Usage: sudo scripts/build-image.sh [--refresh-base]
 # Env:   IMAGE          image name and tag (default localhost/svcbgp:<package.json version>)
 #        GOBGPD_BIN_DIR where gobgpd and gobgp come from (default /usr/bin: Debian's gobgpd 3.10; for a pinned
-#                       build: GOBGPD_BIN_DIR=$(scripts/build-gobgpd.sh --print 4.8))
+#                       build: GOBGPD_BIN_DIR=$(scripts/build-gobgpd.sh --print 4.9))
 #        NODE_BIN       the node binary to ship (default: the node on PATH; must be >= 20.19)
 #        SVCBGP_CACHE   cache root (default /var/cache/svcbgp); the work area is $SVCBGP_CACHE/image-build
 #        DEBIAN_MIRROR, DEBIAN_SECURITY_MIRROR, DEBIAN_SUITE   where the base packages come from
 #        SKIP_TSC=1     do not run `npm run build` (dist/ is already current)
+#        CONTAINERS_STORAGE_CONF
+#                       podman's own: a storage.conf whose graphroot and runroot hold the base, the layer cache
+#                       and the image (default /etc/containers/storage.conf). A first build as on a new machine:
+#                       a fresh one of these with a fresh SVCBGP_CACHE (each run then imports its own base)
 # --refresh-base rebuilds the Debian base even if one with the same package list exists (security updates).
 # Cached between runs: the base image (keyed by its package list), the production node_modules (keyed by
 # package-lock.json), and podman's layer cache. Prints the image name, its size and the build time.
-set -euo pipefail
+set -eEuo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
 start=$(date +%s.%N)
 
 log() { echo "[build-image $(date +%H:%M:%S)] $*" >&2; }
 die() { log "error: $*"; exit 1; }
+# No failure ends the build in silence: the steps below die with a message, and any other command that fails
+# (set -e) names itself here. -E: also inside functions and subshells; a subshell or command substitution only
+# exits, and the command of this shell that ran it is named.
+trap 'rc=$?; [ "$BASH_SUBSHELL" != 0 ] || log "error: line $LINENO: \"$BASH_COMMAND\" failed (exit status $rc)"; exit $rc' ERR
 
 REFRESH_BASE=0
 for a in "$@"; do
   case "$a" in
     --refresh-base) REFRESH_BASE=1 ;;
-    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -eEuo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$a' (see --help)" ;;
   esac
 done
@@ -71,8 +79,8 @@ command -v setcap >/dev/null || need+=(libcap2-bin)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt-get update -qq || die "apt-get update failed"
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null || die "apt-get install ${need[*]} failed"
 fi
 
 # --- inputs ----------------------------------------------------------------------------------------------
@@ -81,7 +89,7 @@ node_version=$("$NODE_BIN" --version)
 "$NODE_BIN" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' ||
   die "$NODE_BIN is $node_version; svcbgp needs Node.js >= 20.19 (package.json engines)"
 for b in gobgpd gobgp; do [ -x "$GOBGPD_BIN_DIR/$b" ] || die "$GOBGPD_BIN_DIR/$b missing (GOBGPD_BIN_DIR)"; done
-gobgpd_version=$("$GOBGPD_BIN_DIR/gobgpd" --version | awk '{print $NF}')
+gobgpd_version=$("$GOBGPD_BIN_DIR/gobgpd" --version | awk '{print $NF}') || die "$GOBGPD_BIN_DIR/gobgpd --version failed"
 log "node $node_version from $NODE_BIN, gobgpd $gobgpd_version from $GOBGPD_BIN_DIR, image $IMAGE"
 
 mkdir -p "$WORK"
@@ -91,8 +99,17 @@ flock 9 # one build at a time per cache
 # --- the Debian base ------------------------------------------------------------------------------------
 # Keyed by the package list and the versions this machine's apt lists offer (after an apt-get update that brings
 # a security update of libc6, the next build makes a new base); --refresh-base forces one.
-base_versions=$(for p in "${BASE_PACKAGES[@]}"; do apt-cache show --no-all-versions "$p" 2>/dev/null | awk -v p="$p" '/^Version:/ {print p "=" $2; exit}'; done)
-base_key=$(printf '%s\n' "$SUITE" "$MIRROR" "$SECURITY_MIRROR" "${BASE_PACKAGES[@]}" "layout=$BASE_LAYOUT" "$base_versions" | sha256sum | cut -c1-16)
+# One apt-cache call (~1.5 s each); awk reads all of its output (an awk that exits early can end apt-cache with
+# SIGPIPE, which pipefail turns into a failed build) and apt-cache's status is not needed: a package it does not
+# know has no line, and is named below.
+candidates=$(apt-cache show --no-all-versions "${BASE_PACKAGES[@]}" 2>/dev/null | awk '/^Package:/ {p = $2} /^Version:/ {print p "=" $2}' || true)
+base_versions=()
+for p in "${BASE_PACKAGES[@]}"; do
+  v=$(awk -F= -v p="$p" '$1 == p && !v {v = $2} END {print v}' <<<"$candidates")
+  [ -n "$v" ] || die "apt-cache knows no version of $p (a base package): run apt-get update"
+  base_versions+=("$p=$v")
+done
+base_key=$(printf '%s\n' "$SUITE" "$MIRROR" "$SECURITY_MIRROR" "${BASE_PACKAGES[@]}" "layout=$BASE_LAYOUT" "${base_versions[@]}" | sha256sum | cut -c1-16)
 BASE_IMAGE=localhost/svcbgp-base:$base_key
 
 build_base() {
@@ -109,7 +126,8 @@ build_base() {
     --dpkgopt='path-exclude=/usr/share/gdb/*' --dpkgopt='path-exclude=/usr/share/gcc/*' \
     --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/gconv/*' \
     --customize-hook='for f in "$1"/var/cache/apt/archives/*.deb; do dpkg-deb -f "$f" Package Version Architecture Source Maintainer Description | sed "1a Status: install ok installed"; echo; done > "$1/var/lib/dpkg/status"' \
-    "$SUITE" "$dir/rootfs" "deb $MIRROR $SUITE main" "deb $SECURITY_MIRROR $SUITE-security main"
+    "$SUITE" "$dir/rootfs" "deb $MIRROR $SUITE main" "deb $SECURITY_MIRROR $SUITE-security main" ||
+    die "mmdebstrap failed (the base packages come from $MIRROR and $SECURITY_MIRROR)"
   local root=$dir/rootfs
   # what a container runtime provides, or what only apt/dpkg use
   rm -rf "$root"/dev/* "$root"/etc/apt "$root"/var/cache/apt "$root"/var/lib/apt "$root"/etc/dpkg \
@@ -132,12 +150,16 @@ build_base() {
   install -d -m 1777 "$root/tmp"
   install -d -m 0755 "$root/app"
   ln -sfn /app/dist/src/cli/main.js "$root/usr/bin/svcbgp"
-  tar --numeric-owner --xattrs -C "$root" -cf "$dir/rootfs.tar" .
-  podman import --quiet --message "svcbgp base: ${BASE_PACKAGES[*]} from Debian $SUITE" "$dir/rootfs.tar" "$BASE_IMAGE" >/dev/null
+  tar --numeric-owner --xattrs -C "$root" -cf "$dir/rootfs.tar" . || die "tar of the base's root file system failed"
+  podman import --quiet --message "svcbgp base: ${BASE_PACKAGES[*]} from Debian $SUITE" "$dir/rootfs.tar" "$BASE_IMAGE" >/dev/null ||
+    die "podman import of the base ($BASE_IMAGE) failed"
   rm -rf "$dir"
-  # earlier bases (other package versions); one still under a tagged image stays
-  podman images --format '{{.Repository}}:{{.Tag}}' localhost/svcbgp-base | grep -vx "$BASE_IMAGE" | while read -r old; do
-    podman rmi "$old" >/dev/null 2>&1 || true
+  # earlier bases (other package versions); one still under a tagged image stays. On a first build the new base
+  # is the only one: nothing to remove (a `grep -v` here found no line, exited 1 and, with pipefail, ended the build).
+  local bases old
+  bases=$(podman images --format '{{.Repository}}:{{.Tag}}' localhost/svcbgp-base) || die "podman images failed"
+  for old in $bases; do
+    if [ "$old" != "$BASE_IMAGE" ]; then podman rmi "$old" >/dev/null 2>&1 || true; fi
   done
 }
 
@@ -149,9 +171,9 @@ fi
 
 # --- the build context ---------------------------------------------------------------------------------
 if [ "${SKIP_TSC:-0}" != 1 ]; then
-  [ -d node_modules/typescript ] || { log "npm ci (dev dependencies, to compile)"; npm ci --no-audit --no-fund >/dev/null; }
+  [ -d node_modules/typescript ] || { log "npm ci (dev dependencies, to compile)"; npm ci --no-audit --no-fund >/dev/null || die "npm ci failed"; }
   log "npm run build"
-  npm run build --silent
+  npm run build --silent || die "npm run build failed"
 fi
 [ -f dist/src/cli/main.js ] || die "dist/src/cli/main.js missing: run npm run build"
 
@@ -163,7 +185,7 @@ if [ ! -f "$prod/done" ]; then
   rm -rf "$prod"
   mkdir -p "$prod"
   cp package.json package-lock.json "$prod/"
-  (cd "$prod" && npm ci --omit=dev --no-audit --no-fund --ignore-scripts >/dev/null)
+  (cd "$prod" && npm ci --omit=dev --no-audit --no-fund --ignore-scripts >/dev/null) || die "npm ci --omit=dev in $prod failed"
   # type declarations and source maps are for compilers and debuggers, not for node (~14 MB)
   find "$prod/node_modules" -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete
   find "$WORK" -maxdepth 1 -name 'node_modules-*' ! -name "node_modules-$lock_key" -exec rm -rf {} +
@@ -189,7 +211,7 @@ chmod 0755 "$ctx/bin/"*
 # listening on port 179 as uid 65532 needs CAP_NET_BIND_SERVICE; as a file capability it is the only one
 # gobgpd can ever get (the container must keep NET_BIND_SERVICE in its bounding set and allow privilege
 # escalation, as ingress-nginx does; TCP MD5 needs no capability)
-setcap cap_net_bind_service=+ep "$ctx/bin/gobgpd"
+setcap cap_net_bind_service=+ep "$ctx/bin/gobgpd" || die "setcap on gobgpd failed (the cache's file system must keep extended attributes)"
 cp -al "$prod/node_modules" "$ctx/app/node_modules"
 cp -p package.json "$ctx/app/"
 cp -rp protos "$ctx/app/protos"
@@ -207,7 +229,7 @@ podman build --quiet --layers --pull=never -f "$REPO/Containerfile" \
   --label org.opencontainers.image.revision="$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
   --label io.svcbgp.node.version="$node_version" \
   --label io.svcbgp.gobgpd.version="$gobgpd_version" \
-  -t "$IMAGE" "$ctx" >/dev/null
+  -t "$IMAGE" "$ctx" >/dev/null || die "podman build $IMAGE failed"
 # the image this build replaced, now untagged (its layers stay as long as the new image shares them)
 current=$(podman image inspect --format '{{.Id}}' "$IMAGE")
 if [ -n "$previous" ] && [ "$previous" != "$current" ] && [ -z "$(podman image inspect --format '{{join .RepoTags ","}}' "$previous" 2>/dev/null)" ]; then
@@ -215,7 +237,7 @@ if [ -n "$previous" ] && [ "$previous" != "$current" ] && [ -z "$(podman image i
 fi
 
 # --- smoke check: the entry points start from the image's own file system -----------------------------
-mnt=$(podman image mount "$IMAGE")
+mnt=$(podman image mount "$IMAGE") || die "podman image mount $IMAGE failed"
 trap 'podman image unmount "$IMAGE" >/dev/null 2>&1 || true' EXIT
 chroot --userspec=$NONROOT:$NONROOT "$mnt" /usr/bin/node --version >/dev/null || die "node does not start inside the image"
 chroot --userspec=$NONROOT:$NONROOT "$mnt" /usr/bin/gobgpd --version >/dev/null || die "gobgpd does not start inside the image"

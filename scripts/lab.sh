@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # svcbgp demo: the seed article end to end (shared/seed/calico-service-ip-advertisement.txt).
 #
-#   scripts/lab.sh [--router bird|frr] [--gobgpd 4.8|3.37|3.10] [--keep]
+#   scripts/lab.sh [--router bird|frr] [--gobgpd 4.9|4.8|3.37|3.10] [--keep]
 #
 # On a Debian machine, as root: installs what is missing (system packages, npm packages), builds svcbgp, builds
 # or reuses the pinned Kubernetes binaries, then builds the network lab (a ToR running BIRD 2 or FRR, three node
@@ -9,8 +9,9 @@
 # stand-in for kubelets) and one `svcbgp run` per node, walks the article's steps and prints the ToR's routing
 # table (`ip route` in its namespace) after each one. Then it tears everything down; --keep leaves it up and
 # prints how to look around (gobgp, birdc/vtysh, ip route, kubectl, the agents' /metrics and logs).
-# --gobgpd picks the gobgpd the nodes run (default 4.8, the current v4 line; 3.37 the last v3; 3.10 Debian's);
-# 3.37 and 4.8 are built once by scripts/build-gobgpd.sh (about a minute each) and cached under /var/cache/svcbgp.
+# --gobgpd picks the gobgpd the nodes run (default 4.9, the newest v4; 4.8 the v4 before; 3.37 the last v3; 3.10
+# Debian's); 3.37, 4.8 and 4.9 are built once by scripts/build-gobgpd.sh (about a minute each) and cached under
+# /var/cache/svcbgp.
 # The agents speak whichever API it serves (--gobgp-api auto).
 #
 # Needs: Debian 12 (or newer), root, Node.js >= 20.19 and Go (to build the Kubernetes binaries once, minutes on
@@ -19,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROUTER=bird
-GOBGPD=4.8
+GOBGPD=4.9
 KEEP=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -29,11 +30,11 @@ while [ $# -gt 0 ]; do
     --gobgpd=*) GOBGPD="${1#--gobgpd=}"; shift ;;
     --keep) KEEP=(--keep); shift ;;
     -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "lab.sh: unknown argument $1 (usage: scripts/lab.sh [--router bird|frr] [--gobgpd 4.8|3.37|3.10] [--keep])" >&2; exit 2 ;;
+    *) echo "lab.sh: unknown argument $1 (usage: scripts/lab.sh [--router bird|frr] [--gobgpd 4.9|4.8|3.37|3.10] [--keep])" >&2; exit 2 ;;
   esac
 done
 case "$ROUTER" in bird|frr) ;; *) echo "lab.sh: --router wants bird or frr, got '$ROUTER'" >&2; exit 2 ;; esac
-case "$GOBGPD" in 3.10|3.37|4.8) ;; *) echo "lab.sh: --gobgpd wants 4.8, 3.37 or 3.10, got '$GOBGPD'" >&2; exit 2 ;; esac
+case "$GOBGPD" in 3.10|3.37|4.8|4.9) ;; *) echo "lab.sh: --gobgpd wants 4.9, 4.8, 3.37 or 3.10, got '$GOBGPD'" >&2; exit 2 ;; esac
 
 T0=$(date +%s)
 step() { echo; echo "### [$(( $(date +%s) - T0 ))s] $*"; }

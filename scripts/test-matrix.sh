@@ -4,10 +4,10 @@
 # the other versions. Why only these tiers per version: they are where the wire API and gobgpd's behaviour
 # matter (codec, detection, provisioning, graceful restart, the agent against a real API server), and they take
 # ~2 minutes per version on 2 cores; the seed article's e2e walk runs in `npm test` (default version) and here on
-# the versions in SVCBGP_MATRIX_E2E (default 4.8); any version by hand with
+# the versions in SVCBGP_MATRIX_E2E (default 4.9); any version by hand with
 # `SVCBGP_GOBGPD=3.37 npx mocha 'dist/test/e2e/*.test.js'` or `scripts/lab.sh --gobgpd 3.37`.
 #
-# Usage: scripts/test-matrix.sh [VERSION...]   (default: 3.37 4.8; needs `npm run build` and scripts/build-gobgpd.sh)
+# Usage: scripts/test-matrix.sh [VERSION...]   (default: 3.37 4.8 4.9; needs `npm run build` and scripts/build-gobgpd.sh)
 # Prints one line per version: "gobgpd <v>: <n> passed, <n> failed, <n> skipped (<s>s)"; exits 1 if any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 export SVCBGP_SPEAKER_GOBGPD="${SVCBGP_SPEAKER_GOBGPD:-3.10}"
 
 versions=("$@")
-[ ${#versions[@]} -gt 0 ] || versions=(3.37 4.8)
+[ ${#versions[@]} -gt 0 ] || versions=(3.37 4.8 4.9)
 rc=0
 summary=()
 for v in "${versions[@]}"; do
@@ -34,8 +34,8 @@ for v in "${versions[@]}"; do
   # gobgpd 3.10): BIRD and FRR in the lab, a few seconds.
   files+=('dist/test/e2e/lab-path-size.test.js')
   # The seed article's e2e walk (BIRD and FRR, IPv4-only ToRs, ~2 minutes) also on the versions in
-  # SVCBGP_MATRIX_E2E (default 4.8: the newest, the one the image carries); `npm test` walks it on the default.
-  for e in ${SVCBGP_MATRIX_E2E-4.8}; do [ "$e" = "$v" ] && files+=('dist/test/e2e/seed-article.test.js'); done
+  # SVCBGP_MATRIX_E2E (default 4.9: the newest, the one the image carries); `npm test` walks it on the default.
+  for e in ${SVCBGP_MATRIX_E2E-4.9}; do [ "$e" = "$v" ] && files+=('dist/test/e2e/seed-article.test.js'); done
   # On the matrix the walk takes the IPv4-only ToRs (where gobgpd's version mattered: its selection deferral); both
   # ToR modes run in `npm test`.
   SVCBGP_SEED_TOR_MODES="${SVCBGP_SEED_TOR_MODES:-ipv4-only}" SVCBGP_GOBGPD="$v" npx mocha --no-config --timeout 60000 --slow 2000 --exit "${files[@]}" 2>&1 | tee "$out"

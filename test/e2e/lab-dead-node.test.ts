@@ -4,7 +4,7 @@
  * until the ToR's kernel table no longer has the node's next hop. And what each ToR does with a node's routes when
  * BFD fails during a graceful restart (gobgpd SIGKILLed and restored, what a Pod restart does under dumb-init).
  *
- * OPT-IN, several minutes: SVCBGP_DEAD_NODE=1 (BFD cases need SVCBGP_GOBGPD=4.8). Numbers are printed as
+ * OPT-IN, several minutes: SVCBGP_DEAD_NODE=1 (BFD cases need a 4.x: SVCBGP_GOBGPD=4.8 or 4.9). Numbers are printed as
  * `[lab-metric]` lines and written to docs/timers.md by hand; nothing here fails on a time. What is asserted is what an
  * operator checks: the next hop does go away, the session the ToR reports, and the route deletions of a restart.
  *

@@ -104,7 +104,7 @@ export interface GobgpdOptions {
   logLevel?: 'debug' | 'info' | 'warn';
   /** How long to wait for the API to answer (ms, default 15000). */
   startTimeoutMs?: number;
-  /** Run this gobgpd version ("3.10", "3.37", "4.8") instead of SVCBGP_GOBGPD's. */
+  /** Run this gobgpd version ("3.10", "3.37", "4.8", "4.9") instead of SVCBGP_GOBGPD's. */
   version?: string;
   /** Serve the API on this unix socket (e.g. the socket of a stopped gobgpd, to replace it by another version). */
   socketPath?: string;

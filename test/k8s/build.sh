@@ -64,8 +64,11 @@ rm -rf "$SRC" && mkdir -p "$SRC/etcd" "$BIN"
 cd "$SRC"
 
 log "resolving k8s.io/kubernetes@$K8S_VERSION through the Go module proxy"
-KMOD=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-[ -f "$KMOD" ] || { log "could not download k8s.io/kubernetes@$K8S_VERSION"; exit 1; }
+# -json puts go's error on stdout (its "Error" field): say it, rather than let set -e end the build in silence
+KJSON=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION") ||
+  { log "could not download k8s.io/kubernetes@$K8S_VERSION: $(sed -n 's/.*"Error": "\(.*\)".*/\1/p' <<<"$KJSON")"; exit 1; }
+KMOD=$(sed -n 's/.*"GoMod": "\(.*\)".*/\1/p' <<<"$KJSON")
+[ -f "$KMOD" ] || { log "could not download k8s.io/kubernetes@$K8S_VERSION (no go.mod in the module cache)"; exit 1; }
 MINOR=$(echo "$K8S_VERSION" | sed -E 's/^v1\.([0-9]+)\.([0-9]+).*/0.\1.\2/')  # v1.37.2 -> 0.37.2
 GOVER=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$KMOD")
 ETCD_VERSION=$(awk '$1=="go.etcd.io/etcd/server/v3"{print $2}' "$KMOD")

@@ -4,7 +4,7 @@ import { isAlive, run, signal, sleep, spawnDaemon, waitFor, type ExecResult } fr
 import { gobgpdVersion } from '../helpers/gobgpd-version.js';
 
 /**
- * The gobgpd version of the lab: SVCBGP_GOBGPD (3.10, 3.37, 4.8; `scripts/lab.sh --gobgpd` sets it), binaries
+ * The gobgpd version of the lab: SVCBGP_GOBGPD (3.10, 3.37, 4.8, 4.9; `scripts/lab.sh --gobgpd` sets it), binaries
  * from scripts/build-gobgpd.sh's cache. `GOBGP` is the matching CLI (the v3 CLI cannot talk to gobgpd 4.x).
  */
 export const LAB_GOBGPD = gobgpdVersion();

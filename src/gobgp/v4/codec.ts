@@ -1,7 +1,8 @@
 /**
  * The GoBGP v4 codec (gobgpd 4.x, package api, service GoBgpService): our models <-> v4 wire messages.
  *
- * What differs from v3 (src/gobgp/v3/codec.ts), each read in gobgpd v4.8.0's sources:
+ * What differs from v3 (src/gobgp/v3/codec.ts), each read in gobgpd v4.8.0's sources and still so in v4.9.0 (whose
+ * API only adds the TCP-AO keychain RPCs and a flowspec redirect community):
  *  - NLRI and attributes are typed oneofs (`{prefix: {...}}`, `{origin: {...}}`), no google.protobuf.Any.
  *  - Every enum starts with *_UNSPECIFIED = 0: TableType GLOBAL is 1 (ListPath / AddPathStream with 0 fail,
  *    pkg/server/grpc_server.go AddPathStream "unsupported resource"), the WatchEvent filter BEST is 1 (0 is

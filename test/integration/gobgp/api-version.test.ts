@@ -1,6 +1,6 @@
 /**
  * API version detection against real gobgpd of both lines, whatever SVCBGP_GOBGPD says: Debian's 3.10 (API v3)
- * and 4.8 (API v4, built by scripts/build-gobgpd.sh). What an operator would check: the agent talks to whichever
+ * and a 4.x (API v4, built by scripts/build-gobgpd.sh; SVCBGP_GOBGPD's when it is a v4, else the newest). What an operator would check: the agent talks to whichever
  * gobgpd runs, follows an upgrade between two gobgpd restarts on the same socket, and with a forced version that
  * does not match says what to set instead of "unreachable".
  */
@@ -16,10 +16,12 @@ import { AgentMetrics } from '../../../src/http/metrics.js';
 import { diff } from '../../../src/routes/diff.js';
 import { memoryLogger } from '../agent/util.js';
 import { startGobgpd, waitFor, type Gobgpd } from '../../helpers/gobgpd.js';
+import { sideBySideV4 } from '../../helpers/gobgpd-version.js';
 
 const GLOBAL = { asn: 64512, routerId: '192.168.1.10', listenPort: -1 };
+const V4 = sideBySideV4();
 
-describe('gobgpd API version detection (3.10 and 4.8)', function () {
+describe(`gobgpd API version detection (3.10 and ${V4})`, function () {
   this.timeout(60_000);
   const started: Gobgpd[] = [];
   let dir: string;
@@ -36,7 +38,7 @@ describe('gobgpd API version detection (3.10 and 4.8)', function () {
     return d;
   };
 
-  for (const [version, api] of [['3.10', 'v3'], ['4.8', 'v4']] as const) {
+  for (const [version, api] of [['3.10', 'v3'], [V4, 'v4']] as const) {
     it(`auto: gobgpd ${version} is spoken to in ${api}, and the call works`, async function () {
       const d = await start(version);
       const seen: string[] = [];
@@ -57,12 +59,12 @@ describe('gobgpd API version detection (3.10 and 4.8)', function () {
     });
   }
 
-  it('auto follows gobgpd being replaced by the other version on the same socket (3.10 -> 4.8 -> 3.10 -> 3.10 again: no new detection event)', async function () {
+  it(`auto follows gobgpd being replaced by the other version on the same socket (3.10 -> ${V4} -> 3.10 -> 3.10 again: no new detection event)`, async function () {
     const socket = path.join(dir, 'gobgp.sock');
     const seen: string[] = [];
     const c = connectGobgp(`unix://${socket}`, { deadlineMs: 3000, onApiVersion: (v) => seen.push(v) });
     try {
-      for (const version of ['3.10', '4.8', '3.10', '3.10']) {
+      for (const version of ['3.10', V4, '3.10', '3.10']) {
         const d = await start(version, socket);
         // The first call after the swap may still fail (the old process is gone); the next one re-detects.
         await waitFor(`the client to reach gobgpd ${version}`, async () => ((await c.getGlobal()) === undefined ? true : undefined), 15_000, 100);
@@ -77,7 +79,7 @@ describe('gobgpd API version detection (3.10 and 4.8)', function () {
     }
   });
 
-  for (const [version, forced, served] of [['4.8', 'v3', 'v4'], ['3.10', 'v4', 'v3']] as const) {
+  for (const [version, forced, served] of [[V4, 'v3', 'v4'], ['3.10', 'v4', 'v3']] as const) {
     it(`forced ${forced} against gobgpd ${version}: the error says it speaks ${served} and what to set; the probe says "incompatible", not "unreachable"`, async function () {
       const d = await start(version);
       const c = connectGobgp(d.apiAddress, { api: forced });
@@ -97,8 +99,8 @@ describe('gobgpd API version detection (3.10 and 4.8)', function () {
     });
   }
 
-  it('the reconciler with a forced v3 against gobgpd 4.8: sends nothing, stays "reachable", fails gobgpd-api-matches, logs what to set once', async function () {
-    const d = await start('4.8');
+  it(`the reconciler with a forced v3 against gobgpd ${V4}: sends nothing, stays "reachable", fails gobgpd-api-matches, logs what to set once`, async function () {
+    const d = await start(V4);
     const c = connectGobgp(d.apiAddress, { api: 'v3' });
     const { log, entries } = memoryLogger();
     const metrics = new AgentMetrics(false);

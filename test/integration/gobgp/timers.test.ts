@@ -1,8 +1,9 @@
 /**
  * The peer timers and BFD svcbgp configures, as an operator sees them in `gobgp neighbor <addr>` and ListPeer, on
- * gobgpd 3.10 (API v3) and 4.8 (API v4) side by side whatever SVCBGP_GOBGPD says (like api-version.test.ts). Our
- * gobgpd sits in a namespace joined by a veth to a "ToR" gobgpd 4.8 configured from its own TOML (hold 90 s, BFD on
- * for the BFD case), so the session is real and the negotiated hold time is the smaller of both OPENs.
+ * gobgpd 3.10 (API v3) and a 4.x (API v4) side by side whatever SVCBGP_GOBGPD says (like api-version.test.ts; the 4.x
+ * is SVCBGP_GOBGPD's when it is a v4, else the newest). Our gobgpd sits in a namespace joined by a veth to a "ToR"
+ * gobgpd of that 4.x configured from its own TOML (hold 90 s, BFD on for the BFD case), so the session is real and
+ * the negotiated hold time is the smaller of both OPENs.
  * The peers come from a BGPPeer document through parseConfig and peersForNode: exactly what the agent provisions.
  */
 import { expect } from 'chai';
@@ -12,12 +13,14 @@ import { peersForNode } from '../../../src/config/peers.js';
 import type { SpeakerConfig } from '../../../src/model/peer.js';
 import { createLink, type Link } from '../../helpers/bgp-speaker.js';
 import { startGobgpd, waitFor, type Gobgpd } from '../../helpers/gobgpd.js';
+import { sideBySideV4 } from '../../helpers/gobgpd-version.js';
 import { memoryLogger } from '../agent/util.js';
 
 const OURS = '192.168.1.10';
 const TOR = '192.168.1.1';
+const V4 = sideBySideV4();
 
-/** The ToR: gobgpd 4.8 from a TOML file, gobgpd's default timers (hold 90 s), BFD 300 ms x 3 when asked. */
+/** The ToR: gobgpd 4.x (V4) from a TOML file, gobgpd's default timers (hold 90 s), BFD 300 ms x 3 when asked. */
 function torToml(bfd: boolean): string {
   return `[global.config]
   as = 64512
@@ -60,7 +63,7 @@ interface Pair {
 async function pair(version: string, torBfd: boolean): Promise<Pair> {
   const link = createLink({ node: { v4: OURS, v6: 'fd00:1::10' }, tor: { v4: TOR, v6: 'fd00:1::1' }, v4Len: 24, v6Len: 64 });
   const ours = await startGobgpd({ name: `timers-${version}`, netns: link.nodeNs, version });
-  const tor = await startGobgpd({ name: 'timers-tor', netns: link.torNs, version: '4.8', configToml: torToml(torBfd) });
+  const tor = await startGobgpd({ name: 'timers-tor', netns: link.torNs, version: V4, configToml: torToml(torBfd) });
   const client = connectGobgp(ours.apiAddress, { deadlineMs: 5000 });
   return {
     link, ours, tor, client,
@@ -77,10 +80,10 @@ const established = async (p: Pair): Promise<void> => {
   await waitFor('session established', async () => ((await p.client.listPeers(TOR))[0]?.sessionState === 'established' ? true : undefined), 60_000, 250);
 };
 
-describe("svcbgp's BGP timers and BFD on real gobgpd (3.10 and 4.8)", function () {
+describe(`svcbgp's BGP timers and BFD on real gobgpd (3.10 and ${V4})`, function () {
   this.timeout(120_000);
 
-  for (const version of ['3.10', '4.8']) {
+  for (const version of ['3.10', V4]) {
     it(`gobgpd ${version}: a BGPPeer without timers gets svcbgp's keepalive 3 s / hold 9 s; the session runs on them (the ToR offers 90 s)`, async function () {
       const p = await pair(version, false);
       try {
@@ -109,8 +112,8 @@ describe("svcbgp's BGP timers and BFD on real gobgpd (3.10 and 4.8)", function (
     });
   }
 
-  it('gobgpd 4.8: failureDetectionMode BFDIfDirectlyConnected -> BFD 300 ms x 3 in `gobgp -j neighbor`, and the BFD session comes up with the ToR', async function () {
-    const p = await pair('4.8', true);
+  it(`gobgpd ${V4}: failureDetectionMode BFDIfDirectlyConnected -> BFD 300 ms x 3 in \`gobgp -j neighbor\`, and the BFD session comes up with the ToR`, async function () {
+    const p = await pair(V4, true);
     try {
       await provisionSpeaker(p.client, speakerFrom('  failureDetectionMode: BFDIfDirectlyConnected\n'));
       await established(p);

@@ -1,5 +1,6 @@
 /**
- * What gobgpd 4.x does differently, checked against a real gobgpd 4.8 (whatever SVCBGP_GOBGPD says) on "node"
+ * What gobgpd 4.x does differently, checked against a real gobgpd 4.x (SVCBGP_GOBGPD's when it is a v4, else the
+ * newest: sideBySideV4) on "node"
  * 192.168.1.10 and a second, independent gobgpd as "ToR" 192.168.1.1 (graceful-restart helper), in network
  * namespaces this test creates, joined by a veth pair. The ToR's `gobgp global rib` is the ground truth.
  */
@@ -8,16 +9,18 @@ import { connectGobgp, GobgpRequestError, type GobgpClient } from '../../../src/
 import type { Route } from '../../../src/model/route.js';
 import { createLink, ribNextHops, startSpeaker, type Link } from '../../helpers/bgp-speaker.js';
 import { startGobgpd, waitFor, type Gobgpd } from '../../helpers/gobgpd.js';
+import { sideBySideV4 } from '../../helpers/gobgpd-version.js';
 
 const OURS = '192.168.1.10';
 const TOR = '192.168.1.1';
 /** On the link's subnet, but nobody answers: a GR peer that is configured and never comes up. */
 const DOWN_PEER = '192.168.1.99';
 const GR = { enabled: true, restartTime: 120 };
+const V4 = sideBySideV4();
 
 const route = (prefix: string): Route => ({ prefix, family: 'ipv4-unicast', nextHop: '0.0.0.0', communities: [], largeCommunities: [] });
 
-describe('gobgpd 4.8 specifics towards a real GR-helper peer (network namespaces)', function () {
+describe(`gobgpd ${V4} specifics towards a real GR-helper peer (network namespaces)`, function () {
   this.timeout(120_000);
   let link: Link;
   let ours: Gobgpd;
@@ -26,7 +29,7 @@ describe('gobgpd 4.8 specifics towards a real GR-helper peer (network namespaces
 
   beforeEach(async function () {
     link = createLink({ node: { v4: OURS, v6: 'fd00:1::10' }, tor: { v4: TOR, v6: 'fd00:1::1' }, v4Len: 24, v6Len: 64 });
-    ours = await startGobgpd({ name: 'v4-node', netns: link.nodeNs, version: '4.8' });
+    ours = await startGobgpd({ name: 'v4-node', netns: link.nodeNs, version: V4 });
     tor = await startSpeaker({ asn: 64512, routerId: TOR, address: TOR, port: 179, netns: link.torNs, neighbor: { address: OURS, asn: 64512, port: 179 } });
     client = connectGobgp(ours.apiAddress, { deadlineMs: 5000, api: 'v4' });
     await client.startBgp({ asn: 64512, routerId: OURS, listenPort: 179 });
@@ -86,7 +89,7 @@ describe('gobgpd 4.8 specifics towards a real GR-helper peer (network namespaces
   });
 
   it('a malformed listen address is refused before StartBgp is sent (gobgpd 4.x would panic on it)', async function () {
-    const fresh = await startGobgpd({ name: 'v4-listen', version: '4.8', unixSocket: true });
+    const fresh = await startGobgpd({ name: 'v4-listen', version: V4, unixSocket: true });
     const c = connectGobgp(fresh.apiAddress, { api: 'v4' });
     try {
       for (const bad of ['192.168.1', 'node-1', '10.0.0.1/24', '']) {

@@ -5,16 +5,18 @@ import os from 'node:os';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import { V4_PROTO_DIR, V4_PROTO_FILES } from '../../../src/gobgp/v4/protos.js';
+import { GOBGPD_VERSIONS } from '../../helpers/gobgpd-version.js';
 import { declared, fieldShape, itMatchesUpstream, loadProtos } from './proto-subset.js';
 
 /**
  * Our protos/gobgp/v4/*.proto are a hand-written subset of GoBGP's v4 API (package api, service GoBgpService).
- * This test proves the subset is wire-compatible with upstream v4.8.0: every message, field (name, number, type,
- * label, oneof member), enum value and RPC we declare exists upstream with exactly the same shape.
+ * This test proves the subset is wire-compatible with every v4 of the gobgpd matrix (svcbgp drives each of them):
+ * every message, field (name, number, type, label, oneof member), enum value and RPC we declare exists upstream
+ * with exactly the same shape, in each version's protos.
  * Upstream = the module's own proto/api/*.proto in the Go module cache, put there by scripts/build-gobgpd.sh
- * (`go mod download github.com/osrg/gobgp/v4@v4.8.0`). GOBGP_V4_UPSTREAM_PROTO_DIR overrides (the proto/ dir).
+ * (`go mod download github.com/osrg/gobgp/v4@<version>`). GOBGP_V4_UPSTREAM_PROTO_DIR checks one proto/ dir instead.
  */
-export const UPSTREAM_V4_VERSION = 'v4.8.0';
+const UPSTREAM_V4_VERSIONS = Object.values(GOBGPD_VERSIONS).filter((v) => v.api === 'v4').map((v) => v.module!);
 
 function goModCache(): string {
   try {
@@ -24,19 +26,23 @@ function goModCache(): string {
   }
 }
 
-const UPSTREAM_ROOT = process.env.GOBGP_V4_UPSTREAM_PROTO_DIR
-  ?? path.join(goModCache(), 'github.com', 'osrg', 'gobgp', `v4@${UPSTREAM_V4_VERSION}`, 'proto');
-const UPSTREAM_API = path.join(UPSTREAM_ROOT, 'api');
+/** Each upstream to check: its name and its proto/ dir. */
+const UPSTREAMS: { version: string; root: string }[] = process.env.GOBGP_V4_UPSTREAM_PROTO_DIR
+  ? [{ version: `in ${process.env.GOBGP_V4_UPSTREAM_PROTO_DIR}`, root: process.env.GOBGP_V4_UPSTREAM_PROTO_DIR }]
+  : UPSTREAM_V4_VERSIONS.map((version) => ({
+    version, root: path.join(goModCache(), 'github.com', 'osrg', 'gobgp', `v4@${version}`, 'proto'),
+  }));
 
-describe(`protos/gobgp/v4 (our subset) against the upstream GoBGP ${UPSTREAM_V4_VERSION} protos`, function () {
+for (const { version, root } of UPSTREAMS) describe(`protos/gobgp/v4 (our subset) against the upstream GoBGP ${version} protos`, function () {
   const ours = loadProtos(V4_PROTO_DIR, V4_PROTO_FILES);
+  const api = path.join(root, 'api');
   let upstreamRoot: protobuf.Root | undefined;
   const upstream = (): protobuf.Root => {
-    if (!existsSync(path.join(UPSTREAM_API, 'gobgp.proto'))) {
-      throw new Error(`upstream v4 protos not found in ${UPSTREAM_API}: run scripts/build-gobgpd.sh `
-        + `(or: go mod download github.com/osrg/gobgp/v4@${UPSTREAM_V4_VERSION})`);
+    if (!existsSync(path.join(api, 'gobgp.proto'))) {
+      throw new Error(`upstream v4 protos not found in ${api}: run scripts/build-gobgpd.sh `
+        + `(or: go mod download github.com/osrg/gobgp/v4@${version})`);
     }
-    upstreamRoot ??= loadProtos(UPSTREAM_API, ['gobgp.proto'], UPSTREAM_ROOT);
+    upstreamRoot ??= loadProtos(api, ['gobgp.proto'], root);
     return upstreamRoot;
   };
   const items = declared(ours.lookup('api') as protobuf.Namespace);
