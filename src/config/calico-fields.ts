@@ -139,11 +139,6 @@ export const BGPCONFIGURATION_CHECKS: Readonly<Record<string, FieldCheck>> = {
   ipv6NormalRoutePriority: warn(
     `the kernel route metric Felix gives IPv6 workload routes, which BIRD compares with the routes it learns; ${NO_KERNEL}. It changes no advertised route; remove it`,
   ),
-  serviceLoadBalancerAggregation: acceptOnly(
-    ['Enabled'],
-    refuse('not implemented: svcbgp advertises every serviceLoadBalancerIPs CIDR as one route (what Enabled means); remove it or set Enabled'),
-    calicoEnum('Enabled', 'Disabled'),
-  ),
 };
 
 const OWN_ROUTES =

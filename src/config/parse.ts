@@ -541,8 +541,8 @@ function checkPathRoom(ctx: Ctx, ref: DocRef, pas: readonly PrefixAdvertisement[
 // --- BGPConfiguration --------------------------------------------------------------------------------------
 
 const GLOBAL_FIELDS = new Set([
-  'asNumber', 'listenPort', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs', 'communities', 'prefixAdvertisements',
-  'allowUnsafeServiceCIDRs', 'weightedECMP', 'serviceAttributeLimits',
+  'asNumber', 'listenPort', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs', 'serviceLoadBalancerAggregation', 'communities',
+  'prefixAdvertisements', 'allowUnsafeServiceCIDRs', 'weightedECMP', 'serviceAttributeLimits',
 ]);
 const SERVICE_CIDR_FIELDS = ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const;
 
@@ -570,6 +570,10 @@ function readGlobal(ctx: Ctx, ref: DocRef, spec: Obj): GlobalBgpSettings | undef
   if (allowUnsafe !== undefined && allowUnsafe !== null && typeof allowUnsafe !== 'boolean') {
     ctx.error(ref, 'spec.allowUnsafeServiceCIDRs', render(allowUnsafe), 'expected true or false (svcbgp extension)');
   }
+  const aggregation = spec['serviceLoadBalancerAggregation'];
+  if (aggregation !== undefined && aggregation !== null && aggregation !== 'Enabled' && aggregation !== 'Disabled') {
+    ctx.error(ref, 'spec.serviceLoadBalancerAggregation', render(aggregation), "expected Enabled or Disabled (Calico's values, case-sensitive)");
+  }
   const lists = { serviceClusterIPs: clusterIPs, serviceExternalIPs: externalIPs, serviceLoadBalancerIPs: lbIPs };
   checkServiceCidrSafety(ctx, ref, lists, allowUnsafe === true);
   const communities = readCommunities(ctx, ref, spec['communities']);
@@ -590,6 +594,7 @@ function readGlobal(ctx: Ctx, ref: DocRef, spec: Obj): GlobalBgpSettings | undef
     serviceExternalIPs: externalIPs,
     serviceLoadBalancerIPs: lbIPs,
     prefixAdvertisements: pas,
+    ...(aggregation === 'Enabled' || aggregation === 'Disabled' ? { serviceLoadBalancerAggregation: aggregation } : {}),
     ...(weighted ? { weightedEcmp: weighted } : {}),
     ...(limits ? { serviceAttributeLimits: limits } : {}),
     source: ref,

@@ -91,6 +91,11 @@ export interface GlobalBgpSettings {
   serviceExternalIPs: ParsedCidr[];
   serviceLoadBalancerIPs: ParsedCidr[];
   prefixAdvertisements: PrefixAdvertisement[];
+  /**
+   * Calico's serviceLoadBalancerAggregation (3.31): Disabled advertises no serviceLoadBalancerIPs CIDR, and a host route
+   * per load-balancer IP of a Service instead (src/routes/desired.ts rule 8). Undefined: Enabled, Calico's default.
+   */
+  serviceLoadBalancerAggregation?: 'Enabled' | 'Disabled';
   /** svcbgp extension `weightedECMP`; undefined: off (plain ECMP). */
   weightedEcmp?: WeightedEcmpSettings;
   /** svcbgp extension `serviceAttributeLimits`; undefined: Service annotations may add no attribute. */

@@ -29,8 +29,10 @@ export interface ServiceAddress extends ServiceRef {
  *   Local for cluster IPs) that has a ready — or serving while terminating — endpoint on this node.
  * - single-address-cidr: a Cluster-policy load-balancer IP matched by a single-address (/32, /128) entry of
  *   serviceLoadBalancerIPs; Calico advertises those per Service, from every node, not as aggregates.
+ * - per-service: a Cluster-policy load-balancer IP while serviceLoadBalancerAggregation is Disabled, from every node,
+ *   while the Service has a ready (or, when none is, serving while terminating) endpoint of its family anywhere.
  */
-export type RouteRule = 'aggregate' | 'local-endpoint' | 'single-address-cidr';
+export type RouteRule = 'aggregate' | 'local-endpoint' | 'single-address-cidr' | 'per-service';
 
 export interface RouteReason {
   rule: RouteRule;
@@ -94,9 +96,11 @@ export interface Refusal {
  * An address deliberately not advertised from THIS node (other nodes may advertise it):
  * - no-local-endpoint: Local traffic policy and no endpoint on this node that can serve;
  * - kind-not-configured: cluster IPs while serviceClusterIPs is empty (advertising cluster IPs is opt-in);
- * - advertise-disabled: the Service is annotated svcbgp.io/advertise: "false" (an aggregate may still carry it).
+ * - advertise-disabled: the Service is annotated svcbgp.io/advertise: "false" (an aggregate may still carry it);
+ * - no-ready-endpoint: serviceLoadBalancerAggregation Disabled, Cluster policy, and no endpoint of the address's family
+ *   in the cluster can serve: no node advertises the load-balancer IP (the point of Disabled: withdraw a failed Service).
  */
-export type WithheldCode = 'no-local-endpoint' | 'kind-not-configured' | 'advertise-disabled';
+export type WithheldCode = 'no-local-endpoint' | 'kind-not-configured' | 'advertise-disabled' | 'no-ready-endpoint';
 
 export interface Withheld {
   service: ServiceRef;

@@ -51,7 +51,7 @@ const CONFIG_CASES: Record<string, { value: unknown; handling: Handling }> = {
   serviceLoadBalancerIPs: { value: [{ cidr: '192.168.4.0/24' }], handling: 'honoured' },
   serviceExternalIPs: { value: [{ cidr: '192.168.3.0/24' }], handling: 'honoured' },
   serviceClusterIPs: { value: [{ cidr: '10.49.0.0/16' }], handling: 'honoured' },
-  serviceLoadBalancerAggregation: { value: 'Disabled', handling: 'refused' },
+  serviceLoadBalancerAggregation: { value: 'Disabled', handling: 'honoured' },
   communities: { value: [{ name: 'a', value: '64512:100' }], handling: 'honoured' },
   prefixAdvertisements: { value: [{ cidr: '10.49.0.0/16', communities: ['64512:100'] }], handling: 'honoured' },
   listenPort: { value: 1179, handling: 'honoured' },
@@ -126,7 +126,7 @@ describe('Calico fields: every one honoured, warned by name or refused', () => {
   });
 
   it('the values that say what svcbgp does are honoured without a word: nodeToNodeMeshEnabled false, bindMode None, nextHopMode Self/Auto, keepOriginalNextHop false, sourceAddress None, filters [], ttlSecurity 0', () => {
-    const cfg = parseOne('BGPConfiguration', { nodeToNodeMeshEnabled: false, bindMode: 'None', serviceLoadBalancerAggregation: 'Enabled' });
+    const cfg = parseOne('BGPConfiguration', { nodeToNodeMeshEnabled: false, bindMode: 'None' });
     expect([cfg.ok, cfg.warnings]).to.deep.equal([true, []]);
     for (const nextHopMode of ['Self', 'Auto']) {
       const peer = parseOne('BGPPeer', { nextHopMode, keepOriginalNextHop: false, sourceAddress: 'None', filters: [], ttlSecurity: 0, restartMode: 'GracefulRestart' });
