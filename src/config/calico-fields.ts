@@ -159,9 +159,6 @@ export const BGPPEER_CHECKS: Readonly<Record<string, FieldCheck>> = {
     refuse("not implemented: the kernel chooses the session's source address (what None means); remove sourceAddress or set None"),
     calicoEnum('UseNodeIP', 'None'),
   ),
-  numAllowedLocalASNumbers: refuse('not implemented: received routes that carry this AS are dropped (BGP loop prevention); remove numAllowedLocalASNumbers'),
-  ttlSecurity: acceptOnly([0], refuse('not implemented: the session runs without GTSM (RFC 5082); remove ttlSecurity or set 0')),
-  localASNumber: refuse('not implemented: every session uses the asNumber of the BGPConfiguration "default"; remove localASNumber, or make that asNumber the one the peer expects'),
   reachableBy: warn(
     `the gateway of a static route Calico adds to the peer, so that a route learned over BGP cannot take the path to the peer away; ${NO_KERNEL}, so the node's own routing reaches the peer. It changes no advertised route; remove it`,
   ),

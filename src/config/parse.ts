@@ -319,6 +319,17 @@ function readAsNumber(ctx: Ctx, ref: DocRef, path: string, v: unknown): number |
   return n;
 }
 
+/** An optional integer field min..255 (a Calico uint8, or what gobgpd keeps in 8 bits); `expected` says what it is. */
+function readByte(ctx: Ctx, ref: DocRef, spec: Obj, field: string, min: number, expected: string): number | undefined {
+  const v = spec[field];
+  if (v === undefined || v === null) return undefined;
+  const path = `spec.${field}`;
+  if (refuseYamlNumber(ctx, ref, path, v, `write ${field} as a plain decimal integer`)) return undefined;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= 255) return v;
+  ctx.error(ref, path, render(v), `expected ${expected}`);
+  return undefined;
+}
+
 function readPort(ctx: Ctx, ref: DocRef, path: string, v: unknown): number | undefined {
   if (refuseYamlNumber(ctx, ref, path, v, 'write the port as a plain decimal integer 1..65535, e.g. 179')) return undefined;
   if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535) return v;
@@ -704,7 +715,8 @@ function readNodeOverride(ctx: Ctx, ref: DocRef, node: string, spec: Obj): NodeB
 
 // holdTime and bfd are svcbgp extensions; failureDetectionMode is Calico Enterprise's (Calico Open Source has none).
 const PEER_FIELDS = new Set([
-  'peerIP', 'asNumber', 'node', 'nodeSelector', 'password', 'keepaliveTime', 'holdTime', 'maxRestartTime', 'failureDetectionMode', 'bfd',
+  'peerIP', 'asNumber', 'localASNumber', 'node', 'nodeSelector', 'password', 'keepaliveTime', 'holdTime', 'maxRestartTime',
+  'ttlSecurity', 'numAllowedLocalASNumbers', 'failureDetectionMode', 'bfd',
 ]);
 
 /** "ip", "ip:port" (IPv4), "[v6]:port" or a bare IPv6 address. */
@@ -896,6 +908,11 @@ function readPeer(ctx: Ctx, ref: DocRef, name: string, spec: Obj, identities: Pe
     if (asn !== undefined) peer.asNumber = asn;
   }
 
+  if (spec['localASNumber'] !== undefined && spec['localASNumber'] !== null) {
+    const asn = readAsNumber(ctx, ref, 'spec.localASNumber', spec['localASNumber']);
+    if (asn !== undefined) peer.localAsNumber = asn;
+  }
+
   const node = spec['node'];
   const sel = spec['nodeSelector'];
   if (node !== undefined && node !== null && node !== '') {
@@ -934,6 +951,13 @@ function readPeer(ctx: Ctx, ref: DocRef, name: string, spec: Obj, identities: Pe
   readPeerTimers(ctx, ref, spec, peer);
   const bfd = readFailureDetection(ctx, ref, spec);
   if (bfd) peer.bfd = bfd;
+  // Calico writes ttlSecurity into BIRD as "ttl security on; multihop N" (confd bgp_processor.go); BIRD then sends with
+  // TTL 255 and accepts TTL >= 256 - N (proto/bgp/bgp.c sk_set_min_ttl): peers.ts gives gobgpd that minimum.
+  const ttl = readByte(ctx, ref, spec, 'ttlSecurity', 0, 'the number of hops to the peer, 1..255 (1: directly connected; 0: off)');
+  if (ttl !== undefined && ttl > 0) peer.ttlSecurityHops = ttl;
+  const ownAs = readByte(ctx, ref, spec, 'numAllowedLocalASNumbers', 0,
+    'how many times a received route\'s AS path may hold the local AS, 1..255 (0: none; gobgpd counts in 8 bits)');
+  if (ownAs !== undefined && ownAs > 0) peer.allowedLocalAsNumbers = ownAs;
   if (spec['maxRestartTime'] !== undefined && spec['maxRestartTime'] !== null) {
     // The graceful-restart capability carries the restart time in 12 bits (RFC 4724): at most 4095 s.
     const r = readDuration(ctx, ref, 'spec.maxRestartTime', spec['maxRestartTime'], 1, 4095);

@@ -126,6 +126,12 @@ export interface PeerDefinition {
   /** Only when peerIP carried one ("ip:port", "[v6]:port"). */
   port?: number;
   asNumber: number;
+  /** spec.localASNumber (Calico 3.31): this session's local AS instead of the global asNumber. */
+  localAsNumber?: number;
+  /** spec.ttlSecurity: GTSM with the peer this many hops away, 1..255 (0 or absent: off). */
+  ttlSecurityHops?: number;
+  /** spec.numAllowedLocalASNumbers: received routes may carry the local AS this many times, 1..255. */
+  allowedLocalAsNumbers?: number;
   /** spec.node: only this node peers. */
   node?: string;
   /** spec.nodeSelector as written, and parsed. */

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { parseConfig, type ParseResult } from '../../../src/config/index.js';
+import { parseConfig, peersForNode, type ParseResult } from '../../../src/config/index.js';
 import {
   CALICO_BGPCONFIGURATION_FIELDS,
   CALICO_BGPPEER_FIELDS,
@@ -71,7 +71,7 @@ const PEER_CASES: Record<string, { value: unknown; handling: Handling }> = {
   nodeSelector: { value: "rack == 'a'", handling: 'honoured' },
   peerIP: { value: '192.168.1.2', handling: 'honoured' },
   asNumber: { value: 64513, handling: 'honoured' },
-  localASNumber: { value: 65001, handling: 'refused' },
+  localASNumber: { value: 65001, handling: 'honoured' },
   peerSelector: { value: 'all()', handling: 'refused' },
   keepOriginalNextHop: { value: true, handling: 'warned' },
   nextHopMode: { value: 'Keep', handling: 'warned' },
@@ -79,8 +79,8 @@ const PEER_CASES: Record<string, { value: unknown; handling: Handling }> = {
   sourceAddress: { value: 'UseNodeIP', handling: 'refused' },
   maxRestartTime: { value: '300s', handling: 'honoured' },
   keepaliveTime: { value: '10s', handling: 'honoured' },
-  numAllowedLocalASNumbers: { value: 1, handling: 'refused' },
-  ttlSecurity: { value: 1, handling: 'refused' },
+  numAllowedLocalASNumbers: { value: 1, handling: 'honoured' },
+  ttlSecurity: { value: 1, handling: 'honoured' },
   reachableBy: { value: '192.168.1.254', handling: 'warned' },
   filters: { value: ['export-only-services'], handling: 'refused' },
   localWorkloadSelector: { value: "app == 'bgp'", handling: 'refused' },
@@ -125,11 +125,11 @@ describe('Calico fields: every one honoured, warned by name or refused', () => {
     expect(mesh.ok ? [] : mesh.errors.map((e) => e.text)).to.deep.equal(['document 1 (BGPConfiguration "default"): spec.nodeToNodeMeshEnabled = "yes": expected true, false (a boolean)']);
   });
 
-  it('the values that say what svcbgp does are honoured without a word: nodeToNodeMeshEnabled false, bindMode None, nextHopMode Self/Auto, keepOriginalNextHop false, sourceAddress None, filters [], ttlSecurity 0', () => {
+  it('the values that say what svcbgp does are honoured without a word: nodeToNodeMeshEnabled false, bindMode None, nextHopMode Self/Auto, keepOriginalNextHop false, sourceAddress None, filters []', () => {
     const cfg = parseOne('BGPConfiguration', { nodeToNodeMeshEnabled: false, bindMode: 'None' });
     expect([cfg.ok, cfg.warnings]).to.deep.equal([true, []]);
     for (const nextHopMode of ['Self', 'Auto']) {
-      const peer = parseOne('BGPPeer', { nextHopMode, keepOriginalNextHop: false, sourceAddress: 'None', filters: [], ttlSecurity: 0, restartMode: 'GracefulRestart' });
+      const peer = parseOne('BGPPeer', { nextHopMode, keepOriginalNextHop: false, sourceAddress: 'None', filters: [], restartMode: 'GracefulRestart' });
       expect([peer.ok, peer.warnings]).to.deep.equal([true, []]);
     }
   });
@@ -157,6 +157,42 @@ describe('Calico fields: every one honoured, warned by name or refused', () => {
     const r = parseOne('BGPPeer', { toString: 1, constructor: 'x' });
     expect(r.ok).to.equal(true);
     expect(r.warnings.map((w) => w.path)).to.deep.equal(['spec.toString', 'spec.constructor']);
+  });
+});
+
+describe('BGPPeer localASNumber, ttlSecurity, numAllowedLocalASNumbers: what gobgpd is given', () => {
+  const peerOf = (spec: Record<string, unknown>) => {
+    const r = parseOne('BGPPeer', spec);
+    if (!r.ok) throw new Error(r.errors.map((e) => e.text).join('\n'));
+    return peersForNode(r.config, { name: 'node-1', labels: {} })[0]!;
+  };
+
+  it('localASNumber -> the session\'s local AS (gobgpd PeerConf.local_asn); absent: none, gobgpd uses the global AS', () => {
+    expect(peerOf({ localASNumber: 65001 })).to.include({ localAsn: 65001 });
+    expect(peerOf({ localASNumber: '1.10' })).to.include({ localAsn: 65546 });
+    expect(peerOf({})).to.not.have.property('localAsn');
+  });
+
+  it('ttlSecurity N -> GTSM with minimum TTL 256 - N, as Calico\'s BIRD does ("ttl security on; multihop N"); 0: off', () => {
+    expect(peerOf({ ttlSecurity: 1 })).to.include({ ttlSecurityMinTtl: 255 });
+    expect(peerOf({ ttlSecurity: 2 })).to.include({ ttlSecurityMinTtl: 254 });
+    expect(peerOf({ ttlSecurity: 255 })).to.include({ ttlSecurityMinTtl: 1 });
+    expect(peerOf({ ttlSecurity: 0 })).to.not.have.property('ttlSecurityMinTtl');
+  });
+
+  it('numAllowedLocalASNumbers -> gobgpd allow_own_asn; 0: none', () => {
+    expect(peerOf({ numAllowedLocalASNumbers: 3 })).to.include({ allowOwnAsn: 3 });
+    expect(peerOf({ numAllowedLocalASNumbers: 0 })).to.not.have.property('allowOwnAsn');
+  });
+
+  it('out-of-range or mistyped values are errors naming the field, the value and the range', () => {
+    const r = parseConfig(`apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: tor}\nspec:\n  peerIP: 192.168.1.1\n  asNumber: 64512\n` +
+      '  localASNumber: 0\n  ttlSecurity: 256\n  numAllowedLocalASNumbers: 0x10\n');
+    expect(r.ok ? [] : r.errors.map((e) => e.text)).to.deep.equal([
+      'document 1 (BGPPeer "tor"): spec.localASNumber = 0: AS 0 is reserved (RFC 7607) and cannot be used; expected 1..4294967295',
+      'document 1 (BGPPeer "tor"): spec.ttlSecurity = 256: expected the number of hops to the peer, 1..255 (1: directly connected; 0: off)',
+      'document 1 (BGPPeer "tor"): spec.numAllowedLocalASNumbers = 0x10: YAML reads this as the number 16, which is probably not what was meant; write numAllowedLocalASNumbers as a plain decimal integer',
+    ]);
   });
 });
 
