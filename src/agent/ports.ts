@@ -61,7 +61,7 @@ export interface SpeakerPort {
    * Make our peers match (never touches operator peers). `localRestarting` for peers being (re-)added.
    * `keepAsIs`: addresses of our peers to leave exactly as gobgpd has them (their password is unreadable now).
    */
-  provisionPeers(speaker: SpeakerConfig, opts: { localRestarting: boolean; keepAsIs?: readonly string[] }): Promise<PeersResult>;
+  provisionPeers(speaker: SpeakerConfig, opts: { localRestarting: boolean; keepAsIs?: readonly string[]; runningAsn?: number }): Promise<PeersResult>;
   /** Locally originated paths of both unicast families (learned paths are not returned). */
   listLocalPaths(): Promise<Route[]>;
   /** Bulk add/replace (AddPathStream). */

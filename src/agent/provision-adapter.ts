@@ -29,7 +29,7 @@ export async function provisionGlobalOnly(client: GobgpClient, speaker: SpeakerC
 export async function provisionPeersOnly(
   client: GobgpClient,
   speaker: SpeakerConfig,
-  opts: { localRestarting: boolean; keepAsIs?: readonly string[] },
+  opts: { localRestarting: boolean; keepAsIs?: readonly string[]; runningAsn?: number },
   log: Logger,
 ): Promise<PeersResult> {
   let peers: Peer[] = speaker.peers;
@@ -40,7 +40,9 @@ export async function provisionPeersOnly(
   }
   // Peers only (src/gobgp's provisionSpeaker would re-check the global settings and throw on a conflict, which
   // the reconciler reports on its own and must not let block the peers).
-  const res = await provisionPeers(client, { ...speaker, peers }, { localRestarting: opts.localRestarting, logger: log });
+  const res = await provisionPeers(client, { ...speaker, peers }, {
+    localRestarting: opts.localRestarting, logger: log, ...(opts.runningAsn !== undefined ? { runningAsn: opts.runningAsn } : {}),
+  });
   return {
     added: res.added,
     updated: [...res.updated.map((u) => u.address), ...res.replaced.map((r) => r.address)],

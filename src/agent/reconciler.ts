@@ -389,6 +389,8 @@ export class Reconciler {
       const res = await speaker.provisionPeers(inputs.speaker, {
         localRestarting: this.restoring,
         keepAsIs: inputs.speaker.keepAsIs ?? [],
+        // The AS a peer without a localASNumber of its own uses: gobgpd's, also during a global-settings conflict.
+        runningAsn: localAs,
       });
       if (res.added.length || res.updated.length || res.deleted.length) {
         log.info('peers provisioned', { ...res, localRestarting: this.restoring });

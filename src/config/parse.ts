@@ -7,6 +7,7 @@ import { escapeControls, quoteValue } from '../text/escape.js';
 import { readServiceAttributeLimits, readWeightedEcmp, type ReadResult } from './service-limits.js';
 import { GOBGPD_RESERVE, MAX_BGP_MESSAGE, MAX_SERVICE_COMMUNITIES, MAX_SERVICE_LARGE_COMMUNITIES, operatorCommunitiesFit } from '../model/path-size.js';
 import { parseSelector, SelectorError, SELECTOR_SUPPORTED } from './selector.js';
+import { BGPCONFIGURATION_CHECKS, BGPPEER_CHECKS, calicoFieldProblems, type FieldCheck } from './calico-fields.js';
 import {
   ACCEPTED_API_VERSIONS,
   DEFAULT_AS_NUMBER,
@@ -318,6 +319,17 @@ function readAsNumber(ctx: Ctx, ref: DocRef, path: string, v: unknown): number |
   return n;
 }
 
+/** An optional integer field min..255 (a Calico uint8, or what gobgpd keeps in 8 bits); `expected` says what it is. */
+function readByte(ctx: Ctx, ref: DocRef, spec: Obj, field: string, min: number, expected: string): number | undefined {
+  const v = spec[field];
+  if (v === undefined || v === null) return undefined;
+  const path = `spec.${field}`;
+  if (refuseYamlNumber(ctx, ref, path, v, `write ${field} as a plain decimal integer`)) return undefined;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= 255) return v;
+  ctx.error(ref, path, render(v), `expected ${expected}`);
+  return undefined;
+}
+
 function readPort(ctx: Ctx, ref: DocRef, path: string, v: unknown): number | undefined {
   if (refuseYamlNumber(ctx, ref, path, v, 'write the port as a plain decimal integer 1..65535, e.g. 179')) return undefined;
   if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535) return v;
@@ -540,26 +552,25 @@ function checkPathRoom(ctx: Ctx, ref: DocRef, pas: readonly PrefixAdvertisement[
 // --- BGPConfiguration --------------------------------------------------------------------------------------
 
 const GLOBAL_FIELDS = new Set([
-  'asNumber', 'listenPort', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs', 'communities', 'prefixAdvertisements',
-  'allowUnsafeServiceCIDRs', 'weightedECMP', 'serviceAttributeLimits', 'allowAddressesInClusterIPRange',
+  'asNumber', 'listenPort', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs', 'serviceLoadBalancerAggregation', 'communities',
+  'prefixAdvertisements', 'allowUnsafeServiceCIDRs', 'weightedECMP', 'serviceAttributeLimits', 'allowAddressesInClusterIPRange',
 ]);
 const SERVICE_CIDR_FIELDS = ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const;
-/** Calico BGPConfiguration fields svcbgp knowingly does not implement: warned about by name. */
-const CALICO_CONFIG_UNSUPPORTED = new Set([
-  'logSeverityScreen', 'nodeToNodeMeshEnabled', 'nodeMeshPassword', 'nodeMeshMaxRestartTime', 'bindMode', 'ignoredInterfaces',
-  'localWorkloadPeeringIPV4', 'localWorkloadPeeringIPV6', 'programClusterRoutes',
-]);
 
-function warnUnknown(ctx: Ctx, ref: DocRef, spec: Obj, supported: Set<string>, calicoOnly: Set<string>, what: string): void {
-  for (const k of Object.keys(spec)) {
+/**
+ * The fields of a spec svcbgp does not read itself: a Calico field gets what src/config/calico-fields.ts says of it
+ * (accepted, warned by name, or refused), any other field an "unknown field" warning that lists the supported ones.
+ */
+function checkOtherFields(ctx: Ctx, ref: DocRef, spec: Obj, supported: ReadonlySet<string>, checks: Readonly<Record<string, FieldCheck>>): void {
+  for (const [k, v] of Object.entries(spec)) {
     if (supported.has(k)) continue;
-    if (calicoOnly.has(k)) ctx.warn(ref, `spec.${k}`, undefined, `a Calico ${what} field svcbgp does not implement; ignored`);
+    if (Object.hasOwn(checks, k)) report(ctx, ref, { value: undefined, problems: calicoFieldProblems(k, v, checks) });
     else ctx.warn(ref, `spec.${k}`, undefined, `unknown field; ignored (supported: ${[...supported].join(', ')})`);
   }
 }
 
 function readGlobal(ctx: Ctx, ref: DocRef, spec: Obj): GlobalBgpSettings | undefined {
-  warnUnknown(ctx, ref, spec, GLOBAL_FIELDS, CALICO_CONFIG_UNSUPPORTED, 'BGPConfiguration');
+  checkOtherFields(ctx, ref, spec, GLOBAL_FIELDS, BGPCONFIGURATION_CHECKS);
   const before = ctx.errors.length;
   const asNumber = spec['asNumber'] === undefined || spec['asNumber'] === null ? DEFAULT_AS_NUMBER : readAsNumber(ctx, ref, 'spec.asNumber', spec['asNumber']);
   const listenPort = spec['listenPort'] === undefined || spec['listenPort'] === null ? DEFAULT_LISTEN_PORT : readPort(ctx, ref, 'spec.listenPort', spec['listenPort']);
@@ -569,6 +580,10 @@ function readGlobal(ctx: Ctx, ref: DocRef, spec: Obj): GlobalBgpSettings | undef
   const allowUnsafe = spec['allowUnsafeServiceCIDRs'];
   if (allowUnsafe !== undefined && allowUnsafe !== null && typeof allowUnsafe !== 'boolean') {
     ctx.error(ref, 'spec.allowUnsafeServiceCIDRs', render(allowUnsafe), 'expected true or false (svcbgp extension)');
+  }
+  const aggregation = spec['serviceLoadBalancerAggregation'];
+  if (aggregation !== undefined && aggregation !== null && aggregation !== 'Enabled' && aggregation !== 'Disabled') {
+    ctx.error(ref, 'spec.serviceLoadBalancerAggregation', render(aggregation), "expected Enabled or Disabled (Calico's values, case-sensitive)");
   }
   const lists = { serviceClusterIPs: clusterIPs, serviceExternalIPs: externalIPs, serviceLoadBalancerIPs: lbIPs };
   checkServiceCidrSafety(ctx, ref, lists, allowUnsafe === true);
@@ -589,6 +604,7 @@ function readGlobal(ctx: Ctx, ref: DocRef, spec: Obj): GlobalBgpSettings | undef
     serviceExternalIPs: externalIPs,
     serviceLoadBalancerIPs: lbIPs,
     prefixAdvertisements: pas,
+    ...(aggregation === 'Enabled' || aggregation === 'Disabled' ? { serviceLoadBalancerAggregation: aggregation } : {}),
     ...(weighted ? { weightedEcmp: weighted } : {}),
     ...(limits ? { serviceAttributeLimits: limits } : {}),
     ...(inClusterRange === true ? { allowAddressesInClusterIPRange: true } : {}),
@@ -665,13 +681,18 @@ function checkServiceCidrPlacement(ctx: Ctx, ref: DocRef, g: GlobalBgpSettings, 
 
 const NODE_FIELDS = new Set(['listenPort', 'prefixAdvertisements', 'communities']);
 
+/**
+ * Calico's confd reads listenPort, prefixAdvertisements and logSeverityScreen from a node.<nodename> document
+ * (client.go, the perNodeConfigNamePrefix branch) and nothing else; svcbgp reads the first two (and communities, for
+ * the names prefixAdvertisements use) and says what the third means here.
+ */
 function readNodeOverride(ctx: Ctx, ref: DocRef, node: string, spec: Obj): NodeBgpOverride | undefined {
-  for (const k of Object.keys(spec)) {
+  for (const [k, v] of Object.entries(spec)) {
     if (NODE_FIELDS.has(k)) continue;
-    if (GLOBAL_FIELDS.has(k)) {
-      ctx.warn(ref, `spec.${k}`, undefined, "only read from the BGPConfiguration named 'default' (per-node documents may set listenPort and prefixAdvertisements); ignored here");
-    } else if (CALICO_CONFIG_UNSUPPORTED.has(k)) {
-      ctx.warn(ref, `spec.${k}`, undefined, 'a Calico BGPConfiguration field svcbgp does not implement; ignored');
+    if (k === 'logSeverityScreen') report(ctx, ref, { value: undefined, problems: calicoFieldProblems(k, v, BGPCONFIGURATION_CHECKS) });
+    else if (GLOBAL_FIELDS.has(k) || Object.hasOwn(BGPCONFIGURATION_CHECKS, k)) {
+      ctx.warn(ref, `spec.${k}`, undefined,
+        "Calico and svcbgp read it only from the BGPConfiguration named 'default' (a node.<nodename> document may set listenPort and prefixAdvertisements); ignored here");
     } else {
       ctx.warn(ref, `spec.${k}`, undefined, 'unknown field; ignored (supported per node: listenPort, prefixAdvertisements, communities)');
     }
@@ -692,14 +713,10 @@ function readNodeOverride(ctx: Ctx, ref: DocRef, node: string, spec: Obj): NodeB
 
 // --- BGPPeer -----------------------------------------------------------------------------------------------
 
-// holdTime and bfd are svcbgp extensions (Calico's BGPPeer has neither); failureDetectionMode is Calico's.
+// holdTime and bfd are svcbgp extensions; failureDetectionMode is Calico Enterprise's (Calico Open Source has none).
 const PEER_FIELDS = new Set([
-  'peerIP', 'asNumber', 'node', 'nodeSelector', 'password', 'keepaliveTime', 'holdTime', 'maxRestartTime', 'failureDetectionMode', 'bfd',
-]);
-const CALICO_PEER_UNSUPPORTED = new Set([
-  'peerSelector', 'keepOriginalNextHop', 'sourceAddress', 'restartMode', 'birdGatewayMode',
-  'numAllowedLocalASNumbers', 'ttlSecurity', 'filters', 'reachableBy', 'localWorkloadSelector', 'nextHopMode', 'localASNumber',
-  'reversePeering',
+  'peerIP', 'asNumber', 'localASNumber', 'node', 'nodeSelector', 'password', 'keepaliveTime', 'holdTime', 'maxRestartTime',
+  'ttlSecurity', 'numAllowedLocalASNumbers', 'failureDetectionMode', 'bfd',
 ]);
 
 /** "ip", "ip:port" (IPv4), "[v6]:port" or a bare IPv6 address. */
@@ -861,14 +878,17 @@ function peerAddressProblem(address: string, opts: ParseOptions): string | undef
 }
 
 function readPeer(ctx: Ctx, ref: DocRef, name: string, spec: Obj, identities: PeerIdentity[], opts: ParseOptions): PeerDefinition | undefined {
-  warnUnknown(ctx, ref, spec, PEER_FIELDS, CALICO_PEER_UNSUPPORTED, 'BGPPeer');
+  checkOtherFields(ctx, ref, spec, PEER_FIELDS, BGPPEER_CHECKS);
   const before = ctx.errors.length;
   const peer: Partial<PeerDefinition> & { name: string; source: DocRef } = { name, source: ref };
 
+  // A peerSelector or localWorkloadSelector instead of peerIP is refused with its own message, which asks for peerIP;
+  // Calico's peerSelector peer has no asNumber either (the selected nodes' own).
+  const given = (k: string): boolean => spec[k] !== undefined && spec[k] !== null && spec[k] !== '';
+  const selectsPeers = given('peerSelector');
   const peerIP = spec['peerIP'];
   if (peerIP === undefined || peerIP === null || peerIP === '') {
-    ctx.error(ref, 'spec.peerIP', undefined,
-      `required: the peer's address, e.g. "192.168.1.1"${spec['peerSelector'] !== undefined ? ' (peerSelector is not supported)' : ''}`);
+    if (!selectsPeers && !given('localWorkloadSelector')) ctx.error(ref, 'spec.peerIP', undefined, `required: the peer's address, e.g. "192.168.1.1"`);
   } else if (typeof peerIP !== 'string') {
     ctx.error(ref, 'spec.peerIP', render(peerIP), 'expected a string such as "192.168.1.1"');
   } else {
@@ -882,10 +902,15 @@ function readPeer(ctx: Ctx, ref: DocRef, name: string, spec: Obj, identities: Pe
   }
 
   if (spec['asNumber'] === undefined || spec['asNumber'] === null) {
-    ctx.error(ref, 'spec.asNumber', undefined, "required: the peer's AS number, e.g. 64512");
+    if (!selectsPeers) ctx.error(ref, 'spec.asNumber', undefined, "required: the peer's AS number, e.g. 64512");
   } else {
     const asn = readAsNumber(ctx, ref, 'spec.asNumber', spec['asNumber']);
     if (asn !== undefined) peer.asNumber = asn;
+  }
+
+  if (spec['localASNumber'] !== undefined && spec['localASNumber'] !== null) {
+    const asn = readAsNumber(ctx, ref, 'spec.localASNumber', spec['localASNumber']);
+    if (asn !== undefined) peer.localAsNumber = asn;
   }
 
   const node = spec['node'];
@@ -926,6 +951,13 @@ function readPeer(ctx: Ctx, ref: DocRef, name: string, spec: Obj, identities: Pe
   readPeerTimers(ctx, ref, spec, peer);
   const bfd = readFailureDetection(ctx, ref, spec);
   if (bfd) peer.bfd = bfd;
+  // Calico writes ttlSecurity into BIRD as "ttl security on; multihop N" (confd bgp_processor.go); BIRD then sends with
+  // TTL 255 and accepts TTL >= 256 - N (proto/bgp/bgp.c sk_set_min_ttl): peers.ts gives gobgpd that minimum.
+  const ttl = readByte(ctx, ref, spec, 'ttlSecurity', 0, 'the number of hops to the peer, 1..255 (1: directly connected; 0: off)');
+  if (ttl !== undefined && ttl > 0) peer.ttlSecurityHops = ttl;
+  const ownAs = readByte(ctx, ref, spec, 'numAllowedLocalASNumbers', 0,
+    'how many times a received route\'s AS path may hold the local AS, 1..255 (0: none; gobgpd counts in 8 bits)');
+  if (ownAs !== undefined && ownAs > 0) peer.allowedLocalAsNumbers = ownAs;
   if (spec['maxRestartTime'] !== undefined && spec['maxRestartTime'] !== null) {
     // The graceful-restart capability carries the restart time in 12 bits (RFC 4724): at most 4095 s.
     const r = readDuration(ctx, ref, 'spec.maxRestartTime', spec['maxRestartTime'], 1, 4095);

@@ -48,6 +48,10 @@ function toPeer(def: PeerDefinition): NodePeer {
     gracefulRestart: { enabled: true, restartTime: def.maxRestartTime ?? DEFAULT_RESTART_TIME },
   };
   if (def.port !== undefined) peer.port = def.port;
+  if (def.localAsNumber !== undefined) peer.localAsn = def.localAsNumber;
+  if (def.allowedLocalAsNumbers !== undefined) peer.allowOwnAsn = def.allowedLocalAsNumbers;
+  // BIRD's GTSM for "ttl security on; multihop N": send with TTL 255, accept TTL >= 256 - N (parse.ts says where from).
+  if (def.ttlSecurityHops !== undefined) peer.ttlSecurityMinTtl = 256 - def.ttlSecurityHops;
   // Always explicit: svcbgp's defaults (3 s / 9 s), not gobgpd's 90 s; timers.ts says why.
   const timers = resolveTimers(def.keepaliveTime, def.holdTime);
   peer.keepaliveTime = timers.keepaliveTime;

@@ -91,6 +91,11 @@ export interface GlobalBgpSettings {
   serviceExternalIPs: ParsedCidr[];
   serviceLoadBalancerIPs: ParsedCidr[];
   prefixAdvertisements: PrefixAdvertisement[];
+  /**
+   * Calico's serviceLoadBalancerAggregation (3.31): Disabled advertises no serviceLoadBalancerIPs CIDR, and a host route
+   * per load-balancer IP of a Service instead (src/routes/desired.ts rule 8). Undefined: Enabled, Calico's default.
+   */
+  serviceLoadBalancerAggregation?: 'Enabled' | 'Disabled';
   /** svcbgp extension `weightedECMP`; undefined: off (plain ECMP). */
   weightedEcmp?: WeightedEcmpSettings;
   /** svcbgp extension `serviceAttributeLimits`; undefined: Service annotations may add no attribute. */
@@ -126,6 +131,12 @@ export interface PeerDefinition {
   /** Only when peerIP carried one ("ip:port", "[v6]:port"). */
   port?: number;
   asNumber: number;
+  /** spec.localASNumber (Calico 3.31): this session's local AS instead of the global asNumber. */
+  localAsNumber?: number;
+  /** spec.ttlSecurity: GTSM with the peer this many hops away, 1..255 (0 or absent: off). */
+  ttlSecurityHops?: number;
+  /** spec.numAllowedLocalASNumbers: received routes may carry the local AS this many times, 1..255. */
+  allowedLocalAsNumbers?: number;
   /** spec.node: only this node peers. */
   node?: string;
   /** spec.nodeSelector as written, and parsed. */

@@ -43,8 +43,9 @@ export function deferralTimeFor(restartTime: number, configured?: number): numbe
 }
 
 /** A Peer with every optional setting resolved the way gobgpd resolves it. */
-export type NormalizedPeer = Required<Omit<Peer, 'password' | 'ebgpMultihopTtl' | 'localAddress' | 'gracefulRestart' | 'bfd'>> &
-  Pick<Peer, 'password' | 'ebgpMultihopTtl' | 'localAddress' | 'bfd'> & { gracefulRestart: Required<GracefulRestart> };
+type OptionalSettings = 'password' | 'ebgpMultihopTtl' | 'localAddress' | 'bfd' | 'localAsn' | 'allowOwnAsn' | 'ttlSecurityMinTtl';
+export type NormalizedPeer = Required<Omit<Peer, OptionalSettings | 'gracefulRestart'>> &
+  Pick<Peer, OptionalSettings> & { gracefulRestart: Required<GracefulRestart> };
 
 function gracefulRestartOf(peer: Peer): Required<GracefulRestart> {
   if (!peer.gracefulRestart.enabled) return { enabled: false, restartTime: 0, deferralTime: 0 };
@@ -68,6 +69,10 @@ export function normalizePeer(peer: Peer): NormalizedPeer {
   if (peer.localAddress) out.localAddress = peer.localAddress;
   if (peer.password) out.password = peer.password;
   if (peer.ebgpMultihopTtl && peer.ebgpMultihopTtl > 0) out.ebgpMultihopTtl = peer.ebgpMultihopTtl;
+  // 0 on the wire means "not set" for all three (gobgpd: the global AS, no own AS allowed, GTSM off).
+  if (peer.localAsn && peer.localAsn > 0) out.localAsn = peer.localAsn;
+  if (peer.allowOwnAsn && peer.allowOwnAsn > 0) out.allowOwnAsn = peer.allowOwnAsn;
+  if (peer.ttlSecurityMinTtl && peer.ttlSecurityMinTtl > 0) out.ttlSecurityMinTtl = peer.ttlSecurityMinTtl;
   if (peer.bfd) out.bfd = { ...peer.bfd };
   return out;
 }

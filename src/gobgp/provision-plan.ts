@@ -10,8 +10,9 @@
  *    0.0.0.0, ...) but an UpdatePeer request is compared *without* them, so in practice every UpdatePeer
  *    resets the session, even a keepalive/hold change (seen in test/integration/gobgp/session.test.ts).
  *    That is why provisioning sends nothing at all when the config is unchanged.
- *  - eBGP multihop changes are ignored by UpdatePeer when nothing above differs, so a multihop change
- *    is applied as DeletePeer + AddPeer ("replace").
+ *  - eBGP multihop changes are ignored by UpdatePeer when nothing above differs, and so are TTL-security changes
+ *    in 3.10 (updateNeighbor looks at neither; 3.37 resets the socket's TTLs), so a change of either is applied as
+ *    DeletePeer + AddPeer ("replace").
  */
 import ipaddr from 'ipaddr.js';
 import { bfdText, type Peer, type SpeakerConfig } from '../model/peer.js';
@@ -75,7 +76,7 @@ function sameAddress(a: string, b: string): boolean {
  * The differences between desired and actual peer config, as human-readable items. Passwords are
  * compared but never printed.
  */
-export function peerChanges(want: NormalizedPeer, have: PeerStatus): { changes: string[]; resetsSession: boolean; replace: boolean } {
+export function peerChanges(want: NormalizedPeer, have: PeerStatus, runningAsn?: number): { changes: string[]; resetsSession: boolean; replace: boolean } {
   const h = normalizePeer(have.peer);
   const changes: string[] = [];
   let replace = false;
@@ -83,6 +84,12 @@ export function peerChanges(want: NormalizedPeer, have: PeerStatus): { changes: 
     changes.push(`${what} ${String(from)} -> ${String(to)}`);
   };
   if (h.asn !== want.asn) note('asn', h.asn, want.asn);
+  // gobgpd reports a peer's local AS filled in with its global AS when none was set (default.go), so "none" and "the
+  // global AS" are the same: compared against the AS gobgpd runs (when unknown, only a local AS we set is compared).
+  const haveLocal = h.localAsn ?? runningAsn;
+  const wantLocal = want.localAsn ?? runningAsn;
+  if (wantLocal !== undefined && haveLocal !== undefined && haveLocal !== wantLocal) note('localAsn', haveLocal, wantLocal);
+  if ((h.allowOwnAsn ?? 0) !== (want.allowOwnAsn ?? 0)) note('allowOwnAsn', h.allowOwnAsn ?? 0, want.allowOwnAsn ?? 0);
   if (h.port !== want.port) note('port', h.port, want.port);
   // Compared only when we set one: gobgpd reports the session's actual source address once connected.
   if (want.localAddress !== undefined && h.localAddress !== want.localAddress) {
@@ -110,12 +117,17 @@ export function peerChanges(want: NormalizedPeer, have: PeerStatus): { changes: 
     note('ebgpMultihopTtl', h.ebgpMultihopTtl ?? 'off', want.ebgpMultihopTtl ?? 'off');
     replace = true;
   }
+  if ((h.ttlSecurityMinTtl ?? 0) !== (want.ttlSecurityMinTtl ?? 0)) {
+    note('ttlSecurityMinTtl', h.ttlSecurityMinTtl ?? 'off', want.ttlSecurityMinTtl ?? 'off');
+    replace = true;
+  }
   if (!have.ours) changes.push('marker');
   // gobgpd 3.10 resets the session on every UpdatePeer (see the top of this file).
   return { changes, resetsSession: changes.length > 0, replace };
 }
 
-export function planPeers(desired: readonly Peer[], actual: readonly PeerStatus[]): PeerPlan {
+/** `runningAsn`: the global AS gobgpd runs, which a peer without a local AS of its own uses. */
+export function planPeers(desired: readonly Peer[], actual: readonly PeerStatus[], runningAsn?: number): PeerPlan {
   const plan: PeerPlan = { actions: [], unchanged: [], foreign: [], conflicts: [] };
   const seen = new Set<string>();
   for (const peer of desired) {
@@ -131,7 +143,7 @@ export function planPeers(desired: readonly Peer[], actual: readonly PeerStatus[
       plan.conflicts.push(peer.address);
       continue;
     }
-    const { changes, resetsSession, replace } = peerChanges(normalizePeer(peer), have);
+    const { changes, resetsSession, replace } = peerChanges(normalizePeer(peer), have, runningAsn);
     if (changes.length === 0) plan.unchanged.push(peer.address);
     else if (replace) plan.actions.push({ kind: 'replace', peer, changes });
     else plan.actions.push({ kind: 'update', peer, changes, resetsSession });

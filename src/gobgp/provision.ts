@@ -25,6 +25,8 @@ export interface ProvisionOptions {
    */
   localRestarting?: boolean;
   logger?: Logger;
+  /** The global AS gobgpd runs, if the caller knows it (otherwise provisionPeers asks gobgpd: GetBgp). */
+  runningAsn?: number;
 }
 
 export interface ProvisionResult {
@@ -80,7 +82,9 @@ export async function provisionPeers(client: GobgpClient, config: SpeakerConfig,
   const result: ProvisionResult = {
     bgpStarted: false, added: [], updated: [], replaced: [], deleted: [], unchanged: [], foreign: [], conflicts: [], changed: false,
   };
-  const plan = planPeers(config.peers, await client.listPeers());
+  // The AS gobgpd runs (a peer without localAsn uses it): given by the caller, else asked for.
+  const runningAsn = options.runningAsn ?? (await client.getGlobal())?.asn;
+  const plan = planPeers(config.peers, await client.listPeers(), runningAsn);
   result.unchanged = plan.unchanged;
   result.foreign = plan.foreign;
   result.conflicts = plan.conflicts;

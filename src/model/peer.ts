@@ -32,6 +32,13 @@ export interface Peer {
   address: string;
   /** Peer AS number. */
   asn: number;
+  /** Local AS of this session (gobgpd PeerConf.local_asn); undefined = gobgpd's global AS. */
+  localAsn?: number;
+  /**
+   * How many times this session's local AS may appear in the AS path of a received route (gobgpd
+   * PeerConf.allow_own_asn, BIRD's `allow local as`); undefined = none (BGP's loop prevention).
+   */
+  allowOwnAsn?: number;
   /** Remote TCP port (default 179). */
   port?: number;
   /**
@@ -49,6 +56,11 @@ export interface Peer {
   bfd?: BfdSettings;
   /** eBGP multihop TTL; undefined = disabled. */
   ebgpMultihopTtl?: number;
+  /**
+   * GTSM (RFC 5082, gobgpd's ttl_security): packets are sent with TTL 255 and received ones with a lower TTL than
+   * this are dropped (IP_MINTTL); undefined = off. Excludes ebgpMultihopTtl (gobgpd refuses both).
+   */
+  ttlSecurityMinTtl?: number;
   gracefulRestart: GracefulRestart;
   /** Address families negotiated with graceful restart (default both unicast families). */
   families?: ('ipv4-unicast' | 'ipv6-unicast')[];

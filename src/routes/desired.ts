@@ -37,7 +37,8 @@ const ROUTABLE_TYPES = new Set(['ClusterIP', 'NodePort', 'LoadBalancer']);
  * Rules (DESIGN.md "Route semantics"; Calico's confd routes.go / client.go read with the search tool):
  * 1. Every configured CIDR of serviceClusterIPs / serviceExternalIPs / serviceLoadBalancerIPs is advertised by
  *    every node — except single-address (/32, /128) entries of serviceExternalIPs and serviceLoadBalancerIPs, which
- *    are advertised per Service (so that Local services stay local: perServiceEntry, Calico v3.30.0+).
+ *    are advertised per Service (so that Local services stay local: perServiceEntry, Calico v3.30.0+), and every
+ *    serviceLoadBalancerIPs entry under rule 8.
  * 2. externalTrafficPolicy: Local -> /32 or /128 for the Service's external IPs, load-balancer ingress IPs and
  *    (like Calico) its cluster IPs; internalTrafficPolicy: Local -> the same for its cluster IPs. Only on a node
  *    with a local endpoint of the address's family that is ready, or serving while terminating. We honour
@@ -64,6 +65,19 @@ const ROUTABLE_TYPES = new Set(['ClusterIP', 'NodePort', 'LoadBalancer']);
  *    refused); svcbgp.io/advertise: "false" withholds them. With weightedECMP on, a Local-policy host route carries a
  *    link bandwidth proportional to its usable local endpoints (./weights.ts). Several Services' contributions to
  *    one prefix merge in mergeContributions.
+ * 8. serviceLoadBalancerAggregation: Disabled (Calico 3.31; confd client.go onLoadBalancerIPsUpdate, routes.go
+ *    advertiseThisService, and routes_test.go "Service Load Balancer Aggregation", read at v3.32.1): no
+ *    serviceLoadBalancerIPs CIDR is advertised; each load-balancer IP of a Cluster-policy Service gets a /32 or /128
+ *    from every node while the Service has an endpoint that can serve (rule 'per-service'); with none, no node
+ *    advertises it (withheld 'no-ready-endpoint'): a failed Service is withdrawn, which is what Disabled is for
+ *    (anycast failover). Local-policy Services keep rule 2, single-address entries rule 1's exception.
+ *    What can serve: what kube-proxy sends Cluster-policy traffic to (KEP-1669, ./endpoints.ts usableInCluster): a
+ *    ready endpoint of the address's family on any node, or when none is ready one serving while terminating (a
+ *    rolling update drains). Calico counts any endpoint listed in a slice of one of the Service's families, ready or
+ *    not, so it keeps advertising a Service whose Pods all fail their readiness probes, and advertises an IPv6
+ *    address with IPv4 endpoints only; svcbgp does neither, since kube-proxy would drop that traffic.
+ *    Calico also adds /32s of such a Service's cluster and external IPs (getAllRoutesForService) while still
+ *    advertising their CIDRs; the router forwards those exactly as along the CIDRs, so svcbgp leaves them out.
  * Next hop: 0.0.0.0 for IPv4 (gobgpd uses the session's local address); for IPv6 the node's IPv6 InternalIP, else "::".
  * Deterministic: the output is sorted and does not depend on the order of the inputs.
  * A Service with broken data becomes a refusal; it never throws and never affects other Services. A malformed
@@ -122,9 +136,10 @@ export function routeScope(config: BgpConfig, nodeInput: NodeInput): RouteScope 
 /** The configured CIDRs every node advertises (rule 1). */
 export function configContribution(scope: RouteScope): Contribution {
   const b = new Collector(scope.config, scope.context.nodeName);
+  const perService = aggregationDisabled(scope.config);
   for (const kind of Object.keys(scope.cidrs) as AddressKind[]) {
     for (const c of scope.cidrs[kind]) {
-      if (perServiceEntry(kind, c)) continue;
+      if (perServiceEntry(kind, c) || (kind === 'load-balancer-ip' && perService)) continue;
       b.addRoute(c.cidr, c.family, 'aggregate', kind, c.cidr, undefined);
     }
   }
@@ -147,6 +162,11 @@ export function serviceContribution(scope: RouteScope, svc: V1Service, slices: r
     b.refuse(ref, '', undefined, 'invalid-service', `Service data could not be read (${why}); its addresses are not advertised`);
   }
   return b.contribution();
+}
+
+/** Rule 8: load-balancer IPs per Service rather than as serviceLoadBalancerIPs aggregates. */
+function aggregationDisabled(config: BgpConfig): boolean {
+  return config.global.serviceLoadBalancerAggregation === 'Disabled';
 }
 
 function isSingleAddress(c: ParsedCidr): boolean {
@@ -239,6 +259,7 @@ function processService(
   const optOut = (ip: ParsedIp, kind: AddressKind): void =>
     b.withhold(ref, ip.text, kind, 'advertise-disabled', 'the Service is annotated svcbgp.io/advertise: "false"; it makes no route of its own');
 
+  const perService = aggregationDisabled(b.config);
   const etpLocal = spec.externalTrafficPolicy === 'Local';
   const itpLocal = spec.internalTrafficPolicy === 'Local';
   const wanted: { kind: AddressKind; raw: string; local: boolean; policy: string }[] = [];
@@ -325,7 +346,7 @@ function processService(
     }
     const sa: ServiceAddress = { ...ref, address: ip.text };
     if (w.kind !== 'cluster-ip') b.use(ref.namespace, ip);
-    if (w.local || perServiceEntry(w.kind, best)) ownRoutes = true;
+    if (w.local || perServiceEntry(w.kind, best) || (w.kind === 'load-balancer-ip' && perService)) ownRoutes = true;
     if (w.local) {
       const st = stateFor(ip.family);
       if (st.usable > 0 && !annotated.advertise) {
@@ -340,6 +361,16 @@ function processService(
     if (perServiceEntry(w.kind, best)) {
       if (annotated.advertise) b.addRoute(hostPrefix(ip), ip.family, 'single-address-cidr', w.kind, best.cidr, sa, contribution('single-address-cidr', ref, annotated.attributes, since));
       else optOut(ip, w.kind);
+    } else if (w.kind === 'load-balancer-ip' && perService) {
+      const st = stateFor(ip.family);
+      if (st.usableInCluster > 0 && !annotated.advertise) {
+        optOut(ip, w.kind);
+      } else if (st.usableInCluster > 0) {
+        b.addRoute(hostPrefix(ip), ip.family, 'per-service', w.kind, best.cidr, sa, contribution('per-service', ref, annotated.attributes, since));
+      } else {
+        b.withhold(ref, ip.text, w.kind, 'no-ready-endpoint',
+          `serviceLoadBalancerAggregation is Disabled (no ${CIDR_FIELD[w.kind]} CIDR is advertised) and ${whyNoneCanServe(st, ip)}: no node advertises it`);
+      }
     } else {
       b.coverByAggregate(w.kind, best, sa);
     }
@@ -347,7 +378,7 @@ function processService(
   const a = annotated.attributes;
   if (annotated.advertise && !ownRoutes && (a.communities.length > 0 || a.largeCommunities.length > 0 || a.localPref !== undefined)) {
     b.refuse(ref, '', undefined, 'attribute-not-applied',
-      "its svcbgp.io annotations are not applied: they add attributes only to the Service's own host routes (externalTrafficPolicy: Local, single-address serviceLoadBalancerIPs entries), and the operator's aggregates carry all its addresses with the operator's attributes",
+      "its svcbgp.io annotations are not applied: they add attributes only to the Service's own host routes (externalTrafficPolicy: Local, single-address serviceLoadBalancerIPs entries, serviceLoadBalancerAggregation: Disabled), and the operator's aggregates carry all its addresses with the operator's attributes",
       "annotations not applied: the Service has no host route of its own (Cluster traffic policy: the operator's aggregates carry its addresses)");
   }
 }
@@ -373,6 +404,14 @@ function whyNoLocal(st: LocalEndpointState, ip: ParsedIp, rawNodeName: string): 
   const nodeName = escapeControls(rawNodeName);
   if (st.local > 0) return `its ${st.local} ${fam} endpoint(s) on node ${nodeName} are neither ready nor serving while terminating`;
   if (st.total > 0) return `no ${fam} endpoint on node ${nodeName} (endpoints are on: ${listNodes(st.nodes)})`;
+  if (st.otherFamily > 0) return `it has no ${fam} endpoints at all (only endpoints of the other address family)`;
+  return 'it has no endpoints at all (no ready Pods, or no EndpointSlice for it)';
+}
+
+/** Why no endpoint in the cluster can take a Cluster-policy Service's traffic for this address (rule 8). */
+function whyNoneCanServe(st: LocalEndpointState, ip: ParsedIp): string {
+  const fam = ip.family === 'ipv4-unicast' ? 'IPv4' : 'IPv6';
+  if (st.total > 0) return `none of its ${st.total} ${fam} endpoint(s) is ready or serving while terminating`;
   if (st.otherFamily > 0) return `it has no ${fam} endpoints at all (only endpoints of the other address family)`;
   return 'it has no endpoints at all (no ready Pods, or no EndpointSlice for it)';
 }

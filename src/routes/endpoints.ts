@@ -16,6 +16,11 @@ export interface LocalEndpointState {
    * terminating. More than 0 iff a local endpoint can take traffic.
    */
   usable: number;
+  /**
+   * Endpoints anywhere in the cluster kube-proxy sends traffic to under a Cluster policy: the ready ones, or when none
+   * is ready the ones serving while terminating (KEP-1669: "all endpoints terminating and traffic policy is Cluster").
+   */
+  usableInCluster: number;
   /** Nodes that hold endpoints of this family (sorted), for the operator's "where are they then?". */
   nodes: string[];
   /** Endpoints of the OTHER family (to explain a family mismatch). */
@@ -94,14 +99,20 @@ function endpointKey(e: object): unknown {
  *
  * `usable` counts what kube-proxy sends this node's traffic to under a Local policy (kube-proxy's
  * pkg/proxy/topology.go CategorizeEndpoints, KEP-1669): the ready local endpoints, and only when none is ready
- * the serving-but-terminating ones. A route exists iff either kind exists; the count weighs it.
+ * the serving-but-terminating ones. A route exists iff either kind exists; the count weighs it. `usableInCluster`
+ * is the same over every node: what a Cluster policy sends traffic to.
  */
 export function localEndpointState(slices: readonly V1EndpointSlice[], family: Family, nodeName: string): LocalEndpointState {
   const wanted = family === 'ipv4-unicast' ? 'IPv4' : 'IPv6';
-  const state: LocalEndpointState = { total: 0, local: 0, usable: 0, nodes: [], otherFamily: 0 };
+  const state: LocalEndpointState = { total: 0, local: 0, usable: 0, usableInCluster: 0, nodes: [], otherFamily: 0 };
   const nodes = new Set<string>();
-  const all = new Set<unknown>();
+  const all = new Map<unknown, EndpointCondition>();
   const local = new Map<unknown, EndpointCondition>();
+  // Duplicates that disagree: the best condition wins (ready, then serving while terminating).
+  const keep = (m: Map<unknown, EndpointCondition>, key: unknown, condition: EndpointCondition): void => {
+    const seen = m.get(key);
+    if (seen === undefined || RANK[condition] > RANK[seen]) m.set(key, condition);
+  };
   for (const s of slices) {
     const endpoints = Array.isArray(s.endpoints) ? s.endpoints : [];
     if (s.addressType !== wanted) {
@@ -112,22 +123,25 @@ export function localEndpointState(slices: readonly V1EndpointSlice[], family: F
     for (const e of endpoints) {
       if (typeof e !== 'object' || e === null) continue;
       const key = endpointKey(e);
-      all.add(key);
-      if (typeof e.nodeName === 'string') nodes.add(e.nodeName);
-      if (e.nodeName !== nodeName) continue;
-      // Duplicates that disagree: the best condition wins (ready, then serving while terminating).
       const condition = endpointCondition(e.conditions);
-      const seen = local.get(key);
-      if (seen === undefined || RANK[condition] > RANK[seen]) local.set(key, condition);
+      keep(all, key, condition);
+      if (typeof e.nodeName === 'string') nodes.add(e.nodeName);
+      if (e.nodeName === nodeName) keep(local, key, condition);
     }
   }
   state.total = all.size;
   state.local = local.size;
-  const counts = { ready: 0, 'serving-terminating': 0, none: 0 };
-  for (const c of local.values()) counts[c]++;
-  state.usable = counts.ready > 0 ? counts.ready : counts['serving-terminating'];
+  state.usable = usableOf(local);
+  state.usableInCluster = usableOf(all);
   state.nodes = [...nodes].sort();
   return state;
+}
+
+/** The endpoints kube-proxy uses of a set: the ready ones, or when none is ready the serving-but-terminating ones. */
+function usableOf(conditions: ReadonlyMap<unknown, EndpointCondition>): number {
+  const counts = { ready: 0, 'serving-terminating': 0, none: 0 };
+  for (const c of conditions.values()) counts[c]++;
+  return counts.ready > 0 ? counts.ready : counts['serving-terminating'];
 }
 
 /**

@@ -517,6 +517,9 @@ function reasonText(rule: RouteRule, kind: AddressKind, cidr: string, services: 
       return [list, ': Local traffic policy and a ready (or serving, terminating) endpoint on node ', nodeName, '; inside ', CIDR_FIELD[kind], ' ', cidr].join('');
     case 'single-address-cidr':
       return [list, ': matched by the single-address ', CIDR_FIELD[kind], ' entry ', cidr, '; advertised by every node (Cluster traffic policy)'].join('');
+    case 'per-service':
+      return [list, ': serviceLoadBalancerAggregation Disabled and a ready (or serving, terminating) endpoint in the cluster; advertised by every node (Cluster traffic policy) instead of ',
+        CIDR_FIELD[kind], ' CIDR ', cidr].join('');
   }
 }
 

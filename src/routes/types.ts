@@ -30,8 +30,10 @@ export interface ServiceAddress extends ServiceRef {
  * - single-address-cidr: a Cluster-policy external or load-balancer IP matched by a single-address (/32, /128) entry
  *   of serviceExternalIPs or serviceLoadBalancerIPs; advertised per Service, from every node, not as aggregates
  *   (Calico: load-balancer entries always, external ones since v3.30.0).
+ * - per-service: a Cluster-policy load-balancer IP while serviceLoadBalancerAggregation is Disabled, from every node,
+ *   while the Service has a ready (or, when none is, serving while terminating) endpoint of its family anywhere.
  */
-export type RouteRule = 'aggregate' | 'local-endpoint' | 'single-address-cidr';
+export type RouteRule = 'aggregate' | 'local-endpoint' | 'single-address-cidr' | 'per-service';
 
 export interface RouteReason {
   rule: RouteRule;
@@ -100,9 +102,17 @@ export interface Refusal {
  * - kind-not-configured: cluster IPs while serviceClusterIPs is empty (advertising cluster IPs is opt-in);
  * - advertise-disabled: the Service is annotated svcbgp.io/advertise: "false" (an aggregate may still carry it);
  * - ingress-proxied: a load-balancer ingress with ipMode: Proxy: the load balancer proxies, nodes do not take it;
- * - other-load-balancer-class: the Service's spec.loadBalancerClass names another implementation.
+ * - other-load-balancer-class: the Service's spec.loadBalancerClass names another implementation;
+ * - no-ready-endpoint: serviceLoadBalancerAggregation Disabled, Cluster policy, and no endpoint of the address's family
+ *   in the cluster can serve: no node advertises the load-balancer IP (the point of Disabled: withdraw a failed Service).
  */
-export type WithheldCode = 'no-local-endpoint' | 'kind-not-configured' | 'advertise-disabled' | 'ingress-proxied' | 'other-load-balancer-class';
+export type WithheldCode =
+  | 'no-local-endpoint'
+  | 'kind-not-configured'
+  | 'advertise-disabled'
+  | 'ingress-proxied'
+  | 'other-load-balancer-class'
+  | 'no-ready-endpoint';
 
 export interface Withheld {
   service: ServiceRef;

@@ -64,8 +64,12 @@ export function renderBirdConfig(s: TorSettings): string {
     `  graceful restart on;`,
     // Lab timers: first connect attempt after 1 s instead of 5 s (sessions come up faster, nothing else changes).
     `  connect delay time 1;`,
-    // BIRD takes iBGP as multihop (multihop BFD, port 4784); `direct` makes it single-hop BFD (RFC 5881), as gobgpd runs.
-    ...(s.bfd ? [`  direct;`, `  bfd ${s.bfd.graceful ? 'graceful' : 'on'};`] : []),
+    // BIRD takes iBGP as multihop (multihop BFD, port 4784; GTSM's minimum TTL 256 - hops far below 255); `direct`
+    // makes it single-hop: BFD as gobgpd runs it (RFC 5881), GTSM accepting TTL 255 only (proto/bgp/bgp.c).
+    ...(s.bfd || s.ttlSecurity ? [`  direct;`] : []),
+    ...(s.bfd ? [`  bfd ${s.bfd.graceful ? 'graceful' : 'on'};`] : []),
+    ...(s.ttlSecurity ? [`  ttl security on;`] : []),
+    ...(s.passive ? [`  passive on;`] : []),
     `  ipv4 { import filter ${BIRD_GRACEFUL_SHUTDOWN_FILTER}; export ${exportToNodes}; };`,
   );
   // IPv6 routes arrive over the IPv4 session (MP-BGP); their next hop is the node's IPv6 LAN address or an

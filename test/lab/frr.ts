@@ -56,6 +56,9 @@ export function renderBgpdConfig(s: TorSettings): string {
     ` neighbor NODES remote-as ${s.asn}`,
     ...s.neighbors.map((n) => ` neighbor ${n.address} peer-group NODES`),
     ...frrBfdNeighborLines(s),
+    // GTSM: TTL 255 out, at least 256 - hops (255) in.
+    ...(s.ttlSecurity ? [' neighbor NODES ttl-security hops 1'] : []),
+    ...(s.passive ? [' neighbor NODES passive'] : []),
     ' !',
     ' address-family ipv4 unicast',
     '  maximum-paths ibgp 16',

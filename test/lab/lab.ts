@@ -37,6 +37,10 @@ export interface LabOptions {
   unknownDestinations?: 'unreachable' | 'drop';
   /** BFD on the ToR's node sessions (default off). */
   torBfd?: TorBfd;
+  /** GTSM on the ToR's node sessions (default off): the nodes' BGPPeer needs ttlSecurity: 1. */
+  torTtlSecurity?: boolean;
+  /** The ToR waits for the nodes to connect and never connects itself (default off). */
+  torPassive?: boolean;
   /** Progress callback (the demo prints these). */
   onProgress?: (msg: string) => void;
 }
@@ -109,6 +113,8 @@ export class Lab {
       reflectToNodes: options.reflectToNodes ?? false,
       ipv6: options.ipv6 ?? true,
       ...(options.torBfd ? { bfd: options.torBfd } : {}),
+      ...(options.torTtlSecurity ? { ttlSecurity: true } : {}),
+      ...(options.torPassive ? { passive: true } : {}),
     };
     this.router = options.router === 'bird' ? new BirdRouter(settings) : new FrrRouter(settings);
   }

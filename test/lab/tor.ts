@@ -26,6 +26,17 @@ export interface TorSettings {
   ipv6?: boolean;
   /** BFD on every node session (default off); see TorBfd. */
   bfd?: TorBfd;
+  /**
+   * GTSM (RFC 5082) on every node session, the nodes directly connected (default off): packets leave with TTL 255
+   * and the router drops received ones below 255. The nodes' BGPPeer needs ttlSecurity: 1 (else gobgpd sends TTL 64).
+   */
+  ttlSecurity?: boolean;
+  /**
+   * The ToR never connects, it waits for the nodes to (default off). With GTSM this makes the nodes' own packets
+   * decide: gobgpd's listener sends with TTL 255 whatever the peer's settings (pkg/server/server.go newTCPListener,
+   * "in case the neighbor has TTL Security settings"), so a session the ToR opens says nothing about the node's TTL.
+   */
+  passive?: boolean;
 }
 
 /**

@@ -12,7 +12,7 @@ import { sortCommunities, type Family, type Route } from '../../model/route.js';
 import type { Peer } from '../../model/peer.js';
 import type { WireCodec, WireMessage } from '../codec.js';
 import { GobgpRequestError } from '../errors.js';
-import { FAMILY_TO_WIRE, familyFromWire, peerToWire, type WireFamily } from '../peer-wire.js';
+import { FAMILY_TO_WIRE, familyFromWire, peerToWire, readPeerSettings, type WireFamily } from '../peer-wire.js';
 import { SVCBGP_PEER_MARKER } from '../types.js';
 import type {
   GlobalConfig, PathTarget, PeerStatus, PeerWriteOptions, RibPath, SessionState, StopOptions, WatchEvent, WatchOptions,
@@ -54,8 +54,11 @@ interface WirePeer {
     peer_asn: number;
     admin_down: boolean;
     type: string;
+    local_asn: number;
+    allow_own_asn: number;
   } | null;
   ebgp_multihop: { enabled: boolean; multihop_ttl: number } | null;
+  ttl_security: { enabled: boolean; ttl_min: number } | null;
   state: {
     neighbor_address: string;
     peer_asn: number;
@@ -207,6 +210,7 @@ export class V3Codec implements WireCodec {
     if (local) peer.localAddress = local;
     if (w.conf.auth_password) peer.password = w.conf.auth_password;
     if (w.ebgp_multihop?.enabled) peer.ebgpMultihopTtl = w.ebgp_multihop.multihop_ttl;
+    readPeerSettings(w, peer);
     const status: PeerStatus = {
       peer,
       description: w.conf.description,

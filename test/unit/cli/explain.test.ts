@@ -120,7 +120,7 @@ describe('svcbgp explain (compiled CLI, seed cluster dump)', function () {
       '  error: document 2 (BGPPeer "tor-again"): spec.asNumber = 4294967296: out of range: expected an AS number 1..4294967295 (or asdot "a.b")',
       '  error: document 2 (BGPPeer "tor-again"): spec.peerIP = "192.168.1.1": duplicate peer: document 1 (BGPPeer "tor") already peers with this address for all nodes; remove one of them',
       '  error: document 3 (BGPConfiguration "default"): spec.serviceClusterIPs[0].cidr = "10.49.0.1/16": this is a host address, not a network: the bits after the prefix length must be zero; did you mean 10.49.0.0/16?',
-      '  warning: document 3 (BGPConfiguration "default"): spec.nodeToNodeMeshEnabled: a Calico BGPConfiguration field svcbgp does not implement; ignored',
+      '  warning: document 3 (BGPConfiguration "default"): spec.nodeToNodeMeshEnabled = true: svcbgp runs no node-to-node mesh: each node peers only with the BGPPeers that select it, and the mesh carries no Service route to a router; it changes no route. Set it to false (what svcbgp does) or remove it',
       '',
     ]);
   });

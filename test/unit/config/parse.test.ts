@@ -199,13 +199,13 @@ ${peerDoc('p', '  peerIP: 192.168.1.300\n  asNumber: 0\n  keepaliveTime: 30\n  m
 
 describe('config: warnings are never silent', () => {
   it('unknown and unsupported fields are named', () => {
-    const r = parseConfig(`${cfgDoc('  nodeToNodeMeshEnabled: false\n  serviceClusterIP: [{cidr: 10.49.0.0/16}]\n  serviceExternalIPs: [{cidr: 192.168.3.180/32, note: x}]\n')}---\n${peerDoc('p', '  peerIP: 10.0.0.1\n  asNumber: 1\n  keepOriginalNextHop: true\n')}`);
+    const r = parseConfig(`${cfgDoc('  nodeToNodeMeshEnabled: true\n  serviceClusterIP: [{cidr: 10.49.0.0/16}]\n  serviceExternalIPs: [{cidr: 192.168.3.180/32, note: x}]\n')}---\n${peerDoc('p', '  peerIP: 10.0.0.1\n  asNumber: 1\n  keepOriginalNextHop: true\n')}`);
     expect(r.ok).to.equal(true);
     expect(warnings(r)).to.deep.equal([
-      'document 1 (BGPConfiguration "default"): spec.nodeToNodeMeshEnabled: a Calico BGPConfiguration field svcbgp does not implement; ignored',
-      'document 1 (BGPConfiguration "default"): spec.serviceClusterIP: unknown field; ignored (supported: asNumber, listenPort, serviceClusterIPs, serviceExternalIPs, serviceLoadBalancerIPs, communities, prefixAdvertisements, allowUnsafeServiceCIDRs, weightedECMP, serviceAttributeLimits, allowAddressesInClusterIPRange)',
+      'document 1 (BGPConfiguration "default"): spec.nodeToNodeMeshEnabled = true: svcbgp runs no node-to-node mesh: each node peers only with the BGPPeers that select it, and the mesh carries no Service route to a router; it changes no route. Set it to false (what svcbgp does) or remove it',
+      'document 1 (BGPConfiguration "default"): spec.serviceClusterIP: unknown field; ignored (supported: asNumber, listenPort, serviceClusterIPs, serviceExternalIPs, serviceLoadBalancerIPs, serviceLoadBalancerAggregation, communities, prefixAdvertisements, allowUnsafeServiceCIDRs, weightedECMP, serviceAttributeLimits, allowAddressesInClusterIPRange)',
       'document 1 (BGPConfiguration "default"): spec.serviceExternalIPs[0].note: unknown field; ignored (an entry has only "cidr")',
-      'document 2 (BGPPeer "p"): spec.keepOriginalNextHop: a Calico BGPPeer field svcbgp does not implement; ignored',
+      'document 2 (BGPPeer "p"): spec.keepOriginalNextHop = true: svcbgp sends a peer only the routes it originates, whose next hop is this node either way (next hop keep matters where Calico passes on routes it learned); it changes no route. Remove it',
     ]);
   });
 
@@ -215,7 +215,7 @@ describe('config: warnings are never silent', () => {
     expect(c.nodeOverrides.map((o) => [o.node, o.listenPort])).to.deep.equal([['node-2', 1179]]);
     expect(c.global.serviceClusterIPs).to.deep.equal([]);
     expect(warnings(r)).to.deep.equal([
-      `document 1 (BGPConfiguration "node.node-2"): spec.serviceClusterIPs: only read from the BGPConfiguration named 'default' (per-node documents may set listenPort and prefixAdvertisements); ignored here`,
+      `document 1 (BGPConfiguration "node.node-2"): spec.serviceClusterIPs: Calico and svcbgp read it only from the BGPConfiguration named 'default' (a node.<nodename> document may set listenPort and prefixAdvertisements); ignored here`,
     ]);
     expect(speakerConfigForNode(c, { name: 'node-2', labels: {} }, '192.168.1.11').listenPort).to.equal(1179);
     expect(speakerConfigForNode(c, { name: 'node-1', labels: {} }, '192.168.1.10').listenPort).to.equal(179);

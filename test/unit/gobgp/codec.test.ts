@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Route } from '../../../src/model/route.js';
+import type { Peer } from '../../../src/model/peer.js';
 import { GobgpRequestError } from '../../../src/gobgp/errors.js';
 import { communityFromWire, communityToWire, V3Codec } from '../../../src/gobgp/v3/codec.js';
 import type { WireMessage } from '../../../src/gobgp/codec.js';
@@ -125,6 +126,23 @@ describe('GoBGP v3 codec', function () {
       expect(() => codec.addPeerRequest({ address: '192.168.1.1', asn: 0, gracefulRestart: { enabled: false, restartTime: 0 } }, {}))
         .to.throw(GobgpRequestError, /invalid peer AS 0/);
     });
+    it('local AS, own-AS count and TTL security on the wire, and read back from ListPeer (0 = not set)', function () {
+      const base: Peer = { address: '192.168.1.1', asn: 64513, gracefulRestart: { enabled: true, restartTime: 120 } };
+      const req = codec.addPeerRequest({ ...base, localAsn: 65001, allowOwnAsn: 2, ttlSecurityMinTtl: 255 }, {}).peer as Record<string, Record<string, unknown>>;
+      expect(req.conf).to.include({ local_asn: 65001, allow_own_asn: 2 });
+      expect(req.ttl_security).to.deep.equal({ enabled: true, ttl_min: 255 });
+      const plain = codec.addPeerRequest(base, {}).peer as Record<string, Record<string, unknown>>;
+      expect(plain.conf).to.include({ local_asn: 0, allow_own_asn: 0 });
+      expect(plain.ttl_security).to.deep.equal({ enabled: false, ttl_min: 0 });
+      expect(() => codec.addPeerRequest({ ...base, ttlSecurityMinTtl: 256 }, {})).to.throw(GobgpRequestError, /TTL security minimum TTL for 192.168.1.1 must be 1..255, got 256/);
+      expect(() => codec.addPeerRequest({ ...base, ttlSecurityMinTtl: 255, ebgpMultihopTtl: 2 }, {})).to.throw(GobgpRequestError, /TTL security and eBGP multihop cannot both be set/);
+      expect(() => codec.addPeerRequest({ ...base, localAsn: 0x100000000 }, {})).to.throw(GobgpRequestError, /invalid local AS 4294967296 for 192.168.1.1/);
+      const read = codec.peerFromListPeerResponse({ peer: { ...req, conf: { ...req.conf, type: 'EXTERNAL' } } });
+      expect(read?.peer).to.deep.include({ localAsn: 65001, allowOwnAsn: 2, ttlSecurityMinTtl: 255 });
+      const none = codec.peerFromListPeerResponse({ peer: plain });
+      expect(none?.peer).to.not.have.any.keys('localAsn', 'allowOwnAsn', 'ttlSecurityMinTtl');
+    });
+
     it('global: AS 0 means BGP not started', function () {
       expect(codec.globalFromGetBgpResponse({ global: { asn: 0, router_id: '', listen_port: 0, listen_addresses: [] } })).to.equal(undefined);
       expect(() => codec.startBgpRequest({ asn: 64512, routerId: 'node-1', listenPort: 179 })).to.throw(/invalid router-id "node-1"/);

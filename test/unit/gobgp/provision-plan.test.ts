@@ -113,3 +113,33 @@ describe('provisioning plan (pure)', function () {
     ]);
   });
 });
+
+describe('provisioning plan: local AS, own-AS count and TTL security (BGPPeer localASNumber, numAllowedLocalASNumbers, ttlSecurity)', function () {
+  it('gobgpd reports the global AS as the local AS of a peer without one: no change against the running AS', function () {
+    const have = reported({ ...seed, localAsn: 64512 });
+    expect(planPeers([seed], [have], 64512).actions).to.deep.equal([]);
+    // Without the running AS only a local AS we set is compared: still no change.
+    expect(planPeers([seed], [have]).actions).to.deep.equal([]);
+  });
+
+  it('localASNumber set, changed or removed -> update (a new OPEN: gobgpd resets the session)', function () {
+    const set = planPeers([{ ...seed, localAsn: 65001 }], [reported({ ...seed, localAsn: 64512 })], 64512).actions[0];
+    expect(set).to.deep.include({ kind: 'update', changes: ['localAsn 64512 -> 65001'], resetsSession: true });
+    const removed = planPeers([seed], [reported({ ...seed, localAsn: 65001 })], 64512).actions[0];
+    expect(removed).to.deep.include({ kind: 'update', changes: ['localAsn 65001 -> 64512'] });
+  });
+
+  it('numAllowedLocalASNumbers -> allowOwnAsn: a change is an update', function () {
+    const a = planPeers([{ ...seed, allowOwnAsn: 2 }], [reported(seed)], 64512).actions[0];
+    expect(a).to.deep.include({ kind: 'update', changes: ['allowOwnAsn 0 -> 2'] });
+    expect(planPeers([{ ...seed, allowOwnAsn: 2 }], [reported({ ...seed, allowOwnAsn: 2 })], 64512).actions).to.deep.equal([]);
+  });
+
+  it('TTL security on, off or another minimum -> replace (gobgpd 3.10 UpdatePeer ignores it, like eBGP multihop)', function () {
+    const on = planPeers([{ ...seed, ttlSecurityMinTtl: 255 }], [reported(seed)], 64512).actions[0];
+    expect(on).to.deep.equal({ kind: 'replace', peer: { ...seed, ttlSecurityMinTtl: 255 }, changes: ['ttlSecurityMinTtl off -> 255'] });
+    const off = planPeers([seed], [reported({ ...seed, ttlSecurityMinTtl: 254 })], 64512).actions[0];
+    expect(off).to.deep.include({ kind: 'replace', changes: ['ttlSecurityMinTtl 254 -> off'] });
+    expect(planPeers([{ ...seed, ttlSecurityMinTtl: 255 }], [reported({ ...seed, ttlSecurityMinTtl: 255 })], 64512).actions).to.deep.equal([]);
+  });
+});

@@ -59,6 +59,16 @@ spec:
     largeCommunities: ["64512:1:0-99"]
     localPref: "50-200"
 `),
+  // serviceLoadBalancerAggregation: Disabled: a load-balancer IP's route depends on every endpoint of the Service.
+  mustConfig(`apiVersion: svcbgp.io/v1alpha1
+kind: BGPConfiguration
+metadata: {name: default}
+spec:
+  serviceClusterIPs: [{cidr: 10.49.0.0/16}]
+  serviceLoadBalancerIPs: [{cidr: 192.168.4.0/24}, {cidr: 192.168.4.20/32}, {cidr: 'fd00:4::/120'}]
+  serviceLoadBalancerAggregation: Disabled
+  serviceAttributeLimits: {communities: ["64512:100-199"], localPref: "50-200"}
+`),
 ];
 
 /** Annotations a tenant might set: inside the limits, outside them, unreadable, opt-out. */
