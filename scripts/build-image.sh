@@ -20,8 +20,9 @@
 #
 # Usage: sudo scripts/build-image.sh [--refresh-base]
 # Env:   IMAGE          image name and tag (default localhost/svcbgp:<package.json version>)
-#        GOBGPD_BIN_DIR where gobgpd and gobgp come from (default /usr/bin: Debian's gobgpd 3.10; for a pinned
-#                       build: GOBGPD_BIN_DIR=$(scripts/build-gobgpd.sh --print 4.9))
+#        GOBGPD_BIN_DIR where gobgpd and gobgp come from (default: gobgpd 4.9, the newest v4, from
+#                       scripts/build-gobgpd.sh's cache). The gobgpd must accept deploy/40-daemonset.yaml's gobgpd
+#                       flags (checked): Debian's 3.10 (/usr/bin) does not know --metrics-path.
 #        NODE_BIN       the node binary to ship (default: the node on PATH; must be >= 20.19)
 #        SVCBGP_CACHE   cache root (default /var/cache/svcbgp); the work area is $SVCBGP_CACHE/image-build
 #        DEBIAN_MIRROR, DEBIAN_SECURITY_MIRROR, DEBIAN_SUITE   where the base packages come from
@@ -58,7 +59,7 @@ done
 
 VERSION=$(node -p "require('./package.json').version")
 IMAGE=${IMAGE:-localhost/svcbgp:$VERSION}
-GOBGPD_BIN_DIR=${GOBGPD_BIN_DIR:-/usr/bin}
+DEFAULT_GOBGPD=4.9
 NODE_BIN=${NODE_BIN:-$(command -v node)}
 CACHE_ROOT=${SVCBGP_CACHE:-/var/cache/svcbgp}
 WORK=$CACHE_ROOT/image-build
@@ -88,8 +89,24 @@ fi
 node_version=$("$NODE_BIN" --version)
 "$NODE_BIN" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' ||
   die "$NODE_BIN is $node_version; svcbgp needs Node.js >= 20.19 (package.json engines)"
+if [ -z "${GOBGPD_BIN_DIR:-}" ]; then
+  GOBGPD_BIN_DIR=$(scripts/build-gobgpd.sh --print "$DEFAULT_GOBGPD") ||
+    die "gobgpd $DEFAULT_GOBGPD (the image's default) is not built: run scripts/build-gobgpd.sh $DEFAULT_GOBGPD, or set GOBGPD_BIN_DIR"
+fi
 for b in gobgpd gobgp; do [ -x "$GOBGPD_BIN_DIR/$b" ] || die "$GOBGPD_BIN_DIR/$b missing (GOBGPD_BIN_DIR)"; done
 gobgpd_version=$("$GOBGPD_BIN_DIR/gobgpd" --version | awk '{print $NF}') || die "$GOBGPD_BIN_DIR/gobgpd --version failed"
+# The DaemonSet starts gobgpd with these flags, and gobgpd exits on a flag it does not know: check them now, with
+# --version (gobgpd parses every flag, prints its version and exits).
+daemonset_flags=$(node --input-type=module -e '
+  import { readFileSync } from "node:fs"; import { parse } from "yaml";
+  const pod = parse(readFileSync("deploy/40-daemonset.yaml", "utf8")).spec.template.spec;
+  const command = pod.containers.find((c) => c.name === "gobgpd").command;
+  console.log(command.slice(command.indexOf("gobgpd") + 1).join("\n"));') ||
+  die "cannot read the gobgpd container's flags from deploy/40-daemonset.yaml"
+mapfile -t daemonset_flags <<<"$daemonset_flags"
+rejected=$("$GOBGPD_BIN_DIR/gobgpd" "${daemonset_flags[@]}" --version 2>&1 >/dev/null) ||
+  die "gobgpd $gobgpd_version rejects deploy/40-daemonset.yaml's flags (${daemonset_flags[*]}): $rejected" \
+    "(--metrics-path needs gobgpd >= 3.14; use GOBGPD_BIN_DIR=\$(scripts/build-gobgpd.sh --print $DEFAULT_GOBGPD))"
 log "node $node_version from $NODE_BIN, gobgpd $gobgpd_version from $GOBGPD_BIN_DIR, image $IMAGE"
 
 mkdir -p "$WORK"

@@ -18,15 +18,20 @@ export interface GobgpdVersion {
   name: string;
   /** The wire API it serves. */
   api: 'v3' | 'v4';
+  /**
+   * Whether it has gobgpd's Prometheus metrics server and its --metrics-path flag (gobgpd >= 3.14: 3.14.0's
+   * cmd/gobgpd/main.go adds both; 3.10 rejects the flag).
+   */
+  metricsServer: boolean;
   gobgpd: string;
   gobgp: string;
 }
 
-export const GOBGPD_VERSIONS: Record<string, { module?: string; api: 'v3' | 'v4' }> = {
-  '3.10': { api: 'v3' },
-  '3.37': { module: 'v3.37.0', api: 'v3' },
-  '4.8': { module: 'v4.8.0', api: 'v4' },
-  '4.9': { module: 'v4.9.0', api: 'v4' },
+export const GOBGPD_VERSIONS: Record<string, { module?: string; api: 'v3' | 'v4'; metricsServer: boolean }> = {
+  '3.10': { api: 'v3', metricsServer: false },
+  '3.37': { module: 'v3.37.0', api: 'v3', metricsServer: true },
+  '4.8': { module: 'v4.8.0', api: 'v4', metricsServer: true },
+  '4.9': { module: 'v4.9.0', api: 'v4', metricsServer: true },
 };
 
 export const DEFAULT_GOBGPD_VERSION = '3.10';
@@ -54,5 +59,5 @@ export function gobgpdVersion(name = process.env.SVCBGP_GOBGPD || DEFAULT_GOBGPD
   if (!process.env.GOBGPD_BIN && !existsSync(gobgpd)) {
     throw new Error(`gobgpd ${name} is not built (${gobgpd} missing): run scripts/build-gobgpd.sh ${name}`);
   }
-  return { name, api: v.api, gobgpd, gobgp };
+  return { name, api: v.api, metricsServer: v.metricsServer, gobgpd, gobgp };
 }

@@ -2,13 +2,14 @@
  * Test helper: a real gobgpd (Debian's 3.10, or the version SVCBGP_GOBGPD names: see gobgpd-version.ts) in its own temp dir, its gRPC API on a free loopback port
  * (or a unix socket), killed and cleaned up by stop() — and, as a safety net, when the test process exits.
  *
- * How gobgpd 3.10 is started here (checked against `gobgpd --help`):
- *   gobgpd --api-hosts 127.0.0.1:<port> --pprof-disable -l debug [-f config.toml]
+ * How gobgpd is started here: with deploy/40-daemonset.yaml's flags (gobgpd-flags.ts), two values replaced:
+ *   gobgpd --api-hosts 127.0.0.1:<port> --pprof-disable --metrics-path= --log-level debug [-f config.toml]
  *   --api-hosts      the gRPC API; default ":50051" (all addresses!) so we always pass it. A unix socket
  *                    works too: --api-hosts unix:///tmp/x/gobgp.sock.
- *   --pprof-disable  otherwise every gobgpd binds localhost:6060 for pprof; a second instance then logs an
- *                    error for the busy port — harmless, but parallel suites should not share any port.
- *   -l debug         JSON logs with FSM transitions: the log file is printed when a test fails to start it.
+ *   --pprof-disable, --metrics-path=
+ *                    the DaemonSet's: no HTTP server on localhost:6060 (pprof, and from gobgpd 3.14 on its
+ *                    metrics); 3.10 does not know --metrics-path and gets --pprof-disable alone.
+ *   --log-level debug  JSON logs with FSM transitions: the log file is printed when a test fails to start it.
  *   no -f            gobgpd starts with BGP *not* running (GetBgp reports AS 0); StartBgp over the API
  *                    (svcbgp's provisioning) starts it. With -f, BGP starts from the file (used for a
  *                    second speaker and for the "conflicting global config" test).
@@ -21,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
+import { gobgpdFlags } from './gobgpd-flags.js';
 import { gobgpdVersion, type GobgpdVersion } from './gobgpd-version.js';
 
 const execFileAsync = promisify(execFile);
@@ -108,6 +110,8 @@ export interface GobgpdOptions {
   version?: string;
   /** Serve the API on this unix socket (e.g. the socket of a stopped gobgpd, to replace it by another version). */
   socketPath?: string;
+  /** Leave these of the DaemonSet's flags out (by name): a control that shows what a flag prevents. */
+  withoutFlags?: string[];
 }
 
 export class Gobgpd {
@@ -199,7 +203,7 @@ export async function startGobgpd(options: GobgpdOptions = {}): Promise<Gobgpd> 
   const apiAddress = options.socketPath ? `unix://${options.socketPath}` : options.unixSocket || netns
     ? `unix://${path.join(dir, 'gobgp.sock')}`
     : `127.0.0.1:${await freePort('127.0.0.1')}`;
-  const args = ['--api-hosts', apiAddress, '--pprof-disable', '-l', options.logLevel ?? 'debug'];
+  const args = gobgpdFlags(version, { apiHosts: apiAddress, logLevel: options.logLevel ?? 'debug', without: options.withoutFlags ?? [] });
   if (options.configToml !== undefined) {
     const configFile = path.join(dir, 'gobgpd.toml');
     writeFileSync(configFile, options.configToml);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive, run, signal, sleep, spawnDaemon, waitFor, type ExecResult } from './exec.js';
+import { gobgpdFlags } from '../helpers/gobgpd-flags.js';
 import { gobgpdVersion } from '../helpers/gobgpd-version.js';
 
 /**
@@ -20,7 +21,8 @@ export const GOBGP = LAB_GOBGPD.gobgp;
  *     as the DaemonSet sidecar reaches it over the socket in a shared volume;
  *   - `127.0.0.1:50051` inside the node namespace: `ip netns exec <node-ns> gobgp neighbor` works for an operator,
  *     with the CLI's defaults. That loopback is the namespace's own, so the three nodes never clash.
- * pprof is disabled (it would listen on localhost:6060).
+ * Every other flag is the DaemonSet's (test/helpers/gobgpd-flags.ts): no HTTP server on localhost:6060 (pprof, and
+ * from gobgpd 3.14 on its metrics).
  *
  * Process (decision, as in deploy/40-daemonset.yaml): gobgpd runs under `dumb-init --rewrite 15:9`, so a SIGTERM to
  * the init (what the kubelet sends on Pod deletion) reaches gobgpd as a SIGKILL: no NOTIFICATION Cease, the ToR keeps
@@ -132,7 +134,7 @@ export class Gobgpd {
     rmSync(this.socketPath, { force: true });
     const argv = [
       'ip', 'netns', 'exec', this.ns, 'dumb-init', '--rewrite', '15:9', '--',
-      LAB_GOBGPD.gobgpd, `--api-hosts=${this.target},${this.tcpApi}`, '--pprof-disable',
+      LAB_GOBGPD.gobgpd, ...gobgpdFlags(LAB_GOBGPD, { apiHosts: `${this.target},${this.tcpApi}` }),
     ];
     if (opts.bootstrap) {
       writeFileSync(this.configFile, renderGobgpdToml(opts.bootstrap));

@@ -12,12 +12,13 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { GOBGPD_BIN, GOBGPD_VERSION, waitFor } from '../../helpers/gobgpd.js';
+import { gobgpdFlags } from '../../helpers/gobgpd-flags.js';
 import { removeStaleSocket } from '../../../src/agent/stale-socket.js';
 import { RestartableGobgpd, memoryLogger } from './util.js';
 
 /** gobgpd on `socket`, as a container's command; resolves with its exit code if it exits within `ms`. */
 function runGobgpd(socket: string, ms: number): { exited: Promise<number | null>; kill: () => void } {
-  const child = spawn(GOBGPD_BIN, ['--api-hosts', `unix://${socket}`, '--pprof-disable', '-l', 'info'], { stdio: 'ignore' });
+  const child = spawn(GOBGPD_BIN, gobgpdFlags(GOBGPD_VERSION, { apiHosts: `unix://${socket}` }), { stdio: 'ignore' });
   const exited = new Promise<number | null>((resolve) => {
     const t = setTimeout(() => resolve(null), ms);
     child.once('exit', (code) => {

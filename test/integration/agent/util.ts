@@ -10,8 +10,9 @@ import path from 'node:path';
 import winston from 'winston';
 import { Writable } from 'node:stream';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { GOBGPD_BIN, GOBGP_BIN, waitFor } from '../../helpers/gobgpd.js';
+import { GOBGPD_BIN, GOBGPD_VERSION, GOBGP_BIN, waitFor } from '../../helpers/gobgpd.js';
 import { agentNodeFlags } from '../../helpers/agent-node-flags.js';
+import { gobgpdFlags } from '../../helpers/gobgpd-flags.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -76,7 +77,7 @@ export class RestartableGobgpd {
   async start(): Promise<void> {
     rmSync(this.socket, { force: true });
     const fd = openSync(path.join(this.dir, 'gobgpd.log'), 'a');
-    const args = ['--api-hosts', this.address, '--pprof-disable', '-l', process.env.SVCBGP_TEST_GOBGPD_LOG ?? 'info'];
+    const args = gobgpdFlags(GOBGPD_VERSION, { apiHosts: this.address, logLevel: process.env.SVCBGP_TEST_GOBGPD_LOG ?? 'info' });
     // `ip netns exec` execs gobgpd in place, so the child's pid is gobgpd's (SIGKILL reaches it).
     this.child = this.netns
       ? spawn('ip', ['netns', 'exec', this.netns, GOBGPD_BIN, ...args], { cwd: this.dir, stdio: ['ignore', fd, fd] })

@@ -21,6 +21,7 @@ import { freePort, waitFor, type Gobgpd } from '../../helpers/gobgpd.js';
 import { repoRoot, useCluster } from '../../helpers/kube/index.js';
 import { httpGet, ribViaCli } from '../agent/util.js';
 import { agentNodeFlags, daemonSetContainers, nodeScriptIndex } from '../../helpers/agent-node-flags.js';
+import { daemonSetGobgpdFlags } from '../../helpers/gobgpd-flags.js';
 
 const VERSION = (JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 const IMAGE = process.env.SVCBGP_IMAGE || `localhost/svcbgp:${VERSION}`;
@@ -264,7 +265,8 @@ describe('image: the svcbgp OCI image, run from its own file system', function (
     let configDir = '';
     let httpAddress = '';
 
-    const gobgpdArgs = ['/usr/bin/gobgpd', '--api-hosts', 'unix:///run/gobgp/gobgp.sock', '--pprof-disable', '--log-level', 'info'];
+    // deploy/40-daemonset.yaml's gobgpd flags, as they are: the image's gobgpd must accept every one of them
+    const gobgpdArgs = ['/usr/bin/gobgpd', ...daemonSetGobgpdFlags()];
     const startGobgpd = (withInit: boolean): ImageProcess =>
       new ImageProcess(root, withInit ? ['/usr/bin/dumb-init', '--rewrite', '15:9', '--', ...gobgpdArgs] : gobgpdArgs, {
         netns: link!.nodeNs,
