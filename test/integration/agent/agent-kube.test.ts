@@ -364,7 +364,7 @@ spec:
       // Then, after --drain-time (2 s in this suite), the withdrawal.
       await waitRib('every owned path withdrawn', (p) => p.length === 0);
       const leavingLog = agent.logs().find((e) => String(e.message).startsWith('node leaving: every path re-advertised'));
-      expect(String(leavingLog?.why)).to.contain('exclude-from-external-load-balancers=true');
+      expect(String(leavingLog?.why)).to.contain('exclude-from-external-load-balancers (value "true")');
       expect(agent.logs().some((e) => e.message === 'node leaving: drain time over, withdrawing every path')).to.equal(true);
     } finally {
       await cluster.cp.kubectlOk(['label', 'node', NODE_A, 'node.kubernetes.io/exclude-from-external-load-balancers-']);
