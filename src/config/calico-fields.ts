@@ -154,11 +154,6 @@ export const BGPPEER_CHECKS: Readonly<Record<string, FieldCheck>> = {
   ),
   keepOriginalNextHop: acceptOnly([false], warn(`${OWN_ROUTES}; it changes no route. Remove it`), BOOLEAN),
   nextHopMode: acceptOnly(['Auto', 'Self'], warn(`${OWN_ROUTES}; Keep changes no route. Remove it or set Self`), calicoEnum('Auto', 'Self', 'Keep')),
-  sourceAddress: acceptOnly(
-    ['None'],
-    refuse("not implemented: the kernel chooses the session's source address (what None means); remove sourceAddress or set None"),
-    calicoEnum('UseNodeIP', 'None'),
-  ),
   reachableBy: warn(
     `the gateway of a static route Calico adds to the peer, so that a route learned over BGP cannot take the path to the peer away; ${NO_KERNEL}, so the node's own routing reaches the peer. It changes no advertised route; remove it`,
   ),

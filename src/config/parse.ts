@@ -716,7 +716,7 @@ function readNodeOverride(ctx: Ctx, ref: DocRef, node: string, spec: Obj): NodeB
 // holdTime and bfd are svcbgp extensions; failureDetectionMode is Calico Enterprise's (Calico Open Source has none).
 const PEER_FIELDS = new Set([
   'peerIP', 'asNumber', 'localASNumber', 'node', 'nodeSelector', 'password', 'keepaliveTime', 'holdTime', 'maxRestartTime',
-  'ttlSecurity', 'numAllowedLocalASNumbers', 'failureDetectionMode', 'bfd',
+  'ttlSecurity', 'numAllowedLocalASNumbers', 'sourceAddress', 'failureDetectionMode', 'bfd',
 ]);
 
 /** "ip", "ip:port" (IPv4), "[v6]:port" or a bare IPv6 address. */
@@ -958,6 +958,11 @@ function readPeer(ctx: Ctx, ref: DocRef, name: string, spec: Obj, identities: Pe
   const ownAs = readByte(ctx, ref, spec, 'numAllowedLocalASNumbers', 0,
     'how many times a received route\'s AS path may hold the local AS, 1..255 (0: none; gobgpd counts in 8 bits)');
   if (ownAs !== undefined && ownAs > 0) peer.allowedLocalAsNumbers = ownAs;
+  const source = spec['sourceAddress'];
+  if (source === 'UseNodeIP') peer.sourceAddressNodeIP = true;
+  else if (source !== undefined && source !== null && source !== '' && source !== 'None') {
+    ctx.error(ref, 'spec.sourceAddress', render(source), "expected UseNodeIP or None (Calico's values, case-sensitive)");
+  }
   if (spec['maxRestartTime'] !== undefined && spec['maxRestartTime'] !== null) {
     // The graceful-restart capability carries the restart time in 12 bits (RFC 4724): at most 4095 s.
     const r = readDuration(ctx, ref, 'spec.maxRestartTime', spec['maxRestartTime'], 1, 4095);

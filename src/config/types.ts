@@ -132,6 +132,11 @@ export interface PeerDefinition {
   ttlSecurityHops?: number;
   /** spec.numAllowedLocalASNumbers: received routes may carry the local AS this many times, 1..255. */
   allowedLocalAsNumbers?: number;
+  /**
+   * spec.sourceAddress UseNodeIP: the session's source address is this node's InternalIP of the peer's family
+   * (src/config/peers.ts). None or absent: the kernel chooses.
+   */
+  sourceAddressNodeIP?: boolean;
   /** spec.node: only this node peers. */
   node?: string;
   /** spec.nodeSelector as written, and parsed. */
