@@ -116,11 +116,6 @@ export const BGPCONFIGURATION_CHECKS: Readonly<Record<string, FieldCheck>> = {
   nodeMeshMaxRestartTime: warn(
     `the graceful-restart time of node-to-node mesh sessions; ${MESH}. It changes no session and no route; set a peer's maxRestartTime instead`,
   ),
-  bindMode: acceptOnly(
-    ['None'],
-    refuse('not implemented: gobgpd listens for BGP on every address of the node (what None means); remove bindMode or set None'),
-    calicoEnum('None', 'NodeIP'),
-  ),
   ignoredInterfaces: warn(
     "interfaces whose device routes Calico's BIRD leaves alone; svcbgp reads no interface and advertises only Service addresses, so there is nothing to leave out. It changes no route; remove it",
   ),

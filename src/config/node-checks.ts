@@ -1,11 +1,11 @@
 import { cidrContains, parseIp } from './net.js';
 import type { BgpConfig } from './types.js';
 import type { NodeInfo } from './node.js';
-import { appliesToNode, nodeSourceAddress } from './peers.js';
+import { appliesToNode, nodeListenAddresses, nodeSourceAddress } from './peers.js';
 
 /**
- * Warnings that need the node: a BGPPeer's sourceAddress UseNodeIP on a node without an InternalIP of the peer's
- * family; a service CIDR that contains one of this node's own addresses. Every node
+ * Warnings that need the node: bindMode NodeIP or a BGPPeer's sourceAddress UseNodeIP on a node without an InternalIP
+ * (of the peer's family); a service CIDR that contains one of this node's own addresses. Every node
  * advertises its service CIDRs, so the ToR would route traffic for the node's address (its BGP session, the
  * kubelet, SSH) to whichever node it picks by ECMP. Not an error (a /32 external IP equal to a node address is a
  * known, if odd, setup), but worth saying once. Pure.
@@ -28,6 +28,9 @@ export function nodeAddressWarnings(config: BgpConfig, node: NodeInfo): string[]
         }
       }
     }
+  }
+  if (config.global.bindMode === 'NodeIP' && nodeListenAddresses(node).length === 0) {
+    out.push(`bindMode NodeIP, but node ${node.name} has no InternalIP: gobgpd listens for BGP on every address`);
   }
   for (const p of config.peers) {
     if (p.sourceAddressNodeIP && appliesToNode(p, node) && nodeSourceAddress(node, p.address) === undefined) {

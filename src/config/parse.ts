@@ -553,7 +553,7 @@ function checkPathRoom(ctx: Ctx, ref: DocRef, pas: readonly PrefixAdvertisement[
 
 const GLOBAL_FIELDS = new Set([
   'asNumber', 'listenPort', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs', 'serviceLoadBalancerAggregation', 'communities',
-  'prefixAdvertisements', 'allowUnsafeServiceCIDRs', 'weightedECMP', 'serviceAttributeLimits',
+  'prefixAdvertisements', 'bindMode', 'allowUnsafeServiceCIDRs', 'weightedECMP', 'serviceAttributeLimits',
 ]);
 const SERVICE_CIDR_FIELDS = ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const;
 
@@ -585,6 +585,10 @@ function readGlobal(ctx: Ctx, ref: DocRef, spec: Obj): GlobalBgpSettings | undef
   if (aggregation !== undefined && aggregation !== null && aggregation !== 'Enabled' && aggregation !== 'Disabled') {
     ctx.error(ref, 'spec.serviceLoadBalancerAggregation', render(aggregation), "expected Enabled or Disabled (Calico's values, case-sensitive)");
   }
+  const bindMode = spec['bindMode'];
+  if (bindMode !== undefined && bindMode !== null && bindMode !== '' && bindMode !== 'None' && bindMode !== 'NodeIP') {
+    ctx.error(ref, 'spec.bindMode', render(bindMode), "expected None or NodeIP (Calico's values, case-sensitive)");
+  }
   const lists = { serviceClusterIPs: clusterIPs, serviceExternalIPs: externalIPs, serviceLoadBalancerIPs: lbIPs };
   checkServiceCidrSafety(ctx, ref, lists, allowUnsafe === true);
   const communities = readCommunities(ctx, ref, spec['communities']);
@@ -606,6 +610,7 @@ function readGlobal(ctx: Ctx, ref: DocRef, spec: Obj): GlobalBgpSettings | undef
     serviceLoadBalancerIPs: lbIPs,
     prefixAdvertisements: pas,
     ...(aggregation === 'Enabled' || aggregation === 'Disabled' ? { serviceLoadBalancerAggregation: aggregation } : {}),
+    ...(bindMode === 'None' || bindMode === 'NodeIP' ? { bindMode } : {}),
     ...(weighted ? { weightedEcmp: weighted } : {}),
     ...(limits ? { serviceAttributeLimits: limits } : {}),
     source: ref,

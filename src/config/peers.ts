@@ -92,10 +92,27 @@ export function prefixAdvertisementsForNode(config: BgpConfig, nodeName: string)
 /** The speaker settings for this node (router-id comes from the node, not from the configuration). */
 export function speakerConfigForNode(config: BgpConfig, node: NodeInput, routerId: string): SpeakerConfig {
   const info = toNodeInfo(node);
-  return {
+  const sc: SpeakerConfig = {
     asn: config.global.asNumber,
     routerId,
     listenPort: listenPortForNode(config, info.name),
     peers: peersForNode(config, info),
   };
+  const listen = config.global.bindMode === 'NodeIP' ? nodeListenAddresses(info) : [];
+  if (listen.length > 0) sc.listenAddresses = listen;
+  return sc;
+}
+
+/**
+ * bindMode NodeIP: Calico's BIRD listens on the node's IPv4 address (bird.cfg) and its IPv6 address (bird6.cfg),
+ * `listen bgp address <node IP>` (confd bgp_processor.go); svcbgp's node address is its first InternalIP of each family.
+ * None (a node without InternalIP: every address, and node-checks.ts warns).
+ */
+export function nodeListenAddresses(node: NodeInfo): string[] {
+  const out: string[] = [];
+  for (const family of ['ipv4-unicast', 'ipv6-unicast'] as const) {
+    const ip = (node.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => parseIp(a.address)).find((x) => x?.family === family);
+    if (ip) out.push(ip.text);
+  }
+  return out;
 }

@@ -96,6 +96,11 @@ export interface GlobalBgpSettings {
    * per load-balancer IP of a Service instead (src/routes/desired.ts rule 8). Undefined: Enabled, Calico's default.
    */
   serviceLoadBalancerAggregation?: 'Enabled' | 'Disabled';
+  /**
+   * Calico's bindMode: NodeIP makes gobgpd listen for BGP on the node's InternalIPs only (src/config/peers.ts
+   * speakerConfigForNode). Undefined or None: every address.
+   */
+  bindMode?: 'None' | 'NodeIP';
   /** svcbgp extension `weightedECMP`; undefined: off (plain ECMP). */
   weightedEcmp?: WeightedEcmpSettings;
   /** svcbgp extension `serviceAttributeLimits`; undefined: Service annotations may add no attribute. */

@@ -15,7 +15,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { connectGobgp, provisionSpeaker, type GobgpClient } from '../../../src/gobgp/index.js';
 import { parseConfig } from '../../../src/config/parse.js';
-import { peersForNode } from '../../../src/config/peers.js';
+import { peersForNode, speakerConfigForNode } from '../../../src/config/peers.js';
 import type { SpeakerConfig } from '../../../src/model/peer.js';
 import { createLink } from '../../helpers/bgp-speaker.js';
 import { deleteNetns, onExit, startGobgpd, waitFor, type Gobgpd } from '../../helpers/gobgpd.js';
@@ -95,7 +95,7 @@ interface CliNeighbor {
   ttl_security?: { enabled?: boolean; ttl_min?: number };
 }
 
-describe('Calico BGPPeer fields on real gobgpd: ttlSecurity, localASNumber, numAllowedLocalASNumbers, sourceAddress', function () {
+describe('Calico fields on real gobgpd: ttlSecurity, localASNumber, numAllowedLocalASNumbers, sourceAddress, bindMode', function () {
   this.timeout(180_000);
 
   it('ttlSecurity: 2 reaches a GTSM ToR two hops away; ttlSecurity: 1 (directly connected only) does not; `gobgp neighbor` shows the minimum TTL', async function () {
@@ -166,6 +166,36 @@ describe('Calico BGPPeer fields on real gobgpd: ttlSecurity, localASNumber, numA
       client?.close();
       await ours?.stop('SIGKILL');
       await tor?.stop('SIGKILL');
+      link.destroy();
+    }
+  });
+
+  it('BGPConfiguration bindMode: NodeIP -> gobgpd listens for BGP on the Node\'s InternalIPs only (ss in the node namespace); None: on every address', async function () {
+    const link = createLink({ node: { v4: '192.168.1.10', v6: 'fd00:1::10' }, tor: { v4: '192.168.1.1', v6: 'fd00:1::1' }, v4Len: 24, v6Len: 64 });
+    const node = { name: 'node-1', labels: {}, addresses: [{ type: 'InternalIP', address: '192.168.1.10' }, { type: 'InternalIP', address: 'fd00:1::10' }] };
+    const listening = (): string[] => execFileSync('ip', ['netns', 'exec', link.nodeNs, 'ss', '-Hltn', 'sport = :179']).toString()
+      .split('\n').filter((l) => l.trim() !== '').map((l) => l.trim().split(/\s+/)[3]!).sort();
+    const speaker = (bindMode: string): SpeakerConfig => {
+      const parsed = parseConfig(`apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n  bindMode: ${bindMode}\n`);
+      if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.text).join('\n'));
+      return speakerConfigForNode(parsed.config, node, '192.168.1.10');
+    };
+    try {
+      for (const [bindMode, want] of [['NodeIP', ['192.168.1.10:179', '[fd00:1::10]:179']], ['None', ['*:179', '0.0.0.0:179']]] as const) {
+        const ours = await startGobgpd({ name: `bind-${bindMode}`, netns: link.nodeNs });
+        const client = connectGobgp(ours.apiAddress, { deadlineMs: 5000 });
+        try {
+          await provisionSpeaker(client, speaker(bindMode));
+          const got = await waitFor(`gobgpd listening (${bindMode})`, async () => { const l = listening(); return l.length > 0 ? l : undefined; }, 10_000);
+          if (bindMode === 'NodeIP') expect(got).to.deep.equal(want);
+          else expect(got.some((a) => (want as readonly string[]).includes(a)), got.join(' ')).to.equal(true);
+          expect((await provisionSpeaker(client, speaker(bindMode))).changed, 'no change the second time').to.equal(false);
+        } finally {
+          client.close();
+          await ours.stop('SIGKILL');
+        }
+      }
+    } finally {
       link.destroy();
     }
   });

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { parseConfig, peersForNode, type ParseResult } from '../../../src/config/index.js';
+import { parseConfig, peersForNode, speakerConfigForNode, type ParseResult } from '../../../src/config/index.js';
 import { nodeAddressWarnings } from '../../../src/config/node-checks.js';
 import {
   CALICO_BGPCONFIGURATION_FIELDS,
@@ -58,7 +58,7 @@ const CONFIG_CASES: Record<string, { value: unknown; handling: Handling }> = {
   listenPort: { value: 1179, handling: 'honoured' },
   nodeMeshPassword: { value: { secretKeyRef: { name: 's', key: 'k' } }, handling: 'warned' },
   nodeMeshMaxRestartTime: { value: '300s', handling: 'warned' },
-  bindMode: { value: 'NodeIP', handling: 'refused' },
+  bindMode: { value: 'NodeIP', handling: 'honoured' },
   ignoredInterfaces: { value: ['eth9'], handling: 'warned' },
   localWorkloadPeeringIPV4: { value: '169.254.0.179', handling: 'warned' },
   localWorkloadPeeringIPV6: { value: 'fe80::179', handling: 'warned' },
@@ -161,7 +161,7 @@ describe('Calico fields: every one honoured, warned by name or refused', () => {
   });
 });
 
-describe('BGPPeer localASNumber, ttlSecurity, numAllowedLocalASNumbers, sourceAddress: what gobgpd is given', () => {
+describe('localASNumber, ttlSecurity, numAllowedLocalASNumbers, sourceAddress, bindMode: what gobgpd is given', () => {
   const peerOf = (spec: Record<string, unknown>) => {
     const r = parseOne('BGPPeer', spec);
     if (!r.ok) throw new Error(r.errors.map((e) => e.text).join('\n'));
@@ -203,6 +203,22 @@ describe('BGPPeer localASNumber, ttlSecurity, numAllowedLocalASNumbers, sourceAd
     expect(nodeAddressWarnings(r.config, v4only)).to.deep.equal([
       'BGPPeer v6: sourceAddress UseNodeIP, but node node-2 has no IPv6 InternalIP: the kernel chooses the source address of the session with fd00:1::1',
     ]);
+  });
+
+  it('bindMode NodeIP -> gobgpd listens on the node\'s InternalIP of each family only (Calico: `listen bgp address <node IP>`); None or absent: every address', () => {
+    const cfg = (bindMode?: string) => {
+      const r = parseOne('BGPConfiguration', bindMode ? { bindMode } : {});
+      if (!r.ok) throw new Error(r.errors.map((e) => e.text).join('\n'));
+      return r.config;
+    };
+    const node = { name: 'node-1', labels: {}, addresses: [{ type: 'ExternalIP', address: '203.0.113.10' }, { type: 'InternalIP', address: 'fd00:1::10' }, { type: 'InternalIP', address: '192.168.1.10' }, { type: 'InternalIP', address: '192.168.1.20' }] };
+    expect(speakerConfigForNode(cfg('NodeIP'), node, '192.168.1.10').listenAddresses).to.deep.equal(['192.168.1.10', 'fd00:1::10']);
+    for (const c of [cfg('None'), cfg()]) expect(speakerConfigForNode(c, node, '192.168.1.10')).to.not.have.property('listenAddresses');
+    const bare = { name: 'node-2', labels: {}, addresses: [] };
+    expect(speakerConfigForNode(cfg('NodeIP'), bare, '192.168.1.11')).to.not.have.property('listenAddresses');
+    expect(nodeAddressWarnings(cfg('NodeIP'), bare)).to.deep.equal(['bindMode NodeIP, but node node-2 has no InternalIP: gobgpd listens for BGP on every address']);
+    const bad = parseOne('BGPConfiguration', { bindMode: 'nodeip' });
+    expect(bad.ok ? [] : bad.errors.map((e) => e.text)).to.deep.equal(['document 1 (BGPConfiguration "default"): spec.bindMode = "nodeip": expected None or NodeIP (Calico\'s values, case-sensitive)']);
   });
 
   it('out-of-range or mistyped values are errors naming the field, the value and the range', () => {
