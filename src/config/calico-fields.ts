@@ -137,7 +137,7 @@ export const BGPCONFIGURATION_CHECKS: Readonly<Record<string, FieldCheck>> = {
 };
 
 const OWN_ROUTES =
-  'svcbgp sends a peer only the routes it originates, whose next hop is this node either way (next hop keep matters where Calico passes on routes it learned)';
+  'the routes svcbgp adds have this node as next hop either way (next hop keep matters for routes passed on from another peer, which svcbgp does not add; docs/calico-fields.md)';
 
 /** BGPPeer fields svcbgp does not read like Calico, by name. */
 export const BGPPEER_CHECKS: Readonly<Record<string, FieldCheck>> = {

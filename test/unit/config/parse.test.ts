@@ -206,7 +206,7 @@ describe('config: warnings are never silent', () => {
       'document 1 (BGPConfiguration "default"): spec.serviceClusterIP: unknown field; ignored (supported: asNumber, listenPort, serviceClusterIPs, serviceExternalIPs, serviceLoadBalancerIPs, serviceLoadBalancerAggregation, communities, prefixAdvertisements, bindMode, allowUnsafeServiceCIDRs, weightedECMP, serviceAttributeLimits)',
       'document 1 (BGPConfiguration "default"): spec.serviceExternalIPs[0].note: unknown field; ignored (an entry has only "cidr")',
       'document 1 (BGPConfiguration "default"): spec.serviceExternalIPs[0].cidr = "192.168.3.180/32": a single address: like Calico, every node advertises it, so externalTrafficPolicy: Local cannot narrow it to the nodes with endpoints',
-      'document 2 (BGPPeer "p"): spec.keepOriginalNextHop = true: svcbgp sends a peer only the routes it originates, whose next hop is this node either way (next hop keep matters where Calico passes on routes it learned); it changes no route. Remove it',
+      'document 2 (BGPPeer "p"): spec.keepOriginalNextHop = true: the routes svcbgp adds have this node as next hop either way (next hop keep matters for routes passed on from another peer, which svcbgp does not add; docs/calico-fields.md); it changes no route. Remove it',
     ]);
   });
 
