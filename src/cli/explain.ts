@@ -159,11 +159,14 @@ export interface ExplainReport {
     serviceClusterIPs: string[];
     serviceExternalIPs: string[];
     serviceLoadBalancerIPs: string[];
+    /** Only when written in the BGPConfiguration (absent: Enabled). */
+    serviceLoadBalancerAggregation?: 'Enabled' | 'Disabled';
     defaulted: { global: boolean; peers: boolean };
   };
   peers: {
     name: string; address: string; port: number; asNumber: number; gracefulRestartTime: number;
     keepaliveTime: number; holdTime: number; bfd?: string; passwordSecret?: string;
+    localAsNumber?: number; sourceAddress?: string; ttlSecurityMinTtl?: number; allowOwnAsn?: number;
   }[];
   routes: DesiredRoutesResult['routes'];
   refused: DesiredRoutesResult['refused'];
@@ -187,6 +190,7 @@ export function explain(input: ExplainInput): ExplainReport {
       serviceClusterIPs: g.serviceClusterIPs.map((c) => c.cidr),
       serviceExternalIPs: g.serviceExternalIPs.map((c) => c.cidr),
       serviceLoadBalancerIPs: g.serviceLoadBalancerIPs.map((c) => c.cidr),
+      ...(g.serviceLoadBalancerAggregation ? { serviceLoadBalancerAggregation: g.serviceLoadBalancerAggregation } : {}),
       defaulted: { ...input.config.defaulted },
     },
     peers: peersForNode(input.config, input.node).map(peerSummary),
@@ -210,6 +214,10 @@ function peerSummary(p: NodePeer): ExplainReport['peers'][number] {
     holdTime: p.holdTime ?? 0,
   };
   if (p.bfd) s.bfd = bfdText(p.bfd);
+  if (p.localAsn !== undefined) s.localAsNumber = p.localAsn;
+  if (p.localAddress !== undefined) s.sourceAddress = p.localAddress;
+  if (p.ttlSecurityMinTtl !== undefined) s.ttlSecurityMinTtl = p.ttlSecurityMinTtl;
+  if (p.allowOwnAsn !== undefined) s.allowOwnAsn = p.allowOwnAsn;
   // The reference only (Secret name/key), never a password.
   if (p.passwordSecretRef) s.passwordSecret = `${p.passwordSecretRef.name}/${p.passwordSecretRef.key}`;
   return s;
@@ -228,11 +236,17 @@ export function formatText(r: ExplainReport): string {
   const list = (xs: string[]): string => (xs.length ? xs.join(', ') : '(none)');
   L.push(`  serviceClusterIPs:      ${list(c.serviceClusterIPs)}`);
   L.push(`  serviceExternalIPs:     ${list(c.serviceExternalIPs)}`);
-  L.push(`  serviceLoadBalancerIPs: ${list(c.serviceLoadBalancerIPs)}`);
+  L.push(`  serviceLoadBalancerIPs: ${list(c.serviceLoadBalancerIPs)}${c.serviceLoadBalancerAggregation === 'Disabled' ? '  (serviceLoadBalancerAggregation Disabled: a /32 or /128 per Service, no CIDR)' : ''}`);
   L.push(`Peers of this node${c.defaulted.peers ? ' (no BGPPeer documents: the default peer)' : ''}:`);
   if (r.peers.length === 0) L.push('  (none: no BGPPeer applies to this node; nothing will be advertised to anyone)');
   for (const p of r.peers) {
-    L.push(`  ${p.address}${p.port !== 179 ? ` port ${p.port}` : ''} AS ${p.asNumber}  [BGPPeer ${p.name}; graceful restart ${p.gracefulRestartTime}s; keepalive ${p.keepaliveTime}s, hold ${p.holdTime}s${p.bfd ? `; BFD ${p.bfd}` : ''}${p.passwordSecret ? `; password from Secret ${p.passwordSecret}` : ''}]`);
+    const more = [
+      p.localAsNumber !== undefined ? `local AS ${p.localAsNumber}` : '',
+      p.sourceAddress !== undefined ? `source ${p.sourceAddress}` : '',
+      p.ttlSecurityMinTtl !== undefined ? `TTL security (GTSM, minimum TTL ${p.ttlSecurityMinTtl})` : '',
+      p.allowOwnAsn !== undefined ? `own AS allowed ${p.allowOwnAsn}x in received paths` : '',
+    ].filter((x) => x !== '').map((x) => `; ${x}`).join('');
+    L.push(`  ${p.address}${p.port !== 179 ? ` port ${p.port}` : ''} AS ${p.asNumber}  [BGPPeer ${p.name}; graceful restart ${p.gracefulRestartTime}s; keepalive ${p.keepaliveTime}s, hold ${p.holdTime}s${p.bfd ? `; BFD ${p.bfd}` : ''}${p.passwordSecret ? `; password from Secret ${p.passwordSecret}` : ''}${more}]`);
   }
   L.push('');
   if (r.node.excluded) {

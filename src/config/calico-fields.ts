@@ -116,11 +116,6 @@ export const BGPCONFIGURATION_CHECKS: Readonly<Record<string, FieldCheck>> = {
   nodeMeshMaxRestartTime: warn(
     `the graceful-restart time of node-to-node mesh sessions; ${MESH}. It changes no session and no route; set a peer's maxRestartTime instead`,
   ),
-  bindMode: acceptOnly(
-    ['None'],
-    refuse('not implemented: gobgpd listens for BGP on every address of the node (what None means); remove bindMode or set None'),
-    calicoEnum('None', 'NodeIP'),
-  ),
   ignoredInterfaces: warn(
     "interfaces whose device routes Calico's BIRD leaves alone; svcbgp reads no interface and advertises only Service addresses, so there is nothing to leave out. It changes no route; remove it",
   ),
@@ -142,7 +137,7 @@ export const BGPCONFIGURATION_CHECKS: Readonly<Record<string, FieldCheck>> = {
 };
 
 const OWN_ROUTES =
-  'svcbgp sends a peer only the routes it originates, whose next hop is this node either way (next hop keep matters where Calico passes on routes it learned)';
+  'the routes svcbgp adds have this node as next hop either way (next hop keep matters for routes passed on from another peer, which svcbgp does not add; docs/calico-fields.md)';
 
 /** BGPPeer fields svcbgp does not read like Calico, by name. */
 export const BGPPEER_CHECKS: Readonly<Record<string, FieldCheck>> = {
@@ -154,11 +149,6 @@ export const BGPPEER_CHECKS: Readonly<Record<string, FieldCheck>> = {
   ),
   keepOriginalNextHop: acceptOnly([false], warn(`${OWN_ROUTES}; it changes no route. Remove it`), BOOLEAN),
   nextHopMode: acceptOnly(['Auto', 'Self'], warn(`${OWN_ROUTES}; Keep changes no route. Remove it or set Self`), calicoEnum('Auto', 'Self', 'Keep')),
-  sourceAddress: acceptOnly(
-    ['None'],
-    refuse("not implemented: the kernel chooses the session's source address (what None means); remove sourceAddress or set None"),
-    calicoEnum('UseNodeIP', 'None'),
-  ),
   reachableBy: warn(
     `the gateway of a static route Calico adds to the peer, so that a route learned over BGP cannot take the path to the peer away; ${NO_KERNEL}, so the node's own routing reaches the peer. It changes no advertised route; remove it`,
   ),

@@ -553,7 +553,7 @@ function checkPathRoom(ctx: Ctx, ref: DocRef, pas: readonly PrefixAdvertisement[
 
 const GLOBAL_FIELDS = new Set([
   'asNumber', 'listenPort', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs', 'serviceLoadBalancerAggregation', 'communities',
-  'prefixAdvertisements', 'allowUnsafeServiceCIDRs', 'weightedECMP', 'serviceAttributeLimits', 'allowAddressesInClusterIPRange',
+  'prefixAdvertisements', 'bindMode', 'allowUnsafeServiceCIDRs', 'weightedECMP', 'serviceAttributeLimits', 'allowAddressesInClusterIPRange',
 ]);
 const SERVICE_CIDR_FIELDS = ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const;
 
@@ -585,6 +585,10 @@ function readGlobal(ctx: Ctx, ref: DocRef, spec: Obj): GlobalBgpSettings | undef
   if (aggregation !== undefined && aggregation !== null && aggregation !== 'Enabled' && aggregation !== 'Disabled') {
     ctx.error(ref, 'spec.serviceLoadBalancerAggregation', render(aggregation), "expected Enabled or Disabled (Calico's values, case-sensitive)");
   }
+  const bindMode = spec['bindMode'];
+  if (bindMode !== undefined && bindMode !== null && bindMode !== '' && bindMode !== 'None' && bindMode !== 'NodeIP') {
+    ctx.error(ref, 'spec.bindMode', render(bindMode), "expected None or NodeIP (Calico's values, case-sensitive)");
+  }
   const lists = { serviceClusterIPs: clusterIPs, serviceExternalIPs: externalIPs, serviceLoadBalancerIPs: lbIPs };
   checkServiceCidrSafety(ctx, ref, lists, allowUnsafe === true);
   const communities = readCommunities(ctx, ref, spec['communities']);
@@ -605,6 +609,7 @@ function readGlobal(ctx: Ctx, ref: DocRef, spec: Obj): GlobalBgpSettings | undef
     serviceLoadBalancerIPs: lbIPs,
     prefixAdvertisements: pas,
     ...(aggregation === 'Enabled' || aggregation === 'Disabled' ? { serviceLoadBalancerAggregation: aggregation } : {}),
+    ...(bindMode === 'None' || bindMode === 'NodeIP' ? { bindMode } : {}),
     ...(weighted ? { weightedEcmp: weighted } : {}),
     ...(limits ? { serviceAttributeLimits: limits } : {}),
     ...(inClusterRange === true ? { allowAddressesInClusterIPRange: true } : {}),
@@ -716,7 +721,7 @@ function readNodeOverride(ctx: Ctx, ref: DocRef, node: string, spec: Obj): NodeB
 // holdTime and bfd are svcbgp extensions; failureDetectionMode is Calico Enterprise's (Calico Open Source has none).
 const PEER_FIELDS = new Set([
   'peerIP', 'asNumber', 'localASNumber', 'node', 'nodeSelector', 'password', 'keepaliveTime', 'holdTime', 'maxRestartTime',
-  'ttlSecurity', 'numAllowedLocalASNumbers', 'failureDetectionMode', 'bfd',
+  'ttlSecurity', 'numAllowedLocalASNumbers', 'sourceAddress', 'failureDetectionMode', 'bfd',
 ]);
 
 /** "ip", "ip:port" (IPv4), "[v6]:port" or a bare IPv6 address. */
@@ -958,6 +963,11 @@ function readPeer(ctx: Ctx, ref: DocRef, name: string, spec: Obj, identities: Pe
   const ownAs = readByte(ctx, ref, spec, 'numAllowedLocalASNumbers', 0,
     'how many times a received route\'s AS path may hold the local AS, 1..255 (0: none; gobgpd counts in 8 bits)');
   if (ownAs !== undefined && ownAs > 0) peer.allowedLocalAsNumbers = ownAs;
+  const source = spec['sourceAddress'];
+  if (source === 'UseNodeIP') peer.sourceAddressNodeIP = true;
+  else if (source !== undefined && source !== null && source !== '' && source !== 'None') {
+    ctx.error(ref, 'spec.sourceAddress', render(source), "expected UseNodeIP or None (Calico's values, case-sensitive)");
+  }
   if (spec['maxRestartTime'] !== undefined && spec['maxRestartTime'] !== null) {
     // The graceful-restart capability carries the restart time in 12 bits (RFC 4724): at most 4095 s.
     const r = readDuration(ctx, ref, 'spec.maxRestartTime', spec['maxRestartTime'], 1, 4095);

@@ -1,6 +1,7 @@
 import type { Peer, SpeakerConfig } from '../model/peer.js';
 import { matchSelector } from './selector.js';
-import { toNodeInfo, type NodeInput } from './node.js';
+import { toNodeInfo, type NodeInfo, type NodeInput } from './node.js';
+import { parseIp } from './net.js';
 import { resolveTimers } from './timers.js';
 import { DEFAULT_RESTART_TIME, type BgpConfig, type PeerDefinition, type PrefixAdvertisement, type SecretKeyRef } from './types.js';
 
@@ -35,12 +36,12 @@ export function peersForNode(config: BgpConfig, nodeInput: NodeInput): NodePeer[
   for (const def of ordered) {
     if (!appliesToNode(def, node) || own.has(def.address)) continue;
     if (chosen.has(def.address)) continue;
-    chosen.set(def.address, toPeer(def));
+    chosen.set(def.address, toPeer(def, node));
   }
   return [...chosen.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
 }
 
-function toPeer(def: PeerDefinition): NodePeer {
+function toPeer(def: PeerDefinition, node: NodeInfo): NodePeer {
   const peer: NodePeer = {
     name: def.name,
     address: def.address,
@@ -49,6 +50,10 @@ function toPeer(def: PeerDefinition): NodePeer {
   };
   if (def.port !== undefined) peer.port = def.port;
   if (def.localAsNumber !== undefined) peer.localAsn = def.localAsNumber;
+  if (def.sourceAddressNodeIP) {
+    const own = nodeSourceAddress(node, def.address);
+    if (own !== undefined) peer.localAddress = own;
+  }
   if (def.allowedLocalAsNumbers !== undefined) peer.allowOwnAsn = def.allowedLocalAsNumbers;
   // BIRD's GTSM for "ttl security on; multihop N": send with TTL 255, accept TTL >= 256 - N (parse.ts says where from).
   if (def.ttlSecurityHops !== undefined) peer.ttlSecurityMinTtl = 256 - def.ttlSecurityHops;
@@ -59,6 +64,19 @@ function toPeer(def: PeerDefinition): NodePeer {
   if (def.bfd) peer.bfd = { ...def.bfd };
   if (def.passwordSecretRef) peer.passwordSecretRef = { ...def.passwordSecretRef };
   return peer;
+}
+
+/**
+ * sourceAddress UseNodeIP: Calico's BIRD takes the node's IPv4 (or IPv6) address of its Calico Node resource
+ * (confd bgp_processor.go, `source address`); svcbgp's node address is its first InternalIP of the peer's family, as
+ * for the router-id and the IPv6 next hop. Undefined when the node has none (node-checks.ts warns).
+ */
+export function nodeSourceAddress(node: NodeInfo, peerAddress: string): string | undefined {
+  const family = parseIp(peerAddress)?.family;
+  return (node.addresses ?? [])
+    .filter((a) => a.type === 'InternalIP')
+    .map((a) => parseIp(a.address))
+    .find((ip) => ip !== undefined && ip.family === family)?.text;
 }
 
 /** The listen port for this node: BGPConfiguration node.<name> overrides default. */
@@ -74,10 +92,27 @@ export function prefixAdvertisementsForNode(config: BgpConfig, nodeName: string)
 /** The speaker settings for this node (router-id comes from the node, not from the configuration). */
 export function speakerConfigForNode(config: BgpConfig, node: NodeInput, routerId: string): SpeakerConfig {
   const info = toNodeInfo(node);
-  return {
+  const sc: SpeakerConfig = {
     asn: config.global.asNumber,
     routerId,
     listenPort: listenPortForNode(config, info.name),
     peers: peersForNode(config, info),
   };
+  const listen = config.global.bindMode === 'NodeIP' ? nodeListenAddresses(info) : [];
+  if (listen.length > 0) sc.listenAddresses = listen;
+  return sc;
+}
+
+/**
+ * bindMode NodeIP: Calico's BIRD listens on the node's IPv4 address (bird.cfg) and its IPv6 address (bird6.cfg),
+ * `listen bgp address <node IP>` (confd bgp_processor.go); svcbgp's node address is its first InternalIP of each family.
+ * None (a node without InternalIP: every address, and node-checks.ts warns).
+ */
+export function nodeListenAddresses(node: NodeInfo): string[] {
+  const out: string[] = [];
+  for (const family of ['ipv4-unicast', 'ipv6-unicast'] as const) {
+    const ip = (node.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => parseIp(a.address)).find((x) => x?.family === family);
+    if (ip) out.push(ip.text);
+  }
+  return out;
 }

@@ -96,6 +96,11 @@ export interface GlobalBgpSettings {
    * per load-balancer IP of a Service instead (src/routes/desired.ts rule 8). Undefined: Enabled, Calico's default.
    */
   serviceLoadBalancerAggregation?: 'Enabled' | 'Disabled';
+  /**
+   * Calico's bindMode: NodeIP makes gobgpd listen for BGP on the node's InternalIPs only (src/config/peers.ts
+   * speakerConfigForNode). Undefined or None: every address.
+   */
+  bindMode?: 'None' | 'NodeIP';
   /** svcbgp extension `weightedECMP`; undefined: off (plain ECMP). */
   weightedEcmp?: WeightedEcmpSettings;
   /** svcbgp extension `serviceAttributeLimits`; undefined: Service annotations may add no attribute. */
@@ -137,6 +142,11 @@ export interface PeerDefinition {
   ttlSecurityHops?: number;
   /** spec.numAllowedLocalASNumbers: received routes may carry the local AS this many times, 1..255. */
   allowedLocalAsNumbers?: number;
+  /**
+   * spec.sourceAddress UseNodeIP: the session's source address is this node's InternalIP of the peer's family
+   * (src/config/peers.ts). None or absent: the kernel chooses.
+   */
+  sourceAddressNodeIP?: boolean;
   /** spec.node: only this node peers. */
   node?: string;
   /** spec.nodeSelector as written, and parsed. */

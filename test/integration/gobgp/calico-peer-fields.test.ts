@@ -8,26 +8,29 @@
  *   so no session; ttlSecurity: 2 (minimum 254) accepts them: exactly BIRD's "ttl security on; multihop N".
  * - localASNumber and numAllowedLocalASNumbers: a directly connected eBGP ToR that expects AS 65001 from us while
  *   our global AS is 64512; it establishes only if our OPEN carries 65001.
+ * - sourceAddress UseNodeIP: the node has two addresses on the link and the Node's InternalIP is the second one; the
+ *   ToR knows only that one as its neighbor, while the kernel would pick the first.
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { connectGobgp, provisionSpeaker, type GobgpClient } from '../../../src/gobgp/index.js';
 import { parseConfig } from '../../../src/config/parse.js';
-import { peersForNode } from '../../../src/config/peers.js';
+import { peersForNode, speakerConfigForNode } from '../../../src/config/peers.js';
 import type { SpeakerConfig } from '../../../src/model/peer.js';
 import { createLink } from '../../helpers/bgp-speaker.js';
 import { deleteNetns, onExit, startGobgpd, waitFor, type Gobgpd } from '../../helpers/gobgpd.js';
 
 const OURS_AS = 64512;
 
-function speakerFrom(routerId: string, peerSpec: string): SpeakerConfig {
+function speakerFrom(routerId: string, peerSpec: string, internalIPs: string[] = []): SpeakerConfig {
   const parsed = parseConfig(`apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: tor\nspec:\n${peerSpec}`);
   if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.text).join('\n'));
-  const peers = peersForNode(parsed.config, { name: 'node-1', labels: {} }).map(({ name: _n, passwordSecretRef: _r, ...p }) => ({ ...p, families: ['ipv4-unicast' as const] }));
+  const node = { name: 'node-1', labels: {}, addresses: internalIPs.map((address) => ({ type: 'InternalIP', address })) };
+  const peers = peersForNode(parsed.config, node).map(({ name: _n, passwordSecretRef: _r, ...p }) => ({ ...p, families: ['ipv4-unicast' as const] }));
   return { asn: OURS_AS, routerId, listenPort: 179, peers };
 }
 
-function torToml(o: { as: number; address: string; neighbor: string; neighborAs: number; ttlMin?: number }): string {
+function torToml(o: { as: number; address: string; neighbor: string; neighborAs: number; ttlMin?: number; passive?: boolean }): string {
   return `[global.config]
   as = ${o.as}
   router-id = "${o.address}"
@@ -39,7 +42,7 @@ function torToml(o: { as: number; address: string; neighbor: string; neighborAs:
     neighbor-address = "${o.neighbor}"
     peer-as = ${o.neighborAs}
   [neighbors.transport.config]
-    local-address = "${o.address}"
+    local-address = "${o.address}"${o.passive ? '\n    passive-mode = true' : ''}
   [neighbors.timers.config]
     connect-retry = 1
 ${o.ttlMin ? `  [neighbors.ttl-security.config]
@@ -92,7 +95,7 @@ interface CliNeighbor {
   ttl_security?: { enabled?: boolean; ttl_min?: number };
 }
 
-describe('Calico BGPPeer fields on real gobgpd: ttlSecurity, localASNumber, numAllowedLocalASNumbers', function () {
+describe('Calico fields on real gobgpd: ttlSecurity, localASNumber, numAllowedLocalASNumbers, sourceAddress, bindMode', function () {
   this.timeout(180_000);
 
   it('ttlSecurity: 2 reaches a GTSM ToR two hops away; ttlSecurity: 1 (directly connected only) does not; `gobgp neighbor` shows the minimum TTL', async function () {
@@ -159,6 +162,67 @@ describe('Calico BGPPeer fields on real gobgpd: ttlSecurity, localASNumber, numA
       const back = await provisionSpeaker(client, speakerFrom('192.168.1.10', '  peerIP: 192.168.1.1\n  asNumber: 64513\n'));
       expect(back.updated.map((u) => u.changes)).to.deep.equal([['localAsn 65001 -> 64512', 'allowOwnAsn 2 -> 0']]);
       expect((JSON.parse(await ours.cli('-j', 'neighbor', '192.168.1.1')) as CliNeighbor).conf.local_asn).to.equal(64512);
+    } finally {
+      client?.close();
+      await ours?.stop('SIGKILL');
+      await tor?.stop('SIGKILL');
+      link.destroy();
+    }
+  });
+
+  it('BGPConfiguration bindMode: NodeIP -> gobgpd listens for BGP on the Node\'s InternalIPs only (ss in the node namespace); None: on every address', async function () {
+    const link = createLink({ node: { v4: '192.168.1.10', v6: 'fd00:1::10' }, tor: { v4: '192.168.1.1', v6: 'fd00:1::1' }, v4Len: 24, v6Len: 64 });
+    const node = { name: 'node-1', labels: {}, addresses: [{ type: 'InternalIP', address: '192.168.1.10' }, { type: 'InternalIP', address: 'fd00:1::10' }] };
+    const listening = (): string[] => execFileSync('ip', ['netns', 'exec', link.nodeNs, 'ss', '-Hltn', 'sport = :179']).toString()
+      .split('\n').filter((l) => l.trim() !== '').map((l) => l.trim().split(/\s+/)[3]!).sort();
+    const speaker = (bindMode: string): SpeakerConfig => {
+      const parsed = parseConfig(`apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n  bindMode: ${bindMode}\n`);
+      if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.text).join('\n'));
+      return speakerConfigForNode(parsed.config, node, '192.168.1.10');
+    };
+    try {
+      for (const [bindMode, want] of [['NodeIP', ['192.168.1.10:179', '[fd00:1::10]:179']], ['None', ['*:179', '0.0.0.0:179']]] as const) {
+        const ours = await startGobgpd({ name: `bind-${bindMode}`, netns: link.nodeNs });
+        const client = connectGobgp(ours.apiAddress, { deadlineMs: 5000 });
+        try {
+          await provisionSpeaker(client, speaker(bindMode));
+          const got = await waitFor(`gobgpd listening (${bindMode})`, async () => { const l = listening(); return l.length > 0 ? l : undefined; }, 10_000);
+          if (bindMode === 'NodeIP') expect(got).to.deep.equal(want);
+          else expect(got.some((a) => (want as readonly string[]).includes(a)), got.join(' ')).to.equal(true);
+          expect((await provisionSpeaker(client, speaker(bindMode))).changed, 'no change the second time').to.equal(false);
+        } finally {
+          client.close();
+          await ours.stop('SIGKILL');
+        }
+      }
+    } finally {
+      link.destroy();
+    }
+  });
+
+  it('sourceAddress: UseNodeIP -> the session leaves from the Node\'s InternalIP (not the address the kernel would pick), which the ToR expects', async function () {
+    const link = createLink({ node: { v4: '192.168.1.10', v6: 'fd00:1::10' }, tor: { v4: '192.168.1.1', v6: 'fd00:1::1' }, v4Len: 24, v6Len: 64 });
+    let ours: Gobgpd | undefined;
+    let tor: Gobgpd | undefined;
+    let client: GobgpClient | undefined;
+    try {
+      // The Node's InternalIP: a second address on the link (the kernel's source for 192.168.1.1 stays .10, the primary).
+      execFileSync('ip', ['-n', link.nodeNs, 'addr', 'add', '192.168.1.20/24', 'dev', 'eth0']);
+      // Passive: only sessions we open count (one the ToR opened to .20 would say nothing about our source address).
+      tor = await startGobgpd({ name: 'source-tor', netns: link.torNs, version: '4.8', configToml: torToml({ as: OURS_AS, address: '192.168.1.1', neighbor: '192.168.1.20', neighborAs: OURS_AS, passive: true }) });
+      ours = await startGobgpd({ name: 'source-ours', netns: link.nodeNs });
+      client = connectGobgp(ours.apiAddress, { deadlineMs: 5000 });
+      const spec = `  peerIP: 192.168.1.1\n  asNumber: ${OURS_AS}\n`;
+      // Without sourceAddress the kernel picks .10, which the ToR does not know: no session.
+      await provisionSpeaker(client, speakerFrom('192.168.1.20', spec, ['192.168.1.20']));
+      await new Promise((r) => setTimeout(r, 12_000));
+      expect(await sessionState(client, '192.168.1.1')).to.not.equal('established');
+      const speaker = speakerFrom('192.168.1.20', `${spec}  sourceAddress: UseNodeIP\n`, ['192.168.1.20', 'fd00:1::20']);
+      expect(speaker.peers[0]).to.include({ localAddress: '192.168.1.20' });
+      expect((await provisionSpeaker(client, speaker)).updated.map((u) => u.changes)).to.deep.equal([['localAddress (any) -> 192.168.1.20']]);
+      await waitFor('session from the InternalIP', async () => ((await sessionState(client!, '192.168.1.1')) === 'established' ? true : undefined), 90_000, 250);
+      expect(await tor.cli('neighbor')).to.match(/192\.168\.1\.20\s+64512\s.*Establ/);
+      expect((await provisionSpeaker(client, speaker)).changed, 'no update loop').to.equal(false);
     } finally {
       client?.close();
       await ours?.stop('SIGKILL');

@@ -210,6 +210,26 @@ describe('kube: deploy/ manifests against the real API server', function () {
       bfd: { minimumRecvInterval: '300ms', minimumSendInterval: '300ms', multiplier: 3 },
     });
     expect(await cp.kubectlOk(['apply', '--dry-run=server', '-f', '-'], timed)).to.contain('(server dry run)');
+    // Every Calico field (docs/calico-fields.md) is admitted and kept: a field the schema lacked would be pruned, i.e.
+    // ignored in silence. A server dry run returns the object as it would be stored.
+    const everyPeerField = {
+      peerIP: '192.168.1.3', asNumber: 64513, node: 'node-1', localASNumber: 65001, keepOriginalNextHop: false, nextHopMode: 'Self',
+      password: { secretKeyRef: { name: 's', key: 'k' } }, sourceAddress: 'UseNodeIP', maxRestartTime: '120s', keepaliveTime: '3s',
+      numAllowedLocalASNumbers: 1, ttlSecurity: 1, reachableBy: '192.168.1.254', filters: [], reversePeering: 'Auto',
+      restartMode: 'GracefulRestart', birdGatewayMode: 'Recursive', failureDetectionMode: 'None',
+    };
+    const storedPeer = JSON.parse(await cp.kubectlOk(['apply', '--dry-run=server', '-o', 'json', '-f', '-'], peer('calico-fields', everyPeerField))) as { spec: Record<string, unknown> };
+    expect(storedPeer.spec).to.deep.equal(everyPeerField);
+    const everyConfigField = {
+      logSeverityScreen: 'Info', nodeToNodeMeshEnabled: false, asNumber: 64512, serviceLoadBalancerIPs: [{ cidr: '192.168.4.0/24' }],
+      serviceExternalIPs: [{ cidr: '192.168.3.0/24' }], serviceClusterIPs: [{ cidr: '10.49.0.0/16' }], serviceLoadBalancerAggregation: 'Disabled',
+      communities: [{ name: 'a', value: '64512:100' }], prefixAdvertisements: [{ cidr: '10.49.0.0/16', communities: ['a'] }], listenPort: 179,
+      nodeMeshPassword: { secretKeyRef: { name: 's', key: 'k' } }, nodeMeshMaxRestartTime: '120s', bindMode: 'NodeIP', ignoredInterfaces: ['eth9'],
+      localWorkloadPeeringIPV4: '169.254.0.179', localWorkloadPeeringIPV6: 'fe80::179', programClusterRoutes: 'Enabled',
+      ipv4NormalRoutePriority: 1024, ipv6NormalRoutePriority: 1024,
+    };
+    const storedConfig = JSON.parse(await cp.kubectlOk(['apply', '--dry-run=server', '-o', 'json', '-f', '-'], bgpConfig('default', everyConfigField))) as { spec: Record<string, unknown> };
+    expect(storedConfig.spec).to.deep.equal(everyConfigField);
     const table = await cp.kubectlOk(['get', 'bgppeers']);
     expect(table).to.match(/bgppeer-global-64512\s+192\.168\.1\.1\s+64512/);
   });
@@ -234,6 +254,9 @@ describe('kube: deploy/ manifests against the real API server', function () {
     ['listenPort 0', bgpConfig('bad', { listenPort: 0 }), 'spec.listenPort in body should be greater than or equal to 1'],
     ['listenPort 65536', bgpConfig('bad', { listenPort: 65536 }), 'spec.listenPort in body should be less than or equal to 65535'],
     ['community value', bgpConfig('bad', { communities: [{ name: 'x', value: '65000' }] }), 'spec.communities[0].value in body should match'],
+    ['ttlSecurity above 255', peer('bad', { peerIP: '192.168.1.1', asNumber: 64512, ttlSecurity: 256 }), 'spec.ttlSecurity in body should be less than or equal to 255'],
+    ['serviceLoadBalancerAggregation not one of Calico\'s values', bgpConfig('bad', { serviceLoadBalancerAggregation: 'disabled' }), 'spec.serviceLoadBalancerAggregation: Unsupported value: "disabled": supported values: "Enabled", "Disabled"'],
+    ['bindMode not one of Calico\'s values', bgpConfig('bad', { bindMode: 'nodeIP' }), 'spec.bindMode: Unsupported value: "nodeIP": supported values: "None", "NodeIP"'],
   ];
   for (const [name, doc, message] of rejected) {
     it(`rejects ${name} with "${message.slice(0, 60)}…"`, async () => {

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { parseConfig, peersForNode, type ParseResult } from '../../../src/config/index.js';
+import { parseConfig, peersForNode, speakerConfigForNode, type ParseResult } from '../../../src/config/index.js';
+import { nodeAddressWarnings } from '../../../src/config/node-checks.js';
 import {
   CALICO_BGPCONFIGURATION_FIELDS,
   CALICO_BGPPEER_FIELDS,
@@ -57,7 +58,7 @@ const CONFIG_CASES: Record<string, { value: unknown; handling: Handling }> = {
   listenPort: { value: 1179, handling: 'honoured' },
   nodeMeshPassword: { value: { secretKeyRef: { name: 's', key: 'k' } }, handling: 'warned' },
   nodeMeshMaxRestartTime: { value: '300s', handling: 'warned' },
-  bindMode: { value: 'NodeIP', handling: 'refused' },
+  bindMode: { value: 'NodeIP', handling: 'honoured' },
   ignoredInterfaces: { value: ['eth9'], handling: 'warned' },
   localWorkloadPeeringIPV4: { value: '169.254.0.179', handling: 'warned' },
   localWorkloadPeeringIPV6: { value: 'fe80::179', handling: 'warned' },
@@ -76,7 +77,7 @@ const PEER_CASES: Record<string, { value: unknown; handling: Handling }> = {
   keepOriginalNextHop: { value: true, handling: 'warned' },
   nextHopMode: { value: 'Keep', handling: 'warned' },
   password: { value: { secretKeyRef: { name: 's', key: 'k' } }, handling: 'honoured' },
-  sourceAddress: { value: 'UseNodeIP', handling: 'refused' },
+  sourceAddress: { value: 'UseNodeIP', handling: 'honoured' },
   maxRestartTime: { value: '300s', handling: 'honoured' },
   keepaliveTime: { value: '10s', handling: 'honoured' },
   numAllowedLocalASNumbers: { value: 1, handling: 'honoured' },
@@ -119,17 +120,17 @@ describe('Calico fields: every one honoured, warned by name or refused', () => {
     const r = parseOne('BGPPeer', { nextHopMode: 'self', sourceAddress: 'NodeIP' });
     expect(r.ok ? [] : r.errors.map((e) => e.text)).to.deep.equal([
       'document 1 (BGPPeer "tor"): spec.nextHopMode = "self": expected Auto, Self, Keep (Calico\'s values, case-sensitive)',
-      'document 1 (BGPPeer "tor"): spec.sourceAddress = "NodeIP": expected UseNodeIP, None (Calico\'s values, case-sensitive)',
+      'document 1 (BGPPeer "tor"): spec.sourceAddress = "NodeIP": expected UseNodeIP or None (Calico\'s values, case-sensitive)',
     ]);
     const mesh = parseOne('BGPConfiguration', { nodeToNodeMeshEnabled: 'yes' });
     expect(mesh.ok ? [] : mesh.errors.map((e) => e.text)).to.deep.equal(['document 1 (BGPConfiguration "default"): spec.nodeToNodeMeshEnabled = "yes": expected true, false (a boolean)']);
   });
 
-  it('the values that say what svcbgp does are honoured without a word: nodeToNodeMeshEnabled false, bindMode None, nextHopMode Self/Auto, keepOriginalNextHop false, sourceAddress None, filters []', () => {
+  it('the values that say what svcbgp does are honoured without a word: nodeToNodeMeshEnabled false, bindMode None, nextHopMode Self/Auto, keepOriginalNextHop false, filters []', () => {
     const cfg = parseOne('BGPConfiguration', { nodeToNodeMeshEnabled: false, bindMode: 'None' });
     expect([cfg.ok, cfg.warnings]).to.deep.equal([true, []]);
     for (const nextHopMode of ['Self', 'Auto']) {
-      const peer = parseOne('BGPPeer', { nextHopMode, keepOriginalNextHop: false, sourceAddress: 'None', filters: [], restartMode: 'GracefulRestart' });
+      const peer = parseOne('BGPPeer', { nextHopMode, keepOriginalNextHop: false, filters: [], restartMode: 'GracefulRestart' });
       expect([peer.ok, peer.warnings]).to.deep.equal([true, []]);
     }
   });
@@ -160,7 +161,7 @@ describe('Calico fields: every one honoured, warned by name or refused', () => {
   });
 });
 
-describe('BGPPeer localASNumber, ttlSecurity, numAllowedLocalASNumbers: what gobgpd is given', () => {
+describe('localASNumber, ttlSecurity, numAllowedLocalASNumbers, sourceAddress, bindMode: what gobgpd is given', () => {
   const peerOf = (spec: Record<string, unknown>) => {
     const r = parseOne('BGPPeer', spec);
     if (!r.ok) throw new Error(r.errors.map((e) => e.text).join('\n'));
@@ -183,6 +184,41 @@ describe('BGPPeer localASNumber, ttlSecurity, numAllowedLocalASNumbers: what gob
   it('numAllowedLocalASNumbers -> gobgpd allow_own_asn; 0: none', () => {
     expect(peerOf({ numAllowedLocalASNumbers: 3 })).to.include({ allowOwnAsn: 3 });
     expect(peerOf({ numAllowedLocalASNumbers: 0 })).to.not.have.property('allowOwnAsn');
+  });
+
+  it('sourceAddress UseNodeIP -> the session\'s source is the node\'s InternalIP of the peer\'s family (Calico: the node IP); None or absent: the kernel chooses', () => {
+    const r = parseConfig([
+      { apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'v4' }, spec: { peerIP: '192.168.1.1', asNumber: 64512, sourceAddress: 'UseNodeIP' } },
+      { apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'v6' }, spec: { peerIP: 'fd00:1::1', asNumber: 64512, sourceAddress: 'UseNodeIP' } },
+      { apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'none' }, spec: { peerIP: '192.168.2.1', asNumber: 64512, sourceAddress: 'None' } },
+    ]);
+    if (!r.ok) throw new Error(r.errors.map((e) => e.text).join('\n'));
+    const dual = { name: 'node-1', labels: {}, addresses: [{ type: 'ExternalIP', address: '203.0.113.10' }, { type: 'InternalIP', address: '192.168.1.10' }, { type: 'InternalIP', address: 'fd00:1::10' }] };
+    expect(peersForNode(r.config, dual).map((p) => [p.address, p.localAddress])).to.deep.equal([
+      ['192.168.1.1', '192.168.1.10'], ['192.168.2.1', undefined], ['fd00:1::1', 'fd00:1::10'],
+    ]);
+    expect(nodeAddressWarnings(r.config, dual)).to.deep.equal([]);
+    const v4only = { name: 'node-2', labels: {}, addresses: [{ type: 'InternalIP', address: '192.168.1.11' }] };
+    expect(peersForNode(r.config, v4only).find((p) => p.address === 'fd00:1::1')).to.not.have.property('localAddress');
+    expect(nodeAddressWarnings(r.config, v4only)).to.deep.equal([
+      'BGPPeer v6: sourceAddress UseNodeIP, but node node-2 has no IPv6 InternalIP: the kernel chooses the source address of the session with fd00:1::1',
+    ]);
+  });
+
+  it('bindMode NodeIP -> gobgpd listens on the node\'s InternalIP of each family only (Calico: `listen bgp address <node IP>`); None or absent: every address', () => {
+    const cfg = (bindMode?: string) => {
+      const r = parseOne('BGPConfiguration', bindMode ? { bindMode } : {});
+      if (!r.ok) throw new Error(r.errors.map((e) => e.text).join('\n'));
+      return r.config;
+    };
+    const node = { name: 'node-1', labels: {}, addresses: [{ type: 'ExternalIP', address: '203.0.113.10' }, { type: 'InternalIP', address: 'fd00:1::10' }, { type: 'InternalIP', address: '192.168.1.10' }, { type: 'InternalIP', address: '192.168.1.20' }] };
+    expect(speakerConfigForNode(cfg('NodeIP'), node, '192.168.1.10').listenAddresses).to.deep.equal(['192.168.1.10', 'fd00:1::10']);
+    for (const c of [cfg('None'), cfg()]) expect(speakerConfigForNode(c, node, '192.168.1.10')).to.not.have.property('listenAddresses');
+    const bare = { name: 'node-2', labels: {}, addresses: [] };
+    expect(speakerConfigForNode(cfg('NodeIP'), bare, '192.168.1.11')).to.not.have.property('listenAddresses');
+    expect(nodeAddressWarnings(cfg('NodeIP'), bare)).to.deep.equal(['bindMode NodeIP, but node node-2 has no InternalIP: gobgpd listens for BGP on every address']);
+    const bad = parseOne('BGPConfiguration', { bindMode: 'nodeip' });
+    expect(bad.ok ? [] : bad.errors.map((e) => e.text)).to.deep.equal(['document 1 (BGPConfiguration "default"): spec.bindMode = "nodeip": expected None or NodeIP (Calico\'s values, case-sensitive)']);
   });
 
   it('out-of-range or mistyped values are errors naming the field, the value and the range', () => {

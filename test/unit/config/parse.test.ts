@@ -203,9 +203,9 @@ describe('config: warnings are never silent', () => {
     expect(r.ok).to.equal(true);
     expect(warnings(r)).to.deep.equal([
       'document 1 (BGPConfiguration "default"): spec.nodeToNodeMeshEnabled = true: svcbgp runs no node-to-node mesh: each node peers only with the BGPPeers that select it, and the mesh carries no Service route to a router; it changes no route. Set it to false (what svcbgp does) or remove it',
-      'document 1 (BGPConfiguration "default"): spec.serviceClusterIP: unknown field; ignored (supported: asNumber, listenPort, serviceClusterIPs, serviceExternalIPs, serviceLoadBalancerIPs, serviceLoadBalancerAggregation, communities, prefixAdvertisements, allowUnsafeServiceCIDRs, weightedECMP, serviceAttributeLimits, allowAddressesInClusterIPRange)',
+      'document 1 (BGPConfiguration "default"): spec.serviceClusterIP: unknown field; ignored (supported: asNumber, listenPort, serviceClusterIPs, serviceExternalIPs, serviceLoadBalancerIPs, serviceLoadBalancerAggregation, communities, prefixAdvertisements, bindMode, allowUnsafeServiceCIDRs, weightedECMP, serviceAttributeLimits, allowAddressesInClusterIPRange)',
       'document 1 (BGPConfiguration "default"): spec.serviceExternalIPs[0].note: unknown field; ignored (an entry has only "cidr")',
-      'document 2 (BGPPeer "p"): spec.keepOriginalNextHop = true: svcbgp sends a peer only the routes it originates, whose next hop is this node either way (next hop keep matters where Calico passes on routes it learned); it changes no route. Remove it',
+      'document 2 (BGPPeer "p"): spec.keepOriginalNextHop = true: the routes svcbgp adds have this node as next hop either way (next hop keep matters for routes passed on from another peer, which svcbgp does not add; docs/calico-fields.md); it changes no route. Remove it',
     ]);
   });
 
