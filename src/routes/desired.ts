@@ -378,7 +378,7 @@ function processService(
   const a = annotated.attributes;
   if (annotated.advertise && !ownRoutes && (a.communities.length > 0 || a.largeCommunities.length > 0 || a.localPref !== undefined)) {
     b.refuse(ref, '', undefined, 'attribute-not-applied',
-      "its svcbgp.io annotations are not applied: they add attributes only to the Service's own host routes (externalTrafficPolicy: Local, single-address serviceLoadBalancerIPs entries, serviceLoadBalancerAggregation: Disabled), and the operator's aggregates carry all its addresses with the operator's attributes",
+      "its svcbgp.io annotations are not applied: they add attributes only to the Service's own host routes (externalTrafficPolicy: Local, single-address serviceExternalIPs and serviceLoadBalancerIPs entries, serviceLoadBalancerAggregation: Disabled), and the operator's aggregates carry all its addresses with the operator's attributes",
       "annotations not applied: the Service has no host route of its own (Cluster traffic policy: the operator's aggregates carry its addresses)");
   }
 }
