@@ -9,15 +9,25 @@ import type { ValueRange } from './types.js';
  * Shape: a segment tree over the first part's elementary intervals. Each box is stored in the O(log n) nodes that
  * cover its first range exactly; a node holds an index of the same kind over the remaining parts of its boxes, and the
  * last part is a sorted list of disjoint intervals searched by bisection. A query walks one root-to-leaf path and asks
- * each node's sub-index. Memory O(n log^(d-1) n). Built once per configuration.
+ * each node's sub-index. Memory O(n log^(d-1) n) in the worst case (entries whose ranges all differ), O(n) for the usual
+ * lists of one AS with value ranges. Built once per configuration.
  */
+/**
+ * The most box fragments (a box stored in one node of one level) an index may hold: about 30 MiB. Entries whose ranges
+ * all differ and overlap in three parts need O(n log^2 n) of them (10,000 random ones: over 2 million, 120 MiB); a list
+ * an operator writes (one AS, value ranges) needs about one per entry. Past the bound the build stops (IndexTooLarge).
+ */
+export const MAX_INDEX_FRAGMENTS = 500_000;
+
+export class IndexTooLarge extends Error {}
+
 export class RangeIndex {
   private readonly root: Level | undefined;
 
-  constructor(boxes: readonly (readonly ValueRange[])[]) {
+  constructor(boxes: readonly (readonly ValueRange[])[], maxFragments = MAX_INDEX_FRAGMENTS) {
     const dims = boxes[0]?.length ?? 0;
     if (boxes.some((b) => b.length !== dims)) throw new Error('RangeIndex: every box needs the same number of parts');
-    this.root = boxes.length === 0 ? undefined : buildLevel(boxes);
+    this.root = boxes.length === 0 ? undefined : buildLevel(boxes, { left: maxFragments });
   }
 
   has(point: readonly number[]): boolean {
@@ -26,28 +36,35 @@ export class RangeIndex {
 }
 
 /** One dimension: the last one is a list of disjoint intervals, the others a segment tree of sub-indexes. */
-type Level = { kind: 'intervals'; starts: number[]; ends: number[] } | { kind: 'tree'; bounds: number[]; nodes: (Level | undefined)[] };
+type Level = { kind: 'intervals'; starts: number[]; ends: number[] } | { kind: 'tree'; bounds: number[]; size: number; nodes: Map<number, Level> };
 
-function buildLevel(boxes: readonly (readonly ValueRange[])[]): Level {
+function buildLevel(boxes: readonly (readonly ValueRange[])[], budget: { left: number }): Level {
+  budget.left -= boxes.length;
+  if (budget.left < 0) throw new IndexTooLarge('allow-list index too large');
   if (boxes[0]!.length === 1) return mergedIntervals(boxes.map((b) => b[0]!));
   // Elementary intervals of the first part: [bounds[i], bounds[i+1]) over the sorted distinct starts and ends + 1.
   const bounds = [...new Set(boxes.flatMap((b) => [b[0]!.min, b[0]!.max + 1]))].sort((a, b) => a - b);
   const leaves = bounds.length - 1;
   const size = 1 << Math.ceil(Math.log2(Math.max(1, leaves)));
-  const buckets: (readonly ValueRange[])[][] = Array.from({ length: 2 * size }, () => []);
+  // Only the nodes that hold a box exist (a dense tree of empty buckets would cost memory for every elementary interval
+  // at every level: tens of millions of arrays for 10,000 three-part entries).
+  const buckets = new Map<number, (readonly ValueRange[])[]>();
   for (const b of boxes) {
     const lo = bisectRight(bounds, b[0]!.min) - 1;
     const hi = bisectRight(bounds, b[0]!.max) - 1; // the leaf that holds max
     insert(buckets, 1, 0, size - 1, lo, hi, b.slice(1));
   }
-  const nodes = buckets.map((list) => (list.length === 0 ? undefined : buildLevel(list)));
-  return { kind: 'tree', bounds, nodes };
+  const nodes = new Map<number, Level>();
+  for (const [node, list] of buckets) nodes.set(node, buildLevel(list, budget));
+  return { kind: 'tree', bounds, size, nodes };
 }
 
-function insert(buckets: (readonly ValueRange[])[][], node: number, nlo: number, nhi: number, lo: number, hi: number, rest: readonly ValueRange[]): void {
+function insert(buckets: Map<number, (readonly ValueRange[])[]>, node: number, nlo: number, nhi: number, lo: number, hi: number, rest: readonly ValueRange[]): void {
   if (hi < nlo || lo > nhi) return;
   if (lo <= nlo && nhi <= hi) {
-    buckets[node]!.push(rest);
+    const list = buckets.get(node);
+    if (list) list.push(rest);
+    else buckets.set(node, [rest]);
     return;
   }
   const mid = (nlo + nhi) >> 1;
@@ -63,9 +80,8 @@ function queryLevel(level: Level, point: readonly number[], d: number): boolean 
   }
   const leaf = bisectRight(level.bounds, x) - 1;
   if (leaf < 0 || leaf >= level.bounds.length - 1) return false;
-  const size = level.nodes.length / 2;
-  for (let node = 1, nlo = 0, nhi = size - 1; ; ) {
-    const sub = level.nodes[node];
+  for (let node = 1, nlo = 0, nhi = level.size - 1; ; ) {
+    const sub = level.nodes.get(node);
     if (sub !== undefined && queryLevel(sub, point, d + 1)) return true;
     if (nlo === nhi) return false;
     const mid = (nlo + nhi) >> 1;

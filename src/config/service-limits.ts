@@ -1,5 +1,5 @@
 import type { ServiceAttributeLimits, ValueRange, WeightedEcmpSettings } from './types.js';
-import { RangeIndex } from './allow-list.js';
+import { IndexTooLarge, MAX_INDEX_FRAGMENTS, RangeIndex } from './allow-list.js';
 import { OWNER_LOCAL_DATA1, OWNER_LOCAL_DATA2 } from '../model/owner-marker.js';
 
 /**
@@ -204,13 +204,10 @@ export function readServiceAttributeLimits(v: unknown, path = 'spec.serviceAttri
   const optIn = optInRaw === true;
   const communities = readPatternList(v['communities'], 2, `${path}.communities`, problems, optIn);
   const largeCommunities = readPatternList(v['largeCommunities'], 3, `${path}.largeCommunities`, problems, optIn);
-  const limits: ServiceAttributeLimits = {
-    communities,
-    largeCommunities,
-    allowWellKnownCommunities: optIn,
-    communityIndex: indexOf(communities),
-    largeCommunityIndex: indexOf(largeCommunities),
-  };
+  const communityIndex = indexOf(communities, `${path}.communities`, problems);
+  const largeCommunityIndex = indexOf(largeCommunities, `${path}.largeCommunities`, problems);
+  if (!communityIndex || !largeCommunityIndex) return { value: undefined, problems };
+  const limits: ServiceAttributeLimits = { communities, largeCommunities, allowWellKnownCommunities: optIn, communityIndex, largeCommunityIndex };
   const lp = readLocalPrefRange(v['localPref'], `${path}.localPref`, problems);
   if (lp) limits.localPref = lp;
   return { value: problems.some((p) => p.severity === 'error') ? undefined : limits, problems };
@@ -220,8 +217,14 @@ export function readServiceAttributeLimits(v: unknown, path = 'spec.serviceAttri
  * The index of an allow-list. JSON.stringify (the route model compares configurations as text) sees only a short
  * name: the index is derived from the list beside it.
  */
-function indexOf(list: readonly { parts: ValueRange[] }[]): RangeIndex {
-  const index = new RangeIndex(list.map((e) => e.parts));
-  Object.defineProperty(index, 'toJSON', { value: () => 'index', enumerable: false });
-  return index;
+function indexOf(list: readonly { parts: ValueRange[] }[], path: string, problems: FieldProblem[]): RangeIndex | undefined {
+  try {
+    const index = new RangeIndex(list.map((e) => e.parts));
+    Object.defineProperty(index, 'toJSON', { value: () => 'index', enumerable: false });
+    return index;
+  } catch (e) {
+    if (!(e instanceof IndexTooLarge)) throw e;
+    problems.push({ severity: 'error', path, message: `${list.length} entries whose ranges overlap in every part need an index of more than ${MAX_INDEX_FRAGMENTS} parts: merge overlapping entries, or write ranges of one AS` });
+    return undefined;
+  }
 }

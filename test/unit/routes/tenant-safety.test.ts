@@ -9,7 +9,7 @@ import { parseConfig } from '../../../src/config/index.js';
 import { desiredRoutes } from '../../../src/routes/index.js';
 import { readServiceAttributes, MAX_REFUSALS_PER_ANNOTATION } from '../../../src/routes/service-attributes.js';
 import { readServiceAttributeLimits, parseCommunityPattern } from '../../../src/config/service-limits.js';
-import { RangeIndex } from '../../../src/config/allow-list.js';
+import { IndexTooLarge, RangeIndex } from '../../../src/config/allow-list.js';
 import { markOwned } from '../../../src/agent/ownership.js';
 import { MAX_BGP_MESSAGE, MAX_SERVICE_COMMUNITIES, MAX_SERVICE_LARGE_COMMUNITIES, MAX_UPDATE_BYTES, operatorCommunitiesFit, updateBytes } from '../../../src/model/path-size.js';
 import { projectService, MAX_ANNOTATION_TEXT } from '../../../src/kube/project.js';
@@ -204,6 +204,23 @@ describe('tenant safety: costs bounded whatever a tenant writes', () => {
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     console.log(`      1,000 Services x 32 values against 10,000 entries: ${ms.toFixed(0)} ms, ${allowed} values allowed`);
     expect(allowed).to.be.greaterThan(0).and.below(32_000);
+  });
+
+  it("an allow-list whose index would not stay small is refused with the field and the fix (the agent's memory is bounded)", () => {
+    // Entries whose ranges all differ and overlap in three parts: a range tree needs O(n log^2 n) fragments for them.
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    const range = () => { const a = rnd(), b = rnd(); return `${Math.min(a, b)}-${Math.max(a, b)}`; };
+    const wild = Array.from({ length: 10_000 }, () => `${range()}:${range()}:${range()}`);
+    const r = readServiceAttributeLimits({ largeCommunities: wild });
+    expect(r.value).to.equal(undefined);
+    expect(r.problems.filter((p) => p.severity === 'error').map((p) => `${p.path}: ${p.message}`)).to.deep.equal([
+      'spec.serviceAttributeLimits.largeCommunities: 10000 entries whose ranges overlap in every part need an index of more than 500000 parts: merge overlapping entries, or write ranges of one AS',
+    ]);
+    // The same number of entries as an operator writes them (a few ASes, value ranges) indexes fine.
+    const usual = Array.from({ length: 10_000 }, (_, i) => `${64512 + (i % 5)}:${i % 100}:${i * 10}-${i * 10 + 5}`);
+    expect(readServiceAttributeLimits({ largeCommunities: usual }).value).to.not.equal(undefined);
+    expect(() => new RangeIndex([[{ min: 0, max: 1 }]], 0)).to.throw(IndexTooLarge);
   });
 
   it('refused values are kept three per annotation and one count, not one each (memory and /status bounded)', () => {
