@@ -100,12 +100,6 @@ export function parseCommunityPattern(text: string, parts: 2 | 3): { ranges: Val
   return { ranges };
 }
 
-/** Does the community text ("a:b" / "a:b:c") lie inside the pattern's ranges? */
-export function patternMatches(ranges: readonly ValueRange[], community: string): boolean {
-  const parts = community.split(':').map(Number);
-  return parts.length === ranges.length && parts.every((p, i) => p >= ranges[i]!.min && p <= ranges[i]!.max);
-}
-
 /** Standard communities of the RFC 1997 reserved ranges (0:*, 65535:*): the well-known ones live there. */
 export function isReservedCommunity(parts: readonly number[]): boolean {
   return parts.length === 2 && (parts[0] === 0 || parts[0] === 0xffff);

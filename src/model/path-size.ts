@@ -12,7 +12,8 @@ import type { Route } from './route.js';
  *   way);
  * - what the operator's prefixAdvertisements give one route: checked when the configuration is read
  *   (src/config/parse.ts), against the room left once the Services' maximum and gobgpd's own additions are counted;
- * - every path the route model builds is measured with updateBytes() and must stay within MAX_UPDATE_BYTES.
+ * - every path the route model builds is measured with wireBytes() (with what svcbgp adds on the wire) and must stay
+ *   within MAX_UPDATE_BYTES.
  */
 
 /** RFC 4271: the largest BGP message. */
