@@ -176,7 +176,7 @@ export function readServiceAttributes(annotations: unknown, limits: ServiceAttri
       } else if (isReservedCommunity(parts) && !limits.allowWellKnownCommunities && l.index.has(parts)) {
         refuseValue(canonical, 'attribute-not-allowed', `${l.what} ${canonical} in annotation ${l.key} lies in the reserved ranges 0:* / 65535:* (RFC 1997: the well-known communities routers act on); ${WITHOUT} (to allow it, set spec.serviceAttributeLimits.allowWellKnownCommunities: true in the BGPConfiguration "default")`,
           `annotation ${l.key}: a reserved (well-known) community; ${WITHOUT} (to allow it, set spec.serviceAttributeLimits.allowWellKnownCommunities: true)`);
-      } else if (!l.index.has(parts) || (isReservedCommunity(parts) && !limits.allowWellKnownCommunities)) {
+      } else if (!l.index.has(parts)) {
         const allowed = l.allowed.length > 0 ? allowedText(l.allowed) : 'none';
         refuseValue(canonical, 'attribute-not-allowed', `${l.what} ${canonical} in annotation ${l.key} is outside serviceAttributeLimits.${l.field} (${allowed}); ${WITHOUT} (${toAllow(l.field, 'add it to')})`,
           `annotation ${l.key}: outside serviceAttributeLimits.${l.field} (${allowed}); ${WITHOUT} (${toAllow(l.field, 'add it to')})`);
