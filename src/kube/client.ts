@@ -9,7 +9,7 @@ import { SVCBGP_VERSION } from '../version.js';
  * The agent's Kubernetes client: JSON over HTTP/1.1 to the API server, for the few calls svcbgp makes — paged
  * lists, watches, one GET (Secrets), one POST (Events). The API's objects stay plain parsed JSON: client-node's
  * typed clients turn every listed object into instances of its generated model classes (time and garbage at
- * 10,000 Services), and its module loads all of them (issue 10, docs/bench.md). Types still come from
+ * 10,000 Services), and its module loads all of them (docs/bench.md). Types still come from
  * client-node (`import type`: nothing of it is loaded at run time).
  */
 

@@ -11,7 +11,7 @@ const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
  *
  * svcbgp reads kubeconfigs itself rather than through @kubernetes/client-node's KubeConfig: that class's module
  * loads client-node's ~900 generated API models, about 80 MiB of RSS and 0.5-0.7 s of start-up in a process whose
- * whole budget at 10,000 Services is 150 MiB (issue 10; docs/bench.md). The ServiceAccount, client certificates and
+ * whole budget at 10,000 Services is 150 MiB (docs/bench.md). The ServiceAccount, client certificates and
  * tokens are read here; an `exec` or `auth-provider` user (cloud CLIs, on an operator's laptop) is handed to
  * client-node, loaded only then (`plugin`).
  */

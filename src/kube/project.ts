@@ -7,7 +7,7 @@ import { ANNOTATION_ADVERTISE, KNOWN_ANNOTATIONS, MAX_UNKNOWN_ANNOTATIONS } from
  * are garbage at once: a Service's ports, selector and session affinity, an EndpointSlice's ports, target refs,
  * zones and hints, and everyone's managedFields are never held. New objects rather than `delete` on the parsed
  * ones: V8 turns an object that loses properties into a hash table ("dictionary mode"), several times the size of
- * the same fields in an object built whole — at 10,000 Services that was a large part of the heap (issue 10).
+ * the same fields in an object built whole — at 10,000 Services that was a large part of the heap.
  *
  * Kept, Service: metadata name, namespace, uid, resourceVersion, deletionTimestamp, the svcbgp.io/ annotations svcbgp
  * reads (each value cut at MAX_ANNOTATION_TEXT) and the names of the first few unknown ones (for the warning), and

@@ -32,7 +32,7 @@ export interface LinkBandwidth {
 
 /**
  * The empty community list, one frozen array for every route without communities: nearly all routes, and at
- * 10,000 Services an empty array each was 20,000 arrays beside the routes (issue 10's heap snapshot).
+ * 10,000 Services an empty array each was 20,000 arrays beside the routes (a heap snapshot at 10,000 Services).
  */
 export const NO_COMMUNITIES: readonly string[] = Object.freeze([]);
 

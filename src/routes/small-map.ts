@@ -2,7 +2,7 @@
  * A string-keyed map for the common case of a single entry: that entry is held inline and a Map exists only while
  * there are two or more. The route table keeps three maps per route (its reasons, its claimers, each reason's
  * Services) and nearly every route has one of each: at 10,000 Services a Map each was 30,000 hash tables, 9 MiB of
- * a 73 MiB heap (issue 10's heap snapshot). Iteration follows insertion order, as a Map's does.
+ * a 73 MiB heap (a heap snapshot). Iteration follows insertion order, as a Map's does.
  */
 export class SmallMap<V> {
   private key: string | undefined;
