@@ -2,11 +2,11 @@ import type { Logger } from 'winston';
 import type { V1Node } from '@kubernetes/client-node';
 import type { AgentMetrics } from '../http/metrics.js';
 import type { ClusterView, CustomResource } from '../kube/cluster.js';
-import type { ConfigInForce } from '../kube/config-source.js';
+import type { ConfigInForce } from '../config/source.js';
 import { toNodeInfo, type BgpConfig } from '../config/index.js';
 import { nodeAddressWarnings } from '../config/node-checks.js';
-import { leavingReason } from './departure.js';
-import { DesiredComputer, routerIdFor, speakerFor } from './desired.js';
+import { leavingReason } from '../config/departure.js';
+import { DesiredComputer, routerIdFor, speakerFor } from './desired-state.js';
 import type { PasswordResolver } from './passwords.js';
 import type { Inputs, InputsPort } from './reconciler.js';
 

@@ -1,5 +1,5 @@
 import type { Reconciler } from './reconciler.js';
-import type { SpeakerPort } from './ports.js';
+import type { SpeakerPort } from '../model/speaker.js';
 
 /**
  * Notices gobgpd outages and restarts within seconds: a cheap GetBgp probe every `intervalMs`, plus the

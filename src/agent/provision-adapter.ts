@@ -3,7 +3,7 @@ import type { GobgpClient } from '../gobgp/types.js';
 import { provisionPeers, ProvisionConflictError } from '../gobgp/provision.js';
 import { compareGlobal, desiredGlobal } from '../gobgp/provision-plan.js';
 import type { Peer, SpeakerConfig } from '../model/peer.js';
-import type { GlobalOutcome, PeersResult } from './ports.js';
+import type { GlobalOutcome, PeersResult } from '../model/speaker.js';
 
 /**
  * The reconciler needs provisioning in two halves — global config first, peers last, paths in between (the

@@ -2,9 +2,10 @@ import type { Logger } from 'winston';
 import type { Route } from '../model/route.js';
 import type { SpeakerConfig } from '../model/peer.js';
 import { isOwned, markOwned, normalizeRoute, routeKey } from './ownership.js';
-import { GRACEFUL_SHUTDOWN_COMMUNITY, GRACEFUL_SHUTDOWN_LOCAL_PREF } from './departure.js';
-import type { DesiredPath, DesiredState, GlobalOutcome, PeerStatus, RefusedAddress, RouteKind, SpeakerPort, SpeakerProbe, WithheldAddress } from './ports.js';
-import { reasonTexts } from './ports.js';
+import { GRACEFUL_SHUTDOWN_COMMUNITY, GRACEFUL_SHUTDOWN_LOCAL_PREF } from '../config/departure.js';
+import type { GlobalOutcome, PeerStatus, SpeakerPort, SpeakerProbe } from '../model/speaker.js';
+import type { DesiredPath, DesiredState, RefusedAddress, RouteKind, WithheldAddress } from '../model/path.js';
+import { reasonTexts } from '../model/path.js';
 import { diffKeyed } from '../routes/diff.js';
 import type { AgentMetrics } from '../http/metrics.js';
 import { logBounded } from '../log/bounded.js';
@@ -22,11 +23,11 @@ export interface Inputs {
   waiting?: string;
   /**
    * Set when `speaker`/`desired` come from a fallback configuration because nothing valid has been in force since
-   * the agent started (src/kube/config-source.ts): they may bring up an empty gobgpd (or one this process brought
+   * the agent started (src/config/source.ts): they may bring up an empty gobgpd (or one this process brought
    * up), but a gobgpd that already runs BGP is left exactly as it is. The text says why.
    */
   holdIfRunning?: string;
-  /** This node is going away (src/agent/departure.ts says how that is decided): why. */
+  /** This node is going away (src/config/departure.ts says how that is decided): why. */
   leaving?: string;
 }
 
@@ -494,7 +495,7 @@ export class Reconciler {
 
   /**
    * A desired path with the ownership marker. The desired side keeps a path's object while it does not change
-   * (src/agent/desired.ts), so the marked copy is made once per change, and the diff sees the very object it
+   * (src/agent/desired-state.ts), so the marked copy is made once per change, and the diff sees the very object it
    * applied last time.
    */
   private markedPath(p: DesiredPath, localAs: number): DesiredPath {

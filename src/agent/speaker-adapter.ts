@@ -6,7 +6,7 @@ import type { ApiChoice, GobgpClient, PeerStatus as GobgpPeerStatus } from '../g
 import type { Route } from '../model/route.js';
 import type { SpeakerConfig } from '../model/peer.js';
 import type { AgentMetrics } from '../http/metrics.js';
-import type { PeerStatus, PeersResult, SpeakerPort, SpeakerProbe } from './ports.js';
+import type { PeerStatus, PeersResult, SpeakerPort, SpeakerProbe } from '../model/speaker.js';
 import { provisionGlobalOnly, provisionPeersOnly } from './provision-adapter.js';
 
 /**

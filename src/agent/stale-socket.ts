@@ -1,7 +1,7 @@
 import { lstat, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import type { Logger } from 'winston';
-import type { SpeakerPort } from './ports.js';
+import type { SpeakerPort } from '../model/speaker.js';
 
 /**
  * A gobgpd that is SIGKILLed (by its dumb-init on SIGTERM, or the OOM killer) leaves its API socket file behind, and

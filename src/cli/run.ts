@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../log/logger.js';
 import { parseGoDuration } from '../config/duration.js';
 import type { AgentOptions } from '../agent/agent.js';
-import { ConfigError } from '../kube/config-source.js';
+import { ConfigError } from '../config/source.js';
 import type { ApiChoice } from '../gobgp/types.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { isOwned } from '../agent/ownership.js';
-import type { AgentStatus } from '../agent/status.js';
-import { AGENT_STATUS_KIND } from '../agent/status.js';
+import type { AgentStatus } from '../agent/status-report.js';
+import { AGENT_STATUS_KIND } from '../agent/status-report.js';
 import type { GlobalConfig, GobgpClient, PeerStatus, RibPath } from '../gobgp/index.js';
 import type { Family, LinkBandwidth } from '../model/route.js';
 import { isAttributeRefusal } from '../routes/service-attributes.js';

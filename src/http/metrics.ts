@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RefusedAddress } from '../agent/ports.js';
+import type { RefusedAddress } from '../model/path.js';
 
 /**
  * Every Prometheus metric the agent exports, on its own registry (no global state, so tests can build

@@ -1,22 +1,18 @@
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
-import { departureFingerprint } from '../agent/departure.js';
+import { departureFingerprint } from '../config/departure.js';
 import { projectEndpointSlice, projectService } from './project.js';
 import type { Logger } from 'winston';
 import type { KubeClient } from './client.js';
-import { WatchedCache } from './informer.js';
+import { WatchedCache } from './watched-cache.js';
 import type { KubeObject } from './listwatch.js';
+import type { ConfigResource } from '../config/source.js';
 
 /** Our own configuration kinds (CRDs shipped in deploy/): cluster-scoped, spec fields identical to Calico's. */
 export const SVCBGP_GROUP = 'svcbgp.io';
-export const SVCBGP_VERSION = 'v1alpha1';
+export const SVCBGP_API_VERSION = 'v1alpha1';
 
 /** A custom resource as the API returns it (apiVersion, kind, metadata, spec). */
-export interface CustomResource extends KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string; uid?: string; generation?: number };
-  spec?: Record<string, unknown>;
-}
+export type CustomResource = KubeObject & ConfigResource;
 
 export interface ClusterView {
   synced: boolean;
@@ -79,7 +75,7 @@ export class ClusterWatch {
     const fieldSelector = `metadata.name=${opts.nodeName}`;
     this.nodes = mk<V1Node>('node', '/api/v1/nodes', { fieldSelector });
     // A kubelet rewrites its Node's status every few seconds (conditions, heartbeats); only the name, labels,
-    // addresses (routes, router-id) and what tells that the node is leaving (src/agent/departure.ts) matter, so
+    // addresses (routes, router-id) and what tells that the node is leaving (src/config/departure.ts) matter, so
     // other Node updates do not cause a pass.
     let nodeFingerprint = '';
     this.nodeChanged = (): boolean => {
@@ -90,7 +86,7 @@ export class ClusterWatch {
       return true;
     };
     if (opts.watchCustomResources !== false) {
-      const base = `/apis/${SVCBGP_GROUP}/${SVCBGP_VERSION}`;
+      const base = `/apis/${SVCBGP_GROUP}/${SVCBGP_API_VERSION}`;
       this.peers = mk<CustomResource>('bgppeers', `${base}/bgppeers`, { optional: true });
       this.configs = mk<CustomResource>('bgpconfigurations', `${base}/bgpconfigurations`, { optional: true });
     }

@@ -1,7 +1,7 @@
 import type { Logger } from 'winston';
 import { agentWarningEvent, type EventSink } from './events.js';
 import { escapeControls } from '../text/escape.js';
-import type { RejectedResource } from './config-source.js';
+import type { RejectedResource } from '../config/source.js';
 import { SVCBGP_API_VERSION } from '../config/index.js';
 
 /**

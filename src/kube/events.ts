@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { KubeClient } from './client.js';
 import type { Logger } from 'winston';
-import type { RefusedAddress } from '../agent/ports.js';
+import type { RefusedAddress } from '../model/path.js';
 import { escapeControls } from '../text/escape.js';
 import { logBounded } from '../log/bounded.js';
 import { TokenBucket } from './token-bucket.js';
 import { hostPrefix, parseIp, sortByPrefix } from '../config/net.js';
-import { isAttributeRefusal } from '../routes/service-attributes.js';
+import { isAttributeRefusal } from '../model/path.js';
 
 /** 'exists': an Event of that name is already there (created before this agent restarted): nothing to do. */
 export type EventCreateResult = 'created' | 'exists';

@@ -42,7 +42,7 @@ const RELIST_DELAY_MS = 500;
  * - 410 Gone (as the answer or as an ERROR event) forgets the resourceVersion and relists after a short random delay;
  * - any other error — an ERROR event of another code (a 500 from a broken conversion webhook), a watch that ends at
  *   once without an event (a proxy, a server shutting down), a failed request — calls `error` and stops: the owner
- *   (src/kube/informer.ts) reports it and retries with back-off, so a persistent error is never a hot loop.
+ *   (src/kube/watched-cache.ts) reports it and retries with back-off, so a persistent error is never a hot loop.
  */
 export class ListWatch<T extends KubeObject> {
   private readonly objects = new Map<string, T>();

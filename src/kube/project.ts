@@ -1,5 +1,5 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { ANNOTATION_ADVERTISE, KNOWN_ANNOTATIONS, MAX_UNKNOWN_ANNOTATIONS } from '../routes/service-attributes.js';
+import { ANNOTATION_ADVERTISE, KNOWN_ANNOTATIONS, MAX_UNKNOWN_ANNOTATIONS } from '../model/annotations.js';
 
 /**
  * What the caches keep of each object: only the fields the route rules (src/routes) and the Events read. Built at

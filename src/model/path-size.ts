@@ -35,7 +35,7 @@ export const MAX_SERVICE_LARGE_COMMUNITIES = 32;
 
 /**
  * What svcbgp itself adds to every route model path on the wire: the ownership marker (one large community) always,
- * GRACEFUL_SHUTDOWN (one standard community) and LOCAL_PREF 0 while the node drains (src/agent/departure.ts).
+ * GRACEFUL_SHUTDOWN (one standard community) and LOCAL_PREF 0 while the node drains (src/config/departure.ts).
  */
 export const SVCBGP_ADDS = { communities: 1, largeCommunities: 1 } as const;
 

@@ -1,3 +1,4 @@
+import { EXCLUDE_LABEL, LOAD_BALANCER_CLASS } from '../model/annotations.js';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { Family } from '../model/route.js';
 import type { BgpConfig } from '../config/types.js';
@@ -26,7 +27,6 @@ import {
  * presence (k8s.io/cloud-provider controllers/service/controller.go getNodeConditionPredicate); kubeadm sets it
  * empty, Karpenter its own value. Calico's ExcludeServiceAdvertisement reads the same label.
  */
-export const EXCLUDE_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
 
 const ROUTABLE_TYPES = new Set(['ClusterIP', 'NodePort', 'LoadBalancer']);
 
@@ -184,8 +184,6 @@ function perServiceEntry(kind: AddressKind, c: ParsedCidr): boolean {
   return kind !== 'cluster-ip' && isSingleAddress(c);
 }
 
-/** The Service's spec.loadBalancerClass when it names another implementation (unset and svcbgp's own are ours). */
-export const LOAD_BALANCER_CLASS = 'svcbgp.io/bgp';
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -463,3 +461,5 @@ class Collector {
     return this.out;
   }
 }
+
+export { EXCLUDE_LABEL, LOAD_BALANCER_CLASS };

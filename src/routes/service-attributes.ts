@@ -1,10 +1,13 @@
+import { ANNOTATION_ADVERTISE, ANNOTATION_COMMUNITIES, ANNOTATION_LARGE_COMMUNITIES, ANNOTATION_LOCAL_PREF, KNOWN_ANNOTATIONS, MAX_UNKNOWN_ANNOTATIONS } from '../model/annotations.js';
+import type { AttributeRefusalCode } from '../model/path.js';
 import type { LinkBandwidth } from '../model/route.js';
 import { NO_COMMUNITIES, sortCommunities } from '../model/route.js';
 import type { CommunityIndex, ServiceAttributeLimits, ValueRange, WeightedEcmpSettings } from '../config/types.js';
 import { isMarkerCommunity, isReservedCommunity } from '../config/service-limits.js';
 import { escapeControls, quoteValue } from '../text/escape.js';
 import { aggregateLinkBandwidth, endpointsLinkBandwidth } from './weights.js';
-import type { DesiredRoute, RouteRule, ServiceRef } from './types.js';
+import type { DesiredRoute, LinkBandwidthSource, RouteRule, ServiceAttributes, ServiceAttributeSource, ServiceRef } from './types.js';
+export type { LinkBandwidthSource, ServiceAttributes, ServiceAttributeSource } from './types.js';
 import { joinKey } from '../text/key.js';
 import { MAX_SERVICE_COMMUNITIES, MAX_SERVICE_LARGE_COMMUNITIES } from '../model/path-size.js';
 
@@ -25,33 +28,11 @@ import { MAX_SERVICE_COMMUNITIES, MAX_SERVICE_LARGE_COMMUNITIES } from '../model
  * Opting out is always allowed: it can only take routes away.
  */
 
-export const ANNOTATION_COMMUNITIES = 'svcbgp.io/communities';
-export const ANNOTATION_LARGE_COMMUNITIES = 'svcbgp.io/large-communities';
-export const ANNOTATION_LOCAL_PREF = 'svcbgp.io/local-pref';
-export const ANNOTATION_ADVERTISE = 'svcbgp.io/advertise';
 
 /** Values read from one annotation at most; the rest is one refusal (a refusal is bounded, whatever a tenant writes). */
 export const MAX_ANNOTATION_VALUES = 32;
 
-export interface ServiceAttributes {
-  communities: readonly string[];
-  largeCommunities: readonly string[];
-  localPref?: number;
-}
 
-/**
- * attribute-not-applied: a value the limits allow that a route does not carry: the Service has no route of its own
- * (only aggregates carry its addresses), or the merge of a shared prefix left it out (mergeContributions).
- */
-export type AttributeRefusalCode = 'attribute-not-allowed' | 'invalid-annotation' | 'attribute-not-applied';
-
-/**
- * A refusal of an annotation value, not of an address: the Service keeps its routes, only without the value. Reports
- * (Events, `explain`, `status`) say so apart from refused addresses.
- */
-export function isAttributeRefusal(code: string): code is AttributeRefusalCode {
-  return code === 'attribute-not-allowed' || code === 'invalid-annotation' || code === 'attribute-not-applied';
-}
 
 export interface AttributeRefusal {
   /** The refused value as written (escaped, bounded); '' when the whole annotation is the problem. */
@@ -94,14 +75,10 @@ function toAllow(field: string, how: 'add it to' | 'set' | 'widen'): string {
 /** The attributes of a Service that adds none: one frozen object for all of them. */
 const NO_ATTRIBUTES: ServiceAttributes = Object.freeze({ communities: NO_COMMUNITIES, largeCommunities: NO_COMMUNITIES });
 
-/** The annotations svcbgp reads; any other svcbgp.io/ key is reported as unknown. */
-export const KNOWN_ANNOTATIONS: readonly string[] = [ANNOTATION_COMMUNITIES, ANNOTATION_LARGE_COMMUNITIES, ANNOTATION_LOCAL_PREF, ANNOTATION_ADVERTISE];
 
 /** Refused values of one annotation kept one by one; the rest is counted in one more refusal (a tenant writes any number). */
 export const MAX_REFUSALS_PER_ANNOTATION = 3;
 
-/** Unknown svcbgp.io/ annotation keys named in a refusal (and kept by the caches: src/kube/project.ts). */
-export const MAX_UNKNOWN_ANNOTATIONS = 3;
 
 /** Reads the svcbgp.io/* annotations of one Service against the operator's limits. Never throws. */
 export function readServiceAttributes(annotations: unknown, limits: ServiceAttributeLimits | undefined): ServiceAttributeReading {
@@ -234,20 +211,7 @@ export interface RouteContribution {
   since?: string;
 }
 
-/** Where a route's Service attributes came from: one entry per Service that adds any (explain, status). */
-export interface ServiceAttributeSource extends ServiceAttributes {
-  service: ServiceRef;
-}
 
-/** Where a route's link bandwidth came from. */
-export interface LinkBandwidthSource {
-  /** local-endpoints: the sum of the Services' usable local endpoints; aggregate: weightedECMP.aggregateLinkBandwidthMbps. */
-  basis: 'local-endpoints' | 'aggregate';
-  localEndpoints?: number;
-  /** basis local-endpoints: each Service and its endpoints on this node. */
-  services?: { service: ServiceRef; localEndpoints: number }[];
-  aggregateMbps?: number;
-}
 
 /** A Service whose attributes the merge left out of a route, and why (reported as a refusal: log, Event, status). */
 export interface AttributesNotApplied {
@@ -434,3 +398,6 @@ export function serviceAttributeReasons(
   }
   return out;
 }
+
+export { ANNOTATION_ADVERTISE, ANNOTATION_COMMUNITIES, ANNOTATION_LARGE_COMMUNITIES, ANNOTATION_LOCAL_PREF, KNOWN_ANNOTATIONS, MAX_UNKNOWN_ANNOTATIONS };
+export { isAttributeRefusal, type AttributeRefusalCode } from '../model/path.js';

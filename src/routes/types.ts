@@ -1,8 +1,7 @@
 import type { Route } from '../model/route.js';
-import type { LinkBandwidthSource, ServiceAttributeSource } from './service-attributes.js';
 
-/** Which Service address a rule is about. */
-export type AddressKind = 'cluster-ip' | 'external-ip' | 'load-balancer-ip';
+export type { AddressKind, ServiceRef, ServiceAddress, RouteRule } from '../model/path.js';
+import type { AddressKind, ServiceRef, ServiceAddress, RouteRule } from '../model/path.js';
 
 /** The BGPConfiguration field that lists the CIDRs for each kind. */
 export const CIDR_FIELD: Record<AddressKind, string> = {
@@ -10,30 +9,6 @@ export const CIDR_FIELD: Record<AddressKind, string> = {
   'external-ip': 'serviceExternalIPs',
   'load-balancer-ip': 'serviceLoadBalancerIPs',
 };
-
-export interface ServiceRef {
-  namespace: string;
-  name: string;
-}
-
-export interface ServiceAddress extends ServiceRef {
-  /** Canonical IP text. */
-  address: string;
-}
-
-/**
- * Why a route exists.
- * - aggregate: a configured CIDR, advertised by every (non-excluded) node; `services` lists the
- *   Services with Cluster traffic policy whose addresses it carries (informational).
- * - local-endpoint: a /32 or /128 for a Service with externalTrafficPolicy: Local (or internalTrafficPolicy:
- *   Local for cluster IPs) that has a ready — or serving while terminating — endpoint on this node.
- * - single-address-cidr: a Cluster-policy external or load-balancer IP matched by a single-address (/32, /128) entry
- *   of serviceExternalIPs or serviceLoadBalancerIPs; advertised per Service, from every node, not as aggregates
- *   (Calico: load-balancer entries always, external ones since v3.30.0).
- * - per-service: a Cluster-policy load-balancer IP while serviceLoadBalancerAggregation is Disabled, from every node,
- *   while the Service has a ready (or, when none is, serving while terminating) endpoint of its family anywhere.
- */
-export type RouteRule = 'aggregate' | 'local-endpoint' | 'single-address-cidr' | 'per-service';
 
 export interface RouteReason {
   rule: RouteRule;
@@ -130,4 +105,25 @@ export interface DesiredRoutesResult {
   routes: DesiredRoute[];
   refused: Refusal[];
   withheld: Withheld[];
+}
+
+export interface ServiceAttributes {
+  communities: readonly string[];
+  largeCommunities: readonly string[];
+  localPref?: number;
+}
+
+/** Where a route's Service attributes came from: one entry per Service that adds any (explain, status). */
+export interface ServiceAttributeSource extends ServiceAttributes {
+  service: ServiceRef;
+}
+
+/** Where a route's link bandwidth came from. */
+export interface LinkBandwidthSource {
+  /** local-endpoints: the sum of the Services' usable local endpoints; aggregate: weightedECMP.aggregateLinkBandwidthMbps. */
+  basis: 'local-endpoints' | 'aggregate';
+  localEndpoints?: number;
+  /** basis local-endpoints: each Service and its endpoints on this node. */
+  services?: { service: ServiceRef; localEndpoints: number }[];
+  aggregateMbps?: number;
 }

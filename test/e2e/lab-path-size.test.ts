@@ -20,7 +20,7 @@ import { connectGobgp, type GobgpClient } from '../../src/gobgp/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import { desiredRoutes } from '../../src/routes/index.js';
 import { markOwned } from '../../src/agent/ownership.js';
-import { GRACEFUL_SHUTDOWN_COMMUNITY } from '../../src/agent/departure.js';
+import { GRACEFUL_SHUTDOWN_COMMUNITY } from '../../src/config/departure.js';
 import { MAX_BGP_MESSAGE, MAX_SERVICE_COMMUNITIES, MAX_SERVICE_LARGE_COMMUNITIES, operatorCommunitiesFit, updateBytes } from '../../src/model/path-size.js';
 import type { Route } from '../../src/model/route.js';
 import { gobgpdVersion } from '../helpers/gobgpd-version.js';

@@ -7,7 +7,7 @@
  *
  * The node leaves as an operator takes it out before maintenance: `kubectl cordon` and the label
  * node.kubernetes.io/exclude-from-external-load-balancers=true. A full `kubectl drain` would also evict its Pods; the
- * label is what tells svcbgp the node goes away (a drain alone is a restart to svcbgp: src/agent/departure.ts), and
+ * label is what tells svcbgp the node goes away (a drain alone is a restart to svcbgp: src/config/departure.ts), and
  * keeping the Pods makes the test stricter: the Local Service still has an endpoint on the leaving node, so only
  * svcbgp's GRACEFUL_SHUTDOWN, not the endpoints, can move the traffic.
  *

@@ -3,7 +3,7 @@
  * peers; every call recorded in `calls`. For the reconciler's table-driven unit tests and the in-process pass
  * benchmark (test/bench/pass.ts); the same promises are tested against a real gobgpd in test/integration/agent/.
  */
-import type { GlobalOutcome, PeerStatus, PeersResult, SpeakerPort, SpeakerProbe } from '../../src/agent/ports.js';
+import type { GlobalOutcome, PeerStatus, PeersResult, SpeakerPort, SpeakerProbe } from '../../src/model/speaker.js';
 import type { SpeakerConfig } from '../../src/model/peer.js';
 import type { Route } from '../../src/model/route.js';
 import { routeKey } from '../../src/agent/ownership.js';

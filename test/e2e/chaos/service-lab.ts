@@ -193,7 +193,7 @@ export class ServiceLab {
    * The node leaves as an operator takes it out before maintenance: `kubectl cordon` and the label
    * node.kubernetes.io/exclude-from-external-load-balancers=true. Not a full `kubectl drain`: its Pods are not
    * evicted (they keep serving, so web-local keeps its endpoint there) — the label is what tells svcbgp the node goes
-   * away; a drain alone (cordon + evictions) is a restart to svcbgp (src/agent/departure.ts).
+   * away; a drain alone (cordon + evictions) is a restart to svcbgp (src/config/departure.ts).
    */
   async leave(node: LabNode): Promise<void> {
     await this.cp.kubectlOk(['cordon', node.name]);

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CustomObjectsApi, type KubernetesListObject } from '@kubernetes/client-node';
-import { WatchedCache, type CacheState } from '../../../src/kube/informer.js';
+import { WatchedCache, type CacheState } from '../../../src/kube/watched-cache.js';
 import { KubeClient } from '../../../src/kube/client.js';
 import { loadKubeConfig } from '../../../src/kube/kubeconfig.js';
 import type { CustomResource } from '../../../src/kube/cluster.js';

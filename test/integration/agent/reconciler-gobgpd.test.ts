@@ -14,7 +14,7 @@ import { Reconciler, fixedInputs, type Inputs } from '../../../src/agent/reconci
 import { PassScheduler } from '../../../src/agent/scheduler.js';
 import { GobgpdMonitor } from '../../../src/agent/monitor.js';
 import { speakerOverClient } from '../../../src/agent/speaker-adapter.js';
-import type { DesiredState } from '../../../src/agent/ports.js';
+import type { DesiredState } from '../../../src/model/path.js';
 import { AgentMetrics } from '../../../src/http/metrics.js';
 import { freePort, GOBGPD_VERSION, waitFor } from '../../helpers/gobgpd.js';
 import { RestartableGobgpd, memoryLogger, ribViaCli, type LogEntry } from './util.js';

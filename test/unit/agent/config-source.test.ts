@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, ConfigSource, type ConfigInForce, type RejectedResource } from '../../../src/kube/config-source.js';
+import { ConfigError, ConfigSource, type ConfigInForce, type RejectedResource } from '../../../src/config/source.js';
 import type { BgpConfig } from '../../../src/config/index.js';
 import type { CustomResource } from '../../../src/kube/cluster.js';
 import { silentLogger } from '../../../src/log/logger.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { V1Node } from '@kubernetes/client-node';
-import { departureFingerprint, leavingReason } from '../../../src/agent/departure.js';
+import { departureFingerprint, leavingReason } from '../../../src/config/departure.js';
 import { gracefulShutdown } from '../../../src/agent/reconciler.js';
 
 const node = (over: { labels?: Record<string, string>; annotations?: Record<string, string>; deleting?: boolean; ready?: [string, string]; unschedulable?: boolean; taints?: string[] } = {}): V1Node => ({
@@ -14,7 +14,7 @@ const node = (over: { labels?: Record<string, string>; annotations?: Record<stri
   status: { conditions: [{ type: 'Ready', status: over.ready?.[0] ?? 'True', reason: 'x', message: over.ready?.[1] ?? 'kubelet is posting ready status' }] },
 });
 
-describe('a node leaving vs restarting (src/agent/departure.ts)', () => {
+describe('a node leaving vs restarting (src/config/departure.ts)', () => {
   it('leaving: excluded from external load balancers, being deleted, annotated, or the kubelet shutting the node down', () => {
     expect(leavingReason(node({ labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': 'true' } })).reason).to.contain('exclude-from-external-load-balancers (value "true")');
     // Presence is the test (Kubernetes' service controller): kubeadm sets it empty, Karpenter its own value.

@@ -3,8 +3,8 @@
  * the reconciler's logs and `svcbgp status` print their texts.
  */
 import { expect } from 'chai';
-import { computeDesired } from '../../../src/agent/desired.js';
-import { reasonTexts } from '../../../src/agent/ports.js';
+import { computeDesired } from '../../../src/agent/desired-state.js';
+import { reasonTexts } from '../../../src/model/path.js';
 import { desiredRoutes } from '../../../src/routes/index.js';
 import { mustConfig, node, service, slice } from '../routes/cluster.js';
 

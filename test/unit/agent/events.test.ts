@@ -4,7 +4,7 @@ import { RefusalEvents, MAX_REFUSAL_LOG_LINES, type EventSink } from '../../../s
 import { ConfigRejectionEvents } from '../../../src/kube/config-events.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { capturingLogger } from '../../helpers/log.js';
-import type { RefusedAddress } from '../../../src/agent/ports.js';
+import type { RefusedAddress } from '../../../src/model/path.js';
 import { readServiceAttributes } from '../../../src/routes/service-attributes.js';
 import { readServiceAttributeLimits } from '../../../src/config/service-limits.js';
 
@@ -44,7 +44,7 @@ const refusal = (service: string, address: string, namespace = 'shop'): RefusedA
 const many = (service: string, n: number, from = 0): RefusedAddress[] =>
   Array.from({ length: n }, (_, i) => refusal(service, `10.${((i + from) >> 16) & 255}.${((i + from) >> 8) & 255}.${(i + from) & 255}`));
 
-/** What the agent reports for a Service's svcbgp.io/* annotations against an allow-list (src/agent/desired.ts's mapping). */
+/** What the agent reports for a Service's svcbgp.io/* annotations against an allow-list (src/agent/desired-state.ts's mapping). */
 function annotationRefusals(service: string, annotations: Record<string, string>): RefusedAddress[] {
   const limits = readServiceAttributeLimits({ communities: ['64512:100-199'], localPref: '100-200' }).value;
   return readServiceAttributes(annotations, limits).refused.map((r) => ({

@@ -3,7 +3,7 @@ import { AgentMetrics } from '../../../src/http/metrics.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { Reconciler, type ReconcilerDeps } from '../../../src/agent/reconciler.js';
 import { diff } from '../../../src/routes/index.js';
-import type { SpeakerPort } from '../../../src/agent/ports.js';
+import type { SpeakerPort } from '../../../src/model/speaker.js';
 
 /**
  * Found in the seed-article lab (/work/notes/F-bugs.md #2): gobgpd's WatchEvent peer messages carry no description,

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Reconciler, fixedInputs, type Inputs } from '../../../src/agent/reconciler.js';
-import type { DesiredState, SpeakerPort } from '../../../src/agent/ports.js';
+import type { SpeakerPort } from '../../../src/model/speaker.js';
+import type { DesiredState } from '../../../src/model/path.js';
 import type { Route } from '../../../src/model/route.js';
 import { diff } from '../../../src/routes/index.js';
 import { MAX_LINES_PER_PASS } from '../../../src/log/bounded.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Reconciler, fixedInputs, type Inputs } from '../../../src/agent/reconciler.js';
-import type { DesiredState } from '../../../src/agent/ports.js';
+import type { DesiredState } from '../../../src/model/path.js';
 import type { SpeakerConfig } from '../../../src/model/peer.js';
 import type { Route } from '../../../src/model/route.js';
 import { markOwned, routeKey } from '../../../src/agent/ownership.js';
@@ -147,7 +147,7 @@ describe('reconciler, table-driven against an in-memory speaker', () => {
     expect(s.calls).to.deep.equal(['StartBgp', 'AddPath 10.49.0.0/16,10.49.1.1/32', 'AddPeer 192.168.1.1 local_restarting']);
   });
 
-  describe('a delta (one Service changed since the state of the last pass: src/agent/desired.ts)', () => {
+  describe('a delta (one Service changed since the state of the last pass: src/agent/desired-state.ts)', () => {
     const path = (p: string) => ({ route: route(p), kinds: ['cluster-ip' as const], reasons: [{ rule: 'local-endpoint' as const, text: `${p} wanted` }] });
     const state = (generation: number, prefixes: string[], delta?: { since: number; changed: Record<string, string | undefined> }): Inputs => ({
       ...good(),

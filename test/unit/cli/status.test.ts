@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { agentTarget, formatStatus, joinReasons, type StatusReport } from '../../../src/cli/status.js';
-import { AGENT_STATUS_KIND, type AgentStatus } from '../../../src/agent/status.js';
+import { AGENT_STATUS_KIND, type AgentStatus } from '../../../src/agent/status-report.js';
 
 const agent = (over: Partial<AgentStatus> = {}): AgentStatus => ({
   kind: AGENT_STATUS_KIND,

@@ -76,7 +76,7 @@ describe('fuzz: parseConfig on random and hostile configuration documents', func
     }
   });
 
-  // Known crash (issue 12 item 2, for the lead: src/config/parse.ts, and src/kube/config-source.ts's reload):
+  // Known crash (issue 12 item 2, for the lead: src/config/parse.ts, and src/config/source.ts's reload):
   // YAML nested ~1000 levels deep. The first parse reports "Maximum call stack size exceeded" as a syntax
   // error, but parsing such text a second time in the same process aborts Node 20 with "FATAL ERROR:
   // RegExpCompiler Allocation failed - process out of memory" (no try/catch survives it). A --config file like

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeApiError, KubeClient } from '../../../src/kube/client.js';
 import { ListWatch, type KubeObject } from '../../../src/kube/listwatch.js';
-import { WatchedCache } from '../../../src/kube/informer.js';
+import { WatchedCache } from '../../../src/kube/watched-cache.js';
 import { silentLogger } from '../../../src/log/logger.js';
 
 /**

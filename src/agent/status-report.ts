@@ -1,8 +1,8 @@
 import type { ReconcilerSnapshot, PassRecord } from './reconciler.js';
 import type { LinkBandwidth } from '../model/route.js';
-import type { RefusedAddress, RouteKind, WithheldAddress } from './ports.js';
-import { reasonTexts } from './ports.js';
-import type { ConfigInForce } from '../kube/config-source.js';
+import type { RefusedAddress, RouteKind, WithheldAddress } from '../model/path.js';
+import { reasonTexts } from '../model/path.js';
+import type { ConfigInForce } from '../config/source.js';
 
 /**
  * The agent's own view, served read-only as JSON on GET /status (the health server's address, loopback in the

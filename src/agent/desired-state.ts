@@ -3,7 +3,7 @@ import type { SpeakerConfig, Peer } from '../model/peer.js';
 import { speakerConfigForNode, type BgpConfig, type NodePeer } from '../config/index.js';
 import { IncrementalRoutes, type ComputeStats, type Mismatch } from '../routes/incremental.js';
 import type { DesiredRoute, DesiredRoutesResult, Refusal, Withheld } from '../routes/types.js';
-import type { DesiredPath, DesiredState, RefusedAddress, RouteKind, WithheldAddress } from './ports.js';
+import type { DesiredPath, DesiredState, RefusedAddress, RouteKind, WithheldAddress } from '../model/path.js';
 import { serviceAttributeReasons } from '../routes/service-attributes.js';
 import type { PasswordResolver } from './passwords.js';
 

@@ -59,7 +59,7 @@ export interface WatchedCacheOptions<T extends KubeObject> {
  * or the agent would stop provisioning (e.g. re-provisioning a restarted gobgpd) until the API server is back.
  */
 export class WatchedCache<T extends KubeObject> {
-  private readonly informer: ListWatch<T>;
+  private readonly listWatch: ListWatch<T>;
   private stateValue: CacheState = 'syncing';
   private everSynced = false;
   /** The last definite answer was "this resource type is not served" (kept through a later outage). */
@@ -96,7 +96,7 @@ export class WatchedCache<T extends KubeObject> {
       this.listedOnce = true;
       return res;
     };
-    this.informer = new ListWatch<T>(
+    this.listWatch = new ListWatch<T>(
       { client: opts.client, path: opts.path, ...selector, list, project },
       { upsert: changed, delete: changed, error: (err) => this.failed(err) },
     );
@@ -117,8 +117,8 @@ export class WatchedCache<T extends KubeObject> {
   }
 
   list(): readonly T[] {
-    // While failing after "absent", the informer may still hold objects from before the type went away.
-    return this.absentKnown ? [] : this.informer.list();
+    // While failing after "absent", the list-watch may still hold objects from before the type went away.
+    return this.absentKnown ? [] : this.listWatch.list();
   }
 
   async start(): Promise<void> {
@@ -128,7 +128,7 @@ export class WatchedCache<T extends KubeObject> {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.informer.stop();
+    this.listWatch.stop();
   }
 
   private async connect(): Promise<void> {
@@ -136,7 +136,7 @@ export class WatchedCache<T extends KubeObject> {
     this.errorSeen = false;
     this.listedOnce = false;
     // start() resolves once the list is done and the watch request is open, or after the error callback ran.
-    await this.informer.start();
+    await this.listWatch.start();
     if (this.stopped || this.errorSeen) return;
     const first = !this.everSynced;
     const wasFailing = this.stateValue !== 'synced';
@@ -148,7 +148,7 @@ export class WatchedCache<T extends KubeObject> {
     this.notFoundBackoffMs = this.backoffMs;
     this.absentRecheckMs = this.firstAbsentRecheckMs();
     if (first) {
-      this.opts.log.info('cache synced', { resource: this.opts.name, objects: this.informer.list().length });
+      this.opts.log.info('cache synced', { resource: this.opts.name, objects: this.listWatch.list().length });
     } else if (wasFailing) {
       this.opts.log.info('watch re-established', { resource: this.opts.name, relisted: this.listedOnce });
     }

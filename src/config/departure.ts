@@ -1,5 +1,5 @@
 import type { V1Node } from '@kubernetes/client-node';
-import { EXCLUDE_LABEL } from '../routes/index.js';
+import { EXCLUDE_LABEL } from '../model/annotations.js';
 import { quoteValue } from '../text/escape.js';
 
 /**

@@ -1,8 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'winston';
-import { parseConfig, type BgpConfig, type ConfigMessage, type ParseOptions } from '../config/index.js';
-import { parseYamlDocuments } from '../config/yaml.js';
-import type { CustomResource } from './cluster.js';
+import { parseConfig, type BgpConfig, type ConfigMessage, type ParseOptions } from './index.js';
+import { parseYamlDocuments } from './yaml.js';
+
+/** A svcbgp.io BGPPeer or BGPConfiguration as the API returns it (apiVersion, kind, metadata, spec). */
+export interface ConfigResource {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; uid?: string; generation?: number };
+  spec?: Record<string, unknown>;
+}
 
 /**
  * Where the BGP configuration comes from, and which source wins.
@@ -158,7 +165,7 @@ export class ConfigSource {
    * The configuration in force: the file merged with the custom resources. Memoised: re-validated only when
    * the file content or a resource changed. Invalid -> the last good one, or 'never-valid' (see the header).
    */
-  effective(peers: readonly CustomResource[], configs: readonly CustomResource[]): ConfigInForce {
+  effective(peers: readonly ConfigResource[], configs: readonly ConfigResource[]): ConfigInForce {
     const resources = [...configs, ...peers];
     const crs = resources.map(slimResource);
     const key = JSON.stringify([this.fileText ?? '', crs]);
@@ -256,7 +263,7 @@ function rejectedResources(
   errors: readonly ConfigMessage[],
   fileDocs: readonly unknown[],
   crs: readonly unknown[],
-  resources: readonly CustomResource[],
+  resources: readonly ConfigResource[],
 ): RejectedResource[] {
   const crNames = new Set(crs.map((c) => docId(c)));
   const fileCount = fileDocs.filter((d) => !crNames.has(docId(d))).length;
@@ -283,6 +290,6 @@ function docId(doc: unknown): string {
 }
 
 /** Keep what the parser reads: server-populated metadata (uid, managedFields, ...) is not configuration. */
-function slimResource(cr: CustomResource): unknown {
+function slimResource(cr: ConfigResource): unknown {
   return { apiVersion: cr.apiVersion, kind: cr.kind, metadata: { name: cr.metadata?.name }, spec: cr.spec ?? {} };
 }

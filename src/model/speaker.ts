@@ -1,11 +1,8 @@
-import type { Route } from '../model/route.js';
-import type { AddressKind, RouteRule, ServiceAddress } from '../routes/types.js';
-import type { SpeakerConfig } from '../model/peer.js';
+import type { Route } from './route.js';
+import type { SpeakerConfig } from './peer.js';
 
 /**
- * The two edges the reconciler talks to, as narrow interfaces. The adapters (speaker-adapter.ts over
- * src/gobgp, desired.ts over src/routes + src/config) implement them; the reconciler stays
- * free of gRPC and Kubernetes types.
+ * The speaker as the agent sees it: a narrow port that src/gobgp implements, so the reconciler stays free of gRPC.
  */
 
 /** What a cheap probe of gobgpd tells (GetBgp). */
@@ -75,69 +72,4 @@ export interface SpeakerPort {
    */
   watchPeers(onPeer: (p: PeerStatus) => void, onEnd: (err?: Error) => void): () => void;
   close(): void;
-}
-
-/** The kinds a route can exist for (label values of svcbgp_routes_advertised). */
-export type RouteKind = 'cluster-ip-cidr' | 'external-ip-cidr' | 'load-balancer-ip-cidr' | 'cluster-ip' | 'external-ip' | 'load-balancer-ip' | 'other';
-
-/**
- * Why a path is advertised, as the route model says it (src/routes/types.ts RouteReason: the rule, the CIDR, the
- * Services), plus what svcbgp adds beside the rules: where the weight and the Service attributes come from, and a
- * leaving node's GRACEFUL_SHUTDOWN. `text` is the one-line form the logs and `svcbgp status` print.
- */
-export interface PathReason {
-  rule: RouteRule | 'link-bandwidth' | 'service-attributes' | 'node-leaving';
-  text: string;
-  kind?: AddressKind;
-  cidr?: string;
-  services?: readonly ServiceAddress[];
-}
-
-export interface DesiredPath {
-  route: Route;
-  kinds: RouteKind[];
-  /** The reasons, structured (the route model's own objects, not copies); logged with every add as their texts. */
-  reasons: readonly PathReason[];
-}
-
-/** The one-line texts of a path's reasons (logs, status). */
-export function reasonTexts(reasons: readonly PathReason[] | undefined): string[] {
-  return (reasons ?? []).map((r) => r.text);
-}
-
-export interface RefusedAddress {
-  namespace: string;
-  service: string;
-  /** The Service's metadata.uid: the Event's involvedObject names it, or `kubectl describe service` does not list the Event. */
-  uid?: string;
-  address: string;
-  /** Machine-readable reason code (metric label). */
-  code: string;
-  message: string;
-  /** The reason without the address (Refusal.summary): equal for every address of the Service refused alike; default `message`. */
-  summary?: string;
-}
-
-/** An address deliberately not advertised from this node (another node may advertise it). */
-export interface WithheldAddress {
-  namespace: string;
-  service: string;
-  address: string;
-  code: string;
-  message: string;
-}
-
-export interface DesiredState {
-  paths: DesiredPath[];
-  refused: RefusedAddress[];
-  withheld?: WithheldAddress[];
-  /** Identifies this state for a later state's delta (unique in the process). */
-  generation?: number;
-  /**
-   * What differs from the state whose generation is `since` (same source): each route key (routeKey) whose path
-   * was added, changed or dropped, with its path now (undefined: dropped). An optimisation only — `paths` is always
-   * complete — that lets a pass after one Service change look at that Service's routes, not at every route.
-   * Absent: compare everything.
-   */
-  delta?: { since: number; changed: ReadonlyMap<string, DesiredPath | undefined> };
 }
