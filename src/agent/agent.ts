@@ -129,8 +129,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     drainMs: opts.drainMs,
   });
   scheduler = new PassScheduler((reasons) => reconciler.pass(reasons), {
-    debounceMs: opts.debounceMs,
-    maxDelayMs: opts.debounceMs * 10,
+    maxWindowMs: opts.debounceMs,
     retryMs: Math.max(1000, opts.probeIntervalMs),
   }, (err) => log.error('pass crashed', { error: errorText(err) }));
 

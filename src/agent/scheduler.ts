@@ -1,39 +1,43 @@
 /**
- * Coalesces bursts of triggers into single passes: a trigger arms a short debounce timer (restarted by
- * further triggers, but never delayed beyond `maxDelayMs` after the first one); only one pass runs at a
- * time; a trigger that arrives while a pass runs marks the state dirty and causes exactly one more pass
- * afterwards. Level-triggered: a pass never sees *which* events happened, only that something changed.
+ * Runs reconcile passes one at a time and coalesces the triggers that arrive meanwhile. Level-triggered: a pass never
+ * sees *which* events happened, only that something changed (and why, for the logs).
  *
- * Leading edge: a trigger while nothing runs and nothing is armed starts its pass at once (on the next turn of the
- * event loop, so triggers of the same tick still share it) instead of waiting a window meant for bursts — as long as
- * the leading-edge budget allows: a token bucket of LEADING_BURST passes, refilled by one per `debounceMs`. Lone
- * events (a Service change now and then, between Node heartbeats and lease renewals) never wait; a stream of
- * events faster than one per `debounceMs` uses up the bucket and is then debounced and coalesced as before. What
- * arrives while a pass runs always waits for the trailing pass, which is debounced. Measured with `npm run bench`:
- * the earlier rule ("quiet" = the last pass ended at least `debounceMs` ago) made every change that followed an
- * unrelated pass by less than 200 ms wait the whole window: event to RIB p90 277 ms at 10,000 Services.
+ * Coalescing is sized to the work, not to a fixed window: after a pass ends, the next one starts no sooner than
+ * `window` later, where `window` is what passes cost lately (the median of the last few, so one long drift pass or
+ * the cold sync does not stretch it), at least 1 ms and at most `maxWindowMs` (--debounce). So:
+ * - a lone change goes out at once (the last pass ended more than a window ago);
+ * - a change that lands while a pass runs goes out a window after that pass ends — a few ms when passes cost a few
+ *   ms — together with everything else that arrived by then;
+ * - under a stream of changes the agent spends at most about half its time in passes, and each pass takes everything
+ *   that came since the last one: the busier the agent, the bigger the batches. Why: docs/design.md#coalescing.
+ * A trigger never pushes an armed pass later, so a stream of events cannot starve the passes.
  */
-/** Leading-edge passes allowed back to back before triggers are debounced again. */
-export const LEADING_BURST = 3;
+
+/** Pass durations the window is the median of. */
+export const WINDOW_SAMPLES = 8;
+/** The shortest window between two passes. */
+export const MIN_WINDOW_MS = 1;
 
 export interface SchedulerOptions {
-  debounceMs: number;
-  maxDelayMs: number;
-  /** Delay before retrying after a pass that threw (the pass decides whether it wants a retry). */
+  /** The longest window between the end of a pass and the next one while changes are pending (--debounce). */
+  maxWindowMs: number;
+  /** Delay before retrying after a pass that asked for it or threw. */
   retryMs: number;
+  now?: () => number;
 }
 
 export type Pass = (reasons: ReadonlySet<string>) => Promise<'done' | 'retry'>;
 
 export class PassScheduler {
   private timer: NodeJS.Timeout | undefined;
-  private firstTriggerAt: number | undefined;
+  private timerAt = Infinity;
   private running: Promise<void> | undefined;
   private pending = new Set<string>();
   private stopped = false;
-  /** Leading-edge budget (see the header): tokens, and when they were last counted. */
-  private tokens = LEADING_BURST;
-  private tokensAt = Date.now();
+  private lastEndedAt = -Infinity;
+  /** After a pass that asked for a retry: no pass before this time, whatever triggers arrive. */
+  private notBefore = -Infinity;
+  private readonly costs: number[] = [];
   private readonly laterTimers = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -42,20 +46,20 @@ export class PassScheduler {
     private readonly onError: (err: unknown) => void = () => undefined,
   ) {}
 
-  /** Ask for a pass; `reason` is only for logs/metrics. */
+  /** Ask for a pass; `reason` is only for logs/metrics. `delayMs`: not before that long from now (unless one is armed sooner). */
   trigger(reason: string, delayMs?: number): void {
     if (this.stopped) return;
     this.pending.add(reason);
-    if (this.running) return; // picked up when the running pass ends
-    if (delayMs !== undefined) return this.arm(delayMs);
-    if (this.timer) return this.arm(this.opts.debounceMs);
-    this.arm(this.takeToken() ? 0 : this.opts.debounceMs);
+    if (this.running) return; // the running pass arms the next one when it ends
+    const now = this.now();
+    const at = delayMs !== undefined ? now + delayMs : Math.max(now, this.lastEndedAt + this.window());
+    this.armAt(Math.max(at, this.notBefore));
   }
 
   /**
    * Ask for a pass `delayMs` from now (the end of a leaving node's drain time), also from inside a running pass. Not
-   * trigger(reason, delayMs): a trigger during a pass only marks the state dirty, and the pass after it comes after the
-   * debounce, so the delay would be lost. Each call keeps its own timer; stop() clears them.
+   * trigger(reason, delayMs): a trigger during a pass only marks the state dirty, so the delay would be lost. Each
+   * call keeps its own timer; stop() clears them.
    */
   later(reason: string, delayMs: number): void {
     if (this.stopped) return;
@@ -64,6 +68,14 @@ export class PassScheduler {
       this.trigger(reason, 0);
     }, delayMs);
     this.laterTimers.add(t);
+  }
+
+  /** The current window between passes: the median cost of the recent passes, within [MIN_WINDOW_MS, maxWindowMs]. */
+  window(): number {
+    if (this.costs.length === 0) return MIN_WINDOW_MS;
+    const sorted = [...this.costs].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)] ?? MIN_WINDOW_MS;
+    return Math.min(this.opts.maxWindowMs, Math.max(MIN_WINDOW_MS, median));
   }
 
   /** Resolves when no pass is running and none is pending (for tests and shutdown). */
@@ -78,51 +90,56 @@ export class PassScheduler {
     this.stopped = true;
     for (const t of this.laterTimers) clearTimeout(t);
     this.laterTimers.clear();
+    this.clearTimer();
+  }
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
+  /** Arm the pass for `at`, or keep the armed one if it comes sooner. */
+  private armAt(at: number): void {
+    if (this.timer && this.timerAt <= at) return;
+    this.clearTimer();
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - this.now()));
+  }
+
+  private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-  }
-
-  private takeToken(): boolean {
-    const now = Date.now();
-    const rate = Math.max(1, this.opts.debounceMs);
-    this.tokens = Math.min(LEADING_BURST, this.tokens + (now - this.tokensAt) / rate);
-    this.tokensAt = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-
-  private arm(delayMs: number, capped = true): void {
-    const now = Date.now();
-    this.firstTriggerAt ??= now;
-    const latest = capped ? this.firstTriggerAt + this.opts.maxDelayMs : Infinity;
-    const at = Math.min(now + delayMs, Math.max(latest, now));
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.fire(), Math.max(0, at - now));
+    this.timerAt = Infinity;
   }
 
   private fire(): void {
     this.timer = undefined;
-    this.firstTriggerAt = undefined;
+    this.timerAt = Infinity;
     if (this.stopped) return;
     const reasons = this.pending;
     this.pending = new Set();
-    this.running = (async () => {
-      let outcome: 'done' | 'retry' = 'done';
-      try {
-        outcome = await this.pass(reasons);
-      } catch (err) {
-        this.onError(err);
-        outcome = 'retry';
-      }
-      this.running = undefined;
-      if (this.stopped) return;
-      if (outcome === 'retry') {
-        for (const r of reasons) this.pending.add(r);
-        this.arm(this.opts.retryMs, false);
-      } else if (this.pending.size > 0) {
-        this.arm(this.opts.debounceMs);
-      }
-    })();
+    this.running = this.run(reasons);
+  }
+
+  private async run(reasons: Set<string>): Promise<void> {
+    const started = this.now();
+    let outcome: 'done' | 'retry' = 'done';
+    try {
+      outcome = await this.pass(reasons);
+    } catch (err) {
+      this.onError(err);
+      outcome = 'retry';
+    }
+    this.lastEndedAt = this.now();
+    this.costs.push(this.lastEndedAt - started);
+    if (this.costs.length > WINDOW_SAMPLES) this.costs.shift();
+    this.running = undefined;
+    if (this.stopped) return;
+    this.notBefore = outcome === 'retry' ? this.lastEndedAt + this.opts.retryMs : -Infinity;
+    if (outcome === 'retry') {
+      for (const r of reasons) this.pending.add(r);
+      this.armAt(this.notBefore);
+    } else if (this.pending.size > 0) {
+      this.armAt(this.lastEndedAt + this.window());
+    }
   }
 }

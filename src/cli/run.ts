@@ -14,7 +14,7 @@ export const DURATION_FLAGS = {
   '--resync-interval': { env: 'SVCBGP_RESYNC_INTERVAL', min: 1_000, max: 86_400_000, default: 60_000 },
   '--gobgp-probe-interval': { env: 'SVCBGP_GOBGP_PROBE_INTERVAL', min: 100, max: 300_000, default: 2_000 },
   '--gobgp-timeout': { env: 'SVCBGP_GOBGP_TIMEOUT', min: 100, max: 600_000, default: 10_000 },
-  // At most 10 x this passes before a pass runs anyway (src/agent/agent.ts maxDelayMs).
+  // The longest window between passes; the window follows what passes cost (src/agent/scheduler.ts).
   '--debounce': { env: 'SVCBGP_DEBOUNCE', min: 1, max: 10_000, default: 200 },
   '--config-poll-interval': { env: 'SVCBGP_CONFIG_POLL_INTERVAL', min: 100, max: 3_600_000, default: 2_000 },
   '--drain-time': { env: 'SVCBGP_DRAIN_TIME', min: 1_000, max: 3_600_000, default: 10_000 },
@@ -109,7 +109,7 @@ export function registerRun(program: Command): void {
     )
     .addOption(durationOption('--gobgp-probe-interval', 'how often gobgpd is probed (GetBgp) to notice a restart or an outage'))
     .addOption(durationOption('--gobgp-timeout', 'deadline of each gobgpd call'))
-    .addOption(durationOption('--debounce', 'coalesce bursts of cluster events for this long before a pass (at most 10x this after the first event)'))
+    .addOption(durationOption('--debounce', 'the longest wait between the end of a pass and the next while changes are pending (the wait follows what passes cost: a few ms)'))
     .addOption(durationOption('--config-poll-interval', 'how often the --config file is checked for changes'))
     .addOption(new Option('--no-custom-resources', 'do not watch svcbgp.io BGPPeer/BGPConfiguration resources'))
     .addOption(new Option('--no-events', 'do not create Kubernetes Events for refused addresses'))

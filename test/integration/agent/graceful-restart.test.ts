@@ -50,7 +50,7 @@ describe('graceful restart towards a real GR-helper peer (network namespaces)', 
       desired: { paths: [route('10.49.0.0/16'), route('192.168.3.180/32')].map((r) => ({ route: r, kinds: ['cluster-ip-cidr' as const], reasons: [{ rule: 'aggregate' as const, text: 'test' }] })), refused: [] },
     };
     reconciler = new Reconciler({ speaker, inputs: fixedInputs(() => inputs), diff, log: log.log });
-    scheduler = new PassScheduler((r) => reconciler.pass(r), { debounceMs: 50, maxDelayMs: 500, retryMs: 300 });
+    scheduler = new PassScheduler((r) => reconciler.pass(r), { maxWindowMs: 50, retryMs: 300 });
     monitor = new GobgpdMonitor(speaker, reconciler, (why, d) => scheduler.trigger(why, d), 300);
   });
 

@@ -231,7 +231,7 @@ describe('agent reconciler against real gobgpd', function () {
   it('gobgpd SIGKILLed and started again: the running agent restores global config, then paths, then peers (local_restarting)', async () => {
     const a = newAgent({ synced: true, connected: true, speaker: speakerConfig, desired: desired(route('10.49.0.0/16'), route('192.168.3.180/32'), route('fd00:49::/112')) });
     const speaker = speakerOverClient(a.client, { log: memoryLogger().log, metrics: a.metrics });
-    const scheduler = new PassScheduler((r) => a.reconciler.pass(r), { debounceMs: 50, maxDelayMs: 500, retryMs: 300 });
+    const scheduler = new PassScheduler((r) => a.reconciler.pass(r), { maxWindowMs: 50, retryMs: 300 });
     const monitor = new GobgpdMonitor(speaker, a.reconciler, (why, d) => scheduler.trigger(why, d), 300);
     stops.push(() => monitor.stop(), () => scheduler.stop());
     await monitor.start();

@@ -1,15 +1,15 @@
 import { expect } from 'chai';
-import { LEADING_BURST, PassScheduler } from '../../../src/agent/scheduler.js';
+import { MIN_WINDOW_MS, PassScheduler } from '../../../src/agent/scheduler.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('PassScheduler: coalescing, one pass at a time, dirty re-run', () => {
+describe('PassScheduler: one pass at a time, coalescing sized to what passes cost', () => {
   it('a burst of triggers becomes one pass that sees every reason', async () => {
     const passes: string[][] = [];
     const s = new PassScheduler(async (reasons) => {
       passes.push([...reasons].sort());
       return 'done';
-    }, { debounceMs: 30, maxDelayMs: 300, retryMs: 50 });
+    }, { maxWindowMs: 30, retryMs: 50 });
     for (let i = 0; i < 100; i++) s.trigger(i % 2 ? 'services' : 'endpointslices');
     await sleep(100);
     await s.idle();
@@ -28,7 +28,7 @@ describe('PassScheduler: coalescing, one pass at a time, dirty re-run', () => {
         s.later('drain-time', 300);
       }
       return 'done';
-    }, { debounceMs: 10, maxDelayMs: 100, retryMs: 50 });
+    }, { maxWindowMs: 10, retryMs: 50 });
     s.trigger('node');
     await sleep(200);
     expect(passes.map((p) => p.reasons), 'before the delay: only the first pass').to.deep.equal([['node']]);
@@ -44,7 +44,7 @@ describe('PassScheduler: coalescing, one pass at a time, dirty re-run', () => {
     const s = new PassScheduler(async () => {
       count++;
       return 'done';
-    }, { debounceMs: 10, maxDelayMs: 100, retryMs: 50 });
+    }, { maxWindowMs: 10, retryMs: 50 });
     s.later('drain-time', 50);
     s.stop();
     await sleep(100);
@@ -62,7 +62,7 @@ describe('PassScheduler: coalescing, one pass at a time, dirty re-run', () => {
       await sleep(60);
       running--;
       return 'done';
-    }, { debounceMs: 5, maxDelayMs: 50, retryMs: 50 });
+    }, { maxWindowMs: 5, retryMs: 50 });
     s.trigger('a');
     await sleep(20); // pass 1 running
     s.trigger('b');
@@ -77,17 +77,22 @@ describe('PassScheduler: coalescing, one pass at a time, dirty re-run', () => {
     s.stop();
   });
 
-  it('a steady stream of triggers still runs a pass within maxDelay (no starvation by the debounce)', async () => {
-    let count = 0;
-    const s = new PassScheduler(async () => {
-      count++;
+  it('a steady stream of triggers: passes keep running, each takes what came since the last (no starvation)', async () => {
+    const sizes: number[] = [];
+    const s = new PassScheduler(async (reasons) => {
+      sizes.push(reasons.size);
+      await sleep(20);
       return 'done';
-    }, { debounceMs: 40, maxDelayMs: 100, retryMs: 50 });
-    const t = setInterval(() => s.trigger('x'), 10);
-    await sleep(350);
+    }, { maxWindowMs: 40, retryMs: 50 });
+    let i = 0;
+    const t = setInterval(() => s.trigger(`x${i++}`), 2);
+    await sleep(400);
     clearInterval(t);
+    await s.idle();
     s.stop();
-    expect(count).to.be.greaterThan(0);
+    expect(sizes.length, 'passes ran during the stream').to.be.greaterThan(2);
+    expect(sizes.reduce((a, b) => a + b, 0), 'every trigger was seen by a pass').to.equal(i);
+    expect(Math.max(...sizes), 'passes batched the stream').to.be.greaterThan(1);
   });
 
   it('a pass that asks for a retry (or throws) runs again after retryMs', async () => {
@@ -98,7 +103,7 @@ describe('PassScheduler: coalescing, one pass at a time, dirty re-run', () => {
       if (count === 1) return 'retry';
       if (count === 2) throw new Error('boom');
       return 'done';
-    }, { debounceMs: 1, maxDelayMs: 10, retryMs: 20 }, (e) => errors.push(e));
+    }, { maxWindowMs: 1, retryMs: 20 }, (e) => errors.push(e));
     s.trigger('x');
     await sleep(150);
     await s.idle();
@@ -107,25 +112,52 @@ describe('PassScheduler: coalescing, one pass at a time, dirty re-run', () => {
     s.stop();
   });
 
-  it('lone triggers run at once, without waiting for the debounce window, until the leading-edge budget is spent', async () => {
-    // The window is 30 s and the test waits at most 5 s per step: only a leading-edge pass can be seen (no timing
-    // threshold). Refill is one token per 30 s, so the budget (LEADING_BURST) is what this run has.
+  it('lone triggers run at once, however long --debounce is: the window follows what passes cost', async () => {
+    // The longest window is 30 s and the test waits at most 5 s per step: only a window sized to the passes (which
+    // cost nothing here: MIN_WINDOW_MS) can let these passes run, so there is no timing threshold.
     let count = 0;
     const s = new PassScheduler(async () => {
       count++;
       return 'done';
-    }, { debounceMs: 30_000, maxDelayMs: 300_000, retryMs: 50 });
+    }, { maxWindowMs: 30_000, retryMs: 50 });
     const until = async (n: number): Promise<void> => {
       for (let i = 0; i < 500 && count < n; i++) await sleep(10);
     };
-    for (let n = 1; n <= LEADING_BURST; n++) {
-      s.trigger(`change-${n}`); // right after the previous pass: a lone event still goes out at once
+    for (let n = 1; n <= 10; n++) {
+      s.trigger(`change-${n}`);
       await until(n);
       expect(count, `trigger ${n} ran before the 30 s window`).to.equal(n);
     }
-    s.trigger('one-too-many'); // a stream faster than one per window: debounced again
-    await sleep(200);
-    expect(count).to.equal(LEADING_BURST);
+    expect(s.window()).to.equal(MIN_WINDOW_MS);
+    s.stop();
+  });
+
+  it('the window is the median of the recent passes: one long pass (a drift pass) does not stretch it', async () => {
+    let clock = 0;
+    const costs = [5, 5, 5, 2_000, 5, 5];
+    let n = 0;
+    const s = new PassScheduler(async () => {
+      clock += costs[n++] ?? 5;
+      return 'done';
+    }, { maxWindowMs: 200, retryMs: 50, now: () => clock });
+    for (let i = 0; i < costs.length; i++) {
+      s.trigger(`c${i}`);
+      await s.idle();
+    }
+    expect(n).to.equal(costs.length);
+    expect(s.window()).to.equal(5);
+    s.stop();
+  });
+
+  it('the window never exceeds --debounce, even when every pass is slow', async () => {
+    let clock = 0;
+    const s = new PassScheduler(async () => {
+      clock += 5_000;
+      return 'done';
+    }, { maxWindowMs: 200, retryMs: 50, now: () => clock });
+    s.trigger('a');
+    await s.idle();
+    expect(s.window()).to.equal(200);
     s.stop();
   });
 
@@ -135,7 +167,7 @@ describe('PassScheduler: coalescing, one pass at a time, dirty re-run', () => {
       passes.push([...reasons].sort());
       await sleep(30);
       return 'done';
-    }, { debounceMs: 20, maxDelayMs: 200, retryMs: 50 });
+    }, { maxWindowMs: 20, retryMs: 50 });
     s.trigger('e0');
     await sleep(5); // the leading pass is running
     for (let i = 1; i <= 200; i++) s.trigger(`e${i}`);
