@@ -13,6 +13,9 @@ scripts/install-deps.sh
 step "npm packages"
 npm ci --no-audit --no-fund
 
+step "lint: one-way layers (.dependency-cruiser.cjs) and Biome (biome.json)"
+npm run lint
+
 step "Kubernetes components (cached after the first build)"
 scripts/build-k8s.sh
 
