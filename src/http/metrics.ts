@@ -3,7 +3,7 @@ import type { RefusedAddress } from '../model/path.js';
 
 /**
  * Every Prometheus metric the agent exports, on its own registry (no global state, so tests can build
- * several agents in one process). Names are documented in the README material of the agent.
+ * several agents in one process). Names are documented in docs/troubleshooting.md, "Monitoring".
  */
 export class AgentMetrics {
   readonly registry = new Registry();

@@ -43,7 +43,7 @@ const PREFIX = `${SERVICE_IP}/32`;
 const ALLOWED = '64512:150';
 const REFUSED = '64512:999';
 
-/** svcbgp's extensions in Calico's document (README, "Weighted ECMP and per-Service attributes"). */
+/** svcbgp's extensions in Calico's document (docs/configuration.md, "Weighted ECMP"). */
 const WEIGHTED_CONFIGURATION = `${BGP_CONFIGURATION_BOTH}  weightedECMP: {enabled: true}
   serviceAttributeLimits:
     communities: ["64512:100-199"]
