@@ -1,16 +1,9 @@
 import type { ValueRange } from './types.js';
 
 /**
- * An allow-list of communities written as ranges per part ("64512:200-299", "64512:1:0-99"): a set of boxes in two or
- * three dimensions, asked "does any box hold this point?" once per annotation value on every full recomputation.
- * Checking every entry costs values x entries (1,000 annotated Services against 10,000 entries blocked the event
- * loop for over 100 s); this index answers in O(log^d n) per value.
- *
- * Shape: a segment tree over the first part's elementary intervals. Each box is stored in the O(log n) nodes that
- * cover its first range exactly; a node holds an index of the same kind over the remaining parts of its boxes, and the
- * last part is a sorted list of disjoint intervals searched by bisection. A query walks one root-to-leaf path and asks
- * each node's sub-index. Memory O(n log^(d-1) n) in the worst case (entries whose ranges all differ), O(n) for the usual
- * lists of one AS with value ranges. Built once per configuration.
+ * An allow-list of community ranges as an index: checking every entry blocked the event loop on large lists, this
+ * answers in O(log^d n) per value. A segment tree over the first part, each node holding an index over the remaining
+ * parts (docs/design.md § The community allow-list index).
  */
 /**
  * The most box fragments (a box stored in one node of one level) an index may hold: about 30 MiB. Entries whose ranges

@@ -1,19 +1,9 @@
 import type { FieldProblem } from './service-limits.js';
 
 /**
- * Every spec field of Calico's BGPConfiguration and BGPPeer, and what svcbgp does with the ones it does not read
- * like Calico. The lists are Calico Open Source 3.30 to 3.32 (projectcalico/calico api/pkg/apis/projectcalico/v3/
- * bgpconfig.go and bgppeer.go at v3.30.7, v3.31.7, v3.32.1); docs/calico-fields.md is the same table for operators,
- * and test/unit/config/calico-fields.test.ts checks that the two agree and that no field is ever "unknown".
- *
- * Each field is one of:
- * - honoured: read and applied (src/config/parse.ts);
- * - refused: an error that says why and what to use instead, because ignoring it would change what is advertised
- *   or to whom (a BGPFilter, a node-to-node peering);
- * - warned: accepted with a warning that names it, only where it cannot change what svcbgp advertises or to whom
- *   (node-to-node mesh settings, BIRD's handling of the routes it receives or programs into the kernel).
- * Some fields are honoured for the values that describe what svcbgp does anyway (nodeToNodeMeshEnabled: false,
- * nextHopMode: Self) and warned or refused for the others.
+ * Every spec field of Calico's BGPConfiguration and BGPPeer (Calico Open Source 3.30 to 3.32), and what svcbgp does
+ * with the ones it does not read like Calico: honoured, refused or warned (docs/design.md § Calico fields svcbgp does
+ * not read). docs/calico-fields.md is the same table for operators; the unit tests keep the two in step.
  */
 
 /** The Calico release that added a field (3.30: the fields every supported release has). */
@@ -64,7 +54,7 @@ export const CALICO_BGPPEER_FIELDS: Readonly<Record<string, CalicoRelease>> = {
 
 /**
  * BGPPeer fields of Calico Enterprise (docs.tigera.io reference/resources/bgppeer), not of Calico Open Source:
- * failureDetectionMode is honoured (src/config/parse.ts readFailureDetection), these two are checked here.
+ * failureDetectionMode is honoured (src/config/bgp-peer.ts readFailureDetection), these two are checked here.
  */
 export const CALICO_ENTERPRISE_BGPPEER_FIELDS = ['failureDetectionMode', 'restartMode', 'birdGatewayMode'] as const;
 

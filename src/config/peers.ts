@@ -55,9 +55,9 @@ function toPeer(def: PeerDefinition, node: NodeInfo): NodePeer {
     if (own !== undefined) peer.localAddress = own;
   }
   if (def.allowedLocalAsNumbers !== undefined) peer.allowOwnAsn = def.allowedLocalAsNumbers;
-  // BIRD's GTSM for "ttl security on; multihop N": send with TTL 255, accept TTL >= 256 - N (parse.ts says where from).
+  // BIRD's GTSM for "ttl security on; multihop N": send with TTL 255, accept TTL >= 256 - N (bgp-peer.ts says where from).
   if (def.ttlSecurityHops !== undefined) peer.ttlSecurityMinTtl = 256 - def.ttlSecurityHops;
-  // Always explicit: svcbgp's defaults (3 s / 9 s), not gobgpd's 90 s; timers.ts says why.
+  // Always explicit: svcbgp's defaults (3 s / 9 s), not gobgpd's 90 s (docs/design.md § BGP and BFD timers).
   const timers = resolveTimers(def.keepaliveTime, def.holdTime);
   peer.keepaliveTime = timers.keepaliveTime;
   peer.holdTime = timers.holdTime;

@@ -3,27 +3,9 @@ import { IndexTooLarge, MAX_INDEX_FRAGMENTS, RangeIndex } from './allow-list.js'
 import { OWNER_LOCAL_DATA1, OWNER_LOCAL_DATA2 } from '../model/owner-marker.js';
 
 /**
- * Two svcbgp extensions of BGPConfiguration "default" (not Calico fields), read here so that parse.ts only
- * reports what these functions find:
- *
- *   weightedECMP:                      # off by default
- *     enabled: true
- *     aggregateLinkBandwidthMbps: 1000 # optional: the link bandwidth every aggregate carries
- *   serviceAttributeLimits:            # off by default: Service annotations may add nothing
- *     communities: ["64512:100", "64512:200-299"]
- *     largeCommunities: ["64512:1:0-99"]
- *     localPref: "50-200"              # or a single number
- *     allowWellKnownCommunities: false # the default: 0:* and 65535:* stay refused even inside a range
- *
- * An allow-list entry is a community whose every part is a number or an inclusive range "lo-hi".
- * What no allow-list opens by accident (a tenant's value reaches the ToR and beyond):
- * - the RFC 1997 reserved ranges 0:* and 65535:*, which hold the well-known communities routers act on
- *   (GRACEFUL_SHUTDOWN 65535:0, BLACKHOLE 65535:666, NO_EXPORT 65535:65281, NO_ADVERTISE, NO_PEER): only with
- *   allowWellKnownCommunities: true. An entry that lies wholly inside them is an error without it, a range that
- *   merely overlaps them a warning;
- * - svcbgp's ownership marker *:7376:1 (src/model/owner-marker.ts): never; an entry that is the marker is an error;
- * - an entry that spans every AS (the first part 0-65535 or 0-4294967295), or a localPref range 0-4294967295, is
- *   accepted with a warning: it hands tenants values the operator's routers may act on.
+ * Two svcbgp extensions of BGPConfiguration "default", weightedECMP and serviceAttributeLimits: read here, reported
+ * by ./bgp-configuration.ts. No allow-list opens the well-known communities or svcbgp's ownership marker by accident
+ * (docs/design.md § Service attribute limits and weighted ECMP).
  */
 
 /** What a reader found: an error (the document is rejected) or a warning (accepted, said). */

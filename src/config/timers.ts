@@ -1,26 +1,7 @@
 /**
- * BGP and BFD timers of the peers svcbgp configures: svcbgp's defaults, and how a BGPPeer's fields resolve to the
- * two numbers gobgpd takes. Pure. Measured numbers behind the choice: docs/timers.md.
- *
- * Why keepalive 3 s / hold 9 s (the default when a BGPPeer sets neither `keepaliveTime` nor `holdTime`):
- *  - A node that dies without closing its TCP session (power loss, kernel hang, a cut link) is black-holed by the ToR
- *    until the hold timer expires: between hold - keepalive and hold after the death. BIRD 2 and FRR 8 both drop the
- *    routes at once on a hold-timer expiry (measured: no stale routes after it), so the hold time IS the black hole. gobgpd's default (90 s)
- *    and BIRD's (240 s) mean one to four minutes of lost traffic; the hold time used is the smaller of both OPENs.
- *  - 3 s / 9 s is the data-center practice: FRR's `frr defaults datacenter` profile (Cumulus, SONiC-style fabrics).
- *  - Load: one 19-byte KEEPALIVE per 3 s per session each way; a ToR with 100 nodes sees ~33 packets/s.
- *  - False positives: KEEPALIVEs ride TCP, so a lost packet is retransmitted, not missed; only a process that cannot
- *    run for about 6 s (two missed keepalives), or a path that is down for as long, resets the session. On a busy
- *    2-core node gobgpd's send loop is a goroutine woken every 3 s; CPU throttling (CFS periods of 100 ms) and Go's
- *    GC pauses are orders of magnitude shorter. A node that freezes for 9 s is not forwarding either.
- *  - Graceful restart is untouched: a gobgpd SIGKILL, a Pod restart (dumb-init rewrites SIGTERM to SIGKILL) or an
- *    OOM kill closes the TCP session at once, the ToR enters graceful-restart helper mode immediately and keeps the
- *    routes for the restart time (maxRestartTime); the hold timer plays no part. Only a stall without a close turns
- *    into a hold expiry, and that drops the routes whatever the hold time is.
- * Raise `holdTime` (e.g. 30s) where nodes are known to stall; add BFD (failureDetectionMode) for sub-second, with a
- * ToR that keeps a restarting peer's routes through a BFD failure: FRR does, BIRD does not (`bfd on` flushed them on a
- * gobgpd SIGKILL; `bfd graceful` keeps a dead node's routes for the restart time). gobgpd runs BFD in its own
- * process, so every gobgpd restart is a BFD failure. Numbers: docs/timers.md.
+ * BGP and BFD timers of the peers svcbgp configures: svcbgp's defaults (keepalive 3 s, hold 9 s: the hold time is
+ * how long a dead node is black-holed), and how a BGPPeer's fields resolve to the two numbers gobgpd takes. Pure.
+ * Why these numbers: docs/design.md § BGP and BFD timers; measurements: docs/timers.md.
  */
 import type { BfdSettings } from '../model/peer.js';
 

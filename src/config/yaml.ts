@@ -2,21 +2,9 @@ import { isScalar, parseAllDocuments, visit, type Document, type Scalar } from '
 import { yamlNestingProblem } from '../text/yaml-nesting.js';
 
 /**
- * YAML text -> plain values, with explicit limits, for the configuration file (and anything else an operator or a
- * tenant can hand us as YAML). Never throws: every problem is a message naming the document and the limit.
- *
- * Limits (an operator's BGP configuration is a few kilobytes; a ConfigMap holds at most 1 MiB):
- * - size: MAX_YAML_BYTES of text;
- * - documents: MAX_YAML_DOCUMENTS per text;
- * - aliases: YAML's "billion laughs" (an alias to a list of aliases to ...) expands exponentially; the yaml
- *   library counts expansions and stops at MAX_YAML_ALIAS_COUNT (it throws; we turn that into a message);
- * - nesting: MAX_YAML_DEPTH levels of mappings/sequences (deeper input is no configuration, and recursion over
- *   it can overflow the stack).
- *
- * Numbers: YAML reads `1.0` as the float 1, `0x1F` / `0o17` as hex / octal and `1e3` as 1000. An AS number, port
- * or LOCAL_PREF written that way almost never means what YAML makes of it (an unquoted asdot AS `1.0` is AS 1,
- * not 65536), so every number that is not written as a plain decimal integer is handed to the readers as a
- * `YamlNumber` holding its source text, and they refuse it with a message that shows what was written.
+ * YAML text -> plain values, with explicit limits (size, documents, aliases, nesting); never throws. A number not
+ * written as a plain decimal integer comes back as a YamlNumber so that readers can refuse it with what was written
+ * (docs/design.md § YAML input).
  */
 export const MAX_YAML_BYTES = 1024 * 1024;
 export const MAX_YAML_DOCUMENTS = 1000;
