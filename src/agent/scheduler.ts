@@ -1,16 +1,9 @@
 /**
- * Runs reconcile passes one at a time and coalesces the triggers that arrive meanwhile. Level-triggered: a pass never
- * sees *which* events happened, only that something changed (and why, for the logs).
- *
- * Coalescing is sized to the work, not to a fixed window: after a pass ends, the next one starts no sooner than
- * `window` later, where `window` is what passes cost lately (the median of the last few, so one long drift pass or
- * the cold sync does not stretch it), at least 1 ms and at most `maxWindowMs` (--debounce). So:
- * - a lone change goes out at once (the last pass ended more than a window ago);
- * - a change that lands while a pass runs goes out a window after that pass ends — a few ms when passes cost a few
- *   ms — together with everything else that arrived by then;
- * - under a stream of changes the agent spends at most about half its time in passes, and each pass takes everything
- *   that came since the last one: the busier the agent, the bigger the batches. Why: docs/design.md#coalescing.
- * A trigger never pushes an armed pass later, so a stream of events cannot starve the passes.
+ * Runs reconcile passes one at a time and coalesces the triggers that arrive meanwhile (level-triggered: a pass never
+ * sees which events happened). The window between the end of a pass and the next is what passes cost lately — the
+ * median of the last few, at least 1 ms, at most --debounce — so a lone change goes out at once, a change that lands
+ * during a pass goes out a few ms after it, and a stream is batched: the busier, the bigger the batches
+ * (docs/design.md § Coalescing). A trigger never pushes an armed pass later, so a stream cannot starve the passes.
  */
 
 /** Pass durations the window is the median of. */

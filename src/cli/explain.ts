@@ -22,17 +22,10 @@ import { escapeControls, quoteValue, safeJson } from '../text/escape.js';
 import { yamlNestingProblem } from '../text/yaml-nesting.js';
 
 /**
- * `svcbgp explain`: offline. Reads a configuration file (Calico BGPPeer/BGPConfiguration documents), a cluster
- * dump (`kubectl get services,endpointslices -A -o yaml`, optionally with nodes) and a node name, and prints the
- * routes that node would advertise and why, and every refused / withheld address with its reason.
- *
- * Exit codes: 0 = done; 2 = unusable input (invalid configuration, unreadable file or dump) — all messages on
- * stderr; 1 = unexpected failure.
- *
- * Every line printed goes through escapeControls (src/text/escape.ts), the JSON through safeJson: a name or
- * value with a newline or an ANSI escape in a dump or a config file cannot forge an `error:` line or recolour
- * the terminal. A malformed object in the dump is named in the notes (and the route model refuses or skips
- * it), never a stack trace.
+ * `svcbgp explain`: offline. Reads a configuration file, a cluster dump (`kubectl get services,endpointslices -A -o
+ * yaml`, optionally with nodes) and a node name, and prints the routes that node would advertise and why, and every
+ * refused / withheld address with its reason. Exit 0 done, 2 unusable input (every message on stderr), 1 unexpected.
+ * Every line printed is escaped (docs/design.md § Text from outside).
  */
 
 export interface ClusterDump {

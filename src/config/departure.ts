@@ -3,34 +3,11 @@ import { EXCLUDE_LABEL } from '../model/annotations.js';
 import { quoteValue } from '../text/escape.js';
 
 /**
- * Is this node going away (move its traffic elsewhere first), or only restarting (keep forwarding)? The two want
- * opposite BGP behaviour: a restart is bridged by graceful restart (the ToR keeps our routes as stale while gobgpd
- * comes back); a departure is announced with GRACEFUL_SHUTDOWN (RFC 8326: community 65535:0, and LOCAL_PREF 0 on
- * iBGP) so the ToR moves traffic to the other nodes while this one still forwards, and only then withdrawn.
- *
- * Decision: "leaving" is read from the Node object, never guessed from a process signal (a Pod deletion looks the
- * same for a rollout and for a node going away):
- *  - the label node.kubernetes.io/exclude-from-external-load-balancers, whatever its value (the operator takes the node
- *    out of load balancing, e.g. before maintenance; svcbgp then advertises nothing, after the drain). Presence is the
- *    test, as in Kubernetes' service controller (k8s.io/cloud-provider controllers/service/controller.go
- *    getNodeConditionPredicate: `if _, hasExcludeBalancerLabel := node.Labels[...]`): kubeadm sets it empty;
- *  - an autoscaler's "about to be deleted" taint: the Cluster Autoscaler's ToBeDeletedByClusterAutoscaler (the same
- *    predicate drops such nodes from load balancers), Karpenter's karpenter.sh/disrupted (v1; karpenter.sh/disruption
- *    before it): the node drains before it disappears instead of at the hold time;
- *  - metadata.deletionTimestamp set: the Node object is being deleted;
- *  - the Ready condition False with "node is shutting down" in its message: the kubelet's graceful node shutdown
- *    (pkg/kubelet/nodeshutdown sets ShutdownStatus, which pkg/kubelet/nodestatus/setters.go puts into the Ready
- *    condition's message); our Pod is system-node-critical, so it is among the last to be stopped;
- *  - the annotation svcbgp.io/leaving=true (any case: True, TRUE), for whatever else an operator or a tool knows;
- *    "false" (any case) is the documented "not leaving"; any other value (yes, 1, "") is not leaving either, and is
- *    warned about: a typo must not drain a node, and must not go unnoticed;
- *  - (in the agent) the Node object deleted after it was seen.
- * A cordon alone (spec.unschedulable) is NOT leaving: `kubectl drain` before a reboot is a restart, and Local
- * Services already follow their endpoints off the node.
- *
- * A wrong guess is safe either way: taken for leaving, a restarting node only sheds its traffic for a while and
- * re-advertises when the signal clears (the paths come back with their normal attributes, one AddPath each); a node
- * that leaves without any signal (power loss) is bounded by the BGP hold time, as before.
+ * Is this node going away (drain: GRACEFUL_SHUTDOWN, then withdraw) or only restarting (graceful restart keeps its
+ * routes)? Read from the Node object, never guessed from a process signal: a Pod deletion looks the same for a rollout
+ * and for a node going away. The signals are the exclude label (by presence), the autoscalers' removal taints, a
+ * deletionTimestamp, the kubelet's graceful shutdown in the Ready condition and svcbgp.io/leaving=true; a cordon alone
+ * is a restart. A wrong guess is safe either way (docs/design.md § Drains).
  */
 export const LEAVING_ANNOTATION = 'svcbgp.io/leaving';
 /** Taints that announce a node's removal (see above). */

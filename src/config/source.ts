@@ -12,39 +12,10 @@ export interface ConfigResource {
 }
 
 /**
- * Where the BGP configuration comes from, and which source wins.
- *
- * Sources: the --config file (BGPPeer / BGPConfiguration documents, projectcalico.org/v3 or svcbgp.io/v1alpha1;
- * in the DaemonSet it is a mounted ConfigMap) and the svcbgp.io/v1alpha1 BGPPeer / BGPConfiguration custom
- * resources in the cluster (when the CRDs are installed).
- *
- * Precedence (decided here): the two are merged document by document, keyed by kind + metadata.name; a custom
- * resource REPLACES the file document of the same kind and name (the cluster is the live, kubectl-editable
- * source; the file is the boot-time baseline). Documents of other names from both sources all apply. The
- * merged set is validated as one configuration (duplicate peers across the sources are errors). Defaults
- * (AS 64512, peer 192.168.1.1) apply only when neither source holds a document of that kind.
- *
- * Bad input never replaces good: an invalid file (at a reload) or an invalid merged set is logged with every
- * message and the last good configuration stays in force. At start-up an invalid file is fatal (exit 2), so
- * a typo shows at deploy time instead of silently running on defaults. A file that holds no document at all (an
- * emptied ConfigMap) is invalid too: "no documents" must not quietly mean "the seed defaults".
- *
- * A configuration that was never valid is never applied. The agent can start (a rollout, an OOM kill, a reboot)
- * while the merge is invalid, e.g. a svcbgp.io resource the CRD schema admits but svcbgp rejects. There is no last
- * good configuration in this process then, and the built-in defaults are NOT one: they would withdraw every owned
- * path and replace the file's peers with 192.168.1.1. Decision (see ConfigInForce 'never-valid'):
- *  - the agent reports it (error log naming every problem, Warning Events on the offending resources,
- *    svcbgp_config_valid 0, /readyz check config-valid) and the reconciler touches nothing in a gobgpd that
- *    already runs BGP (its paths and peers are what the last good configuration made);
- *  - a fallback exists where it is unambiguous: every error lies in cluster resources that only ADD documents to
- *    the file's (none replaces a file document of the same kind and name), and the file with the other resources
- *    is valid. Those resources are quarantined and the fallback is used only to bring up an EMPTY gobgpd (a fresh
- *    node, or a Pod restart where the ToR is holding our routes as stale under graceful restart and needs them
- *    back before its restart timer runs out). A resource that replaces a file document is ambiguous (the operator
- *    meant to override the file), so then there is no fallback and an empty gobgpd waits.
- *
- * The file is re-read every `pollMs` and compared by content (works for ConfigMap volumes, whose files are
- * swapped via symlinks, where inotify on the file itself misses updates).
+ * Where the BGP configuration comes from (the --config file and the svcbgp.io custom resources) and which wins: a
+ * resource replaces the file's document of the same kind and name. Bad input never replaces good, and a
+ * configuration that was never valid never touches a gobgpd that already runs BGP
+ * (docs/design.md § Configuration sources and precedence).
  */
 /** The configuration to use now, and how trustworthy it is. */
 export type ConfigInForce =

@@ -112,20 +112,10 @@ interface Group {
 }
 
 /**
- * Turns the refused addresses of each pass into Kubernetes Events on the Service (`kubectl describe service`
- * shows them), bounded however many addresses a tenant writes into a Service:
- *
- * - one Event per (Service, reason code), naming the count and the first few addresses;
- * - a new Event only when the refusal changes meaningfully: other reasons; while all its addresses are named,
- *   another address; beyond that, a count in another power of two (100,000 -> 100,001 is no news,
- *   100,000 -> 200,000 is); another uid (the Service was re-created). The Event's name is derived from exactly that, so an agent that restarts with the
- *   same refusals gets AlreadyExists back instead of adding a copy (until the API server's event TTL, 1 h by
- *   default, has expired the old one);
- * - a global token bucket (EVENT_BURST, EVENTS_PER_SECOND);
- * - log lines for new or changed refusals capped per pass (MAX_REFUSAL_LOG_LINES, then "... and N more").
- *
- * Each node's agent reports on its own (source.host = node), like kubelets do. Failures to create Events are
- * logged (bounded) and retried on a later pass; they never block a pass.
+ * Turns the refused addresses of each pass into Kubernetes Events on the Service, bounded however many addresses a
+ * tenant writes: one Event per (Service, reason code), a new one only when the refusal changes meaningfully, names
+ * derived from the refusal so a restarted agent gets AlreadyExists instead of a copy, a global token bucket, and
+ * capped log lines. Failures are logged and retried; they never block a pass (docs/design.md § Refusal Events).
  */
 export class RefusalEvents {
   /** Group key -> identity of the refusal as last reported in an Event (created, exists or in flight). */

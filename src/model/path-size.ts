@@ -1,19 +1,11 @@
 import type { Route } from './route.js';
 
 /**
- * How big the BGP UPDATE that carries one path gets, and the bounds svcbgp keeps every path inside.
- *
- * RFC 4271 section 4: a BGP message is at most 4,096 bytes, and neither gobgpd nor the ToRs we test negotiate the
- * RFC 8654 extended message. A path whose attributes do not fit is not split by gobgpd: 3.10 panics while sending
- * it (`makeslice: cap out of range`) and again after every restart, because the same path is restored first
- * (DESIGN.md, "GoBGP facts"). So svcbgp bounds a path before it reaches gobgpd:
- * - what Services may add to one route: at most MAX_SERVICE_COMMUNITIES standard and MAX_SERVICE_LARGE_COMMUNITIES
- *   large communities, however many Services share the prefix (src/routes/service-attributes.ts decides who gives
- *   way);
- * - what the operator's prefixAdvertisements give one route: checked when the configuration is read
- *   (src/config/parse.ts), against the room left once the Services' maximum and gobgpd's own additions are counted;
- * - every path the route model builds is measured with wireBytes() (with what svcbgp adds on the wire) and must stay
- *   within MAX_UPDATE_BYTES.
+ * How big the BGP UPDATE that carries one path gets, and the bounds svcbgp keeps every path inside: a BGP message is
+ * at most 4,096 bytes (RFC 4271 section 4; no RFC 8654 here), and gobgpd 3.10 panics on a path that does not fit, again
+ * after every restart. So Services together add at most a fixed number of communities to a route, the operator's
+ * prefixAdvertisements are checked when the configuration is read (src/config/prefix-advertisements.ts), and every
+ * path is measured with wireBytes() (docs/design.md § Path-size budget).
  */
 
 /** RFC 4271: the largest BGP message. */

@@ -1,17 +1,8 @@
 /**
- * Escaping of names and values that come from outside (Service and Node names, config document names,
- * addresses, labels) before they are echoed into a line of text: explain's output, Event messages, refusal
- * messages, configuration errors. A newline or carriage return in a Service name must not start a forged
- * `error:` line, and an ANSI escape must not recolour or rewrite an operator's terminal.
- *
- * Escaped: every C0 control (U+0000-U+001F, including ESC, CR, LF, TAB), DEL, every C1 control
- * (U+0080-U+009F: U+009B is a one-character CSI for terminals in 8-bit mode; JSON.stringify leaves C1 raw),
- * the Unicode line and paragraph separators (some log viewers break lines there) and the bidirectional
- * overrides/isolates (they reorder what a reader sees, "Trojan Source", CVE-2021-42574).
- *
- * The escape is idempotent: its output holds no character it would escape, so a printer may escape text that
- * was already escaped where it was built (a refusal message) without doubling anything. The price: a literal
- * backslash-n in a value reads the same as an escaped newline; backslashes are not escaped for that reason.
+ * Escaping of names and values that come from outside (Service and Node names, document names, addresses, labels)
+ * before they are echoed into a line of text: a newline must not forge an `error:` line, an ANSI escape must not
+ * rewrite a terminal, a bidi override must not reorder what a reader sees. Idempotent, so text escaped where it was
+ * built may be escaped again where it is printed (docs/design.md § Text from outside).
  */
 
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
