@@ -18,7 +18,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import ipaddr from 'ipaddr.js';
-import { GOBGP, sleep, type HttpResult, type LabNode, type RouterKind } from '../lab/index.js';
+import { GOBGP, sleep, type HttpResult, type LabNode, type RouterKind, type RouteTable } from '../lab/index.js';
 import { endpointsOf } from '../helpers/kube/index.js';
 import { runCommand } from '../helpers/kube/control-plane.js';
 import {
@@ -39,6 +39,8 @@ import { monitorRoutes } from '../lab/route-events.js';
 import { agentEntry, hostPrefix, type Converged } from './seed/scenario.js';
 import { useSeedSuite } from './seed/suite.js';
 import { metric } from './lab-metrics.js';
+import { expectGolden } from '../helpers/golden.js';
+import { renderTorTable, type TableNames } from '../helpers/tor-table.js';
 
 const inside = (addr: string, cidr: string): boolean => ipaddr.parse(addr).match(ipaddr.parseCIDR(cidr));
 
@@ -62,6 +64,11 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
     const v4 = (names: readonly string[]): string[] => suite.sc.nodeIPs(names);
     const v6 = (names: readonly string[]): string[] => suite.sc.nodeIPs(names, '::');
     const all = ['node-1', 'node-2', 'node-3'];
+    /** The ToR's table, both families, at the steps where the article prints `ip r`, and at step 6: test/golden/seed-dual-stack/. */
+    const expectTorGolden = (step: string, table: RouteTable, names?: TableNames): void =>
+      expectGolden(`seed-dual-stack/${step}-${router}`, renderTorTable(table, names));
+    /** The nginx nodes by name in the golden files (the scheduler picks them), in both families. */
+    const nginxHops = (): Record<string, string[]> => ({ 'nginx-nodes': v4(nginxNodes), 'nginx-nodes-ipv6': v6(nginxNodes) });
     let walkStart = 0;
     let clusterIPs: string[] = [];
     let nginxNodes: string[] = [];
@@ -155,7 +162,9 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       const { lab, sc } = suite;
       const r = await withArrivals('step 2', () => sc.step2());
       metric(scope, 'step 2: config file rewritten -> both aggregates on the ToR, ms', r.ms);
-      expect(await lab.torRoutes()).to.deep.equal({ [CLUSTER_IP_RANGE]: v4(all), [CLUSTER_IP_RANGE_V6]: v6(all) });
+      const table = await lab.torRoutes();
+      expect(table).to.deep.equal({ [CLUSTER_IP_RANGE]: v4(all), [CLUSTER_IP_RANGE_V6]: v6(all) });
+      expectTorGolden('step-2', table);
       // The operator's view, as the article prints `ip route`: the IPv6 aggregate is one ECMP route over three next hops.
       const ip6 = await lab.torIpRoute('-6');
       process.stdout.write(`      [ip -6 route on the ToR]\n${ip6.replace(/^/gm, '        ')}\n`);
@@ -193,12 +202,14 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       const [c4, c6] = [clusterIPs[0]!, clusterIPs[1]!];
       expect(r.clusterIPs).to.deep.equal(clusterIPs);
       metric(scope, 'step 4: kubectl patch -> /32 and /128 on the ToR, ms', r.ms, `nginx on ${nginxNodes.join(', ')}`);
-      expect(await lab.torRoutes()).to.deep.equal({
+      const table = await lab.torRoutes();
+      expect(table).to.deep.equal({
         [CLUSTER_IP_RANGE]: v4(all),
         [CLUSTER_IP_RANGE_V6]: v6(all),
         [`${c4}/32`]: v4(nginxNodes),
         [`${c6}/128`]: v6(nginxNodes),
       });
+      expectTorGolden('step-4', table, { addresses: { [c4]: 'nginx-cluster-ip', [c6]: 'nginx-cluster-ipv6' }, nextHopSets: nginxHops() });
       await expectRibs((n) => [CLUSTER_IP_RANGE, CLUSTER_IP_RANGE_V6, ...(nginxNodes.includes(n.name) ? [`${c4}/32`, `${c6}/128`] : [])]);
       const answers = await expectServedBy([c4, c6], nginxNodes);
       for (const [i, http] of answers.entries()) {
@@ -210,7 +221,9 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       const { lab, sc } = suite;
       const r = await withArrivals('step 5', () => sc.step5());
       metric(scope, 'step 5: config switched -> ToR table (both families), ms', r.ms);
-      expect(await lab.torRoutes()).to.deep.equal({ [EXTERNAL_IP_RANGE]: v4(all), [EXTERNAL_IP_RANGE_V6]: v6(all) });
+      const table = await lab.torRoutes();
+      expect(table).to.deep.equal({ [EXTERNAL_IP_RANGE]: v4(all), [EXTERNAL_IP_RANGE_V6]: v6(all) });
+      expectTorGolden('step-5', table);
       await expectRibs(() => [EXTERNAL_IP_RANGE, EXTERNAL_IP_RANGE_V6]);
       for (const addr of clusterIPs) {
         const http = await lab.httpFromExternal(addr, { timeoutMs: 3000 });
@@ -224,12 +237,14 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       const r = await withArrivals('step 6', () => sc.step6());
       metric(scope, 'step 6: kubectl patch -> /32 and /128 on the ToR, ms', r.ms);
       expect(r.nginxNodes).to.deep.equal(nginxNodes);
-      expect(await lab.torRoutes()).to.deep.equal({
+      const table = await lab.torRoutes();
+      expect(table).to.deep.equal({
         [EXTERNAL_IP_RANGE]: v4(all),
         [EXTERNAL_IP_RANGE_V6]: v6(all),
         [`${EXTERNAL_IP}/32`]: v4(nginxNodes),
         [`${EXTERNAL_IP_V6}/128`]: v6(nginxNodes),
       });
+      expectTorGolden('step-6', table, { nextHopSets: nginxHops() });
       await expectRibs((n) => [EXTERNAL_IP_RANGE, EXTERNAL_IP_RANGE_V6, ...(nginxNodes.includes(n.name) ? [`${EXTERNAL_IP}/32`, `${EXTERNAL_IP_V6}/128`] : [])]);
       await expectServedBy([EXTERNAL_IP, EXTERNAL_IP_V6], nginxNodes);
     });

@@ -20,7 +20,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { formatRouteTable, GOBGP, sleep, type Lab, type LabNode, type RouteChanges, type RouterKind } from '../lab/index.js';
+import { formatRouteTable, GOBGP, sleep, type Lab, type LabNode, type RouteChanges, type RouterKind, type RouteTable } from '../lab/index.js';
 import { connectGobgp } from '../../src/gobgp/client.js';
 import { repoRoot, waitFor, type ControlPlane, type NodeSimulator } from '../helpers/kube/index.js';
 import {
@@ -34,6 +34,8 @@ import {
 import { agentEntry, sameTable, type SeedScenario } from './seed/scenario.js';
 import { useSeedSuite } from './seed/suite.js';
 import { metric } from './lab-metrics.js';
+import { expectGolden } from '../helpers/golden.js';
+import { renderTorTable, type TableNames } from '../helpers/tor-table.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -104,6 +106,12 @@ function watchRestore(lab: Lab, node: LabNode): { done: () => Promise<{ upToEndO
 for (const router of ['bird', 'frr'] as RouterKind[]) for (const tor of TOR_MODES.filter((t) => walkThis(router, t))) {
   const label = `${router === 'bird' ? 'BIRD 2' : 'FRR'}${tor === 'ipv4-only' ? ' (IPv4 only)' : ''}`;
   const scope = `${router} ${tor}`;
+  /**
+   * The ToR's table at the steps where the article prints `ip r`, and at step 6, as golden files
+   * (test/golden/seed/<step>-<ToR>.golden): the dual-stack ToR is the lab's usual one, the IPv4-only one is suffixed.
+   */
+  const expectTorGolden = (step: string, table: RouteTable, names?: TableNames): void =>
+    expectGolden(`seed/${step}-${router}${tor === 'ipv4-only' ? '-ipv4-only' : ''}`, renderTorTable(table, names));
   describe(`the seed article end to end, ${label} as the ToR (lab + real control plane + svcbgp run per node)`, function () {
     this.timeout(180_000);
     const suite = useSeedSuite({ router, ipv6: tor === 'dual-stack', scope, namespacePrefix: `seed-${router}-${tor === 'ipv4-only' ? 'v4' : 'ds'}` });
@@ -154,7 +162,9 @@ for (const router of ['bird', 'frr'] as RouterKind[]) for (const tor of TOR_MODE
     it('step 2: serviceClusterIPs 10.49.0.0/16: the ToR holds 10.49.0.0/16 via .10, .11 and .12', async () => {
       const r = await sc.step2();
       metric(scope, 'step 2: config file rewritten -> aggregate on the ToR, ms', r.ms);
-      expect(await lab.torRoutes()).to.deep.equal({ [CLUSTER_IP_RANGE]: ['192.168.1.10', '192.168.1.11', '192.168.1.12'] });
+      const table = await lab.torRoutes();
+      expect(table).to.deep.equal({ [CLUSTER_IP_RANGE]: ['192.168.1.10', '192.168.1.11', '192.168.1.12'] });
+      expectTorGolden('step-2', table);
       for (const n of lab.nodes) expect(await n.gobgpd.ribPrefixes(), `gobgp global rib on ${n.name}`).to.deep.equal([CLUSTER_IP_RANGE]);
     });
 
@@ -173,10 +183,13 @@ for (const router of ['bird', 'frr'] as RouterKind[]) for (const tor of TOR_MODE
       const r = await sc.step4();
       nginxNodes = r.nginxNodes;
       metric(scope, 'step 4: kubectl patch -> /32 on the ToR, ms', r.ms, `nginx on ${nginxNodes.join(', ')}`);
-      expect(await lab.torRoutes()).to.deep.equal({
+      const table = await lab.torRoutes();
+      expect(table).to.deep.equal({
         [CLUSTER_IP_RANGE]: sc.allNodeIPs(),
         [`${clusterIP}/32`]: sc.nodeIPs(nginxNodes),
       });
+      // The cluster IP is allocated, the nginx nodes scheduled: both by name in the golden file.
+      expectTorGolden('step-4', table, { addresses: { [clusterIP]: 'nginx-cluster-ip' }, nextHopSets: { 'nginx-nodes': sc.nodeIPs(nginxNodes) } });
       for (const n of lab.nodes) {
         const want = nginxNodes.includes(n.name) ? [CLUSTER_IP_RANGE, `${clusterIP}/32`] : [CLUSTER_IP_RANGE];
         expect(await n.gobgpd.ribPrefixes(), `gobgp global rib on ${n.name}`).to.have.members(want);
@@ -191,7 +204,9 @@ for (const router of ['bird', 'frr'] as RouterKind[]) for (const tor of TOR_MODE
     it('step 5: serviceExternalIPs 192.168.3.0/24, no cluster IPs: 10.49.0.0/16 and the /32 gone, 192.168.3.0/24 via all three; the cluster IP times out', async () => {
       const r = await sc.step5();
       metric(scope, 'step 5: config switched -> ToR table, ms', r.ms);
-      expect(await lab.torRoutes()).to.deep.equal({ [EXTERNAL_IP_RANGE]: sc.allNodeIPs() });
+      const table = await lab.torRoutes();
+      expect(table).to.deep.equal({ [EXTERNAL_IP_RANGE]: sc.allNodeIPs() });
+      expectTorGolden('step-5', table);
       for (const n of lab.nodes) expect(await n.gobgpd.ribPrefixes(), `gobgp global rib on ${n.name}`).to.deep.equal([EXTERNAL_IP_RANGE]);
       // As in the article: `curl -m 10 <cluster IP>` times out (the ToR drops what it has no route for).
       const http = await lab.httpFromExternal(clusterIP, { timeoutMs: 3000 });
@@ -204,10 +219,12 @@ for (const router of ['bird', 'frr'] as RouterKind[]) for (const tor of TOR_MODE
       metric(scope, 'step 6: kubectl patch -> /32 on the ToR, ms', r.ms);
       expect(r.nginxNodes).to.deep.equal(nginxNodes);
       expect(r.services).to.match(new RegExp(`^nginx\\s+NodePort\\s+${clusterIP.replace(/\./g, '\\.')}\\s+192\\.168\\.3\\.180\\s+80:\\d+/TCP`, 'm'));
-      expect(await lab.torRoutes()).to.deep.equal({
+      const table = await lab.torRoutes();
+      expect(table).to.deep.equal({
         [EXTERNAL_IP_RANGE]: sc.allNodeIPs(),
         [`${EXTERNAL_IP}/32`]: sc.nodeIPs(nginxNodes),
       });
+      expectTorGolden('step-6', table, { nextHopSets: { 'nginx-nodes': sc.nodeIPs(nginxNodes) } });
       await sc.serveEverywhere(EXTERNAL_IP);
       const http = await lab.httpFromExternal(EXTERNAL_IP, { timeoutMs: 5000 });
       expect(http.ok, JSON.stringify(http)).to.equal(true);
