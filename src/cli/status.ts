@@ -144,6 +144,28 @@ export async function gatherStatus(opts: { agent: string; gobgpAddress: string; 
   return joinReasons(report);
 }
 
+/** Why an owned path no agent reason explains is still there. */
+function unwantedText(a: AgentStatus | undefined): string {
+  if (!a) return '(agent unreachable)';
+  if (a.leaving && !a.leaving.withdrawn) return `node leaving: kept with GRACEFUL_SHUTDOWN until ${a.leaving.until}, then withdrawn`;
+  if (!a.fresh) return 'kept: the cluster view is not good enough to withdraw';
+  return 'not wanted any more (withdrawn on the next pass)';
+}
+
+/** The agent's conflict (a JSON list of {field, have, want}) as one line; anything else as it came. */
+function conflictText(json: string): string {
+  try {
+    const diffs = JSON.parse(json) as unknown;
+    if (Array.isArray(diffs)) {
+      const parts = diffs.map((d: { field?: unknown; have?: unknown; want?: unknown }) => `${String(d.field)}: gobgpd runs ${String(d.have)}, configured ${String(d.want)}`);
+      if (parts.length > 0) return safe(parts.join('; '));
+    }
+  } catch {
+    // not JSON: print it as it came
+  }
+  return safe(json);
+}
+
 function errorText(err: unknown): string {
   const e = err as { message?: unknown; cause?: { message?: unknown } };
   const msg = typeof e?.message === 'string' ? e.message : String(err);
@@ -202,8 +224,12 @@ export function formatStatus(r: StatusReport): string {
         ? `  node LEFT (${safe(a.leaving.why)}): every path withdrawn after the drain`
         : `  node LEAVING (${safe(a.leaving.why)}): paths carry GRACEFUL_SHUTDOWN 65535:0 and LOCAL_PREF 0 until ${a.leaving.until}, then are withdrawn`);
     }
-    if (a.globalConflict) out.push(`  global-settings conflict: ${safe(a.globalConflict)}`);
-    if (!a.fresh) out.push('  cluster view not synced or API server unreachable: advertising the last good view, no withdrawals');
+    if (a.globalConflict) out.push(`  global-settings conflict: ${conflictText(a.globalConflict)}; left as gobgpd runs them, paths and peers still reconciled`);
+    if (!a.fresh) {
+      out.push(a.desired.length > 0 || (g.owned?.length ?? 0) > 0
+        ? '  cluster view not synced or API server unreachable: advertising the last good view, no withdrawals'
+        : '  cluster view not synced yet: nothing computed, nothing withdrawn');
+    }
     const p = a.lastPass;
     if (p) out.push(`  last pass: ${p.startedAt}, ${p.result} in ${p.durationMs} ms${p.waiting ? `, ${safe(p.waiting)}` : ''}${p.error ? `: ${safe(p.error)}` : ''}`);
     else out.push('  last pass: none yet');
@@ -233,7 +259,7 @@ export function formatStatus(r: StatusReport): string {
         ['PREFIX', 'NEXT HOP', 'AGE', 'ATTRIBUTES', 'WHY'],
         ...g.owned.map((x) => [
           x.prefix, x.nextHop, duration(x.ageSeconds), attrs(x),
-          x.reasons.length > 0 ? x.reasons.map(safe).join('; ') : a ? 'not wanted any more (withdrawn on the next pass)' : '(agent unreachable)',
+          x.reasons.length > 0 ? x.reasons.map(safe).join('; ') : unwantedText(a),
         ]),
       ]));
     }

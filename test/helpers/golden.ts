@@ -8,7 +8,7 @@
  * compares `text` with test/golden/explain/cluster-ips-node-1.golden. With SVCBGP_UPDATE_GOLDEN=1 in the
  * environment it writes the file instead (the test passes and says so); `git diff test/golden` then shows what
  * changed, for review. A missing golden file fails, naming the flag: a new golden is written on purpose, never
- * by a test run that happened to find nothing to compare with. docs/testing-golden.md has the workflow.
+ * by a test run that happened to find nothing to compare with. docs/testing.md#golden-files has the workflow.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';

@@ -3,7 +3,7 @@
  * a diff when it changes. The inputs are fixture files (the seed article's configurations and cluster dump,
  * test/fixtures/seed/; a dump with attribute annotations, test/fixtures/explain/), read by the command's own I/O
  * shell in-process; nothing in the output depends on the time or the machine but the repository path, which is
- * cut from the file names shown. SVCBGP_UPDATE_GOLDEN=1 rewrites the files (docs/testing-golden.md).
+ * cut from the file names shown. SVCBGP_UPDATE_GOLDEN=1 rewrites the files (docs/testing.md#golden-files).
  */
 import { expect } from 'chai';
 import { join } from 'node:path';

@@ -5,7 +5,7 @@
  * test/helpers/memory-speaker.ts), the reconciler's snapshot becomes the agent's /status document (agentStatus), and
  * the in-memory gobgpd is read as `svcbgp status` reads a real one (readGobgpd). Every clock is fixed: the times
  * printed are the scenario's, the same on every run. SVCBGP_UPDATE_GOLDEN=1 rewrites the files
- * (docs/testing-golden.md).
+ * (docs/testing.md#golden-files).
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
