@@ -8,6 +8,7 @@ import {
   ANNOTATION_IPV4_POOLS,
   ANNOTATION_IPV6_POOLS,
   ANNOTATION_LOAD_BALANCER_IPS,
+  ANNOTATION_SHARING_KEY,
   FAMILY_NAME,
   classIsOurs,
   readRequest,
@@ -81,7 +82,7 @@ interface Entry {
   request?: LbRequest;
   sharer: Sharer;
   kept: Map<Family, Hold>;
-  added: Map<Family, Hold & { after?: ServiceRef }>;
+  added: Map<Family, Hold & { after?: ServiceRef & { uid: string } }>;
   releases: Release[];
   missing: Reason<PendingCode>[];
 }
@@ -96,7 +97,7 @@ interface Holder {
 class Book {
   readonly holders = new Map<string, Holder[]>();
   readonly byKey = new Map<string, Set<string>>();
-  readonly releasedBy = new Map<string, ServiceRef>();
+  readonly releasedBy = new Map<string, ServiceRef & { uid: string }>();
 
   hold(address: string, h: Holder): void {
     const list = this.holders.get(address);
@@ -112,7 +113,7 @@ class Book {
 
   isUsed = (address: string): boolean => (this.holders.get(address)?.length ?? 0) > 0;
 
-  release(address: string, by: ServiceRef): void {
+  release(address: string, by: ServiceRef & { uid: string }): void {
     if (!this.releasedBy.has(address)) this.releasedBy.set(address, by);
   }
 }
@@ -128,6 +129,8 @@ function entryOf(svc: LbService): Entry {
   ingress.sort(compareAddresses);
   const markedRaw = new Set(svc.assignedBySvcbgp.flatMap((t) => parseIp(t)?.text ?? []));
   const ref = { namespace: svc.namespace, name: svc.name, uid: svc.uid };
+  // Read apart from the request, so that a Service whose request cannot be read still shares by the rules.
+  const key = svc.annotations[ANNOTATION_SHARING_KEY]?.trim();
   return {
     svc,
     ref,
@@ -137,7 +140,7 @@ function entryOf(svc: LbService): Entry {
     markedRaw,
     marked: new Set(ingress.filter((ip) => markedRaw.has(ip.text)).map((ip) => ip.text)),
     role: 'none',
-    sharer: { svc },
+    sharer: key ? { svc, sharingKey: key } : { svc },
     kept: new Map(),
     added: new Map(),
     releases: [],
@@ -173,7 +176,6 @@ function classify(e: Entry, settings: AllocatorSettings, space: PoolSpace): Entr
     return e;
   }
   e.request = request;
-  if (request.sharingKey !== undefined) e.sharer.sharingKey = request.sharingKey;
   if (settings.assignIPs === 'RequestedServicesOnly' && !request.explicit) {
     e.role = e.markedRaw.size > 0 ? 'free' : 'not-ours';
     e.reason = {
@@ -200,7 +202,7 @@ function classify(e: Entry, settings: AllocatorSettings, space: PoolSpace): Entr
 
 function importHolds(entries: readonly Entry[], space: PoolSpace, book: Book): void {
   for (const e of entries) {
-    if (e.role === 'managed') continue;
+    if (e.role === 'managed' || e.role === 'frozen') continue;
     for (const ip of e.ingress) {
       if (e.role === 'free' && e.marked.has(ip.text)) {
         book.release(ip.text, e.ref);
@@ -209,16 +211,22 @@ function importHolds(entries: readonly Entry[], space: PoolSpace, book: Book): v
       if (space.poolOf(ip)) book.hold(ip.text, { entry: e, foreign: true });
     }
   }
-  for (const e of entries) if (e.role === 'managed') keepHeld(e, space, book);
+  for (const e of entries) if (e.role === 'managed' || e.role === 'frozen') keepHeld(e, space, book);
   // A released address someone still holds is not free: only the unheld ones may be reused (with `after`).
   for (const address of [...book.releasedBy.keys()]) if (book.isUsed(address)) book.releasedBy.delete(address);
 }
 
-/** Which of its status addresses a Service of ours keeps; the others are released, each with its reason. */
+/**
+ * Which of its status addresses a Service of ours keeps; the others are released, each with its reason. A frozen
+ * Service (its request cannot be read, or its status holds a foreign entry) is only checked against earlier holders:
+ * it keeps what it holds, but never a duplicate.
+ */
 function keepHeld(e: Entry, space: PoolSpace, book: Book): void {
+  const frozen = e.role === 'frozen';
   const req = e.request as LbRequest;
   for (const ip of e.ingress) {
     const range = space.poolOf(ip);
+    if (frozen && !range) continue;
     const release = (code: Release['code'], why: string): void => {
       e.releases.push({ address: ip.text, code, text: `${e.who}: ${ip.text} ${why}` });
       book.release(ip.text, e.ref);
@@ -228,22 +236,25 @@ function keepHeld(e: Entry, space: PoolSpace, book: Book): void {
       continue;
     }
     const family = ip.family;
-    const named = req.addresses.get(family);
-    const pools = req.pools.get(family);
-    if (!req.families.includes(family)) {
+    const named = frozen ? undefined : req.addresses.get(family);
+    const pools = frozen ? undefined : req.pools.get(family);
+    if (!frozen && !req.families.includes(family)) {
       release('family-not-wanted', `is ${FAMILY_NAME[family]}, a family the Service does not ask for (spec.ipFamilies / ipFamilyPolicy${req.addresses.size > 0 ? ` / ${ANNOTATION_LOAD_BALANCER_IPS}` : ''})`);
     } else if (named && named.text !== ip.text) {
       release('not-requested-any-more', `is not the address the Service names (${named.text}, ${ANNOTATION_LOAD_BALANCER_IPS} or spec.loadBalancerIP)`);
     } else if (pools && !pools.some((p) => p.name === range.pool.name)) {
       release('not-requested-any-more', `lies in IPPool ${quoteValue(range.pool.name)}, not among the pools the Service names (${pools.map((p) => quoteValue(p.name)).join(', ')})`);
-    } else if (e.kept.has(family)) {
+    } else if (!frozen && e.kept.has(family)) {
       release('duplicate', `is a second ${FAMILY_NAME[family]} address (the Service keeps ${e.kept.get(family)?.ip.text}); a Service has one address per family`);
     } else {
-      const refusal = shareRefusal(e, book.holders.get(ip.text) ?? []);
+      // Another product's Service with the same address blocks new assignments but takes nothing away from ours.
+      const refusal = shareRefusal(e, (book.holders.get(ip.text) ?? []).filter((h) => !h.foreign));
       if (refusal) {
         release(refusal.code === 'sharing-refused' ? 'sharing-refused' : 'duplicate', `is also held by an earlier Service and may not be shared: ${refusal.text}`);
-      } else {
+      } else if (!e.kept.has(family)) {
         e.kept.set(family, { ip, range });
+        book.hold(ip.text, { entry: e, foreign: false });
+      } else {
         book.hold(ip.text, { entry: e, foreign: false });
       }
     }
@@ -368,9 +379,12 @@ function decide(e: Entry, space: PoolSpace, book: Book): Decision[] {
   if (e.role === 'free') {
     return [{ ...base, action: 'free', addresses: [], released: [...e.marked], reason: e.reason as Reason<FreeCode>, write: true }];
   }
-  if (e.role === 'not-ours' || e.role === 'frozen') {
-    const addresses = e.role === 'frozen' ? e.ingress.filter((ip) => e.marked.has(ip.text)).map((ip) => heldAddress(e, ip, space.poolOf(ip), book)) : [];
-    return [{ ...base, action: 'pending', addresses, reason: e.reason as Reason<PendingCode>, write: false }];
+  if (e.role === 'not-ours') return [{ ...base, action: 'pending', addresses: [], reason: e.reason as Reason<PendingCode>, write: false }];
+  if (e.role === 'frozen') {
+    // Keeps what it holds (svcbgp's entries; the others stay in the status untouched), less what an earlier Service holds.
+    const released = e.releases.map((r) => r.address);
+    const addresses = e.ingress.filter((ip) => e.marked.has(ip.text) && !released.includes(ip.text)).map((ip) => heldAddress(e, ip, space.poolOf(ip), book));
+    return [{ ...base, action: 'pending', addresses, released, releases: e.releases, reason: e.reason as Reason<PendingCode>, write: released.length > 0 }];
   }
   const holds = [...e.kept.values(), ...e.added.values()].sort((a, b) => compareAddresses(a.ip, b.ip));
   const addresses = holds.map((h) => heldAddress(e, h.ip, h.range, book));

@@ -83,7 +83,7 @@ export interface HeldAddress {
 /** An address written for the first time; `after`: the Service whose release of it must be written first. */
 export interface AddedAddress {
   address: string;
-  after?: ServiceRef;
+  after?: ServiceRef & { uid: string };
 }
 
 /** Why an address is taken away from a Service that keeps being ours (each is also in `released`). */
