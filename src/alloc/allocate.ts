@@ -437,7 +437,7 @@ function poolUsage(space: PoolSpace, book: Book): PoolUsage[] {
  * Kubernetes side writes, and what the tests feed back to the allocator.
  */
 export function statusAfter(svc: LbService, d: Decision | undefined): { ingress: string[]; assignedBySvcbgp: string[] } {
-  if (!d || !d.write) return { ingress: [...svc.ingress], assignedBySvcbgp: [...svc.assignedBySvcbgp] };
+  if (!d?.write) return { ingress: [...svc.ingress], assignedBySvcbgp: [...svc.assignedBySvcbgp] };
   const gone = new Set(d.released);
   const ingress = svc.ingress.filter((t) => !gone.has(parseIp(t)?.text ?? t));
   for (const a of d.added) if (!ingress.some((t) => parseIp(t)?.text === a.address)) ingress.push(a.address);

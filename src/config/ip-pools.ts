@@ -112,7 +112,7 @@ export function readIpPools(docs: readonly unknown[], placement: PoolPlacement):
     if (!isObject(value)) return;
     const kind = value['kind'];
     if (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(value['items'])) {
-      (value['items'] as unknown[]).forEach((item, j) => handle({ index: ref.index, item: j + 1 }, item));
+      for (const [j, item] of (value['items'] as unknown[]).entries()) handle({ index: ref.index, item: j + 1 }, item);
       return;
     }
     if (kind !== IPPOOL_KIND && kind !== KUBE_CONTROLLERS_KIND) return;
@@ -137,7 +137,7 @@ export function readIpPools(docs: readonly unknown[], placement: PoolPlacement):
     if (pool) pools.push(pool);
   };
   try {
-    docs.forEach((value, i) => handle({ index: i + 1 }, value));
+    for (const [i, value] of docs.entries()) handle({ index: i + 1 }, value);
   } catch (err) {
     const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     msgs.error({ index: 0 }, '', undefined, `internal error while reading the IP pools (please report it): ${detail}`);
@@ -187,7 +187,7 @@ function readHeader(msgs: Messages, ref: DocRef, v: Obj, kind: string): Header |
 function readPool(msgs: Messages, h: Header): LoadBalancerPool | undefined {
   const { ref, spec } = h;
   const uses = readAllowedUses(msgs, ref, spec['allowedUses']);
-  if (!uses || !uses.includes('LoadBalancer')) return undefined;
+  if (!uses?.includes('LoadBalancer')) return undefined;
   let ok = true;
   const other = uses.filter((u) => u !== 'LoadBalancer');
   if (other.length > 0) {

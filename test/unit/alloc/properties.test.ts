@@ -216,7 +216,7 @@ const inPool = (w: World, a: string): boolean => {
  */
 function excludedByOwnRequest(w: World, s: LbService, a: string): boolean {
   const named = s.annotations[ANNOTATION_LOAD_BALANCER_IPS];
-  if (named !== undefined && named.startsWith('[') && !named.includes(`"${a}"`)) return true;
+  if (named?.startsWith('[') && !named.includes(`"${a}"`)) return true;
   const pools = s.annotations[ANNOTATION_IPV4_POOLS];
   if (pools === undefined || a.includes(':')) return false;
   const ip = parseIp(a);
