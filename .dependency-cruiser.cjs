@@ -1,10 +1,10 @@
 /**
  * The layers of src/, and the one direction imports may take between them:
  *
- *   cli → agent → {kube, gobgp, routes, http} → config → {model, text, log, version}
+ *   cli → agent → {kube, gobgp, routes, alloc, http} → config → {model, text, log, version}
  *
  * A layer imports its own folder and the layers below it, never one above and never a sibling of its own row
- * (the agent is where kube, gobgp, routes and http meet). `npm run lint` runs this check; CI runs it.
+ * (the agent is where kube, gobgp, routes, alloc and http meet). `npm run lint` runs this check; CI runs it.
  */
 const rank = {
   cli: 4,
@@ -12,6 +12,7 @@ const rank = {
   kube: 2,
   gobgp: 2,
   routes: 2,
+  alloc: 2,
   http: 2,
   config: 1,
   model: 0,

@@ -1,0 +1,49 @@
+import { parseIp } from '../config/net.js';
+
+/**
+ * How svcbgp knows which addresses of a Service's status it wrote: a condition in the same status, written in the same
+ * /status update as the ingress entries, so the two can never disagree after a crash (an annotation would need a
+ * second request to the main resource). Cilium's LB-IPAM marks its Services the same way (a cilium.io/ condition).
+ *
+ *   status.conditions: [{type: svcbgp.io/AssignedAddresses, status: "True", reason: Assigned,
+ *                        message: "assigned by svcbgp: 192.168.4.1, fd00:4::1", lastTransitionTime: ...}]
+ *
+ * An address counts as svcbgp's when it is in status.loadBalancer.ingress AND in this list: if another product later
+ * rewrites the ingress but leaves the condition, its addresses are still not taken for ours. Only svcbgp's addresses
+ * are ever removed from a Service that svcbgp no longer serves (./allocate.ts, decision free).
+ */
+
+export const OWNERSHIP_CONDITION_TYPE = 'svcbgp.io/AssignedAddresses';
+export const OWNERSHIP_CONDITION_REASON = 'Assigned';
+const MESSAGE_PREFIX = 'assigned by svcbgp: ';
+
+/** The condition fields Kubernetes defines (metav1.Condition); lastTransitionTime is the writer's clock. */
+export interface OwnershipCondition {
+  type: string;
+  status: 'True';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+/** The condition to write with these addresses; undefined (remove the condition) when there are none. */
+export function ownershipCondition(addresses: readonly string[], lastTransitionTime: string): OwnershipCondition | undefined {
+  if (addresses.length === 0) return undefined;
+  return { type: OWNERSHIP_CONDITION_TYPE, status: 'True', reason: OWNERSHIP_CONDITION_REASON, message: `${MESSAGE_PREFIX}${addresses.join(', ')}`, lastTransitionTime };
+}
+
+/** The addresses svcbgp's condition lists (canonical text), from status.conditions as the API server returns them. */
+export function readOwnership(conditions: unknown): string[] {
+  if (!Array.isArray(conditions)) return [];
+  const c = conditions.find((x: unknown) => typeof x === 'object' && x !== null && (x as Record<string, unknown>)['type'] === OWNERSHIP_CONDITION_TYPE) as
+    | Record<string, unknown>
+    | undefined;
+  const message = c?.['message'];
+  if (c?.['status'] !== 'True' || typeof message !== 'string' || !message.startsWith(MESSAGE_PREFIX)) return [];
+  const out: string[] = [];
+  for (const part of message.slice(MESSAGE_PREFIX.length).split(',')) {
+    const ip = parseIp(part.trim());
+    if (ip && !out.includes(ip.text)) out.push(ip.text);
+  }
+  return out;
+}
