@@ -9,6 +9,7 @@ import type { Family, Route } from '../model/route.js';
 import type { Peer } from '../model/peer.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { sortByPrefix } from '../config/net.js';
+import { errorText } from '../text/error.js';
 import { parseGobgpAddress } from './address.js';
 import { createCodec, DEFAULT_API_CHOICE, detectApiVersion, isNoAnswer } from './api-version.js';
 import type { WireCodec, WireMessage } from './codec.js';
@@ -82,7 +83,7 @@ class GrpcGobgpClient implements GobgpClient {
   private wrap(rpc: string, subject: string | undefined, err: unknown): GobgpError {
     const e = err as Partial<grpc.ServiceError>;
     const code = typeof e.code === 'number' ? e.code : grpc.status.UNKNOWN;
-    const details = e.details || (err instanceof Error ? err.message : String(err));
+    const details = e.details || errorText(err);
     return new GobgpError(rpc, subject, code, details, { cause: err });
   }
 
