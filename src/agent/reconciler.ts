@@ -78,7 +78,9 @@ export class Reconciler {
       this.rib.startedEmpty(); // BGP was not running: gobgpd's RIB is empty
       this.peers.expectRestore();
     }
-    const take = this.leaving(inputs, this.desired.take(inputs), await this.rib.read(reasons));
+    const wanted = this.desired.take(inputs);
+    const applied = await this.rib.read(reasons);
+    const take = this.leaving(inputs, wanted, applied);
     if (take.desired) await this.paths(take.desired, take);
     await this.peers.converge(inputs.speaker, take.desired !== undefined);
     this.routeMetrics();
