@@ -1,4 +1,4 @@
-import type { Logger } from 'winston';
+import type { Logger } from '../log/logger.js';
 import { AgentMetrics } from '../http/metrics.js';
 import { startHealthServer, type HealthServer } from '../http/server.js';
 import { ClusterWatch } from '../kube/cluster.js';
@@ -11,15 +11,15 @@ import { agentNamespace, loadKubeConfig } from '../kube/kubeconfig.js';
 import { KubeClient } from '../kube/client.js';
 import { kubeSecretReader, type SecretReader } from '../kube/secrets.js';
 import { ClusterInputs } from './inputs.js';
-import { Reconciler, errorText } from './reconciler.js';
+import { Reconciler } from './reconciler.js';
 import { PassScheduler } from './scheduler.js';
-import { gobgpSpeaker } from './speaker-adapter.js';
-import { withStaleSocketRepair } from './stale-socket.js';
+import { errorText } from '../text/error.js';
 import { PasswordResolver } from './passwords.js';
 import { GobgpdMonitor } from './monitor.js';
 import type { SpeakerPort } from '../model/speaker.js';
 import { diff } from '../routes/index.js';
 import type { ApiChoice } from '../gobgp/types.js';
+import { GobgpSpeaker } from '../gobgp/speaker.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -54,77 +54,36 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-/** Composition root: wires the Kubernetes watch, the configuration, gobgpd, the reconciler and HTTP. */
+/** What the agent's parts call to ask for a pass (the scheduler exists once the reconciler does). */
+type Trigger = (reason: string, delayMs?: number) => void;
+
+/**
+ * Composition root: wires the configuration, the Kubernetes watch, gobgpd, the reconciler and HTTP, in that order:
+ * an invalid configuration file stops the start before anything is watched or sent.
+ */
 export async function startAgent(opts: AgentOptions, log: Logger, overrides: { speaker?: SpeakerPort } = {}): Promise<RunningAgent> {
   const metrics = new AgentMetrics();
-  log.info('svcbgp agent starting', {
-    node: opts.nodeName,
-    gobgpAddress: opts.gobgpAddress,
-    gobgpApi: opts.gobgpApi ?? 'auto',
-    config: opts.configFile ?? '(seed defaults)',
-    resyncIntervalMs: opts.resyncIntervalMs,
-  });
-
+  logStart(opts, log);
   let scheduler: PassScheduler | undefined;
-  const trigger = (reason: string, delayMs?: number): void => scheduler?.trigger(reason, delayMs);
+  const trigger: Trigger = (reason, delayMs) => scheduler?.trigger(reason, delayMs);
 
-  const { target, source } = loadKubeConfig(opts.kubeconfig);
-  const kube = new KubeClient(target);
-  const eventSink = opts.events ? kubeEventSink(kube) : undefined;
-  const rejectionEvents = eventSink
-    ? new ConfigRejectionEvents(eventSink, opts.nodeName, log, (ok) => metrics.events.inc({ result: ok ? 'created' : 'failed' }))
-    : undefined;
-  const config = new ConfigSource({
-    file: opts.configFile,
-    pollMs: opts.configPollMs,
-    log,
-    onChange: () => trigger('config-file'),
-    onLoad: (source, ok) => metrics.configReloads.inc({ source, result: ok ? 'ok' : 'invalid' }),
-    onRejected: (rejected) => void rejectionEvents?.report(rejected),
-    parse: { allowLoopbackPeers: opts.allowLoopbackPeers === true },
+  const kube = kubeSide(opts, log, metrics, trigger);
+  const config = await startConfig(opts, log, metrics, trigger, kube.rejectionEvents);
+  kube.logConfigured();
+  const speaker = overrides.speaker ?? GobgpSpeaker.connect(opts.gobgpAddress, {
+    deadlineMs: opts.gobgpTimeoutMs, log, api: opts.gobgpApi ?? 'auto', onRpcError: (rpc) => metrics.gobgpErrors.inc({ rpc }),
   });
-  await config.start(); // throws ConfigError on an invalid file: fatal at start-up
-  metrics.configValid.set(1);
-
-  const namespace = agentNamespace(opts.namespace);
-  log.info('kubernetes client configured', { source, server: target.server, namespace });
-  const secrets: SecretReader = kubeSecretReader(kube, namespace);
-  const passwords = new PasswordResolver(secrets, log);
-
-  const cluster = new ClusterWatch({
-    client: kube,
-    nodeName: opts.nodeName,
-    log,
-    onChange: (what) => trigger(what),
-    onWatchError: (resource) => metrics.kubeWatchErrors.inc({ resource }),
-    watchCustomResources: opts.customResources,
-  });
-
-  const speaker = overrides.speaker ?? withStaleSocketRepair(
-    gobgpSpeaker(opts.gobgpAddress, { deadlineMs: opts.gobgpTimeoutMs, log, metrics, api: opts.gobgpApi ?? 'auto' }),
-    opts.gobgpAddress,
-    log,
-  );
-  // Always built: with --no-events it still logs each refusal (bounded), it just creates no Event.
-  const events = new RefusalEvents(eventSink, opts.nodeName, log, (ok) => metrics.events.inc({ result: ok ? 'created' : 'failed' }));
-
-  const startedAt = new Date();
   const inputs = new ClusterInputs({
     nodeName: opts.nodeName,
     ...(opts.routerId !== undefined ? { routerId: opts.routerId } : {}),
-    sources: { view: () => cluster.view(), config: (peers, configurations) => config.effective(peers, configurations) },
-    passwords,
+    sources: { view: () => kube.cluster.view(), config: (peers, configurations) => config.effective(peers, configurations) },
+    passwords: kube.passwords,
     log,
     metrics,
   });
-
   const reconciler = new Reconciler({
-    speaker,
-    inputs,
-    diff,
-    log,
-    metrics,
-    onRefused: (refused) => void events.report(refused),
+    speaker, inputs, diff, log, metrics,
+    onRefused: (refused) => void kube.refusalEvents.report(refused),
     schedule: (reason, delayMs) => scheduler?.later(reason, delayMs),
     drainMs: opts.drainMs,
   });
@@ -137,10 +96,90 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   const monitor = new GobgpdMonitor(speaker, reconciler, trigger, opts.probeIntervalMs);
   const driftTimer = setInterval(() => {
     reconciler.checkDrift();
-    passwords.refresh();
+    kube.passwords.refresh();
     trigger('drift');
   }, opts.resyncIntervalMs);
+  const http = await serveHttp(opts, log, metrics, reconciler, inputs);
 
+  // First pass right away: adopts gobgpd's owned paths and provisions global/peers; routes follow the sync.
+  kube.cluster.start().catch((err: unknown) => log.error('cluster watch failed to start', { error: errorText(err) }));
+  await monitor.start();
+  trigger('start', 0);
+
+  const sched = scheduler;
+  return {
+    http,
+    metrics,
+    reconciler,
+    idle: () => sched.idle(),
+    async stop() {
+      monitor.stop();
+      clearInterval(driftTimer);
+      sched.stop();
+      config.stop();
+      await sched.idle().catch(() => undefined);
+      await kube.cluster.stop().catch(() => undefined);
+      await http.close();
+      speaker.close();
+      log.info('agent stopped; gobgpd keeps its configuration and paths', {});
+    },
+  };
+}
+
+function logStart(opts: AgentOptions, log: Logger): void {
+  log.info('svcbgp agent starting', {
+    node: opts.nodeName,
+    gobgpAddress: opts.gobgpAddress,
+    gobgpApi: opts.gobgpApi ?? 'auto',
+    config: opts.configFile ?? '(seed defaults)',
+    resyncIntervalMs: opts.resyncIntervalMs,
+  });
+}
+
+/** The Kubernetes side: client, Events, Secrets (BGP passwords) and the cluster watch (not started yet). */
+function kubeSide(opts: AgentOptions, log: Logger, metrics: AgentMetrics, trigger: Trigger) {
+  const { target, source } = loadKubeConfig(opts.kubeconfig);
+  const kube = new KubeClient(target);
+  const eventSink = opts.events ? kubeEventSink(kube) : undefined;
+  const counted = (ok: boolean): void => void metrics.events.inc({ result: ok ? 'created' : 'failed' });
+  const rejectionEvents = eventSink ? new ConfigRejectionEvents(eventSink, opts.nodeName, log, counted) : undefined;
+  // Always built: with --no-events it still logs each refusal (bounded), it just creates no Event.
+  const refusalEvents = new RefusalEvents(eventSink, opts.nodeName, log, counted);
+  const namespace = agentNamespace(opts.namespace);
+  const secrets: SecretReader = kubeSecretReader(kube, namespace);
+  const passwords = new PasswordResolver(secrets, log);
+  const cluster = new ClusterWatch({
+    client: kube,
+    nodeName: opts.nodeName,
+    log,
+    onChange: (what) => trigger(what),
+    onWatchError: (resource) => metrics.kubeWatchErrors.inc({ resource }),
+    watchCustomResources: opts.customResources,
+  });
+  return { rejectionEvents, refusalEvents, passwords, cluster, logConfigured: () => log.info('kubernetes client configured', { source, server: target.server, namespace }) };
+}
+
+/** The configuration file (or the seed defaults), re-read when it changes. Throws ConfigError on an invalid file. */
+async function startConfig(
+  opts: AgentOptions, log: Logger, metrics: AgentMetrics, trigger: Trigger, rejectionEvents: ConfigRejectionEvents | undefined,
+): Promise<ConfigSource> {
+  const config = new ConfigSource({
+    file: opts.configFile,
+    pollMs: opts.configPollMs,
+    log,
+    onChange: () => trigger('config-file'),
+    onLoad: (source, ok) => metrics.configReloads.inc({ source, result: ok ? 'ok' : 'invalid' }),
+    onRejected: (rejected) => void rejectionEvents?.report(rejected),
+    parse: { allowLoopbackPeers: opts.allowLoopbackPeers === true },
+  });
+  await config.start(); // fatal at start-up
+  metrics.configValid.set(1);
+  return config;
+}
+
+/** /healthz, /readyz, /metrics and /status. */
+function serveHttp(opts: AgentOptions, log: Logger, metrics: AgentMetrics, reconciler: Reconciler, inputs: ClusterInputs): Promise<HealthServer> {
+  const startedAt = new Date();
   const readiness = (): { ready: boolean; checks: Record<string, boolean>; info: Record<string, string> } => {
     const r = reconciler.readiness();
     // 'gobgpd-global-matches': a global-settings conflict (gobgpd runs another AS / router-id / listen port than
@@ -162,7 +201,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     };
     return { ready: Object.values(checks).every(Boolean), checks, info: { 'gobgpd-api': r.gobgpApi ?? 'unknown' } };
   };
-  const http = await startHealthServer(opts.httpAddress, readiness, metrics, log, () => {
+  return startHealthServer(opts.httpAddress, readiness, metrics, log, () => {
     const r = readiness();
     return agentStatus({
       node: opts.nodeName,
@@ -176,27 +215,4 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
       snapshot: reconciler.snapshot(),
     });
   });
-
-  // First pass right away: adopts gobgpd's owned paths and provisions global/peers; routes follow the sync.
-  cluster.start().catch((err: unknown) => log.error('cluster watch failed to start', { error: errorText(err) }));
-  await monitor.start();
-  trigger('start', 0);
-
-  return {
-    http,
-    metrics,
-    reconciler,
-    idle: () => scheduler!.idle(),
-    async stop() {
-      monitor.stop();
-      clearInterval(driftTimer);
-      scheduler!.stop();
-      config.stop();
-      await scheduler!.idle().catch(() => undefined);
-      await cluster.stop().catch(() => undefined);
-      await http.close();
-      speaker.close();
-      log.info('agent stopped; gobgpd keeps its configuration and paths', {});
-    },
-  };
 }

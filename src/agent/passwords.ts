@@ -1,5 +1,6 @@
 import type { Logger } from 'winston';
 import type { SecretReader } from '../kube/secrets.js';
+import { errorText } from '../text/error.js';
 
 /**
  * Resolves BGP MD5 passwords (BGPPeer spec.password.secretKeyRef, Secret in the agent's namespace).
@@ -58,7 +59,7 @@ export class PasswordResolver {
       this.reported.delete(id);
       return value;
     } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = errorText(err);
       if (this.reported.get(id) !== msg) {
         this.log.error(
           this.cache.has(id)

@@ -1,7 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../log/logger.js';
 import { parseGoDuration } from '../config/duration.js';
-import type { AgentOptions } from '../agent/agent.js';
+import type { AgentOptions, RunningAgent } from '../agent/agent.js';
+import type { Logger } from '../log/logger.js';
+import { errorText } from '../text/error.js';
 import { ConfigError } from '../config/source.js';
 import type { ApiChoice } from '../gobgp/types.js';
 
@@ -63,13 +65,22 @@ const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
  * `svcbgp run`: the agent. Every flag has an environment variable; a flag given on the command line wins.
  */
 export function registerRun(program: Command): void {
-  program
+  const run = program
     .command('run')
     .description(
       'Run the agent: watch Services, EndpointSlices, this Node and the BGP configuration, and keep the co-located ' +
         "gobgpd's global config, peers and RIB equal to what this node must advertise. SIGTERM/SIGINT exit " +
         'without withdrawing anything (routes belong to the node; gobgpd keeps them).',
-    )
+    );
+  addRunOptions(run).action(async (raw: Record<string, unknown>) => {
+    const log = createLogger(String(raw.logLevel));
+    const agent = await startOrExit(agentOptions(raw), log);
+    exitOnSignals(agent, log);
+  });
+}
+
+function addRunOptions(cmd: Command): Command {
+  return cmd
     .addOption(new Option('--node-name <name>', 'this Kubernetes node (required)').env('NODE_NAME'))
     .addOption(
       new Option('--gobgp-address <addr>', "gobgpd's gRPC API: host:port on loopback, or unix:///path/to/gobgp.sock")
@@ -117,60 +128,68 @@ export function registerRun(program: Command): void {
     .addOption(
       new Option('--allow-loopback-peers', 'accept BGPPeers on loopback addresses (127.0.0.0/8, ::1): only for tests and labs that run the peer on the same host')
         .env('SVCBGP_ALLOW_LOOPBACK_PEERS'),
-    )
-    .action(async (raw: Record<string, unknown>) => {
-      const log = createLogger(String(raw.logLevel));
-      const nodeName = raw.nodeName as string | undefined;
-      if (!nodeName) {
-        process.stderr.write('svcbgp run: --node-name (or NODE_NAME) is required\n');
-        process.exit(2);
-      }
-      const opts: AgentOptions = {
-        nodeName,
-        gobgpAddress: String(raw.gobgpAddress),
-        gobgpApi: raw.gobgpApi as ApiChoice,
-        configFile: raw.config as string | undefined,
-        kubeconfig: raw.kubeconfig as string | undefined,
-        routerId: raw.routerId as string | undefined,
-        httpAddress: String(raw.httpAddress),
-        resyncIntervalMs: raw.resyncInterval as number,
-        namespace: raw.namespace as string | undefined,
-        probeIntervalMs: raw.gobgpProbeInterval as number,
-        gobgpTimeoutMs: raw.gobgpTimeout as number,
-        debounceMs: raw.debounce as number,
-        configPollMs: raw.configPollInterval as number,
-        customResources: raw.customResources !== false,
-        events: raw.events !== false,
-        allowLoopbackPeers: raw.allowLoopbackPeers === true,
-        drainMs: raw.drainTime as number,
-      };
-      let agent;
-      try {
-        // Loaded here, not at the top: the agent pulls in gRPC and the Kubernetes client, which `svcbgp explain`
-        // and `--help` do not need (they start in a fraction of the time).
-        const { startAgent } = await import('../agent/agent.js');
-        agent = await startAgent(opts, log);
-      } catch (err) {
-        if (err instanceof ConfigError) {
-          process.stderr.write(`svcbgp run: ${err.message}\n`);
-          process.exit(2);
-        }
-        log.error('agent failed to start', { error: err instanceof Error ? err.message : String(err) });
-        process.exit(1);
-      }
-      let stopping = false;
-      const stop = (signal: string): void => {
-        if (stopping) return;
-        stopping = true;
-        // Deliberately no withdrawal: gobgpd keeps every path; a new agent adopts them.
-        log.info('signal received: exiting without withdrawing routes', { signal });
-        agent.stop().then(
-          () => process.exit(0),
-          () => process.exit(0),
-        );
-        setTimeout(() => process.exit(0), 5000).unref();
-      };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
-    });
+    );
+}
+
+/** The flags as the agent's options; exits (2) without --node-name. */
+function agentOptions(raw: Record<string, unknown>): AgentOptions {
+  const nodeName = raw.nodeName as string | undefined;
+  if (!nodeName) {
+    process.stderr.write('svcbgp run: --node-name (or NODE_NAME) is required\n');
+    process.exit(2);
+  }
+  return {
+    nodeName,
+    gobgpAddress: String(raw.gobgpAddress),
+    gobgpApi: raw.gobgpApi as ApiChoice,
+    configFile: raw.config as string | undefined,
+    kubeconfig: raw.kubeconfig as string | undefined,
+    routerId: raw.routerId as string | undefined,
+    httpAddress: String(raw.httpAddress),
+    resyncIntervalMs: raw.resyncInterval as number,
+    namespace: raw.namespace as string | undefined,
+    probeIntervalMs: raw.gobgpProbeInterval as number,
+    gobgpTimeoutMs: raw.gobgpTimeout as number,
+    debounceMs: raw.debounce as number,
+    configPollMs: raw.configPollInterval as number,
+    customResources: raw.customResources !== false,
+    events: raw.events !== false,
+    allowLoopbackPeers: raw.allowLoopbackPeers === true,
+    drainMs: raw.drainTime as number,
+  };
+}
+
+/** The running agent; an invalid configuration exits 2, any other start failure 1. */
+async function startOrExit(opts: AgentOptions, log: Logger): Promise<RunningAgent> {
+  try {
+    // Loaded here, not at the top: the agent pulls in gRPC and the Kubernetes client, which `svcbgp explain`
+    // and `--help` do not need (they start in a fraction of the time).
+    const { startAgent } = await import('../agent/agent.js');
+    return await startAgent(opts, log);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`svcbgp run: ${err.message}\n`);
+      process.exit(2);
+    }
+    log.error('agent failed to start', { error: errorText(err) });
+    process.exit(1);
+  }
+}
+
+/** SIGTERM/SIGINT: stop watching and serving, and exit. */
+function exitOnSignals(agent: RunningAgent, log: Logger): void {
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    // Deliberately no withdrawal: gobgpd keeps every path; a new agent adopts them.
+    log.info('signal received: exiting without withdrawing routes', { signal });
+    agent.stop().then(
+      () => process.exit(0),
+      () => process.exit(0),
+    );
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }

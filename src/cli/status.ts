@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
-import { isOwned } from '../agent/ownership.js';
+import { isOwned } from '../model/owner-marker.js';
 import type { AgentStatus } from '../agent/status-report.js';
 import { AGENT_STATUS_KIND } from '../agent/status-report.js';
-import type { GlobalConfig, GobgpClient, PeerStatus, RibPath } from '../gobgp/index.js';
+import type { GlobalConfig, GobgpClient, Neighbor, RibPath } from '../gobgp/index.js';
 import type { Family, LinkBandwidth } from '../model/route.js';
 import { isAttributeRefusal } from '../routes/service-attributes.js';
 import { describeLinkBandwidth } from '../routes/weights.js';
@@ -82,7 +82,7 @@ export async function readGobgpd(client: GobgpClient, now: Date): Promise<Omit<S
   return { api: client.apiVersion, global, peers, owned: owned.map((p) => pathView(p, now)), otherLocal: paths.length - owned.length };
 }
 
-function peerView(p: PeerStatus, now: Date): PeerView {
+function peerView(p: Neighbor, now: Date): PeerView {
   const v: PeerView = {
     address: p.peer.address,
     asn: p.peer.asn,

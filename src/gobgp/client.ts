@@ -9,13 +9,14 @@ import type { Family, Route } from '../model/route.js';
 import type { Peer } from '../model/peer.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { sortByPrefix } from '../config/net.js';
+import { errorText } from '../text/error.js';
 import { parseGobgpAddress } from './address.js';
 import { createCodec, DEFAULT_API_CHOICE, detectApiVersion, isNoAnswer } from './api-version.js';
 import type { WireCodec, WireMessage } from './codec.js';
 import { GobgpApiMismatchError, GobgpError } from './errors.js';
 import type {
-  ApiChoice, ApiVersion, BulkOptions, ConnectOptions, GlobalConfig, GobgpClient, PathTarget, PeerStatus, PeerWriteOptions,
-  RibPath, StopOptions, WatchEvent, WatchHandle, WatchOptions,
+  ApiChoice, ApiVersion, BulkOptions, ConnectOptions, GlobalConfig, GobgpClient, Neighbor, PeerWriteOptions,
+  RibPath, WatchEvent, WatchHandle, WatchOptions,
 } from './types.js';
 
 export const DEFAULT_DEADLINE_MS = 5000;
@@ -34,10 +35,6 @@ export interface ClientOptions extends ConnectOptions {
 /** Connects lazily: the first call (or waitForReady) opens the channel and, with `auto`, detects the API. */
 export function connectGobgp(address: string, options: ClientOptions = {}): GobgpClient & { waitForReady(timeoutMs: number): Promise<void> } {
   return new VersionedGobgpClient(address, options.api ?? DEFAULT_API_CHOICE, options);
-}
-
-function describe(route: Route): string {
-  return route.prefix;
 }
 
 /** One wire API version over one channel: every request and response goes through its codec. */
@@ -86,7 +83,7 @@ class GrpcGobgpClient implements GobgpClient {
   private wrap(rpc: string, subject: string | undefined, err: unknown): GobgpError {
     const e = err as Partial<grpc.ServiceError>;
     const code = typeof e.code === 'number' ? e.code : grpc.status.UNKNOWN;
-    const details = e.details || (err instanceof Error ? err.message : String(err));
+    const details = e.details || errorText(err);
     return new GobgpError(rpc, subject, code, details, { cause: err });
   }
 
@@ -178,15 +175,11 @@ class GrpcGobgpClient implements GobgpClient {
     await this.unary('StartBgp', `AS ${global.asn} router-id ${global.routerId}`, this.codec.startBgpRequest(global));
   }
 
-  async stopBgp(options: StopOptions = {}): Promise<void> {
-    await this.unary('StopBgp', options.allowGracefulRestart ? 'allowing graceful restart' : undefined, this.codec.stopBgpRequest(options));
-  }
-
   // ---- peers ----------------------------------------------------------------------------------
 
-  async listPeers(address?: string): Promise<PeerStatus[]> {
+  async listPeers(address?: string): Promise<Neighbor[]> {
     const responses = await this.serverStream('ListPeer', address, this.codec.listPeerRequest(address));
-    return responses.map((r) => this.codec.peerFromListPeerResponse(r)).filter((p): p is PeerStatus => p !== undefined);
+    return responses.map((r) => this.codec.peerFromListPeerResponse(r)).filter((p): p is Neighbor => p !== undefined);
   }
 
   async addPeer(peer: Peer, options: PeerWriteOptions = {}): Promise<void> {
@@ -204,20 +197,8 @@ class GrpcGobgpClient implements GobgpClient {
 
   // ---- paths ----------------------------------------------------------------------------------
 
-  async addPath(route: Route): Promise<string> {
-    const response = await this.unary('AddPath', describe(route), this.codec.addPathRequest(route));
-    return this.codec.uuidFromAddPathResponse(response);
-  }
-
   async addPaths(routes: readonly Route[], options: BulkOptions = {}): Promise<void> {
     await this.bulk(routes, false, options);
-  }
-
-  async deletePath(target: PathTarget): Promise<void> {
-    // Build first: the codec throws on a target that would delete everything, before anything is sent.
-    const request = this.codec.deletePathRequest(target);
-    const subject = 'uuid' in target ? `uuid ${target.uuid}` : describe(target);
-    await this.unary('DeletePath', subject, request);
   }
 
   async deletePaths(routes: readonly Route[], options: BulkOptions = {}): Promise<void> {
@@ -374,14 +355,11 @@ class VersionedGobgpClient implements GobgpClient {
 
   getGlobal(): Promise<GlobalConfig | undefined> { return this.call('GetBgp', (c) => c.getGlobal()); }
   startBgp(global: GlobalConfig): Promise<void> { return this.call('StartBgp', (c) => c.startBgp(global)); }
-  stopBgp(options?: StopOptions): Promise<void> { return this.call('StopBgp', (c) => c.stopBgp(options)); }
-  listPeers(address?: string): Promise<PeerStatus[]> { return this.call('ListPeer', (c) => c.listPeers(address)); }
+  listPeers(address?: string): Promise<Neighbor[]> { return this.call('ListPeer', (c) => c.listPeers(address)); }
   addPeer(peer: Peer, options?: PeerWriteOptions): Promise<void> { return this.call('AddPeer', (c) => c.addPeer(peer, options)); }
   updatePeer(peer: Peer): Promise<{ needsSoftResetIn: boolean }> { return this.call('UpdatePeer', (c) => c.updatePeer(peer)); }
   deletePeer(address: string): Promise<void> { return this.call('DeletePeer', (c) => c.deletePeer(address)); }
-  addPath(route: Route): Promise<string> { return this.call('AddPath', (c) => c.addPath(route)); }
   addPaths(routes: readonly Route[], options?: BulkOptions): Promise<void> { return this.call('AddPathStream', (c) => c.addPaths(routes, options)); }
-  deletePath(target: PathTarget): Promise<void> { return this.call('DeletePath', (c) => c.deletePath(target)); }
   deletePaths(routes: readonly Route[], options?: BulkOptions): Promise<void> { return this.call('AddPathStream', (c) => c.deletePaths(routes, options)); }
   listPaths(family: Family): Promise<RibPath[]> { return this.call('ListPath', (c) => c.listPaths(family)); }
 

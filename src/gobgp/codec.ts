@@ -10,7 +10,7 @@
 import type { Family, Route } from '../model/route.js';
 import type { Peer } from '../model/peer.js';
 import type {
-  ApiVersion, GlobalConfig, PathTarget, PeerStatus, PeerWriteOptions, RibPath, StopOptions, WatchEvent, WatchOptions,
+  ApiVersion, GlobalConfig, PathTarget, Neighbor, PeerWriteOptions, RibPath, StopOptions, WatchEvent, WatchOptions,
 } from './types.js';
 
 /** A request or response message as proto-loader handles it. */
@@ -35,7 +35,7 @@ export interface WireCodec {
   needsSoftResetIn(response: WireMessage): boolean;
   deletePeerRequest(address: string): WireMessage;
   listPeerRequest(address?: string): WireMessage;
-  peerFromListPeerResponse(response: WireMessage): PeerStatus | undefined;
+  peerFromListPeerResponse(response: WireMessage): Neighbor | undefined;
 
   addPathRequest(route: Route): WireMessage;
   uuidFromAddPathResponse(response: WireMessage): string;

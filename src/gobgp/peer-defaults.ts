@@ -6,10 +6,10 @@
  */
 import type { Family } from '../model/route.js';
 import type { GracefulRestart, Peer } from '../model/peer.js';
+import { DEFAULT_RESTART_TIME } from '../config/types.js';
 
 export const DEFAULT_BGP_PORT = 179;
 export const DEFAULT_HOLD_TIME = 90;
-export const DEFAULT_RESTART_TIME = 120;
 export const DEFAULT_FAMILIES: readonly Family[] = ['ipv4-unicast', 'ipv6-unicast'];
 
 /**

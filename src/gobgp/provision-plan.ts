@@ -17,7 +17,7 @@
 import ipaddr from 'ipaddr.js';
 import { bfdText, type Peer, type SpeakerConfig } from '../model/peer.js';
 import { normalizePeer, type NormalizedPeer } from './peer-defaults.js';
-import type { GlobalConfig, PeerStatus } from './types.js';
+import type { GlobalConfig, Neighbor } from './types.js';
 
 export interface GlobalDifference {
   field: 'asn' | 'routerId' | 'listenPort' | 'listenAddresses';
@@ -76,7 +76,7 @@ function sameAddress(a: string, b: string): boolean {
  * The differences between desired and actual peer config, as human-readable items. Passwords are
  * compared but never printed.
  */
-export function peerChanges(want: NormalizedPeer, have: PeerStatus, runningAsn?: number): { changes: string[]; resetsSession: boolean; replace: boolean } {
+export function peerChanges(want: NormalizedPeer, have: Neighbor, runningAsn?: number): { changes: string[]; resetsSession: boolean; replace: boolean } {
   const h = normalizePeer(have.peer);
   const changes: string[] = [];
   let replace = false;
@@ -127,7 +127,7 @@ export function peerChanges(want: NormalizedPeer, have: PeerStatus, runningAsn?:
 }
 
 /** `runningAsn`: the global AS gobgpd runs, which a peer without a local AS of its own uses. */
-export function planPeers(desired: readonly Peer[], actual: readonly PeerStatus[], runningAsn?: number): PeerPlan {
+export function planPeers(desired: readonly Peer[], actual: readonly Neighbor[], runningAsn?: number): PeerPlan {
   const plan: PeerPlan = { actions: [], unchanged: [], foreign: [], conflicts: [] };
   const seen = new Set<string>();
   for (const peer of desired) {

@@ -2,19 +2,20 @@
  * Speaker provisioning: make gobgpd's global settings and peers match a SpeakerConfig, idempotently.
  *
  *  - BGP not started (fresh or restarted gobgpd): StartBgp with our AS / router-id / port.
- *  - BGP started with other global settings (gobgpd's own config file): fail with ProvisionConflictError
- *    that says what gobgpd has and what we want. We never StopBgp/StartBgp a running speaker: that would
- *    drop every session and route of whoever configured it.
+ *  - BGP started with other global settings (gobgpd's own config file): a conflict, returned as a value that says
+ *    what gobgpd has and what we want. We never StopBgp/StartBgp a running speaker: that would drop every session
+ *    and route of whoever configured it; paths and peers are reconciled against the speaker as it runs.
  *  - Peers: add missing ones, update changed ones (see provision-plan.ts for when gobgpd resets the
  *    session), delete ours that are no longer configured. A peer without our marker (an operator's
  *    `gobgp neighbor add`) is never touched, even if it has the address we want.
- *  - Same config again: ListPeer/GetBgp only, nothing that changes anything.
+ *  - Same config again: ListPeer only, nothing that changes anything.
  * Passwords never reach the logs or the result.
  */
 import type { Peer, SpeakerConfig } from '../model/peer.js';
+import type { GlobalOutcome } from '../model/speaker.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { compareGlobal, desiredGlobal, planPeers, type GlobalDifference } from './provision-plan.js';
-import type { GlobalConfig, GobgpClient } from './types.js';
+import type { GlobalConfig, GobgpClient, Neighbor } from './types.js';
 
 export interface ProvisionOptions {
   /**
@@ -27,11 +28,14 @@ export interface ProvisionOptions {
   logger?: Logger;
   /** The global AS gobgpd runs, if the caller knows it (otherwise provisionPeers asks gobgpd: GetBgp). */
   runningAsn?: number;
+  /**
+   * Addresses of our peers to leave exactly as gobgpd has them (their password Secret is unreadable right now):
+   * their current gobgpd configuration is what is wanted, so provisioning neither deletes nor resets them.
+   */
+  keepAsIs?: readonly string[];
 }
 
 export interface ProvisionResult {
-  /** StartBgp was called (gobgpd had BGP not running). */
-  bgpStarted: boolean;
   added: string[];
   /** Peers changed with UpdatePeer; `resetsSession` = gobgpd re-establishes the session for it. */
   updated: { address: string; changes: string[]; resetsSession: boolean }[];
@@ -47,44 +51,46 @@ export interface ProvisionResult {
   changed: boolean;
 }
 
-export class ProvisionConflictError extends Error {
-  override readonly name = 'ProvisionConflictError';
-  constructor(readonly address: string, readonly have: GlobalConfig, readonly want: GlobalConfig, readonly differences: GlobalDifference[]) {
-    super(`gobgpd at ${address} already runs BGP with ${differences.map((d) => `${d.field} ${d.have}`).join(', ')}, `
-      + `but svcbgp is configured for ${differences.map((d) => `${d.field} ${d.want}`).join(', ')}. `
-      + 'svcbgp does not change the global settings of a running gobgpd (that would drop all its sessions): '
-      + 'remove the global section from gobgpd\'s config file (start it without -f) or make svcbgp\'s configuration match.');
-  }
-}
-
 /**
- * Global settings only: StartBgp when BGP is not running; ProvisionConflictError when it runs with other
- * settings. Returns true when StartBgp was called (gobgpd was fresh or restarted: re-add paths, then peers
- * with localRestarting).
+ * Global settings only. `running`: what gobgpd answered to this pass's GetBgp (undefined: BGP not started), so that
+ * a pass asks once. StartBgp when BGP is not running ('started': gobgpd was fresh or restarted, so paths go back
+ * first, then the peers with localRestarting); a running gobgpd with other settings is a 'conflict', left alone.
  */
-export async function provisionGlobal(client: GobgpClient, config: SpeakerConfig, options: Pick<ProvisionOptions, 'logger'> = {}): Promise<boolean> {
-  const log = options.logger ?? silentLogger();
+export async function provisionGlobal(client: GobgpClient, config: SpeakerConfig, running: GlobalConfig | undefined, log: Logger): Promise<GlobalOutcome> {
   const want = desiredGlobal(config);
-  const have = await client.getGlobal();
-  if (!have) {
-    log.info('starting BGP on gobgpd', { event: 'bgp-start', asn: want.asn, routerId: want.routerId, listenPort: want.listenPort });
+  if (!running) {
+    log.info('starting BGP on gobgpd', { asn: want.asn, routerId: want.routerId, listenPort: want.listenPort });
     await client.startBgp(want);
-    return true;
+    return { result: 'started' };
   }
-  const differences = compareGlobal(have, want);
-  if (differences.length > 0) throw new ProvisionConflictError(client.address, have, want, differences);
-  return false;
+  const differences = compareGlobal(running, want);
+  if (differences.length === 0) return { result: 'matches' };
+  return {
+    result: 'conflict',
+    running: { asn: running.asn, routerId: running.routerId, listenPort: running.listenPort },
+    differences,
+    message: globalConflictMessage(client.address, differences),
+  };
 }
 
-/** Peers only (BGP must be running). `bgpStarted` in the result is always false. */
+/** What an operator reads about a global-settings conflict: both sides, and the two ways out. */
+export function globalConflictMessage(address: string, differences: readonly GlobalDifference[]): string {
+  return `gobgpd at ${address} already runs BGP with ${differences.map((d) => `${d.field} ${d.have}`).join(', ')}, `
+    + `but svcbgp is configured for ${differences.map((d) => `${d.field} ${d.want}`).join(', ')}. `
+    + 'svcbgp does not change the global settings of a running gobgpd (that would drop all its sessions): '
+    + 'remove the global section from gobgpd\'s config file (start it without -f) or make svcbgp\'s configuration match.';
+}
+
+/** Peers only (BGP must be running). */
 export async function provisionPeers(client: GobgpClient, config: SpeakerConfig, options: ProvisionOptions = {}): Promise<ProvisionResult> {
   const log = options.logger ?? silentLogger();
   const result: ProvisionResult = {
-    bgpStarted: false, added: [], updated: [], replaced: [], deleted: [], unchanged: [], foreign: [], conflicts: [], changed: false,
+    added: [], updated: [], replaced: [], deleted: [], unchanged: [], foreign: [], conflicts: [], changed: false,
   };
   // The AS gobgpd runs (a peer without localAsn uses it): given by the caller, else asked for.
   const runningAsn = options.runningAsn ?? (await client.getGlobal())?.asn;
-  const plan = planPeers(config.peers, await client.listPeers(), runningAsn);
+  const actual = await client.listPeers();
+  const plan = planPeers(wantedPeers(config.peers, actual, options.keepAsIs), actual, runningAsn);
   result.unchanged = plan.unchanged;
   result.foreign = plan.foreign;
   result.conflicts = plan.conflicts;
@@ -123,6 +129,14 @@ export async function provisionPeers(client: GobgpClient, config: SpeakerConfig,
   return result;
 }
 
+/** The peers to converge to: the configured ones, except that a peer kept as is is wanted exactly as gobgpd has it. */
+function wantedPeers(configured: readonly Peer[], actual: readonly Neighbor[], keepAsIs: readonly string[] = []): readonly Peer[] {
+  if (keepAsIs.length === 0) return configured;
+  const keep = new Set(keepAsIs);
+  const current = actual.filter((n) => n.ours && keep.has(n.peer.address)).map((n) => n.peer);
+  return [...configured.filter((p) => !keep.has(p.address)), ...current];
+}
+
 /**
  * BFD needs gobgpd >= 4.6 (the v4 API's Peer.bfd); the v3 API has no such field. The peer is still added, without
  * BFD: a session bounded by the hold time beats no session at all. Said once per AddPeer, as a warning.
@@ -133,11 +147,4 @@ function warnIfNoBfd(client: GobgpClient, peer: Peer, log: Logger): void {
     + 'which has no BFD (gobgpd has it from 4.6): the peer is configured without BFD; the hold time bounds failure detection', {
     event: 'bfd-unsupported', address: peer.address, holdTime: peer.holdTime,
   });
-}
-
-/** Global settings, then peers. */
-export async function provisionSpeaker(client: GobgpClient, config: SpeakerConfig, options: ProvisionOptions = {}): Promise<ProvisionResult> {
-  const bgpStarted = await provisionGlobal(client, config, options.logger ? { logger: options.logger } : {});
-  const result = await provisionPeers(client, config, options);
-  return { ...result, bgpStarted, changed: result.changed || bgpStarted };
 }

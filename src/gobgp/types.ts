@@ -39,7 +39,7 @@ export type BfdSessionState = 'unknown' | 'down' | 'init' | 'up' | 'admin-down';
 export type SessionState = 'unknown' | 'idle' | 'connect' | 'active' | 'opensent' | 'openconfirm' | 'established';
 
 /** A neighbor as gobgpd reports it: its configuration (in our model) plus session state. */
-export interface PeerStatus {
+export interface Neighbor {
   /**
    * The configuration gobgpd holds, in our model, with gobgpd's defaults filled in (port 179, hold 90 s,
    * keepalive hold/3). `password` is included when set: never log this object as a whole.
@@ -91,7 +91,7 @@ export type PathTarget = Route | { uuid: string };
 
 export type WatchEvent =
   /** A peer's state changed ('state'), or, with `initial`, one event per existing peer ('init'). */
-  | { kind: 'peer'; type: 'init' | 'state' | 'unknown'; peer: PeerStatus }
+  | { kind: 'peer'; type: 'init' | 'state' | 'unknown'; peer: Neighbor }
   /** gobgpd registered the watch (and sent the initial peers, if asked): later changes will be seen. */
   | { kind: 'end-of-init' }
   /** Best paths that changed in the global RIB (withdrawn ones flagged). */
@@ -142,20 +142,15 @@ export interface GobgpClient {
   /** gobgpd's global settings, or undefined when BGP has not been started yet (AS 0). */
   getGlobal(): Promise<GlobalConfig | undefined>;
   startBgp(global: GlobalConfig): Promise<void>;
-  stopBgp(options?: StopOptions): Promise<void>;
   /** All neighbors (or one, by address), ours and others. */
-  listPeers(address?: string): Promise<PeerStatus[]>;
+  listPeers(address?: string): Promise<Neighbor[]>;
   /** Adds a peer marked as ours (description = SVCBGP_PEER_MARKER). */
   addPeer(peer: Peer, options?: PeerWriteOptions): Promise<void>;
   /** Replaces a peer's configuration (marked as ours). See provision.ts for when gobgpd resets the session. */
   updatePeer(peer: Peer): Promise<{ needsSoftResetIn: boolean }>;
   deletePeer(address: string): Promise<void>;
-  /** Adds (or replaces: same prefix, same family) one local path; returns gobgpd's uuid for it (hex). */
-  addPath(route: Route): Promise<string>;
   /** Bulk add through AddPathStream. gobgpd returns no uuids for these. */
   addPaths(routes: readonly Route[], options?: BulkOptions): Promise<void>;
-  /** Withdraws one local path. Never sends a request without a path or uuid (that would delete all). */
-  deletePath(target: PathTarget): Promise<void>;
   /** Bulk withdraw through AddPathStream with is_withdraw. */
   deletePaths(routes: readonly Route[], options?: BulkOptions): Promise<void>;
   /** Every path in the global RIB of one family, local and learned. */

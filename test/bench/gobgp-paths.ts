@@ -5,7 +5,7 @@
  *
  *   npm run build && node dist/test/bench/gobgp-paths.js [N=10000]
  */
-import { connectGobgp } from '../../src/gobgp/index.js';
+import { connectTestGobgp as connectGobgp } from '../helpers/gobgpd-client.js';
 import type { Route } from '../../src/model/route.js';
 import { startGobgpd } from '../helpers/gobgpd.js';
 

@@ -14,7 +14,8 @@
  */
 import { expect } from 'chai';
 import { connectGobgp } from '../../src/gobgp/client.js';
-import { provisionGlobal, provisionPeers } from '../../src/gobgp/provision.js';
+import { provisionPeers } from '../../src/gobgp/provision.js';
+import { provisionGlobalOrThrow as provisionGlobal } from '../helpers/gobgpd-client.js';
 import { parseConfig } from '../../src/config/parse.js';
 import { peersForNode } from '../../src/config/peers.js';
 import type { Peer, SpeakerConfig } from '../../src/model/peer.js';

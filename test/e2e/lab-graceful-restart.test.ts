@@ -12,7 +12,8 @@
  */
 import { expect } from 'chai';
 import { connectGobgp } from '../../src/gobgp/client.js';
-import { provisionGlobal, provisionPeers } from '../../src/gobgp/provision.js';
+import { provisionPeers } from '../../src/gobgp/provision.js';
+import { provisionGlobalOrThrow as provisionGlobal } from '../helpers/gobgpd-client.js';
 import type { GobgpClient } from '../../src/gobgp/types.js';
 import type { SpeakerConfig } from '../../src/model/peer.js';
 import type { Route } from '../../src/model/route.js';

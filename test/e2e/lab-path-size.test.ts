@@ -16,10 +16,10 @@ import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node
 import { cleanupStale, createLab, sleep, type Lab, type RouterKind } from '../lab/index.js';
 import { BirdRouter } from '../lab/bird.js';
 import { FrrRouter } from '../lab/frr.js';
-import { connectGobgp, type GobgpClient } from '../../src/gobgp/index.js';
+import { connectTestGobgp as connectGobgp, type TestGobgpClient as GobgpClient } from '../helpers/gobgpd-client.js';
 import { parseConfig } from '../../src/config/index.js';
 import { desiredRoutes } from '../../src/routes/index.js';
-import { markOwned } from '../../src/agent/ownership.js';
+import { markOwned } from '../../src/model/owner-marker.js';
 import { GRACEFUL_SHUTDOWN_COMMUNITY } from '../../src/config/departure.js';
 import { MAX_BGP_MESSAGE, MAX_SERVICE_COMMUNITIES, MAX_SERVICE_LARGE_COMMUNITIES, operatorCommunitiesFit, updateBytes } from '../../src/model/path-size.js';
 import type { Route } from '../../src/model/route.js';

@@ -9,7 +9,8 @@
  * ttlSecurity does.
  */
 import { expect } from 'chai';
-import { connectGobgp, provisionSpeaker } from '../../src/gobgp/index.js';
+import { connectGobgp } from '../../src/gobgp/index.js';
+import { provisionSpeaker } from '../helpers/gobgpd-client.js';
 import { parseConfig } from '../../src/config/parse.js';
 import { peersForNode } from '../../src/config/peers.js';
 import { cleanupStale, createLab, sleep, type Lab, type RouterKind } from '../lab/index.js';

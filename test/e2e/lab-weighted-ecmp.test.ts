@@ -13,7 +13,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { cleanupStale, createLab, sleep, type Lab, type RouterKind } from '../lab/index.js';
-import { connectGobgp, type GobgpClient } from '../../src/gobgp/index.js';
+import { connectTestGobgp as connectGobgp, type TestGobgpClient as GobgpClient } from '../helpers/gobgpd-client.js';
 import { endpointsLinkBandwidth } from '../../src/routes/weights.js';
 import type { Route } from '../../src/model/route.js';
 import { torBgpPaths } from '../lab/tor-paths.js';

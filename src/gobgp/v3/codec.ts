@@ -15,7 +15,7 @@ import { GobgpRequestError } from '../errors.js';
 import { FAMILY_TO_WIRE, familyFromWire, peerToWire, readPeerSettings, type WireFamily } from '../peer-wire.js';
 import { SVCBGP_PEER_MARKER } from '../types.js';
 import type {
-  GlobalConfig, PathTarget, PeerStatus, PeerWriteOptions, RibPath, SessionState, StopOptions, WatchEvent, WatchOptions,
+  GlobalConfig, PathTarget, Neighbor, PeerWriteOptions, RibPath, SessionState, StopOptions, WatchEvent, WatchOptions,
 } from '../types.js';
 import { V3_PROTO_DIR, V3_PROTO_FILES } from './protos.js';
 import {
@@ -181,11 +181,11 @@ export class V3Codec implements WireCodec {
     return { address: address ?? '', enableAdvertised: false };
   }
 
-  peerFromListPeerResponse(response: WireMessage): PeerStatus | undefined {
+  peerFromListPeerResponse(response: WireMessage): Neighbor | undefined {
     return this.peerFromWire(response.peer as WirePeer | null);
   }
 
-  private peerFromWire(w: WirePeer | null): PeerStatus | undefined {
+  private peerFromWire(w: WirePeer | null): Neighbor | undefined {
     if (!w || !w.conf) return undefined;
     const families: Family[] = [];
     let mpGr = false;
@@ -211,7 +211,7 @@ export class V3Codec implements WireCodec {
     if (w.conf.auth_password) peer.password = w.conf.auth_password;
     if (w.ebgp_multihop?.enabled) peer.ebgpMultihopTtl = w.ebgp_multihop.multihop_ttl;
     readPeerSettings(w, peer);
-    const status: PeerStatus = {
+    const status: Neighbor = {
       peer,
       description: w.conf.description,
       ours: w.conf.description === SVCBGP_PEER_MARKER,

@@ -27,7 +27,7 @@ import { GobgpRequestError } from '../errors.js';
 import { FAMILY_TO_WIRE, familyFromWire, peerToWire, readPeerSettings, type WireFamily } from '../peer-wire.js';
 import { SVCBGP_PEER_MARKER } from '../types.js';
 import type {
-  BfdSessionState, GlobalConfig, PathTarget, PeerStatus, PeerWriteOptions, RibPath, SessionState, StopOptions, WatchEvent, WatchOptions,
+  BfdSessionState, GlobalConfig, PathTarget, Neighbor, PeerWriteOptions, RibPath, SessionState, StopOptions, WatchEvent, WatchOptions,
 } from '../types.js';
 import {
   checkGlobal, checkLinkBandwidth, checkLocalPref, checkNextHop, communityFromWire, communityToWire, dateFromWire, isIpAddress,
@@ -228,11 +228,11 @@ export class V4Codec implements WireCodec {
     return { address: address ?? '', enable_advertised: false };
   }
 
-  peerFromListPeerResponse(response: WireMessage): PeerStatus | undefined {
+  peerFromListPeerResponse(response: WireMessage): Neighbor | undefined {
     return this.peerFromWire(response.peer as WirePeer | null);
   }
 
-  private peerFromWire(w: WirePeer | null): PeerStatus | undefined {
+  private peerFromWire(w: WirePeer | null): Neighbor | undefined {
     if (!w || !w.conf) return undefined;
     const families: Family[] = [];
     let mpGr = false;
@@ -259,7 +259,7 @@ export class V4Codec implements WireCodec {
     const bfd = bfdFromWire(w.bfd);
     if (bfd) peer.bfd = bfd;
     const type = w.state?.type && w.state.type !== 'PEER_TYPE_UNSPECIFIED' ? w.state.type : w.conf.type;
-    const status: PeerStatus = {
+    const status: Neighbor = {
       peer,
       description: w.conf.description,
       ours: w.conf.description === SVCBGP_PEER_MARKER,

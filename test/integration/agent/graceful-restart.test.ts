@@ -15,7 +15,7 @@ import { diff } from '../../../src/routes/diff.js';
 import { Reconciler, fixedInputs } from '../../../src/agent/reconciler.js';
 import { PassScheduler } from '../../../src/agent/scheduler.js';
 import { GobgpdMonitor } from '../../../src/agent/monitor.js';
-import { speakerOverClient } from '../../../src/agent/speaker-adapter.js';
+import { speakerOverClient } from '../../helpers/gobgpd-speaker.js';
 import { createLink, ribNextHops, startSpeaker, type Link } from '../../helpers/bgp-speaker.js';
 import { waitFor, type Gobgpd } from '../../helpers/gobgpd.js';
 import { RestartableGobgpd, memoryLogger } from './util.js';

@@ -13,7 +13,7 @@ import { diff } from '../../../src/routes/diff.js';
 import { Reconciler, fixedInputs, type Inputs } from '../../../src/agent/reconciler.js';
 import { PassScheduler } from '../../../src/agent/scheduler.js';
 import { GobgpdMonitor } from '../../../src/agent/monitor.js';
-import { speakerOverClient } from '../../../src/agent/speaker-adapter.js';
+import { speakerOverClient } from '../../helpers/gobgpd-speaker.js';
 import type { DesiredState } from '../../../src/model/path.js';
 import { AgentMetrics } from '../../../src/http/metrics.js';
 import { freePort, GOBGPD_VERSION, waitFor } from '../../helpers/gobgpd.js';

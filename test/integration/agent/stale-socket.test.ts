@@ -1,7 +1,7 @@
 /**
  * The gobgpd container restarts inside its Pod (OOM kill, or its dumb-init turning a SIGTERM into SIGKILL while the
  * Pod stays): the emptyDir keeps the old API socket file, and a REAL gobgpd refuses to start on it ("address already
- * in use") until the file is gone. The agent removes it when it is certainly stale (src/agent/stale-socket.ts).
+ * in use") until the file is gone. The agent removes it when it is certainly stale (src/gobgp/stale-socket.ts).
  * gobgpd 3.x exits on it (the kubelet restarts it); gobgpd 4.x keeps running WITHOUT an API ("failed to listen grpc
  * port"), which the DaemonSet's liveness probe (`gobgp neighbor` over the socket) turns into a container restart.
  * The kubelet's container restart is played by starting the same gobgpd binary again on the same socket path.
@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { GOBGPD_BIN, GOBGPD_VERSION, waitFor } from '../../helpers/gobgpd.js';
 import { gobgpdFlags } from '../../helpers/gobgpd-flags.js';
-import { removeStaleSocket } from '../../../src/agent/stale-socket.js';
+import { removeStaleSocket } from '../../../src/gobgp/stale-socket.js';
 import { RestartableGobgpd, memoryLogger } from './util.js';
 
 /** gobgpd on `socket`, as a container's command; resolves with its exit code if it exits within `ms`. */

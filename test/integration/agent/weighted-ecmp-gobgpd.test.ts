@@ -11,7 +11,7 @@ import { connectGobgp } from '../../../src/gobgp/client.js';
 import type { GobgpClient } from '../../../src/gobgp/types.js';
 import { diff } from '../../../src/routes/diff.js';
 import { Reconciler, fixedInputs, type Inputs } from '../../../src/agent/reconciler.js';
-import { speakerOverClient } from '../../../src/agent/speaker-adapter.js';
+import { speakerOverClient } from '../../helpers/gobgpd-speaker.js';
 import { computeDesired } from '../../../src/agent/desired-state.js';
 import { AgentMetrics } from '../../../src/http/metrics.js';
 import { parseConfig } from '../../../src/config/index.js';

@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connectGobgp, GobgpApiMismatchError, GobgpError } from '../../../src/gobgp/index.js';
-import { speakerOverClient } from '../../../src/agent/speaker-adapter.js';
+import { connectTestGobgp } from '../../helpers/gobgpd-client.js';
+import { speakerOverClient } from '../../helpers/gobgpd-speaker.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { Reconciler, fixedInputs } from '../../../src/agent/reconciler.js';
 import { AgentMetrics } from '../../../src/http/metrics.js';
@@ -62,7 +63,7 @@ describe(`gobgpd API version detection (3.10 and ${V4})`, function () {
   it(`auto follows gobgpd being replaced by the other version on the same socket (3.10 -> ${V4} -> 3.10 -> 3.10 again: no new detection event)`, async function () {
     const socket = path.join(dir, 'gobgp.sock');
     const seen: string[] = [];
-    const c = connectGobgp(`unix://${socket}`, { deadlineMs: 3000, onApiVersion: (v) => seen.push(v) });
+    const c = connectTestGobgp(`unix://${socket}`, { deadlineMs: 3000, onApiVersion: (v) => seen.push(v) });
     try {
       for (const version of ['3.10', V4, '3.10', '3.10']) {
         const d = await start(version, socket);

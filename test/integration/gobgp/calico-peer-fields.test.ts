@@ -13,7 +13,8 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { connectGobgp, provisionSpeaker, type GobgpClient } from '../../../src/gobgp/index.js';
+import { connectGobgp, type GobgpClient } from '../../../src/gobgp/index.js';
+import { provisionSpeaker } from '../../helpers/gobgpd-client.js';
 import { parseConfig } from '../../../src/config/parse.js';
 import { peersForNode, speakerConfigForNode } from '../../../src/config/peers.js';
 import type { SpeakerConfig } from '../../../src/model/peer.js';

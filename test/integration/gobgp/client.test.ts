@@ -3,7 +3,8 @@
  * with the `gobgp` CLI an operator would use; errors as a caller sees them.
  */
 import { expect } from 'chai';
-import { connectGobgp, GobgpError, type GobgpClient, type WatchEvent } from '../../../src/gobgp/index.js';
+import { GobgpError, type WatchEvent } from '../../../src/gobgp/index.js';
+import { connectTestGobgp as connectGobgp, type TestGobgpClient as GobgpClient } from '../../helpers/gobgpd-client.js';
 import type { Route } from '../../../src/model/route.js';
 import { freePort, startGobgpd, waitFor, type Gobgpd } from '../../helpers/gobgpd.js';
 

@@ -6,9 +6,8 @@
 import { expect } from 'chai';
 import { PassThrough } from 'node:stream';
 import winston from 'winston';
-import {
-  connectGobgp, provisionSpeaker, ProvisionConflictError, type ProvisionResult,
-} from '../../../src/gobgp/index.js';
+import { connectGobgp } from '../../../src/gobgp/index.js';
+import { provisionSpeaker, ProvisionConflictError } from '../../helpers/gobgpd-client.js';
 import type { Peer, SpeakerConfig } from '../../../src/model/peer.js';
 import { startGobgpd, type Gobgpd } from '../../helpers/gobgpd.js';
 
@@ -31,7 +30,7 @@ function capturingLogger(): { logger: winston.Logger; lines: () => string } {
   return { logger, lines: () => text };
 }
 
-async function provision(d: Gobgpd, config: SpeakerConfig, options: Parameters<typeof provisionSpeaker>[2] = {}): Promise<ProvisionResult> {
+async function provision(d: Gobgpd, config: SpeakerConfig, options: Parameters<typeof provisionSpeaker>[2] = {}): ReturnType<typeof provisionSpeaker> {
   // A fresh client each time: like an agent that restarted, it knows only what gobgpd tells it.
   const client = connectGobgp(d.apiAddress, { deadlineMs: 5000 });
   try {

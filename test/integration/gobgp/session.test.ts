@@ -6,9 +6,8 @@
  * truth for what we advertise.
  */
 import { expect } from 'chai';
-import {
-  connectGobgp, provisionSpeaker, type GobgpClient, type PeerStatus, type WatchEvent, type WatchHandle,
-} from '../../../src/gobgp/index.js';
+import type { Neighbor, WatchEvent, WatchHandle } from '../../../src/gobgp/index.js';
+import { connectTestGobgp as connectGobgp, provisionSpeaker, type TestGobgpClient as GobgpClient } from '../../helpers/gobgpd-client.js';
 import type { SpeakerConfig } from '../../../src/model/peer.js';
 import type { Route } from '../../../src/model/route.js';
 import { createLink, ribNextHops, startSpeaker, type Link } from '../../helpers/bgp-speaker.js';
@@ -36,7 +35,7 @@ describe('BGP session between provisioned gobgpd and a second real speaker', fun
   let link: Link | undefined;
   const events: WatchEvent[] = [];
 
-  async function peerState(): Promise<PeerStatus | undefined> {
+  async function peerState(): Promise<Neighbor | undefined> {
     return (await client.listPeers(THEIRS))[0];
   }
 

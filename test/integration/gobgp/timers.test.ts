@@ -7,7 +7,8 @@
  * The peers come from a BGPPeer document through parseConfig and peersForNode: exactly what the agent provisions.
  */
 import { expect } from 'chai';
-import { connectGobgp, provisionSpeaker, type GobgpClient } from '../../../src/gobgp/index.js';
+import { connectGobgp, type GobgpClient } from '../../../src/gobgp/index.js';
+import { provisionSpeaker } from '../../helpers/gobgpd-client.js';
 import { parseConfig } from '../../../src/config/parse.js';
 import { peersForNode } from '../../../src/config/peers.js';
 import type { SpeakerConfig } from '../../../src/model/peer.js';

@@ -5,7 +5,8 @@
  * namespaces this test creates, joined by a veth pair. The ToR's `gobgp global rib` is the ground truth.
  */
 import { expect } from 'chai';
-import { connectGobgp, GobgpRequestError, type GobgpClient } from '../../../src/gobgp/index.js';
+import { GobgpRequestError } from '../../../src/gobgp/index.js';
+import { connectTestGobgp as connectGobgp, type TestGobgpClient as GobgpClient } from '../../helpers/gobgpd-client.js';
 import type { Route } from '../../../src/model/route.js';
 import { createLink, ribNextHops, startSpeaker, type Link } from '../../helpers/bgp-speaker.js';
 import { startGobgpd, waitFor, type Gobgpd } from '../../helpers/gobgpd.js';

@@ -16,7 +16,7 @@ function fakeSpeaker(): SpeakerPort & { rib: Map<string, Route> } {
     probe: async () => ({ state: 'running', asn: 64512, routerId: '192.168.1.10', listenPort: 179 }),
     provisionGlobal: async () => ({ result: 'matches' }),
     provisionPeers: async () => ({ added: [], updated: [], deleted: [] }),
-    listLocalPaths: async () => [...rib.values()],
+    listOwnedPaths: async () => ({ owned: [...rib.values()], local: rib.size }),
     addPaths: async (rs) => rs.forEach((r) => rib.set(r.prefix, r)),
     deletePaths: async (rs) => rs.forEach((r) => rib.delete(r.prefix)),
     listPeers: async () => [],

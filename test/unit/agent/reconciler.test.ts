@@ -3,7 +3,8 @@ import { Reconciler, fixedInputs, type Inputs } from '../../../src/agent/reconci
 import type { DesiredState } from '../../../src/model/path.js';
 import type { SpeakerConfig } from '../../../src/model/peer.js';
 import type { Route } from '../../../src/model/route.js';
-import { markOwned, routeKey } from '../../../src/agent/ownership.js';
+import { markOwned } from '../../../src/model/owner-marker.js';
+import { routeKey } from '../../../src/routes/diff.js';
 import { diff } from '../../../src/routes/index.js';
 import { capturingLogger } from '../../helpers/log.js';
 import { MemorySpeaker } from '../../helpers/memory-speaker.js';

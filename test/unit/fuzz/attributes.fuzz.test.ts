@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { parseConfig } from '../../../src/config/index.js';
 import { desiredRoutes } from '../../../src/routes/index.js';
-import { markOwned } from '../../../src/agent/ownership.js';
+import { markOwned } from '../../../src/model/owner-marker.js';
 import { MAX_UPDATE_BYTES, updateBytes, wireBytes } from '../../../src/model/path-size.js';
 import { fuzz } from './settings.js';
 

@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import type { Peer } from '../../../src/model/peer.js';
 import { compareGlobal, planPeers } from '../../../src/gobgp/provision-plan.js';
 import { DEFAULT_DEFERRAL_TIME, deferralTimeFor, normalizePeer } from '../../../src/gobgp/peer-defaults.js';
-import type { PeerStatus } from '../../../src/gobgp/types.js';
+import type { Neighbor } from '../../../src/gobgp/types.js';
 
 const seed: Peer = { address: '192.168.1.1', asn: 64512, gracefulRestart: { enabled: true, restartTime: 120 } };
 
 /** A peer as ListPeer would report it after svcbgp added `p` (defaults filled in by gobgpd). */
-function reported(p: Peer, extra: Partial<PeerStatus> = {}): PeerStatus {
+function reported(p: Peer, extra: Partial<Neighbor> = {}): Neighbor {
   return {
     peer: { ...normalizePeer(p) },
     description: 'svcbgp', ours: true, sessionState: 'established', adminDown: false, type: 'internal',

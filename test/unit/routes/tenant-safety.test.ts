@@ -10,7 +10,7 @@ import { desiredRoutes } from '../../../src/routes/index.js';
 import { readServiceAttributes, MAX_REFUSALS_PER_ANNOTATION } from '../../../src/routes/service-attributes.js';
 import { readServiceAttributeLimits, parseCommunityPattern } from '../../../src/config/service-limits.js';
 import { IndexTooLarge, RangeIndex } from '../../../src/config/allow-list.js';
-import { markOwned } from '../../../src/agent/ownership.js';
+import { markOwned } from '../../../src/model/owner-marker.js';
 import { MAX_BGP_MESSAGE, MAX_SERVICE_COMMUNITIES, MAX_SERVICE_LARGE_COMMUNITIES, MAX_UPDATE_BYTES, operatorCommunitiesFit, updateBytes } from '../../../src/model/path-size.js';
 import { projectService, MAX_ANNOTATION_TEXT } from '../../../src/kube/project.js';
 import { NODES, PEER_DOC, mustConfig, service, slice } from './cluster.js';

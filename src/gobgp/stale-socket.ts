@@ -1,7 +1,6 @@
 import { lstat, unlink } from 'node:fs/promises';
 import net from 'node:net';
-import type { Logger } from 'winston';
-import type { SpeakerPort } from '../model/speaker.js';
+import type { Logger } from '../log/logger.js';
 
 /**
  * A gobgpd that is SIGKILLed (by its dumb-init on SIGTERM, or the OOM killer) leaves its API socket file behind, and
@@ -10,7 +9,7 @@ import type { SpeakerPort } from '../model/speaker.js';
  * "failed to listen grpc port" and runs on without an API (the DaemonSet's liveness probe restarts that container).
  * Seen with 3.10, 3.37 and 4.8: they listen with Go's net.Listen("unix"), which fails on an existing path.
  *
- * So the agent, which shares the directory, removes the file when it is certainly stale: it exists, it is a socket,
+ * So the agent, which shares the directory (src/gobgp/speaker.ts, whenever gobgpd does not answer), removes the file when it is certainly stale: it exists, it is a socket,
  * and a connection to it is refused (ECONNREFUSED: nobody listens on that file). That cannot remove a live socket: a
  * new gobgpd cannot bind while the stale file exists, so between our refused connect and our unlink no gobgpd can be
  * listening on it; at worst one that tried just then exits and is restarted by the kubelet a few seconds later.
@@ -42,16 +41,4 @@ export async function removeStaleSocket(address: string, log: Logger): Promise<b
   }
   log.warn('removed a stale gobgpd API socket (left by a killed gobgpd; a restarted gobgpd cannot bind while it exists)', { socket: path });
   return true;
-}
-
-/** The speaker, with a stale socket removed whenever gobgpd does not answer. */
-export function withStaleSocketRepair(speaker: SpeakerPort, address: string, log: Logger): SpeakerPort {
-  return {
-    ...speaker,
-    async probe() {
-      const p = await speaker.probe();
-      if (p.state === 'unreachable') await removeStaleSocket(address, log);
-      return p;
-    },
-  };
 }

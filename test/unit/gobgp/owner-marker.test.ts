@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { isOwned, isOwnerCommunity, markOwned, normalizeRoute, ownerCommunity } from '../../../src/agent/ownership.js';
+import { isOwned, isOwnerCommunity, markOwned, ownerCommunity, unmarkOwned } from '../../../src/model/owner-marker.js';
 import type { Route } from '../../../src/model/route.js';
 
 const r = (extra: Partial<Route> = {}): Route => ({ prefix: '10.49.0.0/16', family: 'ipv4-unicast', nextHop: '0.0.0.0', communities: [], largeCommunities: [], ...extra });
 
-describe('ownership marker (large community <localAS>:7376:1)', () => {
+describe('ownership marker (large community <localAS>:7376:1), put on and taken off by the speaker', () => {
   it('is <localAS>:7376:1', () => {
     expect(ownerCommunity(64512)).to.equal('64512:7376:1');
   });
@@ -29,11 +29,17 @@ describe('ownership marker (large community <localAS>:7376:1)', () => {
     expect(markOwned(markOwned(r(), 64512), 64512).largeCommunities).to.deep.equal(['64512:7376:1']);
   });
 
-  it('normalizeRoute sorts communities numerically and removes duplicates (no spurious updates)', () => {
-    const n = normalizeRoute(r({ communities: ['64512:10', '64512:9', '64512:10'], largeCommunities: ['2:1:1', '10:1:1'] }));
+  it('markOwned puts communities in canonical order: numerically sorted, unique (no spurious updates)', () => {
+    const n = markOwned(r({ communities: ['64512:10', '64512:9', '64512:10'], largeCommunities: ['2:1:1', '10:1:1'] }), 64512);
     expect(n.communities).to.deep.equal(['64512:9', '64512:10']);
-    expect(n.largeCommunities).to.deep.equal(['2:1:1', '10:1:1']);
+    expect(n.largeCommunities).to.deep.equal(['2:1:1', '10:1:1', '64512:7376:1']);
     expect(n).to.not.have.property('localPref');
-    expect(normalizeRoute(r({ localPref: 200 })).localPref).to.equal(200);
+    expect(markOwned(r({ localPref: 200 }), 64512).localPref).to.equal(200);
+  });
+
+  it('unmarkOwned gives back the route as the agent sent it; a marker of another AS stays (the path is re-sent)', () => {
+    const sent = r({ communities: ['64512:100'], largeCommunities: ['64512:1:2'] });
+    expect(unmarkOwned(markOwned(sent, 64512), 64512)).to.deep.equal(sent);
+    expect(unmarkOwned(markOwned(sent, 65000), 64512).largeCommunities).to.deep.equal(['64512:1:2', '65000:7376:1']);
   });
 });
