@@ -18,8 +18,8 @@ import { leavingReason } from '../../../src/config/departure.js';
 import { computeDesired } from '../../../src/agent/desired-state.js';
 import { Reconciler, fixedInputs, type Inputs } from '../../../src/agent/reconciler.js';
 import { agentStatus } from '../../../src/agent/status-report.js';
-import { provisionGlobalOnly } from '../../../src/agent/provision-adapter.js';
-import type { GobgpClient, PeerStatus, RibPath } from '../../../src/gobgp/index.js';
+import { provisionGlobal } from '../../../src/gobgp/provision.js';
+import type { GobgpClient, Neighbor, RibPath } from '../../../src/gobgp/index.js';
 import type { NodePeer } from '../../../src/config/index.js';
 import { diff } from '../../../src/routes/index.js';
 import { expectGolden, repoRoot } from '../../helpers/golden.js';
@@ -74,7 +74,7 @@ function gobgpdOf(speaker: MemorySpeaker, peers: readonly NodePeer[]): GobgpClie
     listPeers: async () =>
       peers
         .filter((p) => speaker.peers.has(p.address))
-        .map((p): PeerStatus => ({
+        .map((p): Neighbor => ({
           peer: p,
           description: 'svcbgp',
           ours: true,
@@ -109,7 +109,13 @@ function scenario(passesInputs: () => Inputs, config: BgpConfig, node: V1Node, n
   const peers = speakerConfigForNode(config, node, '192.168.1.11').peers as NodePeer[];
   const { log } = capturingLogger();
   // The global settings are compared as the agent compares them (the conflict's differences and message are real).
-  speaker.provisionGlobal = (sc) => provisionGlobalOnly(gobgpdOf(speaker, peers), sc, log);
+  // The real provisioning decides (and words a conflict); the in-memory speaker learns the AS gobgpd runs from its own
+  // copy, as the real speaker does, to mark paths with it.
+  const learnRunningAs = speaker.provisionGlobal.bind(speaker);
+  speaker.provisionGlobal = async (sc, running) => {
+    await learnRunningAs(sc, running);
+    return provisionGlobal(gobgpdOf(speaker, peers), sc, running, log);
+  };
   const reconciler = new Reconciler({ speaker, inputs: fixedInputs(passesInputs), diff, log, drainMs: 10_000, now: () => now.ms });
   return { speaker, reconciler, peers, configValid: true };
 }
