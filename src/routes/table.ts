@@ -148,11 +148,6 @@ export class RouteTable {
 
   constructor(readonly context: TableContext) {}
 
-  /** The contributors that have a contribution. */
-  owners(): IterableIterator<string> {
-    return this.contributions.keys();
-  }
-
   /** Adds a contribution beside the owner's others (the full computation: a dump may list a Service twice). */
   add(owner: string, c: Contribution, ref?: ServiceRef): void {
     const list = this.contributions.get(owner);

@@ -2,9 +2,10 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { Route } from '../../../src/model/route.js';
-import { applyDiff, desiredRoutes, diff, routeKey } from '../../../src/routes/index.js';
+import { desiredRoutes, diff, routeKey } from '../../../src/routes/index.js';
 import { cidrContains, mustParseCidr, parseIp } from '../../../src/config/net.js';
 import type { BgpConfig } from '../../../src/config/index.js';
+import { ribAfter } from '../../helpers/rib.js';
 import { NODES, mustConfig, node, service, slice, type Ep } from './cluster.js';
 
 const CLUSTER = ['10.49.0.0/16', '10.49.62.0/24', 'fd00:49::/112'];
@@ -169,7 +170,7 @@ describe('routes: properties (fast-check)', () => {
     fc.assert(
       fc.property(uniqueRoutes, uniqueRoutes, (desired, actual) => {
         const d = diff(desired, actual);
-        const after = applyDiff(actual, d);
+        const after = ribAfter(actual, d);
         const norm = (rs: readonly Route[]): string[] => rs.map((r) => JSON.stringify([routeKey(r), r.nextHop, [...r.communities].sort(), [...r.largeCommunities].sort(), r.localPref ?? null])).sort();
         expect(norm(after)).to.deep.equal(norm(desired));
         const touched = new Set([...d.add, ...d.update, ...d.delete].map(routeKey));
@@ -190,7 +191,7 @@ describe('routes: properties (fast-check)', () => {
       fc.property(arbConfig, arbConfig, arbCluster, arbNode, (a, b, { services, slices }, n) => {
         const before = desiredRoutes(a.config, n, services, slices).routes;
         const after = desiredRoutes(b.config, n, services, slices).routes;
-        const applied = applyDiff(before, diff(after, before));
+        const applied = ribAfter(before, diff(after, before));
         expect(applied.map(routeKey)).to.deep.equal(after.map(routeKey));
       }),
       { numRuns: 100 },
