@@ -4,7 +4,7 @@ import { toNodeInfo, type NodeInput } from '../config/node.js';
 import { sliceKey } from './endpoints.js';
 import { CONFIG_OWNER, configContribution, desiredRoutes, ownerKey, routeScope, serviceContribution, serviceRef, type RouteScope } from './desired.js';
 import { RouteTable } from './table.js';
-import type { DesiredRoute, DesiredRoutesResult, ServiceRef } from './types.js';
+import type { DesiredPath, DesiredRoutesResult, ServiceRef } from './types.js';
 
 export interface ComputeStats {
   /** Everything was recomputed (first call, configuration or Node change, duplicate Service keys). */
@@ -180,9 +180,9 @@ export class IncrementalRoutes {
     return mismatch;
   }
 
-  /** The current route of a route key (after compute()). */
-  route(key: string): DesiredRoute | undefined {
-    return this.table?.route(key);
+  /** The current path of a route key (after compute()). */
+  path(key: string): DesiredPath | undefined {
+    return this.table?.path(key);
   }
 
   private sliceKeyOf(sl: V1EndpointSlice): string | undefined {
@@ -230,8 +230,8 @@ function differing<T>(a: readonly T[], b: readonly T[], id: (t: T) => string): s
 function compareResults(mine: DesiredRoutesResult | undefined, fresh: DesiredRoutesResult): Mismatch {
   const m = mine ?? { routes: [], refused: [], withheld: [] };
   return {
-    routes: differing(m.routes, fresh.routes, (r) => r.prefix),
-    refused: differing(m.refused, fresh.refused, (r) => `${r.service.namespace}/${r.service.name} ${r.address} ${r.code}`),
-    withheld: differing(m.withheld, fresh.withheld, (w) => `${w.service.namespace}/${w.service.name} ${w.address} ${w.kind}`),
+    routes: differing(m.routes, fresh.routes, (p) => p.route.prefix),
+    refused: differing(m.refused, fresh.refused, (r) => `${r.namespace}/${r.service} ${r.address} ${r.code}`),
+    withheld: differing(m.withheld, fresh.withheld, (w) => `${w.namespace}/${w.service} ${w.address} ${w.kind}`),
   };
 }

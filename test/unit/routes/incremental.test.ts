@@ -193,7 +193,7 @@ describe('routes: incremental desired state equals a full recomputation (fast-ch
           expect(result, JSON.stringify(step)).to.deep.equal(desiredRoutes(view.config, view.node, services, slices));
           // The delta the reconciler trusts (src/agent/reconciler.ts): every route added, changed or dropped since the
           // last result is among `changes`, and every unchanged one is the same object as before.
-          const now = new Map<string, unknown>(result.routes.map((r) => [`${r.family}|${r.prefix}`, r]));
+          const now = new Map<string, unknown>(result.routes.map((r) => [`${r.route.family}|${r.route.prefix}`, r]));
           if (changes) {
             for (const k of new Set([...before.keys(), ...now.keys()])) {
               if (!changes.has(k)) expect(now.get(k), `${JSON.stringify(step)}: ${k} changed but not in the delta`).to.equal(before.get(k));
@@ -221,9 +221,9 @@ describe('routes: incremental desired state equals a full recomputation (fast-ch
     slices[2] = slice('c', 'IPv4', [{ ip: '10.48.0.1', node: 'node-2' }]); // the endpoint moved away
     const after = inc.compute(config, NODE_VARIANTS[0]!, services, slices);
     expect(after.stats).to.include({ full: false, recomputed: 1 });
-    expect(after.result.routes.map((r) => r.prefix)).to.deep.equal(['10.49.0.0/16', '10.49.0.1/32', '10.49.0.2/32', '10.49.0.4/32', '10.49.0.5/32', '192.168.3.0/24', '192.168.4.0/24', 'fd00:4::/120', 'fd00:49::/112']);
+    expect(after.result.routes.map((r) => r.route.prefix)).to.deep.equal(['10.49.0.0/16', '10.49.0.1/32', '10.49.0.2/32', '10.49.0.4/32', '10.49.0.5/32', '192.168.3.0/24', '192.168.4.0/24', 'fd00:4::/120', 'fd00:49::/112']);
     // Routes the change did not touch are the same objects: the reconciler and the diff skip them cheaply.
-    const byPrefix = (rs: typeof after.result.routes, p: string): unknown => rs.find((r) => r.prefix === p);
+    const byPrefix = (rs: typeof after.result.routes, p: string): unknown => rs.find((r) => r.route.prefix === p);
     expect(byPrefix(after.result.routes, '10.49.0.5/32')).to.equal(byPrefix(before.result.routes, '10.49.0.5/32'));
 
     expect(inc.compute(config, structuredClone(NODE_VARIANTS[1]!), services, slices).stats).to.include({ full: true, recomputed: 5 });
@@ -237,9 +237,9 @@ describe('routes: incremental desired state equals a full recomputation (fast-ch
     const svc = service('a', { clusterIPs: ['10.49.0.1'], internalTrafficPolicy: 'Local' });
     const sl = slice('a', 'IPv4', [{ ip: '10.48.0.1', node: 'node-1' }]);
     const inc = new IncrementalRoutes();
-    expect(inc.compute(config, NODE_VARIANTS[0]!, [svc], [sl]).result.routes.map((r) => r.prefix)).to.include('10.49.0.1/32');
+    expect(inc.compute(config, NODE_VARIANTS[0]!, [svc], [sl]).result.routes.map((r) => r.route.prefix)).to.include('10.49.0.1/32');
     sl.endpoints[0]!.nodeName = 'node-2'; // never done by the informer; a bug elsewhere could
-    expect(inc.compute(config, NODE_VARIANTS[0]!, [svc], [sl]).result.routes.map((r) => r.prefix)).to.include('10.49.0.1/32');
+    expect(inc.compute(config, NODE_VARIANTS[0]!, [svc], [sl]).result.routes.map((r) => r.route.prefix)).to.include('10.49.0.1/32');
     const mismatch = inc.verify(config, NODE_VARIANTS[0]!, [svc], [sl]);
     expect(mismatch?.routes).to.deep.equal(['10.49.0.1/32']);
     expect(mismatch?.withheld).to.deep.equal(['default/a 10.49.0.1 cluster-ip']);
@@ -269,8 +269,8 @@ describe('routes: incremental desired state equals a full recomputation (fast-ch
       const got = inc.compute(config, NODE_VARIANTS[0]!, view[0], view[1]).result;
       expect(got).to.deep.equal(desiredRoutes(config, NODE_VARIANTS[0]!, view[0], view[1]));
     }
-    const host = inc.compute(config, NODE_VARIANTS[0]!, [steps[2]![0], b], [steps[2]![1], sl('b', 2)]).result.routes.find((r) => r.prefix === '10.49.0.1/32')!;
-    expect(host.communities).to.deep.equal(['64512:150']);
+    const host = inc.compute(config, NODE_VARIANTS[0]!, [steps[2]![0], b], [steps[2]![1], sl('b', 2)]).result.routes.find((r) => r.route.prefix === '10.49.0.1/32')!;
+    expect(host.route.communities).to.deep.equal(['64512:150']);
     expect(host.linkBandwidthFrom?.localEndpoints).to.equal(3); // 1 of a's + 2 of b's
   });
 
