@@ -112,7 +112,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   const inputs = new ClusterInputs({
     nodeName: opts.nodeName,
     ...(opts.routerId !== undefined ? { routerId: opts.routerId } : {}),
-    sources: { view: () => cluster.view(), config: (peers, configurations) => config.effective(peers, configurations) },
+    sources: { view: () => cluster.view(), serviceChanges: () => cluster.takeServiceChanges(), config: (peers, configurations) => config.effective(peers, configurations) },
     passwords,
     log,
     metrics,

@@ -3,6 +3,7 @@ import type { SpeakerConfig, Peer } from '../model/peer.js';
 import { speakerConfigForNode, type BgpConfig, type NodePeer } from '../config/index.js';
 import { IncrementalRoutes, type ComputeStats, type Mismatch } from '../routes/incremental.js';
 import type { DesiredPath, DesiredState } from '../model/path.js';
+import type { ServiceChanges } from '../model/service-key.js';
 import type { PasswordResolver } from './passwords.js';
 
 /**
@@ -18,15 +19,20 @@ export class DesiredComputer {
   private readonly routes = new IncrementalRoutes();
   private lastGeneration: number | undefined;
 
-  /** `verify`: also recompute everything and compare (the drift pass); a difference is returned and repaired. */
+  /**
+   * `verify`: also recompute everything and compare (the drift pass); a difference is returned and repaired.
+   * `changed`: the Services whose inputs changed since the last call, from the watch; absent: unknown, every Service
+   * of the view is looked at.
+   */
   compute(
     config: BgpConfig,
     node: V1Node,
     services: readonly V1Service[],
     slices: readonly V1EndpointSlice[],
     verify = false,
+    changed?: ServiceChanges,
   ): { state: DesiredState; stats: ComputeStats; mismatch?: Mismatch } {
-    const { result, stats, changes } = this.routes.compute(config, node, services, slices);
+    const { result, stats, changes } = this.routes.compute(config, node, services, slices, changed);
     const mismatch = verify ? this.routes.verify(config, node, services, slices) : undefined;
     const res = mismatch ? this.routes.compute(config, node, services, slices).result : result;
     const state: DesiredState = { paths: res.routes, refused: res.refused, withheld: res.withheld, generation: ++generations };

@@ -9,7 +9,7 @@ import { indexSlices, localEndpointState, type LocalEndpointState } from './endp
 import { escapeControls, quoteValue } from '../text/escape.js';
 import { RouteTable, type Contribution, type TableContext } from './table.js';
 import { readServiceAttributes, type RouteContribution, type ServiceAttributes } from './service-attributes.js';
-import { joinKey } from '../text/key.js';
+import { serviceKey } from '../model/service-key.js';
 import { routeKey } from './diff.js';
 import {
   CIDR_FIELD,
@@ -149,7 +149,7 @@ export function configContribution(scope: RouteScope): Contribution {
 
 /** The key of a Service's contribution and of its EndpointSlices (indexSlices): "namespace/name". */
 export function ownerKey(ref: ServiceRef): string {
-  return joinKey('/', ref.namespace, ref.name);
+  return serviceKey(ref.namespace, ref.name);
 }
 
 /** What one Service asks of this node, from the Service and its EndpointSlices alone. Never throws. */

@@ -127,6 +127,11 @@ export class RouteTable {
 
   constructor(readonly context: TableContext) {}
 
+  /** Whether the owner has a contribution. */
+  has(owner: string): boolean {
+    return this.contributions.has(owner);
+  }
+
   /** Adds a contribution beside the owner's others (the full computation: a dump may list a Service twice). */
   add(owner: string, c: Contribution, ref?: ServiceRef): void {
     const list = this.contributions.get(owner);
