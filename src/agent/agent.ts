@@ -76,7 +76,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   const inputs = new ClusterInputs({
     nodeName: opts.nodeName,
     ...(opts.routerId !== undefined ? { routerId: opts.routerId } : {}),
-    sources: { view: () => kube.cluster.view(), config: (peers, configurations) => config.effective(peers, configurations) },
+    sources: { view: () => kube.cluster.view(), serviceChanges: () => kube.cluster.takeServiceChanges(), config: (peers, configurations) => config.effective(peers, configurations) },
     passwords: kube.passwords,
     log,
     metrics,

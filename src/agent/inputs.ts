@@ -1,5 +1,6 @@
 import type { Logger } from 'winston';
-import type { V1Node } from '@kubernetes/client-node';
+import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import type { ServiceChanges } from '../model/service-key.js';
 import type { AgentMetrics } from '../http/metrics.js';
 import type { ClusterView, CustomResource } from '../kube/cluster.js';
 import type { ConfigInForce } from '../config/source.js';
@@ -13,6 +14,11 @@ import type { Inputs, InputsPort } from './reconciler.js';
 /** What the inputs are read from: the cluster watch's caches and the configuration (file + svcbgp.io resources). */
 export interface InputSources {
   view(): ClusterView;
+  /**
+   * The Services whose inputs changed since the last call (ClusterWatch.takeServiceChanges); absent: the desired
+   * paths are computed by looking at every Service of the view.
+   */
+  serviceChanges?(): ServiceChanges;
   config(peers: readonly CustomResource[], configurations: readonly CustomResource[]): ConfigInForce;
 }
 
@@ -40,6 +46,12 @@ export class ClusterInputs implements InputsPort {
   private lastNodeWarnings = '';
   private lastLeavingWarning: string | undefined;
   private inForce: ConfigInForce | undefined;
+  /**
+   * The Service changes the watch handed over since the last computation, each resolved to its objects when it came
+   * with its view (so a computation never sees objects newer than its view); undefined: not known since the last
+   * computation (the first one, or no change source), so the next one looks at every Service.
+   */
+  private pending: Map<string, { service: V1Service | undefined; slices: readonly V1EndpointSlice[] }> | undefined;
 
   constructor(private readonly deps: ClusterInputsDeps) {}
 
@@ -55,6 +67,7 @@ export class ClusterInputs implements InputsPort {
   async read(reasons: ReadonlySet<string>): Promise<Inputs> {
     const { sources, log, metrics, nodeName } = this.deps;
     const view = sources.view();
+    this.collectChanges();
     const base = { synced: view.synced, connected: view.connected };
     // Nothing is configured in gobgpd before every cache has a definite answer (listed once, or an optional kind
     // confirmed absent). The speaker config depends on the BGPConfiguration/BGPPeer resources, and the first
@@ -95,7 +108,9 @@ export class ClusterInputs implements InputsPort {
     const nodeWarnings = nodeAddressWarnings(cfg, toNodeInfo(node));
     if (nodeWarnings.join('\n') !== this.lastNodeWarnings && nodeWarnings.length > 0) log.warn('configuration warning', { warnings: nodeWarnings });
     this.lastNodeWarnings = nodeWarnings.join('\n');
-    const { state, stats, mismatch } = this.desired.compute(cfg, node, view.services, view.endpointSlices, reasons.has('drift'));
+    const changed = this.pending && pendingChanges(this.pending);
+    const { state, stats, mismatch } = this.desired.compute(cfg, node, view.services, view.endpointSlices, reasons.has('drift'), changed);
+    this.pending = sources.serviceChanges ? new Map() : undefined;
     metrics?.servicesRecomputed.inc({ scope: stats.full ? 'full' : 'incremental' }, stats.recomputed);
     if (mismatch) {
       metrics?.desiredMismatches.inc();
@@ -114,6 +129,13 @@ export class ClusterInputs implements InputsPort {
     };
   }
 
+  /** Takes the watch's Service changes with the view they belong to. */
+  private collectChanges(): void {
+    const handed = this.deps.sources.serviceChanges?.();
+    if (!handed || !this.pending) return;
+    for (const key of handed.keys) this.pending.set(key, { service: handed.service(key), slices: handed.slices(key) });
+  }
+
   /** Why the node is leaving, or undefined; a leaving annotation it cannot read is logged once per value. */
   private leaving(node: V1Node): string | undefined {
     const { reason, warning } = leavingReason(node);
@@ -121,4 +143,8 @@ export class ClusterInputs implements InputsPort {
     this.lastLeavingWarning = warning;
     return reason;
   }
+}
+
+function pendingChanges(pending: ReadonlyMap<string, { service: V1Service | undefined; slices: readonly V1EndpointSlice[] }>): ServiceChanges {
+  return { keys: new Set(pending.keys()), service: (k) => pending.get(k)?.service, slices: (k) => pending.get(k)?.slices ?? [] };
 }

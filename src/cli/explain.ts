@@ -12,7 +12,23 @@ import {
   type NodeInfo,
   type NodePeer,
 } from '../config/index.js';
-import { desiredRoutes, EXCLUDE_LABEL, type DesiredRoutesResult } from '../routes/index.js';
+import {
+  desiredRoutes,
+  EXCLUDE_LABEL,
+  ruleReasons,
+  type AddressKind,
+  type AttributeSource,
+  type DesiredPath,
+  type LinkBandwidthSource,
+  type RefusalCode,
+  type RefusedAddress,
+  type RouteReason,
+  type ServiceAttributeSource,
+  type ServiceRef,
+  type WithheldAddress,
+  type WithheldCode,
+} from '../routes/index.js';
+import type { Route } from '../model/route.js';
 import { describeLinkBandwidth } from '../routes/weights.js';
 import { isAttributeRefusal, serviceAttributeLines } from '../routes/service-attributes.js';
 import { malformedSlice } from '../routes/endpoints.js';
@@ -161,11 +177,53 @@ export interface ExplainReport {
     keepaliveTime: number; holdTime: number; bfd?: string; passwordSecret?: string;
     localAsNumber?: number; sourceAddress?: string; ttlSecurityMinTtl?: number; allowOwnAsn?: number;
   }[];
-  routes: DesiredRoutesResult['routes'];
-  refused: DesiredRoutesResult['refused'];
-  withheld: DesiredRoutesResult['withheld'];
+  routes: ExplainRoute[];
+  refused: ExplainRefusal[];
+  withheld: ExplainWithheld[];
   warnings: string[];
   notes: string[];
+}
+
+/** A route as `explain -o json` prints it (a stable format): the path's route, its rules' reasons, and its sources. */
+export interface ExplainRoute extends Route {
+  reasons: RouteReason[];
+  attributesFrom: readonly AttributeSource[];
+  linkBandwidthFrom?: LinkBandwidthSource;
+  serviceAttributesFrom?: readonly ServiceAttributeSource[];
+}
+
+export interface ExplainRefusal {
+  service: ServiceRef;
+  address: string;
+  code: RefusalCode;
+  text: string;
+  summary: string;
+  kind?: AddressKind;
+}
+
+export interface ExplainWithheld {
+  service: ServiceRef;
+  address: string;
+  kind: AddressKind;
+  code: WithheldCode;
+  text: string;
+}
+
+function explainRoute(p: DesiredPath): ExplainRoute {
+  const r: ExplainRoute = { ...p.route, reasons: ruleReasons(p), attributesFrom: p.attributesFrom ?? [] };
+  if (p.route.localPref !== undefined) r.localPref = p.route.localPref;
+  if (p.route.linkBandwidth !== undefined) r.linkBandwidth = p.route.linkBandwidth;
+  if (p.linkBandwidthFrom) r.linkBandwidthFrom = p.linkBandwidthFrom;
+  if (p.serviceAttributesFrom) r.serviceAttributesFrom = p.serviceAttributesFrom;
+  return r;
+}
+
+function explainRefusal(x: RefusedAddress): ExplainRefusal {
+  return { service: { namespace: x.namespace, name: x.service }, address: x.address, code: x.code, text: x.message, summary: x.summary ?? x.message, ...(x.kind ? { kind: x.kind } : {}) };
+}
+
+function explainWithheld(x: WithheldAddress): ExplainWithheld {
+  return { service: { namespace: x.namespace, name: x.service }, address: x.address, kind: x.kind, code: x.code, text: x.message };
 }
 
 /** Pure: builds the report for one node. */
@@ -187,9 +245,9 @@ export function explain(input: ExplainInput): ExplainReport {
       defaulted: { ...input.config.defaulted },
     },
     peers: peersForNode(input.config, input.node).map(peerSummary),
-    routes: res.routes,
-    refused: res.refused,
-    withheld: res.withheld,
+    routes: res.routes.map(explainRoute),
+    refused: res.refused.map(explainRefusal),
+    withheld: res.withheld.map(explainWithheld),
     warnings: input.warnings.map((w) => w.text),
     notes: input.dump.notes,
   };

@@ -1,6 +1,7 @@
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { departureFingerprint } from '../config/departure.js';
 import { projectEndpointSlice, projectService } from './project.js';
+import { serviceKey, sliceServiceKey, type ServiceChanges } from '../model/service-key.js';
 import type { Logger } from 'winston';
 import type { KubeClient } from './client.js';
 import { WatchedCache } from './watched-cache.js';
@@ -54,7 +55,7 @@ export class ClusterWatch {
     const mk = <T extends KubeObject>(
       name: string,
       path: string,
-      extra: { fieldSelector?: string; optional?: boolean; project?: (obj: unknown) => T } = {},
+      extra: { fieldSelector?: string; optional?: boolean; project?: (obj: unknown) => T; keyOf?: (obj: T) => string | undefined } = {},
     ): WatchedCache<T> => {
       const c = new WatchedCache<T>({
         ...common,
@@ -70,8 +71,8 @@ export class ClusterWatch {
       this.caches.push(c as unknown as WatchedCache<KubeObject>);
       return c;
     };
-    this.services = mk<V1Service>('services', '/api/v1/services', { project: projectService });
-    this.slices = mk<V1EndpointSlice>('endpointslices', '/apis/discovery.k8s.io/v1/endpointslices', { project: projectEndpointSlice });
+    this.services = mk<V1Service>('services', '/api/v1/services', { project: projectService, keyOf: ownKey });
+    this.slices = mk<V1EndpointSlice>('endpointslices', '/apis/discovery.k8s.io/v1/endpointslices', { project: projectEndpointSlice, keyOf: sliceServiceKey });
     const fieldSelector = `metadata.name=${opts.nodeName}`;
     this.nodes = mk<V1Node>('node', '/api/v1/nodes', { fieldSelector });
     // A kubelet rewrites its Node's status every few seconds (conditions, heartbeats); only the name, labels,
@@ -111,6 +112,17 @@ export class ClusterWatch {
     return out;
   }
 
+  /**
+   * The Services whose Service or EndpointSlices changed since the last call, by key, and where to find their objects
+   * now: what the route model recomputes, instead of looking at every Service. One reader only (the agent's inputs):
+   * a call hands the keys over.
+   */
+  takeServiceChanges(): ServiceChanges {
+    const keys = this.services.takeChanged();
+    for (const k of this.slices.takeChanged()) keys.add(k);
+    return { keys, service: (k) => this.services.byKey(k)[0], slices: (k) => this.slices.byKey(k) };
+  }
+
   view(): ClusterView {
     const notReady = Object.entries(this.cacheStates())
       .filter(([, s]) => s !== 'synced' && s !== 'absent')
@@ -128,3 +140,8 @@ export class ClusterWatch {
   }
 }
 
+/** A Service's own key ("namespace/name"), as the route model keys its contribution. */
+function ownKey(svc: V1Service): string | undefined {
+  const name = svc.metadata?.name;
+  return name ? serviceKey(svc.metadata?.namespace || 'default', name) : undefined;
+}

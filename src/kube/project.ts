@@ -1,5 +1,6 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { ANNOTATION_ADVERTISE, KNOWN_ANNOTATIONS, MAX_UNKNOWN_ANNOTATIONS } from '../model/annotations.js';
+import { SERVICE_NAME_LABEL } from '../model/service-key.js';
 
 /**
  * What the caches keep of each object: only the fields the route rules (src/routes) and the Events read. Built at
@@ -17,7 +18,6 @@ import { ANNOTATION_ADVERTISE, KNOWN_ANNOTATIONS, MAX_UNKNOWN_ANNOTATIONS } from
  * status loadBalancer.ingress[].ip and ipMode. EndpointSlice: metadata name, namespace, resourceVersion, the service-name label;
  * addressType; endpoints[].addresses, conditions, nodeName. (resourceVersion: the informer compares it.)
  */
-const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 type Obj = Record<string, unknown>;
 

@@ -43,6 +43,11 @@ export interface WatchedCacheOptions<T extends KubeObject> {
   absentConfirmations?: number;
   /** What the cache keeps of an object as it arrives (src/kube/project.ts); default: the object without managedFields. */
   project?: (obj: unknown) => T;
+  /**
+   * The key an object is indexed and its changes recorded under (a Service's own key; an EndpointSlice's Service):
+   * byKey() finds the objects of a key, takeChanged() says which keys changed. Undefined for an object: not indexed.
+   */
+  keyOf?: (obj: T) => string | undefined;
 }
 
 /**
@@ -75,6 +80,10 @@ export class WatchedCache<T extends KubeObject> {
   private notFound = 0;
   private notFoundBackoffMs: number;
   private absentRecheckMs: number;
+  /** keyOf -> the objects of that key, by object name ("namespace/name"). */
+  private readonly index = new Map<string, Map<string, T>>();
+  /** The keys whose objects were added, changed or deleted since takeChanged() was last called. */
+  private changedKeys = new Set<string>();
 
   constructor(private readonly opts: WatchedCacheOptions<T>) {
     this.backoffMs = opts.minBackoffMs ?? 500;
@@ -82,6 +91,15 @@ export class WatchedCache<T extends KubeObject> {
     this.absentRecheckMs = this.firstAbsentRecheckMs();
     const changed = (): void => {
       if (this.everSynced) opts.onChange();
+    };
+    const upsert = (obj: T, previous: T | undefined): void => {
+      if (previous) this.unindex(previous);
+      this.reindex(obj);
+      changed();
+    };
+    const remove = (obj: T): void => {
+      this.unindex(obj);
+      changed();
     };
     const project = opts.project ?? ((obj: unknown) => slim(obj) as T);
     const selector = opts.fieldSelector !== undefined ? { fieldSelector: opts.fieldSelector } : {};
@@ -98,7 +116,7 @@ export class WatchedCache<T extends KubeObject> {
     };
     this.listWatch = new ListWatch<T>(
       { client: opts.client, path: opts.path, ...selector, list, project },
-      { upsert: changed, delete: changed, error: (err) => this.failed(err) },
+      { upsert, delete: remove, error: (err) => this.failed(err) },
     );
   }
 
@@ -121,6 +139,22 @@ export class WatchedCache<T extends KubeObject> {
     return this.absentKnown ? [] : this.listWatch.list();
   }
 
+  /** The objects indexed under a key (opts.keyOf); none for an absent type. */
+  byKey(key: string): readonly T[] {
+    const m = this.absentKnown ? undefined : this.index.get(key);
+    return m ? [...m.values()] : [];
+  }
+
+  /**
+   * The keys (opts.keyOf) whose objects were added, changed or deleted since the last call: an object that moved from
+   * one key to another names both. An optional type that became absent or present again names every key it held.
+   */
+  takeChanged(): Set<string> {
+    const out = this.changedKeys;
+    this.changedKeys = new Set();
+    return out;
+  }
+
   async start(): Promise<void> {
     await this.connect();
   }
@@ -129,6 +163,28 @@ export class WatchedCache<T extends KubeObject> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.listWatch.stop();
+  }
+
+  private reindex(obj: T): void {
+    const key = this.opts.keyOf?.(obj);
+    if (key === undefined) return;
+    let m = this.index.get(key);
+    if (!m) this.index.set(key, (m = new Map()));
+    m.set(objectName(obj), obj);
+    this.changedKeys.add(key);
+  }
+
+  private unindex(obj: T): void {
+    const key = this.opts.keyOf?.(obj);
+    if (key === undefined) return;
+    const m = this.index.get(key);
+    if (m?.delete(objectName(obj)) && m.size === 0) this.index.delete(key);
+    this.changedKeys.add(key);
+  }
+
+  /** Absent or present again: every key the cache holds counts as changed. */
+  private allChanged(): void {
+    for (const key of this.index.keys()) this.changedKeys.add(key);
   }
 
   private async connect(): Promise<void> {
@@ -140,6 +196,7 @@ export class WatchedCache<T extends KubeObject> {
     if (this.stopped || this.errorSeen) return;
     const first = !this.everSynced;
     const wasFailing = this.stateValue !== 'synced';
+    if (this.absentKnown) this.allChanged();
     this.everSynced = true;
     this.absentKnown = false;
     this.stateValue = 'synced';
@@ -186,6 +243,7 @@ export class WatchedCache<T extends KubeObject> {
         });
         this.stateValue = 'absent';
         this.absentKnown = true;
+        this.allChanged();
         this.opts.onChange();
       }
       // Look again soon first (CRDs applied together with the DaemonSet may be established a little later),
@@ -230,6 +288,10 @@ export class WatchedCache<T extends KubeObject> {
       this.connect().catch((e: unknown) => this.failed(e));
     }, ms);
   }
+}
+
+function objectName(obj: KubeObject): string {
+  return `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
 }
 
 function statusOf(err: unknown): number | undefined {

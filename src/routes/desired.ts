@@ -9,17 +9,18 @@ import { indexSlices, localEndpointState, type LocalEndpointState } from './endp
 import { escapeControls, quoteValue } from '../text/escape.js';
 import { RouteTable, type Contribution, type TableContext } from './table.js';
 import { readServiceAttributes, type RouteContribution, type ServiceAttributes } from './service-attributes.js';
-import { joinKey } from '../text/key.js';
+import { serviceKey } from '../model/service-key.js';
 import { routeKey } from './diff.js';
 import {
   CIDR_FIELD,
   type AddressKind,
   type DesiredRoutesResult,
-  type Refusal,
+  type RefusalCode,
+  type RefusedAddress,
   type ServiceAddress,
   type ServiceRef,
   type RouteRule,
-  type Withheld,
+  type WithheldCode,
 } from './types.js';
 
 /**
@@ -148,12 +149,12 @@ export function configContribution(scope: RouteScope): Contribution {
 
 /** The key of a Service's contribution and of its EndpointSlices (indexSlices): "namespace/name". */
 export function ownerKey(ref: ServiceRef): string {
-  return joinKey('/', ref.namespace, ref.name);
+  return serviceKey(ref.namespace, ref.name);
 }
 
 /** What one Service asks of this node, from the Service and its EndpointSlices alone. Never throws. */
 export function serviceContribution(scope: RouteScope, svc: V1Service, slices: readonly V1EndpointSlice[]): Contribution {
-  const b = new Collector(scope.config, scope.context.nodeName);
+  const b = new Collector(scope.config, scope.context.nodeName, serviceUid(svc));
   const ref = serviceRef(svc);
   try {
     processService(b, scope.cidrs, svc, ref, slices, scope.context.nodeName);
@@ -197,6 +198,12 @@ export function serviceRef(svc: V1Service): ServiceRef {
     namespace: typeof ns === 'string' && ns !== '' ? ns : 'default',
     name: typeof name === 'string' && name !== '' ? name : '(unnamed)',
   };
+}
+
+/** The Service's metadata.uid, when it has one (a Service's refusals carry it: the Event names its involvedObject by it). */
+function serviceUid(svc: V1Service): string | undefined {
+  const uid: unknown = isRecord(svc) && isRecord(svc.metadata) ? (svc.metadata as Record<string, unknown>)['uid'] : undefined;
+  return typeof uid === 'string' && uid !== '' ? uid : undefined;
 }
 
 /** A value that cannot be an address is reported by at most this much of its text (a refusal is one line). */
@@ -423,12 +430,15 @@ function listNodes(nodes: readonly string[]): string {
 
 /** Collects one contributor's claims, refusals and withheld addresses (merged by RouteTable, ./table.ts). */
 class Collector {
-  private readonly out: Contribution = { routes: [], coverage: [], refused: [], withheld: [] };
+  private readonly out: Contribution;
 
   constructor(
     readonly config: BgpConfig,
     readonly nodeName: string,
-  ) {}
+    private readonly uid?: string,
+  ) {
+    this.out = { routes: [], coverage: [], refused: [], withheld: [], ...(uid !== undefined ? { uid } : {}) };
+  }
 
   addRoute(prefix: string, family: Family, rule: RouteRule, kind: AddressKind, cidr: string, svc: ServiceAddress | undefined, c?: RouteContribution): void {
     this.out.routes.push({ prefix, family, rule, kind, cidr, ...(svc ? { service: svc } : {}), ...(c ? { contribution: c } : {}) });
@@ -447,14 +457,14 @@ class Collector {
   }
 
   /** `summary`: the reason without the address (the same for every address refused alike); default `text`. */
-  refuse(svc: ServiceRef, address: string, kind: AddressKind | undefined, code: Refusal['code'], text: string, summary = text): void {
-    const r: Refusal = { service: { ...svc }, address, code, text, summary };
+  refuse(svc: ServiceRef, address: string, kind: AddressKind | undefined, code: RefusalCode, message: string, summary = message): void {
+    const r: RefusedAddress = { namespace: svc.namespace, service: svc.name, ...(this.uid !== undefined ? { uid: this.uid } : {}), address, code, message, summary };
     if (kind) r.kind = kind;
     this.out.refused.push(r);
   }
 
-  withhold(svc: ServiceRef, address: string, kind: AddressKind, code: Withheld['code'], text: string): void {
-    this.out.withheld.push({ service: { ...svc }, address, kind, code, text });
+  withhold(svc: ServiceRef, address: string, kind: AddressKind, code: WithheldCode, message: string): void {
+    this.out.withheld.push({ namespace: svc.namespace, service: svc.name, address, kind, code, message });
   }
 
   contribution(): Contribution {

@@ -86,12 +86,3 @@ export function diffKeyed<W, D extends Route, A extends Route>(
   }
   return { add: sorted(out.add), update: sorted(out.update), delete: sorted(out.delete) };
 }
-
-/** Applies a diff the way gobgpd does (AddPath replaces by prefix): for tests and dry runs. */
-export function applyDiff(actual: readonly Route[], d: RouteDiff): Route[] {
-  const m = new Map<string, Route>();
-  for (const r of actual) m.set(routeKey(r), r);
-  for (const r of d.delete) m.delete(routeKey(r));
-  for (const r of [...d.add, ...d.update]) m.set(routeKey(r), r);
-  return sorted([...m.values()]);
-}

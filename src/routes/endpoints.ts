@@ -1,10 +1,9 @@
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { Family } from '../model/route.js';
 import { parseIp } from '../config/net.js';
-import { joinKey } from '../text/key.js';
+import { sliceServiceKey } from '../model/service-key.js';
 
-/** The label EndpointSlice controllers put on every slice of a Service. */
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+export { SERVICE_NAME_LABEL } from '../model/service-key.js';
 
 export interface LocalEndpointState {
   /** Endpoints of this family anywhere in the cluster, each address counted once. */
@@ -59,13 +58,7 @@ export function indexSlices(slices: readonly V1EndpointSlice[], keyOf: (s: V1End
 }
 
 /** The Service key ("namespace/name") an EndpointSlice belongs to, or undefined for a malformed one. */
-export function sliceKey(s: V1EndpointSlice): string | undefined {
-  if (typeof s !== 'object' || s === null) return undefined;
-  const ns = s.metadata?.namespace ?? 'default';
-  const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
-  if (typeof svc !== 'string' || svc === '') return undefined;
-  return joinKey('/', ns, svc);
-}
+export const sliceKey = sliceServiceKey;
 
 /** What kube-proxy makes of an endpoint for a Local policy: ready, serving while terminating, or neither. */
 type EndpointCondition = 'ready' | 'serving-terminating' | 'none';

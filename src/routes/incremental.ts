@@ -4,10 +4,11 @@ import { toNodeInfo, type NodeInput } from '../config/node.js';
 import { sliceKey } from './endpoints.js';
 import { CONFIG_OWNER, configContribution, desiredRoutes, ownerKey, routeScope, serviceContribution, serviceRef, type RouteScope } from './desired.js';
 import { RouteTable } from './table.js';
-import type { DesiredRoute, DesiredRoutesResult, ServiceRef } from './types.js';
+import type { DesiredPath, DesiredRoutesResult, ServiceRef } from './types.js';
+import type { ServiceChanges } from '../model/service-key.js';
 
 export interface ComputeStats {
-  /** Everything was recomputed (first call, configuration or Node change, duplicate Service keys). */
+  /** Everything was recomputed (first call, configuration or Node change, duplicate Service keys, keys unknown again). */
   full: boolean;
   /** Services whose contribution was recomputed (all of them when full). */
   recomputed: number;
@@ -46,6 +47,11 @@ const NO_SLICES: readonly V1EndpointSlice[] = [];
  * What is left per call for the unchanged objects is one Map lookup each (Services and slices by object) and no
  * allocation; the result names the route keys that changed (`changes`), which the reconciler alone looks at.
  *
+ * Better still, the watch hands over the keys of the Services whose inputs changed (ServiceChanges: it saw each
+ * change as it came): then only those Services are recomputed and the others are not looked at at all. The
+ * per-object bookkeeping above is not kept up to date on that path, so a call without keys after calls with keys
+ * starts over (a full recomputation).
+ *
  * The drift pass calls verify(): a full recomputation compared with the incremental result. Any difference is a bug
  * (an object changed in place, a missed dependency): it is returned for the caller to log and count, and the table
  * is rebuilt from scratch so the next result is right.
@@ -68,26 +74,36 @@ export class IncrementalRoutes {
   /** The slices of the last view by Service key: kept up to date from the slices that came and went. */
   private readonly slicesByOwner = new Map<string, V1EndpointSlice[]>();
   private last: DesiredRoutesResult | undefined;
+  /** The table was last brought up to date from handed keys: the per-object bookkeeping is stale. */
+  private keyed = false;
 
   /**
    * `changes`: the route keys (routeKey form, "family|prefix") whose route object differs from the previous
    * call's result; undefined when everything was recomputed (compare it all).
+   * `changed`: the Services whose inputs changed since the last call, from the watch (every change since: a key left
+   * out is a Service taken as unchanged); absent: unknown, every Service and slice of the view is looked at.
    */
   compute(
     config: BgpConfig,
     node: NodeInput,
     services: readonly V1Service[],
     slices: readonly V1EndpointSlice[],
+    changed?: ServiceChanges,
   ): { result: DesiredRoutesResult; stats: ComputeStats; changes?: ReadonlySet<string> } {
     // The scope is a function of the configuration and this Node's info: derived again only when they change.
     const key = JSON.stringify([config, toNodeInfo(node)]);
     let full = false;
-    if (!this.table || !this.scope || key !== this.scopeKey) {
+    if (!this.table || !this.scope || key !== this.scopeKey || (changed === undefined && this.keyed)) {
       this.reset(routeScope(config, node), key);
       full = true;
     }
     const table = this.table!;
     const scope = this.scope!;
+    if (changed !== undefined && !full) {
+      const byKeys = this.applyChanges(table, scope, changed, services.length);
+      if (byKeys) return byKeys;
+      return this.compute(config, node, services, slices);
+    }
     const gen = ++this.generation;
     const slicesChanged = this.updateSliceIndex(slices, gen);
     let recomputed = 0;
@@ -130,6 +146,38 @@ export class IncrementalRoutes {
       stats: { full, recomputed, removed, services: this.seen.size },
       ...(full ? {} : { changes: table.lastChanges() }),
     };
+  }
+
+  /**
+   * Recomputes the Services of the handed keys only. Undefined (after starting over) when a key is not the key the
+   * route model gives its Service: then the caller computes from the whole view.
+   */
+  private applyChanges(
+    table: RouteTable,
+    scope: RouteScope,
+    changed: ServiceChanges,
+    services: number,
+  ): { result: DesiredRoutesResult; stats: ComputeStats; changes: ReadonlySet<string> } | undefined {
+    this.keyed = true;
+    let recomputed = 0;
+    let removed = 0;
+    for (const owner of changed.keys) {
+      const svc = changed.service(owner);
+      if (svc === undefined) {
+        if (table.has(owner)) removed++;
+        table.set(owner, undefined);
+        continue;
+      }
+      const ref = serviceRef(svc);
+      if (ownerKey(ref) !== owner) {
+        this.table = undefined;
+        return undefined;
+      }
+      table.set(owner, serviceContribution(scope, svc, changed.slices(owner)), ref);
+      recomputed++;
+    }
+    this.last = table.result();
+    return { result: this.last, stats: { full: false, recomputed, removed, services }, changes: table.lastChanges() };
   }
 
   /**
@@ -180,9 +228,9 @@ export class IncrementalRoutes {
     return mismatch;
   }
 
-  /** The current route of a route key (after compute()). */
-  route(key: string): DesiredRoute | undefined {
-    return this.table?.route(key);
+  /** The current path of a route key (after compute()). */
+  path(key: string): DesiredPath | undefined {
+    return this.table?.path(key);
   }
 
   private sliceKeyOf(sl: V1EndpointSlice): string | undefined {
@@ -200,6 +248,9 @@ export class IncrementalRoutes {
     this.scopeKey = key;
     this.seen = new Map();
     this.seenByOwner = new Map();
+    this.sliceGen.clear();
+    this.slicesByOwner.clear();
+    this.keyed = false;
   }
 
   private fullFallback(
@@ -230,8 +281,8 @@ function differing<T>(a: readonly T[], b: readonly T[], id: (t: T) => string): s
 function compareResults(mine: DesiredRoutesResult | undefined, fresh: DesiredRoutesResult): Mismatch {
   const m = mine ?? { routes: [], refused: [], withheld: [] };
   return {
-    routes: differing(m.routes, fresh.routes, (r) => r.prefix),
-    refused: differing(m.refused, fresh.refused, (r) => `${r.service.namespace}/${r.service.name} ${r.address} ${r.code}`),
-    withheld: differing(m.withheld, fresh.withheld, (w) => `${w.service.namespace}/${w.service.name} ${w.address} ${w.kind}`),
+    routes: differing(m.routes, fresh.routes, (p) => p.route.prefix),
+    refused: differing(m.refused, fresh.refused, (r) => `${r.namespace}/${r.service} ${r.address} ${r.code}`),
+    withheld: differing(m.withheld, fresh.withheld, (w) => `${w.namespace}/${w.service} ${w.address} ${w.kind}`),
   };
 }

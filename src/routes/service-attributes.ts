@@ -6,7 +6,7 @@ import type { CommunityIndex, ServiceAttributeLimits, ValueRange, WeightedEcmpSe
 import { isMarkerCommunity, isReservedCommunity } from '../config/service-limits.js';
 import { escapeControls, quoteValue } from '../text/escape.js';
 import { aggregateLinkBandwidth, endpointsLinkBandwidth } from './weights.js';
-import type { DesiredRoute, LinkBandwidthSource, RouteRule, ServiceAttributes, ServiceAttributeSource, ServiceRef } from './types.js';
+import type { DesiredPath, LinkBandwidthSource, RouteRule, ServiceAttributes, ServiceAttributeSource, ServiceRef } from './types.js';
 export type { LinkBandwidthSource, ServiceAttributes, ServiceAttributeSource } from './types.js';
 import { joinKey } from '../text/key.js';
 import { MAX_SERVICE_COMMUNITIES, MAX_SERVICE_LARGE_COMMUNITIES } from '../model/path-size.js';
@@ -370,13 +370,13 @@ function cmpText(a: string, b: string): number {
 }
 
 /** Where a route's weight and Service attributes come from (weightedECMP, svcbgp.io/* annotations), one line each. */
-export function serviceAttributeLines(rt: Pick<DesiredRoute, 'linkBandwidthFrom' | 'serviceAttributesFrom'>): string[] {
+export function serviceAttributeLines(rt: Pick<DesiredPath, 'linkBandwidthFrom' | 'serviceAttributesFrom'>): string[] {
   return serviceAttributeReasons(rt).map((r) => r.text);
 }
 
-/** The same, each with what it is about (the reconciler's DesiredPath carries these beside the route's reasons). */
+/** The same, each with what it is about (a DesiredPath carries these after the rules' reasons). */
 export function serviceAttributeReasons(
-  rt: Pick<DesiredRoute, 'linkBandwidthFrom' | 'serviceAttributesFrom'>,
+  rt: Pick<DesiredPath, 'linkBandwidthFrom' | 'serviceAttributesFrom'>,
 ): { rule: 'link-bandwidth' | 'service-attributes'; text: string }[] {
   const out: { rule: 'link-bandwidth' | 'service-attributes'; text: string }[] = [];
   const name = (s: { namespace: string; name: string }): string => `${escapeControls(s.namespace)}/${escapeControls(s.name)}`;

@@ -4,7 +4,8 @@
  * a stand-in for gobgpd: this measures svcbgp's pass, not gRPC), for N Services with one ready local endpoint each
  * (the same shape as test/bench/suite.ts: ClusterIP, internalTrafficPolicy Local, one /32 per Service). After the
  * cold pass, `--changes` single-Service changes, each one EndpointSlice replaced (the endpoint moves away and back,
- * as an informer delivers it: a new object), each followed by one pass; the pass times and the heap after a GC.
+ * as an informer delivers it: a new object, its Service's key recorded as the watch records it), each followed by
+ * one pass; the pass times and the heap after a GC.
  *
  *   npm run build && node --expose-gc dist/test/bench/pass.js [--sizes 1000,10000,50000] [--changes 200] [--no-write]
  *
@@ -19,6 +20,7 @@ import { Reconciler } from '../../src/agent/reconciler.js';
 import { diff } from '../../src/routes/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import type { ClusterView } from '../../src/kube/cluster.js';
+import type { ServiceChanges } from '../../src/model/service-key.js';
 import { MemorySpeaker } from '../helpers/memory-speaker.js';
 import { capturingLogger } from '../helpers/log.js';
 import { node, service, slice } from '../unit/routes/cluster.js';
@@ -80,10 +82,18 @@ async function run(n: number): Promise<PassResult> {
   const view = (): ClusterView => ({
     synced: true, connected: true, notReady: [], services, endpointSlices: slices, node: theNode, bgpPeers: [], bgpConfigurations: [],
   });
+  // What the watch hands over (src/kube/cluster.ts takeServiceChanges): the keys changed since the last pass.
+  let changed = new Set<string>();
+  const index = (key: string): number => Number(key.slice('default/svc-'.length));
+  const serviceChanges = (): ServiceChanges => {
+    const keys = changed;
+    changed = new Set();
+    return { keys, service: (k) => services[index(k)], slices: (k) => [slices[index(k)]!] };
+  };
   const { log } = capturingLogger();
   const inputs = new ClusterInputs({
     nodeName: NODE,
-    sources: { view, config: () => ({ state: 'valid', config: bgpConfig }) },
+    sources: { view, serviceChanges, config: () => ({ state: 'valid', config: bgpConfig }) },
     passwords: new PasswordResolver(async () => '', log),
     log,
   });
@@ -98,6 +108,7 @@ async function run(n: number): Promise<PassResult> {
     // Even changes move Service i's endpoint away (its /32 is withdrawn), odd ones move it back (advertised again).
     const i = (Math.floor(c / 2) * 7919) % n;
     slices[i] = sliceFor(i, c % 2 === 0 ? 'node-2' : NODE);
+    changed.add(`default/svc-${i}`);
     t = performance.now();
     await reconciler.pass(new Set(['endpointslice']));
     times.push(performance.now() - t);

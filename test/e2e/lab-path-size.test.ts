@@ -139,9 +139,9 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       const n1 = lab.node(1);
       const node: V1Node = { metadata: { name: 'node-1' }, status: { addresses: [{ type: 'InternalIP', address: n1.ipv4 }, { type: 'InternalIP', address: n1.ipv6 }] } };
       const res = desiredRoutes(parsed.config, node, svcs, slices);
-      const hosts = [V4, V6].map((ip) => res.routes.find((r) => r.prefix === `${ip}/${ip.includes(':') ? 128 : 32}`)!);
+      const hosts = [V4, V6].map((ip) => res.routes.find((r) => r.route.prefix === `${ip}/${ip.includes(':') ? 128 : 32}`)!);
       // As the node sends them while it drains (the largest form: GRACEFUL_SHUTDOWN and LOCAL_PREF 0 added).
-      const paths: Route[] = hosts.map((r) => markOwned({ ...r, communities: [...r.communities, GRACEFUL_SHUTDOWN_COMMUNITY], localPref: 0 }, 64512));
+      const paths: Route[] = hosts.map((r) => markOwned({ ...r.route, communities: [...r.route.communities, GRACEFUL_SHUTDOWN_COMMUNITY], localPref: 0 }, 64512));
       for (const p of paths) {
         const bytes = updateBytes(p);
         metric(router, `UPDATE bytes of the largest ${p.family} path (before gobgpd's additions)`, bytes, `${p.communities.length} standard, ${p.largeCommunities.length} large communities`);

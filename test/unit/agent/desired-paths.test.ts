@@ -23,7 +23,7 @@ spec:
   it('rule, kind, CIDR and Services per reason, as desiredRoutes gives them; the weight beside them', () => {
     const state = computeDesired(config, n, services, slices);
     const host = state.paths.find((p) => p.route.prefix === '10.49.0.7/32')!;
-    const model = desiredRoutes(config, n, services, slices).routes.find((r) => r.prefix === '10.49.0.7/32')!;
+    const model = desiredRoutes(config, n, services, slices).routes.find((r) => r.route.prefix === '10.49.0.7/32')!;
     expect(host.reasons[0]).to.deep.equal(model.reasons[0]);
     expect(host.reasons[0]).to.include({ rule: 'local-endpoint', kind: 'cluster-ip', cidr: '10.49.0.0/16' });
     expect(host.reasons[0]!.services).to.deep.equal([{ namespace: 'default', name: 'web', address: '10.49.0.7' }]);

@@ -9,6 +9,7 @@ import { ClusterInputs } from '../../../src/agent/inputs.js';
 import { PasswordResolver } from '../../../src/agent/passwords.js';
 import { AgentMetrics } from '../../../src/http/metrics.js';
 import type { ClusterView } from '../../../src/kube/cluster.js';
+import type { ServiceChanges } from '../../../src/model/service-key.js';
 import { capturingLogger } from '../../helpers/log.js';
 import { mustConfig, node, service, slice } from '../routes/cluster.js';
 
@@ -74,6 +75,48 @@ describe('agent inputs: incremental desired paths, checked on the drift pass', (
     // Back in step: the next drift pass finds nothing.
     await inputs.read(new Set(['drift']));
     expect(await counter(metrics, 'svcbgp_desired_state_mismatches_total ')).to.deep.equal(['svcbgp_desired_state_mismatches_total 1']);
+  });
+});
+
+describe('agent inputs: the Service changes the watch hands over', () => {
+  it('only the named Services are recomputed; keys handed over while the inputs wait are used by the next computation', async () => {
+    const services = ['a', 'b', 'c'].map((n, i) => service(n, { clusterIPs: [`10.49.0.${i + 1}`], internalTrafficPolicy: 'Local' }));
+    const slices = ['a', 'b', 'c'].map((n) => slice(n, 'IPv4', [{ ip: '10.48.0.1', node: 'node-1' }]));
+    const { log } = capturingLogger();
+    const metrics = new AgentMetrics(false);
+    let synced = true;
+    let changed = new Set<string>();
+    const at = (k: string): number => ['default/a', 'default/b', 'default/c'].indexOf(k);
+    const inputs = new ClusterInputs({
+      nodeName: 'node-1',
+      sources: {
+        view: (): ClusterView => ({ synced, connected: true, notReady: synced ? [] : ['services:syncing'], services, endpointSlices: slices, node: node('node-1', {}, ['192.168.1.10']), bgpPeers: [], bgpConfigurations: [] }),
+        serviceChanges: (): ServiceChanges => {
+          const keys = changed;
+          changed = new Set();
+          return { keys, service: (k) => services[at(k)], slices: (k) => slices.filter((_, i) => i === at(k)) };
+        },
+        config: () => ({ state: 'valid', config: CONFIG }),
+      },
+      passwords: new PasswordResolver(() => Promise.reject(new Error('no secrets here')), log),
+      log,
+      metrics,
+    });
+    expect(prefixes(await inputs.read(new Set(['start'])))).to.deep.equal(['10.49.0.0/16', '10.49.0.1/32', '10.49.0.2/32', '10.49.0.3/32']);
+    slices[1] = slice('b', 'IPv4', [{ ip: '10.48.0.1', node: 'node-2' }]);
+    changed.add('default/b');
+    synced = false;
+    expect((await inputs.read(new Set(['endpointslices']))).waiting).to.contain('caches syncing');
+    synced = true;
+    const next = await inputs.read(new Set(['services']));
+    expect(prefixes(next)).to.deep.equal(['10.49.0.0/16', '10.49.0.1/32', '10.49.0.3/32']);
+    expect(await counter(metrics, 'svcbgp_services_recomputed_total{')).to.deep.equal([
+      'svcbgp_services_recomputed_total{scope="full"} 3',
+      'svcbgp_services_recomputed_total{scope="incremental"} 1',
+    ]);
+    // The drift pass compares with the whole view: nothing differs.
+    await inputs.read(new Set(['drift']));
+    expect(await counter(metrics, 'svcbgp_desired_state_mismatches_total ')).to.deep.equal(['svcbgp_desired_state_mismatches_total 0']);
   });
 });
 

@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { parseConfig } from '../../../src/config/index.js';
-import { desiredRoutes } from '../../../src/routes/index.js';
+import { desiredRoutes, ruleReasons } from '../../../src/routes/index.js';
 import { markOwned } from '../../../src/model/owner-marker.js';
 import { MAX_UPDATE_BYTES, updateBytes, wireBytes } from '../../../src/model/path-size.js';
 import { fuzz } from './settings.js';
@@ -106,24 +106,24 @@ describe('fuzz: Service attributes on shared prefixes (path size, aggregates, na
         const fromServices = new Map<string, string>();
         for (const res of byNode) {
           for (const r of res.routes) {
-            expect(wireBytes(r), `${r.prefix}: path size`).to.be.at.most(MAX_UPDATE_BYTES);
-            expect(updateBytes(markOwned(r, 4294967295))).to.be.below(wireBytes(r));
-            const operatorStd = [...new Set(r.attributesFrom.flatMap((a) => a.communities))].sort();
-            const operatorLarge = [...new Set(r.attributesFrom.flatMap((a) => a.largeCommunities))].sort();
+            expect(wireBytes(r.route), `${r.route.prefix}: path size`).to.be.at.most(MAX_UPDATE_BYTES);
+            expect(updateBytes(markOwned(r.route, 4294967295))).to.be.below(wireBytes(r.route));
+            const operatorStd = [...new Set((r.attributesFrom ?? []).flatMap((a) => a.communities))].sort();
+            const operatorLarge = [...new Set((r.attributesFrom ?? []).flatMap((a) => a.largeCommunities))].sort();
             if (r.reasons.some((x) => x.rule === 'aggregate')) {
-              expect(r.serviceAttributesFrom, `${r.prefix} (aggregate) carries Service attributes`).to.equal(undefined);
-              expect([...r.communities].sort()).to.deep.equal(operatorStd);
-              expect([...r.largeCommunities].sort()).to.deep.equal(operatorLarge);
-              expect(r.localPref).to.equal(undefined);
+              expect(r.serviceAttributesFrom, `${r.route.prefix} (aggregate) carries Service attributes`).to.equal(undefined);
+              expect([...r.route.communities].sort()).to.deep.equal(operatorStd);
+              expect([...r.route.largeCommunities].sort()).to.deep.equal(operatorLarge);
+              expect(r.route.localPref).to.equal(undefined);
             }
             const namespaces = new Set((r.serviceAttributesFrom ?? []).map((x) => x.service.namespace));
-            expect(namespaces.size, `${r.prefix}: Service attributes from several namespaces`).to.be.at.most(1);
-            const own = JSON.stringify([r.communities.filter((x) => !operatorStd.includes(x)), r.largeCommunities.filter((x) => !operatorLarge.includes(x)), r.localPref]);
+            expect(namespaces.size, `${r.route.prefix}: Service attributes from several namespaces`).to.be.at.most(1);
+            const own = JSON.stringify([r.route.communities.filter((x) => !operatorStd.includes(x)), r.route.largeCommunities.filter((x) => !operatorLarge.includes(x)), r.route.localPref]);
             // Every node that advertises the address because of the same Services gives it the same attributes.
-            const who = JSON.stringify(r.reasons.map((x) => [x.rule, x.services.map((s) => `${s.namespace}/${s.name}`)]));
-            const k = `${r.prefix} ${who}`;
+            const who = JSON.stringify(ruleReasons(r).map((x) => [x.rule, x.services.map((s) => `${s.namespace}/${s.name}`)]));
+            const k = `${r.route.prefix} ${who}`;
             const before = fromServices.get(k);
-            if (before !== undefined) expect(own, `${r.prefix}: nodes disagree`).to.equal(before);
+            if (before !== undefined) expect(own, `${r.route.prefix}: nodes disagree`).to.equal(before);
             else fromServices.set(k, own);
           }
         }

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { parseConfig, type BgpConfig } from '../../../src/config/index.js';
 import { cidrContains, isCidr, parseCidr, type ParsedCidr } from '../../../src/config/net.js';
-import { desiredRoutes, type AddressKind, type DesiredRoutesResult } from '../../../src/routes/index.js';
+import { desiredRoutes, ruleReasons, type AddressKind, type DesiredRoutesResult } from '../../../src/routes/index.js';
 import { arbGoodConfigDocs, arbNode, arbService, arbSlice } from './arbitraries.js';
 import { fuzz } from './settings.js';
 
@@ -27,20 +27,20 @@ function expectedRef(svc: unknown): string {
 function checkResult(config: BgpConfig, services: readonly unknown[], res: DesiredRoutesResult): void {
   if (res.excluded) expect(res.routes).to.deep.equal([]);
   for (const r of res.routes) {
-    const parsed = parseCidr(r.prefix);
-    expect(isCidr(parsed), r.prefix).to.equal(true);
+    const parsed = parseCidr(r.route.prefix);
+    expect(isCidr(parsed), r.route.prefix).to.equal(true);
     if (!isCidr(parsed)) continue;
     const p = parsed;
-    expect(p.family).to.equal(r.family);
-    expect(r.reasons.length, r.prefix).to.be.greaterThan(0);
-    for (const why of r.reasons) {
+    expect(p.family).to.equal(r.route.family);
+    expect(r.reasons.length, r.route.prefix).to.be.greaterThan(0);
+    for (const why of ruleReasons(r)) {
       // Every advertised route lies inside a configured CIDR of its kind: the one its reason names.
       const cidr = cidrsOf(config, why.kind).find((c) => c.cidr === why.cidr);
-      expect(cidr, `${r.prefix}: ${why.kind} CIDR ${why.cidr} is not configured`).to.not.equal(undefined);
-      expect(cidrContains(cidr!, p.bytes, p.length), `${r.prefix} outside ${why.cidr}`).to.equal(true);
+      expect(cidr, `${r.route.prefix}: ${why.kind} CIDR ${why.cidr} is not configured`).to.not.equal(undefined);
+      expect(cidrContains(cidr!, p.bytes, p.length), `${r.route.prefix} outside ${why.cidr}`).to.equal(true);
       if (why.rule !== 'aggregate') {
         expect(why.services.length).to.be.greaterThan(0);
-        for (const s of why.services) expect(`${s.address}/${p.length}`).to.equal(r.prefix);
+        for (const s of why.services) expect(`${s.address}/${p.length}`).to.equal(r.route.prefix);
       }
       expect(why.text).to.not.match(CONTROL);
     }
@@ -48,15 +48,15 @@ function checkResult(config: BgpConfig, services: readonly unknown[], res: Desir
   const refs = new Set(services.map(expectedRef));
   for (const x of res.refused) {
     // Every refusal names the Service it came from, with a one-line message.
-    expect(refs.has(`${x.service.namespace}/${x.service.name}`), `refusal for unknown Service ${x.service.namespace}/${x.service.name}`).to.equal(true);
-    expect(x.text).to.be.a('string').and.not.equal('');
+    expect(refs.has(`${x.namespace}/${x.service}`), `refusal for unknown Service ${x.namespace}/${x.service}`).to.equal(true);
+    expect(x.message).to.be.a('string').and.not.equal('');
     expect(x.summary).to.be.a('string').and.not.equal('');
-    expect(x.text).to.not.match(CONTROL);
+    expect(x.message).to.not.match(CONTROL);
     expect(x.summary).to.not.match(CONTROL);
   }
   for (const w of res.withheld) {
-    expect(refs.has(`${w.service.namespace}/${w.service.name}`)).to.equal(true);
-    expect(w.text).to.not.match(CONTROL);
+    expect(refs.has(`${w.namespace}/${w.service}`)).to.equal(true);
+    expect(w.message).to.not.match(CONTROL);
   }
 }
 
@@ -90,7 +90,7 @@ describe('fuzz: the route model (desiredRoutes) on random and hostile cluster du
         const svc = { kind: 'Service', metadata: { name: 'wide', namespace: 'prod' }, spec: { type: 'LoadBalancer', externalIPs: ips }, status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) } } };
         const res = desiredRoutes(parsed.config, { name: 'node-1', labels: {} }, [svc as V1Service], []);
         checkResult(parsed.config, [svc], res);
-        const covered = new Set(res.routes.flatMap((r) => r.reasons.flatMap((why) => why.services.map((s) => s.address))));
+        const covered = new Set(res.routes.flatMap((r) => ruleReasons(r).flatMap((why) => why.services.map((s) => s.address))));
         const refused = new Set(res.refused.map((x) => x.address));
         for (const ip of ips) expect(covered.has(ip) || refused.has(ip), ip).to.equal(true);
       }),

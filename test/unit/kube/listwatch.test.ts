@@ -317,6 +317,37 @@ describe('kube: list/watch client', () => {
     }
   });
 
+  it('WatchedCache records the keys of what changed (an object that moves names both keys) and finds objects by key', async () => {
+    let watch: http.ServerResponse | undefined;
+    const s = await stub((url, res) => {
+      if (!url.searchParams.get('watch')) {
+        json(res, 200, { items: [obj('a', '5', 1), obj('b', '6', 2)], metadata: { resourceVersion: '10' } });
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' }).flushHeaders();
+      watch ??= res;
+    });
+    const c = new WatchedCache<Obj>({
+      name: 'endpointslices', client: s.client, path: '/api/v1/services', log: silentLogger(), onChange: () => undefined,
+      keyOf: (o) => `ns/svc-${o.spec?.n ?? 0}`,
+    });
+    try {
+      await c.start();
+      expect([...c.takeChanged()].sort()).to.deep.equal(['ns/svc-1', 'ns/svc-2']);
+      await until('the watch is open', () => watch !== undefined);
+      watch!.write(`${JSON.stringify({ type: 'MODIFIED', object: obj('a', '11', 2) })}\n`);
+      watch!.write(`${JSON.stringify({ type: 'DELETED', object: obj('b', '12', 2) })}\n`);
+      await until('b is deleted', () => c.list().length === 1);
+      expect([...c.takeChanged()].sort()).to.deep.equal(['ns/svc-1', 'ns/svc-2']);
+      expect(c.takeChanged().size).to.equal(0);
+      expect(c.byKey('ns/svc-1')).to.deep.equal([]);
+      expect(c.byKey('ns/svc-2').map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`)).to.deep.equal(['a@11']);
+    } finally {
+      await c.stop();
+      await s.close();
+    }
+  });
+
   describe('WatchedCache retries with back-off', () => {
     const cache = (client: KubeClient): WatchedCache<Obj> =>
       new WatchedCache<Obj>({ name: 'services', client, path: '/api/v1/services', log: silentLogger(), onChange: () => undefined, minBackoffMs: 20, maxBackoffMs: 400 });

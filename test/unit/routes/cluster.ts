@@ -109,6 +109,6 @@ export function nginxSlice(): V1EndpointSlice {
   ]);
 }
 
-export function prefixes(routes: readonly { prefix: string }[]): string[] {
-  return routes.map((r) => r.prefix);
+export function prefixes(paths: readonly { route: { prefix: string } }[]): string[] {
+  return paths.map((p) => p.route.prefix);
 }

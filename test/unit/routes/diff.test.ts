@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { diff, applyDiff } from '../../../src/routes/index.js';
+import { diff } from '../../../src/routes/index.js';
+import { ribAfter } from '../../helpers/rib.js';
 import { route as r } from '../../fixtures/routes.js';
 
 describe('routes: diff', () => {
@@ -31,9 +32,9 @@ describe('routes: diff', () => {
     expect(d.delete).to.have.length(1);
   });
 
-  it('applyDiff gives the desired set', () => {
+  it('the diff sent to gobgpd gives the desired set', () => {
     const desired = [r('10.49.0.0/16'), r('192.168.3.180/32', { communities: ['64512:5'] })];
     const actual = [r('192.168.3.180/32'), r('10.1.0.0/16')];
-    expect(applyDiff(actual, diff(desired, actual))).to.deep.equal(desired);
+    expect(ribAfter(actual, diff(desired, actual))).to.deep.equal(desired);
   });
 });

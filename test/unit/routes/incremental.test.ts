@@ -6,7 +6,8 @@
  * configuration replaced — goes through ONE IncrementalRoutes; after every step its result must be deep-equal
  * to desiredRoutes over the same view (routes with reasons and attributes, refusals, withheld addresses), and
  * verify() (what the drift pass runs) must find no difference, and the delta it reports (the route keys that changed)
- * must name every route whose object is not the one of the step before.
+ * must name every route whose object is not the one of the step before. The same again with the keys of the changed
+ * Services handed over as the watch records them (ServiceChanges), calls with and without keys mixed.
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -16,6 +17,7 @@ import { IncrementalRoutes } from '../../../src/routes/incremental.js';
 import type { BgpConfig } from '../../../src/config/index.js';
 import { mustConfig, node, service, slice, type Ep } from './cluster.js';
 import { fuzzParams } from '../fuzz/settings.js';
+import { sliceServiceKey, type ServiceChanges } from '../../../src/model/service-key.js';
 
 const CONFIGS: BgpConfig[] = [
   mustConfig(`apiVersion: svcbgp.io/v1alpha1
@@ -141,8 +143,22 @@ class View {
   slices = new Map<string, V1EndpointSlice>();
   node: V1Node = NODE_VARIANTS[0]!;
   config: BgpConfig = CONFIGS[0]!;
+  /** The Service keys changed since takeChanges(), as the watch records them (src/kube/watched-cache.ts). */
+  private changed = new Set<string>();
+
+  /** What the watch hands over: the changed keys, and the objects of a key now. */
+  takeChanges(): ServiceChanges {
+    const keys = this.changed;
+    this.changed = new Set();
+    return {
+      keys,
+      service: (k) => this.services.get(k),
+      slices: (k) => [...this.slices.values()].filter((sl) => sliceServiceKey(sl) === k),
+    };
+  }
 
   apply(s: Step): void {
+    if (s.op === 'service' || s.op === 'delete-service' || s.op === 'slice' || s.op === 'delete-slice') this.changed.add(`${s.ns}/${s.name}`);
     switch (s.op) {
       case 'service': {
         const svc = service(s.name, {
@@ -178,22 +194,22 @@ class View {
 }
 
 describe('routes: incremental desired state equals a full recomputation (fast-check)', () => {
-  it('after every step of a random sequence of Service, EndpointSlice, Node and configuration events', () => {
-    const out = fc.check(
-      fc.property(fc.integer({ min: 0, max: CONFIGS.length - 1 }), fc.array(arbStep, { minLength: 1, maxLength: 40 }), (first, steps) => {
+  /** `keyed`: whether the compute() after each step gets the watch's keys (default: never). */
+  function sequence(first: number, steps: readonly Step[], keyed: readonly boolean[] = []): void {
         const view = new View();
         view.config = CONFIGS[first]!;
         const inc = new IncrementalRoutes();
         let before = new Map<string, unknown>();
-        for (const step of steps) {
+        for (const [i, step] of steps.entries()) {
           view.apply(step);
           const services = [...view.services.values()];
           const slices = [...view.slices.values()];
-          const { result, changes } = inc.compute(view.config, view.node, services, slices);
+          const handed = view.takeChanges();
+          const { result, changes } = inc.compute(view.config, view.node, services, slices, keyed[i] ? handed : undefined);
           expect(result, JSON.stringify(step)).to.deep.equal(desiredRoutes(view.config, view.node, services, slices));
           // The delta the reconciler trusts (src/agent/reconciler.ts): every route added, changed or dropped since the
           // last result is among `changes`, and every unchanged one is the same object as before.
-          const now = new Map<string, unknown>(result.routes.map((r) => [`${r.family}|${r.prefix}`, r]));
+          const now = new Map<string, unknown>(result.routes.map((r) => [`${r.route.family}|${r.route.prefix}`, r]));
           if (changes) {
             for (const k of new Set([...before.keys(), ...now.keys()])) {
               if (!changes.has(k)) expect(now.get(k), `${JSON.stringify(step)}: ${k} changed but not in the delta`).to.equal(before.get(k));
@@ -202,11 +218,45 @@ describe('routes: incremental desired state equals a full recomputation (fast-ch
           before = now;
           expect(inc.verify(view.config, view.node, services, slices)).to.equal(undefined);
         }
-      }),
+  }
+
+  it('after every step of a random sequence of Service, EndpointSlice, Node and configuration events', () => {
+    const out = fc.check(
+      fc.property(fc.integer({ min: 0, max: CONFIGS.length - 1 }), fc.array(arbStep, { minLength: 1, maxLength: 40 }), (first, steps) => sequence(first, steps)),
       fuzzParams(300),
     );
     if (out.failed) throw new Error(fc.defaultReportMessage(out) ?? 'property failed');
     console.log(`      incremental vs full: ${out.numRuns} sequences`);
+  });
+
+  it('the same with the keys of the changed Services handed over by the watch, calls with and without keys mixed', () => {
+    const arbRun = fc.array(fc.tuple(arbStep, fc.boolean()), { minLength: 1, maxLength: 40 });
+    const out = fc.check(
+      fc.property(fc.integer({ min: 0, max: CONFIGS.length - 1 }), arbRun, fc.boolean(), (first, run, alwaysKeyed) =>
+        sequence(first, run.map(([step]) => step), run.map(([, k], i) => i > 0 && (alwaysKeyed || k)))),
+      fuzzParams(300),
+    );
+    if (out.failed) throw new Error(fc.defaultReportMessage(out) ?? 'property failed');
+    console.log(`      incremental (keys handed over) vs full: ${out.numRuns} sequences`);
+  });
+
+  it('with keys handed over, only the Services they name are looked at', () => {
+    const config = CONFIGS[0]!;
+    const services = NAMES.map((n, i) => service(n, { clusterIPs: [`10.49.0.${i + 1}`], internalTrafficPolicy: 'Local' }));
+    const slices = NAMES.map((n) => slice(n, 'IPv4', [{ ip: '10.48.0.1', node: 'node-1' }]));
+    const inc = new IncrementalRoutes();
+    inc.compute(config, NODE_VARIANTS[0]!, services, slices);
+    slices[2] = slice('c', 'IPv4', [{ ip: '10.48.0.1', node: 'node-2' }]);
+    const changes: ServiceChanges = { keys: new Set(['default/c']), service: (k) => services.find((s) => `default/${s.metadata!.name}` === k), slices: () => [slices[2]!] };
+    const after = inc.compute(config, NODE_VARIANTS[0]!, services, slices, changes);
+    expect(after.stats).to.include({ full: false, recomputed: 1, removed: 0 });
+    expect([...after.changes!]).to.deep.equal(['ipv4-unicast|10.49.0.3/32']);
+    expect(after.result).to.deep.equal(desiredRoutes(config, NODE_VARIANTS[0]!, services, slices));
+    // Nothing handed over: nothing looked at, even a change the keys do not name (the drift pass's verify finds it).
+    slices[3] = slice('d', 'IPv4', [{ ip: '10.48.0.1', node: 'node-2' }]);
+    const none = inc.compute(config, NODE_VARIANTS[0]!, services, slices, { keys: new Set(), service: () => undefined, slices: () => [] });
+    expect(none.stats).to.include({ full: false, recomputed: 0 });
+    expect(inc.verify(config, NODE_VARIANTS[0]!, services, slices)?.routes).to.deep.equal(['10.49.0.4/32']);
   });
 
   it('one changed Service is the only one recomputed; a configuration or Node change recomputes all', () => {
@@ -221,9 +271,9 @@ describe('routes: incremental desired state equals a full recomputation (fast-ch
     slices[2] = slice('c', 'IPv4', [{ ip: '10.48.0.1', node: 'node-2' }]); // the endpoint moved away
     const after = inc.compute(config, NODE_VARIANTS[0]!, services, slices);
     expect(after.stats).to.include({ full: false, recomputed: 1 });
-    expect(after.result.routes.map((r) => r.prefix)).to.deep.equal(['10.49.0.0/16', '10.49.0.1/32', '10.49.0.2/32', '10.49.0.4/32', '10.49.0.5/32', '192.168.3.0/24', '192.168.4.0/24', 'fd00:4::/120', 'fd00:49::/112']);
+    expect(after.result.routes.map((r) => r.route.prefix)).to.deep.equal(['10.49.0.0/16', '10.49.0.1/32', '10.49.0.2/32', '10.49.0.4/32', '10.49.0.5/32', '192.168.3.0/24', '192.168.4.0/24', 'fd00:4::/120', 'fd00:49::/112']);
     // Routes the change did not touch are the same objects: the reconciler and the diff skip them cheaply.
-    const byPrefix = (rs: typeof after.result.routes, p: string): unknown => rs.find((r) => r.prefix === p);
+    const byPrefix = (rs: typeof after.result.routes, p: string): unknown => rs.find((r) => r.route.prefix === p);
     expect(byPrefix(after.result.routes, '10.49.0.5/32')).to.equal(byPrefix(before.result.routes, '10.49.0.5/32'));
 
     expect(inc.compute(config, structuredClone(NODE_VARIANTS[1]!), services, slices).stats).to.include({ full: true, recomputed: 5 });
@@ -237,9 +287,9 @@ describe('routes: incremental desired state equals a full recomputation (fast-ch
     const svc = service('a', { clusterIPs: ['10.49.0.1'], internalTrafficPolicy: 'Local' });
     const sl = slice('a', 'IPv4', [{ ip: '10.48.0.1', node: 'node-1' }]);
     const inc = new IncrementalRoutes();
-    expect(inc.compute(config, NODE_VARIANTS[0]!, [svc], [sl]).result.routes.map((r) => r.prefix)).to.include('10.49.0.1/32');
+    expect(inc.compute(config, NODE_VARIANTS[0]!, [svc], [sl]).result.routes.map((r) => r.route.prefix)).to.include('10.49.0.1/32');
     sl.endpoints[0]!.nodeName = 'node-2'; // never done by the informer; a bug elsewhere could
-    expect(inc.compute(config, NODE_VARIANTS[0]!, [svc], [sl]).result.routes.map((r) => r.prefix)).to.include('10.49.0.1/32');
+    expect(inc.compute(config, NODE_VARIANTS[0]!, [svc], [sl]).result.routes.map((r) => r.route.prefix)).to.include('10.49.0.1/32');
     const mismatch = inc.verify(config, NODE_VARIANTS[0]!, [svc], [sl]);
     expect(mismatch?.routes).to.deep.equal(['10.49.0.1/32']);
     expect(mismatch?.withheld).to.deep.equal(['default/a 10.49.0.1 cluster-ip']);
@@ -269,8 +319,8 @@ describe('routes: incremental desired state equals a full recomputation (fast-ch
       const got = inc.compute(config, NODE_VARIANTS[0]!, view[0], view[1]).result;
       expect(got).to.deep.equal(desiredRoutes(config, NODE_VARIANTS[0]!, view[0], view[1]));
     }
-    const host = inc.compute(config, NODE_VARIANTS[0]!, [steps[2]![0], b], [steps[2]![1], sl('b', 2)]).result.routes.find((r) => r.prefix === '10.49.0.1/32')!;
-    expect(host.communities).to.deep.equal(['64512:150']);
+    const host = inc.compute(config, NODE_VARIANTS[0]!, [steps[2]![0], b], [steps[2]![1], sl('b', 2)]).result.routes.find((r) => r.route.prefix === '10.49.0.1/32')!;
+    expect(host.route.communities).to.deep.equal(['64512:150']);
     expect(host.linkBandwidthFrom?.localEndpoints).to.equal(3); // 1 of a's + 2 of b's
   });
 

@@ -38,7 +38,7 @@ describe('serviceLoadBalancerAggregation (Calico 3.31)', () => {
       const res = desiredRoutes(DISABLED, n, [lb()], eps({ ip: '10.48.3.1', node: 'node-3' }));
       // Every node, not only node-3: a Cluster policy sends the traffic on from any node. No 192.168.4.0/24.
       expect(prefixes(res.routes)).to.deep.equal(['10.49.0.0/16', '192.168.3.0/24', '192.168.4.20/32']);
-      const host = res.routes.find((r) => r.prefix === '192.168.4.20/32')!;
+      const host = res.routes.find((r) => r.route.prefix === '192.168.4.20/32')!;
       expect(host.reasons.map((r) => [r.rule, r.kind, r.cidr])).to.deep.equal([['per-service', 'load-balancer-ip', '192.168.4.0/24']]);
       expect(host.reasons[0]!.text).to.equal(
         'default/shop (192.168.4.20): serviceLoadBalancerAggregation Disabled and a ready (or serving, terminating) endpoint in the cluster; advertised by every node (Cluster traffic policy) instead of serviceLoadBalancerIPs CIDR 192.168.4.0/24');
@@ -56,7 +56,7 @@ describe('serviceLoadBalancerAggregation (Calico 3.31)', () => {
       for (const n of NODES) {
         const res = desiredRoutes(DISABLED, n, [lb()], list.length ? eps(...list) : []);
         expect(prefixes(res.routes)).to.deep.equal(['10.49.0.0/16', '192.168.3.0/24']);
-        expect(res.withheld.map((w) => [w.address, w.code, w.text])).to.deep.equal([[
+        expect(res.withheld.map((w) => [w.address, w.code, w.message])).to.deep.equal([[
           '192.168.4.20', 'no-ready-endpoint',
           `serviceLoadBalancerAggregation is Disabled (no serviceLoadBalancerIPs CIDR is advertised) and ${why}: no node advertises it`,
         ]]);
@@ -74,7 +74,7 @@ describe('serviceLoadBalancerAggregation (Calico 3.31)', () => {
     const res = desiredRoutes(DISABLED, N1, [dual], eps({ ip: '10.48.3.1', node: 'node-3' }));
     expect(prefixes(res.routes)).to.include('192.168.4.20/32').and.not.include('fd00:4::20/128');
     expect(res.withheld.map((w) => [w.address, w.code])).to.deep.equal([['fd00:4::20', 'no-ready-endpoint']]);
-    expect(res.withheld[0]!.text).to.contain('it has no IPv6 endpoints at all (only endpoints of the other address family)');
+    expect(res.withheld[0]!.message).to.contain('it has no IPv6 endpoints at all (only endpoints of the other address family)');
     const both = [...eps({ ip: '10.48.3.1', node: 'node-3' }), slice('shop', 'IPv6', [{ ip: 'fd00:48::1', node: 'node-2' }])];
     expect(prefixes(desiredRoutes(DISABLED, N1, [dual], both).routes)).to.include('fd00:4::20/128');
   });
@@ -83,19 +83,19 @@ describe('serviceLoadBalancerAggregation (Calico 3.31)', () => {
     const local = lb({ externalTrafficPolicy: 'Local' });
     const list = eps({ ip: '10.48.2.1', node: 'node-2' });
     expect(prefixes(desiredRoutes(DISABLED, N1, [local], list).routes)).to.not.include('192.168.4.20/32');
-    const on2 = desiredRoutes(DISABLED, N2, [local], list).routes.find((r) => r.prefix === '192.168.4.20/32');
+    const on2 = desiredRoutes(DISABLED, N2, [local], list).routes.find((r) => r.route.prefix === '192.168.4.20/32');
     expect(on2?.reasons.map((r) => r.rule)).to.deep.equal(['local-endpoint']);
   });
 
   it('Disabled: a single-address serviceLoadBalancerIPs entry stays per Service whatever the endpoints (Calico checks it first: routes.go hasAnySingleLoadBalancerIP)', () => {
     const single = lb({ lbIngress: [{ ip: '192.168.5.7' }] });
     const res = desiredRoutes(DISABLED, N1, [single], []);
-    expect(res.routes.find((r) => r.prefix === '192.168.5.7/32')?.reasons.map((r) => r.rule)).to.deep.equal(['single-address-cidr']);
+    expect(res.routes.find((r) => r.route.prefix === '192.168.5.7/32')?.reasons.map((r) => r.rule)).to.deep.equal(['single-address-cidr']);
   });
 
   it('Disabled leaves the cluster-IP and external-IP CIDRs as they are, and adds no /32 for those addresses (the router forwards them along the CIDRs alike)', () => {
     const res = desiredRoutes(DISABLED, N1, [lb()], eps({ ip: '10.48.3.1', node: 'node-3' }));
-    expect(res.routes.filter((r) => r.reasons.some((x) => x.rule === 'aggregate')).map((r) => r.prefix)).to.deep.equal(['10.49.0.0/16', '192.168.3.0/24']);
+    expect(res.routes.filter((r) => r.reasons.some((x) => x.rule === 'aggregate')).map((r) => r.route.prefix)).to.deep.equal(['10.49.0.0/16', '192.168.3.0/24']);
     expect(prefixes(res.routes)).to.not.include('10.49.8.8/32').and.not.include('192.168.3.8/32');
   });
 
@@ -108,8 +108,8 @@ describe('serviceLoadBalancerAggregation (Calico 3.31)', () => {
 
   it('switching Enabled -> Disabled live: the diff withdraws the CIDRs and adds the /32s, nothing else', () => {
     const list = eps({ ip: '10.48.3.1', node: 'node-3' });
-    const before = desiredRoutes(CFG('Enabled'), N3, [lb()], list).routes;
-    const after = desiredRoutes(DISABLED, N3, [lb()], list).routes;
+    const before = desiredRoutes(CFG('Enabled'), N3, [lb()], list).routes.map((p) => p.route);
+    const after = desiredRoutes(DISABLED, N3, [lb()], list).routes.map((p) => p.route);
     const d = diff(after, before);
     expect(d.add.map((r) => r.prefix)).to.deep.equal(['192.168.4.20/32']);
     expect(d.delete.map((r) => r.prefix).sort()).to.deep.equal(['192.168.4.0/24', 'fd00:4::/112']);

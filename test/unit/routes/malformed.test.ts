@@ -26,8 +26,8 @@ describe('routes: malformed objects are refused or skipped with a reason, never 
       asService(42),
     ];
     const res = desiredRoutes(config, node('node-1'), [good, ...bad], [goodSlice]);
-    expect(res.routes.map((r) => r.prefix)).to.deep.equal(['192.168.3.0/24', '192.168.3.5/32']);
-    const texts = res.refused.map((r) => `${r.service.namespace}/${r.service.name}: ${r.text}`);
+    expect(res.routes.map((r) => r.route.prefix)).to.deep.equal(['192.168.3.0/24', '192.168.3.5/32']);
+    const texts = res.refused.map((r) => `${r.namespace}/${r.service}: ${r.message}`);
     expect(texts).to.include.members([
       'default/(unnamed): malformed Service: metadata is not a mapping: null; its addresses are not advertised',
       'shop/spec5: malformed Service: spec is not a mapping: 5; its addresses are not advertised',
@@ -47,10 +47,10 @@ describe('routes: malformed objects are refused or skipped with a reason, never 
       asSlice({ ...slice('good', 'IPv4', []), endpoints: [null, 5, { nodeName: 'node-1', conditions: 5 }] }),
     ];
     const res = desiredRoutes(config, node('node-1'), [good], slices);
-    expect(res.routes.map((r) => r.prefix)).to.deep.equal(['192.168.3.0/24']);
+    expect(res.routes.map((r) => r.route.prefix)).to.deep.equal(['192.168.3.0/24']);
     expect(res.withheld.map((w) => w.code)).to.deep.equal(['no-local-endpoint']);
     const withGood = desiredRoutes(config, node('node-1'), [good], [...slices, goodSlice]);
-    expect(withGood.routes.map((r) => r.prefix)).to.deep.equal(['192.168.3.0/24', '192.168.3.5/32']);
+    expect(withGood.routes.map((r) => r.route.prefix)).to.deep.equal(['192.168.3.0/24', '192.168.3.5/32']);
   });
 
   it('a malformed Node (status.addresses: 5, metadata: null, labels: 5) is read as far as it makes sense, each problem named', () => {
@@ -73,11 +73,11 @@ describe('routes: malformed objects are refused or skipped with a reason, never 
     const evil = service('a\nerror: forged', { namespace: 'x\u001b[31m', externalIPs: ['8.8.8.8\nerror: x', '192.168.3.9'], externalTrafficPolicy: 'Local' });
     const evilSlice = slice('a\nerror: forged', 'IPv4', [{ ip: '10.48.0.9', node: 'n\u009b2' }], { namespace: 'x\u001b[31m' });
     const res = desiredRoutes(config, node('node-1'), [evil], [evilSlice]);
-    const texts = [...res.refused.map((r) => r.text), ...res.withheld.map((w) => w.text), ...res.routes.flatMap((r) => r.reasons.map((x) => x.text))];
+    const texts = [...res.refused.map((r) => r.message), ...res.withheld.map((w) => w.message), ...res.routes.flatMap((r) => r.reasons.map((x) => x.text))];
     expect(texts).to.have.length.greaterThan(1);
     for (const t of texts) expect(t).to.not.match(/[\u0000-\u001f\u007f-\u009f]/);
-    expect(res.refused[0]!.text).to.equal('external IP "8.8.8.8\\nerror: x" is not a valid IPv4 or IPv6 address; not advertised');
-    expect(res.withheld[0]!.text).to.contain('(endpoints are on: n\\x9b2)');
+    expect(res.refused[0]!.message).to.equal('external IP "8.8.8.8\\nerror: x" is not a valid IPv4 or IPv6 address; not advertised');
+    expect(res.withheld[0]!.message).to.contain('(endpoints are on: n\\x9b2)');
   });
 
   it('every refusal has a summary without its address, shared by addresses refused alike', () => {

@@ -2,9 +2,10 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { Route } from '../../../src/model/route.js';
-import { applyDiff, desiredRoutes, diff, routeKey } from '../../../src/routes/index.js';
+import { desiredRoutes, ruleReasons, diff, routeKey } from '../../../src/routes/index.js';
 import { cidrContains, mustParseCidr, parseIp } from '../../../src/config/net.js';
 import type { BgpConfig } from '../../../src/config/index.js';
+import { ribAfter } from '../../helpers/rib.js';
 import { NODES, mustConfig, node, service, slice, type Ep } from './cluster.js';
 
 const CLUSTER = ['10.49.0.0/16', '10.49.62.0/24', 'fd00:49::/112'];
@@ -98,10 +99,10 @@ describe('routes: properties (fast-check)', () => {
       fc.property(arbConfig, arbCluster, arbNode, ({ c, e, l, config }, { services, slices }, n) => {
         const all = [...c, ...e, ...l].map(mustParseCidr);
         for (const r of desiredRoutes(config, n, services, slices).routes) {
-          const p = mustParseCidr(r.prefix);
+          const p = mustParseCidr(r.route.prefix);
           const inside = all.some((cidr) => cidrContains(cidr, p.bytes, p.length));
-          if (!inside) throw new Error(`route ${r.prefix} outside ${all.map((x) => x.cidr).join(', ')}`);
-          expect(r.family).to.equal(p.family);
+          if (!inside) throw new Error(`route ${r.route.prefix} outside ${all.map((x) => x.cidr).join(', ')}`);
+          expect(r.route.family).to.equal(p.family);
         }
       }),
       { numRuns: 300 },
@@ -124,8 +125,8 @@ describe('routes: properties (fast-check)', () => {
       fc.property(arbConfig, arbCluster, arbNode, ({ config }, { services, slices }, n) => {
         const res = desiredRoutes(config, n, services, slices);
         const seen = new Set<string>();
-        for (const r of res.routes) for (const why of r.reasons) for (const s of why.services) seen.add(`${s.namespace}/${s.name}/${s.address}`);
-        for (const x of [...res.refused, ...res.withheld]) seen.add(`${x.service.namespace}/${x.service.name}/${x.address}`);
+        for (const r of res.routes) for (const why of ruleReasons(r)) for (const s of why.services) seen.add(`${s.namespace}/${s.name}/${s.address}`);
+        for (const x of [...res.refused, ...res.withheld]) seen.add(`${x.namespace}/${x.service}/${x.address}`);
         for (const svc of services) {
           const spec = svc.spec!;
           if (spec.type === 'ExternalName' || spec.clusterIPs?.[0] === 'None') continue;
@@ -169,7 +170,7 @@ describe('routes: properties (fast-check)', () => {
     fc.assert(
       fc.property(uniqueRoutes, uniqueRoutes, (desired, actual) => {
         const d = diff(desired, actual);
-        const after = applyDiff(actual, d);
+        const after = ribAfter(actual, d);
         const norm = (rs: readonly Route[]): string[] => rs.map((r) => JSON.stringify([routeKey(r), r.nextHop, [...r.communities].sort(), [...r.largeCommunities].sort(), r.localPref ?? null])).sort();
         expect(norm(after)).to.deep.equal(norm(desired));
         const touched = new Set([...d.add, ...d.update, ...d.delete].map(routeKey));
@@ -188,9 +189,9 @@ describe('routes: properties (fast-check)', () => {
   it('diff between two desiredRoutes results (a configuration change) converges', () => {
     fc.assert(
       fc.property(arbConfig, arbConfig, arbCluster, arbNode, (a, b, { services, slices }, n) => {
-        const before = desiredRoutes(a.config, n, services, slices).routes;
-        const after = desiredRoutes(b.config, n, services, slices).routes;
-        const applied = applyDiff(before, diff(after, before));
+        const before = desiredRoutes(a.config, n, services, slices).routes.map((p) => p.route);
+        const after = desiredRoutes(b.config, n, services, slices).routes.map((p) => p.route);
+        const applied = ribAfter(before, diff(after, before));
         expect(applied.map(routeKey)).to.deep.equal(after.map(routeKey));
       }),
       { numRuns: 100 },

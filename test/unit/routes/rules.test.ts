@@ -26,13 +26,13 @@ describe('routes: rules and edge cases', () => {
     const res = desiredRoutes(ALL, N2, [local()], []);
     expect(prefixes(res.routes)).to.not.include('10.49.7.7/32');
     expect(res.withheld.map((w) => w.code)).to.deep.equal(['no-local-endpoint']);
-    expect(res.withheld[0]?.text).to.contain('no endpoints at all');
+    expect(res.withheld[0]?.message).to.contain('no endpoints at all');
   });
 
   it('local-policy: endpoints not ready -> no host route', () => {
     const res = desiredRoutes(ALL, N2, [local()], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2', ready: false, serving: false }])]);
     expect(prefixes(res.routes)).to.not.include('10.49.7.7/32');
-    expect(res.withheld[0]?.text).to.contain('neither ready nor serving while terminating');
+    expect(res.withheld[0]?.message).to.contain('neither ready nor serving while terminating');
   });
 
   it('local-policy: terminating but serving -> host route kept (drain, do not black-hole)', () => {
@@ -56,13 +56,13 @@ describe('routes: rules and edge cases', () => {
   it('local-policy: endpoints on other nodes only -> nothing on this node, the text names where they are', () => {
     const res = desiredRoutes(ALL, N1, [local()], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }, { ip: '10.48.2.1', node: 'node-3' }])]);
     expect(prefixes(res.routes)).to.deep.equal(['10.49.0.0/16', '192.168.3.0/24', '192.168.4.0/24', 'fd00:3::/64', 'fd00:49::/112']);
-    expect(res.withheld[0]?.text).to.contain('endpoints are on: node-2, node-3');
+    expect(res.withheld[0]?.message).to.contain('endpoints are on: node-2, node-3');
   });
 
   it('endpoint-family: an IPv6 slice does not make an IPv4 address local', () => {
     const res = desiredRoutes(ALL, N2, [local()], [slice('web', 'IPv6', [{ ip: 'fd00:48::5', node: 'node-2' }])]);
     expect(prefixes(res.routes)).to.not.include('10.49.7.7/32');
-    expect(res.withheld[0]?.text).to.contain('only endpoints of the other address family');
+    expect(res.withheld[0]?.message).to.contain('only endpoints of the other address family');
   });
 
   it('endpoint-family: slices are matched by the kubernetes.io/service-name label and namespace, not by slice name', () => {
@@ -77,7 +77,7 @@ describe('routes: rules and edge cases', () => {
     const both = [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }]), slice('web', 'IPv6', [{ ip: 'fd00:48::1', node: 'node-2' }])];
     const res = desiredRoutes(ALL, node('node-2', {}, ['192.168.1.11', 'fd00:1::11']), [svc], both);
     const hosts = res.routes.filter((r) => r.reasons.some((x) => x.rule === 'local-endpoint'));
-    expect(hosts.map((r) => [r.prefix, r.family, r.nextHop])).to.deep.equal([
+    expect(hosts.map((r) => [r.route.prefix, r.route.family, r.route.nextHop])).to.deep.equal([
       ['10.49.7.7/32', 'ipv4-unicast', '0.0.0.0'],
       ['192.168.3.9/32', 'ipv4-unicast', '0.0.0.0'],
       ['fd00:3::9/128', 'ipv6-unicast', 'fd00:1::11'],
@@ -85,7 +85,7 @@ describe('routes: rules and edge cases', () => {
     ]);
     // Only the IPv4 slice: the IPv6 addresses are withheld.
     const v4only = desiredRoutes(ALL, N2, [svc], [both[0]!]);
-    expect(v4only.routes.filter((r) => r.prefix.endsWith('/128'))).to.deep.equal([]);
+    expect(v4only.routes.filter((r) => r.route.prefix.endsWith('/128'))).to.deep.equal([]);
     expect(v4only.withheld.map((w) => w.address)).to.deep.equal(['fd00:3::9', 'fd00:49::7']);
   });
 
@@ -94,12 +94,12 @@ describe('routes: rules and edge cases', () => {
     const svc = service('v6', { type: 'NodePort', clusterIPs: ['fd00:49::12'], externalTrafficPolicy: 'Local' });
     const eps = [slice('v6', 'IPv6', [{ ip: 'fd00:48::9', node: 'node-2' }])];
     const withAddr = desiredRoutes(cfg, node('node-2', {}, ['192.168.1.11', 'fd00:1::11']), [svc], eps);
-    expect(withAddr.routes.map((r) => [r.prefix, r.family, r.nextHop])).to.deep.equal([
+    expect(withAddr.routes.map((r) => [r.route.prefix, r.route.family, r.route.nextHop])).to.deep.equal([
       ['fd00:49::/112', 'ipv6-unicast', 'fd00:1::11'],
       ['fd00:49::12/128', 'ipv6-unicast', 'fd00:1::11'],
     ]);
     const noAddr = desiredRoutes(cfg, node('node-2', {}, ['192.168.1.11']), [svc], eps);
-    expect(noAddr.routes.map((r) => r.nextHop)).to.deep.equal(['::', '::']);
+    expect(noAddr.routes.map((r) => r.route.nextHop)).to.deep.equal(['::', '::']);
   });
 
   it('outside-cidrs: an external IP outside every serviceExternalIPs CIDR is refused with a reason (8.8.8.8 stays out)', () => {
@@ -107,15 +107,15 @@ describe('routes: rules and edge cases', () => {
     const res = desiredRoutes(ALL, N2, [svc], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])]);
     expect(prefixes(res.routes)).to.not.include('8.8.8.8/32');
     expect(prefixes(res.routes)).to.include('192.168.3.10/32');
-    expect(res.refused.map((r) => [r.service.name, r.address, r.kind, r.code])).to.deep.equal([['web', '8.8.8.8', 'external-ip', 'outside-configured-cidrs']]);
-    expect(res.refused[0]?.text).to.equal('external IP 8.8.8.8 is outside every serviceExternalIPs CIDR (192.168.3.0/24); not advertised');
+    expect(res.refused.map((r) => [r.service, r.address, r.kind, r.code])).to.deep.equal([['web', '8.8.8.8', 'external-ip', 'outside-configured-cidrs']]);
+    expect(res.refused[0]?.message).to.equal('external IP 8.8.8.8 is outside every serviceExternalIPs CIDR (192.168.3.0/24); not advertised');
   });
 
   it('outside-cidrs: with serviceExternalIPs empty, every external IP is refused and names the empty field', () => {
     const cfg = CFG('  serviceClusterIPs:\n  - cidr: 10.49.0.0/16\n');
     const res = desiredRoutes(cfg, N2, [local({ externalIPs: ['192.168.3.10'] })], []);
     expect(res.refused.map((r) => r.code)).to.deep.equal(['outside-configured-cidrs']);
-    expect(res.refused[0]?.text).to.contain('serviceExternalIPs is empty');
+    expect(res.refused[0]?.message).to.contain('serviceExternalIPs is empty');
   });
 
   it('outside-cidrs: a cluster IP outside serviceClusterIPs is refused, not advertised', () => {
@@ -129,14 +129,14 @@ describe('routes: rules and edge cases', () => {
     const svc = service('ds', { clusterIPs: ['10.49.1.1', 'fd00:49::1'] });
     const res = desiredRoutes(cfg, N2, [svc], []);
     expect(res.refused).to.deep.equal([]);
-    expect(res.withheld.map((w) => [w.address, w.code, w.text])).to.deep.equal([
+    expect(res.withheld.map((w) => [w.address, w.code, w.message])).to.deep.equal([
       ['fd00:49::1', 'kind-not-configured', 'serviceClusterIPs has no IPv6 CIDR: these cluster IPs are not advertised'],
     ]);
   });
 
   it('aggregate reasons list every covered Service in data, at most 5 in the text', () => {
     const many = Array.from({ length: 7 }, (_, i) => service(`s${i}`, { clusterIP: `10.49.0.${i + 1}` }));
-    const agg = desiredRoutes(ALL, N1, many, []).routes.find((r) => r.prefix === '10.49.0.0/16');
+    const agg = desiredRoutes(ALL, N1, many, []).routes.find((r) => r.route.prefix === '10.49.0.0/16');
     expect(agg?.reasons[0]?.services).to.have.length(7);
     expect(agg?.reasons[0]?.text).to.equal(
       'serviceClusterIPs CIDR 10.49.0.0/16: advertised by every node; carries default/s0 (10.49.0.1), default/s1 (10.49.0.2), default/s2 (10.49.0.3), default/s3 (10.49.0.4), default/s4 (10.49.0.5) and 2 more',
@@ -148,11 +148,11 @@ describe('routes: rules and edge cases', () => {
     const b = service('b', { type: 'NodePort', clusterIP: '10.49.1.2', externalTrafficPolicy: 'Local', externalIPs: ['192.168.3.50'] });
     const eps = [slice('a', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }]), slice('b', 'IPv4', [{ ip: '10.48.1.2', node: 'node-2' }])];
     const both = desiredRoutes(ALL, N2, [a, b], eps);
-    const shared = both.routes.filter((r) => r.prefix === '192.168.3.50/32');
+    const shared = both.routes.filter((r) => r.route.prefix === '192.168.3.50/32');
     expect(shared).to.have.length(1);
-    expect(shared[0]?.reasons[0]?.services.map((s) => s.name)).to.deep.equal(['a', 'b']);
+    expect(shared[0]?.reasons[0]?.services?.map((s) => s.name)).to.deep.equal(['a', 'b']);
     const onlyB = desiredRoutes(ALL, N2, [b], eps);
-    expect(onlyB.routes.find((r) => r.prefix === '192.168.3.50/32')?.reasons[0]?.services.map((s) => s.name)).to.deep.equal(['b']);
+    expect(onlyB.routes.find((r) => r.route.prefix === '192.168.3.50/32')?.reasons[0]?.services?.map((s) => s.name)).to.deep.equal(['b']);
     const none = desiredRoutes(ALL, N2, [], eps);
     expect(prefixes(none.routes)).to.not.include('192.168.3.50/32');
   });
@@ -174,7 +174,7 @@ describe('routes: rules and edge cases', () => {
     for (const n of NODES) expect(desiredRoutes(cfg, n, [], []).routes).to.deep.equal([]);
     const cluster = service('ext', { clusterIP: '10.49.0.9', externalIPs: ['192.168.3.180'], externalTrafficPolicy: 'Cluster' });
     for (const n of NODES) {
-      expect(desiredRoutes(cfg, n, [cluster], []).routes.map((r) => [r.prefix, r.reasons[0]?.rule, r.reasons[0]?.kind])).to.deep.equal([['192.168.3.180/32', 'single-address-cidr', 'external-ip']]);
+      expect(desiredRoutes(cfg, n, [cluster], []).routes.map((r) => [r.route.prefix, r.reasons[0]?.rule, r.reasons[0]?.kind])).to.deep.equal([['192.168.3.180/32', 'single-address-cidr', 'external-ip']]);
     }
     const loc = service('ext', { clusterIP: '10.49.0.9', externalIPs: ['192.168.3.180'], externalTrafficPolicy: 'Local' });
     const eps = [slice('ext', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])];
@@ -205,7 +205,7 @@ describe('routes: rules and edge cases', () => {
     const svc = service('ext', { clusterIP: '10.49.0.9', externalIPs: ['10.49.0.77'], externalTrafficPolicy: 'Cluster' });
     const res = desiredRoutes(CFG(spec), N1, [svc], []);
     expect(res.refused.map((r) => [r.address, r.kind, r.code])).to.deep.equal([['10.49.0.77', 'external-ip', 'inside-cluster-ip-range']]);
-    expect(res.refused[0]!.text).to.contain('lies inside the cluster-IP range 10.49.0.0/16 (serviceClusterIPs)').and.to.contain('allowAddressesInClusterIPRange: true');
+    expect(res.refused[0]!.message).to.contain('lies inside the cluster-IP range 10.49.0.0/16 (serviceClusterIPs)').and.to.contain('allowAddressesInClusterIPRange: true');
     const opted = desiredRoutes(CFG(`${spec}  allowAddressesInClusterIPRange: true\n`), N1, [svc], []);
     expect(opted.refused).to.deep.equal([]);
   });
@@ -214,7 +214,7 @@ describe('routes: rules and edge cases', () => {
     const svc = local({ lbIngress: [{ ip: '192.168.4.20' }, { hostname: 'lb.example.com' }, { ip: '172.16.0.1' }] });
     const res = desiredRoutes(ALL, N2, [svc], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])]);
     expect(prefixes(res.routes)).to.include('192.168.4.20/32');
-    expect(res.routes.find((r) => r.prefix === '192.168.4.20/32')?.reasons[0]?.kind).to.equal('load-balancer-ip');
+    expect(res.routes.find((r) => r.route.prefix === '192.168.4.20/32')?.reasons[0]?.kind).to.equal('load-balancer-ip');
     expect(res.refused.map((r) => [r.address, r.kind, r.code])).to.deep.equal([['172.16.0.1', 'load-balancer-ip', 'outside-configured-cidrs']]);
   });
 
@@ -224,7 +224,7 @@ describe('routes: rules and edge cases', () => {
     const cluster = service('lb', { type: 'LoadBalancer', clusterIP: '10.49.0.9', externalTrafficPolicy: 'Cluster', lbIngress: [{ ip: '192.168.4.20' }] });
     for (const n of NODES) {
       const res = desiredRoutes(cfg, n, [cluster], []);
-      expect(res.routes.map((r) => [r.prefix, r.reasons[0]?.rule])).to.deep.equal([['192.168.4.20/32', 'single-address-cidr']]);
+      expect(res.routes.map((r) => [r.route.prefix, r.reasons[0]?.rule])).to.deep.equal([['192.168.4.20/32', 'single-address-cidr']]);
     }
     const loc = service('lb', { type: 'LoadBalancer', clusterIP: '10.49.0.9', externalTrafficPolicy: 'Local', lbIngress: [{ ip: '192.168.4.20' }] });
     const eps = [slice('lb', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])];
@@ -238,21 +238,21 @@ describe('routes: rules and edge cases', () => {
     const good = local();
     const res = desiredRoutes(ALL, N2, [bad, broken, good, null as unknown as V1Service], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])]);
     expect(prefixes(res.routes)).to.include('10.49.7.7/32');
-    expect(res.refused.map((r) => [r.service.name, r.address, r.code])).to.deep.equal([
+    expect(res.refused.map((r) => [r.service, r.address, r.code])).to.deep.equal([
       ['(unnamed)', '', 'invalid-service'],
       ['bad', '010.1.1.1', 'malformed-address'],
       ['bad', '10.49.300.1', 'malformed-address'],
       ['bad', '192.168.3.x', 'malformed-address'],
       ['broken', '', 'invalid-service'],
     ]);
-    expect(res.refused[3]?.text).to.equal('external IP "192.168.3.x" is not a valid IPv4 or IPv6 address; not advertised');
+    expect(res.refused[3]?.message).to.equal('external IP "192.168.3.x" is not a valid IPv4 or IPv6 address; not advertised');
   });
 
   it('headless and ExternalName Services are never advertised', () => {
     const headless = service('h', { clusterIP: 'None', internalTrafficPolicy: 'Local' });
     const ext = service('e', { type: 'ExternalName', externalName: 'db.example.com', externalIPs: ['192.168.3.3'] });
     const res = desiredRoutes(ALL, N2, [headless, ext], [slice('h', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])]);
-    expect(res.routes.every((r) => r.reasons.every((x) => x.rule === 'aggregate' && x.services.length === 0))).to.equal(true);
+    expect(res.routes.every((r) => r.reasons.every((x) => x.rule === 'aggregate' && x.services?.length === 0))).to.equal(true);
     expect(res.refused).to.deep.equal([]);
     expect(res.withheld).to.deep.equal([]);
   });
@@ -291,11 +291,11 @@ describe('routes: rules and edge cases', () => {
     communities: ["65000:1"]
 `);
     const res = desiredRoutes(cfg, N2, [local()], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])]);
-    const agg = res.routes.find((r) => r.prefix === '10.49.0.0/16');
-    const host = res.routes.find((r) => r.prefix === '10.49.7.7/32');
-    expect([agg?.communities, agg?.largeCommunities, agg?.localPref]).to.deep.equal([['64512:9', '64512:100'], [], 100]);
-    expect([host?.communities, host?.largeCommunities, host?.localPref]).to.deep.equal([['64512:9', '64512:10', '64512:100'], ['64512:1:2'], 200]);
-    expect(host?.attributesFrom.map((a) => a.cidr)).to.deep.equal(['10.49.0.0/16', '10.49.7.0/24']);
+    const agg = res.routes.find((r) => r.route.prefix === '10.49.0.0/16');
+    const host = res.routes.find((r) => r.route.prefix === '10.49.7.7/32');
+    expect([agg?.route.communities, agg?.route.largeCommunities, agg?.route.localPref]).to.deep.equal([['64512:9', '64512:100'], [], 100]);
+    expect([host?.route.communities, host?.route.largeCommunities, host?.route.localPref]).to.deep.equal([['64512:9', '64512:10', '64512:100'], ['64512:1:2'], 200]);
+    expect(host?.attributesFrom?.map((a) => a.cidr)).to.deep.equal(['10.49.0.0/16', '10.49.7.0/24']);
   });
 
   it('communities: literals are kept as gobgpd reports them back ("64512:0100" -> "64512:100"), so an advertised route is never re-sent', () => {
@@ -308,7 +308,7 @@ describe('routes: rules and edge cases', () => {
   - cidr: 10.49.0.0/16
     communities: [padded, "64512:0100", "64512:0:010"]
 `);
-    const wanted = desiredRoutes(cfg, N1, [], []).routes;
+    const wanted = desiredRoutes(cfg, N1, [], []).routes.map((p) => p.route);
     expect(wanted.map((r) => [r.communities, r.largeCommunities])).to.deep.equal([[['64512:100', '65000:7'], ['64512:0:10']]]);
     // AddPath, then ListPath: what the next pass compares against.
     const codec = new V3Codec();
@@ -331,7 +331,7 @@ metadata: {name: node.node-2}
 spec:
   prefixAdvertisements: [{cidr: 10.49.0.0/16, communities: ["64512:2"]}]
 `);
-    expect(desiredRoutes(cfg, N1, [], []).routes[0]?.communities).to.deep.equal(['64512:1']);
-    expect(desiredRoutes(cfg, N2, [], []).routes[0]?.communities).to.deep.equal(['64512:2']);
+    expect(desiredRoutes(cfg, N1, [], []).routes[0]?.route.communities).to.deep.equal(['64512:1']);
+    expect(desiredRoutes(cfg, N2, [], []).routes[0]?.route.communities).to.deep.equal(['64512:2']);
   });
 });

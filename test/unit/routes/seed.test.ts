@@ -12,12 +12,12 @@ describe('routes: the seed article, step by step', () => {
     for (const n of NODES) {
       const res = desiredRoutes(config, n, [k8s.svc, nginx], [k8s.slice, nginxSlice()]);
       expect(prefixes(res.routes), n.metadata?.name).to.deep.equal(['10.49.0.0/16']);
-      expect(res.routes[0]?.nextHop).to.equal('0.0.0.0');
-      expect(res.routes[0]?.family).to.equal('ipv4-unicast');
+      expect(res.routes[0]?.route.nextHop).to.equal('0.0.0.0');
+      expect(res.routes[0]?.route.family).to.equal('ipv4-unicast');
       expect(res.refused).to.deep.equal([]);
       const why = res.routes[0]?.reasons ?? [];
       expect(why.map((r) => r.rule)).to.deep.equal(['aggregate']);
-      expect(why[0]?.services.map((s) => `${s.name} ${s.address}`)).to.deep.equal(['kubernetes 10.49.0.1', 'nginx 10.49.62.131']);
+      expect(why[0]?.services?.map((s) => `${s.name} ${s.address}`)).to.deep.equal(['kubernetes 10.49.0.1', 'nginx 10.49.62.131']);
     }
   });
 
@@ -27,12 +27,12 @@ describe('routes: the seed article, step by step', () => {
     const got = NODES.map((n) => prefixes(desiredRoutes(config, n, [k8s.svc, nginx], [k8s.slice, nginxSlice()]).routes));
     expect(got).to.deep.equal([['10.49.0.0/16'], ['10.49.0.0/16', '10.49.62.131/32'], ['10.49.0.0/16', '10.49.62.131/32']]);
     const n2 = desiredRoutes(config, NODES[1]!, [k8s.svc, nginx], [k8s.slice, nginxSlice()]);
-    const host = n2.routes.find((r) => r.prefix === '10.49.62.131/32');
+    const host = n2.routes.find((r) => r.route.prefix === '10.49.62.131/32');
     expect(host?.reasons.map((r) => [r.rule, r.kind, r.cidr])).to.deep.equal([['local-endpoint', 'cluster-ip', '10.49.0.0/16']]);
     expect(host?.reasons[0]?.services).to.deep.equal([{ namespace: 'default', name: 'nginx', address: '10.49.62.131' }]);
     const n1 = desiredRoutes(config, NODES[0]!, [k8s.svc, nginx], [k8s.slice, nginxSlice()]);
-    expect(n1.withheld.map((w) => [w.service.name, w.address, w.code])).to.deep.equal([['nginx', '10.49.62.131', 'no-local-endpoint']]);
-    expect(n1.withheld[0]?.text).to.contain('endpoints are on: node-2, node-3');
+    expect(n1.withheld.map((w) => [w.service, w.address, w.code])).to.deep.equal([['nginx', '10.49.62.131', 'no-local-endpoint']]);
+    expect(n1.withheld[0]?.message).to.contain('endpoints are on: node-2, node-3');
   });
 
   it('step 3: switch to serviceExternalIPs 192.168.3.0/24 -> cluster routes gone, external CIDR on every node', () => {
@@ -62,7 +62,7 @@ describe('routes: the seed article, step by step', () => {
     for (const n of NODES) {
       const res = desiredRoutes(config, n, [k8s.svc, nginx], [k8s.slice, nginxSlice()]);
       expect(prefixes(res.routes)).to.deep.equal(['192.168.3.0/24']);
-      expect(res.routes[0]?.reasons[0]?.services.map((s) => s.address)).to.deep.equal(['192.168.3.180']);
+      expect(res.routes[0]?.reasons[0]?.services?.map((s) => s.address)).to.deep.equal(['192.168.3.180']);
     }
   });
 });

@@ -42,25 +42,25 @@ describe('tenant safety: a path bigger than one BGP message is never built', () 
     const services = Array.from({ length: 12 }, (_, i) => svc(`s${String(i).padStart(2, '0')}`, { 'svcbgp.io/large-communities': large(32, i), 'svcbgp.io/communities': std(32, i * 40) }, { created: `2026-01-01T00:00:${String(59 - i).padStart(2, '0')}Z` }));
     const slices = services.map((s) => eps(s.metadata!.name!, ['node-1']));
     const res = desiredRoutes(CONFIG, N1, services, slices);
-    const host = res.routes.find((r) => r.prefix === '192.168.3.180/32')!;
+    const host = res.routes.find((r) => r.route.prefix === '192.168.3.180/32')!;
     // Unbounded, the union would be 384 large + 384 standard communities: over 6 KB.
-    expect(updateBytes(markOwned(host, 64512))).to.be.at.most(MAX_UPDATE_BYTES).and.below(MAX_BGP_MESSAGE);
-    expect(host.largeCommunities).to.have.length(MAX_SERVICE_LARGE_COMMUNITIES);
-    expect(host.communities).to.have.length(MAX_SERVICE_COMMUNITIES);
+    expect(updateBytes(markOwned(host.route, 64512))).to.be.at.most(MAX_UPDATE_BYTES).and.below(MAX_BGP_MESSAGE);
+    expect(host.route.largeCommunities).to.have.length(MAX_SERVICE_LARGE_COMMUNITIES);
+    expect(host.route.communities).to.have.length(MAX_SERVICE_COMMUNITIES);
     // The oldest (created last in name order: s11) keeps its values whole; a newer one never displaces it.
     expect(host.serviceAttributesFrom!.map((x) => x.service.name)).to.deep.equal(['s11']);
     const told = res.refused.filter((r) => r.code === 'attribute-not-applied');
-    expect(told.map((r) => r.service.name).sort()).to.deep.equal(['s00', 's01', 's02', 's03', 's04', 's05', 's06', 's07', 's08', 's09', 's10']);
-    expect(told[0]!.text).to.contain('192.168.3.180: its annotations are not applied: with them the route would carry more than 32 communities or 32 large communities').and.to.contain('default/s11');
+    expect(told.map((r) => r.service).sort()).to.deep.equal(['s00', 's01', 's02', 's03', 's04', 's05', 's06', 's07', 's08', 's09', 's10']);
+    expect(told[0]!.message).to.contain('192.168.3.180: its annotations are not applied: with them the route would carry more than 32 communities or 32 large communities').and.to.contain('default/s11');
   });
 
   it('Services whose values together fit share the route: the union, the lowest LOCAL_PREF', () => {
     const a = svc('a', { 'svcbgp.io/communities': '64512:1 64512:2', 'svcbgp.io/local-pref': '150' });
     const b = svc('b', { 'svcbgp.io/communities': '64512:2 64512:3', 'svcbgp.io/local-pref': '120' });
     const res = desiredRoutes(CONFIG, N1, [a, b], [eps('a', ['node-1']), eps('b', ['node-1'])]);
-    const host = res.routes.find((r) => r.prefix === '192.168.3.180/32')!;
-    expect([...host.communities]).to.deep.equal(['64512:1', '64512:2', '64512:3']);
-    expect(host.localPref).to.equal(120);
+    const host = res.routes.find((r) => r.route.prefix === '192.168.3.180/32')!;
+    expect([...host.route.communities]).to.deep.equal(['64512:1', '64512:2', '64512:3']);
+    expect(host.route.localPref).to.equal(120);
     expect(res.refused).to.deep.equal([]);
   });
 
@@ -96,16 +96,16 @@ ${LIMITS}`));
   it('a Local Service on an address that is also an operator aggregate adds no community or LOCAL_PREF on the nodes with its endpoints: every node advertises the same route', () => {
     const s = svc('web', { 'svcbgp.io/communities': '64512:100', 'svcbgp.io/local-pref': '10' });
     s.spec!.internalTrafficPolicy = 'Local';
-    const get = (r: ReturnType<typeof desiredRoutes>) => r.routes.find((x) => x.prefix === '10.49.7.7/32')!;
+    const get = (r: ReturnType<typeof desiredRoutes>) => r.routes.find((x) => x.route.prefix === '10.49.7.7/32')!;
     const withEndpoint = get(desiredRoutes(SINGLE, N1, [s], [eps('web', ['node-1'])]));
     const without = get(desiredRoutes(SINGLE, N2, [s], [eps('web', ['node-1'])]));
     expect(withEndpoint.reasons.map((r) => r.rule)).to.deep.equal(['aggregate', 'local-endpoint']);
-    expect([...withEndpoint.communities]).to.deep.equal(['64512:7']);
-    expect(withEndpoint.localPref).to.equal(undefined);
+    expect([...withEndpoint.route.communities]).to.deep.equal(['64512:7']);
+    expect(withEndpoint.route.localPref).to.equal(undefined);
     expect(withEndpoint.serviceAttributesFrom).to.equal(undefined);
-    expect([withEndpoint.communities, withEndpoint.localPref]).to.deep.equal([without.communities, without.localPref]);
+    expect([withEndpoint.route.communities, withEndpoint.route.localPref]).to.deep.equal([without.route.communities, without.route.localPref]);
     const told = desiredRoutes(SINGLE, N1, [s], [eps('web', ['node-1'])]).refused.filter((r) => r.code === 'attribute-not-applied');
-    expect(told.map((r) => r.text)).to.deep.equal([
+    expect(told.map((r) => r.message)).to.deep.equal([
       "10.49.7.7: its annotations are not applied here: the prefix is also an operator's configured CIDR (an aggregate every node advertises), which carries only the operator's attributes",
     ]);
   });
@@ -126,15 +126,15 @@ describe('tenant safety: a Service never changes the route of another namespace'
     const theirs = svc('web', {}, { namespace: 'bank' });
     const slices = [eps('web', ['node-1'], 'shop'), eps('web', ['node-2'], 'bank')];
     for (const node of [N1, N2]) {
-      const host = desiredRoutes(CONFIG, node, [mine, theirs], slices).routes.find((r) => r.prefix === '192.168.3.180/32')!;
-      expect(host.localPref, node.metadata!.name).to.equal(undefined);
-      expect([...host.communities]).to.deep.equal([]);
+      const host = desiredRoutes(CONFIG, node, [mine, theirs], slices).routes.find((r) => r.route.prefix === '192.168.3.180/32')!;
+      expect(host.route.localPref, node.metadata!.name).to.equal(undefined);
+      expect([...host.route.communities]).to.deep.equal([]);
     }
     const told = desiredRoutes(CONFIG, N1, [mine, theirs], slices).refused;
-    expect(told.map((r) => [r.service.namespace, r.code, r.summary])).to.deep.equal([['shop', 'attribute-not-applied', 'annotations not applied: Services of several namespaces use this address']]);
+    expect(told.map((r) => [r.namespace, r.code, r.summary])).to.deep.equal([['shop', 'attribute-not-applied', 'annotations not applied: Services of several namespaces use this address']]);
     // Alone again, the Service's attributes apply.
-    const alone = desiredRoutes(CONFIG, N1, [mine], [slices[0]!]).routes.find((r) => r.prefix === '192.168.3.180/32')!;
-    expect(alone.localPref).to.equal(10);
+    const alone = desiredRoutes(CONFIG, N1, [mine], [slices[0]!]).routes.find((r) => r.route.prefix === '192.168.3.180/32')!;
+    expect(alone.route.localPref).to.equal(10);
   });
 });
 

@@ -36,7 +36,7 @@ function eps(name: string, n1: number, n2: number, ready = true): ReturnType<typ
   ];
   return slice(name, 'IPv4', list);
 }
-const route = (res: ReturnType<typeof desiredRoutes>, prefix: string) => res.routes.find((r) => r.prefix === prefix);
+const route = (res: ReturnType<typeof desiredRoutes>, prefix: string) => res.routes.find((r) => r.route.prefix === prefix);
 
 describe('configuration: weightedECMP and serviceAttributeLimits (svcbgp extensions)', () => {
   it('off by default; read when set', () => {
@@ -78,21 +78,21 @@ describe('weighted ECMP in desiredRoutes', () => {
     const slices = [eps('web', 1, 3)];
     const r1 = route(desiredRoutes(WEIGHTED, N1, svcs, slices), '192.168.3.180/32')!;
     const r2 = route(desiredRoutes(WEIGHTED, N2, svcs, slices), '192.168.3.180/32')!;
-    expect(r1.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 125_000 });
-    expect(r2.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 375_000 });
+    expect(r1.route.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 125_000 });
+    expect(r2.route.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 375_000 });
     expect(r2.linkBandwidthFrom).to.deep.equal({ basis: 'local-endpoints', localEndpoints: 3, services: [{ service: { namespace: 'default', name: 'web' }, localEndpoints: 3 }] });
   });
 
   it('aggregates carry none unless the operator sets aggregateLinkBandwidthMbps; off means no route carries one', () => {
-    expect(route(desiredRoutes(WEIGHTED, N1, [web('web')], [eps('web', 1, 3)]), '10.49.0.0/16')!.linkBandwidth).to.equal(undefined);
+    expect(route(desiredRoutes(WEIGHTED, N1, [web('web')], [eps('web', 1, 3)]), '10.49.0.0/16')!.route.linkBandwidth).to.equal(undefined);
     const agg = mustConfig(DOC(`${CIDRS}  weightedECMP: {enabled: true, aggregateLinkBandwidthMbps: 1000}\n`));
-    expect(route(desiredRoutes(agg, N1, [], []), '10.49.0.0/16')!.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 125_000_000 });
-    expect(desiredRoutes(PLAIN, N2, [web('web')], [eps('web', 1, 3)]).routes.every((r) => r.linkBandwidth === undefined)).to.equal(true);
+    expect(route(desiredRoutes(agg, N1, [], []), '10.49.0.0/16')!.route.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 125_000_000 });
+    expect(desiredRoutes(PLAIN, N2, [web('web')], [eps('web', 1, 3)]).routes.every((r) => r.route.linkBandwidth === undefined)).to.equal(true);
   });
 
   it('scaling changes the value in place: one update of the same prefix, never a delete and add', () => {
-    const before = desiredRoutes(WEIGHTED, N2, [web('web')], [eps('web', 1, 3)]).routes;
-    const after = desiredRoutes(WEIGHTED, N2, [web('web')], [eps('web', 1, 5)]).routes;
+    const before = desiredRoutes(WEIGHTED, N2, [web('web')], [eps('web', 1, 3)]).routes.map((p) => p.route);
+    const after = desiredRoutes(WEIGHTED, N2, [web('web')], [eps('web', 1, 5)]).routes.map((p) => p.route);
     const d = diff(after, before);
     expect(d.add).to.deep.equal([]);
     expect(d.delete).to.deep.equal([]);
@@ -106,7 +106,7 @@ describe('weighted ECMP in desiredRoutes', () => {
       { ip: '10.48.2.3', node: 'node-2', ready: false },
       { ip: '10.48.2.4', node: 'node-2', ready: false, serving: false, terminating: true },
     ]);
-    expect(route(desiredRoutes(WEIGHTED, N2, [web('web')], [s]), '192.168.3.180/32')!.linkBandwidth!.bytesPerSecond).to.equal(250_000);
+    expect(route(desiredRoutes(WEIGHTED, N2, [web('web')], [s]), '192.168.3.180/32')!.route.linkBandwidth!.bytesPerSecond).to.equal(250_000);
   });
 
   it('an endpoint listed in two EndpointSlices counts once', () => {
@@ -114,21 +114,21 @@ describe('weighted ECMP in desiredRoutes', () => {
     // The same two Pods again (one address in another spelling), one of them twice, and a third Pod.
     const b = slice('web', 'IPv4', [{ ip: '10.48.2.2', node: 'node-2' }, { ip: '10.48.2.2', node: 'node-2' }, { ip: '10.48.2.3', node: 'node-2' }], { suffix: 'b' });
     const r = route(desiredRoutes(WEIGHTED, N2, [web('web')], [a, b]), '192.168.3.180/32')!;
-    expect(r.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 375_000 });
+    expect(r.route.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 375_000 });
     expect(r.linkBandwidthFrom?.localEndpoints).to.equal(3);
     // IPv6: the address in canonical form, whatever its spelling.
     const v6 = mustConfig(DOC('  serviceExternalIPs:\n  - cidr: fd00:3::/64\n  weightedECMP:\n    enabled: true\n'));
     const svc6 = web('web', {}, { clusterIP: undefined, externalIPs: ['fd00:3::80'] });
     const s6 = slice('web', 'IPv6', ['fd00::1', 'fd00:0::0:1', 'FD00::1', 'fd00::2'].map((ip) => ({ ip, node: 'node-2' })));
-    expect(route(desiredRoutes(v6, N2, [svc6], [s6]), 'fd00:3::80/128')!.linkBandwidth!.bytesPerSecond).to.equal(250_000);
+    expect(route(desiredRoutes(v6, N2, [svc6], [s6]), 'fd00:3::80/128')!.route.linkBandwidth!.bytesPerSecond).to.equal(250_000);
   });
 
   it('duplicates that disagree count once, with the best condition', () => {
     const a = slice('web', 'IPv4', [{ ip: '10.48.2.1', node: 'node-2', ready: false, serving: true, terminating: true }, { ip: '10.48.2.2', node: 'node-2', ready: false, serving: false }], { suffix: 'a' });
     const b = slice('web', 'IPv4', [{ ip: '10.48.2.1', node: 'node-2' }, { ip: '10.48.2.2', node: 'node-2', ready: false, serving: true, terminating: true }], { suffix: 'b' });
     // 10.48.2.1 is ready in b; 10.48.2.2 at best serving while terminating: one ready endpoint.
-    expect(route(desiredRoutes(WEIGHTED, N2, [web('web')], [a, b]), '192.168.3.180/32')!.linkBandwidth!.bytesPerSecond).to.equal(125_000);
-    expect(route(desiredRoutes(WEIGHTED, N2, [web('web')], [b, a]), '192.168.3.180/32')!.linkBandwidth!.bytesPerSecond).to.equal(125_000);
+    expect(route(desiredRoutes(WEIGHTED, N2, [web('web')], [a, b]), '192.168.3.180/32')!.route.linkBandwidth!.bytesPerSecond).to.equal(125_000);
+    expect(route(desiredRoutes(WEIGHTED, N2, [web('web')], [b, a]), '192.168.3.180/32')!.route.linkBandwidth!.bytesPerSecond).to.equal(125_000);
   });
 
   it('terminating endpoints do not count beside ready ones (kube-proxy KEP-1669)', () => {
@@ -138,7 +138,7 @@ describe('weighted ECMP in desiredRoutes', () => {
       { ip: '10.48.2.3', node: 'node-2', ready: false, serving: true, terminating: true },
     ]);
     const r = route(desiredRoutes(WEIGHTED, N2, [web('web')], [s]), '192.168.3.180/32')!;
-    expect(r.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 125_000 });
+    expect(r.route.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 125_000 });
     expect(r.linkBandwidthFrom?.localEndpoints).to.equal(1);
   });
 
@@ -150,7 +150,7 @@ describe('weighted ECMP in desiredRoutes', () => {
       { ip: '10.48.1.1', node: 'node-1' },
     ]);
     const r = route(desiredRoutes(WEIGHTED, N2, [web('web')], [s]), '192.168.3.180/32')!;
-    expect(r.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 250_000 });
+    expect(r.route.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 250_000 });
     // Nothing that can serve: no route, as before.
     const gone = slice('web', 'IPv4', [{ ip: '10.48.2.3', node: 'node-2', ready: false, serving: false, terminating: true }]);
     expect(route(desiredRoutes(WEIGHTED, N2, [web('web')], [gone]), '192.168.3.180/32')).to.equal(undefined);
@@ -162,12 +162,12 @@ describe('per-Service attributes (annotations within serviceAttributeLimits)', (
     const svc = web('web', { 'svcbgp.io/communities': '64512:100, 64512:250', 'svcbgp.io/large-communities': '64512:1:7', 'svcbgp.io/local-pref': '150' });
     const res = desiredRoutes(WEIGHTED, N2, [svc], [eps('web', 1, 3)]);
     const host = route(res, '192.168.3.180/32')!;
-    expect(host.communities).to.deep.equal(['64512:100', '64512:250']);
-    expect(host.largeCommunities).to.deep.equal(['64512:1:7']);
-    expect(host.localPref).to.equal(150);
+    expect(host.route.communities).to.deep.equal(['64512:100', '64512:250']);
+    expect(host.route.largeCommunities).to.deep.equal(['64512:1:7']);
+    expect(host.route.localPref).to.equal(150);
     expect(host.serviceAttributesFrom).to.deep.equal([{ service: { namespace: 'default', name: 'web' }, communities: ['64512:100', '64512:250'], largeCommunities: ['64512:1:7'], localPref: 150 }]);
     const agg = route(res, '10.49.0.0/16')!;
-    expect(agg.communities).to.deep.equal([]);
+    expect(agg.route.communities).to.deep.equal([]);
     expect(agg.serviceAttributesFrom).to.equal(undefined);
     expect(res.refused).to.deep.equal([]);
   });
@@ -175,14 +175,14 @@ describe('per-Service attributes (annotations within serviceAttributeLimits)', (
   it('a value outside the allow-list is refused (the route is advertised without it); with no limits nothing is allowed', () => {
     const svc = web('web', { 'svcbgp.io/communities': '64512:100 65535:666', 'svcbgp.io/local-pref': '500' });
     const res = desiredRoutes(WEIGHTED, N2, [svc], [eps('web', 0, 1)]);
-    expect(route(res, '192.168.3.180/32')!.communities).to.deep.equal(['64512:100']);
-    expect(route(res, '192.168.3.180/32')!.localPref).to.equal(undefined);
+    expect(route(res, '192.168.3.180/32')!.route.communities).to.deep.equal(['64512:100']);
+    expect(route(res, '192.168.3.180/32')!.route.localPref).to.equal(undefined);
     expect(res.refused.map((r) => [r.code, r.address])).to.deep.equal([['attribute-not-allowed', '500'], ['attribute-not-allowed', '65535:666']]);
-    expect(res.refused.find((r) => r.address === '65535:666')!.text).to.contain('outside serviceAttributeLimits.communities (64512:100, 64512:200-299)');
+    expect(res.refused.find((r) => r.address === '65535:666')!.message).to.contain('outside serviceAttributeLimits.communities (64512:100, 64512:200-299)');
     const none = desiredRoutes(PLAIN, N2, [svc], [eps('web', 0, 1)]);
-    expect(route(none, '192.168.3.180/32')!.communities).to.deep.equal([]);
+    expect(route(none, '192.168.3.180/32')!.route.communities).to.deep.equal([]);
     expect(none.refused.map((r) => r.code)).to.deep.equal(['attribute-not-allowed', 'attribute-not-allowed', 'attribute-not-allowed']);
-    expect(none.refused[0]!.text).to.contain('sets no serviceAttributeLimits');
+    expect(none.refused[0]!.message).to.contain('sets no serviceAttributeLimits');
   });
 
   it('malformed values are refused without echoing control characters', () => {
@@ -232,8 +232,8 @@ describe('mergeContributions: several Services on one prefix', () => {
     const b = web('b', { 'svcbgp.io/communities': '64512:200' }, { clusterIP: '10.49.7.8' });
     const res = desiredRoutes(WEIGHTED, N2, [a, b], [eps('a', 0, 1), eps('b', 0, 2)]);
     const r = route(res, '192.168.3.180/32')!;
-    expect(r.communities).to.deep.equal(['64512:100', '64512:200']);
-    expect(r.linkBandwidth!.bytesPerSecond).to.equal(375_000);
+    expect(r.route.communities).to.deep.equal(['64512:100', '64512:200']);
+    expect(r.route.linkBandwidth!.bytesPerSecond).to.equal(375_000);
   });
 });
 
