@@ -70,27 +70,44 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   const kube = kubeSide(opts, log, metrics, trigger);
   const config = await startConfig(opts, log, metrics, trigger, kube.rejectionEvents);
   kube.logConfigured();
-  const speaker = overrides.speaker ?? GobgpSpeaker.connect(opts.gobgpAddress, {
-    deadlineMs: opts.gobgpTimeoutMs, log, api: opts.gobgpApi ?? 'auto', onRpcError: (rpc) => metrics.gobgpErrors.inc({ rpc }),
-  });
+  const speaker =
+    overrides.speaker ??
+    GobgpSpeaker.connect(opts.gobgpAddress, {
+      deadlineMs: opts.gobgpTimeoutMs,
+      log,
+      api: opts.gobgpApi ?? 'auto',
+      onRpcError: (rpc) => metrics.gobgpErrors.inc({ rpc }),
+    });
   const inputs = new ClusterInputs({
     nodeName: opts.nodeName,
     ...(opts.routerId !== undefined ? { routerId: opts.routerId } : {}),
-    sources: { view: () => kube.cluster.view(), serviceChanges: () => kube.cluster.takeServiceChanges(), config: (peers, configurations) => config.effective(peers, configurations) },
+    sources: {
+      view: () => kube.cluster.view(),
+      serviceChanges: () => kube.cluster.takeServiceChanges(),
+      config: (peers, configurations) => config.effective(peers, configurations),
+    },
     passwords: kube.passwords,
     log,
     metrics,
   });
   const reconciler = new Reconciler({
-    speaker, inputs, diff, log, metrics,
+    speaker,
+    inputs,
+    diff,
+    log,
+    metrics,
     onRefused: (refused) => void kube.refusalEvents.report(refused),
     schedule: (reason, delayMs) => scheduler?.later(reason, delayMs),
     drainMs: opts.drainMs,
   });
-  scheduler = new PassScheduler((reasons) => reconciler.pass(reasons), {
-    maxWindowMs: opts.debounceMs,
-    retryMs: Math.max(1000, opts.probeIntervalMs),
-  }, (err) => log.error('pass crashed', { error: errorText(err) }));
+  scheduler = new PassScheduler(
+    (reasons) => reconciler.pass(reasons),
+    {
+      maxWindowMs: opts.debounceMs,
+      retryMs: Math.max(1000, opts.probeIntervalMs),
+    },
+    (err) => log.error('pass crashed', { error: errorText(err) }),
+  );
 
   // gobgpd liveness: a cheap periodic GetBgp, plus the end of the WatchEvent stream (gobgpd died) for speed.
   const monitor = new GobgpdMonitor(speaker, reconciler, trigger, opts.probeIntervalMs);
@@ -156,12 +173,22 @@ function kubeSide(opts: AgentOptions, log: Logger, metrics: AgentMetrics, trigge
     onWatchError: (resource) => metrics.kubeWatchErrors.inc({ resource }),
     watchCustomResources: opts.customResources,
   });
-  return { rejectionEvents, refusalEvents, passwords, cluster, logConfigured: () => log.info('kubernetes client configured', { source, server: target.server, namespace }) };
+  return {
+    rejectionEvents,
+    refusalEvents,
+    passwords,
+    cluster,
+    logConfigured: () => log.info('kubernetes client configured', { source, server: target.server, namespace }),
+  };
 }
 
 /** The configuration file (or the seed defaults), re-read when it changes. Throws ConfigError on an invalid file. */
 async function startConfig(
-  opts: AgentOptions, log: Logger, metrics: AgentMetrics, trigger: Trigger, rejectionEvents: ConfigRejectionEvents | undefined,
+  opts: AgentOptions,
+  log: Logger,
+  metrics: AgentMetrics,
+  trigger: Trigger,
+  rejectionEvents: ConfigRejectionEvents | undefined,
 ): Promise<ConfigSource> {
   const config = new ConfigSource({
     file: opts.configFile,

@@ -56,8 +56,7 @@ export function computeDesired(config: BgpConfig, node: V1Node, services: readon
 export function routerIdFor(node: V1Node, flag: string | undefined): { routerId: string } | { problem: string } {
   if (flag) return { routerId: flag };
   const addrs = node.status?.addresses ?? [];
-  const v4 = (type: string): string | undefined =>
-    addrs.find((a) => a.type === type && /^\d{1,3}(\.\d{1,3}){3}$/.test(a.address))?.address;
+  const v4 = (type: string): string | undefined => addrs.find((a) => a.type === type && /^\d{1,3}(\.\d{1,3}){3}$/.test(a.address))?.address;
   const id = v4('InternalIP') ?? v4('ExternalIP');
   if (id) return { routerId: id };
   return { problem: `Node ${node.metadata?.name} has no IPv4 InternalIP/ExternalIP to use as BGP router-id: pass --router-id` };

@@ -98,4 +98,3 @@ export interface Readiness {
   /** gobgpd runs the configured AS / router-id / listen port (false during a global-settings conflict). */
   globalMatches: boolean;
 }
-

@@ -156,7 +156,10 @@ function classify(e: Entry, settings: AllocatorSettings, space: PoolSpace): Entr
   if (svc.type !== 'LoadBalancer') {
     if (e.markedRaw.size > 0) {
       e.role = 'free';
-      e.reason = { code: 'not-load-balancer', text: `${who} is of type ${quoteValue(svc.type)}, no longer LoadBalancer: svcbgp removes the addresses it assigned${mine ? ` (${mine})` : ''}` };
+      e.reason = {
+        code: 'not-load-balancer',
+        text: `${who} is of type ${quoteValue(svc.type)}, no longer LoadBalancer: svcbgp removes the addresses it assigned${mine ? ` (${mine})` : ''}`,
+      };
     }
     return e;
   }
@@ -168,7 +171,10 @@ function classify(e: Entry, settings: AllocatorSettings, space: PoolSpace): Entr
     };
     return e;
   }
-  const request = readRequest(svc, space.ranges.map((r) => r.pool));
+  const request = readRequest(
+    svc,
+    space.ranges.map((r) => r.pool),
+  );
   if ('code' in request) {
     // A typo in an annotation must not take an address away: the Service keeps what it holds until it is fixed.
     e.role = 'frozen';
@@ -232,25 +238,43 @@ function keepHeld(e: Entry, space: PoolSpace, book: Book): void {
       book.release(ip.text, e.ref);
     };
     if (!range) {
-      release('outside-every-pool', 'left every load-balancer IPPool in use (pool deleted, shrunk, or moved out of serviceLoadBalancerIPs); svcbgp takes it back');
+      release(
+        'outside-every-pool',
+        'left every load-balancer IPPool in use (pool deleted, shrunk, or moved out of serviceLoadBalancerIPs); svcbgp takes it back',
+      );
       continue;
     }
     const family = ip.family;
     const named = frozen ? undefined : req.addresses.get(family);
     const pools = frozen ? undefined : req.pools.get(family);
     if (!frozen && !req.families.includes(family)) {
-      release('family-not-wanted', `is ${FAMILY_NAME[family]}, a family the Service does not ask for (spec.ipFamilies / ipFamilyPolicy${req.addresses.size > 0 ? ` / ${ANNOTATION_LOAD_BALANCER_IPS}` : ''})`);
+      release(
+        'family-not-wanted',
+        `is ${FAMILY_NAME[family]}, a family the Service does not ask for (spec.ipFamilies / ipFamilyPolicy${req.addresses.size > 0 ? ` / ${ANNOTATION_LOAD_BALANCER_IPS}` : ''})`,
+      );
     } else if (named && named.text !== ip.text) {
       release('not-requested-any-more', `is not the address the Service names (${named.text}, ${ANNOTATION_LOAD_BALANCER_IPS} or spec.loadBalancerIP)`);
     } else if (pools && !pools.some((p) => p.name === range.pool.name)) {
-      release('not-requested-any-more', `lies in IPPool ${quoteValue(range.pool.name)}, not among the pools the Service names (${pools.map((p) => quoteValue(p.name)).join(', ')})`);
+      release(
+        'not-requested-any-more',
+        `lies in IPPool ${quoteValue(range.pool.name)}, not among the pools the Service names (${pools.map((p) => quoteValue(p.name)).join(', ')})`,
+      );
     } else if (!frozen && e.kept.has(family)) {
-      release('duplicate', `is a second ${FAMILY_NAME[family]} address (the Service keeps ${e.kept.get(family)?.ip.text}); a Service has one address per family`);
+      release(
+        'duplicate',
+        `is a second ${FAMILY_NAME[family]} address (the Service keeps ${e.kept.get(family)?.ip.text}); a Service has one address per family`,
+      );
     } else {
       // Another product's Service with the same address blocks new assignments but takes nothing away from ours.
-      const refusal = shareRefusal(e, (book.holders.get(ip.text) ?? []).filter((h) => !h.foreign));
+      const refusal = shareRefusal(
+        e,
+        (book.holders.get(ip.text) ?? []).filter((h) => !h.foreign),
+      );
       if (refusal) {
-        release(refusal.code === 'sharing-refused' ? 'sharing-refused' : 'duplicate', `is also held by an earlier Service and may not be shared: ${refusal.text}`);
+        release(
+          refusal.code === 'sharing-refused' ? 'sharing-refused' : 'duplicate',
+          `is also held by an earlier Service and may not be shared: ${refusal.text}`,
+        );
       } else if (!e.kept.has(family)) {
         e.kept.set(family, { ip, range });
         book.hold(ip.text, { entry: e, foreign: false });
@@ -311,9 +335,16 @@ function obtain(e: Entry, family: Family, space: PoolSpace, book: Book): Outcome
   if (named) {
     const range = space.poolOf(named);
     if (!range) {
-      return pending('outside-every-pool', `asks for ${named.text} (${ANNOTATION_LOAD_BALANCER_IPS} or spec.loadBalancerIP), which lies in no load-balancer IPPool in use (${poolList(space, family)}); name an address inside one, or add a pool that holds it`);
+      return pending(
+        'outside-every-pool',
+        `asks for ${named.text} (${ANNOTATION_LOAD_BALANCER_IPS} or spec.loadBalancerIP), which lies in no load-balancer IPPool in use (${poolList(space, family)}); name an address inside one, or add a pool that holds it`,
+      );
     }
-    if (range.pool.disabled) return pending('pool-disabled', `asks for ${named.text}, in IPPool ${quoteValue(range.pool.name)}, which is disabled (spec.disabled: true): it hands out no new address`);
+    if (range.pool.disabled)
+      return pending(
+        'pool-disabled',
+        `asks for ${named.text}, in IPPool ${quoteValue(range.pool.name)}, which is disabled (spec.disabled: true): it hands out no new address`,
+      );
     const refusal = shareRefusal(e, book.holders.get(named.text) ?? []);
     if (refusal) return pending(refusal.code, `asks for ${named.text}, but ${refusal.text}`);
     return { family, hold: { ip: named, range } };
@@ -323,14 +354,23 @@ function obtain(e: Entry, family: Family, space: PoolSpace, book: Book): Outcome
   const ofFamily = space.ranges.filter((r) => r.family === family);
   const candidates = listed ? ofFamily.filter((r) => listed.includes(r.pool)) : ofFamily.filter((r) => r.pool.assignmentMode === 'Automatic');
   if (!listed && ofFamily.length === 0) {
-    return pending('no-pool-for-family', `wants an ${fam} address and no load-balancer IPPool in use is ${fam}; add one (allowedUses: [LoadBalancer]) inside serviceLoadBalancerIPs`);
+    return pending(
+      'no-pool-for-family',
+      `wants an ${fam} address and no load-balancer IPPool in use is ${fam}; add one (allowedUses: [LoadBalancer]) inside serviceLoadBalancerIPs`,
+    );
   }
   if (candidates.length === 0) {
-    return pending('manual-pool-not-requested', `every ${fam} load-balancer IPPool (${ofFamily.map((r) => quoteValue(r.pool.name)).join(', ')}) has assignmentMode Manual; name one in annotation ${family === 'ipv4-unicast' ? ANNOTATION_IPV4_POOLS : ANNOTATION_IPV6_POOLS}, or an address in ${ANNOTATION_LOAD_BALANCER_IPS}`);
+    return pending(
+      'manual-pool-not-requested',
+      `every ${fam} load-balancer IPPool (${ofFamily.map((r) => quoteValue(r.pool.name)).join(', ')}) has assignmentMode Manual; name one in annotation ${family === 'ipv4-unicast' ? ANNOTATION_IPV4_POOLS : ANNOTATION_IPV6_POOLS}, or an address in ${ANNOTATION_LOAD_BALANCER_IPS}`,
+    );
   }
   const open = candidates.filter((r) => !r.pool.disabled);
   if (open.length === 0) {
-    return pending('pool-disabled', `every ${fam} IPPool it may use (${candidates.map((r) => quoteValue(r.pool.name)).join(', ')}) is disabled (spec.disabled: true); enable one or add a pool`);
+    return pending(
+      'pool-disabled',
+      `every ${fam} IPPool it may use (${candidates.map((r) => quoteValue(r.pool.name)).join(', ')}) is disabled (spec.disabled: true); enable one or add a pool`,
+    );
   }
 
   let refused: Reason<'requested-address-taken' | 'sharing-refused'> | undefined;
@@ -350,7 +390,13 @@ function obtain(e: Entry, family: Family, space: PoolSpace, book: Book): Outcome
 }
 
 /** The lowest address of `family` that Services with the same sharing key hold and that `e` may join. */
-function sharedAddress(e: Entry, family: Family, open: readonly PoolRange[], space: PoolSpace, book: Book): { hold: Hold } | { refused?: Reason<'requested-address-taken' | 'sharing-refused'> } {
+function sharedAddress(
+  e: Entry,
+  family: Family,
+  open: readonly PoolRange[],
+  space: PoolSpace,
+  book: Book,
+): { hold: Hold } | { refused?: Reason<'requested-address-taken' | 'sharing-refused'> } {
   const addresses = [...(book.byKey.get(e.sharer.sharingKey as string) ?? [])]
     .flatMap((t) => parseIp(t) ?? [])
     .filter((ip) => ip.family === family)
@@ -388,7 +434,9 @@ function decide(e: Entry, space: PoolSpace, book: Book): Decision[] {
   }
   const holds = [...e.kept.values(), ...e.added.values()].sort((a, b) => compareAddresses(a.ip, b.ip));
   const addresses = holds.map((h) => heldAddress(e, h.ip, h.range, book));
-  const added = [...e.added.values()].sort((a, b) => compareAddresses(a.ip, b.ip)).map((h): AddedAddress => (h.after ? { address: h.ip.text, after: h.after } : { address: h.ip.text }));
+  const added = [...e.added.values()]
+    .sort((a, b) => compareAddresses(a.ip, b.ip))
+    .map((h): AddedAddress => (h.after ? { address: h.ip.text, after: h.after } : { address: h.ip.text }));
   const released = e.releases.map((r) => r.address);
   const markerChanges = e.markedRaw.size !== holds.length || holds.some((h) => !e.markedRaw.has(h.ip.text));
   const write = added.length > 0 || released.length > 0 || markerChanges;
@@ -400,9 +448,11 @@ function decide(e: Entry, space: PoolSpace, book: Book): Decision[] {
     added,
     released,
     releases: e.releases,
-    reason: e.reason ?? (added.length > 0
-      ? { code: 'assigned', text: `${e.who} gets ${added.map((a) => a.address).join(', ')}; it holds ${list}` }
-      : { code: 'kept', text: `${e.who} keeps ${list || 'nothing'}` }),
+    reason:
+      e.reason ??
+      (added.length > 0
+        ? { code: 'assigned', text: `${e.who} gets ${added.map((a) => a.address).join(', ')}; it holds ${list}` }
+        : { code: 'kept', text: `${e.who} keeps ${list || 'nothing'}` }),
     write,
   };
   if (e.missing.length > 0) d.missing = e.missing;
@@ -411,8 +461,11 @@ function decide(e: Entry, space: PoolSpace, book: Book): Decision[] {
 
 function heldAddress(e: Entry, ip: ParsedIp, range: PoolRange | undefined, book: Book): HeldAddress {
   const out: HeldAddress = { address: ip.text, family: ip.family, pool: range?.pool.name ?? '' };
-  const others = (book.holders.get(ip.text) ?? []).filter((h) => h.entry !== e && !h.foreign).map((h) => ({ namespace: h.entry.ref.namespace, name: h.entry.ref.name }));
-  if (others.length > 0) out.sharedWith = others.sort((a, b) => (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const others = (book.holders.get(ip.text) ?? [])
+    .filter((h) => h.entry !== e && !h.foreign)
+    .map((h) => ({ namespace: h.entry.ref.namespace, name: h.entry.ref.name }));
+  if (others.length > 0)
+    out.sharedWith = others.sort((a, b) => (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return out;
 }
 
@@ -427,19 +480,15 @@ function poolUsage(space: PoolSpace, book: Book): PoolUsage[] {
   }
   return space.ranges.map((r) => {
     const n = used.get(r.pool.name) ?? 0;
-    return { pool: r.pool.name, cidr: r.pool.cidr.cidr, family: r.family, assignmentMode: r.pool.assignmentMode, disabled: r.pool.disabled, size: r.size, used: n, free: r.size - BigInt(n) };
+    return {
+      pool: r.pool.name,
+      cidr: r.pool.cidr.cidr,
+      family: r.family,
+      assignmentMode: r.pool.assignmentMode,
+      disabled: r.pool.disabled,
+      size: r.size,
+      used: n,
+      free: r.size - BigInt(n),
+    };
   });
-}
-
-/**
- * The Service's status once its decision is written: the ingress addresses (svcbgp's released ones removed, the new
- * ones appended, every other entry left as it was) and the addresses the ownership condition lists. What the
- * Kubernetes side writes, and what the tests feed back to the allocator.
- */
-export function statusAfter(svc: LbService, d: Decision | undefined): { ingress: string[]; assignedBySvcbgp: string[] } {
-  if (!d?.write) return { ingress: [...svc.ingress], assignedBySvcbgp: [...svc.assignedBySvcbgp] };
-  const gone = new Set(d.released);
-  const ingress = svc.ingress.filter((t) => !gone.has(parseIp(t)?.text ?? t));
-  for (const a of d.added) if (!ingress.some((t) => parseIp(t)?.text === a.address)) ingress.push(a.address);
-  return { ingress, assignedBySvcbgp: d.addresses.map((a) => a.address) };
 }

@@ -1,5 +1,6 @@
 export * from './types.js';
-export { allocate, orderServices, statusAfter } from './allocate.js';
+export { allocate, orderServices } from './allocate.js';
+export { statusAfter } from './status-after.js';
 export {
   ALLOCATOR_ANNOTATIONS,
   ANNOTATION_IPV4_POOLS,

@@ -29,7 +29,13 @@ export interface OwnershipCondition {
 /** The condition to write with these addresses; undefined (remove the condition) when there are none. */
 export function ownershipCondition(addresses: readonly string[], lastTransitionTime: string): OwnershipCondition | undefined {
   if (addresses.length === 0) return undefined;
-  return { type: OWNERSHIP_CONDITION_TYPE, status: 'True', reason: OWNERSHIP_CONDITION_REASON, message: `${MESSAGE_PREFIX}${addresses.join(', ')}`, lastTransitionTime };
+  return {
+    type: OWNERSHIP_CONDITION_TYPE,
+    status: 'True',
+    reason: OWNERSHIP_CONDITION_REASON,
+    message: `${MESSAGE_PREFIX}${addresses.join(', ')}`,
+    lastTransitionTime,
+  };
 }
 
 /** The addresses svcbgp's condition lists (canonical text), from status.conditions as the API server returns them. */

@@ -73,11 +73,15 @@ export function readRequest(svc: LbService, pools: readonly LoadBalancerPool[]):
   const lbIps = svc.annotations[ANNOTATION_LOAD_BALANCER_IPS];
   if (lbIps !== undefined && lbIps.trim() !== '') {
     const list = jsonStrings(lbIps);
-    if (!list) return invalid(`annotation ${ANNOTATION_LOAD_BALANCER_IPS} = ${quoteValue(lbIps)} is not a JSON list of addresses; write e.g. '["192.168.4.10"]'`);
+    if (!list)
+      return invalid(`annotation ${ANNOTATION_LOAD_BALANCER_IPS} = ${quoteValue(lbIps)} is not a JSON list of addresses; write e.g. '["192.168.4.10"]'`);
     for (const text of list) {
       const ip = parseIp(text);
       if (!ip) return invalid(`annotation ${ANNOTATION_LOAD_BALANCER_IPS}: ${quoteValue(text)} is not an IP address`);
-      if (addresses.has(ip.family)) return invalid(`annotation ${ANNOTATION_LOAD_BALANCER_IPS} names two ${FAMILY_NAME[ip.family]} addresses; a Service has at most one address per family`);
+      if (addresses.has(ip.family))
+        return invalid(
+          `annotation ${ANNOTATION_LOAD_BALANCER_IPS} names two ${FAMILY_NAME[ip.family]} addresses; a Service has at most one address per family`,
+        );
       addresses.set(ip.family, ip);
     }
   }
@@ -93,18 +97,25 @@ export function readRequest(svc: LbService, pools: readonly LoadBalancerPool[]):
   if (addresses.size > 0) {
     for (const f of addresses.keys()) {
       if (!families.includes(f)) {
-        return invalid(`asks for the ${FAMILY_NAME[f]} address ${addresses.get(f)?.text} but serves ${families.map((x) => FAMILY_NAME[x]).join(' and ')} only (spec.ipFamilies / ipFamilyPolicy)`);
+        return invalid(
+          `asks for the ${FAMILY_NAME[f]} address ${addresses.get(f)?.text} but serves ${families.map((x) => FAMILY_NAME[x]).join(' and ')} only (spec.ipFamilies / ipFamilyPolicy)`,
+        );
       }
     }
     if (policy === 'RequireDualStack' && addresses.size < families.length) {
-      return invalid(`ipFamilyPolicy RequireDualStack wants one address per family, but ${ANNOTATION_LOAD_BALANCER_IPS} / spec.loadBalancerIP name only ${[...addresses.values()].map((a) => a.text).join(', ')}`);
+      return invalid(
+        `ipFamilyPolicy RequireDualStack wants one address per family, but ${ANNOTATION_LOAD_BALANCER_IPS} / spec.loadBalancerIP name only ${[...addresses.values()].map((a) => a.text).join(', ')}`,
+      );
     }
     families = families.filter((f) => addresses.has(f));
   }
 
   const named = new Map<Family, LoadBalancerPool[]>();
   let poolsAsked = false;
-  for (const [annotation, family] of [[ANNOTATION_IPV4_POOLS, 'ipv4-unicast'], [ANNOTATION_IPV6_POOLS, 'ipv6-unicast']] as const) {
+  for (const [annotation, family] of [
+    [ANNOTATION_IPV4_POOLS, 'ipv4-unicast'],
+    [ANNOTATION_IPV6_POOLS, 'ipv6-unicast'],
+  ] as const) {
     const v = svc.annotations[annotation];
     if (v === undefined || v.trim() === '') continue;
     poolsAsked = true;
@@ -114,9 +125,13 @@ export function readRequest(svc: LbService, pools: readonly LoadBalancerPool[]):
     for (const name of list) {
       const p = pools.find((x) => x.name === name || x.cidr.cidr === name);
       if (!p) {
-        return { code: 'unknown-pool', text: `${who}: annotation ${annotation} names ${quoteValue(name)}, which is no load-balancer IPPool in use; known: ${pools.map((x) => quoteValue(x.name)).join(', ') || 'none'}` };
+        return {
+          code: 'unknown-pool',
+          text: `${who}: annotation ${annotation} names ${quoteValue(name)}, which is no load-balancer IPPool in use; known: ${pools.map((x) => quoteValue(x.name)).join(', ') || 'none'}`,
+        };
       }
-      if (p.cidr.family !== family) return invalid(`annotation ${annotation} names IPPool ${quoteValue(p.name)} (${p.cidr.cidr}), which is not ${FAMILY_NAME[family]}`);
+      if (p.cidr.family !== family)
+        return invalid(`annotation ${annotation} names IPPool ${quoteValue(p.name)} (${p.cidr.cidr}), which is not ${FAMILY_NAME[family]}`);
       if (!out.includes(p)) out.push(p);
     }
     if (addresses.size === 0) named.set(family, out);

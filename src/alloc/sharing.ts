@@ -24,7 +24,10 @@ export type SharingCode = 'no-key' | 'key-differs' | 'port-overlap' | 'traffic-p
 export function sharingProblem(a: Sharer, b: Sharer): Reason<SharingCode> | undefined {
   const other = serviceName(b.svc);
   if (a.sharingKey === undefined || b.sharingKey === undefined) {
-    return { code: 'no-key', text: `${other} holds it and ${a.sharingKey === undefined ? 'this Service' : 'that Service'} has no ${ANNOTATION_SHARING_KEY} annotation` };
+    return {
+      code: 'no-key',
+      text: `${other} holds it and ${a.sharingKey === undefined ? 'this Service' : 'that Service'} has no ${ANNOTATION_SHARING_KEY} annotation`,
+    };
   }
   if (a.sharingKey !== b.sharingKey) {
     return { code: 'key-differs', text: `${other} holds it with ${ANNOTATION_SHARING_KEY} ${quoteValue(b.sharingKey)}, not ${quoteValue(a.sharingKey)}` };
@@ -36,7 +39,10 @@ export function sharingProblem(a: Sharer, b: Sharer): Reason<SharingCode> | unde
   const pb = policyOf(b.svc);
   if (pa !== pb) return { code: 'traffic-policy-differs', text: `${other} shares the key but has externalTrafficPolicy ${pb}, this Service ${pa}` };
   if (pa === 'Local' && selectorText(a.svc) !== selectorText(b.svc)) {
-    return { code: 'selector-differs', text: `${other} shares the key, but both have externalTrafficPolicy Local and their selectors differ (${quoteValue(selectorText(b.svc))} against ${quoteValue(selectorText(a.svc))})` };
+    return {
+      code: 'selector-differs',
+      text: `${other} shares the key, but both have externalTrafficPolicy Local and their selectors differ (${quoteValue(selectorText(b.svc))} against ${quoteValue(selectorText(a.svc))})`,
+    };
   }
   return undefined;
 }

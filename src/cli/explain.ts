@@ -74,7 +74,7 @@ export function parseClusterDump(text: string, source = 'cluster dump'): Cluster
     }
     const o = item as { kind?: unknown; items?: unknown };
     if (Array.isArray(o.items)) {
-      o.items.forEach((x, i) => visit(x, `${where} item ${i + 1}`));
+      for (const [i, x] of o.items.entries()) visit(x, `${where} item ${i + 1}`);
       return;
     }
     switch (o.kind) {
@@ -90,8 +90,7 @@ export function parseClusterDump(text: string, source = 'cluster dump'): Cluster
       case 'Node':
         out.nodes.push(item as V1Node);
         break;
-      default:
-      {
+      default: {
         const kind = typeof o.kind === 'string' ? o.kind.slice(0, 60) : quoteValue(o.kind, 60);
         ignored.set(kind, (ignored.get(kind) ?? 0) + 1);
       }
@@ -99,7 +98,8 @@ export function parseClusterDump(text: string, source = 'cluster dump'): Cluster
   };
   // The YAML library throws on some inputs (an alias count over the limit, nesting deep enough to overflow
   // the stack): each becomes a message naming the document, like a syntax error.
-  const yamlProblem = (e: unknown): string => (e instanceof RangeError ? 'nested too deeply' : (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '');
+  const yamlProblem = (e: unknown): string =>
+    e instanceof RangeError ? 'nested too deeply' : ((e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '');
   const tooDeep = yamlNestingProblem(text);
   if (tooDeep !== undefined) throw new InputError([`${source}: ${tooDeep}`]);
   let docs: ReturnType<typeof parseAllDocuments>;
@@ -143,7 +143,10 @@ function objectName(item: unknown): string {
 /** "k=v,k2=v2" -> labels. */
 export function parseLabels(text: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const part of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     const eq = part.indexOf('=');
     if (eq <= 0) throw new InputError([`--node-labels: "${part}" is not key=value`]);
     out[part.slice(0, eq)] = part.slice(eq + 1);
@@ -173,9 +176,19 @@ export interface ExplainReport {
     defaulted: { global: boolean; peers: boolean };
   };
   peers: {
-    name: string; address: string; port: number; asNumber: number; gracefulRestartTime: number;
-    keepaliveTime: number; holdTime: number; bfd?: string; passwordSecret?: string;
-    localAsNumber?: number; sourceAddress?: string; ttlSecurityMinTtl?: number; allowOwnAsn?: number;
+    name: string;
+    address: string;
+    port: number;
+    asNumber: number;
+    gracefulRestartTime: number;
+    keepaliveTime: number;
+    holdTime: number;
+    bfd?: string;
+    passwordSecret?: string;
+    localAsNumber?: number;
+    sourceAddress?: string;
+    ttlSecurityMinTtl?: number;
+    allowOwnAsn?: number;
   }[];
   routes: ExplainRoute[];
   refused: ExplainRefusal[];
@@ -219,7 +232,14 @@ function explainRoute(p: DesiredPath): ExplainRoute {
 }
 
 function explainRefusal(x: RefusedAddress): ExplainRefusal {
-  return { service: { namespace: x.namespace, name: x.service }, address: x.address, code: x.code, text: x.message, summary: x.summary ?? x.message, ...(x.kind ? { kind: x.kind } : {}) };
+  return {
+    service: { namespace: x.namespace, name: x.service },
+    address: x.address,
+    code: x.code,
+    text: x.message,
+    summary: x.summary ?? x.message,
+    ...(x.kind ? { kind: x.kind } : {}),
+  };
 }
 
 function explainWithheld(x: WithheldAddress): ExplainWithheld {
@@ -280,14 +300,20 @@ const FAMILY_SHORT = { 'ipv4-unicast': 'IPv4', 'ipv6-unicast': 'IPv6' } as const
 export function formatText(r: ExplainReport): string {
   const L: string[] = [];
   // Each entry of L is one line: escaping it (below) turns any newline a name smuggled in into a visible "\n".
-  const labelText = Object.entries(r.node.labels).map(([k, v]) => `${k}=${v}`).join(', ');
+  const labelText = Object.entries(r.node.labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
   L.push(`Node ${r.node.name}${labelText ? ` (labels: ${labelText})` : ''}`);
   const c = r.config;
-  L.push(`Configuration ${c.source}${c.defaulted.global ? ' (no BGPConfiguration "default": defaults)' : ''}: local AS ${c.asNumber}, listen port ${c.listenPort}`);
+  L.push(
+    `Configuration ${c.source}${c.defaulted.global ? ' (no BGPConfiguration "default": defaults)' : ''}: local AS ${c.asNumber}, listen port ${c.listenPort}`,
+  );
   const list = (xs: string[]): string => (xs.length ? xs.join(', ') : '(none)');
   L.push(`  serviceClusterIPs:      ${list(c.serviceClusterIPs)}`);
   L.push(`  serviceExternalIPs:     ${list(c.serviceExternalIPs)}`);
-  L.push(`  serviceLoadBalancerIPs: ${list(c.serviceLoadBalancerIPs)}${c.serviceLoadBalancerAggregation === 'Disabled' ? '  (serviceLoadBalancerAggregation Disabled: a /32 or /128 per Service, no CIDR)' : ''}`);
+  L.push(
+    `  serviceLoadBalancerIPs: ${list(c.serviceLoadBalancerIPs)}${c.serviceLoadBalancerAggregation === 'Disabled' ? '  (serviceLoadBalancerAggregation Disabled: a /32 or /128 per Service, no CIDR)' : ''}`,
+  );
   L.push(`Peers of this node${c.defaulted.peers ? ' (no BGPPeer documents: the default peer)' : ''}:`);
   if (r.peers.length === 0) L.push('  (none: no BGPPeer applies to this node; nothing will be advertised to anyone)');
   for (const p of r.peers) {
@@ -296,8 +322,13 @@ export function formatText(r: ExplainReport): string {
       p.sourceAddress !== undefined ? `source ${p.sourceAddress}` : '',
       p.ttlSecurityMinTtl !== undefined ? `TTL security (GTSM, minimum TTL ${p.ttlSecurityMinTtl})` : '',
       p.allowOwnAsn !== undefined ? `own AS allowed ${p.allowOwnAsn}x in received paths` : '',
-    ].filter((x) => x !== '').map((x) => `; ${x}`).join('');
-    L.push(`  ${p.address}${p.port !== 179 ? ` port ${p.port}` : ''} AS ${p.asNumber}  [BGPPeer ${p.name}; graceful restart ${p.gracefulRestartTime}s; keepalive ${p.keepaliveTime}s, hold ${p.holdTime}s${p.bfd ? `; BFD ${p.bfd}` : ''}${p.passwordSecret ? `; password from Secret ${p.passwordSecret}` : ''}${more}]`);
+    ]
+      .filter((x) => x !== '')
+      .map((x) => `; ${x}`)
+      .join('');
+    L.push(
+      `  ${p.address}${p.port !== 179 ? ` port ${p.port}` : ''} AS ${p.asNumber}  [BGPPeer ${p.name}; graceful restart ${p.gracefulRestartTime}s; keepalive ${p.keepaliveTime}s, hold ${p.holdTime}s${p.bfd ? `; BFD ${p.bfd}` : ''}${p.passwordSecret ? `; password from Secret ${p.passwordSecret}` : ''}${more}]`,
+    );
   }
   L.push('');
   if (r.node.excluded) {
@@ -322,7 +353,8 @@ export function formatText(r: ExplainReport): string {
   L.push('');
   const addresses = r.refused.filter((x) => !isAttributeRefusal(x.code));
   const values = r.refused.filter((x) => isAttributeRefusal(x.code));
-  const refusal = (x: (typeof r.refused)[number]): string => `  ${x.service.namespace}/${x.service.name}${x.address ? ` ${x.address}` : ''}  [${x.code}]  ${x.text}`;
+  const refusal = (x: (typeof r.refused)[number]): string =>
+    `  ${x.service.namespace}/${x.service.name}${x.address ? ` ${x.address}` : ''}  [${x.code}]  ${x.text}`;
   L.push(`Refused addresses (${addresses.length})${addresses.length ? ' — no node advertises these; fix the Service or the BGPConfiguration:' : ': none'}`);
   for (const x of addresses) L.push(refusal(x));
   if (values.length > 0) {
@@ -383,7 +415,10 @@ export async function runExplain(opts: ExplainOptions, out: (s: string) => void,
     if (opts.config !== undefined) {
       const parsed = parseConfig(await readText(opts.config, 'configuration file'));
       if (!parsed.ok) {
-        errLine(err, `svcbgp explain: the configuration in ${opts.config} is invalid (${parsed.errors.length} error${parsed.errors.length === 1 ? '' : 's'}); nothing was evaluated:`);
+        errLine(
+          err,
+          `svcbgp explain: the configuration in ${opts.config} is invalid (${parsed.errors.length} error${parsed.errors.length === 1 ? '' : 's'}); nothing was evaluated:`,
+        );
         for (const e of parsed.errors) errLine(err, `  error: ${e.text}`);
         for (const w of parsed.warnings) errLine(err, `  warning: ${w.text}`);
         return 2;
@@ -396,9 +431,14 @@ export async function runExplain(opts: ExplainOptions, out: (s: string) => void,
     const base: NodeInfo = fromDump ? fromDump.info : { name: opts.node, labels: {} };
     for (const p of fromDump?.problems ?? []) dump.notes.push(`Node ${opts.node} in ${opts.cluster}: ${p}`);
     const labels = { ...base.labels, ...(opts.nodeLabels !== undefined ? parseLabels(opts.nodeLabels) : {}) };
-    const addresses = opts.nodeAddresses !== undefined
-      ? opts.nodeAddresses.split(',').map((a) => a.trim()).filter((a) => a !== '').map((address) => ({ type: 'InternalIP', address }))
-      : base.addresses ?? [];
+    const addresses =
+      opts.nodeAddresses !== undefined
+        ? opts.nodeAddresses
+            .split(',')
+            .map((a) => a.trim())
+            .filter((a) => a !== '')
+            .map((address) => ({ type: 'InternalIP', address }))
+        : (base.addresses ?? []);
     const report = explain({
       config,
       configSource: opts.config ?? '(none: defaults)',
@@ -435,7 +475,10 @@ export function registerExplain(program: Command): void {
     .option('--node-addresses <ip,...>', "node InternalIPs (the IPv6 one is the IPv6 routes' next hop)")
     .option('-o, --output <format>', 'text or json', 'text')
     .action(async (opts: ExplainOptions) => {
-      process.exitCode = await runExplain(opts, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+      process.exitCode = await runExplain(
+        opts,
+        (s) => process.stdout.write(s),
+        (s) => process.stderr.write(s),
+      );
     });
 }
-

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../log/logger.js';
 import { parseGoDuration } from '../config/duration.js';
 import type { AgentOptions, RunningAgent } from '../agent/agent.js';
@@ -26,7 +26,11 @@ export type DurationFlag = keyof typeof DURATION_FLAGS;
 
 /** A whole number of milliseconds as the shortest Go duration: 200ms, 2s, 5m, 24h. */
 export function formatMs(ms: number): string {
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const) {
     if (ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;
@@ -120,14 +124,21 @@ function addRunOptions(cmd: Command): Command {
     )
     .addOption(durationOption('--gobgp-probe-interval', 'how often gobgpd is probed (GetBgp) to notice a restart or an outage'))
     .addOption(durationOption('--gobgp-timeout', 'deadline of each gobgpd call'))
-    .addOption(durationOption('--debounce', 'the longest wait between the end of a pass and the next while changes are pending (the wait follows what passes cost: a few ms)'))
+    .addOption(
+      durationOption(
+        '--debounce',
+        'the longest wait between the end of a pass and the next while changes are pending (the wait follows what passes cost: a few ms)',
+      ),
+    )
     .addOption(durationOption('--config-poll-interval', 'how often the --config file is checked for changes'))
     .addOption(new Option('--no-custom-resources', 'do not watch svcbgp.io BGPPeer/BGPConfiguration resources'))
     .addOption(new Option('--no-events', 'do not create Kubernetes Events for refused addresses'))
     .addOption(durationOption('--drain-time', 'a leaving node (excluded, deleted, shutting down) advertises GRACEFUL_SHUTDOWN this long before withdrawing'))
     .addOption(
-      new Option('--allow-loopback-peers', 'accept BGPPeers on loopback addresses (127.0.0.0/8, ::1): only for tests and labs that run the peer on the same host')
-        .env('SVCBGP_ALLOW_LOOPBACK_PEERS'),
+      new Option(
+        '--allow-loopback-peers',
+        'accept BGPPeers on loopback addresses (127.0.0.0/8, ::1): only for tests and labs that run the peer on the same host',
+      ).env('SVCBGP_ALLOW_LOOPBACK_PEERS'),
     );
 }
 

@@ -157,7 +157,9 @@ function conflictText(json: string): string {
   try {
     const diffs = JSON.parse(json) as unknown;
     if (Array.isArray(diffs)) {
-      const parts = diffs.map((d: { field?: unknown; have?: unknown; want?: unknown }) => `${String(d.field)}: gobgpd runs ${String(d.have)}, configured ${String(d.want)}`);
+      const parts = diffs.map(
+        (d: { field?: unknown; have?: unknown; want?: unknown }) => `${String(d.field)}: gobgpd runs ${String(d.have)}, configured ${String(d.want)}`,
+      );
       if (parts.length > 0) return safe(parts.join('; '));
     }
   } catch {
@@ -185,8 +187,15 @@ function duration(seconds: number | undefined): string {
 
 function table(rows: string[][], indent = '  '): string[] {
   const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+  for (const r of rows) for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
+  return rows.map(
+    (r) =>
+      indent +
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+  );
 }
 
 function attrs(p: { communities: readonly string[]; largeCommunities: readonly string[]; localPref?: number; linkBandwidth?: LinkBandwidth }): string {
@@ -201,7 +210,9 @@ export function formatStatus(r: StatusReport): string {
   const out: string[] = [];
   const a = r.agent.status;
   const g = r.gobgpd;
-  out.push(`svcbgp status: node ${safe(a?.node ?? '?')}, agent ${safe(r.agent.address)}${a ? ` (svcbgp ${safe(a.version)})` : ''}, gobgpd ${safe(g.address)}${g.api ? ` (API ${g.api})` : ''}`);
+  out.push(
+    `svcbgp status: node ${safe(a?.node ?? '?')}, agent ${safe(r.agent.address)}${a ? ` (svcbgp ${safe(a.version)})` : ''}, gobgpd ${safe(g.address)}${g.api ? ` (API ${g.api})` : ''}`,
+  );
   out.push('');
 
   out.push('gobgpd:');
@@ -213,25 +224,36 @@ export function formatStatus(r: StatusReport): string {
   out.push('agent:');
   if (r.agent.error) out.push(`  unreachable: ${safe(r.agent.error)}`);
   if (a) {
-    const failed = Object.entries(a.checks).filter(([, ok]) => !ok).map(([k]) => k);
+    const failed = Object.entries(a.checks)
+      .filter(([, ok]) => !ok)
+      .map(([k]) => k);
     out.push(`  ${a.ready ? 'ready' : `NOT ready (failing: ${failed.join(', ')})`}; up since ${a.startedAt}`);
-    out.push(`  configuration: ${a.config.state === 'valid' ? 'valid' : a.config.state === 'last-good' ? 'INVALID, the last good one is in force' : 'INVALID, and none was valid since the agent started'}`);
+    out.push(
+      `  configuration: ${a.config.state === 'valid' ? 'valid' : a.config.state === 'last-good' ? 'INVALID, the last good one is in force' : 'INVALID, and none was valid since the agent started'}`,
+    );
     for (const e of a.config.errors) out.push(`    error: ${safe(e)}`);
     if (a.config.quarantined) out.push(`    quarantined: ${a.config.quarantined.map(safe).join(', ')}`);
     if (a.hold) out.push(`  holding: gobgpd is left as it is (${safe(a.hold)})`);
     if (a.leaving) {
-      out.push(a.leaving.withdrawn
-        ? `  node LEFT (${safe(a.leaving.why)}): every path withdrawn after the drain`
-        : `  node LEAVING (${safe(a.leaving.why)}): paths carry GRACEFUL_SHUTDOWN 65535:0 and LOCAL_PREF 0 until ${a.leaving.until}, then are withdrawn`);
+      out.push(
+        a.leaving.withdrawn
+          ? `  node LEFT (${safe(a.leaving.why)}): every path withdrawn after the drain`
+          : `  node LEAVING (${safe(a.leaving.why)}): paths carry GRACEFUL_SHUTDOWN 65535:0 and LOCAL_PREF 0 until ${a.leaving.until}, then are withdrawn`,
+      );
     }
     if (a.globalConflict) out.push(`  global-settings conflict: ${conflictText(a.globalConflict)}; left as gobgpd runs them, paths and peers still reconciled`);
     if (!a.fresh) {
-      out.push(a.desired.length > 0 || (g.owned?.length ?? 0) > 0
-        ? '  cluster view not synced or API server unreachable: advertising the last good view, no withdrawals'
-        : '  cluster view not synced yet: nothing computed, nothing withdrawn');
+      out.push(
+        a.desired.length > 0 || (g.owned?.length ?? 0) > 0
+          ? '  cluster view not synced or API server unreachable: advertising the last good view, no withdrawals'
+          : '  cluster view not synced yet: nothing computed, nothing withdrawn',
+      );
     }
     const p = a.lastPass;
-    if (p) out.push(`  last pass: ${p.startedAt}, ${p.result} in ${p.durationMs} ms${p.waiting ? `, ${safe(p.waiting)}` : ''}${p.error ? `: ${safe(p.error)}` : ''}`);
+    if (p)
+      out.push(
+        `  last pass: ${p.startedAt}, ${p.result} in ${p.durationMs} ms${p.waiting ? `, ${safe(p.waiting)}` : ''}${p.error ? `: ${safe(p.error)}` : ''}`,
+      );
     else out.push('  last pass: none yet');
     if (a.lastError && a.lastError !== p) out.push(`  last error: ${a.lastError.startedAt}: ${safe(a.lastError.error ?? '')}`);
   }
@@ -240,28 +262,41 @@ export function formatStatus(r: StatusReport): string {
     out.push('');
     out.push(`peers (${g.peers.length}):`);
     if (g.peers.length > 0) {
-      out.push(...table([
-        ['PEER', 'AS', 'STATE', 'UPTIME', 'GRACEFUL RESTART', 'FLAPS', 'OWNER'],
-        ...g.peers.map((x) => [
-          x.address, String(x.asn), x.adminDown ? `${x.state} (admin down)` : x.state, duration(x.uptimeSeconds),
-          x.gracefulRestart.enabled ? `on, ${x.gracefulRestart.restartTime} s${x.gracefulRestart.localRestarting ? ', restarting' : ''}` : 'off',
-          String(x.flaps), x.owner,
+      out.push(
+        ...table([
+          ['PEER', 'AS', 'STATE', 'UPTIME', 'GRACEFUL RESTART', 'FLAPS', 'OWNER'],
+          ...g.peers.map((x) => [
+            x.address,
+            String(x.asn),
+            x.adminDown ? `${x.state} (admin down)` : x.state,
+            duration(x.uptimeSeconds),
+            x.gracefulRestart.enabled ? `on, ${x.gracefulRestart.restartTime} s${x.gracefulRestart.localRestarting ? ', restarting' : ''}` : 'off',
+            String(x.flaps),
+            x.owner,
+          ]),
         ]),
-      ]));
+      );
     }
   }
 
   if (g.owned) {
     out.push('');
-    out.push(`routes svcbgp owns in gobgpd (${g.owned.length})${g.otherLocal ? `; ${g.otherLocal} other local path(s) without svcbgp's marker, never touched` : ''}:`);
+    out.push(
+      `routes svcbgp owns in gobgpd (${g.owned.length})${g.otherLocal ? `; ${g.otherLocal} other local path(s) without svcbgp's marker, never touched` : ''}:`,
+    );
     if (g.owned.length > 0) {
-      out.push(...table([
-        ['PREFIX', 'NEXT HOP', 'AGE', 'ATTRIBUTES', 'WHY'],
-        ...g.owned.map((x) => [
-          x.prefix, x.nextHop, duration(x.ageSeconds), attrs(x),
-          x.reasons.length > 0 ? x.reasons.map(safe).join('; ') : unwantedText(a),
+      out.push(
+        ...table([
+          ['PREFIX', 'NEXT HOP', 'AGE', 'ATTRIBUTES', 'WHY'],
+          ...g.owned.map((x) => [
+            x.prefix,
+            x.nextHop,
+            duration(x.ageSeconds),
+            attrs(x),
+            x.reasons.length > 0 ? x.reasons.map(safe).join('; ') : unwantedText(a),
+          ]),
         ]),
-      ]));
+      );
     }
     if (a) {
       const have = new Set(g.owned.map((x) => `${x.family}|${x.prefix}`));
@@ -293,7 +328,9 @@ export function registerStatus(program: Command): void {
     .command('status')
     .description("This node's svcbgp and gobgpd: peers, owned routes and why, refused and withheld addresses, the last pass (never asks the Kubernetes API)")
     .addOption(new Option('--agent <addr>', "the agent's --http-address").env('SVCBGP_HTTP_ADDRESS').default('127.0.0.1:9479'))
-    .addOption(new Option('--gobgp-address <addr>', "gobgpd's gRPC API (unix:///path.sock or loopback host:port)").env('GOBGP_ADDRESS').default('127.0.0.1:50051'))
+    .addOption(
+      new Option('--gobgp-address <addr>', "gobgpd's gRPC API (unix:///path.sock or loopback host:port)").env('GOBGP_ADDRESS').default('127.0.0.1:50051'),
+    )
     .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'))
     .addOption(new Option('--timeout <ms>', 'per source').default('5000'))
     .action(async (o: { agent: string; gobgpAddress: string; output: string; timeout: string }) => {

@@ -52,7 +52,15 @@ function buildLevel(boxes: readonly (readonly ValueRange[])[], budget: { left: n
   return { kind: 'tree', bounds, size, nodes };
 }
 
-function insert(buckets: Map<number, (readonly ValueRange[])[]>, node: number, nlo: number, nhi: number, lo: number, hi: number, rest: readonly ValueRange[]): void {
+function insert(
+  buckets: Map<number, (readonly ValueRange[])[]>,
+  node: number,
+  nlo: number,
+  nhi: number,
+  lo: number,
+  hi: number,
+  rest: readonly ValueRange[],
+): void {
   if (hi < nlo || lo > nhi) return;
   if (lo <= nlo && nhi <= hi) {
     const list = buckets.get(node);

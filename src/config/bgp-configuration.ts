@@ -13,17 +13,26 @@ import { DEFAULT_AS_NUMBER, DEFAULT_LISTEN_PORT, type DocRef, type GlobalBgpSett
  */
 
 const GLOBAL_FIELDS = new Set([
-  'asNumber', 'listenPort', 'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs', 'serviceLoadBalancerAggregation', 'communities',
-  'prefixAdvertisements', 'bindMode', 'allowUnsafeServiceCIDRs', 'weightedECMP', 'serviceAttributeLimits', 'allowAddressesInClusterIPRange',
+  'asNumber',
+  'listenPort',
+  'serviceClusterIPs',
+  'serviceExternalIPs',
+  'serviceLoadBalancerIPs',
+  'serviceLoadBalancerAggregation',
+  'communities',
+  'prefixAdvertisements',
+  'bindMode',
+  'allowUnsafeServiceCIDRs',
+  'weightedECMP',
+  'serviceAttributeLimits',
+  'allowAddressesInClusterIPRange',
 ]);
 export const SERVICE_CIDR_FIELDS = ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const;
 
 const NODE_PREFIX = 'node.';
 
 /** What one BGPConfiguration holds, by its name; undefined when it was refused. */
-export type BgpConfigurationDoc =
-  | { global: GlobalBgpSettings }
-  | { override: NodeBgpOverride };
+export type BgpConfigurationDoc = { global: GlobalBgpSettings } | { override: NodeBgpOverride };
 
 export function readBgpConfiguration(msgs: Messages, ref: DocRef, name: string, spec: Obj): BgpConfigurationDoc | undefined {
   if (name === 'default') {
@@ -34,8 +43,12 @@ export function readBgpConfiguration(msgs: Messages, ref: DocRef, name: string, 
     const override = readNodeOverride(msgs, ref, name.slice(NODE_PREFIX.length), spec);
     return override ? { override } : undefined;
   }
-  msgs.error(ref, 'metadata.name', render(name),
-    "a BGPConfiguration must be named 'default' (cluster-wide settings) or 'node.<nodename>' (per-node listenPort/prefixAdvertisements)");
+  msgs.error(
+    ref,
+    'metadata.name',
+    render(name),
+    "a BGPConfiguration must be named 'default' (cluster-wide settings) or 'node.<nodename>' (per-node listenPort/prefixAdvertisements)",
+  );
   return undefined;
 }
 
@@ -43,7 +56,8 @@ function readGlobal(msgs: Messages, ref: DocRef, spec: Obj): GlobalBgpSettings |
   checkOtherFields(msgs, ref, spec, GLOBAL_FIELDS, BGPCONFIGURATION_CHECKS);
   const before = msgs.errors.length;
   const asNumber = spec['asNumber'] === undefined || spec['asNumber'] === null ? DEFAULT_AS_NUMBER : readAsNumber(msgs, ref, 'spec.asNumber', spec['asNumber']);
-  const listenPort = spec['listenPort'] === undefined || spec['listenPort'] === null ? DEFAULT_LISTEN_PORT : readPort(msgs, ref, 'spec.listenPort', spec['listenPort']);
+  const listenPort =
+    spec['listenPort'] === undefined || spec['listenPort'] === null ? DEFAULT_LISTEN_PORT : readPort(msgs, ref, 'spec.listenPort', spec['listenPort']);
   const clusterIPs = readCidrList(msgs, ref, 'spec.serviceClusterIPs', spec['serviceClusterIPs']);
   const externalIPs = readCidrList(msgs, ref, 'spec.serviceExternalIPs', spec['serviceExternalIPs']);
   const lbIPs = readCidrList(msgs, ref, 'spec.serviceLoadBalancerIPs', spec['serviceLoadBalancerIPs']);
@@ -107,11 +121,12 @@ function checkServiceCidrSafety(
       all.push({ path, c });
       const min = MIN_SERVICE_PREFIX_LENGTH[c.family];
       const reserved = reservedRangeOf(c);
-      const problem = c.length < min
-        ? `a /${c.length} is shorter than /${min}: as an allow-list it admits almost any address, so a Service could pull nearly any prefix into the network`
-        : reserved !== undefined
-          ? `overlaps ${reserved}, which is never a Service range`
-          : undefined;
+      const problem =
+        c.length < min
+          ? `a /${c.length} is shorter than /${min}: as an allow-list it admits almost any address, so a Service could pull nearly any prefix into the network`
+          : reserved !== undefined
+            ? `overlaps ${reserved}, which is never a Service range`
+            : undefined;
       if (problem === undefined) return;
       if (allowUnsafe) msgs.warn(ref, path, render(c.cidr), `${problem}; accepted because allowUnsafeServiceCIDRs is true`);
       else msgs.error(ref, path, render(c.cidr), `${problem}; ${optIn}`);
@@ -141,8 +156,12 @@ function readNodeOverride(msgs: Messages, ref: DocRef, node: string, spec: Obj):
     if (NODE_FIELDS.has(k)) continue;
     if (k === 'logSeverityScreen') reportProblems(msgs, ref, { value: undefined, problems: calicoFieldProblems(k, v, BGPCONFIGURATION_CHECKS) });
     else if (GLOBAL_FIELDS.has(k) || Object.hasOwn(BGPCONFIGURATION_CHECKS, k)) {
-      msgs.warn(ref, `spec.${k}`, undefined,
-        "Calico and svcbgp read it only from the BGPConfiguration named 'default' (a node.<nodename> document may set listenPort and prefixAdvertisements); ignored here");
+      msgs.warn(
+        ref,
+        `spec.${k}`,
+        undefined,
+        "Calico and svcbgp read it only from the BGPConfiguration named 'default' (a node.<nodename> document may set listenPort and prefixAdvertisements); ignored here",
+      );
     } else {
       msgs.warn(ref, `spec.${k}`, undefined, 'unknown field; ignored (supported per node: listenPort, prefixAdvertisements, communities)');
     }

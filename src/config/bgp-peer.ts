@@ -12,8 +12,20 @@ import type { DocRef, PeerDefinition } from './types.js';
 
 // holdTime and bfd are svcbgp extensions; failureDetectionMode is Calico Enterprise's (Calico Open Source has none).
 const PEER_FIELDS = new Set([
-  'peerIP', 'asNumber', 'localASNumber', 'node', 'nodeSelector', 'password', 'keepaliveTime', 'holdTime', 'maxRestartTime',
-  'ttlSecurity', 'numAllowedLocalASNumbers', 'sourceAddress', 'failureDetectionMode', 'bfd',
+  'peerIP',
+  'asNumber',
+  'localASNumber',
+  'node',
+  'nodeSelector',
+  'password',
+  'keepaliveTime',
+  'holdTime',
+  'maxRestartTime',
+  'ttlSecurity',
+  'numAllowedLocalASNumbers',
+  'sourceAddress',
+  'failureDetectionMode',
+  'bfd',
 ]);
 
 /** What makes two BGPPeers the same session: address, port and the nodes they apply to. */
@@ -162,14 +174,21 @@ function readPassword(msgs: Messages, ref: DocRef, spec: Obj, peer: PeerDraft): 
   const pw = spec['password'];
   if (pw === undefined || pw === null) return;
   const secretRef = isObject(pw) ? pw['secretKeyRef'] : undefined;
-  if (!isObject(pw) || !isObject(secretRef) || typeof secretRef['name'] !== 'string' || secretRef['name'] === ''
-    || typeof secretRef['key'] !== 'string' || secretRef['key'] === '') {
+  if (
+    !isObject(pw) ||
+    !isObject(secretRef) ||
+    typeof secretRef['name'] !== 'string' ||
+    secretRef['name'] === '' ||
+    typeof secretRef['key'] !== 'string' ||
+    secretRef['key'] === ''
+  ) {
     // Never echo the value: it may be a password typed inline.
     msgs.error(ref, 'spec.password', '(hidden)', 'expected {secretKeyRef: {name: <secret>, key: <key>}}; an inline password is not accepted');
     return;
   }
   for (const k of Object.keys(pw)) if (k !== 'secretKeyRef') msgs.warn(ref, `spec.password.${k}`, undefined, 'unknown field; ignored');
-  for (const k of Object.keys(secretRef)) if (k !== 'name' && k !== 'key') msgs.warn(ref, `spec.password.secretKeyRef.${k}`, undefined, 'unknown field; ignored');
+  for (const k of Object.keys(secretRef))
+    if (k !== 'name' && k !== 'key') msgs.warn(ref, `spec.password.secretKeyRef.${k}`, undefined, 'unknown field; ignored');
   peer.passwordSecretRef = { name: secretRef['name'], key: secretRef['key'] };
 }
 
@@ -245,7 +264,8 @@ function readFailureDetection(msgs: Messages, ref: DocRef, spec: Obj): BfdSettin
     msgs.error(ref, 'spec.bfd', render(block), `expected a mapping with ${BFD_FIELDS.join(', ')}`);
     return undefined;
   }
-  for (const k of Object.keys(block)) if (!BFD_FIELDS.includes(k)) msgs.warn(ref, `spec.bfd.${k}`, undefined, `unknown field; ignored (supported: ${BFD_FIELDS.join(', ')})`);
+  for (const k of Object.keys(block))
+    if (!BFD_FIELDS.includes(k)) msgs.warn(ref, `spec.bfd.${k}`, undefined, `unknown field; ignored (supported: ${BFD_FIELDS.join(', ')})`);
   if (!on) msgs.warn(ref, 'spec.bfd', undefined, 'BFD timers without failureDetectionMode: BFDIfDirectlyConnected; BFD stays off');
   const before = msgs.errors.length;
   const out: BfdSettings = { ...DEFAULT_BFD };
@@ -297,8 +317,14 @@ function readSessionOptions(msgs: Messages, ref: DocRef, spec: Obj, peer: PeerDr
   // TTL 255 and accepts TTL >= 256 - N (proto/bgp/bgp.c sk_set_min_ttl): peers.ts gives gobgpd that minimum.
   const ttl = readByte(msgs, ref, spec, 'ttlSecurity', 0, 'the number of hops to the peer, 1..255 (1: directly connected; 0: off)');
   if (ttl !== undefined && ttl > 0) peer.ttlSecurityHops = ttl;
-  const ownAs = readByte(msgs, ref, spec, 'numAllowedLocalASNumbers', 0,
-    'how many times a received route\'s AS path may hold the local AS, 1..255 (0: none; gobgpd counts in 8 bits)');
+  const ownAs = readByte(
+    msgs,
+    ref,
+    spec,
+    'numAllowedLocalASNumbers',
+    0,
+    "how many times a received route's AS path may hold the local AS, 1..255 (0: none; gobgpd counts in 8 bits)",
+  );
   if (ownAs !== undefined && ownAs > 0) peer.allowedLocalAsNumbers = ownAs;
   const source = spec['sourceAddress'];
   if (source === 'UseNodeIP') peer.sourceAddressNodeIP = true;

@@ -61,8 +61,12 @@ export const CALICO_ENTERPRISE_BGPPEER_FIELDS = ['failureDetectionMode', 'restar
 /** What a field means when svcbgp does not honour it: the problems for the value written (none: accepted as is). */
 export type FieldCheck = (value: unknown, path: string) => FieldProblem[];
 
-const warn = (message: string): FieldCheck => (value, path) => [{ severity: 'warning', path, value, message }];
-const refuse = (message: string): FieldCheck => (value, path) => [{ severity: 'error', path, value, message }];
+const warn =
+  (message: string): FieldCheck =>
+  (value, path) => [{ severity: 'warning', path, value, message }];
+const refuse =
+  (message: string): FieldCheck =>
+  (value, path) => [{ severity: 'error', path, value, message }];
 
 /** A field whose valid values Calico lists (an enum or a boolean): anything else is an error that names them. */
 interface Valid {
@@ -97,11 +101,7 @@ export const BGPCONFIGURATION_CHECKS: Readonly<Record<string, FieldCheck>> = {
   logSeverityScreen: warn(
     "Calico's BIRD log level; svcbgp's is `svcbgp run --log-level` (SVCBGP_LOG_LEVEL) and gobgpd's its own -l flag. It changes no route; remove it",
   ),
-  nodeToNodeMeshEnabled: acceptOnly(
-    [false],
-    warn(`${MESH}; it changes no route. Set it to false (what svcbgp does) or remove it`),
-    BOOLEAN,
-  ),
+  nodeToNodeMeshEnabled: acceptOnly([false], warn(`${MESH}; it changes no route. Set it to false (what svcbgp does) or remove it`), BOOLEAN),
   nodeMeshPassword: warn(`the password of node-to-node mesh sessions; ${MESH}. It changes no session and no route; remove it`),
   nodeMeshMaxRestartTime: warn(
     `the graceful-restart time of node-to-node mesh sessions; ${MESH}. It changes no session and no route; set a peer's maxRestartTime instead`,
@@ -132,7 +132,7 @@ const OWN_ROUTES =
 /** BGPPeer fields svcbgp does not read like Calico, by name. */
 export const BGPPEER_CHECKS: Readonly<Record<string, FieldCheck>> = {
   peerSelector: refuse(
-    'svcbgp makes no node-to-node peering (peerSelector selects Calico nodes to peer with); give the router\'s address in peerIP and choose the nodes with node or nodeSelector',
+    "svcbgp makes no node-to-node peering (peerSelector selects Calico nodes to peer with); give the router's address in peerIP and choose the nodes with node or nodeSelector",
   ),
   localWorkloadSelector: refuse(
     'svcbgp does not peer with workloads on the node; it advertises Service addresses to the routers given by peerIP. Give peerIP, or remove this BGPPeer',
@@ -144,17 +144,24 @@ export const BGPPEER_CHECKS: Readonly<Record<string, FieldCheck>> = {
   ),
   filters: (value, path) => {
     if (value === null || (Array.isArray(value) && value.length === 0)) return [];
-    return [{
-      severity: 'error', path, value,
-      message: 'svcbgp does not implement BGPFilter, and an export filter changes which routes a peer receives; remove filters. ' +
-        'To limit what is advertised narrow serviceClusterIPs, serviceExternalIPs or serviceLoadBalancerIPs; to tag routes use prefixAdvertisements',
-    }];
+    return [
+      {
+        severity: 'error',
+        path,
+        value,
+        message:
+          'svcbgp does not implement BGPFilter, and an export filter changes which routes a peer receives; remove filters. ' +
+          'To limit what is advertised narrow serviceClusterIPs, serviceExternalIPs or serviceLoadBalancerIPs; to tag routes use prefixAdvertisements',
+      },
+    ];
   },
   reversePeering: warn('it applies to node-to-node peerings made by peerSelector, which svcbgp refuses; it changes nothing here. Remove it'),
   // Calico Enterprise's.
   restartMode: acceptOnly(
     ['GracefulRestart'],
-    refuse('svcbgp\'s sessions use graceful restart (RFC 4724) only; long-lived graceful restart would keep a dead node\'s routes at the router for hours. Remove restartMode or set GracefulRestart'),
+    refuse(
+      "svcbgp's sessions use graceful restart (RFC 4724) only; long-lived graceful restart would keep a dead node's routes at the router for hours. Remove restartMode or set GracefulRestart",
+    ),
     { values: ['GracefulRestart', 'LongLivedGracefulRestart'], what: "Calico Enterprise's values, case-sensitive" },
   ),
   birdGatewayMode: warn(`how BIRD resolves the next hops of the routes it receives; ${NO_KERNEL}. It changes no route; remove it`),

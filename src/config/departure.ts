@@ -33,7 +33,7 @@ export function leavingReason(node: V1Node): LeavingDecision {
 
 function leavingSignal(node: V1Node, annotated: boolean): string | undefined {
   const labels = node.metadata?.labels;
-  if (labels && Object.prototype.hasOwnProperty.call(labels, EXCLUDE_LABEL)) return `the Node is labelled ${EXCLUDE_LABEL} (value ${quoteValue(labels[EXCLUDE_LABEL] ?? '')})`;
+  if (labels && Object.hasOwn(labels, EXCLUDE_LABEL)) return `the Node is labelled ${EXCLUDE_LABEL} (value ${quoteValue(labels[EXCLUDE_LABEL] ?? '')})`;
   if (node.metadata?.deletionTimestamp) return 'the Node object is being deleted';
   const taint = removalTaint(node);
   if (taint !== undefined) return `the Node carries the taint ${taint}: an autoscaler is about to remove it`;
@@ -61,7 +61,8 @@ function readLeavingAnnotation(value: unknown): { leaving: boolean; warning?: st
   if (v === 'false') return { leaving: false };
   return {
     leaving: false,
-    warning: `Node annotation ${LEAVING_ANNOTATION}=${quoteValue(value)} is not understood, so the node is not taken as leaving: ` +
+    warning:
+      `Node annotation ${LEAVING_ANNOTATION}=${quoteValue(value)} is not understood, so the node is not taken as leaving: ` +
       `write "true" to drain it, "false" or remove the annotation otherwise`,
   };
 }

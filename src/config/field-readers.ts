@@ -21,17 +21,24 @@ export function isObject(v: unknown): v is Obj {
  */
 export function refuseYamlNumber(msgs: Messages, ref: DocRef, path: string, v: unknown, hint: string): boolean {
   if (!(v instanceof YamlNumber)) return false;
-  msgs.error(ref, path, v.source,
-    `YAML reads this as the number ${String(v.value)}, which is probably not what was meant; ${hint}`);
+  msgs.error(ref, path, v.source, `YAML reads this as the number ${String(v.value)}, which is probably not what was meant; ${hint}`);
   return true;
 }
 
 export function readAsNumber(msgs: Messages, ref: DocRef, path: string, v: unknown): number | undefined {
   const expected = 'expected an AS number 1..4294967295 (or asdot "a.b")';
-  if (refuseYamlNumber(msgs, ref, path, v,
-    /^[0-9]+\.[0-9]+$/.test(v instanceof YamlNumber ? v.source : '')
-      ? `quote an asdot AS number ("${(v as YamlNumber).source}") or write it as a plain decimal integer`
-      : 'write the AS number as a plain decimal integer, e.g. 64512')) return undefined;
+  if (
+    refuseYamlNumber(
+      msgs,
+      ref,
+      path,
+      v,
+      /^[0-9]+\.[0-9]+$/.test(v instanceof YamlNumber ? v.source : '')
+        ? `quote an asdot AS number ("${(v as YamlNumber).source}") or write it as a plain decimal integer`
+        : 'write the AS number as a plain decimal integer, e.g. 64512',
+    )
+  )
+    return undefined;
   let n: number | undefined;
   if (typeof v === 'number' && Number.isInteger(v)) n = v;
   else if (typeof v === 'string' && /^(0|[1-9][0-9]*)$/.test(v)) n = Number(v);
@@ -116,7 +123,12 @@ export function readCidr(msgs: Messages, ref: DocRef, path: string, v: unknown):
   if (c.kind === 'host-bits') {
     msgs.error(ref, path, render(v), `this is a host address, not a network: the bits after the prefix length must be zero; did you mean ${c.network}?`);
   } else if (parseIp(v)) {
-    msgs.error(ref, path, render(v), `missing prefix length; write ${v}${v.includes(':') ? '/128' : '/32'} for a single address or the network, e.g. 10.49.0.0/16`);
+    msgs.error(
+      ref,
+      path,
+      render(v),
+      `missing prefix length; write ${v}${v.includes(':') ? '/128' : '/32'} for a single address or the network, e.g. 10.49.0.0/16`,
+    );
   } else {
     msgs.error(ref, path, render(v), 'not a valid CIDR; expected "address/length" such as "10.49.0.0/16" or "fd00:49::/112"');
   }

@@ -69,7 +69,16 @@ export type PoolPlacement = Pick<GlobalBgpSettings, 'serviceLoadBalancerIPs' | '
 
 /** Calico 3.30-3.32 IPPool spec fields svcbgp accepts without reading (they concern workload pools). */
 const CALICO_POOL_FIELDS_NOT_READ = new Set([
-  'blockSize', 'natOutgoing', 'nodeSelector', 'disableBGPExport', 'awsSubnetID', 'ipip', 'nat-outgoing', 'ipipMode', 'vxlanMode', 'namespaceSelector',
+  'blockSize',
+  'natOutgoing',
+  'nodeSelector',
+  'disableBGPExport',
+  'awsSubnetID',
+  'ipip',
+  'nat-outgoing',
+  'ipipMode',
+  'vxlanMode',
+  'namespaceSelector',
 ]);
 const POOL_FIELDS_READ = new Set(['cidr', 'allowedUses', 'assignmentMode', 'disabled']);
 const ALLOWED_USES = ['Workload', 'Tunnel', 'LoadBalancer'] as const;
@@ -121,7 +130,12 @@ export function readIpPools(docs: readonly unknown[], placement: PoolPlacement):
     if (kind === KUBE_CONTROLLERS_KIND) {
       const s = readControllers(msgs, header);
       if (s && settings?.source) {
-        msgs.error(header.ref, 'metadata.name', render(header.name), `a second KubeControllersConfiguration "default": ${where(settings.source)} is the first; keep one`);
+        msgs.error(
+          header.ref,
+          'metadata.name',
+          render(header.name),
+          `a second KubeControllersConfiguration "default": ${where(settings.source)} is the first; keep one`,
+        );
       } else if (s) {
         settings = s;
       }
@@ -152,7 +166,13 @@ export function readIpPools(docs: readonly unknown[], placement: PoolPlacement):
   }
   const { used, unused } = placePools(msgs, pools, placement);
   msgs.warnings.sort(byDoc);
-  return { ok: true, pools: used.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), unused, settings: settings ?? DEFAULT_ALLOCATOR_SETTINGS, warnings: msgs.warnings };
+  return {
+    ok: true,
+    pools: used.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    unused,
+    settings: settings ?? DEFAULT_ALLOCATOR_SETTINGS,
+    warnings: msgs.warnings,
+  };
 }
 
 interface Header {
@@ -191,15 +211,24 @@ function readPool(msgs: Messages, h: Header): LoadBalancerPool | undefined {
   let ok = true;
   const other = uses.filter((u) => u !== 'LoadBalancer');
   if (other.length > 0) {
-    msgs.error(ref, 'spec.allowedUses', render(spec['allowedUses']),
-      `LoadBalancer cannot be combined with ${other.join(' or ')} (Calico refuses it too: a pod must never get a Service's address); make two pools`);
+    msgs.error(
+      ref,
+      'spec.allowedUses',
+      render(spec['allowedUses']),
+      `LoadBalancer cannot be combined with ${other.join(' or ')} (Calico refuses it too: a pod must never get a Service's address); make two pools`,
+    );
     ok = false;
   }
   const cidr = readCidr(msgs, ref, spec['cidr']);
   if (!cidr) ok = false;
   const mode = spec['assignmentMode'] ?? 'Automatic';
   if (mode !== 'Automatic' && mode !== 'Manual') {
-    msgs.error(ref, 'spec.assignmentMode', render(spec['assignmentMode']), 'expected "Automatic" (any Service may get an address) or "Manual" (only Services that ask for this pool or one of its addresses)');
+    msgs.error(
+      ref,
+      'spec.assignmentMode',
+      render(spec['assignmentMode']),
+      'expected "Automatic" (any Service may get an address) or "Manual" (only Services that ask for this pool or one of its addresses)',
+    );
     ok = false;
   }
   const disabled = spec['disabled'] ?? false;
@@ -209,22 +238,36 @@ function readPool(msgs: Messages, h: Header): LoadBalancerPool | undefined {
   }
   const ns = spec['namespaceSelector'];
   if (ns !== undefined && ns !== null && ns !== '' && ns !== 'all()') {
-    msgs.error(ref, 'spec.namespaceSelector', render(ns),
-      'svcbgp does not restrict load-balancer pools by namespace; remove the selector, or give those namespaces their pool through the Services\' projectcalico.org/ipv4pools / ipv6pools annotation with assignmentMode: Manual');
+    msgs.error(
+      ref,
+      'spec.namespaceSelector',
+      render(ns),
+      "svcbgp does not restrict load-balancer pools by namespace; remove the selector, or give those namespaces their pool through the Services' projectcalico.org/ipv4pools / ipv6pools annotation with assignmentMode: Manual",
+    );
     ok = false;
   }
   for (const field of ['ipipMode', 'vxlanMode'] as const) {
     const m = spec[field];
     if (m !== undefined && m !== null && m !== 'Never') {
-      msgs.warn(ref, `spec.${field}`, render(m), 'a load-balancer pool is never encapsulated (Calico: "not compatible with IPIP or VXLAN"); ignored, set it to Never');
+      msgs.warn(
+        ref,
+        `spec.${field}`,
+        render(m),
+        'a load-balancer pool is never encapsulated (Calico: "not compatible with IPIP or VXLAN"); ignored, set it to Never',
+      );
     }
   }
   if (spec['disableBGPExport'] === true) {
-    msgs.warn(ref, 'spec.disableBGPExport', 'true',
-      'svcbgp advertises load-balancer addresses through BGPConfiguration serviceLoadBalancerIPs, which this field does not change; remove the pool\'s CIDR from serviceLoadBalancerIPs to stop advertising it');
+    msgs.warn(
+      ref,
+      'spec.disableBGPExport',
+      'true',
+      "svcbgp advertises load-balancer addresses through BGPConfiguration serviceLoadBalancerIPs, which this field does not change; remove the pool's CIDR from serviceLoadBalancerIPs to stop advertising it",
+    );
   }
   for (const k of Object.keys(spec)) {
-    if (!POOL_FIELDS_READ.has(k) && !CALICO_POOL_FIELDS_NOT_READ.has(k)) msgs.warn(ref, `spec.${k}`, undefined, 'not an IPPool field (Calico 3.30-3.32); ignored');
+    if (!POOL_FIELDS_READ.has(k) && !CALICO_POOL_FIELDS_NOT_READ.has(k))
+      msgs.warn(ref, `spec.${k}`, undefined, 'not an IPPool field (Calico 3.30-3.32); ignored');
   }
   if (!ok || !cidr) return undefined;
   return { name: h.name, cidr, assignmentMode: mode as PoolAssignmentMode, disabled: disabled as boolean, source: ref };
@@ -278,8 +321,12 @@ function readControllers(msgs: Messages, h: Header): AllocatorSettings | undefin
   }
   const assign = lb['assignIPs'] ?? 'AllServices';
   if (assign !== 'AllServices' && assign !== 'RequestedServicesOnly') {
-    msgs.error(ref, 'spec.controllers.loadBalancer.assignIPs', render(lb['assignIPs']),
-      'expected "AllServices" (every LoadBalancer Service of ours gets an address) or "RequestedServicesOnly" (only Services that ask for an address or a pool)');
+    msgs.error(
+      ref,
+      'spec.controllers.loadBalancer.assignIPs',
+      render(lb['assignIPs']),
+      'expected "AllServices" (every LoadBalancer Service of ours gets an address) or "RequestedServicesOnly" (only Services that ask for an address or a pool)',
+    );
     return undefined;
   }
   return { assignIPs: assign, source: ref };
@@ -291,8 +338,12 @@ function reportOverlaps(msgs: Messages, pools: readonly LoadBalancerPool[]): voi
       const a = pools[j] as LoadBalancerPool;
       const b = pools[i] as LoadBalancerPool;
       if (!cidrsOverlap(a.cidr, b.cidr)) continue;
-      msgs.error(b.source, 'spec.cidr', render(b.cidr.cidr),
-        `overlaps IPPool ${quoteValue(a.name)} (${a.cidr.cidr}, ${escapeControls(where(a.source))}); an address may belong to one load-balancer pool only: shrink or remove one of them`);
+      msgs.error(
+        b.source,
+        'spec.cidr',
+        render(b.cidr.cidr),
+        `overlaps IPPool ${quoteValue(a.name)} (${a.cidr.cidr}, ${escapeControls(where(a.source))}); an address may belong to one load-balancer pool only: shrink or remove one of them`,
+      );
     }
   }
 }

@@ -46,9 +46,7 @@ export function parseIp(text: unknown): ParsedIp | undefined {
   return { text: a.toString(), family: 'ipv4-unicast', bytes: a.toByteArray() };
 }
 
-export type CidrProblem =
-  | { kind: 'syntax' }
-  | { kind: 'host-bits'; network: string };
+export type CidrProblem = { kind: 'syntax' } | { kind: 'host-bits'; network: string };
 
 /** Parses "addr/len"; a host address with bits set beyond the mask (10.49.0.1/16) is a problem, not silently masked. */
 export function parseCidr(text: unknown): ParsedCidr | CidrProblem {

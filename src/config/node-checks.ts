@@ -24,7 +24,9 @@ export function nodeAddressWarnings(config: BgpConfig, node: NodeInfo): string[]
     for (const [field, cidrs] of lists) {
       for (const c of cidrs) {
         if (cidrContains(c, ip.bytes)) {
-          out.push(`${field} ${c.cidr} contains node ${node.name}'s ${a.type} ${ip.text}: every node advertises it, so the ToR may send traffic for this node's own address to another node`);
+          out.push(
+            `${field} ${c.cidr} contains node ${node.name}'s ${a.type} ${ip.text}: every node advertises it, so the ToR may send traffic for this node's own address to another node`,
+          );
         }
       }
     }
@@ -34,7 +36,9 @@ export function nodeAddressWarnings(config: BgpConfig, node: NodeInfo): string[]
   }
   for (const p of config.peers) {
     if (p.sourceAddressNodeIP && appliesToNode(p, node) && nodeSourceAddress(node, p.address) === undefined) {
-      out.push(`BGPPeer ${p.name}: sourceAddress UseNodeIP, but node ${node.name} has no ${p.address.includes(':') ? 'IPv6' : 'IPv4'} InternalIP: the kernel chooses the source address of the session with ${p.address}`);
+      out.push(
+        `BGPPeer ${p.name}: sourceAddress UseNodeIP, but node ${node.name} has no ${p.address.includes(':') ? 'IPv6' : 'IPv4'} InternalIP: the kernel chooses the source address of the session with ${p.address}`,
+      );
     }
   }
   return out;

@@ -45,9 +45,10 @@ export function parseConfig(input: string | readonly unknown[], opts: ParseOptio
     return parseConfigInner(input, opts);
   } catch (err) {
     const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    const message = err instanceof RangeError
-      ? `the configuration is too deeply nested or too large to evaluate (${detail})`
-      : `internal error while reading the configuration (please report it): ${detail}`;
+    const message =
+      err instanceof RangeError
+        ? `the configuration is too deeply nested or too large to evaluate (${detail})`
+        : `internal error while reading the configuration (please report it): ${detail}`;
     return { ok: false, errors: [configMessage({ index: 0 }, '', undefined, message)], warnings: [] };
   }
 }
@@ -176,8 +177,12 @@ function checkDuplicatePeers(msgs: Messages, identities: readonly PeerIdentity[]
     const key = `${p.address}|${scope}`;
     const other = byKey.get(key);
     if (other) {
-      msgs.error(p.ref, 'spec.peerIP', render(p.address + (p.port ? `:${p.port}` : '')),
-        `duplicate peer: ${where(other.ref)} already peers with this address for ${scope}; remove one of them`);
+      msgs.error(
+        p.ref,
+        'spec.peerIP',
+        render(p.address + (p.port ? `:${p.port}` : '')),
+        `duplicate peer: ${where(other.ref)} already peers with this address for ${scope}; remove one of them`,
+      );
     } else {
       byKey.set(key, p);
     }
@@ -191,8 +196,12 @@ function checkServiceCidrPlacement(msgs: Messages, ref: DocRef, g: GlobalBgpSett
       for (const p of peers) {
         const ip = parseIp(p.address);
         if (ip && cidrContains(c, ip.bytes)) {
-          msgs.warn(ref, `spec.${field}[${i}].cidr`, render(c.cidr),
-            `contains the address of the peer in ${where(p.ref)} (${p.address}); advertising it would route the BGP session itself into the cluster`);
+          msgs.warn(
+            ref,
+            `spec.${field}[${i}].cidr`,
+            render(c.cidr),
+            `contains the address of the peer in ${where(p.ref)} (${p.address}); advertising it would route the BGP session itself into the cluster`,
+          );
         }
       }
     });

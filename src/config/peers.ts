@@ -111,7 +111,10 @@ export function speakerConfigForNode(config: BgpConfig, node: NodeInput, routerI
 export function nodeListenAddresses(node: NodeInfo): string[] {
   const out: string[] = [];
   for (const family of ['ipv4-unicast', 'ipv6-unicast'] as const) {
-    const ip = (node.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => parseIp(a.address)).find((x) => x?.family === family);
+    const ip = (node.addresses ?? [])
+      .filter((a) => a.type === 'InternalIP')
+      .map((a) => parseIp(a.address))
+      .find((x) => x?.family === family);
     if (ip) out.push(ip.text);
   }
   return out;

@@ -90,7 +90,8 @@ export function readPrefixAdvertisements(msgs: Messages, ref: DocRef, v: unknown
       return;
     }
     for (const k of Object.keys(item)) {
-      if (!['cidr', 'communities', 'localPref'].includes(k)) msgs.warn(ref, `${p}.${k}`, undefined, 'unknown field; ignored (supported: cidr, communities, localPref)');
+      if (!['cidr', 'communities', 'localPref'].includes(k))
+        msgs.warn(ref, `${p}.${k}`, undefined, 'unknown field; ignored (supported: cidr, communities, localPref)');
     }
     const cidr = readCidr(msgs, ref, `${p}.cidr`, item['cidr']);
     const pa: PrefixAdvertisement = { cidr: cidr as ParsedCidr, communities: [], largeCommunities: [] };
@@ -125,8 +126,12 @@ function readEntryCommunities(msgs: Messages, ref: DocRef, p: string, cs: unknow
       const named = defined.get(c);
       if (named === undefined) {
         const known = [...defined.keys()];
-        msgs.error(ref, cp, render(c),
-          `neither a community literal ("aa:nn" or "aa:nn:mm") nor a name defined in spec.communities${known.length ? ` (defined: ${known.join(', ')})` : ' (none defined)'}`);
+        msgs.error(
+          ref,
+          cp,
+          render(c),
+          `neither a community literal ("aa:nn" or "aa:nn:mm") nor a name defined in spec.communities${known.length ? ` (defined: ${known.join(', ')})` : ' (none defined)'}`,
+        );
         ok = false;
         return;
       }
@@ -171,10 +176,14 @@ function checkPathRoom(msgs: Messages, ref: DocRef, pas: readonly PrefixAdvertis
       for (const c of other.largeCommunities) large.add(c);
     }
     if (operatorCommunitiesFit(std.size, large.size)) return;
-    msgs.error(ref, `spec.prefixAdvertisements[${i}].communities`, undefined,
+    msgs.error(
+      ref,
+      `spec.prefixAdvertisements[${i}].communities`,
+      undefined,
       `routes inside ${pa.cidr.cidr} would carry ${std.size} standard and ${large.size} large communities (with the entries overlapping it): ` +
         `with the ${MAX_SERVICE_COMMUNITIES} + ${MAX_SERVICE_LARGE_COMMUNITIES} Services may add, the path would not fit one BGP message ` +
-        `(${MAX_BGP_MESSAGE} bytes, ${GOBGPD_RESERVE} of them kept for gobgpd); use fewer communities (each standard one takes 4 bytes, a large one 12)`);
+        `(${MAX_BGP_MESSAGE} bytes, ${GOBGPD_RESERVE} of them kept for gobgpd); use fewer communities (each standard one takes 4 bytes, a large one 12)`,
+    );
     ok = false;
   });
   return ok;

@@ -16,8 +16,7 @@ export type Selector =
   | { op: 'not'; arg: Selector }
   | { op: 'and' | 'or'; args: Selector[] };
 
-export const SELECTOR_SUPPORTED =
-  "all(), has(k), k == 'v', k != 'v', k in {'a','b'}, k not in {'a','b'}, &&, ||, !, ( )";
+export const SELECTOR_SUPPORTED = "all(), has(k), k == 'v', k != 'v', k in {'a','b'}, k not in {'a','b'}, &&, ||, !, ( )";
 
 export class SelectorError extends Error {}
 
@@ -28,13 +27,9 @@ export class SelectorError extends Error {}
 export const MAX_SELECTOR_LENGTH = 1024;
 export const MAX_SELECTOR_DEPTH = 32;
 
-type Token =
-  | { t: 'ident'; v: string; pos: number }
-  | { t: 'str'; v: string; pos: number }
-  | { t: 'sym'; v: string; pos: number }
-  | { t: 'end'; pos: number };
+type Token = { t: 'ident'; v: string; pos: number } | { t: 'str'; v: string; pos: number } | { t: 'sym'; v: string; pos: number } | { t: 'end'; pos: number };
 
-const KEY_RE = /^[A-Za-z0-9_.\/-]+/;
+const KEY_RE = /^[A-Za-z0-9_./-]+/;
 
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
@@ -206,7 +201,7 @@ export function parseSelector(src: string): Selector {
 }
 
 export function matchSelector(s: Selector, labels: Readonly<Record<string, string>>): boolean {
-  const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(labels, k);
+  const has = (k: string): boolean => Object.hasOwn(labels, k);
   switch (s.op) {
     case 'all':
       return true;

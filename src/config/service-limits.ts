@@ -40,7 +40,10 @@ function unknownKeys(v: Record<string, unknown>, known: readonly string[], path:
 export function readWeightedEcmp(v: unknown, path = 'spec.weightedECMP'): ReadResult<WeightedEcmpSettings> {
   if (v === undefined || v === null) return { value: undefined, problems: [] };
   if (!isRecord(v)) {
-    return { value: undefined, problems: [{ severity: 'error', path, value: v, message: 'expected a mapping {enabled: true, aggregateLinkBandwidthMbps: N} (svcbgp extension)' }] };
+    return {
+      value: undefined,
+      problems: [{ severity: 'error', path, value: v, message: 'expected a mapping {enabled: true, aggregateLinkBandwidthMbps: N} (svcbgp extension)' }],
+    };
   }
   const problems = unknownKeys(v, ['enabled', 'aggregateLinkBandwidthMbps'], path);
   const enabled = v['enabled'];
@@ -51,7 +54,13 @@ export function readWeightedEcmp(v: unknown, path = 'spec.weightedECMP'): ReadRe
   const agg = v['aggregateLinkBandwidthMbps'];
   if (agg !== undefined && agg !== null) {
     if (isPlainInteger(agg) && agg >= 1 && agg <= MAX_AGGREGATE_MBPS) settings.aggregateMbps = agg;
-    else problems.push({ severity: 'error', path: `${path}.aggregateLinkBandwidthMbps`, value: agg, message: `expected a whole number of Mbit/s, 1..${MAX_AGGREGATE_MBPS}` });
+    else
+      problems.push({
+        severity: 'error',
+        path: `${path}.aggregateLinkBandwidthMbps`,
+        value: agg,
+        message: `expected a whole number of Mbit/s, 1..${MAX_AGGREGATE_MBPS}`,
+      });
   }
   if (problems.some((p) => p.severity === 'error')) return { value: undefined, problems };
   if (enabled !== true) {
@@ -106,17 +115,51 @@ function entryProblems(ranges: readonly ValueRange[], optIn: boolean, path: stri
     const inside = (first.min === 0 && first.max === 0) || first.min === 0xffff;
     const overlaps = inRange(first, 0) || inRange(first, 0xffff);
     if (!optIn && inside) {
-      out.push({ severity: 'error', path, value: text, message: `lies in the reserved ranges 0:* / 65535:* (RFC 1997), which hold the well-known communities routers act on (${WELL_KNOWN_EXAMPLES}); set spec.serviceAttributeLimits.allowWellKnownCommunities: true to let tenants set them` });
+      out.push({
+        severity: 'error',
+        path,
+        value: text,
+        message: `lies in the reserved ranges 0:* / 65535:* (RFC 1997), which hold the well-known communities routers act on (${WELL_KNOWN_EXAMPLES}); set spec.serviceAttributeLimits.allowWellKnownCommunities: true to let tenants set them`,
+      });
     } else if (!optIn && overlaps) {
-      out.push({ severity: 'warning', path, value: text, message: `overlaps the reserved ranges 0:* / 65535:* (RFC 1997: ${WELL_KNOWN_EXAMPLES}); those values stay refused unless spec.serviceAttributeLimits.allowWellKnownCommunities is true` });
+      out.push({
+        severity: 'warning',
+        path,
+        value: text,
+        message: `overlaps the reserved ranges 0:* / 65535:* (RFC 1997: ${WELL_KNOWN_EXAMPLES}); those values stay refused unless spec.serviceAttributeLimits.allowWellKnownCommunities is true`,
+      });
     }
-    if (first.min === 0 && first.max === 0xffff) out.push({ severity: 'warning', path, value: text, message: "allows the communities of every AS: tenants may set values the operator's and upstream routers act on" });
+    if (first.min === 0 && first.max === 0xffff)
+      out.push({
+        severity: 'warning',
+        path,
+        value: text,
+        message: "allows the communities of every AS: tenants may set values the operator's and upstream routers act on",
+      });
   } else {
     const marker = inRange(ranges[1]!, OWNER_LOCAL_DATA1) && inRange(ranges[2]!, OWNER_LOCAL_DATA2);
     const onlyMarker = marker && ranges[1]!.min === ranges[1]!.max && ranges[2]!.min === ranges[2]!.max;
-    if (onlyMarker) out.push({ severity: 'error', path, value: text, message: `is svcbgp's ownership marker (*:${OWNER_LOCAL_DATA1}:${OWNER_LOCAL_DATA2}, on every path svcbgp adds): a Service may never set it` });
-    else if (marker) out.push({ severity: 'warning', path, value: text, message: `includes svcbgp's ownership marker *:${OWNER_LOCAL_DATA1}:${OWNER_LOCAL_DATA2}, which stays refused` });
-    if (first.min === 0 && first.max === 0xffffffff) out.push({ severity: 'warning', path, value: text, message: "allows the large communities of every AS: tenants may set values the operator's and upstream routers act on" });
+    if (onlyMarker)
+      out.push({
+        severity: 'error',
+        path,
+        value: text,
+        message: `is svcbgp's ownership marker (*:${OWNER_LOCAL_DATA1}:${OWNER_LOCAL_DATA2}, on every path svcbgp adds): a Service may never set it`,
+      });
+    else if (marker)
+      out.push({
+        severity: 'warning',
+        path,
+        value: text,
+        message: `includes svcbgp's ownership marker *:${OWNER_LOCAL_DATA1}:${OWNER_LOCAL_DATA2}, which stays refused`,
+      });
+    if (first.min === 0 && first.max === 0xffffffff)
+      out.push({
+        severity: 'warning',
+        path,
+        value: text,
+        message: "allows the large communities of every AS: tenants may set values the operator's and upstream routers act on",
+      });
   }
   return out;
 }
@@ -155,7 +198,13 @@ function readLocalPrefRange(v: unknown, path: string, problems: FieldProblem[]):
     const lo = m ? Number(m[1]) : NaN;
     const hi = m ? Number(m[2] ?? m[1]) : NaN;
     if (m && lo <= hi && hi <= 0xffffffff) {
-      if (lo === 0 && hi === 0xffffffff) problems.push({ severity: 'warning', path, value: v, message: "allows every LOCAL_PREF: a tenant may pull its routes above the operator's or push them to 0" });
+      if (lo === 0 && hi === 0xffffffff)
+        problems.push({
+          severity: 'warning',
+          path,
+          value: v,
+          message: "allows every LOCAL_PREF: a tenant may pull its routes above the operator's or push them to 0",
+        });
       return { min: lo, max: hi };
     }
     if (m && lo > hi) {
@@ -170,7 +219,17 @@ function readLocalPrefRange(v: unknown, path: string, problems: FieldProblem[]):
 export function readServiceAttributeLimits(v: unknown, path = 'spec.serviceAttributeLimits'): ReadResult<ServiceAttributeLimits> {
   if (v === undefined || v === null) return { value: undefined, problems: [] };
   if (!isRecord(v)) {
-    return { value: undefined, problems: [{ severity: 'error', path, value: v, message: 'expected a mapping {communities: [...], largeCommunities: [...], localPref: "lo-hi"} (svcbgp extension)' }] };
+    return {
+      value: undefined,
+      problems: [
+        {
+          severity: 'error',
+          path,
+          value: v,
+          message: 'expected a mapping {communities: [...], largeCommunities: [...], localPref: "lo-hi"} (svcbgp extension)',
+        },
+      ],
+    };
   }
   const problems = unknownKeys(v, ['communities', 'largeCommunities', 'localPref', 'allowWellKnownCommunities'], path);
   const optInRaw = v['allowWellKnownCommunities'];
@@ -200,7 +259,11 @@ function indexOf(list: readonly { parts: ValueRange[] }[], path: string, problem
     return index;
   } catch (e) {
     if (!(e instanceof IndexTooLarge)) throw e;
-    problems.push({ severity: 'error', path, message: `${list.length} entries whose ranges overlap in every part need an index of more than ${MAX_INDEX_FRAGMENTS} parts: merge overlapping entries, or write ranges of one AS` });
+    problems.push({
+      severity: 'error',
+      path,
+      message: `${list.length} entries whose ranges overlap in every part need an index of more than ${MAX_INDEX_FRAGMENTS} parts: merge overlapping entries, or write ranges of one AS`,
+    });
     return undefined;
   }
 }

@@ -63,7 +63,10 @@ export class ConfigSource {
   /** Reads and validates the file once; throws an Error listing every problem if it is invalid. */
   async start(): Promise<void> {
     if (!this.opts.file) {
-      this.opts.log.info('no --config file: using the seed defaults (AS 64512, peer 192.168.1.1 AS 64512, no service CIDRs) plus any svcbgp.io custom resources', {});
+      this.opts.log.info(
+        'no --config file: using the seed defaults (AS 64512, peer 192.168.1.1 AS 64512, no service CIDRs) plus any svcbgp.io custom resources',
+        {},
+      );
       return;
     }
     let text: string;
@@ -178,7 +181,11 @@ export class ConfigSource {
           documents: [...this.fileDocs.map(docId), ...crs.map(docId)],
           rejectedResources: rejected.map((x) => `${x.kind}/${x.name}`),
           ...(r.state === 'never-valid'
-            ? { fallback: r.fallback ? `the file without ${r.fallback.quarantined.join(', ')} (used only to bring up an empty gobgpd)` : 'none (ambiguous): an empty gobgpd waits for a valid configuration' }
+            ? {
+                fallback: r.fallback
+                  ? `the file without ${r.fallback.quarantined.join(', ')} (used only to bring up an empty gobgpd)`
+                  : 'none (ambiguous): an empty gobgpd waits for a valid configuration',
+              }
             : {}),
         },
       );

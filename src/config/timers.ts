@@ -43,16 +43,22 @@ export function timerProblems(keepaliveTime: number | undefined, holdTime: numbe
   const errors: string[] = [];
   const warnings: string[] = [];
   if (holdTime !== undefined && holdTime < MIN_HOLD_TIME) {
-    errors.push(holdTime === 0
-      ? 'a hold time of 0 (no keepalives, a dead peer is never detected) is not supported: gobgpd takes 0 as its default, 90s; use at least 3s'
-      : `the hold time must be at least ${MIN_HOLD_TIME}s (RFC 4271 4.2)`);
+    errors.push(
+      holdTime === 0
+        ? 'a hold time of 0 (no keepalives, a dead peer is never detected) is not supported: gobgpd takes 0 as its default, 90s; use at least 3s'
+        : `the hold time must be at least ${MIN_HOLD_TIME}s (RFC 4271 4.2)`,
+    );
     return { errors, warnings };
   }
   if (keepaliveTime !== undefined && holdTime !== undefined) {
     if (keepaliveTime >= holdTime) {
-      errors.push(`keepaliveTime (${keepaliveTime}s) must be shorter than holdTime (${holdTime}s): the peer would expire the session between two keepalives; RFC 4271 suggests keepalive = hold / 3`);
+      errors.push(
+        `keepaliveTime (${keepaliveTime}s) must be shorter than holdTime (${holdTime}s): the peer would expire the session between two keepalives; RFC 4271 suggests keepalive = hold / 3`,
+      );
     } else if (keepaliveTime * 3 > holdTime) {
-      warnings.push(`keepaliveTime (${keepaliveTime}s) is more than a third of holdTime (${holdTime}s): fewer than three keepalives per hold time, so one late keepalive can reset the session`);
+      warnings.push(
+        `keepaliveTime (${keepaliveTime}s) is more than a third of holdTime (${holdTime}s): fewer than three keepalives per hold time, so one late keepalive can reset the session`,
+      );
     }
   }
   return { errors, warnings };

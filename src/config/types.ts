@@ -175,6 +175,4 @@ export interface BgpConfig {
   defaulted: { global: boolean; peers: boolean };
 }
 
-export type ParseResult =
-  | { ok: true; config: BgpConfig; warnings: ConfigMessage[] }
-  | { ok: false; errors: ConfigMessage[]; warnings: ConfigMessage[] };
+export type ParseResult = { ok: true; config: BgpConfig; warnings: ConfigMessage[] } | { ok: false; errors: ConfigMessage[]; warnings: ConfigMessage[] };

@@ -46,9 +46,10 @@ export function parseYamlDocuments(text: string): YamlDocuments {
     if (!Array.isArray(parsed)) parsed = [parsed];
   } catch (err) {
     // The library composes nested collections recursively: a hostile depth ends in a RangeError.
-    const message = err instanceof RangeError
-      ? `nested too deeply to parse (the limit is ${MAX_YAML_DEPTH} levels of mappings and lists)`
-      : `cannot parse YAML: ${firstLine(err)}`;
+    const message =
+      err instanceof RangeError
+        ? `nested too deeply to parse (the limit is ${MAX_YAML_DEPTH} levels of mappings and lists)`
+        : `cannot parse YAML: ${firstLine(err)}`;
     return { docs: [], errors: [{ message }] };
   }
   if (parsed.length > MAX_YAML_DOCUMENTS) {

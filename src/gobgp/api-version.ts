@@ -50,7 +50,12 @@ export function isNoAnswer(code: grpc.status): boolean {
  */
 export function detectApiVersion(channel: grpc.Client, deadlineMs: number): Promise<ApiVersion> {
   return new Promise((resolve, reject) => {
-    channel.makeUnaryRequest(V4_PROBE_PATH, () => Buffer.alloc(0), (b: Buffer) => b, {}, new grpc.Metadata(),
+    channel.makeUnaryRequest(
+      V4_PROBE_PATH,
+      () => Buffer.alloc(0),
+      (b: Buffer) => b,
+      {},
+      new grpc.Metadata(),
       { deadline: new Date(Date.now() + deadlineMs) },
       (err) => {
         if (!err) resolve('v4');
@@ -58,6 +63,7 @@ export function detectApiVersion(channel: grpc.Client, deadlineMs: number): Prom
         else if (isNoAnswer(err.code)) reject(new GobgpError('detect-api', V4_PROBE_PATH, err.code, err.details || err.message, { cause: err }));
         // The v4 service exists and refused this call for another reason (e.g. BGP not started): v4.
         else resolve('v4');
-      });
+      },
+    );
   });
 }

@@ -15,8 +15,18 @@ import { createCodec, DEFAULT_API_CHOICE, detectApiVersion, isNoAnswer } from '.
 import type { WireCodec, WireMessage } from './codec.js';
 import { GobgpApiMismatchError, GobgpError } from './errors.js';
 import type {
-  ApiChoice, ApiVersion, BulkOptions, ConnectOptions, GlobalConfig, GobgpClient, Neighbor, PeerWriteOptions,
-  RibPath, WatchEvent, WatchHandle, WatchOptions,
+  ApiChoice,
+  ApiVersion,
+  BulkOptions,
+  ConnectOptions,
+  GlobalConfig,
+  GobgpClient,
+  Neighbor,
+  PeerWriteOptions,
+  RibPath,
+  WatchEvent,
+  WatchHandle,
+  WatchOptions,
 } from './types.js';
 
 export const DEFAULT_DEADLINE_MS = 5000;
@@ -45,7 +55,11 @@ class GrpcGobgpClient implements GobgpClient {
   private readonly deadlineMs: number;
   private readonly log: Logger;
 
-  constructor(readonly address: string, private readonly codec: WireCodec, options: ClientOptions) {
+  constructor(
+    readonly address: string,
+    private readonly codec: WireCodec,
+    options: ClientOptions,
+  ) {
     this.apiVersion = codec.version;
     this.deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
     this.log = options.logger ?? silentLogger();
@@ -92,9 +106,15 @@ class GrpcGobgpClient implements GobgpClient {
     this.log.debug('gobgp call', { rpc, subject });
     return new Promise((resolve, reject) => {
       try {
-        this.client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, request,
-          new grpc.Metadata(), { deadline: this.deadline() },
-          (err, response) => (err ? reject(this.wrap(rpc, subject, err)) : resolve(response ?? {})));
+        this.client.makeUnaryRequest(
+          m.path,
+          m.requestSerialize,
+          m.responseDeserialize,
+          request,
+          new grpc.Metadata(),
+          { deadline: this.deadline() },
+          (err, response) => (err ? reject(this.wrap(rpc, subject, err)) : resolve(response ?? {})),
+        );
       } catch (err) {
         reject(this.wrap(rpc, subject, err));
       }
@@ -107,8 +127,9 @@ class GrpcGobgpClient implements GobgpClient {
     return new Promise((resolve, reject) => {
       const out: WireMessage[] = [];
       try {
-        const call = this.client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, request,
-          new grpc.Metadata(), { deadline: this.deadline() });
+        const call = this.client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, request, new grpc.Metadata(), {
+          deadline: this.deadline(),
+        });
         call.on('data', (msg: WireMessage) => out.push(msg));
         call.on('error', (err) => reject(this.wrap(rpc, subject, err)));
         call.on('end', () => resolve(out));
@@ -131,15 +152,20 @@ class GrpcGobgpClient implements GobgpClient {
         }
       };
       try {
-        const call = this.client.makeClientStreamRequest(m.path, m.requestSerialize, m.responseDeserialize,
-          new grpc.Metadata(), { deadline: this.deadline(messages.length + 1) },
+        const call = this.client.makeClientStreamRequest(
+          m.path,
+          m.requestSerialize,
+          m.responseDeserialize,
+          new grpc.Metadata(),
+          { deadline: this.deadline(messages.length + 1) },
           (err) => {
             if (err) fail(err);
             else if (!settled) {
               settled = true;
               resolve();
             }
-          });
+          },
+        );
         call.on('error', fail);
         let i = 0;
         const pump = () => {
@@ -161,7 +187,8 @@ class GrpcGobgpClient implements GobgpClient {
   waitForReady(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       this.client.waitForReady(new Date(Date.now() + timeoutMs), (err) =>
-        err ? reject(new GobgpError('connect', this.address, grpc.status.UNAVAILABLE, err.message, { cause: err })) : resolve());
+        err ? reject(new GobgpError('connect', this.address, grpc.status.UNAVAILABLE, err.message, { cause: err })) : resolve(),
+      );
     });
   }
 
@@ -219,7 +246,10 @@ class GrpcGobgpClient implements GobgpClient {
   async listPaths(family: Family): Promise<RibPath[]> {
     const responses = await this.serverStream('ListPath', family, this.codec.listPathRequest(family));
     // gobgpd 3.10 streams destinations in no stable order (even with sort_type PREFIX): sort here.
-    return sortByPrefix(responses.flatMap((r) => this.codec.pathsFromListPathResponse(r)), (p) => p.route.prefix);
+    return sortByPrefix(
+      responses.flatMap((r) => this.codec.pathsFromListPathResponse(r)),
+      (p) => p.route.prefix,
+    );
   }
 
   // ---- events ---------------------------------------------------------------------------------
@@ -229,8 +259,14 @@ class GrpcGobgpClient implements GobgpClient {
     let closed = false;
     let call: grpc.ClientReadableStream<WireMessage> | undefined;
     const done = new Promise<void>((resolve, reject) => {
-      call = this.client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize,
-        this.codec.watchEventRequest(options), new grpc.Metadata(), {});
+      call = this.client.makeServerStreamRequest(
+        m.path,
+        m.requestSerialize,
+        m.responseDeserialize,
+        this.codec.watchEventRequest(options),
+        new grpc.Metadata(),
+        {},
+      );
       call.on('data', (msg: WireMessage) => {
         const event = this.codec.eventFromWatchEventResponse(msg);
         if (event) onEvent(event);
@@ -275,7 +311,11 @@ class VersionedGobgpClient implements GobgpClient {
   private readonly deadlineMs: number;
   private readonly log: Logger;
 
-  constructor(readonly address: string, private readonly choice: ApiChoice, private readonly options: ClientOptions) {
+  constructor(
+    readonly address: string,
+    private readonly choice: ApiChoice,
+    private readonly options: ClientOptions,
+  ) {
     this.deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
     this.log = options.logger ?? silentLogger();
     this.probeChannel = new grpc.Client(parseGobgpAddress(address), grpc.credentials.createInsecure());
@@ -349,32 +389,53 @@ class VersionedGobgpClient implements GobgpClient {
   waitForReady(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       this.probeChannel.waitForReady(new Date(Date.now() + timeoutMs), (err) =>
-        err ? reject(new GobgpError('connect', this.address, grpc.status.UNAVAILABLE, err.message, { cause: err })) : resolve());
+        err ? reject(new GobgpError('connect', this.address, grpc.status.UNAVAILABLE, err.message, { cause: err })) : resolve(),
+      );
     });
   }
 
-  getGlobal(): Promise<GlobalConfig | undefined> { return this.call('GetBgp', (c) => c.getGlobal()); }
-  startBgp(global: GlobalConfig): Promise<void> { return this.call('StartBgp', (c) => c.startBgp(global)); }
-  listPeers(address?: string): Promise<Neighbor[]> { return this.call('ListPeer', (c) => c.listPeers(address)); }
-  addPeer(peer: Peer, options?: PeerWriteOptions): Promise<void> { return this.call('AddPeer', (c) => c.addPeer(peer, options)); }
-  updatePeer(peer: Peer): Promise<{ needsSoftResetIn: boolean }> { return this.call('UpdatePeer', (c) => c.updatePeer(peer)); }
-  deletePeer(address: string): Promise<void> { return this.call('DeletePeer', (c) => c.deletePeer(address)); }
-  addPaths(routes: readonly Route[], options?: BulkOptions): Promise<void> { return this.call('AddPathStream', (c) => c.addPaths(routes, options)); }
-  deletePaths(routes: readonly Route[], options?: BulkOptions): Promise<void> { return this.call('AddPathStream', (c) => c.deletePaths(routes, options)); }
-  listPaths(family: Family): Promise<RibPath[]> { return this.call('ListPath', (c) => c.listPaths(family)); }
+  getGlobal(): Promise<GlobalConfig | undefined> {
+    return this.call('GetBgp', (c) => c.getGlobal());
+  }
+  startBgp(global: GlobalConfig): Promise<void> {
+    return this.call('StartBgp', (c) => c.startBgp(global));
+  }
+  listPeers(address?: string): Promise<Neighbor[]> {
+    return this.call('ListPeer', (c) => c.listPeers(address));
+  }
+  addPeer(peer: Peer, options?: PeerWriteOptions): Promise<void> {
+    return this.call('AddPeer', (c) => c.addPeer(peer, options));
+  }
+  updatePeer(peer: Peer): Promise<{ needsSoftResetIn: boolean }> {
+    return this.call('UpdatePeer', (c) => c.updatePeer(peer));
+  }
+  deletePeer(address: string): Promise<void> {
+    return this.call('DeletePeer', (c) => c.deletePeer(address));
+  }
+  addPaths(routes: readonly Route[], options?: BulkOptions): Promise<void> {
+    return this.call('AddPathStream', (c) => c.addPaths(routes, options));
+  }
+  deletePaths(routes: readonly Route[], options?: BulkOptions): Promise<void> {
+    return this.call('AddPathStream', (c) => c.deletePaths(routes, options));
+  }
+  listPaths(family: Family): Promise<RibPath[]> {
+    return this.call('ListPath', (c) => c.listPaths(family));
+  }
 
   watch(options: WatchOptions, onEvent: (event: WatchEvent) => void): WatchHandle {
     let closed = false;
     let inner: WatchHandle | undefined;
-    const done = this.connect('WatchEvent').then((c) => {
-      if (closed) return undefined;
-      inner = c.watch(options, onEvent);
-      return inner.done;
-    }).catch((err: unknown) => {
-      // A watch that ends because gobgpd went away: the next call re-detects (gobgpd may come back upgraded).
-      if (err instanceof GobgpError && (isNoAnswer(err.code) || err.unimplemented) && this.choice === 'auto') this.current = undefined;
-      throw err;
-    });
+    const done = this.connect('WatchEvent')
+      .then((c) => {
+        if (closed) return undefined;
+        inner = c.watch(options, onEvent);
+        return inner.done;
+      })
+      .catch((err: unknown) => {
+        // A watch that ends because gobgpd went away: the next call re-detects (gobgpd may come back upgraded).
+        if (err instanceof GobgpError && (isNoAnswer(err.code) || err.unimplemented) && this.choice === 'auto') this.current = undefined;
+        throw err;
+      });
     done.catch(() => undefined);
     return {
       done,

@@ -9,9 +9,7 @@
  */
 import type { Family, Route } from '../model/route.js';
 import type { Peer } from '../model/peer.js';
-import type {
-  ApiVersion, GlobalConfig, PathTarget, Neighbor, PeerWriteOptions, RibPath, StopOptions, WatchEvent, WatchOptions,
-} from './types.js';
+import type { ApiVersion, GlobalConfig, PathTarget, Neighbor, PeerWriteOptions, RibPath, StopOptions, WatchEvent, WatchOptions } from './types.js';
 
 /** A request or response message as proto-loader handles it. */
 export type WireMessage = Record<string, unknown>;

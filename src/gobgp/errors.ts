@@ -15,7 +15,7 @@ export class GobgpError extends Error {
     readonly details: string,
     options?: { cause?: unknown },
   ) {
-    super(`${rpc}${subject ? ' ' + subject : ''} failed: ${status[code] ?? code}: ${details}`, options);
+    super(`${rpc}${subject ? ` ${subject}` : ''} failed: ${status[code] ?? code}: ${details}`, options);
   }
 
   get codeName(): string {
@@ -54,9 +54,20 @@ export class GobgpRequestError extends Error {
  */
 export class GobgpApiMismatchError extends GobgpError {
   override readonly name = 'GobgpApiMismatchError';
-  constructor(rpc: string, readonly configured: string, readonly served: string, address: string, options?: { cause?: unknown }) {
-    super(rpc, undefined, status.UNIMPLEMENTED,
-      `gobgpd at ${address} speaks the ${served} API (gobgpd ${served === 'v4' ? '4.x' : '3.x'}), but svcbgp is set to ${configured}: `
-      + `set --gobgp-api ${served} (SVCBGP_GOBGP_API=${served}) or auto`, options);
+  constructor(
+    rpc: string,
+    readonly configured: string,
+    readonly served: string,
+    address: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      rpc,
+      undefined,
+      status.UNIMPLEMENTED,
+      `gobgpd at ${address} speaks the ${served} API (gobgpd ${served === 'v4' ? '4.x' : '3.x'}), but svcbgp is set to ${configured}: ` +
+        `set --gobgp-api ${served} (SVCBGP_GOBGP_API=${served}) or auto`,
+      options,
+    );
   }
 }

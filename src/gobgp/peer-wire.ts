@@ -22,7 +22,7 @@ export const FAMILY_TO_WIRE: Record<Family, WireFamily> = {
 };
 
 export function familyFromWire(f: WireFamily | null | undefined): Family | undefined {
-  if (!f || f.safi !== 'SAFI_UNICAST') return undefined;
+  if (f?.safi !== 'SAFI_UNICAST') return undefined;
   if (f.afi === 'AFI_IP') return 'ipv4-unicast';
   if (f.afi === 'AFI_IP6') return 'ipv6-unicast';
   return undefined;

@@ -75,17 +75,26 @@ export async function provisionGlobal(client: GobgpClient, config: SpeakerConfig
 
 /** What an operator reads about a global-settings conflict: both sides, and the two ways out. */
 export function globalConflictMessage(address: string, differences: readonly GlobalDifference[]): string {
-  return `gobgpd at ${address} already runs BGP with ${differences.map((d) => `${d.field} ${d.have}`).join(', ')}, `
-    + `but svcbgp is configured for ${differences.map((d) => `${d.field} ${d.want}`).join(', ')}. `
-    + 'svcbgp does not change the global settings of a running gobgpd (that would drop all its sessions): '
-    + 'remove the global section from gobgpd\'s config file (start it without -f) or make svcbgp\'s configuration match.';
+  return (
+    `gobgpd at ${address} already runs BGP with ${differences.map((d) => `${d.field} ${d.have}`).join(', ')}, ` +
+    `but svcbgp is configured for ${differences.map((d) => `${d.field} ${d.want}`).join(', ')}. ` +
+    'svcbgp does not change the global settings of a running gobgpd (that would drop all its sessions): ' +
+    "remove the global section from gobgpd's config file (start it without -f) or make svcbgp's configuration match."
+  );
 }
 
 /** Peers only (BGP must be running). */
 export async function provisionPeers(client: GobgpClient, config: SpeakerConfig, options: ProvisionOptions = {}): Promise<ProvisionResult> {
   const log = options.logger ?? silentLogger();
   const result: ProvisionResult = {
-    added: [], updated: [], replaced: [], deleted: [], unchanged: [], foreign: [], conflicts: [], changed: false,
+    added: [],
+    updated: [],
+    replaced: [],
+    deleted: [],
+    unchanged: [],
+    foreign: [],
+    conflicts: [],
+    changed: false,
   };
   // The AS gobgpd runs (a peer without localAsn uses it): given by the caller, else asked for.
   const runningAsn = options.runningAsn ?? (await client.getGlobal())?.asn;
@@ -143,8 +152,13 @@ function wantedPeers(configured: readonly Peer[], actual: readonly Neighbor[], k
  */
 function warnIfNoBfd(client: GobgpClient, peer: Peer, log: Logger): void {
   if (!peer.bfd || client.apiVersion !== 'v3') return;
-  log.warn('BFD requested for this peer (failureDetectionMode: BFDIfDirectlyConnected), but gobgpd speaks the v3 API, '
-    + 'which has no BFD (gobgpd has it from 4.6): the peer is configured without BFD; the hold time bounds failure detection', {
-    event: 'bfd-unsupported', address: peer.address, holdTime: peer.holdTime,
-  });
+  log.warn(
+    'BFD requested for this peer (failureDetectionMode: BFDIfDirectlyConnected), but gobgpd speaks the v3 API, ' +
+      'which has no BFD (gobgpd has it from 4.6): the peer is configured without BFD; the hold time bounds failure detection',
+    {
+      event: 'bfd-unsupported',
+      address: peer.address,
+      holdTime: peer.holdTime,
+    },
+  );
 }

@@ -9,7 +9,7 @@ import { connectGobgp } from './client.js';
 import { GobgpApiMismatchError, GobgpError } from './errors.js';
 import { provisionGlobal, provisionPeers } from './provision.js';
 import { removeStaleSocket } from './stale-socket.js';
-import type { ApiChoice, GobgpClient, Neighbor } from './types.js';
+import type { ApiChoice, GobgpClient, Neighbor, WatchHandle } from './types.js';
 
 export interface GobgpSpeakerOptions {
   log: Logger;
@@ -31,7 +31,10 @@ export class GobgpSpeaker implements SpeakerPort {
     return new GobgpSpeaker(connectGobgp(address, { deadlineMs: opts.deadlineMs, logger: opts.log, api: opts.api ?? 'auto' }), opts);
   }
 
-  constructor(private readonly client: GobgpClient, private readonly opts: GobgpSpeakerOptions) {}
+  constructor(
+    private readonly client: GobgpClient,
+    private readonly opts: GobgpSpeakerOptions,
+  ) {}
 
   async probe(): Promise<SpeakerProbe> {
     const p = await this.ask();
@@ -51,12 +54,14 @@ export class GobgpSpeaker implements SpeakerPort {
   }
 
   async provisionPeers(speaker: SpeakerConfig, o: { localRestarting: boolean; keepAsIs?: readonly string[] }): Promise<PeersResult> {
-    const res = await this.counted('AddPeer', () => provisionPeers(this.client, speaker, {
-      localRestarting: o.localRestarting,
-      logger: this.opts.log,
-      ...(o.keepAsIs ? { keepAsIs: o.keepAsIs } : {}),
-      ...(this.runningAs !== undefined ? { runningAsn: this.runningAs } : {}),
-    }));
+    const res = await this.counted('AddPeer', () =>
+      provisionPeers(this.client, speaker, {
+        localRestarting: o.localRestarting,
+        logger: this.opts.log,
+        ...(o.keepAsIs ? { keepAsIs: o.keepAsIs } : {}),
+        ...(this.runningAs !== undefined ? { runningAsn: this.runningAs } : {}),
+      }),
+    );
     return { added: res.added, updated: [...res.updated.map((u) => u.address), ...res.replaced.map((r) => r.address)], deleted: res.deleted };
   }
 
@@ -95,7 +100,7 @@ export class GobgpSpeaker implements SpeakerPort {
   }
 
   watchPeers(onPeer: (p: PeerStatus) => void, onEnd: (err?: Error) => void): () => void {
-    let handle;
+    let handle: WatchHandle;
     try {
       handle = this.client.watch({ peers: true, initial: true }, (ev) => {
         if (ev.kind === 'peer') onPeer(peerStatus(ev.peer));

@@ -70,12 +70,9 @@ export function splitPrefix(route: Route): [string, number] {
   if (kind !== route.family) {
     throw new GobgpRequestError(`prefix "${route.prefix}" is not in family ${route.family}`);
   }
-  const network = addr.kind() === 'ipv4'
-    ? ipaddr.IPv4.networkAddressFromCIDR(route.prefix)
-    : ipaddr.IPv6.networkAddressFromCIDR(route.prefix);
+  const network = addr.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(route.prefix) : ipaddr.IPv6.networkAddressFromCIDR(route.prefix);
   if (network.toString() !== addr.toString()) {
-    throw new GobgpRequestError(
-      `prefix "${route.prefix}" has host bits set: the network is ${network.toString()}/${len}`);
+    throw new GobgpRequestError(`prefix "${route.prefix}" has host bits set: the network is ${network.toString()}/${len}`);
   }
   return [addr.toString(), len];
 }

@@ -73,7 +73,7 @@ export class AgentMetrics {
     });
     this.driftRepairs = new Counter({
       name: 'svcbgp_drift_repairs_total',
-      help: "Paths a drift pass found different in gobgpd from what svcbgp had applied, and repaired: kind=missing (deleted outside svcbgp), changed (attributes), unexpected (an owned path svcbgp had not applied).",
+      help: 'Paths a drift pass found different in gobgpd from what svcbgp had applied, and repaired: kind=missing (deleted outside svcbgp), changed (attributes), unexpected (an owned path svcbgp had not applied).',
       labelNames: ['kind'],
       registers,
     });
@@ -84,7 +84,7 @@ export class AgentMetrics {
     });
     this.servicesRecomputed = new Counter({
       name: 'svcbgp_services_recomputed_total',
-      help: "Services whose routes were recomputed: scope=incremental (the Service or its EndpointSlices changed), full (a configuration or Node change, or the first pass).",
+      help: 'Services whose routes were recomputed: scope=incremental (the Service or its EndpointSlices changed), full (a configuration or Node change, or the first pass).',
       labelNames: ['scope'],
       registers,
     });

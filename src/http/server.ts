@@ -52,7 +52,9 @@ export async function startHealthServer(
       const body = Object.entries(r.checks)
         .map(([k, v]) => `[${v ? '+' : '-'}]${k} ${v ? 'ok' : 'failed'}`)
         .join('\n');
-      const info = Object.entries(r.info ?? {}).map(([k, v]) => `${k}: ${v}\n`).join('');
+      const info = Object.entries(r.info ?? {})
+        .map(([k, v]) => `${k}: ${v}\n`)
+        .join('');
       res.writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(`${body}\n${info}${r.ready ? 'ready' : 'not ready'}\n`);
     } else if (path === '/metrics') {
       metrics.registry.metrics().then(

@@ -141,7 +141,12 @@ export class KubeClient {
       req?.destroy();
       done(err);
     };
-    const handle: WatchHandle = { abort: () => { finished = true; req?.destroy(); } };
+    const handle: WatchHandle = {
+      abort: () => {
+        finished = true;
+        req?.destroy();
+      },
+    };
     let opts: https.RequestOptions;
     try {
       opts = await this.options('GET', path, { ...query, watch: 1 });
@@ -160,10 +165,12 @@ export class KubeClient {
         request.setTimeout(0);
         if (res.statusCode !== 200) {
           // Reported (done) before start() learns the watch did not open.
-          readBody(res).then(
-            (text) => finish(apiError(res.statusCode ?? 0, text, path, res.headers['retry-after'])),
-            (e: unknown) => finish(asError(e)),
-          ).finally(resolveOpen);
+          readBody(res)
+            .then(
+              (text) => finish(apiError(res.statusCode ?? 0, text, path, res.headers['retry-after'])),
+              (e: unknown) => finish(asError(e)),
+            )
+            .finally(resolveOpen);
           return;
         }
         res.socket?.setKeepAlive(true, KEEPALIVE_MS);

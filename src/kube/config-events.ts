@@ -34,7 +34,9 @@ export class ConfigRejectionEvents {
 
   private async emit(r: RejectedResource, key: string, now: Date): Promise<boolean> {
     // Escaped: a config message may echo a value (a nodeSelector) with a newline or an ANSI escape in it.
-    let message = escapeControls(`svcbgp on node ${this.nodeName} rejects this ${r.kind}, so the configuration is invalid (nothing from it is applied): ${r.errors.join('; ')}`);
+    let message = escapeControls(
+      `svcbgp on node ${this.nodeName} rejects this ${r.kind}, so the configuration is invalid (nothing from it is applied): ${r.errors.join('; ')}`,
+    );
     if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE - 3)}...`;
     const event = agentWarningEvent(this.nodeName, now, {
       metadata: { generateName: `${r.name}.svcbgp-`, namespace: CLUSTER_SCOPED_EVENT_NAMESPACE },

@@ -34,11 +34,7 @@ export function kubeEventSink(client: KubeClient): EventSink {
  * A Warning Event from this node's agent, as every svcbgp Event is reported (source.host = node, like kubelets):
  * the refusal Events here and the configuration-rejection Events (config-events.ts) differ only in what they are about.
  */
-export function agentWarningEvent(
-  nodeName: string,
-  now: Date,
-  about: Pick<CoreV1Event, 'metadata' | 'involvedObject' | 'reason' | 'message'>,
-): CoreV1Event {
+export function agentWarningEvent(nodeName: string, now: Date, about: Pick<CoreV1Event, 'metadata' | 'involvedObject' | 'reason' | 'message'>): CoreV1Event {
   return {
     ...about,
     type: 'Warning',
@@ -144,14 +140,21 @@ export class RefusalEvents {
 
     const toLog = groups.filter((g) => this.logged.get(g.key) !== identity(g));
     for (const g of toLog) this.logged.set(g.key, identity(g));
-    logBounded(this.log, 'warn', 'addresses refused', toLog, (g) => ({
-      namespace: escapeControls(g.namespace),
-      service: escapeControls(g.service),
-      code: g.code,
-      count: g.addresses.length,
-      addresses: g.addresses.slice(0, SHOWN_ADDRESSES).map(escapeControls),
-      reason: escapeControls(g.single ?? g.summaries.join('; ')),
-    }), MAX_REFUSAL_LOG_LINES);
+    logBounded(
+      this.log,
+      'warn',
+      'addresses refused',
+      toLog,
+      (g) => ({
+        namespace: escapeControls(g.namespace),
+        service: escapeControls(g.service),
+        code: g.code,
+        count: g.addresses.length,
+        addresses: g.addresses.slice(0, SHOWN_ADDRESSES).map(escapeControls),
+        reason: escapeControls(g.single ?? g.summaries.join('; ')),
+      }),
+      MAX_REFUSAL_LOG_LINES,
+    );
 
     if (this.sink === undefined) return Promise.resolve(0);
     const sink = this.sink;
@@ -172,11 +175,18 @@ export class RefusalEvents {
     for (const g of allowed) this.evented.set(g.key, identity(g));
     const failures: { g: Group; error: string }[] = [];
     return Promise.all(allowed.map((g) => this.emit(sink, g, now, failures))).then((results) => {
-      logBounded(this.log, 'warn', 'could not create Event for refused addresses', failures, (f) => ({
-        namespace: escapeControls(f.g.namespace),
-        service: escapeControls(f.g.service),
-        error: f.error,
-      }), MAX_REFUSAL_LOG_LINES);
+      logBounded(
+        this.log,
+        'warn',
+        'could not create Event for refused addresses',
+        failures,
+        (f) => ({
+          namespace: escapeControls(f.g.namespace),
+          service: escapeControls(f.g.service),
+          error: f.error,
+        }),
+        MAX_REFUSAL_LOG_LINES,
+      );
       return results.filter((r) => r === 'created').length;
     });
   }
@@ -210,7 +220,12 @@ export function groupRefusals(refused: readonly RefusedAddress[]): Group[] {
     const key = JSON.stringify([r.namespace, r.service, r.code]);
     let e = byKey.get(key);
     if (!e) {
-      e = { g: { key, namespace: r.namespace, service: r.service, code: r.code, addresses: [], summaries: [] }, addresses: new Set(), summaries: new Set(), messages: new Set() };
+      e = {
+        g: { key, namespace: r.namespace, service: r.service, code: r.code, addresses: [], summaries: [] },
+        addresses: new Set(),
+        summaries: new Set(),
+        messages: new Set(),
+      };
       if (r.uid) e.g.uid = r.uid;
       byKey.set(key, e);
     }
@@ -248,8 +263,15 @@ function identity(g: Group): string {
  * the same refusal on the same node, so a restarted agent meets its own Event (AlreadyExists) instead of copying it.
  */
 function eventName(g: Group, nodeName: string): string {
-  const hash = createHash('sha256').update(JSON.stringify([nodeName, g.key, identity(g)])).digest('hex').slice(0, 16);
-  const base = g.service.toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 200);
+  const hash = createHash('sha256')
+    .update(JSON.stringify([nodeName, g.key, identity(g)]))
+    .digest('hex')
+    .slice(0, 16);
+  const base = g.service
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, 200);
   return `${base || 'service'}.svcbgp-${hash}`;
 }
 

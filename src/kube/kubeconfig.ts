@@ -179,16 +179,17 @@ function fromDocs(sources: readonly Source[]): Omit<LoadedKubeConfig, 'source'> 
   if (username) target.basicAuth = { username, password: str(user, 'password') ?? '' };
   if (isObj(user['exec']) || isObj(user['auth-provider'])) {
     // client-node reads one kubeconfig: the merged one, with the context, cluster and user in use.
-    const one = docs.length === 1
-      ? userSrc.text
-      : stringifyYaml({
-        apiVersion: 'v1',
-        kind: 'Config',
-        'current-context': contextName,
-        contexts: [{ name: contextName, context }],
-        clusters: [{ name: clusterName, cluster: { ...cluster, ...absolutePath(cluster, 'certificate-authority', clusterSrc.dir) } }],
-        users: [{ name: userName, user }],
-      });
+    const one =
+      docs.length === 1
+        ? userSrc.text
+        : stringifyYaml({
+            apiVersion: 'v1',
+            kind: 'Config',
+            'current-context': contextName,
+            contexts: [{ name: contextName, context }],
+            clusters: [{ name: clusterName, cluster: { ...cluster, ...absolutePath(cluster, 'certificate-authority', clusterSrc.dir) } }],
+            users: [{ name: userName, user }],
+          });
     target.plugin = { kubeconfig: one, dir };
   }
   const namespace = str(context, 'namespace');

@@ -144,10 +144,13 @@ export class ListWatch<T extends KubeObject> {
         if ((failure as { code?: unknown } | null)?.code === 410) {
           this.resourceVersion = '';
           this.clearRelist();
-          this.relistTimer = setTimeout(() => {
-            this.relistTimer = undefined;
-            if (!this.stopped) void this.start();
-          }, RELIST_DELAY_MS + Math.floor(Math.random() * 2 * RELIST_DELAY_MS));
+          this.relistTimer = setTimeout(
+            () => {
+              this.relistTimer = undefined;
+              if (!this.stopped) void this.start();
+            },
+            RELIST_DELAY_MS + Math.floor(Math.random() * 2 * RELIST_DELAY_MS),
+          );
           return;
         }
         if (failure) {

@@ -77,7 +77,16 @@ function serviceAnnotations(m: Obj): Obj | undefined {
   return out;
 }
 
-const SERVICE_SPEC = ['type', 'clusterIP', 'clusterIPs', 'externalIPs', 'externalTrafficPolicy', 'internalTrafficPolicy', 'ipFamilies', 'loadBalancerClass'] as const;
+const SERVICE_SPEC = [
+  'type',
+  'clusterIP',
+  'clusterIPs',
+  'externalIPs',
+  'externalTrafficPolicy',
+  'internalTrafficPolicy',
+  'ipFamilies',
+  'loadBalancerClass',
+] as const;
 
 export function projectService(raw: unknown): V1Service {
   const s = obj(raw) ?? {};
@@ -97,9 +106,7 @@ export function projectService(raw: unknown): V1Service {
   if (status) {
     const lb = obj(status['loadBalancer']);
     const ingress = lb?.['ingress'];
-    out['status'] = lb
-      ? { loadBalancer: Array.isArray(ingress) ? { ingress: ingress.map((i) => pick(obj(i), ['ip', 'ipMode']) ?? {}) } : {} }
-      : {};
+    out['status'] = lb ? { loadBalancer: Array.isArray(ingress) ? { ingress: ingress.map((i) => pick(obj(i), ['ip', 'ipMode']) ?? {}) } : {} } : {};
   }
   return out as V1Service;
 }

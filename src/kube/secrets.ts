@@ -11,7 +11,9 @@ export function kubeSecretReader(client: KubeClient, namespace: string): SecretR
       secret = await client.get<V1Secret>(`/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`);
     } catch (err) {
       const code = (err as { code?: number } | null)?.code;
-      throw new Error(`Secret ${namespace}/${name}: ${code === 404 ? 'not found' : code === 403 ? 'forbidden (RBAC: the agent may only get Secrets in its own namespace)' : err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      throw new Error(
+        `Secret ${namespace}/${name}: ${code === 404 ? 'not found' : code === 403 ? 'forbidden (RBAC: the agent may only get Secrets in its own namespace)' : err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+      );
     }
     const b64 = secret.data?.[key];
     if (b64 === undefined) {

@@ -8,7 +8,6 @@ import type { Route } from './route.js';
 /** Which Service address a rule is about. */
 export type AddressKind = 'cluster-ip' | 'external-ip' | 'load-balancer-ip';
 
-
 export interface ServiceRef {
   namespace: string;
   name: string;

@@ -10,6 +10,8 @@ import { escapeControls, quoteValue } from '../text/escape.js';
 import { RouteTable, type Contribution, type TableContext } from './table.js';
 import { readServiceAttributes, type RouteContribution, type ServiceAttributes } from './service-attributes.js';
 import { serviceKey } from '../model/service-key.js';
+import { creationTime, MAX_MALFORMED_ADDRESS, malformedService, serviceRef, serviceUid, strings } from './service-fields.js';
+import { label, whyNoLocal, whyNoneCanServe } from './withheld-texts.js';
 import { routeKey } from './diff.js';
 import {
   CIDR_FIELD,
@@ -116,7 +118,8 @@ export interface RouteScope {
 
 export function routeScope(config: BgpConfig, nodeInput: NodeInput): RouteScope {
   const node = toNodeInfo(nodeInput);
-  const v6NextHop = node.addresses?.map((a) => (a.type === 'InternalIP' ? parseIp(a.address) : undefined)).find((ip) => ip?.family === 'ipv6-unicast')?.text ?? '::';
+  const v6NextHop =
+    node.addresses?.map((a) => (a.type === 'InternalIP' ? parseIp(a.address) : undefined)).find((ip) => ip?.family === 'ipv6-unicast')?.text ?? '::';
   return {
     config,
     context: {
@@ -124,7 +127,7 @@ export function routeScope(config: BgpConfig, nodeInput: NodeInput): RouteScope 
       merge: { asNumber: config.global.asNumber, ...(config.global.weightedEcmp ? { weightedEcmp: config.global.weightedEcmp } : {}) },
       prefixAdvertisements: prefixAdvertisementsForNode(config, node.name),
       v6NextHop,
-      excluded: Object.prototype.hasOwnProperty.call(node.labels, EXCLUDE_LABEL),
+      excluded: Object.hasOwn(node.labels, EXCLUDE_LABEL),
     },
     cidrs: {
       'cluster-ip': config.global.serviceClusterIPs,
@@ -185,56 +188,6 @@ function perServiceEntry(kind: AddressKind, c: ParsedCidr): boolean {
   return kind !== 'cluster-ip' && isSingleAddress(c);
 }
 
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-export function serviceRef(svc: V1Service): ServiceRef {
-  const m: Record<string, unknown> = isRecord(svc) && isRecord(svc.metadata) ? (svc.metadata as Record<string, unknown>) : {};
-  const ns = m['namespace'];
-  const name = m['name'];
-  return {
-    namespace: typeof ns === 'string' && ns !== '' ? ns : 'default',
-    name: typeof name === 'string' && name !== '' ? name : '(unnamed)',
-  };
-}
-
-/** The Service's metadata.uid, when it has one (a Service's refusals carry it: the Event names its involvedObject by it). */
-function serviceUid(svc: V1Service): string | undefined {
-  const uid: unknown = isRecord(svc) && isRecord(svc.metadata) ? (svc.metadata as Record<string, unknown>)['uid'] : undefined;
-  return typeof uid === 'string' && uid !== '' ? uid : undefined;
-}
-
-/** A value that cannot be an address is reported by at most this much of its text (a refusal is one line). */
-const MAX_MALFORMED_ADDRESS = 64;
-
-function strings(v: unknown, what: string): string[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new Error(`${what} is not a list: ${quoteValue(v, 60)}`);
-  return v.map((x) => (typeof x === 'string' ? x : quoteValue(x, MAX_MALFORMED_ADDRESS)));
-}
-
-/**
- * The shape checks a Service needs before its fields are read: the problem, or undefined. Kubernetes never
- * serves such objects; a hand-written dump (explain) or a fuzzer does.
- */
-function malformedService(svc: V1Service): string | undefined {
-  if (!isRecord(svc)) return `not an object: ${quoteValue(svc, 60)}`;
-  const m = svc.metadata as unknown;
-  if (m !== undefined && !isRecord(m)) return `metadata is not a mapping: ${quoteValue(m, 60)}`;
-  const meta = isRecord(m) ? m : {};
-  if (typeof meta['name'] !== 'string' || meta['name'] === '') return `metadata.name is missing or not a string: ${quoteValue(meta['name'], 60)}`;
-  if (meta['namespace'] !== undefined && typeof meta['namespace'] !== 'string') return `metadata.namespace is not a string: ${quoteValue(meta['namespace'], 60)}`;
-  for (const field of ['spec', 'status'] as const) {
-    const v = svc[field] as unknown;
-    if (v !== undefined && v !== null && !isRecord(v)) return `${field} is not a mapping: ${quoteValue(v, 60)}`;
-  }
-  const lb = (svc.status as Record<string, unknown> | undefined)?.['loadBalancer'];
-  if (lb !== undefined && lb !== null && !isRecord(lb)) return `status.loadBalancer is not a mapping: ${quoteValue(lb, 60)}`;
-  return undefined;
-}
-
 function processService(
   b: Collector,
   cidrs: Record<AddressKind, ParsedCidr[]>,
@@ -272,7 +225,8 @@ function processService(
   if (clusterIPs.length === 0 && typeof spec.clusterIP === 'string' && spec.clusterIP !== '') clusterIPs = [spec.clusterIP];
   const cipPolicy = etpLocal ? 'externalTrafficPolicy: Local' : 'internalTrafficPolicy: Local';
   for (const raw of clusterIPs) wanted.push({ kind: 'cluster-ip', raw, local: etpLocal || itpLocal, policy: cipPolicy });
-  for (const raw of strings(spec.externalIPs, 'spec.externalIPs')) wanted.push({ kind: 'external-ip', raw, local: etpLocal, policy: 'externalTrafficPolicy: Local' });
+  for (const raw of strings(spec.externalIPs, 'spec.externalIPs'))
+    wanted.push({ kind: 'external-ip', raw, local: etpLocal, policy: 'externalTrafficPolicy: Local' });
   const ingress = svc.status?.loadBalancer?.ingress;
   if (ingress !== undefined && ingress !== null && !Array.isArray(ingress)) throw new Error('status.loadBalancer.ingress is not a list');
   const lbClass: unknown = spec.loadBalancerClass;
@@ -283,14 +237,31 @@ function processService(
     // The load balancer's own addresses are its implementation's to announce: another class, or ipMode Proxy (the
     // load balancer proxies to the nodes; kube-proxy does not accept traffic for the address: KEP-1860, 1.30+).
     if (otherClass !== undefined && typeof ing.ip === 'string') {
-      b.withhold(ref, ing.ip, 'load-balancer-ip', 'other-load-balancer-class', `spec.loadBalancerClass ${quoteValue(otherClass, 60)} is another implementation's (svcbgp announces Services without a class or with ${LOAD_BALANCER_CLASS})`);
+      b.withhold(
+        ref,
+        ing.ip,
+        'load-balancer-ip',
+        'other-load-balancer-class',
+        `spec.loadBalancerClass ${quoteValue(otherClass, 60)} is another implementation's (svcbgp announces Services without a class or with ${LOAD_BALANCER_CLASS})`,
+      );
       continue;
     }
     if ((ing as { ipMode?: unknown }).ipMode === 'Proxy' && typeof ing.ip === 'string') {
-      b.withhold(ref, ing.ip, 'load-balancer-ip', 'ingress-proxied', 'status.loadBalancer.ingress[].ipMode is Proxy: the load balancer proxies this address, and nodes do not accept its traffic (kube-proxy does not bind it)');
+      b.withhold(
+        ref,
+        ing.ip,
+        'load-balancer-ip',
+        'ingress-proxied',
+        'status.loadBalancer.ingress[].ipMode is Proxy: the load balancer proxies this address, and nodes do not accept its traffic (kube-proxy does not bind it)',
+      );
       continue;
     }
-    wanted.push({ kind: 'load-balancer-ip', raw: typeof ing.ip === 'string' ? ing.ip : quoteValue(ing.ip, MAX_MALFORMED_ADDRESS), local: etpLocal, policy: 'externalTrafficPolicy: Local' });
+    wanted.push({
+      kind: 'load-balancer-ip',
+      raw: typeof ing.ip === 'string' ? ing.ip : quoteValue(ing.ip, MAX_MALFORMED_ADDRESS),
+      local: etpLocal,
+      policy: 'externalTrafficPolicy: Local',
+    });
   }
 
   const epState = new Map<Family, LocalEndpointState>();
@@ -307,45 +278,80 @@ function processService(
     const ip = parseIp(w.raw);
     if (!ip) {
       const raw = w.raw.length > MAX_MALFORMED_ADDRESS ? `${w.raw.slice(0, MAX_MALFORMED_ADDRESS - 3)}...` : w.raw;
-      b.refuse(ref, raw, w.kind, 'malformed-address', `${label(w.kind)} ${quoteValue(w.raw, MAX_MALFORMED_ADDRESS)} is not a valid IPv4 or IPv6 address; not advertised`,
-        `${label(w.kind)} is not a valid IPv4 or IPv6 address`);
+      b.refuse(
+        ref,
+        raw,
+        w.kind,
+        'malformed-address',
+        `${label(w.kind)} ${quoteValue(w.raw, MAX_MALFORMED_ADDRESS)} is not a valid IPv4 or IPv6 address; not advertised`,
+        `${label(w.kind)} is not a valid IPv4 or IPv6 address`,
+      );
       continue;
     }
     const configured = cidrs[w.kind];
     // Advertising cluster IPs is opt-in per family: with no serviceClusterIPs CIDR of this family (e.g. only an
     // IPv4 range on a dual-stack cluster) the cluster IP is withheld, not refused — no Event storm for every Service.
     if (w.kind === 'cluster-ip' && !configured.some((c) => c.family === ip.family)) {
-      b.withhold(ref, ip.text, w.kind, 'kind-not-configured', configured.length === 0
-        ? `${CIDR_FIELD[w.kind]} is empty: cluster IPs are not advertised`
-        : `${CIDR_FIELD[w.kind]} has no ${ip.family === 'ipv4-unicast' ? 'IPv4' : 'IPv6'} CIDR: these cluster IPs are not advertised`);
+      b.withhold(
+        ref,
+        ip.text,
+        w.kind,
+        'kind-not-configured',
+        configured.length === 0
+          ? `${CIDR_FIELD[w.kind]} is empty: cluster IPs are not advertised`
+          : `${CIDR_FIELD[w.kind]} has no ${ip.family === 'ipv4-unicast' ? 'IPv4' : 'IPv6'} CIDR: these cluster IPs are not advertised`,
+      );
       continue;
     }
     if (configured.length === 0) {
-      b.refuse(ref, ip.text, w.kind, 'outside-configured-cidrs',
+      b.refuse(
+        ref,
+        ip.text,
+        w.kind,
+        'outside-configured-cidrs',
         `${label(w.kind)} ${ip.text} is not advertised: ${CIDR_FIELD[w.kind]} is empty (add a CIDR that contains it to the BGPConfiguration "default")`,
-        `${label(w.kind)}: ${CIDR_FIELD[w.kind]} is empty (add a CIDR that contains it to the BGPConfiguration "default")`);
+        `${label(w.kind)}: ${CIDR_FIELD[w.kind]} is empty (add a CIDR that contains it to the BGPConfiguration "default")`,
+      );
       continue;
     }
-    const containing = configured
-      .filter((c) => cidrContains(c, ip.bytes))
-      .sort((a, b2) => b2.length - a.length);
+    const containing = configured.filter((c) => cidrContains(c, ip.bytes)).sort((a, b2) => b2.length - a.length);
     const best = containing[0];
-    const clusterRange = w.kind === 'cluster-ip' || b.config.global.allowAddressesInClusterIPRange === true ? undefined : cidrs['cluster-ip'].find((c) => cidrContains(c, ip.bytes));
+    const clusterRange =
+      w.kind === 'cluster-ip' || b.config.global.allowAddressesInClusterIPRange === true
+        ? undefined
+        : cidrs['cluster-ip'].find((c) => cidrContains(c, ip.bytes));
     if (best && clusterRange) {
-      b.refuse(ref, ip.text, w.kind, 'inside-cluster-ip-range',
+      b.refuse(
+        ref,
+        ip.text,
+        w.kind,
+        'inside-cluster-ip-range',
         `${label(w.kind)} ${ip.text} lies inside the cluster-IP range ${clusterRange.cidr} (serviceClusterIPs): it could shadow another Service's cluster IP; not advertised (set allowAddressesInClusterIPRange: true in the BGPConfiguration "default" to accept it)`,
-        `${label(w.kind)} inside the cluster-IP range ${clusterRange.cidr} (serviceClusterIPs)`);
+        `${label(w.kind)} inside the cluster-IP range ${clusterRange.cidr} (serviceClusterIPs)`,
+      );
       continue;
     }
     if (!best) {
       const sameFamily = configured.filter((c) => c.family === ip.family).map((c) => c.cidr);
       const fam = ip.family === 'ipv4-unicast' ? 'IPv4' : 'IPv6';
       if (sameFamily.length > 0) {
-        b.refuse(ref, ip.text, w.kind, 'outside-configured-cidrs', `${label(w.kind)} ${ip.text} is outside every ${CIDR_FIELD[w.kind]} CIDR (${sameFamily.join(', ')}); not advertised`,
-          `${label(w.kind)} outside every ${CIDR_FIELD[w.kind]} CIDR (${sameFamily.join(', ')})`);
+        b.refuse(
+          ref,
+          ip.text,
+          w.kind,
+          'outside-configured-cidrs',
+          `${label(w.kind)} ${ip.text} is outside every ${CIDR_FIELD[w.kind]} CIDR (${sameFamily.join(', ')}); not advertised`,
+          `${label(w.kind)} outside every ${CIDR_FIELD[w.kind]} CIDR (${sameFamily.join(', ')})`,
+        );
       } else {
-        b.refuse(ref, ip.text, w.kind, 'outside-configured-cidrs', `${label(w.kind)} ${ip.text} is not advertised: ${CIDR_FIELD[w.kind]} has no ${fam} CIDR`,
-          `${label(w.kind)}: ${CIDR_FIELD[w.kind]} has no ${fam} CIDR`);
+        b.refuse(
+          ref,
+          ip.text,
+          w.kind,
+          'outside-configured-cidrs',
+          `${label(w.kind)} ${ip.text} is not advertised: ${CIDR_FIELD[w.kind]} has no ${fam} CIDR`,
+          `${label(w.kind)}: ${CIDR_FIELD[w.kind]} has no ${fam} CIDR`,
+        );
       }
       continue;
     }
@@ -357,14 +363,31 @@ function processService(
       if (st.usable > 0 && !annotated.advertise) {
         optOut(ip, w.kind);
       } else if (st.usable > 0) {
-        b.addRoute(hostPrefix(ip), ip.family, 'local-endpoint', w.kind, best.cidr, sa, contribution('local-endpoint', ref, annotated.attributes, since, st.usable));
+        b.addRoute(
+          hostPrefix(ip),
+          ip.family,
+          'local-endpoint',
+          w.kind,
+          best.cidr,
+          sa,
+          contribution('local-endpoint', ref, annotated.attributes, since, st.usable),
+        );
       } else {
         b.withhold(ref, ip.text, w.kind, 'no-local-endpoint', `${w.policy} and ${whyNoLocal(st, ip, nodeName)}`);
       }
       continue;
     }
     if (perServiceEntry(w.kind, best)) {
-      if (annotated.advertise) b.addRoute(hostPrefix(ip), ip.family, 'single-address-cidr', w.kind, best.cidr, sa, contribution('single-address-cidr', ref, annotated.attributes, since));
+      if (annotated.advertise)
+        b.addRoute(
+          hostPrefix(ip),
+          ip.family,
+          'single-address-cidr',
+          w.kind,
+          best.cidr,
+          sa,
+          contribution('single-address-cidr', ref, annotated.attributes, since),
+        );
       else optOut(ip, w.kind);
     } else if (w.kind === 'load-balancer-ip' && perService) {
       const st = stateFor(ip.family);
@@ -373,8 +396,13 @@ function processService(
       } else if (st.usableInCluster > 0) {
         b.addRoute(hostPrefix(ip), ip.family, 'per-service', w.kind, best.cidr, sa, contribution('per-service', ref, annotated.attributes, since));
       } else {
-        b.withhold(ref, ip.text, w.kind, 'no-ready-endpoint',
-          `serviceLoadBalancerAggregation is Disabled (no ${CIDR_FIELD[w.kind]} CIDR is advertised) and ${whyNoneCanServe(st, ip)}: no node advertises it`);
+        b.withhold(
+          ref,
+          ip.text,
+          w.kind,
+          'no-ready-endpoint',
+          `serviceLoadBalancerAggregation is Disabled (no ${CIDR_FIELD[w.kind]} CIDR is advertised) and ${whyNoneCanServe(st, ip)}: no node advertises it`,
+        );
       }
     } else {
       b.coverByAggregate(w.kind, best, sa);
@@ -382,52 +410,29 @@ function processService(
   }
   const a = annotated.attributes;
   if (annotated.advertise && !ownRoutes && (a.communities.length > 0 || a.largeCommunities.length > 0 || a.localPref !== undefined)) {
-    b.refuse(ref, '', undefined, 'attribute-not-applied',
+    b.refuse(
+      ref,
+      '',
+      undefined,
+      'attribute-not-applied',
       "its svcbgp.io annotations are not applied: they add attributes only to the Service's own host routes (externalTrafficPolicy: Local, single-address serviceExternalIPs and serviceLoadBalancerIPs entries, serviceLoadBalancerAggregation: Disabled), and the operator's aggregates carry all its addresses with the operator's attributes",
-      "annotations not applied: the Service has no host route of its own (Cluster traffic policy: the operator's aggregates carry its addresses)");
+      "annotations not applied: the Service has no host route of its own (Cluster traffic policy: the operator's aggregates carry its addresses)",
+    );
   }
 }
 
-function contribution(rule: RouteRule, service: ServiceRef, attributes: ServiceAttributes, since: string | undefined, localEndpoints?: number): RouteContribution {
+function contribution(
+  rule: RouteRule,
+  service: ServiceRef,
+  attributes: ServiceAttributes,
+  since: string | undefined,
+  localEndpoints?: number,
+): RouteContribution {
   const hasAttributes = attributes.communities.length > 0 || attributes.largeCommunities.length > 0 || attributes.localPref !== undefined;
   return { rule, service, attributes, ...(hasAttributes && since !== undefined ? { since } : {}), ...(localEndpoints !== undefined ? { localEndpoints } : {}) };
 }
 
 /** metadata.creationTimestamp as RFC 3339 text (a Date from client-node's typed objects, a string from JSON). */
-function creationTime(svc: V1Service): string | undefined {
-  const t: unknown = svc.metadata?.creationTimestamp;
-  if (t instanceof Date) return Number.isNaN(t.getTime()) ? undefined : t.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return typeof t === 'string' ? t : undefined;
-}
-
-function label(kind: AddressKind): string {
-  return kind === 'cluster-ip' ? 'cluster IP' : kind === 'external-ip' ? 'external IP' : 'load-balancer IP';
-}
-
-function whyNoLocal(st: LocalEndpointState, ip: ParsedIp, rawNodeName: string): string {
-  const fam = ip.family === 'ipv4-unicast' ? 'IPv4' : 'IPv6';
-  const nodeName = escapeControls(rawNodeName);
-  if (st.local > 0) return `its ${st.local} ${fam} endpoint(s) on node ${nodeName} are neither ready nor serving while terminating`;
-  if (st.total > 0) return `no ${fam} endpoint on node ${nodeName} (endpoints are on: ${listNodes(st.nodes)})`;
-  if (st.otherFamily > 0) return `it has no ${fam} endpoints at all (only endpoints of the other address family)`;
-  return 'it has no endpoints at all (no ready Pods, or no EndpointSlice for it)';
-}
-
-/** Why no endpoint in the cluster can take a Cluster-policy Service's traffic for this address (rule 8). */
-function whyNoneCanServe(st: LocalEndpointState, ip: ParsedIp): string {
-  const fam = ip.family === 'ipv4-unicast' ? 'IPv4' : 'IPv6';
-  if (st.total > 0) return `none of its ${st.total} ${fam} endpoint(s) is ready or serving while terminating`;
-  if (st.otherFamily > 0) return `it has no ${fam} endpoints at all (only endpoints of the other address family)`;
-  return 'it has no endpoints at all (no ready Pods, or no EndpointSlice for it)';
-}
-
-/** Endpoint node names (from EndpointSlices: any text) as one escaped, bounded list. */
-function listNodes(nodes: readonly string[]): string {
-  if (nodes.length === 0) return 'unknown nodes';
-  const shown = nodes.slice(0, 5).map(escapeControls).join(', ');
-  return nodes.length > 5 ? `${shown} and ${nodes.length - 5} more` : shown;
-}
-
 /** Collects one contributor's claims, refusals and withheld addresses (merged by RouteTable, ./table.ts). */
 class Collector {
   private readonly out: Contribution;
@@ -458,7 +463,15 @@ class Collector {
 
   /** `summary`: the reason without the address (the same for every address refused alike); default `text`. */
   refuse(svc: ServiceRef, address: string, kind: AddressKind | undefined, code: RefusalCode, message: string, summary = message): void {
-    const r: RefusedAddress = { namespace: svc.namespace, service: svc.name, ...(this.uid !== undefined ? { uid: this.uid } : {}), address, code, message, summary };
+    const r: RefusedAddress = {
+      namespace: svc.namespace,
+      service: svc.name,
+      ...(this.uid !== undefined ? { uid: this.uid } : {}),
+      address,
+      code,
+      message,
+      summary,
+    };
     if (kind) r.kind = kind;
     this.out.refused.push(r);
   }
@@ -473,3 +486,5 @@ class Collector {
 }
 
 export { EXCLUDE_LABEL, LOAD_BALANCER_CLASS };
+
+export { serviceRef };

@@ -29,8 +29,13 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 /** The attributes we set on a path; anything else (reasons, uuids, age) is not compared. */
 export function sameAttributes(a: Route, b: Route): boolean {
   if (a === b) return true;
-  return a.nextHop === b.nextHop && sameSet(a.communities, b.communities) && sameSet(a.largeCommunities, b.largeCommunities) && a.localPref === b.localPref
-    && sameLinkBandwidth(a.linkBandwidth, b.linkBandwidth);
+  return (
+    a.nextHop === b.nextHop &&
+    sameSet(a.communities, b.communities) &&
+    sameSet(a.largeCommunities, b.largeCommunities) &&
+    a.localPref === b.localPref &&
+    sameLinkBandwidth(a.linkBandwidth, b.linkBandwidth)
+  );
 }
 
 function sameLinkBandwidth(a: Route['linkBandwidth'], b: Route['linkBandwidth']): boolean {

@@ -28,7 +28,11 @@ export class OwnerReports {
   }
 
   /** Sets one owner's reports from all its contributions (deduplicated and sorted the way the result lists them). */
-  setOwner(owner: string, contributions: readonly { refused: readonly RefusedAddress[]; withheld: readonly WithheldAddress[] }[], ref: ServiceRef | undefined): void {
+  setOwner(
+    owner: string,
+    contributions: readonly { refused: readonly RefusedAddress[]; withheld: readonly WithheldAddress[] }[],
+    ref: ServiceRef | undefined,
+  ): void {
     this.changed = true;
     const refused = new Map<string, RefusedAddress>();
     const withheld = new Map<string, WithheldAddress>();
@@ -61,7 +65,12 @@ export class OwnerReports {
       return;
     }
     const before = this.merged.get(key);
-    if (before && before.length === reports.length && before.every((b, i) => b.message === reports[i]!.message && b.namespace === reports[i]!.namespace && b.service === reports[i]!.service)) return;
+    if (
+      before &&
+      before.length === reports.length &&
+      before.every((b, i) => b.message === reports[i]!.message && b.namespace === reports[i]!.namespace && b.service === reports[i]!.service)
+    )
+      return;
     this.merged.set(key, reports);
     this.changed = true;
   }
@@ -98,7 +107,15 @@ export class OwnerReports {
 }
 
 function compareRefusals(a: RefusedAddress, b: RefusedAddress): number {
-  return cmp(a.namespace, b.namespace) || cmp(a.service, b.service) || cmp(a.address, b.address) || cmp(a.kind ?? '', b.kind ?? '') || cmp(a.code, b.code) || cmp(a.message, b.message) || cmp(a.uid ?? '', b.uid ?? '');
+  return (
+    cmp(a.namespace, b.namespace) ||
+    cmp(a.service, b.service) ||
+    cmp(a.address, b.address) ||
+    cmp(a.kind ?? '', b.kind ?? '') ||
+    cmp(a.code, b.code) ||
+    cmp(a.message, b.message) ||
+    cmp(a.uid ?? '', b.uid ?? '')
+  );
 }
 
 function compareWithheld(a: WithheldAddress, b: WithheldAddress): number {

@@ -68,12 +68,19 @@ export function reasonText(rule: RouteRule, kind: AddressKind, cidr: string, ser
     case 'aggregate':
       return [CIDR_FIELD[kind], ' CIDR ', cidr, ': advertised by every node', services.length ? `; carries ${list}` : ''].join('');
     case 'local-endpoint':
-      return [list, ': Local traffic policy and a ready (or serving, terminating) endpoint on node ', nodeName, '; inside ', CIDR_FIELD[kind], ' ', cidr].join('');
+      return [list, ': Local traffic policy and a ready (or serving, terminating) endpoint on node ', nodeName, '; inside ', CIDR_FIELD[kind], ' ', cidr].join(
+        '',
+      );
     case 'single-address-cidr':
       return [list, ': matched by the single-address ', CIDR_FIELD[kind], ' entry ', cidr, '; advertised by every node (Cluster traffic policy)'].join('');
     case 'per-service':
-      return [list, ': serviceLoadBalancerAggregation Disabled and a ready (or serving, terminating) endpoint in the cluster; advertised by every node (Cluster traffic policy) instead of ',
-        CIDR_FIELD[kind], ' CIDR ', cidr].join('');
+      return [
+        list,
+        ': serviceLoadBalancerAggregation Disabled and a ready (or serving, terminating) endpoint in the cluster; advertised by every node (Cluster traffic policy) instead of ',
+        CIDR_FIELD[kind],
+        ' CIDR ',
+        cidr,
+      ].join('');
   }
 }
 

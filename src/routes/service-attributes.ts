@@ -1,4 +1,11 @@
-import { ANNOTATION_ADVERTISE, ANNOTATION_COMMUNITIES, ANNOTATION_LARGE_COMMUNITIES, ANNOTATION_LOCAL_PREF, KNOWN_ANNOTATIONS, MAX_UNKNOWN_ANNOTATIONS } from '../model/annotations.js';
+import {
+  ANNOTATION_ADVERTISE,
+  ANNOTATION_COMMUNITIES,
+  ANNOTATION_LARGE_COMMUNITIES,
+  ANNOTATION_LOCAL_PREF,
+  KNOWN_ANNOTATIONS,
+  MAX_UNKNOWN_ANNOTATIONS,
+} from '../model/annotations.js';
 import type { AttributeRefusalCode } from '../model/path.js';
 import type { LinkBandwidth } from '../model/route.js';
 import { NO_COMMUNITIES, sortCommunities } from '../model/route.js';
@@ -28,11 +35,8 @@ import { MAX_SERVICE_COMMUNITIES, MAX_SERVICE_LARGE_COMMUNITIES } from '../model
  * Opting out is always allowed: it can only take routes away.
  */
 
-
 /** Values read from one annotation at most; the rest is one refusal (a refusal is bounded, whatever a tenant writes). */
 export const MAX_ANNOTATION_VALUES = 32;
-
-
 
 export interface AttributeRefusal {
   /** The refused value as written (escaped, bounded); '' when the whole annotation is the problem. */
@@ -75,10 +79,8 @@ function toAllow(field: string, how: 'add it to' | 'set' | 'widen'): string {
 /** The attributes of a Service that adds none: one frozen object for all of them. */
 const NO_ATTRIBUTES: ServiceAttributes = Object.freeze({ communities: NO_COMMUNITIES, largeCommunities: NO_COMMUNITIES });
 
-
 /** Refused values of one annotation kept one by one; the rest is counted in one more refusal (a tenant writes any number). */
 export const MAX_REFUSALS_PER_ANNOTATION = 3;
-
 
 /** Reads the svcbgp.io/* annotations of one Service against the operator's limits. Never throws. */
 export function readServiceAttributes(annotations: unknown, limits: ServiceAttributeLimits | undefined): ServiceAttributeReading {
@@ -92,26 +94,64 @@ export function readServiceAttributes(annotations: unknown, limits: ServiceAttri
 
   const unknown = Object.keys(a).filter((k) => k.startsWith('svcbgp.io/') && !KNOWN_ANNOTATIONS.includes(k));
   if (unknown.length > 0) {
-    const shown = unknown.slice(0, MAX_UNKNOWN_ANNOTATIONS).map((k) => quoteValue(k, 80)).join(', ');
+    const shown = unknown
+      .slice(0, MAX_UNKNOWN_ANNOTATIONS)
+      .map((k) => quoteValue(k, 80))
+      .join(', ');
     const more = unknown.length > MAX_UNKNOWN_ANNOTATIONS ? ` and ${unknown.length - MAX_UNKNOWN_ANNOTATIONS} more` : '';
-    refuse('', 'invalid-annotation', `unknown annotation ${shown}${more}; ignored (svcbgp reads ${KNOWN_ANNOTATIONS.join(', ')})`,
-      `unknown svcbgp.io annotation; ignored (svcbgp reads ${KNOWN_ANNOTATIONS.join(', ')})`);
+    refuse(
+      '',
+      'invalid-annotation',
+      `unknown annotation ${shown}${more}; ignored (svcbgp reads ${KNOWN_ANNOTATIONS.join(', ')})`,
+      `unknown svcbgp.io annotation; ignored (svcbgp reads ${KNOWN_ANNOTATIONS.join(', ')})`,
+    );
   }
 
   const adv = a[ANNOTATION_ADVERTISE];
   if (adv !== undefined) {
     if (adv === 'false') out.advertise = false;
     else if (adv !== 'true') {
-      refuse('', 'invalid-annotation', `annotation ${ANNOTATION_ADVERTISE} = ${quoteValue(adv, 40)}: expected "true" or "false"; ignored`,
-        `annotation ${ANNOTATION_ADVERTISE}: expected "true" or "false"; ignored`);
+      refuse(
+        '',
+        'invalid-annotation',
+        `annotation ${ANNOTATION_ADVERTISE} = ${quoteValue(adv, 40)}: expected "true" or "false"; ignored`,
+        `annotation ${ANNOTATION_ADVERTISE}: expected "true" or "false"; ignored`,
+      );
     }
   }
 
   const communities: string[] = [];
   const largeCommunities: string[] = [];
-  const lists: { key: string; what: string; pattern: RegExp; max: number; allowed: readonly { text: string }[]; index?: CommunityIndex; field: string; into: string[] }[] = [
-    { key: ANNOTATION_COMMUNITIES, what: 'community', pattern: STD, max: 0xffff, allowed: limits?.communities ?? [], ...(limits ? { index: limits.communityIndex } : {}), field: 'communities', into: communities },
-    { key: ANNOTATION_LARGE_COMMUNITIES, what: 'large community', pattern: LARGE, max: 0xffffffff, allowed: limits?.largeCommunities ?? [], ...(limits ? { index: limits.largeCommunityIndex } : {}), field: 'largeCommunities', into: largeCommunities },
+  const lists: {
+    key: string;
+    what: string;
+    pattern: RegExp;
+    max: number;
+    allowed: readonly { text: string }[];
+    index?: CommunityIndex;
+    field: string;
+    into: string[];
+  }[] = [
+    {
+      key: ANNOTATION_COMMUNITIES,
+      what: 'community',
+      pattern: STD,
+      max: 0xffff,
+      allowed: limits?.communities ?? [],
+      ...(limits ? { index: limits.communityIndex } : {}),
+      field: 'communities',
+      into: communities,
+    },
+    {
+      key: ANNOTATION_LARGE_COMMUNITIES,
+      what: 'large community',
+      pattern: LARGE,
+      max: 0xffffffff,
+      allowed: limits?.largeCommunities ?? [],
+      ...(limits ? { index: limits.largeCommunityIndex } : {}),
+      field: 'largeCommunities',
+      into: largeCommunities,
+    },
   ];
   for (const l of lists) {
     const raw = a[l.key];
@@ -122,8 +162,12 @@ export function readServiceAttributes(annotations: unknown, limits: ServiceAttri
     }
     const values = splitValues(raw);
     if (values.length > MAX_ANNOTATION_VALUES) {
-      refuse('', 'invalid-annotation', `annotation ${l.key} lists more than ${MAX_ANNOTATION_VALUES} values; the first ${MAX_ANNOTATION_VALUES} are read, the rest is ignored`,
-        `annotation ${l.key} lists more than ${MAX_ANNOTATION_VALUES} values`);
+      refuse(
+        '',
+        'invalid-annotation',
+        `annotation ${l.key} lists more than ${MAX_ANNOTATION_VALUES} values; the first ${MAX_ANNOTATION_VALUES} are read, the rest is ignored`,
+        `annotation ${l.key} lists more than ${MAX_ANNOTATION_VALUES} values`,
+      );
     }
     const before = out.refused.length;
     let over = 0;
@@ -139,24 +183,44 @@ export function readServiceAttributes(annotations: unknown, limits: ServiceAttri
       const m = l.pattern.exec(v);
       const parts = m === null ? [] : m.slice(1).map(Number);
       if (m === null || parts.some((p) => p > l.max)) {
-        refuseValue(quoteValue(v, 40), 'invalid-annotation', `${l.what} ${quoteValue(v, 40)} in annotation ${l.key} is not a valid ${l.what} (${l.what === 'community' ? '"aa:nn", each part 0..65535' : '"aa:nn:mm", each part 0..4294967295'}); ${WITHOUT}`,
-          `annotation ${l.key}: not a valid ${l.what}; ${WITHOUT}`);
+        refuseValue(
+          quoteValue(v, 40),
+          'invalid-annotation',
+          `${l.what} ${quoteValue(v, 40)} in annotation ${l.key} is not a valid ${l.what} (${l.what === 'community' ? '"aa:nn", each part 0..65535' : '"aa:nn:mm", each part 0..4294967295'}); ${WITHOUT}`,
+          `annotation ${l.key}: not a valid ${l.what}; ${WITHOUT}`,
+        );
         continue;
       }
       const canonical = parts.join(':');
       if (limits === undefined || l.index === undefined) {
-        refuseValue(canonical, 'attribute-not-allowed', `${l.what} ${canonical} in annotation ${l.key} is not allowed: the BGPConfiguration sets no serviceAttributeLimits, so Services may add no attribute; ${WITHOUT} (${toAllow(l.field, 'set')})`,
-          `annotation ${l.key}: the BGPConfiguration sets no serviceAttributeLimits; ${WITHOUT} (${toAllow(l.field, 'set')})`);
+        refuseValue(
+          canonical,
+          'attribute-not-allowed',
+          `${l.what} ${canonical} in annotation ${l.key} is not allowed: the BGPConfiguration sets no serviceAttributeLimits, so Services may add no attribute; ${WITHOUT} (${toAllow(l.field, 'set')})`,
+          `annotation ${l.key}: the BGPConfiguration sets no serviceAttributeLimits; ${WITHOUT} (${toAllow(l.field, 'set')})`,
+        );
       } else if (isMarkerCommunity(parts)) {
-        refuseValue(canonical, 'attribute-not-allowed', `${l.what} ${canonical} in annotation ${l.key} is svcbgp's ownership marker: a Service may never set it; ${WITHOUT}`,
-          `annotation ${l.key}: svcbgp's ownership marker; ${WITHOUT}`);
+        refuseValue(
+          canonical,
+          'attribute-not-allowed',
+          `${l.what} ${canonical} in annotation ${l.key} is svcbgp's ownership marker: a Service may never set it; ${WITHOUT}`,
+          `annotation ${l.key}: svcbgp's ownership marker; ${WITHOUT}`,
+        );
       } else if (isReservedCommunity(parts) && !limits.allowWellKnownCommunities && l.index.has(parts)) {
-        refuseValue(canonical, 'attribute-not-allowed', `${l.what} ${canonical} in annotation ${l.key} lies in the reserved ranges 0:* / 65535:* (RFC 1997: the well-known communities routers act on); ${WITHOUT} (to allow it, set spec.serviceAttributeLimits.allowWellKnownCommunities: true in the BGPConfiguration "default")`,
-          `annotation ${l.key}: a reserved (well-known) community; ${WITHOUT} (to allow it, set spec.serviceAttributeLimits.allowWellKnownCommunities: true)`);
+        refuseValue(
+          canonical,
+          'attribute-not-allowed',
+          `${l.what} ${canonical} in annotation ${l.key} lies in the reserved ranges 0:* / 65535:* (RFC 1997: the well-known communities routers act on); ${WITHOUT} (to allow it, set spec.serviceAttributeLimits.allowWellKnownCommunities: true in the BGPConfiguration "default")`,
+          `annotation ${l.key}: a reserved (well-known) community; ${WITHOUT} (to allow it, set spec.serviceAttributeLimits.allowWellKnownCommunities: true)`,
+        );
       } else if (!l.index.has(parts)) {
         const allowed = l.allowed.length > 0 ? allowedText(l.allowed) : 'none';
-        refuseValue(canonical, 'attribute-not-allowed', `${l.what} ${canonical} in annotation ${l.key} is outside serviceAttributeLimits.${l.field} (${allowed}); ${WITHOUT} (${toAllow(l.field, 'add it to')})`,
-          `annotation ${l.key}: outside serviceAttributeLimits.${l.field} (${allowed}); ${WITHOUT} (${toAllow(l.field, 'add it to')})`);
+        refuseValue(
+          canonical,
+          'attribute-not-allowed',
+          `${l.what} ${canonical} in annotation ${l.key} is outside serviceAttributeLimits.${l.field} (${allowed}); ${WITHOUT} (${toAllow(l.field, 'add it to')})`,
+          `annotation ${l.key}: outside serviceAttributeLimits.${l.field} (${allowed}); ${WITHOUT} (${toAllow(l.field, 'add it to')})`,
+        );
       } else if (!l.into.includes(canonical)) {
         l.into.push(canonical);
       }
@@ -164,8 +228,12 @@ export function readServiceAttributes(annotations: unknown, limits: ServiceAttri
     if (over > 0) {
       // One refusal for the rest, under their reason when they share one.
       const code = overCodes.size === 1 ? [...overCodes][0]! : 'invalid-annotation';
-      refuse(`(${over} more)`, code, `annotation ${l.key}: ${over} more value(s) refused as well (the first ${MAX_REFUSALS_PER_ANNOTATION} are named); ${WITHOUT}`,
-        `annotation ${l.key}: ${over} more value(s) refused; ${WITHOUT}`);
+      refuse(
+        `(${over} more)`,
+        code,
+        `annotation ${l.key}: ${over} more value(s) refused as well (the first ${MAX_REFUSALS_PER_ANNOTATION} are named); ${WITHOUT}`,
+        `annotation ${l.key}: ${over} more value(s) refused; ${WITHOUT}`,
+      );
     }
   }
   let localPref: number | undefined;
@@ -175,16 +243,28 @@ export function readServiceAttributes(annotations: unknown, limits: ServiceAttri
     const text = typeof lp === 'string' ? lp.trim() : '';
     const n = /^(0|[1-9][0-9]{0,9})$/.test(text) ? Number(text) : NaN;
     if (!(n <= 0xffffffff)) {
-      refuse(quoteValue(lp, 40), 'invalid-annotation', `annotation ${ANNOTATION_LOCAL_PREF} = ${quoteValue(lp, 40)}: expected a LOCAL_PREF 0..4294967295; ${WITHOUT}`,
-        `annotation ${ANNOTATION_LOCAL_PREF}: not a LOCAL_PREF; ${WITHOUT}`);
+      refuse(
+        quoteValue(lp, 40),
+        'invalid-annotation',
+        `annotation ${ANNOTATION_LOCAL_PREF} = ${quoteValue(lp, 40)}: expected a LOCAL_PREF 0..4294967295; ${WITHOUT}`,
+        `annotation ${ANNOTATION_LOCAL_PREF}: not a LOCAL_PREF; ${WITHOUT}`,
+      );
     } else if (limits?.localPref === undefined) {
       const why = limits === undefined ? 'the BGPConfiguration sets no serviceAttributeLimits' : 'serviceAttributeLimits sets no localPref range';
-      refuse(String(n), 'attribute-not-allowed', `local-pref ${n} in annotation ${ANNOTATION_LOCAL_PREF} is not allowed: ${why}; ${WITHOUT} (${toAllow('localPref', 'set')})`,
-        `annotation ${ANNOTATION_LOCAL_PREF}: ${why}; ${WITHOUT} (${toAllow('localPref', 'set')})`);
+      refuse(
+        String(n),
+        'attribute-not-allowed',
+        `local-pref ${n} in annotation ${ANNOTATION_LOCAL_PREF} is not allowed: ${why}; ${WITHOUT} (${toAllow('localPref', 'set')})`,
+        `annotation ${ANNOTATION_LOCAL_PREF}: ${why}; ${WITHOUT} (${toAllow('localPref', 'set')})`,
+      );
     } else if (n < limits.localPref.min || n > limits.localPref.max) {
       const range = rangeText(limits.localPref);
-      refuse(String(n), 'attribute-not-allowed', `local-pref ${n} in annotation ${ANNOTATION_LOCAL_PREF} is outside serviceAttributeLimits.localPref (${range}); ${WITHOUT} (${toAllow('localPref', 'widen')})`,
-        `annotation ${ANNOTATION_LOCAL_PREF}: outside serviceAttributeLimits.localPref (${range}); ${WITHOUT} (${toAllow('localPref', 'widen')})`);
+      refuse(
+        String(n),
+        'attribute-not-allowed',
+        `local-pref ${n} in annotation ${ANNOTATION_LOCAL_PREF} is outside serviceAttributeLimits.localPref (${range}); ${WITHOUT} (${toAllow('localPref', 'widen')})`,
+        `annotation ${ANNOTATION_LOCAL_PREF}: outside serviceAttributeLimits.localPref (${range}); ${WITHOUT} (${toAllow('localPref', 'widen')})`,
+      );
     } else {
       localPref = n;
     }
@@ -210,8 +290,6 @@ export interface RouteContribution {
   /** The Service's metadata.creationTimestamp, when it adds attributes: the older Service keeps them on a full route. */
   since?: string;
 }
-
-
 
 /** A Service whose attributes the merge left out of a route, and why (reported as a refusal: log, Event, status). */
 export interface AttributesNotApplied {
@@ -284,8 +362,8 @@ export function mergeContributions(contributions: readonly RouteContribution[], 
   const large = new Set<string>();
   let localPref: number | undefined;
   for (const c of applied.taken) {
-    c.attributes.communities.forEach((x) => communities.add(x));
-    c.attributes.largeCommunities.forEach((x) => large.add(x));
+    for (const x of c.attributes.communities) communities.add(x);
+    for (const x of c.attributes.largeCommunities) large.add(x);
     if (c.attributes.localPref !== undefined) localPref = localPref === undefined ? c.attributes.localPref : Math.min(localPref, c.attributes.localPref);
   }
   const out: MergedAttributes = {
@@ -314,7 +392,12 @@ export function mergeContributions(contributions: readonly RouteContribution[], 
 
 function attributeSource(c: RouteContribution): ServiceAttributeSource {
   const a = c.attributes;
-  return { service: { ...c.service! }, communities: [...a.communities], largeCommunities: [...a.largeCommunities], ...(a.localPref !== undefined ? { localPref: a.localPref } : {}) };
+  return {
+    service: { ...c.service! },
+    communities: [...a.communities],
+    largeCommunities: [...a.largeCommunities],
+    ...(a.localPref !== undefined ? { localPref: a.localPref } : {}),
+  };
 }
 
 /** Which Services' attributes a route takes (see mergeContributions), and why the others' are left out. */
@@ -350,12 +433,16 @@ function applicable(
     const std = c.attributes.communities.filter((x) => !communities.has(x)).length;
     const lg = c.attributes.largeCommunities.filter((x) => !large.has(x)).length;
     if (communities.size + std <= MAX_SERVICE_COMMUNITIES && large.size + lg <= MAX_SERVICE_LARGE_COMMUNITIES) {
-      c.attributes.communities.forEach((x) => communities.add(x));
-      c.attributes.largeCommunities.forEach((x) => large.add(x));
+      for (const x of c.attributes.communities) communities.add(x);
+      for (const x of c.attributes.largeCommunities) large.add(x);
       taken.push(c);
       continue;
     }
-    const older = taken.slice(0, 3).map((t) => `${escapeControls(t.service!.namespace)}/${escapeControls(t.service!.name)}`).join(', ') + (taken.length > 3 ? ` and ${taken.length - 3} more` : '');
+    const older =
+      taken
+        .slice(0, 3)
+        .map((t) => `${escapeControls(t.service!.namespace)}/${escapeControls(t.service!.name)}`)
+        .join(', ') + (taken.length > 3 ? ` and ${taken.length - 3} more` : '');
     left.push({
       service: { ...c.service! },
       text: `its annotations are not applied: with them the route would carry more than ${MAX_SERVICE_COMMUNITIES} communities or ${MAX_SERVICE_LARGE_COMMUNITIES} large communities from Services (one BGP message must hold the path); Services created earlier keep theirs (${older})`,

@@ -26,7 +26,10 @@ export class SmallMap<V> {
       this.key = key;
       this.value = value;
     } else {
-      this.map = new Map([[this.key, this.value as V], [key, value]]);
+      this.map = new Map([
+        [this.key, this.value as V],
+        [key, value],
+      ]);
       this.key = undefined;
       this.value = undefined;
     }

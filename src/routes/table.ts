@@ -314,7 +314,15 @@ export class RouteTable {
       if (wireBytes(withServices) <= MAX_UPDATE_BYTES) {
         route = withServices;
         serviceAttributesFrom = merged.serviceAttributesFrom;
-      } else notApplied = [...notApplied, ...merged.serviceAttributesFrom.map((x) => ({ service: x.service, text: `its annotations are not applied: the path would not fit one BGP message (${MAX_UPDATE_BYTES} bytes before gobgpd's additions)`, summary: 'annotations not applied: the path would not fit one BGP message' }))];
+      } else
+        notApplied = [
+          ...notApplied,
+          ...merged.serviceAttributesFrom.map((x) => ({
+            service: x.service,
+            text: `its annotations are not applied: the path would not fit one BGP message (${MAX_UPDATE_BYTES} bytes before gobgpd's additions)`,
+            summary: 'annotations not applied: the path would not fit one BGP message',
+          })),
+        ];
     }
     this.setMergeReports(key, e, notApplied);
     return desiredPath(route, reasons, attributesFrom, serviceAttributesFrom, merged.linkBandwidthFrom);
@@ -327,7 +335,15 @@ export class RouteTable {
       const owner = joinKey('/', n.service.namespace, n.service.name);
       const claim = e.claims.get(owner)?.[0];
       const uid = this.contributions.get(owner)?.[0]?.uid;
-      const r: RefusedAddress = { namespace: n.service.namespace, service: n.service.name, ...(uid !== undefined ? { uid } : {}), address, code: 'attribute-not-applied', message: `${address}: ${n.text}`, summary: n.summary };
+      const r: RefusedAddress = {
+        namespace: n.service.namespace,
+        service: n.service.name,
+        ...(uid !== undefined ? { uid } : {}),
+        address,
+        code: 'attribute-not-applied',
+        message: `${address}: ${n.text}`,
+        summary: n.summary,
+      };
       if (claim) r.kind = claim.kind;
       return r;
     });

@@ -61,8 +61,21 @@ try {
   const config = path.join(dir, 'bgp.yaml');
   writeFileSync(config, loopbackAgentConfig({ peerPort: await freePort(), listenPort: await freePort() }));
   const httpAddress = `127.0.0.1:${await freePort()}`;
-  agent = new AgentProcess(['--node-name', NODE, '--gobgp-address', gobgpd.address, '--kubeconfig', cp.kubeconfig, '--config', config,
-    '--http-address', httpAddress, '--no-custom-resources', '--namespace', ns]); // default log level (info): one line per add
+  agent = new AgentProcess([
+    '--node-name',
+    NODE,
+    '--gobgp-address',
+    gobgpd.address,
+    '--kubeconfig',
+    cp.kubeconfig,
+    '--config',
+    config,
+    '--http-address',
+    httpAddress,
+    '--no-custom-resources',
+    '--namespace',
+    ns,
+  ]); // default log level (info): one line per add
   const client = connectGobgp(gobgpd.address, { deadlineMs: 60000 });
   // Before the agent's StartBgp, ListPath fails ("bgp server hasn't started yet"): that counts as 0 paths.
   const count = async (): Promise<number> => (await client.listPaths('ipv4-unicast').catch(() => [])).filter((p) => p.local).length;
@@ -79,8 +92,10 @@ try {
   const rss = rssMiB(agent.pid);
   const m1 = (await httpGet(httpAddress, '/metrics')).body;
   log(`CONVERGED: agent start -> ${n} paths in gobgpd: ${(convergeMs / 1000).toFixed(2)} s; agent RSS ${rss} MiB`);
-  log(`  reconcile passes ok=${metricValue(m1, 'svcbgp_reconcile_passes_total', { result: 'ok' })}, ` +
-    `duration sum ${metricValue(m1, 'svcbgp_reconcile_duration_seconds_sum')?.toFixed(2)} s, path adds ${metricValue(m1, 'svcbgp_path_changes_total', { op: 'add' })}`);
+  log(
+    `  reconcile passes ok=${metricValue(m1, 'svcbgp_reconcile_passes_total', { result: 'ok' })}, ` +
+      `duration sum ${metricValue(m1, 'svcbgp_reconcile_duration_seconds_sum')?.toFixed(2)} s, path adds ${metricValue(m1, 'svcbgp_path_changes_total', { op: 'add' })}`,
+  );
 
   // A change among N Services: one Service deleted -> one withdrawal.
   const tChange = Date.now();
@@ -100,7 +115,9 @@ try {
   const readyMs = Date.now() - tRestart;
   await new Promise((r) => setTimeout(r, 2000));
   const m2 = (await httpGet(httpAddress, '/metrics')).body;
-  log(`RESTART: agent ready again in ${(readyMs / 1000).toFixed(2)} s with ${await count()} paths; path changes add=${metricValue(m2, 'svcbgp_path_changes_total', { op: 'add' }) ?? 0} delete=${metricValue(m2, 'svcbgp_path_changes_total', { op: 'delete' }) ?? 0}; RSS ${rssMiB(agent.pid)} MiB`);
+  log(
+    `RESTART: agent ready again in ${(readyMs / 1000).toFixed(2)} s with ${await count()} paths; path changes add=${metricValue(m2, 'svcbgp_path_changes_total', { op: 'add' }) ?? 0} delete=${metricValue(m2, 'svcbgp_path_changes_total', { op: 'delete' }) ?? 0}; RSS ${rssMiB(agent.pid)} MiB`,
+  );
   client.close();
 } finally {
   await agent?.dispose();

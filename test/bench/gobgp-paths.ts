@@ -14,7 +14,10 @@ const N = Number(process.argv[2] ?? 10000);
 function routes(n: number): Route[] {
   return Array.from({ length: n }, (_, i) => ({
     prefix: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`,
-    family: 'ipv4-unicast' as const, nextHop: '0.0.0.0', communities: [], largeCommunities: [],
+    family: 'ipv4-unicast' as const,
+    nextHop: '0.0.0.0',
+    communities: [],
+    largeCommunities: [],
   }));
 }
 
@@ -22,15 +25,21 @@ async function timed(label: string, fn: () => Promise<unknown>): Promise<number>
   const t0 = process.hrtime.bigint();
   await fn();
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  console.log(`${label.padEnd(44)} ${(ms / 1000).toFixed(2).padStart(7)} s  ${Math.round((N / ms) * 1000).toString().padStart(7)} paths/s`);
+  console.log(
+    `${label.padEnd(44)} ${(ms / 1000).toFixed(2).padStart(7)} s  ${Math.round((N / ms) * 1000)
+      .toString()
+      .padStart(7)} paths/s`,
+  );
   return ms;
 }
 
 async function parallel<T>(items: readonly T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 const d = await startGobgpd({ name: 'bench', logLevel: 'warn' });

@@ -122,19 +122,34 @@ try {
   const core = cp.kubeConfig().makeApiClient(CoreV1Api);
   const discovery = cp.kubeConfig().makeApiClient(DiscoveryV1Api);
   await core.createNamespace({ body: { metadata: { name: NS } } });
-  await parallel(Array.from({ length: N }, (_, i) => i), 32, async (i) => {
-    await core.createNamespacedService({ namespace: NS, body: { metadata: { name: `svc-${i}` }, spec: { type: 'ClusterIP', internalTrafficPolicy: 'Local', ports: [{ port: 80, protocol: 'TCP' }] } } });
-    await discovery.createNamespacedEndpointSlice({
-      namespace: NS,
-      body: benchSlice(`svc-${i}`, NODE, [`10.48.${(i >> 8) & 255}.${i & 255}`]),
-    });
-  });
+  await parallel(
+    Array.from({ length: N }, (_, i) => i),
+    32,
+    async (i) => {
+      await core.createNamespacedService({
+        namespace: NS,
+        body: { metadata: { name: `svc-${i}` }, spec: { type: 'ClusterIP', internalTrafficPolicy: 'Local', ports: [{ port: 80, protocol: 'TCP' }] } },
+      });
+      await discovery.createNamespacedEndpointSlice({
+        namespace: NS,
+        body: benchSlice(`svc-${i}`, NODE, [`10.48.${(i >> 8) & 255}.${i & 255}`]),
+      });
+    },
+  );
   log(`${N} Services + EndpointSlices created`);
 
   // Node.js flags: the DaemonSet's (the snapshot run), V8's defaults, the young generation's semi-spaces at other sizes
   // (V8 reserves up to 3 x 16 MiB for them on 64-bit), the old generation capped.
   const deployed = agentNodeFlags();
-  const all: string[][] = [deployed, [], ['--max-semi-space-size=1'], ['--max-semi-space-size=2'], ['--max-semi-space-size=8'], ['--max-old-space-size=160'], ['--max-old-space-size=128']];
+  const all: string[][] = [
+    deployed,
+    [],
+    ['--max-semi-space-size=1'],
+    ['--max-semi-space-size=2'],
+    ['--max-semi-space-size=8'],
+    ['--max-old-space-size=160'],
+    ['--max-old-space-size=128'],
+  ];
   // SVCBGP_HEAP_VARIANTS=1: the snapshot run only.
   const variants = all.slice(0, Number(process.env.SVCBGP_HEAP_VARIANTS ?? all.length));
   for (const [i, flags] of variants.entries()) {
@@ -147,22 +162,46 @@ try {
     const http = `127.0.0.1:${await freePort()}`;
     const snapDir = mkdtempSync(path.join(dir, 'snap-'));
     const nodeOptions = ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapDir}`].join(' ');
-    const agent = new AgentProcess(['--node-name', NODE, '--gobgp-address', gobgpd.address, '--kubeconfig', cp.kubeconfig, '--config', config,
-      '--http-address', http, '--no-custom-resources', '--namespace', NS, '--log-level', 'warn'], { NODE_OPTIONS: nodeOptions }, flags);
+    const agent = new AgentProcess(
+      [
+        '--node-name',
+        NODE,
+        '--gobgp-address',
+        gobgpd.address,
+        '--kubeconfig',
+        cp.kubeconfig,
+        '--config',
+        config,
+        '--http-address',
+        http,
+        '--no-custom-resources',
+        '--namespace',
+        NS,
+        '--log-level',
+        'warn',
+      ],
+      { NODE_OPTIONS: nodeOptions },
+      flags,
+    );
     const started = Date.now();
     agent.start();
     try {
       for (let t = 0; t < 3000; t++) {
         const m = await httpGet(http, '/metrics').catch(() => undefined);
         if (m && (metricValue(m.body, 'svcbgp_path_changes_total', { op: 'add' }) ?? 0) >= N + 1) break;
-        if (agent.exitCode !== null) throw new OutOfHeap(/heap out of memory/.test(agent.rawOutput()) ? 'out of heap' : `agent exited ${agent.exitCode}: ${agent.rawOutput().slice(-1500)}`);
+        if (agent.exitCode !== null)
+          throw new OutOfHeap(
+            /heap out of memory/.test(agent.rawOutput()) ? 'out of heap' : `agent exited ${agent.exitCode}: ${agent.rawOutput().slice(-1500)}`,
+          );
         await sleep(100);
       }
       const converged = Date.now() - started;
       await sleep(5000);
       const m = (await httpGet(http, '/metrics')).body;
       const heap = Math.round((metricValue(m, 'svcbgp_nodejs_heap_size_used_bytes') ?? 0) / 1048576);
-      log(`${label}: every path in gobgpd ${converged} ms after start (polled every 100 ms); RSS ${rssMiB(agent.pid)} MiB (peak ${rssMiB(agent.pid, 'VmHWM')} MiB), heap used ${heap} MiB`);
+      log(
+        `${label}: every path in gobgpd ${converged} ms after start (polled every 100 ms); RSS ${rssMiB(agent.pid)} MiB (peak ${rssMiB(agent.pid, 'VmHWM')} MiB), heap used ${heap} MiB`,
+      );
       await sleep(25_000);
       log(`${label}: RSS after 30 s without changes ${rssMiB(agent.pid)} MiB`);
       if (snapshot) {

@@ -34,7 +34,10 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'docs' },
   },
 });
-const SIZES = args.sizes!.split(',').map(Number).filter((n) => n > 0);
+const SIZES = args
+  .sizes!.split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const CHANGES = Number(args.changes);
 const NODE = 'node-1';
 
@@ -80,7 +83,14 @@ async function run(n: number): Promise<PassResult> {
   const heapObjects = gcHeapMiB() - heap0;
   const theNode = node(NODE, {}, ['192.168.1.10']);
   const view = (): ClusterView => ({
-    synced: true, connected: true, notReady: [], services, endpointSlices: slices, node: theNode, bgpPeers: [], bgpConfigurations: [],
+    synced: true,
+    connected: true,
+    notReady: [],
+    services,
+    endpointSlices: slices,
+    node: theNode,
+    bgpPeers: [],
+    bgpConfigurations: [],
   });
   // What the watch hands over (src/kube/cluster.ts takeServiceChanges): the keys changed since the last pass.
   let changed = new Set<string>();
@@ -138,7 +148,10 @@ const section = [
   '',
   `| Services | cold pass | pass p50 | p90 | p99 | max | p99 vs ${first.services.toLocaleString('en-US')} | heap: objects | heap: svcbgp |`,
   '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ...results.map((r) => `| ${r.services.toLocaleString('en-US')} | ${r.coldPassMs} ms | ${r.passP50Ms} ms | ${r.passP90Ms} ms | ${r.passP99Ms} ms | ${r.passMaxMs} ms | ${(r.passP99Ms / first.passP99Ms).toFixed(2)}x | ${r.heapObjectsMiB} MiB | ${r.heapAgentMiB} MiB |`),
+  ...results.map(
+    (r) =>
+      `| ${r.services.toLocaleString('en-US')} | ${r.coldPassMs} ms | ${r.passP50Ms} ms | ${r.passP90Ms} ms | ${r.passP99Ms} ms | ${r.passMaxMs} ms | ${(r.passP99Ms / first.passP99Ms).toFixed(2)}x | ${r.heapObjectsMiB} MiB | ${r.heapAgentMiB} MiB |`,
+  ),
 ].join('\n');
 console.log(`\n${section}`);
 if (!args['no-write']) writeSection(path.join(args.out!, 'bench.md'), 'pass', section);

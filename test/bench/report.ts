@@ -44,15 +44,27 @@ export function summarize(samples: readonly number[]): Percentiles {
 const f = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const thousands = (n: number): string => n.toLocaleString('en-US');
 
-export function renderMarkdown(results: readonly SizeResult[], meta: { date: string; machine: string; gobgpd: string; kubernetes: string; node: string; nodeFlags: readonly string[] }): string {
+export function renderMarkdown(
+  results: readonly SizeResult[],
+  meta: { date: string; machine: string; gobgpd: string; kubernetes: string; node: string; nodeFlags: readonly string[] },
+): string {
   const lines: string[] = [];
   lines.push('# svcbgp benchmark (`npm run bench`)', '');
-  lines.push(`Measured ${meta.date} on ${meta.machine} (shared, noisy: compare the ratios, measured in the same run); gobgpd ${meta.gobgpd}, Kubernetes ${meta.kubernetes}, Node.js ${meta.node}; the agent runs as \`node ${[...meta.nodeFlags, 'dist/src/cli/main.js run'].join(' ')}\`.`);
-  lines.push('How each number is taken: the header of test/bench/suite.ts. Targets (issue 10): cold sync within 1.25x of the raw baseline; event to RIB p99 at most 100 ms at 10,000 Services and within 1.5x of its value at 1,000; agent RSS at most 150 MiB at 10,000 Services and 50,000 endpoints.', '');
-  lines.push('| Services | endpoints each | raw baseline | cold sync | ratio | process start | ratio without it | event→RIB p50 | p90 | p99 | max | changes (missed) | burst (API writes alone) | RSS | heap | RSS peak | RSS idle 30 s | passes | mismatches |');
+  lines.push(
+    `Measured ${meta.date} on ${meta.machine} (shared, noisy: compare the ratios, measured in the same run); gobgpd ${meta.gobgpd}, Kubernetes ${meta.kubernetes}, Node.js ${meta.node}; the agent runs as \`node ${[...meta.nodeFlags, 'dist/src/cli/main.js run'].join(' ')}\`.`,
+  );
+  lines.push(
+    'How each number is taken: the header of test/bench/suite.ts. Targets (issue 10): cold sync within 1.25x of the raw baseline; event to RIB p99 at most 100 ms at 10,000 Services and within 1.5x of its value at 1,000; agent RSS at most 150 MiB at 10,000 Services and 50,000 endpoints.',
+    '',
+  );
+  lines.push(
+    '| Services | endpoints each | raw baseline | cold sync | ratio | process start | ratio without it | event→RIB p50 | p90 | p99 | max | changes (missed) | burst (API writes alone) | RSS | heap | RSS peak | RSS idle 30 s | passes | mismatches |',
+  );
   lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
-    lines.push(`| ${thousands(r.services)} | ${r.endpoints} | ${f(r.rawMs / 1000, 2)} s | ${f(r.coldMs / 1000, 2)} s | ${f(r.coldMs / r.rawMs, 2)}x | ${f(r.moduleLoadMs / 1000, 2)} s | ${f((r.coldMs - r.moduleLoadMs) / r.rawMs, 2)}x | ${f(r.latency.p50)} ms | ${f(r.latency.p90)} ms | ${f(r.latency.p99)} ms | ${f(r.latency.max)} ms | ${r.changes} (${r.missed}) | ${r.burst ? `${thousands(r.burst.changes)} in ${f(r.burst.ms / 1000, 2)} s (${f(r.burst.writesMs / 1000, 2)} s)` : 'n/a'} | ${r.rssMiB} MiB | ${r.heapMiB} MiB | ${r.peakRssMiB} MiB | ${r.idleRssMiB} MiB | ${r.passes} | ${r.mismatches} |`);
+    lines.push(
+      `| ${thousands(r.services)} | ${r.endpoints} | ${f(r.rawMs / 1000, 2)} s | ${f(r.coldMs / 1000, 2)} s | ${f(r.coldMs / r.rawMs, 2)}x | ${f(r.moduleLoadMs / 1000, 2)} s | ${f((r.coldMs - r.moduleLoadMs) / r.rawMs, 2)}x | ${f(r.latency.p50)} ms | ${f(r.latency.p90)} ms | ${f(r.latency.p99)} ms | ${f(r.latency.max)} ms | ${r.changes} (${r.missed}) | ${r.burst ? `${thousands(r.burst.changes)} in ${f(r.burst.ms / 1000, 2)} s (${f(r.burst.writesMs / 1000, 2)} s)` : 'n/a'} | ${r.rssMiB} MiB | ${r.heapMiB} MiB | ${r.peakRssMiB} MiB | ${r.idleRssMiB} MiB | ${r.passes} | ${r.mismatches} |`,
+    );
   }
   const one = results.filter((r) => r.endpoints === 1);
   const at = (n: number): SizeResult | undefined => one.find((r) => r.services === n);
@@ -102,9 +114,13 @@ function panel(x0: number, title: string, yLabel: string, series: Series[]): str
   out.push(`<text x="${x0 + 12}" y="${top + ph / 2}" font-size="10" transform="rotate(-90 ${x0 + 12} ${top + ph / 2})" text-anchor="middle">${yLabel}</text>`);
   out.push(`<text x="${x0 + left + pw / 2}" y="${top + ph + 30}" font-size="10" text-anchor="middle">Services (log scale)</text>`);
   series.forEach((s, i) => {
-    const pts = s.points.filter((p) => Number.isFinite(p.y)).map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ');
+    const pts = s.points
+      .filter((p) => Number.isFinite(p.y))
+      .map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`)
+      .join(' ');
     out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,4"' : ''} points="${pts}"/>`);
-    for (const p of s.points.filter((q) => Number.isFinite(q.y))) out.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3" fill="${s.color}"/>`);
+    for (const p of s.points.filter((q) => Number.isFinite(q.y)))
+      out.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3" fill="${s.color}"/>`);
     out.push(`<text x="${x0 + left + 8}" y="${top + ph + 44 + 0}" dx="${i * 130}" font-size="10" fill="${s.color}">${s.label}</text>`);
   });
   return out.join('\n');

@@ -61,7 +61,11 @@ const { values: args } = parseArgs({
   },
 });
 const NODE_FLAGS = args['node-flags'] === undefined ? agentNodeFlags() : args['node-flags'].split(' ').filter((x) => x !== '');
-const SIZES = args.sizes!.split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b);
+const SIZES = args
+  .sizes!.split(',')
+  .map(Number)
+  .filter((n) => n > 0)
+  .sort((a, b) => a - b);
 const CHANGES = Number(args.changes);
 const BURST = Number(args.burst);
 const FIVE_AT = Number(args['five-endpoints-at']);
@@ -76,7 +80,11 @@ const svcName = (i: number): string => `svc-${i}`;
 const epAddress = (i: number, k: number): string => `10.${48 + k}.${(i >> 8) & 255}.${i & 255}`;
 
 function sliceBody(i: number, endpoints: number, nodeName = NODE): V1EndpointSlice {
-  return benchSlice(svcName(i), nodeName, Array.from({ length: endpoints }, (_, k) => epAddress(i, k)));
+  return benchSlice(
+    svcName(i),
+    nodeName,
+    Array.from({ length: endpoints }, (_, k) => epAddress(i, k)),
+  );
 }
 
 /** Another benchmark of this directory in its own node process; resolves to its exit code. */
@@ -92,28 +100,40 @@ const cp = await startControlPlane();
 const kc = cp.kubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const discovery = kc.makeApiClient(DiscoveryV1Api);
-const sim = new NodeSimulator(kc, { nodes: [{ name: NODE, internalIP: '192.168.1.10' }, { name: 'other-node', internalIP: '192.168.1.11' }] });
+const sim = new NodeSimulator(kc, {
+  nodes: [
+    { name: NODE, internalIP: '192.168.1.10' },
+    { name: 'other-node', internalIP: '192.168.1.11' },
+  ],
+});
 const clusterIPs = new Map<number, string>();
 const results: SizeResult[] = [];
 
 async function grow(to: number, endpoints: number): Promise<void> {
   const from = clusterIPs.size;
   const t0 = Date.now();
-  await parallel(Array.from({ length: to - from }, (_, k) => from + k), 32, async (i) => {
-    const svc = await core.createNamespacedService({
-      namespace: NS,
-      body: { metadata: { name: svcName(i) }, spec: { type: 'ClusterIP', internalTrafficPolicy: 'Local', ports: [{ port: 80, protocol: 'TCP' }] } },
-    });
-    clusterIPs.set(i, svc.spec!.clusterIP!);
-    await discovery.createNamespacedEndpointSlice({ namespace: NS, body: sliceBody(i, endpoints) });
-  });
+  await parallel(
+    Array.from({ length: to - from }, (_, k) => from + k),
+    32,
+    async (i) => {
+      const svc = await core.createNamespacedService({
+        namespace: NS,
+        body: { metadata: { name: svcName(i) }, spec: { type: 'ClusterIP', internalTrafficPolicy: 'Local', ports: [{ port: 80, protocol: 'TCP' }] } },
+      });
+      clusterIPs.set(i, svc.spec!.clusterIP!);
+      await discovery.createNamespacedEndpointSlice({ namespace: NS, body: sliceBody(i, endpoints) });
+    },
+  );
   log(`cluster now ${to} Services + EndpointSlices (${endpoints} endpoint(s) each): +${to - from} in ${((Date.now() - t0) / 1000).toFixed(1)} s (setup)`);
 }
 
 async function setEndpoints(count: number, endpoints: number): Promise<void> {
   const t0 = Date.now();
-  await parallel(Array.from({ length: count }, (_, i) => i), 32, (i) =>
-    discovery.replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints) }));
+  await parallel(
+    Array.from({ length: count }, (_, i) => i),
+    32,
+    (i) => discovery.replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints) }),
+  );
   log(`${count} EndpointSlices now hold ${endpoints} endpoints each (${((Date.now() - t0) / 1000).toFixed(1)} s, setup)`);
 }
 
@@ -174,8 +194,27 @@ async function startAgent(n: number): Promise<{ run: Running; coldMs: number }> 
   const config = path.join(dir, 'bgp.yaml');
   writeFileSync(config, loopbackAgentConfig({ peerPort: await freePort(), listenPort: await freePort() }));
   const http = `127.0.0.1:${await freePort()}`;
-  const agent = new AgentProcess(['--node-name', NODE, '--gobgp-address', gobgpd.address, '--kubeconfig', cp.kubeconfig, '--config', config,
-    '--http-address', http, '--no-custom-resources', '--namespace', NS, '--log-level', 'warn'], {}, NODE_FLAGS);
+  const agent = new AgentProcess(
+    [
+      '--node-name',
+      NODE,
+      '--gobgp-address',
+      gobgpd.address,
+      '--kubeconfig',
+      cp.kubeconfig,
+      '--config',
+      config,
+      '--http-address',
+      http,
+      '--no-custom-resources',
+      '--namespace',
+      NS,
+      '--log-level',
+      'warn',
+    ],
+    {},
+    NODE_FLAGS,
+  );
   const client = connectGobgp(gobgpd.address, { deadlineMs: 120_000 });
   const t0 = now();
   agent.start();
@@ -217,7 +256,13 @@ class RibWatch {
         this.waiters.delete(prefix);
         resolve(undefined);
       }, timeoutMs);
-      this.waiters.set(prefix, { want, resolve: (t) => { clearTimeout(timer); resolve(t); } });
+      this.waiters.set(prefix, {
+        want,
+        resolve: (t) => {
+          clearTimeout(timer);
+          resolve(t);
+        },
+      });
     });
   }
 
@@ -244,18 +289,26 @@ async function eventToRib(run: Running, n: number, endpoints: number): Promise<{
         const t0 = now();
         if (viaService) {
           await core.patchNamespacedService({
-            name: svcName(i), namespace: NS,
+            name: svcName(i),
+            namespace: NS,
             body: [{ op: 'replace', path: '/spec/internalTrafficPolicy', value: phase === 'withdraw' ? 'Cluster' : 'Local' }],
           });
         } else {
-          await discovery.replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints, phase === 'withdraw' ? 'other-node' : NODE) });
+          await discovery.replaceNamespacedEndpointSlice({
+            name: `${svcName(i)}-1`,
+            namespace: NS,
+            body: sliceBody(i, endpoints, phase === 'withdraw' ? 'other-node' : NODE),
+          });
         }
         const written = now() - t0;
         const t1 = await seen;
         if (t1 === undefined) missed++;
         else latencies.push(t1 - t0);
         // An outlier, with what the API server's answer alone took: is it the agent or the write?
-        if (t1 !== undefined && t1 - t0 > SLOW_MS) log(`  change ${c} (${phase}, ${viaService ? 'Service' : 'EndpointSlice'}): ${(t1 - t0).toFixed(0)} ms; the API write answered after ${written.toFixed(0)} ms`);
+        if (t1 !== undefined && t1 - t0 > SLOW_MS)
+          log(
+            `  change ${c} (${phase}, ${viaService ? 'Service' : 'EndpointSlice'}): ${(t1 - t0).toFixed(0)} ms; the API write answered after ${written.toFixed(0)} ms`,
+          );
         await sleep(200); // a quiet period between changes: each is a lone event
       }
     }
@@ -273,7 +326,9 @@ async function burst(run: Running, count: number, endpoints: number): Promise<{ 
     const idx = Array.from({ length: count }, (_, i) => i);
     const seen = idx.map((i) => watch.expect(`${clusterIPs.get(i)}/32`, 'withdraw', 300_000));
     const t0 = now();
-    await parallel(idx, 32, (i) => discovery.replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints, 'other-node') }));
+    await parallel(idx, 32, (i) =>
+      discovery.replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints, 'other-node') }),
+    );
     const writesMs = now() - t0;
     const times = await Promise.all(seen);
     const ok = times.every((t) => t !== undefined);
@@ -314,12 +369,27 @@ async function measure(n: number, endpoints: number): Promise<void> {
     log(`agent RSS after 30 s without changes: ${idleRss} MiB`);
     const ev = await eventToRib(run, n, endpoints);
     const s = summarize(ev.latencies);
-    log(`event to RIB over ${ev.latencies.length} changes (${ev.missed} missed): p50 ${s.p50.toFixed(1)} ms, p90 ${s.p90.toFixed(1)}, p99 ${s.p99.toFixed(1)}, max ${s.max.toFixed(1)}`);
+    log(
+      `event to RIB over ${ev.latencies.length} changes (${ev.missed} missed): p50 ${s.p50.toFixed(1)} ms, p90 ${s.p90.toFixed(1)}, p99 ${s.p99.toFixed(1)}, max ${s.max.toFixed(1)}`,
+    );
     const b = BURST > 0 ? await burst(run, Math.min(BURST, n), endpoints) : undefined;
-    if (b !== undefined) log(`burst of ${Math.min(BURST, n)} EndpointSlice changes -> all withdrawn in gobgpd: ${(b.ms / 1000).toFixed(2)} s (the API writes alone: ${(b.writesMs / 1000).toFixed(2)} s)`);
+    if (b !== undefined)
+      log(
+        `burst of ${Math.min(BURST, n)} EndpointSlice changes -> all withdrawn in gobgpd: ${(b.ms / 1000).toFixed(2)} s (the API writes alone: ${(b.writesMs / 1000).toFixed(2)} s)`,
+      );
     const m2 = (await httpGet(run.http, '/metrics')).body;
     results.push({
-      services: n, endpoints, rawMs, coldMs, rssMiB: rss, heapMiB: heap, peakRssMiB: peakRss, idleRssMiB: idleRss, latency: s, changes: ev.latencies.length, missed: ev.missed,
+      services: n,
+      endpoints,
+      rawMs,
+      coldMs,
+      rssMiB: rss,
+      heapMiB: heap,
+      peakRssMiB: peakRss,
+      idleRssMiB: idleRss,
+      latency: s,
+      changes: ev.latencies.length,
+      missed: ev.missed,
       burst: b === undefined ? undefined : { changes: Math.min(BURST, n), ...b },
       moduleLoadMs: loadMs,
       passes: metricValue(m2, 'svcbgp_reconcile_passes_total', { result: 'ok' }) ?? 0,
@@ -345,7 +415,12 @@ try {
     }
   }
   const versions = { gobgpd: GOBGPD_VERSION.name, kubernetes: process.env.K8S_VERSION ?? 'v1.37.2', node: process.version };
-  const md = renderMarkdown(results, { date: new Date().toISOString().slice(0, 10), machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`, nodeFlags: NODE_FLAGS, ...versions });
+  const md = renderMarkdown(results, {
+    date: new Date().toISOString().slice(0, 10),
+    machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    nodeFlags: NODE_FLAGS,
+    ...versions,
+  });
   console.log(`\n${md}`);
   if (!args['no-write']) {
     writeFileSync(path.join(args.out!, 'bench.md'), md);
@@ -367,7 +442,15 @@ try {
 
 if (!args['no-tor']) {
   // Its own process: the lab's control plane is the shared one of test/helpers/kube, not this suite's.
-  const torArgs = ['--services', args['tor-services']!, '--changes', String(Math.max(50, CHANGES)), '--out', args.out!, ...(args['no-write'] ? ['--no-write'] : [])];
+  const torArgs = [
+    '--services',
+    args['tor-services']!,
+    '--changes',
+    String(Math.max(50, CHANGES)),
+    '--out',
+    args.out!,
+    ...(args['no-write'] ? ['--no-write'] : []),
+  ];
   const code = await runBench('tor.js', [], torArgs);
   if (code !== 0) log(`the ToR benchmark (test/bench/tor.ts) failed: exit ${code}`);
 }

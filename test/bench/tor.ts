@@ -38,7 +38,6 @@ const CHANGES = Number(args.changes);
 const log = (msg: string): void => console.log(`[bench-tor ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-
 const lab = await ServiceLab.create({ router: ROUTER, namespacePrefix: 'bench-tor' });
 try {
   const kc = lab.cp.kubeConfig();
@@ -46,7 +45,10 @@ try {
   const discovery = kc.makeApiClient(DiscoveryV1Api);
   const ns = lab.ns;
   const createService = async (name: string): Promise<string> => {
-    const svc = await core.createNamespacedService({ namespace: ns, body: { metadata: { name }, spec: { ports: [{ port: 80 }], internalTrafficPolicy: 'Local' } } });
+    const svc = await core.createNamespacedService({
+      namespace: ns,
+      body: { metadata: { name }, spec: { ports: [{ port: 80 }], internalTrafficPolicy: 'Local' } },
+    });
     return svc.spec!.clusterIP!;
   };
   let t = Date.now();
@@ -54,16 +56,24 @@ try {
   await lab.startAgents();
   log(`agents up, sessions Established, aggregates at the ToR in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   t = Date.now();
-  await parallel(Array.from({ length: BACKGROUND }, (_, i) => i), 16, async (i) => {
-    await createService(`bg-${i}`);
-    await discovery.createNamespacedEndpointSlice({ namespace: ns, body: benchSlice(`bg-${i}`, 'node-3', [`10.48.${(i >> 8) & 255}.${i & 255}`]) });
-  });
+  await parallel(
+    Array.from({ length: BACKGROUND }, (_, i) => i),
+    16,
+    async (i) => {
+      await createService(`bg-${i}`);
+      await discovery.createNamespacedEndpointSlice({ namespace: ns, body: benchSlice(`bg-${i}`, 'node-3', [`10.48.${(i >> 8) & 255}.${i & 255}`]) });
+    },
+  );
   log(`${BACKGROUND} background Services with an endpoint on node-3 in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   const targetIP = await createService('target');
   const prefix = `${targetIP}/32`;
   const ipOf = (node: string): string => lab.lab.node(node).ipv4;
   await discovery.createNamespacedEndpointSlice({ namespace: ns, body: benchSlice('target', 'node-1', ['10.47.0.1']) });
-  await lab.lab.waitForTorRoutes((table) => table[prefix]?.join(',') === ipOf('node-1') && Object.keys(table).length >= BACKGROUND + 3, 180_000, `the target ${prefix} via node-1 and ${BACKGROUND} background /32s`);
+  await lab.lab.waitForTorRoutes(
+    (table) => table[prefix]?.join(',') === ipOf('node-1') && Object.keys(table).length >= BACKGROUND + 3,
+    180_000,
+    `the target ${prefix} via node-1 and ${BACKGROUND} background /32s`,
+  );
   log('the ToR has the target via node-1 and every background /32');
 
   const monitor = monitorRoutes(lab.lab.tor.ns);
@@ -89,13 +99,15 @@ try {
   }
   await monitor.stop();
   const s = summarize(latencies);
-  log(`endpoint moved between nodes -> ToR kernel /32 via the new node, ${latencies.length} changes (${missed} missed): p50 ${s.p50} ms, p90 ${s.p90}, p99 ${s.p99}, max ${s.max}`);
+  log(
+    `endpoint moved between nodes -> ToR kernel /32 via the new node, ${latencies.length} changes (${missed} missed): p50 ${s.p50} ms, p90 ${s.p90}, p99 ${s.p99}, max ${s.max}`,
+  );
   const routerName = ROUTER === 'bird' ? 'BIRD 2' : 'FRR';
   const section = [
-    '## Event to the ToR\'s kernel table (test/bench/tor.ts)',
+    "## Event to the ToR's kernel table (test/bench/tor.ts)",
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} in the network lab: ${routerName} as the ToR, three nodes with gobgpd and \`svcbgp run\`, the real control plane; ${BACKGROUND.toLocaleString('en-US')} background Services (one /32 each at the ToR) beside the target.`,
-    'A change: the target Service\'s only endpoint moves to the other node (its EndpointSlice replaced); measured from just before the API write until `ip monitor route` on the ToR shows the /32 via exactly the new node (both nodes\' updates applied).',
+    "A change: the target Service's only endpoint moves to the other node (its EndpointSlice replaced); measured from just before the API write until `ip monitor route` on the ToR shows the /32 via exactly the new node (both nodes' updates applied).",
     '',
     '| ToR | background Services | changes (missed) | p50 | p90 | p99 | max |',
     '|---|---:|---:|---:|---:|---:|---:|',

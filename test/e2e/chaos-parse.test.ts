@@ -25,7 +25,9 @@ describe('ip monitor route lines (the ToR kernel table changes)', () => {
     'local fe80::70d1:85ff:fe67:a61a dev n3 table local proto kernel metric 0 pref medium',
     '192.168.1.0/24 dev br0 proto kernel scope link src 192.168.1.1 ',
   ];
-  const events = joinMonitorLines(raw).map((l, i) => parseMonitorLine(l, i)).filter((e) => e !== undefined);
+  const events = joinMonitorLines(raw)
+    .map((l, i) => parseMonitorLine(l, i))
+    .filter((e) => e !== undefined);
 
   it('a multipath route with its nexthop lines is one change; a /32 gets its length; local table entries are skipped', () => {
     expect(events.map((e) => [e.prefix, e.deleted, e.protocol, e.nextHops])).to.deep.equal([
@@ -37,13 +39,16 @@ describe('ip monitor route lines (the ToR kernel table changes)', () => {
   });
 
   it("a replace that changes only FRR's weighted-ECMP weights is a change with the new weights", () => {
-    const [e] = joinMonitorLines(['192.168.3.180 nhid 41 proto bgp metric 20 ', '\tnexthop via 192.168.1.10 dev br0 weight 50 ', '\tnexthop via 192.168.1.11 dev br0 weight 50 '])
-      .map((l) => parseMonitorLine(l, 7));
+    const [e] = joinMonitorLines([
+      '192.168.3.180 nhid 41 proto bgp metric 20 ',
+      '\tnexthop via 192.168.1.10 dev br0 weight 50 ',
+      '\tnexthop via 192.168.1.11 dev br0 weight 50 ',
+    ]).map((l) => parseMonitorLine(l, 7));
     expect([e!.deleted, e!.prefix, e!.weights]).to.deep.equal([false, '192.168.3.180/32', { '192.168.1.10': 50, '192.168.1.11': 50 }]);
     expect(events[2]!.weights).to.deep.equal({ '192.168.1.11': 1 });
   });
 
-  it('only the routing daemon\'s changes count, and deletions only of the prefixes asked for, in the window asked for', () => {
+  it("only the routing daemon's changes count, and deletions only of the prefixes asked for, in the window asked for", () => {
     const mine = routerEvents(events);
     expect(mine.map((e) => e.prefix)).to.deep.equal(['10.49.0.0/16', '192.168.3.180/32', '10.49.62.131/32']);
     expect(deletionsOf(mine, new Set(['192.168.3.180/32'])).map((e) => e.prefix)).to.deep.equal(['192.168.3.180/32']);
@@ -117,7 +122,7 @@ Table master4:
 describe('the lab ToR configurations honour GRACEFUL_SHUTDOWN on import (and change nothing else)', () => {
   const settings = { ns: 'sb0000-tor', dir: '/tmp/x', asn: 64512, routerId: '192.168.1.1', neighbors: [{ name: 'node-1', address: '192.168.1.10' }] };
 
-  it('BIRD: the filter sets LOCAL_PREF 0 on (65535, 0), accepts everything, and is every channel\'s import filter', () => {
+  it("BIRD: the filter sets LOCAL_PREF 0 on (65535, 0), accepts everything, and is every channel's import filter", () => {
     const c = renderBirdConfig(settings);
     for (const l of birdGracefulShutdownFilter()) expect(c).to.include(l);
     expect(c).to.include('if (65535, 0) ~ bgp_community then bgp_local_pref = 0;');
@@ -151,17 +156,36 @@ describe('the request loop and the chaos report', () => {
 
   it('runs aggregate per fault and ToR in order; the table says the date, the versions and every number', () => {
     const run = (fault: string, router: string, convergeMs: number, failed = 0): FaultRun => ({
-      fault, router, round: 1, node: 'node-1', liveDeletions: failed > 0 ? 2 : 0, liveChanges: 0, allChanges: 3, requests: 100, failed, convergeMs,
+      fault,
+      router,
+      round: 1,
+      node: 'node-1',
+      liveDeletions: failed > 0 ? 2 : 0,
+      liveChanges: 0,
+      allChanges: 3,
+      requests: 100,
+      failed,
+      convergeMs,
     });
-    const rows = aggregateRuns([run('gobgpd SIGKILL', 'BIRD 2', 2000), run('ToR restart', 'BIRD 2', 6000, 50), run('gobgpd SIGKILL', 'BIRD 2', 4000), run('gobgpd SIGKILL', 'FRR', 1000)]);
+    const rows = aggregateRuns([
+      run('gobgpd SIGKILL', 'BIRD 2', 2000),
+      run('ToR restart', 'BIRD 2', 6000, 50),
+      run('gobgpd SIGKILL', 'BIRD 2', 4000),
+      run('gobgpd SIGKILL', 'FRR', 1000),
+    ]);
     expect(rows.map((r) => [r.fault, r.router, r.runs, r.failed, r.requests, r.convergeMedianMs, r.convergeMaxMs])).to.deep.equal([
       ['gobgpd SIGKILL', 'BIRD 2', 2, 0, 200, 3000, 4000],
       ['ToR restart', 'BIRD 2', 1, 50, 100, 6000, 6000],
       ['gobgpd SIGKILL', 'FRR', 1, 0, 100, 1000, 1000],
     ]);
     const md = renderChaosReport({
-      date: '2026-12-02 11:00 UTC', versions: { gobgpd: '3.10.0', BIRD: '2.0.12' }, rounds: 2, rows,
-      churn: { actions: 40, failed: 3 }, finalTable: { 'BIRD 2': 'equal (6 routes)' }, notes: ['a note'],
+      date: '2026-12-02 11:00 UTC',
+      versions: { gobgpd: '3.10.0', BIRD: '2.0.12' },
+      rounds: 2,
+      rows,
+      churn: { actions: 40, failed: 3 },
+      finalTable: { 'BIRD 2': 'equal (6 routes)' },
+      notes: ['a note'],
     });
     expect(md).to.include('on 2026-12-02 11:00 UTC, 2 round(s)');
     expect(md).to.include('Versions: gobgpd 3.10.0, BIRD 2.0.12.');

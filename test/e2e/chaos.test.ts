@@ -53,7 +53,12 @@ describe('chaos suite: faults while Services churn (lab + real control plane + s
     if (runs.length === 0) return;
     const rows = aggregateRuns(runs);
     for (const r of rows) {
-      metric(`chaos ${r.router}`, `${r.fault}: live deletions / failed requests / converge median ms`, r.liveDeletions, `/ ${r.failed} of ${r.requests} / ${r.convergeMedianMs}`);
+      metric(
+        `chaos ${r.router}`,
+        `${r.fault}: live deletions / failed requests / converge median ms`,
+        r.liveDeletions,
+        `/ ${r.failed} of ${r.requests} / ${r.convergeMedianMs}`,
+      );
     }
     if (!REPORT) return;
     const cp = await sharedControlPlane();
@@ -67,7 +72,7 @@ describe('chaos suite: faults while Services churn (lab + real control plane + s
     writeFileSync(
       REPORT,
       renderChaosReport({
-        date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+        date: `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
         versions,
         rounds: ROUNDS,
         rows,
@@ -143,7 +148,10 @@ describe('chaos suite: faults while Services churn (lab + real control plane + s
             runs.push(run);
             metric(`chaos ${router}`, `round ${round} ${fault.name} on ${node.name}`, run.convergeMs, JSON.stringify(run));
             if (fault.hitless) {
-              expect(deletions.map((e) => e.line), `live routes deleted at the ToR (${node.name})`).to.deep.equal([]);
+              expect(
+                deletions.map((e) => e.line),
+                `live routes deleted at the ToR (${node.name})`,
+              ).to.deep.equal([]);
               expect(failed.slice(0, 5), `failed requests (${failed.length} of ${requests.length})`).to.deep.equal([]);
             }
           });
@@ -177,13 +185,13 @@ const NOTES = [
   'How each fault is made (test/e2e/chaos/faults.ts), one node per fault, rotating:',
   '',
   '- **gobgpd SIGKILL**: gobgpd itself killed, started again 0.5 s later (the kubelet restarting the container).',
-  '- **Pod deletion**: SIGTERM to gobgpd\'s init (`dumb-init --rewrite 15:9`) and to the agent at the same moment, SIGKILL after the grace period, both started again with an emptied run dir (test/e2e/seed/scenario.ts `restartPod`; no container runtime: the same node\'s processes restart).',
+  "- **Pod deletion**: SIGTERM to gobgpd's init (`dumb-init --rewrite 15:9`) and to the agent at the same moment, SIGKILL after the grace period, both started again with an emptied run dir (test/e2e/seed/scenario.ts `restartPod`; no container runtime: the same node's processes restart).",
   '- **agent SIGKILL**: the agent killed and started again; gobgpd untouched.',
   '- **API server stopped / hangs**: kube-apiserver SIGTERMed and started again with the same flags (test/k8s/control-plane.sh, SIGUSR1/SIGUSR2), or SIGSTOPped and SIGCONTed; etcd and the controllers keep running.',
-  '- **ToR restart**: SIGTERM to BIRD (or FRR\'s bgpd and zebra), started again. The lab\'s ToR runs no graceful restart of its own, so it removes its kernel routes and traffic fails until the sessions are back: the one fault that is expected to delete routes.',
+  "- **ToR restart**: SIGTERM to BIRD (or FRR's bgpd and zebra), started again. The lab's ToR runs no graceful restart of its own, so it removes its kernel routes and traffic fails until the sessions are back: the one fault that is expected to delete routes.",
   '- **node leaves and comes back**: `kubectl cordon` + label `node.kubernetes.io/exclude-from-external-load-balancers=true` (no Pod evictions), `--drain-time 3s`; once its gobgpd holds no path, label removed and uncordoned.',
   '',
-  'Columns: *live route deletions* are `Deleted` lines of `ip monitor route` on the ToR for routes whose Services lived throughout (both aggregates, web-local\'s two /32s); *live route changes* count every change of those routes (a next hop leaving or joining an ECMP route is one); *all route changes* include the churned Services\' /32s. Requests: from the external host every 100 ms to 192.168.3.181 (Cluster policy, served on every node), 192.168.3.182 and web-local\'s cluster IP (Local policy, served only where an endpoint is), 1 s timeout, a new connection each (the ToR hashes ECMP on layer 4), counted from the fault\'s first action until 1 s after convergence. *Converged*: every ToR session Established, every gobgpd has sent its End-of-RIB, every agent ready, the live routes as they should be.',
+  "Columns: *live route deletions* are `Deleted` lines of `ip monitor route` on the ToR for routes whose Services lived throughout (both aggregates, web-local's two /32s); *live route changes* count every change of those routes (a next hop leaving or joining an ECMP route is one); *all route changes* include the churned Services' /32s. Requests: from the external host every 100 ms to 192.168.3.181 (Cluster policy, served on every node), 192.168.3.182 and web-local's cluster IP (Local policy, served only where an endpoint is), 1 s timeout, a new connection each (the ToR hashes ECMP on layer 4), counted from the fault's first action until 1 s after convergence. *Converged*: every ToR session Established, every gobgpd has sent its End-of-RIB, every agent ready, the live routes as they should be.",
   '',
   'Regenerate: `sudo npm run chaos` (SVCBGP_CHAOS_ROUNDS=5 by default, writes this file), or `SVCBGP_CHAOS_ROUNDS=n SVCBGP_CHAOS_REPORT=docs/chaos.md npx mocha dist/test/e2e/chaos.test.js` after `npm run build`.',
 ];

@@ -51,8 +51,9 @@ function peersFor(node: LabNode, lab: Lab, setting: Setting): Peer[] {
   const text = `apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: tor\nspec:\n  peerIP: ${lab.tor.ipv4}\n  asNumber: ${lab.tor.asn}\n${setting.spec}`;
   const parsed = parseConfig(text);
   if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.text).join('\n'));
-  const peers: Peer[] = peersForNode(parsed.config, { name: node.name, labels: {}, addresses: [{ type: 'InternalIP', address: node.ipv4 }] })
-    .map(({ name: _name, passwordSecretRef: _ref, ...p }) => p);
+  const peers: Peer[] = peersForNode(parsed.config, { name: node.name, labels: {}, addresses: [{ type: 'InternalIP', address: node.ipv4 }] }).map(
+    ({ name: _name, passwordSecretRef: _ref, ...p }) => p,
+  );
   if (!setting.legacy) return peers;
   return peers.map(({ keepaliveTime: _k, holdTime: _h, ...p }) => p);
 }
@@ -92,7 +93,11 @@ async function dropAll(node: LabNode): Promise<void> {
 async function labWith(router: RouterKind, setting: Setting, torBfd?: TorBfd): Promise<Lab> {
   const lab = await createLab({ router, nodes: 2, ...(torBfd ? { torBfd } : {}) });
   for (const n of lab.nodes) await provision(n, lab, peersFor(n, lab, setting));
-  await lab.waitForTorRoute(AGGREGATE, lab.nodes.map((n) => n.ipv4), 60_000);
+  await lab.waitForTorRoute(
+    AGGREGATE,
+    lab.nodes.map((n) => n.ipv4),
+    60_000,
+  );
   if (setting.bfd) {
     const n1 = lab.node(1);
     await waitFor('BFD up on node-1', async () => ((await peerDetail(n1, lab)).bfd === 'up' ? true : undefined), 30_000, 200);
@@ -131,7 +136,11 @@ async function restartWithBfd(lab: Lab, setting: Setting, downMs: number): Promi
   const keptDuringDown = await hasHop(lab, n1);
   await n1.gobgpd.start();
   await provision(n1, lab, peersFor(n1, lab, setting));
-  await lab.waitForTorRoute(AGGREGATE, lab.nodes.map((n) => n.ipv4), 60_000);
+  await lab.waitForTorRoute(
+    AGGREGATE,
+    lab.nodes.map((n) => n.ipv4),
+    60_000,
+  );
   await waitFor('BFD up again', async () => ((await peerDetail(n1, lab)).bfd === 'up' ? true : undefined), 30_000, 200);
   await sleep(2000);
   sampling = false;
@@ -158,8 +167,12 @@ async function restartWithBfd(lab: Lab, setting: Setting, downMs: number): Promi
             // Give the keepalive phase a random start: the black hole is between hold - keepalive and hold.
             await sleep(Math.floor(Math.random() * d.keepalive * 1000));
             const ms = await deadNodeMs(lab, (d.hold + 60) * 1000);
-            metric(`${router} ${setting.name}`, `dead node -> next hop gone from the ToR, ms (sample ${i + 1})`, ms,
-              `(gobgpd hold ${d.hold} s keepalive ${d.keepalive} s, BFD ${d.bfd})`);
+            metric(
+              `${router} ${setting.name}`,
+              `dead node -> next hop gone from the ToR, ms (sample ${i + 1})`,
+              ms,
+              `(gobgpd hold ${d.hold} s keepalive ${d.keepalive} s, BFD ${d.bfd})`,
+            );
             expect((await lab.torRoutes())[AGGREGATE], 'the other node still carries the aggregate').to.deep.equal([lab.node(2).ipv4]);
           } finally {
             await lab.destroy();
@@ -176,8 +189,12 @@ async function restartWithBfd(lab: Lab, setting: Setting, downMs: number): Promi
         const lab = await labWith(router, setting, { graceful });
         try {
           const r = await restartWithBfd(lab, setting, 3000);
-          metric(`${router} ${torLine}`, 'gobgpd SIGKILL + restore with BFD: ms node-1 missing from the ToR', r.missingMs,
-            `(kept while down: ${r.keptDuringDown}; deletions: ${r.deleted.length}${r.deleted.length ? ` ${JSON.stringify(r.deleted)}` : ''})`);
+          metric(
+            `${router} ${torLine}`,
+            'gobgpd SIGKILL + restore with BFD: ms node-1 missing from the ToR',
+            r.missingMs,
+            `(kept while down: ${r.keptDuringDown}; deletions: ${r.deleted.length}${r.deleted.length ? ` ${JSON.stringify(r.deleted)}` : ''})`,
+          );
           expect((await lab.torRoutes())[AGGREGATE], 'restored').to.include(lab.node(1).ipv4);
         } finally {
           await lab.destroy();

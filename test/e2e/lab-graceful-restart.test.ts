@@ -66,9 +66,14 @@ async function sessionUpToRoute(lab: Lab, node: LabNode, prefix: string): Promis
 for (const router of ['bird', 'frr'] as RouterKind[]) {
   for (const tor of ['dual-stack', 'ipv4-only'] as const) {
     const scope = `${router} ${tor}`;
-    const torText = router === 'bird'
-      ? tor === 'ipv4-only' ? 'BIRD 2 with one ipv4 channel per session' : 'BIRD 2 with ipv4 and ipv6 channels'
-      : tor === 'ipv4-only' ? 'FRR with address-family ipv4 unicast only' : 'FRR with both unicast address families';
+    const torText =
+      router === 'bird'
+        ? tor === 'ipv4-only'
+          ? 'BIRD 2 with one ipv4 channel per session'
+          : 'BIRD 2 with ipv4 and ipv6 channels'
+        : tor === 'ipv4-only'
+          ? 'FRR with address-family ipv4 unicast only'
+          : 'FRR with both unicast address families';
     describe(`svcbgp's provisioning towards ${torText} (graceful restart, rr client): routes within the restart time`, function () {
       this.timeout((RESTART_TIME + 90) * 1000);
       let lab: Lab;
@@ -91,7 +96,10 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
         // The condition under test, as `gobgp neighbor` shows it: we announce graceful restart for both families,
         // the ToR for the families it carries (an IPv4-only ToR never sends an ipv6-unicast End-of-RIB).
         const detail = (await n1.gobgpd.gobgp(['neighbor', lab.tor.ipv4])).stdout;
-        const gr = /graceful-restart:\s+advertised and received\s+Local: restart time 120 sec[^\n]*\n((?:\s+ipv[46]-unicast[^\n]*\n)+)\s+Remote: restart time \d+ sec([^\n]*)\n((?:\s+ipv[46]-unicast[^\n]*\n?)+)/.exec(detail);
+        const gr =
+          /graceful-restart:\s+advertised and received\s+Local: restart time 120 sec[^\n]*\n((?:\s+ipv[46]-unicast[^\n]*\n)+)\s+Remote: restart time \d+ sec([^\n]*)\n((?:\s+ipv[46]-unicast[^\n]*\n?)+)/.exec(
+            detail,
+          );
         expect(gr, detail).to.not.equal(null);
         const families = (block: string): string[] => [...block.matchAll(/ipv[46]-unicast/g)].map((m) => m[0]);
         expect(families(gr![1]!), 'families we announce for graceful restart').to.deep.equal(['ipv4-unicast', 'ipv6-unicast']);
@@ -133,8 +141,12 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
         // Our End-of-RIB arrives with the routes: wait until gobgpd cleared local_restarting, then for the ToR.
         const client = connectGobgp(n1.gobgpd.target, { deadlineMs: 5000 });
         try {
-          await waitFor('gobgpd sent its routes (local_restarting cleared)', async () =>
-            (await client.listPeers()).every((p) => !p.localRestarting) ? true : undefined, (RESTART_TIME + 30) * 1000, 200);
+          await waitFor(
+            'gobgpd sent its routes (local_restarting cleared)',
+            async () => ((await client.listPeers()).every((p) => !p.localRestarting) ? true : undefined),
+            (RESTART_TIME + 30) * 1000,
+            200,
+          );
         } finally {
           client.close();
         }
@@ -149,7 +161,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
   }
 }
 
-describe('svcbgp\'s provisioning with a second configured ToR that is down (two ToRs per rack, one in maintenance)', function () {
+describe("svcbgp's provisioning with a second configured ToR that is down (two ToRs per rack, one in maintenance)", function () {
   this.timeout((RESTART_TIME + 90) * 1000);
   let lab: Lab;
 
@@ -162,7 +174,7 @@ describe('svcbgp\'s provisioning with a second configured ToR that is down (two 
     await lab?.destroy();
   });
 
-  it('the live ToR still has the routes well within the restart time (gobgpd 3.10, like v4.6+, waits for the down peer\'s End-of-RIB up to the deferral time)', async () => {
+  it("the live ToR still has the routes well within the restart time (gobgpd 3.10, like v4.6+, waits for the down peer's End-of-RIB up to the deferral time)", async () => {
     const n1 = lab.node(1);
     // 192.168.1.5: on the LAN, nobody there (gobgpd's connects to it time out).
     await provisionLikeTheAgent(n1, lab, [AGGREGATE], ['192.168.1.5']);

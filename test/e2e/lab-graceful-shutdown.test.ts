@@ -24,7 +24,10 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       await lab.configureNodesWithCli();
       await lab.waitForSessions(undefined, 60_000);
       for (const n of lab.nodes) await n.gobgpd.addRoute(AGGREGATE);
-      await lab.waitForTorRoute(AGGREGATE, lab.nodes.map((n) => n.ipv4));
+      await lab.waitForTorRoute(
+        AGGREGATE,
+        lab.nodes.map((n) => n.ipv4),
+      );
     });
 
     after(async function () {
@@ -39,12 +42,22 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       await lab.waitForTorRoute(AGGREGATE, [n2.ipv4, n3.ipv4], 15_000);
       const paths = await torBgpPaths(lab.router, AGGREGATE);
       const events = await monitor.stop();
-      expect(paths.find((p) => p.nextHop === n1.ipv4), "node-1's path at the ToR").to.deep.equal({ nextHop: n1.ipv4, localPref: 0, communities: ['65535:0'] });
+      expect(
+        paths.find((p) => p.nextHop === n1.ipv4),
+        "node-1's path at the ToR",
+      ).to.deep.equal({ nextHop: n1.ipv4, localPref: 0, communities: ['65535:0'] });
       for (const n of [n2, n3]) expect(paths.find((p) => p.nextHop === n.ipv4)?.localPref, `${n.name}'s path`).to.equal(100);
-      expect(events.filter((e) => e.deleted).map((e) => e.line), 'route deletions at the ToR').to.deep.equal([]);
+      expect(
+        events.filter((e) => e.deleted).map((e) => e.line),
+        'route deletions at the ToR',
+      ).to.deep.equal([]);
       // Back without the community: back in the ECMP route.
       await n1.gobgpd.addRoute(AGGREGATE);
-      await lab.waitForTorRoute(AGGREGATE, lab.nodes.map((n) => n.ipv4), 15_000);
+      await lab.waitForTorRoute(
+        AGGREGATE,
+        lab.nodes.map((n) => n.ipv4),
+        15_000,
+      );
       expect((await torBgpPaths(lab.router, AGGREGATE)).find((p) => p.nextHop === n1.ipv4)?.localPref).to.equal(100);
     });
   });

@@ -44,8 +44,12 @@ async function expectGone(state: LabState, pids: number[]): Promise<void> {
   expect(existsSync(state.runDir), state.runDir).to.equal(false);
   expect(existsSync(frrStateDir(`${state.prefix}-tor`))).to.equal(false);
   // SIGKILLed processes are reaped by init shortly after; wait for that rather than racing it.
-  await waitFor('lab processes gone', async () => (pids.every((p) => !isAlive(p)) ? true : undefined), 10_000, 100, () =>
-    pids.filter(isAlive).join(','),
+  await waitFor(
+    'lab processes gone',
+    async () => (pids.every((p) => !isAlive(p)) ? true : undefined),
+    10_000,
+    100,
+    () => pids.filter(isAlive).join(','),
   );
 }
 

@@ -153,7 +153,10 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
         expect(r.status).to.equal(200);
         seen.add(r.node ?? '?');
       }
-      expect([...seen].every((n) => n === 'node-2' || n === 'node-3'), [...seen].join(',')).to.equal(true);
+      expect(
+        [...seen].every((n) => n === 'node-2' || n === 'node-3'),
+        [...seen].join(','),
+      ).to.equal(true);
 
       // Withdrawn again: unreachable again.
       await n2.gobgpd.deleteRoute(`${EXTERNAL_IP}/32`);

@@ -16,11 +16,17 @@ import { frrDaemons } from '../lab/frr.js';
 
 // Captured from the lab: BIRD 2.0.12 (`proto bird`) and FRR 8.4 (`proto bgp` with `nhid`).
 const BIRD_V4 = JSON.stringify([
-  { dst: '10.49.0.0/16', protocol: 'bird', metric: 32, flags: [], nexthops: [
-    { gateway: '192.168.1.12', dev: 'br0', weight: 1, flags: [] },
-    { gateway: '192.168.1.10', dev: 'br0', weight: 1, flags: [] },
-    { gateway: '192.168.1.11', dev: 'br0', weight: 1, flags: [] },
-  ] },
+  {
+    dst: '10.49.0.0/16',
+    protocol: 'bird',
+    metric: 32,
+    flags: [],
+    nexthops: [
+      { gateway: '192.168.1.12', dev: 'br0', weight: 1, flags: [] },
+      { gateway: '192.168.1.10', dev: 'br0', weight: 1, flags: [] },
+      { gateway: '192.168.1.11', dev: 'br0', weight: 1, flags: [] },
+    ],
+  },
   { dst: '10.49.62.131', gateway: '192.168.1.11', dev: 'br0', protocol: 'bird', metric: 32, flags: [] },
   { dst: '172.30.0.0/24', dev: 'ext0', protocol: 'kernel', scope: 'link', prefsrc: '172.30.0.1', flags: [] },
   { type: 'unreachable', dst: '192.168.3.0/24', protocol: 'bird', metric: 32, flags: [] },
@@ -28,10 +34,18 @@ const BIRD_V4 = JSON.stringify([
 const FRR_V6 = JSON.stringify([
   { dst: 'fd00:1::/64', dev: 'br0', protocol: 'kernel', metric: 256, flags: [], pref: 'medium' },
   { dst: 'fd00:49::80', nhid: 31, gateway: 'fd00:1::10', dev: 'br0', protocol: 'bgp', metric: 20, flags: [], pref: 'medium' },
-  { dst: 'fd00:49::/64', nhid: 30, protocol: 'bgp', metric: 20, flags: [], pref: 'medium', nexthops: [
-    { gateway: 'fd00:1::11', dev: 'br0', weight: 1, flags: [] },
-    { gateway: 'fd00:1::9', dev: 'br0', weight: 1, flags: [] },
-  ] },
+  {
+    dst: 'fd00:49::/64',
+    nhid: 30,
+    protocol: 'bgp',
+    metric: 20,
+    flags: [],
+    pref: 'medium',
+    nexthops: [
+      { gateway: 'fd00:1::11', dev: 'br0', weight: 1, flags: [] },
+      { gateway: 'fd00:1::9', dev: 'br0', weight: 1, flags: [] },
+    ],
+  },
 ]);
 
 describe('lab: ip -j route parsing', () => {
@@ -60,10 +74,19 @@ describe('lab: ip -j route parsing', () => {
   });
 
   it("reads the next hops' weights (FRR's weighted ECMP from the link bandwidth; a single next hop is 1)", () => {
-    const weighted = JSON.stringify([{ dst: '192.168.3.180', nhid: 40, protocol: 'bgp', metric: 20, flags: [], nexthops: [
-      { gateway: '192.168.1.10', dev: 'br0', weight: 25, flags: [] },
-      { gateway: '192.168.1.11', dev: 'br0', weight: 75, flags: [] },
-    ] }]);
+    const weighted = JSON.stringify([
+      {
+        dst: '192.168.3.180',
+        nhid: 40,
+        protocol: 'bgp',
+        metric: 20,
+        flags: [],
+        nexthops: [
+          { gateway: '192.168.1.10', dev: 'br0', weight: 25, flags: [] },
+          { gateway: '192.168.1.11', dev: 'br0', weight: 75, flags: [] },
+        ],
+      },
+    ]);
     expect(parseNextHopWeights(weighted)).to.deep.equal({ '192.168.1.10': 25, '192.168.1.11': 75 });
     expect(parseNextHopWeights(FRR_V6)).to.deep.equal({ 'fd00:1::10': 1, 'fd00:1::11': 1, 'fd00:1::9': 1 });
     expect(parseNextHopWeights('')).to.deep.equal({});
@@ -114,11 +137,7 @@ describe('lab: router session parsing', () => {
       ipv4Unicast: { peers: { '192.168.1.10': { state: 'Established' }, '192.168.1.11': { state: 'Active' } } },
       ipv6Unicast: { peers: { '192.168.1.10': { state: 'Established' } } },
     });
-    expect(parseFrrSummary(json, ['192.168.1.10', '192.168.1.11', '192.168.1.12']).map((s) => s.state)).to.deep.equal([
-      'Established',
-      'Active',
-      'Unknown',
-    ]);
+    expect(parseFrrSummary(json, ['192.168.1.10', '192.168.1.11', '192.168.1.12']).map((s) => s.state)).to.deep.equal(['Established', 'Active', 'Unknown']);
   });
 });
 
@@ -158,7 +177,9 @@ describe('lab: generated configs', () => {
     expect(renderBirdConfig({ ...settings, bfd: { graceful: true } })).to.include('  bfd graceful;');
     expect(renderBgpdConfig(settings)).to.not.match(/bfd/);
     expect(frrDaemons(settings)).to.deep.equal(['zebra', 'bgpd']);
-    expect(renderBgpdConfig({ ...settings, bfd: {} })).to.include(' neighbor NODES bfd\n').and.not.include('check-control-plane-failure');
+    expect(renderBgpdConfig({ ...settings, bfd: {} }))
+      .to.include(' neighbor NODES bfd\n')
+      .and.not.include('check-control-plane-failure');
     expect(renderBgpdConfig({ ...settings, bfd: { graceful: true } })).to.include(' neighbor NODES bfd check-control-plane-failure');
     expect(frrDaemons({ ...settings, bfd: {} })).to.deep.equal(['zebra', 'bfdd', 'bgpd']);
   });

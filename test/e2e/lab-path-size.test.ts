@@ -63,7 +63,9 @@ function services(): { services: V1Service[]; slices: V1EndpointSlice[] } {
     const name = `tenant-${i}`;
     svcs.push({
       metadata: {
-        name, namespace: 'shop', creationTimestamp: `2026-01-01T00:00:${String(10 + i)}Z` as unknown as Date,
+        name,
+        namespace: 'shop',
+        creationTimestamp: `2026-01-01T00:00:${String(10 + i)}Z` as unknown as Date,
         annotations: {
           'svcbgp.io/communities': Array.from({ length: 32 }, (_, j) => `64512:${i * 100 + j}`).join(' '),
           'svcbgp.io/large-communities': Array.from({ length: 32 }, (_, j) => `64512:${i}:${j}`).join(' '),
@@ -104,7 +106,9 @@ async function torCommunities(lab: Lab, prefix: string, from: string): Promise<{
   }
   if (r instanceof FrrRouter) {
     const family = prefix.includes(':') ? 'ipv6' : 'ipv4';
-    const j = JSON.parse(await r.vtysh([`show bgp ${family} unicast ${prefix} json`])) as { paths?: { nexthops?: { ip?: string }[]; community?: { list?: unknown[]; string?: string }; largeCommunity?: { list?: unknown[]; string?: string } }[] };
+    const j = JSON.parse(await r.vtysh([`show bgp ${family} unicast ${prefix} json`])) as {
+      paths?: { nexthops?: { ip?: string }[]; community?: { list?: unknown[]; string?: string }; largeCommunity?: { list?: unknown[]; string?: string } }[];
+    };
     const p = (j.paths ?? []).find((x) => (x.nexthops ?? []).some((h) => h.ip === from));
     if (!p) return undefined;
     const count = (c?: { list?: unknown[]; string?: string }) => c?.list?.length ?? (c?.string ? c.string.split(' ').length : 0);
@@ -137,16 +141,33 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.text).join('\n'));
       const { services: svcs, slices } = services();
       const n1 = lab.node(1);
-      const node: V1Node = { metadata: { name: 'node-1' }, status: { addresses: [{ type: 'InternalIP', address: n1.ipv4 }, { type: 'InternalIP', address: n1.ipv6 }] } };
+      const node: V1Node = {
+        metadata: { name: 'node-1' },
+        status: {
+          addresses: [
+            { type: 'InternalIP', address: n1.ipv4 },
+            { type: 'InternalIP', address: n1.ipv6 },
+          ],
+        },
+      };
       const res = desiredRoutes(parsed.config, node, svcs, slices);
       const hosts = [V4, V6].map((ip) => res.routes.find((r) => r.route.prefix === `${ip}/${ip.includes(':') ? 128 : 32}`)!);
       // As the node sends them while it drains (the largest form: GRACEFUL_SHUTDOWN and LOCAL_PREF 0 added).
-      const paths: Route[] = hosts.map((r) => markOwned({ ...r.route, communities: [...r.route.communities, GRACEFUL_SHUTDOWN_COMMUNITY], localPref: 0 }, 64512));
+      const paths: Route[] = hosts.map((r) =>
+        markOwned({ ...r.route, communities: [...r.route.communities, GRACEFUL_SHUTDOWN_COMMUNITY], localPref: 0 }, 64512),
+      );
       for (const p of paths) {
         const bytes = updateBytes(p);
-        metric(router, `UPDATE bytes of the largest ${p.family} path (before gobgpd's additions)`, bytes, `${p.communities.length} standard, ${p.largeCommunities.length} large communities`);
+        metric(
+          router,
+          `UPDATE bytes of the largest ${p.family} path (before gobgpd's additions)`,
+          bytes,
+          `${p.communities.length} standard, ${p.largeCommunities.length} large communities`,
+        );
         // Within the message with gobgpd's room, and not far below it: this is the biggest path the bounds allow.
-        expect(bytes).to.be.at.most(MAX_BGP_MESSAGE - 256).and.at.least(MAX_BGP_MESSAGE - 256 - 100);
+        expect(bytes)
+          .to.be.at.most(MAX_BGP_MESSAGE - 256)
+          .and.at.least(MAX_BGP_MESSAGE - 256 - 100);
         expect(p.communities).to.have.length(operatorStd + MAX_SERVICE_COMMUNITIES + 1);
         expect(p.largeCommunities).to.have.length(8 + MAX_SERVICE_LARGE_COMMUNITIES + 1);
         await client.addPath(p);

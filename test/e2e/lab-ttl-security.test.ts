@@ -19,8 +19,11 @@ const ROUTE = '10.49.0.0/16';
 
 async function provision(lab: Lab, index: number, ttlSecurity: number | undefined): Promise<void> {
   const n = lab.node(index);
-  const parsed = parseConfig(`apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: tor\nspec:\n  peerIP: 192.168.1.1\n  asNumber: 64512\n${
-    ttlSecurity === undefined ? '' : `  ttlSecurity: ${ttlSecurity}\n`}`);
+  const parsed = parseConfig(
+    `apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: tor\nspec:\n  peerIP: 192.168.1.1\n  asNumber: 64512\n${
+      ttlSecurity === undefined ? '' : `  ttlSecurity: ${ttlSecurity}\n`
+    }`,
+  );
   if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.text).join('\n'));
   const peers = peersForNode(parsed.config, { name: n.name, labels: {} }).map(({ name: _n, passwordSecretRef: _r, ...p }) => p);
   const client = connectGobgp(n.gobgpd.target, { deadlineMs: 5000 });
@@ -44,7 +47,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       await lab?.destroy();
     });
 
-    it('ttlSecurity: 1 -> the session comes up and the route reaches the ToR\'s kernel; without it the ToR drops the node\'s TTL-64 packets: no session', async function () {
+    it("ttlSecurity: 1 -> the session comes up and the route reaches the ToR's kernel; without it the ToR drops the node's TTL-64 packets: no session", async function () {
       const [n1, n2] = [lab.node(1), lab.node(2)];
       await provision(lab, 1, 1);
       await provision(lab, 2, undefined);

@@ -97,15 +97,23 @@ describe('weighted ECMP and Service attributes from Kubernetes to the FRR ToR (l
   /** Wait until the ToR's kernel weights for `prefix` satisfy `ok`; the error names the last weights seen. */
   const waitForWeights = (prefix: string, what: string, ok: (w: Record<string, number>) => boolean): Promise<Record<string, number>> => {
     let last: Record<string, number> = {};
-    return waitFor(`${prefix} ${what} on the ToR`, async () => {
-      last = await lab.torNextHopWeights(prefix);
-      return ok(last) ? last : undefined;
-    }, 60_000, 20, () => `last kernel weights ${JSON.stringify(last)}`);
+    return waitFor(
+      `${prefix} ${what} on the ToR`,
+      async () => {
+        last = await lab.torNextHopWeights(prefix);
+        return ok(last) ? last : undefined;
+      },
+      60_000,
+      20,
+      () => `last kernel weights ${JSON.stringify(last)}`,
+    );
   };
 
   /** Both nodes with a local endpoint, and no other, in the ratio `n1:n2` (FRR normalises to bw * 100 / sum). */
-  const inRatio = (r1: number, r2: number) => (w: Record<string, number>): boolean =>
-    Object.keys(w).sort().join(',') === [n1.ipv4, n2.ipv4].sort().join(',') && w[n1.ipv4]! * r2 === w[n2.ipv4]! * r1;
+  const inRatio =
+    (r1: number, r2: number) =>
+    (w: Record<string, number>): boolean =>
+      Object.keys(w).sort().join(',') === [n1.ipv4, n2.ipv4].sort().join(',') && w[n1.ipv4]! * r2 === w[n2.ipv4]! * r1;
 
   /** A bounded loop of `n` requests from the external host, each on a new connection: answers per node. */
   const split = async (n: number): Promise<{ byNode: Record<string, number>; failed: RequestResult[] }> => {
@@ -153,7 +161,7 @@ describe('weighted ECMP and Service attributes from Kubernetes to the FRR ToR (l
     await sl?.destroy();
   });
 
-  it('1 Pod on node-1 and 3 on node-2: the ToR kernel route has next-hop weights 1:3, FRR shows each path\'s link bandwidth, traffic follows', async () => {
+  it("1 Pod on node-1 and 3 on node-2: the ToR kernel route has next-hop weights 1:3, FRR shows each path's link bandwidth, traffic follows", async () => {
     const weights = await waitForWeights(PREFIX, 'weighted 1:3', inRatio(1, 3));
     metric(SCOPE, `kernel weight of node-1 (node-2 has 3x) for ${PREFIX}`, weights[n1.ipv4]!, JSON.stringify(weights));
 
@@ -171,7 +179,7 @@ describe('weighted ECMP and Service attributes from Kubernetes to the FRR ToR (l
     expect(Object.keys(byNode).sort()).to.deep.equal(['node-1', 'node-2']);
   });
 
-  it('kubectl scale node-1\'s Deployment to 3: the weights become equal, the route replaced in place (no deletion at the ToR)', async () => {
+  it("kubectl scale node-1's Deployment to 3: the weights become equal, the route replaced in place (no deletion at the ToR)", async () => {
     const live = new Set([PREFIX, `${clusterIP}/32`, CLUSTER_IP_RANGE, EXTERNAL_IP_RANGE]);
     const monitor = monitorRoutes(lab.tor.ns);
     let events: RouteEvent[] = [];
@@ -186,8 +194,11 @@ describe('weighted ECMP and Service attributes from Kubernetes to the FRR ToR (l
     // The monitor saw the change (so it was listening), as a replace with the new weights, and no deletion.
     const changed = events.find((e) => e.prefix === PREFIX && !e.deleted && inRatio(1, 1)(e.weights));
     expect(changed, `ip monitor route saw ${PREFIX} with equal weights: ${events.map((e) => e.line).join(' | ')}`).to.not.equal(undefined);
-    expect(deletionsOf(events, live).map((e) => e.line), 'route deletions at the ToR').to.deep.equal([]);
-    metric(SCOPE, 'kubectl scale --replicas=3 to the ToR kernel\'s equal weights, ms', changed!.at - t0, JSON.stringify(changed!.weights));
+    expect(
+      deletionsOf(events, live).map((e) => e.line),
+      'route deletions at the ToR',
+    ).to.deep.equal([]);
+    metric(SCOPE, "kubectl scale --replicas=3 to the ToR kernel's equal weights, ms", changed!.at - t0, JSON.stringify(changed!.weights));
 
     const { byNode, failed } = await split(200);
     metric(SCOPE, 'requests to node-2 of 200 at equal weights (ratio 50 %)', byNode['node-2'] ?? 0, JSON.stringify(byNode));
@@ -196,16 +207,29 @@ describe('weighted ECMP and Service attributes from Kubernetes to the FRR ToR (l
 
   it(`an annotation inside the allow-list (svcbgp.io/communities: ${ALLOWED}) reaches the ToR on every path of the Service's route, not on the aggregates`, async () => {
     await sl.sc.kubectl(['annotate', 'service', 'weighted', `svcbgp.io/communities=${ALLOWED}`]);
-    const paths = await waitFor(`${ALLOWED} on both paths of ${PREFIX} at the ToR`, async () => {
-      const p = await torBgpPaths(lab.router, PREFIX);
-      return p.length === 2 && p.every((x) => x.communities.includes(ALLOWED)) ? p : undefined;
-    }, 60_000, 100);
-    expect(paths.map((p) => [p.nextHop, p.communities]).sort()).to.deep.equal([[n1.ipv4, [ALLOWED]], [n2.ipv4, [ALLOWED]]].sort());
+    const paths = await waitFor(
+      `${ALLOWED} on both paths of ${PREFIX} at the ToR`,
+      async () => {
+        const p = await torBgpPaths(lab.router, PREFIX);
+        return p.length === 2 && p.every((x) => x.communities.includes(ALLOWED)) ? p : undefined;
+      },
+      60_000,
+      100,
+    );
+    expect(paths.map((p) => [p.nextHop, p.communities]).sort()).to.deep.equal(
+      [
+        [n1.ipv4, [ALLOWED]],
+        [n2.ipv4, [ALLOWED]],
+      ].sort(),
+    );
     // Still weighted (the annotation adds to the route; the link bandwidth stays).
     expect(paths.every((p) => (p.extendedCommunity ?? '').includes('LB:64512:375000'))).to.equal(true);
     for (const aggregate of [CLUSTER_IP_RANGE, EXTERNAL_IP_RANGE]) {
       const agg = await torBgpPaths(lab.router, aggregate);
-      expect(agg.filter((p) => p.communities.includes(ALLOWED)).map((p) => p.nextHop), `${aggregate} carries no Service attribute`).to.deep.equal([]);
+      expect(
+        agg.filter((p) => p.communities.includes(ALLOWED)).map((p) => p.nextHop),
+        `${aggregate} carries no Service attribute`,
+      ).to.deep.equal([]);
     }
   });
 
@@ -223,10 +247,15 @@ describe('weighted ECMP and Service attributes from Kubernetes to the FRR ToR (l
     let events: ServiceEvent[] = [];
     try {
       await sl.sc.kubectl(['annotate', '--overwrite', 'service', 'weighted', `svcbgp.io/communities=${ALLOWED}, ${REFUSED}`]);
-      events = await waitFor('an AttributeNotAllowed Event from every node', async () => {
-        const e = await serviceEvents('AttributeNotAllowed');
-        return e.length >= 3 ? e : undefined;
-      }, 60_000, 250);
+      events = await waitFor(
+        'an AttributeNotAllowed Event from every node',
+        async () => {
+          const e = await serviceEvents('AttributeNotAllowed');
+          return e.length >= 3 ? e : undefined;
+        },
+        60_000,
+        250,
+      );
       await sleep(2000); // passes after the Events: the value would have been sent by now
     } finally {
       watching = false;
@@ -237,28 +266,33 @@ describe('weighted ECMP and Service attributes from Kubernetes to the FRR ToR (l
     expect(events.map((e) => e.source?.host).sort()).to.deep.equal(['node-1', 'node-2', 'node-3']);
     for (const e of events) {
       expect(e.type).to.equal('Warning');
-      expect(e.message).to.contain(`community ${REFUSED} in annotation svcbgp.io/communities is outside serviceAttributeLimits.communities (64512:100-199)`)
+      expect(e.message)
+        .to.contain(`community ${REFUSED} in annotation svcbgp.io/communities is outside serviceAttributeLimits.communities (64512:100-199)`)
         .and.to.contain('add it to spec.serviceAttributeLimits.communities');
     }
     process.stdout.write(`      [lab-event] ${events[0]!.reason}: ${events[0]!.message}\n`);
     expect(await serviceEvents('AddressNotAdvertised'), 'no address Event for an annotation value').to.deep.equal([]);
 
-    expect([...seen].sort(), 'communities the ToR ever held for the Service\'s route meanwhile').to.deep.equal([ALLOWED]);
+    expect([...seen].sort(), "communities the ToR ever held for the Service's route meanwhile").to.deep.equal([ALLOWED]);
     const paths = await torBgpPaths(lab.router, PREFIX);
     expect(paths.map((p) => p.communities)).to.deep.equal([[ALLOWED], [ALLOWED]]);
   });
 
-  it('`svcbgp status` on node-2 shows the route\'s link bandwidth, where its weight and attributes come from, and the refused value', async () => {
+  it("`svcbgp status` on node-2 shows the route's link bandwidth, where its weight and attributes come from, and the refused value", async () => {
     const agent = sl.sc.agents.find((a) => a.node === n2)!;
     const r = await execFileAsync(process.execPath, [agentEntry(), 'status', '--agent', agent.httpAddress, '--gobgp-address', n2.gobgpd.target]);
     process.stdout.write(`${r.stdout.replace(/^/gm, '      | ')}\n`);
     const svc = `${sl.ns}/weighted`;
     const line = r.stdout.split('\n').find((l) => l.trimStart().startsWith(`${PREFIX} `));
     expect(line, `${PREFIX} among the routes svcbgp owns`).to.not.equal(undefined);
-    expect(line).to.contain(`${ALLOWED} 64512:7376:1 link-bandwidth 64512:3 Mbit/s`)
+    expect(line)
+      .to.contain(`${ALLOWED} 64512:7376:1 link-bandwidth 64512:3 Mbit/s`)
       .and.to.contain(`weight from 3 usable local endpoint(s) (weightedECMP): ${svc} 3`)
       .and.to.contain(`attributes from Service ${svc} annotations: communities ${ALLOWED}`);
-    expect(r.stdout).to.contain('refused addresses (0)')
-      .and.to.contain(`refused annotation values (1): the Services' routes are advertised without these\n  ${svc} ${REFUSED}: community ${REFUSED} in annotation svcbgp.io/communities is outside serviceAttributeLimits.communities`);
+    expect(r.stdout)
+      .to.contain('refused addresses (0)')
+      .and.to.contain(
+        `refused annotation values (1): the Services' routes are advertised without these\n  ${svc} ${REFUSED}: community ${REFUSED} in annotation svcbgp.io/communities is outside serviceAttributeLimits.communities`,
+      );
   });
 });

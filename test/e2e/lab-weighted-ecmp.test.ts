@@ -25,7 +25,15 @@ const PREFIX = `${SERVICE_IP}/32`;
 const MARKER = '64512:7376:1';
 
 function hostRoute(endpoints: number, extra: Partial<Route> = {}): Route {
-  return { prefix: PREFIX, family: 'ipv4-unicast', nextHop: '0.0.0.0', communities: [], largeCommunities: [MARKER], linkBandwidth: endpointsLinkBandwidth(endpoints, 64512), ...extra };
+  return {
+    prefix: PREFIX,
+    family: 'ipv4-unicast',
+    nextHop: '0.0.0.0',
+    communities: [],
+    largeCommunities: [MARKER],
+    linkBandwidth: endpointsLinkBandwidth(endpoints, 64512),
+    ...extra,
+  };
 }
 
 async function waitForWeights(lab: Lab, want: Record<string, number>, timeoutMs = 30_000): Promise<{ ms: number; got: Record<string, number> }> {

@@ -62,7 +62,8 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
         goneAt = Date.now();
         await waitFor(
           `${leaving.name}'s paths withdrawn from the ToR's BGP table`,
-          async () => ((await Promise.all(watched.map((p) => torBgpPaths(lab.router, p)))).every((ps) => !ps.some((x) => x.nextHop === leaving.ipv4)) ? true : undefined),
+          async () =>
+            (await Promise.all(watched.map((p) => torBgpPaths(lab.router, p)))).every((ps) => !ps.some((x) => x.nextHop === leaving.ipv4)) ? true : undefined,
           60_000,
           200,
         );
@@ -83,7 +84,10 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
 
         // The kernel table: the node's next hop left the ECMP routes before the withdrawal; nothing was deleted.
         const live = sl.livePrefixes();
-        expect(deletionsOf(events, live).map((e) => e.line), 'route deletions at the ToR').to.deep.equal([]);
+        expect(
+          deletionsOf(events, live).map((e) => e.line),
+          'route deletions at the ToR',
+        ).to.deep.equal([]);
         const hopGone = events.filter((e) => watched.includes(e.prefix) && !e.nextHops.includes(leaving.ipv4) && e.at >= labelledAt);
         for (const p of watched) {
           const first = hopGone.find((e) => e.prefix === p);
@@ -103,7 +107,12 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
           r.error === 'ECONNRESET' && events.some((e) => e.prefix === prefixOf(r.url) && e.at >= r.at - 50 && e.at <= r.at + r.ms + 50);
         const failed = results.filter((r) => !r.ok && !rehashed(r));
         const resets = results.filter((r) => !r.ok && rehashed(r));
-        metric(router, 'requests (failed; reset by the ToR re-hashing ECMP at a kernel route change)', results.length, `(${failed.length}; ${resets.length}) by node before/after: ${JSON.stringify(answersByNode(results.filter((r) => r.at < labelledAt)))} / ${JSON.stringify(answersByNode(results.filter((r) => r.at > goneAt)))}`);
+        metric(
+          router,
+          'requests (failed; reset by the ToR re-hashing ECMP at a kernel route change)',
+          results.length,
+          `(${failed.length}; ${resets.length}) by node before/after: ${JSON.stringify(answersByNode(results.filter((r) => r.at < labelledAt)))} / ${JSON.stringify(answersByNode(results.filter((r) => r.at > goneAt)))}`,
+        );
         expect(failed.slice(0, 5), `failed requests (of ${results.length})`).to.deep.equal([]);
         const before = answersByNode(results.filter((r) => r.at < labelledAt));
         for (const addr of [CLUSTER_POLICY_IP, LOCAL_POLICY_IP]) {

@@ -133,7 +133,12 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       // The default kubernetes Service stays single-stack IPv4: suites that ask for nothing see a single-stack cluster.
       const k = await cp.kubectlOk(['-n', 'default', 'get', 'service', 'kubernetes', '-o', 'jsonpath={.spec.ipFamilyPolicy} {.spec.clusterIPs}']);
       expect(k).to.equal('SingleStack ["10.49.0.1"]');
-      const nodes = await cp.kubectlOk(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.addresses[?(@.type=="InternalIP")].address} {.spec.podCIDRs}{"\\n"}{end}']);
+      const nodes = await cp.kubectlOk([
+        'get',
+        'nodes',
+        '-o',
+        'jsonpath={range .items[*]}{.metadata.name}={.status.addresses[?(@.type=="InternalIP")].address} {.spec.podCIDRs}{"\\n"}{end}',
+      ]);
       for (const n of SEED_NODES) {
         const line = nodes.split('\n').find((l) => l.startsWith(`${n.name}=`)) ?? '';
         expect(line, n.name).to.include(`${n.name}=${n.ipv4} ${n.ipv6} `);
@@ -149,11 +154,18 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       const { lab, sc } = suite;
       const r = await sc.step1();
       metric(scope, 'step 1: agents started -> 3 sessions Established, ms', r.sessionsMs);
-      expect((await lab.torSessions()).filter((s) => s.established).map((s) => s.peer).sort()).to.deep.equal(v4(all));
+      expect(
+        (await lab.torSessions())
+          .filter((s) => s.established)
+          .map((s) => s.peer)
+          .sort(),
+      ).to.deep.equal(v4(all));
       for (const n of lab.nodes) {
         // `gobgp neighbor 192.168.1.1`: both families are advertised and received (MP-BGP over the IPv4 session).
         const text = (await lab.exec(n.ns, GOBGP, ['neighbor', '192.168.1.1'])).stdout;
-        expect(text, `gobgp neighbor 192.168.1.1 on ${n.name}`).to.match(/ipv6-unicast:\s+advertised and received/).and.match(/BGP state = (SESSION_STATE_)?established/i); // v4 prints the enum name
+        expect(text, `gobgp neighbor 192.168.1.1 on ${n.name}`)
+          .to.match(/ipv6-unicast:\s+advertised and received/)
+          .and.match(/BGP state = (SESSION_STATE_)?established/i); // v4 prints the enum name
       }
       expect(await lab.torRoutes()).to.deep.equal({});
     });
@@ -174,7 +186,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       await expectRibs(() => [CLUSTER_IP_RANGE, CLUSTER_IP_RANGE_V6]);
     });
 
-    it('step 3: nginx (2 replicas) exposed with ipFamilyPolicy PreferDualStack: an IPv4 and an IPv6 cluster IP, an IPv6 EndpointSlice of the Pods\' IPv6 addresses; the ToR unchanged', async () => {
+    it("step 3: nginx (2 replicas) exposed with ipFamilyPolicy PreferDualStack: an IPv4 and an IPv6 cluster IP, an IPv6 EndpointSlice of the Pods' IPv6 addresses; the ToR unchanged", async () => {
       const { lab, sc, cp } = suite;
       const r = await sc.step3();
       clusterIPs = r.clusterIPs;
@@ -187,7 +199,13 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       const eps = await endpointsOf(cp.kubeConfig(), sc.ns, 'nginx');
       const pods = await sc.readyNginxPods();
       const podV6 = pods.map((p) => (p.status?.podIPs ?? []).map((x) => x.ip).find((ip) => ip.includes(':'))).sort();
-      expect(eps.filter((e) => e.addressType === 'IPv6' && e.ready).flatMap((e) => e.addresses).sort(), 'IPv6 EndpointSlice').to.deep.equal(podV6);
+      expect(
+        eps
+          .filter((e) => e.addressType === 'IPv6' && e.ready)
+          .flatMap((e) => e.addresses)
+          .sort(),
+        'IPv6 EndpointSlice',
+      ).to.deep.equal(podV6);
       for (const ip of podV6) expect(inside(ip!, 'fd00:48::/56'), ip).to.equal(true);
       expect(await sc.nginxNodes()).to.have.length.within(1, 2);
       // externalTrafficPolicy is Cluster: no host route in either family; give the agents time to (wrongly) add one.
@@ -245,7 +263,11 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
         [`${EXTERNAL_IP_V6}/128`]: v6(nginxNodes),
       });
       expectTorGolden('step-6', table, { nextHopSets: nginxHops() });
-      await expectRibs((n) => [EXTERNAL_IP_RANGE, EXTERNAL_IP_RANGE_V6, ...(nginxNodes.includes(n.name) ? [`${EXTERNAL_IP}/32`, `${EXTERNAL_IP_V6}/128`] : [])]);
+      await expectRibs((n) => [
+        EXTERNAL_IP_RANGE,
+        EXTERNAL_IP_RANGE_V6,
+        ...(nginxNodes.includes(n.name) ? [`${EXTERNAL_IP}/32`, `${EXTERNAL_IP_V6}/128`] : []),
+      ]);
       await expectServedBy([EXTERNAL_IP, EXTERNAL_IP_V6], nginxNodes);
     });
 
@@ -294,7 +316,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       expect(listed).to.match(/Warning\s+AddressNotAdvertised\s+service\/nginx\s+.*fd00:9::9/);
     });
 
-    it('svcbgp explain (offline: the config file + a cluster dump) gives, for every node, the routes its gobgpd holds in both families, the IPv6 ones with the node\'s IPv6 next hop', async () => {
+    it("svcbgp explain (offline: the config file + a cluster dump) gives, for every node, the routes its gobgpd holds in both families, the IPv6 ones with the node's IPv6 next hop", async () => {
       const { lab, sc, cp } = suite;
       const dump = join(lab.runDir, 'cluster-dump.yaml');
       writeFileSync(dump, await cp.kubectlOk(['get', 'services,endpointslices,nodes', '-A', '-o', 'yaml']));
@@ -304,18 +326,35 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
         ...(nginxNodes.includes(n.name) ? [`${EXTERNAL_IP}/32`, `${EXTERNAL_IP_V6}/128`] : []),
       ];
       for (const n of lab.nodes) {
-        const r = await runCommand(process.execPath, [agentEntry(), 'explain', '--config', sc.configFile, '--cluster', dump, '--node', n.name, '--output', 'json']);
+        const r = await runCommand(process.execPath, [
+          agentEntry(),
+          'explain',
+          '--config',
+          sc.configFile,
+          '--cluster',
+          dump,
+          '--node',
+          n.name,
+          '--output',
+          'json',
+        ]);
         expect(r.code, r.stderr).to.equal(0);
         const report = JSON.parse(r.stdout) as { routes: { prefix: string; family: string; nextHop: string }[]; refused: { address: string }[] };
-        expect(report.routes.map((x) => x.prefix), `explain --node ${n.name}`).to.have.members(want(n));
+        expect(
+          report.routes.map((x) => x.prefix),
+          `explain --node ${n.name}`,
+        ).to.have.members(want(n));
         for (const rt of report.routes.filter((x) => x.family === 'ipv6-unicast')) expect(rt.nextHop, `${n.name} ${rt.prefix}`).to.equal(n.ipv6);
-        expect(report.refused.map((x) => x.address), `explain --node ${n.name}: refused`).to.include(FOREIGN_EXTERNAL_IP_V6);
+        expect(
+          report.refused.map((x) => x.address),
+          `explain --node ${n.name}: refused`,
+        ).to.include(FOREIGN_EXTERNAL_IP_V6);
       }
       await expectRibs(want);
       metric(scope, 'dual-stack walk, before step 1 to explain, ms', Date.now() - walkStart);
     });
 
-    it('both sets at once (the article\'s closing remark): all four ranges and the four host routes, each family via its own node addresses; then back', async () => {
+    it("both sets at once (the article's closing remark): all four ranges and the four host routes, each family via its own node addresses; then back", async () => {
       const { lab, sc } = suite;
       const [c4, c6] = [clusterIPs[0]!, clusterIPs[1]!];
       sc.writeConfig([BGP_PEER, BGP_CONFIGURATION_BOTH_DUAL_STACK]);
@@ -342,7 +381,11 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
         "step 5's external ranges only",
       );
       metric(scope, 'both sets -> external only again -> ToR table, ms', back.ms);
-      await expectRibs((n) => [EXTERNAL_IP_RANGE, EXTERNAL_IP_RANGE_V6, ...(nginxNodes.includes(n.name) ? [`${EXTERNAL_IP}/32`, `${EXTERNAL_IP_V6}/128`] : [])]);
+      await expectRibs((n) => [
+        EXTERNAL_IP_RANGE,
+        EXTERNAL_IP_RANGE_V6,
+        ...(nginxNodes.includes(n.name) ? [`${EXTERNAL_IP}/32`, `${EXTERNAL_IP_V6}/128`] : []),
+      ]);
     });
   });
 }

@@ -14,7 +14,8 @@ let containers: Container[] | undefined;
 
 /** The containers of deploy/40-daemonset.yaml's Pod template (read once per process). */
 export function daemonSetContainers(): Container[] {
-  containers ??= (parseYaml(readFileSync(DAEMONSET_FILE, 'utf8')) as { spec: { template: { spec: { containers: Container[] } } } }).spec.template.spec.containers;
+  containers ??= (parseYaml(readFileSync(DAEMONSET_FILE, 'utf8')) as { spec: { template: { spec: { containers: Container[] } } } }).spec.template.spec
+    .containers;
   return containers;
 }
 

@@ -101,7 +101,10 @@ export function createLink(o: { node: { v4: string; v6: string }; tor: { v4: str
     run('netns', 'add', torNs);
     // veth names are at most 15 characters.
     run('-n', nodeNs, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', torNs);
-    for (const [ns, addr] of [[nodeNs, o.node], [torNs, o.tor]] as const) {
+    for (const [ns, addr] of [
+      [nodeNs, o.node],
+      [torNs, o.tor],
+    ] as const) {
       run('-n', ns, 'link', 'set', 'lo', 'up');
       run('-n', ns, 'addr', 'add', `${addr.v4}/${o.v4Len}`, 'dev', 'eth0');
       run('-n', ns, 'addr', 'add', `${addr.v6}/${o.v6Len}`, 'dev', 'eth0', 'nodad');

@@ -65,9 +65,19 @@ class UnaryWire {
   private readonly client: grpc.Client;
   private readonly service: grpc.ServiceDefinition;
 
-  constructor(address: string, readonly codec: WireCodec, private readonly deadlineMs: number) {
+  constructor(
+    address: string,
+    readonly codec: WireCodec,
+    private readonly deadlineMs: number,
+  ) {
     const definition = protoLoader.loadSync([...codec.protoFiles], {
-      includeDirs: [codec.protoDir], keepCase: true, longs: Number, enums: String, bytes: Buffer, defaults: true, oneofs: true,
+      includeDirs: [codec.protoDir],
+      keepCase: true,
+      longs: Number,
+      enums: String,
+      bytes: Buffer,
+      defaults: true,
+      oneofs: true,
     });
     this.service = definition[codec.serviceName] as grpc.ServiceDefinition;
     this.client = new grpc.Client(parseGobgpAddress(address), grpc.credentials.createInsecure());
@@ -76,9 +86,15 @@ class UnaryWire {
   unary(rpc: string, subject: string | undefined, request: WireMessage): Promise<WireMessage> {
     const m = this.service[rpc] as grpc.MethodDefinition<WireMessage, WireMessage>;
     return new Promise((resolve, reject) => {
-      this.client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, request, new grpc.Metadata(),
+      this.client.makeUnaryRequest(
+        m.path,
+        m.requestSerialize,
+        m.responseDeserialize,
+        request,
+        new grpc.Metadata(),
         { deadline: new Date(Date.now() + this.deadlineMs) },
-        (err, response) => (err ? reject(new GobgpError(rpc, subject, err.code, err.details || err.message, { cause: err })) : resolve(response ?? {})));
+        (err, response) => (err ? reject(new GobgpError(rpc, subject, err.code, err.details || err.message, { cause: err })) : resolve(response ?? {})),
+      );
     });
   }
 

@@ -20,14 +20,11 @@ export function daemonSetGobgpdFlags(): string[] {
  * --metrics-path= turns off the metrics server of gobgpd >= 3.14; before 3.14 there is no such server, and
  * --pprof-disable alone leaves no HTTP listener.
  */
-const NOT_EVERYWHERE: { flag: string; known: (v: GobgpdVersion) => boolean }[] = [
-  { flag: '--metrics-path', known: (v) => v.metricsServer },
-];
+const NOT_EVERYWHERE: { flag: string; known: (v: GobgpdVersion) => boolean }[] = [{ flag: '--metrics-path', known: (v) => v.metricsServer }];
 
 const flagName = (arg: string): string => arg.split('=', 1)[0]!;
 /** gobgpd's flags that take a value (`--flag value` or `--flag=value`; `gobgpd --help`). */
-const TAKES_VALUE = new Set(['--api-hosts', '--log-level', '-l', '--pprof-host', '--metrics-path', '--config-file', '-f',
-  '--config-type', '-t', '--cpus']);
+const TAKES_VALUE = new Set(['--api-hosts', '--log-level', '-l', '--pprof-host', '--metrics-path', '--config-file', '-f', '--config-type', '-t', '--cpus']);
 
 export interface GobgpdFlagValues {
   /** The value of --api-hosts (the DaemonSet's /run/gobgp socket is the Pod's). */
@@ -44,7 +41,7 @@ export interface GobgpdFlagValues {
  */
 export function gobgpdFlags(version: GobgpdVersion, values: GobgpdFlagValues): string[] {
   const replace: Record<string, string | undefined> = { '--api-hosts': values.apiHosts, '--log-level': values.logLevel };
-  const drop = new Set([...NOT_EVERYWHERE.filter((f) => !f.known(version)).map((f) => f.flag), ...values.without ?? []]);
+  const drop = new Set([...NOT_EVERYWHERE.filter((f) => !f.known(version)).map((f) => f.flag), ...(values.without ?? [])]);
   const flags = daemonSetGobgpdFlags();
   if (!flags.some((a) => flagName(a) === '--api-hosts')) throw new Error(`${DAEMONSET_FILE}: gobgpd has no --api-hosts`);
   const out: string[] = [];

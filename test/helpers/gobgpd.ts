@@ -128,10 +128,12 @@ export class Gobgpd {
     /** Which gobgpd this is (binaries and wire API). */
     readonly version: GobgpdVersion = GOBGPD_VERSION,
   ) {
-    this.exitPromise = new Promise((resolve) => child.once('exit', () => {
-      this.exited = true;
-      resolve();
-    }));
+    this.exitPromise = new Promise((resolve) =>
+      child.once('exit', () => {
+        this.exited = true;
+        resolve();
+      }),
+    );
   }
 
   get pid(): number {
@@ -200,9 +202,11 @@ export async function startGobgpd(options: GobgpdOptions = {}): Promise<Gobgpd> 
   }
   const version = options.version ? gobgpdVersion(options.version) : GOBGPD_VERSION;
   if (options.socketPath) rmSync(options.socketPath, { force: true }); // a SIGKILLed gobgpd leaves it behind
-  const apiAddress = options.socketPath ? `unix://${options.socketPath}` : options.unixSocket || netns
-    ? `unix://${path.join(dir, 'gobgp.sock')}`
-    : `127.0.0.1:${await freePort('127.0.0.1')}`;
+  const apiAddress = options.socketPath
+    ? `unix://${options.socketPath}`
+    : options.unixSocket || netns
+      ? `unix://${path.join(dir, 'gobgp.sock')}`
+      : `127.0.0.1:${await freePort('127.0.0.1')}`;
   const args = gobgpdFlags(version, { apiHosts: apiAddress, logLevel: options.logLevel ?? 'debug', without: options.withoutFlags ?? [] });
   if (options.configToml !== undefined) {
     const configFile = path.join(dir, 'gobgpd.toml');

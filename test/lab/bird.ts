@@ -79,7 +79,7 @@ export function renderBirdConfig(s: TorSettings): string {
   for (const n of s.neighbors) {
     lines.push(`protocol bgp ${birdProtocolName(n.name)} from svcbgp_node { neighbor ${n.address} as ${s.asn}; }`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** BIRD's BFD protocol for `bfd on|graceful` in the node sessions: 300 ms x 3 (BIRD's defaults are 10 ms rx, x5). */
@@ -101,7 +101,10 @@ export function parseBirdProtocols(text: string, nameToPeer: Map<string, string>
     const peer = nameToPeer.get(name);
     if (peer === undefined) continue;
     // Columns: name, BGP, table ("---"), state (up/start/down), since (date + time: 1 or 2 tokens), info.
-    const info = cols.slice(5).filter((c) => !/^\d{2}:\d{2}:\d{2}/.test(c)).join(' ');
+    const info = cols
+      .slice(5)
+      .filter((c) => !/^\d{2}:\d{2}:\d{2}/.test(c))
+      .join(' ');
     const state = info === '' ? cols[3]! : info.split(' ')[0]!;
     out.push({ peer, name, state, established: state === 'Established' });
   }
@@ -126,10 +129,7 @@ export class BirdRouter implements TorRouter {
     writeFileSync(conf, renderBirdConfig(this.s));
     const pidFile = join(this.s.dir, 'bird.pid');
     // -f: stay in the foreground so the pid we get is BIRD's own (ip netns exec execs it).
-    this.pid = spawnDaemon(
-      ['ip', 'netns', 'exec', this.s.ns, 'bird', '-f', '-c', conf, '-s', this.socket, '-P', pidFile],
-      join(this.s.dir, 'bird.out'),
-    );
+    this.pid = spawnDaemon(['ip', 'netns', 'exec', this.s.ns, 'bird', '-f', '-c', conf, '-s', this.socket, '-P', pidFile], join(this.s.dir, 'bird.out'));
     await waitFor(
       'BIRD control socket',
       async () => {

@@ -56,7 +56,10 @@ async function demo(lab: Lab): Promise<void> {
     await lab.startHttpServer(n, '10.49.62.131');
     await n.gobgpd.addRoute('10.49.62.131/32');
   }
-  await lab.waitForTorRoute('10.49.62.131/32', nginx.map((n) => n.ipv4));
+  await lab.waitForTorRoute(
+    '10.49.62.131/32',
+    nginx.map((n) => n.ipv4),
+  );
   await showTor(lab, 'step 4: nginx with externalTrafficPolicy: Local on node-2 and node-3 -> /32 via those two');
   const viaCluster = await lab.httpFromExternal('10.49.62.131');
   say(`external$ curl http://10.49.62.131/ -> ${viaCluster.ok ? viaCluster.body?.trim() : viaCluster.error}   (HTTP stand-in for kube-proxy + nginx)`);
@@ -73,7 +76,10 @@ async function demo(lab: Lab): Promise<void> {
     await lab.startHttpServer(n, '192.168.3.180');
     await n.gobgpd.addRoute('192.168.3.180/32');
   }
-  await lab.waitForTorRoute('192.168.3.180/32', nginx.map((n) => n.ipv4));
+  await lab.waitForTorRoute(
+    '192.168.3.180/32',
+    nginx.map((n) => n.ipv4),
+  );
   await showTor(lab, 'step 6: externalIPs [192.168.3.180] on nginx -> /32 via the nginx nodes');
   const ext = await lab.httpFromExternal('192.168.3.180');
   say(`external$ curl http://192.168.3.180/ -> ${ext.ok ? ext.body?.trim() : ext.error}`);

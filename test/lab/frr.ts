@@ -79,7 +79,7 @@ export function renderBgpdConfig(s: TorSettings): string {
     );
   }
   lines.push('!');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** `neighbor NODES bfd` (bfdd's default profile: 300 ms x 3), plus check-control-plane-failure when graceful. */
@@ -153,13 +153,25 @@ export class FrrRouter implements TorRouter {
     }
     for (const daemon of frrDaemons(this.s)) {
       const argv = [
-        'ip', 'netns', 'exec', this.s.ns, `/usr/lib/frr/${daemon}`,
-        '-N', this.s.ns,
-        '-f', join(this.s.dir, `${daemon}.conf`),
-        '-i', join(this.s.dir, `${daemon}.pid`),
-        '-P', '0',
-        '-u', 'frr', '-g', 'frr',
-        '--log', `file:${join(this.s.dir, `${daemon}.log`)}`,
+        'ip',
+        'netns',
+        'exec',
+        this.s.ns,
+        `/usr/lib/frr/${daemon}`,
+        '-N',
+        this.s.ns,
+        '-f',
+        join(this.s.dir, `${daemon}.conf`),
+        '-i',
+        join(this.s.dir, `${daemon}.pid`),
+        '-P',
+        '0',
+        '-u',
+        'frr',
+        '-g',
+        'frr',
+        '--log',
+        `file:${join(this.s.dir, `${daemon}.log`)}`,
       ];
       const pid = spawnDaemon(argv, join(this.s.dir, `${daemon}.out`));
       this.pidList.push(pid);
@@ -180,7 +192,10 @@ export class FrrRouter implements TorRouter {
 
   async sessions(): Promise<BgpSession[]> {
     const text = await this.vtysh(['show bgp summary json']);
-    return parseFrrSummary(text, this.s.neighbors.map((n) => n.address));
+    return parseFrrSummary(
+      text,
+      this.s.neighbors.map((n) => n.address),
+    );
   }
 
   showSessions(): Promise<string> {

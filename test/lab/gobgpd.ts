@@ -57,14 +57,8 @@ export function renderGobgpdToml(b: GobgpdBootstrap): string {
     `  router-id = "${b.routerId}"`,
     `  port = ${b.listenPort}`,
   ];
-  if (!b.peer) return lines.join('\n') + '\n';
-  lines.push(
-    '',
-    '[[neighbors]]',
-    '  [neighbors.config]',
-    `    neighbor-address = "${b.peer.address}"`,
-    `    peer-as = ${b.peer.asn}`,
-  );
+  if (!b.peer) return `${lines.join('\n')}\n`;
+  lines.push('', '[[neighbors]]', '  [neighbors.config]', `    neighbor-address = "${b.peer.address}"`, `    peer-as = ${b.peer.asn}`);
   if (gr) {
     lines.push('  [neighbors.graceful-restart.config]', '    enabled = true', `    restart-time = ${gr.restartTime}`);
     if (gr.deferralTime !== undefined) lines.push(`    deferral-time = ${gr.deferralTime}`);
@@ -73,7 +67,7 @@ export function renderGobgpdToml(b: GobgpdBootstrap): string {
     lines.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', `      afi-safi-name = "${f}"`);
     if (gr) lines.push('    [neighbors.afi-safis.mp-graceful-restart.config]', '      enabled = true');
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export interface GobgpdStartOptions {
@@ -120,7 +114,12 @@ export class Gobgpd {
     signal(this.currentPid, 'SIGHUP');
     if (waitForPeer && b.peer) {
       const peer = b.peer.address;
-      await waitFor(`gobgpd in ${this.ns} to load neighbor ${peer}`, async () => ((await this.gobgp(['neighbor', peer], true)).code === 0 ? true : undefined), 10_000, 100);
+      await waitFor(
+        `gobgpd in ${this.ns} to load neighbor ${peer}`,
+        async () => ((await this.gobgp(['neighbor', peer], true)).code === 0 ? true : undefined),
+        10_000,
+        100,
+      );
     }
   }
 
@@ -133,8 +132,16 @@ export class Gobgpd {
     // A SIGKILLed gobgpd leaves its socket file behind; listen() would then fail with EADDRINUSE.
     rmSync(this.socketPath, { force: true });
     const argv = [
-      'ip', 'netns', 'exec', this.ns, 'dumb-init', '--rewrite', '15:9', '--',
-      LAB_GOBGPD.gobgpd, ...gobgpdFlags(LAB_GOBGPD, { apiHosts: `${this.target},${this.tcpApi}` }),
+      'ip',
+      'netns',
+      'exec',
+      this.ns,
+      'dumb-init',
+      '--rewrite',
+      '15:9',
+      '--',
+      LAB_GOBGPD.gobgpd,
+      ...gobgpdFlags(LAB_GOBGPD, { apiHosts: `${this.target},${this.tcpApi}` }),
     ];
     if (opts.bootstrap) {
       writeFileSync(this.configFile, renderGobgpdToml(opts.bootstrap));

@@ -12,7 +12,7 @@ import http from 'node:http';
 function serve(addr: string, port: number, nodeName: string): void {
   const server = http.createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ node: nodeName, addr, path: req.url ?? '/' }) + '\n');
+    res.end(`${JSON.stringify({ node: nodeName, addr, path: req.url ?? '/' })}\n`);
   });
   server.listen(port, addr, () => process.stdout.write(`listening ${addr}:${port} as ${nodeName}\n`));
   const stop = (): void => {
@@ -26,7 +26,7 @@ function serve(addr: string, port: number, nodeName: string): void {
 function get(url: string, timeoutMs: number): void {
   const started = Date.now();
   const done = (v: Record<string, unknown>): void => {
-    process.stdout.write(JSON.stringify({ ...v, ms: Date.now() - started }) + '\n');
+    process.stdout.write(`${JSON.stringify({ ...v, ms: Date.now() - started })}\n`);
     process.exit(0);
   };
   const req = http.get(url, { timeout: timeoutMs }, (res) => {
@@ -76,15 +76,18 @@ function loop(intervalMs: number, timeoutMs: number, maxMs: number, urls: string
   process.on('SIGINT', stop);
   const tick = (): void => {
     if (stopping) return;
-    if (Date.now() >= end) return stop();
+    if (Date.now() >= end) {
+      stop();
+      return;
+    }
     for (const url of urls) {
-      const p = once(url, timeoutMs).then((r) => void process.stdout.write(JSON.stringify(r) + '\n'));
+      const p = once(url, timeoutMs).then((r) => void process.stdout.write(`${JSON.stringify(r)}\n`));
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
     }
     setTimeout(tick, intervalMs);
   };
-  process.stdout.write(JSON.stringify({ started: Date.now(), urls }) + '\n');
+  process.stdout.write(`${JSON.stringify({ started: Date.now(), urls })}\n`);
   tick();
 }
 

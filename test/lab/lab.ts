@@ -8,18 +8,7 @@ import { FrrRouter } from './frr.js';
 import { Gobgpd, LAB_GOBGPD, type GobgpdBootstrap } from './gobgpd.js';
 import { HTTP_STANDIN, httpGetFrom, urlFor, type HttpResult } from './http.js';
 import { formatRouteTable, parseIpRouteJson, parseNextHopWeights, toRouteTable, type KernelRoute, type RouteTable } from './routes.js';
-import {
-  EXT_V4,
-  EXT_V6,
-  LAB_ASN,
-  TOR_V4,
-  TOR_V6,
-  createTopology,
-  freshNames,
-  nodeV4,
-  nodeV6,
-  type LabNames,
-} from './topology.js';
+import { EXT_V4, EXT_V6, LAB_ASN, TOR_V4, TOR_V6, createTopology, freshNames, nodeV4, nodeV6, type LabNames } from './topology.js';
 import type { BgpSession, RouterKind, TorBfd, TorRouter } from './tor.js';
 
 export interface LabOptions {
@@ -149,7 +138,7 @@ export class Lab {
   }
 
   private saveState(): void {
-    writeFileSync(join(this.names.runDir, 'lab.json'), JSON.stringify(this.state(), null, 2) + '\n');
+    writeFileSync(join(this.names.runDir, 'lab.json'), `${JSON.stringify(this.state(), null, 2)}\n`);
   }
 
   /** Bring-up; called by createLab. */
@@ -237,7 +226,7 @@ export class Lab {
       },
       timeoutMs,
       200,
-      () => '\n' + formatRouteTable(last),
+      () => `\n${formatRouteTable(last)}`,
     );
   }
 

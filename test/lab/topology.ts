@@ -68,7 +68,7 @@ export function freshNames(nodeCount: number): LabNames {
 
 /** `ip -n <ns> -batch -`: one process per namespace instead of one per command. */
 async function ipBatch(ns: string, lines: string[]): Promise<void> {
-  await run('ip', ['-n', ns, '-batch', '-'], { input: lines.join('\n') + '\n' });
+  await run('ip', ['-n', ns, '-batch', '-'], { input: `${lines.join('\n')}\n` });
 }
 
 async function sysctl(ns: string, settings: string[]): Promise<void> {
@@ -110,12 +110,7 @@ export async function createTopology(names: LabNames, opts: TopologyOptions = {}
   if (opts.unknownDestinations === 'drop') tor.push('route add blackhole default', 'route add blackhole ::/0');
   await ipBatch(names.torNs, tor);
   // Forwarding is per namespace; rp_filter off so ECMP replies never get dropped by a strict reverse-path check.
-  await sysctl(names.torNs, [
-    'net.ipv4.ip_forward=1',
-    'net.ipv6.conf.all.forwarding=1',
-    'net.ipv4.conf.all.rp_filter=0',
-    'net.ipv4.conf.default.rp_filter=0',
-  ]);
+  await sysctl(names.torNs, ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0']);
   await ipBatch(names.extNs, [
     'link set lo up',
     `addr add ${EXT_V4}/24 dev eth0`,

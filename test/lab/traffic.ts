@@ -75,8 +75,16 @@ export function parseTrafficLines(lines: readonly string[]): RequestResult[] {
 export function startTraffic(ns: string, addrs: readonly string[], opts: TrafficOptions = {}): Traffic {
   const urls = addrs.map((a) => urlFor(a, 80));
   const argv = [
-    'netns', 'exec', ns, process.execPath, HTTP_STANDIN, 'loop',
-    String(opts.intervalMs ?? 100), String(opts.timeoutMs ?? 1000), String(opts.maxMs ?? 30 * 60_000), ...urls,
+    'netns',
+    'exec',
+    ns,
+    process.execPath,
+    HTTP_STANDIN,
+    'loop',
+    String(opts.intervalMs ?? 100),
+    String(opts.timeoutMs ?? 1000),
+    String(opts.maxMs ?? 30 * 60_000),
+    ...urls,
   ];
   const child = spawn('ip', argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];

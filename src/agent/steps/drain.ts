@@ -65,7 +65,10 @@ export class Drain {
       paths.set(key, {
         route: gracefulShutdown(r),
         kinds: before?.kinds ?? ['other'],
-        reasons: [{ rule: 'node-leaving', text: `node leaving (${why}): GRACEFUL_SHUTDOWN (RFC 8326) until the drain time is over` }, ...(before?.reasons ?? [])],
+        reasons: [
+          { rule: 'node-leaving', text: `node leaving (${why}): GRACEFUL_SHUTDOWN (RFC 8326) until the drain time is over` },
+          ...(before?.reasons ?? []),
+        ],
       });
     }
     this.state = { why, since: now, until: now + drainMs, paths, withdrawn: paths.size === 0 };

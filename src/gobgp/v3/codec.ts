@@ -14,13 +14,22 @@ import type { WireCodec, WireMessage } from '../codec.js';
 import { GobgpRequestError } from '../errors.js';
 import { FAMILY_TO_WIRE, familyFromWire, peerToWire, readPeerSettings, type WireFamily } from '../peer-wire.js';
 import { SVCBGP_PEER_MARKER } from '../types.js';
-import type {
-  GlobalConfig, PathTarget, Neighbor, PeerWriteOptions, RibPath, SessionState, StopOptions, WatchEvent, WatchOptions,
-} from '../types.js';
+import type { GlobalConfig, PathTarget, Neighbor, PeerWriteOptions, RibPath, SessionState, StopOptions, WatchEvent, WatchOptions } from '../types.js';
 import { V3_PROTO_DIR, V3_PROTO_FILES } from './protos.js';
 import {
-  checkGlobal, checkLinkBandwidth, checkLocalPref, checkNextHop, communityFromWire, communityToWire, dateFromWire, isIpAddress,
-  largeCommunityFromWire, largeCommunityToWire, splitPrefix, type WireLargeCommunity, type WireTimestamp,
+  checkGlobal,
+  checkLinkBandwidth,
+  checkLocalPref,
+  checkNextHop,
+  communityFromWire,
+  communityToWire,
+  dateFromWire,
+  isIpAddress,
+  largeCommunityFromWire,
+  largeCommunityToWire,
+  splitPrefix,
+  type WireLargeCommunity,
+  type WireTimestamp,
 } from '../wire-values.js';
 
 export { communityFromWire, communityToWire } from '../wire-values.js';
@@ -87,13 +96,20 @@ function ip(s: string | undefined): string | undefined {
 
 function sessionStateFromWire(s: string | undefined): SessionState {
   switch (s) {
-    case 'IDLE': return 'idle';
-    case 'CONNECT': return 'connect';
-    case 'ACTIVE': return 'active';
-    case 'OPENSENT': return 'opensent';
-    case 'OPENCONFIRM': return 'openconfirm';
-    case 'ESTABLISHED': return 'established';
-    default: return 'unknown';
+    case 'IDLE':
+      return 'idle';
+    case 'CONNECT':
+      return 'connect';
+    case 'ACTIVE':
+      return 'active';
+    case 'OPENSENT':
+      return 'opensent';
+    case 'OPENCONFIRM':
+      return 'openconfirm';
+    case 'ESTABLISHED':
+      return 'established';
+    default:
+      return 'unknown';
   }
 }
 
@@ -108,7 +124,10 @@ export class V3Codec implements WireCodec {
     this.protoDir = protoDir;
     this.protoFiles = protoFiles;
     this.root = new protobuf.Root();
-    this.root.loadSync(protoFiles.map((f) => path.join(protoDir, f)), { keepCase: true });
+    this.root.loadSync(
+      protoFiles.map((f) => path.join(protoDir, f)),
+      { keepCase: true },
+    );
     this.root.resolveAll();
   }
 
@@ -121,7 +140,7 @@ export class V3Codec implements WireCodec {
 
   /** Decodes an Any we know; undefined for types outside our subset. */
   private unpack(any: Any | null | undefined): { type: string; value: Record<string, unknown> } | undefined {
-    if (!any || !any.type_url.startsWith(TYPE_URL_PREFIX)) return undefined;
+    if (!any?.type_url.startsWith(TYPE_URL_PREFIX)) return undefined;
     const type = any.type_url.slice(TYPE_URL_PREFIX.length);
     const t = this.root.lookup(`apipb.${type}`);
     if (!(t instanceof protobuf.Type)) return undefined;
@@ -152,7 +171,7 @@ export class V3Codec implements WireCodec {
 
   globalFromGetBgpResponse(response: WireMessage): GlobalConfig | undefined {
     const g = response.global as { asn: number; router_id: string; listen_port: number; listen_addresses: string[] } | null;
-    if (!g || !g.asn) return undefined;
+    if (!g?.asn) return undefined;
     const out: GlobalConfig = { asn: g.asn, routerId: g.router_id, listenPort: g.listen_port };
     if (g.listen_addresses.length > 0) out.listenAddresses = [...g.listen_addresses];
     return out;
@@ -186,7 +205,7 @@ export class V3Codec implements WireCodec {
   }
 
   private peerFromWire(w: WirePeer | null): Neighbor | undefined {
-    if (!w || !w.conf) return undefined;
+    if (!w?.conf) return undefined;
     const families: Family[] = [];
     let mpGr = false;
     for (const a of w.afi_safis ?? []) {
@@ -201,7 +220,7 @@ export class V3Codec implements WireCodec {
       port: w.transport?.remote_port || 179,
       keepaliveTime: w.timers?.config?.keepalive_interval ?? 0,
       holdTime: w.timers?.config?.hold_time ?? 0,
-      gracefulRestart: { enabled: grEnabled, restartTime: grEnabled ? w.graceful_restart?.restart_time ?? 0 : 0 },
+      gracefulRestart: { enabled: grEnabled, restartTime: grEnabled ? (w.graceful_restart?.restart_time ?? 0) : 0 },
       families: [...new Set(families)].sort(),
     };
     // ListPeer reports the session's actual local address once connected, the configured one (or 0.0.0.0)
@@ -249,16 +268,22 @@ export class V3Codec implements WireCodec {
     }
     if (route.family === 'ipv6-unicast') {
       // IPv6 unicast has no NEXT_HOP attribute: the next hop travels in MP_REACH_NLRI (RFC 4760).
-      pattrs.push(this.pack('MpReachNLRIAttribute', {
-        family: FAMILY_TO_WIRE[route.family], next_hops: [nextHop], nlris: [nlri],
-      }));
+      pattrs.push(
+        this.pack('MpReachNLRIAttribute', {
+          family: FAMILY_TO_WIRE[route.family],
+          next_hops: [nextHop],
+          nlris: [nlri],
+        }),
+      );
     }
     const lb = checkLinkBandwidth(route);
     if (lb !== undefined) {
       // EXTENDED_COMMUNITIES (16), between MP_REACH_NLRI (14) and LARGE_COMMUNITY (32); each entry an Any.
-      pattrs.push(this.pack('ExtendedCommunitiesAttribute', {
-        communities: [this.pack('LinkBandwidthExtended', { asn: lb.asn, bandwidth: lb.bytesPerSecond })],
-      }));
+      pattrs.push(
+        this.pack('ExtendedCommunitiesAttribute', {
+          communities: [this.pack('LinkBandwidthExtended', { asn: lb.asn, bandwidth: lb.bytesPerSecond })],
+        }),
+      );
     }
     if (route.largeCommunities.length > 0) {
       pattrs.push(this.pack('LargeCommunitiesAttribute', { communities: route.largeCommunities.map(largeCommunityToWire) }));
@@ -340,8 +365,7 @@ export class V3Codec implements WireCodec {
           route.communities = sortCommunities((a.value.communities as number[]).map(communityFromWire));
           break;
         case 'LargeCommunitiesAttribute':
-          route.largeCommunities = sortCommunities(
-            (a.value.communities as WireLargeCommunity[]).map(largeCommunityFromWire));
+          route.largeCommunities = sortCommunities((a.value.communities as WireLargeCommunity[]).map(largeCommunityFromWire));
           break;
         case 'LocalPrefAttribute':
           route.localPref = Number(a.value.local_pref);
@@ -364,8 +388,16 @@ export class V3Codec implements WireCodec {
       }
     }
     // Locally originated paths have no source address: gobgpd prints Go's nil IP as "<nil>".
-    const neighbor = p.neighbor_ip && p.neighbor_ip !== '<nil>' && ipaddr.isValid(p.neighbor_ip)
-      && !ipaddr.parse(p.neighbor_ip).toString().match(/^(0\.0\.0\.0|::)$/) ? p.neighbor_ip : undefined;
+    const neighbor =
+      p.neighbor_ip &&
+      p.neighbor_ip !== '<nil>' &&
+      ipaddr.isValid(p.neighbor_ip) &&
+      !ipaddr
+        .parse(p.neighbor_ip)
+        .toString()
+        .match(/^(0\.0\.0\.0|::)$/)
+        ? p.neighbor_ip
+        : undefined;
     const out: RibPath = {
       route,
       local: neighbor === undefined,

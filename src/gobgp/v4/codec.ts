@@ -27,14 +27,33 @@ import { GobgpRequestError } from '../errors.js';
 import { FAMILY_TO_WIRE, familyFromWire, peerToWire, readPeerSettings, type WireFamily } from '../peer-wire.js';
 import { SVCBGP_PEER_MARKER } from '../types.js';
 import type {
-  BfdSessionState, GlobalConfig, PathTarget, Neighbor, PeerWriteOptions, RibPath, SessionState, StopOptions, WatchEvent, WatchOptions,
+  BfdSessionState,
+  GlobalConfig,
+  PathTarget,
+  Neighbor,
+  PeerWriteOptions,
+  RibPath,
+  SessionState,
+  StopOptions,
+  WatchEvent,
+  WatchOptions,
 } from '../types.js';
 import {
-  checkGlobal, checkLinkBandwidth, checkLocalPref, checkNextHop, communityFromWire, communityToWire, dateFromWire, isIpAddress,
-  largeCommunityFromWire, largeCommunityToWire, splitPrefix, type WireLargeCommunity, type WireTimestamp,
+  checkGlobal,
+  checkLinkBandwidth,
+  checkLocalPref,
+  checkNextHop,
+  communityFromWire,
+  communityToWire,
+  dateFromWire,
+  isIpAddress,
+  largeCommunityFromWire,
+  largeCommunityToWire,
+  splitPrefix,
+  type WireLargeCommunity,
+  type WireTimestamp,
 } from '../wire-values.js';
 import { V4_PROTO_DIR, V4_PROTO_FILES } from './protos.js';
-
 
 /** api.NLRI as proto-loader decodes it (oneofs: true adds the name of the member that is set). */
 interface WireNlri {
@@ -127,7 +146,7 @@ export function bfdToWire(bfd: BfdSettings | undefined): WireBfd {
 }
 
 function bfdFromWire(w: WireBfd | null | undefined): BfdSettings | undefined {
-  if (!w || !w.enabled) return undefined;
+  if (!w?.enabled) return undefined;
   return {
     minimumSendIntervalMs: Math.round(w.desired_minimum_tx_interval / 1000),
     minimumRecvIntervalMs: Math.round(w.required_minimum_receive / 1000),
@@ -199,7 +218,7 @@ export class V4Codec implements WireCodec {
 
   globalFromGetBgpResponse(response: WireMessage): GlobalConfig | undefined {
     const g = response.global as { asn: number; router_id: string; listen_port: number; listen_addresses: string[] } | null;
-    if (!g || !g.asn) return undefined;
+    if (!g?.asn) return undefined;
     const out: GlobalConfig = { asn: g.asn, routerId: g.router_id, listenPort: g.listen_port };
     if (g.listen_addresses.length > 0) out.listenAddresses = [...g.listen_addresses];
     return out;
@@ -233,7 +252,7 @@ export class V4Codec implements WireCodec {
   }
 
   private peerFromWire(w: WirePeer | null): Neighbor | undefined {
-    if (!w || !w.conf) return undefined;
+    if (!w?.conf) return undefined;
     const families: Family[] = [];
     let mpGr = false;
     for (const a of w.afi_safis ?? []) {
@@ -248,7 +267,7 @@ export class V4Codec implements WireCodec {
       port: w.transport?.remote_port || 179,
       keepaliveTime: w.timers?.config?.keepalive_interval ?? 0,
       holdTime: w.timers?.config?.hold_time ?? 0,
-      gracefulRestart: { enabled: grEnabled, restartTime: grEnabled ? w.graceful_restart?.restart_time ?? 0 : 0 },
+      gracefulRestart: { enabled: grEnabled, restartTime: grEnabled ? (w.graceful_restart?.restart_time ?? 0) : 0 },
       families: [...new Set(families)].sort(),
     };
     const local = ip(w.transport?.local_address);
@@ -309,7 +328,11 @@ export class V4Codec implements WireCodec {
       pattrs.push({ large_communities: { communities: route.largeCommunities.map(largeCommunityToWire) } });
     }
     return {
-      nlri, pattrs, family: FAMILY_TO_WIRE[route.family], is_withdraw: withdraw, age: { seconds: Math.floor(now.getTime() / 1000), nanos: 0 },
+      nlri,
+      pattrs,
+      family: FAMILY_TO_WIRE[route.family],
+      is_withdraw: withdraw,
+      age: { seconds: Math.floor(now.getTime() / 1000), nanos: 0 },
     };
   }
 

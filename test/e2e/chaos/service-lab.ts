@@ -23,7 +23,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { cleanupStale, createLab, type Lab, type LabNode, type RouteTable, type RouterKind } from '../../lab/index.js';
-import { NodeSimulator, endpointsOf, sharedControlPlane, uniqueNamespace, waitFor, waitForEndpointSlices, type ControlPlane } from '../../helpers/kube/index.js';
+import {
+  NodeSimulator,
+  endpointsOf,
+  sharedControlPlane,
+  uniqueNamespace,
+  waitFor,
+  waitForEndpointSlices,
+  type ControlPlane,
+} from '../../helpers/kube/index.js';
 import { BGP_PEER, CLUSTER_IP_RANGE, EXTERNAL_IP_RANGE, SEED_NODES } from '../seed/article.js';
 import { SeedScenario, agentEntry, sameTable } from '../seed/scenario.js';
 
@@ -215,7 +223,18 @@ export class ServiceLab {
     writeFileSync(dump, await this.cp.kubectlOk(['get', 'services,endpointslices,nodes', '-A', '-o', 'yaml']));
     const table: RouteTable = {};
     for (const n of this.lab.nodes) {
-      const r = await execFileAsync(process.execPath, [agentEntry(), 'explain', '--config', this.sc.configFile, '--cluster', dump, '--node', n.name, '--output', 'json']);
+      const r = await execFileAsync(process.execPath, [
+        agentEntry(),
+        'explain',
+        '--config',
+        this.sc.configFile,
+        '--cluster',
+        dump,
+        '--node',
+        n.name,
+        '--output',
+        'json',
+      ]);
       const report = JSON.parse(r.stdout) as { routes: { prefix: string; family: string }[] };
       for (const rt of report.routes) {
         const hop = rt.family === 'ipv6-unicast' ? n.ipv6 : n.ipv4;

@@ -141,5 +141,9 @@ export const DUAL_STACK_WALK: ArticleWalk = {
 
 /** Beyond the article, dual-stack: an IPv6 external IP outside every configured IPv6 range beside the two inside. */
 export const KUBECTL_PATCH_FOREIGN_IP_V6 = [
-  'patch', 'svc', 'nginx', '-p', `{"spec": {"externalIPs": ["${EXTERNAL_IP}", "${EXTERNAL_IP_V6}", "${FOREIGN_EXTERNAL_IP_V6}"]}}`,
+  'patch',
+  'svc',
+  'nginx',
+  '-p',
+  `{"spec": {"externalIPs": ["${EXTERNAL_IP}", "${EXTERNAL_IP_V6}", "${FOREIGN_EXTERNAL_IP_V6}"]}}`,
 ];

@@ -32,7 +32,7 @@ import { SeedScenario, addIpv6InternalIPs, agentEntry, type KubeAccess } from '.
 
 const T0 = Date.now();
 const elapsed = (): string => `${((Date.now() - T0) / 1000).toFixed(1)}s`;
-const out = (s = ''): void => void process.stdout.write(s + '\n');
+const out = (s = ''): void => void process.stdout.write(`${s}\n`);
 const progress = (s: string): void => out(`  [${elapsed()}] ${s}`);
 const heading = (s: string): void => out(`\n=== ${s} ${'='.repeat(Math.max(3, 100 - s.length))}`);
 const indent = (text: string, pfx = '    '): string =>
@@ -147,7 +147,13 @@ async function main(): Promise<void> {
     await startNodeSimulator(lab, kube);
     const core = kube.kubeConfig().makeApiClient(CoreV1Api);
     for (let i = 0; ; i++) {
-      if (await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' }).then(() => true, () => false)) break;
+      if (
+        await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' }).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
       if (i > 600) throw new Error('no default ServiceAccount after 2 min');
       await sleep(200);
     }
@@ -205,7 +211,7 @@ async function showTor(sc: SeedScenario): Promise<void> {
 
 async function kubectlShown(sc: SeedScenario, args: string[], stdin?: string): Promise<void> {
   out(`\n  control$ kubectl ${args.map(shellQuote).join(' ')}${stdin ? ' <<EOF' : ''}`);
-  if (stdin) out(indent(stdin) + '\n    EOF');
+  if (stdin) out(`${indent(stdin)}\n    EOF`);
   const text = await sc.kubectl(args, stdin);
   if (text.trim()) out(indent(text));
 }
@@ -245,7 +251,7 @@ async function walk(sc: SeedScenario, kube: KubeAccess): Promise<void> {
   heading('Step 3: the nginx Deployment (2 replicas), exposed');
   await kubectlShown(sc, ['apply', '-f', '-'], SEED_NGINX_DEPLOYMENT);
   await kubectlShown(sc, KUBECTL_EXPOSE);
-  progress("(the article writes `kubectl expose nginx`, which kubectl rejects: it needs the resource type)");
+  progress('(the article writes `kubectl expose nginx`, which kubectl rejects: it needs the resource type)');
   const s3 = await sc.nginxServing();
   await kubectlShown(sc, ['get', 'services']);
   await kubectlShown(sc, ['get', 'pods', '-o', 'wide']);
@@ -302,7 +308,14 @@ async function walk(sc: SeedScenario, kube: KubeAccess): Promise<void> {
   out(indent(ex.stdout + ex.stderr));
   const m = await sc.agentHttp(sc.agents[0]!, '/metrics');
   out(`\n  $ curl -s http://${sc.agents[0]!.httpAddress}/metrics | grep -E '^svcbgp_(routes_advertised|refused_addresses|bgp_peer_state)' | grep -v ' 0$'`);
-  out(indent(m.body.split('\n').filter((l) => /^svcbgp_(routes_advertised|refused_addresses|bgp_peer_state)/.test(l) && !/ 0$/.test(l)).join('\n')));
+  out(
+    indent(
+      m.body
+        .split('\n')
+        .filter((l) => /^svcbgp_(routes_advertised|refused_addresses|bgp_peer_state)/.test(l) && !/ 0$/.test(l))
+        .join('\n'),
+    ),
+  );
   const agent = sc.agents.find((a) => a.node.name === node) ?? sc.agents[0]!;
   out(`\n  ${agent.node.name}$ svcbgp status --agent ${agent.httpAddress} --gobgp-address ${agent.node.gobgpd.target}`);
   const st = await runCommand(process.execPath, [agentEntry(), 'status', '--agent', agent.httpAddress, '--gobgp-address', agent.node.gobgpd.target]);

@@ -21,7 +21,7 @@ import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
 import { formatRouteTable, sleep, type Lab, type LabNode, type RouteTable } from '../../lab/index.js';
 import { isAlive, signal } from '../../lab/exec.js';
 import type { CommandResult } from '../../helpers/kube/control-plane.js';
@@ -177,13 +177,20 @@ export class SeedScenario {
       ...agentNodeFlags(),
       agentEntry(),
       'run',
-      '--node-name', node.name,
-      '--gobgp-address', node.gobgpd.target,
-      '--config', this.configFile,
-      '--kubeconfig', this.kube.kubeconfig,
-      '--http-address', httpAddress,
-      '--config-poll-interval', '500ms',
-      '--log-level', this.opts.logLevel ?? 'info',
+      '--node-name',
+      node.name,
+      '--gobgp-address',
+      node.gobgpd.target,
+      '--config',
+      this.configFile,
+      '--kubeconfig',
+      this.kube.kubeconfig,
+      '--http-address',
+      httpAddress,
+      '--config-poll-interval',
+      '500ms',
+      '--log-level',
+      this.opts.logLevel ?? 'info',
       ...(this.customResources ? [] : ['--no-custom-resources']),
       ...(this.opts.agentArgs ?? []),
     ];
@@ -249,7 +256,9 @@ export class SeedScenario {
     await node.gobgpd.start();
     const fresh = this.spawnAgent(node, old.httpAddress);
     this.agents[i] = fresh;
-    await this.until(`${node.name} agent ready after the Pod restart`, async () => ((await this.agentHttp(fresh, '/readyz')).status === 200 ? true : undefined));
+    await this.until(`${node.name} agent ready after the Pod restart`, async () =>
+      (await this.agentHttp(fresh, '/readyz')).status === 200 ? true : undefined,
+    );
     return { downMs };
   }
 
@@ -288,10 +297,14 @@ export class SeedScenario {
   }
 
   async waitForAgentsReady(): Promise<void> {
-    await this.until('every agent ready (/readyz 200)', async () => {
-      const r = await Promise.all(this.agents.map((a) => this.agentHttp(a, '/readyz')));
-      return r.every((x) => x.status === 200) ? true : undefined;
-    }, () => this.agents.map((a) => `${a.node.name}: see ${a.logFile}`).join('; '));
+    await this.until(
+      'every agent ready (/readyz 200)',
+      async () => {
+        const r = await Promise.all(this.agents.map((a) => this.agentHttp(a, '/readyz')));
+        return r.every((x) => x.status === 200) ? true : undefined;
+      },
+      () => this.agents.map((a) => `${a.node.name}: see ${a.logFile}`).join('; '),
+    );
   }
 
   /** SIGTERM every agent (they exit without withdrawing anything). */
@@ -312,10 +325,7 @@ export class SeedScenario {
   async readyNginxPods(): Promise<V1Pod[]> {
     const list = await this.core.listNamespacedPod({ namespace: this.ns, labelSelector: 'app=nginx' });
     return list.items.filter(
-      (p) =>
-        !p.metadata?.deletionTimestamp &&
-        p.spec?.nodeName &&
-        p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      (p) => !p.metadata?.deletionTimestamp && p.spec?.nodeName && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
     );
   }
 
@@ -333,7 +343,10 @@ export class SeedScenario {
   }
 
   allNodeIPs(of = '0.0.0.0'): string[] {
-    return this.nodeIPs(this.lab.nodes.map((n) => n.name), of);
+    return this.nodeIPs(
+      this.lab.nodes.map((n) => n.name),
+      of,
+    );
   }
 
   /** Each range via every node (in the range's family): what the ToR holds for the configured CIDRs. */

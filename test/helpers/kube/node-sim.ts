@@ -28,7 +28,7 @@ import ipaddr from 'ipaddr.js';
 import {
   CoordinationV1Api,
   CoreV1Api,
-  KubeConfig,
+  type KubeConfig,
   PatchStrategy,
   makeInformer,
   setHeaderOptions,
@@ -126,7 +126,10 @@ export class NodeSimulator {
   /** Errors met while playing the kubelet (a test may assert this stays empty). */
   readonly errors: Error[] = [];
 
-  constructor(private readonly kc: KubeConfig, opts: NodeSimOptions = {}) {
+  constructor(
+    private readonly kc: KubeConfig,
+    opts: NodeSimOptions = {},
+  ) {
     this.nodes = opts.nodes ?? DEFAULT_SIM_NODES;
     this.core = kc.makeApiClient(CoreV1Api);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
@@ -267,7 +270,12 @@ export class NodeSimulator {
     const t = nowTime();
     const capacity = { cpu: n.cpu ?? '4', memory: n.memory ?? '8Gi', pods: n.pods ?? '110', 'ephemeral-storage': '50Gi' };
     const cond = (type: string, status: string, reason: string, message: string): object => ({
-      type, status, reason, message, lastHeartbeatTime: t, lastTransitionTime: t,
+      type,
+      status,
+      reason,
+      message,
+      lastHeartbeatTime: t,
+      lastTransitionTime: t,
     });
     await this.core.patchNodeStatus(
       {
@@ -287,9 +295,16 @@ export class NodeSimulator {
               cond('Ready', 'True', 'KubeletReady', 'node simulator (svcbgp tests) is posting ready status'),
             ],
             nodeInfo: {
-              machineID: `sim-${n.name}`, systemUUID: `sim-${n.name}`, bootID: `sim-${n.name}`,
-              kernelVersion: 'simulated', osImage: 'svcbgp node simulator', containerRuntimeVersion: 'sim://0',
-              kubeletVersion: 'v0.0.0-sim', kubeProxyVersion: '', operatingSystem: 'linux', architecture: 'amd64',
+              machineID: `sim-${n.name}`,
+              systemUUID: `sim-${n.name}`,
+              bootID: `sim-${n.name}`,
+              kernelVersion: 'simulated',
+              osImage: 'svcbgp node simulator',
+              containerRuntimeVersion: 'sim://0',
+              kubeletVersion: 'v0.0.0-sim',
+              kubeProxyVersion: '',
+              operatingSystem: 'linux',
+              architecture: 'amd64',
             },
             daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
           },
@@ -448,13 +463,14 @@ export class NodeSimulator {
     const started = pod.status?.startTime ? new Date(pod.status.startTime).toISOString().replace(/\.\d+Z$/, 'Z') : t;
     const prev = (type: string, status: string): string => {
       const c = pod.status?.conditions?.find((x) => x.type === type);
-      return c && c.status === status && c.lastTransitionTime
-        ? new Date(c.lastTransitionTime).toISOString().replace(/\.\d+Z$/, 'Z')
-        : t;
+      return c && c.status === status && c.lastTransitionTime ? new Date(c.lastTransitionTime).toISOString().replace(/\.\d+Z$/, 'Z') : t;
     };
     const r = ready ? 'True' : 'False';
     const cond = (type: string, status: string, reason?: string): Record<string, unknown> => ({
-      type, status, lastTransitionTime: prev(type, status), ...(reason ? { reason } : {}),
+      type,
+      status,
+      lastTransitionTime: prev(type, status),
+      ...(reason ? { reason } : {}),
     });
     return {
       phase: 'Running',
@@ -495,10 +511,7 @@ export class NodeSimulator {
     const node = this.ours(pod);
     if (node && state) {
       await this.core
-        .patchNamespacedPodStatus(
-          { name, namespace: ns, body: { status: this.podStatus(pod, node, state.ips, false) } },
-          mergePatch,
-        )
+        .patchNamespacedPodStatus({ name, namespace: ns, body: { status: this.podStatus(pod, node, state.ips, false) } }, mergePatch)
         .catch((e: unknown) => {
           if (!isNotFound(e)) throw e;
         });

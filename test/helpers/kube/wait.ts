@@ -2,7 +2,7 @@
  * Waiting for cluster state in tests: poll with a generous timeout until a condition holds (never a
  * wall-clock assertion), and say what was last seen when it does not.
  */
-import { DiscoveryV1Api, KubeConfig, type V1EndpointSlice } from '@kubernetes/client-node';
+import { DiscoveryV1Api, type KubeConfig, type V1EndpointSlice } from '@kubernetes/client-node';
 
 export async function waitFor<T>(
   what: string,
@@ -69,12 +69,7 @@ export interface SliceExpectation {
 }
 
 /** Wait until the Service's EndpointSlices (written by the real controller) match the expectation; returns them. */
-export async function waitForEndpointSlices(
-  kc: KubeConfig,
-  namespace: string,
-  service: string,
-  expect: SliceExpectation,
-): Promise<EndpointView[]> {
+export async function waitForEndpointSlices(kc: KubeConfig, namespace: string, service: string, expect: SliceExpectation): Promise<EndpointView[]> {
   let last: EndpointView[] = [];
   return waitFor(
     `EndpointSlices of ${namespace}/${service} to show ${JSON.stringify({ ready: expect.ready, nodes: expect.nodes })}`,

@@ -14,7 +14,16 @@ import { loadKubeConfig } from '../../../src/kube/kubeconfig.js';
 import type { CustomResource } from '../../../src/kube/cluster.js';
 import { useCluster, repoRoot } from '../../helpers/kube/index.js';
 import { freePort, waitFor } from '../../helpers/gobgpd.js';
-import { AgentProcess, CuttableProxy, RestartableGobgpd, kubeconfigVia, loopbackAgentConfig, memoryLogger, ribViaCli, skipIfSvcbgpResourcesExist } from './util.js';
+import {
+  AgentProcess,
+  CuttableProxy,
+  RestartableGobgpd,
+  kubeconfigVia,
+  loopbackAgentConfig,
+  memoryLogger,
+  ribViaCli,
+  skipIfSvcbgpResourcesExist,
+} from './util.js';
 
 const NODE = `agent-crd-${process.pid}`;
 const PEER_CR = `svcbgp-e2e-${process.pid}`;
@@ -30,8 +39,7 @@ describe('svcbgp run: BGPPeer / BGPConfiguration custom resources merged with th
 
   before(async function () {
     await cluster.cp.kubectlOk(['apply', '-f', path.join(repoRoot(), 'deploy/10-crds.yaml')]);
-    await waitFor('CRDs established', async () =>
-      (await cluster.cp.kubectl(['get', 'bgppeers.svcbgp.io'])).code === 0 ? true : undefined, 30_000);
+    await waitFor('CRDs established', async () => ((await cluster.cp.kubectl(['get', 'bgppeers.svcbgp.io'])).code === 0 ? true : undefined), 30_000);
     await skipIfSvcbgpResourcesExist(this, cluster.kc);
     cluster.onCleanup(async () => {
       await cluster.cp.kubectl(['delete', 'bgppeers.svcbgp.io', PEER_CR, DUP_CR, '--ignore-not-found']);
@@ -44,9 +52,24 @@ describe('svcbgp run: BGPPeer / BGPConfiguration custom resources merged with th
     const config = path.join(dir, 'bgp.yaml');
     writeFileSync(config, loopbackAgentConfig({ peerPort: torPort, listenPort: await freePort() }));
     agent = new AgentProcess([
-      '--node-name', NODE, '--gobgp-address', gobgpd.address, '--kubeconfig', cluster.cp.kubeconfig, '--config', config,
-      '--http-address', `127.0.0.1:${await freePort()}`, '--resync-interval', '5s', '--gobgp-probe-interval', '500ms',
-      '--debounce', '100ms', '--namespace', cluster.ns,
+      '--node-name',
+      NODE,
+      '--gobgp-address',
+      gobgpd.address,
+      '--kubeconfig',
+      cluster.cp.kubeconfig,
+      '--config',
+      config,
+      '--http-address',
+      `127.0.0.1:${await freePort()}`,
+      '--resync-interval',
+      '5s',
+      '--gobgp-probe-interval',
+      '500ms',
+      '--debounce',
+      '100ms',
+      '--namespace',
+      cluster.ns,
     ]);
     agent.start();
     await waitFor('10.49.0.0/16 in gobgpd', async () => ((await ribViaCli((...a) => gobgpd.cli(...a))).has('10.49.0.0/16') ? true : undefined), 60_000);
@@ -61,11 +84,14 @@ describe('svcbgp run: BGPPeer / BGPConfiguration custom resources merged with th
 
   it('a BGPPeer resource for this node adds a neighbor; deleting it removes it; the file peer stays', async () => {
     const port = await freePort();
-    await cluster.cp.kubectlOk(['apply', '-f', '-'], `apiVersion: svcbgp.io/v1alpha1
+    await cluster.cp.kubectlOk(
+      ['apply', '-f', '-'],
+      `apiVersion: svcbgp.io/v1alpha1
 kind: BGPPeer
 metadata: {name: ${PEER_CR}}
 spec: {peerIP: "127.0.0.3:${port}", asNumber: 64512, node: ${NODE}}
-`);
+`,
+    );
     await waitFor('neighbor 127.0.0.3', async () => ((await gobgpd.cli('neighbor')).includes('127.0.0.3') ? true : undefined), 30_000);
     await cluster.cp.kubectlOk(['delete', 'bgppeers.svcbgp.io', PEER_CR]);
     await waitFor('neighbor 127.0.0.3 gone', async () => ((await gobgpd.cli('neighbor')).includes('127.0.0.3') ? undefined : true), 30_000);
@@ -73,27 +99,42 @@ spec: {peerIP: "127.0.0.3:${port}", asNumber: 64512, node: ${NODE}}
   });
 
   it('a BGPConfiguration node.<name> resource adds communities to matching routes (sent as an AddPath update)', async () => {
-    await cluster.cp.kubectlOk(['apply', '-f', '-'], `apiVersion: svcbgp.io/v1alpha1
+    await cluster.cp.kubectlOk(
+      ['apply', '-f', '-'],
+      `apiVersion: svcbgp.io/v1alpha1
 kind: BGPConfiguration
 metadata: {name: node.${NODE}}
 spec:
   prefixAdvertisements:
   - cidr: 10.49.0.0/16
     communities: ["64512:4242"]
-`);
-    await waitFor('community on 10.49.0.0/16', async () =>
-      (await ribViaCli((...a) => gobgpd.cli(...a))).get('10.49.0.0/16')?.communities.includes('64512:4242') ? true : undefined, 30_000);
+`,
+    );
+    await waitFor(
+      'community on 10.49.0.0/16',
+      async () => ((await ribViaCli((...a) => gobgpd.cli(...a))).get('10.49.0.0/16')?.communities.includes('64512:4242') ? true : undefined),
+      30_000,
+    );
     expect((await ribViaCli((...a) => gobgpd.cli(...a))).get('10.49.0.0/16')!.largeCommunities).to.deep.equal(['64512:7376:1']);
   });
 
   it('a resource that makes the merged configuration invalid (duplicate peer) is logged; the last good one stays', async () => {
-    await cluster.cp.kubectlOk(['apply', '-f', '-'], `apiVersion: svcbgp.io/v1alpha1
+    await cluster.cp.kubectlOk(
+      ['apply', '-f', '-'],
+      `apiVersion: svcbgp.io/v1alpha1
 kind: BGPPeer
 metadata: {name: ${DUP_CR}}
 spec: {peerIP: "127.0.0.2:${torPort}", asNumber: 64512}
-`);
-    await waitFor('the invalid merge logged', async () =>
-      agent!.logs().some((e) => e.message === 'configuration (file + svcbgp.io resources) is invalid; keeping the last good configuration') ? true : undefined, 30_000);
+`,
+    );
+    await waitFor(
+      'the invalid merge logged',
+      async () =>
+        agent!.logs().some((e) => e.message === 'configuration (file + svcbgp.io resources) is invalid; keeping the last good configuration')
+          ? true
+          : undefined,
+      30_000,
+    );
     const entry = agent!.logs().find((e) => e.message === 'configuration (file + svcbgp.io resources) is invalid; keeping the last good configuration')!;
     expect(JSON.stringify(entry.errors)).to.contain('duplicate peer');
     expect(await gobgpd.cli('neighbor')).to.contain('127.0.0.2');
@@ -109,7 +150,8 @@ spec: {peerIP: "127.0.0.2:${torPort}", asNumber: 64512}
       name: 'notinstalled',
       client: new KubeClient(loadKubeConfig(cluster.cp.kubeconfig).target),
       path: '/apis/svcbgp.io/v1alpha1/notinstalleds',
-      list: async () => (await custom.listClusterCustomObject({ group: 'svcbgp.io', version: 'v1alpha1', plural: 'notinstalleds' })) as KubernetesListObject<CustomResource>,
+      list: async () =>
+        (await custom.listClusterCustomObject({ group: 'svcbgp.io', version: 'v1alpha1', plural: 'notinstalleds' })) as KubernetesListObject<CustomResource>,
       optional: true,
       log,
       onChange: () => changes++,
@@ -149,7 +191,8 @@ spec: {peerIP: "127.0.0.2:${torPort}", asNumber: 64512}
       name: 'notinstalled',
       client: new KubeClient(loadKubeConfig(viaProxy).target),
       path: '/apis/svcbgp.io/v1alpha1/notinstalleds',
-      list: async () => (await custom.listClusterCustomObject({ group: 'svcbgp.io', version: 'v1alpha1', plural: 'notinstalleds' })) as KubernetesListObject<CustomResource>,
+      list: async () =>
+        (await custom.listClusterCustomObject({ group: 'svcbgp.io', version: 'v1alpha1', plural: 'notinstalleds' })) as KubernetesListObject<CustomResource>,
       optional: true,
       log,
       onChange: () => undefined,

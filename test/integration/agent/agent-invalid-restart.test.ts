@@ -40,24 +40,41 @@ describe('svcbgp run: a restart with an invalid configuration merge never costs 
   const startAgent = async (): Promise<AgentProcess> => {
     http = `127.0.0.1:${await freePort()}`;
     const a = new AgentProcess([
-      '--node-name', NODE, '--gobgp-address', gobgpd.address, '--kubeconfig', cluster.cp.kubeconfig, '--config', config,
-      '--http-address', http, '--resync-interval', '2s', '--gobgp-probe-interval', '500ms', '--debounce', '100ms',
-      '--namespace', cluster.ns,
+      '--node-name',
+      NODE,
+      '--gobgp-address',
+      gobgpd.address,
+      '--kubeconfig',
+      cluster.cp.kubeconfig,
+      '--config',
+      config,
+      '--http-address',
+      http,
+      '--resync-interval',
+      '2s',
+      '--gobgp-probe-interval',
+      '500ms',
+      '--debounce',
+      '100ms',
+      '--namespace',
+      cluster.ns,
     ]);
     a.start();
     return a;
   };
   const applyDuplicatePeer = (): Promise<unknown> =>
-    cluster.cp.kubectlOk(['apply', '-f', '-'], `apiVersion: svcbgp.io/v1alpha1
+    cluster.cp.kubectlOk(
+      ['apply', '-f', '-'],
+      `apiVersion: svcbgp.io/v1alpha1
 kind: BGPPeer
 metadata: {name: ${DUP_CR}}
 spec: {peerIP: "127.0.0.2:${torPort}", asNumber: 64512}
-`);
+`,
+    );
 
   before(async function () {
     await cluster.cp.kubectlOk(['apply', '-f', path.join(repoRoot(), 'deploy/10-crds.yaml')]);
-    await waitFor('CRDs established', async () =>
-      (await cluster.cp.kubectl(['get', 'bgppeers.svcbgp.io'])).code === 0 ? true : undefined, 30_000);
+    await waitFor('CRDs established', async () => ((await cluster.cp.kubectl(['get', 'bgppeers.svcbgp.io'])).code === 0 ? true : undefined), 30_000);
     await skipIfSvcbgpResourcesExist(this, cluster.kc);
     cluster.onCleanup(async () => {
       await cluster.cp.kubectl(['delete', 'bgppeers.svcbgp.io', DUP_CR, '--ignore-not-found']);
@@ -112,11 +129,15 @@ spec: {peerIP: "127.0.0.2:${torPort}", asNumber: 64512}
     expect(metricValue((await httpGet(http, '/metrics')).body, 'svcbgp_config_valid')).to.equal(0);
 
     // The Warning Event on the offending resource (cluster-scoped: its Events are in "default").
-    await waitFor('InvalidConfiguration Event', async () => {
-      const r = await cluster.cp.kubectl(['get', 'events', '-n', 'default', '--field-selector', `involvedObject.name=${DUP_CR}`, '-o', 'json']);
-      const items = (JSON.parse(r.stdout || '{"items":[]}') as { items: { reason: string; message: string }[] }).items;
-      return items.find((e) => e.reason === 'InvalidConfiguration' && e.message.includes('duplicate peer')) ? true : undefined;
-    }, 30_000);
+    await waitFor(
+      'InvalidConfiguration Event',
+      async () => {
+        const r = await cluster.cp.kubectl(['get', 'events', '-n', 'default', '--field-selector', `involvedObject.name=${DUP_CR}`, '-o', 'json']);
+        const items = (JSON.parse(r.stdout || '{"items":[]}') as { items: { reason: string; message: string }[] }).items;
+        return items.find((e) => e.reason === 'InvalidConfiguration' && e.message.includes('duplicate peer')) ? true : undefined;
+      },
+      30_000,
+    );
 
     // The operator removes the resource: the configuration is valid, the agent adopts what gobgpd holds (no change).
     await cluster.cp.kubectlOk(['delete', 'bgppeers.svcbgp.io', DUP_CR]);
@@ -137,19 +158,28 @@ spec: {peerIP: "127.0.0.2:${torPort}", asNumber: 64512}
     expect((await httpGet(http, '/readyz')).status).to.equal(503); // config-valid still fails: the resource is invalid
   });
 
-  it('an invalid resource that replaces the file\'s document is ambiguous: an empty gobgpd waits, nothing from the defaults is applied', async () => {
+  it("an invalid resource that replaces the file's document is ambiguous: an empty gobgpd waits, nothing from the defaults is applied", async () => {
     // 0.0.0.0/0 as a service CIDR: the CRD schema admits it, svcbgp refuses it without allowUnsafeServiceCIDRs.
-    await cluster.cp.kubectlOk(['apply', '-f', '-'], `apiVersion: svcbgp.io/v1alpha1
+    await cluster.cp.kubectlOk(
+      ['apply', '-f', '-'],
+      `apiVersion: svcbgp.io/v1alpha1
 kind: BGPConfiguration
 metadata: {name: default}
 spec:
   serviceExternalIPs: [{cidr: 0.0.0.0/0}]
-`);
+`,
+    );
     await gobgpd.kill('SIGKILL');
     await gobgpd.start();
     agent = await startAgent();
-    await waitFor('waiting logged', async () =>
-      agent!.logs().some((e) => e.message === 'waiting before configuring gobgpd' && String(e.waiting).includes('allowUnsafeServiceCIDRs')) ? true : undefined, 60_000);
+    await waitFor(
+      'waiting logged',
+      async () =>
+        agent!.logs().some((e) => e.message === 'waiting before configuring gobgpd' && String(e.waiting).includes('allowUnsafeServiceCIDRs'))
+          ? true
+          : undefined,
+      60_000,
+    );
     expect(await gobgpd.cli('global')).to.match(/AS:\s+0\b/); // BGP never started: no defaults, no seed peer
     expect(await rib().catch(() => [])).to.deep.equal([]); // (gobgp may refuse `global rib` before BGP starts)
     expect(agent.logs().filter((e) => ['advertise', 'gobgpd global configuration set'].includes(String(e.message)))).to.deep.equal([]);

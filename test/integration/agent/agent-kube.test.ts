@@ -72,10 +72,15 @@ describe('svcbgp run: the agent against a real API server and a real gobgpd', fu
   const kubectl = (...args: string[]) => cluster.cp.kubectlOk(['-n', cluster.ns, ...args]);
   const apply = (yaml: string) => cluster.cp.kubectlOk(['-n', cluster.ns, 'apply', '-f', '-'], yaml);
   const waitRib = (what: string, pred: (p: string[]) => boolean, timeoutMs = 30_000) =>
-    waitFor(what, async () => {
-      const p = await prefixes();
-      return pred(p) ? p : undefined;
-    }, timeoutMs, 200).catch(async (e: unknown) => {
+    waitFor(
+      what,
+      async () => {
+        const p = await prefixes();
+        return pred(p) ? p : undefined;
+      },
+      timeoutMs,
+      200,
+    ).catch(async (e: unknown) => {
       throw new Error(`${String(e)}\nRIB: ${(await prefixes().catch(() => [])).join(' ')}\n--- agent ---\n${agent.rawOutput().slice(-6000)}`);
     });
 
@@ -88,22 +93,29 @@ describe('svcbgp run: the agent against a real API server and a real gobgpd', fu
     const kubeconfig = kubeconfigVia(cluster.cp.kubeconfig, proxy.port, dir);
     // Loopback only: the peer is 127.0.0.2 on a port nobody listens on; gobgpd listens on a free port.
     const config = path.join(dir, 'bgp.yaml');
-    writeFileSync(
-      config,
-      loopbackAgentConfig({ peerPort: await freePort(), listenPort: await freePort(), serviceExternalIPs: ['192.168.3.0/24'] }),
-    );
+    writeFileSync(config, loopbackAgentConfig({ peerPort: await freePort(), listenPort: await freePort(), serviceExternalIPs: ['192.168.3.0/24'] }));
     httpAddress = `127.0.0.1:${await freePort()}`;
     agent = new AgentProcess([
-      '--node-name', NODE_A,
-      '--gobgp-address', gobgpd.address,
-      '--kubeconfig', kubeconfig,
-      '--config', config,
-      '--http-address', httpAddress,
-      '--resync-interval', '3s',
-      '--gobgp-probe-interval', '500ms',
-      '--debounce', '100ms',
-      '--namespace', cluster.ns,
-      '--drain-time', '2s',
+      '--node-name',
+      NODE_A,
+      '--gobgp-address',
+      gobgpd.address,
+      '--kubeconfig',
+      kubeconfig,
+      '--config',
+      config,
+      '--http-address',
+      httpAddress,
+      '--resync-interval',
+      '3s',
+      '--gobgp-probe-interval',
+      '500ms',
+      '--debounce',
+      '100ms',
+      '--namespace',
+      cluster.ns,
+      '--drain-time',
+      '2s',
       // This suite shares the control plane with others: cluster-wide svcbgp.io resources are tested in their own suite.
       '--no-custom-resources',
     ]);
@@ -112,7 +124,8 @@ describe('svcbgp run: the agent against a real API server and a real gobgpd', fu
 
   after(async function () {
     watch?.close();
-    if (this.currentTest?.state === 'failed' || process.env.SVCBGP_TEST_LOG) process.stderr.write(`--- agent output (tail) ---\n${agent?.rawOutput().slice(-8000)}\n`);
+    if (this.currentTest?.state === 'failed' || process.env.SVCBGP_TEST_LOG)
+      process.stderr.write(`--- agent output (tail) ---\n${agent?.rawOutput().slice(-8000)}\n`);
     await agent?.dispose();
     await proxy?.cut();
     await gobgpd?.stop();
@@ -161,17 +174,23 @@ describe('svcbgp run: the agent against a real API server and a real gobgpd', fu
     expect(p.some((x) => x.startsWith('8.8.8.8'))).to.equal(false);
     // svcbgp's Events only (source svcbgp): the API server's ClusterIP repair loop may put its own on the same Service
     // (ClusterIPNotAllocated, seen with the dual-stack control plane).
-    const events = await waitFor('an Event on Service evil', async () => {
-      const out = await kubectl('get', 'events', '--field-selector', 'involvedObject.kind=Service,involvedObject.name=evil,source=svcbgp', '-o', 'json');
-      const items = (JSON.parse(out) as { items: { reason: string; message: string; type: string }[] }).items;
-      return items.length > 0 ? items : undefined;
-    }, 30_000);
+    const events = await waitFor(
+      'an Event on Service evil',
+      async () => {
+        const out = await kubectl('get', 'events', '--field-selector', 'involvedObject.kind=Service,involvedObject.name=evil,source=svcbgp', '-o', 'json');
+        const items = (JSON.parse(out) as { items: { reason: string; message: string; type: string }[] }).items;
+        return items.length > 0 ? items : undefined;
+      },
+      30_000,
+    );
     expect(events[0]!.reason).to.equal('AddressNotAdvertised');
     expect(events[0]!.type).to.equal('Warning');
     expect(events[0]!.message).to.contain('8.8.8.8');
     // Deduplicated: more passes (drift every 3 s) do not add Events.
     await new Promise((r) => setTimeout(r, 4000));
-    const again = JSON.parse(await kubectl('get', 'events', '--field-selector', 'involvedObject.kind=Service,involvedObject.name=evil,source=svcbgp', '-o', 'json')) as { items: unknown[] };
+    const again = JSON.parse(
+      await kubectl('get', 'events', '--field-selector', 'involvedObject.kind=Service,involvedObject.name=evil,source=svcbgp', '-o', 'json'),
+    ) as { items: unknown[] };
     expect(again.items).to.have.length(events.length);
     const metrics = (await httpGet(httpAddress, '/metrics')).body;
     expect(metricValue(metrics, 'svcbgp_refused_addresses', { reason: 'outside-configured-cidrs' })).to.equal(1);
@@ -183,18 +202,28 @@ describe('svcbgp run: the agent against a real API server and a real gobgpd', fu
     await apply(service('far', 'far', `  type: NodePort\n  externalTrafficPolicy: Local\n  externalIPs: [192.168.3.190]\n`));
     await waitForEndpointSlices(cluster.kc, cluster.ns, 'far', { ready: 1, nodes: [NODE_B] });
     const status = async (...extra: string[]): Promise<{ code: number; stdout: string }> => {
-      const r = await execFileAsync(process.execPath, [agentEntry(), 'status', '--agent', httpAddress, '--gobgp-address', gobgpd.address, ...extra], { timeout: 20_000 })
-        .then((x) => ({ code: 0, stdout: x.stdout }), (e: { code?: number; stdout?: string }) => ({ code: e.code ?? -1, stdout: e.stdout ?? '' }));
+      const r = await execFileAsync(process.execPath, [agentEntry(), 'status', '--agent', httpAddress, '--gobgp-address', gobgpd.address, ...extra], {
+        timeout: 20_000,
+      }).then(
+        (x) => ({ code: 0, stdout: x.stdout }),
+        (e: { code?: number; stdout?: string }) => ({ code: e.code ?? -1, stdout: e.stdout ?? '' }),
+      );
       return r;
     };
-    const json = await waitFor('status shows the withheld address', async () => {
-      const r = await status('-o', 'json');
-      const doc = JSON.parse(r.stdout) as StatusReport;
-      return doc.agent.status?.withheld.some((w) => w.address === '192.168.3.190') ? doc : undefined;
-    }, 30_000);
+    const json = await waitFor(
+      'status shows the withheld address',
+      async () => {
+        const r = await status('-o', 'json');
+        const doc = JSON.parse(r.stdout) as StatusReport;
+        return doc.agent.status?.withheld.some((w) => w.address === '192.168.3.190') ? doc : undefined;
+      },
+      30_000,
+    );
     expect(json.gobgpd.api).to.equal(GOBGPD_VERSION.api);
     expect(json.gobgpd.global).to.deep.include({ asn: 64512, routerId: '192.168.1.10' });
-    expect(json.gobgpd.peers!.map((p) => [p.address, p.owner, p.gracefulRestart.enabled, p.gracefulRestart.restartTime])).to.deep.equal([['127.0.0.2', 'svcbgp', true, 120]]);
+    expect(json.gobgpd.peers!.map((p) => [p.address, p.owner, p.gracefulRestart.enabled, p.gracefulRestart.restartTime])).to.deep.equal([
+      ['127.0.0.2', 'svcbgp', true, 120],
+    ]);
     const owned = new Map(json.gobgpd.owned!.map((p) => [p.prefix, p]));
     expect(owned.get('10.49.0.0/16')!.reasons.join(' ')).to.contain('10.49.0.0/16');
     expect(owned.get('192.168.3.180/32')!.reasons.join(' ')).to.contain('web');
@@ -221,8 +250,14 @@ describe('svcbgp run: the agent against a real API server and a real gobgpd', fu
     }
 
     // gobgpd answers, the agent does not: the gobgpd part is shown, with the error, and exit code 1.
-    const down = await execFileAsync(process.execPath, [agentEntry(), 'status', '--agent', `127.0.0.1:${await freePort()}`, '--gobgp-address', gobgpd.address], { timeout: 20_000 })
-      .then(() => ({ code: 0, stdout: '' }), (e: { code?: number; stdout?: string }) => ({ code: e.code ?? -1, stdout: e.stdout ?? '' }));
+    const down = await execFileAsync(
+      process.execPath,
+      [agentEntry(), 'status', '--agent', `127.0.0.1:${await freePort()}`, '--gobgp-address', gobgpd.address],
+      { timeout: 20_000 },
+    ).then(
+      () => ({ code: 0, stdout: '' }),
+      (e: { code?: number; stdout?: string }) => ({ code: e.code ?? -1, stdout: e.stdout ?? '' }),
+    );
     expect(down.code).to.equal(1);
     expect(down.stdout).to.contain('agent:\n  unreachable').and.to.contain('10.49.0.0/16');
     await kubectl('delete', 'svc', 'far');
@@ -235,8 +270,11 @@ describe('svcbgp run: the agent against a real API server and a real gobgpd', fu
     const addsBefore = adds();
     await gobgpd.cli('global', 'rib', 'del', '10.49.0.0/16');
     // Restored = the agent advertised it again (logged with its reasons) and gobgpd has it.
-    await waitFor('10.49.0.0/16 restored by the drift pass', async () =>
-      adds() > addsBefore && (await prefixes()).includes('10.49.0.0/16') ? true : undefined, 20_000);
+    await waitFor(
+      '10.49.0.0/16 restored by the drift pass',
+      async () => (adds() > addsBefore && (await prefixes()).includes('10.49.0.0/16') ? true : undefined),
+      20_000,
+    );
     await new Promise((r) => setTimeout(r, 3500)); // at least one more drift pass
     expect(metricValue((await httpGet(httpAddress, '/metrics')).body, 'svcbgp_drift_repairs_total', { kind: 'missing' })).to.equal(1);
     expect(await prefixes()).to.include('10.99.0.0/24');
@@ -256,7 +294,11 @@ describe('svcbgp run: the agent against a real API server and a real gobgpd', fu
     expect([...(await rib()).entries()]).to.deep.equal([...before.entries()]);
 
     agent.start();
-    await waitFor('/readyz 200 after restart', async () => ((await httpGet(httpAddress, '/readyz').catch(() => ({ status: 0 }))).status === 200 ? true : undefined), 60_000);
+    await waitFor(
+      '/readyz 200 after restart',
+      async () => ((await httpGet(httpAddress, '/readyz').catch(() => ({ status: 0 }))).status === 200 ? true : undefined),
+      60_000,
+    );
     await new Promise((r) => setTimeout(r, 4000)); // a drift pass too
     expect(tableEvents).to.deep.equal([]);
     const metrics = (await httpGet(httpAddress, '/metrics')).body;
@@ -287,8 +329,12 @@ describe('svcbgp run: the agent against a real API server and a real gobgpd', fu
 
   it('an API-server outage withdraws nothing; when it is back, the missed deletion is applied', async () => {
     await proxy.cut();
-    await waitFor('the agent to notice the outage', async () =>
-      agent.logs().some((e) => e.message === 'list/watch failed; keeping the last known objects and retrying') ? true : undefined, 60_000, 200);
+    await waitFor(
+      'the agent to notice the outage',
+      async () => (agent.logs().some((e) => e.message === 'list/watch failed; keeping the last known objects and retrying') ? true : undefined),
+      60_000,
+      200,
+    );
     // Meanwhile the Service goes away (the admin talks to the API server directly).
     await kubectl('delete', 'svc', 'web');
     await new Promise((r) => setTimeout(r, 5000)); // > one drift pass (3 s)
@@ -313,12 +359,15 @@ describe('svcbgp run: the agent against a real API server and a real gobgpd', fu
     expect(m).to.contain('svcbgp_process_resident_memory_bytes');
   });
 
-  it('configuration reload: a bad file is ignored; the article\'s switch to serviceExternalIPs applies live; MD5 password from a Secret', async () => {
+  it("configuration reload: a bad file is ignored; the article's switch to serviceExternalIPs applies live; MD5 password from a Secret", async () => {
     const config = agent.args[agent.args.indexOf('--config') + 1]!;
     const good = readFileSync(config, 'utf8');
     writeFileSync(config, good.replace('cidr: 10.49.0.0/16', 'cidr: 10.49.0.1/16'));
-    await waitFor('the agent to reject the bad file', async () =>
-      agent.logs().some((e) => e.message === 'new configuration file is invalid; keeping the last good configuration') ? true : undefined, 20_000);
+    await waitFor(
+      'the agent to reject the bad file',
+      async () => (agent.logs().some((e) => e.message === 'new configuration file is invalid; keeping the last good configuration') ? true : undefined),
+      20_000,
+    );
     const bad = agent.logs().find((e) => e.message === 'new configuration file is invalid; keeping the last good configuration')!;
     expect(JSON.stringify(bad.errors)).to.contain('10.49.0.1/16');
     await new Promise((r) => setTimeout(r, 1000));
@@ -326,7 +375,9 @@ describe('svcbgp run: the agent against a real API server and a real gobgpd', fu
 
     await kubectl('create', 'secret', 'generic', 'bgp-secrets', '--from-literal=tor-2=s3cr3t-pw');
     const peer2Port = await freePort();
-    writeFileSync(config, good.replace('serviceClusterIPs: [{cidr: 10.49.0.0/16}]', 'serviceClusterIPs:') + `---
+    writeFileSync(
+      config,
+      `${good.replace('serviceClusterIPs: [{cidr: 10.49.0.0/16}]', 'serviceClusterIPs:')}---
 apiVersion: projectcalico.org/v3
 kind: BGPPeer
 metadata: {name: tor-2}
@@ -334,7 +385,8 @@ spec:
   peerIP: "127.0.0.3:${peer2Port}"
   asNumber: 64512
   password: {secretKeyRef: {name: bgp-secrets, key: tor-2}}
-`);
+`,
+    );
     await waitRib('10.49.0.0/16 withdrawn after the switch', (p) => !p.includes('10.49.0.0/16') && p.includes('192.168.3.0/24'));
     const client = connectGobgp(gobgpd.address);
     try {
@@ -354,10 +406,14 @@ spec:
     await cluster.cp.kubectlOk(['label', 'node', NODE_A, 'node.kubernetes.io/exclude-from-external-load-balancers=true']);
     try {
       // RFC 8326 first: the same paths, re-advertised with 65535:0 and LOCAL_PREF 0 (the ToR moves traffic away).
-      const drained = await waitFor('every path marked GRACEFUL_SHUTDOWN', async () => {
-        const r = await rib();
-        return [...r.values()].every((p) => p.communities.includes('65535:0') && p.localPref === 0) && r.size === before.length ? r : undefined;
-      }, 30_000);
+      const drained = await waitFor(
+        'every path marked GRACEFUL_SHUTDOWN',
+        async () => {
+          const r = await rib();
+          return [...r.values()].every((p) => p.communities.includes('65535:0') && p.localPref === 0) && r.size === before.length ? r : undefined;
+        },
+        30_000,
+      );
       expect([...drained.keys()].sort()).to.deep.equal(before);
       const metrics = (await httpGet(httpAddress, '/metrics')).body;
       expect(metricValue(metrics, 'svcbgp_node_leaving')).to.equal(1);
@@ -370,8 +426,11 @@ spec:
       await cluster.cp.kubectlOk(['label', 'node', NODE_A, 'node.kubernetes.io/exclude-from-external-load-balancers-']);
     }
     await waitRib('the routes back', (p) => before.every((x) => p.includes(x)));
-    await waitFor('back without GRACEFUL_SHUTDOWN', async () =>
-      [...(await rib()).values()].every((p) => !p.communities.includes('65535:0') && p.localPref === undefined) ? true : undefined, 30_000);
+    await waitFor(
+      'back without GRACEFUL_SHUTDOWN',
+      async () => ([...(await rib()).values()].every((p) => !p.communities.includes('65535:0') && p.localPref === undefined) ? true : undefined),
+      30_000,
+    );
     expect(metricValue((await httpGet(httpAddress, '/metrics')).body, 'svcbgp_node_leaving')).to.equal(0);
   });
 
@@ -381,15 +440,37 @@ spec:
     // What the kubelet's node shutdown manager writes into the Ready condition (pkg/kubelet/nodestatus/setters.go).
     // No kubelet runs here: the test writes the condition itself, and afterwards the node simulator re-registers
     // the Node as a restarted kubelet would (Ready again, its Pods reported ready).
-    await cluster.cp.kubectlOk(['patch', 'node', NODE_A, '--subresource', 'status', '--type', 'strategic', '-p',
-      JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'node is shutting down', lastHeartbeatTime: new Date().toISOString() }] } })]);
+    await cluster.cp.kubectlOk([
+      'patch',
+      'node',
+      NODE_A,
+      '--subresource',
+      'status',
+      '--type',
+      'strategic',
+      '-p',
+      JSON.stringify({
+        status: {
+          conditions: [
+            { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'node is shutting down', lastHeartbeatTime: new Date().toISOString() },
+          ],
+        },
+      }),
+    ]);
     try {
-      await waitFor('GRACEFUL_SHUTDOWN on every path, the aggregates among them', async () => {
-        const r = await rib();
-        return aggregates.every((a) => r.has(a)) && [...r.values()].every((p) => p.communities.includes('65535:0') && p.localPref === 0) ? true : undefined;
-      }, 30_000);
+      await waitFor(
+        'GRACEFUL_SHUTDOWN on every path, the aggregates among them',
+        async () => {
+          const r = await rib();
+          return aggregates.every((a) => r.has(a)) && [...r.values()].every((p) => p.communities.includes('65535:0') && p.localPref === 0) ? true : undefined;
+        },
+        30_000,
+      );
       await waitRib('withdrawn after the drain', (p) => p.length === 0);
-      const leavingLog = agent.logs().filter((e) => String(e.message).startsWith('node leaving: every path re-advertised')).pop();
+      const leavingLog = agent
+        .logs()
+        .filter((e) => String(e.message).startsWith('node leaving: every path re-advertised'))
+        .pop();
       expect(String(leavingLog?.why)).to.contain('shutting down');
     } finally {
       await cluster.sim.startKubelet(NODE_A);

@@ -21,7 +21,17 @@ import { connectGobgp } from '../../../src/gobgp/client.js';
 import type { GobgpClient } from '../../../src/gobgp/types.js';
 import { useCluster, repoRoot } from '../../helpers/kube/index.js';
 import { freePort, waitFor } from '../../helpers/gobgpd.js';
-import { AgentProcess, RestartableGobgpd, httpGet, loopbackAgentConfig, memoryLogger, metricValue, ribViaCli, skipIfSvcbgpResourcesExist, type LogEntry } from './util.js';
+import {
+  AgentProcess,
+  RestartableGobgpd,
+  httpGet,
+  loopbackAgentConfig,
+  memoryLogger,
+  metricValue,
+  ribViaCli,
+  skipIfSvcbgpResourcesExist,
+  type LogEntry,
+} from './util.js';
 
 const NODE = `agent-startup-${process.pid}`;
 const ROLE = `svcbgp-startup-${process.pid}`;
@@ -85,7 +95,7 @@ describe('svcbgp run: the first StartBgp waits until every configuration source 
     }
   });
 
-  it('BGPConfiguration not listable yet: gobgpd stays untouched; once it is, BGP starts with the resource\'s listenPort and routes follow', async () => {
+  it("BGPConfiguration not listable yet: gobgpd stays untouched; once it is, BGP starts with the resource's listenPort and routes follow", async () => {
     const { cp, ns } = cluster;
     // The deploy/ ClusterRole without bgpconfigurations, for a ServiceAccount of this suite.
     const rules = (withConfigs: boolean): unknown[] => [
@@ -102,11 +112,14 @@ describe('svcbgp run: the first StartBgp waits until every configuration source 
     await cp.kubectlOk(['create', 'clusterrolebinding', ROLE, '--clusterrole', ROLE, '--serviceaccount', `${ns}:${SA}`]);
 
     const listenPort = await freePort();
-    await cp.kubectlOk(['apply', '-f', '-'], `apiVersion: svcbgp.io/v1alpha1
+    await cp.kubectlOk(
+      ['apply', '-f', '-'],
+      `apiVersion: svcbgp.io/v1alpha1
 kind: BGPConfiguration
 metadata: {name: node.${NODE}}
 spec: {listenPort: ${listenPort}}
-`);
+`,
+    );
     const config = path.join(dir!, 'bgp.yaml');
     writeFileSync(config, loopbackAgentConfig({ peerPort: await freePort() }));
     const token = (await cp.kubectlOk(['create', 'token', SA, '-n', ns, '--duration', '10m'])).trim();
@@ -116,9 +129,22 @@ spec: {listenPort: ${listenPort}}
     client = connectGobgp(g.address, { deadlineMs: 5000 });
     const http = `127.0.0.1:${await freePort()}`;
     agent = new AgentProcess([
-      '--node-name', NODE, '--gobgp-address', g.address, '--kubeconfig', cp.writeKubeconfigForToken(token, ROLE),
-      '--config', config, '--namespace', ns, '--http-address', http,
-      '--gobgp-probe-interval', '500ms', '--debounce', '100ms',
+      '--node-name',
+      NODE,
+      '--gobgp-address',
+      g.address,
+      '--kubeconfig',
+      cp.writeKubeconfigForToken(token, ROLE),
+      '--config',
+      config,
+      '--namespace',
+      ns,
+      '--http-address',
+      http,
+      '--gobgp-probe-interval',
+      '500ms',
+      '--debounce',
+      '100ms',
     ]);
     agent.start();
     const a = agent;
@@ -126,14 +152,17 @@ spec: {listenPort: ${listenPort}}
       // A pass that saw every other cache synced (the Node included) and this one not: it must wait, not provision.
       const waitingForConfigs = (e: LogEntry): boolean =>
         e.message === 'waiting before configuring gobgpd' && /^caches syncing \(bgpconfigurations:(syncing|failing)\)$/.test(String(e.waiting));
-      const first = await waitFor('a pass waiting for nothing but bgpconfigurations (or one that started BGP)', async () =>
-        a.logs().find((e) => waitingForConfigs(e) || e.message === 'starting BGP on gobgpd'), 60_000);
+      const first = await waitFor(
+        'a pass waiting for nothing but bgpconfigurations (or one that started BGP)',
+        async () => a.logs().find((e) => waitingForConfigs(e) || e.message === 'starting BGP on gobgpd'),
+        60_000,
+      );
       expect(first.message, 'what the pass after the other caches synced did').to.equal('waiting before configuring gobgpd');
       expect(await client.getGlobal(), 'gobgpd global config while the BGPConfiguration cache has not answered').to.equal(undefined);
       expect(a.logs().filter((e) => e.message === 'starting BGP on gobgpd')).to.deep.equal([]);
       const ready = await httpGet(http, '/readyz');
       expect(ready.status).to.equal(503);
-      expect(ready.body).to.contain("[-]caches-synced failed");
+      expect(ready.body).to.contain('[-]caches-synced failed');
 
       // Now the role allows it: the cache syncs, and the first StartBgp carries the resource's listen port.
       await cp.kubectlOk(['apply', '-f', '-'], role(true));

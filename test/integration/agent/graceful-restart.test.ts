@@ -47,7 +47,14 @@ describe('graceful restart towards a real GR-helper peer (network namespaces)', 
       synced: true,
       connected: true,
       speaker: { asn: 64512, routerId: OURS, listenPort: 179, peers: [{ address: TOR, asn: 64512, gracefulRestart: { enabled: true, restartTime: 120 } }] },
-      desired: { paths: [route('10.49.0.0/16'), route('192.168.3.180/32')].map((r) => ({ route: r, kinds: ['cluster-ip-cidr' as const], reasons: [{ rule: 'aggregate' as const, text: 'test' }] })), refused: [] },
+      desired: {
+        paths: [route('10.49.0.0/16'), route('192.168.3.180/32')].map((r) => ({
+          route: r,
+          kinds: ['cluster-ip-cidr' as const],
+          reasons: [{ rule: 'aggregate' as const, text: 'test' }],
+        })),
+        refused: [],
+      },
     };
     reconciler = new Reconciler({ speaker, inputs: fixedInputs(() => inputs), diff, log: log.log });
     scheduler = new PassScheduler((r) => reconciler.pass(r), { maxWindowMs: 50, retryMs: 300 });
@@ -55,7 +62,8 @@ describe('graceful restart towards a real GR-helper peer (network namespaces)', 
   });
 
   after(async function () {
-    if (this.currentTest?.state === 'failed') process.stderr.write(`--- our gobgpd ---\n${ours?.log().slice(-3000)}\n--- tor ---\n${tor?.log().slice(-3000)}\n`);
+    if (this.currentTest?.state === 'failed')
+      process.stderr.write(`--- our gobgpd ---\n${ours?.log().slice(-3000)}\n--- tor ---\n${tor?.log().slice(-3000)}\n`);
     monitor?.stop();
     scheduler?.stop();
     client?.close();
@@ -67,15 +75,27 @@ describe('graceful restart towards a real GR-helper peer (network namespaces)', 
   it('first start: peers are added with local_restarting, and the ToR still gets every route once End-of-RIB is exchanged', async () => {
     await monitor.start();
     scheduler.trigger('start', 0);
-    const rib = await waitFor('both routes at the ToR', async () => {
-      const r = await ribNextHops(tor, 'ipv4');
-      return r.size === 2 ? r : undefined;
-    }, 60_000, 200);
-    expect([...rib]).to.deep.equal([['10.49.0.0/16', [OURS]], ['192.168.3.180/32', [OURS]]]);
+    const rib = await waitFor(
+      'both routes at the ToR',
+      async () => {
+        const r = await ribNextHops(tor, 'ipv4');
+        return r.size === 2 ? r : undefined;
+      },
+      60_000,
+      200,
+    );
+    expect([...rib]).to.deep.equal([
+      ['10.49.0.0/16', [OURS]],
+      ['192.168.3.180/32', [OURS]],
+    ]);
     expect(log.entries.find((e) => e.message === 'peers provisioned')).to.deep.include({ added: [TOR], localRestarting: true });
     // gobgpd clears local_restarting itself once the End-of-RIB exchange completed.
-    await waitFor('local_restarting cleared by gobgpd', async () =>
-      (await client.listPeers()).every((p) => !p.localRestarting) ? true : undefined, 30_000, 200);
+    await waitFor(
+      'local_restarting cleared by gobgpd',
+      async () => ((await client.listPeers()).every((p) => !p.localRestarting) ? true : undefined),
+      30_000,
+      200,
+    );
   });
 
   it('gobgpd SIGKILLed and restarted under the agent: the ToR never loses a route (stale, then refreshed)', async () => {
@@ -94,13 +114,21 @@ describe('graceful restart towards a real GR-helper peer (network namespaces)', 
       await new Promise((r) => setTimeout(r, 1000)); // the ToR now holds our routes as stale
       const stale = await tor.cli('global', 'rib');
       await ours.start();
-      await waitFor('the session back and our routes refreshed', async () => {
-        const peer = (await client.listPeers()).find((p) => p.peer.address === TOR);
-        return peer?.sessionState === 'established' && !peer.localRestarting ? true : undefined;
-      }, 60_000, 200);
+      await waitFor(
+        'the session back and our routes refreshed',
+        async () => {
+          const peer = (await client.listPeers()).find((p) => p.peer.address === TOR);
+          return peer?.sessionState === 'established' && !peer.localRestarting ? true : undefined;
+        },
+        60_000,
+        200,
+      );
       expect(stale).to.contain('10.49.0.0/16');
       const rib = await ribNextHops(tor, 'ipv4');
-      expect([...rib]).to.deep.equal([['10.49.0.0/16', [OURS]], ['192.168.3.180/32', [OURS]]]);
+      expect([...rib]).to.deep.equal([
+        ['10.49.0.0/16', [OURS]],
+        ['192.168.3.180/32', [OURS]],
+      ]);
       expect(missing, 'moments the ToR lacked a route').to.deep.equal([]);
       // The restore order, from the agent's log: global, then paths, then the peer.
       const msgs = log.entries.map((e) => e.message);

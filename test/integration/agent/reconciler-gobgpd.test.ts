@@ -27,7 +27,10 @@ function route(prefix: string, extra: Partial<Route> = {}): Route {
 }
 
 function desired(...routes: Route[]): DesiredState {
-  return { paths: routes.map((r) => ({ route: r, kinds: ['cluster-ip-cidr'], reasons: [{ rule: 'aggregate' as const, text: `test wants ${r.prefix}` }] })), refused: [] };
+  return {
+    paths: routes.map((r) => ({ route: r, kinds: ['cluster-ip-cidr'], reasons: [{ rule: 'aggregate' as const, text: `test wants ${r.prefix}` }] })),
+    refused: [],
+  };
 }
 
 interface Agent {
@@ -93,7 +96,12 @@ describe('agent reconciler against real gobgpd', function () {
   });
 
   it('start-up converges the RIB: global config, every desired path marked with the ownership community, the peer', async () => {
-    const a = newAgent({ synced: true, connected: true, speaker: speakerConfig, desired: desired(route('10.49.0.0/16'), route('192.168.3.180/32'), route('fd00:49::/112')) });
+    const a = newAgent({
+      synced: true,
+      connected: true,
+      speaker: speakerConfig,
+      desired: desired(route('10.49.0.0/16'), route('192.168.3.180/32'), route('fd00:49::/112')),
+    });
     expect(await a.pass()).to.equal('done');
 
     const v4 = await ribViaCli((...x) => gobgpd.cli(...x));
@@ -108,7 +116,12 @@ describe('agent reconciler against real gobgpd', function () {
     expect(global).to.match(/Router-ID:\s+10\.255\.0\.1/);
     expect(await gobgpd.cli('neighbor')).to.contain('127.0.0.2');
     expect(a.reconciler.readiness()).to.deep.equal({
-      cachesSynced: true, gobgpReachable: true, gobgpApiMatches: true, gobgpApi: GOBGPD_VERSION.api, provisioned: true, globalMatches: true,
+      cachesSynced: true,
+      gobgpReachable: true,
+      gobgpApiMatches: true,
+      gobgpApi: GOBGPD_VERSION.api,
+      provisioned: true,
+      globalMatches: true,
     });
     expect(await a.changes()).to.deep.equal({ add: 3, delete: 0 });
     // The reason for every add is in the logs.
@@ -170,7 +183,12 @@ describe('agent reconciler against real gobgpd', function () {
   });
 
   it('agent restart: the new agent adopts the owned paths and sends no AddPath and no DeletePath', async () => {
-    const state = { synced: true, connected: true, speaker: speakerConfig, desired: desired(route('10.49.0.0/16'), route('192.168.3.180/32', { communities: ['64512:300'] }), route('fd00:49::/112')) };
+    const state = {
+      synced: true,
+      connected: true,
+      speaker: speakerConfig,
+      desired: desired(route('10.49.0.0/16'), route('192.168.3.180/32', { communities: ['64512:300'] }), route('fd00:49::/112')),
+    };
     const first = newAgent(state);
     await first.pass();
     const before = await ribViaCli((...x) => gobgpd.cli(...x));
@@ -179,9 +197,11 @@ describe('agent reconciler against real gobgpd', function () {
     // Watch gobgpd's own table events (every best-path change) across the restart.
     const watcher = connectGobgp(gobgpd.address);
     const tableEvents: string[] = [];
-    watches.push(watcher.watch({ table: true }, (ev) => {
-      if (ev.kind === 'table') for (const p of ev.paths) tableEvents.push(`${p.withdrawn ? 'withdraw' : 'add'} ${p.route.prefix}`);
-    }));
+    watches.push(
+      watcher.watch({ table: true }, (ev) => {
+        if (ev.kind === 'table') for (const p of ev.paths) tableEvents.push(`${p.withdrawn ? 'withdraw' : 'add'} ${p.route.prefix}`);
+      }),
+    );
     await new Promise((r) => setTimeout(r, 300));
     const peersBefore = await gobgpd.cli('neighbor');
 
@@ -196,7 +216,12 @@ describe('agent reconciler against real gobgpd', function () {
     expect(await gobgpd.cli('neighbor')).to.equal(peersBefore);
     expect(second.entries.find((e) => e.message === 'read owned paths from gobgpd')).to.include({ owned: 3 });
     // The watch does see changes (so the empty list above means something): one real change shows up.
-    second.inputs.desired = desired(route('10.49.0.0/16'), route('192.168.3.180/32', { communities: ['64512:300'] }), route('fd00:49::/112'), route('10.60.0.0/16'));
+    second.inputs.desired = desired(
+      route('10.49.0.0/16'),
+      route('192.168.3.180/32', { communities: ['64512:300'] }),
+      route('fd00:49::/112'),
+      route('10.60.0.0/16'),
+    );
     await second.pass();
     await waitFor('the table event of one real add', async () => (tableEvents.includes('add 10.60.0.0/16') ? true : undefined), 10000, 50);
     watcher.close();
@@ -229,11 +254,19 @@ describe('agent reconciler against real gobgpd', function () {
   });
 
   it('gobgpd SIGKILLed and started again: the running agent restores global config, then paths, then peers (local_restarting)', async () => {
-    const a = newAgent({ synced: true, connected: true, speaker: speakerConfig, desired: desired(route('10.49.0.0/16'), route('192.168.3.180/32'), route('fd00:49::/112')) });
+    const a = newAgent({
+      synced: true,
+      connected: true,
+      speaker: speakerConfig,
+      desired: desired(route('10.49.0.0/16'), route('192.168.3.180/32'), route('fd00:49::/112')),
+    });
     const speaker = speakerOverClient(a.client, { log: memoryLogger().log, metrics: a.metrics });
     const scheduler = new PassScheduler((r) => a.reconciler.pass(r), { maxWindowMs: 50, retryMs: 300 });
     const monitor = new GobgpdMonitor(speaker, a.reconciler, (why, d) => scheduler.trigger(why, d), 300);
-    stops.push(() => monitor.stop(), () => scheduler.stop());
+    stops.push(
+      () => monitor.stop(),
+      () => scheduler.stop(),
+    );
     await monitor.start();
     scheduler.trigger('start', 0);
     await waitFor('provisioned', async () => (a.reconciler.readiness().provisioned ? true : undefined), 15000, 50);
@@ -245,10 +278,15 @@ describe('agent reconciler against real gobgpd', function () {
     const markAt = a.entries.length;
 
     await gobgpd.start();
-    await waitFor('routes restored', async () => {
-      const rib = await ribViaCli((...x) => gobgpd.cli(...x));
-      return rib.size === 2 ? rib : undefined;
-    }, 20000, 100);
+    await waitFor(
+      'routes restored',
+      async () => {
+        const rib = await ribViaCli((...x) => gobgpd.cli(...x));
+        return rib.size === 2 ? rib : undefined;
+      },
+      20000,
+      100,
+    );
     await waitFor('peer restored', async () => ((await gobgpd.cli('neighbor')).includes('127.0.0.2') ? true : undefined), 20000, 100);
     expect([...(await ribViaCli((...x) => gobgpd.cli(...x), 'ipv6')).keys()]).to.deep.equal(['fd00:49::/112']);
     expect(await gobgpd.cli('global')).to.match(/AS:\s+64512/);
@@ -293,7 +331,9 @@ describe('agent reconciler against real gobgpd', function () {
     // reported: one error log naming both sides, the metric, readiness
     const errors = (): LogEntry[] => a.entries.filter((e) => e.level === 'error');
     expect(errors()).to.have.length(1);
-    expect(String(errors()[0]!.error)).to.match(/already runs BGP with asn 65000, routerId 10\.9\.9\.9, listenPort \d+, but svcbgp is configured for asn 64512, routerId 10\.255\.0\.1, listenPort -1/);
+    expect(String(errors()[0]!.error)).to.match(
+      /already runs BGP with asn 65000, routerId 10\.9\.9\.9, listenPort \d+, but svcbgp is configured for asn 64512, routerId 10\.255\.0\.1, listenPort -1/,
+    );
     expect(await conflictGauge()).to.equal(1);
     expect(a.reconciler.readiness()).to.include({ provisioned: true, globalMatches: false });
 

@@ -47,7 +47,13 @@ describe('gobgpd container restart in the same Pod: a stale API socket', functio
       const code = await first.exited;
       if (GOBGPD_VERSION.api === 'v3') expect(code, 'gobgpd 3.x exits at once on the stale socket').to.not.equal(null);
       else expect(code, 'gobgpd 4.x keeps running without its API').to.equal(null);
-      expect(await gobgpd.cli('neighbor').then(() => 'answers', () => 'no API'), "the liveness probe's command").to.equal('no API');
+      expect(
+        await gobgpd.cli('neighbor').then(
+          () => 'answers',
+          () => 'no API',
+        ),
+        "the liveness probe's command",
+      ).to.equal('no API');
     } finally {
       first.kill(); // no gobgpd outlives the test, whatever failed
     }
@@ -58,7 +64,11 @@ describe('gobgpd container restart in the same Pod: a stale API socket', functio
 
     const second = runGobgpd(gobgpd.socket, 3_000);
     try {
-      await waitFor('the new gobgpd answers on the socket', async () => (await gobgpd.cli('global').catch(() => undefined)) !== undefined ? true : undefined, 15_000);
+      await waitFor(
+        'the new gobgpd answers on the socket',
+        async () => ((await gobgpd.cli('global').catch(() => undefined)) !== undefined ? true : undefined),
+        15_000,
+      );
       // A live socket is never removed.
       expect(await removeStaleSocket(`unix://${gobgpd.socket}`, log)).to.equal(false);
       expect(existsSync(gobgpd.socket)).to.equal(true);

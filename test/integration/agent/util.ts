@@ -48,7 +48,10 @@ export class RestartableGobgpd {
   private static hooked = false;
 
   /** `netns`: run gobgpd inside this network namespace (its API socket stays reachable: unix sockets are not namespaced). */
-  constructor(name = 'agent-gobgpd', private readonly netns?: string) {
+  constructor(
+    name = 'agent-gobgpd',
+    private readonly netns?: string,
+  ) {
     this.dir = mkdtempSync(path.join(os.tmpdir(), `svcbgp-${name}-`));
     this.socket = path.join(this.dir, 'gobgp.sock');
     RestartableGobgpd.live.add(this);
@@ -145,7 +148,8 @@ export async function ribViaCli(cli: (...a: string[]) => Promise<string>, family
     for (const a of p.attrs) {
       if (a.type === 5) localPref = Number(a.value);
       if (a.type === 3 || a.type === 14) nextHop = String(a.nexthop);
-      if (a.type === 32) for (const c of a.value as { ASN: number; LocalData1: number; LocalData2: number }[]) large.push(`${c.ASN}:${c.LocalData1}:${c.LocalData2}`);
+      if (a.type === 32)
+        for (const c of a.value as { ASN: number; LocalData1: number; LocalData2: number }[]) large.push(`${c.ASN}:${c.LocalData1}:${c.LocalData2}`);
       if (a.type === 8) for (const c of a.communities as number[]) comms.push(`${c >>> 16}:${c & 0xffff}`);
     }
     res.set(prefix, { prefix, nextHop, largeCommunities: large, communities: comms, ...(localPref !== undefined ? { localPref } : {}), age: p.age });
@@ -176,11 +180,17 @@ export class AgentProcess {
    * `nodeFlags`: the Node.js flags before the script; default the DaemonSet's (deploy/40-daemonset.yaml), as
    * production runs the agent. (A flag given here wins over the same flag in NODE_OPTIONS.)
    */
-  constructor(readonly args: string[], readonly env: NodeJS.ProcessEnv = {}, readonly nodeFlags: string[] = agentNodeFlags()) {
+  constructor(
+    readonly args: string[],
+    readonly env: NodeJS.ProcessEnv = {},
+    readonly nodeFlags: string[] = agentNodeFlags(),
+  ) {
     AgentProcess.live.add(this);
     if (!AgentProcess.hooked) {
       AgentProcess.hooked = true;
-      process.once('exit', () => AgentProcess.live.forEach((a) => a.child?.kill('SIGKILL')));
+      process.once('exit', () => {
+        for (const a of AgentProcess.live) a.child?.kill('SIGKILL');
+      });
     }
   }
 
@@ -270,7 +280,10 @@ export class CuttableProxy {
   private readonly sockets = new Set<net.Socket>();
   port = 0;
 
-  constructor(private readonly targetPort: number, private readonly targetHost = '127.0.0.1') {}
+  constructor(
+    private readonly targetPort: number,
+    private readonly targetHost = '127.0.0.1',
+  ) {}
 
   async listen(port = 0): Promise<void> {
     const server = net.createServer((client) => {
@@ -321,12 +334,7 @@ export function kubeconfigVia(original: string, port: number, dir: string): stri
  * 127.0.0.2 on a port nobody listens on (gobgpd dials it, no packet leaves the machine) and gobgpd listens on
  * a free port, so no test ever peers with the seed's real 192.168.1.1.
  */
-export function loopbackAgentConfig(opts: {
-  peerPort: number;
-  listenPort?: number;
-  serviceClusterIPs?: string[];
-  serviceExternalIPs?: string[];
-}): string {
+export function loopbackAgentConfig(opts: { peerPort: number; listenPort?: number; serviceClusterIPs?: string[]; serviceExternalIPs?: string[] }): string {
   const cidrs = (key: string, list: string[] | undefined): string =>
     list && list.length > 0 ? `  ${key}: [${list.map((c) => `{cidr: ${c}}`).join(', ')}]\n` : '';
   return `apiVersion: projectcalico.org/v3
@@ -349,8 +357,11 @@ ${opts.listenPort === undefined ? '' : `  listenPort: ${opts.listenPort}\n`}${ci
 export async function skipIfSvcbgpResourcesExist(ctx: Mocha.Context, kc: KubeConfig): Promise<void> {
   const custom = kc.makeApiClient(CustomObjectsApi);
   for (const plural of ['bgppeers', 'bgpconfigurations']) {
-    const list = await waitFor(`list ${plural}`, async () =>
-      (await custom.listClusterCustomObject({ group: 'svcbgp.io', version: 'v1alpha1', plural })) as { items: unknown[] }, 30_000);
+    const list = await waitFor(
+      `list ${plural}`,
+      async () => (await custom.listClusterCustomObject({ group: 'svcbgp.io', version: 'v1alpha1', plural })) as { items: unknown[] },
+      30_000,
+    );
     if (list.items.length > 0) {
       process.stderr.write(`      skipping: ${list.items.length} svcbgp.io ${plural} already exist in the shared cluster\n`);
       ctx.skip();

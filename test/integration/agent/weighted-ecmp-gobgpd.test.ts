@@ -45,7 +45,11 @@ function slice(endpointsOnNode2: number): V1EndpointSlice {
   };
 }
 
-interface CliAttr { type: number; value?: { type: number; subtype: number; asn?: number; bandwidth?: number }[]; communities?: number[] }
+interface CliAttr {
+  type: number;
+  value?: { type: number; subtype: number; asn?: number; bandwidth?: number }[];
+  communities?: number[];
+}
 type CliRib = Record<string, { attrs: CliAttr[] }[]>;
 
 describe('weighted ECMP and Service attributes: agent core against real gobgpd', function () {
@@ -57,7 +61,12 @@ describe('weighted ECMP and Service attributes: agent core against real gobgpd',
   before(async () => {
     gobgpd = new RestartableGobgpd('weighted');
     await gobgpd.start();
-    speaker = { asn: 64512, routerId: '10.255.0.2', listenPort: -1, peers: [{ address: '127.0.0.2', asn: 64512, port: await freePort('127.0.0.1'), gracefulRestart: { enabled: true, restartTime: 120 } }] };
+    speaker = {
+      asn: 64512,
+      routerId: '10.255.0.2',
+      listenPort: -1,
+      peers: [{ address: '127.0.0.2', asn: 64512, port: await freePort('127.0.0.1'), gracefulRestart: { enabled: true, restartTime: 120 } }],
+    };
   });
   after(async () => {
     for (const c of clients) c.close();

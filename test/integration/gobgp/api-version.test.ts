@@ -39,7 +39,10 @@ describe(`gobgpd API version detection (3.10 and ${V4})`, function () {
     return d;
   };
 
-  for (const [version, api] of [['3.10', 'v3'], [V4, 'v4']] as const) {
+  for (const [version, api] of [
+    ['3.10', 'v3'],
+    [V4, 'v4'],
+  ] as const) {
     it(`auto: gobgpd ${version} is spoken to in ${api}, and the call works`, async function () {
       const d = await start(version);
       const seen: string[] = [];
@@ -80,14 +83,22 @@ describe(`gobgpd API version detection (3.10 and ${V4})`, function () {
     }
   });
 
-  for (const [version, forced, served] of [[V4, 'v3', 'v4'], ['3.10', 'v4', 'v3']] as const) {
+  for (const [version, forced, served] of [
+    [V4, 'v3', 'v4'],
+    ['3.10', 'v4', 'v3'],
+  ] as const) {
     it(`forced ${forced} against gobgpd ${version}: the error says it speaks ${served} and what to set; the probe says "incompatible", not "unreachable"`, async function () {
       const d = await start(version);
       const c = connectGobgp(d.apiAddress, { api: forced });
       try {
-        const err = await c.getGlobal().then(() => undefined, (e: unknown) => e);
+        const err = await c.getGlobal().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(err).to.be.instanceOf(GobgpApiMismatchError);
-        expect((err as GobgpError).message).to.contain(`speaks the ${served} API`).and.contain(`--gobgp-api ${served}`)
+        expect((err as GobgpError).message)
+          .to.contain(`speaks the ${served} API`)
+          .and.contain(`--gobgp-api ${served}`)
           .and.contain(`SVCBGP_GOBGP_API=${served}`);
         const probe = await speakerOverClient(c, { log: silentLogger() }).probe();
         expect(probe.state).to.equal('incompatible');
@@ -109,11 +120,14 @@ describe(`gobgpd API version detection (3.10 and ${V4})`, function () {
     const reconciler = new Reconciler({
       speaker: speakerOverClient(c, { log, metrics }),
       inputs: fixedInputs(() => ({
-        synced: true, connected: true,
+        synced: true,
+        connected: true,
         speaker: { asn: 64512, routerId: '192.168.1.10', listenPort: -1, peers: [] },
         desired: { paths: [{ route, kinds: ['cluster-ip-cidr'], reasons: [{ rule: 'aggregate', text: 'test' }] }], refused: [] },
       })),
-      diff, log, metrics,
+      diff,
+      log,
+      metrics,
     });
     try {
       expect(await reconciler.pass(new Set(['test']))).to.equal('done');
@@ -135,7 +149,10 @@ describe(`gobgpd API version detection (3.10 and ${V4})`, function () {
   it('nothing listening: unreachable (UNAVAILABLE), and the error names the call, not the probe', async function () {
     const c = connectGobgp(`unix://${path.join(dir, 'nobody.sock')}`, { deadlineMs: 2000 });
     try {
-      const err = await c.getGlobal().then(() => undefined, (e: unknown) => e);
+      const err = await c.getGlobal().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).to.be.instanceOf(GobgpError);
       expect((err as GobgpError).message).to.match(/^GetBgp failed: (UNAVAILABLE|DEADLINE_EXCEEDED): .*detecting gobgpd's API version/);
       expect((await speakerOverClient(c, { log: silentLogger() }).probe()).state).to.equal('unreachable');

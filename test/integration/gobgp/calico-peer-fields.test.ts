@@ -46,10 +46,14 @@ function torToml(o: { as: number; address: string; neighbor: string; neighborAs:
     local-address = "${o.address}"${o.passive ? '\n    passive-mode = true' : ''}
   [neighbors.timers.config]
     connect-retry = 1
-${o.ttlMin ? `  [neighbors.ttl-security.config]
+${
+  o.ttlMin
+    ? `  [neighbors.ttl-security.config]
     enabled = true
     ttl-min = ${o.ttlMin}
-` : ''}  [[neighbors.afi-safis]]
+`
+    : ''
+}  [[neighbors.afi-safis]]
     [neighbors.afi-safis.config]
       afi-safi-name = "ipv4-unicast"
 `;
@@ -106,10 +110,13 @@ describe('Calico fields on real gobgpd: ttlSecurity, localASNumber, numAllowedLo
     let client: GobgpClient | undefined;
     try {
       // The ToR expects us two hops away too (minimum TTL 254).
-      const startTor = (): Promise<Gobgpd> => startGobgpd({
-        name: 'gtsm-tor', netns: net.torNs, version: '4.8',
-        configToml: torToml({ as: OURS_AS, address: '10.60.2.2', neighbor: '10.60.1.10', neighborAs: OURS_AS, ttlMin: 254 }),
-      });
+      const startTor = (): Promise<Gobgpd> =>
+        startGobgpd({
+          name: 'gtsm-tor',
+          netns: net.torNs,
+          version: '4.8',
+          configToml: torToml({ as: OURS_AS, address: '10.60.2.2', neighbor: '10.60.1.10', neighborAs: OURS_AS, ttlMin: 254 }),
+        });
       tor = await startTor();
       ours = await startGobgpd({ name: 'gtsm-ours', netns: net.nodeNs });
       client = connectGobgp(ours.apiAddress, { deadlineMs: 5000 });
@@ -128,7 +135,12 @@ describe('Calico fields on real gobgpd: ttlSecurity, localASNumber, numAllowedLo
       const res = await provisionSpeaker(client, speakerFrom('10.60.1.10', spec(2)));
       expect(res.replaced).to.deep.equal([{ address: '10.60.2.2', changes: ['ttlSecurityMinTtl 255 -> 254'] }]);
       tor = await startTor();
-      await waitFor('session established over two hops with GTSM', async () => ((await sessionState(client!, '10.60.2.2')) === 'established' ? true : undefined), 90_000, 250);
+      await waitFor(
+        'session established over two hops with GTSM',
+        async () => ((await sessionState(client!, '10.60.2.2')) === 'established' ? true : undefined),
+        90_000,
+        250,
+      );
       const after = JSON.parse(await ours.cli('-j', 'neighbor', '10.60.2.2')) as CliNeighbor;
       expect(after.ttl_security).to.deep.equal({ enabled: true, ttl_min: 254 });
       // Same configuration again: nothing to change (no replace loop).
@@ -147,7 +159,12 @@ describe('Calico fields on real gobgpd: ttlSecurity, localASNumber, numAllowedLo
     let tor: Gobgpd | undefined;
     let client: GobgpClient | undefined;
     try {
-      tor = await startGobgpd({ name: 'localas-tor', netns: link.torNs, version: '4.8', configToml: torToml({ as: 64513, address: '192.168.1.1', neighbor: '192.168.1.10', neighborAs: 65001 }) });
+      tor = await startGobgpd({
+        name: 'localas-tor',
+        netns: link.torNs,
+        version: '4.8',
+        configToml: torToml({ as: 64513, address: '192.168.1.1', neighbor: '192.168.1.10', neighborAs: 65001 }),
+      });
       ours = await startGobgpd({ name: 'localas-ours', netns: link.nodeNs });
       client = connectGobgp(ours.apiAddress, { deadlineMs: 5000 });
       const speaker = speakerFrom('192.168.1.10', '  peerIP: 192.168.1.1\n  asNumber: 64513\n  localASNumber: 65001\n  numAllowedLocalASNumbers: 2\n');
@@ -171,25 +188,51 @@ describe('Calico fields on real gobgpd: ttlSecurity, localASNumber, numAllowedLo
     }
   });
 
-  it('BGPConfiguration bindMode: NodeIP -> gobgpd listens for BGP on the Node\'s InternalIPs only (ss in the node namespace); None: on every address', async function () {
+  it("BGPConfiguration bindMode: NodeIP -> gobgpd listens for BGP on the Node's InternalIPs only (ss in the node namespace); None: on every address", async function () {
     const link = createLink({ node: { v4: '192.168.1.10', v6: 'fd00:1::10' }, tor: { v4: '192.168.1.1', v6: 'fd00:1::1' }, v4Len: 24, v6Len: 64 });
-    const node = { name: 'node-1', labels: {}, addresses: [{ type: 'InternalIP', address: '192.168.1.10' }, { type: 'InternalIP', address: 'fd00:1::10' }] };
-    const listening = (): string[] => execFileSync('ip', ['netns', 'exec', link.nodeNs, 'ss', '-Hltn', 'sport = :179']).toString()
-      .split('\n').filter((l) => l.trim() !== '').map((l) => l.trim().split(/\s+/)[3]!).sort();
+    const node = {
+      name: 'node-1',
+      labels: {},
+      addresses: [
+        { type: 'InternalIP', address: '192.168.1.10' },
+        { type: 'InternalIP', address: 'fd00:1::10' },
+      ],
+    };
+    const listening = (): string[] =>
+      execFileSync('ip', ['netns', 'exec', link.nodeNs, 'ss', '-Hltn', 'sport = :179'])
+        .toString()
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => l.trim().split(/\s+/)[3]!)
+        .sort();
     const speaker = (bindMode: string): SpeakerConfig => {
       const parsed = parseConfig(`apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n  bindMode: ${bindMode}\n`);
       if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.text).join('\n'));
       return speakerConfigForNode(parsed.config, node, '192.168.1.10');
     };
     try {
-      for (const [bindMode, want] of [['NodeIP', ['192.168.1.10:179', '[fd00:1::10]:179']], ['None', ['*:179', '0.0.0.0:179']]] as const) {
+      for (const [bindMode, want] of [
+        ['NodeIP', ['192.168.1.10:179', '[fd00:1::10]:179']],
+        ['None', ['*:179', '0.0.0.0:179']],
+      ] as const) {
         const ours = await startGobgpd({ name: `bind-${bindMode}`, netns: link.nodeNs });
         const client = connectGobgp(ours.apiAddress, { deadlineMs: 5000 });
         try {
           await provisionSpeaker(client, speaker(bindMode));
-          const got = await waitFor(`gobgpd listening (${bindMode})`, async () => { const l = listening(); return l.length > 0 ? l : undefined; }, 10_000);
+          const got = await waitFor(
+            `gobgpd listening (${bindMode})`,
+            async () => {
+              const l = listening();
+              return l.length > 0 ? l : undefined;
+            },
+            10_000,
+          );
           if (bindMode === 'NodeIP') expect(got).to.deep.equal(want);
-          else expect(got.some((a) => (want as readonly string[]).includes(a)), got.join(' ')).to.equal(true);
+          else
+            expect(
+              got.some((a) => (want as readonly string[]).includes(a)),
+              got.join(' '),
+            ).to.equal(true);
           expect((await provisionSpeaker(client, speaker(bindMode))).changed, 'no change the second time').to.equal(false);
         } finally {
           client.close();
@@ -201,7 +244,7 @@ describe('Calico fields on real gobgpd: ttlSecurity, localASNumber, numAllowedLo
     }
   });
 
-  it('sourceAddress: UseNodeIP -> the session leaves from the Node\'s InternalIP (not the address the kernel would pick), which the ToR expects', async function () {
+  it("sourceAddress: UseNodeIP -> the session leaves from the Node's InternalIP (not the address the kernel would pick), which the ToR expects", async function () {
     const link = createLink({ node: { v4: '192.168.1.10', v6: 'fd00:1::10' }, tor: { v4: '192.168.1.1', v6: 'fd00:1::1' }, v4Len: 24, v6Len: 64 });
     let ours: Gobgpd | undefined;
     let tor: Gobgpd | undefined;
@@ -210,7 +253,12 @@ describe('Calico fields on real gobgpd: ttlSecurity, localASNumber, numAllowedLo
       // The Node's InternalIP: a second address on the link (the kernel's source for 192.168.1.1 stays .10, the primary).
       execFileSync('ip', ['-n', link.nodeNs, 'addr', 'add', '192.168.1.20/24', 'dev', 'eth0']);
       // Passive: only sessions we open count (one the ToR opened to .20 would say nothing about our source address).
-      tor = await startGobgpd({ name: 'source-tor', netns: link.torNs, version: '4.8', configToml: torToml({ as: OURS_AS, address: '192.168.1.1', neighbor: '192.168.1.20', neighborAs: OURS_AS, passive: true }) });
+      tor = await startGobgpd({
+        name: 'source-tor',
+        netns: link.torNs,
+        version: '4.8',
+        configToml: torToml({ as: OURS_AS, address: '192.168.1.1', neighbor: '192.168.1.20', neighborAs: OURS_AS, passive: true }),
+      });
       ours = await startGobgpd({ name: 'source-ours', netns: link.nodeNs });
       client = connectGobgp(ours.apiAddress, { deadlineMs: 5000 });
       const spec = `  peerIP: 192.168.1.1\n  asNumber: ${OURS_AS}\n`;
@@ -221,7 +269,12 @@ describe('Calico fields on real gobgpd: ttlSecurity, localASNumber, numAllowedLo
       const speaker = speakerFrom('192.168.1.20', `${spec}  sourceAddress: UseNodeIP\n`, ['192.168.1.20', 'fd00:1::20']);
       expect(speaker.peers[0]).to.include({ localAddress: '192.168.1.20' });
       expect((await provisionSpeaker(client, speaker)).updated.map((u) => u.changes)).to.deep.equal([['localAddress (any) -> 192.168.1.20']]);
-      await waitFor('session from the InternalIP', async () => ((await sessionState(client!, '192.168.1.1')) === 'established' ? true : undefined), 90_000, 250);
+      await waitFor(
+        'session from the InternalIP',
+        async () => ((await sessionState(client!, '192.168.1.1')) === 'established' ? true : undefined),
+        90_000,
+        250,
+      );
       expect(await tor.cli('neighbor')).to.match(/192\.168\.1\.20\s+64512\s.*Establ/);
       expect((await provisionSpeaker(client, speaker)).changed, 'no update loop').to.equal(false);
     } finally {

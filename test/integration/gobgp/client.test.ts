@@ -35,7 +35,10 @@ describe('GoBGP client against real gobgpd', function () {
 
   it('before StartBgp: getGlobal() is undefined and AddPath fails saying BGP is not started', async function () {
     expect(await client.getGlobal()).to.equal(undefined);
-    const err = await client.addPath(r('10.0.0.0/8')).then(() => undefined, (e: unknown) => e);
+    const err = await client.addPath(r('10.0.0.0/8')).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(GobgpError);
     expect(String(err)).to.equal("GobgpError: AddPath 10.0.0.0/8 failed: UNKNOWN: bgp server hasn't started yet");
     expect((err as GobgpError).bgpNotStarted).to.equal(true);
@@ -66,7 +69,8 @@ describe('GoBGP client against real gobgpd', function () {
     expect(attrs.find((a) => a.type === 8)?.communities).to.deep.equal([64512 * 65536 + 100]);
     expect(attrs.find((a) => a.type === 5)?.value).to.equal(200);
     expect(await d.cli('global', 'rib')).to.match(
-      /\*> 10\.49\.0\.0\/16 +0\.0\.0\.0 .*\[\{Origin: i\} \{LocalPref: 200\} \{Communities: 64512:100\} \{LargeCommunity: \[ 64512:1:2\]\}\]/);
+      /\*> 10\.49\.0\.0\/16 +0\.0\.0\.0 .*\[\{Origin: i\} \{LocalPref: 200\} \{Communities: 64512:100\} \{LargeCommunity: \[ 64512:1:2\]\}\]/,
+    );
 
     await client.deletePath({ uuid: uuidAgg });
     expect(Object.keys(await cliRib(d, 'ipv4'))).to.deep.equal(['10.49.62.131/32']);
@@ -119,14 +123,20 @@ describe('GoBGP client against real gobgpd', function () {
   });
 
   it('a bad route is refused before anything is sent, naming the value', async function () {
-    const err = await client.addPath(r('10.49.0.1/16')).then(() => undefined, (e: unknown) => e);
+    const err = await client.addPath(r('10.49.0.1/16')).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(String(err)).to.match(/prefix "10\.49\.0\.1\/16" has host bits set/);
     expect(await client.listPaths('ipv4-unicast')).to.deep.equal([]);
   });
 
   it('DeletePath with an unknown uuid fails and deletes nothing', async function () {
     await client.addPath(r('10.70.0.0/16'));
-    const err = await client.deletePath({ uuid: '00000000000000000000000000000001' }).then(() => undefined, (e: unknown) => e);
+    const err = await client.deletePath({ uuid: '00000000000000000000000000000001' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(String(err)).to.match(/^GobgpError: DeletePath uuid 0+1 failed: UNKNOWN: can't find a specified path/);
     expect(Object.keys(await cliRib(d, 'ipv4'))).to.deep.equal(['10.70.0.0/16']);
     await client.deletePath(r('10.70.0.0/16'));
@@ -139,11 +149,17 @@ describe('GoBGP client against real gobgpd', function () {
       // gobgpd registers the watcher asynchronously and says so with END_OF_INIT.
       await waitFor('the watch to be registered', async () => (events.some((e) => e.kind === 'end-of-init') ? true : undefined), 15000, 50);
       await client.addPath(r('10.80.0.0/16'));
-      await waitFor('a table event for 10.80.0.0/16', async () =>
-        events.some((e) => e.kind === 'table' && e.paths.some((p) => p.route.prefix === '10.80.0.0/16' && !p.withdrawn)) ? true : undefined, 15000);
+      await waitFor(
+        'a table event for 10.80.0.0/16',
+        async () => (events.some((e) => e.kind === 'table' && e.paths.some((p) => p.route.prefix === '10.80.0.0/16' && !p.withdrawn)) ? true : undefined),
+        15000,
+      );
       await client.deletePath(r('10.80.0.0/16'));
-      await waitFor('a withdraw event', async () =>
-        events.some((e) => e.kind === 'table' && e.paths.some((p) => p.route.prefix === '10.80.0.0/16' && p.withdrawn)) ? true : undefined, 15000);
+      await waitFor(
+        'a withdraw event',
+        async () => (events.some((e) => e.kind === 'table' && e.paths.some((p) => p.route.prefix === '10.80.0.0/16' && p.withdrawn)) ? true : undefined),
+        15000,
+      );
     } finally {
       handle.close();
       await handle.done;
@@ -172,7 +188,10 @@ describe('GoBGP client against real gobgpd', function () {
       const handle = c.watch({ peers: true }, (e) => events.push(e));
       await waitFor('the watch to be registered', async () => (events.some((e) => e.kind === 'end-of-init') ? true : undefined), 15000, 50);
       await g.stop('SIGKILL');
-      const err = await handle.done.then(() => undefined, (e: unknown) => e);
+      const err = await handle.done.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).to.be.instanceOf(GobgpError);
       expect(String(err)).to.match(/^GobgpError: WatchEvent failed: (UNAVAILABLE|INTERNAL|UNKNOWN): /);
     } finally {
@@ -184,7 +203,10 @@ describe('GoBGP client against real gobgpd', function () {
   it('no gobgpd listening: the error names the call and says UNAVAILABLE', async function () {
     const c = connectGobgp(`127.0.0.1:${await freePort()}`, { deadlineMs: 2000 });
     try {
-      const err = await c.getGlobal().then(() => undefined, (e: unknown) => e);
+      const err = await c.getGlobal().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).to.be.instanceOf(GobgpError);
       expect((err as GobgpError).codeName).to.be.oneOf(['UNAVAILABLE', 'DEADLINE_EXCEEDED']);
       expect(String(err)).to.match(/^GobgpError: GetBgp failed: (UNAVAILABLE|DEADLINE_EXCEEDED): /);

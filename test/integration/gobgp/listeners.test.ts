@@ -28,7 +28,11 @@ function listeners(ns: string): Listener[] {
     .map(([netid, , , , local]) => ({ netid: netid!, local: local! }));
 }
 
-const tcpAndUdp = (ls: Listener[]) => ls.filter((l) => l.netid === 'tcp' || l.netid === 'udp').map((l) => `${l.netid} ${l.local}`).sort();
+const tcpAndUdp = (ls: Listener[]) =>
+  ls
+    .filter((l) => l.netid === 'tcp' || l.netid === 'udp')
+    .map((l) => `${l.netid} ${l.local}`)
+    .sort();
 const unixPaths = (ls: Listener[]) => ls.filter((l) => l.netid.startsWith('u_')).map((l) => l.local);
 
 /** gobgpd's HTTP server starts in a goroutine beside the API: give it time to show before saying it is not there. */

@@ -70,7 +70,10 @@ describe('speaker provisioning against real gobgpd', function () {
     expect(n.conf).to.include({ peer_asn: 64512, description: 'svcbgp' });
     // svcbgp's selection deferral time, not gobgpd's 360 s (issue 14: an IPv4-only BIRD waited for it).
     expect(n.graceful_restart).to.include({ enabled: true, restart_time: 120, deferral_time: 3 });
-    expect(n.afi_safis!.map((a) => [a.config.family.afi, a.mp_graceful_restart?.config?.enabled])).to.deep.equal([[1, true], [2, true]]);
+    expect(n.afi_safis!.map((a) => [a.config.family.afi, a.mp_graceful_restart?.config?.enabled])).to.deep.equal([
+      [1, true],
+      [2, true],
+    ]);
   });
 
   it('same configuration again (a restarted agent): only reads, no change', async function () {
@@ -99,10 +102,13 @@ describe('speaker provisioning against real gobgpd', function () {
   it('changed peer: UpdatePeer, visible in `gobgp neighbor` (restart time, timers)', async function () {
     const changed: Peer = { ...SEED_PEER, gracefulRestart: { enabled: true, restartTime: 300 }, holdTime: 30, keepaliveTime: 10 };
     const result = await provision(d, { ...SEED, peers: [changed] });
-    expect(result.updated).to.deep.equal([{
-      address: '192.168.1.1', resetsSession: true,
-      changes: ['restartTime 120 -> 300', 'holdTime 90 -> 30', 'keepaliveTime 30 -> 10'],
-    }]);
+    expect(result.updated).to.deep.equal([
+      {
+        address: '192.168.1.1',
+        resetsSession: true,
+        changes: ['restartTime 120 -> 300', 'holdTime 90 -> 30', 'keepaliveTime 30 -> 10'],
+      },
+    ]);
     expect(await d.cli('neighbor', '192.168.1.1')).to.match(/Local: restart time 300 sec/);
     const n = (await neighbors(d)).get('192.168.1.1')!;
     expect(n.timers.config).to.include({ hold_time: 30, keepalive_interval: 10 });
@@ -113,19 +119,31 @@ describe('speaker provisioning against real gobgpd', function () {
   it('MD5 password and eBGP multihop are configured; the password never reaches the logs', async function () {
     const { logger, lines } = capturingLogger();
     const secret = 'Sup3r-s3cret-md5';
-    const ebgp: Peer = { address: '192.168.2.1', asn: 65010, port: 1179, password: secret, ebgpMultihopTtl: 3, gracefulRestart: { enabled: true, restartTime: 120 } };
+    const ebgp: Peer = {
+      address: '192.168.2.1',
+      asn: 65010,
+      port: 1179,
+      password: secret,
+      ebgpMultihopTtl: 3,
+      gracefulRestart: { enabled: true, restartTime: 120 },
+    };
     const result = await provision(d, { ...SEED, peers: [SEED_PEER, ebgp] }, { logger });
     expect(result.added).to.deep.equal(['192.168.2.1']);
     const n = await d.cliJson<CliNeighbor[]>('neighbor');
-    const e = n.find((x) => x.conf.neighbor_address === '192.168.2.1') as CliNeighbor & { ebgp_multihop?: { enabled?: boolean; multihop_ttl?: number }; transport?: { remote_port?: number } };
+    const e = n.find((x) => x.conf.neighbor_address === '192.168.2.1') as CliNeighbor & {
+      ebgp_multihop?: { enabled?: boolean; multihop_ttl?: number };
+      transport?: { remote_port?: number };
+    };
     expect(e.conf).to.include({ peer_asn: 65010, auth_password: secret });
     expect(e.ebgp_multihop).to.deep.equal({ enabled: true, multihop_ttl: 3 });
     expect(e.transport?.remote_port).to.equal(1179);
 
     // A changed multihop TTL is applied by delete + add (gobgpd's UpdatePeer would ignore it).
-    const result2 = await provision(d, { ...SEED, peers: [SEED_PEER, { ...ebgp, ebgpMultihopTtl: 5, password: secret + 'x' }] }, { logger });
+    const result2 = await provision(d, { ...SEED, peers: [SEED_PEER, { ...ebgp, ebgpMultihopTtl: 5, password: `${secret}x` }] }, { logger });
     expect(result2.replaced).to.deep.equal([{ address: '192.168.2.1', changes: ['password changed', 'ebgpMultihopTtl 3 -> 5'] }]);
-    const e2 = (await d.cliJson<(CliNeighbor & { ebgp_multihop?: { multihop_ttl?: number } })[]>('neighbor')).find((x) => x.conf.neighbor_address === '192.168.2.1')!;
+    const e2 = (await d.cliJson<(CliNeighbor & { ebgp_multihop?: { multihop_ttl?: number } })[]>('neighbor')).find(
+      (x) => x.conf.neighbor_address === '192.168.2.1',
+    )!;
     expect(e2.ebgp_multihop?.multihop_ttl).to.equal(5);
 
     expect(lines()).to.match(/"event":"peer-add"/);
@@ -133,7 +151,7 @@ describe('speaker provisioning against real gobgpd', function () {
     expect(lines()).to.not.include('s3cret');
   });
 
-  it('removed peers are deleted; the operator\'s peer stays', async function () {
+  it("removed peers are deleted; the operator's peer stays", async function () {
     const result = await provision(d, { ...SEED, peers: [] });
     expect(result.deleted.sort()).to.deep.equal(['192.168.1.1', '192.168.2.1']);
     expect([...(await neighbors(d)).keys()]).to.deep.equal(['192.168.1.50']);
@@ -150,14 +168,19 @@ describe('speaker provisioning against real gobgpd', function () {
 
   it('gobgpd started with its own conflicting global config: a clear error, nothing changed', async function () {
     const other = await startGobgpd({
-      name: 'provision-conflict', isolatedNetwork: true,
+      name: 'provision-conflict',
+      isolatedNetwork: true,
       configToml: '[global.config]\n  as = 65000\n  router-id = "10.9.9.9"\n  port = -1\n',
     });
     try {
-      const err = await provision(other, SEED).then(() => undefined, (e: unknown) => e);
+      const err = await provision(other, SEED).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).to.be.instanceOf(ProvisionConflictError);
-      expect((err as Error).message).to.include('already runs BGP with asn 65000, routerId 10.9.9.9, listenPort -1, '
-        + 'but svcbgp is configured for asn 64512, routerId 192.168.1.10, listenPort 179');
+      expect((err as Error).message).to.include(
+        'already runs BGP with asn 65000, routerId 10.9.9.9, listenPort -1, ' + 'but svcbgp is configured for asn 64512, routerId 192.168.1.10, listenPort 179',
+      );
       expect((await other.cliJson<unknown[] | null>('neighbor')) ?? []).to.deep.equal([]);
       expect(await other.cli('global')).to.match(/AS:\s+65000/);
     } finally {

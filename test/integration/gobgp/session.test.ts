@@ -43,13 +43,19 @@ describe('BGP session between provisioned gobgpd and a second real speaker', fun
     link = createLink({ node: { v4: OURS, v6: OURS_V6 }, tor: { v4: THEIRS, v6: 'fd00:1::1' }, v4Len: 24, v6Len: 64 });
     ours = await startGobgpd({ name: 'session-node', netns: link.nodeNs });
     theirs = await startSpeaker({
-      asn: 64512, routerId: THEIRS, address: THEIRS, port: 179, netns: link.torNs,
+      asn: 64512,
+      routerId: THEIRS,
+      address: THEIRS,
+      port: 179,
+      netns: link.torNs,
       neighbor: { address: OURS, asn: 64512, port: 179 },
     });
     client = connectGobgp(ours.apiAddress, { deadlineMs: 5000 });
     // The seed's configuration: AS 64512, peer 192.168.1.1 AS 64512, graceful restart 120 s, port 179.
     config = {
-      asn: 64512, routerId: OURS, listenPort: 179,
+      asn: 64512,
+      routerId: OURS,
+      listenPort: 179,
       peers: [{ address: THEIRS, asn: 64512, gracefulRestart: { enabled: true, restartTime: 120 } }],
     };
   });
@@ -75,7 +81,8 @@ describe('BGP session between provisioned gobgpd and a second real speaker', fun
     expect(theirView).to.match(ESTABLISHED);
     expect(theirView).to.match(/graceful-restart:\s+advertised and received[\s\S]*Remote: restart time 120 sec\s+ipv4-unicast\s+ipv6-unicast/);
     await waitFor('an "established" peer event', async () =>
-      events.some((e) => e.kind === 'peer' && e.peer.peer.address === THEIRS && e.peer.sessionState === 'established') ? true : undefined);
+      events.some((e) => e.kind === 'peer' && e.peer.peer.address === THEIRS && e.peer.sessionState === 'established') ? true : undefined,
+    );
   });
 
   it('the ToR receives our routes with the right next hops (IPv4: our session address; IPv6: the node address given)', async function () {
@@ -93,12 +100,18 @@ describe('BGP session between provisioned gobgpd and a second real speaker', fun
       return rib.size === 2 ? rib : undefined;
     });
     // A local path with next hop 0.0.0.0 goes out with the session's local address.
-    expect([...v4]).to.deep.equal([['10.49.0.0/16', [OURS]], ['10.49.62.131/32', [OURS]]]);
+    expect([...v4]).to.deep.equal([
+      ['10.49.0.0/16', [OURS]],
+      ['10.49.62.131/32', [OURS]],
+    ]);
     const v6 = await waitFor('IPv6 routes at the peer', async () => {
       const rib = await ribNextHops(theirs, 'ipv6');
       return rib.size === 2 ? rib : undefined;
     });
-    expect([...v6]).to.deep.equal([['fd00:49::/64', [OURS_V6]], ['fd00:49::1/128', [OURS_V6]]]);
+    expect([...v6]).to.deep.equal([
+      ['fd00:49::/64', [OURS_V6]],
+      ['fd00:49::1/128', [OURS_V6]],
+    ]);
 
     // The peer's RIB read through our client: learned from us, community intact.
     const theirClient = connectGobgp(theirs.apiAddress);
@@ -137,9 +150,11 @@ describe('BGP session between provisioned gobgpd and a second real speaker', fun
     expect((await peerState())!.peer).to.include({ holdTime: 60, keepaliveTime: 20 });
     // gobgpd 3.37 and 4.x's updateNeighbor fill in the defaults before comparing (pkg/server/server.go), so a timer
     // change is no "resend OPEN" change: it is stored and negotiated on the next session, the current one keeps 90 s.
-    expect(await ours.cli('neighbor', THEIRS)).to.match(GOBGPD_VERSION.name !== '3.10'
-      ? /Hold time is 90, keepalive interval is 30 seconds\s+Configured hold time is 60, keepalive interval is 20 seconds/
-      : /Hold time is 60, keepalive interval is 20 seconds/);
+    expect(await ours.cli('neighbor', THEIRS)).to.match(
+      GOBGPD_VERSION.name !== '3.10'
+        ? /Hold time is 90, keepalive interval is 30 seconds\s+Configured hold time is 60, keepalive interval is 20 seconds/
+        : /Hold time is 60, keepalive interval is 20 seconds/,
+    );
     // Our paths are still there and re-advertised after the reset.
     await waitFor('routes back at the ToR', async () => ((await ribNextHops(theirs, 'ipv4')).size === 2 ? true : undefined));
     config = changed;
@@ -159,7 +174,6 @@ describe('BGP session between provisioned gobgpd and a second real speaker', fun
     const result = await provisionSpeaker(client, { ...config, peers: [] });
     expect(result.deleted).to.deep.equal([THEIRS]);
     expect(await client.listPeers()).to.deep.equal([]);
-    await waitFor('the session to be down at the peer', async () =>
-      (ESTABLISHED.test(await theirs.cli('neighbor', OURS)) ? undefined : true));
+    await waitFor('the session to be down at the peer', async () => (ESTABLISHED.test(await theirs.cli('neighbor', OURS)) ? undefined : true));
   });
 });

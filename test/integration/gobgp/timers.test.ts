@@ -35,12 +35,16 @@ function torToml(bfd: boolean): string {
     peer-as = 64512
   [neighbors.timers.config]
     connect-retry = 1
-${bfd ? `  [neighbors.bfd.config]
+${
+  bfd
+    ? `  [neighbors.bfd.config]
     enabled = true
     desired-minimum-tx-interval = 300000
     required-minimum-receive = 300000
     detection-multiplier = 3
-` : ''}  [[neighbors.afi-safis]]
+`
+    : ''
+}  [[neighbors.afi-safis]]
     [neighbors.afi-safis.config]
       afi-safi-name = "ipv4-unicast"
 `;
@@ -49,7 +53,10 @@ ${bfd ? `  [neighbors.bfd.config]
 function speakerFrom(spec: string): SpeakerConfig {
   const parsed = parseConfig(`apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: tor\nspec:\n  peerIP: ${TOR}\n  asNumber: 64512\n${spec}`);
   if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.text).join('\n'));
-  const peers = peersForNode(parsed.config, { name: 'node-1', labels: {} }).map(({ name: _n, passwordSecretRef: _r, ...p }) => ({ ...p, families: ['ipv4-unicast' as const] }));
+  const peers = peersForNode(parsed.config, { name: 'node-1', labels: {} }).map(({ name: _n, passwordSecretRef: _r, ...p }) => ({
+    ...p,
+    families: ['ipv4-unicast' as const],
+  }));
   return { asn: 64512, routerId: OURS, listenPort: 179, peers };
 }
 
@@ -67,7 +74,10 @@ async function pair(version: string, torBfd: boolean): Promise<Pair> {
   const tor = await startGobgpd({ name: 'timers-tor', netns: link.torNs, version: V4, configToml: torToml(torBfd) });
   const client = connectGobgp(ours.apiAddress, { deadlineMs: 5000 });
   return {
-    link, ours, tor, client,
+    link,
+    ours,
+    tor,
+    client,
     stop: async () => {
       client.close();
       await ours.stop('SIGKILL');
@@ -118,10 +128,15 @@ describe(`svcbgp's BGP timers and BFD on real gobgpd (3.10 and ${V4})`, function
     try {
       await provisionSpeaker(p.client, speakerFrom('  failureDetectionMode: BFDIfDirectlyConnected\n'));
       await established(p);
-      const peer = await waitFor('BFD up', async () => {
-        const s = (await p.client.listPeers(TOR))[0];
-        return s?.bfdState === 'up' ? s : undefined;
-      }, 30_000, 250);
+      const peer = await waitFor(
+        'BFD up',
+        async () => {
+          const s = (await p.client.listPeers(TOR))[0];
+          return s?.bfdState === 'up' ? s : undefined;
+        },
+        30_000,
+        250,
+      );
       expect(peer.peer.bfd).to.deep.equal({ minimumSendIntervalMs: 300, minimumRecvIntervalMs: 300, multiplier: 3 });
       const json = JSON.parse(await p.ours.cli('-j', 'neighbor', TOR)) as { bfd: Record<string, unknown>; state: { bfd_state: { session_state: number } } };
       expect(json.bfd).to.include({ enabled: true, desired_minimum_tx_interval: 300000, required_minimum_receive: 300000, detection_multiplier: 3 });

@@ -36,7 +36,8 @@ describe(`gobgpd ${V4} specifics towards a real GR-helper peer (network namespac
     await client.startBgp({ asn: 64512, routerId: OURS, listenPort: 179 });
   });
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed') process.stderr.write(`--- our gobgpd ---\n${ours?.log().slice(-3000)}\n--- tor ---\n${tor?.log().slice(-2000)}\n`);
+    if (this.currentTest?.state === 'failed')
+      process.stderr.write(`--- our gobgpd ---\n${ours?.log().slice(-3000)}\n--- tor ---\n${tor?.log().slice(-2000)}\n`);
     client?.close();
     await ours?.stop('SIGKILL');
     await tor?.stop('SIGKILL');
@@ -51,11 +52,19 @@ describe(`gobgpd ${V4} specifics towards a real GR-helper peer (network namespac
     await client.addPeer({ address: DOWN_PEER, asn: 64512, gracefulRestart: GR }, { localRestarting: true });
     await client.addPeer({ address: TOR, asn: 64512, gracefulRestart: GR }, { localRestarting: true });
     const added = Date.now();
-    const rib = await waitFor('our routes at the ToR', async () => {
-      const r = await ribNextHops(tor, 'ipv4');
-      return r.size === 2 ? r : undefined;
-    }, 45_000, 250);
-    expect([...rib]).to.deep.equal([['10.49.0.0/16', [OURS]], ['10.49.62.131/32', [OURS]]]);
+    const rib = await waitFor(
+      'our routes at the ToR',
+      async () => {
+        const r = await ribNextHops(tor, 'ipv4');
+        return r.size === 2 ? r : undefined;
+      },
+      45_000,
+      250,
+    );
+    expect([...rib]).to.deep.equal([
+      ['10.49.0.0/16', [OURS]],
+      ['10.49.62.131/32', [OURS]],
+    ]);
     const peers = await client.listPeers();
     expect(peers.find((p) => p.peer.address === DOWN_PEER)?.sessionState).to.not.equal('established');
     expect(peers.find((p) => p.peer.address === TOR)?.sessionState).to.equal('established');
@@ -72,9 +81,16 @@ describe(`gobgpd ${V4} specifics towards a real GR-helper peer (network namespac
     await client.stopBgp({ allowGracefulRestart: true });
     // gobgpd 4.x's StopBgp also ends its server loop (runningCancel in pkg/server/server.go): every later call
     // fails with "server stopped" until gobgpd is restarted. Nothing svcbgp does calls StopBgp today.
-    await client.getGlobal().then(() => expect.fail('GetBgp after StopBgp'), (e: unknown) => expect(String(e)).to.contain('server stopped'));
-    await waitFor('the ToR to see the session down', async () =>
-      (/BGP state = (SESSION_STATE_)?ESTABLISHED/.test(await tor.cli('neighbor', OURS)) ? undefined : true), 30_000, 250);
+    await client.getGlobal().then(
+      () => expect.fail('GetBgp after StopBgp'),
+      (e: unknown) => expect(String(e)).to.contain('server stopped'),
+    );
+    await waitFor(
+      'the ToR to see the session down',
+      async () => (/BGP state = (SESSION_STATE_)?ESTABLISHED/.test(await tor.cli('neighbor', OURS)) ? undefined : true),
+      30_000,
+      250,
+    );
     await new Promise((r) => setTimeout(r, 1000));
     const kept = (await tor.cliJson<Record<string, { stale?: boolean }[]> | null>('global', 'rib', '-a', 'ipv4')) ?? {};
     expect(Object.keys(kept)).to.deep.equal(['10.49.0.0/16']);
@@ -94,7 +110,10 @@ describe(`gobgpd ${V4} specifics towards a real GR-helper peer (network namespac
     const c = connectGobgp(fresh.apiAddress, { api: 'v4' });
     try {
       for (const bad of ['192.168.1', 'node-1', '10.0.0.1/24', '']) {
-        const err = await c.startBgp({ asn: 64512, routerId: OURS, listenPort: 179, listenAddresses: [bad] }).then(() => undefined, (e: unknown) => e);
+        const err = await c.startBgp({ asn: 64512, routerId: OURS, listenPort: 179, listenAddresses: [bad] }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(err, bad).to.be.instanceOf(GobgpRequestError);
         expect((err as Error).message).to.contain(`invalid listen address "${bad}"`);
       }

@@ -97,10 +97,12 @@ class HostProcess {
     this.child = spawn(argv[0]!, argv.slice(1), { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.output += d));
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.output += d));
-    this.done = new Promise((resolve) => this.child.once('close', () => {
-      this.exited = true;
-      resolve();
-    }));
+    this.done = new Promise((resolve) =>
+      this.child.once('close', () => {
+        this.exited = true;
+        resolve();
+      }),
+    );
   }
   async stop(): Promise<void> {
     if (!this.exited) this.child.kill('SIGKILL');
@@ -117,7 +119,8 @@ function credentials(pid: number): { uid: string; capEff: string; name: string }
 
 function childrenOf(pid: number): number[] {
   return readdirSync(`/proc/${pid}/task`).flatMap((t) =>
-    readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+  );
 }
 
 /** CAP_NET_BIND_SERVICE is capability 10. */
@@ -144,19 +147,48 @@ describe('image: the svcbgp OCI image, run from its own file system', function (
   });
 
   it('holds node, the agent with production dependencies only, gobgpd, gobgp and dumb-init at the documented paths — and no shell or package manager', () => {
-    for (const p of ['usr/bin/node', 'usr/bin/gobgpd', 'usr/bin/gobgp', 'usr/bin/dumb-init', 'usr/bin/env', 'app/dist/src/cli/main.js', 'app/package.json', 'app/protos/gobgp/v3/gobgp.proto', 'app/node_modules/@grpc/grpc-js/package.json', 'app/node_modules/@kubernetes/client-node/package.json']) {
+    for (const p of [
+      'usr/bin/node',
+      'usr/bin/gobgpd',
+      'usr/bin/gobgp',
+      'usr/bin/dumb-init',
+      'usr/bin/env',
+      'app/dist/src/cli/main.js',
+      'app/package.json',
+      'app/protos/gobgp/v3/gobgp.proto',
+      'app/node_modules/@grpc/grpc-js/package.json',
+      'app/node_modules/@kubernetes/client-node/package.json',
+    ]) {
       expect(existsSync(path.join(root, p)), p).to.equal(true);
     }
     expect(readFileSync(path.join(root, 'etc/passwd'), 'utf8')).to.contain(`nonroot:x:${UID}:${UID}:`);
-    for (const p of ['bin/sh', 'usr/bin/sh', 'bin/bash', 'usr/bin/bash', 'bin/dash', 'usr/bin/dash', 'usr/bin/busybox', 'usr/bin/apt', 'usr/bin/dpkg', 'usr/bin/npm', 'usr/bin/ls', 'app/dist/test', 'app/src']) {
+    for (const p of [
+      'bin/sh',
+      'usr/bin/sh',
+      'bin/bash',
+      'usr/bin/bash',
+      'bin/dash',
+      'usr/bin/dash',
+      'usr/bin/busybox',
+      'usr/bin/apt',
+      'usr/bin/dpkg',
+      'usr/bin/npm',
+      'usr/bin/ls',
+      'app/dist/test',
+      'app/src',
+    ]) {
       expect(existsSync(path.join(root, p)), `${p} must not be in the image`).to.equal(false);
     }
     // every package the lock file marks dev-only (mocha, typescript, chai, ... and their dependencies) is absent
     const lock = JSON.parse(readFileSync(path.join(repoRoot(), 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
-    const devOnly = Object.entries(lock.packages).filter(([p, e]) => p.startsWith('node_modules/') && e.dev === true).map(([p]) => p);
+    const devOnly = Object.entries(lock.packages)
+      .filter(([p, e]) => p.startsWith('node_modules/') && e.dev === true)
+      .map(([p]) => p);
     expect(devOnly).to.include.members(['node_modules/mocha', 'node_modules/typescript', 'node_modules/chai']);
     for (const p of devOnly) expect(existsSync(path.join(root, 'app', p)), `dev-only ${p}`).to.equal(false);
-    const prod = Object.entries(lock.packages).filter(([p, e]) => p.startsWith('node_modules/') && e.dev !== true).map(([p]) => p);
+    const prod = Object.entries(lock.packages)
+      .filter(([p, e]) => p.startsWith('node_modules/') && e.dev !== true)
+      .map(([p]) => p);
     for (const p of prod) expect(existsSync(path.join(root, 'app', p, 'package.json')), `production ${p}`).to.equal(true);
     // the one file capability in the image: gobgpd may bind port 179 as a non-root user
     const caps = spawnSync('getcap', ['-r', root], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
@@ -174,7 +206,7 @@ describe('image: the svcbgp OCI image, run from its own file system', function (
     expect(config!.Config.Labels['io.svcbgp.gobgpd.version']).to.match(/^\d+\.\d+\.\d+$/);
   });
 
-  it('starts every entry point from the image\'s own file system as uid 65532: node, svcbgp --help, gobgpd --version, gobgp --version, dumb-init --version', () => {
+  it("starts every entry point from the image's own file system as uid 65532: node, svcbgp --help, gobgpd --version, gobgp --version, dumb-init --version", () => {
     const node = runInImage(root, ['/usr/bin/node', '--version']);
     expect(node.code, node.stderr).to.equal(0);
     const [major, minor] = node.stdout.trim().replace(/^v/, '').split('.').map(Number);
@@ -186,7 +218,9 @@ describe('image: the svcbgp OCI image, run from its own file system', function (
     expect(help.stdout).to.match(/^Usage: svcbgp /);
     expect(help.stdout).to.match(/^\s+run \[options\]/m);
 
-    const labels = (JSON.parse(spawnSync('podman', ['image', 'inspect', IMAGE], { encoding: 'utf8' }).stdout) as { Config: { Labels: Record<string, string> } }[])[0]!.Config.Labels;
+    const labels = (
+      JSON.parse(spawnSync('podman', ['image', 'inspect', IMAGE], { encoding: 'utf8' }).stdout) as { Config: { Labels: Record<string, string> } }[]
+    )[0]!.Config.Labels;
     const gobgpd = runInImage(root, ['/usr/bin/gobgpd', '--version']);
     expect(gobgpd.code, gobgpd.stderr).to.equal(0);
     expect(gobgpd.stdout.trim()).to.equal(`gobgpd version ${labels['io.svcbgp.gobgpd.version']}`);
@@ -202,11 +236,16 @@ describe('image: the svcbgp OCI image, run from its own file system', function (
     expect(shell.stderr).to.contain('No such file or directory');
   });
 
-  it('has every program deploy/40-daemonset.yaml starts, found on the image\'s PATH as the container runtime looks it up', () => {
+  it("has every program deploy/40-daemonset.yaml starts, found on the image's PATH as the container runtime looks it up", () => {
     const [config] = JSON.parse(spawnSync('podman', ['image', 'inspect', IMAGE], { encoding: 'utf8' }).stdout) as { Config: { Env: string[] } }[];
-    const imagePath = config!.Config.Env.find((e) => e.startsWith('PATH='))!.slice('PATH='.length).split(':');
+    const imagePath = config!.Config.Env.find((e) => e.startsWith('PATH='))!
+      .slice('PATH='.length)
+      .split(':');
     const resolveInImage = (program: string): string | undefined =>
-      program.startsWith('/') ? (existsSync(path.join(root, program)) ? program : undefined)
+      program.startsWith('/')
+        ? existsSync(path.join(root, program))
+          ? program
+          : undefined
         : imagePath.map((d) => path.posix.join(d, program)).find((p) => existsSync(path.join(root, p)));
     const programs: string[] = [];
     for (const c of daemonSetContainers()) {
@@ -232,13 +271,35 @@ describe('image: the svcbgp OCI image, run from its own file system', function (
       writeFileSync(toml, '[global.config]\n  as = 64512\n  router-id = "192.0.2.1"\n  port = 179\n');
       spawnSync('ip', ['netns', 'add', ns]);
       try {
-        const p = new HostProcess(['ip', 'netns', 'exec', ns, 'setpriv', `--reuid=${UID}`, `--regid=${UID}`, '--clear-groups', ...restrictions,
-          gobgpdFile, '--api-hosts', `unix://${dir}/gobgp.sock`, '--pprof-disable', '-f', toml, '-t', 'toml']);
-        await waitFor('gobgpd to start listening or fail', async () => {
-          const ss = spawnSync('ip', ['netns', 'exec', ns, 'ss', '-Hltn', 'sport = :179'], { encoding: 'utf8' }).stdout;
-          if (ss.includes(':179')) return 'listening';
-          return p.exited ? 'exited' : undefined;
-        }, 10_000, 100).catch(() => 'neither');
+        const p = new HostProcess([
+          'ip',
+          'netns',
+          'exec',
+          ns,
+          'setpriv',
+          `--reuid=${UID}`,
+          `--regid=${UID}`,
+          '--clear-groups',
+          ...restrictions,
+          gobgpdFile,
+          '--api-hosts',
+          `unix://${dir}/gobgp.sock`,
+          '--pprof-disable',
+          '-f',
+          toml,
+          '-t',
+          'toml',
+        ]);
+        await waitFor(
+          'gobgpd to start listening or fail',
+          async () => {
+            const ss = spawnSync('ip', ['netns', 'exec', ns, 'ss', '-Hltn', 'sport = :179'], { encoding: 'utf8' }).stdout;
+            if (ss.includes(':179')) return 'listening';
+            return p.exited ? 'exited' : undefined;
+          },
+          10_000,
+          100,
+        ).catch(() => 'neither');
         const ss = spawnSync('ip', ['netns', 'exec', ns, 'ss', '-Hltn', 'sport = :179'], { encoding: 'utf8' }).stdout;
         await p.stop();
         return ss.includes(':179') ? 'listening on 179' : p.output;
@@ -255,7 +316,7 @@ describe('image: the svcbgp OCI image, run from its own file system', function (
     expect(await listenOn179(['--bounding-set=-all'])).to.contain('Operation not permitted');
   });
 
-  describe('the agent in the image drives the image\'s gobgpd, and a ToR receives the routes', function () {
+  describe("the agent in the image drives the image's gobgpd, and a ToR receives the routes", function () {
     const cluster = useCluster({ nodes: [{ name: NODE, internalIP: NODE_IP }], namespacePrefix: 'svcbgp-image' });
     let link: Link | undefined;
     let tor: Gobgpd | undefined;
@@ -290,29 +351,70 @@ describe('image: the svcbgp OCI image, run from its own file system', function (
       }
       // the agent reads these as uid 65532
       writeFileSync(path.join(configDir, 'kubeconfig'), readFileSync(cluster.cp.kubeconfig), { mode: 0o600 });
-      writeFileSync(path.join(configDir, 'bgp.yaml'), [
-        'apiVersion: projectcalico.org/v3', 'kind: BGPPeer', 'metadata: {name: tor}', `spec: {peerIP: ${TOR_IP}, asNumber: 64512}`, '---',
-        'apiVersion: projectcalico.org/v3', 'kind: BGPConfiguration', 'metadata: {name: default}', 'spec:', '  serviceClusterIPs:', '  - cidr: 10.49.0.0/16', '',
-      ].join('\n'), { mode: 0o600 });
+      writeFileSync(
+        path.join(configDir, 'bgp.yaml'),
+        [
+          'apiVersion: projectcalico.org/v3',
+          'kind: BGPPeer',
+          'metadata: {name: tor}',
+          `spec: {peerIP: ${TOR_IP}, asNumber: 64512}`,
+          '---',
+          'apiVersion: projectcalico.org/v3',
+          'kind: BGPConfiguration',
+          'metadata: {name: default}',
+          'spec:',
+          '  serviceClusterIPs:',
+          '  - cidr: 10.49.0.0/16',
+          '',
+        ].join('\n'),
+        { mode: 0o600 },
+      );
       for (const f of ['kubeconfig', 'bgp.yaml']) chownSync(path.join(configDir, f), UID, UID);
 
       link = createLink({ node: { v4: NODE_IP, v6: 'fd00:1::10' }, tor: { v4: TOR_IP, v6: 'fd00:1::1' }, v4Len: 24, v6Len: 64 });
-      tor = await startSpeaker({ asn: 64512, routerId: TOR_IP, address: TOR_IP, port: 179, netns: link.torNs, neighbor: { address: NODE_IP, asn: 64512, port: 179 } });
+      tor = await startSpeaker({
+        asn: 64512,
+        routerId: TOR_IP,
+        address: TOR_IP,
+        port: 179,
+        netns: link.torNs,
+        neighbor: { address: NODE_IP, asn: 64512, port: 179 },
+      });
       gobgpd = startGobgpd(true);
-      await waitFor('the image\'s gobgpd API on its socket', async () => ((await imageCli('global')) !== '' ? true : undefined), 15_000, 200);
+      await waitFor("the image's gobgpd API on its socket", async () => ((await imageCli('global')) !== '' ? true : undefined), 15_000, 200);
 
       httpAddress = `127.0.0.1:${await freePort()}`;
       // the agent in the host's network namespace (it reaches the API server on loopback); gobgpd through the socket
-      agent = new ImageProcess(root, [
-        '/usr/bin/node', ...agentNodeFlags(), '/app/dist/src/cli/main.js', 'run', `--node-name=${NODE}`, '--gobgp-address=unix:///run/gobgp/gobgp.sock',
-        '--config=/tmp/bgp.yaml', '--kubeconfig=/tmp/kubeconfig', `--http-address=${httpAddress}`, '--no-custom-resources', '--no-events',
-        '--gobgp-probe-interval=500ms',
-      ], { binds: [[socketDir, '/run/gobgp'], [configDir, '/tmp']] });
+      agent = new ImageProcess(
+        root,
+        [
+          '/usr/bin/node',
+          ...agentNodeFlags(),
+          '/app/dist/src/cli/main.js',
+          'run',
+          `--node-name=${NODE}`,
+          '--gobgp-address=unix:///run/gobgp/gobgp.sock',
+          '--config=/tmp/bgp.yaml',
+          '--kubeconfig=/tmp/kubeconfig',
+          `--http-address=${httpAddress}`,
+          '--no-custom-resources',
+          '--no-events',
+          '--gobgp-probe-interval=500ms',
+        ],
+        {
+          binds: [
+            [socketDir, '/run/gobgp'],
+            [configDir, '/tmp'],
+          ],
+        },
+      );
     });
 
     after(async function () {
       if (this.currentTest?.state === 'failed') {
-        process.stderr.write(`--- agent (image) ---\n${agent?.output.slice(-4000)}\n--- gobgpd (image) ---\n${gobgpd?.output.slice(-3000)}\n--- tor ---\n${tor?.log().slice(-3000)}\n`);
+        process.stderr.write(
+          `--- agent (image) ---\n${agent?.output.slice(-4000)}\n--- gobgpd (image) ---\n${gobgpd?.output.slice(-3000)}\n--- tor ---\n${tor?.log().slice(-3000)}\n`,
+        );
       }
       await agent?.stop();
       await gobgpd?.stop();
@@ -321,21 +423,31 @@ describe('image: the svcbgp OCI image, run from its own file system', function (
       for (const d of [socketDir, configDir]) if (d) rmSync(d, { recursive: true, force: true });
     });
 
-    it('advertises the seed\'s 10.49.0.0/16 to the ToR; gobgpd runs as uid 65532 with CAP_NET_BIND_SERVICE only, listening on port 179; the agent as uid 65532 with no capability', async () => {
-      const rib = await waitFor('10.49.0.0/16 at the ToR', async () => {
-        const r = await ribNextHops(tor!, 'ipv4');
-        return r.has('10.49.0.0/16') ? r : undefined;
-      }, 60_000, 250);
+    it("advertises the seed's 10.49.0.0/16 to the ToR; gobgpd runs as uid 65532 with CAP_NET_BIND_SERVICE only, listening on port 179; the agent as uid 65532 with no capability", async () => {
+      const rib = await waitFor(
+        '10.49.0.0/16 at the ToR',
+        async () => {
+          const r = await ribNextHops(tor!, 'ipv4');
+          return r.has('10.49.0.0/16') ? r : undefined;
+        },
+        60_000,
+        250,
+      );
       expect([...rib]).to.deep.equal([['10.49.0.0/16', [NODE_IP]]]);
 
       // what an operator sees with the image's CLI: svcbgp's path with its marker community
       const ours = await ribViaCli(imageCli);
       expect(ours.get('10.49.0.0/16')).to.deep.include({ nextHop: '0.0.0.0', largeCommunities: ['64512:7376:1'] });
       expect(await imageCli('neighbor')).to.match(new RegExp(`^${TOR_IP.replace(/\./g, '\\.')}\\s+64512\\s+\\S+\\s+Establ`, 'm'));
-      const ready = await waitFor('the agent ready', async () => {
-        const r = await httpGet(httpAddress, '/readyz');
-        return r.status === 200 ? r : undefined;
-      }, 30_000, 250);
+      const ready = await waitFor(
+        'the agent ready',
+        async () => {
+          const r = await httpGet(httpAddress, '/readyz');
+          return r.status === 200 ? r : undefined;
+        },
+        30_000,
+        250,
+      );
       expect(ready.status).to.equal(200);
 
       // dumb-init is the Pod's PID 1 stand-in; gobgpd is its child
@@ -369,15 +481,22 @@ describe('image: the svcbgp OCI image, run from its own file system', function (
       await waitFor('the agent removed the stale socket', async () => (existsSync(path.join(socketDir, 'gobgp.sock')) ? undefined : true), 30_000, 100);
       gobgpd = startGobgpd(false);
       // the agent notices the empty gobgpd and restores it (global, paths, peer): the routes are back
-      await waitFor('the session re-established and the routes refreshed', async () =>
-        (await torSession()) === ESTABLISHED && (await ribViaCli(imageCli)).has('10.49.0.0/16') ? true : undefined, 90_000, 250);
-      await waitFor('the ToR holding the route from the new session', async () =>
-        (await ribNextHops(tor!, 'ipv4')).has('10.49.0.0/16') ? true : undefined, 30_000, 250);
+      await waitFor(
+        'the session re-established and the routes refreshed',
+        async () => ((await torSession()) === ESTABLISHED && (await ribViaCli(imageCli)).has('10.49.0.0/16') ? true : undefined),
+        90_000,
+        250,
+      );
+      await waitFor(
+        'the ToR holding the route from the new session',
+        async () => ((await ribNextHops(tor!, 'ipv4')).has('10.49.0.0/16') ? true : undefined),
+        30_000,
+        250,
+      );
       expect(credentials(gobgpd.pid).name).to.equal('gobgpd');
       gobgpd.child.kill('SIGTERM');
       await gobgpd.exited;
-      const gone = await waitFor('the ToR to drop the routes', async () =>
-        (await ribNextHops(tor!, 'ipv4')).size === 0 ? true : undefined, 5_000, 100);
+      const gone = await waitFor('the ToR to drop the routes', async () => ((await ribNextHops(tor!, 'ipv4')).size === 0 ? true : undefined), 5_000, 100);
       expect(gone).to.equal(true);
     });
   });

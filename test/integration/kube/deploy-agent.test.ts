@@ -45,7 +45,9 @@ describe('kube: the svcbgp agent runs with nothing but the deploy/ ServiceAccoun
   it('lists/watches Services, EndpointSlices, its Node and the svcbgp.io resources, advertises, and records an Event — all with the ServiceAccount token', async () => {
     const { cp, ns } = cluster;
     const peerPort = await freePort();
-    await cp.kubectlOk(['apply', '-f', '-'], `apiVersion: svcbgp.io/v1alpha1
+    await cp.kubectlOk(
+      ['apply', '-f', '-'],
+      `apiVersion: svcbgp.io/v1alpha1
 kind: BGPPeer
 metadata: {name: tor}
 spec: {peerIP: "127.0.0.2:${peerPort}", asNumber: 64512}
@@ -57,26 +59,36 @@ spec:
   listenPort: ${await freePort()}
   serviceClusterIPs: [{cidr: 10.49.0.0/16}]
   serviceExternalIPs: [{cidr: 192.168.3.0/24}]
-`);
+`,
+    );
     // the same, as the file the ConfigMap would hold (so the agent never falls back to the seed peer 192.168.1.1)
     const config = join(dir, 'bgp.yaml');
-    writeFileSync(config, `apiVersion: projectcalico.org/v3
+    writeFileSync(
+      config,
+      `apiVersion: projectcalico.org/v3
 kind: BGPPeer
 metadata: {name: tor}
 spec: {peerIP: "127.0.0.2:${peerPort}", asNumber: 64512}
-`);
+`,
+    );
     const token = (await cp.kubectlOk(['create', 'token', 'svcbgp', '-n', AGENT_NS, '--duration', '10m'])).trim();
     const kubeconfig = cp.writeKubeconfigForToken(token, 'svcbgp-agent-process');
     gobgpd = new RestartableGobgpd('deploy-agent');
     await gobgpd.start();
     const http = `127.0.0.1:${await freePort()}`;
     agent = new AgentProcess([
-      '--node-name', 'node-1',
-      '--gobgp-address', gobgpd.address,
-      '--kubeconfig', kubeconfig,
-      '--config', config,
-      '--namespace', AGENT_NS,
-      '--http-address', http,
+      '--node-name',
+      'node-1',
+      '--gobgp-address',
+      gobgpd.address,
+      '--kubeconfig',
+      kubeconfig,
+      '--config',
+      config,
+      '--namespace',
+      AGENT_NS,
+      '--http-address',
+      http,
     ]);
     agent.start();
     const g = gobgpd;
@@ -93,7 +105,16 @@ spec: {peerIP: "127.0.0.2:${peerPort}", asNumber: 64512}
       await cp.kubectlOk(['-n', ns, 'create', 'service', 'clusterip', 'outside', '--tcp=80:80']);
       await cp.kubectlOk(['-n', ns, 'patch', 'service', 'outside', '-p', '{"spec":{"externalIPs":["198.51.100.7"]}}']);
       const ev = await waitFor('an Event on Service outside', async () => {
-        const out = await cp.kubectlOk(['-n', ns, 'get', 'events', '--field-selector', 'involvedObject.name=outside,source=svcbgp', '-o', 'jsonpath={.items[*].reason}']);
+        const out = await cp.kubectlOk([
+          '-n',
+          ns,
+          'get',
+          'events',
+          '--field-selector',
+          'involvedObject.name=outside,source=svcbgp',
+          '-o',
+          'jsonpath={.items[*].reason}',
+        ]);
         return out.trim() ? out : undefined;
       });
       expect(ev).to.contain('AddressNotAdvertised');

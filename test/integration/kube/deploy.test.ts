@@ -10,15 +10,7 @@ import { expect } from 'chai';
 import { readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  DiscoveryV1Api,
-  Watch,
-  makeInformer,
-  type KubeConfig,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, Watch, makeInformer, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { parseConfig } from '../../../src/config/parse.js';
 import { repoRoot, useCluster, waitFor } from '../../helpers/kube/index.js';
 
@@ -99,14 +91,20 @@ describe('kube: deploy/ manifests against the real API server', function () {
 
     // the ConfigMap carries the seed's documents verbatim
     const cm = await cp.kubectlOk(['get', 'configmap', 'svcbgp-config', '-n', AGENT_NS, '-o', 'jsonpath={.data.bgp\\.yaml}']);
-    expect(cm).to.contain('apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: bgppeer-global-64512\nspec:\n  peerIP: 192.168.1.1\n  asNumber: 64512');
+    expect(cm).to.contain(
+      'apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: bgppeer-global-64512\nspec:\n  peerIP: 192.168.1.1\n  asNumber: 64512',
+    );
     expect(cm).to.contain('kind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n  serviceClusterIPs:\n  - cidr: 10.49.0.0/16');
   });
 
   it('`kubectl kustomize deploy/` renders exactly the objects of deploy/*.yaml, every container running the image of the one `images:` entry', async () => {
     const kustomization = parseYaml(readFileSync(resolve(DEPLOY(), 'Kustomization'), 'utf8')) as Kustomization;
     // every manifest -f applies is a kustomize resource too (a new file cannot be forgotten in one of the two)
-    expect(kustomization.resources).to.deep.equal(readdirSync(DEPLOY()).filter((f) => f.endsWith('.yaml')).sort());
+    expect(kustomization.resources).to.deep.equal(
+      readdirSync(DEPLOY())
+        .filter((f) => f.endsWith('.yaml'))
+        .sort(),
+    );
     expect(kustomization.images).to.have.length(1);
     const image = `${kustomization.images[0]!.newName}:${kustomization.images[0]!.newTag}`;
 
@@ -118,7 +116,10 @@ describe('kube: deploy/ manifests against the real API server', function () {
     const files = byKey(await asKubectlReads(kustomization.resources.flatMap((f) => ['-f', resolve(DEPLOY(), f)])));
     expect([...rendered.keys()].sort()).to.deep.equal([...files.keys()].sort());
     const ds = rendered.get('DaemonSet/svcbgp-system/svcbgp') as unknown as DaemonSet;
-    expect(ds.spec.template.spec.containers.map((c) => [c.name, c.image])).to.deep.equal([['gobgpd', image], ['agent', image]]);
+    expect(ds.spec.template.spec.containers.map((c) => [c.name, c.image])).to.deep.equal([
+      ['gobgpd', image],
+      ['agent', image],
+    ]);
     for (const c of (files.get('DaemonSet/svcbgp-system/svcbgp') as unknown as DaemonSet).spec.template.spec.containers) c.image = image;
     for (const [key, obj] of rendered) expect(obj, key).to.deep.equal(files.get(key));
   });
@@ -128,7 +129,13 @@ describe('kube: deploy/ manifests against the real API server', function () {
     const dry = await cp.kubectl(['apply', '--dry-run=server', '-k', DEPLOY()]);
     expect(dry.stderr).to.equal('');
     expect(dry.code).to.equal(0);
-    for (const obj of ['namespace/svcbgp-system', 'customresourcedefinition.apiextensions.k8s.io/bgppeers.svcbgp.io', 'clusterrole.rbac.authorization.k8s.io/svcbgp', 'configmap/svcbgp-config', 'daemonset.apps/svcbgp']) {
+    for (const obj of [
+      'namespace/svcbgp-system',
+      'customresourcedefinition.apiextensions.k8s.io/bgppeers.svcbgp.io',
+      'clusterrole.rbac.authorization.k8s.io/svcbgp',
+      'configmap/svcbgp-config',
+      'daemonset.apps/svcbgp',
+    ]) {
       expect(dry.stdout).to.match(new RegExp(`^${obj.replace(/\./g, '\\.')} (created|configured|unchanged) \\(server dry run\\)$`, 'm'));
     }
     // -f applied first (the test above): the two install paths give the server the same objects
@@ -188,7 +195,7 @@ describe('kube: deploy/ manifests against the real API server', function () {
     expect(dry.stdout).to.match(/^daemonset\.apps\/svcbgp configured \(server dry run\)$/m);
   });
 
-  it('accepts the seed configuration as svcbgp.io resources (and the article\'s empty serviceClusterIPs:) and the peerIP forms Calico allows', async () => {
+  it("accepts the seed configuration as svcbgp.io resources (and the article's empty serviceClusterIPs:) and the peerIP forms Calico allows", async () => {
     const { cp } = cluster;
     expect(await cp.kubectlOk(['apply', '-f', '-'], peer('bgppeer-global-64512', { peerIP: '192.168.1.1', asNumber: 64512 }))).to.match(
       /^bgppeer\.svcbgp\.io\/bgppeer-global-64512 (created|configured|unchanged)$/m,
@@ -197,7 +204,8 @@ describe('kube: deploy/ manifests against the real API server', function () {
       /^bgpconfiguration\.svcbgp\.io\/default (created|configured|unchanged)$/m,
     );
     // the article's second BGPConfiguration, as YAML with the empty key
-    const second = 'apiVersion: svcbgp.io/v1alpha1\nkind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n  serviceClusterIPs:\n  serviceExternalIPs:\n  - cidr: 192.168.3.0/24\n';
+    const second =
+      'apiVersion: svcbgp.io/v1alpha1\nkind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n  serviceClusterIPs:\n  serviceExternalIPs:\n  - cidr: 192.168.3.0/24\n';
     expect(await cp.kubectlOk(['apply', '--dry-run=server', '-f', '-'], second)).to.contain('configured (server dry run)');
     for (const ip of ['192.168.1.1:179', '2001:db8::1', '[2001:db8::1]:179', '[2001:db8::1]']) {
       const r = await cp.kubectl(['apply', '--dry-run=server', '-f', '-'], peer('forms', { peerIP: ip, asNumber: 65001 }));
@@ -206,29 +214,64 @@ describe('kube: deploy/ manifests against the real API server', function () {
     }
     // Timers and BFD: Calico's keepaliveTime and failureDetectionMode, svcbgp's holdTime and bfd block.
     const timed = peer('timed', {
-      peerIP: '192.168.1.2', asNumber: 64512, keepaliveTime: '3s', holdTime: '9s', failureDetectionMode: 'BFDIfDirectlyConnected',
+      peerIP: '192.168.1.2',
+      asNumber: 64512,
+      keepaliveTime: '3s',
+      holdTime: '9s',
+      failureDetectionMode: 'BFDIfDirectlyConnected',
       bfd: { minimumRecvInterval: '300ms', minimumSendInterval: '300ms', multiplier: 3 },
     });
     expect(await cp.kubectlOk(['apply', '--dry-run=server', '-f', '-'], timed)).to.contain('(server dry run)');
     // Every Calico field (docs/calico-fields.md) is admitted and kept: a field the schema lacked would be pruned, i.e.
     // ignored in silence. A server dry run returns the object as it would be stored.
     const everyPeerField = {
-      peerIP: '192.168.1.3', asNumber: 64513, node: 'node-1', localASNumber: 65001, keepOriginalNextHop: false, nextHopMode: 'Self',
-      password: { secretKeyRef: { name: 's', key: 'k' } }, sourceAddress: 'UseNodeIP', maxRestartTime: '120s', keepaliveTime: '3s',
-      numAllowedLocalASNumbers: 1, ttlSecurity: 1, reachableBy: '192.168.1.254', filters: [], reversePeering: 'Auto',
-      restartMode: 'GracefulRestart', birdGatewayMode: 'Recursive', failureDetectionMode: 'None',
+      peerIP: '192.168.1.3',
+      asNumber: 64513,
+      node: 'node-1',
+      localASNumber: 65001,
+      keepOriginalNextHop: false,
+      nextHopMode: 'Self',
+      password: { secretKeyRef: { name: 's', key: 'k' } },
+      sourceAddress: 'UseNodeIP',
+      maxRestartTime: '120s',
+      keepaliveTime: '3s',
+      numAllowedLocalASNumbers: 1,
+      ttlSecurity: 1,
+      reachableBy: '192.168.1.254',
+      filters: [],
+      reversePeering: 'Auto',
+      restartMode: 'GracefulRestart',
+      birdGatewayMode: 'Recursive',
+      failureDetectionMode: 'None',
     };
-    const storedPeer = JSON.parse(await cp.kubectlOk(['apply', '--dry-run=server', '-o', 'json', '-f', '-'], peer('calico-fields', everyPeerField))) as { spec: Record<string, unknown> };
+    const storedPeer = JSON.parse(await cp.kubectlOk(['apply', '--dry-run=server', '-o', 'json', '-f', '-'], peer('calico-fields', everyPeerField))) as {
+      spec: Record<string, unknown>;
+    };
     expect(storedPeer.spec).to.deep.equal(everyPeerField);
     const everyConfigField = {
-      logSeverityScreen: 'Info', nodeToNodeMeshEnabled: false, asNumber: 64512, serviceLoadBalancerIPs: [{ cidr: '192.168.4.0/24' }],
-      serviceExternalIPs: [{ cidr: '192.168.3.0/24' }], serviceClusterIPs: [{ cidr: '10.49.0.0/16' }], serviceLoadBalancerAggregation: 'Disabled',
-      communities: [{ name: 'a', value: '64512:100' }], prefixAdvertisements: [{ cidr: '10.49.0.0/16', communities: ['a'] }], listenPort: 179,
-      nodeMeshPassword: { secretKeyRef: { name: 's', key: 'k' } }, nodeMeshMaxRestartTime: '120s', bindMode: 'NodeIP', ignoredInterfaces: ['eth9'],
-      localWorkloadPeeringIPV4: '169.254.0.179', localWorkloadPeeringIPV6: 'fe80::179', programClusterRoutes: 'Enabled',
-      ipv4NormalRoutePriority: 1024, ipv6NormalRoutePriority: 1024,
+      logSeverityScreen: 'Info',
+      nodeToNodeMeshEnabled: false,
+      asNumber: 64512,
+      serviceLoadBalancerIPs: [{ cidr: '192.168.4.0/24' }],
+      serviceExternalIPs: [{ cidr: '192.168.3.0/24' }],
+      serviceClusterIPs: [{ cidr: '10.49.0.0/16' }],
+      serviceLoadBalancerAggregation: 'Disabled',
+      communities: [{ name: 'a', value: '64512:100' }],
+      prefixAdvertisements: [{ cidr: '10.49.0.0/16', communities: ['a'] }],
+      listenPort: 179,
+      nodeMeshPassword: { secretKeyRef: { name: 's', key: 'k' } },
+      nodeMeshMaxRestartTime: '120s',
+      bindMode: 'NodeIP',
+      ignoredInterfaces: ['eth9'],
+      localWorkloadPeeringIPV4: '169.254.0.179',
+      localWorkloadPeeringIPV6: 'fe80::179',
+      programClusterRoutes: 'Enabled',
+      ipv4NormalRoutePriority: 1024,
+      ipv6NormalRoutePriority: 1024,
     };
-    const storedConfig = JSON.parse(await cp.kubectlOk(['apply', '--dry-run=server', '-o', 'json', '-f', '-'], bgpConfig('default', everyConfigField))) as { spec: Record<string, unknown> };
+    const storedConfig = JSON.parse(await cp.kubectlOk(['apply', '--dry-run=server', '-o', 'json', '-f', '-'], bgpConfig('default', everyConfigField))) as {
+      spec: Record<string, unknown>;
+    };
     expect(storedConfig.spec).to.deep.equal(everyConfigField);
     const table = await cp.kubectlOk(['get', 'bgppeers']);
     expect(table).to.match(/bgppeer-global-64512\s+192\.168\.1\.1\s+64512/);
@@ -236,27 +279,79 @@ describe('kube: deploy/ manifests against the real API server', function () {
 
   // Each bad input and the words the API server answers with (the CRD schema's rule or message).
   const rejected: [string, string, string][] = [
-    ['AS number 0', peer('bad', { peerIP: '192.168.1.1', asNumber: 0 }), 'spec.asNumber: Invalid value: 0: spec.asNumber in body should be greater than or equal to 1'],
+    [
+      'AS number 0',
+      peer('bad', { peerIP: '192.168.1.1', asNumber: 0 }),
+      'spec.asNumber: Invalid value: 0: spec.asNumber in body should be greater than or equal to 1',
+    ],
     ['AS number above 32 bits', peer('bad', { peerIP: '192.168.1.1', asNumber: 4294967296 }), 'should be less than or equal to 4294967295'],
-    ['peerIP not an address', peer('bad', { peerIP: '192.168.1.300', asNumber: 64512 }), 'spec.peerIP: Invalid value: "192.168.1.300": must be an IP address, optionally with a port 1-65535: 192.168.1.1, 192.168.1.1:179, 2001:db8::1 or [2001:db8::1]:179'],
+    [
+      'peerIP not an address',
+      peer('bad', { peerIP: '192.168.1.300', asNumber: 64512 }),
+      'spec.peerIP: Invalid value: "192.168.1.300": must be an IP address, optionally with a port 1-65535: 192.168.1.1, 192.168.1.1:179, 2001:db8::1 or [2001:db8::1]:179',
+    ],
     ['peerIP port out of range', peer('bad', { peerIP: '192.168.1.1:70000', asNumber: 64512 }), 'must be an IP address, optionally with a port 1-65535'],
     ['peerIP missing', peer('bad', { asNumber: 64512 }), 'spec.peerIP: Required value'],
-    ['node and nodeSelector together', peer('bad', { peerIP: '192.168.1.1', asNumber: 64512, node: 'node-1', nodeSelector: "rack == 'a'" }), 'set at most one of node and nodeSelector'],
-    ['keepaliveTime not a duration', peer('bad', { peerIP: '192.168.1.1', asNumber: 64512, keepaliveTime: '30 seconds' }), 'spec.keepaliveTime in body should match'],
+    [
+      'node and nodeSelector together',
+      peer('bad', { peerIP: '192.168.1.1', asNumber: 64512, node: 'node-1', nodeSelector: "rack == 'a'" }),
+      'set at most one of node and nodeSelector',
+    ],
+    [
+      'keepaliveTime not a duration',
+      peer('bad', { peerIP: '192.168.1.1', asNumber: 64512, keepaliveTime: '30 seconds' }),
+      'spec.keepaliveTime in body should match',
+    ],
     ['holdTime not a duration', peer('bad', { peerIP: '192.168.1.1', asNumber: 64512, holdTime: 9 }), 'spec.holdTime: Invalid value: "integer"'],
-    ['failureDetectionMode not one of Calico\'s values', peer('bad', { peerIP: '192.168.1.1', asNumber: 64512, failureDetectionMode: 'BFD' }), 'spec.failureDetectionMode: Unsupported value: "BFD": supported values: "None", "BFDIfDirectlyConnected"'],
-    ['a BFD multiplier of 1', peer('bad', { peerIP: '192.168.1.1', asNumber: 64512, bfd: { multiplier: 1 } }), 'spec.bfd.multiplier in body should be greater than or equal to 2'],
+    [
+      "failureDetectionMode not one of Calico's values",
+      peer('bad', { peerIP: '192.168.1.1', asNumber: 64512, failureDetectionMode: 'BFD' }),
+      'spec.failureDetectionMode: Unsupported value: "BFD": supported values: "None", "BFDIfDirectlyConnected"',
+    ],
+    [
+      'a BFD multiplier of 1',
+      peer('bad', { peerIP: '192.168.1.1', asNumber: 64512, bfd: { multiplier: 1 } }),
+      'spec.bfd.multiplier in body should be greater than or equal to 2',
+    ],
     ['a misspelt field', peer('bad', { peerIp: '192.168.1.1', asNumber: 64512 }), 'unknown field "spec.peerIp"'],
-    ['a host address as a CIDR', bgpConfig('bad', { serviceClusterIPs: [{ cidr: '10.49.0.1/16' }] }), 'spec.serviceClusterIPs[0].cidr: Invalid value: "10.49.0.1/16": has host bits set; give the network address (e.g. 10.49.0.0/16, not 10.49.0.1/16)'],
-    ['not a CIDR', bgpConfig('bad', { serviceExternalIPs: [{ cidr: '192.168.3.0/33' }] }), 'spec.serviceExternalIPs[0].cidr: Invalid value: "192.168.3.0/33": must be a CIDR such as 10.49.0.0/16'],
-    ['an IPv6 host address as a CIDR', bgpConfig('bad', { serviceLoadBalancerIPs: [{ cidr: 'fd00::1/64' }] }), 'spec.serviceLoadBalancerIPs[0].cidr: Invalid value: "fd00::1/64": has host bits set'],
-    ['a prefixAdvertisements CIDR', bgpConfig('bad', { prefixAdvertisements: [{ cidr: '10.49.0.0', communities: ['65000:1'] }] }), 'spec.prefixAdvertisements[0].cidr: Invalid value: "10.49.0.0": must be a CIDR'],
+    [
+      'a host address as a CIDR',
+      bgpConfig('bad', { serviceClusterIPs: [{ cidr: '10.49.0.1/16' }] }),
+      'spec.serviceClusterIPs[0].cidr: Invalid value: "10.49.0.1/16": has host bits set; give the network address (e.g. 10.49.0.0/16, not 10.49.0.1/16)',
+    ],
+    [
+      'not a CIDR',
+      bgpConfig('bad', { serviceExternalIPs: [{ cidr: '192.168.3.0/33' }] }),
+      'spec.serviceExternalIPs[0].cidr: Invalid value: "192.168.3.0/33": must be a CIDR such as 10.49.0.0/16',
+    ],
+    [
+      'an IPv6 host address as a CIDR',
+      bgpConfig('bad', { serviceLoadBalancerIPs: [{ cidr: 'fd00::1/64' }] }),
+      'spec.serviceLoadBalancerIPs[0].cidr: Invalid value: "fd00::1/64": has host bits set',
+    ],
+    [
+      'a prefixAdvertisements CIDR',
+      bgpConfig('bad', { prefixAdvertisements: [{ cidr: '10.49.0.0', communities: ['65000:1'] }] }),
+      'spec.prefixAdvertisements[0].cidr: Invalid value: "10.49.0.0": must be a CIDR',
+    ],
     ['listenPort 0', bgpConfig('bad', { listenPort: 0 }), 'spec.listenPort in body should be greater than or equal to 1'],
     ['listenPort 65536', bgpConfig('bad', { listenPort: 65536 }), 'spec.listenPort in body should be less than or equal to 65535'],
     ['community value', bgpConfig('bad', { communities: [{ name: 'x', value: '65000' }] }), 'spec.communities[0].value in body should match'],
-    ['ttlSecurity above 255', peer('bad', { peerIP: '192.168.1.1', asNumber: 64512, ttlSecurity: 256 }), 'spec.ttlSecurity in body should be less than or equal to 255'],
-    ['serviceLoadBalancerAggregation not one of Calico\'s values', bgpConfig('bad', { serviceLoadBalancerAggregation: 'disabled' }), 'spec.serviceLoadBalancerAggregation: Unsupported value: "disabled": supported values: "Enabled", "Disabled"'],
-    ['bindMode not one of Calico\'s values', bgpConfig('bad', { bindMode: 'nodeIP' }), 'spec.bindMode: Unsupported value: "nodeIP": supported values: "None", "NodeIP"'],
+    [
+      'ttlSecurity above 255',
+      peer('bad', { peerIP: '192.168.1.1', asNumber: 64512, ttlSecurity: 256 }),
+      'spec.ttlSecurity in body should be less than or equal to 255',
+    ],
+    [
+      "serviceLoadBalancerAggregation not one of Calico's values",
+      bgpConfig('bad', { serviceLoadBalancerAggregation: 'disabled' }),
+      'spec.serviceLoadBalancerAggregation: Unsupported value: "disabled": supported values: "Enabled", "Disabled"',
+    ],
+    [
+      "bindMode not one of Calico's values",
+      bgpConfig('bad', { bindMode: 'nodeIP' }),
+      'spec.bindMode: Unsupported value: "nodeIP": supported values: "None", "NodeIP"',
+    ],
   ];
   for (const [name, doc, message] of rejected) {
     it(`rejects ${name} with "${message.slice(0, 60)}…"`, async () => {
@@ -279,11 +374,21 @@ describe('kube: deploy/ manifests against the real API server', function () {
       makeInformer(kc, '/api/v1/services', () => core.listServiceForAllNamespaces()),
       makeInformer(kc, '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces()),
       makeInformer(kc, '/api/v1/nodes', () => core.listNode()),
-      makeInformer(kc, '/apis/svcbgp.io/v1alpha1/bgppeers', async () =>
-        (await custom.listClusterCustomObject({ group: 'svcbgp.io', version: 'v1alpha1', plural: 'bgppeers' })) as { items: KubernetesObject[] } & KubernetesObject,
+      makeInformer(
+        kc,
+        '/apis/svcbgp.io/v1alpha1/bgppeers',
+        async () =>
+          (await custom.listClusterCustomObject({ group: 'svcbgp.io', version: 'v1alpha1', plural: 'bgppeers' })) as {
+            items: KubernetesObject[];
+          } & KubernetesObject,
       ),
-      makeInformer(kc, '/apis/svcbgp.io/v1alpha1/bgpconfigurations', async () =>
-        (await custom.listClusterCustomObject({ group: 'svcbgp.io', version: 'v1alpha1', plural: 'bgpconfigurations' })) as { items: KubernetesObject[] } & KubernetesObject,
+      makeInformer(
+        kc,
+        '/apis/svcbgp.io/v1alpha1/bgpconfigurations',
+        async () =>
+          (await custom.listClusterCustomObject({ group: 'svcbgp.io', version: 'v1alpha1', plural: 'bgpconfigurations' })) as {
+            items: KubernetesObject[];
+          } & KubernetesObject,
       ),
     ] as const;
     const errors: unknown[] = [];
@@ -295,12 +400,19 @@ describe('kube: deploy/ manifests against the real API server', function () {
       // the lists worked; now changes made by the admin arrive over the watches
       await cp.kubectlOk(['create', 'service', 'clusterip', 'rbac-probe', '-n', ns, '--tcp=80:80']);
       await cp.kubectlOk(['apply', '-f', '-'], peer('rbac-probe', { peerIP: '192.168.1.2', asNumber: 64513 }));
-      await waitFor('watched Service, EndpointSlice and BGPPeer', async () =>
-        informers[0].get('rbac-probe', ns) !== undefined &&
-        informers[1].list(ns).some((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === 'rbac-probe') &&
-        informers[3].list().some((p) => p.metadata?.name === 'rbac-probe'),
+      await waitFor(
+        'watched Service, EndpointSlice and BGPPeer',
+        async () =>
+          informers[0].get('rbac-probe', ns) !== undefined &&
+          informers[1].list(ns).some((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === 'rbac-probe') &&
+          informers[3].list().some((p) => p.metadata?.name === 'rbac-probe'),
       );
-      expect(informers[2].list().map((n) => n.metadata!.name).sort()).to.include.members(['node-1', 'node-2', 'node-3']);
+      expect(
+        informers[2]
+          .list()
+          .map((n) => n.metadata!.name)
+          .sort(),
+      ).to.include.members(['node-1', 'node-2', 'node-3']);
       expect(informers[4].list().map((c) => c.metadata!.name)).to.include('default');
       expect(errors).to.deep.equal([]);
     } finally {
@@ -315,7 +427,10 @@ describe('kube: deploy/ manifests against the real API server', function () {
       body: {
         metadata: { generateName: 'rbac-probe.' },
         involvedObject: { kind: 'Service', namespace: ns, name: 'rbac-probe', apiVersion: 'v1' },
-        reason: 'ExternalIPRefused', message: 'probe', type: 'Warning', source: { component: 'svcbgp' },
+        reason: 'ExternalIPRefused',
+        message: 'probe',
+        type: 'Warning',
+        source: { component: 'svcbgp' },
       },
     });
     expect(ev.metadata!.name).to.match(/^rbac-probe\./);
@@ -333,30 +448,41 @@ describe('kube: deploy/ manifests against the real API server', function () {
 
     const kcfg = cp.writeKubeconfigForToken(token, 'svcbgp-agent');
     for (const [verb, res, want] of [
-      ['watch', 'services', 'yes'], ['list', 'endpointslices.discovery.k8s.io', 'yes'], ['watch', 'bgpconfigurations.svcbgp.io', 'yes'],
-      ['create', 'events', 'yes'], ['update', 'services', 'no'], ['get', 'secrets', 'no'],
+      ['watch', 'services', 'yes'],
+      ['list', 'endpointslices.discovery.k8s.io', 'yes'],
+      ['watch', 'bgpconfigurations.svcbgp.io', 'yes'],
+      ['create', 'events', 'yes'],
+      ['update', 'services', 'no'],
+      ['get', 'secrets', 'no'],
     ] as const) {
       const r = await cp.kubectl(['auth', 'can-i', verb, res, '-A'], undefined, { kubeconfig: kcfg });
       expect(r.stdout.trim(), `${verb} ${res}`).to.equal(want);
     }
   });
 
-  it('fails the agent\'s watch when its role lacks the `watch` verb on Services (the RBAC test can fail)', async () => {
+  it("fails the agent's watch when its role lacks the `watch` verb on Services (the RBAC test can fail)", async () => {
     const { cp } = cluster;
     // the same ClusterRole minus `watch` on services, bound to another ServiceAccount
     const role = JSON.parse(await cp.kubectlOk(['get', 'clusterrole', 'svcbgp', '-o', 'json'])) as { rules: { resources: string[]; verbs: string[] }[] };
     const rules = role.rules.map((r) => (r.resources.includes('services') ? { ...r, verbs: r.verbs.filter((v) => v !== 'watch') } : r));
-    await cp.kubectlOk(['apply', '-f', '-'], JSON.stringify({
-      apiVersion: 'v1', kind: 'List', items: [
-        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'svcbgp-nowatch', namespace: AGENT_NS } },
-        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'svcbgp-nowatch' }, rules },
-        {
-          apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'svcbgp-nowatch' },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'svcbgp-nowatch' },
-          subjects: [{ kind: 'ServiceAccount', name: 'svcbgp-nowatch', namespace: AGENT_NS }],
-        },
-      ],
-    }));
+    await cp.kubectlOk(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [
+          { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'svcbgp-nowatch', namespace: AGENT_NS } },
+          { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'svcbgp-nowatch' }, rules },
+          {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'ClusterRoleBinding',
+            metadata: { name: 'svcbgp-nowatch' },
+            roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'svcbgp-nowatch' },
+            subjects: [{ kind: 'ServiceAccount', name: 'svcbgp-nowatch', namespace: AGENT_NS }],
+          },
+        ],
+      }),
+    );
     const token = (await cp.kubectlOk(['create', 'token', 'svcbgp-nowatch', '-n', AGENT_NS, '--duration', '10m'])).trim();
     const kc: KubeConfig = cp.kubeConfigForToken(token, 'svcbgp-nowatch');
     // list still works…
@@ -364,7 +490,12 @@ describe('kube: deploy/ manifests against the real API server', function () {
     expect((await core.listServiceForAllNamespaces()).items.length).to.be.greaterThan(0);
     // …but the watch is refused with 403
     const err = await new Promise<Error & { statusCode?: number }>((resolveErr) => {
-      void new Watch(kc).watch('/api/v1/services', {}, () => undefined, (e: unknown) => resolveErr(e as Error & { statusCode?: number }));
+      void new Watch(kc).watch(
+        '/api/v1/services',
+        {},
+        () => undefined,
+        (e: unknown) => resolveErr(e as Error & { statusCode?: number }),
+      );
     });
     expect(err.statusCode).to.equal(403);
     const kcfg = cp.writeKubeconfigForToken(token, 'svcbgp-nowatch');
@@ -404,7 +535,9 @@ interface DaemonSet {
 type Manifest = Record<string, unknown> & { kind: string; metadata: { name: string; namespace?: string } };
 
 function parseDocs(text: string): Manifest[] {
-  return parseAllDocuments(text).map((d) => d.toJS() as Manifest | null).filter((d): d is Manifest => d !== null);
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as Manifest | null)
+    .filter((d): d is Manifest => d !== null);
 }
 
 /** kind/namespace/name -> object */
@@ -414,5 +547,8 @@ function byKey(docs: Manifest[]): Map<string, Manifest> {
 
 /** kubectl -o json prints one pretty-printed object after another; each ends with a "}" alone on its line. */
 function jsonStream(text: string): Manifest[] {
-  return text.split(/^\}$/m).filter((t) => t.trim() !== '').map((t) => JSON.parse(`${t}}`) as Manifest);
+  return text
+    .split(/^\}$/m)
+    .filter((t) => t.trim() !== '')
+    .map((t) => JSON.parse(`${t}}`) as Manifest);
 }

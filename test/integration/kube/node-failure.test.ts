@@ -45,10 +45,14 @@ describe('kube: a node whose kubelet stops (real node-lifecycle controller)', fu
 
     sim.stopKubelet('node-2');
     const core = kc.makeApiClient(CoreV1Api);
-    await waitFor('node-2 Ready=Unknown', async () => {
-      const n = await core.readNode({ name: 'node-2' });
-      return n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'Unknown';
-    }, { timeoutMs: 180_000, intervalMs: 1000 });
+    await waitFor(
+      'node-2 Ready=Unknown',
+      async () => {
+        const n = await core.readNode({ name: 'node-2' });
+        return n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'Unknown';
+      },
+      { timeoutMs: 180_000, intervalMs: 1000 },
+    );
     const down = await waitForEndpointSlices(kc, ns, 'web', { ready: 2, nodes: ['node-1', 'node-3'], timeoutMs: 120_000 });
     const onTwo = down.filter((e) => e.nodeName === 'node-2');
     expect(onTwo).to.have.length(1);

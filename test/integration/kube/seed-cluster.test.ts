@@ -43,11 +43,19 @@ describe('kube: real control plane + node simulator, the seed article', function
 
   it('registers node-1..3 Ready with InternalIPs 192.168.1.10-12 and /24 podCIDRs the real node-IPAM controller cut from 10.48.0.0/16', async () => {
     const nodes = JSON.parse(await cluster.cp.kubectlOk(['get', 'nodes', '-o', 'json'])) as {
-      items: { metadata: { name: string; labels: Record<string, string> }; spec: { podCIDR?: string }; status: { addresses: { type: string; address: string }[]; conditions: { type: string; status: string }[] } }[];
+      items: {
+        metadata: { name: string; labels: Record<string, string> };
+        spec: { podCIDR?: string };
+        status: { addresses: { type: string; address: string }[]; conditions: { type: string; status: string }[] };
+      }[];
     };
     const byName = new Map(nodes.items.map((n) => [n.metadata.name, n]));
     const cidrs = new Set<string>();
-    for (const [name, ip] of [['node-1', '192.168.1.10'], ['node-2', '192.168.1.11'], ['node-3', '192.168.1.12']] as const) {
+    for (const [name, ip] of [
+      ['node-1', '192.168.1.10'],
+      ['node-2', '192.168.1.11'],
+      ['node-3', '192.168.1.12'],
+    ] as const) {
       const n = byName.get(name);
       expect(n, name).to.exist;
       expect(n!.status.addresses).to.deep.include({ type: 'InternalIP', address: ip });
@@ -62,7 +70,7 @@ describe('kube: real control plane + node simulator, the seed article', function
     expect(wide).to.match(/node-1\s+Ready\s/);
   });
 
-  it('runs the article\'s kubectl commands: apply the nginx Deployment, expose, patch to NodePort + Local, add the external IP', async () => {
+  it("runs the article's kubectl commands: apply the nginx Deployment, expose, patch to NodePort + Local, add the external IP", async () => {
     const { cp, ns, kc, sim } = cluster;
     expect(await cp.kubectlOk(['apply', '-n', ns, '-f', '-'], SEED_NGINX_DEPLOYMENT)).to.contain('deployment.apps/nginx created');
 
@@ -78,7 +86,16 @@ describe('kube: real control plane + node simulator, the seed article', function
       expect(inCidr(p.status!.podIP!, sim.podCIDR(p.spec!.nodeName!)!), `${p.status!.podIP} in ${sim.podCIDR(p.spec!.nodeName!)}`).to.equal(true);
       expect(p.status!.conditions!.find((c) => c.type === 'Ready')!.status).to.equal('True');
     }
-    const scheduled = await cp.kubectlOk(['get', 'events', '-n', ns, '--field-selector', 'reason=Scheduled', '-o', 'jsonpath={.items[*].source.component}{.items[*].reportingComponent}']);
+    const scheduled = await cp.kubectlOk([
+      'get',
+      'events',
+      '-n',
+      ns,
+      '--field-selector',
+      'reason=Scheduled',
+      '-o',
+      'jsonpath={.items[*].source.component}{.items[*].reportingComponent}',
+    ]);
     expect(scheduled).to.contain('default-scheduler');
 
     // The article writes `kubectl expose nginx`: kubectl needs the resource type.
@@ -118,12 +135,13 @@ describe('kube: real control plane + node simulator, the seed article', function
     const services: Informer<V1Service> & ObjectCache<V1Service> = makeInformer(kc, `/api/v1/namespaces/${ns}/services`, () =>
       core.listNamespacedService({ namespace: ns }),
     );
-    const slices: Informer<V1EndpointSlice> & ObjectCache<V1EndpointSlice> = makeInformer(
-      kc,
-      `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
-      () => discovery.listNamespacedEndpointSlice({ namespace: ns }),
+    const slices: Informer<V1EndpointSlice> & ObjectCache<V1EndpointSlice> = makeInformer(kc, `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, () =>
+      discovery.listNamespacedEndpointSlice({ namespace: ns }),
     );
-    for (const [name, inf] of [['service', services], ['slice', slices]] as const) {
+    for (const [name, inf] of [
+      ['service', services],
+      ['slice', slices],
+    ] as const) {
       for (const verb of ['add', 'update', 'delete'] as const) {
         (inf as Informer<V1Service | V1EndpointSlice>).on(verb, (o) => events.push(`${name} ${verb} ${o.metadata!.name}`));
       }
@@ -166,10 +184,14 @@ describe('kube: real control plane + node simulator, the seed article', function
 
       // terminating but serving: deleted with a grace period, the simulated kubelet keeps it Ready
       await sim.terminateServing(ns, b, 600);
-      await waitFor(`${b} terminating+serving`, async () => {
-        const e = byPod(b)?.conditions;
-        return e?.terminating === true && e.serving === true && e.ready === false;
-      }, { lastSeen: () => JSON.stringify(byPod(b)) });
+      await waitFor(
+        `${b} terminating+serving`,
+        async () => {
+          const e = byPod(b)?.conditions;
+          return e?.terminating === true && e.serving === true && e.ready === false;
+        },
+        { lastSeen: () => JSON.stringify(byPod(b)) },
+      );
       await sim.finishTermination(ns, b);
       await waitFor(`${b} gone from the slices`, async () => byPod(b) === undefined);
 
@@ -191,7 +213,7 @@ describe('kube: real control plane + node simulator, the seed article', function
     }
   });
 
-  it('reports the control plane\'s start time and memory (informational, no threshold)', async () => {
+  it("reports the control plane's start time and memory (informational, no threshold)", async () => {
     const mem = cluster.cp.memoryMiB();
     process.stderr.write(`      control plane ready in ${cluster.cp.startMs} ms (first suite of the run); RSS MiB: ${JSON.stringify(mem)}\n`);
     for (const name of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) expect(mem[name], name).to.be.greaterThan(0);

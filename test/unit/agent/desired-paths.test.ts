@@ -8,7 +8,7 @@ import { reasonTexts } from '../../../src/model/path.js';
 import { desiredRoutes } from '../../../src/routes/index.js';
 import { mustConfig, node, service, slice } from '../routes/cluster.js';
 
-describe('desired paths carry the route model\'s structured reasons', () => {
+describe("desired paths carry the route model's structured reasons", () => {
   const config = mustConfig(`apiVersion: svcbgp.io/v1alpha1
 kind: BGPConfiguration
 metadata: {name: default}
@@ -18,7 +18,12 @@ spec:
 `);
   const n = node('node-1', {}, ['192.168.1.10']);
   const services = [service('web', { clusterIPs: ['10.49.0.7'], internalTrafficPolicy: 'Local' })];
-  const slices = [slice('web', 'IPv4', [{ ip: '10.48.0.1', node: 'node-1' }, { ip: '10.48.0.2', node: 'node-1' }])];
+  const slices = [
+    slice('web', 'IPv4', [
+      { ip: '10.48.0.1', node: 'node-1' },
+      { ip: '10.48.0.2', node: 'node-1' },
+    ]),
+  ];
 
   it('rule, kind, CIDR and Services per reason, as desiredRoutes gives them; the weight beside them', () => {
     const state = computeDesired(config, n, services, slices);

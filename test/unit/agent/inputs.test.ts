@@ -24,8 +24,14 @@ function setup(services: V1Service[], slices: V1EndpointSlice[], theNode: V1Node
   const { log, lines } = capturingLogger();
   const metrics = new AgentMetrics(false);
   const view = (): ClusterView => ({
-    synced: true, connected: true, notReady: [], services, endpointSlices: slices,
-    node: theNode, bgpPeers: [], bgpConfigurations: [],
+    synced: true,
+    connected: true,
+    notReady: [],
+    services,
+    endpointSlices: slices,
+    node: theNode,
+    bgpPeers: [],
+    bgpConfigurations: [],
   });
   const inputs = new ClusterInputs({
     nodeName: 'node-1',
@@ -38,8 +44,7 @@ function setup(services: V1Service[], slices: V1EndpointSlice[], theNode: V1Node
 }
 
 const prefixes = (i: Awaited<ReturnType<ClusterInputs['read']>>): string[] => (i.desired?.paths ?? []).map((p) => p.route.prefix);
-const counter = async (m: AgentMetrics, name: string): Promise<string[]> =>
-  (await m.registry.metrics()).split('\n').filter((l) => l.startsWith(name));
+const counter = async (m: AgentMetrics, name: string): Promise<string[]> => (await m.registry.metrics()).split('\n').filter((l) => l.startsWith(name));
 
 describe('agent inputs: incremental desired paths, checked on the drift pass', () => {
   it('one changed EndpointSlice recomputes one Service; an unchanged path keeps its object', async () => {
@@ -90,7 +95,16 @@ describe('agent inputs: the Service changes the watch hands over', () => {
     const inputs = new ClusterInputs({
       nodeName: 'node-1',
       sources: {
-        view: (): ClusterView => ({ synced, connected: true, notReady: synced ? [] : ['services:syncing'], services, endpointSlices: slices, node: node('node-1', {}, ['192.168.1.10']), bgpPeers: [], bgpConfigurations: [] }),
+        view: (): ClusterView => ({
+          synced,
+          connected: true,
+          notReady: synced ? [] : ['services:syncing'],
+          services,
+          endpointSlices: slices,
+          node: node('node-1', {}, ['192.168.1.10']),
+          bgpPeers: [],
+          bgpConfigurations: [],
+        }),
         serviceChanges: (): ServiceChanges => {
           const keys = changed;
           changed = new Set();

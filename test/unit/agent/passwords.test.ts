@@ -39,11 +39,7 @@ describe('BGP passwords from Secrets', () => {
   it('a Secret read that never answers (API server partitioned) does not hold the pass: the last known password is used', async () => {
     const { log, entries } = memoryLogger();
     let hang = false;
-    const r = new PasswordResolver(
-      (_name, _key) => (hang ? new Promise<string>(() => undefined) : Promise.resolve('one')),
-      log,
-      50,
-    );
+    const r = new PasswordResolver((_name, _key) => (hang ? new Promise<string>(() => undefined) : Promise.resolve('one')), log, 50);
     const ref = { name: 'bgp-secrets', key: 'tor' };
     expect(await r.resolve(ref, '192.168.1.1')).to.equal('one');
     hang = true;

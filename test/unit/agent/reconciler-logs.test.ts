@@ -17,8 +17,12 @@ function fakeSpeaker(): SpeakerPort & { rib: Map<string, Route> } {
     provisionGlobal: async () => ({ result: 'matches' }),
     provisionPeers: async () => ({ added: [], updated: [], deleted: [] }),
     listOwnedPaths: async () => ({ owned: [...rib.values()], local: rib.size }),
-    addPaths: async (rs) => rs.forEach((r) => rib.set(r.prefix, r)),
-    deletePaths: async (rs) => rs.forEach((r) => rib.delete(r.prefix)),
+    addPaths: async (rs) => {
+      for (const r of rs) rib.set(r.prefix, r);
+    },
+    deletePaths: async (rs) => {
+      for (const r of rs) rib.delete(r.prefix);
+    },
     listPeers: async () => [],
     watchPeers: () => () => undefined,
     close: () => undefined,
@@ -28,7 +32,10 @@ function fakeSpeaker(): SpeakerPort & { rib: Map<string, Route> } {
 const hostRoutes = (n: number, third = 0): Route[] => Array.from({ length: n }, (_, i) => route(`10.${50 + third}.${i >> 8}.${i & 255}/32`));
 
 function inputs(routes: Route[]): Inputs {
-  const desired: DesiredState = { paths: routes.map((r) => ({ route: r, kinds: ['cluster-ip'], reasons: [{ rule: 'local-endpoint' as const, text: `Service for ${r.prefix}` }] })), refused: [] };
+  const desired: DesiredState = {
+    paths: routes.map((r) => ({ route: r, kinds: ['cluster-ip'], reasons: [{ rule: 'local-endpoint' as const, text: `Service for ${r.prefix}` }] })),
+    refused: [],
+  };
   return { synced: true, connected: true, speaker: { asn: 64512, routerId: '192.168.1.10', listenPort: 179, peers: [] }, desired };
 }
 

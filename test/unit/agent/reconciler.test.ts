@@ -17,9 +17,20 @@ const memoryLogger = capturingLogger;
  * promises are tested against a real gobgpd in test/integration/agent/.
  */
 
-
-const route = (prefix: string, extra: Partial<Route> = {}): Route => ({ prefix, family: 'ipv4-unicast', nextHop: '0.0.0.0', communities: [], largeCommunities: [], ...extra });
-const speakerConfig: SpeakerConfig = { asn: 64512, routerId: '192.168.1.10', listenPort: 179, peers: [{ address: '192.168.1.1', asn: 64512, gracefulRestart: { enabled: true, restartTime: 120 } }] };
+const route = (prefix: string, extra: Partial<Route> = {}): Route => ({
+  prefix,
+  family: 'ipv4-unicast',
+  nextHop: '0.0.0.0',
+  communities: [],
+  largeCommunities: [],
+  ...extra,
+});
+const speakerConfig: SpeakerConfig = {
+  asn: 64512,
+  routerId: '192.168.1.10',
+  listenPort: 179,
+  peers: [{ address: '192.168.1.1', asn: 64512, gracefulRestart: { enabled: true, restartTime: 120 } }],
+};
 const desired = (...prefixes: string[]): DesiredState => ({
   paths: prefixes.map((p) => ({ route: route(p), kinds: ['cluster-ip-cidr'], reasons: [{ rule: 'aggregate' as const, text: `${p} wanted` }] })),
   refused: [],
@@ -64,7 +75,10 @@ const cases: Case[] = [
       s.started = { asn: 64512, routerId: '192.168.1.10', listenPort: 179 };
       s.paths.set(routeKey(route('10.49.0.0/16')), owned('10.49.0.0/16'));
     },
-    passes: [{ synced: false, connected: true, waiting: 'caches syncing (services)' }, { synced: true, connected: false, speaker: speakerConfig, desired: desired() }],
+    passes: [
+      { synced: false, connected: true, waiting: 'caches syncing (services)' },
+      { synced: true, connected: false, speaker: speakerConfig, desired: desired() },
+    ],
     calls: ['ListPath', 'AddPeer 192.168.1.1'],
     rib: ['10.49.0.0/16'],
   },
@@ -157,7 +171,12 @@ describe('reconciler, table-driven against an in-memory speaker', () => {
         refused: [],
         generation,
         ...(delta
-          ? { delta: { since: delta.since, changed: new Map(Object.entries(delta.changed).map(([k, v]) => [`ipv4-unicast|${k}`, v === undefined ? undefined : path(v)])) } }
+          ? {
+              delta: {
+                since: delta.since,
+                changed: new Map(Object.entries(delta.changed).map(([k, v]) => [`ipv4-unicast|${k}`, v === undefined ? undefined : path(v)])),
+              },
+            }
           : {}),
       },
     });
@@ -212,7 +231,15 @@ describe('reconciler, table-driven against an in-memory speaker', () => {
     let now = 1_000_000;
     let inputs = good('10.49.0.0/16');
     const scheduled: [string, number][] = [];
-    const r = new Reconciler({ speaker: s, inputs: fixedInputs(() => inputs), diff, log: memoryLogger().log, drainMs: 5000, now: () => now, schedule: (why, ms) => scheduled.push([why, ms]) });
+    const r = new Reconciler({
+      speaker: s,
+      inputs: fixedInputs(() => inputs),
+      diff,
+      log: memoryLogger().log,
+      drainMs: 5000,
+      now: () => now,
+      schedule: (why, ms) => scheduled.push([why, ms]),
+    });
     await r.pass(new Set(['start']));
     inputs = { ...good(), leaving: 'the Node is labelled node.kubernetes.io/exclude-from-external-load-balancers=true' };
     await r.pass(new Set(['node']));

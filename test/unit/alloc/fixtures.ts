@@ -5,7 +5,13 @@ import { mustParseCidr } from '../../../src/config/net.js';
 /** Small builders for allocator tests: a pool, a Service, one allocator pass written back into the statuses. */
 
 export function pool(name: string, cidr: string, opts: Partial<Pick<LoadBalancerPool, 'assignmentMode' | 'disabled'>> = {}): LoadBalancerPool {
-  return { name, cidr: mustParseCidr(cidr), assignmentMode: opts.assignmentMode ?? 'Automatic', disabled: opts.disabled ?? false, source: { index: 1, kind: 'IPPool', name } };
+  return {
+    name,
+    cidr: mustParseCidr(cidr),
+    assignmentMode: opts.assignmentMode ?? 'Automatic',
+    disabled: opts.disabled ?? false,
+    source: { index: 1, kind: 'IPPool', name },
+  };
 }
 
 let clock = 0;
@@ -45,7 +51,11 @@ export function written(services: readonly LbService[], r: AllocationResult): Lb
 }
 
 /** One pass, written back: the new Services and the result. */
-export function pass(pools: readonly LoadBalancerPool[], services: readonly LbService[], set: AllocatorSettings = settings()): { services: LbService[]; result: AllocationResult } {
+export function pass(
+  pools: readonly LoadBalancerPool[],
+  services: readonly LbService[],
+  set: AllocatorSettings = settings(),
+): { services: LbService[]; result: AllocationResult } {
   const result = allocate(pools, set, services);
   return { services: written(services, result), result };
 }

@@ -1,6 +1,14 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { allocate, ANNOTATION_IPV4_POOLS, ANNOTATION_LOAD_BALANCER_IPS, ANNOTATION_SHARING_KEY, statusAfter, type AllocationResult, type LbService } from '../../../src/alloc/index.js';
+import {
+  allocate,
+  ANNOTATION_IPV4_POOLS,
+  ANNOTATION_LOAD_BALANCER_IPS,
+  ANNOTATION_SHARING_KEY,
+  statusAfter,
+  type AllocationResult,
+  type LbService,
+} from '../../../src/alloc/index.js';
 import type { AllocatorSettings, LoadBalancerPool } from '../../../src/config/ip-pools.js';
 import { cidrContains, parseIp } from '../../../src/config/net.js';
 import { pool, settings } from './fixtures.js';
@@ -41,7 +49,18 @@ type Op =
 
 const idx = fc.nat(50);
 const arbOp: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ op: fc.constant('create' as const), family: fc.nat(4), key: fc.nat(3), port: fc.nat(3), local: fc.boolean(), sel: fc.nat(1), klass: fc.nat(5) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      op: fc.constant('create' as const),
+      family: fc.nat(4),
+      key: fc.nat(3),
+      port: fc.nat(3),
+      local: fc.boolean(),
+      sel: fc.nat(1),
+      klass: fc.nat(5),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), i: idx }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('request' as const), i: idx, what: fc.nat(7) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('share' as const), i: idx, key: fc.nat(3) }) },
@@ -246,7 +265,10 @@ describe('alloc: properties over random histories', function () {
                 if (s.uid === d.service.uid || !s.ingress.map(canon).includes(a.address)) continue;
                 const self = w.services.find((x) => x.uid === d.service.uid) as LbService;
                 const releasing = r.decisions.find((x) => x.service.uid === s.uid)?.released.includes(a.address);
-                expect(releasing || (mine(s).includes(a.address) && mayShare(self, s)), `${when}: ${a.address} given to ${d.service.name} while ${s.name} holds it`).to.equal(true);
+                expect(
+                  releasing || (mine(s).includes(a.address) && mayShare(self, s)),
+                  `${when}: ${a.address} given to ${d.service.name} while ${s.name} holds it`,
+                ).to.equal(true);
               }
             }
           }

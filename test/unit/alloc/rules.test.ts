@@ -12,7 +12,7 @@ const shareKey = (key: string, port: number, extra: Partial<LbService> = {}): Pa
 
 describe('alloc: rules', () => {
   describe('import before assignment', () => {
-    it('import-first: an address in a later Service\'s status is never handed to an earlier one (restart, takeover)', () => {
+    it("import-first: an address in a later Service's status is never handed to an earlier one (restart, takeover)", () => {
       const early = svc('early');
       const late = svc('late', { ingress: ['192.168.4.0'], assignedBySvcbgp: ['192.168.4.0'] });
       const r = allocate([P4], settings(), [early, late]);
@@ -63,14 +63,23 @@ describe('alloc: rules', () => {
 
     it('usage: used and free per pool once the plan is written', () => {
       const r = allocate([P4, P6], settings(), [svc('a'), svc('b', { ingress: ['8.8.8.8'], loadBalancerClass: 'x' })]);
-      expect(r.usage.map((u) => [u.pool, u.used, u.free])).to.deep.equal([['a-v4', 1, 3n], ['b-v6', 0, 4n]]);
+      expect(r.usage.map((u) => [u.pool, u.used, u.free])).to.deep.equal([
+        ['a-v4', 1, 3n],
+        ['b-v6', 0, 4n],
+      ]);
     });
   });
 
   describe('stability', () => {
     it('keep-across-pool-edit: growing, shrinking (around it), disabling or switching a pool to Manual moves nothing', () => {
       const held = svc('held', { ingress: ['192.168.4.1'], assignedBySvcbgp: ['192.168.4.1'] });
-      for (const edited of [pool('a-v4', '192.168.4.0/24'), pool('a-v4', '192.168.4.0/31'), pool('a-v4', '192.168.4.0/30', { disabled: true }), pool('a-v4', '192.168.4.0/30', { assignmentMode: 'Manual' }), pool('renamed', '192.168.4.0/30')]) {
+      for (const edited of [
+        pool('a-v4', '192.168.4.0/24'),
+        pool('a-v4', '192.168.4.0/31'),
+        pool('a-v4', '192.168.4.0/30', { disabled: true }),
+        pool('a-v4', '192.168.4.0/30', { assignmentMode: 'Manual' }),
+        pool('renamed', '192.168.4.0/30'),
+      ]) {
         const d = decisionOf(allocate([edited], settings(), [held]), 'held');
         expect([d.action, addressesOf(d)], edited.cidr.cidr).to.deep.equal(['keep', ['192.168.4.1']]);
       }
@@ -78,7 +87,10 @@ describe('alloc: rules', () => {
 
     it('keep-after-delete: deleting another Service moves nothing', () => {
       let s = pass([P4], [svc('a'), svc('b'), svc('c')]).services;
-      s = pass([P4], s.filter((x) => x.name !== 'a')).services;
+      s = pass(
+        [P4],
+        s.filter((x) => x.name !== 'a'),
+      ).services;
       expect(s.map((x) => x.ingress)).to.deep.equal([['192.168.4.1'], ['192.168.4.2']]);
     });
 
@@ -136,14 +148,21 @@ describe('alloc: rules', () => {
         svc('two', { annotations: { [ANNOTATION_LOAD_BALANCER_IPS]: '["192.168.4.2","192.168.4.3"]' } }),
         svc('fresh'),
       ]);
-      expect([decisionOf(r, 'typo').reason.code, addressesOf(decisionOf(r, 'typo')), decisionOf(r, 'typo').write]).to.deep.equal(['unknown-pool', ['192.168.4.1'], false]);
+      expect([decisionOf(r, 'typo').reason.code, addressesOf(decisionOf(r, 'typo')), decisionOf(r, 'typo').write]).to.deep.equal([
+        'unknown-pool',
+        ['192.168.4.1'],
+        false,
+      ]);
       expect(decisionOf(r, 'json').reason.code).to.equal('invalid-request');
       expect(decisionOf(r, 'two').reason.text).to.contain('at most one address per family');
       expect(addressesOf(decisionOf(r, 'fresh'))).to.deep.equal(['192.168.4.0']);
     });
 
     it('not-requested-any-more: a Service that names another address moves to it', () => {
-      const d = decisionOf(allocate([P4], settings(), [svc('a', { ingress: ['192.168.4.1'], assignedBySvcbgp: ['192.168.4.1'], loadBalancerIP: '192.168.4.2' })]), 'a');
+      const d = decisionOf(
+        allocate([P4], settings(), [svc('a', { ingress: ['192.168.4.1'], assignedBySvcbgp: ['192.168.4.1'], loadBalancerIP: '192.168.4.2' })]),
+        'a',
+      );
       expect([d.released, addressesOf(d)]).to.deep.equal([['192.168.4.1'], ['192.168.4.2']]);
     });
 
@@ -161,17 +180,26 @@ describe('alloc: rules', () => {
       ]);
       expect(decisionOf(r, 'other')).to.include({ action: 'pending', write: false });
       expect(decisionOf(r, 'moved')).to.deep.include({ action: 'free', released: ['192.168.4.2'] });
-      expect(pass([P4], [svc('m2', { loadBalancerClass: 'x', ingress: ['192.168.4.2', '10.1.1.1'], assignedBySvcbgp: ['192.168.4.2'] })]).services[0]?.ingress).to.deep.equal(['10.1.1.1']);
+      expect(
+        pass([P4], [svc('m2', { loadBalancerClass: 'x', ingress: ['192.168.4.2', '10.1.1.1'], assignedBySvcbgp: ['192.168.4.2'] })]).services[0]?.ingress,
+      ).to.deep.equal(['10.1.1.1']);
     });
 
-    it('not-load-balancer: a Service that became ClusterIP loses svcbgp\'s address; one never ours gets no decision', () => {
-      const r = allocate([P4], settings(), [svc('was', { type: 'ClusterIP', ingress: ['192.168.4.1'], assignedBySvcbgp: ['192.168.4.1'] }), svc('never', { type: 'ClusterIP' })]);
+    it("not-load-balancer: a Service that became ClusterIP loses svcbgp's address; one never ours gets no decision", () => {
+      const r = allocate([P4], settings(), [
+        svc('was', { type: 'ClusterIP', ingress: ['192.168.4.1'], assignedBySvcbgp: ['192.168.4.1'] }),
+        svc('never', { type: 'ClusterIP' }),
+      ]);
       expect(decisionOf(r, 'was').reason.code).to.equal('not-load-balancer');
       expect(r.decisions.map((d) => d.service.name)).to.deep.equal(['was']);
     });
 
     it('not-requested: RequestedServicesOnly serves only Services that ask (annotation, loadBalancerIP, or our class)', () => {
-      const r = allocate([P4], settings('RequestedServicesOnly'), [svc('plain'), svc('classed', { loadBalancerClass: 'svcbgp.io/bgp' }), svc('named', { loadBalancerIP: '192.168.4.3' })]);
+      const r = allocate([P4], settings('RequestedServicesOnly'), [
+        svc('plain'),
+        svc('classed', { loadBalancerClass: 'svcbgp.io/bgp' }),
+        svc('named', { loadBalancerIP: '192.168.4.3' }),
+      ]);
       expect(decisionOf(r, 'plain').reason.code).to.equal('not-requested');
       expect(addressesOf(decisionOf(r, 'classed'))).to.deep.equal(['192.168.4.0']);
       expect(addressesOf(decisionOf(r, 'named'))).to.deep.equal(['192.168.4.3']);
@@ -197,12 +225,19 @@ describe('alloc: rules', () => {
         expect(addressesOf(decisionOf(r, name)), name).to.deep.equal(['192.168.4.1']);
       }
       const local = (sel: Record<string, string>): Partial<LbService> => shareKey('k', 0, { externalTrafficPolicy: 'Local', selector: sel });
-      const r = allocate([P4], settings(), [svc('l1', { ...local({ app: 'a' }), ports: [{ port: 80, protocol: 'TCP' }] }), svc('l2', { ...local({ app: 'b' }), ports: [{ port: 81, protocol: 'TCP' }] }), svc('l3', { ...local({ app: 'a' }), ports: [{ port: 82, protocol: 'TCP' }] })]);
+      const r = allocate([P4], settings(), [
+        svc('l1', { ...local({ app: 'a' }), ports: [{ port: 80, protocol: 'TCP' }] }),
+        svc('l2', { ...local({ app: 'b' }), ports: [{ port: 81, protocol: 'TCP' }] }),
+        svc('l3', { ...local({ app: 'a' }), ports: [{ port: 82, protocol: 'TCP' }] }),
+      ]);
       expect([r.decisions.map(addressesOf)]).to.deep.equal([[['192.168.4.0'], ['192.168.4.1'], ['192.168.4.0']]]);
     });
 
     it('same port, other protocol: shared (53/TCP and 53/UDP)', () => {
-      const r = allocate([P4], settings(), [svc('dns-tcp', shareKey('dns', 53)), svc('dns-udp', { ...shareKey('dns', 53), ports: [{ port: 53, protocol: 'UDP' }] })]);
+      const r = allocate([P4], settings(), [
+        svc('dns-tcp', shareKey('dns', 53)),
+        svc('dns-udp', { ...shareKey('dns', 53), ports: [{ port: 53, protocol: 'UDP' }] }),
+      ]);
       expect(addressesOf(decisionOf(r, 'dns-udp'))).to.deep.equal(['192.168.4.0']);
     });
 
@@ -215,11 +250,17 @@ describe('alloc: rules', () => {
     it('shared-after-restart: two Services sharing an address still share it when re-read from their statuses', () => {
       const first = pass([P4], [svc('web', shareKey('k', 80)), svc('mail', shareKey('k', 25))]);
       const again = allocate([P4], settings(), first.services);
-      expect(again.decisions.map((d) => [d.action, d.write, addressesOf(d)])).to.deep.equal([['keep', false, ['192.168.4.0']], ['keep', false, ['192.168.4.0']]]);
+      expect(again.decisions.map((d) => [d.action, d.write, addressesOf(d)])).to.deep.equal([
+        ['keep', false, ['192.168.4.0']],
+        ['keep', false, ['192.168.4.0']],
+      ]);
     });
 
     it('duplicate in status (no key): the earlier Service keeps it, the later one moves', () => {
-      const r = allocate([P4], settings(), [svc('old', { ingress: ['192.168.4.0'] }), svc('new', { ingress: ['192.168.4.0'], assignedBySvcbgp: ['192.168.4.0'] })]);
+      const r = allocate([P4], settings(), [
+        svc('old', { ingress: ['192.168.4.0'] }),
+        svc('new', { ingress: ['192.168.4.0'], assignedBySvcbgp: ['192.168.4.0'] }),
+      ]);
       expect(addressesOf(decisionOf(r, 'old'))).to.deep.equal(['192.168.4.0']);
       expect(decisionOf(r, 'new')).to.deep.include({ released: ['192.168.4.0'] });
       expect(addressesOf(decisionOf(r, 'new'))).to.deep.equal(['192.168.4.1']);

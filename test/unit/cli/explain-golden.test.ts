@@ -23,7 +23,11 @@ async function explainOutput(opts: { config: string; cluster: string; node: stri
     output: opts.output ?? 'text',
     ...(opts.nodeLabels !== undefined ? { nodeLabels: opts.nodeLabels } : {}),
   };
-  const code = await runExplain(args, (s) => (stdout += s), (s) => (stderr += s));
+  const code = await runExplain(
+    args,
+    (s) => (stdout += s),
+    (s) => (stderr += s),
+  );
   expect(code, stderr).to.equal(0);
   expect(stderr, 'explain wrote to stderr').to.equal('');
   return stdout.split(`${ROOT}/`).join('');
@@ -43,7 +47,12 @@ describe('svcbgp explain: golden outputs', () => {
   });
 
   it('an excluded node (node.kubernetes.io/exclude-from-external-load-balancers) advertises nothing and says why', async () => {
-    const text = await explainOutput({ config: CLUSTER_IPS, cluster: SEED_DUMP, node: 'node-2', nodeLabels: 'node.kubernetes.io/exclude-from-external-load-balancers=' });
+    const text = await explainOutput({
+      config: CLUSTER_IPS,
+      cluster: SEED_DUMP,
+      node: 'node-2',
+      nodeLabels: 'node.kubernetes.io/exclude-from-external-load-balancers=',
+    });
     expectGolden('explain/cluster-ips-node-2-excluded', text);
   });
 
@@ -60,7 +69,11 @@ describe('svcbgp explain: golden outputs', () => {
   });
 
   it('Services with attribute annotations: carried by a Local /32, refused outside serviceAttributeLimits, not applicable under an aggregate', async () => {
-    const text = await explainOutput({ config: 'test/fixtures/explain/config-communities.yaml', cluster: 'test/fixtures/explain/communities-dump.yaml', node: 'node-1' });
+    const text = await explainOutput({
+      config: 'test/fixtures/explain/config-communities.yaml',
+      cluster: 'test/fixtures/explain/communities-dump.yaml',
+      node: 'node-1',
+    });
     expectGolden('explain/communities-node-1', text);
   });
 });

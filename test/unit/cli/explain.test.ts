@@ -27,7 +27,7 @@ function svcbgp(...args: string[]): Promise<Run> {
 }
 
 const explain = (config: string, nodeName: string, ...more: string[]): Promise<Run> =>
-  svcbgp('explain', '--config', FIX + config, '--cluster', FIX + 'cluster-dump.yaml', '--node', nodeName, ...more);
+  svcbgp('explain', '--config', FIX + config, '--cluster', `${FIX}cluster-dump.yaml`, '--node', nodeName, ...more);
 
 interface JsonReport {
   node: { name: string; excluded: boolean };
@@ -42,7 +42,10 @@ describe('svcbgp explain (compiled CLI, seed cluster dump)', function () {
 
   it("the seed config files hold exactly the article's documents (test/fixtures/seed/article.ts)", async () => {
     const withoutComments = async (f: string): Promise<string> =>
-      (await readFile(FIX + f, 'utf8')).split('\n').filter((l) => !l.startsWith('#')).join('\n');
+      (await readFile(FIX + f, 'utf8'))
+        .split('\n')
+        .filter((l) => !l.startsWith('#'))
+        .join('\n');
     expect(await withoutComments('config-cluster-ips.yaml')).to.equal(yamlFile(BGP_PEER, BGP_CONFIGURATION_CLUSTER_IPS));
     expect(await withoutComments('config-external-ips.yaml')).to.equal(yamlFile(BGP_PEER, BGP_CONFIGURATION_EXTERNAL_IPS));
   });
@@ -51,8 +54,12 @@ describe('svcbgp explain (compiled CLI, seed cluster dump)', function () {
     const r = await explain('config-cluster-ips.yaml', 'node-1');
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.contain('Routes node-1 advertises (1):\n  10.49.0.0/16 ');
-    expect(r.stdout).to.contain('because serviceClusterIPs CIDR 10.49.0.0/16: advertised by every node; carries default/kubernetes (10.49.0.1), kube-system/kube-dns (10.49.0.10)');
-    expect(r.stdout).to.contain('default/nginx 10.49.62.131  [no-local-endpoint]  externalTrafficPolicy: Local and no IPv4 endpoint on node node-1 (endpoints are on: node-2, node-3)');
+    expect(r.stdout).to.contain(
+      'because serviceClusterIPs CIDR 10.49.0.0/16: advertised by every node; carries default/kubernetes (10.49.0.1), kube-system/kube-dns (10.49.0.10)',
+    );
+    expect(r.stdout).to.contain(
+      'default/nginx 10.49.62.131  [no-local-endpoint]  externalTrafficPolicy: Local and no IPv4 endpoint on node node-1 (endpoints are on: node-2, node-3)',
+    );
     expect(r.stdout).to.contain('default/nginx 192.168.3.180  [outside-configured-cidrs]');
     expect(r.stdout).to.contain('192.168.1.1 AS 64512  [BGPPeer bgppeer-global-64512; graceful restart 120s; keepalive 3s, hold 9s]');
   });
@@ -60,7 +67,9 @@ describe('svcbgp explain (compiled CLI, seed cluster dump)', function () {
   it('seed config 1: node-2 (runs nginx) adds 10.49.62.131/32 with its reason', async () => {
     const r = await explain('config-cluster-ips.yaml', 'node-2');
     expect(r.code, r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/Routes node-2 advertises \(2\):\n  10\.49\.0\.0\/16 .*\n.*\n  10\.49\.62\.131\/32 +IPv4  next hop 0\.0\.0\.0\n +because default\/nginx \(10\.49\.62\.131\): Local traffic policy/);
+    expect(r.stdout).to.match(
+      /Routes node-2 advertises \(2\):\n {2}10\.49\.0\.0\/16 .*\n.*\n {2}10\.49\.62\.131\/32 +IPv4 {2}next hop 0\.0\.0\.0\n +because default\/nginx \(10\.49\.62\.131\): Local traffic policy/,
+    );
   });
 
   it('seed config 2 (serviceExternalIPs) as JSON: 192.168.3.0/24 everywhere, 192.168.3.180/32 only on node-2 and node-3', async () => {
@@ -71,7 +80,9 @@ describe('svcbgp explain (compiled CLI, seed cluster dump)', function () {
       const rep = JSON.parse(r.stdout) as JsonReport;
       got[n] = rep.routes.map((x) => x.prefix);
       expect(rep.refused).to.deep.equal([]);
-      expect(rep.peers).to.deep.equal([{ name: 'bgppeer-global-64512', address: '192.168.1.1', port: 179, asNumber: 64512, gracefulRestartTime: 120, keepaliveTime: 3, holdTime: 9 }]);
+      expect(rep.peers).to.deep.equal([
+        { name: 'bgppeer-global-64512', address: '192.168.1.1', port: 179, asNumber: 64512, gracefulRestartTime: 120, keepaliveTime: 3, holdTime: 9 },
+      ]);
     }
     expect(got).to.deep.equal({
       'node-1': ['192.168.3.0/24'],
@@ -108,7 +119,9 @@ describe('svcbgp explain (compiled CLI, seed cluster dump)', function () {
   it('--node-labels: an excluded node advertises nothing, and says so', async () => {
     const r = await explain('config-cluster-ips.yaml', 'node-2', '--node-labels', 'node.kubernetes.io/exclude-from-external-load-balancers=true');
     expect(r.code).to.equal(0);
-    expect(r.stdout).to.contain('This node advertises NOTHING: it has the label node.kubernetes.io/exclude-from-external-load-balancers (any value excludes it, as in Kubernetes).');
+    expect(r.stdout).to.contain(
+      'This node advertises NOTHING: it has the label node.kubernetes.io/exclude-from-external-load-balancers (any value excludes it, as in Kubernetes).',
+    );
   });
 
   it('an invalid configuration: exit code 2, every error on stderr, nothing on stdout', async () => {
@@ -116,7 +129,7 @@ describe('svcbgp explain (compiled CLI, seed cluster dump)', function () {
     expect(r.code).to.equal(2);
     expect(r.stdout).to.equal('');
     expect(r.stderr.split('\n')).to.deep.equal([
-      'svcbgp explain: the configuration in ' + FIX + 'config-invalid.yaml is invalid (3 errors); nothing was evaluated:',
+      `svcbgp explain: the configuration in ${FIX}config-invalid.yaml is invalid (3 errors); nothing was evaluated:`,
       '  error: document 2 (BGPPeer "tor-again"): spec.asNumber = 4294967296: out of range: expected an AS number 1..4294967295 (or asdot "a.b")',
       '  error: document 2 (BGPPeer "tor-again"): spec.peerIP = "192.168.1.1": duplicate peer: document 1 (BGPPeer "tor") already peers with this address for all nodes; remove one of them',
       '  error: document 3 (BGPConfiguration "default"): spec.serviceClusterIPs[0].cidr = "10.49.0.1/16": this is a host address, not a network: the bits after the prefix length must be zero; did you mean 10.49.0.0/16?',
@@ -140,7 +153,7 @@ describe('svcbgp explain (compiled CLI, seed cluster dump)', function () {
   });
 
   it('without --config the defaults apply: no service CIDRs, so no routes; cluster IPs withheld as not configured', async () => {
-    const r = await svcbgp('explain', '--cluster', FIX + 'cluster-dump.yaml', '--node', 'node-2', '--output', 'json');
+    const r = await svcbgp('explain', '--cluster', `${FIX}cluster-dump.yaml`, '--node', 'node-2', '--output', 'json');
     const rep = JSON.parse(r.stdout) as JsonReport;
     expect(rep.routes).to.deep.equal([]);
     expect(rep.withheld.map((w) => [w.service.name, w.code])).to.deep.equal([
@@ -154,7 +167,9 @@ describe('svcbgp explain (compiled CLI, seed cluster dump)', function () {
 
 describe('explain: dump and label parsing', () => {
   it('reads a kind: List, multiple documents and JSON; counts ignored kinds', () => {
-    const d = parseClusterDump('{"apiVersion":"v1","kind":"List","items":[{"kind":"Service","metadata":{"name":"a"}},{"kind":"Pod"}]}\n---\nkind: EndpointSlice\naddressType: IPv4\nendpoints: []\n');
+    const d = parseClusterDump(
+      '{"apiVersion":"v1","kind":"List","items":[{"kind":"Service","metadata":{"name":"a"}},{"kind":"Pod"}]}\n---\nkind: EndpointSlice\naddressType: IPv4\nendpoints: []\n',
+    );
     expect([d.services.length, d.endpointSlices.length, d.notes]).to.deep.equal([1, 1, ['ignored 1 object(s) of kind Pod']]);
   });
 
@@ -181,7 +196,9 @@ describe('explain: hostile and malformed input', function () {
   const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/; // any control character but the line ends
 
   it('a newline in a Service name cannot forge an error line in explain', async () => {
-    const r = await run('kind: Service\nmetadata: {name: "a\\nerror: forged", namespace: "x\\u001b[31m"}\nspec: {externalIPs: ["8.8.8.8\\nerror: x", 8.8.4.4]}\n');
+    const r = await run(
+      'kind: Service\nmetadata: {name: "a\\nerror: forged", namespace: "x\\u001b[31m"}\nspec: {externalIPs: ["8.8.8.8\\nerror: x", 8.8.4.4]}\n',
+    );
     expect(r.code, r.stderr).to.equal(0);
     const lines = r.stdout.split('\n');
     expect(lines.filter((l) => /^\s*error:/.test(l))).to.deep.equal([]);
@@ -194,13 +211,16 @@ describe('explain: hostile and malformed input', function () {
   });
 
   it('a newline or ANSI escape in a config document name or value cannot forge an error line', async () => {
-    await writeFile(join(dir, 'evil.yaml'), 'apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: "p\\nerror: all good\\u001b[32m"}\nspec: {peerIP: "1.2.3.4\\r\\nerror: x", asNumber: 64512}\n');
+    await writeFile(
+      join(dir, 'evil.yaml'),
+      'apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: "p\\nerror: all good\\u001b[32m"}\nspec: {peerIP: "1.2.3.4\\r\\nerror: x", asNumber: 64512}\n',
+    );
     const r = await svcbgp('explain', '--config', join(dir, 'evil.yaml'), '--cluster', join(dir, 'dump.yaml'), '--node', 'node-1');
     expect(r.code).to.equal(2);
     expect(r.stderr).to.not.match(CONTROL);
     const errors = r.stderr.split('\n').filter((l) => /^\s*error:/.test(l));
     expect(errors.length).to.be.greaterThan(0);
-    for (const e of errors) expect(e).to.match(/^  error: document 1 \(BGPPeer "p\\nerror: all good\\u001b\[32m"\): /);
+    for (const e of errors) expect(e).to.match(/^ {2}error: document 1 \(BGPPeer "p\\nerror: all good\\u001b\[32m"\): /);
   });
 
   it('a Node label or address with a newline is escaped in the node line', async () => {
@@ -217,13 +237,15 @@ describe('explain: hostile and malformed input', function () {
   });
 
   it('malformed Services and EndpointSlices (metadata: null, spec.ports: "x", spec: 5, endpoints: 5) are refused or noted, never a stack trace', async () => {
-    const r = await run([
-      'kind: Service\nmetadata: null\nspec: {ports: "x"}',
-      'kind: Service\nmetadata: {name: five}\nspec: 5',
-      'kind: EndpointSlice\nmetadata: {name: s, namespace: default}\nendpoints: 5',
-      'kind: Node\nmetadata: null',
-      'kind: 7',
-    ].join('\n---\n') + '\n');
+    const r = await run(
+      `${[
+        'kind: Service\nmetadata: null\nspec: {ports: "x"}',
+        'kind: Service\nmetadata: {name: five}\nspec: 5',
+        'kind: EndpointSlice\nmetadata: {name: s, namespace: default}\nendpoints: 5',
+        'kind: Node\nmetadata: null',
+        'kind: 7',
+      ].join('\n---\n')}\n`,
+    );
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.contain('default/(unnamed)  [invalid-service]  malformed Service: metadata is not a mapping: null; its addresses are not advertised');
     expect(r.stdout).to.contain('default/five  [invalid-service]  malformed Service: spec is not a mapping: 5; its addresses are not advertised');

@@ -39,7 +39,7 @@ async function parseRun(args: string[], env: Record<string, string> = {}): Promi
 }
 
 describe('svcbgp run: duration flags', () => {
-  it('a duration flag beyond Node\'s timer limit is refused', async () => {
+  it("a duration flag beyond Node's timer limit is refused", async () => {
     const r = await parseRun(['--resync-interval', '1000h']);
     expect(r.error).to.contain('--resync-interval: "1000h" is out of range: 1s..24h');
     expect((await parseRun(['--gobgp-timeout', '600h'])).error).to.contain('--gobgp-timeout: "600h" is out of range: 100ms..10m');
@@ -68,11 +68,18 @@ describe('svcbgp run: duration flags', () => {
 
   it('values within the range are taken in whole milliseconds; the defaults stand', async () => {
     const r = await parseRun(['--resync-interval', '24h', '--debounce', '1ms', '--gobgp-probe-interval', '0.3s'], { SVCBGP_GOBGP_TIMEOUT: '10m' });
-    expect(r.opts).to.deep.include({ resyncInterval: 86_400_000, debounce: 1, gobgpProbeInterval: 300, gobgpTimeout: 600_000, configPollInterval: 2_000, drainTime: 10_000 });
+    expect(r.opts).to.deep.include({
+      resyncInterval: 86_400_000,
+      debounce: 1,
+      gobgpProbeInterval: 300,
+      gobgpTimeout: 600_000,
+      configPollInterval: 2_000,
+      drainTime: 10_000,
+    });
     expect(parseDurationFlag('--debounce')('1500us')).to.equal(2);
   });
 
-  it('every range fits Node\'s timers, starts at 1 ms or more and holds its default', () => {
+  it("every range fits Node's timers, starts at 1 ms or more and holds its default", () => {
     for (const [flag, d] of Object.entries(DURATION_FLAGS)) {
       expect(d.min, flag).to.be.at.least(1);
       expect(d.max, flag).to.be.at.most(NODE_TIMER_MAX_MS);
@@ -82,7 +89,10 @@ describe('svcbgp run: duration flags', () => {
 
   it('the help of every duration flag shows its range', () => {
     // One entry per option: "--flag <arg>  description (default: ...) (env: ...)", wrapped lines joined.
-    const entries = runCommand().run.helpInformation().split(/\n {2}(?=-)/).map((e) => e.replace(/\s+/g, ' '));
+    const entries = runCommand()
+      .run.helpInformation()
+      .split(/\n {2}(?=-)/)
+      .map((e) => e.replace(/\s+/g, ' '));
     const shown: Record<DurationFlag, string> = {
       '--resync-interval': '(1s..24h)',
       '--gobgp-probe-interval': '(100ms..5m)',

@@ -74,19 +74,21 @@ function gobgpdOf(speaker: MemorySpeaker, peers: readonly NodePeer[]): GobgpClie
     listPeers: async () =>
       peers
         .filter((p) => speaker.peers.has(p.address))
-        .map((p): Neighbor => ({
-          peer: p,
-          description: 'svcbgp',
-          ours: true,
-          sessionState: 'established',
-          adminDown: false,
-          type: p.asn === speaker.started?.asn ? 'internal' : 'external',
-          uptime: new Date(SESSION_UP),
-          flaps: 0,
-          mpGracefulRestart: p.gracefulRestart.enabled,
-          localRestarting: false,
-          bfdSupported: false,
-        })),
+        .map(
+          (p): Neighbor => ({
+            peer: p,
+            description: 'svcbgp',
+            ours: true,
+            sessionState: 'established',
+            adminDown: false,
+            type: p.asn === speaker.started?.asn ? 'internal' : 'external',
+            uptime: new Date(SESSION_UP),
+            flaps: 0,
+            mpGracefulRestart: p.gracefulRestart.enabled,
+            localRestarting: false,
+            bfdSupported: false,
+          }),
+        ),
     listPaths: async (family) =>
       [...speaker.paths.values()]
         .filter((r) => r.family === family)
@@ -134,7 +136,7 @@ async function statusText(sc: Scenario): Promise<string> {
   const snapshot = sc.reconciler.snapshot();
   // A pass record carries the wall clock (start, duration): fixed here, like every other time in the report.
   const fix = <T extends { startedAt: string; durationMs: number } | undefined>(p: T): T =>
-    (p === undefined ? p : { ...p, startedAt: new Date(NOW - 1000).toISOString(), durationMs: 12 });
+    p === undefined ? p : { ...p, startedAt: new Date(NOW - 1000).toISOString(), durationMs: 12 };
   if (snapshot.lastPass) snapshot.lastPass = fix(snapshot.lastPass);
   if (snapshot.lastError) snapshot.lastError = fix(snapshot.lastError);
   const status = agentStatus({
@@ -172,7 +174,12 @@ describe('svcbgp status: golden outputs', () => {
 
   it('an agent waiting for its caches: gobgpd not started, not ready, the last pass says what it waits for', async () => {
     const config = seedConfig('config-cluster-ips.yaml');
-    const sc = scenario(() => ({ synced: false, connected: true, waiting: 'caches syncing (services:syncing, endpointslices:syncing)' }), config, seedNode(), now);
+    const sc = scenario(
+      () => ({ synced: false, connected: true, waiting: 'caches syncing (services:syncing, endpointslices:syncing)' }),
+      config,
+      seedNode(),
+      now,
+    );
     await sc.reconciler.pass(new Set(['start']));
     expect(sc.speaker.started).to.equal(undefined);
     expectGolden('status/waiting-for-caches', await statusText(sc));

@@ -29,17 +29,17 @@ function mustReject(input: string | unknown[], ...fragments: string[]): string {
 describe('bad input: no input throws out of the parser', () => {
   it('a deeply nested selector is a message naming the limit, not a stack overflow', () => {
     for (const depth of [MAX_SELECTOR_DEPTH + 1, 500, 100_000]) {
-      const sel = '('.repeat(depth) + "a == 'b'" + ')'.repeat(depth);
+      const sel = `${'('.repeat(depth)}a == 'b'${')'.repeat(depth)}`;
       // 100,000 levels is also over the length limit: either limit is named.
       const text = mustReject(peer(`  peerIP: 192.168.1.1\n  asNumber: 64512\n  nodeSelector: "${sel}"\n`), 'spec.nodeSelector');
       expect(text).to.match(new RegExp(`${MAX_SELECTOR_DEPTH} levels deep|limit of ${MAX_SELECTOR_LENGTH}`));
     }
-    const nots = '!'.repeat(MAX_SELECTOR_DEPTH + 1) + 'has(a)';
+    const nots = `${'!'.repeat(MAX_SELECTOR_DEPTH + 1)}has(a)`;
     mustReject([peerObj({ peerIP: '192.168.1.1', asNumber: 64512, nodeSelector: nots })], `${MAX_SELECTOR_DEPTH} levels deep`);
   });
 
   it('a selector at the depth limit still parses', () => {
-    const sel = '('.repeat(MAX_SELECTOR_DEPTH) + "a == 'b'" + ')'.repeat(MAX_SELECTOR_DEPTH);
+    const sel = `${'('.repeat(MAX_SELECTOR_DEPTH)}a == 'b'${')'.repeat(MAX_SELECTOR_DEPTH)}`;
     expect(errors(parseConfig([peerObj({ peerIP: '192.168.1.1', asNumber: 64512, nodeSelector: sel })]))).to.deep.equal([]);
   });
 
@@ -47,7 +47,11 @@ describe('bad input: no input throws out of the parser', () => {
     const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
     for (let i = 1; i < 9; i++) {
       const name = String.fromCharCode(97 + i);
-      lines.push(`${name}: &${name} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+      lines.push(
+        `${name}: &${name} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     }
     mustReject(lines.join('\n'), 'too many YAML aliases', String(MAX_YAML_ALIAS_COUNT));
   });
@@ -56,9 +60,9 @@ describe('bad input: no input throws out of the parser', () => {
     mustReject(cfg(`  asNumber: ${'['.repeat(MAX_YAML_DEPTH + 5)}1${']'.repeat(MAX_YAML_DEPTH + 5)}\n`), `nested more than ${MAX_YAML_DEPTH} deep`);
     mustReject('['.repeat(20_000) + ']'.repeat(20_000), 'nested');
     // Block nesting: 70 levels of "- " (140 columns) pass the text pre-check and meet the document depth limit.
-    mustReject(Array.from({ length: 70 }, (_, i) => `${'  '.repeat(i)}- `).join('\n') + 'x\n', `nested more than ${MAX_YAML_DEPTH} levels deep`);
+    mustReject(`${Array.from({ length: 70 }, (_, i) => `${'  '.repeat(i)}- `).join('\n')}x\n`, `nested more than ${MAX_YAML_DEPTH} levels deep`);
     // Deeper than the indentation limit: refused before the YAML library sees it (a second such parse aborted Node).
-    for (let i = 0; i < 3; i++) mustReject(Array.from({ length: 300 }, (_, j) => `${' '.repeat(j)}- `).join('\n') + 'x', 'nested too deeply');
+    for (let i = 0; i < 3; i++) mustReject(`${Array.from({ length: 300 }, (_, j) => `${' '.repeat(j)}- `).join('\n')}x`, 'nested too deeply');
     mustReject('a: *undefined_anchor\n', 'an alias refers to an anchor that is not defined');
   });
 
@@ -107,8 +111,11 @@ describe('bad input: values that parse but mean something else are refused', () 
 
   it('service CIDRs that empty the allow-list (0.0.0.0/0, ::/0, very short prefixes) are refused unless opted in', () => {
     for (const [field, cidr] of [
-      ['serviceExternalIPs', '0.0.0.0/0'], ['serviceLoadBalancerIPs', '::/0'], ['serviceClusterIPs', '10.0.0.0/7'],
-      ['serviceExternalIPs', '2001::/16'], ['serviceExternalIPs', '128.0.0.0/1'],
+      ['serviceExternalIPs', '0.0.0.0/0'],
+      ['serviceLoadBalancerIPs', '::/0'],
+      ['serviceClusterIPs', '10.0.0.0/7'],
+      ['serviceExternalIPs', '2001::/16'],
+      ['serviceExternalIPs', '128.0.0.0/1'],
     ] as const) {
       mustReject(cfg(`  ${field}:\n  - cidr: ${cidr}\n`), `spec.${field}[0].cidr = "${cidr}"`, 'shorter than', 'allowUnsafeServiceCIDRs: true');
       const r = parseConfig(cfg(`  allowUnsafeServiceCIDRs: true\n  ${field}:\n  - cidr: ${cidr}\n`));
@@ -121,9 +128,17 @@ describe('bad input: values that parse but mean something else are refused', () 
 
   it('loopback, link-local, multicast and other reserved ranges are refused as service CIDRs', () => {
     for (const [cidr, what] of [
-      ['127.0.0.0/8', 'loopback'], ['127.0.0.1/32', 'loopback'], ['169.254.0.0/16', 'link-local'], ['224.0.0.0/24', 'multicast'],
-      ['240.0.0.0/8', 'reserved'], ['255.255.255.255/32', 'broadcast'], ['0.0.0.0/32', 'this network'],
-      ['::1/128', 'loopback'], ['fe80::/64', 'link-local'], ['ff02::/64', 'multicast'], ['::/128', 'unspecified'],
+      ['127.0.0.0/8', 'loopback'],
+      ['127.0.0.1/32', 'loopback'],
+      ['169.254.0.0/16', 'link-local'],
+      ['224.0.0.0/24', 'multicast'],
+      ['240.0.0.0/8', 'reserved'],
+      ['255.255.255.255/32', 'broadcast'],
+      ['0.0.0.0/32', 'this network'],
+      ['::1/128', 'loopback'],
+      ['fe80::/64', 'link-local'],
+      ['ff02::/64', 'multicast'],
+      ['::/128', 'unspecified'],
     ] as const) {
       mustReject(cfg(`  serviceExternalIPs:\n  - cidr: ${cidr}\n`), `= "${cidr}"`, what, 'never a Service range');
     }
@@ -141,8 +156,15 @@ describe('bad input: values that parse but mean something else are refused', () 
 
   it('peer addresses that cannot be peers: unspecified, broadcast, multicast, IPv6 link-local, loopback outside tests', () => {
     for (const [ip, what] of [
-      ['0.0.0.0', 'unspecified'], ['::', 'unspecified'], ['255.255.255.255', 'broadcast'], ['224.0.0.5', 'multicast'],
-      ['ff02::2', 'multicast'], ['fe80::1', 'link-local'], ['127.0.0.1', 'loopback'], ['127.0.0.2:1179', 'loopback'], ['::1', 'loopback'],
+      ['0.0.0.0', 'unspecified'],
+      ['::', 'unspecified'],
+      ['255.255.255.255', 'broadcast'],
+      ['224.0.0.5', 'multicast'],
+      ['ff02::2', 'multicast'],
+      ['fe80::1', 'link-local'],
+      ['127.0.0.1', 'loopback'],
+      ['127.0.0.2:1179', 'loopback'],
+      ['::1', 'loopback'],
     ] as const) {
       mustReject(peer(`  peerIP: "${ip}"\n  asNumber: 64512\n`), `spec.peerIP = "${ip}"`, what);
     }
@@ -164,7 +186,14 @@ describe('bad input: a service CIDR that contains a node address', () => {
     const { nodeAddressWarnings } = await import('../../../src/config/node-checks.js');
     const r = parseConfig(cfg('  serviceExternalIPs:\n  - cidr: 192.168.0.0/16\n  serviceClusterIPs:\n  - cidr: 10.49.0.0/16\n'));
     if (!r.ok) throw new Error(errors(r).join('\n'));
-    const w = nodeAddressWarnings(r.config, { name: 'node-1', labels: {}, addresses: [{ type: 'InternalIP', address: '192.168.1.10' }, { type: 'Hostname', address: 'node-1' }] });
+    const w = nodeAddressWarnings(r.config, {
+      name: 'node-1',
+      labels: {},
+      addresses: [
+        { type: 'InternalIP', address: '192.168.1.10' },
+        { type: 'Hostname', address: 'node-1' },
+      ],
+    });
     expect(w).to.deep.equal([
       "serviceExternalIPs 192.168.0.0/16 contains node node-1's InternalIP 192.168.1.10: every node advertises it, so the ToR may send traffic for this node's own address to another node",
     ]);

@@ -10,11 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { parseConfig, peersForNode, speakerConfigForNode, type ParseResult } from '../../../src/config/index.js';
 import { nodeAddressWarnings } from '../../../src/config/node-checks.js';
-import {
-  CALICO_BGPCONFIGURATION_FIELDS,
-  CALICO_BGPPEER_FIELDS,
-  CALICO_ENTERPRISE_BGPPEER_FIELDS,
-} from '../../../src/config/calico-fields.js';
+import { CALICO_BGPCONFIGURATION_FIELDS, CALICO_BGPPEER_FIELDS, CALICO_ENTERPRISE_BGPPEER_FIELDS } from '../../../src/config/calico-fields.js';
 
 const repoRoot = (): string => path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
@@ -98,7 +94,10 @@ describe('Calico fields: every one honoured, warned by name or refused', () => {
     expect(Object.keys(PEER_CASES).sort()).to.deep.equal([...Object.keys(CALICO_BGPPEER_FIELDS), ...CALICO_ENTERPRISE_BGPPEER_FIELDS].sort());
   });
 
-  for (const [kind, cases] of [['BGPConfiguration', CONFIG_CASES], ['BGPPeer', PEER_CASES]] as const) {
+  for (const [kind, cases] of [
+    ['BGPConfiguration', CONFIG_CASES],
+    ['BGPPeer', PEER_CASES],
+  ] as const) {
     for (const [field, c] of Object.entries(cases)) {
       it(`${kind} ${field}: ${JSON.stringify(c.value)} is ${c.handling}, and never called an unknown field`, () => {
         const r = parseOne(kind, { [field]: c.value });
@@ -109,21 +108,23 @@ describe('Calico fields: every one honoured, warned by name or refused', () => {
     }
   }
 
-  it('unset means unset: null, and an empty string (as Calico\'s omitempty JSON reads it), say nothing', () => {
+  it("unset means unset: null, and an empty string (as Calico's omitempty JSON reads it), say nothing", () => {
     for (const v of [null, '']) {
       const r = parseOne('BGPPeer', { peerSelector: v, sourceAddress: v, nextHopMode: v, filters: v === '' ? [] : v });
       expect([r.ok, r.warnings.map((w) => w.text)]).to.deep.equal([true, []]);
     }
   });
 
-  it('a value outside Calico\'s enum is an error that lists Calico\'s values', () => {
+  it("a value outside Calico's enum is an error that lists Calico's values", () => {
     const r = parseOne('BGPPeer', { nextHopMode: 'self', sourceAddress: 'NodeIP' });
     expect(r.ok ? [] : r.errors.map((e) => e.text)).to.deep.equal([
       'document 1 (BGPPeer "tor"): spec.nextHopMode = "self": expected Auto, Self, Keep (Calico\'s values, case-sensitive)',
       'document 1 (BGPPeer "tor"): spec.sourceAddress = "NodeIP": expected UseNodeIP or None (Calico\'s values, case-sensitive)',
     ]);
     const mesh = parseOne('BGPConfiguration', { nodeToNodeMeshEnabled: 'yes' });
-    expect(mesh.ok ? [] : mesh.errors.map((e) => e.text)).to.deep.equal(['document 1 (BGPConfiguration "default"): spec.nodeToNodeMeshEnabled = "yes": expected true, false (a boolean)']);
+    expect(mesh.ok ? [] : mesh.errors.map((e) => e.text)).to.deep.equal([
+      'document 1 (BGPConfiguration "default"): spec.nodeToNodeMeshEnabled = "yes": expected true, false (a boolean)',
+    ]);
   });
 
   it('the values that say what svcbgp does are honoured without a word: nodeToNodeMeshEnabled false, bindMode None, nextHopMode Self/Auto, keepOriginalNextHop false, filters []', () => {
@@ -136,8 +137,10 @@ describe('Calico fields: every one honoured, warned by name or refused', () => {
   });
 
   it('refusals say why and what to use instead: peerSelector (no node-to-node peering), filters (no BGPFilter)', () => {
-    const r = parseConfig([{ apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'mesh' }, spec: { peerSelector: 'all()' } },
-      { apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'filtered' }, spec: { ...BASE_PEER, filters: ['no-lb'] } }]);
+    const r = parseConfig([
+      { apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'mesh' }, spec: { peerSelector: 'all()' } },
+      { apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'filtered' }, spec: { ...BASE_PEER, filters: ['no-lb'] } },
+    ]);
     expect(r.ok ? [] : r.errors.map((e) => e.text)).to.deep.equal([
       // No "peerIP required" or "asNumber required" on top: the refusal asks for peerIP; Calico's peerSelector has no asNumber.
       'document 1 (BGPPeer "mesh"): spec.peerSelector = "all()": svcbgp makes no node-to-node peering (peerSelector selects Calico nodes to peer with); give the router\'s address in peerIP and choose the nodes with node or nodeSelector',
@@ -168,7 +171,7 @@ describe('localASNumber, ttlSecurity, numAllowedLocalASNumbers, sourceAddress, b
     return peersForNode(r.config, { name: 'node-1', labels: {} })[0]!;
   };
 
-  it('localASNumber -> the session\'s local AS (gobgpd PeerConf.local_asn); absent: none, gobgpd uses the global AS', () => {
+  it("localASNumber -> the session's local AS (gobgpd PeerConf.local_asn); absent: none, gobgpd uses the global AS", () => {
     expect(peerOf({ localASNumber: 65001 })).to.include({ localAsn: 65001 });
     expect(peerOf({ localASNumber: '1.10' })).to.include({ localAsn: 65546 });
     expect(peerOf({})).to.not.have.property('localAsn');
@@ -186,16 +189,41 @@ describe('localASNumber, ttlSecurity, numAllowedLocalASNumbers, sourceAddress, b
     expect(peerOf({ numAllowedLocalASNumbers: 0 })).to.not.have.property('allowOwnAsn');
   });
 
-  it('sourceAddress UseNodeIP -> the session\'s source is the node\'s InternalIP of the peer\'s family (Calico: the node IP); None or absent: the kernel chooses', () => {
+  it("sourceAddress UseNodeIP -> the session's source is the node's InternalIP of the peer's family (Calico: the node IP); None or absent: the kernel chooses", () => {
     const r = parseConfig([
-      { apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'v4' }, spec: { peerIP: '192.168.1.1', asNumber: 64512, sourceAddress: 'UseNodeIP' } },
-      { apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'v6' }, spec: { peerIP: 'fd00:1::1', asNumber: 64512, sourceAddress: 'UseNodeIP' } },
-      { apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'none' }, spec: { peerIP: '192.168.2.1', asNumber: 64512, sourceAddress: 'None' } },
+      {
+        apiVersion: 'projectcalico.org/v3',
+        kind: 'BGPPeer',
+        metadata: { name: 'v4' },
+        spec: { peerIP: '192.168.1.1', asNumber: 64512, sourceAddress: 'UseNodeIP' },
+      },
+      {
+        apiVersion: 'projectcalico.org/v3',
+        kind: 'BGPPeer',
+        metadata: { name: 'v6' },
+        spec: { peerIP: 'fd00:1::1', asNumber: 64512, sourceAddress: 'UseNodeIP' },
+      },
+      {
+        apiVersion: 'projectcalico.org/v3',
+        kind: 'BGPPeer',
+        metadata: { name: 'none' },
+        spec: { peerIP: '192.168.2.1', asNumber: 64512, sourceAddress: 'None' },
+      },
     ]);
     if (!r.ok) throw new Error(r.errors.map((e) => e.text).join('\n'));
-    const dual = { name: 'node-1', labels: {}, addresses: [{ type: 'ExternalIP', address: '203.0.113.10' }, { type: 'InternalIP', address: '192.168.1.10' }, { type: 'InternalIP', address: 'fd00:1::10' }] };
+    const dual = {
+      name: 'node-1',
+      labels: {},
+      addresses: [
+        { type: 'ExternalIP', address: '203.0.113.10' },
+        { type: 'InternalIP', address: '192.168.1.10' },
+        { type: 'InternalIP', address: 'fd00:1::10' },
+      ],
+    };
     expect(peersForNode(r.config, dual).map((p) => [p.address, p.localAddress])).to.deep.equal([
-      ['192.168.1.1', '192.168.1.10'], ['192.168.2.1', undefined], ['fd00:1::1', 'fd00:1::10'],
+      ['192.168.1.1', '192.168.1.10'],
+      ['192.168.2.1', undefined],
+      ['fd00:1::1', 'fd00:1::10'],
     ]);
     expect(nodeAddressWarnings(r.config, dual)).to.deep.equal([]);
     const v4only = { name: 'node-2', labels: {}, addresses: [{ type: 'InternalIP', address: '192.168.1.11' }] };
@@ -205,25 +233,40 @@ describe('localASNumber, ttlSecurity, numAllowedLocalASNumbers, sourceAddress, b
     ]);
   });
 
-  it('bindMode NodeIP -> gobgpd listens on the node\'s InternalIP of each family only (Calico: `listen bgp address <node IP>`); None or absent: every address', () => {
+  it("bindMode NodeIP -> gobgpd listens on the node's InternalIP of each family only (Calico: `listen bgp address <node IP>`); None or absent: every address", () => {
     const cfg = (bindMode?: string) => {
       const r = parseOne('BGPConfiguration', bindMode ? { bindMode } : {});
       if (!r.ok) throw new Error(r.errors.map((e) => e.text).join('\n'));
       return r.config;
     };
-    const node = { name: 'node-1', labels: {}, addresses: [{ type: 'ExternalIP', address: '203.0.113.10' }, { type: 'InternalIP', address: 'fd00:1::10' }, { type: 'InternalIP', address: '192.168.1.10' }, { type: 'InternalIP', address: '192.168.1.20' }] };
+    const node = {
+      name: 'node-1',
+      labels: {},
+      addresses: [
+        { type: 'ExternalIP', address: '203.0.113.10' },
+        { type: 'InternalIP', address: 'fd00:1::10' },
+        { type: 'InternalIP', address: '192.168.1.10' },
+        { type: 'InternalIP', address: '192.168.1.20' },
+      ],
+    };
     expect(speakerConfigForNode(cfg('NodeIP'), node, '192.168.1.10').listenAddresses).to.deep.equal(['192.168.1.10', 'fd00:1::10']);
     for (const c of [cfg('None'), cfg()]) expect(speakerConfigForNode(c, node, '192.168.1.10')).to.not.have.property('listenAddresses');
     const bare = { name: 'node-2', labels: {}, addresses: [] };
     expect(speakerConfigForNode(cfg('NodeIP'), bare, '192.168.1.11')).to.not.have.property('listenAddresses');
-    expect(nodeAddressWarnings(cfg('NodeIP'), bare)).to.deep.equal(['bindMode NodeIP, but node node-2 has no InternalIP: gobgpd listens for BGP on every address']);
+    expect(nodeAddressWarnings(cfg('NodeIP'), bare)).to.deep.equal([
+      'bindMode NodeIP, but node node-2 has no InternalIP: gobgpd listens for BGP on every address',
+    ]);
     const bad = parseOne('BGPConfiguration', { bindMode: 'nodeip' });
-    expect(bad.ok ? [] : bad.errors.map((e) => e.text)).to.deep.equal(['document 1 (BGPConfiguration "default"): spec.bindMode = "nodeip": expected None or NodeIP (Calico\'s values, case-sensitive)']);
+    expect(bad.ok ? [] : bad.errors.map((e) => e.text)).to.deep.equal([
+      'document 1 (BGPConfiguration "default"): spec.bindMode = "nodeip": expected None or NodeIP (Calico\'s values, case-sensitive)',
+    ]);
   });
 
   it('out-of-range or mistyped values are errors naming the field, the value and the range', () => {
-    const r = parseConfig(`apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: tor}\nspec:\n  peerIP: 192.168.1.1\n  asNumber: 64512\n` +
-      '  localASNumber: 0\n  ttlSecurity: 256\n  numAllowedLocalASNumbers: 0x10\n');
+    const r = parseConfig(
+      `apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: tor}\nspec:\n  peerIP: 192.168.1.1\n  asNumber: 64512\n` +
+        '  localASNumber: 0\n  ttlSecurity: 256\n  numAllowedLocalASNumbers: 0x10\n',
+    );
     expect(r.ok ? [] : r.errors.map((e) => e.text)).to.deep.equal([
       'document 1 (BGPPeer "tor"): spec.localASNumber = 0: AS 0 is reserved (RFC 7607) and cannot be used; expected 1..4294967295',
       'document 1 (BGPPeer "tor"): spec.ttlSecurity = 256: expected the number of hops to the peer, 1..255 (1: directly connected; 0: off)',
@@ -255,7 +298,7 @@ describe('docs/calico-fields.md and the CRDs follow the code', () => {
     for (const [field, c] of Object.entries(CONFIG_CASES)) expect(table.get(field), field).to.equal(c.handling);
   });
 
-  it('every BGPPeer field has a row whose handling is what the parser does (Calico Enterprise\'s too)', () => {
+  it("every BGPPeer field has a row whose handling is what the parser does (Calico Enterprise's too)", () => {
     const table = new Map([...rows('## BGPPeer'), ...rows('## Calico Enterprise')]);
     expect([...table.keys()].sort()).to.deep.equal(Object.keys(PEER_CASES).sort());
     for (const [field, c] of Object.entries(PEER_CASES)) expect(table.get(field), field).to.equal(c.handling);
@@ -271,9 +314,14 @@ describe('docs/calico-fields.md and the CRDs follow the code', () => {
   });
 
   it('the svcbgp.io CRDs admit every Calico field, so the API server prunes none (a pruned field would be ignored in silence)', () => {
-    const docs = readFileSync(path.join(repoRoot(), 'deploy/10-crds.yaml'), 'utf8').split(/^---$/m).map((d) => parse(d) as {
-      spec: { names: { kind: string }; versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, unknown> } } } } }[] };
-    });
+    const docs = readFileSync(path.join(repoRoot(), 'deploy/10-crds.yaml'), 'utf8')
+      .split(/^---$/m)
+      .map(
+        (d) =>
+          parse(d) as {
+            spec: { names: { kind: string }; versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, unknown> } } } } }[] };
+          },
+      );
     const specFields = (kind: string): string[] => {
       const crd = docs.find((d) => d.spec.names.kind === kind)!;
       return Object.keys(crd.spec.versions[0]!.schema.openAPIV3Schema.properties.spec.properties);

@@ -3,22 +3,38 @@ import type { V1Node } from '@kubernetes/client-node';
 import { departureFingerprint, leavingReason } from '../../../src/config/departure.js';
 import { gracefulShutdown } from '../../../src/agent/reconciler.js';
 
-const node = (over: { labels?: Record<string, string>; annotations?: Record<string, string>; deleting?: boolean; ready?: [string, string]; unschedulable?: boolean; taints?: string[] } = {}): V1Node => ({
+const node = (
+  over: {
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    deleting?: boolean;
+    ready?: [string, string];
+    unschedulable?: boolean;
+    taints?: string[];
+  } = {},
+): V1Node => ({
   metadata: {
     name: 'node-1',
     labels: over.labels ?? {},
     annotations: over.annotations ?? {},
     ...(over.deleting ? { deletionTimestamp: new Date('2026-12-02T06:00:00Z') } : {}),
   },
-  spec: { ...(over.unschedulable ? { unschedulable: true } : {}), ...(over.taints ? { taints: over.taints.map((key) => ({ key, effect: 'NoSchedule' })) } : {}) },
+  spec: {
+    ...(over.unschedulable ? { unschedulable: true } : {}),
+    ...(over.taints ? { taints: over.taints.map((key) => ({ key, effect: 'NoSchedule' })) } : {}),
+  },
   status: { conditions: [{ type: 'Ready', status: over.ready?.[0] ?? 'True', reason: 'x', message: over.ready?.[1] ?? 'kubelet is posting ready status' }] },
 });
 
 describe('a node leaving vs restarting (src/config/departure.ts)', () => {
   it('leaving: excluded from external load balancers, being deleted, annotated, or the kubelet shutting the node down', () => {
-    expect(leavingReason(node({ labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': 'true' } })).reason).to.contain('exclude-from-external-load-balancers (value "true")');
+    expect(leavingReason(node({ labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': 'true' } })).reason).to.contain(
+      'exclude-from-external-load-balancers (value "true")',
+    );
     // Presence is the test (Kubernetes' service controller): kubeadm sets it empty, Karpenter its own value.
-    expect(leavingReason(node({ labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': '' } })).reason).to.contain('exclude-from-external-load-balancers (value "")');
+    expect(leavingReason(node({ labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': '' } })).reason).to.contain(
+      'exclude-from-external-load-balancers (value "")',
+    );
     expect(leavingReason(node({ deleting: true })).reason).to.contain('being deleted');
     expect(leavingReason(node({ annotations: { 'svcbgp.io/leaving': 'true' } })).reason).to.contain('svcbgp.io/leaving=true');
     expect(leavingReason(node({ ready: ['False', 'container runtime is down, node is shutting down'] })).reason).to.contain('shutting down');
@@ -55,7 +71,9 @@ describe('a node leaving vs restarting (src/config/departure.ts)', () => {
     for (const v of ['yes', '1', '', ' true', 'on']) {
       const d = leavingReason(node({ annotations: { 'svcbgp.io/leaving': v } }));
       expect(d.reason, v).to.equal(undefined);
-      expect(d.warning, v).to.equal(`Node annotation svcbgp.io/leaving=${JSON.stringify(v)} is not understood, so the node is not taken as leaving: write "true" to drain it, "false" or remove the annotation otherwise`);
+      expect(d.warning, v).to.equal(
+        `Node annotation svcbgp.io/leaving=${JSON.stringify(v)} is not understood, so the node is not taken as leaving: write "true" to drain it, "false" or remove the annotation otherwise`,
+      );
     }
     // Another signal still decides; the warning stays.
     const both = leavingReason(node({ deleting: true, annotations: { 'svcbgp.io/leaving': 'yes' } }));
@@ -72,7 +90,14 @@ describe('a node leaving vs restarting (src/config/departure.ts)', () => {
   });
 
   it('GRACEFUL_SHUTDOWN: community 65535:0 and LOCAL_PREF 0 added once, other attributes kept', () => {
-    const r = { prefix: '10.49.0.0/16', family: 'ipv4-unicast' as const, nextHop: '0.0.0.0', communities: ['64512:100'], largeCommunities: ['64512:7376:1'], localPref: 200 };
+    const r = {
+      prefix: '10.49.0.0/16',
+      family: 'ipv4-unicast' as const,
+      nextHop: '0.0.0.0',
+      communities: ['64512:100'],
+      largeCommunities: ['64512:7376:1'],
+      localPref: 200,
+    };
     const g = gracefulShutdown(r);
     expect(g.communities).to.deep.equal(['64512:100', '65535:0']);
     expect(g.localPref).to.equal(0);

@@ -2,8 +2,16 @@ import { expect } from 'chai';
 import { readIpPools, type IpPoolsResult } from '../../../src/config/ip-pools.js';
 import { mustParseCidr } from '../../../src/config/net.js';
 
-const placement = { serviceLoadBalancerIPs: [mustParseCidr('192.168.4.0/24'), mustParseCidr('fd00:4::/64')], serviceClusterIPs: [mustParseCidr('10.49.0.0/16')] };
-const ippool = (name: string, spec: Record<string, unknown>, apiVersion = 'projectcalico.org/v3'): unknown => ({ apiVersion, kind: 'IPPool', metadata: { name }, spec });
+const placement = {
+  serviceLoadBalancerIPs: [mustParseCidr('192.168.4.0/24'), mustParseCidr('fd00:4::/64')],
+  serviceClusterIPs: [mustParseCidr('10.49.0.0/16')],
+};
+const ippool = (name: string, spec: Record<string, unknown>, apiVersion = 'projectcalico.org/v3'): unknown => ({
+  apiVersion,
+  kind: 'IPPool',
+  metadata: { name },
+  spec,
+});
 const lb = (name: string, cidr: string, extra: Record<string, unknown> = {}): unknown => ippool(name, { cidr, allowedUses: ['LoadBalancer'], ...extra });
 const ok = (r: IpPoolsResult): Extract<IpPoolsResult, { ok: true }> => {
   if (!r.ok) throw new Error(r.errors.map((e) => e.text).join('\n'));
@@ -14,7 +22,15 @@ const warnings = (r: IpPoolsResult): string[] => r.warnings.map((w) => w.text);
 
 describe('config: IPPool documents for load-balancer addresses', () => {
   it('reads a Calico LoadBalancer pool with its defaults, and the svcbgp.io kind alike', () => {
-    const r = ok(readIpPools([lb('lb-v4', '192.168.4.0/26'), ippool('lb-v6', { cidr: 'fd00:4::/120', allowedUses: ['LoadBalancer'], assignmentMode: 'Manual', disabled: true }, 'svcbgp.io/v1alpha1')], placement));
+    const r = ok(
+      readIpPools(
+        [
+          lb('lb-v4', '192.168.4.0/26'),
+          ippool('lb-v6', { cidr: 'fd00:4::/120', allowedUses: ['LoadBalancer'], assignmentMode: 'Manual', disabled: true }, 'svcbgp.io/v1alpha1'),
+        ],
+        placement,
+      ),
+    );
     expect(r.pools.map((p) => [p.name, p.cidr.cidr, p.assignmentMode, p.disabled])).to.deep.equal([
       ['lb-v4', '192.168.4.0/26', 'Automatic', false],
       ['lb-v6', 'fd00:4::/120', 'Manual', true],
@@ -24,7 +40,15 @@ describe('config: IPPool documents for load-balancer addresses', () => {
   });
 
   it('skips workload pools without a word (no allowedUses means Workload, Tunnel) and accepts their Calico fields', () => {
-    const r = ok(readIpPools([ippool('default-ipv4-ippool', { cidr: '10.48.0.0/16', ipipMode: 'Always', natOutgoing: true, blockSize: 26, nodeSelector: 'all()' }), { apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'tor' }, spec: {} }], placement));
+    const r = ok(
+      readIpPools(
+        [
+          ippool('default-ipv4-ippool', { cidr: '10.48.0.0/16', ipipMode: 'Always', natOutgoing: true, blockSize: 26, nodeSelector: 'all()' }),
+          { apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'tor' }, spec: {} },
+        ],
+        placement,
+      ),
+    );
     expect([r.pools, warnings(r)]).to.deep.equal([[], []]);
   });
 
@@ -51,16 +75,19 @@ describe('config: IPPool documents for load-balancer addresses', () => {
   });
 
   it('refuses wrong fields with the document, field, value and fix', () => {
-    const r = readIpPools([
-      lb('mixed', '192.168.4.0/28', { allowedUses: ['LoadBalancer', 'Workload'] }),
-      lb('host', '192.168.4.17/28'),
-      lb('mode', '192.168.4.32/28', { assignmentMode: 'Sometimes' }),
-      lb('flag', '192.168.4.48/28', { disabled: 'yes' }),
-      lb('ns', '192.168.4.64/28', { namespaceSelector: 'team == "a"' }),
-      ippool('use', { cidr: '192.168.4.80/28', allowedUses: ['Loadbalancer'] }),
-      lb('mixed', '192.168.4.96/28'),
-      { apiVersion: 'v1', kind: 'IPPool', metadata: { name: 'api' }, spec: { cidr: '192.168.4.112/28', allowedUses: ['LoadBalancer'] } },
-    ], placement);
+    const r = readIpPools(
+      [
+        lb('mixed', '192.168.4.0/28', { allowedUses: ['LoadBalancer', 'Workload'] }),
+        lb('host', '192.168.4.17/28'),
+        lb('mode', '192.168.4.32/28', { assignmentMode: 'Sometimes' }),
+        lb('flag', '192.168.4.48/28', { disabled: 'yes' }),
+        lb('ns', '192.168.4.64/28', { namespaceSelector: 'team == "a"' }),
+        ippool('use', { cidr: '192.168.4.80/28', allowedUses: ['Loadbalancer'] }),
+        lb('mixed', '192.168.4.96/28'),
+        { apiVersion: 'v1', kind: 'IPPool', metadata: { name: 'api' }, spec: { cidr: '192.168.4.112/28', allowedUses: ['LoadBalancer'] } },
+      ],
+      placement,
+    );
     expect(errors(r)).to.deep.equal([
       'document 1 (IPPool "mixed"): spec.allowedUses = ["LoadBalancer","Workload"]: LoadBalancer cannot be combined with Workload (Calico refuses it too: a pod must never get a Service\'s address); make two pools',
       'document 2 (IPPool "host"): spec.cidr = "192.168.4.17/28": the bits after the prefix length must be zero; did you mean 192.168.4.16/28?',
@@ -79,16 +106,36 @@ describe('config: IPPool documents for load-balancer addresses', () => {
   });
 
   it('reads assignIPs from KubeControllersConfiguration "default" as Calico writes it', () => {
-    const kcc = (name: string, loadBalancer: unknown): unknown => ({ apiVersion: 'projectcalico.org/v3', kind: 'KubeControllersConfiguration', metadata: { name }, spec: { controllers: { node: {}, loadBalancer } } });
+    const kcc = (name: string, loadBalancer: unknown): unknown => ({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'KubeControllersConfiguration',
+      metadata: { name },
+      spec: { controllers: { node: {}, loadBalancer } },
+    });
     expect(ok(readIpPools([kcc('default', { assignIPs: 'RequestedServicesOnly' })], placement)).settings.assignIPs).to.equal('RequestedServicesOnly');
     expect(ok(readIpPools([kcc('default', {})], placement)).settings.assignIPs).to.equal('AllServices');
     const other = ok(readIpPools([kcc('other', { assignIPs: 'RequestedServicesOnly' })], placement));
-    expect([other.settings.assignIPs, warnings(other)[0]]).to.deep.equal(['AllServices', 'document 1 (KubeControllersConfiguration "other"): metadata.name = "other": ignored: Calico and svcbgp read only the KubeControllersConfiguration named "default"']);
-    expect(errors(readIpPools([kcc('default', { assignIPs: 'Some' })], placement))[0]).to.contain('spec.controllers.loadBalancer.assignIPs = "Some": expected "AllServices"');
+    expect([other.settings.assignIPs, warnings(other)[0]]).to.deep.equal([
+      'AllServices',
+      'document 1 (KubeControllersConfiguration "other"): metadata.name = "other": ignored: Calico and svcbgp read only the KubeControllersConfiguration named "default"',
+    ]);
+    expect(errors(readIpPools([kcc('default', { assignIPs: 'Some' })], placement))[0]).to.contain(
+      'spec.controllers.loadBalancer.assignIPs = "Some": expected "AllServices"',
+    );
   });
 
   it('never throws on hostile input', () => {
-    const r = readIpPools([null, 7, 'text', [], { kind: 'IPPool' }, { kind: 'IPPool', apiVersion: 'projectcalico.org/v3', metadata: { name: 'x\u001b[31m' }, spec: { cidr: 5, allowedUses: ['LoadBalancer'] } }], placement);
+    const r = readIpPools(
+      [
+        null,
+        7,
+        'text',
+        [],
+        { kind: 'IPPool' },
+        { kind: 'IPPool', apiVersion: 'projectcalico.org/v3', metadata: { name: 'x\u001b[31m' }, spec: { cidr: 5, allowedUses: ['LoadBalancer'] } },
+      ],
+      placement,
+    );
     expect(errors(r).join('\n')).to.contain('IPPool "x\\u001b[31m"').and.not.contain('\u001b');
   });
 });

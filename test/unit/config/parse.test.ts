@@ -32,12 +32,20 @@ describe('config: parsing Calico documents', () => {
   it('accepts the same kinds under svcbgp.io/v1alpha1, and already-parsed objects (informer input)', () => {
     const c = ok(parseConfig(ARTICLE.replaceAll('projectcalico.org/v3', 'svcbgp.io/v1alpha1')));
     expect(c.global.serviceExternalIPs.map((x) => x.cidr)).to.deep.equal(['192.168.3.0/24']);
-    const objs = ok(parseConfig([{ apiVersion: 'svcbgp.io/v1alpha1', kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { serviceClusterIPs: [{ cidr: '10.49.0.0/16' }] } }]));
+    const objs = ok(
+      parseConfig([
+        { apiVersion: 'svcbgp.io/v1alpha1', kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { serviceClusterIPs: [{ cidr: '10.49.0.0/16' }] } },
+      ]),
+    );
     expect(objs.global.serviceClusterIPs.map((x) => x.cidr)).to.deep.equal(['10.49.0.0/16']);
   });
 
   it('accepts a kind: List (kubectl get -o yaml) with items', () => {
-    const list = { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'svcbgp.io/v1alpha1', kind: 'BGPPeer', metadata: { name: 'tor' }, spec: { peerIP: '192.168.1.1', asNumber: 64512 } }] };
+    const list = {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [{ apiVersion: 'svcbgp.io/v1alpha1', kind: 'BGPPeer', metadata: { name: 'tor' }, spec: { peerIP: '192.168.1.1', asNumber: 64512 } }],
+    };
     expect(ok(parseConfig([list])).peers.map((p) => p.name)).to.deep.equal(['tor']);
   });
 
@@ -53,7 +61,9 @@ describe('config: parsing Calico documents', () => {
         asn: 64512,
         routerId: '192.168.1.10',
         listenPort: 179,
-        peers: [{ name: 'default-tor', address: '192.168.1.1', asn: 64512, keepaliveTime: 3, holdTime: 9, gracefulRestart: { enabled: true, restartTime: 120 } }],
+        peers: [
+          { name: 'default-tor', address: '192.168.1.1', asn: 64512, keepaliveTime: 3, holdTime: 9, gracefulRestart: { enabled: true, restartTime: 120 } },
+        ],
       });
     }
   });
@@ -66,7 +76,8 @@ describe('config: parsing Calico documents', () => {
   });
 
   it('reads every supported field', () => {
-    const c = ok(parseConfig(`${cfgDoc(`  asNumber: 65000
+    const c = ok(
+      parseConfig(`${cfgDoc(`  asNumber: 65000
   listenPort: 1179
   serviceClusterIPs: [{cidr: 10.49.0.0/16}, {cidr: "fd00:49:0:0::/112"}]
   serviceExternalIPs: [{cidr: 192.168.3.0/24}]
@@ -76,21 +87,33 @@ describe('config: parsing Calico documents', () => {
   - cidr: 10.49.0.0/16
     communities: [a, big, "65000:7"]
 `)}---
-${peerDoc('p1', `  peerIP: "[fd00::1]:1179"
+${peerDoc(
+  'p1',
+  `  peerIP: "[fd00::1]:1179"
   asNumber: "1.10"
   nodeSelector: "rack == 'r1' && !has(edge)"
   password:
     secretKeyRef: {name: bgp-secrets, key: tor}
   keepaliveTime: 20s
   maxRestartTime: 2m
-`)}`));
+`,
+)}`),
+    );
     expect(c.global.asNumber).to.equal(65000);
     expect(c.global.listenPort).to.equal(1179);
     expect(c.global.serviceClusterIPs.map((x) => x.cidr)).to.deep.equal(['10.49.0.0/16', 'fd00:49::/112']);
-    expect(c.global.prefixAdvertisements.map((p) => [p.cidr.cidr, p.communities, p.largeCommunities])).to.deep.equal([['10.49.0.0/16', ['65000:1', '65000:7'], ['65000:1:2']]]);
+    expect(c.global.prefixAdvertisements.map((p) => [p.cidr.cidr, p.communities, p.largeCommunities])).to.deep.equal([
+      ['10.49.0.0/16', ['65000:1', '65000:7'], ['65000:1:2']],
+    ]);
     const p = c.peers[0]!;
     expect([p.address, p.port, p.asNumber, p.nodeSelector, p.passwordSecretRef, p.keepaliveTime, p.maxRestartTime]).to.deep.equal([
-      'fd00::1', 1179, 65546, "rack == 'r1' && !has(edge)", { name: 'bgp-secrets', key: 'tor' }, 20, 120,
+      'fd00::1',
+      1179,
+      65546,
+      "rack == 'r1' && !has(edge)",
+      { name: 'bgp-secrets', key: 'tor' },
+      20,
+      120,
     ]);
   });
 
@@ -142,7 +165,9 @@ ${peerDoc('p', '  peerIP: 192.168.1.300\n  asNumber: 0\n  keepaliveTime: 30\n  m
   });
 
   it('wrong apiVersion / kind / missing name', () => {
-    const r = parseConfig(`apiVersion: crd.projectcalico.org/v1\nkind: BGPPeer\nmetadata: {name: a}\nspec: {peerIP: 10.0.0.1, asNumber: 1}\n---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: b}\n---\napiVersion: projectcalico.org/v3\nkind: BGPPeer\nspec: {peerIP: 10.0.0.1, asNumber: 1}\n`);
+    const r = parseConfig(
+      `apiVersion: crd.projectcalico.org/v1\nkind: BGPPeer\nmetadata: {name: a}\nspec: {peerIP: 10.0.0.1, asNumber: 1}\n---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: b}\n---\napiVersion: projectcalico.org/v3\nkind: BGPPeer\nspec: {peerIP: 10.0.0.1, asNumber: 1}\n`,
+    );
     expect(errors(r)).to.deep.equal([
       'document 1 (BGPPeer "a"): apiVersion = "crd.projectcalico.org/v1": expected one of "projectcalico.org/v3", "svcbgp.io/v1alpha1"',
       'document 2 (IPPool "b"): kind = "IPPool": expected "BGPPeer" or "BGPConfiguration"',
@@ -151,13 +176,17 @@ ${peerDoc('p', '  peerIP: 192.168.1.300\n  asNumber: 0\n  keepaliveTime: 30\n  m
   });
 
   it('duplicate peers and duplicate names are rejected, naming both documents', () => {
-    const r = parseConfig(`${peerDoc('a', '  peerIP: 192.168.1.1\n  asNumber: 64512\n')}---\n${peerDoc('b', '  peerIP: 192.168.1.1\n  asNumber: 64513\n')}---\n${peerDoc('a', '  peerIP: 10.0.0.1\n  asNumber: 1\n')}`);
+    const r = parseConfig(
+      `${peerDoc('a', '  peerIP: 192.168.1.1\n  asNumber: 64512\n')}---\n${peerDoc('b', '  peerIP: 192.168.1.1\n  asNumber: 64513\n')}---\n${peerDoc('a', '  peerIP: 10.0.0.1\n  asNumber: 1\n')}`,
+    );
     expect(errors(r)).to.deep.equal([
       'document 2 (BGPPeer "b"): spec.peerIP = "192.168.1.1": duplicate peer: document 1 (BGPPeer "a") already peers with this address for all nodes; remove one of them',
       'document 3 (BGPPeer "a"): metadata.name = "a": duplicate BGPPeer name: document 1 (BGPPeer "a") has the same name; names must be unique',
     ]);
     // The same address for different nodes is not a duplicate.
-    expect(parseConfig(`${peerDoc('a', '  peerIP: 192.168.1.1\n  asNumber: 1\n')}---\n${peerDoc('c', '  peerIP: 192.168.1.1\n  asNumber: 1\n  node: node-1\n')}`).ok).to.equal(true);
+    expect(
+      parseConfig(`${peerDoc('a', '  peerIP: 192.168.1.1\n  asNumber: 1\n')}---\n${peerDoc('c', '  peerIP: 192.168.1.1\n  asNumber: 1\n  node: node-1\n')}`).ok,
+    ).to.equal(true);
   });
 
   it('the same address on another port is a duplicate too: gobgpd keys neighbors by address alone', () => {
@@ -168,18 +197,20 @@ ${peerDoc('p', '  peerIP: 192.168.1.300\n  asNumber: 0\n  keepaliveTime: 30\n  m
   });
 
   it('wrong types, YAML syntax errors, bad communities, bad selectors, node+nodeSelector', () => {
-    expect(errors(parseConfig(cfgDoc('  asNumber: [1]\n  prefixAdvertisements:\n  - cidr: 10.49.0.0/16\n    communities: [nope, "70000:1"]\n')))).to.deep.equal([
-      'document 1 (BGPConfiguration "default"): spec.asNumber = [1]: expected an AS number 1..4294967295 (or asdot "a.b")',
-      'document 1 (BGPConfiguration "default"): spec.prefixAdvertisements[0].communities[0] = "nope": neither a community literal ("aa:nn" or "aa:nn:mm") nor a name defined in spec.communities (none defined)',
-      'document 1 (BGPConfiguration "default"): spec.prefixAdvertisements[0].communities[1] = "70000:1": a standard community is "aa:nn" with both parts 0..65535',
-    ]);
+    expect(errors(parseConfig(cfgDoc('  asNumber: [1]\n  prefixAdvertisements:\n  - cidr: 10.49.0.0/16\n    communities: [nope, "70000:1"]\n')))).to.deep.equal(
+      [
+        'document 1 (BGPConfiguration "default"): spec.asNumber = [1]: expected an AS number 1..4294967295 (or asdot "a.b")',
+        'document 1 (BGPConfiguration "default"): spec.prefixAdvertisements[0].communities[0] = "nope": neither a community literal ("aa:nn" or "aa:nn:mm") nor a name defined in spec.communities (none defined)',
+        'document 1 (BGPConfiguration "default"): spec.prefixAdvertisements[0].communities[1] = "70000:1": a standard community is "aa:nn" with both parts 0..65535',
+      ],
+    );
     const syntax = errors(parseConfig('apiVersion: projectcalico.org/v3\nkind: [BGPPeer\n'));
     expect(syntax).to.have.length(1);
     expect(syntax[0]).to.match(/^document 1: YAML syntax error: .* at line 3, column 1$/);
-    expect(errors(parseConfig(peerDoc('p', "  peerIP: 10.0.0.1\n  asNumber: 1\n  nodeSelector: \"rack contains 'r'\"\n")))).to.deep.equal([
+    expect(errors(parseConfig(peerDoc('p', '  peerIP: 10.0.0.1\n  asNumber: 1\n  nodeSelector: "rack contains \'r\'"\n')))).to.deep.equal([
       `document 1 (BGPPeer "p"): spec.nodeSelector = "rack contains 'r'": unsupported operator 'contains' after 'rack' at position 6; supported: all(), has(k), k == 'v', k != 'v', k in {'a','b'}, k not in {'a','b'}, &&, ||, !, ( )`,
     ]);
-    expect(errors(parseConfig(peerDoc('p', "  peerIP: 10.0.0.1\n  asNumber: 1\n  node: n1\n  nodeSelector: all()\n")))).to.deep.equal([
+    expect(errors(parseConfig(peerDoc('p', '  peerIP: 10.0.0.1\n  asNumber: 1\n  node: n1\n  nodeSelector: all()\n')))).to.deep.equal([
       'document 1 (BGPPeer "p"): spec.nodeSelector = "all()": node and nodeSelector cannot both be set; use one of them',
     ]);
   });
@@ -193,13 +224,17 @@ ${peerDoc('p', '  peerIP: 192.168.1.300\n  asNumber: 0\n  keepaliveTime: 30\n  m
   it('an inline password is rejected without echoing it', () => {
     const r = parseConfig(peerDoc('p', '  peerIP: 10.0.0.1\n  asNumber: 1\n  password: hunter2\n'));
     expect(errors(r).join('\n')).to.not.contain('hunter2');
-    expect(errors(r)).to.deep.equal(['document 1 (BGPPeer "p"): spec.password = (hidden): expected {secretKeyRef: {name: <secret>, key: <key>}}; an inline password is not accepted']);
+    expect(errors(r)).to.deep.equal([
+      'document 1 (BGPPeer "p"): spec.password = (hidden): expected {secretKeyRef: {name: <secret>, key: <key>}}; an inline password is not accepted',
+    ]);
   });
 });
 
 describe('config: warnings are never silent', () => {
   it('unknown and unsupported fields are named', () => {
-    const r = parseConfig(`${cfgDoc('  nodeToNodeMeshEnabled: true\n  serviceClusterIP: [{cidr: 10.49.0.0/16}]\n  serviceExternalIPs: [{cidr: 192.168.3.180/32, note: x}]\n')}---\n${peerDoc('p', '  peerIP: 10.0.0.1\n  asNumber: 1\n  keepOriginalNextHop: true\n')}`);
+    const r = parseConfig(
+      `${cfgDoc('  nodeToNodeMeshEnabled: true\n  serviceClusterIP: [{cidr: 10.49.0.0/16}]\n  serviceExternalIPs: [{cidr: 192.168.3.180/32, note: x}]\n')}---\n${peerDoc('p', '  peerIP: 10.0.0.1\n  asNumber: 1\n  keepOriginalNextHop: true\n')}`,
+    );
     expect(r.ok).to.equal(true);
     expect(warnings(r)).to.deep.equal([
       'document 1 (BGPConfiguration "default"): spec.nodeToNodeMeshEnabled = true: svcbgp runs no node-to-node mesh: each node peers only with the BGPPeers that select it, and the mesh carries no Service route to a router; it changes no route. Set it to false (what svcbgp does) or remove it',
@@ -223,12 +258,19 @@ describe('config: warnings are never silent', () => {
 });
 
 describe('config: peersForNode', () => {
-  const c = ok(parseConfig([
-    peerDoc('global', '  peerIP: 192.168.1.1\n  asNumber: 64512\n  maxRestartTime: 300s\n  keepaliveTime: 10s\n'),
-    peerDoc('only-n1', '  peerIP: 192.168.1.2\n  asNumber: 64513\n  node: node-1\n'),
-    peerDoc('rack-a', "  peerIP: 192.168.1.3\n  asNumber: 64514\n  nodeSelector: rack in {'a', 'b'} || has(edge)\n  password: {secretKeyRef: {name: s, key: k}}\n"),
-    peerDoc('shadowed', "  peerIP: 192.168.1.1\n  asNumber: 65000\n  nodeSelector: all()\n"),
-  ].join('---\n')));
+  const c = ok(
+    parseConfig(
+      [
+        peerDoc('global', '  peerIP: 192.168.1.1\n  asNumber: 64512\n  maxRestartTime: 300s\n  keepaliveTime: 10s\n'),
+        peerDoc('only-n1', '  peerIP: 192.168.1.2\n  asNumber: 64513\n  node: node-1\n'),
+        peerDoc(
+          'rack-a',
+          "  peerIP: 192.168.1.3\n  asNumber: 64514\n  nodeSelector: rack in {'a', 'b'} || has(edge)\n  password: {secretKeyRef: {name: s, key: k}}\n",
+        ),
+        peerDoc('shadowed', '  peerIP: 192.168.1.1\n  asNumber: 65000\n  nodeSelector: all()\n'),
+      ].join('---\n'),
+    ),
+  );
 
   it('a peer with neither node nor nodeSelector is global; node and nodeSelector narrow; a global peer wins over a node-specific one to the same address', () => {
     const n1 = peersForNode(c, { name: 'node-1', labels: { rack: 'a' } });
@@ -243,11 +285,15 @@ describe('config: peersForNode', () => {
     expect(peersForNode(c, { name: 'node-3', labels: { edge: '' } }).map((p) => p.name)).to.deep.equal(['global', 'rack-a']);
   });
 
-  it('one peer per address, whatever the port: a node-specific peer on another port of a global peer\'s address is skipped', () => {
-    const two = ok(parseConfig([
-      peerDoc('global', '  peerIP: 192.168.1.1\n  asNumber: 64512\n'),
-      peerDoc('n1-other-port', '  peerIP: "192.168.1.1:1179"\n  asNumber: 64512\n  node: node-1\n'),
-    ].join('---\n')));
+  it("one peer per address, whatever the port: a node-specific peer on another port of a global peer's address is skipped", () => {
+    const two = ok(
+      parseConfig(
+        [
+          peerDoc('global', '  peerIP: 192.168.1.1\n  asNumber: 64512\n'),
+          peerDoc('n1-other-port', '  peerIP: "192.168.1.1:1179"\n  asNumber: 64512\n  node: node-1\n'),
+        ].join('---\n'),
+      ),
+    );
     const peers = peersForNode(two, { name: 'node-1', labels: {} });
     expect(peers.map((p) => [p.name, p.address, p.port])).to.deep.equal([['global', '192.168.1.1', undefined]]);
     // What provisioning needs: gobgpd cannot hold two neighbors at one address.

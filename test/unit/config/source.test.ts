@@ -42,7 +42,7 @@ describe('configuration sources: file + svcbgp.io resources', () => {
     file = path.join(dir, 'bgp.yaml');
   });
   afterEach(() => {
-    sources.forEach((s) => s.stop());
+    for (const s of sources) s.stop();
     sources = [];
     rmSync(dir, { recursive: true, force: true });
   });
@@ -63,9 +63,16 @@ describe('configuration sources: file + svcbgp.io resources', () => {
 
   it('an invalid file at start-up is fatal, with every message', async () => {
     writeFileSync(file, FILE.replace('10.49.0.0/16', '10.49.0.1/16').replace('asNumber: 64512', 'asNumber: 0'));
-    const err = await source().start().then(() => undefined, (e: unknown) => e);
+    const err = await source()
+      .start()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).to.be.instanceOf(ConfigError);
-    expect(String((err as Error).message)).to.contain('10.49.0.1/16').and.to.contain('asNumber');
+    expect(String((err as Error).message))
+      .to.contain('10.49.0.1/16')
+      .and.to.contain('asNumber');
   });
 
   it('a changed file is reloaded live (the article: switch serviceClusterIPs to serviceExternalIPs)', async () => {
@@ -97,10 +104,12 @@ describe('configuration sources: file + svcbgp.io resources', () => {
     writeFileSync(file, FILE);
     const s = source();
     await s.start();
-    const c = inForce(s.effective(
-      [cr('BGPPeer', 'rack-2', { peerIP: '192.168.2.1', asNumber: 64513, node: 'node-4' })],
-      [cr('BGPConfiguration', 'default', { serviceExternalIPs: [{ cidr: '192.168.3.0/24' }] })],
-    ));
+    const c = inForce(
+      s.effective(
+        [cr('BGPPeer', 'rack-2', { peerIP: '192.168.2.1', asNumber: 64513, node: 'node-4' })],
+        [cr('BGPConfiguration', 'default', { serviceExternalIPs: [{ cidr: '192.168.3.0/24' }] })],
+      ),
+    );
     expect(c.global.serviceClusterIPs).to.deep.equal([]);
     expect(c.global.serviceExternalIPs.map((x) => x.cidr)).to.deep.equal(['192.168.3.0/24']);
     expect(c.peers.map((p) => p.name).sort()).to.deep.equal(['bgppeer-global-64512', 'rack-2']);
@@ -126,7 +135,7 @@ describe('configuration sources: file + svcbgp.io resources', () => {
       return s;
     };
 
-    it('a BGPPeer resource reusing the file peer\'s address (an addition): never-valid, fallback = the file, the resource quarantined', async () => {
+    it("a BGPPeer resource reusing the file peer's address (an addition): never-valid, fallback = the file, the resource quarantined", async () => {
       const rejected: RejectedResource[][] = [];
       const s = await started((r) => rejected.push(r));
       const r = s.effective([cr('BGPPeer', 'dup', { peerIP: '192.168.1.1', asNumber: 64512 })], []);
@@ -186,9 +195,16 @@ describe('configuration sources: file + svcbgp.io resources', () => {
 
   it('an empty config file at start-up is fatal (exit 2), with a message that says how to run on the defaults', async () => {
     writeFileSync(file, '');
-    const err = await source().start().then(() => undefined, (e: unknown) => e);
+    const err = await source()
+      .start()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).to.be.instanceOf(ConfigError);
-    expect(String((err as Error).message)).to.contain('no BGPPeer or BGPConfiguration document').and.to.contain('without --config');
+    expect(String((err as Error).message))
+      .to.contain('no BGPPeer or BGPConfiguration document')
+      .and.to.contain('without --config');
   });
 
   it('a reload that hits a YAML limit (alias bomb) keeps the last good configuration and never ends the process', async () => {
@@ -197,8 +213,13 @@ describe('configuration sources: file + svcbgp.io resources', () => {
     const s = source(() => changes++);
     await s.start();
     const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 9; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
-    writeFileSync(file, bomb.join('\n') + '\n');
+    for (let i = 1; i < 9; i++)
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
+    writeFileSync(file, `${bomb.join('\n')}\n`);
     await new Promise((r) => setTimeout(r, 100));
     expect(changes).to.equal(0);
     expect(inForce(s.effective([], [])).global.serviceClusterIPs.map((c) => c.cidr)).to.deep.equal(['10.49.0.0/16']);

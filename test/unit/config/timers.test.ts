@@ -17,7 +17,10 @@ describe('config: BGP timers of a peer (keepaliveTime: Calico; holdTime: svcbgp 
     expect([SVCBGP_KEEPALIVE_TIME, SVCBGP_HOLD_TIME]).to.deep.equal([3, 9]);
     expect(nodePeer('')).to.deep.include({ keepaliveTime: 3, holdTime: 9 });
     // The seed's built-in peer (no BGPPeer at all) gets them too.
-    const seed = peersForNode(ok(parseConfig('apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: {name: default}\nspec: {}\n')), { name: 'n', labels: {} });
+    const seed = peersForNode(ok(parseConfig('apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: {name: default}\nspec: {}\n')), {
+      name: 'n',
+      labels: {},
+    });
     expect(seed[0]).to.deep.include({ address: '192.168.1.1', keepaliveTime: 3, holdTime: 9 });
   });
 
@@ -48,7 +51,7 @@ describe('config: BGP timers of a peer (keepaliveTime: Calico; holdTime: svcbgp 
     ]);
   });
 
-  it('a duration under a second is refused, never rounded to 0; one beyond the field\'s range too', () => {
+  it("a duration under a second is refused, never rounded to 0; one beyond the field's range too", () => {
     expect(errors(parseConfig(peerDoc('  holdTime: 1ns\n')))).to.deep.equal([
       'document 1 (BGPPeer "tor"): spec.holdTime = "1ns": out of range: shorter than 1s, it would round to 0 (whole seconds)',
     ]);
@@ -59,7 +62,9 @@ describe('config: BGP timers of a peer (keepaliveTime: Calico; holdTime: svcbgp 
     expect(errors(parseConfig(peerDoc('  keepaliveTime: 1000000h\n')))).to.deep.equal([
       'document 1 (BGPPeer "tor"): spec.keepaliveTime = "1000000h": out of range: expected 1s..21845s (whole seconds)',
     ]);
-    expect(errors(parseConfig(peerDoc('  failureDetectionMode: BFDIfDirectlyConnected\n  bfd: {minimumRecvInterval: 1ns, minimumSendInterval: 1000h}\n')))).to.deep.equal([
+    expect(
+      errors(parseConfig(peerDoc('  failureDetectionMode: BFDIfDirectlyConnected\n  bfd: {minimumRecvInterval: 1ns, minimumSendInterval: 1000h}\n'))),
+    ).to.deep.equal([
       'document 1 (BGPPeer "tor"): spec.bfd.minimumRecvInterval = "1ns": expected a whole number of milliseconds 50ms..60s, e.g. "300ms"',
       'document 1 (BGPPeer "tor"): spec.bfd.minimumSendInterval = "1000h": expected a whole number of milliseconds 50ms..60s, e.g. "300ms"',
     ]);
@@ -94,15 +99,19 @@ describe("config: BFD (Calico's failureDetectionMode, svcbgp's bfd timers)", () 
     expect(errors(parseConfig(peerDoc('  failureDetectionMode: bfd\n')))).to.deep.equal([
       'document 1 (BGPPeer "tor"): spec.failureDetectionMode = "bfd": expected one of None, BFDIfDirectlyConnected (Calico\'s values, case-sensitive)',
     ]);
-    expect(errors(parseConfig(peerDoc('  failureDetectionMode: BFDIfDirectlyConnected\n  bfd: {minimumRecvInterval: 10ms, minimumSendInterval: 300.5ms, multiplier: 1}\n')))).to.deep.equal([
+    expect(
+      errors(
+        parseConfig(
+          peerDoc('  failureDetectionMode: BFDIfDirectlyConnected\n  bfd: {minimumRecvInterval: 10ms, minimumSendInterval: 300.5ms, multiplier: 1}\n'),
+        ),
+      ),
+    ).to.deep.equal([
       'document 1 (BGPPeer "tor"): spec.bfd.minimumRecvInterval = "10ms": expected a whole number of milliseconds 50ms..60s, e.g. "300ms"',
       'document 1 (BGPPeer "tor"): spec.bfd.minimumSendInterval = "300.5ms": expected a whole number of milliseconds 50ms..60s, e.g. "300ms"',
       'document 1 (BGPPeer "tor"): spec.bfd.multiplier = 1: expected an integer 2..255: packets missed before the peer is declared down',
     ]);
     const r = parseConfig(peerDoc('  bfd: {multiplier: 3}\n'));
     expect(ok(r).peers[0]!.bfd).to.equal(undefined);
-    expect(warnings(r)).to.deep.equal([
-      'document 1 (BGPPeer "tor"): spec.bfd: BFD timers without failureDetectionMode: BFDIfDirectlyConnected; BFD stays off',
-    ]);
+    expect(warnings(r)).to.deep.equal(['document 1 (BGPPeer "tor"): spec.bfd: BFD timers without failureDetectionMode: BFDIfDirectlyConnected; BFD stays off']);
   });
 });

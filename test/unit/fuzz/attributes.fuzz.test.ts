@@ -36,7 +36,10 @@ const arbService = fc.record({
   externalIPs: fc.oneof(fc.constant([ADDRESSES[0]!]), fc.subarray(ADDRESSES.slice(0, 3), { minLength: 1 })),
   lb: fc.option(fc.constant('192.168.4.20'), { nil: undefined }),
   communities: arbCommunities(40, 2),
-  large: fc.oneof(arbCommunities(40, 3), arbCommunities(40, 3).map((l) => [...l, ...Array.from({ length: 32 }, (_, i) => `64513:3:${i * 7 + l.length}`)])),
+  large: fc.oneof(
+    arbCommunities(40, 3),
+    arbCommunities(40, 3).map((l) => [...l, ...Array.from({ length: 32 }, (_, i) => `64513:3:${i * 7 + l.length}`)]),
+  ),
   localPref: fc.option(fc.integer({ min: 0, max: 300 }), { nil: undefined }),
   endpointsOn: fc.oneof(fc.constant(NODES), fc.subarray(NODES)),
 });
@@ -118,7 +121,11 @@ describe('fuzz: Service attributes on shared prefixes (path size, aggregates, na
             }
             const namespaces = new Set((r.serviceAttributesFrom ?? []).map((x) => x.service.namespace));
             expect(namespaces.size, `${r.route.prefix}: Service attributes from several namespaces`).to.be.at.most(1);
-            const own = JSON.stringify([r.route.communities.filter((x) => !operatorStd.includes(x)), r.route.largeCommunities.filter((x) => !operatorLarge.includes(x)), r.route.localPref]);
+            const own = JSON.stringify([
+              r.route.communities.filter((x) => !operatorStd.includes(x)),
+              r.route.largeCommunities.filter((x) => !operatorLarge.includes(x)),
+              r.route.localPref,
+            ]);
             // Every node that advertises the address because of the same Services gives it the same attributes.
             const who = JSON.stringify(ruleReasons(r).map((x) => [x.rule, x.services.map((s) => `${s.namespace}/${s.name}`)]));
             const k = `${r.route.prefix} ${who}`;

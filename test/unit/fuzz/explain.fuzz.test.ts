@@ -28,11 +28,14 @@ const arbDumpText = fc.tuple(arbDumpItems, fc.constantFrom('list-yaml', 'list-js
 
 /** Text that is barely YAML: cut and spliced dumps, alias bombs, deep nesting, binary noise. */
 const arbBrokenText = fc.oneof(
-  fc.tuple(arbDumpText, fc.nat(), fc.constantFrom(...HOSTILE_TEXT, ': :', '- [', '&a', '*a', '!!binary x', '%YAML 1.1\n---\n')).map(([t, at, ins]) => t.slice(0, at % (t.length + 1)) + ins + t.slice(at % (t.length + 1))),
+  fc
+    .tuple(arbDumpText, fc.nat(), fc.constantFrom(...HOSTILE_TEXT, ': :', '- [', '&a', '*a', '!!binary x', '%YAML 1.1\n---\n'))
+    .map(([t, at, ins]) => t.slice(0, at % (t.length + 1)) + ins + t.slice(at % (t.length + 1))),
   fc.string({ unit: 'binary', maxLength: 200 }),
   fc.integer({ min: 1, max: 12 }).map((n) => {
     let s = 'a: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
-    for (let i = 1; i <= n; i++) s += `a${i}: &a${i} [*a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}]\n`;
+    for (let i = 1; i <= n; i++)
+      s += `a${i}: &a${i} [*a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}]\n`;
     return s.replace(/^a:/, 'kind: Service\na:');
   }),
   fc.integer({ min: 1, max: 20000 }).map((n) => `${'['.repeat(n)}${']'.repeat(n)}`),
@@ -67,33 +70,27 @@ describe('fuzz: svcbgp explain on random and hostile dumps and configurations', 
   it('explain + formatText/formatJson: never throw; every line is free of control characters; every refusal is printed with its Service', () => {
     fuzz(
       'explain',
-      fc.property(
-        arbGoodConfigDocs,
-        arbDumpText,
-        arbNodeName,
-        fc.dictionary(arbText, arbText, { maxKeys: 3 }),
-        (docs, dumpText, nodeName, extraLabels) => {
-          const parsed = parseConfig(docs);
-          fc.pre(parsed.ok);
-          if (!parsed.ok) return;
-          let dump: ClusterDump;
-          try {
-            dump = parseClusterDump(dumpText, 'dump.yaml');
-          } catch (e) {
-            expect(e).to.be.instanceOf(InputError);
-            return;
-          }
-          const fromDump = dump.nodes.map((n) => readNode(n)).find((n) => n.info.name === nodeName);
-          const node = { name: nodeName, labels: { ...fromDump?.info.labels, ...extraLabels }, addresses: fromDump?.info.addresses ?? [] };
-          const report = explain({ config: parsed.config, configSource: 'bgp\n.yaml', warnings: parsed.warnings, node, dump });
-          const text = formatText(report);
-          checkReport(text);
-          for (const x of report.refused) expect(text).to.contain(`  ${escapeControls(`${x.service.namespace}/${x.service.name}`)}`);
-          const json = formatJson(report);
-          expect(json).to.not.match(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u);
-          expect(JSON.parse(json)).to.deep.equal(JSON.parse(JSON.stringify(report)));
-        },
-      ),
+      fc.property(arbGoodConfigDocs, arbDumpText, arbNodeName, fc.dictionary(arbText, arbText, { maxKeys: 3 }), (docs, dumpText, nodeName, extraLabels) => {
+        const parsed = parseConfig(docs);
+        fc.pre(parsed.ok);
+        if (!parsed.ok) return;
+        let dump: ClusterDump;
+        try {
+          dump = parseClusterDump(dumpText, 'dump.yaml');
+        } catch (e) {
+          expect(e).to.be.instanceOf(InputError);
+          return;
+        }
+        const fromDump = dump.nodes.map((n) => readNode(n)).find((n) => n.info.name === nodeName);
+        const node = { name: nodeName, labels: { ...fromDump?.info.labels, ...extraLabels }, addresses: fromDump?.info.addresses ?? [] };
+        const report = explain({ config: parsed.config, configSource: 'bgp\n.yaml', warnings: parsed.warnings, node, dump });
+        const text = formatText(report);
+        checkReport(text);
+        for (const x of report.refused) expect(text).to.contain(`  ${escapeControls(`${x.service.namespace}/${x.service.name}`)}`);
+        const json = formatJson(report);
+        expect(json).to.not.match(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u);
+        expect(JSON.parse(json)).to.deep.equal(JSON.parse(JSON.stringify(report)));
+      }),
       200,
     );
   });
@@ -112,9 +109,14 @@ describe('fuzz: svcbgp explain on random and hostile dumps and configurations', 
             await writeFile(join(dir, 'bgp.yaml'), docs.map((d) => stringify(JSON.parse(JSON.stringify(d ?? null)) as unknown)).join('---\n'));
             await writeFile(join(dir, 'dump.yaml'), dumpText);
             const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-              execFile(process.execPath, [MAIN, 'explain', '--config', join(dir, 'bgp.yaml'), '--cluster', join(dir, 'dump.yaml'), '--node', nodeName, '--output', output], { timeout: 60_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-                resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-              });
+              execFile(
+                process.execPath,
+                [MAIN, 'explain', '--config', join(dir, 'bgp.yaml'), '--cluster', join(dir, 'dump.yaml'), '--node', nodeName, '--output', output],
+                { timeout: 60_000, maxBuffer: 64 << 20 },
+                (err, stdout, stderr) => {
+                  resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+                },
+              );
             });
             expect([0, 2], r.stderr).to.include(r.code);
             expect(r.stderr).to.not.contain('unexpected failure');

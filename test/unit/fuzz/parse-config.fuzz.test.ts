@@ -16,7 +16,6 @@ import { runScript } from '../../helpers/child.js';
  */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-
 /** The documents as plain JSON (what YAML and the API server carry). */
 function withoutKnownCrashes(docs: unknown[]): unknown[] {
   return JSON.parse(JSON.stringify(docs, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) ?? '[]') as unknown[];
@@ -47,7 +46,9 @@ describe('fuzz: parseConfig on random and hostile configuration documents', func
         fc.nat(),
         fc.constantFrom('', ...HOSTILE_TEXT, ': :', '- [', '&a x', '*b', ' *a', '!!binary x', '---\n', '...\n', '%TAG ! x\n'),
         (docs, at, splice) => {
-          const text = withoutKnownCrashes(docs).map((d) => stringify(d)).join('---\n');
+          const text = withoutKnownCrashes(docs)
+            .map((d) => stringify(d))
+            .join('---\n');
           const cut = at % (text.length + 1);
           checkMessages(parseConfig(text.slice(0, cut) + splice + text.slice(cut)));
         },
@@ -71,7 +72,12 @@ describe('fuzz: parseConfig on random and hostile configuration documents', func
   // the recursive selector parser, a RangeError escapes parseConfig. Unskip when selector depth is limited.
   it('(was a crash, selector.ts) a nodeSelector of 100,000 "!" or nested "(" is a message naming the limit', () => {
     for (const sel of [`${'!'.repeat(100_000)}all()`, `${'('.repeat(50_000)}all()${')'.repeat(50_000)}`]) {
-      const doc = { apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'p' }, spec: { peerIP: '192.168.1.2', asNumber: 64512, nodeSelector: sel } };
+      const doc = {
+        apiVersion: 'projectcalico.org/v3',
+        kind: 'BGPPeer',
+        metadata: { name: 'p' },
+        spec: { peerIP: '192.168.1.2', asNumber: 64512, nodeSelector: sel },
+      };
       expect(() => checkMessages(parseConfig([doc]))).to.not.throw();
     }
   });
@@ -83,7 +89,7 @@ describe('fuzz: parseConfig on random and hostile configuration documents', func
   // this ends the agent on its second poll. explain's dump reader avoids it with src/text/yaml-nesting.ts.
   // (Skipped: when it fails it takes the whole mocha process down.)
   it('(was a crash, parse.ts / yaml) a config nested 20,000 levels deep, parsed three times, is a message, never an abort', () => {
-    for (const text of [`${'['.repeat(20_000)}${']'.repeat(20_000)}`, Array.from({ length: 3000 }, (_, i) => `${' '.repeat(i)}- `).join('\n') + 'x']) {
+    for (const text of [`${'['.repeat(20_000)}${']'.repeat(20_000)}`, `${Array.from({ length: 3000 }, (_, i) => `${' '.repeat(i)}- `).join('\n')}x`]) {
       for (let i = 0; i < 3; i++) checkMessages(parseConfig(text));
     }
   });
@@ -117,7 +123,12 @@ describe('fuzz: parseConfig on random and hostile configuration documents', func
   // raw ("unexpected character '\u0000' at position 1"): a newline or ESC in a nodeSelector reaches the message
   // unescaped (explain escapes its lines, but ConfigMessage.text and the agent's logs carry it). Found by the fuzz.
   it('(was unescaped, selector.ts) a control character in a nodeSelector is escaped in the message', () => {
-    const doc = { apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'p' }, spec: { peerIP: '192.168.1.2', asNumber: 64512, nodeSelector: 'has(a)\n\u001b[31m' } };
+    const doc = {
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'BGPPeer',
+      metadata: { name: 'p' },
+      spec: { peerIP: '192.168.1.2', asNumber: 64512, nodeSelector: 'has(a)\n\u001b[31m' },
+    };
     const r = parseConfig([doc]);
     for (const m of r.ok ? [] : r.errors) expect(m.text).to.not.match(CONTROL);
   });
@@ -125,7 +136,12 @@ describe('fuzz: parseConfig on random and hostile configuration documents', func
   // Was open (found by the fuzz, SVCBGP_FUZZ_RUNS=5000 SVCBGP_FUZZ_SEED=7): a bare string entry was echoed raw into
   // the fix-it hint ("expected a mapping {cidr: <value>}: write \"- cidr: <value>\""), outside render().
   it('(was unescaped, parse.ts) a control character in a bare serviceClusterIPs entry is escaped in the hint', () => {
-    const doc = { apiVersion: 'projectcalico.org/v3', kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { serviceClusterIPs: ['10.49.0.0/16\n\u001b[31merror: x'] } };
+    const doc = {
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'BGPConfiguration',
+      metadata: { name: 'default' },
+      spec: { serviceClusterIPs: ['10.49.0.0/16\n\u001b[31merror: x'] },
+    };
     const r = parseConfig([doc]);
     expect(r.ok).to.equal(false);
     for (const m of r.ok ? [] : r.errors) expect(m.text).to.not.match(CONTROL);
@@ -135,7 +151,10 @@ describe('fuzz: parseConfig on random and hostile configuration documents', func
   // exception from toJS, which parse.ts does not catch.
   it('(was a crash, parse.ts) a YAML alias bomb is a message', () => {
     let text = 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
-    for (let i = 1; i <= 6; i++) text += `a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]\n`;
+    for (let i = 1; i <= 6; i++)
+      text += `a${i}: &a${i} [${Array(10)
+        .fill(`*a${i - 1}`)
+        .join(', ')}]\n`;
     expect(() => checkMessages(parseConfig(text))).to.not.throw();
   });
 });

@@ -87,7 +87,12 @@ describe('fuzz: the route model (desiredRoutes) on random and hostile cluster du
         const parsed = parseConfig(docs);
         fc.pre(parsed.ok);
         if (!parsed.ok) return;
-        const svc = { kind: 'Service', metadata: { name: 'wide', namespace: 'prod' }, spec: { type: 'LoadBalancer', externalIPs: ips }, status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) } } };
+        const svc = {
+          kind: 'Service',
+          metadata: { name: 'wide', namespace: 'prod' },
+          spec: { type: 'LoadBalancer', externalIPs: ips },
+          status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) } },
+        };
         const res = desiredRoutes(parsed.config, { name: 'node-1', labels: {} }, [svc as V1Service], []);
         checkResult(parsed.config, [svc], res);
         const covered = new Set(res.routes.flatMap((r) => ruleReasons(r).flatMap((why) => why.services.map((s) => s.address))));

@@ -19,7 +19,10 @@ const codec = new V4Codec();
  * real wire format, so a wrong oneof member or field name is lost on the way and the comparisons fail.
  */
 const root = new protobuf.Root();
-root.loadSync(V4_PROTO_FILES.map((f) => path.join(V4_PROTO_DIR, f)), { keepCase: true });
+root.loadSync(
+  V4_PROTO_FILES.map((f) => path.join(V4_PROTO_DIR, f)),
+  { keepCase: true },
+);
 root.resolveAll();
 function wire<T>(type: string, message: WireMessage): T {
   const t = root.lookupType(`api.${type}`);
@@ -32,7 +35,9 @@ describe('GoBGP v4 codec', function () {
   describe('request shapes gobgpd 4.x requires', function () {
     it('ListPath / AddPath / AddPathStream / DeletePath use TABLE_TYPE_GLOBAL (= 1; 0 fails in v4)', function () {
       expect(codec.listPathRequest('ipv4-unicast')).to.deep.equal({
-        table_type: 'TABLE_TYPE_GLOBAL', family: { afi: 'AFI_IP', safi: 'SAFI_UNICAST' }, sort_type: 'SORT_TYPE_PREFIX',
+        table_type: 'TABLE_TYPE_GLOBAL',
+        family: { afi: 'AFI_IP', safi: 'SAFI_UNICAST' },
+        sort_type: 'SORT_TYPE_PREFIX',
       });
       expect(codec.addPathRequest(route('10.0.0.0/8')).table_type).to.equal('TABLE_TYPE_GLOBAL');
       expect(codec.addPathStreamRequest([route('10.0.0.0/8')], false).table_type).to.equal('TABLE_TYPE_GLOBAL');
@@ -84,7 +89,10 @@ describe('GoBGP v4 codec', function () {
       const peer = req.peer as Record<string, Record<string, unknown> & unknown[]>;
       expect(peer.conf).to.include({ neighbor_address: '192.168.1.1', peer_asn: 64512, description: 'svcbgp' });
       expect(peer.graceful_restart).to.deep.equal({
-        enabled: true, restart_time: 120, deferral_time: DEFAULT_DEFERRAL_TIME, local_restarting: true,
+        enabled: true,
+        restart_time: 120,
+        deferral_time: DEFAULT_DEFERRAL_TIME,
+        local_restarting: true,
       });
       expect(DEFAULT_DEFERRAL_TIME).to.be.within(1, 10); // 0 would mean gobgpd's 360 s
       const upd = codec.updatePeerRequest(tor).peer as Record<string, Record<string, unknown>>;
@@ -97,8 +105,13 @@ describe('GoBGP v4 codec', function () {
         peer: {
           conf: { neighbor_address: '192.168.1.1', peer_asn: 64512, description: 'svcbgp', type: 'PEER_TYPE_INTERNAL' },
           state: {
-            neighbor_address: '192.168.1.1', peer_asn: 64512, session_state: 'SESSION_STATE_ACTIVE', admin_state: 'ADMIN_STATE_UP',
-            router_id: 'invalid IP', type: 'PEER_TYPE_INTERNAL', flops: 2,
+            neighbor_address: '192.168.1.1',
+            peer_asn: 64512,
+            session_state: 'SESSION_STATE_ACTIVE',
+            admin_state: 'ADMIN_STATE_UP',
+            router_id: 'invalid IP',
+            type: 'PEER_TYPE_INTERNAL',
+            flops: 2,
           },
           transport: { local_address: 'invalid IP', remote_port: 179 },
           timers: { config: { hold_time: 90, keepalive_interval: 30 } },
@@ -107,45 +120,85 @@ describe('GoBGP v4 codec', function () {
         },
       });
       const s = codec.peerFromListPeerResponse(response)!;
-      expect(s).to.deep.include({ ours: true, sessionState: 'active', adminDown: false, type: 'internal', flaps: 2, localRestarting: true, mpGracefulRestart: true });
+      expect(s).to.deep.include({
+        ours: true,
+        sessionState: 'active',
+        adminDown: false,
+        type: 'internal',
+        flaps: 2,
+        localRestarting: true,
+        mpGracefulRestart: true,
+      });
       expect(s.remoteRouterId).to.equal(undefined);
       expect(s.peer).to.deep.equal({
-        address: '192.168.1.1', asn: 64512, port: 179, keepaliveTime: 30, holdTime: 90,
-        gracefulRestart: { enabled: true, restartTime: 120 }, families: ['ipv4-unicast'],
+        address: '192.168.1.1',
+        asn: 64512,
+        port: 179,
+        keepaliveTime: 30,
+        holdTime: 90,
+        gracefulRestart: { enabled: true, restartTime: 120 },
+        families: ['ipv4-unicast'],
       });
       const ebgp = wire<WireMessage>('ListPeerResponse', {
-        peer: { conf: { neighbor_address: '10.0.0.1', peer_asn: 65001 }, state: { type: 'PEER_TYPE_EXTERNAL', admin_state: 'ADMIN_STATE_DOWN', session_state: 'SESSION_STATE_ESTABLISHED', router_id: '10.0.0.1' } },
+        peer: {
+          conf: { neighbor_address: '10.0.0.1', peer_asn: 65001 },
+          state: { type: 'PEER_TYPE_EXTERNAL', admin_state: 'ADMIN_STATE_DOWN', session_state: 'SESSION_STATE_ESTABLISHED', router_id: '10.0.0.1' },
+        },
       });
-      expect(codec.peerFromListPeerResponse(ebgp)).to.deep.include({ type: 'external', adminDown: true, sessionState: 'established', remoteRouterId: '10.0.0.1', ours: false });
+      expect(codec.peerFromListPeerResponse(ebgp)).to.deep.include({
+        type: 'external',
+        adminDown: true,
+        sessionState: 'established',
+        remoteRouterId: '10.0.0.1',
+        ours: false,
+      });
     });
     it('timers and BFD: svcbgp sends hold/keepalive as set, BFD in microseconds (gobgpd 4.6+), off as enabled: false', function () {
       const bfdPeer = { ...tor, keepaliveTime: 3, holdTime: 9, bfd: { minimumSendIntervalMs: 300, minimumRecvIntervalMs: 250, multiplier: 3 } };
       const req = wire<WireMessage>('AddPeerRequest', codec.addPeerRequest(bfdPeer, {}));
       expect(req).to.have.nested.property('peer.timers.config').that.deep.includes({ hold_time: 9, keepalive_interval: 3 });
       expect(req).to.have.deep.nested.property('peer.bfd', {
-        enabled: true, port: 0, desired_minimum_tx_interval: 300_000, required_minimum_receive: 250_000, detection_multiplier: 3,
+        enabled: true,
+        port: 0,
+        desired_minimum_tx_interval: 300_000,
+        required_minimum_receive: 250_000,
+        detection_multiplier: 3,
       });
       expect(codec.updatePeerRequest(bfdPeer)).to.have.nested.property('peer.bfd.enabled', true);
       expect(codec.addPeerRequest(tor, {})).to.have.deep.nested.property('peer.bfd', {
-        enabled: false, port: 0, desired_minimum_tx_interval: 0, required_minimum_receive: 0, detection_multiplier: 0,
+        enabled: false,
+        port: 0,
+        desired_minimum_tx_interval: 0,
+        required_minimum_receive: 0,
+        detection_multiplier: 0,
       });
       // The v3 API has no Peer.bfd: the v3 codec never sends it (provision.ts warns instead).
       expect(new V3Codec().addPeerRequest(bfdPeer, {}).peer).to.not.have.property('bfd');
     });
     it('reads BFD from ListPeer: config and session state on 4.6+, "not supported" when gobgpd leaves the field out', function () {
-      const base = { conf: { neighbor_address: '192.168.1.1', peer_asn: 64512, description: 'svcbgp' }, timers: { config: { hold_time: 9, keepalive_interval: 3 } } };
-      const on = codec.peerFromListPeerResponse(wire<WireMessage>('ListPeerResponse', {
-        peer: {
-          ...base,
-          state: { session_state: 'SESSION_STATE_ESTABLISHED', bfd_state: { session_state: 'BFD_SESSION_STATE_UP', failure_transitions: 1 } },
-          bfd: { enabled: true, port: 3784, desired_minimum_tx_interval: 300_000, required_minimum_receive: 300_000, detection_multiplier: 3 },
-        },
-      }))!;
+      const base = {
+        conf: { neighbor_address: '192.168.1.1', peer_asn: 64512, description: 'svcbgp' },
+        timers: { config: { hold_time: 9, keepalive_interval: 3 } },
+      };
+      const on = codec.peerFromListPeerResponse(
+        wire<WireMessage>('ListPeerResponse', {
+          peer: {
+            ...base,
+            state: { session_state: 'SESSION_STATE_ESTABLISHED', bfd_state: { session_state: 'BFD_SESSION_STATE_UP', failure_transitions: 1 } },
+            bfd: { enabled: true, port: 3784, desired_minimum_tx_interval: 300_000, required_minimum_receive: 300_000, detection_multiplier: 3 },
+          },
+        }),
+      )!;
       expect(on).to.deep.include({ bfdSupported: true, bfdState: 'up' });
       expect(on.peer.bfd).to.deep.equal({ minimumSendIntervalMs: 300, minimumRecvIntervalMs: 300, multiplier: 3 });
-      const off = codec.peerFromListPeerResponse(wire<WireMessage>('ListPeerResponse', {
-        peer: { ...base, bfd: { enabled: false, port: 3784, desired_minimum_tx_interval: 1_000_000, required_minimum_receive: 1_000_000, detection_multiplier: 3 } },
-      }))!;
+      const off = codec.peerFromListPeerResponse(
+        wire<WireMessage>('ListPeerResponse', {
+          peer: {
+            ...base,
+            bfd: { enabled: false, port: 3784, desired_minimum_tx_interval: 1_000_000, required_minimum_receive: 1_000_000, detection_multiplier: 3 },
+          },
+        }),
+      )!;
       expect(off).to.deep.include({ bfdSupported: true });
       expect(off.peer).to.not.have.property('bfd');
       expect(off).to.not.have.property('bfdState');
@@ -154,9 +207,14 @@ describe('GoBGP v4 codec', function () {
     });
     it('reads peer events: TYPE_END_OF_INIT, TYPE_STATE', function () {
       expect(codec.eventFromWatchEventResponse(wire('WatchEventResponse', { peer: { type: 'TYPE_END_OF_INIT' } }))).to.deep.equal({ kind: 'end-of-init' });
-      const ev = codec.eventFromWatchEventResponse(wire('WatchEventResponse', {
-        peer: { type: 'TYPE_STATE', peer: { conf: { neighbor_address: '192.168.1.1', peer_asn: 64512 }, state: { session_state: 'SESSION_STATE_ESTABLISHED' } } },
-      }));
+      const ev = codec.eventFromWatchEventResponse(
+        wire('WatchEventResponse', {
+          peer: {
+            type: 'TYPE_STATE',
+            peer: { conf: { neighbor_address: '192.168.1.1', peer_asn: 64512 }, state: { session_state: 'SESSION_STATE_ESTABLISHED' } },
+          },
+        }),
+      );
       expect(ev).to.deep.include({ kind: 'peer', type: 'state' });
       expect(ev!.kind === 'peer' && ev!.peer.sessionState).to.equal('established');
     });
@@ -167,9 +225,20 @@ describe('GoBGP v4 codec', function () {
       const v4 = codec.pathToWire(route('10.49.62.131/32', { nextHop: '192.168.1.10' }), false);
       expect(v4.nlri).to.deep.equal({ prefix: { prefix: '10.49.62.131', prefix_len: 32 } });
       expect((v4.pattrs as WireMessage[]).map((a) => Object.keys(a)[0])).to.deep.equal(['origin', 'next_hop']);
-      const v6 = codec.pathToWire(route('fd00:49::/64', { nextHop: 'fd00::10', communities: ['64512:100'], largeCommunities: ['64512:7376:1'], localPref: 0 }), false);
-      expect((v6.pattrs as WireMessage[]).map((a) => Object.keys(a)[0])).to.deep.equal(['origin', 'local_pref', 'communities', 'mp_reach', 'large_communities']);
-      expect(codec.pathFromWire(listed(v6))!.route).to.deep.equal(route('fd00:49::/64', { nextHop: 'fd00::10', communities: ['64512:100'], largeCommunities: ['64512:7376:1'], localPref: 0 }));
+      const v6 = codec.pathToWire(
+        route('fd00:49::/64', { nextHop: 'fd00::10', communities: ['64512:100'], largeCommunities: ['64512:7376:1'], localPref: 0 }),
+        false,
+      );
+      expect((v6.pattrs as WireMessage[]).map((a) => Object.keys(a)[0])).to.deep.equal([
+        'origin',
+        'local_pref',
+        'communities',
+        'mp_reach',
+        'large_communities',
+      ]);
+      expect(codec.pathFromWire(listed(v6))!.route).to.deep.equal(
+        route('fd00:49::/64', { nextHop: 'fd00::10', communities: ['64512:100'], largeCommunities: ['64512:7376:1'], localPref: 0 }),
+      );
     });
 
     it('carries the age (gobgpd 4.x installs the path with the age it is sent; none = 1970)', function () {
@@ -197,7 +266,9 @@ describe('GoBGP v4 codec', function () {
 
     it('link bandwidth (weighted ECMP): the typed extended_communities oneof with link_bandwidth, after MP_REACH and before large communities', function () {
       const r: Route = { ...route('10.49.62.131/32'), largeCommunities: ['64512:7376:1'], linkBandwidth: { asn: 64512, bytesPerSecond: 125_000 } };
-      const w = wire<{ pattrs: { attr: string; extended_communities?: { communities: { extcom: string; link_bandwidth: { asn: number; bandwidth: number } }[] } }[] }>('Path', codec.pathToWire(r, false));
+      const w = wire<{
+        pattrs: { attr: string; extended_communities?: { communities: { extcom: string; link_bandwidth: { asn: number; bandwidth: number } }[] } }[];
+      }>('Path', codec.pathToWire(r, false));
       expect(w.pattrs.map((a) => a.attr)).to.deep.equal(['origin', 'next_hop', 'extended_communities', 'large_communities']);
       expect(w.pattrs[2]!.extended_communities!.communities).to.deep.equal([{ extcom: 'link_bandwidth', link_bandwidth: { asn: 64512, bandwidth: 125_000 } }]);
       expect(codec.pathFromWire(listed(codec.pathToWire(r, false)))!.route).to.deep.equal(r);
@@ -209,27 +280,46 @@ describe('GoBGP v4 codec', function () {
       const v4 = fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 32 })).map(([a, l]) => {
         const n = a.split('.').reduce((x, o) => x * 256 + Number(o), 0);
         const masked = l === 0 ? 0 : Math.floor(n / 2 ** (32 - l)) * 2 ** (32 - l);
-        return { prefix: `${[24, 16, 8, 0].map((s) => Math.floor(masked / 2 ** s) % 256).join('.')}/${l}`, family: 'ipv4-unicast' as const, nextHop: '192.168.1.10' };
+        return {
+          prefix: `${[24, 16, 8, 0].map((s) => Math.floor(masked / 2 ** s) % 256).join('.')}/${l}`,
+          family: 'ipv4-unicast' as const,
+          nextHop: '192.168.1.10',
+        };
       });
-      const v6 = fc.constantFrom('fd00::1/128', 'fd00:49::/64', '2001:db8::/32', '::/0').map((p) => ({ prefix: p, family: 'ipv6-unicast' as const, nextHop: 'fd00::10' }));
+      const v6 = fc
+        .constantFrom('fd00::1/128', 'fd00:49::/64', '2001:db8::/32', '::/0')
+        .map((p) => ({ prefix: p, family: 'ipv6-unicast' as const, nextHop: 'fd00::10' }));
       const sortedUnique = (xs: string[]) => {
-        const key = (s: string) => s.split(':').map((p) => p.padStart(10, '0')).join(':');
+        const key = (s: string) =>
+          s
+            .split(':')
+            .map((p) => p.padStart(10, '0'))
+            .join(':');
         return [...new Set(xs)].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
       };
-      fc.assert(fc.property(
-        fc.oneof(v4, v6),
-        fc.array(fc.tuple(u16, u16).map(([a, b]) => `${a}:${b}`), { maxLength: 4 }),
-        fc.array(fc.tuple(u32, u32, u32).map(([a, b, c]) => `${a}:${b}:${c}`), { maxLength: 3 }),
-        fc.option(u32, { nil: undefined }),
-        fc.option(fc.record({ asn: u16, bytesPerSecond: fc.integer({ min: 0, max: 34_000 * 125_000 }).map(Math.fround) }), { nil: undefined }),
-        (base, communities, largeCommunities, localPref, linkBandwidth) => {
-          const r: Route = { ...base, communities: sortedUnique(communities), largeCommunities: sortedUnique(largeCommunities) };
-          if (localPref !== undefined) r.localPref = localPref;
-          if (linkBandwidth !== undefined) r.linkBandwidth = linkBandwidth;
-          const decoded = codec.pathFromWire(listed(codec.pathToWire(r, false)));
-          expect(decoded!.route).to.deep.equal(r);
-          expect(decoded!.local).to.equal(true);
-        }));
+      fc.assert(
+        fc.property(
+          fc.oneof(v4, v6),
+          fc.array(
+            fc.tuple(u16, u16).map(([a, b]) => `${a}:${b}`),
+            { maxLength: 4 },
+          ),
+          fc.array(
+            fc.tuple(u32, u32, u32).map(([a, b, c]) => `${a}:${b}:${c}`),
+            { maxLength: 3 },
+          ),
+          fc.option(u32, { nil: undefined }),
+          fc.option(fc.record({ asn: u16, bytesPerSecond: fc.integer({ min: 0, max: 34_000 * 125_000 }).map(Math.fround) }), { nil: undefined }),
+          (base, communities, largeCommunities, localPref, linkBandwidth) => {
+            const r: Route = { ...base, communities: sortedUnique(communities), largeCommunities: sortedUnique(largeCommunities) };
+            if (localPref !== undefined) r.localPref = localPref;
+            if (linkBandwidth !== undefined) r.linkBandwidth = linkBandwidth;
+            const decoded = codec.pathFromWire(listed(codec.pathToWire(r, false)));
+            expect(decoded!.route).to.deep.equal(r);
+            expect(decoded!.local).to.equal(true);
+          },
+        ),
+      );
     });
   });
 });

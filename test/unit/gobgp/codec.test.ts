@@ -37,10 +37,14 @@ describe('GoBGP v3 codec', function () {
     it('IPv4: NLRI, ORIGIN igp and NEXT_HOP; IPv6: MP_REACH carries the next hop', function () {
       const v4 = codec.pathToWire(route('10.49.62.131/32', { nextHop: '192.168.1.10' }), false);
       expect((v4.pattrs as { type_url: string }[]).map((a) => a.type_url)).to.deep.equal([
-        'type.googleapis.com/apipb.OriginAttribute', 'type.googleapis.com/apipb.NextHopAttribute']);
+        'type.googleapis.com/apipb.OriginAttribute',
+        'type.googleapis.com/apipb.NextHopAttribute',
+      ]);
       const v6 = codec.pathToWire(route('fd00:49::/64', { nextHop: 'fd00::10' }), false);
       expect((v6.pattrs as { type_url: string }[]).map((a) => a.type_url)).to.deep.equal([
-        'type.googleapis.com/apipb.OriginAttribute', 'type.googleapis.com/apipb.MpReachNLRIAttribute']);
+        'type.googleapis.com/apipb.OriginAttribute',
+        'type.googleapis.com/apipb.MpReachNLRIAttribute',
+      ]);
       expect(codec.pathFromWire(asListed(v6))!.route.nextHop).to.equal('fd00::10');
     });
 
@@ -56,8 +60,13 @@ describe('GoBGP v3 codec', function () {
     it('communities: "asn:value" <-> RFC 1997 32-bit value', function () {
       expect(communityToWire('64512:100')).to.equal(64512 * 65536 + 100);
       expect(communityToWire('65535:65281')).to.equal(0xffffff01); // NO_EXPORT
-      fc.assert(fc.property(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffff }), (a, b) =>
-        communityFromWire(communityToWire(`${a}:${b}`)) === `${a}:${b}`));
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 0xffff }),
+          fc.integer({ min: 0, max: 0xffff }),
+          (a, b) => communityFromWire(communityToWire(`${a}:${b}`)) === `${a}:${b}`,
+        ),
+      );
     });
 
     it('encode then decode gives the same route (property, IPv4 and IPv6, all attributes)', function () {
@@ -66,38 +75,65 @@ describe('GoBGP v3 codec', function () {
       const v4 = fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 32 })).map(([a, l]) => {
         const n = a.split('.').reduce((x, o) => x * 256 + Number(o), 0);
         const masked = l === 0 ? 0 : Math.floor(n / 2 ** (32 - l)) * 2 ** (32 - l);
-        return { prefix: `${[24, 16, 8, 0].map((s) => Math.floor(masked / 2 ** s) % 256).join('.')}/${l}`, family: 'ipv4-unicast' as const, nextHop: '192.168.1.10' };
+        return {
+          prefix: `${[24, 16, 8, 0].map((s) => Math.floor(masked / 2 ** s) % 256).join('.')}/${l}`,
+          family: 'ipv4-unicast' as const,
+          nextHop: '192.168.1.10',
+        };
       });
       const v6 = fc.constantFrom('fd00::1/128', 'fd00:49::/64', '2001:db8::/32', '::/0').map((p) => ({
-        prefix: p, family: 'ipv6-unicast' as const, nextHop: 'fd00::10',
+        prefix: p,
+        family: 'ipv6-unicast' as const,
+        nextHop: 'fd00::10',
       }));
       const sortedUnique = (xs: string[]) => {
-        const key = (s: string) => s.split(':').map((p) => p.padStart(10, '0')).join(':');
+        const key = (s: string) =>
+          s
+            .split(':')
+            .map((p) => p.padStart(10, '0'))
+            .join(':');
         return [...new Set(xs)].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
       };
-      fc.assert(fc.property(
-        fc.oneof(v4, v6),
-        fc.array(fc.tuple(u16, u16).map(([a, b]) => `${a}:${b}`), { maxLength: 4 }),
-        fc.array(fc.tuple(u32, u32, u32).map(([a, b, c]) => `${a}:${b}:${c}`), { maxLength: 3 }),
-        fc.option(u32, { nil: undefined }),
-        fc.option(fc.record({ asn: u16, bytesPerSecond: fc.integer({ min: 0, max: 34_000 * 125_000 }).map(Math.fround) }), { nil: undefined }),
-        (base, communities, largeCommunities, localPref, linkBandwidth) => {
-          const r: Route = { ...base, communities: sortedUnique(communities), largeCommunities: sortedUnique(largeCommunities) };
-          if (localPref !== undefined) r.localPref = localPref;
-          if (linkBandwidth !== undefined) r.linkBandwidth = linkBandwidth;
-          const decoded = codec.pathFromWire(asListed(codec.pathToWire(r, false)));
-          expect(decoded!.route).to.deep.equal(r);
-          expect(decoded!.local).to.equal(true);
-        }));
+      fc.assert(
+        fc.property(
+          fc.oneof(v4, v6),
+          fc.array(
+            fc.tuple(u16, u16).map(([a, b]) => `${a}:${b}`),
+            { maxLength: 4 },
+          ),
+          fc.array(
+            fc.tuple(u32, u32, u32).map(([a, b, c]) => `${a}:${b}:${c}`),
+            { maxLength: 3 },
+          ),
+          fc.option(u32, { nil: undefined }),
+          fc.option(fc.record({ asn: u16, bytesPerSecond: fc.integer({ min: 0, max: 34_000 * 125_000 }).map(Math.fround) }), { nil: undefined }),
+          (base, communities, largeCommunities, localPref, linkBandwidth) => {
+            const r: Route = { ...base, communities: sortedUnique(communities), largeCommunities: sortedUnique(largeCommunities) };
+            if (localPref !== undefined) r.localPref = localPref;
+            if (linkBandwidth !== undefined) r.linkBandwidth = linkBandwidth;
+            const decoded = codec.pathFromWire(asListed(codec.pathToWire(r, false)));
+            expect(decoded!.route).to.deep.equal(r);
+            expect(decoded!.local).to.equal(true);
+          },
+        ),
+      );
     });
 
     it('link bandwidth (weighted ECMP): an ExtendedCommunitiesAttribute holding a packed LinkBandwidthExtended', function () {
-      const w = codec.pathToWire({ ...route('10.49.62.131/32'), linkBandwidth: { asn: 64512, bytesPerSecond: 375_000 } }, false) as { pattrs: { type_url: string }[] };
+      const w = codec.pathToWire({ ...route('10.49.62.131/32'), linkBandwidth: { asn: 64512, bytesPerSecond: 375_000 } }, false) as {
+        pattrs: { type_url: string }[];
+      };
       const types = w.pattrs.map((a) => a.type_url.replace('type.googleapis.com/apipb.', ''));
       expect(types).to.deep.equal(['OriginAttribute', 'NextHopAttribute', 'ExtendedCommunitiesAttribute']);
       expect(codec.pathFromWire(asListed(w as unknown as WireMessage))!.route.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 375_000 });
-      expect(() => codec.pathToWire({ ...route('10.0.0.0/8'), linkBandwidth: { asn: 70000, bytesPerSecond: 1 } }, false)).to.throw(GobgpRequestError, /2-octet AS/);
-      expect(() => codec.pathToWire({ ...route('10.0.0.0/8'), linkBandwidth: { asn: 1, bytesPerSecond: -1 } }, false)).to.throw(GobgpRequestError, /bytes per second/);
+      expect(() => codec.pathToWire({ ...route('10.0.0.0/8'), linkBandwidth: { asn: 70000, bytesPerSecond: 1 } }, false)).to.throw(
+        GobgpRequestError,
+        /2-octet AS/,
+      );
+      expect(() => codec.pathToWire({ ...route('10.0.0.0/8'), linkBandwidth: { asn: 1, bytesPerSecond: -1 } }, false)).to.throw(
+        GobgpRequestError,
+        /bytes per second/,
+      );
     });
 
     it('a path with a neighbor address is learned, not local', function () {
@@ -121,21 +157,34 @@ describe('GoBGP v3 codec', function () {
       expect((upd.peer as Record<string, unknown>).graceful_restart).to.include({ local_restarting: false });
     });
     it('rejects an invalid neighbor address or AS before sending', function () {
-      expect(() => codec.addPeerRequest({ address: '192.168.1', asn: 64512, gracefulRestart: { enabled: false, restartTime: 0 } }, {}))
-        .to.throw(GobgpRequestError, /invalid neighbor address "192.168.1"/);
-      expect(() => codec.addPeerRequest({ address: '192.168.1.1', asn: 0, gracefulRestart: { enabled: false, restartTime: 0 } }, {}))
-        .to.throw(GobgpRequestError, /invalid peer AS 0/);
+      expect(() => codec.addPeerRequest({ address: '192.168.1', asn: 64512, gracefulRestart: { enabled: false, restartTime: 0 } }, {})).to.throw(
+        GobgpRequestError,
+        /invalid neighbor address "192.168.1"/,
+      );
+      expect(() => codec.addPeerRequest({ address: '192.168.1.1', asn: 0, gracefulRestart: { enabled: false, restartTime: 0 } }, {})).to.throw(
+        GobgpRequestError,
+        /invalid peer AS 0/,
+      );
     });
     it('local AS, own-AS count and TTL security on the wire, and read back from ListPeer (0 = not set)', function () {
       const base: Peer = { address: '192.168.1.1', asn: 64513, gracefulRestart: { enabled: true, restartTime: 120 } };
-      const req = codec.addPeerRequest({ ...base, localAsn: 65001, allowOwnAsn: 2, ttlSecurityMinTtl: 255 }, {}).peer as Record<string, Record<string, unknown>>;
+      const req = codec.addPeerRequest({ ...base, localAsn: 65001, allowOwnAsn: 2, ttlSecurityMinTtl: 255 }, {}).peer as Record<
+        string,
+        Record<string, unknown>
+      >;
       expect(req.conf).to.include({ local_asn: 65001, allow_own_asn: 2 });
       expect(req.ttl_security).to.deep.equal({ enabled: true, ttl_min: 255 });
       const plain = codec.addPeerRequest(base, {}).peer as Record<string, Record<string, unknown>>;
       expect(plain.conf).to.include({ local_asn: 0, allow_own_asn: 0 });
       expect(plain.ttl_security).to.deep.equal({ enabled: false, ttl_min: 0 });
-      expect(() => codec.addPeerRequest({ ...base, ttlSecurityMinTtl: 256 }, {})).to.throw(GobgpRequestError, /TTL security minimum TTL for 192.168.1.1 must be 1..255, got 256/);
-      expect(() => codec.addPeerRequest({ ...base, ttlSecurityMinTtl: 255, ebgpMultihopTtl: 2 }, {})).to.throw(GobgpRequestError, /TTL security and eBGP multihop cannot both be set/);
+      expect(() => codec.addPeerRequest({ ...base, ttlSecurityMinTtl: 256 }, {})).to.throw(
+        GobgpRequestError,
+        /TTL security minimum TTL for 192.168.1.1 must be 1..255, got 256/,
+      );
+      expect(() => codec.addPeerRequest({ ...base, ttlSecurityMinTtl: 255, ebgpMultihopTtl: 2 }, {})).to.throw(
+        GobgpRequestError,
+        /TTL security and eBGP multihop cannot both be set/,
+      );
       expect(() => codec.addPeerRequest({ ...base, localAsn: 0x100000000 }, {})).to.throw(GobgpRequestError, /invalid local AS 4294967296 for 192.168.1.1/);
       const read = codec.peerFromListPeerResponse({ peer: { ...req, conf: { ...req.conf, type: 'EXTERNAL' } } });
       expect(read?.peer).to.deep.include({ localAsn: 65001, allowOwnAsn: 2, ttlSecurityMinTtl: 255 });

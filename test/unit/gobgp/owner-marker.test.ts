@@ -2,7 +2,14 @@ import { expect } from 'chai';
 import { isOwned, isOwnerCommunity, markOwned, ownerCommunity, unmarkOwned } from '../../../src/model/owner-marker.js';
 import type { Route } from '../../../src/model/route.js';
 
-const r = (extra: Partial<Route> = {}): Route => ({ prefix: '10.49.0.0/16', family: 'ipv4-unicast', nextHop: '0.0.0.0', communities: [], largeCommunities: [], ...extra });
+const r = (extra: Partial<Route> = {}): Route => ({
+  prefix: '10.49.0.0/16',
+  family: 'ipv4-unicast',
+  nextHop: '0.0.0.0',
+  communities: [],
+  largeCommunities: [],
+  ...extra,
+});
 
 describe('ownership marker (large community <localAS>:7376:1), put on and taken off by the speaker', () => {
   it('is <localAS>:7376:1', () => {

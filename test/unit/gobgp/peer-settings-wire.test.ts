@@ -11,7 +11,14 @@ import { V3_PROTO_DIR, V3_PROTO_FILES } from '../../../src/gobgp/v3/protos.js';
 import { V4_PROTO_DIR, V4_PROTO_FILES } from '../../../src/gobgp/v4/protos.js';
 import { loadProtos } from './proto-subset.js';
 
-const PEER: Peer = { address: '192.168.1.1', asn: 64513, localAsn: 65001, allowOwnAsn: 2, ttlSecurityMinTtl: 254, gracefulRestart: { enabled: true, restartTime: 120 } };
+const PEER: Peer = {
+  address: '192.168.1.1',
+  asn: 64513,
+  localAsn: 65001,
+  allowOwnAsn: 2,
+  ttlSecurityMinTtl: 254,
+  gracefulRestart: { enabled: true, restartTime: 120 },
+};
 
 describe('BGPPeer localASNumber, numAllowedLocalASNumbers and ttlSecurity through the wire encoding', function () {
   for (const [api, codec, root, type] of [

@@ -15,10 +15,12 @@ import protobuf from 'protobufjs';
 export function loadProtos(dir: string, files: readonly string[], includeRoot?: string): protobuf.Root {
   const root = new protobuf.Root();
   if (includeRoot) {
-    root.resolvePath = (_origin, target) =>
-      path.isAbsolute(target) ? target : target.startsWith('google/') ? target : path.join(includeRoot, target);
+    root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : target.startsWith('google/') ? target : path.join(includeRoot, target));
   }
-  root.loadSync(files.map((f) => path.join(dir, f)), { keepCase: true });
+  root.loadSync(
+    files.map((f) => path.join(dir, f)),
+    { keepCase: true },
+  );
   root.resolveAll();
   return root;
 }
@@ -51,8 +53,7 @@ export function itMatchesUpstream(ours: protobuf.Root, upstream: () => protobuf.
     if (item instanceof protobuf.Type) {
       it(`message ${item.fullName}: every field matches upstream`, function () {
         const up = upstream().lookupType(item.fullName);
-        expect(item.fieldsArray.length, 'a message with no fields is only fine if upstream has none either')
-          .to.be.at.most(up.fieldsArray.length);
+        expect(item.fieldsArray.length, 'a message with no fields is only fine if upstream has none either').to.be.at.most(up.fieldsArray.length);
         for (const f of item.fieldsArray) {
           const u = up.fields[f.name];
           expect(u, `${item.fullName}.${f.name} does not exist upstream`).to.not.equal(undefined);
@@ -79,12 +80,19 @@ export function itMatchesUpstream(ours: protobuf.Root, upstream: () => protobuf.
           expect(u, `rpc ${m.name} upstream`).to.not.equal(undefined);
           m.resolve();
           u!.resolve();
-          expect({
-            req: m.resolvedRequestType!.fullName, res: m.resolvedResponseType!.fullName,
-            reqStream: !!m.requestStream, resStream: !!m.responseStream,
-          }, `rpc ${m.name}`).to.deep.equal({
-            req: u!.resolvedRequestType!.fullName, res: u!.resolvedResponseType!.fullName,
-            reqStream: !!u!.requestStream, resStream: !!u!.responseStream,
+          expect(
+            {
+              req: m.resolvedRequestType!.fullName,
+              res: m.resolvedResponseType!.fullName,
+              reqStream: !!m.requestStream,
+              resStream: !!m.responseStream,
+            },
+            `rpc ${m.name}`,
+          ).to.deep.equal({
+            req: u!.resolvedRequestType!.fullName,
+            res: u!.resolvedResponseType!.fullName,
+            reqStream: !!u!.requestStream,
+            resStream: !!u!.responseStream,
           });
         }
       });

@@ -25,14 +25,41 @@ describe('protos/gobgp/v3 (our subset) against the upstream GoBGP v3 protos', fu
 
   it('declares the RPCs and messages svcbgp needs', function () {
     const names = items.map((i) => i.fullName);
-    for (const rpc of ['GetBgp', 'StartBgp', 'AddPeer', 'UpdatePeer', 'DeletePeer', 'ListPeer', 'AddPath',
-      'AddPathStream', 'DeletePath', 'ListPath', 'WatchEvent']) {
+    for (const rpc of [
+      'GetBgp',
+      'StartBgp',
+      'AddPeer',
+      'UpdatePeer',
+      'DeletePeer',
+      'ListPeer',
+      'AddPath',
+      'AddPathStream',
+      'DeletePath',
+      'ListPath',
+      'WatchEvent',
+    ]) {
       expect(ours.lookupService('apipb.GobgpApi').methods).to.have.property(rpc);
     }
-    for (const m of ['OriginAttribute', 'NextHopAttribute', 'MpReachNLRIAttribute', 'CommunitiesAttribute',
-      'LargeCommunitiesAttribute', 'LocalPrefAttribute', 'IPAddressPrefix', 'PeerConf', 'Transport', 'Timers',
-      'GracefulRestart', 'AfiSafi', 'MpGracefulRestart', 'EbgpMultihop', 'PeerState', 'Global',
-      'ExtendedCommunitiesAttribute', 'LinkBandwidthExtended']) {
+    for (const m of [
+      'OriginAttribute',
+      'NextHopAttribute',
+      'MpReachNLRIAttribute',
+      'CommunitiesAttribute',
+      'LargeCommunitiesAttribute',
+      'LocalPrefAttribute',
+      'IPAddressPrefix',
+      'PeerConf',
+      'Transport',
+      'Timers',
+      'GracefulRestart',
+      'AfiSafi',
+      'MpGracefulRestart',
+      'EbgpMultihop',
+      'PeerState',
+      'Global',
+      'ExtendedCommunitiesAttribute',
+      'LinkBandwidthExtended',
+    ]) {
       expect(names).to.include(`.apipb.${m}`);
     }
   });
@@ -40,10 +67,9 @@ describe('protos/gobgp/v3 (our subset) against the upstream GoBGP v3 protos', fu
   itMatchesUpstream(ours, () => upstream, 'apipb');
 
   it('the check itself notices a wrong field number (guards against a test that cannot fail)', function () {
-    const broken = protobuf.parse(
-      'syntax = "proto3"; package apipb; message IPAddressPrefix { uint32 prefix_len = 2; string prefix = 1; }',
-      { keepCase: true },
-    ).root;
+    const broken = protobuf.parse('syntax = "proto3"; package apipb; message IPAddressPrefix { uint32 prefix_len = 2; string prefix = 1; }', {
+      keepCase: true,
+    }).root;
     broken.resolveAll();
     const f = broken.lookupType('apipb.IPAddressPrefix').fields.prefix_len!;
     const u = upstream.lookupType('apipb.IPAddressPrefix').fields.prefix_len!;

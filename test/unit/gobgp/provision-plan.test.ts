@@ -10,8 +10,16 @@ const seed: Peer = { address: '192.168.1.1', asn: 64512, gracefulRestart: { enab
 function reported(p: Peer, extra: Partial<Neighbor> = {}): Neighbor {
   return {
     peer: { ...normalizePeer(p) },
-    description: 'svcbgp', ours: true, sessionState: 'established', adminDown: false, type: 'internal',
-    flaps: 0, localRestarting: false, mpGracefulRestart: p.gracefulRestart.enabled, bfdSupported: false, ...extra,
+    description: 'svcbgp',
+    ours: true,
+    sessionState: 'established',
+    adminDown: false,
+    type: 'internal',
+    flaps: 0,
+    localRestarting: false,
+    mpGracefulRestart: p.gracefulRestart.enabled,
+    bfdSupported: false,
+    ...extra,
   };
 }
 
@@ -30,7 +38,10 @@ describe('provisioning plan (pure)', function () {
     const ours = reported({ ...seed, address: '192.168.1.2' });
     const foreign = reported({ ...seed, address: '192.168.1.3' }, { ours: false, description: '' });
     const plan = planPeers([seed], [ours, foreign]);
-    expect(plan.actions).to.deep.equal([{ kind: 'add', peer: seed }, { kind: 'delete', address: '192.168.1.2' }]);
+    expect(plan.actions).to.deep.equal([
+      { kind: 'add', peer: seed },
+      { kind: 'delete', address: '192.168.1.2' },
+    ]);
     expect(plan.foreign).to.deep.equal(['192.168.1.3']);
   });
 
@@ -42,7 +53,9 @@ describe('provisioning plan (pure)', function () {
 
   it('timer, AS or restart time change -> update (gobgpd 3.10 resets the session for any update)', function () {
     const timers = planPeers([{ ...seed, holdTime: 9, keepaliveTime: 3 }], [reported(seed)]).actions;
-    expect(timers).to.deep.equal([{ kind: 'update', peer: { ...seed, holdTime: 9, keepaliveTime: 3 }, changes: ['holdTime 90 -> 9', 'keepaliveTime 30 -> 3'], resetsSession: true }]);
+    expect(timers).to.deep.equal([
+      { kind: 'update', peer: { ...seed, holdTime: 9, keepaliveTime: 3 }, changes: ['holdTime 90 -> 9', 'keepaliveTime 30 -> 3'], resetsSession: true },
+    ]);
     const as = planPeers([{ ...seed, asn: 64513 }], [reported(seed)]).actions[0];
     expect(as).to.deep.include({ kind: 'update', resetsSession: true, changes: ['asn 64512 -> 64513'] });
     const gr = planPeers([{ ...seed, gracefulRestart: { enabled: true, restartTime: 300 } }], [reported(seed)]).actions[0];
@@ -54,8 +67,9 @@ describe('provisioning plan (pure)', function () {
     const want = { ...seed, bfd };
     expect(planPeers([want], [reported(seed, { bfdSupported: true })]).actions[0]).to.deep.include({ kind: 'update', changes: ['bfd off -> 300ms/300ms x3'] });
     expect(planPeers([seed], [reported(want, { bfdSupported: true })]).actions[0]).to.deep.include({ kind: 'update', changes: ['bfd 300ms/300ms x3 -> off'] });
-    expect(planPeers([{ ...seed, bfd: { ...bfd, multiplier: 5 } }], [reported(want, { bfdSupported: true })]).actions[0])
-      .to.deep.include({ changes: ['bfd 300ms/300ms x3 -> 300ms/300ms x5'] });
+    expect(planPeers([{ ...seed, bfd: { ...bfd, multiplier: 5 } }], [reported(want, { bfdSupported: true })]).actions[0]).to.deep.include({
+      changes: ['bfd 300ms/300ms x3 -> 300ms/300ms x5'],
+    });
     expect(planPeers([want], [reported(want, { bfdSupported: true })]).actions).to.deep.equal([]);
     // gobgpd 3.x (and 4.0-4.5) reports no BFD: the peer is left as it is, not "updated" on every pass.
     expect(planPeers([want], [reported(seed)]).actions).to.deep.equal([]);
@@ -72,8 +86,8 @@ describe('provisioning plan (pure)', function () {
     expect(JSON.stringify((action as { changes: string[] }).changes)).to.not.match(/secret/);
   });
 
-  describe('selection deferral time (issue 14: routes at an IPv4-only BIRD only after gobgpd\'s 360 s)', function () {
-    it('every GR peer gets a short deferral time, never 0 (gobgpd\'s 360 s), always below the restart time', function () {
+  describe("selection deferral time (issue 14: routes at an IPv4-only BIRD only after gobgpd's 360 s)", function () {
+    it("every GR peer gets a short deferral time, never 0 (gobgpd's 360 s), always below the restart time", function () {
       expect(normalizePeer(seed).gracefulRestart).to.deep.equal({ enabled: true, restartTime: 120, deferralTime: DEFAULT_DEFERRAL_TIME });
       expect(DEFAULT_DEFERRAL_TIME).to.be.within(1, 10);
       // maxRestartTime: 2s -> the deferral stays below it; 1 s is the floor (0 on the wire = 360 s).

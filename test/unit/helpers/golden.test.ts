@@ -61,8 +61,21 @@ describe('golden files: the helper', () => {
     changed[1] = 'L2';
     changed.splice(15, 1);
     expect(unifiedDiff(`${lines.join('\n')}\n`, `${changed.join('\n')}\n`).split('\n')).to.deep.equal([
-      '@@ -1,5 +1,5 @@', ' l1', '-l2', '+L2', ' l3', ' l4', ' l5',
-      '@@ -13,7 +13,6 @@', ' l13', ' l14', ' l15', '-l16', ' l17', ' l18', ' l19',
+      '@@ -1,5 +1,5 @@',
+      ' l1',
+      '-l2',
+      '+L2',
+      ' l3',
+      ' l4',
+      ' l5',
+      '@@ -13,7 +13,6 @@',
+      ' l13',
+      ' l14',
+      ' l15',
+      '-l16',
+      ' l17',
+      ' l18',
+      ' l19',
     ]);
     expect(unifiedDiff('a\n', 'a')).to.equal('@@ -1,1 +1,2 @@\n a\n+\\ No newline at end of file');
     expect(unifiedDiff('', 'a\n')).to.equal('@@ -0,0 +1,1 @@\n+a');

@@ -62,7 +62,7 @@ const DUAL_STACK_WALK: Record<string, RouteTable> = {
   'step-6': { [EXTERNAL_IP_RANGE]: ALL_V4, [EXTERNAL_IP_RANGE_V6]: ALL_V6, [`${EXTERNAL_IP}/32`]: NGINX_V4, [`${EXTERNAL_IP_V6}/128`]: NGINX_V6 },
 };
 
-describe('the seed walks\' golden ToR tables say what the walks assert', () => {
+describe("the seed walks' golden ToR tables say what the walks assert", () => {
   // Every ToR the walks may run against (FRR with a dual-stack ToR in the IPv4 walk only under SVCBGP_SEED_ALL=1).
   for (const tor of ['bird', 'bird-ipv4-only', 'frr', 'frr-ipv4-only']) {
     for (const [step, table] of Object.entries(IPV4_WALK)) {

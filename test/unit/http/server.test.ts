@@ -15,9 +15,16 @@ describe('health and metrics server', () => {
   it('/healthz 200, /readyz 503 naming the failed check then 200, /metrics in Prometheus text', async () => {
     let ready = false;
     const metrics = new AgentMetrics();
-    const srv = await startHealthServer('127.0.0.1:0', () => ({
-      ready, checks: { 'caches-synced': true, 'gobgpd-reachable': ready }, info: { 'gobgpd-api': ready ? 'v4' : 'unknown' },
-    }), metrics, silentLogger());
+    const srv = await startHealthServer(
+      '127.0.0.1:0',
+      () => ({
+        ready,
+        checks: { 'caches-synced': true, 'gobgpd-reachable': ready },
+        info: { 'gobgpd-api': ready ? 'v4' : 'unknown' },
+      }),
+      metrics,
+      silentLogger(),
+    );
     try {
       const get = async (p: string) => {
         const r = await fetch(`http://${srv.address}${p}`);

@@ -48,7 +48,12 @@ const many = (service: string, n: number, from = 0): RefusedAddress[] =>
 function annotationRefusals(service: string, annotations: Record<string, string>): RefusedAddress[] {
   const limits = readServiceAttributeLimits({ communities: ['64512:100-199'], localPref: '100-200' }).value;
   return readServiceAttributes(annotations, limits).refused.map((r) => ({
-    namespace: 'shop', service, address: r.value, code: r.code, message: r.text, summary: r.summary,
+    namespace: 'shop',
+    service,
+    address: r.value,
+    code: r.code,
+    message: r.text,
+    summary: r.summary,
   }));
 }
 
@@ -67,7 +72,9 @@ describe('Events for refused addresses', () => {
     expect(e.involvedObject).to.include({ kind: 'Service', name: 'evil', namespace: 'shop' });
     expect(e.type).to.equal('Warning');
     expect(e.reason).to.equal('AddressNotAdvertised');
-    expect(e.message).to.equal('svcbgp on node node-1 does not advertise 8.8.8.8: external IP 8.8.8.8 is outside every serviceExternalIPs CIDR (192.168.3.0/24); not advertised');
+    expect(e.message).to.equal(
+      'svcbgp on node node-1 does not advertise 8.8.8.8: external IP 8.8.8.8 is outside every serviceExternalIPs CIDR (192.168.3.0/24); not advertised',
+    );
   });
 
   it("names the Service's uid, which `kubectl describe service` selects Events by", async () => {
@@ -99,7 +106,9 @@ describe('Events for refused addresses', () => {
     await ev.report([refusal('evil', '8.8.8.8')], T0);
     await ev.report([refusal('evil', '8.8.8.8'), refusal('evil', '1.1.1.1')], later(1)); // all addresses named: news
     expect(sink.events).to.have.length(2);
-    expect(sink.events[1]!.ev.message).to.equal('svcbgp on node node-1 does not advertise 2 addresses (1.1.1.1, 8.8.8.8): external IP outside every serviceExternalIPs CIDR (192.168.3.0/24)');
+    expect(sink.events[1]!.ev.message).to.equal(
+      'svcbgp on node node-1 does not advertise 2 addresses (1.1.1.1, 8.8.8.8): external IP outside every serviceExternalIPs CIDR (192.168.3.0/24)',
+    );
     await ev.report(many('big', 1000), later(2));
     await ev.report(many('big', 1020), later(3)); // 2^9 .. 2^10-1 still
     expect(sink.events).to.have.length(3);
@@ -108,7 +117,9 @@ describe('Events for refused addresses', () => {
     const other = { ...refusal('big', '10.0.0.0'), summary: 'external IP: serviceExternalIPs has no IPv6 CIDR' };
     await ev.report([...many('big', 2100), other], later(5)); // a new reason: news
     expect(sink.events).to.have.length(5);
-    expect(sink.events[4]!.ev.message).to.match(/^svcbgp on node node-1 does not advertise 2100 addresses \(.*\): external IP outside every serviceExternalIPs CIDR \(192\.168\.3\.0\/24\); external IP: serviceExternalIPs has no IPv6 CIDR$/);
+    expect(sink.events[4]!.ev.message).to.match(
+      /^svcbgp on node node-1 does not advertise 2100 addresses \(.*\): external IP outside every serviceExternalIPs CIDR \(192\.168\.3\.0\/24\); external IP: serviceExternalIPs has no IPv6 CIDR$/,
+    );
   });
 
   it('after an agent restart the same refusals create no new Events (the Event name is derived from the refusal: AlreadyExists)', async () => {
@@ -181,10 +192,16 @@ describe('Events for refused addresses', () => {
     // 32 communities (the 32-value cap leaves 64512:1x unread: one InvalidAnnotation) and the local-pref, in one Event:
     // the first 3 values named, the other 29 one refusal of their own ("(29 more)"), however many a tenant writes.
     expect(refused.filter((r) => r.code === 'attribute-not-allowed')).to.have.length(5);
-    expect(byReason['AttributeNotAllowed']).to.match(/^svcbgp on node node-1 does not apply 5 annotation values \(\(29 more\), 65000:0, 65000:1, \.\.\. and 2 more\) to this Service's routes: /);
+    expect(byReason['AttributeNotAllowed']).to.match(
+      /^svcbgp on node node-1 does not apply 5 annotation values \(\(29 more\), 65000:0, 65000:1, \.\.\. and 2 more\) to this Service's routes: /,
+    );
     expect(byReason['AttributeNotAllowed']).to.contain('29 more value(s) refused');
-    expect(byReason['AttributeNotAllowed']).to.contain('outside serviceAttributeLimits.communities (64512:100-199)').and.to.contain('outside serviceAttributeLimits.localPref (100-200)');
-    expect(byReason['InvalidAnnotation']).to.equal('svcbgp on node node-1 does not apply an annotation value: annotation svcbgp.io/communities lists more than 32 values; the first 32 are read, the rest is ignored');
+    expect(byReason['AttributeNotAllowed'])
+      .to.contain('outside serviceAttributeLimits.communities (64512:100-199)')
+      .and.to.contain('outside serviceAttributeLimits.localPref (100-200)');
+    expect(byReason['InvalidAnnotation']).to.equal(
+      'svcbgp on node node-1 does not apply an annotation value: annotation svcbgp.io/communities lists more than 32 values; the first 32 are read, the rest is ignored',
+    );
   });
 
   it('refusal log lines are capped per pass with one "... and N more" line', async () => {
@@ -203,7 +220,9 @@ describe('Events for refused addresses', () => {
     const ev = new RefusalEvents(sink, 'node-1', log);
     const evil = { ...refusal('evil', '8.8.8.8\nerror: x\u001b[31m'), message: 'external IP "8.8.8.8\nerror: x" \u009b31mis bad' };
     await ev.report([evil], T0);
-    expect(sink.events[0]!.ev.message).to.equal('svcbgp on node node-1 does not advertise 8.8.8.8\\nerror: x\\x1b[31m: external IP "8.8.8.8\\nerror: x" \\x9b31mis bad');
+    expect(sink.events[0]!.ev.message).to.equal(
+      'svcbgp on node node-1 does not advertise 8.8.8.8\\nerror: x\\x1b[31m: external IP "8.8.8.8\\nerror: x" \\x9b31mis bad',
+    );
     expect(JSON.stringify(lines)).to.not.match(/[\u007f-\u009f]/);
     expect(lines[0]!['addresses']).to.deep.equal(['8.8.8.8\\nerror: x\\x1b[31m']);
   });
@@ -232,9 +251,9 @@ describe('Events for rejected configuration resources', () => {
   it('a newline or ANSI escape in a config message cannot forge a line in the InvalidConfiguration Event', async () => {
     const sink = recordingSink();
     const ev = new ConfigRejectionEvents(sink, 'node-1', silentLogger());
-    await ev.report([{ kind: 'BGPPeer', name: 'p', errors: ["spec.nodeSelector = \"x\": unexpected character '\n' at position 2\u001b[31m"] }], T0);
+    await ev.report([{ kind: 'BGPPeer', name: 'p', errors: ['spec.nodeSelector = "x": unexpected character \'\n\' at position 2\u001b[31m'] }], T0);
     expect(sink.events[0]!.ev.message).to.equal(
-      "svcbgp on node node-1 rejects this BGPPeer, so the configuration is invalid (nothing from it is applied): spec.nodeSelector = \"x\": unexpected character '\\n' at position 2\\x1b[31m",
+      'svcbgp on node node-1 rejects this BGPPeer, so the configuration is invalid (nothing from it is applied): spec.nodeSelector = "x": unexpected character \'\\n\' at position 2\\x1b[31m',
     );
   });
 });

@@ -45,9 +45,15 @@ describe('kube: kubeconfig', () => {
     expect(namespace).to.equal('svcbgp-system');
   });
 
-  it('reads files relative to the kubeconfig\'s directory; a token wins over a tokenFile; insecure and tls-server-name are kept', () => {
+  it("reads files relative to the kubeconfig's directory; a token wins over a tokenFile; insecure and tls-server-name are kept", () => {
     writeFileSync(join(dir, 'ca.crt'), 'CA FROM FILE');
-    const t = kubeConfigFromText(kubeconfig('    token: abc\n    tokenFile: /nonexistent', 'server: https://api:6443\n    certificate-authority: ca.crt\n    insecure-skip-tls-verify: true\n    tls-server-name: kubernetes'), dir).target;
+    const t = kubeConfigFromText(
+      kubeconfig(
+        '    token: abc\n    tokenFile: /nonexistent',
+        'server: https://api:6443\n    certificate-authority: ca.crt\n    insecure-skip-tls-verify: true\n    tls-server-name: kubernetes',
+      ),
+      dir,
+    ).target;
     expect(t.ca?.toString()).to.equal('CA FROM FILE');
     expect(t.token).to.equal('abc');
     expect(t.tokenFile).to.equal(undefined);
@@ -81,7 +87,9 @@ describe('kube: kubeconfig', () => {
     mkdirSync(a, { recursive: true });
     mkdirSync(b, { recursive: true });
     writeFileSync(join(a, 'ca.crt'), 'CA OF A');
-    writeFileSync(join(a, 'config'), `apiVersion: v1
+    writeFileSync(
+      join(a, 'config'),
+      `apiVersion: v1
 kind: Config
 current-context: ops
 contexts:
@@ -90,8 +98,11 @@ contexts:
 clusters:
 - name: prod
   cluster: {server: 'https://a:6443', certificate-authority: ca.crt}
-`);
-    writeFileSync(join(b, 'config'), `apiVersion: v1
+`,
+    );
+    writeFileSync(
+      join(b, 'config'),
+      `apiVersion: v1
 kind: Config
 current-context: elsewhere
 contexts:
@@ -103,7 +114,8 @@ clusters:
 users:
 - name: admin
   user: {tokenFile: token}
-`);
+`,
+    );
     const { target } = kubeConfigFromFiles([join(dir, 'missing'), join(a, 'config'), join(b, 'config')]);
     expect(target.server).to.equal('https://a:6443');
     expect(target.ca?.toString()).to.equal('CA OF A');

@@ -41,10 +41,11 @@ async function stub(
     client: new KubeClient({ server: `http://127.0.0.1:${port}` }, timeouts),
     requests,
     times,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -79,7 +80,9 @@ describe('kube: list/watch client', () => {
       expect(res.metadata?.resourceVersion).to.equal('42');
       expect(projectedAt).to.deep.equal([1, 1, 2, 3]);
       expect(s.requests.map((u) => [u.searchParams.get('limit'), u.searchParams.get('continue'), u.searchParams.get('fieldSelector')])).to.deep.equal([
-        ['2', null, 'x=y'], ['2', 't1', 'x=y'], ['2', 't2', 'x=y'],
+        ['2', null, 'x=y'],
+        ['2', 't1', 'x=y'],
+        ['2', 't2', 'x=y'],
       ]);
     } finally {
       await s.close();
@@ -89,7 +92,10 @@ describe('kube: list/watch client', () => {
   it('an error answer is a KubeApiError with the HTTP status, the Status reason and message', async () => {
     const s = await stub((_u, res) => json(res, 410, { kind: 'Status', reason: 'Expired', message: 'The provided continue parameter is too old', code: 410 }));
     try {
-      const err = await s.client.get('/api/v1/services').then(() => undefined, (e: unknown) => e);
+      const err = await s.client.get('/api/v1/services').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).to.be.instanceOf(KubeApiError);
       expect((err as KubeApiError).code).to.equal(410);
       expect((err as KubeApiError).reason).to.equal('Expired');
@@ -99,7 +105,7 @@ describe('kube: list/watch client', () => {
     }
   });
 
-  it('watches from the list\'s resourceVersion, applies events, resumes a watch the server ended from the last resourceVersion seen', async () => {
+  it("watches from the list's resourceVersion, applies events, resumes a watch the server ended from the last resourceVersion seen", async () => {
     let watches = 0;
     const s = await stub((url, res) => {
       if (!url.searchParams.get('watch')) {
@@ -121,7 +127,11 @@ describe('kube: list/watch client', () => {
     const log: string[] = [];
     const lw = new ListWatch<Obj>(
       { client: s.client, path: '/api/v1/services', list: () => s.client.listAll<Obj>('/api/v1/services', {}, 500, (o) => o) },
-      { upsert: (o) => log.push(`upsert ${o.metadata.name}@${o.metadata.resourceVersion}`), delete: (o) => log.push(`delete ${o.metadata.name}`), error: (e) => log.push(`error ${String(e)}`) },
+      {
+        upsert: (o) => log.push(`upsert ${o.metadata.name}@${o.metadata.resourceVersion}`),
+        delete: (o) => log.push(`delete ${o.metadata.name}`),
+        error: (e) => log.push(`error ${String(e)}`),
+      },
     );
     try {
       await lw.start();
@@ -143,9 +153,13 @@ describe('kube: list/watch client', () => {
     const s = await stub((url, res) => {
       if (!url.searchParams.get('watch')) {
         lists += 1;
-        json(res, 200, lists === 1
-          ? { items: [obj('a', '5'), obj('b', '6')], metadata: { resourceVersion: '10' } }
-          : { items: [obj('a', '5'), obj('c', '20')], metadata: { resourceVersion: '21' } });
+        json(
+          res,
+          200,
+          lists === 1
+            ? { items: [obj('a', '5'), obj('b', '6')], metadata: { resourceVersion: '10' } }
+            : { items: [obj('a', '5'), obj('c', '20')], metadata: { resourceVersion: '21' } },
+        );
         return;
       }
       res.writeHead(200, { 'Content-Type': 'application/json' }).flushHeaders();
@@ -156,7 +170,11 @@ describe('kube: list/watch client', () => {
     const log: string[] = [];
     const lw = new ListWatch<Obj>(
       { client: s.client, path: '/api/v1/services', list: () => s.client.listAll<Obj>('/api/v1/services', {}, 500, (o) => o) },
-      { upsert: (o) => log.push(`upsert ${o.metadata.name}`), delete: (o) => log.push(`delete ${o.metadata.name}`), error: (e) => log.push(`error ${String(e)}`) },
+      {
+        upsert: (o) => log.push(`upsert ${o.metadata.name}`),
+        delete: (o) => log.push(`delete ${o.metadata.name}`),
+        error: (e) => log.push(`error ${String(e)}`),
+      },
     );
     try {
       await lw.start();
@@ -193,7 +211,10 @@ describe('kube: list/watch client', () => {
         await new Promise((r) => setTimeout(r, 100));
         expect(errors, mode).to.have.length(1);
         if (mode === 'forbidden') expect((errors[0] as KubeApiError).code).to.equal(403);
-        expect(s.requests.filter((u) => u.searchParams.get('watch')), mode).to.have.length(1);
+        expect(
+          s.requests.filter((u) => u.searchParams.get('watch')),
+          mode,
+        ).to.have.length(1);
       } finally {
         lw.stop();
         await s.close();
@@ -216,7 +237,9 @@ describe('kube: list/watch client', () => {
     const s = await stub((url, res) => {
       if (!url.searchParams.get('watch')) return json(res, 200, { items: [obj('a', '5')], metadata: { resourceVersion: '10' } });
       res.writeHead(200, { 'Content-Type': 'application/json' }).flushHeaders();
-      res.end(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 500, reason: 'InternalError', message: 'conversion webhook for svcbgp.io/v1alpha1 failed' } })}\n`);
+      res.end(
+        `${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 500, reason: 'InternalError', message: 'conversion webhook for svcbgp.io/v1alpha1 failed' } })}\n`,
+      );
     });
     const { lw, errors } = recorder(s.client);
     try {
@@ -285,10 +308,13 @@ describe('kube: list/watch client', () => {
 
   it('a watch request never answered fails after the header timeout; one open past its timeoutSeconds fails at the deadline', async () => {
     for (const mode of ['no answer', 'stalled'] as const) {
-      const s = await stub((_url, res) => {
-        // Accepted and never answered / answered and then silent, with the connection alive.
-        if (mode === 'stalled') res.writeHead(200, { 'Content-Type': 'application/json' }).flushHeaders();
-      }, { watchHeaderTimeoutMs: 200, watchDeadlineSlackMs: 200 });
+      const s = await stub(
+        (_url, res) => {
+          // Accepted and never answered / answered and then silent, with the connection alive.
+          if (mode === 'stalled') res.writeHead(200, { 'Content-Type': 'application/json' }).flushHeaders();
+        },
+        { watchHeaderTimeoutMs: 200, watchDeadlineSlackMs: 200 },
+      );
       try {
         const started = Date.now();
         const err = await new Promise<Error | null>((resolveDone) => {
@@ -328,7 +354,11 @@ describe('kube: list/watch client', () => {
       watch ??= res;
     });
     const c = new WatchedCache<Obj>({
-      name: 'endpointslices', client: s.client, path: '/api/v1/services', log: silentLogger(), onChange: () => undefined,
+      name: 'endpointslices',
+      client: s.client,
+      path: '/api/v1/services',
+      log: silentLogger(),
+      onChange: () => undefined,
       keyOf: (o) => `ns/svc-${o.spec?.n ?? 0}`,
     });
     try {
@@ -350,7 +380,15 @@ describe('kube: list/watch client', () => {
 
   describe('WatchedCache retries with back-off', () => {
     const cache = (client: KubeClient): WatchedCache<Obj> =>
-      new WatchedCache<Obj>({ name: 'services', client, path: '/api/v1/services', log: silentLogger(), onChange: () => undefined, minBackoffMs: 20, maxBackoffMs: 400 });
+      new WatchedCache<Obj>({
+        name: 'services',
+        client,
+        path: '/api/v1/services',
+        log: silentLogger(),
+        onChange: () => undefined,
+        minBackoffMs: 20,
+        maxBackoffMs: 400,
+      });
 
     it('a watch that opens and fails at once, over and over, backs off like one that never opens (no reset on each open)', async () => {
       const s = await stub((url, res) => {

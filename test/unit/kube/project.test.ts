@@ -23,8 +23,9 @@ describe('kube: objects cut down at ingest', () => {
       if (!r.ok) throw new Error(cfgFile);
       for (const name of ['node-1', 'node-2', 'node-3']) {
         const n: V1Node = dump.nodes.find((x) => x.metadata?.name === name) ?? { metadata: { name, labels: {} }, status: { addresses: [] } };
-        expect(desiredRoutes(r.config, n, projected.services, projected.endpointSlices), `${cfgFile} ${name}`)
-          .to.deep.equal(desiredRoutes(r.config, n, dump.services, dump.endpointSlices));
+        expect(desiredRoutes(r.config, n, projected.services, projected.endpointSlices), `${cfgFile} ${name}`).to.deep.equal(
+          desiredRoutes(r.config, n, dump.services, dump.endpointSlices),
+        );
       }
     }
     expect(JSON.stringify(projected.services).length).to.be.lessThan(JSON.stringify(dump.services).length);
@@ -32,10 +33,27 @@ describe('kube: objects cut down at ingest', () => {
 
   it('drops what nothing reads (ports, selector, managedFields, target refs, hints), keeps what the rules and Events read', () => {
     const svc = {
-      apiVersion: 'v1', kind: 'Service',
-      metadata: { name: 'web', namespace: 'default', uid: 'u1', resourceVersion: '7', labels: { app: 'web' }, managedFields: [{ manager: 'kubectl' }],
-        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', 'svcbgp.io/communities': '64512:1' } },
-      spec: { type: 'LoadBalancer', clusterIP: '10.49.0.10', clusterIPs: ['10.49.0.10'], ports: [{ port: 80 }], selector: { app: 'web' }, externalTrafficPolicy: 'Local', sessionAffinity: 'None', ipFamilies: ['IPv4'] },
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: 'web',
+        namespace: 'default',
+        uid: 'u1',
+        resourceVersion: '7',
+        labels: { app: 'web' },
+        managedFields: [{ manager: 'kubectl' }],
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', 'svcbgp.io/communities': '64512:1' },
+      },
+      spec: {
+        type: 'LoadBalancer',
+        clusterIP: '10.49.0.10',
+        clusterIPs: ['10.49.0.10'],
+        ports: [{ port: 80 }],
+        selector: { app: 'web' },
+        externalTrafficPolicy: 'Local',
+        sessionAffinity: 'None',
+        ipFamilies: ['IPv4'],
+      },
       status: { loadBalancer: { ingress: [{ ip: '192.168.4.1', ipMode: 'VIP', ports: [{ port: 80 }] }] }, conditions: [] },
     } as unknown as V1Service;
     expect(projectService(svc)).to.deep.equal({
@@ -44,8 +62,16 @@ describe('kube: objects cut down at ingest', () => {
       status: { loadBalancer: { ingress: [{ ip: '192.168.4.1', ipMode: 'VIP' }] } },
     });
     const slice = {
-      apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', addressType: 'IPv4',
-      metadata: { name: 'web-abc', namespace: 'default', resourceVersion: '9', labels: { 'kubernetes.io/service-name': 'web', 'endpointslice.kubernetes.io/managed-by': 'x' }, ownerReferences: [{}] },
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      addressType: 'IPv4',
+      metadata: {
+        name: 'web-abc',
+        namespace: 'default',
+        resourceVersion: '9',
+        labels: { 'kubernetes.io/service-name': 'web', 'endpointslice.kubernetes.io/managed-by': 'x' },
+        ownerReferences: [{}],
+      },
       endpoints: [{ addresses: ['10.0.0.5'], conditions: { ready: true }, nodeName: 'node-1', targetRef: { kind: 'Pod' }, zone: 'a', hints: {} }],
       ports: [{ port: 80 }],
     } as unknown as V1EndpointSlice;
@@ -66,7 +92,14 @@ describe('kube: objects cut down at ingest', () => {
   });
 
   it('malformed objects (a hand-written or hostile one) are cut down without throwing', () => {
-    for (const o of [{}, { metadata: null }, { spec: 5 }, { status: { loadBalancer: { ingress: 'x' } } }, { endpoints: [null, 3, 'x'] }, { metadata: { labels: 'x' } }]) {
+    for (const o of [
+      {},
+      { metadata: null },
+      { spec: 5 },
+      { status: { loadBalancer: { ingress: 'x' } } },
+      { endpoints: [null, 3, 'x'] },
+      { metadata: { labels: 'x' } },
+    ]) {
       expect(() => projectService(structuredClone(o) as unknown as V1Service)).not.to.throw();
       expect(() => projectEndpointSlice(structuredClone(o) as unknown as V1EndpointSlice)).not.to.throw();
     }

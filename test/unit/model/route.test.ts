@@ -5,11 +5,7 @@ import { sortCommunities } from '../../../src/model/route.js';
 describe('model: sortCommunities (the one canonical community order)', () => {
   it('orders numerically part by part, not as text', () => {
     expect(sortCommunities(['64512:100', '64512:20', '100:5'])).to.deep.equal(['100:5', '64512:20', '64512:100']);
-    expect(sortCommunities(['64512:7376:1', '64512:10:2', '64512:10:1'])).to.deep.equal([
-      '64512:10:1',
-      '64512:10:2',
-      '64512:7376:1',
-    ]);
+    expect(sortCommunities(['64512:7376:1', '64512:10:2', '64512:10:1'])).to.deep.equal(['64512:10:1', '64512:10:2', '64512:7376:1']);
   });
 
   it('drops duplicates', () => {

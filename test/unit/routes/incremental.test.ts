@@ -94,10 +94,24 @@ const NAMES = ['a', 'b', 'c', 'd', 'e'];
 // Few addresses, two of them frequent: Services often share a prefix, so merges and partial removals are exercised.
 const arbIp = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom('10.49.0.1', '192.168.3.180') },
-  { weight: 2, arbitrary: fc.constantFrom(
-    '10.49.0.2', '10.49.62.131', '10.50.0.1', '192.168.3.5', '192.168.3.200', '192.168.4.20',
-    '192.168.4.21', '8.8.8.8', 'fd00:49::1', 'fd00:3::5', 'fd00:4::1', 'garbage', '',
-  ) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      '10.49.0.2',
+      '10.49.62.131',
+      '10.50.0.1',
+      '192.168.3.5',
+      '192.168.3.200',
+      '192.168.4.20',
+      '192.168.4.21',
+      '8.8.8.8',
+      'fd00:49::1',
+      'fd00:3::5',
+      'fd00:4::1',
+      'garbage',
+      '',
+    ),
+  },
 );
 const arbEp: fc.Arbitrary<Ep> = fc.record({
   ip: fc.constantFrom('10.48.0.1', '10.48.0.2'),
@@ -108,7 +122,18 @@ const arbEp: fc.Arbitrary<Ep> = fc.record({
 });
 
 type Step =
-  | { op: 'service'; name: string; ns: string; type: string; clusterIPs: string[]; externalIPs: string[]; lb: string[]; etp: string; itp: string; annotations: number }
+  | {
+      op: 'service';
+      name: string;
+      ns: string;
+      type: string;
+      clusterIPs: string[];
+      externalIPs: string[];
+      lb: string[];
+      etp: string;
+      itp: string;
+      annotations: number;
+    }
   | { op: 'delete-service'; name: string; ns: string }
   | { op: 'slice'; name: string; ns: string; family: 'IPv4' | 'IPv6'; suffix: string; eps: Ep[] }
   | { op: 'delete-slice'; name: string; ns: string; family: 'IPv4' | 'IPv6'; suffix: string }
@@ -119,19 +144,43 @@ type Step =
 const arbName = fc.constantFrom(...NAMES);
 const arbNs = fc.constantFrom('default', 'prod');
 const arbStep: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({
-    op: fc.constant('service' as const), name: arbName, ns: arbNs,
-    type: fc.constantFrom('ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'),
-    clusterIPs: fc.array(arbIp, { maxLength: 2 }), externalIPs: fc.array(arbIp, { maxLength: 2 }), lb: fc.array(arbIp, { maxLength: 2 }),
-    etp: fc.constantFrom('Local', 'Cluster'), itp: fc.constantFrom('Local', 'Cluster'),
-    annotations: fc.integer({ min: 0, max: ANNOTATIONS.length - 1 }),
-  }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      op: fc.constant('service' as const),
+      name: arbName,
+      ns: arbNs,
+      type: fc.constantFrom('ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'),
+      clusterIPs: fc.array(arbIp, { maxLength: 2 }),
+      externalIPs: fc.array(arbIp, { maxLength: 2 }),
+      lb: fc.array(arbIp, { maxLength: 2 }),
+      etp: fc.constantFrom('Local', 'Cluster'),
+      itp: fc.constantFrom('Local', 'Cluster'),
+      annotations: fc.integer({ min: 0, max: ANNOTATIONS.length - 1 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('delete-service' as const), name: arbName, ns: arbNs }) },
-  { weight: 5, arbitrary: fc.record({
-    op: fc.constant('slice' as const), name: arbName, ns: arbNs, family: fc.constantFrom('IPv4' as const, 'IPv6' as const),
-    suffix: fc.constantFrom('x', 'y'), eps: fc.array(arbEp, { maxLength: 3 }),
-  }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('delete-slice' as const), name: arbName, ns: arbNs, family: fc.constantFrom('IPv4' as const, 'IPv6' as const), suffix: fc.constantFrom('x', 'y') }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      op: fc.constant('slice' as const),
+      name: arbName,
+      ns: arbNs,
+      family: fc.constantFrom('IPv4' as const, 'IPv6' as const),
+      suffix: fc.constantFrom('x', 'y'),
+      eps: fc.array(arbEp, { maxLength: 3 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('delete-slice' as const),
+      name: arbName,
+      ns: arbNs,
+      family: fc.constantFrom('IPv4' as const, 'IPv6' as const),
+      suffix: fc.constantFrom('x', 'y'),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('node' as const), variant: fc.integer({ min: 0, max: NODE_VARIANTS.length - 1 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('config' as const), variant: fc.integer({ min: 0, max: CONFIGS.length - 1 }) }) },
   { weight: 1, arbitrary: fc.constant({ op: 'nothing' as const }) },
@@ -162,8 +211,13 @@ class View {
     switch (s.op) {
       case 'service': {
         const svc = service(s.name, {
-          namespace: s.ns, type: s.type, ...(s.clusterIPs.length ? { clusterIPs: s.clusterIPs } : {}), externalIPs: s.externalIPs,
-          externalTrafficPolicy: s.etp, internalTrafficPolicy: s.itp, lbIngress: s.lb.map((ip) => ({ ip })),
+          namespace: s.ns,
+          type: s.type,
+          ...(s.clusterIPs.length ? { clusterIPs: s.clusterIPs } : {}),
+          externalIPs: s.externalIPs,
+          externalTrafficPolicy: s.etp,
+          internalTrafficPolicy: s.itp,
+          lbIngress: s.lb.map((ip) => ({ ip })),
         });
         svc.metadata!.annotations = { ...ANNOTATIONS[s.annotations]! };
         this.services.set(`${s.ns}/${s.name}`, svc);
@@ -196,33 +250,35 @@ class View {
 describe('routes: incremental desired state equals a full recomputation (fast-check)', () => {
   /** `keyed`: whether the compute() after each step gets the watch's keys (default: never). */
   function sequence(first: number, steps: readonly Step[], keyed: readonly boolean[] = []): void {
-        const view = new View();
-        view.config = CONFIGS[first]!;
-        const inc = new IncrementalRoutes();
-        let before = new Map<string, unknown>();
-        for (const [i, step] of steps.entries()) {
-          view.apply(step);
-          const services = [...view.services.values()];
-          const slices = [...view.slices.values()];
-          const handed = view.takeChanges();
-          const { result, changes } = inc.compute(view.config, view.node, services, slices, keyed[i] ? handed : undefined);
-          expect(result, JSON.stringify(step)).to.deep.equal(desiredRoutes(view.config, view.node, services, slices));
-          // The delta the reconciler trusts (src/agent/reconciler.ts): every route added, changed or dropped since the
-          // last result is among `changes`, and every unchanged one is the same object as before.
-          const now = new Map<string, unknown>(result.routes.map((r) => [`${r.route.family}|${r.route.prefix}`, r]));
-          if (changes) {
-            for (const k of new Set([...before.keys(), ...now.keys()])) {
-              if (!changes.has(k)) expect(now.get(k), `${JSON.stringify(step)}: ${k} changed but not in the delta`).to.equal(before.get(k));
-            }
-          }
-          before = now;
-          expect(inc.verify(view.config, view.node, services, slices)).to.equal(undefined);
+    const view = new View();
+    view.config = CONFIGS[first]!;
+    const inc = new IncrementalRoutes();
+    let before = new Map<string, unknown>();
+    for (const [i, step] of steps.entries()) {
+      view.apply(step);
+      const services = [...view.services.values()];
+      const slices = [...view.slices.values()];
+      const handed = view.takeChanges();
+      const { result, changes } = inc.compute(view.config, view.node, services, slices, keyed[i] ? handed : undefined);
+      expect(result, JSON.stringify(step)).to.deep.equal(desiredRoutes(view.config, view.node, services, slices));
+      // The delta the reconciler trusts (src/agent/reconciler.ts): every route added, changed or dropped since the
+      // last result is among `changes`, and every unchanged one is the same object as before.
+      const now = new Map<string, unknown>(result.routes.map((r) => [`${r.route.family}|${r.route.prefix}`, r]));
+      if (changes) {
+        for (const k of new Set([...before.keys(), ...now.keys()])) {
+          if (!changes.has(k)) expect(now.get(k), `${JSON.stringify(step)}: ${k} changed but not in the delta`).to.equal(before.get(k));
         }
+      }
+      before = now;
+      expect(inc.verify(view.config, view.node, services, slices)).to.equal(undefined);
+    }
   }
 
   it('after every step of a random sequence of Service, EndpointSlice, Node and configuration events', () => {
     const out = fc.check(
-      fc.property(fc.integer({ min: 0, max: CONFIGS.length - 1 }), fc.array(arbStep, { minLength: 1, maxLength: 40 }), (first, steps) => sequence(first, steps)),
+      fc.property(fc.integer({ min: 0, max: CONFIGS.length - 1 }), fc.array(arbStep, { minLength: 1, maxLength: 40 }), (first, steps) =>
+        sequence(first, steps),
+      ),
       fuzzParams(300),
     );
     if (out.failed) throw new Error(fc.defaultReportMessage(out) ?? 'property failed');
@@ -233,7 +289,12 @@ describe('routes: incremental desired state equals a full recomputation (fast-ch
     const arbRun = fc.array(fc.tuple(arbStep, fc.boolean()), { minLength: 1, maxLength: 40 });
     const out = fc.check(
       fc.property(fc.integer({ min: 0, max: CONFIGS.length - 1 }), arbRun, fc.boolean(), (first, run, alwaysKeyed) =>
-        sequence(first, run.map(([step]) => step), run.map(([, k], i) => i > 0 && (alwaysKeyed || k)))),
+        sequence(
+          first,
+          run.map(([step]) => step),
+          run.map(([, k], i) => i > 0 && (alwaysKeyed || k)),
+        ),
+      ),
       fuzzParams(300),
     );
     if (out.failed) throw new Error(fc.defaultReportMessage(out) ?? 'property failed');
@@ -247,7 +308,11 @@ describe('routes: incremental desired state equals a full recomputation (fast-ch
     const inc = new IncrementalRoutes();
     inc.compute(config, NODE_VARIANTS[0]!, services, slices);
     slices[2] = slice('c', 'IPv4', [{ ip: '10.48.0.1', node: 'node-2' }]);
-    const changes: ServiceChanges = { keys: new Set(['default/c']), service: (k) => services.find((s) => `default/${s.metadata!.name}` === k), slices: () => [slices[2]!] };
+    const changes: ServiceChanges = {
+      keys: new Set(['default/c']),
+      service: (k) => services.find((s) => `default/${s.metadata!.name}` === k),
+      slices: () => [slices[2]!],
+    };
     const after = inc.compute(config, NODE_VARIANTS[0]!, services, slices, changes);
     expect(after.stats).to.include({ full: false, recomputed: 1, removed: 0 });
     expect([...after.changes!]).to.deep.equal(['ipv4-unicast|10.49.0.3/32']);
@@ -271,7 +336,17 @@ describe('routes: incremental desired state equals a full recomputation (fast-ch
     slices[2] = slice('c', 'IPv4', [{ ip: '10.48.0.1', node: 'node-2' }]); // the endpoint moved away
     const after = inc.compute(config, NODE_VARIANTS[0]!, services, slices);
     expect(after.stats).to.include({ full: false, recomputed: 1 });
-    expect(after.result.routes.map((r) => r.route.prefix)).to.deep.equal(['10.49.0.0/16', '10.49.0.1/32', '10.49.0.2/32', '10.49.0.4/32', '10.49.0.5/32', '192.168.3.0/24', '192.168.4.0/24', 'fd00:4::/120', 'fd00:49::/112']);
+    expect(after.result.routes.map((r) => r.route.prefix)).to.deep.equal([
+      '10.49.0.0/16',
+      '10.49.0.1/32',
+      '10.49.0.2/32',
+      '10.49.0.4/32',
+      '10.49.0.5/32',
+      '192.168.3.0/24',
+      '192.168.4.0/24',
+      'fd00:4::/120',
+      'fd00:49::/112',
+    ]);
     // Routes the change did not touch are the same objects: the reconciler and the diff skip them cheaply.
     const byPrefix = (rs: typeof after.result.routes, p: string): unknown => rs.find((r) => r.route.prefix === p);
     expect(byPrefix(after.result.routes, '10.49.0.5/32')).to.equal(byPrefix(before.result.routes, '10.49.0.5/32'));
@@ -301,7 +376,11 @@ describe('routes: incremental desired state equals a full recomputation (fast-ch
   it('two Services share a prefix: one changes its annotations, then its endpoints; the merged route follows', () => {
     const config = CONFIGS[3]!;
     const sl = (name: string, n: number): ReturnType<typeof slice> =>
-      slice(name, 'IPv4', Array.from({ length: n }, (_, k) => ({ ip: `10.48.0.${k + 1}`, node: 'node-1' })));
+      slice(
+        name,
+        'IPv4',
+        Array.from({ length: n }, (_, k) => ({ ip: `10.48.0.${k + 1}`, node: 'node-1' })),
+      );
     const a = (annotations: Record<string, string>): ReturnType<typeof service> => {
       const svc = service('a', { clusterIPs: ['10.49.0.1'], internalTrafficPolicy: 'Local' });
       svc.metadata!.annotations = annotations;
@@ -315,11 +394,16 @@ describe('routes: incremental desired state equals a full recomputation (fast-ch
       [a({ 'svcbgp.io/communities': '64512:150' }), sl('a', 1)],
     ];
     for (const [svcA, sliceA] of steps) {
-      const view = [[svcA, b], [sliceA, sl('b', 2)]] as const;
+      const view = [
+        [svcA, b],
+        [sliceA, sl('b', 2)],
+      ] as const;
       const got = inc.compute(config, NODE_VARIANTS[0]!, view[0], view[1]).result;
       expect(got).to.deep.equal(desiredRoutes(config, NODE_VARIANTS[0]!, view[0], view[1]));
     }
-    const host = inc.compute(config, NODE_VARIANTS[0]!, [steps[2]![0], b], [steps[2]![1], sl('b', 2)]).result.routes.find((r) => r.route.prefix === '10.49.0.1/32')!;
+    const host = inc
+      .compute(config, NODE_VARIANTS[0]!, [steps[2]![0], b], [steps[2]![1], sl('b', 2)])
+      .result.routes.find((r) => r.route.prefix === '10.49.0.1/32')!;
     expect(host.route.communities).to.deep.equal(['64512:150']);
     expect(host.linkBandwidthFrom?.localEndpoints).to.equal(3); // 1 of a's + 2 of b's
   });

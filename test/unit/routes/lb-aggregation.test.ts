@@ -23,13 +23,23 @@ const BASE = `  serviceClusterIPs:
   - cidr: 192.168.5.7/32
 `;
 const CFG = (aggregation?: string): ReturnType<typeof mustConfig> =>
-  mustConfig(`${PEER_DOC}---\napiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n${BASE}${
-    aggregation ? `  serviceLoadBalancerAggregation: ${aggregation}\n` : ''}`);
+  mustConfig(
+    `${PEER_DOC}---\napiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n${BASE}${
+      aggregation ? `  serviceLoadBalancerAggregation: ${aggregation}\n` : ''
+    }`,
+  );
 const DISABLED = CFG('Disabled');
 const [N1, N2, N3] = [NODES[0]!, NODES[1]!, NODES[2]!];
 
 const lb = (o: Parameters<typeof service>[1] = {}): V1Service =>
-  service('shop', { type: 'LoadBalancer', clusterIP: '10.49.8.8', externalTrafficPolicy: 'Cluster', externalIPs: ['192.168.3.8'], lbIngress: [{ ip: '192.168.4.20' }], ...o });
+  service('shop', {
+    type: 'LoadBalancer',
+    clusterIP: '10.49.8.8',
+    externalTrafficPolicy: 'Cluster',
+    externalIPs: ['192.168.3.8'],
+    lbIngress: [{ ip: '192.168.4.20' }],
+    ...o,
+  });
 const eps = (...e: Ep[]) => [slice('shop', 'IPv4', e)];
 
 describe('serviceLoadBalancerAggregation (Calico 3.31)', () => {
@@ -41,7 +51,8 @@ describe('serviceLoadBalancerAggregation (Calico 3.31)', () => {
       const host = res.routes.find((r) => r.route.prefix === '192.168.4.20/32')!;
       expect(host.reasons.map((r) => [r.rule, r.kind, r.cidr])).to.deep.equal([['per-service', 'load-balancer-ip', '192.168.4.0/24']]);
       expect(host.reasons[0]!.text).to.equal(
-        'default/shop (192.168.4.20): serviceLoadBalancerAggregation Disabled and a ready (or serving, terminating) endpoint in the cluster; advertised by every node (Cluster traffic policy) instead of serviceLoadBalancerIPs CIDR 192.168.4.0/24');
+        'default/shop (192.168.4.20): serviceLoadBalancerAggregation Disabled and a ready (or serving, terminating) endpoint in the cluster; advertised by every node (Cluster traffic policy) instead of serviceLoadBalancerIPs CIDR 192.168.4.0/24',
+      );
       expect(res.withheld).to.deep.equal([]);
     }
   });
@@ -49,17 +60,25 @@ describe('serviceLoadBalancerAggregation (Calico 3.31)', () => {
   it('Disabled: no endpoint that can serve anywhere -> no node advertises the load-balancer IP, withheld as no-ready-endpoint; not-ready endpoints do not count (Calico would count them)', () => {
     const cases: [Ep[], string][] = [
       [[], 'it has no endpoints at all (no ready Pods, or no EndpointSlice for it)'],
-      [[{ ip: '10.48.3.1', node: 'node-3', ready: false, serving: false }, { ip: '10.48.2.1', node: 'node-2', ready: false, serving: false, terminating: true }],
-        'none of its 2 IPv4 endpoint(s) is ready or serving while terminating'],
+      [
+        [
+          { ip: '10.48.3.1', node: 'node-3', ready: false, serving: false },
+          { ip: '10.48.2.1', node: 'node-2', ready: false, serving: false, terminating: true },
+        ],
+        'none of its 2 IPv4 endpoint(s) is ready or serving while terminating',
+      ],
     ];
     for (const [list, why] of cases) {
       for (const n of NODES) {
         const res = desiredRoutes(DISABLED, n, [lb()], list.length ? eps(...list) : []);
         expect(prefixes(res.routes)).to.deep.equal(['10.49.0.0/16', '192.168.3.0/24']);
-        expect(res.withheld.map((w) => [w.address, w.code, w.message])).to.deep.equal([[
-          '192.168.4.20', 'no-ready-endpoint',
-          `serviceLoadBalancerAggregation is Disabled (no serviceLoadBalancerIPs CIDR is advertised) and ${why}: no node advertises it`,
-        ]]);
+        expect(res.withheld.map((w) => [w.address, w.code, w.message])).to.deep.equal([
+          [
+            '192.168.4.20',
+            'no-ready-endpoint',
+            `serviceLoadBalancerAggregation is Disabled (no serviceLoadBalancerIPs CIDR is advertised) and ${why}: no node advertises it`,
+          ],
+        ]);
       }
     }
   });
@@ -69,7 +88,7 @@ describe('serviceLoadBalancerAggregation (Calico 3.31)', () => {
     expect(prefixes(desiredRoutes(DISABLED, N1, [lb()], draining).routes)).to.include('192.168.4.20/32');
   });
 
-  it('Disabled: the endpoint must be of the address\'s family (an IPv6 load-balancer IP with IPv4 endpoints only is withheld; Calico counts any family of the Service)', () => {
+  it("Disabled: the endpoint must be of the address's family (an IPv6 load-balancer IP with IPv4 endpoints only is withheld; Calico counts any family of the Service)", () => {
     const dual = lb({ lbIngress: [{ ip: '192.168.4.20' }, { ip: 'fd00:4::20' }] });
     const res = desiredRoutes(DISABLED, N1, [dual], eps({ ip: '10.48.3.1', node: 'node-3' }));
     expect(prefixes(res.routes)).to.include('192.168.4.20/32').and.not.include('fd00:4::20/128');
@@ -95,11 +114,14 @@ describe('serviceLoadBalancerAggregation (Calico 3.31)', () => {
 
   it('Disabled leaves the cluster-IP and external-IP CIDRs as they are, and adds no /32 for those addresses (the router forwards them along the CIDRs alike)', () => {
     const res = desiredRoutes(DISABLED, N1, [lb()], eps({ ip: '10.48.3.1', node: 'node-3' }));
-    expect(res.routes.filter((r) => r.reasons.some((x) => x.rule === 'aggregate')).map((r) => r.route.prefix)).to.deep.equal(['10.49.0.0/16', '192.168.3.0/24']);
+    expect(res.routes.filter((r) => r.reasons.some((x) => x.rule === 'aggregate')).map((r) => r.route.prefix)).to.deep.equal([
+      '10.49.0.0/16',
+      '192.168.3.0/24',
+    ]);
     expect(prefixes(res.routes)).to.not.include('10.49.8.8/32').and.not.include('192.168.3.8/32');
   });
 
-  it('Enabled, or the field absent (Calico\'s default): the serviceLoadBalancerIPs CIDRs, no /32 for a Cluster Service', () => {
+  it("Enabled, or the field absent (Calico's default): the serviceLoadBalancerIPs CIDRs, no /32 for a Cluster Service", () => {
     for (const cfg of [CFG(), CFG('Enabled')]) {
       const res = desiredRoutes(cfg, N1, [lb()], eps({ ip: '10.48.3.1', node: 'node-3' }));
       expect(prefixes(res.routes)).to.deep.equal(['10.49.0.0/16', '192.168.3.0/24', '192.168.4.0/24', 'fd00:4::/112']);
@@ -115,8 +137,10 @@ describe('serviceLoadBalancerAggregation (Calico 3.31)', () => {
     expect(d.delete.map((r) => r.prefix).sort()).to.deep.equal(['192.168.4.0/24', 'fd00:4::/112']);
   });
 
-  it('an invalid value is an error naming Calico\'s values', () => {
-    expect(() => CFG('disabled')).to.throw(/spec\.serviceLoadBalancerAggregation = "disabled": expected Enabled or Disabled \(Calico's values, case-sensitive\)/);
+  it("an invalid value is an error naming Calico's values", () => {
+    expect(() => CFG('disabled')).to.throw(
+      /spec\.serviceLoadBalancerAggregation = "disabled": expected Enabled or Disabled \(Calico's values, case-sensitive\)/,
+    );
   });
 });
 
@@ -127,17 +151,27 @@ describe('svcbgp explain prints the per-service reason (compiled CLI)', function
   it('serviceLoadBalancerAggregation: Disabled -> "because ... serviceLoadBalancerAggregation Disabled ..." and the withheld address with its code', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'svcbgp-lb-aggregation-'));
     try {
-      await writeFile(join(dir, 'bgp.yaml'), `${PEER_DOC}---\napiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n${BASE}  serviceLoadBalancerAggregation: Disabled\n`);
+      await writeFile(
+        join(dir, 'bgp.yaml'),
+        `${PEER_DOC}---\napiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n${BASE}  serviceLoadBalancerAggregation: Disabled\n`,
+      );
       const down = lb({ lbIngress: [{ ip: '192.168.4.21' }] });
       down.metadata!.name = 'down';
       await writeFile(join(dir, 'dump.json'), JSON.stringify({ kind: 'List', items: [N1, lb(), down, ...eps({ ip: '10.48.3.1', node: 'node-3' })] }));
       const out = await new Promise<string>((resolve, reject) => {
-        execFile(process.execPath, [MAIN, 'explain', '--config', join(dir, 'bgp.yaml'), '--cluster', join(dir, 'dump.json'), '--node', 'node-1'], (err, stdout, stderr) =>
-          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout));
+        execFile(
+          process.execPath,
+          [MAIN, 'explain', '--config', join(dir, 'bgp.yaml'), '--cluster', join(dir, 'dump.json'), '--node', 'node-1'],
+          (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+        );
       });
       expect(out).to.contain('  192.168.4.20/32 ');
-      expect(out).to.contain('because default/shop (192.168.4.20): serviceLoadBalancerAggregation Disabled and a ready (or serving, terminating) endpoint in the cluster; advertised by every node (Cluster traffic policy) instead of serviceLoadBalancerIPs CIDR 192.168.4.0/24');
-      expect(out).to.contain('default/down 192.168.4.21  [no-ready-endpoint]  serviceLoadBalancerAggregation is Disabled (no serviceLoadBalancerIPs CIDR is advertised) and it has no endpoints at all');
+      expect(out).to.contain(
+        'because default/shop (192.168.4.20): serviceLoadBalancerAggregation Disabled and a ready (or serving, terminating) endpoint in the cluster; advertised by every node (Cluster traffic policy) instead of serviceLoadBalancerIPs CIDR 192.168.4.0/24',
+      );
+      expect(out).to.contain(
+        'default/down 192.168.4.21  [no-ready-endpoint]  serviceLoadBalancerAggregation is Disabled (no serviceLoadBalancerIPs CIDR is advertised) and it has no endpoints at all',
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -59,7 +59,9 @@ describe('routes: malformed objects are refused or skipped with a reason, never 
       problems: ['status.addresses is not a list: 5; ignored'],
     });
     expect(readNode(asNode({ kind: 'Node', metadata: null })).problems).to.deep.equal(['metadata is not a mapping: null']);
-    expect(readNode(asNode({ metadata: { name: 'n', labels: 5 }, status: { addresses: [null, { type: 'InternalIP', address: '192.168.1.10' }] } }))).to.deep.equal({
+    expect(
+      readNode(asNode({ metadata: { name: 'n', labels: 5 }, status: { addresses: [null, { type: 'InternalIP', address: '192.168.1.10' }] } })),
+    ).to.deep.equal({
       info: { name: 'n', labels: {}, addresses: [{ type: 'InternalIP', address: '192.168.1.10' }] },
       problems: ['metadata.labels is not a mapping: 5; ignored', 'status.addresses[0] is not {type, address} strings: null; ignored'],
     });

@@ -24,16 +24,28 @@ spec:
 `);
 }
 
-const arbConfig = fc
-  .tuple(fc.subarray(CLUSTER), fc.subarray(EXTERNAL), fc.subarray(LB))
-  .map(([c, e, l]) => ({ c, e, l, config: configFrom(c, e, l) }));
+const arbConfig = fc.tuple(fc.subarray(CLUSTER), fc.subarray(EXTERNAL), fc.subarray(LB)).map(([c, e, l]) => ({ c, e, l, config: configFrom(c, e, l) }));
 
 /** Addresses near and far from the configured CIDRs, plus junk. */
 const arbIp = fc.oneof(
   fc.integer({ min: 0, max: 65535 }).map((n) => `10.49.${n >> 8}.${n & 255}`),
   fc.integer({ min: 0, max: 255 }).map((n) => `192.168.3.${n}`),
   fc.integer({ min: 0, max: 255 }).map((n) => `192.168.4.${n}`),
-  fc.constantFrom('192.168.3.180', '192.168.4.20', '8.8.8.8', '10.50.0.1', 'fd00:49::1', 'fd00:49::1:0', 'fd00:3::5', 'fd00:4::1ff', '2001:db8::1', 'None', '', 'garbage', '1.2.3'),
+  fc.constantFrom(
+    '192.168.3.180',
+    '192.168.4.20',
+    '8.8.8.8',
+    '10.50.0.1',
+    'fd00:49::1',
+    'fd00:49::1:0',
+    'fd00:3::5',
+    'fd00:4::1ff',
+    '2001:db8::1',
+    'None',
+    '',
+    'garbage',
+    '1.2.3',
+  ),
   fc.ipV4(),
   fc.ipV6(),
 );
@@ -75,7 +87,15 @@ const arbCluster = fc.array(arbSvcSpec, { maxLength: 8 }).map((specs) => {
       }),
     );
     if (s.v4.length) slices.push(slice(name, 'IPv4', s.v4, { namespace: s.ns }));
-    if (s.v6.length) slices.push(slice(name, 'IPv6', s.v6.map((e) => ({ ...e, ip: 'fd00:48::1' })), { namespace: s.ns }));
+    if (s.v6.length)
+      slices.push(
+        slice(
+          name,
+          'IPv6',
+          s.v6.map((e) => ({ ...e, ip: 'fd00:48::1' })),
+          { namespace: s.ns },
+        ),
+      );
   });
   return { services, slices };
 });
@@ -171,7 +191,8 @@ describe('routes: properties (fast-check)', () => {
       fc.property(uniqueRoutes, uniqueRoutes, (desired, actual) => {
         const d = diff(desired, actual);
         const after = ribAfter(actual, d);
-        const norm = (rs: readonly Route[]): string[] => rs.map((r) => JSON.stringify([routeKey(r), r.nextHop, [...r.communities].sort(), [...r.largeCommunities].sort(), r.localPref ?? null])).sort();
+        const norm = (rs: readonly Route[]): string[] =>
+          rs.map((r) => JSON.stringify([routeKey(r), r.nextHop, [...r.communities].sort(), [...r.largeCommunities].sort(), r.localPref ?? null])).sort();
         expect(norm(after)).to.deep.equal(norm(desired));
         const touched = new Set([...d.add, ...d.update, ...d.delete].map(routeKey));
         for (const a of actual) {

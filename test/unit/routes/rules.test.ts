@@ -36,12 +36,22 @@ describe('routes: rules and edge cases', () => {
   });
 
   it('local-policy: terminating but serving -> host route kept (drain, do not black-hole)', () => {
-    const res = desiredRoutes(ALL, N2, [local()], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2', ready: false, serving: true, terminating: true }])]);
+    const res = desiredRoutes(
+      ALL,
+      N2,
+      [local()],
+      [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2', ready: false, serving: true, terminating: true }])],
+    );
     expect(prefixes(res.routes)).to.include('10.49.7.7/32');
   });
 
   it('local-policy: terminating and no longer serving -> withdrawn', () => {
-    const res = desiredRoutes(ALL, N2, [local()], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2', ready: false, serving: false, terminating: true }])]);
+    const res = desiredRoutes(
+      ALL,
+      N2,
+      [local()],
+      [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2', ready: false, serving: false, terminating: true }])],
+    );
     expect(prefixes(res.routes)).to.not.include('10.49.7.7/32');
   });
 
@@ -54,7 +64,17 @@ describe('routes: rules and edge cases', () => {
   });
 
   it('local-policy: endpoints on other nodes only -> nothing on this node, the text names where they are', () => {
-    const res = desiredRoutes(ALL, N1, [local()], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }, { ip: '10.48.2.1', node: 'node-3' }])]);
+    const res = desiredRoutes(
+      ALL,
+      N1,
+      [local()],
+      [
+        slice('web', 'IPv4', [
+          { ip: '10.48.1.1', node: 'node-2' },
+          { ip: '10.48.2.1', node: 'node-3' },
+        ]),
+      ],
+    );
     expect(prefixes(res.routes)).to.deep.equal(['10.49.0.0/16', '192.168.3.0/24', '192.168.4.0/24', 'fd00:3::/64', 'fd00:49::/112']);
     expect(res.withheld[0]?.message).to.contain('endpoints are on: node-2, node-3');
   });
@@ -174,7 +194,9 @@ describe('routes: rules and edge cases', () => {
     for (const n of NODES) expect(desiredRoutes(cfg, n, [], []).routes).to.deep.equal([]);
     const cluster = service('ext', { clusterIP: '10.49.0.9', externalIPs: ['192.168.3.180'], externalTrafficPolicy: 'Cluster' });
     for (const n of NODES) {
-      expect(desiredRoutes(cfg, n, [cluster], []).routes.map((r) => [r.route.prefix, r.reasons[0]?.rule, r.reasons[0]?.kind])).to.deep.equal([['192.168.3.180/32', 'single-address-cidr', 'external-ip']]);
+      expect(desiredRoutes(cfg, n, [cluster], []).routes.map((r) => [r.route.prefix, r.reasons[0]?.rule, r.reasons[0]?.kind])).to.deep.equal([
+        ['192.168.3.180/32', 'single-address-cidr', 'external-ip'],
+      ]);
     }
     const loc = service('ext', { clusterIP: '10.49.0.9', externalIPs: ['192.168.3.180'], externalTrafficPolicy: 'Local' });
     const eps = [slice('ext', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])];
@@ -183,7 +205,15 @@ describe('routes: rules and edge cases', () => {
   });
 
   it('load-balancer ingress with ipMode: Proxy is not advertised (Kubernetes 1.30+, KEP-1860: the load balancer proxies, kube-proxy does not bind it)', () => {
-    const svc = service('lb', { type: 'LoadBalancer', clusterIP: '10.49.0.9', externalTrafficPolicy: 'Cluster', lbIngress: [{ ip: '192.168.4.20', ipMode: 'Proxy' }, { ip: '192.168.4.21', ipMode: 'VIP' }] });
+    const svc = service('lb', {
+      type: 'LoadBalancer',
+      clusterIP: '10.49.0.9',
+      externalTrafficPolicy: 'Cluster',
+      lbIngress: [
+        { ip: '192.168.4.20', ipMode: 'Proxy' },
+        { ip: '192.168.4.21', ipMode: 'VIP' },
+      ],
+    });
     const cfg = CFG('  serviceLoadBalancerIPs:\n  - cidr: 192.168.4.20/32\n  - cidr: 192.168.4.21/32\n');
     const res = desiredRoutes(cfg, N1, [svc], []);
     expect(prefixes(res.routes)).to.deep.equal(['192.168.4.21/32']);
@@ -192,12 +222,21 @@ describe('routes: rules and edge cases', () => {
 
   it("spec.loadBalancerClass of another implementation: its ingress addresses are that implementation's to announce; unset or svcbgp.io/bgp are svcbgp's", () => {
     const cfg = CFG('  serviceLoadBalancerIPs:\n  - cidr: 192.168.4.20/32\n');
-    const withClass = (c?: string) => service('lb', { type: 'LoadBalancer', clusterIP: '10.49.0.9', externalTrafficPolicy: 'Cluster', lbIngress: [{ ip: '192.168.4.20' }], ...(c ? { loadBalancerClass: c } : {}) });
+    const withClass = (c?: string) =>
+      service('lb', {
+        type: 'LoadBalancer',
+        clusterIP: '10.49.0.9',
+        externalTrafficPolicy: 'Cluster',
+        lbIngress: [{ ip: '192.168.4.20' }],
+        ...(c ? { loadBalancerClass: c } : {}),
+      });
     expect(prefixes(desiredRoutes(cfg, N1, [withClass()], []).routes)).to.deep.equal(['192.168.4.20/32']);
     expect(prefixes(desiredRoutes(cfg, N1, [withClass('svcbgp.io/bgp')], []).routes)).to.deep.equal(['192.168.4.20/32']);
     const other = desiredRoutes(cfg, N1, [withClass('metallb.io/metallb')], []);
     expect(other.routes).to.deep.equal([]);
-    expect(other.withheld.filter((w) => w.kind === 'load-balancer-ip').map((w) => [w.address, w.code])).to.deep.equal([['192.168.4.20', 'other-load-balancer-class']]);
+    expect(other.withheld.filter((w) => w.kind === 'load-balancer-ip').map((w) => [w.address, w.code])).to.deep.equal([
+      ['192.168.4.20', 'other-load-balancer-class'],
+    ]);
   });
 
   it('an external or load-balancer IP inside the cluster-IP range is refused: it could shadow a cluster IP (kube-router strict mode); allowAddressesInClusterIPRange opts out', () => {
@@ -205,7 +244,9 @@ describe('routes: rules and edge cases', () => {
     const svc = service('ext', { clusterIP: '10.49.0.9', externalIPs: ['10.49.0.77'], externalTrafficPolicy: 'Cluster' });
     const res = desiredRoutes(CFG(spec), N1, [svc], []);
     expect(res.refused.map((r) => [r.address, r.kind, r.code])).to.deep.equal([['10.49.0.77', 'external-ip', 'inside-cluster-ip-range']]);
-    expect(res.refused[0]!.message).to.contain('lies inside the cluster-IP range 10.49.0.0/16 (serviceClusterIPs)').and.to.contain('allowAddressesInClusterIPRange: true');
+    expect(res.refused[0]!.message)
+      .to.contain('lies inside the cluster-IP range 10.49.0.0/16 (serviceClusterIPs)')
+      .and.to.contain('allowAddressesInClusterIPRange: true');
     const opted = desiredRoutes(CFG(`${spec}  allowAddressesInClusterIPRange: true\n`), N1, [svc], []);
     expect(opted.refused).to.deep.equal([]);
   });
@@ -233,7 +274,13 @@ describe('routes: rules and edge cases', () => {
   });
 
   it('malformed IPs in a Service are refused with a reason, never thrown; the other Services still work', () => {
-    const bad = service('bad', { type: 'NodePort', clusterIP: '10.49.300.1', externalTrafficPolicy: 'Local', externalIPs: ['192.168.3.x', '010.1.1.1'], lbIngress: [{ ip: '' }] });
+    const bad = service('bad', {
+      type: 'NodePort',
+      clusterIP: '10.49.300.1',
+      externalTrafficPolicy: 'Local',
+      externalIPs: ['192.168.3.x', '010.1.1.1'],
+      lbIngress: [{ ip: '' }],
+    });
     const broken = { ...service('broken'), spec: { clusterIPs: 'not-a-list' } } as unknown as V1Service;
     const good = local();
     const res = desiredRoutes(ALL, N2, [bad, broken, good, null as unknown as V1Service], [slice('web', 'IPv4', [{ ip: '10.48.1.1', node: 'node-2' }])]);
@@ -294,7 +341,11 @@ describe('routes: rules and edge cases', () => {
     const agg = res.routes.find((r) => r.route.prefix === '10.49.0.0/16');
     const host = res.routes.find((r) => r.route.prefix === '10.49.7.7/32');
     expect([agg?.route.communities, agg?.route.largeCommunities, agg?.route.localPref]).to.deep.equal([['64512:9', '64512:100'], [], 100]);
-    expect([host?.route.communities, host?.route.largeCommunities, host?.route.localPref]).to.deep.equal([['64512:9', '64512:10', '64512:100'], ['64512:1:2'], 200]);
+    expect([host?.route.communities, host?.route.largeCommunities, host?.route.localPref]).to.deep.equal([
+      ['64512:9', '64512:10', '64512:100'],
+      ['64512:1:2'],
+      200,
+    ]);
     expect(host?.attributesFrom?.map((a) => a.cidr)).to.deep.equal(['10.49.0.0/16', '10.49.7.0/24']);
   });
 

@@ -13,13 +13,15 @@ const CIDRS = `  serviceClusterIPs:
   serviceExternalIPs:
   - cidr: 192.168.3.0/24
 `;
-const WEIGHTED = mustConfig(DOC(`${CIDRS}  weightedECMP:
+const WEIGHTED = mustConfig(
+  DOC(`${CIDRS}  weightedECMP:
     enabled: true
   serviceAttributeLimits:
     communities: ["64512:100", "64512:200-299"]
     largeCommunities: ["64512:1:0-99"]
     localPref: "50-200"
-`));
+`),
+);
 const PLAIN = mustConfig(DOC(CIDRS));
 const [N1, N2] = [NODES[0]!, NODES[1]!];
 
@@ -48,11 +50,13 @@ describe('configuration: weightedECMP and serviceAttributeLimits (svcbgp extensi
   });
 
   it('rejects bad values with the field and the value', () => {
-    const r = parseConfig(DOC(`${CIDRS}  weightedECMP: {enabled: yes, aggregateLinkBandwidthMbps: 0}
+    const r = parseConfig(
+      DOC(`${CIDRS}  weightedECMP: {enabled: yes, aggregateLinkBandwidthMbps: 0}
   serviceAttributeLimits:
     communities: ["64512:300-200", "65536:1", "64512"]
     localPref: "high"
-`));
+`),
+    );
     expect(r.ok).to.equal(false);
     const texts = r.ok ? [] : r.errors.map((e) => e.text);
     expect(texts.some((t) => t.includes('spec.weightedECMP.aggregateLinkBandwidthMbps = 0'))).to.equal(true);
@@ -73,14 +77,18 @@ describe('weights: the link-bandwidth value', () => {
 });
 
 describe('weighted ECMP in desiredRoutes', () => {
-  it('a Local host route carries a link bandwidth proportional to the node\'s usable local endpoints (1 on node-1, 3 on node-2)', () => {
+  it("a Local host route carries a link bandwidth proportional to the node's usable local endpoints (1 on node-1, 3 on node-2)", () => {
     const svcs = [web('web')];
     const slices = [eps('web', 1, 3)];
     const r1 = route(desiredRoutes(WEIGHTED, N1, svcs, slices), '192.168.3.180/32')!;
     const r2 = route(desiredRoutes(WEIGHTED, N2, svcs, slices), '192.168.3.180/32')!;
     expect(r1.route.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 125_000 });
     expect(r2.route.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 375_000 });
-    expect(r2.linkBandwidthFrom).to.deep.equal({ basis: 'local-endpoints', localEndpoints: 3, services: [{ service: { namespace: 'default', name: 'web' }, localEndpoints: 3 }] });
+    expect(r2.linkBandwidthFrom).to.deep.equal({
+      basis: 'local-endpoints',
+      localEndpoints: 3,
+      services: [{ service: { namespace: 'default', name: 'web' }, localEndpoints: 3 }],
+    });
   });
 
   it('aggregates carry none unless the operator sets aggregateLinkBandwidthMbps; off means no route carries one', () => {
@@ -96,7 +104,10 @@ describe('weighted ECMP in desiredRoutes', () => {
     const d = diff(after, before);
     expect(d.add).to.deep.equal([]);
     expect(d.delete).to.deep.equal([]);
-    expect(d.update.map((r) => [r.prefix, r.linkBandwidth?.bytesPerSecond])).to.deep.equal([['10.49.7.7/32', 625_000], ['192.168.3.180/32', 625_000]]);
+    expect(d.update.map((r) => [r.prefix, r.linkBandwidth?.bytesPerSecond])).to.deep.equal([
+      ['10.49.7.7/32', 625_000],
+      ['192.168.3.180/32', 625_000],
+    ]);
   });
 
   it('endpoints that cannot serve do not count', () => {
@@ -110,22 +121,59 @@ describe('weighted ECMP in desiredRoutes', () => {
   });
 
   it('an endpoint listed in two EndpointSlices counts once', () => {
-    const a = slice('web', 'IPv4', [{ ip: '10.48.2.1', node: 'node-2' }, { ip: '10.48.2.2', node: 'node-2' }], { suffix: 'a' });
+    const a = slice(
+      'web',
+      'IPv4',
+      [
+        { ip: '10.48.2.1', node: 'node-2' },
+        { ip: '10.48.2.2', node: 'node-2' },
+      ],
+      { suffix: 'a' },
+    );
     // The same two Pods again (one address in another spelling), one of them twice, and a third Pod.
-    const b = slice('web', 'IPv4', [{ ip: '10.48.2.2', node: 'node-2' }, { ip: '10.48.2.2', node: 'node-2' }, { ip: '10.48.2.3', node: 'node-2' }], { suffix: 'b' });
+    const b = slice(
+      'web',
+      'IPv4',
+      [
+        { ip: '10.48.2.2', node: 'node-2' },
+        { ip: '10.48.2.2', node: 'node-2' },
+        { ip: '10.48.2.3', node: 'node-2' },
+      ],
+      { suffix: 'b' },
+    );
     const r = route(desiredRoutes(WEIGHTED, N2, [web('web')], [a, b]), '192.168.3.180/32')!;
     expect(r.route.linkBandwidth).to.deep.equal({ asn: 64512, bytesPerSecond: 375_000 });
     expect(r.linkBandwidthFrom?.localEndpoints).to.equal(3);
     // IPv6: the address in canonical form, whatever its spelling.
     const v6 = mustConfig(DOC('  serviceExternalIPs:\n  - cidr: fd00:3::/64\n  weightedECMP:\n    enabled: true\n'));
     const svc6 = web('web', {}, { clusterIP: undefined, externalIPs: ['fd00:3::80'] });
-    const s6 = slice('web', 'IPv6', ['fd00::1', 'fd00:0::0:1', 'FD00::1', 'fd00::2'].map((ip) => ({ ip, node: 'node-2' })));
+    const s6 = slice(
+      'web',
+      'IPv6',
+      ['fd00::1', 'fd00:0::0:1', 'FD00::1', 'fd00::2'].map((ip) => ({ ip, node: 'node-2' })),
+    );
     expect(route(desiredRoutes(v6, N2, [svc6], [s6]), 'fd00:3::80/128')!.route.linkBandwidth!.bytesPerSecond).to.equal(250_000);
   });
 
   it('duplicates that disagree count once, with the best condition', () => {
-    const a = slice('web', 'IPv4', [{ ip: '10.48.2.1', node: 'node-2', ready: false, serving: true, terminating: true }, { ip: '10.48.2.2', node: 'node-2', ready: false, serving: false }], { suffix: 'a' });
-    const b = slice('web', 'IPv4', [{ ip: '10.48.2.1', node: 'node-2' }, { ip: '10.48.2.2', node: 'node-2', ready: false, serving: true, terminating: true }], { suffix: 'b' });
+    const a = slice(
+      'web',
+      'IPv4',
+      [
+        { ip: '10.48.2.1', node: 'node-2', ready: false, serving: true, terminating: true },
+        { ip: '10.48.2.2', node: 'node-2', ready: false, serving: false },
+      ],
+      { suffix: 'a' },
+    );
+    const b = slice(
+      'web',
+      'IPv4',
+      [
+        { ip: '10.48.2.1', node: 'node-2' },
+        { ip: '10.48.2.2', node: 'node-2', ready: false, serving: true, terminating: true },
+      ],
+      { suffix: 'b' },
+    );
     // 10.48.2.1 is ready in b; 10.48.2.2 at best serving while terminating: one ready endpoint.
     expect(route(desiredRoutes(WEIGHTED, N2, [web('web')], [a, b]), '192.168.3.180/32')!.route.linkBandwidth!.bytesPerSecond).to.equal(125_000);
     expect(route(desiredRoutes(WEIGHTED, N2, [web('web')], [b, a]), '192.168.3.180/32')!.route.linkBandwidth!.bytesPerSecond).to.equal(125_000);
@@ -158,14 +206,16 @@ describe('weighted ECMP in desiredRoutes', () => {
 });
 
 describe('per-Service attributes (annotations within serviceAttributeLimits)', () => {
-  it('allowed values reach the Service\'s host routes, never the aggregates; sources are named', () => {
+  it("allowed values reach the Service's host routes, never the aggregates; sources are named", () => {
     const svc = web('web', { 'svcbgp.io/communities': '64512:100, 64512:250', 'svcbgp.io/large-communities': '64512:1:7', 'svcbgp.io/local-pref': '150' });
     const res = desiredRoutes(WEIGHTED, N2, [svc], [eps('web', 1, 3)]);
     const host = route(res, '192.168.3.180/32')!;
     expect(host.route.communities).to.deep.equal(['64512:100', '64512:250']);
     expect(host.route.largeCommunities).to.deep.equal(['64512:1:7']);
     expect(host.route.localPref).to.equal(150);
-    expect(host.serviceAttributesFrom).to.deep.equal([{ service: { namespace: 'default', name: 'web' }, communities: ['64512:100', '64512:250'], largeCommunities: ['64512:1:7'], localPref: 150 }]);
+    expect(host.serviceAttributesFrom).to.deep.equal([
+      { service: { namespace: 'default', name: 'web' }, communities: ['64512:100', '64512:250'], largeCommunities: ['64512:1:7'], localPref: 150 },
+    ]);
     const agg = route(res, '10.49.0.0/16')!;
     expect(agg.route.communities).to.deep.equal([]);
     expect(agg.serviceAttributesFrom).to.equal(undefined);
@@ -177,7 +227,10 @@ describe('per-Service attributes (annotations within serviceAttributeLimits)', (
     const res = desiredRoutes(WEIGHTED, N2, [svc], [eps('web', 0, 1)]);
     expect(route(res, '192.168.3.180/32')!.route.communities).to.deep.equal(['64512:100']);
     expect(route(res, '192.168.3.180/32')!.route.localPref).to.equal(undefined);
-    expect(res.refused.map((r) => [r.code, r.address])).to.deep.equal([['attribute-not-allowed', '500'], ['attribute-not-allowed', '65535:666']]);
+    expect(res.refused.map((r) => [r.code, r.address])).to.deep.equal([
+      ['attribute-not-allowed', '500'],
+      ['attribute-not-allowed', '65535:666'],
+    ]);
     expect(res.refused.find((r) => r.address === '65535:666')!.message).to.contain('outside serviceAttributeLimits.communities (64512:100, 64512:200-299)');
     const none = desiredRoutes(PLAIN, N2, [svc], [eps('web', 0, 1)]);
     expect(route(none, '192.168.3.180/32')!.route.communities).to.deep.equal([]);
@@ -202,12 +255,22 @@ describe('per-Service attributes (annotations within serviceAttributeLimits)', (
 
 describe('mergeContributions: several Services on one prefix', () => {
   const svc = (name: string) => ({ namespace: 'default', name });
-  const local = (name: string, n: number, attrs: Partial<RouteContribution['attributes']> = {}): RouteContribution =>
-    ({ rule: 'local-endpoint', service: svc(name), localEndpoints: n, attributes: { communities: [], largeCommunities: [], ...attrs } });
+  const local = (name: string, n: number, attrs: Partial<RouteContribution['attributes']> = {}): RouteContribution => ({
+    rule: 'local-endpoint',
+    service: svc(name),
+    localEndpoints: n,
+    attributes: { communities: [], largeCommunities: [], ...attrs },
+  });
   const settings = { asNumber: 64512, weightedEcmp: {} };
 
-  it('communities: the union; LOCAL_PREF: the lowest; link bandwidth: the sum of the Services\' local endpoints', () => {
-    const m = mergeContributions([local('a', 2, { communities: ['64512:100'], localPref: 150 }), local('b', 3, { communities: ['64512:200'], largeCommunities: ['64512:1:1'], localPref: 80 })], settings);
+  it("communities: the union; LOCAL_PREF: the lowest; link bandwidth: the sum of the Services' local endpoints", () => {
+    const m = mergeContributions(
+      [
+        local('a', 2, { communities: ['64512:100'], localPref: 150 }),
+        local('b', 3, { communities: ['64512:200'], largeCommunities: ['64512:1:1'], localPref: 80 }),
+      ],
+      settings,
+    );
     expect(m.communities).to.deep.equal(['64512:100', '64512:200']);
     expect(m.largeCommunities).to.deep.equal(['64512:1:1']);
     expect(m.localPref).to.equal(80);
@@ -223,7 +286,9 @@ describe('mergeContributions: several Services on one prefix', () => {
   it('no link bandwidth when the prefix also exists for another reason (an aggregate, a Cluster-policy single address)', () => {
     const single: RouteContribution = { rule: 'single-address-cidr', service: svc('x'), attributes: { communities: [], largeCommunities: [] } };
     expect(mergeContributions([local('a', 2), single], settings).linkBandwidth).to.equal(undefined);
-    expect(mergeContributions([local('a', 2), { rule: 'aggregate', attributes: { communities: [], largeCommunities: [] } }], settings).linkBandwidth).to.equal(undefined);
+    expect(mergeContributions([local('a', 2), { rule: 'aggregate', attributes: { communities: [], largeCommunities: [] } }], settings).linkBandwidth).to.equal(
+      undefined,
+    );
     expect(mergeContributions([local('a', 2)], { asNumber: 64512 }).linkBandwidth).to.equal(undefined);
   });
 
@@ -240,12 +305,22 @@ describe('mergeContributions: several Services on one prefix', () => {
 describe('svcbgp explain shows the weight and the Service attributes with their sources, and the refusal with its reason', () => {
   it('text output', () => {
     const svc = web('web', { 'svcbgp.io/communities': '64512:100 65535:666' });
-    const text = formatText(explain({ config: WEIGHTED, configSource: 'test', warnings: [], node: { name: 'node-2', labels: {} }, dump: { services: [svc], endpointSlices: [eps('web', 1, 3)], nodes: [], notes: [] } }));
+    const text = formatText(
+      explain({
+        config: WEIGHTED,
+        configSource: 'test',
+        warnings: [],
+        node: { name: 'node-2', labels: {} },
+        dump: { services: [svc], endpointSlices: [eps('web', 1, 3)], nodes: [], notes: [] },
+      }),
+    );
     expect(text).to.match(/192\.168\.3\.180\/32 .*communities 64512:100, .*link-bandwidth 64512:3 Mbit\/s/);
     expect(text).to.contain('weight from 3 usable local endpoint(s) (weightedECMP): default/web 3');
     expect(text).to.contain('attributes from Service default/web annotations: communities 64512:100');
     expect(text).to.contain('[attribute-not-allowed]  community 65535:666 in annotation svcbgp.io/communities is outside serviceAttributeLimits.communities');
     expect(text).to.contain('Refused addresses (0): none\n');
-    expect(text).to.match(/Refused annotation values \(1\) — the Services' routes are advertised without these; fix the annotation or serviceAttributeLimits:\n {2}default\/web 65535:666 {2}\[attribute-not-allowed\]/);
+    expect(text).to.match(
+      /Refused annotation values \(1\) — the Services' routes are advertised without these; fix the annotation or serviceAttributeLimits:\n {2}default\/web 65535:666 {2}\[attribute-not-allowed\]/,
+    );
   });
 });

@@ -23,7 +23,7 @@ describe('YAML nesting limit before the YAML library (src/text/yaml-nesting.ts)'
   });
 
   it('block nesting: indentation (and "- " indicators) beyond the limit is refused', () => {
-    const deep = Array.from({ length: MAX_INDENT_COLUMNS + 2 }, (_, i) => `${' '.repeat(i)}- `).join('\n') + 'x\n';
+    const deep = `${Array.from({ length: MAX_INDENT_COLUMNS + 2 }, (_, i) => `${' '.repeat(i)}- `).join('\n')}x\n`;
     expect(yamlNestingProblem(deep)).to.match(/^line \d+ is indented more than 256 columns \(nesting limit\)$/);
     expect(yamlNestingProblem(`${'- '.repeat(MAX_INDENT_COLUMNS)}x\n`)).to.match(/indented more than/);
   });
