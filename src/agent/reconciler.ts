@@ -18,7 +18,7 @@ export { gracefulShutdown } from './steps/drain.js';
 /**
  * One reconcile pass, level-triggered: it always starts from the whole desired state and from what gobgpd holds,
  * and sends only the difference. A pass is a list of named steps, each a small unit under src/agent/steps/ that
- * owns its state and says which promise it keeps. Their order is the graceful-restart restore order (DESIGN.md):
+ * owns its state and says which promise it keeps. Their order is the graceful-restart restore order (docs/design.md § Graceful restart):
  *
  *   probe → inputs → global → desired → applied → drain → paths → peers → metrics
  *

@@ -10,7 +10,7 @@ import { ACCEPTED_API_VERSIONS, type ConfigMessage, type DocRef, type GlobalBgpS
  * (spec.controllers.loadBalancer.assignIPs, where Calico 3.30+ keeps it). Pure: already-parsed objects in, typed pools
  * and messages out. Other kinds in the same stream (BGPPeer, BGPConfiguration) are left to parseConfig.
  *
- * Decisions (Calico's IPPool reference and kube-controllers' loadbalancer_controller.go, read with the search tool):
+ * Decisions (from Calico's IPPool reference and kube-controllers' loadbalancer_controller.go):
  * - Only pools whose spec.allowedUses lists LoadBalancer are load-balancer pools; Calico's default allowedUses is
  *   [Workload, Tunnel], so a pool without the field is a workload pool and is skipped without a word. LoadBalancer
  *   together with Workload or Tunnel is an error, as in Calico's operator validation.

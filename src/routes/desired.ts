@@ -37,7 +37,7 @@ const ROUTABLE_TYPES = new Set(['ClusterIP', 'NodePort', 'LoadBalancer']);
  * The routes this node must advertise, each with the reasons it exists, and every Service address that is
  * refused (policy violation) or withheld on this node (no local endpoint / kind not configured).
  *
- * Rules (DESIGN.md "Route semantics"; Calico's confd routes.go / client.go read with the search tool):
+ * Rules (docs/design.md § Route semantics; from Calico's confd routes.go / client.go):
  * 1. Every configured CIDR of serviceClusterIPs / serviceExternalIPs / serviceLoadBalancerIPs is advertised by
  *    every node — except single-address (/32, /128) entries of serviceExternalIPs and serviceLoadBalancerIPs, which
  *    are advertised per Service (so that Local services stay local: perServiceEntry, Calico v3.30.0+), and every

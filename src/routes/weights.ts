@@ -3,8 +3,7 @@ import type { LinkBandwidth } from '../model/route.js';
 /**
  * The link-bandwidth value of weighted ECMP (BGPConfiguration `weightedECMP`, svcbgp extension).
  *
- * Encoding, decided from draft-ietf-idr-link-bandwidth, gobgpd and FRR (read with the search tool and in the
- * module sources):
+ * Encoding, decided from draft-ietf-idr-link-bandwidth and the gobgpd and FRR sources:
  * - The draft defines the community as optional NON-transitive (type 0x40, sub-type 0x04): a 2-octet AS and the
  *   bandwidth in BYTES per second as an IEEE float. gobgpd builds exactly that from the API's LinkBandwidthExtended
  *   (pkg/packet/bgp/bgp.go NewLinkBandwidthExtended: EC_TYPE_NON_TRANSITIVE_LINK_BANDWIDTH); it has no transitive form.
