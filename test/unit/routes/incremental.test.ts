@@ -16,7 +16,7 @@ import { desiredRoutes } from '../../../src/routes/index.js';
 import { IncrementalRoutes } from '../../../src/routes/incremental.js';
 import type { BgpConfig } from '../../../src/config/index.js';
 import { mustConfig, node, service, slice, type Ep } from './cluster.js';
-import { fuzzParams } from '../fuzz/settings.js';
+import { fuzzParams } from '../../helpers/fuzz/settings.js';
 import { sliceServiceKey, type ServiceChanges } from '../../../src/model/service-key.js';
 
 const CONFIGS: BgpConfig[] = [

@@ -1,6 +1,6 @@
 /**
  * A tenant cannot hurt the node: what a Service's annotations may do to a path, and what the operator's allow-list
- * may open. Each class by its rule; the fuzz suite (test/unit/fuzz/attributes.fuzz.test.ts) tries random mixes.
+ * may open. Each class by its rule; the fuzz suite (test/unit/routes/attributes.fuzz.test.ts) tries random mixes.
  */
 import { expect } from 'chai';
 import fc from 'fast-check';

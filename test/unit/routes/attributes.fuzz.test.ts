@@ -15,7 +15,7 @@ import { parseConfig } from '../../../src/config/index.js';
 import { desiredRoutes, ruleReasons } from '../../../src/routes/index.js';
 import { markOwned } from '../../../src/model/owner-marker.js';
 import { MAX_UPDATE_BYTES, updateBytes, wireBytes } from '../../../src/model/path-size.js';
-import { fuzz } from './settings.js';
+import { fuzz } from '../../helpers/fuzz/settings.js';
 
 const NODES = ['node-1', 'node-2', 'node-3'];
 const ADDRESSES = ['192.168.3.180', '192.168.3.181', '192.168.3.7', '192.168.4.20'];

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../../src/config/index.js';
-import { arbConfigDoc, HOSTILE_TEXT } from './arbitraries.js';
-import { fuzz } from './settings.js';
+import { arbConfigDoc, HOSTILE_TEXT } from '../../helpers/fuzz/arbitraries.js';
+import { fuzz } from '../../helpers/fuzz/settings.js';
 import { fileURLToPath } from 'node:url';
 import { runScript } from '../../helpers/child.js';
 

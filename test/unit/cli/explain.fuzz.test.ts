@@ -10,8 +10,8 @@ import { explain, formatJson, formatText, InputError, parseClusterDump, type Clu
 import { parseConfig } from '../../../src/config/index.js';
 import { readNode } from '../../../src/config/node.js';
 import { escapeControls } from '../../../src/text/escape.js';
-import { arbConfigDoc, arbDumpItems, arbGoodConfigDocs, arbNodeName, arbText, HOSTILE_TEXT } from './arbitraries.js';
-import { fuzz, fuzzAsync } from './settings.js';
+import { arbConfigDoc, arbDumpItems, arbGoodConfigDocs, arbNodeName, arbText, HOSTILE_TEXT } from '../../helpers/fuzz/arbitraries.js';
+import { fuzz, fuzzAsync } from '../../helpers/fuzz/settings.js';
 
 const MAIN = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
 /** Any control character except the newline that ends each line. */

@@ -4,8 +4,8 @@ import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node
 import { parseConfig, type BgpConfig } from '../../../src/config/index.js';
 import { cidrContains, isCidr, parseCidr, type ParsedCidr } from '../../../src/config/net.js';
 import { desiredRoutes, ruleReasons, type AddressKind, type DesiredRoutesResult } from '../../../src/routes/index.js';
-import { arbGoodConfigDocs, arbNode, arbService, arbSlice } from './arbitraries.js';
-import { fuzz } from './settings.js';
+import { arbGoodConfigDocs, arbNode, arbService, arbSlice } from '../../helpers/fuzz/arbitraries.js';
+import { fuzz } from '../../helpers/fuzz/settings.js';
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 

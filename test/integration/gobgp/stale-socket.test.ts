@@ -14,7 +14,7 @@ import path from 'node:path';
 import { GOBGPD_BIN, GOBGPD_VERSION, waitFor } from '../../helpers/gobgpd.js';
 import { gobgpdFlags } from '../../helpers/gobgpd-flags.js';
 import { removeStaleSocket } from '../../../src/gobgp/stale-socket.js';
-import { RestartableGobgpd, memoryLogger } from './util.js';
+import { RestartableGobgpd, memoryLogger } from '../agent/util.js';
 
 /** gobgpd on `socket`, as a container's command; resolves with its exit code if it exits within `ms`. */
 function runGobgpd(socket: string, ms: number): { exited: Promise<number | null>; kill: () => void } {
