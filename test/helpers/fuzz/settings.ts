@@ -4,7 +4,7 @@ import fc from 'fast-check';
  * How the fuzz suite runs. In CI: a fixed seed, a fixed number of inputs per property (so a run is
  * reproducible and a failure prints the seed and path that replays it), and a time budget per property as a
  * safety net on a slow machine (an interrupted run passes with fewer inputs; it never fails on time).
- * A longer run: `SVCBGP_FUZZ_RUNS=100000 npx mocha --timeout 0 'dist/test/unit/**/*.fuzz.test.js'`
+ * A longer run: `SVCBGP_FUZZ_RUNS=100000 npm run test:fuzz`
  * (add SVCBGP_FUZZ_SEED=<n> for other inputs, SVCBGP_FUZZ_BUDGET_MS=0 for no time budget).
  */
 const RUNS = Number(process.env.SVCBGP_FUZZ_RUNS ?? '') || undefined;
