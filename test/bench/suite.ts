@@ -19,7 +19,9 @@
  * - event to RIB: an EndpointSlice change (the endpoint moves to another node -> the /32 is withdrawn; moves back
  *   -> advertised again) or a Service change (internalTrafficPolicy Local -> Cluster -> Local), one at a time, from
  *   just before the API write until gobgpd's WatchEvent (best-path table) shows that prefix changed: p50/p90/p99/max;
- * - burst: 1,000 EndpointSlice changes at once (32 writes in flight) until gobgpd has withdrawn all 1,000;
+ * - two-write change: a new Service and its EndpointSlice, created back to back, until gobgpd shows its /32;
+ * - burst: 1,000 EndpointSlice changes at once (32 writes in flight) until gobgpd has withdrawn all 1,000, and the
+ *   passes the burst and its undoing took;
  * - the agent's RSS and V8 heap (its /metrics) 3 s after convergence, its peak RSS (VmHWM) until then, and its RSS
  *   after 30 s without changes (V8 returns memory to the system only when allocation has been quiet for a while).
  * Written to docs/bench.md (table) and docs/bench.svg (plot) unless --no-write.
@@ -318,6 +320,45 @@ async function eventToRib(run: Running, n: number, endpoints: number): Promise<{
   return { latencies, missed };
 }
 
+/**
+ * The change an operator makes most: a new Service and its EndpointSlice, two writes back to back (as `kubectl expose`
+ * of a running Deployment brings about), from just before the first write until gobgpd shows the Service's /32. Then
+ * both are deleted (not measured) and the next comes after a quiet period.
+ */
+async function twoWriteChanges(run: Running, n: number, endpoints: number): Promise<{ latencies: number[]; missed: number }> {
+  const watch = new RibWatch(run.client);
+  await sleep(500);
+  const latencies: number[] = [];
+  let missed = 0;
+  try {
+    for (let c = 0; c < CHANGES; c++) {
+      const i = n + c; // beyond the cluster's Services: a name and slice of its own
+      const t0 = now();
+      const svc = await core.createNamespacedService({
+        namespace: NS,
+        body: { metadata: { name: svcName(i) }, spec: { type: 'ClusterIP', internalTrafficPolicy: 'Local', ports: [{ port: 80, protocol: 'TCP' }] } },
+      });
+      const prefix = `${svc.spec!.clusterIP!}/32`;
+      const seen = watch.expect(prefix, 'add');
+      await discovery.createNamespacedEndpointSlice({ namespace: NS, body: sliceBody(i, endpoints) });
+      const written = now() - t0;
+      const t1 = await seen;
+      if (t1 === undefined) missed++;
+      else latencies.push(t1 - t0);
+      if (t1 !== undefined && t1 - t0 > SLOW_MS)
+        log(`  two-write change ${c}: ${(t1 - t0).toFixed(0)} ms; both API writes answered after ${written.toFixed(0)} ms`);
+      const gone = watch.expect(prefix, 'withdraw');
+      await discovery.deleteNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS });
+      await core.deleteNamespacedService({ name: svcName(i), namespace: NS });
+      await gone;
+      await sleep(200);
+    }
+  } finally {
+    watch.close();
+  }
+  return { latencies, missed };
+}
+
 /** Until gobgpd has every withdrawal, and how long the API writes alone took (the API server bounds a burst). */
 async function burst(run: Running, count: number, endpoints: number): Promise<{ ms: number; writesMs: number } | undefined> {
   const watch = new RibWatch(run.client);
@@ -372,10 +413,17 @@ async function measure(n: number, endpoints: number): Promise<void> {
     log(
       `event to RIB over ${ev.latencies.length} changes (${ev.missed} missed): p50 ${s.p50.toFixed(1)} ms, p90 ${s.p90.toFixed(1)}, p99 ${s.p99.toFixed(1)}, max ${s.max.toFixed(1)}`,
     );
+    const tw = await twoWriteChanges(run, n, endpoints);
+    const t = summarize(tw.latencies);
+    log(
+      `two-write change (new Service + its EndpointSlice) to RIB over ${tw.latencies.length} changes (${tw.missed} missed): p50 ${t.p50.toFixed(1)} ms, p90 ${t.p90.toFixed(1)}, p99 ${t.p99.toFixed(1)}, max ${t.max.toFixed(1)}`,
+    );
+    const passesBefore = metricValue((await httpGet(run.http, '/metrics')).body, 'svcbgp_reconcile_passes_total', { result: 'ok' }) ?? 0;
     const b = BURST > 0 ? await burst(run, Math.min(BURST, n), endpoints) : undefined;
+    const burstPasses = (metricValue((await httpGet(run.http, '/metrics')).body, 'svcbgp_reconcile_passes_total', { result: 'ok' }) ?? 0) - passesBefore;
     if (b !== undefined)
       log(
-        `burst of ${Math.min(BURST, n)} EndpointSlice changes -> all withdrawn in gobgpd: ${(b.ms / 1000).toFixed(2)} s (the API writes alone: ${(b.writesMs / 1000).toFixed(2)} s)`,
+        `burst of ${Math.min(BURST, n)} EndpointSlice changes -> all withdrawn in gobgpd: ${(b.ms / 1000).toFixed(2)} s (the API writes alone: ${(b.writesMs / 1000).toFixed(2)} s); ${burstPasses} passes for the burst and its undoing`,
       );
     const m2 = (await httpGet(run.http, '/metrics')).body;
     results.push({
@@ -390,7 +438,10 @@ async function measure(n: number, endpoints: number): Promise<void> {
       latency: s,
       changes: ev.latencies.length,
       missed: ev.missed,
-      burst: b === undefined ? undefined : { changes: Math.min(BURST, n), ...b },
+      burst: b === undefined ? undefined : { changes: Math.min(BURST, n), ...b, passes: burstPasses },
+      twoWrite: t,
+      twoWriteChanges: tw.latencies.length,
+      twoWriteMissed: tw.missed,
       moduleLoadMs: loadMs,
       passes: metricValue(m2, 'svcbgp_reconcile_passes_total', { result: 'ok' }) ?? 0,
       mismatches: metricValue(m2, 'svcbgp_desired_state_mismatches_total') ?? 0,
