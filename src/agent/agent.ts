@@ -38,7 +38,7 @@ export interface AgentOptions {
   configPollMs: number;
   customResources: boolean;
   events: boolean;
-  /** A leaving node advertises GRACEFUL_SHUTDOWN this long before withdrawing (departure.ts). */
+  /** A leaving node advertises GRACEFUL_SHUTDOWN this long before withdrawing (src/config/departure.ts). */
   drainMs?: number;
   /** Accept BGPPeers on loopback (tests and labs only). */
   allowLoopbackPeers?: boolean;

@@ -77,7 +77,7 @@ export class ClusterInputs implements InputsPort {
     // would delete our resource-configured peers. `synced` stays true once reached (an API-server outage later
     // keeps the last known view), so this only delays the very first provisioning.
     if (!view.synced) return { ...base, waiting: `caches syncing (${view.notReady.join(', ')})` };
-    // A Node deleted after it was seen is a node leaving (departure.ts); its last known object still says which
+    // A Node deleted after it was seen is a node leaving (src/config/departure.ts); its last known object still says which
     // peers and router-id it had, so the drain can run. Never seen: nothing to do until it exists.
     const node: V1Node | undefined = view.node ?? this.lastNode;
     if (!node) return { ...base, waiting: `Node ${nodeName} does not exist in the cluster` };
@@ -89,7 +89,7 @@ export class ClusterInputs implements InputsPort {
     let cfg: BgpConfig;
     let holdIfRunning: string | undefined;
     if (inForce.state === 'never-valid') {
-      // Never the built-in defaults (config-source.ts explains the decision).
+      // Never the built-in defaults (src/config/source.ts explains the decision).
       if (!inForce.fallback) {
         return { ...base, waiting: `the configuration is invalid and none has been valid since the agent started: ${inForce.errors.join('; ')}` };
       }

@@ -3,18 +3,10 @@ import type { SecretReader } from '../kube/secrets.js';
 import { errorText } from '../text/error.js';
 
 /**
- * Resolves BGP MD5 passwords (BGPPeer spec.password.secretKeyRef, Secret in the agent's namespace).
- *
- * Secrets are read with `get` only (least privilege: no list/watch on Secrets), cached, and re-read on every
- * drift pass (`refresh()`), so a rotated password is picked up within --resync-interval.
- * A Secret that cannot be read keeps its last known value; one that was never readable makes the peer
- * "unresolved": the agent then leaves that peer exactly as gobgpd has it (never deletes it or strips its
- * password — that would reset the session) and logs why. Values never reach a log line.
- *
- * A read that does not answer within `readTimeoutMs` counts as failed: the Kubernetes client has no request
- * timeout, and with an API server that is unreachable without refusing (a partition: SYNs unanswered) the read
- * would hang for minutes inside a pass — and every pass after a drift's refresh() — holding back everything
- * else, e.g. restoring a restarted gobgpd before the ToR's graceful-restart timer runs out.
+ * Resolves BGP MD5 passwords (BGPPeer spec.password.secretKeyRef, a Secret in the agent's namespace): `get` only,
+ * cached, re-read by `refresh()` on every drift pass. A Secret never read makes its peer "unresolved", left as gobgpd
+ * has it; a read slower than `readTimeoutMs` counts as failed, so a partition cannot hold a pass. Values never reach a
+ * log line (docs/design.md § Peer passwords).
  */
 /** Linux's TCP_MD5SIG_MAXKEYLEN: a longer key cannot be set on the socket (RFC 2385 gives no limit; the kernel does). */
 export const MAX_TCP_MD5_KEY_BYTES = 80;

@@ -20,26 +20,21 @@ import type { AddedAddress, AllocationResult, Decision, FreeCode, HeldAddress, L
 
 /**
  * The load-balancer address allocator: pools, settings and every Service in, one decision per Service out. Pure and
- * deterministic, so two agents computing from the same view agree, and a new Lease holder needs no memory of the
- * last one: everything it needs is in the Services' statuses.
+ * deterministic, so agents that compute from the same view agree (docs/allocation.md § The order of a pass).
  *
- * Rules, in the order they apply (docs/allocation.md says the same for operators):
+ * Rules, in the order they apply:
  * 1. Order (orderServices): creationTimestamp, then namespace/name, then uid. Earlier Services win every conflict.
  * 2. Whose Service (classify): type LoadBalancer, spec.loadBalancerClass absent or svcbgp.io/bgp, and under
- *    assignIPs RequestedServicesOnly an explicit request (./request.ts). A Service that stops being ours gets back
- *    nothing but loses exactly the addresses svcbgp wrote (./ownership.ts): decision free.
+ *    assignIPs RequestedServicesOnly an explicit request (./request.ts). A Service that stops being ours loses
+ *    exactly the addresses svcbgp wrote (./ownership.ts): decision free.
  * 3. Import before anything is handed out (importHolds): every address in any Service's status that lies in a pool is
- *    used (the duplicate-after-restart bug of MetalLB and kube-vip came from allocating before this). A Service of
- *    ours keeps each address still inside a pool, whatever the pool's mode or disabled flag, unless its own request
- *    now excludes it (another family, another named address or pool, a second address of one family) or an earlier
- *    Service holds it and the two may not share. Pool edits and other Services' deletions move nothing.
+ *    used. A Service of ours keeps each address still inside a pool, whatever the pool's mode or disabled flag,
+ *    unless its own request now excludes it or an earlier Service holds it and the two may not share.
  * 4. Then each Service of ours, in order, gets what it lacks (assignMissing / obtain): the named address; else an
  *    address of a compatible Service with the same sharing key (./sharing.ts); else the lowest free address of the
- *    first eligible pool in name order (eligible: the family's Automatic pools, or the pools the Service names; never
- *    a disabled pool). Families follow ipFamilyPolicy: SingleStack one, PreferDualStack what it can (at least one),
- *    RequireDualStack both or nothing new.
+ *    first eligible pool in name order. Families follow ipFamilyPolicy.
  * 5. An address released in this plan may go to another Service in the same plan; the decision names the Service
- *    whose write must land first (AddedAddress.after), so a failed release can never leave a duplicate.
+ *    whose write must land first (AddedAddress.after).
  */
 export function allocate(pools: readonly LoadBalancerPool[], settings: AllocatorSettings, services: readonly LbService[]): AllocationResult {
   const space = new PoolSpace(pools);

@@ -1,16 +1,9 @@
 import { parseIp } from '../config/net.js';
 
 /**
- * How svcbgp knows which addresses of a Service's status it wrote: a condition in the same status, written in the same
- * /status update as the ingress entries, so the two can never disagree after a crash (an annotation would need a
- * second request to the main resource). Cilium's LB-IPAM marks its Services the same way (a cilium.io/ condition).
- *
- *   status.conditions: [{type: svcbgp.io/AssignedAddresses, status: "True", reason: Assigned,
- *                        message: "assigned by svcbgp: 192.168.4.1, fd00:4::1", lastTransitionTime: ...}]
- *
- * An address counts as svcbgp's when it is in status.loadBalancer.ingress AND in this list: if another product later
- * rewrites the ingress but leaves the condition, its addresses are still not taken for ours. Only svcbgp's addresses
- * are ever removed from a Service that svcbgp no longer serves (./allocate.ts, decision free).
+ * Which addresses of a Service's status svcbgp wrote: the condition svcbgp.io/AssignedAddresses, written in the same
+ * /status update as the ingress entries so the two cannot disagree after a crash. An address is svcbgp's only when it
+ * is in both (docs/allocation.md § Which addresses are svcbgp's).
  */
 
 export const OWNERSHIP_CONDITION_TYPE = 'svcbgp.io/AssignedAddresses';

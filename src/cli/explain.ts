@@ -280,7 +280,7 @@ function peerSummary(p: NodePeer): ExplainReport['peers'][number] {
     port: p.port ?? 179,
     asNumber: p.asn,
     gracefulRestartTime: p.gracefulRestart.restartTime,
-    // peers.ts always sets both (svcbgp's defaults when the BGPPeer does not).
+    // src/config/peers.ts always sets both (svcbgp's defaults when the BGPPeer does not).
     keepaliveTime: p.keepaliveTime ?? 0,
     holdTime: p.holdTime ?? 0,
   };

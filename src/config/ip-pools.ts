@@ -6,25 +6,10 @@ import { ACCEPTED_API_VERSIONS, type ConfigMessage, type DocRef, type GlobalBgpS
 
 /**
  * Reads the documents that drive load-balancer address assignment: Calico's IPPool (projectcalico.org/v3, or the same
- * kind under svcbgp.io/v1alpha1) and the `assignIPs` setting of KubeControllersConfiguration "default"
- * (spec.controllers.loadBalancer.assignIPs, where Calico 3.30+ keeps it). Pure: already-parsed objects in, typed pools
- * and messages out. Other kinds in the same stream (BGPPeer, BGPConfiguration) are left to parseConfig.
- *
- * Decisions (from Calico's IPPool reference and kube-controllers' loadbalancer_controller.go):
- * - Only pools whose spec.allowedUses lists LoadBalancer are load-balancer pools; Calico's default allowedUses is
- *   [Workload, Tunnel], so a pool without the field is a workload pool and is skipped without a word. LoadBalancer
- *   together with Workload or Tunnel is an error, as in Calico's operator validation.
- * - assignmentMode: Automatic (default) or Manual (only Services that name the pool or one of its addresses get an
- *   address from it). disabled: true keeps every address already held but hands out no new one.
- * - A pool must lie inside one serviceLoadBalancerIPs CIDR: an address outside every such CIDR is never advertised
- *   (src/routes/desired.ts rule 3), so handing it out would leave a Service with an address nobody can reach. Such a
- *   pool is a warning, and it is not used. The same for a pool overlapping serviceClusterIPs (rule 3 refuses those
- *   addresses) unless allowAddressesInClusterIPRange.
- * - Two load-balancer pools that overlap are an error naming both: an address in both would have two pools' modes.
- * - Calico fields that do not concern load balancers (blockSize, natOutgoing, nodeSelector, ...) are accepted and not
- *   read. ipipMode / vxlanMode other than Never on a load-balancer pool: a warning (never encapsulated, Calico's API
- *   says the use is "not compatible with IPIP or VXLAN"). namespaceSelector on a load-balancer pool is refused: svcbgp
- *   does not restrict pools by namespace, and ignoring it would give a tenant addresses meant for another.
+ * kind under svcbgp.io/v1alpha1) and `assignIPs` of KubeControllersConfiguration "default". Pure: parsed objects in,
+ * typed pools and messages out. Decisions follow Calico's IPPool reference and kube-controllers'
+ * loadbalancer_controller.go; a pool whose addresses svcbgp would not advertise is not used
+ * (docs/allocation.md § Pools and settings).
  */
 
 export type PoolAssignmentMode = 'Automatic' | 'Manual';

@@ -14,25 +14,9 @@ export const DEFAULT_FAMILIES: readonly Family[] = ['ipv4-unicast', 'ipv6-unicas
 
 /**
  * The selection deferral time svcbgp gives gobgpd for every graceful-restart peer, seconds (gobgpd's default is
- * 360 s: internal/pkg/config/default.go; 0 on the wire means that default).
- *
- * Why it must be short. svcbgp adds its peers with `local_restarting` whenever it starts BGP (a first start looks
- * the same as a Pod restart, and only the Restart State and Forwarding State bits that come with it make the ToR
- * keep our stale routes across the new session, RFC 4724 4.2). gobgpd (3.10 and v4) then holds every UPDATE and its
- * End-of-RIB until `recvedAllEOR()` (pkg/server/peer.go) is true for EVERY configured peer, or this timer fires.
- * recvedAllEOR counts every afi-safi whose mp-graceful-restart is enabled in OUR config (default.go copies
- * Config.Enabled into State.Enabled; fsm.go only ever adds the families the peer announced, never removes the
- * others), and the peer's End-of-RIB for a family it did not negotiate can never come:
- *  - BIRD with only an `ipv4` channel announces no IPv6 (no MP capability, no GR tuple) and sends End-of-RIB per
- *    channel (proto/bgp/packets.c bgp_create_end_mark): no ipv6-unicast End-of-RIB, ever;
- *  - a peer without graceful restart sends no End-of-RIB at all; a configured peer that is down sends nothing;
- *  - FRR escapes only because it sets the Restart State bit in its own OPEN, which makes gobgpd (fsm.go, "peer has
- *    restarted, skipping wait for EOR") mark every End-of-RIB received; BIRD sets it only when it restarts itself
- *    (`bird -R`, packets.c bgp_prepare_capabilities).
- * gobgpd's wait is RFC 4724's route-selection deferral; it matters for a router whose best paths depend on what its
- * peers send. svcbgp's gobgpd only originates: every path is in its RIB before the peer is added (the restore
- * order), so waiting only delays our routes. A conforming ToR's End-of-RIB ends the wait at once; this bounds it
- * for every other ToR, far below the restart time the ToR keeps our stale routes for.
+ * 360 s: internal/pkg/config/default.go; 0 on the wire means that default). Short, because gobgpd waits for an
+ * End-of-RIB from every peer for every family we enable (pkg/server/peer.go recvedAllEOR), and a ToR that does not
+ * carry one of our families never sends it (docs/design.md § Graceful restart).
  */
 export const DEFAULT_DEFERRAL_TIME = 3;
 

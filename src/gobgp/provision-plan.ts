@@ -1,18 +1,8 @@
 /**
- * Pure planning for speaker provisioning: given what we want (SpeakerConfig) and what gobgpd reports,
- * decide what to do. No I/O here; src/gobgp/provision.ts executes the plan.
- *
- * What gobgpd 3.10 does on UpdatePeer, which shapes the plan (pkg/server/server.go updateNeighbor,
- * internal/pkg/config/util.go NeedsResendOpenMessage):
- *  - gobgpd compares the new config with the stored one; if NeighborConfig, transport, graceful restart
- *    or the afi-safis differ it deletes and re-adds the neighbor: the session is reset (CEASE, "other
- *    configuration change"). The stored config has gobgpd's defaults filled in (local AS, local address
- *    0.0.0.0, ...) but an UpdatePeer request is compared *without* them, so in practice every UpdatePeer
- *    resets the session, even a keepalive/hold change (seen in test/integration/gobgp/session.test.ts).
- *    That is why provisioning sends nothing at all when the config is unchanged.
- *  - eBGP multihop changes are ignored by UpdatePeer when nothing above differs, and so are TTL-security changes
- *    in 3.10 (updateNeighbor looks at neither; 3.37 resets the socket's TTLs), so a change of either is applied as
- *    DeletePeer + AddPeer ("replace").
+ * Pure planning for speaker provisioning: given what we want (SpeakerConfig) and what gobgpd reports, decide what to
+ * do; src/gobgp/provision.ts executes the plan. An unchanged config plans nothing, since gobgpd 3.10's UpdatePeer
+ * resets the session in practice; a multihop or TTL-security change, which UpdatePeer ignores, is a "replace"
+ * (DeletePeer + AddPeer). From gobgpd's pkg/server/server.go updateNeighbor (docs/design.md § GoBGP facts).
  */
 import ipaddr from 'ipaddr.js';
 import { bfdText, type Peer, type SpeakerConfig } from '../model/peer.js';

@@ -1,15 +1,8 @@
 /**
- * Speaker provisioning: make gobgpd's global settings and peers match a SpeakerConfig, idempotently.
- *
- *  - BGP not started (fresh or restarted gobgpd): StartBgp with our AS / router-id / port.
- *  - BGP started with other global settings (gobgpd's own config file): a conflict, returned as a value that says
- *    what gobgpd has and what we want. We never StopBgp/StartBgp a running speaker: that would drop every session
- *    and route of whoever configured it; paths and peers are reconciled against the speaker as it runs.
- *  - Peers: add missing ones, update changed ones (see provision-plan.ts for when gobgpd resets the
- *    session), delete ours that are no longer configured. A peer without our marker (an operator's
- *    `gobgp neighbor add`) is never touched, even if it has the address we want.
- *  - Same config again: ListPeer only, nothing that changes anything.
- * Passwords never reach the logs or the result.
+ * Speaker provisioning: make gobgpd's global settings and peers match a SpeakerConfig, idempotently. Only what is
+ * ours changes: a running speaker with other global settings is a conflict returned as a value, never StopBgp /
+ * StartBgp, and a peer without our marker is never touched. Passwords never reach the logs or the result
+ * (docs/design.md § Provisioning).
  */
 import type { Peer, SpeakerConfig } from '../model/peer.js';
 import type { GlobalOutcome } from '../model/speaker.js';

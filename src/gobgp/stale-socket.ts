@@ -3,16 +3,9 @@ import net from 'node:net';
 import type { Logger } from '../log/logger.js';
 
 /**
- * A gobgpd that is SIGKILLed (by its dumb-init on SIGTERM, or the OOM killer) leaves its API socket file behind, and
- * gobgpd never removes one at start: when the kubelet restarts only the gobgpd container (same Pod, same emptyDir),
- * gobgpd 3.x exits with "bind: address already in use", again and again, until the Pod is deleted; gobgpd 4.8 logs
- * "failed to listen grpc port" and runs on without an API (the DaemonSet's liveness probe restarts that container).
- * Seen with 3.10, 3.37 and 4.8: they listen with Go's net.Listen("unix"), which fails on an existing path.
- *
- * So the agent, which shares the directory (src/gobgp/speaker.ts, whenever gobgpd does not answer), removes the file when it is certainly stale: it exists, it is a socket,
- * and a connection to it is refused (ECONNREFUSED: nobody listens on that file). That cannot remove a live socket: a
- * new gobgpd cannot bind while the stale file exists, so between our refused connect and our unlink no gobgpd can be
- * listening on it; at worst one that tried just then exits and is restarted by the kubelet a few seconds later.
+ * A SIGKILLed gobgpd leaves its API socket file behind, and no gobgpd removes one at start (Go's net.Listen("unix")
+ * fails on an existing path): a restarted gobgpd container cannot serve its API. The agent removes the file only when
+ * a connection to it is refused, which cannot happen to a live socket (docs/design.md § Stale API socket).
  */
 export async function removeStaleSocket(address: string, log: Logger): Promise<boolean> {
   if (!address.startsWith('unix:')) return false;

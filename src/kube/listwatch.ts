@@ -32,17 +32,10 @@ const SHORT_WATCH_MS = 1_000;
 const RELIST_DELAY_MS = 500;
 
 /**
- * A list-then-watch cache of one resource type, keyed by namespace/name — the informer of client-go's reflector,
- * reduced to what svcbgp needs:
- * - start(): list (when no resourceVersion is known), reconcile the cache with the list — objects missing from it
- *   are deleted, new or changed ones (by resourceVersion) upserted, unchanged ones KEEP their object, so code that
- *   remembers objects by identity (src/routes/incremental.ts) sees no change — then watch from the list's
- *   resourceVersion;
- * - a watch the server ends is resumed from the last resourceVersion seen (bookmarks included);
- * - 410 Gone (as the answer or as an ERROR event) forgets the resourceVersion and relists after a short random delay;
- * - any other error — an ERROR event of another code (a 500 from a broken conversion webhook), a watch that ends at
- *   once without an event (a proxy, a server shutting down), a failed request — calls `error` and stops: the owner
- *   (src/kube/watched-cache.ts) reports it and retries with back-off, so a persistent error is never a hot loop.
+ * A list-then-watch cache of one resource type, keyed by namespace/name: client-go's reflector reduced to what svcbgp
+ * needs. A list reconciles the cache (an unchanged object keeps its identity, which src/routes/incremental.ts relies
+ * on), a watch resumes from the last resourceVersion, a 410 Gone relists after a random delay, and any other error
+ * calls `error` and stops: the owner retries with back-off (docs/design.md § No withdrawals from a stale view).
  */
 export class ListWatch<T extends KubeObject> {
   private readonly objects = new Map<string, T>();

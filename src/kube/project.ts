@@ -3,20 +3,9 @@ import { ANNOTATION_ADVERTISE, KNOWN_ANNOTATIONS, MAX_UNKNOWN_ANNOTATIONS } from
 import { SERVICE_NAME_LABEL } from '../model/service-key.js';
 
 /**
- * What the caches keep of each object: only the fields the route rules (src/routes) and the Events read. Built at
- * ingest as a new, small object (the informer keeps what this returns), so the full objects the API server sends
- * are garbage at once: a Service's ports, selector and session affinity, an EndpointSlice's ports, target refs,
- * zones and hints, and everyone's managedFields are never held. New objects rather than `delete` on the parsed
- * ones: V8 turns an object that loses properties into a hash table ("dictionary mode"), several times the size of
- * the same fields in an object built whole — at 10,000 Services that was a large part of the heap.
- *
- * Kept, Service: metadata name, namespace, uid, resourceVersion, deletionTimestamp, the svcbgp.io/ annotations svcbgp
- * reads (each value cut at MAX_ANNOTATION_TEXT) and the names of the first few unknown ones (for the warning), and
- * creationTimestamp when the Service has attribute annotations (the older Service keeps its attributes on a full
- * route); a tenant's other annotations, up to 256 KiB, are never held;
- * spec type, clusterIP(s), externalIPs, externalTrafficPolicy, internalTrafficPolicy, ipFamilies, loadBalancerClass;
- * status loadBalancer.ingress[].ip and ipMode. EndpointSlice: metadata name, namespace, resourceVersion, the service-name label;
- * addressType; endpoints[].addresses, conditions, nodeName. (resourceVersion: the informer compares it.)
+ * What the caches keep of each object: only the fields the route rules (src/routes) and the Events read, built at
+ * ingest as a new, small object, so the full object the API server sent is garbage at once. New objects rather than
+ * `delete` on the parsed ones, which V8 would turn into hash tables (docs/design.md § Memory lists the fields kept).
  */
 
 type Obj = Record<string, unknown>;

@@ -51,17 +51,9 @@ export interface WatchedCacheOptions<T extends KubeObject> {
 }
 
 /**
- * A ListWatch (src/kube/listwatch.ts) with the state the reconciler needs.
- *
- * ListWatch itself: lists (reconciling its cache with the list), then watches from the list's resourceVersion;
- * a watch closed by the server is resumed; a 410 Gone relists. On any other error it reports and STOPS — it does
- * not retry. We retry with exponential back-off. While failing, the cache
- * keeps the last known objects (never cleared), and `state` says 'failing', so the reconciler knows the
- * view may be stale and withdraws nothing.
- *
- * `synced` becomes true after the first successful list, or once an optional type is confirmed absent, and stays
- * true (the cache is complete, if maybe stale): a later outage must not turn a definite answer into "unknown",
- * or the agent would stop provisioning (e.g. re-provisioning a restarted gobgpd) until the API server is back.
+ * A ListWatch (src/kube/listwatch.ts) with the state the reconciler needs: it retries a stopped ListWatch with
+ * exponential back-off, keeps the last known objects while failing, and `synced` stays true once true, so a later
+ * outage cannot stop provisioning (docs/design.md § No withdrawals from a stale view).
  */
 export class WatchedCache<T extends KubeObject> {
   private readonly listWatch: ListWatch<T>;

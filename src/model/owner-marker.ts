@@ -5,16 +5,8 @@ import { sortCommunities, type Route } from './route.js';
  *
  *     <localAS>:7376:1        e.g. 64512:7376:1   (7376 = 0x73 0x76 = "sv" in ASCII, 1 = "svcbgp path")
  *
- * It is visible to operators in `gobgp global rib` (column "Attrs": `[{LargeCommunity: [ 64512:7376:1]}]`) and it is
- * how a restarted agent recognises the paths it may adopt and delete: svcbgp deletes a path only if gobgpd originated
- * it locally AND it carries a large community whose two local parts are 7376:1. The global admin part (the AS) is not
- * compared, so an AS number change does not orphan paths; paths added with `gobgp global rib add ...` carry no such
- * community and are never touched. Large communities are optional transitive: the ToR receives the marker too (it can
- * match on it, or strip it).
- *
- * The marker is put on and taken off at the wire, by the speaker (src/gobgp/speaker.ts): the agent compares routes
- * without it. It lives in the model because the configuration (a Service allow-list must never admit it), the route
- * rules (src/model/path-size.ts counts it) and `svcbgp status` need it as much as the speaker.
+ * svcbgp deletes only locally originated paths whose large community has the local parts 7376:1 (the AS is not
+ * compared, so an AS change orphans nothing). The speaker adds it at the wire (docs/design.md § Ownership).
  */
 export const OWNER_LOCAL_DATA1 = 7376;
 export const OWNER_LOCAL_DATA2 = 1;

@@ -34,27 +34,10 @@ interface Seen {
 const NO_SLICES: readonly V1EndpointSlice[] = [];
 
 /**
- * The desired routes of this node, kept up to date by recomputing only the Services whose inputs changed.
- *
- * Still level-triggered: every call gets the whole view (the informers' caches) and returns the whole result; what
- * is incremental is the work. A Service's contribution (./desired.ts serviceContribution) depends only on the
- * Service, its EndpointSlices and the scope (configuration + this Node); the informers replace an object on every
- * change, so "unchanged" is object identity of the Service and of each of its slices. A Service that is new,
- * changed or has other slices is recomputed and its contribution replaced in the route table (./table.ts), which
- * rebuilds only the prefixes it touches; a Service gone from the view is removed. Any change of the configuration
- * or of this Node (labels, addresses) starts a fresh table: everything is recomputed.
- *
- * What is left per call for the unchanged objects is one Map lookup each (Services and slices by object) and no
- * allocation; the result names the route keys that changed (`changes`), which the reconciler alone looks at.
- *
- * Better still, the watch hands over the keys of the Services whose inputs changed (ServiceChanges: it saw each
- * change as it came): then only those Services are recomputed and the others are not looked at at all. The
- * per-object bookkeeping above is not kept up to date on that path, so a call without keys after calls with keys
- * starts over (a full recomputation).
- *
- * The drift pass calls verify(): a full recomputation compared with the incremental result. Any difference is a bug
- * (an object changed in place, a missed dependency): it is returned for the caller to log and count, and the table
- * is rebuilt from scratch so the next result is right.
+ * The desired routes of this node, kept up to date by recomputing only the Services whose inputs changed. Still
+ * level-triggered: every call gets the whole view and returns the whole result; "unchanged" is object identity of a
+ * Service and its slices, and a change of the configuration or of this Node recomputes everything. The drift pass's
+ * verify() compares with a full recomputation (docs/design.md § Incremental desired state).
  */
 export class IncrementalRoutes {
   private table: RouteTable | undefined;

@@ -19,20 +19,10 @@ import { joinKey } from '../text/key.js';
 import { MAX_SERVICE_COMMUNITIES, MAX_SERVICE_LARGE_COMMUNITIES } from '../model/path-size.js';
 
 /**
- * Per-Service BGP attributes, within the operator's limits, and how the contributions of several Services to one
- * prefix merge. Pure.
- *
- * Annotations on a Service (values: comma- or space-separated lists):
- * - svcbgp.io/communities: "64512:100, 64512:200"   standard communities
- * - svcbgp.io/large-communities: "64512:1:100"        large communities
- * - svcbgp.io/local-pref: "150"                       LOCAL_PREF
- * - svcbgp.io/advertise: "false"                      opt out: the Service makes no route of its own
- * They apply to the routes that exist because of the Service (its host routes: Local traffic policy, single-address
- * load-balancer entries), never to aggregates, which exist because of the configuration. Only values inside the
- * BGPConfiguration's serviceAttributeLimits are taken (none by default); each value outside is refused — reported
- * as a foreign external IP is (log, svcbgp_refused_addresses{reason}), with a Warning Event of its own on the Service
- * (AttributeNotAllowed / InvalidAnnotation, src/kube/events.ts) — and the Service's routes are advertised without it.
- * Opting out is always allowed: it can only take routes away.
+ * Per-Service BGP attributes (svcbgp.io/communities, large-communities, local-pref, advertise), within the operator's
+ * serviceAttributeLimits, and how the contributions of several Services to one prefix merge. Pure. A value outside
+ * the limits is refused and reported like a foreign address, and the routes go out without it
+ * (docs/design.md § Tenant attribute merge rules; for operators: docs/configuration.md § Per-Service attributes).
  */
 
 /** Values read from one annotation at most; the rest is one refusal (a refusal is bounded, whatever a tenant writes). */
@@ -321,27 +311,17 @@ function compareRefs(a: ServiceRef, b: ServiceRef): number {
 }
 
 /**
- * How the contributions of several Services (and the configuration) to one prefix merge. The one place that
- * decides it, for the full computation (./desired.ts) and an incremental one alike. Order-independent.
- *
- * Service attributes (svcbgp.io/* annotations) apply only to a route that belongs to Services alone, and to one
- * namespace alone; then they merge within the bounds of one BGP message:
- * - never on an aggregate: a prefix that is also an operator's configured CIDR carries only the operator's
- *   attributes on every node (otherwise the nodes with a Local Service's endpoints would differ from the others);
- * - never on an address that Services of several namespaces use (`namespaces`: every namespace that uses the
- *   address in the cluster, not only here, so every node decides alike): one tenant cannot set the communities or
- *   LOCAL_PREF of another tenant's traffic;
- * - communities and large communities: the union of the Services' (added to those of prefixAdvertisements), at
- *   most MAX_SERVICE_COMMUNITIES + MAX_SERVICE_LARGE_COMMUNITIES per route (src/model/path-size.ts). Services are
- *   taken oldest first (creationTimestamp, then namespace/name), each whole or not at all: a Service whose values
- *   would go over the bound adds none, and says so; a newer Service never displaces an older one's values;
- * - LOCAL_PREF: the lowest any applied Service asks for (a Service can make a shared prefix less preferred, never
- *   pull it above what its co-tenants chose); it replaces prefixAdvertisements' localPref for that route;
- * - link bandwidth (weightedECMP on): when every contribution is a Local traffic policy, the SUM of the Services'
- *   usable local endpoints (each of them serves traffic to that address on this node); when every contribution is
- *   an aggregate, the operator's aggregateLinkBandwidthMbps if set; otherwise (the route also exists on every node
- *   for another reason) none, since FRR weights only routes whose every path carries one, and a weight by local
- *   endpoints would misstate a route that every node advertises anyway.
+ * How the contributions of several Services (and the configuration) to one prefix merge: the one place that decides
+ * it, for the full computation (./desired.ts) and an incremental one alike. Order-independent
+ * (docs/design.md § Tenant attribute merge rules says why each):
+ * - never on an aggregate: a prefix that is also a configured CIDR carries only the operator's attributes;
+ * - never on an address that Services of several namespaces use (`namespaces`: counted in the whole cluster);
+ * - communities and large communities: the union of the Services' (added to prefixAdvertisements'), at most
+ *   MAX_SERVICE_COMMUNITIES + MAX_SERVICE_LARGE_COMMUNITIES per route (src/model/path-size.ts), Services taken oldest
+ *   first (creationTimestamp, then namespace/name), each whole or not at all;
+ * - LOCAL_PREF: the lowest any applied Service asks for; it replaces prefixAdvertisements' localPref for that route;
+ * - link bandwidth (weightedECMP on): all Local contributions, the SUM of the Services' usable local endpoints; all
+ *   aggregates, aggregateLinkBandwidthMbps if set; otherwise none.
  * A Service that contributes twice (two rules) counts once per rule; its endpoints are counted once.
  */
 export function mergeContributions(contributions: readonly RouteContribution[], settings: MergeSettings, namespaces: readonly string[] = []): MergedAttributes {

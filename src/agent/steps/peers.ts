@@ -3,16 +3,11 @@ import type { PeerStatus } from '../../model/speaker.js';
 import type { ReconcilerDeps } from '../reconciler-types.js';
 
 /**
- * Step "peers", last: after gobgpd lost its state (this process started BGP) every path is in the RIB before the
- * peers are (re)added with `local_restarting`, so a graceful-restart helper keeps forwarding until gobgpd's
- * End-of-RIB. We cannot tell a first start from a restart (a Pod restart restarts both containers), so this applies
- * whenever WE start BGP — the same as `gobgpd -r` does for its config-file peers. gobgpd then holds back its UPDATEs
- * until it has the End-of-RIB of every GR peer (or the deferral timer fires: svcbgp sets it to a few seconds, because
- * a ToR that does not carry one of our families never sends its End-of-RIB; src/gobgp/peer-defaults.ts
- * DEFAULT_DEFERRAL_TIME) and clears local_restarting itself; later passes never UpdatePeer just to clear it
- * (src/gobgp's plan ignores it: no session reset). With no known desired set yet (agent and gobgpd both restarted,
- * caches not synced), peers wait for the caches: a session with an empty RIB would make the ToR flush the stale
- * routes it still forwards on.
+ * Step "peers", last: when this process started BGP, every path is in the RIB before the peers are (re)added with
+ * `local_restarting`, so a graceful-restart helper keeps forwarding until gobgpd's End-of-RIB
+ * (docs/design.md § Graceful restart). With no known desired set yet the peers wait for the caches: a session with an
+ * empty RIB would make the ToR flush the stale routes it still forwards on
+ * (docs/design.md § No withdrawals from a stale view).
  */
 export class Peers {
   private restoring = false;

@@ -1,23 +1,8 @@
 /**
- * The GoBGP v4 codec (gobgpd 4.x, package api, service GoBgpService): our models <-> v4 wire messages.
- *
- * What differs from v3 (src/gobgp/v3/codec.ts), each read in gobgpd v4.8.0's sources and still so in v4.9.0 (whose
- * API only adds the TCP-AO keychain RPCs and a flowspec redirect community):
- *  - NLRI and attributes are typed oneofs (`{prefix: {...}}`, `{origin: {...}}`), no google.protobuf.Any.
- *  - Every enum starts with *_UNSPECIFIED = 0: TableType GLOBAL is 1 (ListPath / AddPathStream with 0 fail,
- *    pkg/server/grpc_server.go AddPathStream "unsupported resource"), the WatchEvent filter BEST is 1 (0 is
- *    InvalidArgument "unknown filter type"), session/admin/peer-type names carry a prefix.
- *  - Unset addresses read "invalid IP" (Go's zero netip.Addr) where v3 said "<nil>" or "".
- *  - StopBgp can stop without a NOTIFICATION (allow_graceful_restart).
- *  - StartBgp parses listen_addresses with netip.MustParseAddr (newGlobalFromAPIStruct): a malformed one
- *    panics gobgpd, so we validate each before sending.
- *  - Since v4.6.0 a restarting speaker (local_restarting) defers its updates until every GR peer sent
- *    End-of-RIB, counting a peer that is not up as "not yet" (pkg/server/peer.go receivedAllEOR), for up to
- *    the peer's deferral_time (default 360 s). svcbgp sends a short one: see peer-defaults.ts deferralTimeFor.
- *  - AddPath / AddPathStream take the path's age from the request (api2apiutilPath: path.Age.GetSeconds()); v3
- *    stamped it itself. Without one, `gobgp global rib` shows every svcbgp path as 20789 days old (1970): we send now.
- *  - DeletePath with neither path nor uuid deletes every local path of the family, and without a family
- *    clears gobgpd's uuid map (pkg/server/server.go DeletePath): the builder refuses both shapes.
+ * The GoBGP v4 codec (gobgpd 4.x, package api, service GoBgpService): our models <-> v4 wire messages. Everything
+ * that differs from v3 (src/gobgp/v3/codec.ts) is handled here and nowhere else: typed oneofs, enums that start at
+ * UNSPECIFIED, listen addresses checked before StartBgp, the path's age, the short deferral time. Read in gobgpd
+ * v4.8.0's sources, still so in v4.9.0 (docs/design.md § GoBGP facts).
  */
 import ipaddr from 'ipaddr.js';
 import { sortCommunities, type Family, type Route } from '../../model/route.js';
