@@ -36,6 +36,7 @@ import { readNode } from '../config/node.js';
 import { bfdText } from '../model/peer.js';
 import { escapeControls, quoteValue, safeJson } from '../text/escape.js';
 import { yamlNestingProblem } from '../text/yaml-nesting.js';
+import { errorText } from '../text/error.js';
 
 /**
  * `svcbgp explain`: offline. Reads a configuration file, a cluster dump (`kubectl get services,endpointslices -A -o
@@ -98,8 +99,7 @@ export function parseClusterDump(text: string, source = 'cluster dump'): Cluster
   };
   // The YAML library throws on some inputs (an alias count over the limit, nesting deep enough to overflow
   // the stack): each becomes a message naming the document, like a syntax error.
-  const yamlProblem = (e: unknown): string =>
-    e instanceof RangeError ? 'nested too deeply' : ((e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '');
+  const yamlProblem = (e: unknown): string => (e instanceof RangeError ? 'nested too deeply' : (errorText(e).split('\n')[0] ?? ''));
   const tooDeep = yamlNestingProblem(text);
   if (tooDeep !== undefined) throw new InputError([`${source}: ${tooDeep}`]);
   let docs: ReturnType<typeof parseAllDocuments>;
@@ -393,7 +393,7 @@ async function readText(path: string, what: string): Promise<string> {
     return await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError([`cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : e instanceof Error ? e.message : String(e)}`]);
+    throw new InputError([`cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : errorText(e)}`]);
   }
 }
 

@@ -7,6 +7,7 @@ import type { Family, LinkBandwidth } from '../model/route.js';
 import { isAttributeRefusal } from '../routes/service-attributes.js';
 import { describeLinkBandwidth } from '../routes/weights.js';
 import { escapeControls as safe, safeJson } from '../text/escape.js';
+import { errorText } from '../text/error.js';
 
 /**
  * `svcbgp status`: what this node's svcbgp and gobgpd are doing, read from the two of them and never from the
@@ -126,7 +127,7 @@ export async function gatherStatus(opts: { agent: string; gobgpAddress: string; 
   const report: StatusReport = { agent: { address: opts.agent }, gobgpd: { address: opts.gobgpAddress } };
   const agentPart = readAgentStatus(opts.agent, opts.timeoutMs).then(
     (status) => (report.agent.status = status),
-    (err: unknown) => (report.agent.error = errorText(err)),
+    (err: unknown) => (report.agent.error = errorText(err, { withCause: true })),
   );
   let client: GobgpClient | undefined;
   const gobgpPart = (async () => {
@@ -136,7 +137,7 @@ export async function gatherStatus(opts: { agent: string; gobgpAddress: string; 
       client = connectGobgp(opts.gobgpAddress, { deadlineMs: opts.timeoutMs });
       Object.assign(report.gobgpd, await readGobgpd(client, now));
     } catch (err) {
-      report.gobgpd.error = errorText(err);
+      report.gobgpd.error = errorText(err, { withCause: true });
     }
   })();
   await Promise.all([agentPart, gobgpPart]);
@@ -166,12 +167,6 @@ function conflictText(json: string): string {
     // not JSON: print it as it came
   }
   return safe(json);
-}
-
-function errorText(err: unknown): string {
-  const e = err as { message?: unknown; cause?: { message?: unknown } };
-  const msg = typeof e?.message === 'string' ? e.message : String(err);
-  return typeof e?.cause?.message === 'string' ? `${msg}: ${e.cause.message}` : msg;
 }
 
 // --- text ---------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'winston';
 import { parseConfig, type BgpConfig, type ConfigMessage, type ParseOptions } from './index.js';
 import { parseYamlDocuments } from './yaml.js';
+import { errorText } from '../text/error.js';
 
 /** A svcbgp.io BGPPeer or BGPConfiguration as the API returns it (apiVersion, kind, metadata, spec). */
 export interface ConfigResource {
@@ -73,7 +74,7 @@ export class ConfigSource {
     try {
       text = await readFile(this.opts.file, 'utf8');
     } catch (err) {
-      throw new ConfigError(`cannot read --config ${this.opts.file}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ConfigError(`cannot read --config ${this.opts.file}: ${errorText(err)}`);
     }
     const res = this.loadFile(text);
     if (!res.ok) {
@@ -84,7 +85,7 @@ export class ConfigSource {
       this.poll().catch((err: unknown) => {
         this.opts.log.error('configuration reload failed; keeping the last good configuration', {
           file: this.opts.file,
-          error: err instanceof Error ? err.message : String(err),
+          error: errorText(err),
         });
       });
     }, this.opts.pollMs);
@@ -102,7 +103,7 @@ export class ConfigSource {
     } catch (err) {
       this.opts.log.warn('cannot read --config file; keeping the last good configuration', {
         file: this.opts.file,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorText(err),
       });
       return;
     }

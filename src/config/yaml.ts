@@ -1,5 +1,6 @@
 import { isScalar, parseAllDocuments, visit, type Document, type Scalar } from 'yaml';
 import { yamlNestingProblem } from '../text/yaml-nesting.js';
+import { errorText } from '../text/error.js';
 
 /**
  * YAML text -> plain values, with explicit limits (size, documents, aliases, nesting); never throws. A number not
@@ -126,5 +127,5 @@ function markNonDecimalNumbers(doc: Document.Parsed): void {
 }
 
 function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+  return errorText(err).split('\n')[0] ?? '';
 }

@@ -33,13 +33,13 @@ export interface ListResult<T> {
   metadata?: { resourceVersion?: string; continue?: string };
 }
 
-export interface WatchEvent<T> {
+export interface KubeWatchEvent<T> {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
   object: T;
 }
 
 /** A watch in progress (its `done` callback runs once: null when the server ended the watch, an Error otherwise). */
-export interface WatchHandle {
+export interface KubeWatchHandle {
   abort(): void;
 }
 
@@ -132,7 +132,7 @@ export class KubeClient {
    * watch is open) or the request failed (then `done` already ran with the error). A non-200 answer is a
    * KubeApiError with its status.
    */
-  async watch<T>(path: string, query: Query, onEvent: (e: WatchEvent<T>) => void, done: (err: Error | null) => void): Promise<WatchHandle> {
+  async watch<T>(path: string, query: Query, onEvent: (e: KubeWatchEvent<T>) => void, done: (err: Error | null) => void): Promise<KubeWatchHandle> {
     let finished = false;
     let req: http.ClientRequest | undefined;
     const finish = (err: Error | null): void => {
@@ -141,7 +141,7 @@ export class KubeClient {
       req?.destroy();
       done(err);
     };
-    const handle: WatchHandle = {
+    const handle: KubeWatchHandle = {
       abort: () => {
         finished = true;
         req?.destroy();
@@ -202,7 +202,7 @@ export class KubeClient {
               finish(new Error(`watch ${path}: an event without a type`));
               return;
             }
-            if (!finished) onEvent(ev as WatchEvent<T>);
+            if (!finished) onEvent(ev as KubeWatchEvent<T>);
           }
         });
         res.on('end', () => finish(null));

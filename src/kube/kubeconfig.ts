@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { errorText } from '../text/error.js';
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
@@ -50,7 +51,7 @@ export function loadKubeConfig(file: string | undefined): LoadedKubeConfig {
     try {
       return { ...kubeConfigFromFile(file), source: `file ${file}` };
     } catch (err) {
-      throw new Error(`cannot load --kubeconfig ${file}: ${message(err)}`);
+      throw new Error(`cannot load --kubeconfig ${file}: ${errorText(err)}`);
     }
   }
   if (process.env.KUBERNETES_SERVICE_HOST && existsSync(`${SA_DIR}/token`)) {
@@ -64,7 +65,7 @@ export function loadKubeConfig(file: string | undefined): LoadedKubeConfig {
   try {
     return { ...kubeConfigFromFiles(paths), source: env.length > 0 ? `KUBECONFIG=${process.env.KUBECONFIG}` : 'default kubeconfig' };
   } catch (err) {
-    throw new Error(`cannot load the kubeconfig from ${env.length > 0 ? `KUBECONFIG=${process.env.KUBECONFIG}` : '~/.kube/config'}: ${message(err)}`);
+    throw new Error(`cannot load the kubeconfig from ${env.length > 0 ? `KUBECONFIG=${process.env.KUBECONFIG}` : '~/.kube/config'}: ${errorText(err)}`);
   }
 }
 
@@ -209,8 +210,4 @@ export function agentNamespace(explicit: string | undefined): string {
 function absolutePath(o: Obj, key: string, dir: string): Obj {
   const p = str(o, key);
   return p && !isAbsolute(p) ? { [key]: join(dir, p) } : {};
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

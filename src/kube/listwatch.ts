@@ -1,4 +1,4 @@
-import { KubeApiError, type KubeClient, type ListResult, type Query, type WatchHandle } from './client.js';
+import { KubeApiError, type KubeClient, type ListResult, type Query, type KubeWatchHandle } from './client.js';
 
 /** What every cached object has: metadata with name, namespace and resourceVersion. */
 export interface KubeObject {
@@ -41,7 +41,7 @@ export class ListWatch<T extends KubeObject> {
   private readonly objects = new Map<string, T>();
   private snapshot: T[] | undefined;
   private resourceVersion = '';
-  private request: WatchHandle | undefined;
+  private request: KubeWatchHandle | undefined;
   private relistTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 

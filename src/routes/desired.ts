@@ -24,6 +24,7 @@ import {
   type RouteRule,
   type WithheldCode,
 } from './types.js';
+import { errorText } from '../text/error.js';
 
 /**
  * A node with this label advertises nothing, whatever its value: Kubernetes' service controller tests the key's
@@ -162,7 +163,7 @@ export function serviceContribution(scope: RouteScope, svc: V1Service, slices: r
   try {
     processService(b, scope.cidrs, svc, ref, slices, scope.context.nodeName);
   } catch (e) {
-    const why = escapeControls(e instanceof Error ? e.message : String(e)).slice(0, 200);
+    const why = escapeControls(errorText(e)).slice(0, 200);
     b.refuse(ref, '', undefined, 'invalid-service', `Service data could not be read (${why}); its addresses are not advertised`);
   }
   return b.contribution();
