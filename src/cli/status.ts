@@ -187,7 +187,7 @@ function table(rows: string[][], indent = '  '): string[] {
     (r) =>
       indent +
       r
-        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
         .join('  ')
         .trimEnd(),
   );

@@ -34,22 +34,39 @@ type Level = { kind: 'intervals'; starts: number[]; ends: number[] } | { kind: '
 function buildLevel(boxes: readonly (readonly ValueRange[])[], budget: { left: number }): Level {
   budget.left -= boxes.length;
   if (budget.left < 0) throw new IndexTooLarge('allow-list index too large');
-  if (boxes[0]!.length === 1) return mergedIntervals(boxes.map((b) => b[0]!));
+  const sample = boxes[0];
+  if (sample === undefined) throw new Error('RangeIndex: a level built from no boxes (the constructor and insert pass only non-empty lists)');
+  if (sample.length === 1) return mergedIntervals(boxes.map(firstPart));
   // Elementary intervals of the first part: [bounds[i], bounds[i+1]) over the sorted distinct starts and ends + 1.
-  const bounds = [...new Set(boxes.flatMap((b) => [b[0]!.min, b[0]!.max + 1]))].sort((a, b) => a - b);
+  const bounds = [
+    ...new Set(
+      boxes.flatMap((b) => {
+        const first = firstPart(b);
+        return [first.min, first.max + 1];
+      }),
+    ),
+  ].sort((a, b) => a - b);
   const leaves = bounds.length - 1;
   const size = 1 << Math.ceil(Math.log2(Math.max(1, leaves)));
   // Only the nodes that hold a box exist (a dense tree of empty buckets would cost memory for every elementary interval
   // at every level: tens of millions of arrays for 10,000 three-part entries).
   const buckets = new Map<number, (readonly ValueRange[])[]>();
   for (const b of boxes) {
-    const lo = bisectRight(bounds, b[0]!.min) - 1;
-    const hi = bisectRight(bounds, b[0]!.max) - 1; // the leaf that holds max
+    const first = firstPart(b);
+    const lo = bisectRight(bounds, first.min) - 1;
+    const hi = bisectRight(bounds, first.max) - 1; // the leaf that holds max
     insert(buckets, 1, 0, size - 1, lo, hi, b.slice(1));
   }
   const nodes = new Map<number, Level>();
   for (const [node, list] of buckets) nodes.set(node, buildLevel(list, budget));
   return { kind: 'tree', bounds, size, nodes };
+}
+
+/** A box's range in the part its level indexes (every box keeps one part per level still to go). */
+function firstPart(box: readonly ValueRange[]): ValueRange {
+  const first = box[0];
+  if (first === undefined) throw new Error('RangeIndex: a box has fewer parts than the levels above it (every box has the same number)');
+  return first;
 }
 
 function insert(
@@ -74,10 +91,15 @@ function insert(
 }
 
 function queryLevel(level: Level, point: readonly number[], d: number): boolean {
-  const x = point[d]!;
+  const x = point[d];
+  // A point with fewer parts than the index matches nothing (as comparing undefined against the bounds did).
+  if (x === undefined) return false;
   if (level.kind === 'intervals') {
     const i = bisectRight(level.starts, x) - 1;
-    return i >= 0 && x <= level.ends[i]!;
+    if (i < 0) return false;
+    const end = level.ends[i];
+    if (end === undefined) throw new Error('RangeIndex: an interval list has fewer ends than starts');
+    return x <= end;
   }
   const leaf = bisectRight(level.bounds, x) - 1;
   if (leaf < 0 || leaf >= level.bounds.length - 1) return false;
@@ -101,8 +123,8 @@ function mergedIntervals(ranges: readonly ValueRange[]): Level {
   const starts: number[] = [];
   const ends: number[] = [];
   for (const r of sorted) {
-    const last = ends.length - 1;
-    if (last >= 0 && r.min <= ends[last]! + 1) ends[last] = Math.max(ends[last]!, r.max);
+    const lastEnd = ends.at(-1);
+    if (lastEnd !== undefined && r.min <= lastEnd + 1) ends[ends.length - 1] = Math.max(lastEnd, r.max);
     else {
       starts.push(r.min);
       ends.push(r.max);
@@ -117,7 +139,9 @@ function bisectRight(sorted: readonly number[], x: number): number {
   let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (sorted[mid]! <= x) lo = mid + 1;
+    const v = sorted[mid];
+    if (v === undefined) throw new Error('bisectRight: a midpoint fell outside the list');
+    if (v <= x) lo = mid + 1;
     else hi = mid;
   }
   return lo;

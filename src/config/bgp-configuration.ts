@@ -133,10 +133,8 @@ function checkServiceCidrSafety(
     });
   }
   // Overlaps between service CIDRs are legal (a /32 external IP inside a wider range) but usually a typo.
-  for (let i = 0; i < all.length; i++) {
-    for (let j = i + 1; j < all.length; j++) {
-      const a = all[i]!;
-      const b = all[j]!;
+  for (const [i, a] of all.entries()) {
+    for (const b of all.slice(i + 1)) {
       if (cidrsOverlap(a.c, b.c)) {
         msgs.warn(ref, b.path, render(b.c.cidr), `overlaps ${a.path} (${a.c.cidr}); every node advertises both prefixes`);
       }

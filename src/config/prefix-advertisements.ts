@@ -24,13 +24,13 @@ function communityLiteral(v: string): { type: 'standard' | 'large'; canonical: s
   const s = STD_COMMUNITY.exec(v);
   if (s) {
     return Number(s[1]) <= 65535 && Number(s[2]) <= 65535
-      ? { type: 'standard', canonical: canonical([s[1]!, s[2]!]) }
+      ? { type: 'standard', canonical: canonical(s.slice(1, 3)) }
       : { problem: 'a standard community is "aa:nn" with both parts 0..65535' };
   }
   const l = LARGE_COMMUNITY.exec(v);
   if (l) {
     return [l[1], l[2], l[3]].every((x) => Number(x) <= 4294967295)
-      ? { type: 'large', canonical: canonical([l[1]!, l[2]!, l[3]!]) }
+      ? { type: 'large', canonical: canonical(l.slice(1, 4)) }
       : { problem: 'a large community is "aa:nn:mm" with each part 0..4294967295' };
   }
   return undefined;

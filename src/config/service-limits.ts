@@ -110,7 +110,8 @@ function inRange(r: ValueRange, v: number): boolean {
 /** What an allow-list entry opens that it should not, as problems (errors: the entry is refused). */
 function entryProblems(ranges: readonly ValueRange[], optIn: boolean, path: string, text: string): FieldProblem[] {
   const out: FieldProblem[] = [];
-  const first = ranges[0]!;
+  const [first, second, third] = ranges;
+  if (first === undefined) throw new Error('entryProblems: a parsed community pattern has no parts');
   if (ranges.length === 2) {
     const inside = (first.min === 0 && first.max === 0) || first.min === 0xffff;
     const overlaps = inRange(first, 0) || inRange(first, 0xffff);
@@ -137,8 +138,9 @@ function entryProblems(ranges: readonly ValueRange[], optIn: boolean, path: stri
         message: "allows the communities of every AS: tenants may set values the operator's and upstream routers act on",
       });
   } else {
-    const marker = inRange(ranges[1]!, OWNER_LOCAL_DATA1) && inRange(ranges[2]!, OWNER_LOCAL_DATA2);
-    const onlyMarker = marker && ranges[1]!.min === ranges[1]!.max && ranges[2]!.min === ranges[2]!.max;
+    if (second === undefined || third === undefined) throw new Error('entryProblems: a parsed large community pattern has fewer than three parts');
+    const marker = inRange(second, OWNER_LOCAL_DATA1) && inRange(third, OWNER_LOCAL_DATA2);
+    const onlyMarker = marker && second.min === second.max && third.min === third.max;
     if (onlyMarker)
       out.push({
         severity: 'error',

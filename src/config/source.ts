@@ -63,7 +63,8 @@ export class ConfigSource {
 
   /** Reads and validates the file once; throws an Error listing every problem if it is invalid. */
   async start(): Promise<void> {
-    if (!this.opts.file) {
+    const file = this.opts.file;
+    if (!file) {
       this.opts.log.info(
         'no --config file: using the seed defaults (AS 64512, peer 192.168.1.1 AS 64512, no service CIDRs) plus any svcbgp.io custom resources',
         {},
@@ -72,7 +73,7 @@ export class ConfigSource {
     }
     let text: string;
     try {
-      text = await readFile(this.opts.file, 'utf8');
+      text = await readFile(file, 'utf8');
     } catch (err) {
       throw new ConfigError(`cannot read --config ${this.opts.file}: ${errorText(err)}`);
     }
@@ -82,7 +83,7 @@ export class ConfigSource {
     }
     this.timer = setInterval(() => {
       // Nothing a poll meets may end the process: an unexpected error is logged and the next poll tries again.
-      this.poll().catch((err: unknown) => {
+      this.poll(file).catch((err: unknown) => {
         this.opts.log.error('configuration reload failed; keeping the last good configuration', {
           file: this.opts.file,
           error: errorText(err),
@@ -96,10 +97,10 @@ export class ConfigSource {
     if (this.timer) clearInterval(this.timer);
   }
 
-  private async poll(): Promise<void> {
+  private async poll(file: string): Promise<void> {
     let text: string;
     try {
-      text = await readFile(this.opts.file!, 'utf8');
+      text = await readFile(file, 'utf8');
     } catch (err) {
       this.opts.log.warn('cannot read --config file; keeping the last good configuration', {
         file: this.opts.file,

@@ -100,8 +100,8 @@ export function parseYamlDocuments(text: string): YamlDocuments {
 function depthOf(root: unknown): number {
   let max = 0;
   const stack: { node: unknown; depth: number }[] = [{ node: root, depth: 1 }];
-  while (stack.length > 0) {
-    const { node, depth } = stack.pop()!;
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const { node, depth } = top;
     if (node === null || typeof node !== 'object' || !('items' in node)) continue;
     if (depth > max) max = depth;
     if (max > MAX_YAML_DEPTH) return max;

@@ -15,7 +15,7 @@ export function parseGobgpAddress(address: string): string {
     return `unix://${p}`;
   }
   const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(address);
-  const host = m ? (m[1] ?? m[2])! : '';
+  const host = m ? (m[1] ?? m[2] ?? '') : ''; // the pattern sets one of the two groups
   const port = m ? Number(m[3]) : 0;
   if (!m || port < 1 || port > 65535) {
     throw new Error(`invalid gobgpd address "${address}": expected host:port (127.0.0.1:50051, [::1]:50051) or unix:///path.sock`);

@@ -47,10 +47,11 @@ export interface WireLargeCommunity {
 export function largeCommunityToWire(c: string): WireLargeCommunity {
   const m = /^(\d+):(\d+):(\d+)$/.exec(c);
   const parts = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [];
-  if (parts.length !== 3 || parts.some((p) => !(p >= 0 && p <= 0xffffffff))) {
+  const [global_admin, local_data1, local_data2] = parts;
+  if (global_admin === undefined || local_data1 === undefined || local_data2 === undefined || parts.some((p) => !(p >= 0 && p <= 0xffffffff))) {
     throw new GobgpRequestError(`invalid large community "${c}": expected "<uint32>:<uint32>:<uint32>"`);
   }
-  return { global_admin: parts[0]!, local_data1: parts[1]!, local_data2: parts[2]! };
+  return { global_admin, local_data1, local_data2 };
 }
 
 export function largeCommunityFromWire(c: WireLargeCommunity): string {

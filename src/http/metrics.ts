@@ -149,9 +149,8 @@ export class AgentMetrics {
 
   /** Forget the series of peers gobgpd no longer has (deleted peers must not linger in the exposition). */
   retainPeers(present: ReadonlySet<string>): void {
-    for (const key of this.knownPeers.keys()) {
+    for (const [key, owner] of this.knownPeers) {
       if (present.has(key)) continue;
-      const owner = this.knownPeers.get(key)!;
       for (const s of AgentMetrics.STATES) this.peerState.remove({ peer: key, state: s, owner });
       this.knownPeers.delete(key);
     }

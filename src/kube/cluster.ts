@@ -103,12 +103,15 @@ export class ClusterWatch {
   }
 
   cacheStates(): Record<string, string> {
-    const names = ['services', 'endpointslices', 'node', 'bgppeers', 'bgpconfigurations'];
-    const all = [this.services, this.slices, this.nodes, this.peers, this.configs];
+    const all: [string, { readonly state: string } | undefined][] = [
+      ['services', this.services],
+      ['endpointslices', this.slices],
+      ['node', this.nodes],
+      ['bgppeers', this.peers],
+      ['bgpconfigurations', this.configs],
+    ];
     const out: Record<string, string> = {};
-    all.forEach((c, i) => {
-      if (c) out[names[i]!] = c.state;
-    });
+    for (const [name, c] of all) if (c) out[name] = c.state;
     return out;
   }
 

@@ -58,8 +58,9 @@ export function loadKubeConfig(file: string | undefined): LoadedKubeConfig {
     return { target: inClusterTarget(), source: 'in-cluster service account' };
   }
   const env = (process.env.KUBECONFIG ?? '').split(':').filter((f) => f !== '');
-  const paths = env.length > 0 ? env : [join(homedir(), '.kube', 'config')];
-  if (env.length === 0 && !existsSync(paths[0]!)) {
+  const defaultPath = join(homedir(), '.kube', 'config');
+  const paths = env.length > 0 ? env : [defaultPath];
+  if (env.length === 0 && !existsSync(defaultPath)) {
     throw new Error('no Kubernetes configuration: pass --kubeconfig, set KUBECONFIG, or run in a Pod with a ServiceAccount');
   }
   try {
@@ -92,8 +93,9 @@ export function kubeConfigFromFile(path: string): Omit<LoadedKubeConfig, 'source
  */
 export function kubeConfigFromFiles(paths: readonly string[]): Omit<LoadedKubeConfig, 'source'> {
   const files = paths.filter((p) => existsSync(p));
-  if (files.length === 0) throw new Error(`none of ${paths.join(', ')} exists`);
-  if (files.length === 1) return kubeConfigFromFile(files[0]!);
+  const [only, ...more] = files;
+  if (only === undefined) throw new Error(`none of ${paths.join(', ')} exists`);
+  if (more.length === 0) return kubeConfigFromFile(only);
   return fromDocs(files.map((f) => ({ text: readFileSync(f, 'utf8'), dir: dirname(resolve(f)), name: f })));
 }
 
@@ -143,12 +145,14 @@ function fromDocs(sources: readonly Source[]): Omit<LoadedKubeConfig, 'source'> 
   });
   const contextName = docs.map((p) => str(p.doc, 'current-context')).find((c) => c !== undefined);
   if (!contextName) throw new Error('no current-context');
+  const [firstDoc] = docs;
+  if (firstDoc === undefined) throw new Error('kubeconfig: a current-context came from no document');
   const context = entry(docs, 'contexts', 'context', contextName).body;
   const clusterName = str(context, 'cluster');
   if (!clusterName) throw new Error(`context "${contextName}" names no cluster`);
   const { body: cluster, src: clusterSrc } = entry(docs, 'clusters', 'cluster', clusterName);
   const userName = str(context, 'user');
-  const { body: user, src: userSrc } = userName ? entry(docs, 'users', 'user', userName) : { body: {}, src: docs[0]!.src };
+  const { body: user, src: userSrc } = userName ? entry(docs, 'users', 'user', userName) : { body: {}, src: firstDoc.src };
   const server = str(cluster, 'server');
   if (!server) throw new Error(`cluster "${clusterName}" has no server`);
   if (str(cluster, 'proxy-url')) {

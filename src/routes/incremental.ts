@@ -76,12 +76,11 @@ export class IncrementalRoutes {
     // The scope is a function of the configuration and this Node's info: derived again only when they change.
     const key = JSON.stringify([config, toNodeInfo(node)]);
     let full = false;
-    if (!this.table || !this.scope || key !== this.scopeKey || (changed === undefined && this.keyed)) {
-      this.reset(routeScope(config, node), key);
+    let { table, scope } = this;
+    if (!table || !scope || key !== this.scopeKey || (changed === undefined && this.keyed)) {
+      ({ table, scope } = this.reset(routeScope(config, node), key));
       full = true;
     }
-    const table = this.table!;
-    const scope = this.scope!;
     if (changed !== undefined && !full) {
       const byKeys = this.applyChanges(table, scope, changed, services.length);
       if (byKeys) return byKeys;
@@ -224,9 +223,11 @@ export class IncrementalRoutes {
     return k;
   }
 
-  private reset(scope: RouteScope, key: string): void {
-    this.table = new RouteTable(scope.context);
-    this.table.set(CONFIG_OWNER, configContribution(scope));
+  /** Starts over with an empty table for the scope; returns the new table and scope. */
+  private reset(scope: RouteScope, key: string): { table: RouteTable; scope: RouteScope } {
+    const table = new RouteTable(scope.context);
+    this.table = table;
+    table.set(CONFIG_OWNER, configContribution(scope));
     this.scope = scope;
     this.scopeKey = key;
     this.seen = new Map();
@@ -234,6 +235,7 @@ export class IncrementalRoutes {
     this.sliceGen.clear();
     this.slicesByOwner.clear();
     this.keyed = false;
+    return { table, scope };
   }
 
   private fullFallback(

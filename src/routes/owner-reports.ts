@@ -48,7 +48,8 @@ export class OwnerReports {
       }
       return;
     }
-    const first = [...refused.values()][0] ?? [...withheld.values()][0]!;
+    const first = refused.values().next().value ?? withheld.values().next().value;
+    if (first === undefined) throw new Error('OwnerReports.setOwner: both lists are empty past the check that one is not');
     const reports: Reports = {
       ref: ref ?? { namespace: first.namespace, name: first.service },
       refused: [...refused.values()].sort(compareRefusals),
@@ -68,7 +69,10 @@ export class OwnerReports {
     if (
       before &&
       before.length === reports.length &&
-      before.every((b, i) => b.message === reports[i]!.message && b.namespace === reports[i]!.namespace && b.service === reports[i]!.service)
+      before.every((b, i) => {
+        const r = reports[i]; // defined: the lengths are equal
+        return r !== undefined && b.message === r.message && b.namespace === r.namespace && b.service === r.service;
+      })
     )
       return;
     this.merged.set(key, reports);
@@ -98,7 +102,10 @@ export class OwnerReports {
     let hi = this.order.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const other = this.byOwner.get(this.order[mid]!)!.ref;
+      const owner = this.order[mid];
+      const reports = owner === undefined ? undefined : this.byOwner.get(owner);
+      if (reports === undefined) throw new Error('OwnerReports: an owner in the result order has no reports');
+      const other = reports.ref;
       if ((cmp(other.namespace, ref.namespace) || cmp(other.name, ref.name)) < 0) lo = mid + 1;
       else hi = mid;
     }

@@ -47,7 +47,9 @@ export class RouteOrder<T> {
     let hi = this.items.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.items[mid]!.sortKey < sortKey) lo = mid + 1;
+      const item = this.items[mid];
+      if (item === undefined) throw new Error('RouteOrder.position: a midpoint fell outside the list');
+      if (item.sortKey < sortKey) lo = mid + 1;
       else hi = mid;
     }
     return lo;

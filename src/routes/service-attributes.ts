@@ -217,7 +217,8 @@ export function readServiceAttributes(annotations: unknown, limits: ServiceAttri
     }
     if (over > 0) {
       // One refusal for the rest, under their reason when they share one.
-      const code = overCodes.size === 1 ? [...overCodes][0]! : 'invalid-annotation';
+      const [only] = overCodes; // the one code when size is 1
+      const code = overCodes.size === 1 && only !== undefined ? only : 'invalid-annotation';
       refuse(
         `(${over} more)`,
         code,
@@ -281,6 +282,13 @@ export interface RouteContribution {
   since?: string;
 }
 
+/** A contribution a Service made (not an aggregate's): the only kind whose attributes the merge weighs. */
+type ServiceContribution = RouteContribution & { service: ServiceRef };
+
+function fromService(c: RouteContribution): c is ServiceContribution {
+  return c.service !== undefined;
+}
+
 /** A Service whose attributes the merge left out of a route, and why (reported as a refusal: log, Event, status). */
 export interface AttributesNotApplied {
   service: ServiceRef;
@@ -325,10 +333,10 @@ function compareRefs(a: ServiceRef, b: ServiceRef): number {
  * A Service that contributes twice (two rules) counts once per rule; its endpoints are counted once.
  */
 export function mergeContributions(contributions: readonly RouteContribution[], settings: MergeSettings, namespaces: readonly string[] = []): MergedAttributes {
-  const wanting = new Map<string, RouteContribution>();
+  const wanting = new Map<string, ServiceContribution>();
   const endpoints = new Map<string, { service: ServiceRef; localEndpoints: number }>();
   for (const c of contributions) {
-    if (c.service === undefined) continue;
+    if (!fromService(c)) continue;
     const k = refKey(c.service);
     const a = c.attributes;
     if (a.communities.length > 0 || a.largeCommunities.length > 0 || a.localPref !== undefined) wanting.set(k, c);
@@ -370,10 +378,10 @@ export function mergeContributions(contributions: readonly RouteContribution[], 
   return out;
 }
 
-function attributeSource(c: RouteContribution): ServiceAttributeSource {
+function attributeSource(c: ServiceContribution): ServiceAttributeSource {
   const a = c.attributes;
   return {
-    service: { ...c.service! },
+    service: { ...c.service },
     communities: [...a.communities],
     largeCommunities: [...a.largeCommunities],
     ...(a.localPref !== undefined ? { localPref: a.localPref } : {}),
@@ -382,14 +390,14 @@ function attributeSource(c: RouteContribution): ServiceAttributeSource {
 
 /** Which Services' attributes a route takes (see mergeContributions), and why the others' are left out. */
 function applicable(
-  wanting: RouteContribution[],
+  wanting: ServiceContribution[],
   all: readonly RouteContribution[],
   namespaces: readonly string[],
-): { taken: RouteContribution[]; left: AttributesNotApplied[] } {
+): { taken: ServiceContribution[]; left: AttributesNotApplied[] } {
   if (wanting.length === 0) return { taken: [], left: [] };
-  const leaveAll = (text: string, summary: string): { taken: RouteContribution[]; left: AttributesNotApplied[] } => ({
+  const leaveAll = (text: string, summary: string): { taken: ServiceContribution[]; left: AttributesNotApplied[] } => ({
     taken: [],
-    left: wanting.map((c) => ({ service: { ...c.service! }, text, summary })),
+    left: wanting.map((c) => ({ service: { ...c.service }, text, summary })),
   });
   if (all.some((c) => c.rule === 'aggregate')) {
     return leaveAll(
@@ -404,10 +412,10 @@ function applicable(
       'annotations not applied: Services of several namespaces use this address',
     );
   }
-  const ordered = [...wanting].sort((a, b) => cmpText(a.since ?? '', b.since ?? '') || compareRefs(a.service!, b.service!));
+  const ordered = [...wanting].sort((a, b) => cmpText(a.since ?? '', b.since ?? '') || compareRefs(a.service, b.service));
   const communities = new Set<string>();
   const large = new Set<string>();
-  const taken: RouteContribution[] = [];
+  const taken: ServiceContribution[] = [];
   const left: AttributesNotApplied[] = [];
   for (const c of ordered) {
     const std = c.attributes.communities.filter((x) => !communities.has(x)).length;
@@ -421,10 +429,10 @@ function applicable(
     const older =
       taken
         .slice(0, 3)
-        .map((t) => `${escapeControls(t.service!.namespace)}/${escapeControls(t.service!.name)}`)
+        .map((t) => `${escapeControls(t.service.namespace)}/${escapeControls(t.service.name)}`)
         .join(', ') + (taken.length > 3 ? ` and ${taken.length - 3} more` : '');
     left.push({
-      service: { ...c.service! },
+      service: { ...c.service },
       text: `its annotations are not applied: with them the route would carry more than ${MAX_SERVICE_COMMUNITIES} communities or ${MAX_SERVICE_LARGE_COMMUNITIES} large communities from Services (one BGP message must hold the path); Services created earlier keep theirs (${older})`,
       summary: `annotations not applied: the shared route already carries the most communities Services may add (${MAX_SERVICE_COMMUNITIES} + ${MAX_SERVICE_LARGE_COMMUNITIES})`,
     });

@@ -135,10 +135,11 @@ export class RouteTable {
   /** Adds a contribution beside the owner's others (the full computation: a dump may list a Service twice). */
   add(owner: string, c: Contribution, ref?: ServiceRef): void {
     const list = this.contributions.get(owner);
-    if (list) list.push(c);
-    else this.contributions.set(owner, [c]);
+    const all = list ?? [];
+    all.push(c);
+    if (list === undefined) this.contributions.set(owner, all);
     this.apply(owner, c, +1);
-    if (c.refused.length > 0 || c.withheld.length > 0 || list !== undefined) this.reports.setOwner(owner, this.contributions.get(owner)!, ref);
+    if (c.refused.length > 0 || c.withheld.length > 0 || list !== undefined) this.reports.setOwner(owner, all, ref);
   }
 
   /** Replaces everything the owner contributed (undefined: the owner is gone). */

@@ -357,8 +357,8 @@ export class V3Codec implements WireCodec {
           route.nextHop = String(a.value.next_hop);
           break;
         case 'MpReachNLRIAttribute': {
-          const hops = a.value.next_hops as string[];
-          if (hops.length > 0) route.nextHop = ipaddr.parse(hops[0]!).toString();
+          const [hop] = a.value.next_hops as string[];
+          if (hop !== undefined) route.nextHop = ipaddr.parse(hop).toString();
           break;
         }
         case 'CommunitiesAttribute':

@@ -385,8 +385,8 @@ export class V4Codec implements WireCodec {
       // An attribute outside our subset decodes with no oneof member set: skipped, as v3 skips unknown Anys.
       if (a.next_hop) route.nextHop = a.next_hop.next_hop;
       else if (a.mp_reach) {
-        const hops = a.mp_reach.next_hops;
-        if (hops.length > 0) route.nextHop = ipaddr.parse(hops[0]!).toString();
+        const [hop] = a.mp_reach.next_hops;
+        if (hop !== undefined) route.nextHop = ipaddr.parse(hop).toString();
       } else if (a.communities) route.communities = sortCommunities(a.communities.communities.map(communityFromWire));
       else if (a.large_communities) {
         route.largeCommunities = sortCommunities(a.large_communities.communities.map(largeCommunityFromWire));
