@@ -34,6 +34,13 @@ for (const from of folders) {
   });
 }
 forbidden.push({
+  name: 'gobgp-through-its-index',
+  comment: 'src/gobgp is used through src/gobgp/index.ts (the adapter the agent sees), not the files behind it',
+  severity: 'error',
+  from: { path: '^src/', pathNot: '^src/gobgp/' },
+  to: { path: '^src/gobgp/', pathNot: '^src/gobgp/index\\.ts$' },
+});
+forbidden.push({
   name: 'version-is-a-leaf',
   comment: 'src/version.ts is read by every layer and imports none',
   severity: 'error',

@@ -18,8 +18,8 @@ import { PasswordResolver } from './passwords.js';
 import { GobgpdMonitor } from './monitor.js';
 import type { SpeakerPort } from '../model/speaker.js';
 import { diff } from '../routes/index.js';
-import type { ApiChoice } from '../gobgp/types.js';
-import { GobgpSpeaker } from '../gobgp/speaker.js';
+import type { ApiChoice } from '../gobgp/index.js';
+import { GobgpSpeaker } from '../gobgp/index.js';
 
 export interface AgentOptions {
   nodeName: string;

@@ -5,7 +5,7 @@ import type { AgentOptions, RunningAgent } from '../agent/agent.js';
 import type { Logger } from '../log/logger.js';
 import { errorText } from '../text/error.js';
 import { ConfigError } from '../config/source.js';
-import type { ApiChoice } from '../gobgp/types.js';
+import type { ApiChoice } from '../gobgp/index.js';
 
 /**
  * Every duration flag of `svcbgp run`: its range (ms, inclusive), environment variable and default. A value outside
