@@ -12,9 +12,9 @@ import {
   type NodeInfo,
   type NodePeer,
 } from '../config/index.js';
+import { EXCLUDE_LABEL } from '../model/annotations.js';
 import {
   desiredRoutes,
-  EXCLUDE_LABEL,
   ruleReasons,
   type AddressKind,
   type AttributeSource,
@@ -30,7 +30,8 @@ import {
 } from '../routes/index.js';
 import type { Route } from '../model/route.js';
 import { describeLinkBandwidth } from '../routes/weights.js';
-import { isAttributeRefusal, serviceAttributeLines } from '../routes/service-attributes.js';
+import { isAttributeRefusal } from '../model/path.js';
+import { serviceAttributeLines } from '../routes/service-attributes.js';
 import { malformedSlice } from '../routes/endpoints.js';
 import { readNode } from '../config/node.js';
 import { bfdText } from '../model/peer.js';

@@ -4,7 +4,7 @@ import type { AgentStatus } from '../agent/status-report.js';
 import { AGENT_STATUS_KIND } from '../agent/status-report.js';
 import type { GlobalConfig, GobgpClient, Neighbor, RibPath } from '../gobgp/index.js';
 import type { Family, LinkBandwidth } from '../model/route.js';
-import { isAttributeRefusal } from '../routes/service-attributes.js';
+import { isAttributeRefusal } from '../model/path.js';
 import { describeLinkBandwidth } from '../routes/weights.js';
 import { escapeControls as safe, safeJson } from '../text/escape.js';
 import { errorText } from '../text/error.js';

@@ -1,5 +1,5 @@
 import { cidrContains, cidrsOverlap, isCidr, parseCidr, parseIp, type ParsedCidr } from './net.js';
-import { where } from './parse.js';
+import { where } from './messages.js';
 import { YamlNumber } from './yaml.js';
 import { escapeControls, quoteValue } from '../text/escape.js';
 import { ACCEPTED_API_VERSIONS, type ConfigMessage, type DocRef, type GlobalBgpSettings } from './types.js';

@@ -20,8 +20,6 @@ import {
 } from './types.js';
 
 // Still importable from here: both moved next to what they serve.
-export { where } from './messages.js';
-export { splitPeerIP } from './bgp-peer.js';
 
 /**
  * Parses Calico-style BGP configuration: BGPPeer and BGPConfiguration documents under projectcalico.org/v3 or

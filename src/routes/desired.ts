@@ -486,6 +486,4 @@ class Collector {
   }
 }
 
-export { EXCLUDE_LABEL, LOAD_BALANCER_CLASS };
-
 export { serviceRef };

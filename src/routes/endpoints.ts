@@ -45,7 +45,10 @@ export function canServe(conditions: { ready?: boolean | null; serving?: boolean
  * Indexes slices by Service (namespace/name, from the kubernetes.io/service-name label), skipping
  * malformed ones rather than failing: one broken slice must not break the other Services.
  */
-export function indexSlices(slices: readonly V1EndpointSlice[], keyOf: (s: V1EndpointSlice) => string | undefined = sliceKey): Map<string, V1EndpointSlice[]> {
+export function indexSlices(
+  slices: readonly V1EndpointSlice[],
+  keyOf: (s: V1EndpointSlice) => string | undefined = sliceServiceKey,
+): Map<string, V1EndpointSlice[]> {
   const out = new Map<string, V1EndpointSlice[]>();
   for (const s of slices) {
     const key = keyOf(s);
@@ -56,9 +59,6 @@ export function indexSlices(slices: readonly V1EndpointSlice[], keyOf: (s: V1End
   }
   return out;
 }
-
-/** The Service key ("namespace/name") an EndpointSlice belongs to, or undefined for a malformed one. */
-export const sliceKey = sliceServiceKey;
 
 /** What kube-proxy makes of an endpoint for a Local policy: ready, serving while terminating, or neither. */
 type EndpointCondition = 'ready' | 'serving-terminating' | 'none';

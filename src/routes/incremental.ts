@@ -1,7 +1,7 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import type { BgpConfig } from '../config/types.js';
 import { toNodeInfo, type NodeInput } from '../config/node.js';
-import { sliceKey } from './endpoints.js';
+import { sliceServiceKey } from '../model/service-key.js';
 import { CONFIG_OWNER, configContribution, desiredRoutes, ownerKey, routeScope, serviceContribution, serviceRef, type RouteScope } from './desired.js';
 import { RouteTable } from './table.js';
 import type { DesiredPath, DesiredRoutesResult, ServiceRef } from './types.js';
@@ -218,7 +218,7 @@ export class IncrementalRoutes {
   private sliceKeyOf(sl: V1EndpointSlice): string | undefined {
     if (typeof sl !== 'object' || sl === null) return undefined;
     if (this.sliceKeys.has(sl)) return this.sliceKeys.get(sl);
-    const k = sliceKey(sl);
+    const k = sliceServiceKey(sl);
     this.sliceKeys.set(sl, k);
     return k;
   }

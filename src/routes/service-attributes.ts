@@ -473,6 +473,3 @@ export function serviceAttributeReasons(
   }
   return out;
 }
-
-export { ANNOTATION_ADVERTISE, ANNOTATION_COMMUNITIES, ANNOTATION_LARGE_COMMUNITIES, ANNOTATION_LOCAL_PREF, KNOWN_ANNOTATIONS, MAX_UNKNOWN_ANNOTATIONS };
-export { isAttributeRefusal, type AttributeRefusalCode } from '../model/path.js';
