@@ -35,7 +35,15 @@ export class DesiredComputer {
     const { result, stats, changes } = this.routes.compute(config, node, services, slices, changed);
     const mismatch = verify ? this.routes.verify(config, node, services, slices) : undefined;
     const res = mismatch ? this.routes.compute(config, node, services, slices).result : result;
-    const state: DesiredState = { paths: res.routes, refused: res.refused, withheld: res.withheld, generation: ++generations };
+    // The paths are read from the result only when the reconciler asks for them (a pass with no delta to follow).
+    const state: DesiredState = {
+      get paths() {
+        return res.routes;
+      },
+      refused: res.refused,
+      withheld: res.withheld,
+      generation: ++generations,
+    };
     // The delta holds only when nothing was recomputed from scratch since the state it is relative to.
     if (changes && !mismatch && this.lastGeneration !== undefined) {
       const delta = new Map<string, DesiredPath | undefined>();

@@ -76,8 +76,8 @@ export interface ReconcilerSnapshot {
   lastError?: PassRecord;
   /** The desired paths of the last good view (with their reasons), or undefined before the first. */
   desired?: DesiredPath[];
-  refused: RefusedAddress[];
-  withheld: WithheldAddress[];
+  refused: readonly RefusedAddress[];
+  withheld: readonly WithheldAddress[];
   /** Is what is advertised computed from a synced, connected view (false: kept from the last good one). */
   fresh: boolean;
   globalConflict?: string;

@@ -43,8 +43,8 @@ export interface AgentStatus {
   lastPass?: PassRecord;
   lastError?: PassRecord;
   desired: DesiredPathStatus[];
-  refused: RefusedAddress[];
-  withheld: WithheldAddress[];
+  refused: readonly RefusedAddress[];
+  withheld: readonly WithheldAddress[];
 }
 
 export function agentStatus(input: {

@@ -173,9 +173,9 @@ export interface WithheldAddress {
 }
 
 export interface DesiredState {
-  paths: DesiredPath[];
-  refused: RefusedAddress[];
-  withheld?: WithheldAddress[];
+  paths: readonly DesiredPath[];
+  refused: readonly RefusedAddress[];
+  withheld?: readonly WithheldAddress[];
   /** Identifies this state for a later state's delta (unique in the process). */
   generation?: number;
   /**

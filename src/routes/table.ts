@@ -156,6 +156,10 @@ export class RouteTable {
     if (hadReports || (c !== undefined && (c.refused.length > 0 || c.withheld.length > 0))) this.reports.setOwner(owner, c ? [c] : [], ref);
   }
 
+  /**
+   * The routes, refusals and withheld addresses now. `routes` is read when asked for (RouteOrder.reader): a pass
+   * that follows the changed keys never builds the list; read it before the table changes again.
+   */
   result(): DesiredRoutesResult {
     const { nodeName, excluded } = this.context;
     const routes = excluded ? this.noRoutes() : this.routes();
@@ -163,9 +167,11 @@ export class RouteTable {
     return {
       node: nodeName,
       excluded,
-      routes,
-      refused: excluded ? refused.filter((r) => r.code !== 'attribute-not-applied') : [...refused],
-      withheld: excluded ? [] : [...this.reports.withheld()],
+      get routes() {
+        return routes();
+      },
+      refused: excluded ? refused.filter((r) => r.code !== 'attribute-not-applied') : refused,
+      withheld: excluded ? [] : this.reports.withheld(),
     };
   }
 
@@ -183,13 +189,14 @@ export class RouteTable {
   }
 
   /** An excluded node advertises nothing: no route, and no route changed (exclusion itself means a fresh table). */
-  private noRoutes(): DesiredPath[] {
+  private noRoutes(): () => readonly DesiredPath[] {
     this.changed = new Set();
-    return [];
+    return () => [];
   }
 
-  private routes(): DesiredPath[] {
+  private routes(): () => readonly DesiredPath[] {
     const added: OrderItem<DesiredPath>[] = [];
+    const replaced: OrderItem<DesiredPath>[] = [];
     const dropped = new Set<string>();
     for (const key of this.dirty) {
       const e = this.entries.get(key);
@@ -198,6 +205,7 @@ export class RouteTable {
         const path = this.build(e, key);
         if (item) {
           item.value = path;
+          replaced.push(item);
         } else {
           const fresh = { key, sortKey: prefixSortKey(e.prefix), value: path };
           this.built.set(key, fresh);
@@ -211,8 +219,8 @@ export class RouteTable {
     }
     this.changed = this.dirty.size === 0 ? new Set() : new Set(this.dirty);
     this.dirty.clear();
-    this.order.update(added, dropped);
-    return this.order.values();
+    this.order.update(added, dropped, replaced);
+    return this.order.reader();
   }
 
   private apply(owner: string, c: Contribution, delta: 1 | -1): void {

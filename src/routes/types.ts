@@ -40,7 +40,7 @@ export interface DesiredRoutesResult {
   /** The node carries node.kubernetes.io/exclude-from-external-load-balancers=true: it advertises nothing. */
   excluded: boolean;
   /** Sorted: IPv4 before IPv6, then by address, then by prefix length. */
-  routes: DesiredPath[];
-  refused: RefusedAddress[];
-  withheld: WithheldAddress[];
+  routes: readonly DesiredPath[];
+  refused: readonly RefusedAddress[];
+  withheld: readonly WithheldAddress[];
 }

@@ -46,7 +46,7 @@ kind: BGPConfiguration
 metadata: {name: default}
 spec:
   asNumber: 64512
-  serviceClusterIPs: [{cidr: 10.49.0.0/16}]
+  serviceClusterIPs: [{cidr: 10.96.0.0/12}]
 ---
 apiVersion: svcbgp.io/v1alpha1
 kind: BGPPeer
@@ -56,8 +56,8 @@ spec: {peerIP: 192.168.1.1, asNumber: 64512}
 if (!config.ok) throw new Error(config.errors.join('; '));
 const bgpConfig = config.config;
 
-const ip = (i: number): string => `10.49.${(i >> 8) & 255}.${i & 255}`;
-const ep = (i: number): string => `10.48.${(i >> 8) & 255}.${i & 255}`;
+const ip = (i: number): string => `10.${96 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
+const ep = (i: number): string => `10.${64 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
 const sliceFor = (i: number, nodeName: string): V1EndpointSlice => slice(`svc-${i}`, 'IPv4', [{ ip: ep(i), node: nodeName }], { suffix: '1' });
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const gcHeapMiB = (): number => {

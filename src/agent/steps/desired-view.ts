@@ -29,9 +29,9 @@ export class DesiredView {
   private lastGeneration: number | undefined;
   private staleLogged = false;
   private fresh = false;
-  private refused: RefusedAddress[] = [];
+  private refused: readonly RefusedAddress[] = [];
   /** The last good state's withheld addresses are read when asked for (status), not on every pass. */
-  private withheldFrom: Pick<DesiredState, 'withheld'> = {};
+  private withheldFrom: { withheld?: DesiredState['withheld'] } = {};
 
   constructor(private readonly deps: Pick<ReconcilerDeps, 'log' | 'metrics' | 'onRefused'>) {}
 
@@ -44,7 +44,7 @@ export class DesiredView {
       this.staleLogged = false;
       this.deps.onRefused?.(inputs.desired.refused);
       this.refused = inputs.desired.refused;
-      this.withheldFrom = inputs.desired;
+      this.withheldFrom = { withheld: inputs.desired.withheld };
       this.fresh = true;
       this.deps.metrics?.setRefused(inputs.desired.refused);
     } else {
@@ -68,7 +68,7 @@ export class DesiredView {
     return this.last?.paths.get(key);
   }
 
-  status(): { desired?: DesiredPath[]; refused: RefusedAddress[]; withheld: NonNullable<DesiredState['withheld']>; fresh: boolean } {
+  status(): { desired?: DesiredPath[]; refused: readonly RefusedAddress[]; withheld: NonNullable<DesiredState['withheld']>; fresh: boolean } {
     return {
       ...(this.last ? { desired: [...this.last.paths.values()] } : {}),
       refused: this.refused,

@@ -53,10 +53,14 @@ describe('agent inputs: incremental desired paths, checked on the drift pass', (
     const { inputs, metrics } = setup(services, slices);
     const first = await inputs.read(new Set(['start']));
     expect(prefixes(first)).to.deep.equal(['10.49.0.0/16', '10.49.0.1/32', '10.49.0.2/32', '10.49.0.3/32']);
+    // A state's paths are read in its own pass (the reconciler does): keep the list, not the state.
+    const firstPaths = first.desired!.paths;
     slices[1] = slice('b', 'IPv4', [{ ip: '10.48.0.1', node: 'node-2' }]);
     const second = await inputs.read(new Set(['endpointslices']));
     expect(prefixes(second)).to.deep.equal(['10.49.0.0/16', '10.49.0.1/32', '10.49.0.3/32']);
-    expect(second.desired!.paths[2]).to.equal(first.desired!.paths[3]); // 10.49.0.3/32: the same object
+    expect(second.desired!.paths[2]).to.equal(firstPaths[3]); // 10.49.0.3/32: the same object
+    // Holding the state past its pass and reading it then is a programming error, and says so.
+    expect(() => first.desired!.paths).to.throw(/read after the table changed again/);
     expect(await counter(metrics, 'svcbgp_services_recomputed_total{')).to.deep.equal([
       'svcbgp_services_recomputed_total{scope="full"} 3',
       'svcbgp_services_recomputed_total{scope="incremental"} 1',
