@@ -41,7 +41,9 @@ export class DesiredComputer {
         return res.routes;
       },
       refused: res.refused,
-      withheld: res.withheld,
+      get withheld() {
+        return res.withheld;
+      },
       generation: ++generations,
     };
     // The delta holds only when nothing was recomputed from scratch since the state it is relative to.

@@ -10,16 +10,20 @@ interface Reports {
 
 /**
  * The refused and withheld addresses of a route table (./table.ts): each contributor's, in result order (namespace,
- * name), and the attribute-not-applied refusals the merge of a shared route made, by route key. The lists are built
- * again only after a change.
+ * name), and the attribute-not-applied refusals the merge of a shared route made, by route key. Each list is built
+ * again only after a change of its own kind, from the owners that have entries of that kind: a node withholds most
+ * Services of a large cluster (no local endpoint), and a change of one of them must not rebuild the refusals.
  */
 export class OwnerReports {
   private readonly byOwner = new Map<string, Reports>();
-  /** Contributors with reports, in result order. */
-  private order: string[] = [];
+  /** Contributors with refusals, in result order. */
+  private readonly refusing = new OwnerOrder(this.byOwner);
+  /** Contributors with withheld addresses, in result order. */
+  private readonly withholding = new OwnerOrder(this.byOwner);
   /** Host-route key -> the Services whose attributes the merge left out of that route (attribute-not-applied). */
   private readonly merged = new Map<string, RefusedAddress[]>();
-  private changed = true;
+  private refusedChanged = true;
+  private withheldChanged = true;
   private refusedList: RefusedAddress[] = [];
   private withheldList: WithheldAddress[] = [];
 
@@ -33,21 +37,21 @@ export class OwnerReports {
     contributions: readonly { refused: readonly RefusedAddress[]; withheld: readonly WithheldAddress[] }[],
     ref: ServiceRef | undefined,
   ): void {
-    this.changed = true;
     const refused = new Map<string, RefusedAddress>();
     const withheld = new Map<string, WithheldAddress>();
     for (const c of contributions) {
       for (const r of c.refused) refused.set(`${r.namespace}/${r.service}/${r.uid ?? ''}/${r.address}/${r.kind ?? ''}/${r.code}/${r.message}`, r);
       for (const w of c.withheld) withheld.set(`${w.namespace}/${w.service}/${w.address}/${w.kind}/${w.code}`, w);
     }
-    const had = this.byOwner.has(owner);
-    if (refused.size === 0 && withheld.size === 0) {
-      if (had) {
-        this.byOwner.delete(owner);
-        this.order.splice(this.order.indexOf(owner), 1);
-      }
-      return;
+    const before = this.byOwner.get(owner);
+    if (before) {
+      if (before.refused.length > 0) this.refusing.remove(owner, before.ref);
+      if (before.withheld.length > 0) this.withholding.remove(owner, before.ref);
+      this.byOwner.delete(owner);
+      this.refusedChanged ||= before.refused.length > 0;
+      this.withheldChanged ||= before.withheld.length > 0;
     }
+    if (refused.size === 0 && withheld.size === 0) return;
     const first = refused.values().next().value ?? withheld.values().next().value;
     if (first === undefined) throw new Error('OwnerReports.setOwner: both lists are empty past the check that one is not');
     const reports: Reports = {
@@ -56,13 +60,35 @@ export class OwnerReports {
       withheld: [...withheld.values()].sort(compareWithheld),
     };
     this.byOwner.set(owner, reports);
-    if (!had) this.order.splice(this.insertionPoint(reports.ref), 0, owner);
+    if (reports.refused.length > 0) {
+      this.refusing.insert(owner, reports.ref);
+      this.refusedChanged = true;
+    }
+    if (reports.withheld.length > 0) {
+      this.withholding.insert(owner, reports.ref);
+      this.withheldChanged = true;
+    }
+  }
+
+  /** One owner's refusals and withheld addresses (none: an empty list each), as the result lists them. */
+  of(owner: string): { refused: readonly RefusedAddress[]; withheld: readonly WithheldAddress[] } {
+    return this.byOwner.get(owner) ?? { refused: [], withheld: [] };
+  }
+
+  /** The attribute-not-applied refusals of one route key (none: an empty list). */
+  mergedOf(key: string): readonly RefusedAddress[] {
+    return this.merged.get(key) ?? [];
+  }
+
+  /** The owners with reports. */
+  owners(): IterableIterator<string> {
+    return this.byOwner.keys();
   }
 
   /** The attribute-not-applied refusals of one route (none: the route has none, or is gone). */
   setMerged(key: string, reports: RefusedAddress[]): void {
     if (reports.length === 0) {
-      if (this.merged.delete(key)) this.changed = true;
+      if (this.merged.delete(key)) this.refusedChanged = true;
       return;
     }
     const before = this.merged.get(key);
@@ -76,33 +102,54 @@ export class OwnerReports {
     )
       return;
     this.merged.set(key, reports);
-    this.changed = true;
+    this.refusedChanged = true;
   }
 
   refused(): RefusedAddress[] {
-    this.rebuild();
+    if (this.refusedChanged) {
+      this.refusedList = this.refusing.owners.flatMap((o) => this.byOwner.get(o)?.refused ?? []);
+      if (this.merged.size > 0) this.refusedList = [...this.refusedList, ...[...this.merged.values()].flat()].sort(compareRefusals);
+      this.refusedChanged = false;
+    }
     return this.refusedList;
   }
 
   withheld(): WithheldAddress[] {
-    this.rebuild();
+    if (this.withheldChanged) {
+      this.withheldList = this.withholding.owners.flatMap((o) => this.byOwner.get(o)?.withheld ?? []);
+      this.withheldChanged = false;
+    }
     return this.withheldList;
   }
+}
 
-  private rebuild(): void {
-    if (!this.changed) return;
-    this.refusedList = this.order.flatMap((o) => this.byOwner.get(o)?.refused ?? []);
-    if (this.merged.size > 0) this.refusedList = [...this.refusedList, ...[...this.merged.values()].flat()].sort(compareRefusals);
-    this.withheldList = this.order.flatMap((o) => this.byOwner.get(o)?.withheld ?? []);
-    this.changed = false;
+/** Owner keys in result order (namespace, name of their Service), placed and found by binary search. */
+class OwnerOrder {
+  readonly owners: string[] = [];
+
+  constructor(private readonly byOwner: ReadonlyMap<string, Reports>) {}
+
+  insert(owner: string, ref: ServiceRef): void {
+    this.owners.splice(this.position(ref), 0, owner);
   }
 
-  private insertionPoint(ref: ServiceRef): number {
+  remove(owner: string, ref: ServiceRef): void {
+    // Owners with one name in one namespace sit side by side: look from the first of them.
+    for (let at = this.position(ref); at < this.owners.length; at++) {
+      if (this.owners[at] === owner) {
+        this.owners.splice(at, 1);
+        return;
+      }
+    }
+    throw new Error(`OwnerReports: ${owner} is not in the result order`);
+  }
+
+  private position(ref: ServiceRef): number {
     let lo = 0;
-    let hi = this.order.length;
+    let hi = this.owners.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const owner = this.order[mid];
+      const owner = this.owners[mid];
       const reports = owner === undefined ? undefined : this.byOwner.get(owner);
       if (reports === undefined) throw new Error('OwnerReports: an owner in the result order has no reports');
       const other = reports.ref;

@@ -157,13 +157,15 @@ export class RouteTable {
   }
 
   /**
-   * The routes, refusals and withheld addresses now. `routes` is read when asked for (RouteOrder.reader): a pass
-   * that follows the changed keys never builds the list; read it before the table changes again.
+   * The routes, refusals and withheld addresses now. Two lists are built only when read, as most passes never look
+   * at them (the reconciler follows the changed keys; the withheld addresses are for status): `routes`
+   * (RouteOrder.reader) must be read before the table changes again; `withheld` is the table's list when read.
    */
   result(): DesiredRoutesResult {
     const { nodeName, excluded } = this.context;
     const routes = excluded ? this.noRoutes() : this.routes();
     const refused = this.reports.refused();
+    const reports = this.reports;
     return {
       node: nodeName,
       excluded,
@@ -171,7 +173,9 @@ export class RouteTable {
         return routes();
       },
       refused: excluded ? refused.filter((r) => r.code !== 'attribute-not-applied') : refused,
-      withheld: excluded ? [] : this.reports.withheld(),
+      get withheld() {
+        return excluded ? [] : reports.withheld();
+      },
     };
   }
 

@@ -30,7 +30,7 @@ export class DesiredView {
   private staleLogged = false;
   private fresh = false;
   private refused: readonly RefusedAddress[] = [];
-  /** The last good state's withheld addresses are read when asked for (status), not on every pass. */
+  /** The withheld addresses are read when asked for (status), not on every pass: the route table's list then. */
   private withheldFrom: { withheld?: DesiredState['withheld'] } = {};
 
   constructor(private readonly deps: Pick<ReconcilerDeps, 'log' | 'metrics' | 'onRefused'>) {}
@@ -44,7 +44,7 @@ export class DesiredView {
       this.staleLogged = false;
       this.deps.onRefused?.(inputs.desired.refused);
       this.refused = inputs.desired.refused;
-      this.withheldFrom = { withheld: inputs.desired.withheld };
+      this.withheldFrom = inputs.desired;
       this.fresh = true;
       this.deps.metrics?.setRefused(inputs.desired.refused);
     } else {
