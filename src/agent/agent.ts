@@ -89,6 +89,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     passwords: kube.passwords,
     log,
     metrics,
+    onCheckFailed: () => trigger('drift-repair', 0),
   });
   const reconciler = new Reconciler({
     speaker,

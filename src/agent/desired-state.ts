@@ -1,7 +1,7 @@
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import type { SpeakerConfig, Peer } from '../model/peer.js';
 import { speakerConfigForNode, type BgpConfig, type NodePeer } from '../config/index.js';
-import { IncrementalRoutes, type ComputeStats, type Mismatch } from '../routes/incremental.js';
+import { IncrementalRoutes, type CheckStep, type ComputeStats } from '../routes/incremental.js';
 import type { DesiredPath, DesiredState } from '../model/path.js';
 import type { ServiceChanges } from '../model/service-key.js';
 import type { PasswordResolver } from './passwords.js';
@@ -10,31 +10,29 @@ import type { PasswordResolver } from './passwords.js';
  * The reconciler's DesiredState from the route model (src/routes), computed incrementally: only the Services whose
  * inputs changed are recomputed (src/routes/incremental.ts), and a route that did not change keeps its DesiredPath
  * object, so the reconciler's per-pass work on it is a map lookup. The route model's paths, refusals and withheld
- * addresses are the state's own: nothing is converted here.
+ * addresses are the state's own: nothing is converted here. The drift pass's comparison with a full recomputation
+ * runs beside the passes, in slices (startCheck, checkStep).
  */
 /** DesiredState generations: one counter for the process, so a delta can never be read against another source. */
 let generations = 0;
+
+/** The lists of the view, read only when a computation needs them (most passes follow the changed keys). */
+export interface ViewLists {
+  readonly services: readonly V1Service[];
+  readonly endpointSlices: readonly V1EndpointSlice[];
+}
 
 export class DesiredComputer {
   private readonly routes = new IncrementalRoutes();
   private lastGeneration: number | undefined;
 
   /**
-   * `verify`: also recompute everything and compare (the drift pass); a difference is returned and repaired.
    * `changed`: the Services whose inputs changed since the last call, from the watch; absent: unknown, every Service
    * of the view is looked at.
    */
-  compute(
-    config: BgpConfig,
-    node: V1Node,
-    services: readonly V1Service[],
-    slices: readonly V1EndpointSlice[],
-    verify = false,
-    changed?: ServiceChanges,
-  ): { state: DesiredState; stats: ComputeStats; mismatch?: Mismatch } {
-    const { result, stats, changes } = this.routes.compute(config, node, services, slices, changed);
-    const mismatch = verify ? this.routes.verify(config, node, services, slices) : undefined;
-    const res = mismatch ? this.routes.compute(config, node, services, slices).result : result;
+  compute(config: BgpConfig, node: V1Node, view: ViewLists, changed?: ServiceChanges): { state: DesiredState; stats: ComputeStats } {
+    const keyed = changed && this.routes.computeKeyed(config, node, changed);
+    const { result: res, stats, changes } = keyed ?? this.routes.compute(config, node, view.services, view.endpointSlices, changed);
     // The paths are read from the result only when the reconciler asks for them (a pass with no delta to follow).
     const state: DesiredState = {
       get paths() {
@@ -47,19 +45,29 @@ export class DesiredComputer {
       generation: ++generations,
     };
     // The delta holds only when nothing was recomputed from scratch since the state it is relative to.
-    if (changes && !mismatch && this.lastGeneration !== undefined) {
+    if (changes && this.lastGeneration !== undefined) {
       const delta = new Map<string, DesiredPath | undefined>();
       for (const key of changes) delta.set(key, this.routes.path(key));
       state.delta = { since: this.lastGeneration, changed: delta };
     }
     this.lastGeneration = state.generation;
-    return { state, stats, ...(mismatch ? { mismatch } : {}) };
+    return { state, stats };
+  }
+
+  /** Starts the drift check against the view as it is now (src/routes/check.ts); false: nothing computed yet. */
+  startCheck(view: ViewLists): boolean {
+    return this.routes.startCheck(view.services, view.endpointSlices);
+  }
+
+  /** Advances the running drift check by about `budgetMs`; undefined: none is running. */
+  checkStep(budgetMs: number): CheckStep | undefined {
+    return this.routes.checkStep(budgetMs);
   }
 }
 
 /** A one-shot computation (tests, tools): the same adapter without state kept between calls. */
 export function computeDesired(config: BgpConfig, node: V1Node, services: readonly V1Service[], slices: readonly V1EndpointSlice[]): DesiredState {
-  return new DesiredComputer().compute(config, node, services, slices).state;
+  return new DesiredComputer().compute(config, node, { services, endpointSlices: slices }).state;
 }
 
 /** --router-id, else the node's first IPv4 InternalIP (then ExternalIP). BGP identifiers are IPv4. */

@@ -8,6 +8,7 @@ import { toNodeInfo, type BgpConfig } from '../config/index.js';
 import { nodeAddressWarnings } from '../config/node-checks.js';
 import { leavingReason } from '../config/departure.js';
 import { DesiredComputer, routerIdFor, speakerFor } from './desired-state.js';
+import type { CheckStep } from '../routes/incremental.js';
 import type { PasswordResolver } from './passwords.js';
 import type { Inputs, InputsPort } from './reconciler.js';
 
@@ -30,14 +31,19 @@ export interface ClusterInputsDeps {
   passwords: PasswordResolver;
   log: Logger;
   metrics?: AgentMetrics;
+  /** The drift check found a difference: the next pass computes from scratch (run one). */
+  onCheckFailed?: () => void;
 }
+
+/** One slice of the drift check: what a change that arrives meanwhile waits for, at most (plus its own pass). */
+const CHECK_SLICE_MS = 4;
 
 /**
  * The reconciler's inputs port over the cluster: at the start of every pass, the speaker configuration and the
  * desired paths of this node, or why they cannot be computed yet. Desired paths are computed incrementally
- * (DesiredComputer); a pass whose reasons include "drift" (the --resync-interval timer) also recomputes them from
- * scratch and compares: a difference is logged as an error, counted (svcbgp_desired_state_mismatches_total) and
- * the full result is used.
+ * (DesiredComputer); a pass whose reasons include "drift" (the --resync-interval timer) also starts a recomputation
+ * from scratch and a comparison, which run beside the passes in slices of a few milliseconds: a difference is logged
+ * as an error, counted (svcbgp_desired_state_mismatches_total), and the next pass (run at once) uses the full result.
  */
 export class ClusterInputs implements InputsPort {
   private readonly desired = new DesiredComputer();
@@ -46,6 +52,8 @@ export class ClusterInputs implements InputsPort {
   private lastNodeWarnings = '';
   private lastLeavingWarning: string | undefined;
   private inForce: ConfigInForce | undefined;
+  /** The drift check while it runs. */
+  private check: Promise<void> | undefined;
   /**
    * The Service changes the watch handed over since the last computation, each resolved to its objects when it came
    * with its view (so a computation never sees objects newer than its view); undefined: not known since the last
@@ -109,17 +117,10 @@ export class ClusterInputs implements InputsPort {
     if (nodeWarnings.join('\n') !== this.lastNodeWarnings && nodeWarnings.length > 0) log.warn('configuration warning', { warnings: nodeWarnings });
     this.lastNodeWarnings = nodeWarnings.join('\n');
     const changed = this.pending && pendingChanges(this.pending);
-    const { state, stats, mismatch } = this.desired.compute(cfg, node, view.services, view.endpointSlices, reasons.has('drift'), changed);
+    const { state, stats } = this.desired.compute(cfg, node, view, changed);
     this.pending = sources.serviceChanges ? new Map() : undefined;
     metrics?.servicesRecomputed.inc({ scope: stats.full ? 'full' : 'incremental' }, stats.recomputed);
-    if (mismatch) {
-      metrics?.desiredMismatches.inc();
-      log.error('BUG: the incremental desired state differed from a full recomputation; the full one is used (please report this log line)', {
-        routes: mismatch.routes,
-        refused: mismatch.refused,
-        withheld: mismatch.withheld,
-      });
-    }
+    if (reasons.has('drift') && this.desired.startCheck(view)) this.runCheck();
     return {
       ...base,
       speaker,
@@ -127,6 +128,52 @@ export class ClusterInputs implements InputsPort {
       ...(holdIfRunning !== undefined ? { holdIfRunning } : {}),
       ...(leaving !== undefined ? { leaving } : {}),
     };
+  }
+
+  /** The running drift check, until it ends (tests, tools); resolves at once when none runs. */
+  checkDone(): Promise<void> {
+    return this.check ?? Promise.resolve();
+  }
+
+  /**
+   * Steps the drift check (src/routes/check.ts) a slice at a time, yielding to the event loop between slices so that
+   * watch events and passes go first: a change waits for one slice at most, not for the whole comparison.
+   */
+  private runCheck(): void {
+    if (this.check) return;
+    const started = performance.now();
+    let slices = 0;
+    const loop = async (): Promise<void> => {
+      for (;;) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        const step = this.desired.checkStep(CHECK_SLICE_MS);
+        slices++;
+        if (step?.state === 'more') continue;
+        if (step) this.checkEnded(step, { slices, ms: Math.round(performance.now() - started) });
+        return;
+      }
+    };
+    this.check = loop().finally(() => {
+      this.check = undefined;
+    });
+  }
+
+  private checkEnded(step: Exclude<CheckStep, { state: 'more' }>, took: { slices: number; ms: number }): void {
+    const { log, metrics, onCheckFailed } = this.deps;
+    if (step.state === 'agree') {
+      log.debug('drift check: the incremental desired state equals a full recomputation', took);
+    } else if (step.state === 'abandoned') {
+      log.info('drift check given up; the next drift pass checks again', { why: step.why, ...took });
+    } else {
+      metrics?.desiredMismatches.inc();
+      log.error('BUG: the incremental desired state differed from a full recomputation; the full one is used (please report this log line)', {
+        routes: step.mismatch.routes,
+        refused: step.mismatch.refused,
+        withheld: step.mismatch.withheld,
+        ...took,
+      });
+      onCheckFailed?.();
+    }
   }
 
   /** Takes the watch's Service changes with the view they belong to. */

@@ -167,11 +167,12 @@ export class Reconciler {
   }
 
   /**
-   * Drift pass: re-read gobgpd's RIB on the next pass and count how it differs from what this agent believes it
-   * applied (a path someone deleted with `gobgp global rib del`, or changed) — svcbgp_drift_repairs_total.
+   * Drift pass: re-read gobgpd's RIB beside the passes; the pass after the answer counts how it differs from what
+   * this agent believes it applied (a path someone deleted with `gobgp global rib del`, or changed) —
+   * svcbgp_drift_repairs_total — and repairs it. The answer runs a pass of its own ("drift-read").
    */
   checkDrift(): void {
-    this.rib.checkDrift();
+    this.rib.checkDrift(() => this.deps.schedule?.('drift-read', 0));
   }
 
   readiness(): Readiness {

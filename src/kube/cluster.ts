@@ -127,6 +127,7 @@ export class ClusterWatch {
   }
 
   view(): ClusterView {
+    const { services, slices } = this;
     const notReady = Object.entries(this.cacheStates())
       .filter(([, s]) => s !== 'synced' && s !== 'absent')
       .map(([n, s]) => `${n}:${s}`);
@@ -134,8 +135,13 @@ export class ClusterWatch {
       synced: this.caches.every((c) => c.synced),
       connected: this.caches.every((c) => c.connected),
       notReady,
-      services: this.services.list(),
-      endpointSlices: this.slices.list(),
+      // Read when asked for: a list of every Service is built again after each change, and most passes never need one.
+      get services() {
+        return services.list();
+      },
+      get endpointSlices() {
+        return slices.list();
+      },
       node: this.nodes.list().find((n) => n.metadata?.name === this.opts.nodeName),
       bgpPeers: this.peers?.list() ?? [],
       bgpConfigurations: this.configs?.list() ?? [],

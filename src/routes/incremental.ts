@@ -3,7 +3,8 @@ import type { BgpConfig } from '../config/types.js';
 import { toNodeInfo, type NodeInput } from '../config/node.js';
 import { sliceServiceKey } from '../model/service-key.js';
 import { CONFIG_OWNER, configContribution, desiredRoutes, ownerKey, routeScope, serviceContribution, serviceRef, type RouteScope } from './desired.js';
-import { RouteTable } from './table.js';
+import { RouteTable, type Contribution } from './table.js';
+import { RouteCheck, type CheckStep, type Mismatch } from './check.js';
 import type { DesiredPath, DesiredRoutesResult, ServiceRef } from './types.js';
 import type { ServiceChanges } from '../model/service-key.js';
 
@@ -17,12 +18,7 @@ export interface ComputeStats {
   services: number;
 }
 
-export interface Mismatch {
-  /** What differs, for the log: route prefixes, refused and withheld addresses (at most 20 of each). */
-  routes: string[];
-  refused: string[];
-  withheld: string[];
-}
+export type { CheckStep, Mismatch } from './check.js';
 
 /** A Service object of the current view, with its key and the compute() call that last saw it. */
 interface Seen {
@@ -56,9 +52,10 @@ export class IncrementalRoutes {
   private readonly sliceGen = new Map<V1EndpointSlice, { gen: number }>();
   /** The slices of the last view by Service key: kept up to date from the slices that came and went. */
   private readonly slicesByOwner = new Map<string, V1EndpointSlice[]>();
-  private last: DesiredRoutesResult | undefined;
   /** The table was last brought up to date from handed keys: the per-object bookkeeping is stale. */
   private keyed = false;
+  /** The drift pass's check, while it runs (./check.ts). */
+  private check: RouteCheck | undefined;
 
   /**
    * `changes`: the route keys (routeKey form, "family|prefix") whose route object differs from the previous
@@ -86,6 +83,34 @@ export class IncrementalRoutes {
       if (byKeys) return byKeys;
       return this.compute(config, node, services, slices);
     }
+    return this.computeFromView(table, scope, full, config, node, services, slices);
+  }
+
+  /**
+   * Recomputes the Services of the handed keys only, without looking at the view: undefined when that cannot be
+   * done (nothing computed yet, the configuration or this Node changed, a key the route model does not give its
+   * Service), and then the caller computes from the view. Most passes end here: their cost does not grow with the
+   * cluster (no list of every Service is built).
+   */
+  computeKeyed(
+    config: BgpConfig,
+    node: NodeInput,
+    changed: ServiceChanges,
+  ): { result: DesiredRoutesResult; stats: ComputeStats; changes: ReadonlySet<string> } | undefined {
+    const { table, scope } = this;
+    if (!table || !scope || JSON.stringify([config, toNodeInfo(node)]) !== this.scopeKey) return undefined;
+    return this.applyChanges(table, scope, changed, this.seenCount());
+  }
+
+  private computeFromView(
+    table: RouteTable,
+    scope: RouteScope,
+    full: boolean,
+    config: BgpConfig,
+    node: NodeInput,
+    services: readonly V1Service[],
+    slices: readonly V1EndpointSlice[],
+  ): { result: DesiredRoutesResult; stats: ComputeStats; changes?: ReadonlySet<string> } {
     const gen = ++this.generation;
     const slicesChanged = this.updateSliceIndex(slices, gen);
     let recomputed = 0;
@@ -96,7 +121,7 @@ export class IncrementalRoutes {
         if (known.gen === gen) return this.fullFallback(config, node, services, slices);
         known.gen = gen;
         if (!slicesChanged.has(known.owner)) continue;
-        table.set(known.owner, serviceContribution(scope, svc, this.slicesByOwner.get(known.owner) ?? NO_SLICES), known.ref);
+        this.put(table, known.owner, serviceContribution(scope, svc, this.slicesByOwner.get(known.owner) ?? NO_SLICES), known.ref);
         recomputed++;
         continue;
       }
@@ -110,21 +135,20 @@ export class IncrementalRoutes {
       }
       this.seen.set(svc, { ref, owner, gen });
       this.seenByOwner.set(owner, svc);
-      table.set(owner, serviceContribution(scope, svc, this.slicesByOwner.get(owner) ?? NO_SLICES), ref);
+      this.put(table, owner, serviceContribution(scope, svc, this.slicesByOwner.get(owner) ?? NO_SLICES), ref);
       recomputed++;
     }
     let removed = 0;
     for (const [svc, was] of this.seen) {
       if (was.gen !== gen) {
-        table.set(was.owner, undefined);
+        this.put(table, was.owner, undefined);
         this.seen.delete(svc);
         this.seenByOwner.delete(was.owner);
         removed++;
       }
     }
-    this.last = table.result();
     return {
-      result: this.last,
+      result: table.result(),
       stats: { full, recomputed, removed, services: this.seen.size },
       ...(full ? {} : { changes: table.lastChanges() }),
     };
@@ -147,19 +171,19 @@ export class IncrementalRoutes {
       const svc = changed.service(owner);
       if (svc === undefined) {
         if (table.has(owner)) removed++;
-        table.set(owner, undefined);
+        this.put(table, owner, undefined);
         continue;
       }
       const ref = serviceRef(svc);
       if (ownerKey(ref) !== owner) {
         this.table = undefined;
+        this.check = undefined;
         return undefined;
       }
-      table.set(owner, serviceContribution(scope, svc, changed.slices(owner)), ref);
+      this.put(table, owner, serviceContribution(scope, svc, changed.slices(owner)), ref);
       recomputed++;
     }
-    this.last = table.result();
-    return { result: this.last, stats: { full: false, recomputed, removed, services }, changes: table.lastChanges() };
+    return { result: table.result(), stats: { full: false, recomputed, removed, services }, changes: table.lastChanges() };
   }
 
   /**
@@ -197,22 +221,63 @@ export class IncrementalRoutes {
   }
 
   /**
-   * Recompute everything from scratch and compare with the last incremental result (call right after compute()
-   * with the same view). Undefined when they agree; else what differs, and the table is rebuilt.
+   * Starts the drift pass's check (./check.ts) against this view (a snapshot: the lists as they are now); advance it
+   * with checkStep() between passes. A check already running goes on (it started from an older view, and follows
+   * every change since). Nothing to check before the first computation.
    */
-  verify(config: BgpConfig, node: NodeInput, services: readonly V1Service[], slices: readonly V1EndpointSlice[]): Mismatch | undefined {
-    const fresh = desiredRoutes(config, node, services, slices);
-    const mine = this.last;
-    if (mine && JSON.stringify(mine) === JSON.stringify(fresh)) return undefined;
-    const mismatch = compareResults(mine, fresh);
-    this.table = undefined; // the next compute() starts over
-    this.last = fresh;
-    return mismatch;
+  startCheck(services: readonly V1Service[], slices: readonly V1EndpointSlice[]): boolean {
+    if (this.check) return true;
+    if (!this.table || !this.scope) return false;
+    this.check = new RouteCheck(this.table, this.scope, services, slices);
+    return true;
+  }
+
+  /** Whether a check is running. */
+  get checking(): boolean {
+    return this.check !== undefined;
+  }
+
+  /**
+   * Advances the running check by about `budgetMs`. A difference makes the next compute() start over from the view
+   * (the full computation, which is what the check compared with).
+   */
+  checkStep(budgetMs: number, stride?: number): CheckStep | undefined {
+    const check = this.check;
+    if (!check) return undefined;
+    const step = check.step(budgetMs, stride);
+    if (step.state === 'more') return step;
+    this.check = undefined;
+    if (step.state === 'differ') this.table = undefined;
+    return step;
+  }
+
+  /**
+   * Recompute everything from scratch and compare with the incremental state, at once (tests, tools; the agent runs
+   * the same check in slices). Call right after compute() with the same view. Undefined when they agree; else what
+   * differs, and the next compute() starts over.
+   */
+  verify(services: readonly V1Service[], slices: readonly V1EndpointSlice[]): Mismatch | undefined {
+    this.check = undefined;
+    if (!this.startCheck(services, slices)) return undefined;
+    let step = this.checkStep(Number.POSITIVE_INFINITY);
+    while (step?.state === 'more') step = this.checkStep(Number.POSITIVE_INFINITY);
+    return step?.state === 'differ' ? step.mismatch : undefined;
   }
 
   /** The current path of a route key (after compute()). */
   path(key: string): DesiredPath | undefined {
     return this.table?.path(key);
+  }
+
+  /** Sets an owner's contribution in the live table, and in the running check's shadow. */
+  private put(table: RouteTable, owner: string, c: Contribution | undefined, ref?: ServiceRef): void {
+    table.set(owner, c, ref);
+    this.check?.mirror(owner, c, ref);
+  }
+
+  /** The Services in the table (every owner but the configuration's aggregates). */
+  private seenCount(): number {
+    return Math.max(0, (this.table?.owners ?? 1) - 1);
   }
 
   private sliceKeyOf(sl: V1EndpointSlice): string | undefined {
@@ -235,6 +300,7 @@ export class IncrementalRoutes {
     this.sliceGen.clear();
     this.slicesByOwner.clear();
     this.keyed = false;
+    this.check = undefined; // a fresh table is what the check compares with
     return { table, scope };
   }
 
@@ -245,29 +311,7 @@ export class IncrementalRoutes {
     slices: readonly V1EndpointSlice[],
   ): { result: DesiredRoutesResult; stats: ComputeStats } {
     this.table = undefined; // the next compute() starts over: never reuse a table that may hold merged duplicates
-    this.last = desiredRoutes(config, node, services, slices);
-    return { result: this.last, stats: { full: true, recomputed: services.length, removed: 0, services: services.length } };
+    this.check = undefined;
+    return { result: desiredRoutes(config, node, services, slices), stats: { full: true, recomputed: services.length, removed: 0, services: services.length } };
   }
-}
-
-const MAX_LISTED = 20;
-
-function differing<T>(a: readonly T[], b: readonly T[], id: (t: T) => string): string[] {
-  const ma = new Map(a.map((x) => [id(x), JSON.stringify(x)]));
-  const mb = new Map(b.map((x) => [id(x), JSON.stringify(x)]));
-  const out: string[] = [];
-  for (const k of new Set([...ma.keys(), ...mb.keys()])) {
-    if (ma.get(k) !== mb.get(k)) out.push(k);
-    if (out.length >= MAX_LISTED) break;
-  }
-  return out;
-}
-
-function compareResults(mine: DesiredRoutesResult | undefined, fresh: DesiredRoutesResult): Mismatch {
-  const m = mine ?? { routes: [], refused: [], withheld: [] };
-  return {
-    routes: differing(m.routes, fresh.routes, (p) => p.route.prefix),
-    refused: differing(m.refused, fresh.refused, (r) => `${r.namespace}/${r.service} ${r.address} ${r.code}`),
-    withheld: differing(m.withheld, fresh.withheld, (w) => `${w.namespace}/${w.service} ${w.address} ${w.kind}`),
-  };
 }

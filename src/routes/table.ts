@@ -121,11 +121,18 @@ export class RouteTable {
   /** The keys the last routes() rebuilt or dropped (the paths whose object changed since the call before). */
   private changed: ReadonlySet<string> = new Set();
   private readonly order = new RouteOrder<DesiredPath>();
+  /** Built by settle(): compared key by key, never in result order. */
+  private unordered = false;
   private readonly sources = new Map<PrefixAdvertisement, AttributeSource>();
   /** Host-route key -> the namespaces whose Services use the address, each with its count of uses. */
   private readonly users = new Map<string, Map<string, number>>();
 
   constructor(readonly context: TableContext) {}
+
+  /** How many owners contribute (the configuration's aggregates count as one). */
+  get owners(): number {
+    return this.contributions.size;
+  }
 
   /** Whether the owner has a contribution. */
   has(owner: string): boolean {
@@ -162,6 +169,7 @@ export class RouteTable {
    * (RouteOrder.reader) must be read before the table changes again; `withheld` is the table's list when read.
    */
   result(): DesiredRoutesResult {
+    if (this.unordered) throw new Error('RouteTable.result: this table is built by settle() and has no result order');
     const { nodeName, excluded } = this.context;
     const routes = excluded ? this.noRoutes() : this.routes();
     const refused = this.reports.refused();
@@ -187,9 +195,54 @@ export class RouteTable {
     return this.changed;
   }
 
-  /** The current path of a route key (after result()). */
+  /** The current path of a route key (after result(), or settle() for a table only compared key by key). */
   path(key: string): DesiredPath | undefined {
     return this.built.get(key)?.value;
+  }
+
+  /**
+   * Builds up to `max` of the routes that changed since the last build, outside the result order: for a table that
+   * is only compared key by key (the drift check's, ./check.ts), a bounded piece of work at a time. True when none is
+   * left. Such a table has no result().
+   */
+  settle(max: number): boolean {
+    this.unordered = true;
+    let n = 0;
+    for (const key of this.dirty) {
+      if (n++ >= max) return false;
+      this.dirty.delete(key);
+      const e = this.entries.get(key);
+      if (e) {
+        const path = this.build(e, key);
+        const item = this.built.get(key);
+        if (item) item.value = path;
+        else this.built.set(key, { key, sortKey: '', value: path });
+      } else {
+        this.built.delete(key);
+        this.reports.setMerged(key, []);
+      }
+    }
+    return true;
+  }
+
+  /** The keys of the built routes. */
+  builtKeys(): IterableIterator<string> {
+    return this.built.keys();
+  }
+
+  /** The attribute-not-applied refusals the merge made for one route key. */
+  mergedReports(key: string): readonly RefusedAddress[] {
+    return this.reports.mergedOf(key);
+  }
+
+  /** One owner's refusals and withheld addresses. */
+  reportsOf(owner: string): { refused: readonly RefusedAddress[]; withheld: readonly WithheldAddress[] } {
+    return this.reports.of(owner);
+  }
+
+  /** The owners with refusals or withheld addresses. */
+  reportOwners(): IterableIterator<string> {
+    return this.reports.owners();
   }
 
   /** An excluded node advertises nothing: no route, and no route changed (exclusion itself means a fresh table). */

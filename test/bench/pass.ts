@@ -72,9 +72,15 @@ interface PassResult {
   passP90Ms: number;
   passP99Ms: number;
   passMaxMs: number;
-  /** A drift pass (--resync-interval): gobgpd's paths re-read, everything recomputed and compared. */
+  /** A drift pass (--resync-interval): gobgpd's paths re-read and compared; it starts the check of the desired state. */
   driftPassMs: number;
-  /** Of which the full recomputation alone (desiredRoutes over the whole view). */
+  /** The check (a full recomputation compared key by key), in slices beside the passes: from start to end. */
+  checkMs: number;
+  /** Changes made while the check ran, each taken on a timer and passed: how many, p99 and max from change to pass end. */
+  duringCheck: number;
+  duringCheckP99Ms: number;
+  duringCheckMaxMs: number;
+  /** The full recomputation alone, at once (desiredRoutes over the whole view): what the check spreads out. */
   fullComputeMs: number;
   heapObjectsMiB: number;
   heapAgentMiB: number;
@@ -122,21 +128,41 @@ async function run(n: number): Promise<PassResult> {
   const cold = performance.now() - t;
   const want = Math.ceil(n / 2) + 1;
   if (speaker.paths.size !== want) throw new Error(`cold pass: ${speaker.paths.size} paths, want ${want}`);
-  const times: number[] = [];
-  for (let c = 0; c < CHANGES; c++) {
-    // Even changes move Service i's endpoint to the other node (its /32 withdrawn or advertised), odd ones move it back.
+  let c = 0;
+  /** One change: Service i's endpoint moves to the other node (its /32 withdrawn or advertised), the next moves it back. */
+  const change = (): void => {
     const i = (Math.floor(c / 2) * 7919) % n;
     slices[i] = sliceFor(i, c % 2 === 0 ? away(i) : home(i));
     changed.add(`default/svc-${i}`);
+    c++;
+  };
+  const times: number[] = [];
+  while (c < CHANGES) {
+    change();
     t = performance.now();
     await reconciler.pass(new Set(['endpointslice']));
     times.push(performance.now() - t);
   }
-  // The drift pass: what a change that arrives meanwhile waits for (the in-memory speaker's RIB read costs nothing).
+  // The drift pass (the in-memory speaker's RIB read costs nothing), then changes while its check runs beside the
+  // passes: each change is taken on a timer, as the agent's scheduler takes it, after any check slice already queued.
   reconciler.checkDrift();
   t = performance.now();
   await reconciler.pass(new Set(['drift']));
   const drift = performance.now() - t;
+  const checkStarted = performance.now();
+  let checking = true;
+  void inputs.checkDone().then(() => {
+    checking = false;
+  });
+  const during: number[] = [];
+  while (checking) {
+    change();
+    t = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await reconciler.pass(new Set(['endpointslice']));
+    during.push(performance.now() - t);
+  }
+  const checkMs = performance.now() - checkStarted;
   t = performance.now();
   desiredRoutes(bgpConfig, theNode, services, slices);
   const full = performance.now() - t;
@@ -149,6 +175,10 @@ async function run(n: number): Promise<PassResult> {
     passP99Ms: +pct(times, 99).toFixed(2),
     passMaxMs: +Math.max(...times).toFixed(2),
     driftPassMs: Math.round(drift),
+    checkMs: Math.round(checkMs),
+    duringCheck: during.length,
+    duringCheckP99Ms: +pct(during, 99).toFixed(2),
+    duringCheckMaxMs: +Math.max(...during).toFixed(2),
     fullComputeMs: Math.round(full),
     heapObjectsMiB: +heapObjects.toFixed(1),
     heapAgentMiB: +(heapAfter - heapObjects).toFixed(1),
@@ -163,13 +193,13 @@ const first = results[0]!;
 const section = [
   '## One reconcile pass, in process (test/bench/pass.ts)',
   '',
-  `The agent's inputs port and reconciler over an in-memory speaker (a stand-in for gobgpd: svcbgp's own work, no gRPC), ${CHANGES} single-Service changes per size (an endpoint moves away, then back), one pass each. Heap after a GC: the projected Services and slices, and what svcbgp keeps beside them.`,
+  `The agent's inputs port and reconciler over an in-memory speaker (a stand-in for gobgpd: svcbgp's own work, no gRPC), ${CHANGES} single-Service changes per size (an endpoint moves away, then back), one pass each; then a drift pass, and changes for as long as its check runs beside the passes. Every other Service's endpoint is on another node (withheld here). Heap after a GC: the projected Services and slices, and what svcbgp keeps beside them.`,
   '',
-  `| Services | cold pass | pass p50 | p90 | p99 | max | p99 vs ${first.services.toLocaleString('en-US')} | drift pass (full recomputation) | heap: objects | heap: svcbgp |`,
-  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  `| Services | cold pass | pass p50 | p90 | p99 | max | p99 vs ${first.services.toLocaleString('en-US')} | drift pass | check beside passes | changes during the check: n, p99, max | full recomputation at once | heap: objects | heap: svcbgp |`,
+  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...results.map(
     (r) =>
-      `| ${r.services.toLocaleString('en-US')} | ${r.coldPassMs} ms | ${r.passP50Ms} ms | ${r.passP90Ms} ms | ${r.passP99Ms} ms | ${r.passMaxMs} ms | ${(r.passP99Ms / first.passP99Ms).toFixed(2)}x | ${r.driftPassMs} ms (${r.fullComputeMs} ms) | ${r.heapObjectsMiB} MiB | ${r.heapAgentMiB} MiB |`,
+      `| ${r.services.toLocaleString('en-US')} | ${r.coldPassMs} ms | ${r.passP50Ms} ms | ${r.passP90Ms} ms | ${r.passP99Ms} ms | ${r.passMaxMs} ms | ${(r.passP99Ms / first.passP99Ms).toFixed(2)}x | ${r.driftPassMs} ms | ${r.checkMs} ms | ${r.duringCheck}, ${r.duringCheckP99Ms} ms, ${r.duringCheckMaxMs} ms | ${r.fullComputeMs} ms | ${r.heapObjectsMiB} MiB | ${r.heapAgentMiB} MiB |`,
   ),
 ].join('\n');
 console.log(`\n${section}`);

@@ -39,8 +39,10 @@ function setup(services: V1Service[], slices: V1EndpointSlice[], theNode: V1Node
     passwords: new PasswordResolver(() => Promise.reject(new Error('no secrets here')), log),
     log,
     metrics,
+    onCheckFailed: () => repairs.push(Date.now()),
   });
-  return { inputs, lines, metrics };
+  const repairs: number[] = [];
+  return { inputs, lines, metrics, repairs };
 }
 
 const prefixes = (i: Awaited<ReturnType<ClusterInputs['read']>>): string[] => (i.desired?.paths ?? []).map((p) => p.route.prefix);
@@ -67,23 +69,28 @@ describe('agent inputs: incremental desired paths, checked on the drift pass', (
     ]);
   });
 
-  it('a drift pass that finds the incremental state wrong logs an error, counts it and uses the full result', async () => {
+  it('a drift check that finds the incremental state wrong logs an error, counts it, and the next pass uses the full result', async () => {
     const services = [service('a', { clusterIPs: ['10.49.0.1'], internalTrafficPolicy: 'Local' })];
     const slices = [slice('a', 'IPv4', [{ ip: '10.48.0.1', node: 'node-1' }])];
-    const { inputs, lines, metrics } = setup(services, slices);
+    const { inputs, lines, metrics, repairs } = setup(services, slices);
     expect(prefixes(await inputs.read(new Set(['start'])))).to.include('10.49.0.1/32');
     slices[0]!.endpoints[0]!.nodeName = 'node-2'; // changed in place: invisible to the incremental path
     expect(prefixes(await inputs.read(new Set(['endpointslices'])))).to.include('10.49.0.1/32');
     expect(await counter(metrics, 'svcbgp_desired_state_mismatches_total ')).to.deep.equal(['svcbgp_desired_state_mismatches_total 0']);
-    const drift = await inputs.read(new Set(['drift']));
-    expect(prefixes(drift)).to.deep.equal(['10.49.0.0/16']);
+    // The drift pass itself answers from the incremental state; its check runs beside the passes.
+    expect(prefixes(await inputs.read(new Set(['drift'])))).to.include('10.49.0.1/32');
+    await inputs.checkDone();
     expect(await counter(metrics, 'svcbgp_desired_state_mismatches_total ')).to.deep.equal(['svcbgp_desired_state_mismatches_total 1']);
     const bug = lines.filter((l) => l.level === 'error' && String(l.message).startsWith('BUG: the incremental desired state differed'));
     expect(bug).to.have.length(1);
     expect(bug[0]!.routes).to.deep.equal(['10.49.0.1/32']);
-    // Back in step: the next drift pass finds nothing.
+    expect(repairs).to.have.length(1); // the agent runs a pass at once
+    expect(prefixes(await inputs.read(new Set(['drift-repair'])))).to.deep.equal(['10.49.0.0/16']);
+    // Back in step: the next drift check finds nothing.
     await inputs.read(new Set(['drift']));
+    await inputs.checkDone();
     expect(await counter(metrics, 'svcbgp_desired_state_mismatches_total ')).to.deep.equal(['svcbgp_desired_state_mismatches_total 1']);
+    expect(repairs).to.have.length(1);
   });
 });
 
@@ -132,8 +139,9 @@ describe('agent inputs: the Service changes the watch hands over', () => {
       'svcbgp_services_recomputed_total{scope="full"} 3',
       'svcbgp_services_recomputed_total{scope="incremental"} 1',
     ]);
-    // The drift pass compares with the whole view: nothing differs.
+    // The drift check compares with the whole view: nothing differs.
     await inputs.read(new Set(['drift']));
+    await inputs.checkDone();
     expect(await counter(metrics, 'svcbgp_desired_state_mismatches_total ')).to.deep.equal(['svcbgp_desired_state_mismatches_total 0']);
   });
 });
