@@ -18,7 +18,7 @@ const MAX_LISTED = 20;
 /** Items between two looks at the clock. */
 const STRIDE = 64;
 
-type Phase = 'group' | 'build' | 'settle' | 'routes' | 'reports' | 'done';
+type Phase = 'group' | 'build' | 'settle' | 'routes' | 'routes-extra' | 'reports' | 'reports-extra' | 'done';
 
 /** How one step of a check ended: more to do, done and in agreement, done with a difference, or given up. */
 export type CheckStep = { state: 'more' } | { state: 'agree' } | { state: 'differ'; mismatch: Mismatch } | { state: 'abandoned'; why: string };
@@ -116,28 +116,32 @@ export class RouteCheck {
         // At least one stride per step, whatever the budget.
         do {
           if (this.shadow.settle(this.stride)) {
-            this.keys = [...new Set([...this.live.builtKeys(), ...this.shadow.builtKeys()])];
             this.next('routes');
             break;
           }
         } while (performance.now() < until);
         return undefined;
       case 'routes':
+      case 'routes-extra':
         // Passes since the last step may have left routes of the shadow to build again: build them first.
         this.shadow.settle(Number.POSITIVE_INFINITY);
         this.each(this.keys, until, (key) => {
+          // The second round looks at the shadow's keys the live table lacks (the first compared the rest).
+          if (this.phase === 'routes-extra' && this.live.path(key) !== undefined) return;
           const same = JSON.stringify(this.live.path(key)) === JSON.stringify(this.shadow.path(key));
           const sameMerged = JSON.stringify(this.live.mergedReports(key)) === JSON.stringify(this.shadow.mergedReports(key));
           if (!same || !sameMerged) this.note('routes', key.slice(key.indexOf('|') + 1));
-        }) && this.nextReports();
+        }) && (this.phase === 'routes' ? this.next('routes-extra') : this.next('reports'));
         return undefined;
       case 'reports':
+      case 'reports-extra':
         this.each(this.keys, until, (owner) => {
+          if (this.phase === 'reports-extra' && this.live.hasReports(owner)) return;
           const mine = this.live.reportsOf(owner);
           const fresh = this.shadow.reportsOf(owner);
           for (const r of differing(mine.refused, fresh.refused)) this.note('refused', `${r.namespace}/${r.service} ${r.address} ${r.code}`);
           for (const w of differing(mine.withheld, fresh.withheld)) this.note('withheld', `${w.namespace}/${w.service} ${w.address} ${w.kind}`);
-        }) && this.next('done');
+        }) && (this.phase === 'reports' ? this.next('reports-extra') : this.next('done'));
         return undefined;
       case 'done':
         return undefined;
@@ -145,13 +149,18 @@ export class RouteCheck {
   }
 
   private nextReports(): void {
-    this.keys = [...new Set([...this.live.reportOwners(), ...this.shadow.reportOwners()])];
     this.next('reports');
   }
 
+  /** The next phase; a comparing phase gets its keys (each round one table's, as they are now). */
   private next(phase: Phase): void {
     this.phase = phase;
     this.at = 0;
+    if (phase === 'routes') this.keys = [...this.live.builtKeys()];
+    else if (phase === 'routes-extra') this.keys = [...this.shadow.builtKeys()];
+    else if (phase === 'reports') this.keys = [...this.live.reportOwners()];
+    else if (phase === 'reports-extra') this.keys = [...this.shadow.reportOwners()];
+    else this.keys = [];
   }
 
   /** Runs `f` over `items` from where the last call stopped, until the deadline; true when the list is through. */

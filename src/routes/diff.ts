@@ -21,6 +21,8 @@ export function routeKey(r: Pick<Route, 'family' | 'prefix'>): string {
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
+  // Most paths carry no community, or the same ones in the same order: no copies, no sort.
+  if (a.every((x, i) => x === b[i])) return true;
   const sa = [...a].sort();
   const sb = [...b].sort();
   return sa.every((x, i) => x === sb[i]);

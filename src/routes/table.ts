@@ -240,6 +240,11 @@ export class RouteTable {
     return this.reports.of(owner);
   }
 
+  /** Whether the owner has refusals or withheld addresses. */
+  hasReports(owner: string): boolean {
+    return this.reports.has(owner);
+  }
+
   /** The owners with refusals or withheld addresses. */
   reportOwners(): IterableIterator<string> {
     return this.reports.owners();
