@@ -52,7 +52,7 @@ const LEASE_LABELS = { 'app.kubernetes.io/name': 'svcbgp', 'app.kubernetes.io/co
 
 export class LeaseElector {
   readonly timings: LeaseTimings;
-  private readonly now: () => number;
+  private readonly clock: () => number;
   private readonly wall: () => number;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
@@ -69,8 +69,13 @@ export class LeaseElector {
     this.timings = opts.timings ?? DEFAULT_LEASE_TIMINGS;
     const problem = leaseTimingsProblem(this.timings);
     if (problem) throw new Error(`leader election: ${problem}`);
-    this.now = opts.monotonicNow ?? (() => performance.now());
+    this.clock = opts.monotonicNow ?? (() => performance.now());
     this.wall = opts.wallNow ?? Date.now;
+  }
+
+  /** The local monotonic clock this elector counts with (ms). */
+  now(): number {
+    return this.clock();
   }
 
   get identity(): string {
@@ -79,7 +84,7 @@ export class LeaseElector {
 
   /** Whether this candidate holds the lease and may act now (its deadline, with the safety margin, not passed). */
   isLeader(): boolean {
-    return leaseValidAt(this.renewSentAt, this.now(), this.timings);
+    return leaseValidAt(this.renewSentAt, this.clock(), this.timings);
   }
 
   /** The local monotonic time until which this candidate may act; undefined when it does not hold the lease. */
@@ -139,7 +144,7 @@ export class LeaseElector {
   private async tickOnce(): Promise<void> {
     try {
       if (this.renewSentAt === undefined || !this.lease) await this.read();
-      const action = nextLeaseAction(this.opts.identity, this.observation(), this.now());
+      const action = nextLeaseAction(this.opts.identity, this.observation(), this.clock());
       if (action.kind === 'create') await this.create();
       else if (action.kind === 'renew' || action.kind === 'take-over') await this.update(action.kind === 'take-over' ? action.why : undefined);
       else {
@@ -164,7 +169,7 @@ export class LeaseElector {
         lease: this.leaseName(),
         identity: this.opts.identity,
         error: errorText(err),
-        ...(this.renewSentAt !== undefined ? { leaderForMs: Math.max(0, Math.round((this.validUntil() ?? 0) - this.now())) } : {}),
+        ...(this.renewSentAt !== undefined ? { leaderForMs: Math.max(0, Math.round((this.validUntil() ?? 0) - this.clock())) } : {}),
       });
       if (this.renewSentAt !== undefined && !this.isLeader()) this.setHolding(undefined);
     }
@@ -191,12 +196,12 @@ export class LeaseElector {
   /** Keeps the Lease; a new resourceVersion restarts the candidate's count of the holder's duration. */
   private note(lease: Lease): void {
     const rv = lease.metadata?.resourceVersion;
-    if (rv === undefined || rv !== this.lease?.metadata?.resourceVersion) this.observedAt = this.now();
+    if (rv === undefined || rv !== this.lease?.metadata?.resourceVersion) this.observedAt = this.clock();
     this.lease = lease;
   }
 
   private async create(): Promise<void> {
-    const sentAt = this.now();
+    const sentAt = this.clock();
     const at = microTime(this.wall());
     const body: Lease = {
       apiVersion: 'coordination.k8s.io/v1',
@@ -222,7 +227,7 @@ export class LeaseElector {
   private async update(takeOver: 'released' | 'expired' | undefined): Promise<void> {
     const lease = this.lease as Lease;
     const spec = lease.spec ?? {};
-    const sentAt = this.now();
+    const sentAt = this.clock();
     const at = microTime(this.wall());
     const next: Lease = {
       ...lease,
