@@ -86,6 +86,11 @@ export class Allocator {
 
   constructor(private readonly opts: AllocatorOptions) {}
 
+  /** Whether this agent holds the allocator Lease now (and may write). */
+  isLeader(): boolean {
+    return this.opts.elector.isLeader();
+  }
+
   /** Something changed (a cache name, 'config-file', 'drift', ...): a pass soon. */
   kick(reason: string): void {
     if (this.stopped || IRRELEVANT.has(reason)) return;
