@@ -9,7 +9,7 @@
  * - The holder counts its validity from the moment it SENT its last successful renewal, which is before the API
  *   server stored it and so before any candidate could have seen it; it stops acting a safety margin before the
  *   duration is over, for the difference in clock rates and the time a write it sent may still spend in flight
- *   (docs/allocation.md § Leader election).
+ *   (docs/allocation.md § How it runs).
  */
 
 export interface LeaseTimings {
