@@ -20,6 +20,7 @@ import type { SpeakerPort } from '../model/speaker.js';
 import { diff } from '../routes/index.js';
 import type { ApiChoice } from '../gobgp/index.js';
 import { GobgpSpeaker } from '../gobgp/index.js';
+import { createAllocator, type Allocator } from './allocator.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -42,6 +43,10 @@ export interface AgentOptions {
   drainMs?: number;
   /** Accept BGPPeers on loopback (tests and labs only). */
   allowLoopbackPeers?: boolean;
+  /**
+   * Take part in load-balancer address allocation when IPPools are in force (default true; src/agent/allocator.ts).
+   */
+  allocator?: boolean;
 }
 
 export interface RunningAgent {
@@ -65,11 +70,30 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   const metrics = new AgentMetrics();
   logStart(opts, log);
   let scheduler: PassScheduler | undefined;
-  const trigger: Trigger = (reason, delayMs) => scheduler?.trigger(reason, delayMs);
+  let allocator: Allocator | undefined;
+  const trigger: Trigger = (reason, delayMs) => {
+    scheduler?.trigger(reason, delayMs);
+    allocator?.kick(reason);
+  };
 
   const kube = kubeSide(opts, log, metrics, trigger);
   const config = await startConfig(opts, log, metrics, trigger, kube.rejectionEvents);
   kube.logConfigured();
+  if (opts.allocator !== false) {
+    allocator = createAllocator({
+      client: kube.client,
+      namespace: kube.namespace,
+      identity: opts.nodeName,
+      services: () => kube.cluster.serviceObjects(),
+      synced: () => kube.cluster.cacheStates()['services'] === 'synced',
+      allocation: () => {
+        const cr = kube.cluster.configResources();
+        const c = config.effective(cr.bgpPeers, cr.bgpConfigurations);
+        return c.state === 'never-valid' ? undefined : c.config.allocation;
+      },
+      log,
+    });
+  }
   const speaker =
     overrides.speaker ??
     GobgpSpeaker.connect(opts.gobgpAddress, {
@@ -131,6 +155,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     reconciler,
     idle: () => sched.idle(),
     async stop() {
+      await allocator?.stop({ release: true });
       monitor.stop();
       clearInterval(driftTimer);
       sched.stop();
@@ -175,6 +200,8 @@ function kubeSide(opts: AgentOptions, log: Logger, metrics: AgentMetrics, trigge
     watchCustomResources: opts.customResources,
   });
   return {
+    client: kube,
+    namespace,
     rejectionEvents,
     refusalEvents,
     passwords,

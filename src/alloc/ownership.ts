@@ -1,4 +1,5 @@
 import { parseIp } from '../config/net.js';
+import { OWNERSHIP_CONDITION_TYPE } from '../model/annotations.js';
 
 /**
  * Which addresses of a Service's status svcbgp wrote: the condition svcbgp.io/AssignedAddresses, written in the same
@@ -6,7 +7,7 @@ import { parseIp } from '../config/net.js';
  * is in both (docs/allocation.md § Which addresses are svcbgp's).
  */
 
-export const OWNERSHIP_CONDITION_TYPE = 'svcbgp.io/AssignedAddresses';
+export { OWNERSHIP_CONDITION_TYPE };
 export const OWNERSHIP_CONDITION_REASON = 'Assigned';
 const MESSAGE_PREFIX = 'assigned by svcbgp: ';
 

@@ -1,5 +1,12 @@
 import type { Family } from '../model/route.js';
-import { LOAD_BALANCER_CLASS } from '../model/annotations.js';
+import {
+  ALLOCATOR_ANNOTATIONS,
+  ANNOTATION_IPV4_POOLS,
+  ANNOTATION_IPV6_POOLS,
+  ANNOTATION_LOAD_BALANCER_IPS,
+  ANNOTATION_SHARING_KEY,
+  LOAD_BALANCER_CLASS,
+} from '../model/annotations.js';
 import { parseIp, type ParsedIp } from '../config/net.js';
 import type { LoadBalancerPool } from '../config/ip-pools.js';
 import { escapeControls, quoteValue } from '../text/escape.js';
@@ -11,18 +18,7 @@ import type { LbService, Reason } from './types.js';
  * IsCalicoManagedLoadBalancer), Kubernetes' spec.loadBalancerIP, and svcbgp's own sharing key.
  */
 
-/** JSON list of addresses, at most one per family (Calico: "at max only one ipv4 and one ipv6 address"). */
-export const ANNOTATION_LOAD_BALANCER_IPS = 'projectcalico.org/loadBalancerIPs';
-/** JSON list of IPPool names (or a pool's CIDR as written in the pool) to take the IPv4 address from. */
-export const ANNOTATION_IPV4_POOLS = 'projectcalico.org/ipv4pools';
-export const ANNOTATION_IPV6_POOLS = 'projectcalico.org/ipv6pools';
-/**
- * Services with the same value may share an address (./sharing.ts). svcbgp's own name: MetalLB's allow-shared-ip and
- * Cilium's sharing-key carry rules of their products, and a Service moved between products should not share by accident.
- */
-export const ANNOTATION_SHARING_KEY = 'svcbgp.io/sharing-key';
-
-export const ALLOCATOR_ANNOTATIONS: readonly string[] = [ANNOTATION_LOAD_BALANCER_IPS, ANNOTATION_IPV4_POOLS, ANNOTATION_IPV6_POOLS, ANNOTATION_SHARING_KEY];
+export { ALLOCATOR_ANNOTATIONS, ANNOTATION_IPV4_POOLS, ANNOTATION_IPV6_POOLS, ANNOTATION_LOAD_BALANCER_IPS, ANNOTATION_SHARING_KEY };
 
 export type FamilyPolicy = 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
 

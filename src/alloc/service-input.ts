@@ -4,9 +4,8 @@ import { readOwnership } from './ownership.js';
 import type { LbService, ServicePort } from './types.js';
 
 /**
- * The allocator's view of a Kubernetes Service. The fields it needs are more than the route caches keep
- * (src/kube/project.ts keeps no ports, selector, ipFamilyPolicy, loadBalancerIP, conditions, nor the allocator's
- * annotations): the Kubernetes side must keep these too for the Lease holder.
+ * The allocator's view of a Kubernetes Service, from the full object or the cache's cut-down one (src/kube/project.ts
+ * keeps these fields for LoadBalancer Services, and svcbgp's condition for every Service).
  */
 export function lbServiceFromObject(svc: V1Service): LbService {
   const meta = svc.metadata ?? {};

@@ -133,6 +133,12 @@ function addRunOptions(cmd: Command): Command {
     .addOption(durationOption('--config-poll-interval', 'how often the --config file is checked for changes'))
     .addOption(new Option('--no-custom-resources', 'do not watch svcbgp.io BGPPeer/BGPConfiguration resources'))
     .addOption(new Option('--no-events', 'do not create Kubernetes Events for refused addresses'))
+    .addOption(
+      new Option(
+        '--no-allocator',
+        'do not assign load-balancer addresses from IPPools, even when pools are configured (another product writes status.loadBalancer)',
+      ),
+    )
     .addOption(durationOption('--drain-time', 'a leaving node (excluded, deleted, shutting down) advertises GRACEFUL_SHUTDOWN this long before withdrawing'))
     .addOption(
       new Option(
@@ -165,6 +171,7 @@ function agentOptions(raw: Record<string, unknown>): AgentOptions {
     configPollMs: raw.configPollInterval as number,
     customResources: raw.customResources !== false,
     events: raw.events !== false,
+    allocator: raw.allocator !== false,
     allowLoopbackPeers: raw.allowLoopbackPeers === true,
     drainMs: raw.drainTime as number,
   };

@@ -2,7 +2,19 @@ import { cidrContains, cidrsOverlap, isCidr, parseCidr, parseIp, type ParsedCidr
 import { where } from './messages.js';
 import { YamlNumber } from './yaml.js';
 import { escapeControls, quoteValue } from '../text/escape.js';
-import { ACCEPTED_API_VERSIONS, type ConfigMessage, type DocRef, type GlobalBgpSettings } from './types.js';
+import {
+  ACCEPTED_API_VERSIONS,
+  DEFAULT_ALLOCATOR_SETTINGS,
+  type AllocatorSettings,
+  type AssignIPs,
+  type ConfigMessage,
+  type DocRef,
+  type GlobalBgpSettings,
+  type LoadBalancerPool,
+  type PoolAssignmentMode,
+  type UnusedPool,
+} from './types.js';
+export { DEFAULT_ALLOCATOR_SETTINGS };
 
 /**
  * Reads the documents that drive load-balancer address assignment: Calico's IPPool (projectcalico.org/v3, or the same
@@ -12,38 +24,10 @@ import { ACCEPTED_API_VERSIONS, type ConfigMessage, type DocRef, type GlobalBgpS
  * (docs/allocation.md § Pools and settings).
  */
 
-export type PoolAssignmentMode = 'Automatic' | 'Manual';
-export type AssignIPs = 'AllServices' | 'RequestedServicesOnly';
-
 export const IPPOOL_KIND = 'IPPool';
 export const KUBE_CONTROLLERS_KIND = 'KubeControllersConfiguration';
 
-export interface LoadBalancerPool {
-  /** metadata.name: unique, and the pool order (src/alloc/pool-space.ts). */
-  name: string;
-  cidr: ParsedCidr;
-  assignmentMode: PoolAssignmentMode;
-  /** No new address is handed out; addresses already held stay. */
-  disabled: boolean;
-  source: DocRef;
-}
-
-export interface AllocatorSettings {
-  /** AllServices (Calico's default): every Service of ours; RequestedServicesOnly: only those that ask (src/alloc/request.ts). */
-  assignIPs: AssignIPs;
-  /** The KubeControllersConfiguration it came from; undefined: the default. */
-  source?: DocRef;
-}
-
-export const DEFAULT_ALLOCATOR_SETTINGS: AllocatorSettings = { assignIPs: 'AllServices' };
-
-/** A load-balancer pool that was read but is not used, and why (the same text is a warning). */
-export interface UnusedPool {
-  name: string;
-  cidr: string;
-  reason: 'outside-service-load-balancer-ips' | 'inside-service-cluster-ips';
-  text: string;
-}
+export type { AllocatorSettings, AssignIPs, LoadBalancerPool, PoolAssignmentMode, UnusedPool };
 
 export type IpPoolsResult =
   | { ok: true; pools: LoadBalancerPool[]; unused: UnusedPool[]; settings: AllocatorSettings; warnings: ConfigMessage[] }

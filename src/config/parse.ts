@@ -4,6 +4,7 @@ import { readBgpConfiguration, SERVICE_CIDR_FIELDS } from './bgp-configuration.j
 import { readPeer, type PeerIdentity } from './bgp-peer.js';
 import { isObject, type Obj } from './field-readers.js';
 import { configMessage, Messages, render, where } from './messages.js';
+import { IPPOOL_KIND, KUBE_CONTROLLERS_KIND, readIpPools } from './ip-pools.js';
 import {
   ACCEPTED_API_VERSIONS,
   DEFAULT_AS_NUMBER,
@@ -65,18 +66,43 @@ interface Documents {
 function parseConfigInner(input: string | readonly unknown[], opts: ParseOptions): ParseResult {
   const msgs = new Messages();
   const found: Documents = { globals: [], overrides: [], peers: [], peerIdentities: [], names: new Map() };
-  for (const d of splitDocuments(msgs, input)) readDocument(msgs, found, d.ref, d.value, opts);
+  const docs = splitDocuments(msgs, input);
+  for (const d of docs) readDocument(msgs, found, d.ref, d.value, opts);
 
   checkDuplicatePeers(msgs, found.peerIdentities);
   const first = found.globals[0];
   if (first) checkServiceCidrPlacement(msgs, first.ref, first.settings, found.peerIdentities);
+  const allocation = readAllocation(
+    msgs,
+    docs.map((d) => d.value),
+    first?.settings ?? defaultGlobal(),
+  );
 
   // In document order (stable: within a document, in field order).
   const byDoc = (a: ConfigMessage, b: ConfigMessage): number => a.doc.index - b.doc.index || (a.doc.item ?? 0) - (b.doc.item ?? 0);
   msgs.errors.sort(byDoc);
   msgs.warnings.sort(byDoc);
   if (msgs.errors.length > 0) return { ok: false, errors: msgs.errors, warnings: msgs.warnings };
-  return { ok: true, config: withDefaults(found), warnings: msgs.warnings };
+  const config = withDefaults(found);
+  if (allocation) config.allocation = allocation;
+  return { ok: true, config, warnings: msgs.warnings };
+}
+
+/**
+ * The IPPool and KubeControllersConfiguration documents among the input's (docs/allocation.md § Pools and settings),
+ * numbered as parseConfig numbers them; their messages join the others. Undefined when the input holds none.
+ */
+function readAllocation(msgs: Messages, values: readonly unknown[], global: GlobalBgpSettings): BgpConfig['allocation'] {
+  const kinds = new Set([IPPOOL_KIND, KUBE_CONTROLLERS_KIND]);
+  const holds = (v: unknown): boolean => isObject(v) && (kinds.has(String(v['kind'])) || (Array.isArray(v['items']) && (v['items'] as unknown[]).some(holds)));
+  if (!values.some(holds)) return undefined;
+  const r = readIpPools(values, global);
+  msgs.warnings.push(...r.warnings);
+  if (!r.ok) {
+    msgs.errors.push(...r.errors);
+    return undefined;
+  }
+  return { pools: r.pools, unused: r.unused, settings: r.settings };
 }
 
 /** The input's documents, numbered from 1; a YAML text's syntax errors and limits are reported. */
@@ -101,6 +127,8 @@ function readDocument(msgs: Messages, found: Documents, ref: DocRef, value: unkn
     });
     return;
   }
+  // Read by readAllocation (./ip-pools.ts), from the same documents.
+  if (kind === IPPOOL_KIND || kind === KUBE_CONTROLLERS_KIND) return;
   const doc = readHeader(msgs, ref, value);
   if (!doc) return;
   const key = `${doc.kind}/${doc.name}`;
@@ -143,7 +171,7 @@ function readHeader(msgs: Messages, ref: DocRef, v: Obj): Header | undefined {
     ok = false;
   }
   if (kind !== 'BGPPeer' && kind !== 'BGPConfiguration') {
-    msgs.error(ref, 'kind', render(kind), 'expected "BGPPeer" or "BGPConfiguration"');
+    msgs.error(ref, 'kind', render(kind), 'expected "BGPPeer", "BGPConfiguration", "IPPool" or "KubeControllersConfiguration"');
     return undefined;
   }
   if (!isObject(meta) || typeof meta['name'] !== 'string' || meta['name'] === '') {

@@ -165,6 +165,45 @@ export interface PeerDefinition {
   source?: DocRef;
 }
 
+// --- load-balancer address pools (read by ./ip-pools.ts) ----------------------------------------------------------
+
+export type PoolAssignmentMode = 'Automatic' | 'Manual';
+export type AssignIPs = 'AllServices' | 'RequestedServicesOnly';
+
+export interface LoadBalancerPool {
+  /** metadata.name: unique, and the pool order (src/alloc/pool-space.ts). */
+  name: string;
+  cidr: ParsedCidr;
+  assignmentMode: PoolAssignmentMode;
+  /** No new address is handed out; addresses already held stay. */
+  disabled: boolean;
+  source: DocRef;
+}
+
+export interface AllocatorSettings {
+  /** AllServices (Calico's default): every Service of ours; RequestedServicesOnly: only those that ask (src/alloc/request.ts). */
+  assignIPs: AssignIPs;
+  /** The KubeControllersConfiguration it came from; undefined: the default. */
+  source?: DocRef;
+}
+
+export const DEFAULT_ALLOCATOR_SETTINGS: AllocatorSettings = { assignIPs: 'AllServices' };
+
+/** A load-balancer pool that was read but is not used, and why (the same text is a warning). */
+export interface UnusedPool {
+  name: string;
+  cidr: string;
+  reason: 'outside-service-load-balancer-ips' | 'inside-service-cluster-ips';
+  text: string;
+}
+
+/** The load-balancer pools and settings in force (./ip-pools.ts); absent when the input holds no such document. */
+export interface AllocationConfig {
+  pools: LoadBalancerPool[];
+  unused: UnusedPool[];
+  settings: AllocatorSettings;
+}
+
 export interface BgpConfig {
   global: GlobalBgpSettings;
   /** Sorted by node name. */
@@ -173,6 +212,8 @@ export interface BgpConfig {
   peers: PeerDefinition[];
   /** Which parts are defaults because the input held no such document. */
   defaulted: { global: boolean; peers: boolean };
+  /** IPPool / KubeControllersConfiguration documents, when the input holds any: what the allocator hands out. */
+  allocation?: AllocationConfig;
 }
 
 export type ParseResult = { ok: true; config: BgpConfig; warnings: ConfigMessage[] } | { ok: false; errors: ConfigMessage[]; warnings: ConfigMessage[] };

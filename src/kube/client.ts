@@ -7,7 +7,8 @@ import { SVCBGP_VERSION } from '../version.js';
 
 /**
  * The agent's Kubernetes client: JSON over HTTP/1.1 to the API server, for the few calls svcbgp makes — paged
- * lists, watches, one GET (Secrets), one POST (Events). The API's objects stay plain parsed JSON: client-node's
+ * lists, watches, one GET (Secrets), one POST (Events), and for the address allocator the Lease (GET, POST, PUT) and
+ * Service status (PATCH). The API's objects stay plain parsed JSON: client-node's
  * typed clients turn every listed object into instances of its generated model classes (time and garbage at
  * 10,000 Services), and its module loads all of them (docs/bench.md). Types still come from
  * client-node (`import type`: nothing of it is loaded at run time).
@@ -44,6 +45,13 @@ export interface KubeWatchHandle {
 }
 
 export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface CallOptions {
+  /** Give up waiting for the answer after this long (default: the client's idle timeout). */
+  timeoutMs?: number;
+  /** Content-Type of the body (default application/json). */
+  contentType?: string;
+}
 
 /**
  * A request is idle (no answer, no byte of it) this long: fail it (the caller retries). Above the API server's own
@@ -98,13 +106,23 @@ export class KubeClient {
   }
 
   /** GET a path; the parsed JSON answer. */
-  get<T>(path: string, query: Query = {}): Promise<T> {
-    return this.json<T>('GET', path, query);
+  get<T>(path: string, query: Query = {}, opts: CallOptions = {}): Promise<T> {
+    return this.json<T>('GET', path, query, undefined, opts);
   }
 
   /** POST a JSON body; the parsed answer. */
-  post<T>(path: string, body: unknown): Promise<T> {
-    return this.json<T>('POST', path, {}, body);
+  post<T>(path: string, body: unknown, opts: CallOptions = {}): Promise<T> {
+    return this.json<T>('POST', path, {}, body, opts);
+  }
+
+  /** PUT a whole object (an update: its metadata.resourceVersion is the precondition, 409 when stale). */
+  put<T>(path: string, body: unknown, opts: CallOptions = {}): Promise<T> {
+    return this.json<T>('PUT', path, {}, body, opts);
+  }
+
+  /** PATCH with a strategic merge patch; a metadata.resourceVersion in it is a precondition (409 when stale). */
+  patch<T>(path: string, body: unknown, opts: CallOptions = {}): Promise<T> {
+    return this.json<T>('PATCH', path, {}, body, { contentType: 'application/strategic-merge-patch+json', ...opts });
   }
 
   /**
@@ -228,20 +246,22 @@ export class KubeClient {
     return this.secure ? https : http;
   }
 
-  private async json<T>(method: string, path: string, query: Query, body?: unknown): Promise<T> {
+  private async json<T>(method: string, path: string, query: Query, body?: unknown, write: CallOptions = {}): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const opts = await this.options(method, path, query, payload);
+    const opts = await this.options(method, path, query, payload, write.contentType);
+    const timeoutMs = write.timeoutMs ?? REQUEST_TIMEOUT_MS;
     try {
-      return await this.once<T>(opts, method, path, payload);
+      return await this.once<T>(opts, method, path, payload, timeoutMs);
     } catch (err) {
       // A kept-alive connection the server (or a proxy) closed while idle fails the next request on it: a GET is
-      // safe to send once more, on a new connection.
-      if (method !== 'GET' || !(err instanceof StaleSocketError)) throw err;
-      return this.once<T>(opts, method, path, payload);
+      // safe to send once more, on a new connection. So are svcbgp's PUTs and PATCHes, which all carry a
+      // resourceVersion precondition: had the server applied the first, the second fails with 409.
+      if (!(err instanceof StaleSocketError) || !['GET', 'PUT', 'PATCH'].includes(method)) throw err;
+      return this.once<T>(opts, method, path, payload, timeoutMs);
     }
   }
 
-  private once<T>(opts: https.RequestOptions, method: string, path: string, payload: string | undefined): Promise<T> {
+  private once<T>(opts: https.RequestOptions, method: string, path: string, payload: string | undefined, timeoutMs: number): Promise<T> {
     return new Promise<T>((resolveJson, reject) => {
       const req = this.module().request(opts, (res) => {
         readBody(res).then((text) => {
@@ -259,7 +279,7 @@ export class KubeClient {
       });
       let answered = false;
       req.on('response', () => (answered = true));
-      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`${method} ${path}: no answer in ${REQUEST_TIMEOUT_MS / 1000} s`)));
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer in ${timeoutMs / 1000} s`)));
       req.on('error', (e: NodeJS.ErrnoException) => {
         const stale = !answered && req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE');
         reject(stale ? new StaleSocketError(e.message) : e);
@@ -268,7 +288,7 @@ export class KubeClient {
     });
   }
 
-  private async options(method: string, path: string, query: Query, payload?: string): Promise<https.RequestOptions> {
+  private async options(method: string, path: string, query: Query, payload?: string, contentType = 'application/json'): Promise<https.RequestOptions> {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
     const base = this.url.pathname.replace(/\/+$/, '');
@@ -279,7 +299,7 @@ export class KubeClient {
       ...auth.headers,
     };
     if (payload !== undefined) {
-      headers['Content-Type'] = 'application/json';
+      headers['Content-Type'] = contentType;
       headers['Content-Length'] = String(Buffer.byteLength(payload));
     }
     return {

@@ -126,6 +126,16 @@ export class ClusterWatch {
     return { keys, service: (k) => this.services.byKey(k)[0], slices: (k) => this.slices.byKey(k) };
   }
 
+  /** The Service cache's objects (projected), without building a whole view. */
+  serviceObjects(): readonly V1Service[] {
+    return this.services.list();
+  }
+
+  /** The svcbgp.io configuration resources, without building a whole view. */
+  configResources(): { bgpPeers: readonly CustomResource[]; bgpConfigurations: readonly CustomResource[] } {
+    return { bgpPeers: this.peers?.list() ?? [], bgpConfigurations: this.configs?.list() ?? [] };
+  }
+
   view(): ClusterView {
     const { services, slices } = this;
     const notReady = Object.entries(this.cacheStates())

@@ -1,5 +1,5 @@
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { ANNOTATION_ADVERTISE, KNOWN_ANNOTATIONS, MAX_UNKNOWN_ANNOTATIONS } from '../model/annotations.js';
+import { ALLOCATOR_ANNOTATIONS, ANNOTATION_ADVERTISE, KNOWN_ANNOTATIONS, MAX_UNKNOWN_ANNOTATIONS, OWNERSHIP_CONDITION_TYPE } from '../model/annotations.js';
 import { SERVICE_NAME_LABEL } from '../model/service-key.js';
 
 /**
@@ -46,14 +46,24 @@ function metadata(meta: unknown, labels: (key: string) => boolean): Obj {
  */
 export const MAX_ANNOTATION_TEXT = 4096;
 
-/** The svcbgp.io/ annotations of a Service, bounded: the known ones (values cut), the first unknown names (values ''). */
-function serviceAnnotations(m: Obj): Obj | undefined {
+/**
+ * The svcbgp.io/ annotations of a Service, bounded: the known ones (values cut), the first unknown names (values '');
+ * for a LoadBalancer Service also the allocator's (values cut).
+ */
+function serviceAnnotations(m: Obj, loadBalancer: boolean): Obj | undefined {
   const a = obj(m['annotations']);
   if (!a) return undefined;
   let out: Obj | undefined;
   let unknown = 0;
   for (const k of Object.keys(a)) {
-    if (!k.startsWith('svcbgp.io/')) continue;
+    if (!k.startsWith('svcbgp.io/')) {
+      if (loadBalancer && ALLOCATOR_ANNOTATIONS.includes(k)) {
+        const v = a[k];
+        out ??= {};
+        out[k] = typeof v === 'string' && v.length > MAX_ANNOTATION_TEXT ? v.slice(0, MAX_ANNOTATION_TEXT) : v;
+      }
+      continue;
+    }
     const v = a[k];
     if (KNOWN_ANNOTATIONS.includes(k)) {
       out ??= {};
@@ -77,25 +87,43 @@ const SERVICE_SPEC = [
   'loadBalancerClass',
 ] as const;
 
+/**
+ * What the address allocator reads besides (src/alloc/service-input.ts), kept only for `type: LoadBalancer` Services:
+ * the other types pay nothing for it.
+ */
+const LOAD_BALANCER_SPEC = ['ipFamilyPolicy', 'loadBalancerIP', 'selector'] as const;
+
 export function projectService(raw: unknown): V1Service {
   const s = obj(raw) ?? {};
   const meta = metadata(s['metadata'], () => false);
   const rawMeta = obj(s['metadata']) ?? {};
-  const annotations = serviceAnnotations(rawMeta);
-  if (annotations) {
-    meta['annotations'] = annotations;
-    if (KNOWN_ANNOTATIONS.some((k) => k !== ANNOTATION_ADVERTISE && annotations[k] !== undefined) && rawMeta['creationTimestamp'] !== undefined) {
-      meta['creationTimestamp'] = rawMeta['creationTimestamp'];
-    }
-  }
+  const rawSpec = obj(s['spec']);
+  const loadBalancer = rawSpec?.['type'] === 'LoadBalancer';
+  const annotations = serviceAnnotations(rawMeta, loadBalancer);
+  if (annotations) meta['annotations'] = annotations;
+  const keepCreated = loadBalancer || (annotations !== undefined && KNOWN_ANNOTATIONS.some((k) => k !== ANNOTATION_ADVERTISE && annotations[k] !== undefined));
+  if (keepCreated && rawMeta['creationTimestamp'] !== undefined) meta['creationTimestamp'] = rawMeta['creationTimestamp'];
   const out: Obj = { metadata: meta };
-  const spec = pick(obj(s['spec']), SERVICE_SPEC);
+  const spec = pick(rawSpec, SERVICE_SPEC);
+  if (spec && loadBalancer) {
+    const ports = rawSpec?.['ports'];
+    if (Array.isArray(ports)) spec['ports'] = ports.map((p) => pick(obj(p), ['port', 'protocol']) ?? {});
+    for (const k of LOAD_BALANCER_SPEC) if (rawSpec?.[k] !== undefined) spec[k] = rawSpec[k];
+  }
   if (spec) out['spec'] = spec;
   const status = obj(s['status']);
   if (status) {
     const lb = obj(status['loadBalancer']);
     const ingress = lb?.['ingress'];
-    out['status'] = lb ? { loadBalancer: Array.isArray(ingress) ? { ingress: ingress.map((i) => pick(obj(i), ['ip', 'ipMode']) ?? {}) } : {} } : {};
+    const st: Obj = lb
+      ? { loadBalancer: Array.isArray(ingress) ? { ingress: ingress.map((i) => pick(obj(i), ['ip', 'ipMode', 'hostname', 'ports']) ?? {}) } : {} }
+      : {};
+    // svcbgp's ownership condition, whatever the type: a Service that stops being a LoadBalancer still has to lose
+    // the addresses svcbgp wrote.
+    const conditions = status['conditions'];
+    const own = Array.isArray(conditions) ? conditions.map(obj).find((c) => c?.['type'] === OWNERSHIP_CONDITION_TYPE) : undefined;
+    if (own) st['conditions'] = [pick(own, ['type', 'status', 'message'])];
+    out['status'] = st;
   }
   return out as V1Service;
 }

@@ -10,8 +10,21 @@ import { expect } from 'chai';
 import { readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, Watch, makeInformer, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
+  Watch,
+  makeInformer,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Service,
+} from '@kubernetes/client-node';
 import { parseConfig } from '../../../src/config/parse.js';
+import { KubeClient } from '../../../src/kube/client.js';
+import { loadKubeConfig } from '../../../src/kube/kubeconfig.js';
+import { LeaseElector } from '../../../src/kube/lease.js';
+import { silentLogger } from '../../../src/log/logger.js';
 import { repoRoot, useCluster, waitFor } from '../../helpers/kube/index.js';
 
 const DEPLOY = (): string => resolve(repoRoot(), 'deploy');
@@ -58,6 +71,8 @@ describe('kube: deploy/ manifests against the real API server', function () {
       'clusterrolebinding.rbac.authorization.k8s.io/svcbgp',
       'role.rbac.authorization.k8s.io/svcbgp-secrets',
       'rolebinding.rbac.authorization.k8s.io/svcbgp-secrets',
+      'role.rbac.authorization.k8s.io/svcbgp-allocator',
+      'rolebinding.rbac.authorization.k8s.io/svcbgp-allocator',
       'configmap/svcbgp-config',
       'daemonset.apps/svcbgp',
     ]) {
@@ -143,7 +158,7 @@ describe('kube: deploy/ manifests against the real API server', function () {
     expect(diff.stdout, 'kubectl diff -k deploy/ after kubectl apply -f deploy/').to.equal('');
     expect(diff.code).to.equal(0);
     const real = await cp.kubectlOk(['apply', '-k', DEPLOY()]);
-    expect(real.trim().split('\n')).to.have.length(10); // namespace, 2 CRDs, 5 RBAC objects, ConfigMap, DaemonSet
+    expect(real.trim().split('\n')).to.have.length(12); // namespace, 2 CRDs, 7 RBAC objects, ConfigMap, DaemonSet
     for (const line of real.trim().split('\n')) expect(line).to.match(/ unchanged$/);
     const kustomization = parseYaml(readFileSync(resolve(DEPLOY(), 'Kustomization'), 'utf8')) as Kustomization;
     const images = await cp.kubectlOk(['get', 'daemonset', 'svcbgp', '-n', AGENT_NS, '-o', 'jsonpath={.spec.template.spec.containers[*].image}']);
@@ -361,7 +376,7 @@ describe('kube: deploy/ manifests against the real API server', function () {
     });
   }
 
-  it('lets the agent, authenticated by the svcbgp ServiceAccount token, list+watch Services, EndpointSlices, Nodes, BGPPeers and BGPConfigurations, create Events and get its Secret — and nothing more', async () => {
+  it('lets the agent, authenticated by the svcbgp ServiceAccount token, list+watch Services, EndpointSlices, Nodes, BGPPeers and BGPConfigurations, create Events, get its Secret, write Service status and hold its Lease — and nothing more', async () => {
     const { cp, ns } = cluster;
     const token = (await cp.kubectlOk(['create', 'token', 'svcbgp', '-n', AGENT_NS, '--duration', '10m'])).trim();
     const kc = cp.kubeConfigForToken(token, 'svcbgp-agent');
@@ -446,6 +461,35 @@ describe('kube: deploy/ manifests against the real API server', function () {
     await expectForbidden(() => core.deleteNamespacedService({ name: 'rbac-probe', namespace: ns }));
     await expectForbidden(() => core.patchNode({ name: 'node-1', body: {} }));
 
+    // the allocator: a Service's status (the allocator's own client and request), never its spec
+    const agentClient = new KubeClient(loadKubeConfig(cp.writeKubeconfigForToken(token, 'svcbgp-agent')).target);
+    const probeRv = await cp.kubectlOk(['get', 'service', 'rbac-probe', '-n', ns, '-o', 'jsonpath={.metadata.resourceVersion}']);
+    const patched = (await agentClient.patch(`/api/v1/namespaces/${ns}/services/rbac-probe/status`, {
+      metadata: { resourceVersion: probeRv },
+      status: {
+        conditions: [
+          {
+            type: 'svcbgp.io/AssignedAddresses',
+            status: 'True',
+            reason: 'Assigned',
+            message: 'assigned by svcbgp: 192.0.2.1',
+            lastTransitionTime: '2026-01-01T00:00:00Z',
+          },
+        ],
+      },
+    })) as V1Service;
+    expect(patched.status?.conditions?.map((c) => c.type)).to.deep.equal(['svcbgp.io/AssignedAddresses']);
+    await expectForbidden(() => agentClient.patch(`/api/v1/namespaces/${ns}/services/rbac-probe`, { metadata: { labels: { x: 'y' } } }));
+    // its Lease, in its own namespace only
+    const elector = new LeaseElector({ client: agentClient, namespace: AGENT_NS, name: 'svcbgp-allocator', identity: 'rbac-probe', log: silentLogger() });
+    await elector.tick();
+    expect(elector.isLeader()).to.equal(true);
+    await elector.tick(); // a renewal: get + update
+    expect(elector.isLeader()).to.equal(true);
+    await elector.stop({ release: true });
+    await expectForbidden(() => agentClient.get(`/apis/coordination.k8s.io/v1/namespaces/${AGENT_NS}/leases/other`));
+    await expectForbidden(() => agentClient.post(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`, { metadata: { name: 'svcbgp-allocator' } }));
+
     const kcfg = cp.writeKubeconfigForToken(token, 'svcbgp-agent');
     for (const [verb, res, want] of [
       ['watch', 'services', 'yes'],
@@ -453,9 +497,14 @@ describe('kube: deploy/ manifests against the real API server', function () {
       ['watch', 'bgpconfigurations.svcbgp.io', 'yes'],
       ['create', 'events', 'yes'],
       ['update', 'services', 'no'],
+      ['patch', 'services --subresource=status', 'yes'],
+      ['update', 'services --subresource=status', 'yes'],
+      ['patch', 'services', 'no'],
+      ['delete', 'leases.coordination.k8s.io', 'no'],
+      ['list', 'leases.coordination.k8s.io', 'no'],
       ['get', 'secrets', 'no'],
     ] as const) {
-      const r = await cp.kubectl(['auth', 'can-i', verb, res, '-A'], undefined, { kubeconfig: kcfg });
+      const r = await cp.kubectl(['auth', 'can-i', verb, ...res.split(' '), '-A'], undefined, { kubeconfig: kcfg });
       expect(r.stdout.trim(), `${verb} ${res}`).to.equal(want);
     }
   });

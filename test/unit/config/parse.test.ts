@@ -166,12 +166,32 @@ ${peerDoc('p', '  peerIP: 192.168.1.300\n  asNumber: 0\n  keepaliveTime: 30\n  m
 
   it('wrong apiVersion / kind / missing name', () => {
     const r = parseConfig(
-      `apiVersion: crd.projectcalico.org/v1\nkind: BGPPeer\nmetadata: {name: a}\nspec: {peerIP: 10.0.0.1, asNumber: 1}\n---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: b}\n---\napiVersion: projectcalico.org/v3\nkind: BGPPeer\nspec: {peerIP: 10.0.0.1, asNumber: 1}\n`,
+      `apiVersion: crd.projectcalico.org/v1\nkind: BGPPeer\nmetadata: {name: a}\nspec: {peerIP: 10.0.0.1, asNumber: 1}\n---\napiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: b}\n---\napiVersion: projectcalico.org/v3\nkind: BGPPeer\nspec: {peerIP: 10.0.0.1, asNumber: 1}\n`,
     );
     expect(errors(r)).to.deep.equal([
       'document 1 (BGPPeer "a"): apiVersion = "crd.projectcalico.org/v1": expected one of "projectcalico.org/v3", "svcbgp.io/v1alpha1"',
-      'document 2 (IPPool "b"): kind = "IPPool": expected "BGPPeer" or "BGPConfiguration"',
+      'document 2 (NetworkPolicy "b"): kind = "NetworkPolicy": expected "BGPPeer", "BGPConfiguration", "IPPool" or "KubeControllersConfiguration"',
       'document 3 (BGPPeer): metadata.name = undefined: every document needs a non-empty metadata.name',
+    ]);
+  });
+
+  it('reads IPPool and KubeControllersConfiguration documents beside the BGP ones: the pools in force, their messages among the others', () => {
+    const bgp =
+      'apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: {name: default}\nspec:\n  serviceLoadBalancerIPs: [{cidr: 192.168.4.0/24}]\n';
+    const pool = (name: string, cidr: string): string =>
+      `apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: ${name}}\nspec: {cidr: ${cidr}, allowedUses: [LoadBalancer]}\n`;
+    const controllers =
+      'apiVersion: projectcalico.org/v3\nkind: KubeControllersConfiguration\nmetadata: {name: default}\nspec: {controllers: {loadBalancer: {assignIPs: RequestedServicesOnly}}}\n';
+    const r = parseConfig(`${bgp}---\n${pool('lb', '192.168.4.0/26')}---\n${controllers}---\n${pool('far', '10.9.0.0/24')}`);
+    if (!r.ok) throw new Error(errors(r).join('\n'));
+    expect(r.config.allocation?.pools.map((p) => `${p.name} ${p.cidr.cidr}`)).to.deep.equal(['lb 192.168.4.0/26']);
+    expect(r.config.allocation?.settings.assignIPs).to.equal('RequestedServicesOnly');
+    expect(r.config.allocation?.unused.map((u) => u.name)).to.deep.equal(['far']);
+    expect(r.warnings.map((w) => w.text).join('\n')).to.contain('document 4 (IPPool "far"): spec.cidr = "10.9.0.0/24": not used');
+    expect(parseConfig(bgp).ok && parseConfig(bgp)).to.not.have.nested.property('config.allocation');
+    const bad = parseConfig(`${bgp}---\n${pool('lb', '192.168.4.0/26')}---\n${pool('lb2', '192.168.4.0/25')}`);
+    expect(errors(bad)).to.deep.equal([
+      'document 3 (IPPool "lb2"): spec.cidr = "192.168.4.0/25": overlaps IPPool "lb" (192.168.4.0/26, document 2 (IPPool "lb")); an address may belong to one load-balancer pool only: shrink or remove one of them',
     ]);
   });
 

@@ -32,6 +32,7 @@ describe('kube: objects cut down at ingest', () => {
   });
 
   it('drops what nothing reads (ports, selector, managedFields, target refs, hints), keeps what the rules and Events read', () => {
+    // a NodePort Service: the allocator's fields are kept for LoadBalancer Services only (next case)
     const svc = {
       apiVersion: 'v1',
       kind: 'Service',
@@ -42,10 +43,14 @@ describe('kube: objects cut down at ingest', () => {
         resourceVersion: '7',
         labels: { app: 'web' },
         managedFields: [{ manager: 'kubectl' }],
-        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', 'svcbgp.io/communities': '64512:1' },
+        annotations: {
+          'kubectl.kubernetes.io/last-applied-configuration': '{}',
+          'svcbgp.io/communities': '64512:1',
+          'projectcalico.org/loadBalancerIPs': '["192.168.4.1"]',
+        },
       },
       spec: {
-        type: 'LoadBalancer',
+        type: 'NodePort',
         clusterIP: '10.49.0.10',
         clusterIPs: ['10.49.0.10'],
         ports: [{ port: 80 }],
@@ -58,8 +63,8 @@ describe('kube: objects cut down at ingest', () => {
     } as unknown as V1Service;
     expect(projectService(svc)).to.deep.equal({
       metadata: { name: 'web', namespace: 'default', uid: 'u1', resourceVersion: '7', annotations: { 'svcbgp.io/communities': '64512:1' } },
-      spec: { type: 'LoadBalancer', clusterIP: '10.49.0.10', clusterIPs: ['10.49.0.10'], externalTrafficPolicy: 'Local', ipFamilies: ['IPv4'] },
-      status: { loadBalancer: { ingress: [{ ip: '192.168.4.1', ipMode: 'VIP' }] } },
+      spec: { type: 'NodePort', clusterIP: '10.49.0.10', clusterIPs: ['10.49.0.10'], externalTrafficPolicy: 'Local', ipFamilies: ['IPv4'] },
+      status: { loadBalancer: { ingress: [{ ip: '192.168.4.1', ipMode: 'VIP', ports: [{ port: 80 }] }] } },
     });
     const slice = {
       apiVersion: 'discovery.k8s.io/v1',
@@ -79,6 +84,64 @@ describe('kube: objects cut down at ingest', () => {
       addressType: 'IPv4',
       metadata: { name: 'web-abc', namespace: 'default', resourceVersion: '9', labels: { 'kubernetes.io/service-name': 'web' } },
       endpoints: [{ addresses: ['10.0.0.5'], conditions: { ready: true }, nodeName: 'node-1' }],
+    });
+  });
+
+  it("keeps for a LoadBalancer Service what the address allocator reads, and of the conditions only svcbgp's", () => {
+    const svc = {
+      metadata: {
+        name: 'web',
+        namespace: 'default',
+        uid: 'u1',
+        resourceVersion: '7',
+        creationTimestamp: '2026-01-02T03:04:05Z',
+        labels: { app: 'web' },
+        annotations: {
+          'projectcalico.org/loadBalancerIPs': '["192.168.4.1"]',
+          'projectcalico.org/ipv4pools': '["lb"]',
+          'svcbgp.io/sharing-key': 'k',
+          'other.io/x': 'y'.repeat(1000),
+        },
+      },
+      spec: {
+        type: 'LoadBalancer',
+        clusterIP: '10.49.0.10',
+        ports: [{ name: 'http', port: 80, targetPort: 8080, nodePort: 30080, protocol: 'TCP' }],
+        selector: { app: 'web' },
+        ipFamilyPolicy: 'SingleStack',
+        loadBalancerIP: '192.168.4.1',
+        sessionAffinity: 'None',
+        allocateLoadBalancerNodePorts: true,
+      },
+      status: {
+        loadBalancer: { ingress: [{ ip: '192.168.4.1' }] },
+        conditions: [
+          { type: 'other.io/Ready', status: 'True', reason: 'R', message: 'm', lastTransitionTime: 't' },
+          { type: 'svcbgp.io/AssignedAddresses', status: 'True', reason: 'Assigned', message: 'assigned by svcbgp: 192.168.4.1', lastTransitionTime: 't' },
+        ],
+      },
+    };
+    expect(projectService(svc)).to.deep.equal({
+      metadata: {
+        name: 'web',
+        namespace: 'default',
+        uid: 'u1',
+        resourceVersion: '7',
+        annotations: { 'projectcalico.org/loadBalancerIPs': '["192.168.4.1"]', 'projectcalico.org/ipv4pools': '["lb"]', 'svcbgp.io/sharing-key': 'k' },
+        creationTimestamp: '2026-01-02T03:04:05Z',
+      },
+      spec: {
+        type: 'LoadBalancer',
+        clusterIP: '10.49.0.10',
+        ports: [{ port: 80, protocol: 'TCP' }],
+        ipFamilyPolicy: 'SingleStack',
+        loadBalancerIP: '192.168.4.1',
+        selector: { app: 'web' },
+      },
+      status: {
+        loadBalancer: { ingress: [{ ip: '192.168.4.1' }] },
+        conditions: [{ type: 'svcbgp.io/AssignedAddresses', status: 'True', message: 'assigned by svcbgp: 192.168.4.1' }],
+      },
     });
   });
 

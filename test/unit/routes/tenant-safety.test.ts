@@ -303,7 +303,7 @@ describe('tenant safety: costs bounded whatever a tenant writes', () => {
     expect(projectService({ metadata: { name: 'a', creationTimestamp: '2026-01-01T00:00:00Z' } }).metadata!.creationTimestamp).to.equal(undefined);
     const reading = readServiceAttributes(kept, undefined);
     expect(reading.refused.map((r) => r.summary)).to.include(
-      'unknown svcbgp.io annotation; ignored (svcbgp reads svcbgp.io/communities, svcbgp.io/large-communities, svcbgp.io/local-pref, svcbgp.io/advertise)',
+      'unknown svcbgp.io annotation; ignored (svcbgp reads svcbgp.io/communities, svcbgp.io/large-communities, svcbgp.io/local-pref, svcbgp.io/advertise, svcbgp.io/sharing-key)',
     );
   });
 });
