@@ -20,8 +20,9 @@ export { gracefulShutdown } from './steps/drain.js';
  * and sends only the difference. A pass is a list of named steps, each a small unit under src/agent/steps/ that
  * owns its state and says which promise it keeps. Their order is the graceful-restart restore order (docs/design.md § Graceful restart):
  *
- *   probe → inputs → global → desired → applied → drain → paths → peers → metrics
+ *   probe → inputs → global → desired → applied → drain → paths → peers
  *
+ * (svcbgp_routes_advertised is counted from the applied view when /metrics is read: steps/route-metrics.ts.)
  * Global settings before anything (gobgpd refuses paths and peers until BGP runs); every path in the RIB before
  * the peers are (re)added with local_restarting, so a restarted node's first UPDATEs after its End-of-RIB are
  * complete and the ToR keeps forwarding on the stale routes until then; peers last, and not at all while a
@@ -46,6 +47,11 @@ export class Reconciler {
     this.rib = new AppliedPaths(deps);
     this.drain = new Drain(deps);
     this.peers = new Peers(deps);
+    // Counted when /metrics is read, not on every pass: counting walks every path (milliseconds at 50,000).
+    deps.metrics?.routesFrom(() => {
+      const applied = this.rib.known;
+      return applied ? routeCounts(applied, (key) => this.desired.path(key)?.kinds) : undefined;
+    });
   }
 
   async pass(reasons: ReadonlySet<string>): Promise<'done' | 'retry'> {
@@ -83,7 +89,6 @@ export class Reconciler {
     const take = this.leaving(inputs, wanted, applied);
     if (take.desired) await this.paths(take.desired, take);
     await this.peers.converge(inputs.speaker, take.desired !== undefined);
-    this.routeMetrics();
     return undefined;
   }
 
@@ -117,11 +122,6 @@ export class Reconciler {
     const plan = planPaths(desired.paths, applied, { allowDeletes, only: this.rib.onlyKeys(desired, allowDeletes) });
     logPlan(this.deps.log, plan, { desired: desired.paths, applied, prior, wire: (r) => this.deps.speaker.wireRoute?.(r) ?? r });
     await this.rib.apply(plan, desired, allowDeletes);
-  }
-
-  private routeMetrics(): void {
-    const applied = this.rib.known;
-    if (applied) this.deps.metrics?.setRoutes(routeCounts(applied, (key) => this.desired.path(key)?.kinds));
   }
 
   private async failed(started: number, reasons: ReadonlySet<string>, err: unknown): Promise<void> {

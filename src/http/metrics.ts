@@ -35,6 +35,10 @@ export class AgentMetrics {
       help: 'Paths svcbgp has in gobgpd, by why they exist (kind) and address family. A path wanted for several kinds counts once per kind.',
       labelNames: ['kind', 'family'],
       registers,
+      collect: () => {
+        const counts = this.routeSource?.();
+        if (counts) this.setRoutes(counts);
+      },
     });
     this.passes = new Counter({
       name: 'svcbgp_reconcile_passes_total',
@@ -157,6 +161,13 @@ export class AgentMetrics {
   }
 
   private readonly knownPeers = new Map<string, string>();
+
+  private routeSource: (() => Map<string, number> | undefined) | undefined;
+
+  /** Where svcbgp_routes_advertised is counted from when /metrics is read (undefined: not known, the last counts stay). */
+  routesFrom(source: () => Map<string, number> | undefined): void {
+    this.routeSource = source;
+  }
 
   setRoutes(counts: Map<string, number>): void {
     this.routes.reset();

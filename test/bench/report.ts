@@ -7,7 +7,26 @@ export interface Percentiles {
   p50: number;
   p90: number;
   p99: number;
+  p999: number;
   max: number;
+}
+
+/** Steady churn at one rate: changes of several kinds, each measured until gobgpd shows it. */
+export interface ChurnResult {
+  /** Changes started per second (open loop: each starts on time, whether or not the last one is done). */
+  rate: number;
+  seconds: number;
+  /** Changes started, and measured (a scale-up changes no route: load, not measured). */
+  started: number;
+  all: Percentiles;
+  /** From a change's first API write until its last one answered: the API server's share. */
+  writes: Percentiles;
+  measured: number;
+  missed: number;
+  /** By kind: new (a Service and its slice), flap-away, flap-back, delete. */
+  kinds: Record<string, Percentiles & { n: number }>;
+  /** Drift passes the agent ran meanwhile (svcbgp_reconcile_passes_total is per reason-less; from the log). */
+  driftPasses: number;
 }
 
 export interface SizeResult {
@@ -36,13 +55,14 @@ export interface SizeResult {
   moduleLoadMs: number;
   passes: number;
   mismatches: number;
+  churn?: ChurnResult[];
 }
 
 /** Nearest-rank percentiles (p99 of 100 samples is the 99th smallest). Empty: all NaN. */
 export function summarize(samples: readonly number[]): Percentiles {
   const s = [...samples].sort((a, b) => a - b);
   const rank = (p: number): number => (s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!);
-  return { p50: rank(50), p90: rank(90), p99: rank(99), max: s.length === 0 ? NaN : s[s.length - 1]! };
+  return { p50: rank(50), p90: rank(90), p99: rank(99), p999: rank(99.9), max: s.length === 0 ? NaN : s[s.length - 1]! };
 }
 
 const f = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
@@ -76,6 +96,28 @@ export function renderMarkdown(
   if (base) {
     const ratios = one.filter((r) => r.services !== 1000).map((r) => `${thousands(r.services)}: ${f(r.latency.p99 / base.latency.p99, 2)}x`);
     if (ratios.length > 0) lines.push('', `Event→RIB p99 relative to 1,000 Services: ${ratios.join(', ')}.`);
+  }
+  const churned = results.filter((r) => r.churn && r.churn.length > 0);
+  if (churned.length > 0) {
+    lines.push(
+      '',
+      '### Steady churn: event to RIB',
+      '',
+      "Open loop (each change starts on time, whether or not the ones before are done), for at least a minute, across the agent's drift pass (every 60 s): new Services with their slice (two writes), endpoints moving to another node and back (flap), scale-ups (a second endpoint: no route changes, load only) and deletions of the new Services. Each measured change runs from just before its first API write until gobgpd shows it.",
+      '',
+      '| Services | changes/s | seconds | started | measured (missed) | p50 | p90 | p99 | p99.9 | max | API writes alone p50 / p99 / max | by kind: p99 / max | drift passes |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+    );
+    for (const r of churned) {
+      for (const c of r.churn ?? []) {
+        const kinds = Object.entries(c.kinds)
+          .map(([k, v]) => `${k} ${f(v.p99)} / ${f(v.max)} ms (${v.n})`)
+          .join('; ');
+        lines.push(
+          `| ${thousands(r.services)} | ${c.rate} | ${c.seconds} | ${c.started} | ${c.measured} (${c.missed}) | ${f(c.all.p50)} ms | ${f(c.all.p90)} ms | ${f(c.all.p99)} ms | ${f(c.all.p999)} ms | ${f(c.all.max)} ms | ${f(c.writes.p50)} / ${f(c.writes.p99)} / ${f(c.writes.max)} ms | ${kinds} | ${c.driftPasses} |`,
+        );
+      }
+    }
   }
   lines.push('', '![latency and RSS against cluster size](bench.svg)', '');
   return lines.join('\n');

@@ -22,6 +22,8 @@
  * - two-write change: a new Service and its EndpointSlice, created back to back, until gobgpd shows its /32;
  * - burst: 1,000 EndpointSlice changes at once (32 writes in flight) until gobgpd has withdrawn all 1,000, and the
  *   passes the burst and its undoing took;
+ * - steady churn (--churn-rates, --churn-seconds): a mix of change kinds at 20 and 100 changes per second, open loop,
+ *   for 65 s (across the agent's drift pass), each measured to gobgpd (see churn());
  * - the agent's RSS and V8 heap (its /metrics) 3 s after convergence, its peak RSS (VmHWM) until then, and its RSS
  *   after 30 s without changes (V8 returns memory to the system only when allocation has been quiet for a while).
  * Written to docs/bench.md (table) and docs/bench.svg (plot) unless --no-write.
@@ -41,7 +43,7 @@ import { startControlPlane, NodeSimulator } from '../helpers/kube/index.js';
 import { freePort, GOBGPD_VERSION } from '../helpers/gobgpd.js';
 import { agentNodeFlags } from '../helpers/agent-node-flags.js';
 import { AgentProcess, RestartableGobgpd, httpGet, loopbackAgentConfig, metricValue } from '../integration/agent/util.js';
-import { renderMarkdown, renderSvg, summarize, type SizeResult } from './report.js';
+import { renderMarkdown, renderSvg, summarize, type ChurnResult, type SizeResult } from './report.js';
 import { benchSlice, parallel, rssMiB } from './common.js';
 
 type GobgpClient = ReturnType<typeof connectGobgp>;
@@ -58,6 +60,9 @@ const { values: args } = parseArgs({
     'tor-services': { type: 'string', default: '10000' },
     'no-tor': { type: 'boolean', default: false },
     'pass-sizes': { type: 'string', default: '1000,10000,50000' },
+    // Steady churn: changes per second, and how long each rate runs (at least a minute crosses a drift pass).
+    'churn-rates': { type: 'string', default: '20,100' },
+    'churn-seconds': { type: 'string', default: '65' },
     // The agent's Node.js flags; default those of deploy/40-daemonset.yaml ('' for V8's defaults).
     'node-flags': { type: 'string' },
   },
@@ -71,6 +76,10 @@ const SIZES = args
 const CHANGES = Number(args.changes);
 const BURST = Number(args.burst);
 const FIVE_AT = Number(args['five-endpoints-at']);
+const CHURN_RATES = args['churn-rates']!.split(',')
+  .map(Number)
+  .filter((r) => r > 0);
+const CHURN_SECONDS = Number(args['churn-seconds']);
 const NODE = 'bench-node';
 const NS = 'bench';
 
@@ -190,7 +199,7 @@ interface Running {
   http: string;
 }
 
-async function startAgent(n: number): Promise<{ run: Running; coldMs: number }> {
+async function startAgent(n: number): Promise<{ run: Running; coldMs: number; started: number }> {
   const gobgpd = new RestartableGobgpd('bench');
   await gobgpd.start();
   const config = path.join(dir, 'bgp.yaml');
@@ -230,7 +239,7 @@ async function startAgent(n: number): Promise<{ run: Running; coldMs: number }> 
   const coldMs = now() - t0;
   const local = (await client.listPaths('ipv4-unicast')).filter((p) => p.local).length;
   if (local < n + 1) log(`WARNING: the agent reported ${n + 1} adds but gobgpd lists ${local} local paths`);
-  return { run: { agent, gobgpd, client, http }, coldMs };
+  return { run: { agent, gobgpd, client, http }, coldMs, started: t0 };
 }
 
 /** Waits for gobgpd's table watch to show each prefix; resolves with the time it was seen. */
@@ -359,6 +368,140 @@ async function twoWriteChanges(run: Running, n: number, endpoints: number): Prom
   return { latencies, missed };
 }
 
+/**
+ * Steady churn at `rate` changes per second for `seconds`, open loop: change k starts at k/rate s whatever the ones
+ * before are doing, as a busy cluster's changes come. Ten kinds in turn: three new Services with their slice (two
+ * writes; measured until gobgpd shows the /32), two endpoints moving to the other node (flap away: until withdrawn),
+ * two moving back (flap back: until advertised), two scale-ups or downs of a slice (1 <-> 2 endpoints: no route
+ * changes, load only) and one deletion of a new Service (until withdrawn). No two changes touch one object at once.
+ * Afterwards everything is put back as it was (not measured).
+ */
+async function churn(run: Running, n: number, endpoints: number, rate: number, seconds: number, agentStart: number): Promise<ChurnResult> {
+  const watch = new RibWatch(run.client);
+  await sleep(500);
+  const kinds = new Map<string, number[]>();
+  let missed = 0;
+  const writes: number[] = [];
+  /** `written`: when the change's last API write answered (the API server's share of the time). */
+  const record = (kind: string, t0: number, written: number, t1: number | undefined): void => {
+    writes.push(written - t0);
+    if (t1 === undefined) {
+      missed++;
+      return;
+    }
+    const list = kinds.get(kind) ?? [];
+    list.push(t1 - t0);
+    kinds.set(kind, list);
+    if (t1 - t0 > SLOW_MS) log(`  churn ${rate}/s: ${kind} took ${(t1 - t0).toFixed(0)} ms; its API writes answered after ${(written - t0).toFixed(0)} ms`);
+  };
+  const created: { i: number; prefix: string }[] = [];
+  const away: number[] = [];
+  const busy = new Set<number>();
+  const scaled = new Set<number>();
+  let nextName = n + 1_000_000; // beyond the cluster and the two-write changes
+  let pick = 0;
+  /** A Service of the cluster no other change is touching (and not moved away). */
+  const free = (): number | undefined => {
+    for (let tries = 0; tries < 50; tries++) {
+      const i = Math.floor((pick++ * 7919) % n);
+      if (!busy.has(i) && !away.includes(i)) return i;
+    }
+    return undefined;
+  };
+  const op = async (k: number): Promise<void> => {
+    const kind = k % 10;
+    if (kind <= 2) {
+      const i = nextName++;
+      const t0 = now();
+      const svc = await core.createNamespacedService({
+        namespace: NS,
+        body: { metadata: { name: svcName(i) }, spec: { type: 'ClusterIP', internalTrafficPolicy: 'Local', ports: [{ port: 80, protocol: 'TCP' }] } },
+      });
+      const prefix = `${svc.spec!.clusterIP!}/32`;
+      const seen = watch.expect(prefix, 'add');
+      await discovery.createNamespacedEndpointSlice({ namespace: NS, body: sliceBody(i, endpoints) });
+      record('new', t0, now(), await seen);
+      created.push({ i, prefix });
+    } else if (kind <= 4) {
+      const i = free();
+      if (i === undefined) return;
+      busy.add(i);
+      const seen = watch.expect(`${clusterIPs.get(i)}/32`, 'withdraw');
+      const t0 = now();
+      await discovery.replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints, 'other-node') });
+      record('flap-away', t0, now(), await seen);
+      away.push(i);
+      busy.delete(i);
+    } else if (kind <= 6) {
+      const i = away.shift();
+      if (i === undefined) return;
+      busy.add(i);
+      const seen = watch.expect(`${clusterIPs.get(i)}/32`, 'add');
+      const t0 = now();
+      await discovery.replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints) });
+      record('flap-back', t0, now(), await seen);
+      busy.delete(i);
+    } else if (kind <= 8) {
+      const i = free();
+      if (i === undefined) return;
+      busy.add(i);
+      const more = !scaled.has(i);
+      await discovery.replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, more ? endpoints + 1 : endpoints) });
+      if (more) scaled.add(i);
+      else scaled.delete(i);
+      busy.delete(i);
+    } else {
+      const c = created.shift();
+      if (c === undefined) return;
+      const seen = watch.expect(c.prefix, 'withdraw');
+      const t0 = now();
+      await discovery.deleteNamespacedEndpointSlice({ name: `${svcName(c.i)}-1`, namespace: NS });
+      await core.deleteNamespacedService({ name: svcName(c.i), namespace: NS });
+      record('delete', t0, now(), await seen);
+    }
+  };
+  const start = now();
+  const running: Promise<void>[] = [];
+  let started = 0;
+  try {
+    for (let k = 0; now() - start < seconds * 1000; k++) {
+      const due = start + (k * 1000) / rate;
+      if (due > now()) await sleep(due - now());
+      running.push(op(k).catch((err: unknown) => log(`  churn change ${k} failed: ${String(err)}`)));
+      started++;
+    }
+    await Promise.all(running);
+  } finally {
+    watch.close();
+  }
+  const end = now();
+  // Put back what the churn changed (not measured).
+  await parallel(away.splice(0), 16, (i) =>
+    discovery.replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints) }),
+  );
+  await parallel([...scaled], 16, (i) => discovery.replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints) }));
+  await parallel(created.splice(0), 16, async (c) => {
+    await discovery.deleteNamespacedEndpointSlice({ name: `${svcName(c.i)}-1`, namespace: NS });
+    await core.deleteNamespacedService({ name: svcName(c.i), namespace: NS });
+  });
+  const all = [...kinds.values()].flat();
+  const byKind: ChurnResult['kinds'] = {};
+  for (const [k, v] of kinds) byKind[k] = { ...summarize(v), n: v.length };
+  // The agent's drift pass runs every --resync-interval (60 s) from its start.
+  const drift = (t: number): number => Math.floor((t - agentStart) / 60_000);
+  return {
+    rate,
+    seconds,
+    started,
+    all: summarize(all),
+    writes: summarize(writes),
+    measured: all.length,
+    missed,
+    kinds: byKind,
+    driftPasses: drift(end) - drift(start),
+  };
+}
+
 /** Until gobgpd has every withdrawal, and how long the API writes alone took (the API server bounds a burst). */
 async function burst(run: Running, count: number, endpoints: number): Promise<{ ms: number; writesMs: number } | undefined> {
   const watch = new RibWatch(run.client);
@@ -395,7 +538,7 @@ async function measure(n: number, endpoints: number): Promise<void> {
   const loadMs = await moduleLoad();
   log(`agent process start (node + importing the agent's modules, median of 3): ${(loadMs / 1000).toFixed(2)} s`);
   log(`raw baseline (paged lists + StartBgp + AddPathStream of ${n + 1} paths): ${(rawMs / 1000).toFixed(2)} s`);
-  const { run, coldMs } = await startAgent(n);
+  const { run, coldMs, started } = await startAgent(n);
   try {
     log(`cold sync (agent start -> ${n + 1} paths in gobgpd): ${(coldMs / 1000).toFixed(2)} s = ${(coldMs / rawMs).toFixed(2)}x the baseline`);
     await sleep(3000);
@@ -425,8 +568,19 @@ async function measure(n: number, endpoints: number): Promise<void> {
       log(
         `burst of ${Math.min(BURST, n)} EndpointSlice changes -> all withdrawn in gobgpd: ${(b.ms / 1000).toFixed(2)} s (the API writes alone: ${(b.writesMs / 1000).toFixed(2)} s); ${burstPasses} passes for the burst and its undoing`,
       );
+    const churned: ChurnResult[] = [];
+    if (endpoints === 1) {
+      for (const rate of CHURN_RATES) {
+        const c = await churn(run, n, endpoints, rate, CHURN_SECONDS, started);
+        churned.push(c);
+        log(
+          `churn ${rate}/s for ${CHURN_SECONDS} s (${c.started} changes, ${c.measured} measured, ${c.missed} missed, ${c.driftPasses} drift pass(es)): p50 ${c.all.p50.toFixed(1)} ms, p90 ${c.all.p90.toFixed(1)}, p99 ${c.all.p99.toFixed(1)}, p99.9 ${c.all.p999.toFixed(1)}, max ${c.all.max.toFixed(1)}; the API writes alone p50 ${c.writes.p50.toFixed(1)}, p99 ${c.writes.p99.toFixed(1)}, max ${c.writes.max.toFixed(1)}`,
+        );
+      }
+    }
     const m2 = (await httpGet(run.http, '/metrics')).body;
     results.push({
+      churn: churned,
       services: n,
       endpoints,
       rawMs,

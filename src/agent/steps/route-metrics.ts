@@ -4,8 +4,9 @@ import type { RouteKind } from '../../model/path.js';
 const OTHER: readonly RouteKind[] = ['other'];
 
 /**
- * Step "metrics": svcbgp_routes_advertised's counts, `kind|family` -> paths, from what gobgpd holds for us and the
- * kinds the desired set gives each key (a path nothing wants any more counts as 'other'). Pure.
+ * svcbgp_routes_advertised's counts, `kind|family` -> paths, from what gobgpd holds for us and the kinds the desired
+ * set gives each key (a path nothing wants any more counts as 'other'). Pure; run when /metrics is read, not by a pass
+ * (it walks every path).
  */
 export function routeCounts(applied: ReadonlyMap<string, Route>, kindsOf: (key: string) => readonly RouteKind[] | undefined): Map<string, number> {
   const byKind = new Map<string, { v4: number; v6: number }>();
