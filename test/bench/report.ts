@@ -21,6 +21,8 @@ export interface ChurnResult {
   all: Percentiles;
   /** From a change's first API write until its last one answered: the API server's share. */
   writes: Percentiles;
+  /** From the answer to a change's last API write until gobgpd showed it (0 when gobgpd was first). */
+  afterWrites: Percentiles;
   measured: number;
   missed: number;
   /** By kind: new (a Service and its slice), flap-away, flap-back, delete. */
@@ -105,8 +107,8 @@ export function renderMarkdown(
       '',
       "Open loop (each change starts on time, whether or not the ones before are done), for at least a minute, across the agent's drift pass (every 60 s): new Services with their slice (two writes), endpoints moving to another node and back (flap), scale-ups (a second endpoint: no route changes, load only) and deletions of the new Services. Each measured change runs from just before its first API write until gobgpd shows it.",
       '',
-      '| Services | changes/s | seconds | started | measured (missed) | p50 | p90 | p99 | p99.9 | max | API writes alone p50 / p99 / max | by kind: p99 / max | drift passes |',
-      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+      '| Services | changes/s | seconds | started | measured (missed) | p50 | p90 | p99 | p99.9 | max | API writes alone p50 / p99 / max | answer to the last write→RIB p50 / p99 / max | by kind: p99 / max | drift passes |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
     );
     for (const r of churned) {
       for (const c of r.churn ?? []) {
@@ -114,7 +116,7 @@ export function renderMarkdown(
           .map(([k, v]) => `${k} ${f(v.p99)} / ${f(v.max)} ms (${v.n})`)
           .join('; ');
         lines.push(
-          `| ${thousands(r.services)} | ${c.rate} | ${c.seconds} | ${c.started} | ${c.measured} (${c.missed}) | ${f(c.all.p50)} ms | ${f(c.all.p90)} ms | ${f(c.all.p99)} ms | ${f(c.all.p999)} ms | ${f(c.all.max)} ms | ${f(c.writes.p50)} / ${f(c.writes.p99)} / ${f(c.writes.max)} ms | ${kinds} | ${c.driftPasses} |`,
+          `| ${thousands(r.services)} | ${c.rate} | ${c.seconds} | ${c.started} | ${c.measured} (${c.missed}) | ${f(c.all.p50)} ms | ${f(c.all.p90)} ms | ${f(c.all.p99)} ms | ${f(c.all.p999)} ms | ${f(c.all.max)} ms | ${f(c.writes.p50)} / ${f(c.writes.p99)} / ${f(c.writes.max)} ms | ${f(c.afterWrites.p50)} / ${f(c.afterWrites.p99)} / ${f(c.afterWrites.max)} ms | ${kinds} | ${c.driftPasses} |`,
         );
       }
     }

@@ -382,6 +382,7 @@ async function churn(run: Running, n: number, endpoints: number, rate: number, s
   const kinds = new Map<string, number[]>();
   let missed = 0;
   const writes: number[] = [];
+  const afterWrites: number[] = [];
   /** `written`: when the change's last API write answered (the API server's share of the time). */
   const record = (kind: string, t0: number, written: number, t1: number | undefined): void => {
     writes.push(written - t0);
@@ -389,6 +390,7 @@ async function churn(run: Running, n: number, endpoints: number, rate: number, s
       missed++;
       return;
     }
+    afterWrites.push(Math.max(0, t1 - written));
     const list = kinds.get(kind) ?? [];
     list.push(t1 - t0);
     kinds.set(kind, list);
@@ -495,6 +497,7 @@ async function churn(run: Running, n: number, endpoints: number, rate: number, s
     started,
     all: summarize(all),
     writes: summarize(writes),
+    afterWrites: summarize(afterWrites),
     measured: all.length,
     missed,
     kinds: byKind,
@@ -574,7 +577,7 @@ async function measure(n: number, endpoints: number): Promise<void> {
         const c = await churn(run, n, endpoints, rate, CHURN_SECONDS, started);
         churned.push(c);
         log(
-          `churn ${rate}/s for ${CHURN_SECONDS} s (${c.started} changes, ${c.measured} measured, ${c.missed} missed, ${c.driftPasses} drift pass(es)): p50 ${c.all.p50.toFixed(1)} ms, p90 ${c.all.p90.toFixed(1)}, p99 ${c.all.p99.toFixed(1)}, p99.9 ${c.all.p999.toFixed(1)}, max ${c.all.max.toFixed(1)}; the API writes alone p50 ${c.writes.p50.toFixed(1)}, p99 ${c.writes.p99.toFixed(1)}, max ${c.writes.max.toFixed(1)}`,
+          `churn ${rate}/s for ${CHURN_SECONDS} s (${c.started} changes, ${c.measured} measured, ${c.missed} missed, ${c.driftPasses} drift pass(es)): p50 ${c.all.p50.toFixed(1)} ms, p90 ${c.all.p90.toFixed(1)}, p99 ${c.all.p99.toFixed(1)}, p99.9 ${c.all.p999.toFixed(1)}, max ${c.all.max.toFixed(1)}; the API writes alone p50 ${c.writes.p50.toFixed(1)}, p99 ${c.writes.p99.toFixed(1)}, max ${c.writes.max.toFixed(1)}; from the last write's answer to gobgpd p50 ${c.afterWrites.p50.toFixed(1)}, p99 ${c.afterWrites.p99.toFixed(1)}, max ${c.afterWrites.max.toFixed(1)}`,
         );
       }
     }
