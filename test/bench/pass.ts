@@ -7,7 +7,7 @@
  * as an informer delivers it: a new object, its Service's key recorded as the watch records it), each followed by
  * one pass; the pass times and the heap after a GC.
  *
- *   npm run build && node --expose-gc dist/test/bench/pass.js [--sizes 1000,10000,50000] [--changes 200] [--no-write]
+ *   npm run build && node --expose-gc dist/test/bench/pass.js [--sizes 1000,10000,50000,100000] [--changes 200] [--no-write]
  *
  * Run by the suite (test/bench/suite.ts) after its sizes; writes its section into docs/bench.md unless --no-write.
  */
@@ -28,7 +28,7 @@ import { writeSection } from './common.js';
 
 const { values: args } = parseArgs({
   options: {
-    sizes: { type: 'string', default: '1000,10000,50000' },
+    sizes: { type: 'string', default: '1000,10000,50000,100000' },
     changes: { type: 'string', default: '200' },
     'no-write': { type: 'boolean', default: false },
     out: { type: 'string', default: 'docs' },

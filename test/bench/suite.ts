@@ -59,7 +59,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'docs' },
     'tor-services': { type: 'string', default: '10000' },
     'no-tor': { type: 'boolean', default: false },
-    'pass-sizes': { type: 'string', default: '1000,10000,50000' },
+    'pass-sizes': { type: 'string', default: '1000,10000,50000,100000' },
     // Steady churn: changes per second, and how long each rate runs (at least a minute crosses a drift pass).
     'churn-rates': { type: 'string', default: '20,100' },
     'churn-seconds': { type: 'string', default: '65' },
