@@ -73,6 +73,8 @@ export interface CurlResult {
   /** curl's exit code and message when it got no answer (28: timed out, 7: could not connect). */
   exitCode: number;
   error: string;
+  /** The client's TCP source port (0 if curl opened no connection): finds the request in a node's conntrack table. */
+  localPort: number;
   ms: number;
 }
 
@@ -85,19 +87,24 @@ export function kubeconfigServer(kubeconfig: string): { host: string; port: numb
 
 /**
  * `curl` from inside a namespace (the external host, usually): a new connection, at most timeoutS seconds.
- * -w appends the status on a line of its own.
+ * -w appends the client's port and the status on a line of their own.
  */
 export async function curlFrom(ns: string, url: string, timeoutS = 3): Promise<CurlResult> {
   const t0 = Date.now();
-  const r = await nsRun(ns, 'curl', ['-sS', '-m', String(timeoutS), '-w', '\n%{http_code}', url], { allowFail: true, timeoutMs: (timeoutS + 10) * 1000 });
+  const r = await nsRun(ns, 'curl', ['-sS', '-m', String(timeoutS), '-w', '\n%{local_port} %{http_code}', url], {
+    allowFail: true,
+    timeoutMs: (timeoutS + 10) * 1000,
+  });
   const nl = r.stdout.lastIndexOf('\n');
-  const status = Number(r.stdout.slice(nl + 1)) || 0;
+  const [port, code] = r.stdout.slice(nl + 1).split(' ');
+  const status = Number(code) || 0;
   return {
     ok: r.code === 0 && status >= 200 && status < 400,
     status,
     body: nl >= 0 ? r.stdout.slice(0, nl) : '',
     exitCode: r.code,
     error: r.stderr.trim(),
+    localPort: Number(port) || 0,
     ms: Date.now() - t0,
   };
 }
@@ -194,6 +201,40 @@ export class DataPath {
         ? await nsRun(node.ns, 'nft', ['list', 'table', 'ip', 'kube-proxy'], { allowFail: true })
         : await nsRun(node.ns, 'iptables-save', ['-t', 'nat'], { allowFail: true });
     return r.stdout;
+  }
+
+  /**
+   * Wait until every node's kube-proxy has `addr` (a cluster or external IP) in its rules: from then on a request to
+   * it is NATed to an endpoint (or dropped, for a Local policy without a local endpoint) on whichever node it reaches.
+   */
+  async waitForAddress(addr: string, timeoutMs = 30_000): Promise<void> {
+    let missing: string[] = [];
+    await waitFor(
+      `${addr} in the rules of every kube-proxy`,
+      async () => {
+        missing = [];
+        for (const node of this.lab.nodes) if (!(await this.rules(node)).includes(addr)) missing.push(node.name);
+        return missing.length === 0 ? true : undefined;
+      },
+      timeoutMs,
+      250,
+      () => `missing on ${missing.join(', ')}`,
+    );
+  }
+
+  /**
+   * The nodes that NATed one request: those whose conntrack table has the connection client:sport -> addr. The
+   * ToR's choice of node, read where it landed (each connection has a source port of its own).
+   */
+  async receivedBy(client: string, sport: number, addr: string): Promise<string[]> {
+    const found: string[] = [];
+    for (const node of this.lab.nodes) {
+      const ct = await nsRun(node.ns, 'conntrack', ['-L', '-p', 'tcp', '--orig-src', client, '--orig-dst', addr, '--sport', String(sport)], {
+        allowFail: true,
+      });
+      if (ct.stdout.includes(`sport=${sport} `)) found.push(node.name);
+    }
+    return found;
   }
 
   /**

@@ -22,7 +22,7 @@ import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
-import { formatRouteTable, sleep, type Lab, type LabNode, type RouteTable } from '../../lab/index.js';
+import { curlFrom, EXT_V4, formatRouteTable, sleep, type DataPath, type HttpResult, type Lab, type LabNode, type RouteTable } from '../../lab/index.js';
 import { isAlive, signal } from '../../lab/exec.js';
 import type { CommandResult } from '../../helpers/kube/control-plane.js';
 import { waitForEndpointSlices } from '../../helpers/kube/wait.js';
@@ -52,7 +52,15 @@ export interface ScenarioOptions {
   agentArgs?: readonly string[];
   /** Which walk: the article as written (IPv4, default) or on a dual-stack cluster (article.ts DUAL_STACK_WALK). */
   walk?: ArticleWalk;
+  /**
+   * The lab's real data path (test/lab/data-path.ts: kube-proxy on every node, nginx Pods in namespaces of their own):
+   * the walk's HTTP checks then go through it. Without it they go to the lab's HTTP stand-ins.
+   */
+  dataPath?: DataPath;
 }
+
+/** What Debian's nginx answers (the real data path). */
+export const NGINX_WELCOME = 'Welcome to nginx!';
 
 export interface AgentHandle {
   node: LabNode;
@@ -448,19 +456,42 @@ export class SeedScenario {
   }
 
   // ---------------------------------------------------------------------------------------------------------
-  // Traffic (STAND-IN: the lab's tiny HTTP server plays kube-proxy + nginx on a node)
+  // Traffic: the real data path (kube-proxy + nginx Pods) when the lab has one, else the lab's HTTP stand-in
 
   /**
-   * Serve HTTP on `addr` on EVERY node, as kube-proxy would accept a Service address on every node: only the ToR's
-   * routing decides which node gets the request, so the node that answers shows where the ToR sent it.
+   * `addr` is served on EVERY node, as kube-proxy serves a Service address on every node: only the ToR's routing
+   * decides which node gets a request. With the real data path: wait until every node's kube-proxy has programmed it.
+   * Without: a tiny HTTP server (STAND-IN for kube-proxy + nginx) on every node, answering with its node's name.
    */
   async serveEverywhere(addr: string): Promise<void> {
+    if (this.opts.dataPath) {
+      await this.opts.dataPath.waitForAddress(addr, this.timeoutMs);
+      return;
+    }
     for (const node of this.lab.nodes) {
       const key = `${node.name}|${addr}`;
       if (this.standins.has(key)) continue;
       await this.lab.startHttpServer(node, addr);
       this.standins.add(key);
     }
+  }
+
+  /**
+   * One HTTP GET from the external host to `addr`, through the ToR, and the node the ToR sent it to (`node`). With
+   * the real data path: `curl`, nginx's page in `body`, and the node whose kube-proxy NATed the connection (its
+   * conntrack table holds the client's source port); a request that got no answer says "timed out" in `error`.
+   * Without: the stand-in's answer names its node.
+   */
+  async requestFromExternal(addr: string, timeoutMs = 5000): Promise<HttpResult> {
+    const dp = this.opts.dataPath;
+    if (!dp) return this.lab.httpFromExternal(addr, { timeoutMs });
+    const url = `http://${isV6(addr) ? `[${addr}]` : addr}/`;
+    const r = await curlFrom(this.lab.ext.ns, url, Math.max(1, Math.round(timeoutMs / 1000)));
+    const nodes = r.localPort > 0 ? await dp.receivedBy(EXT_V4, r.localPort, addr) : [];
+    const res: HttpResult = { ok: r.ok, status: r.status, body: r.body, ms: r.ms };
+    if (nodes.length === 1) res.node = nodes[0]!;
+    if (!r.ok) res.error = r.exitCode === 28 ? `timed out after ${timeoutMs} ms (curl: ${r.error})` : `curl exit ${r.exitCode}: ${r.error}`;
+    return res;
   }
 
   // ---------------------------------------------------------------------------------------------------------
