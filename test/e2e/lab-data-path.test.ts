@@ -198,7 +198,7 @@ for (const router of TORS) {
       // each node that advertises it serves it from its own Pod; Local keeps the client's address
       for (const name of nginxNodes) {
         const node = nodeOf(name);
-        const local = pods.list().find((p) => p.node === node)!;
+        const local = pods.list().find((p) => p.node.name === node.name)!;
         const before = pods.clients(local).length;
         await dp.pinAtTor(EXTERNAL_IP, node);
         try {

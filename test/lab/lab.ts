@@ -114,6 +114,11 @@ export class Lab {
     return this.names.prefix;
   }
 
+  /** "sb1a2b": every namespace of the lab starts with it. */
+  get prefix(): string {
+    return this.names.prefix;
+  }
+
   get runDir(): string {
     return this.names.runDir;
   }

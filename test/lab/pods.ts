@@ -29,8 +29,7 @@ import { join } from 'node:path';
 import type { PodRuntime, PodSandbox } from '../helpers/kube/node-sim.js';
 import { isAlive, run, signal, sleep, spawnDaemon, waitFor } from './exec.js';
 import { httpGetFrom, urlFor } from './http.js';
-import type { Lab, LabNode } from './lab.js';
-import { ipBatch, sysctl } from './topology.js';
+import { ipBatch, makeNames, sysctl } from './topology.js';
 
 /** Debian's nginx (package nginx-light or nginx) and the page it ships. */
 export const NGINX = '/usr/sbin/nginx';
@@ -42,12 +41,52 @@ export const HOST_VETH_MAC = 'ee:ee:ee:ee:ee:ee';
 /** The host end's IPv6 link-local address, from its MAC (EUI-64): the Pod's IPv6 gateway. */
 export const POD_GATEWAY_V6 = 'fe80::ecee:eeff:feee:eeee';
 
+/** A lab node as the Pods see it: its Kubernetes name and its network namespace. */
+export interface PodNode {
+  name: string;
+  ns: string;
+}
+
+/**
+ * What LabPods needs of a lab: a Lab (lab.ts) in the process that built it, or labPodHost() in another process (the
+ * demo's node simulator runs in a process of its own).
+ */
+export interface PodHost {
+  /** The lab's prefix "sb1a2b": Pod namespaces are "<prefix>-p<n>". */
+  readonly prefix: string;
+  readonly runDir: string;
+  node(name: string): PodNode;
+  /** Namespaces made after bring-up, for teardown (which also finds "<prefix>-p<n>" by name). */
+  trackNamespace(ns: string): void;
+  untrackNamespace(ns: string): void;
+}
+
+/**
+ * A PodHost for a lab built by another process, from its prefix and node count: node-N lives in "<prefix>-nN".
+ * The lab's teardown finds the Pod namespaces by name, so tracking them here is not needed.
+ */
+export function labPodHost(prefix: string, nodes: number): PodHost {
+  const names = makeNames(nodes, prefix.replace(/^sb/, ''));
+  return {
+    prefix: names.prefix,
+    runDir: names.runDir,
+    node(name) {
+      const i = Number(/^node-(\d+)$/.exec(name)?.[1] ?? 0);
+      const ns = names.nodeNs[i - 1];
+      if (!ns) throw new Error(`no such lab node: ${name}`);
+      return { name, ns };
+    },
+    trackNamespace: () => undefined,
+    untrackNamespace: () => undefined,
+  };
+}
+
 /** One running Pod. */
 export interface LabPod {
   /** "<namespace>/<name>" */
   key: string;
   uid: string;
-  node: LabNode;
+  node: PodNode;
   /** Its network namespace. */
   ns: string;
   /** The host end of its veth, in the node's namespace. */
@@ -93,7 +132,7 @@ export class LabPods implements PodRuntime {
   private seq = 0;
   private readonly pods = new Map<string, LabPod>();
 
-  constructor(private readonly lab: Lab) {}
+  constructor(private readonly lab: PodHost) {}
 
   /** The running Pods (uid -> pod). */
   list(): LabPod[] {
@@ -125,7 +164,7 @@ export class LabPods implements PodRuntime {
       key: `${pod.namespace}/${pod.name}`,
       uid: pod.uid,
       node,
-      ns: `${this.lab.names.prefix}-p${this.seq}`,
+      ns: `${this.lab.prefix}-p${this.seq}`,
       hostIf: `vethp${this.seq}`,
       ips: pod.ips,
       dir: join(this.lab.runDir, 'pods', `${pod.namespace}_${pod.name}_${pod.uid.slice(0, 8)}`),

@@ -490,7 +490,7 @@ export class SeedScenario {
     const nodes = r.localPort > 0 ? await dp.receivedBy(EXT_V4, r.localPort, addr) : [];
     const res: HttpResult = { ok: r.ok, status: r.status, body: r.body, ms: r.ms };
     if (nodes.length === 1) res.node = nodes[0]!;
-    if (!r.ok) res.error = r.exitCode === 28 ? `timed out after ${timeoutMs} ms (curl: ${r.error})` : `curl exit ${r.exitCode}: ${r.error}`;
+    if (!r.ok) res.error = r.exitCode === 28 ? `timed out after ${timeoutMs} ms (${r.error})` : `curl exit ${r.exitCode}: ${r.error}`;
     return res;
   }
 
