@@ -194,12 +194,12 @@ export class DataPath {
     );
   }
 
-  /** kube-proxy's NAT rules on a node as text (`nft list table ip kube-proxy`, or `iptables-save -t nat`). */
-  async rules(node: LabNode): Promise<string> {
+  /** kube-proxy's rules of one family on a node as text (`nft list table ip|ip6 kube-proxy`, or `iptables-save -t nat`). */
+  async rules(node: LabNode, family: 'ipv4' | 'ipv6' = 'ipv4'): Promise<string> {
     const r =
       this.mode === 'nftables'
-        ? await nsRun(node.ns, 'nft', ['list', 'table', 'ip', 'kube-proxy'], { allowFail: true })
-        : await nsRun(node.ns, 'iptables-save', ['-t', 'nat'], { allowFail: true });
+        ? await nsRun(node.ns, 'nft', ['list', 'table', family === 'ipv4' ? 'ip' : 'ip6', 'kube-proxy'], { allowFail: true })
+        : await nsRun(node.ns, family === 'ipv4' ? 'iptables-save' : 'ip6tables-save', ['-t', 'nat'], { allowFail: true });
     return r.stdout;
   }
 
@@ -213,7 +213,7 @@ export class DataPath {
       `${addr} in the rules of every kube-proxy`,
       async () => {
         missing = [];
-        for (const node of this.lab.nodes) if (!(await this.rules(node)).includes(addr)) missing.push(node.name);
+        for (const node of this.lab.nodes) if (!(await this.rules(node, addr.includes(':') ? 'ipv6' : 'ipv4')).includes(addr)) missing.push(node.name);
         return missing.length === 0 ? true : undefined;
       },
       timeoutMs,
@@ -229,7 +229,8 @@ export class DataPath {
   async receivedBy(client: string, sport: number, addr: string): Promise<string[]> {
     const found: string[] = [];
     for (const node of this.lab.nodes) {
-      const ct = await nsRun(node.ns, 'conntrack', ['-L', '-p', 'tcp', '--orig-src', client, '--orig-dst', addr, '--sport', String(sport)], {
+      const family = addr.includes(':') ? 'ipv6' : 'ipv4';
+      const ct = await nsRun(node.ns, 'conntrack', ['-L', '-f', family, '-p', 'tcp', '--orig-src', client, '--orig-dst', addr, '--sport', String(sport)], {
         allowFail: true,
       });
       if (ct.stdout.includes(`sport=${sport} `)) found.push(node.name);

@@ -1,8 +1,9 @@
 /**
  * The mocha scaffolding of a seed-article walk (test/e2e/seed-article.test.ts, test/e2e/seed-article-dual-stack.test.ts):
  * before() brings up the shared REAL control plane, a lab (BIRD or FRR ToR, dual-stack or IPv4-only), the node
- * simulator (THE ONE STAND-IN: it plays the kubelet) with Nodes that carry both InternalIPs, and a namespace of the
- * suite's own; a failed step skips the rest (they build on each other) and prints the agents' last log lines; after()
+ * simulator (THE ONE STAND-IN: it plays the kubelet) with Nodes that carry both InternalIPs, with `dataPath` the
+ * real data path (the simulator runs the Pods in network namespaces, a real kube-proxy per node), and a namespace of
+ * the suite's own; a failed step skips the rest (they build on each other) and prints the agents' last log lines; after()
  * takes it all down. Times are printed as [lab-metric] lines, never asserted.
  *
  *   const suite = useSeedSuite({ router: 'bird', ipv6: true, scope: 'bird dual-stack', namespacePrefix: 'seed-bird' });
