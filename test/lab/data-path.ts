@@ -35,12 +35,13 @@
  * sets them in the node's), the health server on 0.0.0.0:10256 and metrics on 127.0.0.1:10249 inside the node's
  * namespace, NodePorts on the node's primary addresses.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isAlive, nsRun, run, waitFor } from './exec.js';
 import { httpGetFrom } from './http.js';
 import type { Lab, LabNode } from './lab.js';
+import { NGINX } from './pods.js';
 import { sysctl } from './topology.js';
 
 /** The compiled relay script next to this module. */
@@ -130,6 +131,7 @@ export class DataPath {
   /** Forwarding, the routes between the nodes' podCIDRs, the API relay, a kube-proxy per node; waits until each is healthy. */
   async start(): Promise<void> {
     const { lab } = this;
+    await dataPathPreflight(this.opts.binDir, this.mode);
     for (const node of lab.nodes) {
       await sysctl(node.ns, ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
       for (const other of lab.nodes) {
@@ -267,6 +269,19 @@ export async function startDataPath(lab: Lab, opts: DataPathOptions): Promise<Da
   const dp = new DataPath(lab, opts);
   await dp.start();
   return dp;
+}
+
+/** Fail early, with the fix in the message, when a program of the data path is missing. */
+export async function dataPathPreflight(binDir: string, mode: ProxyMode = 'nftables'): Promise<void> {
+  const missing: string[] = [];
+  for (const prog of [NGINX, 'curl', 'conntrack', mode === 'nftables' ? 'nft' : 'iptables-restore']) {
+    const found = prog.startsWith('/') ? existsSync(prog) : (await run('sh', ['-c', `command -v ${prog}`], { allowFail: true })).code === 0;
+    if (!found) missing.push(prog);
+  }
+  if (missing.length > 0) {
+    throw new Error(`the lab's data path needs ${missing.join(', ')}: scripts/install-deps.sh (apt-get install nginx-light nftables conntrack curl)`);
+  }
+  if (!existsSync(join(binDir, 'kube-proxy'))) throw new Error(`no kube-proxy in ${binDir}: test/k8s/build.sh builds it onto the existing cache`);
 }
 
 function tail(file: string, lines = 8): string {
