@@ -134,7 +134,7 @@ export class LabPods implements PodRuntime {
 
   constructor(private readonly lab: PodHost) {}
 
-  /** The running Pods (uid -> pod). */
+  /** The running Pods. */
   list(): LabPod[] {
     return [...this.pods.values()];
   }
@@ -173,11 +173,13 @@ export class LabPods implements PodRuntime {
     this.pods.set(pod.uid, p);
     try {
       await this.network(p);
+      const ports: number[] = [];
       for (const c of pod.containers) {
         if (!isNginxImage(c.image)) continue;
-        p.pids.push(this.startNginx(p, c.ports[0] ?? 80));
+        ports.push(c.ports[0] ?? 80);
+        p.pids.push(this.startNginx(p, ports.at(-1)!));
       }
-      if (p.pids.length > 0) await this.waitServing(p);
+      for (const port of ports) await this.waitServing(p, port);
     } catch (e) {
       await this.teardown(p);
       throw e;
@@ -222,13 +224,13 @@ export class LabPods implements PodRuntime {
   }
 
   /** The kubelet reports the Pod Ready once nginx answers on the pod IP, asked from the node (through the veth). */
-  private async waitServing(p: LabPod): Promise<void> {
+  private async waitServing(p: LabPod, port: number): Promise<void> {
     const ip = p.ips[0]!;
     await waitFor(
-      `nginx of ${p.key} answering on ${ip}:80 from ${p.node.name}`,
+      `nginx of ${p.key} answering on ${ip}:${port} from ${p.node.name}`,
       async () => {
         if (!p.pids.every(isAlive)) throw new Error(`nginx of ${p.key} exited: ${this.errorLog(p)}`);
-        const r = await httpGetFrom(p.node.ns, urlFor(ip), 1000);
+        const r = await httpGetFrom(p.node.ns, urlFor(ip, port), 1000);
         return r.ok && r.status === 200 ? true : undefined;
       },
       15_000,

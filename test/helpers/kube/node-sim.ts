@@ -459,6 +459,10 @@ export class NodeSimulator {
     let state = this.pods.get(k);
     if (state && state.uid !== pod.metadata!.uid) {
       this.pods.delete(k); // same name, new Pod (e.g. a StatefulSet): a new IP
+      // the old one's containers, if its deletion went unseen
+      this.endPod(state).catch((e: unknown) => {
+        if (!this.stopped) this.errors.push(e as Error);
+      });
       state = undefined;
     }
     if (!state) {
@@ -560,7 +564,8 @@ export class NodeSimulator {
   private endPod(state: PodState): Promise<void> {
     if (!this.runtime || !state.sandbox) return Promise.resolve();
     if (!state.ended) {
-      const { runtime, sandbox } = { runtime: this.runtime, sandbox: state.sandbox };
+      const runtime = this.runtime;
+      const sandbox = state.sandbox;
       // wait for a start still in progress: stopping half a start would leave the other half behind
       state.ended = (state.started ?? Promise.resolve()).catch(() => undefined).then(() => runtime.stop(sandbox));
     }
