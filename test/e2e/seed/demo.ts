@@ -180,7 +180,7 @@ async function main(): Promise<void> {
       sc.stopAgents();
       if (cpPid) await stopControlPlane(cpPid);
       await lab.destroy();
-      progress('lab, agents, node simulator and control plane removed');
+      progress('lab, agents, node simulator, kube-proxies, nginx Pods and control plane removed');
     }
   } catch (err) {
     out(`\nFAILED: ${err instanceof Error ? err.message : String(err)}`);
