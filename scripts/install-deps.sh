@@ -12,6 +12,9 @@ packages=(
   iproute2                     # ip netns / veth for the lab
   openssl                      # certificates for the control plane
   curl                         # HTTP from the lab's external host
+  nftables                     # nft: kube-proxy's nftables mode programs each lab node's NAT with it
+  conntrack                    # conntrack -L/-D in a lab node: what kube-proxy's NAT did (debugging the data path)
+  nginx-light                  # Debian's nginx: the article's nginx Pods run it inside their own network namespace
   procps psmisc                # ps / pkill / fuser, used by clean-up
 )
 
@@ -29,3 +32,9 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# The lab starts nginx itself, one per Pod namespace; the package's own service (port 80 in the root namespace)
+# is not wanted. Where the package's install started it, stop it and keep it from starting at boot.
+if [[ " ${missing[*]} " == *" nginx-light "* ]] && command -v systemctl >/dev/null && systemctl is-enabled nginx >/dev/null 2>&1; then
+  systemctl disable --now nginx || true
+fi

@@ -13,6 +13,8 @@ import {
   toRouteTable,
 } from '../lab/index.js';
 import { frrDaemons } from '../lab/frr.js';
+import { isNginxImage, labPodHost, nginxConfig } from '../lab/pods.js';
+import { LAB_NS_PATTERN } from '../lab/topology.js';
 
 // Captured from the lab: BIRD 2.0.12 (`proto bird`) and FRR 8.4 (`proto bgp` with `nhid`).
 const BIRD_V4 = JSON.stringify([
@@ -196,5 +198,23 @@ describe('lab: generated configs', () => {
     expect(withGr).to.include('restart-time = 60');
     expect(withGr.match(/mp-graceful-restart/g)).to.have.length(2);
     expect(renderGobgpdToml(base)).to.not.include('graceful-restart');
+  });
+
+  it('the data path: which images run Debian nginx, its per-Pod config, Pod namespaces named for teardown', () => {
+    for (const image of ['nginx', 'nginx:1.27', 'docker.io/library/nginx', 'registry.k8s.io/nginx@sha256:abc'])
+      expect(isNginxImage(image), image).to.equal(true);
+    for (const image of ['nginx-unprivileged', 'busybox', 'mynginx:1', '']) expect(isNginxImage(image), image).to.equal(false);
+    const conf = nginxConfig('/tmp/x/pods/ns_p_1234', 80);
+    for (const line of ['daemon off;', 'pid /tmp/x/pods/ns_p_1234/nginx.pid;', '    listen 80 default_server;', '    listen [::]:80 default_server;']) {
+      expect(conf).to.include(line);
+    }
+    expect(conf).to.include('root /usr/share/nginx/html;');
+    expect(conf.match(/_temp_path \/tmp\/x\/pods\/ns_p_1234\//g)).to.have.length(5);
+    for (const ns of ['sb1a2b-p1', 'sb1a2b-p12', 'sb1a2b-n3', 'sb1a2b-tor']) expect(LAB_NS_PATTERN.test(ns), ns).to.equal(true);
+    expect(LAB_NS_PATTERN.test('sb1a2b-x1')).to.equal(false);
+    const host = labPodHost('sb1a2b', 3);
+    expect(host.node('node-2')).to.deep.equal({ name: 'node-2', ns: 'sb1a2b-n2' });
+    expect(host.prefix).to.equal('sb1a2b');
+    expect(() => host.node('node-4')).to.throw(/no such lab node/);
   });
 });

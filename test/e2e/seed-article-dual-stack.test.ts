@@ -10,8 +10,10 @@
  * What is asserted at every step is what an operator checks: the ToR's kernel table in both families (`ip route`,
  * `ip -6 route`: exactly these routes with exactly these next hops, the IPv6 ones via the nodes' IPv6 addresses
  * fd00:1::10-12), every node's `gobgp global rib` in both families, Events, and HTTP over IPv4 and IPv6 from the
- * external host to the lab's tiny HTTP server (STAND-IN for kube-proxy + nginx, served on every node, so the node
- * that answers shows where the ToR's routing sent the request). The IPv4 routes are what the IPv4 walk expects.
+ * external host through the real data path: the ToR, a node's real kube-proxy (dual-stack, nftables), an nginx Pod in
+ * a network namespace of its own with its IPv4 and IPv6 pod IPs (test/lab/data-path.ts, test/lab/pods.ts); the node
+ * whose kube-proxy NATed the connection shows where the ToR's routing sent the request. The IPv4 routes are what the
+ * IPv4 walk expects.
  * Times are printed ([lab-metric] lines), never asserted. Needs root.
  */
 import { writeFileSync } from 'node:fs';
@@ -36,7 +38,7 @@ import {
   SEED_NODES,
 } from './seed/article.js';
 import { monitorRoutes } from '../lab/route-events.js';
-import { agentEntry, hostPrefix, type Converged } from './seed/scenario.js';
+import { agentEntry, hostPrefix, NGINX_WELCOME, type Converged } from './seed/scenario.js';
 import { useSeedSuite } from './seed/suite.js';
 import { metric } from './lab-metrics.js';
 import { expectGolden } from '../helpers/golden.js';
@@ -60,7 +62,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
   const scope = `${router} dual-stack cluster`;
   describe(`the seed article on a dual-stack cluster, ${label} as the dual-stack ToR (lab + real control plane + svcbgp run per node)`, function () {
     this.timeout(180_000);
-    const suite = useSeedSuite({ router, ipv6: true, scope, namespacePrefix: `seed6-${router}`, walk: DUAL_STACK_WALK });
+    const suite = useSeedSuite({ router, ipv6: true, scope, namespacePrefix: `seed6-${router}`, walk: DUAL_STACK_WALK, dataPath: true });
     const v4 = (names: readonly string[]): string[] => suite.sc.nodeIPs(names);
     const v6 = (names: readonly string[]): string[] => suite.sc.nodeIPs(names, '::');
     const all = ['node-1', 'node-2', 'node-3'];
@@ -81,9 +83,10 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       const answers: HttpResult[] = [];
       for (const addr of addrs) {
         await suite.sc.serveEverywhere(addr);
-        const http = await suite.lab.httpFromExternal(addr, { timeoutMs: 5000 });
+        const http = await suite.sc.requestFromExternal(addr, 5000);
         expect(http.ok, `${addr}: ${JSON.stringify(http)}`).to.equal(true);
-        expect(nodes, `the node that answered on ${addr}`).to.include(http.node);
+        expect(http.body, addr).to.include(NGINX_WELCOME);
+        expect(nodes, `the node the ToR sent ${addr} to`).to.include(http.node);
         answers.push(http);
       }
       return answers;
@@ -244,7 +247,7 @@ for (const router of ['bird', 'frr'] as RouterKind[]) {
       expectTorGolden('step-5', table);
       await expectRibs(() => [EXTERNAL_IP_RANGE, EXTERNAL_IP_RANGE_V6]);
       for (const addr of clusterIPs) {
-        const http = await lab.httpFromExternal(addr, { timeoutMs: 3000 });
+        const http = await sc.requestFromExternal(addr, 3000);
         expect(http.ok, addr).to.equal(false);
         expect(http.error, addr).to.match(/timed out/);
       }

@@ -1,14 +1,16 @@
 /**
  * The seed article end to end, against BIRD 2 and against FRR as the ToR: the network lab (namespaces, real
  * routers, gobgpd in every node), a REAL Kubernetes control plane (etcd, kube-apiserver, controller-manager,
- * scheduler), the node simulator (THE ONE STAND-IN: it plays the kubelet; no kubelet or container runtime runs
- * here) and three `svcbgp run` processes, one per node. Every step asserts the ToR's kernel table (`ip route` in
- * its namespace): the routes the article shows, with exactly the next hops it shows, and nothing else.
+ * scheduler), the node simulator (THE ONE STAND-IN: it plays the kubelet, and with test/lab/pods.ts the container
+ * runtime and CNI plugin; no kubelet or container runtime runs here) and three `svcbgp run` processes, one per node.
+ * Every step asserts the ToR's kernel table (`ip route` in its namespace): the routes the article shows, with exactly
+ * the next hops it shows, and nothing else.
  *
- * Traffic: the lab's tiny HTTP server stands where kube-proxy + nginx would be on a node (STAND-IN); it runs on
- * every node on the Service address, so the node that answers shows where the ToR's routing sent the request.
- * The lab runs in "drop" mode (blackhole default on the ToR), so an unadvertised address times out, as in the
- * article's `curl -m 10 10.49.62.131`.
+ * Traffic goes the real way: the external host's `curl` through the ToR to a node, where a real kube-proxy (one per
+ * node namespace, nftables mode) NATs it to an nginx Pod, a network namespace of its own running Debian's nginx
+ * (test/lab/data-path.ts, test/lab/pods.ts); the node whose kube-proxy NATed the connection (its conntrack table)
+ * shows where the ToR's routing sent the request. The lab runs in "drop" mode (blackhole default on the ToR), so an
+ * unadvertised address times out, as in the article's `curl -m 10 10.49.62.131`.
  *
  * One control plane for the test process (sharedControlPlane), a node simulator and a lab per router and ToR mode
  * (dual-stack, IPv4-only). Needs root. Times are printed ([lab-metric] lines); the one time asserted is a correctness
@@ -24,7 +26,7 @@ import { formatRouteTable, GOBGP, sleep, type Lab, type LabNode, type RouteChang
 import { connectGobgp } from '../../src/gobgp/client.js';
 import { repoRoot, waitFor, type ControlPlane, type NodeSimulator } from '../helpers/kube/index.js';
 import { CLUSTER_IP_RANGE, EXTERNAL_IP, EXTERNAL_IP_RANGE, FOREIGN_EXTERNAL_IP, KUBECTL_PATCH_FOREIGN_IP, SEED_NODES } from './seed/article.js';
-import { agentEntry, sameTable, type SeedScenario } from './seed/scenario.js';
+import { agentEntry, NGINX_WELCOME, sameTable, type SeedScenario } from './seed/scenario.js';
 import { useSeedSuite } from './seed/suite.js';
 import { metric } from './lab-metrics.js';
 import { expectGolden } from '../helpers/golden.js';
@@ -111,7 +113,13 @@ for (const router of ['bird', 'frr'] as RouterKind[])
       expectGolden(`seed/${step}-${router}${tor === 'ipv4-only' ? '-ipv4-only' : ''}`, renderTorTable(table, names));
     describe(`the seed article end to end, ${label} as the ToR (lab + real control plane + svcbgp run per node)`, function () {
       this.timeout(180_000);
-      const suite = useSeedSuite({ router, ipv6: tor === 'dual-stack', scope, namespacePrefix: `seed-${router}-${tor === 'ipv4-only' ? 'v4' : 'ds'}` });
+      const suite = useSeedSuite({
+        router,
+        ipv6: tor === 'dual-stack',
+        scope,
+        namespacePrefix: `seed-${router}-${tor === 'ipv4-only' ? 'v4' : 'ds'}`,
+        dataPath: true,
+      });
       let cp: ControlPlane;
       let lab: Lab;
       let sim: NodeSimulator;
@@ -206,10 +214,11 @@ for (const router of ['bird', 'frr'] as RouterKind[])
           const want = nginxNodes.includes(n.name) ? [CLUSTER_IP_RANGE, `${clusterIP}/32`] : [CLUSTER_IP_RANGE];
           expect(await n.gobgpd.ribPrefixes(), `gobgp global rib on ${n.name}`).to.have.members(want);
         }
-        // Step 8 (traffic): served on every node; the ToR's /32 sends it to an nginx node.
+        // Step 8 (traffic): every node's kube-proxy serves it; the ToR's /32 sends it to an nginx node.
         await sc.serveEverywhere(clusterIP);
-        const http = await lab.httpFromExternal(clusterIP, { timeoutMs: 5000 });
+        const http = await sc.requestFromExternal(clusterIP, 5000);
         expect(http.ok, JSON.stringify(http)).to.equal(true);
+        expect(http.body).to.include(NGINX_WELCOME);
         expect(nginxNodes).to.include(http.node);
       });
 
@@ -221,7 +230,7 @@ for (const router of ['bird', 'frr'] as RouterKind[])
         expectTorGolden('step-5', table);
         for (const n of lab.nodes) expect(await n.gobgpd.ribPrefixes(), `gobgp global rib on ${n.name}`).to.deep.equal([EXTERNAL_IP_RANGE]);
         // As in the article: `curl -m 10 <cluster IP>` times out (the ToR drops what it has no route for).
-        const http = await lab.httpFromExternal(clusterIP, { timeoutMs: 3000 });
+        const http = await sc.requestFromExternal(clusterIP, 3000);
         expect(http.ok).to.equal(false);
         expect(http.error).to.match(/timed out/);
       });
@@ -238,8 +247,9 @@ for (const router of ['bird', 'frr'] as RouterKind[])
         });
         expectTorGolden('step-6', table, { nextHopSets: { 'nginx-nodes': sc.nodeIPs(nginxNodes) } });
         await sc.serveEverywhere(EXTERNAL_IP);
-        const http = await lab.httpFromExternal(EXTERNAL_IP, { timeoutMs: 5000 });
+        const http = await sc.requestFromExternal(EXTERNAL_IP, 5000);
         expect(http.ok, JSON.stringify(http)).to.equal(true);
+        expect(http.body).to.include(NGINX_WELCOME);
         expect(nginxNodes).to.include(http.node);
       });
 
@@ -310,8 +320,9 @@ for (const router of ['bird', 'frr'] as RouterKind[])
         expect(one.nodes).to.have.length(1);
         expect(await lab.torRoutes()).to.deep.equal({ [EXTERNAL_IP_RANGE]: sc.allNodeIPs(), [prefix]: sc.nodeIPs(one.nodes) });
         nginxNodes = one.nodes;
-        const http = await lab.httpFromExternal(EXTERNAL_IP, { timeoutMs: 5000 });
+        const http = await sc.requestFromExternal(EXTERNAL_IP, 5000);
         expect(http.ok, JSON.stringify(http)).to.equal(true);
+        expect(http.body).to.include(NGINX_WELCOME);
         expect(http.node).to.equal(one.nodes[0]);
       });
 

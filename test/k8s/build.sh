@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build (once) the real Kubernetes control-plane binaries the tests and the lab run:
+# Build (once) the real Kubernetes binaries the tests and the lab run:
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl  (k8s.io/kubernetes at $K8S_VERSION)
+#   kube-proxy                                                       (same release; the lab's node data path)
 #   etcd                                                             (go.etcd.io/etcd/server/v3, the version
 #                                                                     that Kubernetes release itself requires)
 # from the Go module proxy, into a cache OUTSIDE the repo, and reuse that cache on later runs.
@@ -16,8 +17,14 @@
 # is developed and tested against etcd 3.6/3.7. Building it from go.etcd.io/etcd/server/v3's etcdmain package
 # (the same code the etcd binary's main.go calls) in the same `go build` shares most of the dependency graph.
 #
+# Add-on build: a cache filled before kube-proxy was on the list (the five others, a valid stamp and the
+# throwaway module in $DEST/src) is completed by building kube-proxy alone into the same bin dir, from the
+# same module (its go.mod/go.sum are kept; `go mod tidy` only adds what kube-proxy imports, which cannot
+# move a version: they all come from the release's own requirements). The five are not rebuilt and $DEST/src
+# is not removed. A fresh cache builds all six in one `go build`.
+#
 # Usage: test/k8s/build.sh            build if needed; print the bin dir on the last line of stdout
-#        test/k8s/build.sh --print    print the bin dir if the cache is complete, else exit 3 (no build)
+#        test/k8s/build.sh --print    print the bin dir if the cache is complete (all six), else exit 3 (no build)
 # Env:   K8S_VERSION (default v1.37.2), SVCBGP_CACHE (default /var/cache/svcbgp), GOFLAGS/GOPROXY as usual.
 set -euo pipefail
 
@@ -26,7 +33,12 @@ CACHE_ROOT="${SVCBGP_CACHE:-/var/cache/svcbgp}"
 DEST="$CACHE_ROOT/k8s-$K8S_VERSION"
 BIN="$DEST/bin"
 STAMP="$DEST/stamp"
-BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd)
+# The Kubernetes commands (cmd/<name>) and etcd, built together on a fresh machine.
+K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl kube-proxy)
+BINARIES=("${K8S_CMDS[@]}" etcd)
+# What a cache built before kube-proxy was added holds: with these present, only the add-ons are built.
+FIRST_SET=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd)
+ADDONS=(kube-proxy)
 export GOTOOLCHAIN=local   # Go 1.26 builds this release; never switch toolchains behind the user's back
 export CGO_ENABLED=0       # static binaries, as upstream releases are built
 
@@ -36,6 +48,14 @@ complete() {
   [ -f "$STAMP" ] || return 1
   grep -qx "kubernetes=$K8S_VERSION" "$STAMP" || return 1
   for b in "${BINARIES[@]}"; do [ -x "$BIN/$b" ] || return 1; done
+}
+
+# The first set is built and its module is still there: only the add-ons are missing.
+addon_only() {
+  [ -f "$STAMP" ] && grep -qx "kubernetes=$K8S_VERSION" "$STAMP" || return 1
+  for b in "${FIRST_SET[@]}"; do [ -x "$BIN/$b" ] || return 1; done
+  [ -f "$DEST/src/go.mod" ] && [ -f "$DEST/src/go.sum" ] && [ -f "$DEST/src/tools.go" ] || return 1
+  grep -q "k8s.io/kubernetes $K8S_VERSION\$" "$DEST/src/go.mod"
 }
 
 if complete; then
@@ -60,9 +80,79 @@ fi
 
 START=$(date +%s)
 SRC="$DEST/src"
-rm -rf "$SRC" && mkdir -p "$SRC/etcd" "$BIN"
-cd "$SRC"
+VPKG=k8s.io/component-base/version
+CPKG=k8s.io/client-go/pkg/version
+MIN=$(echo "$K8S_VERSION" | sed -E 's/^v1\.([0-9]+)\..*/\1/')
 
+# -X flags that stamp the version in (`kubectl version` says $K8S_VERSION); $1 = etcd version
+ldflags() {
+  local p x=""
+  for p in $VPKG $CPKG; do
+    x="$x -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$MIN -X $p.gitTreeState=clean"
+    x="$x -X $p.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  done
+  echo "-s -w $x -X go.etcd.io/etcd/api/v3/version.GitSHA=module-$1"
+}
+
+# tools.go names every Kubernetes command we build, so `go mod tidy` keeps their packages in go.sum
+write_tools_go() {
+  local c
+  {
+    echo '//go:build tools'
+    echo
+    echo '// Keeps the command packages in the module graph for `go mod tidy`.'
+    echo 'package tools'
+    echo
+    echo 'import ('
+    for c in "${K8S_CMDS[@]}"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$c"; done
+    echo ')'
+  } >tools.go
+}
+
+# go build with a line a minute, so a long compile does not look hung
+compile() {
+  local t ticker
+  t=$(date +%s)
+  ( while sleep 60; do log "... still compiling ($(($(date +%s) - t))s)"; done ) &
+  ticker=$!
+  trap 'kill '"$ticker"' 2>/dev/null || true' EXIT
+  go build -trimpath "$@"
+  kill "$ticker" 2>/dev/null || true
+  trap - EXIT
+  log "compiled in $(($(date +%s) - t))s"
+}
+
+if addon_only; then
+  cd "$SRC"
+  ETCD_VERSION=$(sed -n 's/^etcd=//p' "$STAMP")
+  log "the first set (${FIRST_SET[*]}) is cached; building only ${ADDONS[*]} from the same module in $SRC"
+  [ "$(sed -n 's/^go=//p' "$STAMP")" = "$(go env GOVERSION)" ] ||
+    log "note: the cache was built with $(sed -n 's/^go=//p' "$STAMP"), this build uses $(go env GOVERSION)"
+  write_tools_go
+  log "go mod tidy (adds the modules ${ADDONS[*]} imports; the versions come from the release's go.mod)"
+  T=$(date +%s)
+  go mod tidy
+  log "modules ready in $(($(date +%s) - T))s"
+  log "add-on build (a few minutes on 2 cores; packages shared with the first set come from the Go build cache)"
+  pkgs=()
+  for b in "${ADDONS[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b"); done
+  compile -ldflags "$(ldflags "$ETCD_VERSION")" -o "$BIN/" "${pkgs[@]}"
+  {
+    echo "addons=${ADDONS[*]}"
+    echo "addons-go=$(go env GOVERSION)"
+    echo "addons-built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "addons-seconds=$(($(date +%s) - START))"
+  } >>"$STAMP"
+  complete || { log "add-on build finished but the cache is still incomplete"; exit 1; }
+  for b in "${ADDONS[@]}"; do log "$(ls -la "$BIN/$b" | awk '{printf "%s %d MiB", $NF, $5/1048576}')"; done
+  log "done in $(($(date +%s) - START))s total; stamp: $STAMP"
+  echo "$BIN"
+  exit 0
+fi
+
+rm -rf "$SRC" && mkdir -p "$SRC/etcd" "$BIN"
+rm -f "$STAMP"   # a stamp without the binaries it names must not survive a failed rebuild
+cd "$SRC"
 log "resolving k8s.io/kubernetes@$K8S_VERSION through the Go module proxy"
 # -json puts go's error on stdout (its "Error" field): say it, rather than let set -e end the build in silence
 KJSON=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION") ||
@@ -92,19 +182,7 @@ ETCD_VERSION=$(awk '$1=="go.etcd.io/etcd/server/v3"{print $2}' "$KMOD")
 } >go.mod
 log "go.mod: $(grep -c ' => ' go.mod) staging modules mapped to v$MINOR; etcd $ETCD_VERSION"
 
-cat >tools.go <<'EOF'
-//go:build tools
-
-// Keeps the command packages in the module graph for `go mod tidy`.
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-	_ "k8s.io/kubernetes/cmd/kubectl"
-)
-EOF
+write_tools_go
 cat >etcd/main.go <<'EOF'
 // etcd's own main.go is exactly this call.
 package main
@@ -123,31 +201,11 @@ T=$(date +%s)
 go mod tidy
 log "modules ready in $(($(date +%s) - T))s"
 
-VPKG=k8s.io/component-base/version
-CPKG=k8s.io/client-go/pkg/version
-MAJ=1
-MIN=$(echo "$K8S_VERSION" | sed -E 's/^v1\.([0-9]+)\..*/\1/')
-LDX=""
-for p in $VPKG $CPKG; do
-  LDX="$LDX -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=$MAJ -X $p.gitMinor=$MIN -X $p.gitTreeState=clean"
-  LDX="$LDX -X $p.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-done
-LDX="$LDX -X go.etcd.io/etcd/api/v3/version.GitSHA=module-$ETCD_VERSION"
-
-log "cold build takes several minutes (10-25 min on 2 cores): building kube-apiserver, kube-controller-manager,"
-log "kube-scheduler, kubectl and etcd in ONE go build (they share most packages) -> $BIN"
-T=$(date +%s)
-( while sleep 60; do log "... still compiling ($(($(date +%s) - T))s)"; done ) &
-TICKER=$!
-trap 'kill $TICKER 2>/dev/null || true' EXIT
-go build -trimpath -ldflags "-s -w $LDX" -o "$BIN/" \
-  k8s.io/kubernetes/cmd/kube-apiserver \
-  k8s.io/kubernetes/cmd/kube-controller-manager \
-  k8s.io/kubernetes/cmd/kube-scheduler \
-  k8s.io/kubernetes/cmd/kubectl \
-  ./etcd
-kill $TICKER 2>/dev/null || true
-log "compiled in $(($(date +%s) - T))s"
+log "cold build takes several minutes (10-25 min on 2 cores): building ${K8S_CMDS[*]} and etcd"
+log "in ONE go build (they share most packages) -> $BIN"
+pkgs=()
+for b in "${K8S_CMDS[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b"); done
+compile -ldflags "$(ldflags "$ETCD_VERSION")" -o "$BIN/" "${pkgs[@]}" ./etcd
 
 {
   echo "kubernetes=$K8S_VERSION"

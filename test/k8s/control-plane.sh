@@ -145,6 +145,9 @@ cert apiserver "/CN=kube-apiserver" serverAuth \
 cert admin "/O=system:masters/CN=svcbgp-admin" clientAuth
 cert kcm "/CN=system:kube-controller-manager" clientAuth
 cert scheduler "/CN=system:kube-scheduler" clientAuth
+# kube-proxy's classic identity: bootstrap RBAC binds the user system:kube-proxy to ClusterRole system:node-proxier
+# (the lab runs a real kube-proxy per node with it: test/lab/data-path.ts)
+cert kube-proxy "/CN=system:kube-proxy" clientAuth
 key sa
 openssl pkey -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
 
@@ -173,6 +176,7 @@ EOF
 kubeconfig admin admin
 kubeconfig kcm kcm
 kubeconfig scheduler scheduler
+kubeconfig kube-proxy kube-proxy
 printf '#!/bin/sh\nexec "%s/kubectl" --kubeconfig "%s/admin.kubeconfig" "$@"\n' "$BIN" "$RUN_DIR" >"$RUN_DIR/kubectl"
 chmod +x "$RUN_DIR/kubectl"
 log "run dir $RUN_DIR, certificates ready ($(elapsed))"

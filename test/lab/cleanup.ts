@@ -38,12 +38,18 @@ export function destroySync(state: Pick<LabState, 'namespaces' | 'runDir' | 'ext
     signal(-pid, 'SIGKILL'); // its process group (spawned detached)
     signal(pid, 'SIGKILL');
   }
-  for (const ns of state.namespaces) {
+  // Pod namespaces (test/lab/pods.ts) by name too: a node simulator in another process made them (the demo's)
+  const pods = runSyncQuiet('ip', ['netns', 'list'])
+    .stdout.split('\n')
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter((ns) => new RegExp(`^${state.prefix}-p[0-9]+$`).test(ns));
+  const namespaces = [...new Set([...state.namespaces, ...pods])];
+  for (const ns of namespaces) {
     if (!existsSync(`/run/netns/${ns}`)) continue;
     const pids = runSyncQuiet('ip', ['netns', 'pids', ns]).stdout.split(/\s+/).filter(Boolean).map(Number);
     for (const pid of pids) signal(pid, 'SIGKILL');
   }
-  for (const ns of state.namespaces) {
+  for (const ns of namespaces) {
     if (existsSync(`/run/netns/${ns}`)) runSyncQuiet('ip', ['netns', 'del', ns]);
   }
   rmSync(frrStateDir(`${state.prefix}-tor`), { recursive: true, force: true });

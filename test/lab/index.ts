@@ -18,3 +18,15 @@ export { renderBgpdConfig, parseFrrSummary } from './frr.js';
 export { nsRun, run, waitFor, sleep, type ExecResult } from './exec.js';
 export * from './topology.js';
 export type { BgpSession, RouterKind, TorRouter } from './tor.js';
+export { LabPods, isNginxImage, nginxConfig, NGINX, type LabPod } from './pods.js';
+export {
+  DataPath,
+  startDataPath,
+  dataPathPreflight,
+  curlFrom,
+  kubeconfigServer,
+  CLUSTER_CIDRS,
+  type DataPathOptions,
+  type CurlResult,
+  type ProxyMode,
+} from './data-path.js';

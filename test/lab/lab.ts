@@ -79,6 +79,8 @@ export class Lab {
   readonly router: TorRouter;
   timings: BringUpTimings = { topologyMs: 0, routerMs: 0, gobgpdMs: 0, totalMs: 0 };
   private readonly extraPids: number[] = [];
+  /** Namespaces made after bring-up (the Pods' of test/lab/pods.ts): removed at teardown with the lab's own. */
+  private readonly extraNamespaces = new Set<string>();
   private kept = false;
   private destroyed = false;
   private unregister: () => void = () => undefined;
@@ -112,6 +114,11 @@ export class Lab {
     return this.names.prefix;
   }
 
+  /** "sb1a2b": every namespace of the lab starts with it. */
+  get prefix(): string {
+    return this.names.prefix;
+  }
+
   get runDir(): string {
     return this.names.runDir;
   }
@@ -128,7 +135,7 @@ export class Lab {
       id: this.names.id,
       prefix: this.names.prefix,
       router: this.options.router,
-      namespaces: [this.names.torNs, this.names.extNs, ...this.names.nodeNs],
+      namespaces: [this.names.torNs, this.names.extNs, ...this.names.nodeNs, ...this.extraNamespaces],
       runDir: this.names.runDir,
       ownerPid: process.pid,
       keep: this.kept,
@@ -350,6 +357,17 @@ export class Lab {
     this.extraPids.push(pid);
     this.saveState();
     return pid;
+  }
+
+  /** Record a namespace made after bring-up (named `<prefix>-p<n>`), so that teardown and cleanupStale remove it. */
+  trackNamespace(ns: string): void {
+    this.extraNamespaces.add(ns);
+    this.saveState();
+  }
+
+  /** The namespace is gone (its owner deleted it). */
+  untrackNamespace(ns: string): void {
+    if (this.extraNamespaces.delete(ns) && !this.destroyed) this.saveState();
   }
 
   /** Resident memory of every process in the lab's namespaces (and tracked extra processes). */

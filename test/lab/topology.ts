@@ -23,8 +23,8 @@ export const LAB_ASN = 64512;
 export const nodeV4 = (i: number): string => `192.168.1.${9 + i}`;
 export const nodeV6 = (i: number): string => `fd00:1::${9 + i}`;
 
-/** Matches every namespace name the lab creates; used to find leftovers of crashed runs. */
-export const LAB_NS_PATTERN = /^sb[0-9a-f]{4}-(tor|ext|n[0-9]+)$/;
+/** Matches every namespace name the lab creates (Pods' too: `sb1a2b-p3`); used to find leftovers of crashed runs. */
+export const LAB_NS_PATTERN = /^sb[0-9a-f]{4}-(tor|ext|n[0-9]+|p[0-9]+)$/;
 
 export interface LabNames {
   /** Short random run id, e.g. "1a2b". */
@@ -67,11 +67,11 @@ export function freshNames(nodeCount: number): LabNames {
 }
 
 /** `ip -n <ns> -batch -`: one process per namespace instead of one per command. */
-async function ipBatch(ns: string, lines: string[]): Promise<void> {
+export async function ipBatch(ns: string, lines: string[]): Promise<void> {
   await run('ip', ['-n', ns, '-batch', '-'], { input: `${lines.join('\n')}\n` });
 }
 
-async function sysctl(ns: string, settings: string[]): Promise<void> {
+export async function sysctl(ns: string, settings: string[]): Promise<void> {
   await run('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', ...settings]);
 }
 

@@ -5,15 +5,17 @@
  *
  *   node dist/test/e2e/seed/demo.js [--router bird|frr] [--keep]
  *
- * Everything it starts is a process tracked by the lab (control plane, node simulator, three agents), so the lab's
- * teardown — at the end, on Ctrl-C, or later with `scripts/lab-net.sh down <id>` after --keep — removes it all.
+ * Everything it starts is a process tracked by the lab (control plane, node simulator, three agents, a kube-proxy per
+ * node) or lives in the lab's namespaces (the nginx Pods), so the lab's teardown — at the end, on Ctrl-C, or later
+ * with `scripts/lab-net.sh down <id>` after --keep — removes it all. Traffic takes the real data path: the ToR, a
+ * node's kube-proxy, an nginx Pod in a network namespace of its own (test/lab/data-path.ts, test/lab/pods.ts).
  * It uses the same walk as the e2e suite (scenario.ts); the suite asserts, the demo prints.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { cleanupStale, createLab, GOBGP, preflight, sleep, type Lab, type RouterKind } from '../../lab/index.js';
+import { cleanupStale, createLab, GOBGP, preflight, sleep, startDataPath, type DataPath, type Lab, type RouterKind } from '../../lab/index.js';
 import { CONTROL_PLANE_SCRIPT, runCommand, type ControlPlaneInfo } from '../../helpers/kube/control-plane.js';
 import {
   BGP_CONFIGURATION_CLUSTER_IPS,
@@ -28,7 +30,7 @@ import {
   SEED_NGINX_DEPLOYMENT,
   SEED_NODES,
 } from './article.js';
-import { SeedScenario, addIpv6InternalIPs, agentEntry, type KubeAccess } from './scenario.js';
+import { NGINX_WELCOME, SeedScenario, addIpv6InternalIPs, agentEntry, type KubeAccess } from './scenario.js';
 
 const T0 = Date.now();
 const elapsed = (): string => `${((Date.now() - T0) / 1000).toFixed(1)}s`;
@@ -115,7 +117,7 @@ async function startNodeSimulator(lab: Lab, kube: KubeAccess): Promise<void> {
   const cli = resolve(dirname(fileURLToPath(import.meta.url)), '../../helpers/kube/node-sim-cli.js');
   const nodes = SEED_NODES.flatMap((n) => ['--node', `${n.name}=${n.ipv4}`]);
   const log = join(lab.runDir, 'node-sim.log');
-  lab.spawn('node-sim', [process.execPath, cli, '--kubeconfig', kube.kubeconfig, ...nodes]);
+  lab.spawn('node-sim', [process.execPath, cli, '--kubeconfig', kube.kubeconfig, ...nodes, '--lab-pods', lab.prefix]);
   const deadline = Date.now() + 120_000;
   while (!(existsSync(log) && readFileSync(log, 'utf8').includes('node-sim: running'))) {
     if (Date.now() > deadline) throw new Error(`the node simulator did not start; see ${log}`);
@@ -123,6 +125,14 @@ async function startNodeSimulator(lab: Lab, kube: KubeAccess): Promise<void> {
   }
   await addIpv6InternalIPs(kube.kubeConfig());
   for (const l of readFileSync(log, 'utf8').trim().split('\n')) progress(l);
+}
+
+/** A real kube-proxy in every node namespace (test/lab/data-path.ts), once the Nodes have their podCIDRs. */
+async function startKubeProxies(lab: Lab, kube: KubeAccess, info: ControlPlaneInfo): Promise<DataPath> {
+  const core = kube.kubeConfig().makeApiClient(CoreV1Api);
+  const cidrs = new Map<string, string[]>();
+  for (const n of (await core.listNode()).items) cidrs.set(n.metadata!.name!, n.spec?.podCIDRs ?? []);
+  return startDataPath(lab, { kubeconfig: join(info.runDir, 'kube-proxy.kubeconfig'), binDir: info.binDir, podCIDRs: (n) => cidrs.get(n) ?? [] });
 }
 
 async function main(): Promise<void> {
@@ -143,8 +153,10 @@ async function main(): Promise<void> {
     cpPid = cp.pid;
     const kube = kubeAccess(cp.info);
     progress(`API server ${cp.info.server}; kubeconfig ${cp.info.kubeconfig}`);
-    progress('node simulator (STAND-IN for the kubelets: registers node-1..3, runs the Pods the scheduler binds to them)');
+    progress('node simulator (STAND-IN for the kubelets: registers node-1..3, runs the Pods the scheduler binds to them in namespaces of their own)');
     await startNodeSimulator(lab, kube);
+    const dataPath = await startKubeProxies(lab, kube, cp.info);
+    progress(`kube-proxy ${dataPath.mode} mode in every node namespace, healthy (logs ${join(lab.runDir, 'kube-proxy-node-N.log')})`);
     const core = kube.kubeConfig().makeApiClient(CoreV1Api);
     for (let i = 0; ; i++) {
       if (
@@ -157,7 +169,7 @@ async function main(): Promise<void> {
       if (i > 600) throw new Error('no default ServiceAccount after 2 min');
       await sleep(200);
     }
-    sc = new SeedScenario({ lab, kube, namespace: 'default', say: progress });
+    sc = new SeedScenario({ lab, kube, namespace: 'default', say: progress, dataPath });
     await walk(sc, kube);
     if (args.keep) {
       lab.keep();
@@ -168,7 +180,7 @@ async function main(): Promise<void> {
       sc.stopAgents();
       if (cpPid) await stopControlPlane(cpPid);
       await lab.destroy();
-      progress('lab, agents, node simulator and control plane removed');
+      progress('lab, agents, node simulator, kube-proxies, nginx Pods and control plane removed');
     }
   } catch (err) {
     out(`\nFAILED: ${err instanceof Error ? err.message : String(err)}`);
@@ -216,10 +228,13 @@ async function kubectlShown(sc: SeedScenario, args: string[], stdin?: string): P
   if (text.trim()) out(indent(text));
 }
 
+/** The external host's curl, nginx's page cut to its title, and the node the ToR sent the request to. */
 async function curlShown(sc: SeedScenario, addr: string, seconds: number): Promise<void> {
-  out(`\n  external$ curl -m ${seconds} http://${addr}/`);
-  const r = await sc.lab.exec(sc.lab.ext.ns, 'curl', ['-sS', '-m', String(seconds), `http://${addr}/`], { allowFail: true, timeoutMs: (seconds + 5) * 1000 });
-  out(indent((r.stdout + r.stderr).trim() || `(exit ${r.code})`));
+  out(`\n  external$ curl -sS -m ${seconds} http://${addr}/ | grep '<title>'`);
+  const r = await sc.requestFromExternal(addr, seconds * 1000);
+  const title = (r.body ?? '').split('\n').filter((l) => l.includes('<title>'));
+  out(indent(r.ok ? title.join('\n') || (r.body ?? '') : (r.error ?? 'no answer')));
+  if (r.ok && r.body?.includes(NGINX_WELCOME)) progress(`the ToR sent it to ${r.node ?? '?'}, whose kube-proxy passed it to an nginx Pod`);
 }
 
 function configShown(what: string, docs: string[]): void {
@@ -264,7 +279,7 @@ async function walk(sc: SeedScenario, kube: KubeAccess): Promise<void> {
   progress(`nginx runs on ${s4.nginxNodes.join(' and ')}: the ToR holds ${s4.clusterIP}/32 via exactly those (${s4.ms} ms after the patch)`);
   await showTor(sc);
   await sc.serveEverywhere(s4.clusterIP);
-  progress('traffic: a tiny HTTP server (STAND-IN for kube-proxy + nginx) answers on the Service IP on every node, with its node name');
+  progress("traffic: every node's kube-proxy has the Service IP; nginx (Debian's) answers in the Pods");
   await curlShown(sc, s4.clusterIP, 5);
 
   heading('Step 5: BGPConfiguration replaced: serviceExternalIPs 192.168.3.0/24, no cluster IPs');
@@ -336,8 +351,10 @@ function keepHints(lab: Lab, sc: SeedScenario, info: ControlPlaneInfo): string {
     `          config file (edit it: the agents reload it within a second): ${sc.configFile}`,
     `          svcbgp status: node dist/src/cli/main.js status --agent ${sc.agents[0]?.httpAddress ?? '127.0.0.1:<port>'} --gobgp-address ${sc.agents[0]?.node.gobgpd.target ?? 'unix:///...'}`,
     `          svcbgp explain: ${kubectl} get services,endpointslices,nodes -A -o yaml > /tmp/dump.yaml && node dist/src/cli/main.js explain --config ${sc.configFile} --cluster /tmp/dump.yaml --node node-1`,
-    `logs:     control plane ${join(lab.runDir, 'control-plane.log')} (components: ${join(info.runDir, 'logs')}), node simulator ${join(lab.runDir, 'node-sim.log')}`,
-    `remove everything (namespaces, routers, gobgpd, agents, node simulator, control plane): scripts/lab-net.sh down ${lab.id}`,
+    `data path: ip netns exec ${lab.nodes[0]!.ns} nft list table ip kube-proxy     # kube-proxy's rules; conntrack -L: its NAT`,
+    `          ${kubectl} get pods -o wide; ip netns list | grep ${lab.prefix}-p   # each nginx Pod's namespace`,
+    `logs:     control plane ${join(lab.runDir, 'control-plane.log')} (components: ${join(info.runDir, 'logs')}), node simulator ${join(lab.runDir, 'node-sim.log')}, kube-proxy ${join(lab.runDir, 'kube-proxy-node-N.log')}, nginx ${join(lab.runDir, 'pods')}`,
+    `remove everything (namespaces, routers, gobgpd, agents, node simulator, kube-proxy, Pods, control plane): scripts/lab-net.sh down ${lab.id}`,
   ];
   return lines.join('\n');
 }

@@ -1,7 +1,9 @@
 /**
  * The seed article, end to end, as one reusable walk: the network lab (test/lab: BIRD 2 or FRR as the ToR, gobgpd
  * in every node namespace), a REAL Kubernetes control plane, the node simulator (the one stand-in: it plays the
- * kubelet) and one `svcbgp run` process per node, exactly as the DaemonSet's sidecar runs. Used by the mocha suites
+ * kubelet, and runs the Pods in network namespaces of their own), a REAL kube-proxy per node (the walk's HTTP checks
+ * go through it to Debian's nginx in the Pods: test/lab/data-path.ts) and one `svcbgp run` process per node, exactly
+ * as the DaemonSet's sidecar runs. Used by the mocha suites
  * (test/e2e/seed-article.test.ts, and test/e2e/seed-article-dual-stack.test.ts with the dual-stack ArticleWalk, which
  * assert) and by the demo (scripts/lab.sh, which prints).
  *
@@ -22,7 +24,7 @@ import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
-import { formatRouteTable, sleep, type Lab, type LabNode, type RouteTable } from '../../lab/index.js';
+import { curlFrom, EXT_V4, EXT_V6, formatRouteTable, sleep, type DataPath, type HttpResult, type Lab, type LabNode, type RouteTable } from '../../lab/index.js';
 import { isAlive, signal } from '../../lab/exec.js';
 import type { CommandResult } from '../../helpers/kube/control-plane.js';
 import { waitForEndpointSlices } from '../../helpers/kube/wait.js';
@@ -52,7 +54,15 @@ export interface ScenarioOptions {
   agentArgs?: readonly string[];
   /** Which walk: the article as written (IPv4, default) or on a dual-stack cluster (article.ts DUAL_STACK_WALK). */
   walk?: ArticleWalk;
+  /**
+   * The lab's real data path (test/lab/data-path.ts: kube-proxy on every node, nginx Pods in namespaces of their own),
+   * which the walk's HTTP checks (serveEverywhere, requestFromExternal) go through; only they need it.
+   */
+  dataPath?: DataPath;
 }
+
+/** What Debian's nginx answers (the real data path). */
+export const NGINX_WELCOME = 'Welcome to nginx!';
 
 export interface AgentHandle {
   node: LabNode;
@@ -139,8 +149,6 @@ export class SeedScenario {
   readonly walk: ArticleWalk;
   private readonly core: CoreV1Api;
   private readonly say: (line: string) => void;
-  /** Addresses that already have HTTP stand-ins (per node). */
-  private readonly standins = new Set<string>();
 
   constructor(private readonly opts: ScenarioOptions) {
     this.lab = opts.lab;
@@ -448,19 +456,35 @@ export class SeedScenario {
   }
 
   // ---------------------------------------------------------------------------------------------------------
-  // Traffic (STAND-IN: the lab's tiny HTTP server plays kube-proxy + nginx on a node)
+  // Traffic: the real data path (kube-proxy on every node, nginx Pods in namespaces of their own)
+
+  private dataPath(): DataPath {
+    if (!this.opts.dataPath) throw new Error("the walk's HTTP checks need the lab's data path (ScenarioOptions.dataPath: test/lab/data-path.ts)");
+    return this.opts.dataPath;
+  }
 
   /**
-   * Serve HTTP on `addr` on EVERY node, as kube-proxy would accept a Service address on every node: only the ToR's
-   * routing decides which node gets the request, so the node that answers shows where the ToR sent it.
+   * `addr` is served on EVERY node, as kube-proxy serves a Service address on every node: only the ToR's routing
+   * decides which node gets a request. Waits until every node's kube-proxy has programmed it.
    */
   async serveEverywhere(addr: string): Promise<void> {
-    for (const node of this.lab.nodes) {
-      const key = `${node.name}|${addr}`;
-      if (this.standins.has(key)) continue;
-      await this.lab.startHttpServer(node, addr);
-      this.standins.add(key);
-    }
+    await this.dataPath().waitForAddress(addr, this.timeoutMs);
+  }
+
+  /**
+   * One `curl` from the external host to `addr`, through the ToR: nginx's page in `body`, and in `node` the node the
+   * ToR sent it to, i.e. the one whose kube-proxy NATed the connection (its conntrack table holds the client's source
+   * port). A request that got no answer says "timed out" in `error`.
+   */
+  async requestFromExternal(addr: string, timeoutMs = 5000): Promise<HttpResult> {
+    const dp = this.dataPath();
+    const url = `http://${isV6(addr) ? `[${addr}]` : addr}/`;
+    const r = await curlFrom(this.lab.ext.ns, url, Math.max(1, Math.round(timeoutMs / 1000)));
+    const nodes = r.localPort > 0 ? await dp.receivedBy(isV6(addr) ? EXT_V6 : EXT_V4, r.localPort, addr) : [];
+    const res: HttpResult = { ok: r.ok, status: r.status, body: r.body, ms: r.ms };
+    if (nodes.length === 1) res.node = nodes[0]!;
+    if (!r.ok) res.error = r.exitCode === 28 ? `timed out after ${timeoutMs} ms (${r.error})` : `curl exit ${r.exitCode}: ${r.error}`;
+    return res;
   }
 
   // ---------------------------------------------------------------------------------------------------------

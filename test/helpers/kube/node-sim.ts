@@ -22,7 +22,11 @@
  *     or its grace period runs out.
  * Test controls: setPodReady(), terminateServing(), finishTermination(), removePod(), stopKubelet()/startKubelet().
  *
- * It never sends traffic anywhere but the API server on loopback: the node IPs are only data.
+ * By default it never sends traffic anywhere but the API server on loopback: the node IPs are only data and no
+ * process runs for a Pod. With a PodRuntime (option `runtime`; the network lab's is test/lab/pods.ts) it also does
+ * the container runtime's and CNI plugin's part: before it reports a Pod Running and Ready it asks the runtime to give
+ * the Pod its network (the pod IP it assigned) and start its containers, and waits until they serve; when the Pod ends
+ * (finalized, force-deleted, or the simulator stops) it asks the runtime to stop them and remove the network.
  */
 import ipaddr from 'ipaddr.js';
 import {
@@ -48,8 +52,31 @@ export interface SimNodeSpec {
   pods?: string;
 }
 
+/** A Pod as the runtime gets it: what the kubelet hands the container runtime and the CNI plugin. */
+export interface PodSandbox {
+  namespace: string;
+  name: string;
+  uid: string;
+  /** The Node it runs on. */
+  node: string;
+  /** The pod IPs the simulator reports in status.podIPs (IPv4 first; the Node's IP for a hostNetwork Pod). */
+  ips: readonly string[];
+  hostNetwork: boolean;
+  containers: readonly { name: string; image: string; ports: readonly number[] }[];
+}
+
+/** The container runtime + CNI plugin of the simulated nodes (the lab runs Pods in network namespaces). */
+export interface PodRuntime {
+  /** Give the Pod its network and start its containers; resolve once they serve. Rejecting leaves nothing behind. */
+  start(pod: PodSandbox): Promise<void>;
+  /** Stop the Pod's containers and remove its network. Idempotent. */
+  stop(pod: PodSandbox): Promise<void>;
+}
+
 export interface NodeSimOptions {
   nodes?: SimNodeSpec[];
+  /** Run the Pods (network + containers) with this runtime; default none: Pods are only status in the API. */
+  runtime?: PodRuntime;
   /** Keep EVERY deleted Pod serving until its grace period ends (default false: finish at once). */
   holdTerminatingPods?: boolean;
   /** Delete the Nodes on stop() so another suite can register the same names. Default true. */
@@ -104,13 +131,18 @@ interface PodState {
   node: string;
   uid: string;
   finalizeTimer?: NodeJS.Timeout;
+  /** With a runtime: what it was started with, and the start (settled once the containers serve or failed). */
+  sandbox?: PodSandbox;
+  started?: Promise<void>;
+  ended?: Promise<void>;
 }
 
 export class NodeSimulator {
   readonly nodes: SimNodeSpec[];
   private readonly core: CoreV1Api;
   private readonly coordination: CoordinationV1Api;
-  private readonly opts: Required<Omit<NodeSimOptions, 'nodes'>>;
+  private readonly opts: Required<Omit<NodeSimOptions, 'nodes' | 'runtime'>>;
+  private readonly runtime: PodRuntime | undefined;
   private informer?: Informer<V1Pod> & ObjectCache<V1Pod>;
   private readonly heartbeats = new Map<string, NodeJS.Timeout>();
   /** Nodes whose kubelet is "dead" (stopKubelet): nothing is written for them. */
@@ -131,6 +163,7 @@ export class NodeSimulator {
     opts: NodeSimOptions = {},
   ) {
     this.nodes = opts.nodes ?? DEFAULT_SIM_NODES;
+    this.runtime = opts.runtime;
     this.core = kc.makeApiClient(CoreV1Api);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
     this.opts = {
@@ -165,6 +198,8 @@ export class NodeSimulator {
     for (const s of this.pods.values()) if (s.finalizeTimer) clearTimeout(s.finalizeTimer);
     await this.informer?.stop();
     await Promise.allSettled([...this.inflight.values()]);
+    // The Pods' processes and networks belong to this simulator: they end with it.
+    await Promise.allSettled([...this.pods.values()].map((s) => this.endPod(s)));
     if (this.opts.deleteNodesOnStop) {
       for (const n of this.nodes) {
         await this.core.deleteNode({ name: n.name }).catch((e: unknown) => {
@@ -394,6 +429,10 @@ export class NodeSimulator {
     if (s && s.uid === pod.metadata!.uid) {
       if (s.finalizeTimer) clearTimeout(s.finalizeTimer);
       this.pods.delete(k);
+      // Force-deleted (or finalized): the runtime stops what still runs
+      this.endPod(s).catch((e: unknown) => {
+        if (!this.stopped) this.errors.push(e as Error);
+      });
     }
     this.readyOverride.delete(k);
     this.holdServing.delete(k);
@@ -420,6 +459,10 @@ export class NodeSimulator {
     let state = this.pods.get(k);
     if (state && state.uid !== pod.metadata!.uid) {
       this.pods.delete(k); // same name, new Pod (e.g. a StatefulSet): a new IP
+      // the old one's containers, if its deletion went unseen
+      this.endPod(state).catch((e: unknown) => {
+        if (!this.stopped) this.errors.push(e as Error);
+      });
       state = undefined;
     }
     if (!state) {
@@ -447,6 +490,24 @@ export class NodeSimulator {
       }
       await this.finalize(pod);
       return;
+    }
+
+    if (this.runtime && !state.ended) {
+      // The runtime's part first: the Pod is reported Running and Ready only once its containers serve.
+      if (!state.started) {
+        state.sandbox = toSandbox(pod, node.name, state.ips);
+        state.started = this.runtime.start(state.sandbox);
+        try {
+          await state.started;
+        } catch (e) {
+          // nothing was left behind: the Pod's next event tries again, as the kubelet retries a failed sandbox
+          state.started = undefined;
+          state.sandbox = undefined;
+          throw e;
+        }
+      } else {
+        await state.started;
+      }
     }
 
     const ready = this.readyOverride.get(k) ?? true;
@@ -499,6 +560,18 @@ export class NodeSimulator {
     };
   }
 
+  /** Stop a Pod's containers and network (once; a no-op without a runtime or before a start). */
+  private endPod(state: PodState): Promise<void> {
+    if (!this.runtime || !state.sandbox) return Promise.resolve();
+    if (!state.ended) {
+      const runtime = this.runtime;
+      const sandbox = state.sandbox;
+      // wait for a start still in progress: stopping half a start would leave the other half behind
+      state.ended = (state.started ?? Promise.resolve()).catch(() => undefined).then(() => runtime.stop(sandbox));
+    }
+    return state.ended;
+  }
+
   /** The kubelet's end of a Pod: containers stopped (not ready), then the final delete with grace 0 and a uid precondition. */
   private async finalize(pod: V1Pod): Promise<void> {
     const ns = pod.metadata!.namespace!;
@@ -516,6 +589,8 @@ export class NodeSimulator {
           if (!isNotFound(e)) throw e;
         });
     }
+    // The containers are stopped before the final delete, as the kubelet does
+    if (state) await this.endPod(state);
     await this.core
       .deleteNamespacedPod({
         name,
@@ -527,4 +602,21 @@ export class NodeSimulator {
         if (!isNotFound(e) && !isConflict(e)) throw e;
       });
   }
+}
+
+/** The runtime's view of a Pod: its identity, node, addresses and containers. */
+function toSandbox(pod: V1Pod, node: string, ips: readonly string[]): PodSandbox {
+  return {
+    namespace: pod.metadata!.namespace!,
+    name: pod.metadata!.name!,
+    uid: pod.metadata!.uid!,
+    node,
+    ips: [...ips],
+    hostNetwork: pod.spec?.hostNetwork ?? false,
+    containers: (pod.spec?.containers ?? []).map((c) => ({
+      name: c.name,
+      image: c.image ?? '',
+      ports: (c.ports ?? []).map((p) => p.containerPort),
+    })),
+  };
 }
