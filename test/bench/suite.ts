@@ -477,14 +477,22 @@ async function churn(run: Running, n: number, endpoints: number, rate: number, s
     watch.close();
   }
   const end = now();
-  // Put back what the churn changed (not measured).
+  // Put back what the churn changed (not measured). An API server the churn overran answers 504 for a while: say so
+  // and go on (a slice left moved away changes the next measurement's background, not its correctness).
+  const tidy = (what: string) => (err: unknown) => log(`  churn clean-up: ${what} failed: ${String(err).split('\n')[0]}`);
   await parallel(away.splice(0), 16, (i) =>
-    discovery.replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints) }),
+    discovery
+      .replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints) })
+      .then(() => undefined, tidy(`moving ${svcName(i)} back`)),
   );
-  await parallel([...scaled], 16, (i) => discovery.replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints) }));
+  await parallel([...scaled], 16, (i) =>
+    discovery
+      .replaceNamespacedEndpointSlice({ name: `${svcName(i)}-1`, namespace: NS, body: sliceBody(i, endpoints) })
+      .then(() => undefined, tidy(`scaling ${svcName(i)} back`)),
+  );
   await parallel(created.splice(0), 16, async (c) => {
-    await discovery.deleteNamespacedEndpointSlice({ name: `${svcName(c.i)}-1`, namespace: NS });
-    await core.deleteNamespacedService({ name: svcName(c.i), namespace: NS });
+    await discovery.deleteNamespacedEndpointSlice({ name: `${svcName(c.i)}-1`, namespace: NS }).catch(tidy(`deleting ${svcName(c.i)}'s slice`));
+    await core.deleteNamespacedService({ name: svcName(c.i), namespace: NS }).catch(tidy(`deleting ${svcName(c.i)}`));
   });
   const all = [...kinds.values()].flat();
   const byKind: ChurnResult['kinds'] = {};
