@@ -114,6 +114,7 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
     log,
     metrics,
     onCheckFailed: () => trigger('drift-repair', 0),
+    whenIdle: () => scheduler?.idle() ?? Promise.resolve(),
   });
   const reconciler = new Reconciler({
     speaker,

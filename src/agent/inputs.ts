@@ -33,6 +33,8 @@ export interface ClusterInputsDeps {
   metrics?: AgentMetrics;
   /** The drift check found a difference: the next pass computes from scratch (run one). */
   onCheckFailed?: () => void;
+  /** Resolves when no pass is running or armed: the drift check's slices wait for it, so a pass never waits for them. */
+  whenIdle?: () => Promise<void>;
 }
 
 /** One slice of the drift check: what a change that arrives meanwhile waits for, at most (plus its own pass). */
@@ -136,8 +138,9 @@ export class ClusterInputs implements InputsPort {
   }
 
   /**
-   * Steps the drift check (src/routes/check.ts) a slice at a time, yielding to the event loop between slices so that
-   * watch events and passes go first: a change waits for one slice at most, not for the whole comparison.
+   * Steps the drift check (src/routes/check.ts) a slice at a time, yielding to the event loop between slices and
+   * running one only while no pass runs or is armed, so that watch events and passes go first: a change waits for one
+   * slice at most, not for the whole comparison.
    */
   private runCheck(): void {
     if (this.check) return;
@@ -146,6 +149,8 @@ export class ClusterInputs implements InputsPort {
     const loop = async (): Promise<void> => {
       for (;;) {
         await new Promise<void>((resolve) => setImmediate(resolve));
+        // Between passes only: a slice between two awaits of a pass (gRPC calls) would lengthen that pass.
+        await this.deps.whenIdle?.();
         const step = this.desired.checkStep(CHECK_SLICE_MS);
         slices++;
         if (step?.state === 'more') continue;

@@ -20,7 +20,12 @@ spec:
   serviceClusterIPs: [{cidr: 10.49.0.0/16}]
 `);
 
-function setup(services: V1Service[], slices: V1EndpointSlice[], theNode: V1Node = node('node-1', {}, ['192.168.1.10'])) {
+function setup(
+  services: V1Service[],
+  slices: V1EndpointSlice[],
+  theNode: V1Node = node('node-1', {}, ['192.168.1.10']),
+  extra: Partial<ConstructorParameters<typeof ClusterInputs>[0]> = {},
+) {
   const { log, lines } = capturingLogger();
   const metrics = new AgentMetrics(false);
   const view = (): ClusterView => ({
@@ -40,6 +45,7 @@ function setup(services: V1Service[], slices: V1EndpointSlice[], theNode: V1Node
     log,
     metrics,
     onCheckFailed: () => repairs.push(Date.now()),
+    ...extra,
   });
   const repairs: number[] = [];
   return { inputs, lines, metrics, repairs };
@@ -91,6 +97,37 @@ describe('agent inputs: incremental desired paths, checked on the drift pass', (
     await inputs.checkDone();
     expect(await counter(metrics, 'svcbgp_desired_state_mismatches_total ')).to.deep.equal(['svcbgp_desired_state_mismatches_total 1']);
     expect(repairs).to.have.length(1);
+  });
+});
+
+describe('agent inputs: the drift check beside the passes', () => {
+  it('runs its slices only while no pass runs or is armed (whenIdle), then ends', async () => {
+    const services = [service('a', { clusterIPs: ['10.49.0.1'], internalTrafficPolicy: 'Local' })];
+    const slices = [slice('a', 'IPv4', [{ ip: '10.48.0.1', node: 'node-1' }])];
+    let release: () => void = () => undefined;
+    const busy = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let waited = 0;
+    const { inputs, metrics } = setup(services, slices, undefined, {
+      whenIdle: () => {
+        waited++;
+        return busy;
+      },
+    });
+    await inputs.read(new Set(['start']));
+    await inputs.read(new Set(['drift']));
+    let ended = false;
+    void inputs.checkDone().then(() => {
+      ended = true;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(waited).to.equal(1); // asked once, still waiting: no slice ran while "a pass runs"
+    expect(ended).to.equal(false);
+    release();
+    await inputs.checkDone();
+    expect(ended).to.equal(true);
+    expect(await counter(metrics, 'svcbgp_desired_state_mismatches_total ')).to.deep.equal(['svcbgp_desired_state_mismatches_total 0']);
   });
 });
 
