@@ -330,6 +330,25 @@ async function eventToRib(run: Running, n: number, endpoints: number): Promise<{
 }
 
 /**
+ * A new Service and its EndpointSlice, two writes back to back; its /32 is watched for between them (the /32 cannot
+ * come before the slice). `writtenAt`: when the second write answered.
+ */
+async function newServiceWithSlice(
+  watch: RibWatch,
+  i: number,
+  endpoints: number,
+): Promise<{ prefix: string; writtenAt: number; seen: Promise<number | undefined> }> {
+  const svc = await core.createNamespacedService({
+    namespace: NS,
+    body: { metadata: { name: svcName(i) }, spec: { type: 'ClusterIP', internalTrafficPolicy: 'Local', ports: [{ port: 80, protocol: 'TCP' }] } },
+  });
+  const prefix = `${svc.spec!.clusterIP!}/32`;
+  const seen = watch.expect(prefix, 'add');
+  await discovery.createNamespacedEndpointSlice({ namespace: NS, body: sliceBody(i, endpoints) });
+  return { prefix, writtenAt: now(), seen };
+}
+
+/**
  * The change an operator makes most: a new Service and its EndpointSlice, two writes back to back (as `kubectl expose`
  * of a running Deployment brings about), from just before the first write until gobgpd shows the Service's /32. Then
  * both are deleted (not measured) and the next comes after a quiet period.
@@ -343,14 +362,8 @@ async function twoWriteChanges(run: Running, n: number, endpoints: number): Prom
     for (let c = 0; c < CHANGES; c++) {
       const i = n + c; // beyond the cluster's Services: a name and slice of its own
       const t0 = now();
-      const svc = await core.createNamespacedService({
-        namespace: NS,
-        body: { metadata: { name: svcName(i) }, spec: { type: 'ClusterIP', internalTrafficPolicy: 'Local', ports: [{ port: 80, protocol: 'TCP' }] } },
-      });
-      const prefix = `${svc.spec!.clusterIP!}/32`;
-      const seen = watch.expect(prefix, 'add');
-      await discovery.createNamespacedEndpointSlice({ namespace: NS, body: sliceBody(i, endpoints) });
-      const written = now() - t0;
+      const { prefix, writtenAt, seen } = await newServiceWithSlice(watch, i, endpoints);
+      const written = writtenAt - t0;
       const t1 = await seen;
       if (t1 === undefined) missed++;
       else latencies.push(t1 - t0);
@@ -415,14 +428,8 @@ async function churn(run: Running, n: number, endpoints: number, rate: number, s
     if (kind <= 2) {
       const i = nextName++;
       const t0 = now();
-      const svc = await core.createNamespacedService({
-        namespace: NS,
-        body: { metadata: { name: svcName(i) }, spec: { type: 'ClusterIP', internalTrafficPolicy: 'Local', ports: [{ port: 80, protocol: 'TCP' }] } },
-      });
-      const prefix = `${svc.spec!.clusterIP!}/32`;
-      const seen = watch.expect(prefix, 'add');
-      await discovery.createNamespacedEndpointSlice({ namespace: NS, body: sliceBody(i, endpoints) });
-      record('new', t0, now(), await seen);
+      const { prefix, writtenAt, seen } = await newServiceWithSlice(watch, i, endpoints);
+      record('new', t0, writtenAt, await seen);
       created.push({ i, prefix });
     } else if (kind <= 4) {
       const i = free();
