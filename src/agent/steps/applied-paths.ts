@@ -7,10 +7,10 @@ import type { PathPlan } from './path-plan.js';
 
 /**
  * What gobgpd holds for us (the `applied` view): read from gobgpd's RIB at start-up, after gobgpd came back and after
- * a failed pass, re-read beside the passes on every drift pass; kept up to date by what the passes send in between. Adoption: owned paths
- * already in gobgpd count as applied, so an agent restart with an unchanged cluster sends no AddPath and no DeletePath.
- * Only paths that gobgpd originated locally AND carry the ownership marker are ever listed here, so only those are
- * ever deleted (src/gobgp/speaker.ts).
+ * a failed pass, re-read beside the passes on every drift pass; kept up to date by what the passes send in between.
+ * Adoption: owned paths already in gobgpd count as applied, so an agent restart with an unchanged cluster sends no
+ * AddPath and no DeletePath. Only paths that gobgpd originated locally AND carry the ownership marker are ever listed
+ * here, so only those are ever deleted (src/gobgp/speaker.ts).
  */
 export class AppliedPaths {
   private applied: Map<string, Route> | undefined;
