@@ -17,7 +17,6 @@ import { errorText } from '../text/error.js';
 import { PasswordResolver } from './passwords.js';
 import { GobgpdMonitor } from './monitor.js';
 import type { SpeakerPort } from '../model/speaker.js';
-import { diff } from '../routes/index.js';
 import type { ApiChoice } from '../gobgp/index.js';
 import { GobgpSpeaker } from '../gobgp/index.js';
 import { createAllocator, type Allocator } from './allocator.js';
@@ -119,7 +118,6 @@ export async function startAgent(opts: AgentOptions, log: Logger, overrides: { s
   const reconciler = new Reconciler({
     speaker,
     inputs,
-    diff,
     log,
     metrics,
     onRefused: (refused) => void kube.refusalEvents.report(refused),

@@ -1,5 +1,4 @@
 import type { Logger } from '../log/logger.js';
-import type { Route } from '../model/route.js';
 import type { SpeakerConfig } from '../model/peer.js';
 import type { SpeakerPort } from '../model/speaker.js';
 import type { DesiredPath, DesiredState, RefusedAddress, WithheldAddress } from '../model/path.js';
@@ -39,12 +38,9 @@ export function fixedInputs(fn: () => Inputs | Promise<Inputs>): InputsPort {
   return { read: async () => fn() };
 }
 
-export type DiffFn = (desired: Route[], actual: Route[]) => { add: Route[]; update: Route[]; delete: Route[] };
-
 export interface ReconcilerDeps {
   speaker: SpeakerPort;
   inputs: InputsPort;
-  diff: DiffFn;
   log: Logger;
   metrics?: AgentMetrics;
   /** Called with the refused addresses of every successful desired computation (Events are deduplicated there). */

@@ -17,7 +17,7 @@ import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { ClusterInputs } from '../../src/agent/inputs.js';
 import { PasswordResolver } from '../../src/agent/passwords.js';
 import { Reconciler } from '../../src/agent/reconciler.js';
-import { desiredRoutes, diff } from '../../src/routes/index.js';
+import { desiredRoutes } from '../../src/routes/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import type { ClusterView } from '../../src/kube/cluster.js';
 import type { ServiceChanges } from '../../src/model/service-key.js';
@@ -122,7 +122,7 @@ async function run(n: number): Promise<PassResult> {
     log,
   });
   const speaker = new MemorySpeaker();
-  const reconciler = new Reconciler({ speaker, inputs, diff, log });
+  const reconciler = new Reconciler({ speaker, inputs, log });
   let t = performance.now();
   await reconciler.pass(new Set(['start']));
   const cold = performance.now() - t;

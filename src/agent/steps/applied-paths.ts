@@ -26,7 +26,7 @@ export class AppliedPaths {
   /** Keys the merge found different from what was believed: the next plan compares them too. */
   private repair: Set<string> | undefined;
 
-  constructor(private readonly deps: Pick<ReconcilerDeps, 'speaker' | 'log' | 'metrics' | 'diff'>) {}
+  constructor(private readonly deps: Pick<ReconcilerDeps, 'speaker' | 'log' | 'metrics'>) {}
 
   /** What gobgpd holds for us, as far as known. */
   get known(): ReadonlyMap<string, Route> | undefined {

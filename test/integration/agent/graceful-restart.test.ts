@@ -11,7 +11,6 @@ import { expect } from 'chai';
 import { connectGobgp } from '../../../src/gobgp/client.js';
 import type { GobgpClient } from '../../../src/gobgp/types.js';
 import type { Route } from '../../../src/model/route.js';
-import { diff } from '../../../src/routes/diff.js';
 import { Reconciler, fixedInputs } from '../../../src/agent/reconciler.js';
 import { PassScheduler } from '../../../src/agent/scheduler.js';
 import { GobgpdMonitor } from '../../../src/agent/monitor.js';
@@ -56,7 +55,7 @@ describe('graceful restart towards a real GR-helper peer (network namespaces)', 
         refused: [],
       },
     };
-    reconciler = new Reconciler({ speaker, inputs: fixedInputs(() => inputs), diff, log: log.log });
+    reconciler = new Reconciler({ speaker, inputs: fixedInputs(() => inputs), log: log.log });
     scheduler = new PassScheduler((r) => reconciler.pass(r), { maxWindowMs: 50, retryMs: 300 });
     monitor = new GobgpdMonitor(speaker, reconciler, (why, d) => scheduler.trigger(why, d), 300);
   });

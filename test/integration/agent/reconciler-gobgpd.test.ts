@@ -9,7 +9,6 @@ import type { Route } from '../../../src/model/route.js';
 import type { SpeakerConfig } from '../../../src/model/peer.js';
 import { connectGobgp } from '../../../src/gobgp/client.js';
 import type { GobgpClient, WatchHandle } from '../../../src/gobgp/types.js';
-import { diff } from '../../../src/routes/diff.js';
 import { Reconciler, fixedInputs, type Inputs } from '../../../src/agent/reconciler.js';
 import { PassScheduler } from '../../../src/agent/scheduler.js';
 import { GobgpdMonitor } from '../../../src/agent/monitor.js';
@@ -61,7 +60,7 @@ describe('agent reconciler against real gobgpd', function () {
     const metrics = new AgentMetrics(false);
     const client = connectGobgp(gobgpd.address, { deadlineMs: 5000 });
     const speaker = speakerOverClient(client, { log, metrics });
-    const reconciler = new Reconciler({ speaker, inputs: fixedInputs(() => inputs), diff, log, metrics });
+    const reconciler = new Reconciler({ speaker, inputs: fixedInputs(() => inputs), log, metrics });
     const a: Agent = {
       client,
       reconciler,

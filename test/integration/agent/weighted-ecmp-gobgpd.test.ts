@@ -9,7 +9,6 @@ import { expect } from 'chai';
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { connectGobgp } from '../../../src/gobgp/client.js';
 import type { GobgpClient } from '../../../src/gobgp/types.js';
-import { diff } from '../../../src/routes/diff.js';
 import { Reconciler, fixedInputs, type Inputs } from '../../../src/agent/reconciler.js';
 import { speakerOverClient } from '../../helpers/gobgpd-speaker.js';
 import { computeDesired } from '../../../src/agent/desired-state.js';
@@ -84,7 +83,7 @@ describe('weighted ECMP and Service attributes: agent core against real gobgpd',
     const metrics = new AgentMetrics(false);
     const client = connectGobgp(`unix://${gobgpd.socket}`, { deadlineMs: 5000 });
     clients.push(client);
-    const reconciler = new Reconciler({ speaker: speakerOverClient(client, { log, metrics }), inputs: fixedInputs(() => inputs), diff, log, metrics });
+    const reconciler = new Reconciler({ speaker: speakerOverClient(client, { log, metrics }), inputs: fixedInputs(() => inputs), log, metrics });
     const count = async (op: string): Promise<number> => (await metrics.pathChanges.get()).values.find((v) => v.labels.op === op)?.value ?? 0;
     return { reconciler, metrics, adds: () => count('add'), deletes: () => count('delete') };
   }

@@ -14,7 +14,6 @@ import { speakerOverClient } from '../../helpers/gobgpd-speaker.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { Reconciler, fixedInputs } from '../../../src/agent/reconciler.js';
 import { AgentMetrics } from '../../../src/http/metrics.js';
-import { diff } from '../../../src/routes/diff.js';
 import { memoryLogger } from '../agent/util.js';
 import { startGobgpd, waitFor, type Gobgpd } from '../../helpers/gobgpd.js';
 import { sideBySideV4 } from '../../helpers/gobgpd-version.js';
@@ -125,7 +124,6 @@ describe(`gobgpd API version detection (3.10 and ${V4})`, function () {
         speaker: { asn: 64512, routerId: '192.168.1.10', listenPort: -1, peers: [] },
         desired: { paths: [{ route, kinds: ['cluster-ip-cidr'], reasons: [{ rule: 'aggregate', text: 'test' }] }], refused: [] },
       })),
-      diff,
       log,
       metrics,
     });

@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import { AgentMetrics } from '../../../src/http/metrics.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { Reconciler, type ReconcilerDeps } from '../../../src/agent/reconciler.js';
-import { diff } from '../../../src/routes/index.js';
 import type { SpeakerPort } from '../../../src/model/speaker.js';
 
 /**
@@ -18,7 +17,6 @@ describe('svcbgp_bgp_peer_state owner across ListPeer and WatchEvent updates', (
     const deps: ReconcilerDeps = {
       speaker: {} as SpeakerPort,
       inputs: { read: () => Promise.reject(new Error('not used')) },
-      diff,
       log: silentLogger(),
       metrics,
     };

@@ -3,7 +3,6 @@ import { Reconciler, fixedInputs, type Inputs } from '../../../src/agent/reconci
 import type { SpeakerPort } from '../../../src/model/speaker.js';
 import type { DesiredState } from '../../../src/model/path.js';
 import type { Route } from '../../../src/model/route.js';
-import { diff } from '../../../src/routes/index.js';
 import { MAX_LINES_PER_PASS } from '../../../src/log/bounded.js';
 import { route } from '../../fixtures/routes.js';
 import { capturingLogger } from '../../helpers/log.js';
@@ -44,7 +43,7 @@ describe('reconciler: path-change logs are bounded per pass', () => {
     const speaker = fakeSpeaker();
     const { log, lines } = capturingLogger();
     let current = hostRoutes(10_000);
-    const rec = new Reconciler({ speaker, inputs: fixedInputs(() => inputs(current)), diff, log });
+    const rec = new Reconciler({ speaker, inputs: fixedInputs(() => inputs(current)), log });
     expect(await rec.pass(new Set(['test']))).to.equal('done');
     expect(speaker.rib.size).to.equal(10_000);
     const adv = lines.filter((l) => l.message.startsWith('advertise'));
@@ -67,7 +66,7 @@ describe('reconciler: path-change logs are bounded per pass', () => {
   it('a few changes are each logged, with no summary line', async () => {
     const speaker = fakeSpeaker();
     const { log, lines } = capturingLogger();
-    const rec = new Reconciler({ speaker, inputs: fixedInputs(() => inputs(hostRoutes(3))), diff, log });
+    const rec = new Reconciler({ speaker, inputs: fixedInputs(() => inputs(hostRoutes(3))), log });
     await rec.pass(new Set(['test']));
     expect(lines.filter((l) => l.message.startsWith('advertise')).map((l) => l.message)).to.deep.equal(['advertise', 'advertise', 'advertise']);
   });

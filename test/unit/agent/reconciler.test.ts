@@ -5,7 +5,6 @@ import type { SpeakerConfig } from '../../../src/model/peer.js';
 import type { Route } from '../../../src/model/route.js';
 import { markOwned } from '../../../src/model/owner-marker.js';
 import { routeKey } from '../../../src/routes/diff.js';
-import { diff } from '../../../src/routes/index.js';
 import { capturingLogger } from '../../helpers/log.js';
 import { MemorySpeaker } from '../../helpers/memory-speaker.js';
 
@@ -140,7 +139,7 @@ describe('reconciler, table-driven against an in-memory speaker', () => {
     it(c.name, async () => {
       const s = new MemorySpeaker();
       c.given(s);
-      const r = new Reconciler({ speaker: s, inputs: fixedInputs(() => next()), diff, log: memoryLogger().log });
+      const r = new Reconciler({ speaker: s, inputs: fixedInputs(() => next()), log: memoryLogger().log });
       let i = 0;
       const next = (): Inputs => c.passes[Math.min(i, c.passes.length - 1)]!;
       for (; i < c.passes.length; i++) expect(await r.pass(new Set(['test']))).to.equal('done');
@@ -151,7 +150,7 @@ describe('reconciler, table-driven against an in-memory speaker', () => {
 
   it('gobgpd restarted (RIB gone): global settings, then every path, then the peer with local_restarting', async () => {
     const s = new MemorySpeaker();
-    const r = new Reconciler({ speaker: s, inputs: fixedInputs(() => good('10.49.0.0/16', '10.49.1.1/32')), diff, log: memoryLogger().log });
+    const r = new Reconciler({ speaker: s, inputs: fixedInputs(() => good('10.49.0.0/16', '10.49.1.1/32')), log: memoryLogger().log });
     await r.pass(new Set(['start']));
     s.calls = [];
     s.started = undefined;
@@ -184,7 +183,7 @@ describe('reconciler, table-driven against an in-memory speaker', () => {
     it('only the changed keys are sent; an unchanged key that drifted in gobgpd meanwhile waits for the drift pass, which compares everything', async () => {
       const s = new MemorySpeaker();
       let inputs = state(1, ['10.49.0.1/32', '10.49.0.2/32']);
-      const r = new Reconciler({ speaker: s, inputs: fixedInputs(() => inputs), diff, log: memoryLogger().log });
+      const r = new Reconciler({ speaker: s, inputs: fixedInputs(() => inputs), log: memoryLogger().log });
       await r.pass(new Set(['start']));
       s.calls = [];
       s.paths.delete(routeKey(route('10.49.0.1/32'))); // `gobgp global rib del` behind svcbgp's back
@@ -202,7 +201,7 @@ describe('reconciler, table-driven against an in-memory speaker', () => {
     it('a delta relative to another state than the one last applied is not trusted: everything is compared', async () => {
       const s = new MemorySpeaker();
       let inputs = state(1, ['10.49.0.1/32']);
-      const r = new Reconciler({ speaker: s, inputs: fixedInputs(() => inputs), diff, log: memoryLogger().log });
+      const r = new Reconciler({ speaker: s, inputs: fixedInputs(() => inputs), log: memoryLogger().log });
       await r.pass(new Set(['start']));
       s.calls = [];
       // Generation 2 was never seen by this reconciler (a pass skipped on a stale view, say): its delta says nothing changed.
@@ -214,7 +213,7 @@ describe('reconciler, table-driven against an in-memory speaker', () => {
     it('after gobgpd lost its RIB the delta is not trusted: global settings, every path, then the peer', async () => {
       const s = new MemorySpeaker();
       let inputs = state(1, ['10.49.0.1/32', '10.49.0.2/32']);
-      const r = new Reconciler({ speaker: s, inputs: fixedInputs(() => inputs), diff, log: memoryLogger().log });
+      const r = new Reconciler({ speaker: s, inputs: fixedInputs(() => inputs), log: memoryLogger().log });
       await r.pass(new Set(['start']));
       s.calls = [];
       s.started = undefined;
@@ -234,7 +233,6 @@ describe('reconciler, table-driven against an in-memory speaker', () => {
     const r = new Reconciler({
       speaker: s,
       inputs: fixedInputs(() => inputs),
-      diff,
       log: memoryLogger().log,
       drainMs: 5000,
       now: () => now,
@@ -263,7 +261,7 @@ describe('reconciler, table-driven against an in-memory speaker', () => {
     const s = new MemorySpeaker();
     let now = 0;
     let inputs = good('10.49.0.0/16');
-    const r = new Reconciler({ speaker: s, inputs: fixedInputs(() => inputs), diff, log: memoryLogger().log, drainMs: 1000, now: () => now });
+    const r = new Reconciler({ speaker: s, inputs: fixedInputs(() => inputs), log: memoryLogger().log, drainMs: 1000, now: () => now });
     await r.pass(new Set(['start']));
     inputs = { ...good(), leaving: 'the Node object is being deleted' };
     await r.pass(new Set(['node']));

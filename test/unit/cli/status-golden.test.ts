@@ -21,7 +21,6 @@ import { agentStatus } from '../../../src/agent/status-report.js';
 import { provisionGlobal } from '../../../src/gobgp/provision.js';
 import type { GobgpClient, Neighbor, RibPath } from '../../../src/gobgp/index.js';
 import type { NodePeer } from '../../../src/config/index.js';
-import { diff } from '../../../src/routes/index.js';
 import { expectGolden, repoRoot } from '../../helpers/golden.js';
 import { capturingLogger } from '../../helpers/log.js';
 import { MemorySpeaker } from '../../helpers/memory-speaker.js';
@@ -118,7 +117,7 @@ function scenario(passesInputs: () => Inputs, config: BgpConfig, node: V1Node, n
     await learnRunningAs(sc, running);
     return provisionGlobal(gobgpdOf(speaker, peers), sc, running, log);
   };
-  const reconciler = new Reconciler({ speaker, inputs: fixedInputs(passesInputs), diff, log, drainMs: 10_000, now: () => now.ms });
+  const reconciler = new Reconciler({ speaker, inputs: fixedInputs(passesInputs), log, drainMs: 10_000, now: () => now.ms });
   return { speaker, reconciler, peers, configValid: true };
 }
 
