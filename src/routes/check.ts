@@ -110,7 +110,7 @@ export class RouteCheck {
       case 'settle':
         // An excluded node advertises nothing (its table never builds routes): only the reports are compared.
         if (this.scope.context.excluded) {
-          this.nextReports();
+          this.next('reports');
           return undefined;
         }
         // At least one stride per step, whatever the budget.
@@ -146,10 +146,6 @@ export class RouteCheck {
       case 'done':
         return undefined;
     }
-  }
-
-  private nextReports(): void {
-    this.next('reports');
   }
 
   /** The next phase; a comparing phase gets its keys (each round one table's, as they are now). */

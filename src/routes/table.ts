@@ -211,16 +211,7 @@ export class RouteTable {
     for (const key of this.dirty) {
       if (n++ >= max) return false;
       this.dirty.delete(key);
-      const e = this.entries.get(key);
-      if (e) {
-        const path = this.build(e, key);
-        const item = this.built.get(key);
-        if (item) item.value = path;
-        else this.built.set(key, { key, sortKey: '', value: path });
-      } else {
-        this.built.delete(key);
-        this.reports.setMerged(key, []);
-      }
+      this.buildKey(key, false);
     }
     return true;
   }
@@ -261,28 +252,38 @@ export class RouteTable {
     const replaced: OrderItem<DesiredPath>[] = [];
     const dropped = new Set<string>();
     for (const key of this.dirty) {
-      const e = this.entries.get(key);
-      const item = this.built.get(key);
-      if (e) {
-        const path = this.build(e, key);
-        if (item) {
-          item.value = path;
-          replaced.push(item);
-        } else {
-          const fresh = { key, sortKey: prefixSortKey(e.prefix), value: path };
-          this.built.set(key, fresh);
-          added.push(fresh);
-        }
-      } else if (item) {
-        this.built.delete(key);
-        dropped.add(key);
-      }
-      if (!e) this.reports.setMerged(key, []);
+      const r = this.buildKey(key, true);
+      if (r.added) added.push(r.added);
+      else if (r.replaced) replaced.push(r.replaced);
+      else if (r.dropped) dropped.add(key);
     }
     this.changed = this.dirty.size === 0 ? new Set() : new Set(this.dirty);
     this.dirty.clear();
     this.order.update(added, dropped, replaced);
     return this.order.reader();
+  }
+
+  /**
+   * Builds one changed key into `built` (routes() and settle() both): the item it added or replaced, or that the
+   * route is gone. `ordered`: compute the item's sort key (settle()'s table has no order).
+   */
+  private buildKey(key: string, ordered: boolean): { added?: OrderItem<DesiredPath>; replaced?: OrderItem<DesiredPath>; dropped?: boolean } {
+    const e = this.entries.get(key);
+    const item = this.built.get(key);
+    if (!e) {
+      this.reports.setMerged(key, []);
+      if (!item) return {};
+      this.built.delete(key);
+      return { dropped: true };
+    }
+    const path = this.build(e, key);
+    if (item) {
+      item.value = path;
+      return { replaced: item };
+    }
+    const fresh = { key, sortKey: ordered ? prefixSortKey(e.prefix) : '', value: path };
+    this.built.set(key, fresh);
+    return { added: fresh };
   }
 
   private apply(owner: string, c: Contribution, delta: 1 | -1): void {
